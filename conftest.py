@@ -1,0 +1,121 @@
+"""Shared fixtures: named personas (one per audience and per staff role) and a real browser."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls made beside it are
+# ordinary synchronous calls.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+PASSWORD = "correct-horse-battery-staple-42"
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_isolated(settings: Any) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def make_user(email: str, kind: str, **extra: Any) -> Any:
+    from django.utils import timezone
+
+    from mynatrust.models import User
+
+    return User.objects.create_user(
+        email,
+        PASSWORD,
+        kind=kind,
+        display_name=extra.pop("display_name", email.split("@")[0]),
+        email_confirmed_at=timezone.now(),
+        **extra,
+    )
+
+
+def make_staff(role: str, email: str | None = None, *, with_device: bool = True) -> Any:
+    from django.contrib.auth.models import Group
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    user = make_user(email or f"{role}@staff.example.jp", "staff", is_staff=True)
+    user.groups.set([Group.objects.get(name=role)])
+    if with_device:
+        TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+    return user
+
+
+@pytest.fixture
+def subscriber_member(db: None) -> Any:
+    return make_user("member@subscriber-a.example.jp", "subscriber")
+
+
+@pytest.fixture
+def other_subscriber_member(db: None) -> Any:
+    return make_user("member@subscriber-b.example.jp", "subscriber")
+
+
+@pytest.fixture
+def recipient(db: None) -> Any:
+    return make_user("checker@recipient.example.jp", "recipient")
+
+
+ROLES = ["service_manager", "service_administrator", "service_operator", "reception", "auditor", "maintenance"]
+
+
+@pytest.fixture
+def staff_by_role(db: None) -> dict[str, Any]:
+    return {role: make_staff(role) for role in ROLES}
+
+
+@pytest.fixture
+def service_manager(db: None) -> Any:
+    return make_staff("service_manager", "manager@staff.example.jp")
+
+
+def otp_login(client: Any, user: Any) -> None:
+    """Sign a staff user in with both factors, as the admin would after a correct TOTP code."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    client.force_login(user)
+    device = TOTPDevice.objects.get(user=user, confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
+# --- browser ---------------------------------------------------------------------------------
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    executable = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(locale="ja-JP")
+    pg = context.new_page()
+    pg.console_messages = []
+    pg.on("console", lambda msg: pg.console_messages.append(msg))
+    pg.page_errors = []
+    pg.on("pageerror", lambda err: pg.page_errors.append(err))
+    yield pg
+    context.close()

@@ -1,0 +1,228 @@
+"""Sign-up, e-mail confirmation, login, logout and password reset, shared by the two public
+audiences (subscriber staff under /app/, recipients under /recipient/). Each audience gets its own
+URL namespace and can only sign in to its own area."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm, PasswordResetForm
+from django.contrib.auth.tokens import PasswordResetTokenGenerator
+from django.core.mail import send_mail
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods
+
+import audit
+from mynatrust.access import public
+from mynatrust.models import User
+
+
+class EmailConfirmationTokenGenerator(PasswordResetTokenGenerator):
+    key_salt = "mynatrust.accounts.EmailConfirmationTokenGenerator"
+
+    def _make_hash_value(self, user: Any, timestamp: int) -> str:
+        # Once the address is confirmed the link stops working.
+        return f"{user.pk}{user.email}{user.email_confirmed_at}{timestamp}"
+
+    def check_token(self, user: Any, token: str | None) -> bool:
+        return super().check_token(user, token)
+
+
+email_confirmation_token = EmailConfirmationTokenGenerator()
+
+
+class SignUpForm(BaseUserCreationForm):
+    class Meta:
+        model = User
+        fields = ("email", "display_name")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["display_name"].required = True
+
+    def clean_email(self) -> str:
+        email = User.objects.normalize_email(self.cleaned_data["email"]).lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(_("このメールアドレスは既に登録されています。"))
+        return email
+
+
+class AudienceAuthenticationForm(AuthenticationForm):
+    kind: str = ""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = _("メールアドレス")
+
+    def confirm_login_allowed(self, user: Any) -> None:
+        super().confirm_login_allowed(user)
+        if getattr(user, "kind", None) != self.kind:
+            # Same message as a wrong password: the form does not reveal which accounts exist.
+            raise forms.ValidationError(
+                self.error_messages["invalid_login"],
+                code="invalid_login",
+                params={"username": self.username_field.verbose_name},
+            )
+
+
+class AudiencePasswordResetForm(PasswordResetForm):
+    kind: str = ""
+
+    def get_users(self, email: str) -> Any:
+        return (u for u in super().get_users(email) if u.kind == self.kind)
+
+
+class Audience:
+    """The account pages of one audience, mounted under its own namespace."""
+
+    def __init__(self, kind: str, namespace: str, home: str) -> None:
+        self.kind = kind
+        self.namespace = namespace
+        self.home = home
+        self.login_form = type(f"{kind.title()}AuthenticationForm", (AudienceAuthenticationForm,), {"kind": kind})
+        self.reset_form = type(f"{kind.title()}PasswordResetForm", (AudiencePasswordResetForm,), {"kind": kind})
+
+    def _url(self, name: str) -> str:
+        return f"{self.namespace}:{name}"
+
+    def _context(self) -> dict[str, Any]:
+        return {"audience": self.kind, "ns": self.namespace}
+
+    # -- sign-up ---------------------------------------------------------------------------
+    def signup(self, request: HttpRequest) -> HttpResponse:
+        form = SignUpForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            with transaction.atomic():
+                user: User = form.save(commit=False)
+                user.kind = self.kind
+                user.is_active = False
+                user.save()
+                audit.record("auth.signup", actor=None, subject=user, kind=self.kind, email=user.email)
+                transaction.on_commit(lambda: self._send_confirmation(request, user))
+            return redirect(self._url("signup_sent"))
+        return render(request, "accounts/signup.html", {"form": form, **self._context()})
+
+    def _send_confirmation(self, request: HttpRequest, user: User) -> None:
+        link = request.build_absolute_uri(
+            reverse(
+                self._url("signup_confirm"),
+                kwargs={
+                    "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+                    "token": email_confirmation_token.make_token(user),
+                },
+            )
+        )
+        ctx = {"user": user, "link": link, "SERVICE_NAME": settings.SERVICE_NAME}
+        send_mail(
+            str(_("【%(service)s】メールアドレスの確認") % {"service": settings.SERVICE_NAME}),
+            render_to_string("accounts/email/confirm.txt", ctx),
+            None,
+            [user.email],
+        )
+
+    def signup_sent(self, request: HttpRequest) -> HttpResponse:
+        return render(request, "accounts/signup_sent.html", self._context())
+
+    def signup_confirm(self, request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+        user = self._user_from_uid(uidb64)
+        if user is None or user.kind != self.kind or not email_confirmation_token.check_token(user, token):
+            audit.record("auth.email_confirmation_failed", actor=None, subject=user)
+            return render(request, "accounts/signup_invalid.html", self._context(), status=400)
+        if request.method == "POST":
+            with transaction.atomic():
+                user.is_active = True
+                user.email_confirmed_at = timezone.now()
+                user.save(update_fields=["is_active", "email_confirmed_at"])
+                audit.record("auth.email_confirmed", actor=user, subject=user)
+            messages.success(request, _("メールアドレスを確認しました。ログインしてください。"))
+            return redirect(self._url("login"))
+        # A GET only shows a button: mail scanners that follow links do not confirm accounts.
+        return render(request, "accounts/signup_confirm.html", {"email": user.email, **self._context()})
+
+    @staticmethod
+    def _user_from_uid(uidb64: str) -> User | None:
+        try:
+            pk = int(urlsafe_base64_decode(uidb64).decode())
+        except (TypeError, ValueError, OverflowError, UnicodeDecodeError):
+            return None
+        return User.objects.filter(pk=pk).first()
+
+    # -- URL patterns ----------------------------------------------------------------------
+    def urls(self) -> list[Any]:
+        ctx = self._context()
+        done = reverse_lazy_str(self._url("password_reset_done"))
+        complete = reverse_lazy_str(self._url("password_reset_complete"))
+        views: list[tuple[str, Any, str]] = [
+            ("signup/", require_http_methods(["GET", "POST"])(self.signup), "signup"),
+            ("signup/sent/", self.signup_sent, "signup_sent"),
+            (
+                "signup/confirm/<uidb64>/<token>/",
+                require_http_methods(["GET", "POST"])(self.signup_confirm),
+                "signup_confirm",
+            ),
+            (
+                "login/",
+                auth_views.LoginView.as_view(
+                    template_name="accounts/login.html",
+                    authentication_form=self.login_form,
+                    extra_context=ctx,
+                    redirect_authenticated_user=False,
+                    next_page=self.home,
+                ),
+                "login",
+            ),
+            ("logout/", auth_views.LogoutView.as_view(next_page="home"), "logout"),
+            (
+                "password-reset/",
+                auth_views.PasswordResetView.as_view(
+                    template_name="accounts/password_reset.html",
+                    form_class=self.reset_form,
+                    email_template_name="accounts/email/password_reset.txt",
+                    subject_template_name="accounts/email/password_reset_subject.txt",
+                    success_url=done,
+                    extra_context=ctx,
+                    extra_email_context={"ns": self.namespace},
+                ),
+                "password_reset",
+            ),
+            (
+                "password-reset/sent/",
+                auth_views.PasswordResetDoneView.as_view(
+                    template_name="accounts/password_reset_done.html", extra_context=ctx
+                ),
+                "password_reset_done",
+            ),
+            (
+                "password-reset/<uidb64>/<token>/",
+                auth_views.PasswordResetConfirmView.as_view(
+                    template_name="accounts/password_reset_confirm.html", success_url=complete, extra_context=ctx
+                ),
+                "password_reset_confirm",
+            ),
+            (
+                "password-reset/complete/",
+                auth_views.PasswordResetCompleteView.as_view(
+                    template_name="accounts/password_reset_complete.html", extra_context=ctx
+                ),
+                "password_reset_complete",
+            ),
+        ]
+        return [path(route, public(view), name=name) for route, view, name in views]
+
+
+def reverse_lazy_str(name: str) -> Any:
+    from django.urls import reverse_lazy
+
+    return reverse_lazy(name)

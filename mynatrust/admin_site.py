@@ -1,0 +1,183 @@
+"""The staff admin: password, then a second factor (TOTP), for every staff sign-in."""
+
+from __future__ import annotations
+
+import base64
+import io
+from typing import Any
+
+import qrcode
+import qrcode.image.svg
+from django import forms
+from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import login as auth_login
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import URLPattern, path, reverse
+from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+from django_otp import devices_for_user
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+import audit
+
+
+def method_decorator_never_cache(func: Any) -> Any:
+    return method_decorator(never_cache)(
+        method_decorator(csrf_protect)(method_decorator(sensitive_post_parameters())(func))
+    )
+
+
+class TokenForm(forms.Form):
+    token = forms.RegexField(
+        label=_("確認コード（6桁）"),
+        regex=r"^\s*\d{6}\s*$",
+        error_messages={"invalid": _("6桁の数字を入力してください。")},
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+    def clean_token(self) -> str:
+        return str(self.cleaned_data["token"]).strip()
+
+
+class StaffAdminSite(admin.AdminSite):
+    site_header = _("MynaTrust e-LOA 管理")
+    site_title = _("MynaTrust e-LOA 管理")
+    index_title = _("職員メニュー")
+    login_form = AdminAuthenticationForm
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        user: Any = request.user
+        return bool(
+            user.is_active
+            and user.is_staff
+            and getattr(user, "kind", None) == "staff"
+            and user.is_verified()
+            and user.staff_role is not None
+        )
+
+    def get_urls(self) -> list[Any]:
+        extra: list[URLPattern] = [
+            path("otp/verify/", self.otp_verify, name="otp_verify"),
+            path("otp/setup/", self.otp_setup, name="otp_setup"),
+        ]
+        return extra + super().get_urls()
+
+    @method_decorator_never_cache
+    def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        user: Any = request.user
+        if request.method == "GET" and self.has_permission(request):
+            return HttpResponseRedirect(reverse("admin:index", current_app=self.name))
+        if request.method == "GET" and user.is_authenticated and getattr(user, "kind", None) == "staff":
+            return self._second_factor_redirect(request)
+        form = self.login_form(request, data=request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            staff = form.get_user()
+            auth_login(request, staff)
+            return self._second_factor_redirect(request)
+        context = {
+            **self.each_context(request),
+            "title": _("職員ログイン"),
+            "form": form,
+            "next": request.GET.get("next", ""),
+            **(extra_context or {}),
+        }
+        return render(request, "admin/login.html", context)
+
+    def _second_factor_redirect(self, request: HttpRequest) -> HttpResponse:
+        name = "otp_verify" if self._device(request.user) is not None else "otp_setup"
+        url = reverse(f"admin:{name}", current_app=self.name)
+        nxt = request.POST.get("next") or request.GET.get("next")
+        if nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
+            url += "?" + _query({"next": nxt})
+        return redirect(url)
+
+    @staticmethod
+    def _device(user: Any) -> TOTPDevice | None:
+        for device in devices_for_user(user, confirmed=True):
+            if isinstance(device, TOTPDevice):
+                return device
+        return None
+
+    def _staff_pending(self, request: HttpRequest) -> Any:
+        user: Any = request.user
+        if not (user.is_authenticated and user.is_active and user.is_staff and getattr(user, "kind", None) == "staff"):
+            return None
+        return user
+
+    def _finish(self, request: HttpRequest) -> HttpResponse:
+        nxt = request.GET.get("next", "")
+        if nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
+            return redirect(nxt)
+        return redirect(reverse("admin:index", current_app=self.name))
+
+    @method_decorator_never_cache
+    def otp_verify(self, request: HttpRequest) -> HttpResponse:
+        user = self._staff_pending(request)
+        if user is None:
+            return redirect(reverse("admin:login", current_app=self.name))
+        device = self._device(user)
+        if device is None:
+            return redirect(reverse("admin:otp_setup", current_app=self.name))
+        form = TokenForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            allowed, _data = device.verify_is_allowed()
+            if allowed and device.verify_token(form.cleaned_data["token"]):
+                otp_login(request, device)
+                audit.record("auth.otp_verified", actor=user, subject=user)
+                return self._finish(request)
+            audit.record("auth.otp_failed", actor=user, subject=user, throttled=not allowed)
+            form.add_error(
+                "token", _("確認コードが正しくないか、試行回数が多すぎます。しばらく待ってからもう一度お試しください。")
+            )
+        context = {**self.each_context(request), "title": _("二要素認証"), "form": form}
+        return render(request, "admin/otp_verify.html", context)
+
+    @method_decorator_never_cache
+    def otp_setup(self, request: HttpRequest) -> HttpResponse:
+        user = self._staff_pending(request)
+        if user is None:
+            return redirect(reverse("admin:login", current_app=self.name))
+        if self._device(user) is not None:
+            return redirect(reverse("admin:otp_verify", current_app=self.name))
+        device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+        if device is None:
+            device = TOTPDevice.objects.create(user=user, name=str(_("認証アプリ")), confirmed=False)
+        form = TokenForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            if device.verify_token(form.cleaned_data["token"]):
+                device.confirmed = True
+                device.save(update_fields=["confirmed"])
+                otp_login(request, device)
+                audit.record("auth.otp_enrolled", actor=user, subject=user, device="totp")
+                return self._finish(request)
+            audit.record("auth.otp_failed", actor=user, subject=user, enrolment=True)
+            form.add_error("token", _("確認コードが正しくありません。認証アプリの表示を確認してください。"))
+        secret = base64.b32encode(device.bin_key).decode().rstrip("=")
+        context = {
+            **self.each_context(request),
+            "title": _("二要素認証の登録"),
+            "form": form,
+            "secret": secret,
+            "qr": _qr_data_uri(device.config_url),
+        }
+        return render(request, "admin/otp_setup.html", context)
+
+
+def _qr_data_uri(url: str) -> str:
+    image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage)
+    buf = io.BytesIO()
+    image.save(buf)
+    return "data:image/svg+xml;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def _query(params: dict[str, str]) -> str:
+    from urllib.parse import urlencode
+
+    return urlencode(params)

@@ -1,0 +1,178 @@
+"""Set-up and run on a fresh machine: ``python3 mynatrust/bootstrap.py demo`` or ``... test``.
+
+Standard library only, so it runs under whatever ``python3`` the machine has; it finds a Python
+3.12 or newer, makes ``.venv``, installs the pinned requirements, then runs the demo or the tests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = ROOT / ".venv"
+MIN_PYTHON = (3, 12)
+DEFAULT_TEST_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/mynatrust"
+
+
+def say(message: str) -> None:
+    print(f"[mynatrust] {message}", flush=True)
+
+
+def run(*cmd: str, env: dict[str, str] | None = None, check: bool = True) -> int:
+    code = subprocess.call(list(cmd), cwd=ROOT, env=env)
+    if check and code != 0:
+        say(f"failed ({code}): {' '.join(cmd)}")
+        sys.exit(code or 1)
+    return code
+
+
+def version_of(python: str) -> tuple[int, int] | None:
+    try:
+        out = subprocess.run(
+            [python, "-c", "import sys; print(sys.version_info[0], sys.version_info[1])"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if out.returncode != 0:
+        return None
+    major, minor = out.stdout.split()
+    return int(major), int(minor)
+
+
+def find_python() -> str:
+    candidates = [sys.executable, "python3.13", "python3.12", "python3", "python"]
+    for name in candidates:
+        path = name if os.path.isabs(name) else shutil.which(name)
+        if path and (version_of(path) or (0, 0)) >= MIN_PYTHON:
+            return path
+    say("Python 3.12 or newer is needed and none was found on PATH (tried python3.13, python3.12, python3).")
+    say("Install it (for example from your OS packages or python.org) and run this command again.")
+    sys.exit(2)
+
+
+def venv_python() -> Path:
+    return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def ensure_venv(requirements: str) -> str:
+    py = venv_python()
+    if not py.exists() or (version_of(str(py)) or (0, 0)) < MIN_PYTHON:
+        if VENV.exists():
+            shutil.rmtree(VENV)
+        base = find_python()
+        say(f"creating .venv with {base}")
+        run(base, "-m", "venv", str(VENV))
+    digest = hashlib.sha256()
+    for name in ("requirements.txt", requirements):
+        digest.update((ROOT / name).read_bytes())
+    stamp = VENV / ".requirements.sha256"
+    if not stamp.exists() or stamp.read_text().strip() != digest.hexdigest():
+        say(f"installing {requirements}")
+        run(str(py), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--upgrade", "pip")
+        run(str(py), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", requirements)
+        stamp.write_text(digest.hexdigest())
+    return str(py)
+
+
+def manage(py: str, *args: str, env: dict[str, str] | None = None) -> None:
+    run(py, "manage.py", *args, env=env)
+
+
+def demo(extra: list[str]) -> None:
+    py = ensure_venv("requirements.txt")
+    env = {**os.environ}
+    env.pop("MYNATRUST_PRODUCTION", None)
+    env.setdefault("DEMO_MODE", "true")
+    (ROOT / "var").mkdir(exist_ok=True)
+    manage(py, "compile_translations", env=env)
+    manage(py, "migrate", "--no-input", env=env)
+    manage(py, "createcachetable", env=env)
+    manage(py, "demo_setup", env=env)
+    address = extra[0] if extra else "127.0.0.1:8000"
+    say(f"serving on http://{address}/  (Ctrl+C stops)")
+    os.chdir(ROOT)
+    os.execve(py, [py, "manage.py", "runserver", address], env)  # noqa: S606
+
+
+def port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def ensure_postgres(url: str) -> None:
+    if not url.startswith(("postgres://", "postgresql://")) or "@127.0.0.1:5432" not in url:
+        return
+    if port_open("127.0.0.1", 5432):
+        return
+    ctl = shutil.which("pg_ctlcluster")
+    clusters = Path("/etc/postgresql")
+    if ctl and clusters.is_dir():
+        for version in sorted(p.name for p in clusters.iterdir()):
+            say(f"starting PostgreSQL {version}")
+            run(ctl, "--skip-systemctl-redirect", version, "main", "start", check=False)
+    if not port_open("127.0.0.1", 5432):
+        say("PostgreSQL is not reachable on 127.0.0.1:5432: start it, or set DATABASE_URL.")
+        sys.exit(2)
+
+
+def ensure_browser() -> None:
+    """Browser tests drive the system Chromium; install it (and a Japanese font) where we can."""
+    if shutil.which("chromium") or os.environ.get("CHROMIUM_PATH"):
+        return
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
+        say("installing chromium and fonts-ipaexfont from the OS packages")
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        run("apt-get", "update", "-q", env=env)
+        run("apt-get", "install", "-y", "-q", "chromium", "fonts-ipaexfont", "poppler-utils", env=env)
+        return
+    say("chromium is not installed: browser tests will fail. Install Debian's 'chromium' or set CHROMIUM_PATH.")
+
+
+def test(extra: list[str]) -> None:
+    py = ensure_venv("requirements-dev.txt")
+    env = {**os.environ}
+    for name in ("MYNATRUST_PRODUCTION", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS"):
+        env.pop(name, None)
+    env.setdefault("DATABASE_URL", DEFAULT_TEST_DATABASE_URL)
+    ensure_postgres(env["DATABASE_URL"])
+    ensure_browser()
+    manage(py, "compile_translations", env=env)
+    steps: list[tuple[str, list[str]]] = [
+        ("ruff lint", [py, "-m", "ruff", "check", "--config", ".ci/ruff.toml", "."]),
+        ("ruff format", [py, "-m", "ruff", "format", "--config", ".ci/ruff.toml", "--check", "."]),
+        ("mypy", [py, "-m", "mypy", "--config-file", ".ci/mypy.ini", "."]),
+        ("migrations", [py, "manage.py", "makemigrations", "--check", "--dry-run"]),
+    ]
+    for label, cmd in steps:
+        say(label)
+        run(*cmd, env=env)
+    say("pytest")
+    code = run(py, "-m", "pytest", *extra, env=env, check=False)
+    if code == 5:
+        say("pytest collected no tests: that is a failure")
+        sys.exit(1)
+    sys.exit(code)
+
+
+def main(argv: list[str]) -> None:
+    if len(argv) < 2 or argv[1] not in {"demo", "test"}:
+        print("usage: python3 mynatrust/bootstrap.py demo [ADDRESS:PORT] | test [PYTEST ARGS]")
+        sys.exit(2)
+    {"demo": demo, "test": test}[argv[1]](argv[2:])
+
+
+if __name__ == "__main__":
+    main(sys.argv)

@@ -1,0 +1,30 @@
+"""gunicorn configuration: gunicorn -c mynatrust/gunicorn.conf.py mynatrust.wsgi"""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
+worker_class = "sync"
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = 30
+keepalive = 5
+# Recycle workers now and then so a slow leak cannot grow without bound.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
+max_requests_jitter = 500
+limit_request_line = 8190
+limit_request_fields = 100
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+errorlog = "-"
+# Client address, request ID, request line, status, size, duration in microseconds.
+access_log_format = '%({x-forwarded-for}i)s %(h)s [%(t)s] %({x-request-id}o)s "%(r)s" %(s)s %(B)s %(D)sus "%(a)s"'
+
+
+def worker_exit(server, worker):
+    try:
+        from mynatrust.lifecycle import process_stopping
+
+        process_stopping()
+    except Exception:  # noqa: BLE001, S110  (Django may not have loaded in a failed worker)
+        pass

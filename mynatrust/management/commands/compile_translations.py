@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Compile locale/*/LC_MESSAGES/*.po to .mo (pure Python: no GNU gettext needed)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        count = 0
+        for base in map(Path, settings.LOCALE_PATHS):
+            for po_path in sorted(base.glob("*/LC_MESSAGES/*.po")):
+                mo_path = po_path.with_suffix(".mo")
+                if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+                    continue
+                with po_path.open("rb") as po:
+                    catalog = read_po(po, locale=po_path.parent.parent.name)
+                with mo_path.open("wb") as mo:
+                    write_mo(mo, catalog, use_fuzzy=False)
+                count += 1
+                if options["verbosity"] > 1:
+                    self.stdout.write(f"compiled {po_path.relative_to(settings.BASE_DIR)}")
+        self.stdout.write(self.style.SUCCESS(f"translations: {count} catalogue(s) compiled"))

@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+import audit
+from mynatrust.models import User
+from mynatrust.roles import Role
+
+DEMO_PASSWORD = "MynaTrust-demo-2026"  # noqa: S105  (demo accounts only)
+DEMO_DOMAIN = "demo.mynatrust.example.jp"
+
+# Fixed TOTP secrets (hex) so a newcomer can get a code with `manage.py demo_totp EMAIL`.
+STAFF = [
+    (Role.SERVICE_MANAGER, "manager", "管理 責任子"),
+    (Role.SERVICE_ADMINISTRATOR, "admin", "管理 者太郎"),
+    (Role.SERVICE_OPERATOR, "operator", "運用 者花子"),
+    (Role.RECEPTION, "reception", "受付 担当一"),
+    (Role.AUDITOR, "auditor", "監査 人二郎"),
+    (Role.MAINTENANCE, "maintenance", "保守 担当三"),
+]
+
+
+def demo_email(local: str) -> str:
+    return f"{local}@{DEMO_DOMAIN}"
+
+
+class Command(BaseCommand):
+    help = "Create (or refresh) the demo accounts and data. Refused unless DEMO_MODE is on."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEMO_MODE or settings.PRODUCTION:
+            raise CommandError("demo_setup runs only with DEMO_MODE on and never in production.")
+        with transaction.atomic():
+            created = self._accounts()
+        if created:
+            audit.record("demo.setup", actor=audit.SYSTEM, accounts=created)
+        self._print_logins()
+
+    def _user(self, email: str, kind: str, name: str) -> tuple[User, bool]:
+        user = User.objects.filter(email=email).first()
+        if user is not None:
+            return user, False
+        user = User.objects.create_user(
+            email,
+            DEMO_PASSWORD,
+            kind=kind,
+            display_name=name,
+            is_staff=kind == User.Kind.STAFF,
+            email_confirmed_at=timezone.now(),
+        )
+        return user, True
+
+    def _accounts(self) -> int:
+        created = 0
+        for local, kind, name in (
+            ("subscriber", User.Kind.SUBSCRIBER, "山田 太郎"),
+            ("recipient", User.Kind.RECIPIENT, "鈴木 花子"),
+        ):
+            _user, new = self._user(demo_email(local), kind, name)
+            created += new
+        for index, (role, local, name) in enumerate(STAFF):
+            user, new = self._user(demo_email(local), User.Kind.STAFF, name)
+            if new:
+                user.groups.set([Group.objects.get(name=role.value)])
+                TOTPDevice.objects.create(user=user, name="demo", confirmed=True, key=demo_totp_key(index))
+                created += 1
+        return created
+
+    def _print_logins(self) -> None:
+        out = self.stdout
+        out.write("")
+        out.write(self.style.MIGRATE_HEADING(f"Demo logins (password for all: {DEMO_PASSWORD})"))
+        out.write(f"  subscriber staff  http://127.0.0.1:8000/app/login/        {demo_email('subscriber')}")
+        out.write(f"  recipient         http://127.0.0.1:8000/recipient/login/  {demo_email('recipient')}")
+        admin = f"http://127.0.0.1:8000/{settings.ADMIN_PATH}"
+        for role, local, _name in STAFF:
+            out.write(f"  {role.value:<22} {admin:<40} {demo_email(local)}")
+        out.write("  Staff need a second factor: `python manage.py demo_totp EMAIL` prints the current code")
+        out.write("  (.venv/bin/python, from this folder), or add the secret it shows to an authenticator app.")
+        out.write("  Try first: sign in as the subscriber at /app/login/, then the admin as the auditor.")
+        out.write("")
+
+
+def demo_totp_key(index: int) -> str:
+    # 20-byte keys, distinct per persona; demo only.
+    return (f"{index:02d}" + "d3m0" * 10)[:40].replace("m", "0")

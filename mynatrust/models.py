@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from mynatrust.roles import Role
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
+        if not email:
+            raise ValueError("email is required")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
+        raise ValueError("Superusers are not allowed: appoint a service manager with 'manage.py staff bootstrap'.")
+
+    def get_by_natural_key(self, username: str | None) -> User:
+        return self.get(email__iexact=username or "")
+
+    def staff(self) -> models.QuerySet[User]:
+        return self.filter(kind=User.Kind.STAFF, is_staff=True)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """Every account: subscriber staff, recipients and service staff, told apart by ``kind``."""
+
+    class Kind(models.TextChoices):
+        SUBSCRIBER = "subscriber", _("利用者")
+        RECIPIENT = "recipient", _("受領者等")
+        STAFF = "staff", _("サービス職員")
+
+    email = models.EmailField(_("メールアドレス"), unique=True)
+    display_name = models.CharField(_("氏名"), max_length=150, blank=True)
+    kind = models.CharField(_("アカウント種別"), max_length=16, choices=Kind.choices)
+    is_active = models.BooleanField(_("有効"), default=True)
+    is_staff = models.BooleanField(_("職員"), default=False)
+    date_joined = models.DateTimeField(_("登録日時"), default=timezone.now)
+    email_confirmed_at = models.DateTimeField(_("メール確認日時"), null=True, blank=True)
+
+    objects: ClassVar[UserManager] = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
+
+    class Meta:
+        verbose_name = _("アカウント")
+        verbose_name_plural = _("アカウント")
+        permissions = [
+            ("manage_staff", _("職員の任命・役割変更・解任")),
+            ("view_health", _("稼働状況の閲覧")),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(is_staff=False) | models.Q(kind="staff"),
+                name="user_only_staff_kind_reaches_admin",
+            ),
+            models.CheckConstraint(condition=models.Q(is_superuser=False), name="user_no_superuser"),
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    def clean(self) -> None:
+        super().clean()
+        self.email = self.__class__.objects.normalize_email(self.email).lower()
+
+    @property
+    def staff_role(self) -> Role | None:
+        if self.kind != self.Kind.STAFF:
+            return None
+        names = [g.name for g in self.groups.all()]
+        return Role(names[0]) if len(names) == 1 and names[0] in Role.values else None
+
+    def has_role(self, *roles: Role) -> bool:
+        role = self.staff_role
+        return self.is_active and self.is_staff and role is not None and role in roles

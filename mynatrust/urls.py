@@ -1,0 +1,21 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from mynatrust import views
+from mynatrust.access import public
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("i18n/setlang/", public(set_language), name="set_language"),
+    path("app/", include("registry.urls")),
+    path("recipient/", include("validity.urls")),
+    path(settings.ADMIN_PATH, admin.site.urls),
+]
+
+handler400 = "mynatrust.views.bad_request"
+handler403 = "mynatrust.views.permission_denied"
+handler404 = "mynatrust.views.page_not_found"
+handler500 = "mynatrust.views.server_error"

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from mynatrust.access import public
+
+
+@public
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "home.html")
+
+
+@public
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    checks: dict[str, str] = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        checks["database"] = "ok"
+    except Exception:  # noqa: BLE001  any failure to reach the database is "down", never a 500
+        checks["database"] = "error"
+    healthy = all(v == "ok" for v in checks.values())
+    return JsonResponse({"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503)
+
+
+def _error(request: HttpRequest, status: int, title: str, message: str) -> HttpResponse:
+    return render(request, "errors/error.html", {"status": status, "title": title, "message": message}, status=status)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _error(
+        request,
+        400,
+        _("リクエストが正しくありません"),
+        _("送信された内容を処理できませんでした。入力内容を確認して、もう一度お試しください。"),
+    )
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _error(request, 403, _("アクセスできません"), _("このページを表示する権限がありません。"))
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _error(
+        request, 404, _("ページが見つかりません"), _("お探しのページは存在しないか、移動した可能性があります。")
+    )
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    # Rendered without the request context: the failure may lie in a context processor.
+    from django.template import loader
+
+    template = loader.get_template("errors/500.html")
+    return HttpResponse(template.render({}), status=500)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    return _error(
+        request,
+        403,
+        _("セキュリティ確認に失敗しました"),
+        _(
+            "ページの有効期限が切れたか、Cookie が無効になっています。ページを再読み込みしてから、もう一度送信してください。"
+        ),
+    )
+
+
+def request_too_large(request: HttpRequest, *args: Any) -> HttpResponse:
+    return _error(request, 413, _("送信サイズが大きすぎます"), _("ファイルまたは送信内容が上限を超えています。"))
+
+
+def method_not_allowed(request: HttpRequest) -> HttpResponse:
+    return _error(request, 405, _("この操作はできません"), _("このページではその操作を受け付けていません。"))
