@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+from importlib import import_module
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import module_has_submodule
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 import audit
@@ -41,6 +44,11 @@ class Command(BaseCommand):
             created = self._accounts()
         if created:
             audit.record("demo.setup", actor=audit.SYSTEM, accounts=created)
+        # Each app adds its own demo data from an optional ``<app>/demo.py`` with ``setup(command)``,
+        # idempotent, in INSTALLED_APPS order (so registry data exists before delegations).
+        for config in apps.get_app_configs():
+            if module_has_submodule(config.module, "demo"):
+                import_module(f"{config.name}.demo").setup(self)
         self._print_logins()
 
     def _user(self, email: str, kind: str, name: str) -> tuple[User, bool]:
