@@ -61,11 +61,11 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "mynatrust.middleware.RequestContextMiddleware",
-    "mynatrust.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "mynatrust.middleware.RequestSizeLimitMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -73,6 +73,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "mynatrust.middleware.ErrorPageMiddleware",
 ]
 
 ROOT_URLCONF = "mynatrust.urls"
@@ -189,7 +190,7 @@ if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_HOST = env.str("SECURE_SSL_HOST", default=None)
@@ -256,3 +257,22 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+
+# --- Registry: subscribers, contracts, corporate-number data (registry/) ----------------------
+# Version of the terms of use (利用約款) an applicant accepts; recorded with each application.
+REGISTRY_TERMS_VERSION = env.str("REGISTRY_TERMS_VERSION", default="2026-04-01")
+# Contract term in months (§10.2.1: yearly by default) and how many days before its end the
+# subscriber is reminded and may renew.
+REGISTRY_CONTRACT_TERM_MONTHS = env.int("REGISTRY_CONTRACT_TERM_MONTHS", default=12)
+REGISTRY_RENEWAL_REMINDER_DAYS = env.int("REGISTRY_RENEWAL_REMINDER_DAYS", default=60)
+# Application records are kept this many years after the contract ends (§6.2.9: at least 10).
+REGISTRY_RETENTION_YEARS = env.int("REGISTRY_RETENTION_YEARS", default=10)
+# A registry certificate (登記事項証明書) must have been issued within this many days.
+REGISTRY_EVIDENCE_MAX_AGE_DAYS = env.int("REGISTRY_EVIDENCE_MAX_AGE_DAYS", default=92)
+# Hours a colleague's invitation link stays valid.
+REGISTRY_INVITATION_HOURS = env.int("REGISTRY_INVITATION_HOURS", default=72)
+# National Tax Agency corporate-number Web-API (法人番号システム Web-API). Empty application ID: the
+# service uses only the imported table (manage.py import_corporate_numbers).
+NTA_API_URL = env.str("NTA_API_URL", default="https://api.houjin-bangou.nta.go.jp/4")
+NTA_APPLICATION_ID = env.str("NTA_APPLICATION_ID", default="")
+NTA_API_TIMEOUT = env.float("NTA_API_TIMEOUT", default=5.0)
