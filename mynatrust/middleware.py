@@ -53,3 +53,21 @@ class RequestSizeLimitMiddleware:
 
             return request_too_large(request)
         return self.get_response(request)
+
+
+class ErrorPageMiddleware:
+    """Gives the bare 405 responses of Django's method decorators the service's translated page."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code == 405 and not response.content and request.method != "HEAD":
+            from mynatrust.views import method_not_allowed
+
+            page = method_not_allowed(request)
+            if response.has_header("Allow"):
+                page["Allow"] = response["Allow"]
+            return page
+        return response

@@ -1,0 +1,157 @@
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from conftest import PASSWORD, make_user
+from mynatrust.models import User
+
+pytestmark = pytest.mark.django_db
+
+AUDIENCES = [("subscriber", "registry"), ("recipient", "validity")]
+
+
+def sign_up(client, ns: str, email: str = "new@example.jp"):
+    return client.post(
+        reverse(f"{ns}:signup"),
+        {"email": email, "display_name": "新規 利用者", "password1": PASSWORD, "password2": PASSWORD},
+    )
+
+
+def confirmation_link(message) -> str:
+    match = re.search(r"https?://[^/]+(/\S+/signup/confirm/\S+/)", message.body)
+    assert match, message.body
+    return match.group(1)
+
+
+@pytest.mark.parametrize(("kind", "ns"), AUDIENCES)
+def test_sign_up_confirm_and_log_in_each_in_its_own_area(client, kind, ns, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = sign_up(client, ns)
+    assert response.status_code == 302
+    user = User.objects.get(email="new@example.jp")
+    assert user.kind == kind and not user.is_active
+    assert len(mail.outbox) == 1 and "メールアドレスの確認" in mail.outbox[0].subject
+
+    link = confirmation_link(mail.outbox[0])
+    assert client.get(link).status_code == 200  # a GET only shows the button
+    assert not User.objects.get(pk=user.pk).is_active
+    client.post(link)
+    user.refresh_from_db()
+    assert user.is_active and user.email_confirmed_at is not None
+    assert client.post(link).status_code == 400  # the link works once
+
+    response = client.post(reverse(f"{ns}:login"), {"username": "NEW@example.jp", "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.get(reverse(f"{ns}:home")).status_code == 200
+    types = set(AuditEvent.objects.filter(subject_id=str(user.pk)).values_list("event_type", flat=True))
+    assert {"auth.signup", "auth.email_confirmed", "auth.login"} <= types
+
+
+def test_an_unconfirmed_account_cannot_log_in(client):
+    sign_up(client, "registry")
+    response = client.post(reverse("registry:login"), {"username": "new@example.jp", "password": PASSWORD})
+    assert response.status_code == 200
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.parametrize(
+    ("kind", "other_ns"), [("subscriber", "validity"), ("recipient", "registry"), ("staff", "registry")]
+)
+def test_an_account_signs_in_only_to_its_own_area(client, kind, other_ns):
+    make_user(f"{kind}@example.jp", kind, is_staff=kind == "staff")
+    response = client.post(reverse(f"{other_ns}:login"), {"username": f"{kind}@example.jp", "password": PASSWORD})
+    assert response.status_code == 200
+    assert "正しいメールアドレスとパスワードを入力してください" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_duplicate_address_is_refused_whatever_its_case(client, subscriber_member):
+    response = sign_up(client, "registry", email=subscriber_member.email.upper())
+    assert response.status_code == 200
+    assert "既に登録されています" in response.content.decode()
+    assert User.objects.count() == 1
+
+
+def test_a_weak_password_is_refused_with_a_japanese_message(client):
+    response = client.post(
+        reverse("registry:signup"),
+        {"email": "x@example.jp", "display_name": "x", "password1": "12345678", "password2": "12345678"},
+    )
+    assert response.status_code == 200
+    assert "短すぎ" in response.content.decode() or "数字だけ" in response.content.decode()
+    assert not User.objects.filter(email="x@example.jp").exists()
+
+
+def test_password_reset_mails_only_accounts_of_that_area(client, subscriber_member, recipient):
+    client.post(reverse("validity:password_reset"), {"email": subscriber_member.email})
+    assert mail.outbox == []
+    client.post(reverse("registry:password_reset"), {"email": subscriber_member.email})
+    assert len(mail.outbox) == 1
+    link = re.search(r"https?://[^/]+(/app/password-reset/\S+/)", str(mail.outbox[0].body))
+    assert link
+    form_page = client.get(link.group(1), follow=True)
+    new_password = "another-long-passphrase-99"
+    client.post(form_page.redirect_chain[-1][0], {"new_password1": new_password, "new_password2": new_password})
+    subscriber_member.refresh_from_db()
+    assert subscriber_member.check_password(new_password)
+
+
+def test_logout_needs_a_post(client, subscriber_member):
+    client.force_login(subscriber_member)
+    response = client.get(reverse("registry:logout"))
+    assert response.status_code == 405
+    assert "この操作はできません" in response.content.decode()
+    client.post(reverse("registry:logout"))
+    assert "_auth_user_id" not in client.session
+
+
+# --- lockout -----------------------------------------------------------------------------------
+def test_repeated_failures_lock_the_account_until_the_cool_off(client, settings, subscriber_member):
+    url = reverse("registry:login")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(url, {"username": subscriber_member.email, "password": "wrong-password"})
+    response = client.post(url, {"username": subscriber_member.email, "password": PASSWORD})
+    assert response.status_code == 429
+    assert "一時的に制限" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert AuditEvent.objects.filter(event_type="auth.login_failed").count() >= settings.AXES_FAILURE_LIMIT
+
+    with time_machine.travel(timezone.now() + settings.AXES_COOLOFF_TIME + timedelta(minutes=1)):
+        response = client.post(url, {"username": subscriber_member.email, "password": PASSWORD})
+        assert response.status_code == 302
+
+
+def test_a_lockout_is_per_account_and_address_not_global(client, settings, subscriber_member, other_subscriber_member):
+    url = reverse("registry:login")
+    for _ in range(settings.AXES_FAILURE_LIMIT + 1):
+        client.post(url, {"username": subscriber_member.email, "password": "wrong-password"})
+    response = client.post(url, {"username": other_subscriber_member.email, "password": PASSWORD})
+    assert response.status_code == 302
+
+
+def test_the_lockout_uses_the_client_address_the_proxy_saw(client, settings, subscriber_member):
+    settings.TRUSTED_PROXY_COUNT = 1
+    url = reverse("registry:login")
+    for _ in range(settings.AXES_FAILURE_LIMIT + 1):
+        client.post(url, {"username": subscriber_member.email, "password": "x"}, HTTP_X_FORWARDED_FOR="203.0.113.9")
+    # The same account from another client behind the same proxy is not locked out.
+    response = client.post(
+        url, {"username": subscriber_member.email, "password": PASSWORD}, HTTP_X_FORWARDED_FOR="198.51.100.7"
+    )
+    assert response.status_code == 302
+
+
+def test_the_staff_admin_login_locks_out_too(client, settings, staff_by_role):
+    auditor = staff_by_role["auditor"]
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(reverse("admin:login"), {"username": auditor.email, "password": "wrong"})
+    response = client.post(reverse("admin:login"), {"username": auditor.email, "password": PASSWORD})
+    assert response.status_code == 429

@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.django_db
+
+
+def test_security_headers_are_on_every_page(client):
+    response = client.get("/")
+    csp = response["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "'unsafe-inline'" not in csp
+    nonce = re.search(r"script-src 'self' 'nonce-([^']+)'", csp)
+    assert nonce and f'nonce="{nonce.group(1)}"' in response.content.decode()
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["X-Request-ID"]
+
+
+def test_the_admin_pages_carry_the_strict_policy_too(client):
+    response = client.get(reverse("admin:login"))
+    assert response.status_code == 200
+    assert "'unsafe-inline'" not in response["Content-Security-Policy"]
+
+
+def test_an_unknown_url_gets_the_japanese_404_page(client):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    body = response.content.decode()
+    assert "ページが見つかりません" in body and body.count("<h1") == 1
+
+
+def test_a_csrf_failure_gets_a_translated_403_and_changes_nothing():
+    csrf_client = Client(enforce_csrf_checks=True)
+    response = csrf_client.post(reverse("registry:signup"), {"email": "x@example.jp"})
+    assert response.status_code == 403
+    assert "セキュリティ確認に失敗しました" in response.content.decode()
+    from mynatrust.models import User
+
+    assert not User.objects.exists()
+
+
+def test_an_oversized_body_is_refused_before_it_is_read(client, settings):
+    settings.MAX_UPLOAD_SIZE = 1024
+    response = client.post(reverse("registry:signup"), {"email": "x" * 5000}, follow=False)
+    assert response.status_code == 413
+    assert "送信サイズが大きすぎます" in response.content.decode()
+
+
+def test_a_wrong_method_gets_the_translated_405_page(client):
+    response = client.delete(reverse("registry:signup"))
+    assert response.status_code == 405
+    assert "この操作はできません" in response.content.decode()
+    assert "GET" in response["Allow"]
+
+
+def test_malformed_form_input_is_a_form_error_not_a_500(client):
+    response = client.post(
+        reverse("registry:signup"),
+        {"email": "not-an-address\x00", "display_name": "x" * 10000, "password1": "a", "password2": "b"},
+    )
+    assert response.status_code == 200
+    assert 'class="errorlist' in response.content.decode()
+
+
+def test_too_many_fields_is_a_400_page(client):
+    data = {f"f{i}": "x" for i in range(1000)}
+    response = client.post(reverse("registry:signup"), data)
+    assert response.status_code == 400
+    assert "リクエストが正しくありません" in response.content.decode()
+
+
+def test_english_is_available_through_the_language_switch(client):
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    response = client.get("/")
+    assert '<html lang="en">' in response.content.decode()
+
+
+def _manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "MYNATRUST_", "SECRET", "ALLOWED", "DATABASE_URL"))
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+PRODUCTION_ENV = {
+    "MYNATRUST_PRODUCTION": "true",
+    "SECRET_KEY": "x" * 64 + "-production-test-key-9f8e7d6c5b4a",
+    "ALLOWED_HOSTS": "eloa.example.jp",
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/unused",
+}
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL"])
+def test_production_refuses_to_start_without_its_secrets(missing):
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}
+    result = _manage("check", **env)
+    assert result.returncode != 0
+    assert missing in result.stderr
