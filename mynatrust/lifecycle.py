@@ -21,10 +21,6 @@ def _record(event_type: str) -> None:
         audit.record(event_type, actor=SYSTEM, host=socket.gethostname(), pid=os.getpid())
     except Exception:  # the database may be down; serving must still start and stop
         log.exception("could not record %s", event_type)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
 
 
 def process_started() -> None:

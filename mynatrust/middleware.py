@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.middleware.locale import LocaleMiddleware as DjangoLocaleMiddleware
+from django.utils import translation
 
 from audit import context
 from mynatrust.lib.client_ip import client_ip
@@ -71,3 +73,14 @@ class ErrorPageMiddleware:
                 page["Allow"] = response["Allow"]
             return page
         return response
+
+
+class LocaleMiddleware(DjangoLocaleMiddleware):
+    """Japanese unless the visitor chose another language with the switch (its cookie); the
+    browser's Accept-Language does not override the service's default."""
+
+    def process_request(self, request: HttpRequest) -> None:
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()

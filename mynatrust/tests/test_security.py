@@ -122,3 +122,8 @@ def test_production_refuses_to_start_without_its_secrets(missing):
     result = _manage("check", **env)
     assert result.returncode != 0
     assert missing in result.stderr
+
+
+def test_japanese_is_the_default_whatever_the_browser_asks(client):
+    response = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert '<html lang="ja">' in response.content.decode()

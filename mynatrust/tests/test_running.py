@@ -1,0 +1,85 @@
+"""The service as production runs it: gunicorn with the production settings on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from audit.models import AuditEvent
+from mynatrust import lifecycle
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.django_db
+def test_start_and_stop_of_a_process_are_audit_events(monkeypatch):
+    monkeypatch.setattr(lifecycle, "_started", False)
+    lifecycle.process_started()
+    lifecycle.process_started()  # idempotent per process
+    lifecycle.process_stopping()
+    types = list(AuditEvent.objects.values_list("event_type", flat=True))
+    assert types.count("system.start") == 1 and types.count("system.stop") == 1
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_gunicorn_serves_with_production_settings_and_records_start_and_stop():
+    if connection.vendor != "postgresql":
+        pytest.skip("production runs on PostgreSQL")
+    db = connection.settings_dict
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL"))},
+        "MYNATRUST_PRODUCTION": "true",
+        "SECRET_KEY": "gunicorn-test-" + "k" * 50,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "GUNICORN_WORKERS": "2",
+        "GUNICORN_ACCESS_LOG": "-",
+    }
+    env.update({k: v for k, v in os.environ.items() if k.startswith("AUDIT_")})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "mynatrust/gunicorn.conf.py", "mynatrust.wsgi"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        body = b""
+        for _ in range(100):
+            try:
+                request = urllib.request.Request(
+                    f"http://127.0.0.1:{port}/healthz", headers={"X-Forwarded-Proto": "https"}
+                )
+                with urllib.request.urlopen(request, timeout=2) as response:  # noqa: S310 (loopback)
+                    body = response.read()
+                    hsts = response.headers["Strict-Transport-Security"]
+                break
+            except OSError:
+                time.sleep(0.1)
+        assert b'"database": "ok"' in body
+        assert "max-age=" in hsts
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        output = proc.communicate(timeout=30)[0].decode()
+    assert proc.returncode == 0, output
+    types = list(AuditEvent.objects.values_list("event_type", flat=True))
+    assert types.count("system.start") >= 1, output
+    assert types.count("system.stop") == types.count("system.start"), output
