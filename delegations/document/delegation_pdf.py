@@ -1,0 +1,161 @@
+"""The delegation as an A4 PDF for people, carrying the canonical XML as ``delegation.xml``."""
+
+from __future__ import annotations
+
+from io import BytesIO
+
+from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer
+
+from . import delegation_xml, embedded_files
+from .content import CorporatePrincipal, DelegationContent
+from .dates import japanese_date
+from .pdf_layout import (
+    BODY,
+    HEADING,
+    ID_STYLE,
+    MARGIN,
+    PAGE_SIZE,
+    SMALL,
+    SUBTITLE,
+    TITLE,
+    footer_canvas,
+    has_unprintable,
+    item_table,
+    paragraphs,
+    printable,
+    register_fonts,
+)
+
+
+def render_pdf(content: DelegationContent) -> bytes:
+    """The PDF with the XML of ``content`` attached; the same content gives the same bytes."""
+    xml = delegation_xml.to_xml(content)
+    layout = _layout(content, xml)
+    return embedded_files.attach(
+        layout,
+        xml,
+        filename=delegation_xml.FILENAME,
+        mime_type=delegation_xml.MIME_TYPE,
+        description=f"電子委任状 {content.delegation_id}（署名対象の XML）",
+    )
+
+
+def extract_xml(pdf: bytes) -> bytes:
+    """The ``delegation.xml`` a delegation PDF carries (compare its SHA-256 with the stored one)."""
+    return embedded_files.extract(pdf, delegation_xml.FILENAME)
+
+
+def _layout(content: DelegationContent, xml: bytes) -> bytes:
+    register_fonts()
+    output = BytesIO()
+    document = SimpleDocTemplate(
+        output,
+        pagesize=PAGE_SIZE,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN,
+        bottomMargin=MARGIN + 6,
+        title=f"電子委任状 {content.delegation_id}",
+        author=content.principal.display_name,
+        subject="電子委任状（委任者記録ファイル方式）",
+        creator=content.service.name,
+        invariant=True,
+    )
+    document.build(_story(content, xml), canvasmaker=footer_canvas(f"電子委任状 ID {content.delegation_id}"))
+    return output.getvalue()
+
+
+def _story(content: DelegationContent, xml: bytes) -> list[Flowable]:
+    story: list[Flowable] = [
+        Paragraph("電子委任状", TITLE),
+        Paragraph(printable(f"{content.service.name}（電子委任状取扱サービス・委任者記録ファイル方式）"), SUBTITLE),
+        Spacer(1, 8),
+        Paragraph("電子委任状 ID", SUBTITLE),
+        Paragraph(content.delegation_id, ID_STYLE),
+        Spacer(1, 6),
+        Paragraph(
+            printable(
+                f"委任者は、下記の受任者に対し、下記の委任期間において、下記の代理権を与えます。"
+                f"（作成日：{japanese_date(content.issued_on)}）"
+            ),
+            BODY,
+        ),
+    ]
+    principal = content.principal
+    if isinstance(principal, CorporatePrincipal):
+        principal_rows = [
+            ("区分", "法人"),
+            ("法人番号", principal.corporate_number),
+            ("商号又は名称", principal.name),
+            ("本店又は主たる事務所の所在地", principal.head_office_address),
+            ("代表者の役職", principal.representative_title),
+            ("代表者の氏名", principal.representative_name),
+        ]
+    else:
+        principal_rows = [
+            ("区分", "個人事業主"),
+            ("屋号", principal.trade_name or "（なし）"),
+            ("氏名", principal.name),
+            ("住所", principal.address),
+            ("生年月日", japanese_date(principal.date_of_birth)),
+        ]
+    agent = content.agent
+    agent_rows = [("氏名", agent.name)]
+    if agent.title:
+        agent_rows.append(("役職", agent.title))
+    if agent.qualification is not None:
+        agent_rows.append(("資格（士業）", str(agent.qualification.label)))
+    agent_rows += [("住所", agent.address), (str(agent.identifier_kind.label), agent.identifier)]
+
+    story += [
+        KeepTogether([Paragraph("1. 委任者", HEADING), item_table(principal_rows)]),
+        KeepTogether([Paragraph("2. 受任者", HEADING), item_table(agent_rows)]),
+        Paragraph("3. 代理権の内容", HEADING),
+        *paragraphs(content.powers),
+        Paragraph("4. 代理権の制限", HEADING),
+        *paragraphs(content.limitations, empty="なし"),
+        KeepTogether(
+            [
+                Paragraph("5. 委任期間", HEADING),
+                Paragraph(
+                    printable(f"{japanese_date(content.valid_from)}から{japanese_date(content.valid_until)}まで"),
+                    BODY,
+                ),
+            ]
+        ),
+        KeepTogether(
+            [
+                Paragraph("6. 電子委任状取扱サービス", HEADING),
+                item_table(
+                    [
+                        ("サービスの名称", content.service.name),
+                        ("運用規程", content.service.policy_url),
+                        ("有効性の確認", content.service.validity_url),
+                        ("作成日", japanese_date(content.issued_on)),
+                    ]
+                ),
+            ]
+        ),
+        Spacer(1, 10),
+        Paragraph(
+            printable(
+                "この PDF には、電子署名の対象となる XML（"
+                f"{delegation_xml.FILENAME}、SHA-256: {delegation_xml.sha256_hex(xml)}）が添付されています。"
+                "記載内容と XML が異なる場合は XML の内容によります。"
+                "この電子委任状が現在有効かどうかは、上記の有効性確認 URL で確認できます。"
+            ),
+            SMALL,
+        ),
+    ]
+    if has_unprintable(_all_text(content)):
+        story.append(
+            Paragraph(
+                "〓 は、この PDF の文字コードで表示できない文字です。正確な文字は添付の XML に記録されています。",
+                SMALL,
+            )
+        )
+    return story
+
+
+def _all_text(content: DelegationContent) -> str:
+    return delegation_xml.to_xml(content).decode()
