@@ -1,17 +1,58 @@
-"""The audit log (§6.2). ``audit.record`` is its one writer."""
+"""The audit log (§6.2): append-only, hash-chained, with signed checkpoints.
+
+Writing events — the only two entry points other apps use::
+
+    import audit
+
+    audit.record("registry.subscriber.approved", actor=request.user, subject=subscriber, note=...)
+
+``actor`` is a user, an ``audit.Actor`` (``audit.SYSTEM``, ``audit.ANONYMOUS``, or e.g.
+``audit.Actor("api_key", key.public_id, key.label)``), anything with an ``audit_actor()`` method
+returning an Actor, or None (anonymous). ``subject`` is a model instance (its ``audit_id`` or pk is
+stored) or a ``(type, id)`` pair. Keyword ``data`` must be JSON-serialisable (Django's encoder:
+dates, Decimals and UUIDs become strings). Never put secrets in it. Request ID, client IP and user
+agent come from ``audit.context``, bound per request by the middleware. Call ``record`` inside the
+service's transaction, so the event commits or rolls back with the change it describes.
+
+Refused actions must be on the record even though their transaction rolls back. Record them with
+``audit.record_refused`` after leaving the atomic block::
+
+    try:
+        with transaction.atomic():
+            ...
+            raise DelegationError(_("…"))
+    except DelegationError as err:
+        audit.record_refused("delegations.revoke_refused", actor=actor, subject=delegation, reason=err.message)
+        raise
+
+``record_refused`` adds ``refused=True``. Outside any transaction it writes at once. Called while an
+enclosing transaction is still open (a nested service, ATOMIC_REQUESTS), it writes through a second,
+autocommit connection on PostgreSQL, so the refusal survives that transaction's rollback; on SQLite
+(demo only) it cannot, and joins the open transaction.
+
+Everything else (sealing, checkpoints, verification, export, archive) lives in this app and is
+reached through its management commands and the admin; see docs/auditor.md.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from audit import context
 from audit.actors import ANONYMOUS, SYSTEM, Actor
 
-__all__ = ["ANONYMOUS", "SYSTEM", "Actor", "record"]
+__all__ = ["ANONYMOUS", "SYSTEM", "Actor", "context", "record", "record_refused"]
 
 
 def record(event_type: str, *, actor: Any, subject: Any = None, **data: Any) -> Any:
-    """Append one event. ``actor`` is a user, an ``audit.actors.Actor`` or None (anonymous);
-    ``subject`` a model instance or a ``(type, id)`` pair; ``data`` JSON-serialisable details."""
+    """Append one event in the current transaction."""
     from audit.recorder import record as _record
 
     return _record(event_type, actor=actor, subject=subject, **data)
+
+
+def record_refused(event_type: str, *, actor: Any, subject: Any = None, **data: Any) -> Any:
+    """Append one refused action so that it survives the rollback of the caller's transaction."""
+    from audit.recorder import record_refused as _record_refused
+
+    return _record_refused(event_type, actor=actor, subject=subject, **data)

@@ -5,3 +5,14 @@ from django.utils.translation import gettext_lazy as _
 class AuditConfig(AppConfig):
     name = "audit"
     verbose_name = _("監査ログ")
+
+    def ready(self) -> None:
+        from django.db.backends.signals import connection_created
+
+        from audit import checks, guard, receivers  # noqa: F401  (registers checks)
+        from mynatrust.roles import Role, grant
+
+        connection_created.connect(guard.on_connection_created, dispatch_uid="audit_guard")
+        receivers.connect()
+        grant(Role.AUDITOR, "audit.archive_auditlog", "audit.view_auditcheckpoint", "audit.view_auditsegment")
+        grant(Role.SERVICE_ADMINISTRATOR, "audit.view_auditcheckpoint", "audit.view_auditsegment")

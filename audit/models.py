@@ -1,7 +1,21 @@
+"""The audit log tables. All four are append-only in the database (see migration 0002): events are
+inserted by writers, seals and checkpoints by the sequencer, segments by the archive command."""
+
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
+from django.db.models import Value
 from django.utils.translation import gettext_lazy as _
+
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def sealed(self) -> AuditEventQuerySet:
+        return self.filter(seal__isnull=False)
+
+    def unsealed(self) -> AuditEventQuerySet:
+        return self.filter(seal__isnull=True)
 
 
 class AuditEvent(models.Model):
@@ -18,15 +32,108 @@ class AuditEvent(models.Model):
     request_id = models.CharField(_("リクエストID"), max_length=64, blank=True)
     ip = models.CharField(_("IPアドレス"), max_length=64, blank=True)
     user_agent = models.CharField(_("ユーザーエージェント"), max_length=255, blank=True)
+    # The writing transaction's ID on PostgreSQL (column default pg_current_xact_id(), set by migration
+    # 0002), so the sequencer can tell which events may still be in flight. 0 on SQLite, where writers
+    # are serialised and ids commit in order.
+    txid = models.BigIntegerField(_("トランザクションID"), db_default=Value(0), editable=False)
+
+    objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("監査ログ")
         verbose_name_plural = _("監査ログ")
-        ordering = ["id"]
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["txid"], name="audit_event_txid")]
         permissions = [
             ("verify_auditlog", _("監査ログの検証")),
             ("export_auditlog", _("監査ログのエクスポート")),
+            ("archive_auditlog", _("監査ログのアーカイブ")),
         ]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.event_type}"
+
+
+class AuditSeal(models.Model):
+    """The sequencer's record of one event's place in the hash chain. Written once, never changed."""
+
+    seq = models.BigIntegerField(_("連番"), primary_key=True)
+    event = models.OneToOneField(AuditEvent, on_delete=models.DO_NOTHING, related_name="seal", verbose_name=_("イベント"))
+    digest = models.CharField(_("ダイジェスト"), max_length=64)
+    prev_hash = models.CharField(_("直前のハッシュ"), max_length=64)
+    hash = models.CharField(_("ハッシュ"), max_length=64)
+    # Every event whose transaction ID (PostgreSQL) or id (SQLite) is below this had been sealed
+    # when this batch committed: where the next batch starts looking.
+    horizon = models.BigIntegerField(_("走査開始点"))
+    sealed_at = models.DateTimeField(_("封印日時"))
+
+    class Meta:
+        verbose_name = _("封印")
+        verbose_name_plural = _("封印")
+        ordering = ["seq"]
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.hash[:12]}"
+
+
+class AuditCheckpoint(models.Model):
+    """A signed statement of the chain's head: ``seq`` entries, last hash ``head_hash``."""
+
+    seq = models.BigIntegerField(_("連番"), unique=True)
+    head_hash = models.CharField(_("先頭ハッシュ"), max_length=64)
+    signed_at = models.DateTimeField(_("署名日時"))
+    key_id = models.CharField(_("鍵ID"), max_length=64)
+    signature = models.CharField(_("署名"), max_length=128)
+
+    class Meta:
+        verbose_name = _("チェックポイント")
+        verbose_name_plural = _("チェックポイント")
+        ordering = ["-seq"]
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.head_hash[:12]}"
+
+    def payload(self) -> dict[str, Any]:
+        from audit.chain import format_time
+        from audit.signing import checkpoint_payload
+
+        return checkpoint_payload(seq=self.seq, head=self.head_hash, time=format_time(self.signed_at), kid=self.key_id)
+
+
+class AuditSegment(models.Model):
+    """An archived run of the chain, written to a file for the 10-year media. Rows of the online
+    tables inside a segment may be pruned (only by ``audit_archive --prune``)."""
+
+    first_seq = models.BigIntegerField(_("開始連番"), unique=True)
+    last_seq = models.BigIntegerField(_("終了連番"), unique=True)
+    prev_hash = models.CharField(_("直前のハッシュ"), max_length=64)
+    last_hash = models.CharField(_("末尾ハッシュ"), max_length=64)
+    file_name = models.CharField(_("ファイル名"), max_length=255)
+    sha256 = models.CharField(_("ファイルのSHA-256"), max_length=64)
+    created_at = models.DateTimeField(_("作成日時"))
+    key_id = models.CharField(_("鍵ID"), max_length=64)
+    signature = models.CharField(_("署名"), max_length=128)
+
+    class Meta:
+        verbose_name = _("アーカイブ区間")
+        verbose_name_plural = _("アーカイブ区間")
+        ordering = ["first_seq"]
+        default_permissions = ("view",)
+        constraints = [models.CheckConstraint(condition=models.Q(first_seq__lte=models.F("last_seq")), name="audit_segment_range")]
+
+    def __str__(self) -> str:
+        return f"{self.first_seq}–{self.last_seq}"
+
+    def payload(self) -> dict[str, Any]:
+        from audit.signing import segment_payload
+
+        return segment_payload(
+            first_seq=self.first_seq,
+            last_seq=self.last_seq,
+            prev_hash=self.prev_hash,
+            last_hash=self.last_hash,
+            sha256=self.sha256,
+            kid=self.key_id,
+        )

@@ -1,14 +1,18 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
 from audit import context
 from audit.actors import describe
 from audit.models import AuditEvent
+
+log = logging.getLogger(__name__)
 
 
 def _subject(subject: Any) -> tuple[str, str]:
@@ -22,21 +26,68 @@ def _subject(subject: Any) -> tuple[str, str]:
     return type(subject).__name__, str(subject)
 
 
-def record(event_type: str, *, actor: Any, subject: Any = None, **data: Any) -> AuditEvent:
+def _event(event_type: str, actor: Any, subject: Any, data: dict[str, Any]) -> AuditEvent:
     who = describe(actor)
     ctx = context.current()
     subject_type, subject_id = _subject(subject)
     clean = json.loads(json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False))
-    return AuditEvent.objects.create(
+    return AuditEvent(
         created_at=timezone.now(),
-        event_type=event_type,
-        actor_kind=who.kind,
-        actor_id=who.id,
+        event_type=event_type[:80],
+        actor_kind=who.kind[:16],
+        actor_id=who.id[:64],
         actor_label=who.label[:255],
-        subject_type=subject_type,
+        subject_type=subject_type[:80],
         subject_id=subject_id[:64],
         data=clean,
-        request_id=ctx.request_id,
-        ip=ctx.ip,
+        request_id=ctx.request_id[:64],
+        ip=(who.ip or ctx.ip)[:64],
         user_agent=ctx.user_agent[:255],
     )
+
+
+def _wake_sealer() -> None:
+    from audit.sealing import after_commit
+
+    after_commit()
+
+
+def record(event_type: str, *, actor: Any, subject: Any = None, **data: Any) -> AuditEvent:
+    event = _event(event_type, actor, subject, data)
+    event.save(force_insert=True)
+    transaction.on_commit(_wake_sealer)
+    return event
+
+
+def _in_real_transaction(using: str) -> bool:
+    """True inside an atomic block that may still roll back; the test runner's wrapping blocks
+    (marked _from_testcase by Django's TestCase) do not count."""
+    connection = connections[using]
+    return any(not getattr(block, "_from_testcase", False) for block in getattr(connection, "atomic_blocks", []))
+
+
+def record_refused(event_type: str, *, actor: Any, subject: Any = None, **data: Any) -> AuditEvent:
+    data.setdefault("refused", True)
+    using = DEFAULT_DB_ALIAS
+    if not _in_real_transaction(using):
+        return record(event_type, actor=actor, subject=subject, **data)
+    event = _event(event_type, actor, subject, data)
+    if connections[using].vendor == "postgresql":
+        # A second connection in autocommit: the refusal is committed now, whatever the caller's
+        # transaction does next. Rare enough that opening a connection is acceptable.
+        side = connections.create_connection(using)
+        alias = f"{using}__audit_refusal"
+        connections[alias] = side
+        try:
+            event.save(using=alias, force_insert=True)
+        finally:
+            side.close()
+            del connections[alias]
+        _wake_sealer()
+        return event
+    # SQLite (demo): one writer at a time, so a second connection would wait for the caller's own
+    # transaction. The refusal shares that transaction; callers record after their atomic block.
+    log.warning("%s recorded inside an open transaction on SQLite; it is lost if that rolls back", event_type)
+    event.save(force_insert=True)
+    transaction.on_commit(_wake_sealer)
+    return event

@@ -1,0 +1,165 @@
+"""Check an audit-log export or archive segment without the database.
+
+    python -m audit.offline_verify EXPORT.zip [MORE.zip ...] [--key PUBLIC_KEY.pem]
+
+Uses only the standard library and ``cryptography``. It recomputes every chain hash from the first
+exported position to the signed checkpoint, each exported entry's digest, the files' SHA-256, and
+the checkpoint's Ed25519 signature. Pass the service's published public key with ``--key``:
+without it the key inside the export is used and only its fingerprint is printed for you to compare.
+Exit status 0 when everything checks, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import io
+import json
+import sys
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from audit import chain, signing
+
+FORMAT = "mynatrust-audit-export/1"
+
+
+class Invalid(Exception):
+    pass
+
+
+def _csv_value(cell: str) -> str:
+    return cell[1:] if cell.startswith("'") else cell
+
+
+def _csv_entries(handle: Any) -> Iterator[tuple[int, dict[str, Any], str]]:
+    reader = csv.reader(io.TextIOWrapper(handle, encoding="utf-8-sig", newline=""))
+    header = next(reader, None)
+    if header is None or header[0] != "連番":
+        raise Invalid("events.csv: unexpected header")
+    for line, cells in enumerate(reader, start=2):
+        if len(cells) < 14:
+            raise Invalid(f"events.csv line {line}: {len(cells)} columns")
+        values = [_csv_value(c) for c in cells]
+        entry = {
+            "id": int(values[1]),
+            "created_at": values[2],
+            "event_type": values[3],
+            "actor_kind": values[4],
+            "actor_id": values[5],
+            "actor_label": values[6],
+            "subject_type": values[7],
+            "subject_id": values[8],
+            "data": json.loads(values[9]),
+            "request_id": values[10],
+            "ip": values[11],
+            "user_agent": values[12],
+        }
+        yield int(values[0]), entry, values[13]
+
+
+def _jsonl_entries(handle: Any) -> Iterator[tuple[int, dict[str, Any], str]]:
+    for raw in io.TextIOWrapper(handle, encoding="utf-8"):
+        item = json.loads(raw)
+        yield int(item["seq"]), item["entry"], item["digest"]
+
+
+def _sha256(archive: zipfile.ZipFile, name: str) -> str:
+    digest = hashlib.sha256()
+    with archive.open(name) as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_file(path: Path, expected_key: Any = None) -> dict[str, Any]:
+    """Return the manifest when ``path`` checks; raise Invalid naming the first problem otherwise."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except (OSError, zipfile.BadZipFile) as err:
+        raise Invalid(f"not a readable ZIP: {err}") from err
+    with archive:
+        manifest = json.loads(archive.read("manifest.json"))
+        if manifest.get("format") != FORMAT:
+            raise Invalid(f"unknown format {manifest.get('format')!r}")
+        for name, info in manifest["files"].items():
+            if _sha256(archive, name) != info["sha256"]:
+                raise Invalid(f"{name}: SHA-256 differs from the manifest (file changed)")
+        cp = manifest["checkpoint"]
+        key = expected_key or signing.load_public_key(manifest["public_key"].encode())
+        if signing.key_id(key) != cp["key_id"]:
+            raise Invalid("the checkpoint was signed with another key than the one given")
+        payload = {k: cp[k] for k in ("type", "seq", "head", "time", "key_id")}
+        if not signing.verify(key, payload, cp["signature"]):
+            raise Invalid(f"checkpoint #{cp['seq']}: signature invalid")
+        if manifest["to_seq"] != cp["seq"]:
+            raise Invalid("the export does not end at its checkpoint")
+        parse = _csv_entries if manifest["events_format"] == "csv" else _jsonl_entries
+        with archive.open(f"events.{manifest['events_format']}") as events_file, archive.open("chain.jsonl") as chain_file:
+            events = parse(events_file)
+            pending = next(events, None)
+            prev = manifest["first_prev_hash"]
+            expected = manifest["from_seq"]
+            count = 0
+            for raw in io.TextIOWrapper(chain_file, encoding="utf-8"):
+                link = json.loads(raw)
+                if link["seq"] != expected:
+                    raise Invalid(f"chain: position #{expected} missing (found #{link['seq']})")
+                computed = chain.chain_hash(prev, link["digest"])
+                if computed != link["hash"]:
+                    raise Invalid(f"chain #{expected}: hash does not follow from the previous one")
+                if pending is not None and pending[0] == expected:
+                    seq, entry, digest = pending
+                    if chain.entry_digest(entry) != link["digest"] or digest != link["digest"]:
+                        raise Invalid(f"entry #{seq} (event {entry.get('id')}): content differs from its digest (edited)")
+                    count += 1
+                    pending = next(events, None)
+                prev = computed
+                expected += 1
+            if pending is not None:
+                raise Invalid(f"entry #{pending[0]} is outside the chain or out of order")
+        if expected - 1 != cp["seq"] or prev != cp["head"]:
+            raise Invalid(f"chain ends at #{expected - 1} with a head other than the signed checkpoint #{cp['seq']}")
+        if count != manifest["count"]:
+            raise Invalid(f"{count} entries, manifest says {manifest['count']}")
+        manifest["key_fingerprint"] = signing.key_id(key)
+        return dict(manifest)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m audit.offline_verify", description=__doc__.split("\n\n")[0])
+    parser.add_argument("files", nargs="+", type=Path, help="export or archive segment ZIP files")
+    parser.add_argument("--key", type=Path, help="the service's checkpoint public key (PEM) to require")
+    args = parser.parse_args(argv)
+    expected_key = signing.load_public_key(args.key.read_bytes()) if args.key else None
+    failures = 0
+    previous: dict[str, Any] | None = None
+    for path in args.files:
+        try:
+            manifest = verify_file(path, expected_key)
+            if previous is not None and previous["to_seq"] + 1 == manifest["from_seq"]:
+                if previous["last_hash"] != manifest["first_prev_hash"]:
+                    raise Invalid(f"does not continue {previous['path']}")
+        except (Invalid, KeyError, ValueError) as err:
+            failures += 1
+            print(f"NG  {path}: {err}")
+            previous = None
+            continue
+        manifest["path"] = str(path)
+        previous = manifest
+        print(
+            f"OK  {path}: #{manifest['from_seq']}–#{manifest['to_seq']}, {manifest['count']} entries, "
+            f"checkpoint signed {manifest['checkpoint']['time']}, key {manifest['key_fingerprint']}"
+        )
+    if failures:
+        print(f"{failures} of {len(args.files)} file(s) failed verification.")
+        return 1
+    print(f"All {len(args.files)} file(s) verified.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,204 @@
+"""The sequencer: gives committed events their place in the hash chain, in batches, off the
+request path, and signs checkpoints of the head.
+
+Writers only INSERT into audit_auditevent. A batch, in one transaction holding the sequencer lock
+(a PostgreSQL advisory lock; SQLite's write lock), reads unsealed events and appends one seal row
+each (seq, event, digest, prev_hash, hash). Two sequencers can never fork the chain: seq is the
+seal table's primary key and event_id is unique, so a second writer of the same position fails.
+
+Events whose transactions commit out of id order: on PostgreSQL each event carries its writing
+transaction's ID (txid). A batch first reads the snapshot's xmin, the oldest transaction still in
+progress; every event with a smaller txid is final (committed and visible, or rolled back). Batches
+scan in (txid, id) order from a horizon stored with the last seal, and move the horizon up to at
+most xmin, so an event committed late by a long transaction is still found. On SQLite writers are
+serialised, ids commit in order, and the horizon is simply the next id.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import connections, transaction
+from django.utils import timezone
+
+from audit import chain, keys, signing
+from audit.guard import in_test_environment
+from audit.models import AuditCheckpoint, AuditEvent, AuditSeal
+
+log = logging.getLogger(__name__)
+
+LOCK_KEY = 0x6175646974  # "audit"
+ROW_FIELDS = ("txid", *chain.ENTRY_FIELDS)
+
+
+def entry_of(row: tuple[Any, ...] | list[Any]) -> dict[str, Any]:
+    """The hashed entry from ``ROW_FIELDS``-ordered values (txid first, left out)."""
+    entry = dict(zip(chain.ENTRY_FIELDS, row[1:], strict=True))
+    entry["created_at"] = chain.format_time(entry["created_at"])
+    return entry
+
+
+@dataclass
+class SealResult:
+    sealed: int = 0
+    head_seq: int = 0
+    checkpoint: AuditCheckpoint | None = None
+
+
+def _lock(using: str) -> int | None:
+    """Take the sequencer lock for this transaction; on PostgreSQL return the snapshot's xmin."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return None  # the IMMEDIATE transaction already holds SQLite's only write lock
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+        cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+        return int(cursor.fetchone()[0])
+
+
+def seal_batch(limit: int | None = None, *, using: str = "default") -> SealResult:
+    """Seal up to ``limit`` committed events; sign a checkpoint when one is due."""
+    limit = limit or settings.AUDIT_SEAL_BATCH
+    with transaction.atomic(using=using):
+        xmin = _lock(using)
+        last = AuditSeal.objects.using(using).order_by("-seq").values_list("seq", "hash", "horizon").first()
+        seq, prev, horizon = last if last else (0, chain.GENESIS, 0)
+        events = AuditEvent.objects.using(using).filter(seal__isnull=True)
+        if xmin is not None:
+            events = events.filter(txid__gte=horizon).order_by("txid", "id")
+        else:
+            events = events.filter(id__gte=horizon).order_by("id")
+        rows = list(events.values_list(*ROW_FIELDS)[:limit])
+        now = timezone.now()
+        seals = []
+        for row in rows:
+            seq += 1
+            digest = chain.entry_digest(entry_of(row))
+            new = chain.chain_hash(prev, digest)
+            seals.append(AuditSeal(seq=seq, event_id=row[1], digest=digest, prev_hash=prev, hash=new, horizon=0, sealed_at=now))
+            prev = new
+        if rows:
+            if xmin is None:
+                new_horizon = rows[-1][1] + 1
+            elif len(rows) < limit:
+                new_horizon = max(horizon, xmin)
+            else:
+                new_horizon = max(horizon, min(xmin, rows[-1][0]))
+            for seal in seals:
+                seal.horizon = new_horizon
+            AuditSeal.objects.using(using).bulk_create(seals)
+        result = SealResult(sealed=len(seals), head_seq=seq)
+        result.checkpoint = _checkpoint_if_due(seq, prev, now, using=using)
+    return result
+
+
+def seal_pending(*, using: str = "default", max_batches: int | None = None) -> SealResult:
+    """Seal until nothing committed is left unsealed (or ``max_batches`` ran)."""
+    total = SealResult()
+    batches = 0
+    while True:
+        result = seal_batch(using=using)
+        batches += 1
+        total.sealed += result.sealed
+        total.head_seq = result.head_seq
+        total.checkpoint = result.checkpoint or total.checkpoint
+        if result.sealed < settings.AUDIT_SEAL_BATCH or (max_batches and batches >= max_batches):
+            return total
+
+
+def _checkpoint_if_due(seq: int, head: str, now: Any, *, using: str, force: bool = False) -> AuditCheckpoint | None:
+    if seq == 0:
+        return None
+    latest = AuditCheckpoint.objects.using(using).order_by("-seq").values_list("seq", "signed_at").first()
+    if latest is not None:
+        last_seq, last_time = latest
+        if last_seq >= seq:
+            return None
+        due = seq - last_seq >= settings.AUDIT_CHECKPOINT_EVERY or now - last_time >= timedelta(
+            seconds=settings.AUDIT_CHECKPOINT_SECONDS
+        )
+        if not (due or force):
+            return None
+    key = keys.private_key()
+    kid = signing.key_id(key.public_key())
+    checkpoint = AuditCheckpoint(seq=seq, head_hash=head, signed_at=now, key_id=kid, signature="")
+    checkpoint.signature = signing.sign(key, checkpoint.payload())
+    checkpoint.save(using=using, force_insert=True)
+    return checkpoint
+
+
+def checkpoint_now(*, using: str = "default") -> AuditCheckpoint | None:
+    """Seal what is pending and make sure a checkpoint covers the head (exports and archives end there)."""
+    seal_pending(using=using)
+    with transaction.atomic(using=using):
+        _lock(using)
+        last = AuditSeal.objects.using(using).order_by("-seq").values_list("seq", "hash").first()
+        if last is None:
+            return None
+        existing = AuditCheckpoint.objects.using(using).filter(seq=last[0]).first()
+        return existing or _checkpoint_if_due(last[0], last[1], timezone.now(), using=using, force=True)
+
+
+# --- after-commit sealing --------------------------------------------------------------------------
+class _SealerThread(threading.Thread):
+    """One per process: woken after each commit that recorded events, and every checkpoint interval."""
+
+    def __init__(self) -> None:
+        super().__init__(name="audit-sealer", daemon=True)
+        self.wakeup = threading.Event()
+
+    def run(self) -> None:
+        while True:
+            self.wakeup.wait(timeout=settings.AUDIT_CHECKPOINT_SECONDS)
+            self.wakeup.clear()
+            try:
+                seal_pending()
+            except Exception:  # never let the thread die; the next wake-up or audit_seal --loop retries
+                log.exception("audit sealing failed")
+                time.sleep(1)
+            finally:
+                connections.close_all()
+
+
+_thread: _SealerThread | None = None
+_thread_lock = threading.Lock()
+
+
+def after_commit() -> None:
+    """Called once per committed transaction that recorded events (see recorder.record)."""
+    mode = settings.AUDIT_SEALER
+    if mode == "thread" and in_test_environment():
+        return  # tests seal explicitly; a thread would outlive the test database
+    if mode == "inline":
+        try:
+            seal_pending(max_batches=10)
+        except Exception:  # the request already succeeded; the worker will seal later
+            log.exception("audit sealing after commit failed")
+    elif mode == "thread":
+        global _thread
+        with _thread_lock:
+            if _thread is None or not _thread.is_alive():  # also after a fork
+                _thread = _SealerThread()
+                _thread.start()
+        _thread.wakeup.set()
+
+
+def checkpoint_at(seq: int, *, using: str = "default") -> AuditCheckpoint:
+    """A signed checkpoint at exactly ``seq`` (archive segments end on one). Verify first."""
+    existing = AuditCheckpoint.objects.using(using).filter(seq=seq).first()
+    if existing is not None:
+        return existing
+    head = AuditSeal.objects.using(using).values_list("hash", flat=True).get(seq=seq)
+    key = keys.private_key()
+    checkpoint = AuditCheckpoint(
+        seq=seq, head_hash=head, signed_at=timezone.now(), key_id=signing.key_id(key.public_key()), signature=""
+    )
+    checkpoint.signature = signing.sign(key, checkpoint.payload())
+    checkpoint.save(using=using, force_insert=True)
+    return checkpoint

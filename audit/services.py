@@ -1,0 +1,181 @@
+"""What auditors do with the log: verify, export, archive (and prune what was archived). Each act is
+itself an audit event."""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Max, Min
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+import audit
+from audit import chain, export, keys, signing
+from audit.guard import permit_prune
+from audit.models import AuditEvent, AuditSeal, AuditSegment
+from audit.sealing import checkpoint_at, checkpoint_now, seal_pending
+from audit.verify import Report, verify_chain
+
+
+class AuditError(Exception):
+    """A refused or failed audit-log operation; ``message`` is translated and safe to show."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def command_actor(command: str) -> audit.Actor:
+    """Who runs a management command: the operating-system account on the server."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "?"
+    return audit.Actor("system", f"cli:{user}"[:64], f"manage.py {command} ({user})")
+
+
+def verify_log(*, actor: Any, from_seq: int | None = None, to_seq: int | None = None) -> Report:
+    """Seal what is pending, verify the chain (or a range), record ``audit.verified`` with the result."""
+    seal_pending()
+    report = verify_chain(from_seq, to_seq)
+    audit.record("audit.verified", actor=actor, **report.summary())
+    return report
+
+
+def start_export(filters: export.Filters, fmt: str, *, actor: Any) -> export.ExportPlan:
+    """Fix what an export covers (up to a fresh signed checkpoint) and record ``audit.exported``;
+    then stream it with ``export.stream(plan)``."""
+    checkpoint = checkpoint_now()
+    if checkpoint is None:
+        raise AuditError(_("監査ログにまだ封印済みの記録がありません。"))
+    plan = export.plan(filters, fmt, checkpoint)
+    audit.record("audit.exported", actor=actor, **plan.summary())
+    return plan
+
+
+def stream_export(filters: export.Filters, fmt: str, *, actor: Any) -> tuple[export.ExportPlan, Iterator[bytes]]:
+    plan = start_export(filters, fmt, actor=actor)
+    return plan, export.stream(plan)
+
+
+@dataclass
+class ArchiveResult:
+    segment: AuditSegment | None = None
+    path: Path | None = None
+    first_seq: int = 0
+    last_seq: int = 0
+    pruned_events: int = 0
+    pruned_segments: list[str] = field(default_factory=list)
+
+
+def _archive_range(before: datetime) -> tuple[int, int]:
+    start = (AuditSegment.objects.aggregate(last=Max("last_seq"))["last"] or 0) + 1
+    late = AuditSeal.objects.filter(seq__gte=start, event__created_at__gte=before).aggregate(first=Min("seq"))["first"]
+    end = (late - 1) if late is not None else (AuditSeal.objects.aggregate(hi=Max("seq"))["hi"] or 0)
+    return start, end
+
+
+def archive_log(before: datetime, out_dir: Path, *, actor: Any, dry_run: bool = False) -> ArchiveResult:
+    """Write the not yet archived entries older than ``before`` to one verified segment file."""
+    seal_pending()
+    start, end = _archive_range(before)
+    result = ArchiveResult(first_seq=start, last_seq=end)
+    if end < start or dry_run:
+        return result
+    report = verify_chain(start, end)
+    if not report.ok:
+        audit.record("audit.archive_failed", actor=actor, first_seq=start, last_seq=end, problem=str(report.first_problem))
+        raise AuditError(_("検証に失敗したため、アーカイブしませんでした: %(problem)s") % {"problem": report.first_problem})
+    checkpoint = checkpoint_at(end)
+    prev = AuditSeal.objects.values_list("prev_hash", flat=True).get(seq=start)
+    plan = export.ExportPlan(
+        filters=export.Filters(), fmt="jsonl", checkpoint=checkpoint, from_seq=start, count=end - start + 1, first_prev_hash=prev
+    )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"audit-segment-{start:012d}-{end:012d}.zip"
+    partial = path.with_suffix(".partial")
+    digest = hashlib.sha256()
+    with partial.open("wb") as fh:
+        for chunk in export.stream(plan):
+            fh.write(chunk)
+            digest.update(chunk)
+        fh.flush()
+        os.fsync(fh.fileno())
+    from audit.offline_verify import Invalid, verify_file
+
+    key = keys.private_key()
+    try:
+        verify_file(partial, key.public_key())
+    except Invalid as err:
+        partial.unlink()
+        raise AuditError(_("書き出したアーカイブファイルの検証に失敗しました: %(problem)s") % {"problem": err}) from err
+    partial.rename(path)
+    segment = AuditSegment(
+        first_seq=start,
+        last_seq=end,
+        prev_hash=prev,
+        last_hash=checkpoint.head_hash,
+        file_name=path.name,
+        sha256=digest.hexdigest(),
+        created_at=timezone.now(),
+        key_id=signing.key_id(key.public_key()),
+        signature="",
+    )
+    segment.signature = signing.sign(key, segment.payload())
+    with transaction.atomic():
+        segment.save(force_insert=True)
+        audit.record(
+            "audit.archived",
+            actor=actor,
+            subject=segment,
+            first_seq=start,
+            last_seq=end,
+            file=path.name,
+            sha256=segment.sha256,
+            before=chain.format_time(before),
+        )
+    result.segment, result.path = segment, path
+    return result
+
+
+def prune_archived(*, actor: Any, dry_run: bool = False) -> ArchiveResult:
+    """Delete from the online tables the rows of archived segments whose newest event is older than
+    AUDIT_RETENTION_DAYS. The database triggers let these rows, and only these, go."""
+    cutoff = timezone.now() - timedelta(days=settings.AUDIT_RETENTION_DAYS)
+    result = ArchiveResult()
+    for segment in AuditSegment.objects.order_by("first_seq"):
+        online = AuditEvent.objects.filter(seal__seq__gte=segment.first_seq, seal__seq__lte=segment.last_seq)
+        newest = online.aggregate(newest=Max("created_at"))["newest"]
+        if newest is None or newest >= cutoff:
+            continue
+        count = online.count()
+        result.pruned_events += count
+        result.pruned_segments.append(str(segment))
+        if dry_run:
+            continue
+        with permit_prune(), connection.cursor() as cursor:
+            cursor.execute(
+                "DELETE FROM audit_auditevent WHERE id IN "
+                "(SELECT event_id FROM audit_auditseal WHERE seq BETWEEN %s AND %s)",
+                [segment.first_seq, segment.last_seq],
+            )
+            cursor.execute("DELETE FROM audit_auditseal WHERE seq BETWEEN %s AND %s", [segment.first_seq, segment.last_seq])
+            audit.record(
+                "audit.pruned",
+                actor=actor,
+                subject=segment,
+                first_seq=segment.first_seq,
+                last_seq=segment.last_seq,
+                events=count,
+                retention_days=settings.AUDIT_RETENTION_DAYS,
+            )
+    return result
