@@ -1,0 +1,595 @@
+"""Verifiers for the three accepted containers, all returning one ``SignatureReport``.
+
+Bytes and a ``VerificationPolicy`` in, a report out; nothing raises out of here. The libraries
+(pyHanko, pyhanko-certvalidator, signxml) check the cryptography and the path to a pinned anchor;
+this module adds what a JPKI verifier must decide itself, in a fixed order so that the same file
+gives the same sub-indication in any container:
+
+1. format and integrity (HASH_FAILURE, SIG_CRYPTO_FAILURE), PDF coverage, XML references;
+2. algorithms (SHA-1, RSA < 2048) → CRYPTO_CONSTRAINTS_FAILURE;
+3. an anchor whose key signed the signer certificate → else NO_CERTIFICATE_CHAIN_FOUND;
+4. the JPKI signing profile (not an authentication certificate) → SIG_CONSTRAINTS_FAILURE;
+5. validity period (EXPIRED, NOT_YET_VALID), then the library's path verdict;
+6. revocation from the configured source (REVOKED, TRY_LATER: never a silent good).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import functools
+import io
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from delegations.signatures import revocation as rev
+from delegations.signatures.profile import (
+    JPKIProfileError,
+    parse_certificate,
+    sha256_hex,
+)
+from delegations.signatures.report import (
+    MAIN_INDICATION,
+    CertificateInfo,
+    Indication,
+    SignatureReport,
+    SubIndication,
+    VerificationFailure,
+)
+
+logger = logging.getLogger(__name__)
+
+DSIG_NS = "http://www.w3.org/2000/09/xmldsig#"
+XADES_NS = "http://uri.etsi.org/01903/v1.3.2#"
+XADES_SIGNED_PROPERTIES_TYPE = "http://uri.etsi.org/01903#SignedProperties"
+WEAK_DIGESTS = {"sha1", "md5", "md2"}
+KEY_USAGE = frozenset({"digital_signature", "non_repudiation"})
+
+
+@dataclass(frozen=True)
+class VerificationPolicy:
+    """What to trust and how to check revocation. Build it once per request (or per process)."""
+
+    trust_anchors: tuple[bytes, ...]  # DER certificates installed by operators
+    revocation: rev.RevocationSource | None = None  # None: every signature is TRY_LATER
+    moment: datetime | None = None  # validation time (default: now)
+    allow_later_signatures: bool = False  # PAdES: accept later revisions that only add signatures
+    max_bytes: int = 10 * 1024 * 1024
+    embedded_xml_name: str = "delegation.xml"
+
+    @functools.cached_property
+    def anchors(self) -> tuple[x509.Certificate, ...]:
+        out = []
+        for der in self.trust_anchors:
+            try:
+                out.append(x509.load_der_x509_certificate(der))
+            except ValueError:
+                logger.warning("ignoring a trust anchor that is not a DER certificate")
+        return tuple(out)
+
+    @functools.cached_property
+    def asn1_anchors(self) -> tuple[Any, ...]:
+        from asn1crypto import x509 as asn1_x509
+
+        return tuple(asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in self.anchors)
+
+    def validation_context(self, moment: datetime) -> Any:
+        from pyhanko_certvalidator import ValidationContext
+        from pyhanko_certvalidator.policy_decl import NO_REVOCATION, CertRevTrustPolicy
+
+        # Revocation is judged by our pluggable source (step 6), not fetched by the library.
+        return ValidationContext(
+            trust_roots=list(self.asn1_anchors),
+            allow_fetching=False,
+            revinfo_policy=CertRevTrustPolicy(NO_REVOCATION),
+            moment=moment,
+        )
+
+
+@dataclass
+class _State:
+    container: str
+    data: bytes
+    moment: datetime
+    signing_time: datetime | None = None
+    signer: dict[str, Any] | None = None
+    chain: list[CertificateInfo] = field(default_factory=list)
+    revocation: dict[str, Any] | None = None
+    signed_content: bytes | None = None
+    signature_count: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    def report(self, sub: SubIndication | None, detail: str = "") -> SignatureReport:
+        indication = Indication.TOTAL_PASSED if sub is None else MAIN_INDICATION[sub]
+        # Only a passed signature vouches for content: a failed report carries none, so no caller
+        # can take facts from bytes that were not proven signed.
+        content = self.signed_content if sub is None else None
+        return SignatureReport(
+            indication=indication,
+            sub_indication=sub,
+            container=self.container,
+            validation_time=self.moment,
+            detail=detail,
+            signing_time=self.signing_time,
+            signer=self.signer,
+            chain=self.chain,
+            revocation=self.revocation,
+            file_sha256=sha256_hex(self.data),
+            signed_content_sha256=sha256_hex(content) if content is not None else None,
+            signature_count=self.signature_count,
+            warnings=self.warnings,
+            signed_content=content,
+        )
+
+
+def _fail(sub: SubIndication, detail: str) -> VerificationFailure:
+    return VerificationFailure(sub, detail)
+
+
+def _guarded(state: _State, work: Any) -> SignatureReport:
+    try:
+        work(state)
+    except VerificationFailure as failure:
+        return state.report(failure.sub, failure.detail)
+    except Exception as exc:  # the module never raises; the operator sees the class name
+        logger.info("signature verification failed unexpectedly", exc_info=True)
+        return state.report(SubIndication.GENERIC, f"unexpected: {type(exc).__name__}")
+    return state.report(None)
+
+
+def _moment(policy: VerificationPolicy) -> datetime:
+    return (policy.moment or datetime.now(UTC)).astimezone(UTC)
+
+
+def _as_bytes(data: Any) -> bytes:
+    if isinstance(data, bytes):
+        return data
+    if isinstance(data, (bytearray, memoryview)):
+        return bytes(data)
+    raise _fail(SubIndication.FORMAT_FAILURE, "input_not_bytes")
+
+
+# --- public entry points ------------------------------------------------------------------------
+def verify(data: bytes, policy: VerificationPolicy, *, content: bytes | None = None) -> SignatureReport:
+    """Sniff the container (PDF, XML, else CMS) and verify it. ``content``: the bytes a detached CMS covers."""
+    head = data[:1024].lstrip() if isinstance(data, (bytes, bytearray)) else b""
+    if head.startswith(b"%PDF"):
+        return verify_pades(data, policy)
+    if head.startswith((b"<", b"\xef\xbb\xbf<")):
+        return verify_xml(data, policy)
+    return verify_cms(data, content, policy)
+
+
+def verify_pades(data: bytes, policy: VerificationPolicy) -> SignatureReport:
+    """PAdES: the first signature, which must cover the whole file (later signature-only revisions
+    allowed when the policy says so); the embedded XML is taken from the signed revision."""
+    state = _State("pades", data if isinstance(data, bytes) else b"", _moment(policy))
+    return _guarded(state, lambda s: asyncio.run(_pades(s, _as_bytes(data), policy)))
+
+
+def verify_xml(data: bytes, policy: VerificationPolicy) -> SignatureReport:
+    """Enveloped XMLDSig or XAdES over the whole document (``URI=""``), one signature."""
+    state = _State("xmldsig", data if isinstance(data, bytes) else b"", _moment(policy))
+    return _guarded(state, lambda s: _xml(s, _as_bytes(data), policy))
+
+
+def verify_cms(signature: bytes, content: bytes | None, policy: VerificationPolicy) -> SignatureReport:
+    """Detached CMS SignedData (DER or PEM) over ``content``."""
+    state = _State("cms", signature if isinstance(signature, bytes) else b"", _moment(policy))
+    return _guarded(state, lambda s: asyncio.run(_cms(s, _as_bytes(signature), content, policy)))
+
+
+# --- shared signer checks (steps 2 to 6) -----------------------------------------------------------
+def _judge_signer(
+    state: _State,
+    signer: x509.Certificate,
+    policy: VerificationPolicy,
+    *,
+    library_verdict: SubIndication | None,
+    library_detail: str = "",
+) -> None:
+    try:
+        profile = parse_certificate(signer)
+    except JPKIProfileError as exc:
+        raise _fail(SubIndication.SIG_CONSTRAINTS_FAILURE, f"profile: {exc.code}") from exc
+    state.signer = profile.to_dict()
+    state.warnings.extend(profile.warnings)
+    key = signer.public_key()
+    if not isinstance(key, rsa.RSAPublicKey) or key.key_size < 2048:
+        raise _fail(SubIndication.CRYPTO_CONSTRAINTS_FAILURE, "signer_key_too_weak")
+    if (profile.signature_hash or "") in WEAK_DIGESTS:
+        raise _fail(SubIndication.CRYPTO_CONSTRAINTS_FAILURE, "certificate_signed_with_weak_hash")
+    issuer = next((a for a in policy.anchors if rev.verify_issued_by(signer, a)), None)
+    if issuer is None:
+        raise _fail(SubIndication.NO_CERTIFICATE_CHAIN_FOUND, "no_trusted_anchor_signed_the_certificate")
+    state.chain = [_info(signer), _info(issuer)]
+    if profile.kind == "authentication":
+        raise _fail(SubIndication.SIG_CONSTRAINTS_FAILURE, "authentication_certificate")
+    if profile.kind != "signing":
+        raise _fail(SubIndication.SIG_CONSTRAINTS_FAILURE, "not_a_jpki_signing_certificate")
+    if state.moment > profile.not_after:
+        raise _fail(SubIndication.EXPIRED, "certificate_expired")
+    if state.moment < profile.not_before:
+        raise _fail(SubIndication.NOT_YET_VALID, "certificate_not_yet_valid")
+    if library_verdict is not None:
+        raise _fail(library_verdict, library_detail or "path_validation")
+    if policy.revocation is None:
+        state.revocation = rev.RevocationResult(rev.TRY_LATER, "none", state.moment, "no_source").to_dict()
+        raise _fail(SubIndication.TRY_LATER, "no_revocation_source_configured")
+    result = policy.revocation.check(signer, issuer, state.moment)
+    state.revocation = result.to_dict()
+    if result.status == rev.REVOKED:
+        raise _fail(SubIndication.REVOKED, f"revoked_at {result.revoked_at.isoformat() if result.revoked_at else ''}")
+    if result.status != rev.GOOD:
+        raise _fail(SubIndication.TRY_LATER, result.detail or result.status)
+
+
+def _info(cert: x509.Certificate) -> CertificateInfo:
+    return CertificateInfo.from_der(cert.public_bytes(serialization.Encoding.DER))
+
+
+def _to_crypto(asn1_cert: Any) -> x509.Certificate:
+    return x509.load_der_x509_certificate(asn1_cert.dump())
+
+
+_ADES_MAP = {s.name: s for s in SubIndication}
+_ADES_EXTRA = {
+    "OUT_OF_BOUNDS_NO_POE": SubIndication.EXPIRED,
+    "OUT_OF_BOUNDS_NOT_REVOKED": SubIndication.EXPIRED,
+    "REVOKED_NO_POE": SubIndication.REVOKED,
+    "REVOKED_CA_NO_POE": SubIndication.REVOKED,
+    "CRYPTO_CONSTRAINTS_FAILURE_NO_POE": SubIndication.CRYPTO_CONSTRAINTS_FAILURE,
+}
+
+
+def _map_ades(indic: Any) -> SubIndication | None:
+    if indic is None:
+        return None
+    name = getattr(indic, "name", str(indic))
+    return _ADES_MAP.get(name) or _ADES_EXTRA.get(name) or SubIndication.CERTIFICATE_CHAIN_GENERAL_FAILURE
+
+
+def _cms_status_checks(state: _State, status: Any) -> None:
+    """Integrity and algorithm checks common to PAdES and CMS statuses from pyHanko."""
+    md = str(getattr(status, "md_algorithm", "") or "").lower()
+    if not status.intact:
+        raise _fail(SubIndication.HASH_FAILURE, "digest_mismatch")
+    if md in WEAK_DIGESTS:
+        raise _fail(SubIndication.CRYPTO_CONSTRAINTS_FAILURE, f"weak_digest_{md}")
+    if not status.valid:
+        raise _fail(SubIndication.SIG_CRYPTO_FAILURE, "signature_value_invalid")
+    reported = getattr(status, "signer_reported_dt", None)
+    if reported is not None:
+        state.signing_time = reported.astimezone(UTC)
+
+
+def _key_usage() -> Any:
+    from pyhanko.sign.validation import KeyUsageConstraints
+
+    return KeyUsageConstraints(key_usage=set(KEY_USAGE), match_all_key_usages=True)
+
+
+def _pyhanko_error(exc: Exception) -> VerificationFailure:
+    name = type(exc).__name__
+    if "Weak" in name or "Disallowed" in name or "AlgorithmNotSupported" in name:
+        return _fail(SubIndication.CRYPTO_CONSTRAINTS_FAILURE, name)
+    return _fail(SubIndication.FORMAT_FAILURE, name)
+
+
+# --- PAdES -----------------------------------------------------------------------------------------
+async def _pades(state: _State, data: bytes, policy: VerificationPolicy) -> None:
+    from pyhanko.pdf_utils.misc import PdfError
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import async_validate_pdf_signature
+    from pyhanko.sign.validation.errors import SignatureValidationError
+    from pyhanko.sign.validation.status import SignatureCoverageLevel
+    from pyhanko_certvalidator.errors import ValidationError
+
+    if len(data) > policy.max_bytes:
+        raise _fail(SubIndication.FORMAT_FAILURE, "file_too_large")
+    try:
+        reader = PdfFileReader(io.BytesIO(data), strict=False)
+        signatures = sorted(reader.embedded_signatures, key=lambda s: s.signed_revision)
+    except (PdfError, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
+        raise _fail(SubIndication.FORMAT_FAILURE, f"pdf_unreadable: {type(exc).__name__}") from exc
+    state.signature_count = len(signatures)
+    if not signatures:
+        raise _fail(SubIndication.SIGNED_DATA_NOT_FOUND, "no_signature")
+    if len(signatures) > 1 and not policy.allow_later_signatures:
+        raise _fail(SubIndication.FORMAT_FAILURE, "more_than_one_signature")
+    vc = policy.validation_context(state.moment)
+    statuses = []
+    for embedded in signatures:
+        try:
+            statuses.append(
+                await async_validate_pdf_signature(
+                    embedded, signer_validation_context=vc, key_usage_settings=_key_usage()
+                )
+            )
+        except (SignatureValidationError, ValidationError, PdfError, ValueError, KeyError, TypeError) as exc:
+            raise _pyhanko_error(exc) from exc
+    first, status = signatures[0], statuses[0]
+    _cms_status_checks(state, status)
+    for later in statuses[1:]:
+        if not (later.intact and later.valid):
+            raise _fail(SubIndication.FORMAT_FAILURE, "a_later_signature_is_invalid")
+    # Coverage: the whole file, or (later signatures allowed) its revision followed by signatures only.
+    last = statuses[-1]
+    if last.coverage != SignatureCoverageLevel.ENTIRE_FILE:
+        raise _fail(
+            SubIndication.FORMAT_FAILURE, f"signature_does_not_cover_the_file: {getattr(last.coverage, 'name', None)}"
+        )
+    if len(statuses) == 1 and status.coverage != SignatureCoverageLevel.ENTIRE_FILE:
+        raise _fail(SubIndication.FORMAT_FAILURE, "signature_does_not_cover_the_file")
+    if len(statuses) > 1:
+        from pyhanko.sign.diff_analysis import ModificationLevel
+
+        if status.coverage != SignatureCoverageLevel.ENTIRE_REVISION or status.modification_level not in (
+            ModificationLevel.NONE,
+            ModificationLevel.LTA_UPDATES,
+            ModificationLevel.FORM_FILLING,
+        ):
+            raise _fail(SubIndication.FORMAT_FAILURE, "changes_after_signing")
+        if status.docmdp_ok is False:
+            raise _fail(SubIndication.FORMAT_FAILURE, "docmdp_violation")
+    state.signed_content = _embedded_xml(data, first, policy.embedded_xml_name)
+    if state.signed_content is None:
+        state.warnings.append("no_embedded_xml")
+    signer = _to_crypto(status.signing_cert)
+    _judge_signer(
+        state,
+        signer,
+        policy,
+        library_verdict=_map_ades(status.trust_problem_indic),
+        library_detail=f"pyhanko: {getattr(status.trust_problem_indic, 'name', '')}",
+    )
+
+
+def _embedded_xml(data: bytes, embedded: Any, name: str) -> bytes | None:
+    """The embedded XML file as it was in the revision the signature covers."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    byte_range = embedded.sig_object["/ByteRange"]
+    end = int(byte_range[2]) + int(byte_range[3])
+    reader = PdfFileReader(io.BytesIO(data[:end]), strict=False)
+    try:
+        names = reader.root["/Names"]["/EmbeddedFiles"]["/Names"]
+    except KeyError:
+        return None
+    found: dict[str, bytes] = {}
+    for i in range(0, len(names) - 1, 2):
+        spec = names[i + 1].get_object()
+        try:
+            found[str(names[i])] = spec["/EF"]["/F"].get_object().data
+        except KeyError:
+            continue
+    if name in found:
+        return found[name]
+    xmls = [v for k, v in found.items() if k.lower().endswith(".xml")]
+    return xmls[0] if len(xmls) == 1 else None
+
+
+# --- CMS -------------------------------------------------------------------------------------------
+async def _cms(state: _State, data: bytes, content: bytes | None, policy: VerificationPolicy) -> None:
+    from asn1crypto import cms, pem
+    from pyhanko.sign.validation import async_validate_detached_cms
+    from pyhanko.sign.validation.errors import SignatureValidationError
+    from pyhanko_certvalidator.errors import ValidationError
+
+    if len(data) > policy.max_bytes:
+        raise _fail(SubIndication.FORMAT_FAILURE, "file_too_large")
+    if pem.detect(data):
+        try:
+            _, _, data = pem.unarmor(data)
+        except ValueError as exc:
+            raise _fail(SubIndication.FORMAT_FAILURE, "bad_pem") from exc
+    try:
+        info = cms.ContentInfo.load(data, strict=True)
+        if info["content_type"].native != "signed_data":
+            raise _fail(SubIndication.FORMAT_FAILURE, "not_signed_data")
+        signed_data = info["content"]
+        signer_infos = signed_data["signer_infos"]
+        count = len(signer_infos)
+        encap = signed_data["encap_content_info"]["content"]
+        embedded = encap.native if encap is not None else None
+        _ = signed_data.native  # force a full parse: truncated or malformed input fails here
+    except VerificationFailure:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+        raise _fail(SubIndication.FORMAT_FAILURE, f"not_cms: {type(exc).__name__}") from exc
+    state.signature_count = count
+    if count != 1:
+        raise _fail(SubIndication.FORMAT_FAILURE, f"{count}_signer_infos")
+    if embedded is not None:
+        raise _fail(SubIndication.FORMAT_FAILURE, "not_detached")
+    if content is None:
+        raise _fail(SubIndication.SIGNED_DATA_NOT_FOUND, "detached_content_missing")
+    content = _as_bytes(content)
+    state.signed_content = content
+    if not signed_data["certificates"]:
+        raise _fail(SubIndication.NO_SIGNING_CERTIFICATE_FOUND, "no_certificates")
+    vc = policy.validation_context(state.moment)
+    try:
+        status = await async_validate_detached_cms(
+            content, signed_data, signer_validation_context=vc, key_usage_settings=_key_usage()
+        )
+    except (SignatureValidationError, ValidationError, ValueError, KeyError, TypeError) as exc:
+        raise _pyhanko_error(exc) from exc
+    _cms_status_checks(state, status)
+    _judge_signer(
+        state,
+        _to_crypto(status.signing_cert),
+        policy,
+        library_verdict=_map_ades(status.trust_problem_indic),
+        library_detail=f"pyhanko: {getattr(status.trust_problem_indic, 'name', '')}",
+    )
+
+
+# --- XML -------------------------------------------------------------------------------------------
+def _hardened_parser() -> Any:
+    from lxml import etree
+
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_blank_text=False,
+        collect_ids=False,
+    )
+
+
+def _xml(state: _State, data: bytes, policy: VerificationPolicy) -> None:
+    from lxml import etree
+    from signxml import (
+        InvalidCertificate,
+        InvalidDigest,
+        InvalidInput,
+        InvalidSignature,
+        SignatureConfiguration,
+        XMLVerifier,
+    )
+    from signxml.xades import XAdESSignatureConfiguration, XAdESVerifier
+
+    if len(data) > policy.max_bytes:
+        raise _fail(SubIndication.FORMAT_FAILURE, "file_too_large")
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+        raise _fail(SubIndication.FORMAT_FAILURE, "dtd_or_entity_not_allowed")
+    try:
+        root = etree.fromstring(data, parser=_hardened_parser())
+    except (etree.XMLSyntaxError, ValueError) as exc:
+        raise _fail(SubIndication.FORMAT_FAILURE, "xml_not_well_formed") from exc
+    tree = root.getroottree()
+    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+        raise _fail(SubIndication.FORMAT_FAILURE, "dtd_or_entity_not_allowed")
+    signatures = root.findall(f".//{{{DSIG_NS}}}Signature")
+    state.signature_count = len(signatures)
+    if not signatures:
+        raise _fail(SubIndication.SIGNED_DATA_NOT_FOUND, "no_signature")
+    if len(signatures) > 1:
+        raise _fail(SubIndication.FORMAT_FAILURE, "more_than_one_signature")
+    signature = signatures[0]
+    if signature.getparent() is not root:
+        raise _fail(SubIndication.FORMAT_FAILURE, "signature_not_enveloped_in_the_root")
+    xades = signature.find(f".//{{{XADES_NS}}}SignedProperties") is not None
+    state.container = "xades" if xades else "xmldsig"
+
+    # Expected references only (wrapping attacks reference something other than the whole document).
+    refs = signature.findall(f"{{{DSIG_NS}}}SignedInfo/{{{DSIG_NS}}}Reference")
+    whole = [r for r in refs if r.get("URI") == ""]
+    others = [r for r in refs if r.get("URI") != ""]
+    if len(whole) != 1:
+        raise _fail(SubIndication.FORMAT_FAILURE, "reference_to_whole_document_missing")
+    if xades:
+        props = signature.find(f".//{{{XADES_NS}}}SignedProperties")
+        props_id = props.get("Id") if props is not None else None
+        to_props = [
+            r for r in others if r.get("URI") == f"#{props_id}" and r.get("Type") == XADES_SIGNED_PROPERTIES_TYPE
+        ]
+        if len(to_props) != 1:
+            raise _fail(SubIndication.FORMAT_FAILURE, "signed_properties_reference_missing")
+        others.remove(to_props[0])
+    # A reference to the signature's own KeyInfo (signxml's XAdES adds one) is harmless; nothing else is.
+    key_info = signature.find(f"{{{DSIG_NS}}}KeyInfo")
+    key_info_id = key_info.get("Id") if key_info is not None else None
+    others = [r for r in others if not (key_info_id and r.get("URI") == f"#{key_info_id}")]
+    if others:
+        raise _fail(SubIndication.FORMAT_FAILURE, "unexpected_reference")
+
+    algorithms = [
+        (el.get("Algorithm") or "").lower()
+        for el in signature.iter(f"{{{DSIG_NS}}}SignatureMethod", f"{{{DSIG_NS}}}DigestMethod")
+    ]
+    if any(a.endswith(("sha1", "#md5")) for a in algorithms):
+        raise _fail(SubIndication.CRYPTO_CONSTRAINTS_FAILURE, "weak_xml_algorithm")
+
+    certs = []
+    for el in signature.iter(f"{{{DSIG_NS}}}X509Certificate"):
+        try:
+            certs.append(x509.load_der_x509_certificate(base64.b64decode("".join((el.text or "").split()))))
+        except ValueError as exc:
+            raise _fail(SubIndication.FORMAT_FAILURE, "bad_x509_certificate_element") from exc
+    leaves = [c for c in certs if not _is_ca(c)]
+    if len(leaves) != 1:
+        raise _fail(SubIndication.NO_SIGNING_CERTIFICATE_FOUND, f"{len(leaves)}_end_entity_certificates")
+    signer = leaves[0]
+
+    # signxml refuses a certificate outside its validity at verification_time; the period is judged
+    # in step 5 with its own sub-indication, so signxml checks the signature at a time inside it.
+    inside = min(max(state.moment, signer.not_valid_before_utc), signer.not_valid_after_utc)
+    results: list[Any]
+    try:
+        if xades:
+            xades_config = XAdESSignatureConfiguration(expect_references=len(refs), verification_time=inside)
+            results = XAdESVerifier().verify(
+                data, x509_cert=signer, parser=_hardened_parser(), expect_config=xades_config
+            )
+        else:
+            config = SignatureConfiguration(expect_references=len(refs), verification_time=inside)
+            outcome: Any = XMLVerifier().verify(data, x509_cert=signer, parser=_hardened_parser(), expect_config=config)
+            results = outcome if isinstance(outcome, list) else [outcome]
+    except InvalidDigest as exc:
+        raise _fail(SubIndication.HASH_FAILURE, "reference_digest_mismatch") from exc
+    except (InvalidSignature, InvalidCertificate) as exc:
+        raise _fail(SubIndication.SIG_CRYPTO_FAILURE, type(exc).__name__) from exc
+    except (InvalidInput, etree.XMLSyntaxError, ValueError) as exc:
+        raise _fail(SubIndication.FORMAT_FAILURE, f"{type(exc).__name__}") from exc
+    signed = next((r.signed_xml for r in results if r.signed_xml is not None and r.signed_xml.tag == root.tag), None)
+    if signed is None:
+        raise _fail(SubIndication.FORMAT_FAILURE, "signed_document_not_found")
+    state.signed_content = etree.tostring(signed, method="c14n")
+    if xades:
+        when = signature.find(f".//{{{XADES_NS}}}SigningTime")
+        if when is not None and when.text:
+            try:
+                state.signing_time = datetime.fromisoformat(when.text.strip()).astimezone(UTC)
+            except ValueError:
+                state.warnings.append("unreadable_signing_time")
+    _judge_signer(state, signer, policy, **_path_verdict(signer, policy, state.moment))
+
+
+def _is_ca(cert: x509.Certificate) -> bool:
+    try:
+        return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
+    except x509.ExtensionNotFound:
+        return False
+
+
+def _path_verdict(cert: x509.Certificate, policy: VerificationPolicy, moment: datetime) -> dict[str, Any]:
+    """pyhanko-certvalidator's opinion of the path to a pinned anchor, as a sub-indication."""
+    from asn1crypto import x509 as asn1_x509
+    from pyhanko_certvalidator import CertificateValidator
+    from pyhanko_certvalidator import errors as cv_errors
+
+    validator = CertificateValidator(
+        asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER)),
+        validation_context=policy.validation_context(moment),
+    )
+    try:
+        asyncio.run(validator.async_validate_usage(set(KEY_USAGE)))
+    except cv_errors.PathBuildingError as exc:
+        return {"library_verdict": SubIndication.NO_CERTIFICATE_CHAIN_FOUND, "library_detail": type(exc).__name__}
+    except cv_errors.ExpiredError as exc:
+        return {"library_verdict": SubIndication.EXPIRED, "library_detail": type(exc).__name__}
+    except cv_errors.NotYetValidError as exc:
+        return {"library_verdict": SubIndication.NOT_YET_VALID, "library_detail": type(exc).__name__}
+    except cv_errors.DisallowedAlgorithmError as exc:
+        return {"library_verdict": SubIndication.CRYPTO_CONSTRAINTS_FAILURE, "library_detail": type(exc).__name__}
+    except cv_errors.InvalidCertificateError as exc:
+        return {"library_verdict": SubIndication.CHAIN_CONSTRAINTS_FAILURE, "library_detail": str(exc)[:200]}
+    except (cv_errors.PathValidationError, cv_errors.ValidationError, ValueError) as exc:
+        return {
+            "library_verdict": SubIndication.CERTIFICATE_CHAIN_GENERAL_FAILURE,
+            "library_detail": str(exc)[:200],
+        }
+    return {"library_verdict": None}
+
+
+__all__ = ["VerificationPolicy", "verify", "verify_cms", "verify_pades", "verify_xml"]
