@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import close_old_connections
+
+from audit.models import AuditEvent
+from audit.sealing import seal_pending
+
+
+class Command(BaseCommand):
+    help = "Seal committed audit events into the hash chain and sign checkpoints when due. --loop keeps running (a worker)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--loop", action="store_true", help="keep sealing until stopped")
+        parser.add_argument("--interval", type=float, default=1.0, help="seconds between rounds with --loop (default 1)")
+        parser.add_argument("--dry-run", action="store_true", help="only count the events waiting to be sealed")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["dry_run"]:
+            pending = AuditEvent.objects.unsealed().count()
+            self.stdout.write(f"{pending} event(s) waiting to be sealed; nothing written (dry run).")
+            return
+        if not options["loop"]:
+            self._round(verbose=True)
+            return
+        self.stdout.write(f"Sealing every {options['interval']} s; stop with Ctrl-C.")
+        try:
+            while True:
+                self._round(verbose=False)
+                close_old_connections()
+                time.sleep(options["interval"])
+        except KeyboardInterrupt:
+            self.stdout.write("Stopped.")
+
+    def _round(self, *, verbose: bool) -> None:
+        result = seal_pending()
+        if result.sealed or verbose:
+            note = f", checkpoint at #{result.checkpoint.seq}" if result.checkpoint else ""
+            self.stdout.write(self.style.SUCCESS(f"Sealed {result.sealed} event(s); head is #{result.head_seq}{note}."))
