@@ -73,13 +73,7 @@ def _story(content: DelegationContent, xml: bytes) -> list[Flowable]:
         Paragraph("電子委任状 ID", SUBTITLE),
         Paragraph(content.delegation_id, ID_STYLE),
         Spacer(1, 6),
-        Paragraph(
-            printable(
-                f"委任者は、下記の受任者に対し、下記の委任期間において、下記の代理権を与えます。"
-                f"（作成日：{japanese_date(content.issued_on)}）"
-            ),
-            BODY,
-        ),
+        Paragraph("委任者は、下記の受任者に対し、下記の委任期間において、下記の代理権を与えます。", BODY),
     ]
     principal = content.principal
     if isinstance(principal, CorporatePrincipal):
@@ -136,7 +130,7 @@ def _story(content: DelegationContent, xml: bytes) -> list[Flowable]:
                 ),
             ]
         ),
-        Spacer(1, 10),
+        Spacer(1, 6),
         Paragraph(
             printable(
                 "この PDF には、電子署名の対象となる XML（"

@@ -49,11 +49,11 @@ def _style(name: str, **options: Any) -> ParagraphStyle:
 
 TITLE = _style("title", fontName=HEADING_FONT, fontSize=20, leading=28, alignment=TA_CENTER, spaceAfter=4)
 SUBTITLE = _style("subtitle", fontSize=10, leading=14, alignment=TA_CENTER, textColor=colors.HexColor("#444444"))
-HEADING = _style("heading", fontName=HEADING_FONT, fontSize=12, leading=18, spaceBefore=10, spaceAfter=4)
+HEADING = _style("heading", fontName=HEADING_FONT, fontSize=12, leading=16, spaceBefore=8, spaceAfter=3)
 BODY = _style("body")
 LABEL = _style("label", fontName=HEADING_FONT, fontSize=9.5, leading=15)
 VALUE = _style("value")
-SMALL = _style("small", fontSize=8.5, leading=12, textColor=colors.HexColor("#444444"))
+SMALL = _style("small", fontSize=8.5, leading=12, textColor=colors.HexColor("#444444"), allowWidows=0)
 ID_STYLE = _style("id", fontName="Courier-Bold", fontSize=16, leading=22, alignment=TA_CENTER)
 
 
@@ -90,9 +90,9 @@ def item_table(rows: Iterable[tuple[str, str]]) -> Table:
             [
                 ("GRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#888888")),
                 ("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#EEEEEE")),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("TOPPADDING", (0, 0), (-1, -1), 4),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ("TOPPADDING", (0, 0), (-1, -1), 2.5),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 3.5),
             ]
         )
     )

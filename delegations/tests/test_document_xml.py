@@ -1,9 +1,15 @@
+import datetime as dt
 import hashlib
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree
+from signxml import XMLSigner, XMLVerifier, methods
 
 from delegations.document import acceptance, delegation_xml
 from delegations.document.errors import DocumentError
@@ -224,3 +230,27 @@ def test_an_altered_acceptance_fails_the_schema(old, new):
     with pytest.raises(DocumentError) as caught:
         acceptance.from_xml(xml.replace(old, new))
     assert caught.value.code == DocumentError.SCHEMA_INVALID
+
+
+def test_after_an_enveloped_xml_signature_the_signed_element_canonicalises_to_the_generated_bytes():
+    # The path the verifier takes for XMLDSig/XAdES: signxml returns the signed element without the
+    # signature; its exclusive C14N must equal the generated XML byte for byte.
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test signer")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    xml = delegation_xml.to_xml(sample_delegation())
+    signed = etree.tostring(XMLSigner(method=methods.enveloped).sign(etree.fromstring(xml), key=key, cert=[cert]))
+    verified = XMLVerifier().verify(signed, x509_cert=cert, expect_references=1)
+    assert not isinstance(verified, list)
+    assert delegation_xml.canonicalise(verified.signed_xml) == xml
+    assert delegation_xml.from_xml(signed, require_canonical=False) == sample_delegation()
