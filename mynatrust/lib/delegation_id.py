@@ -25,7 +25,8 @@ LENGTH = DATA_LENGTH + 1
 GROUP = 4
 BITS = 5 * DATA_LENGTH  # 65
 
-_ALIASES = {"I": "1", "L": "1", "O": "0"}
+# Crockford's aliases, and the wave dash a Japanese input method gives for a typed tilde.
+_ALIASES = {"I": "1", "L": "1", "O": "0", "\u301c": "~"}
 # Hyphen look-alikes a Japanese input method or a word processor may produce, besides "-" itself;
 # white space of any kind is ignored as well.
 _HYPHENS = frozenset("-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc\uff0d\uff70")

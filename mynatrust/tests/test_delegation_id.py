@@ -11,6 +11,8 @@ from mynatrust.lib.delegation_id import CHECK_ALPHABET, DelegationIdError
 ZEROS = "0000-0000-0000-00"
 KNOWN = "7K3Q-9XWA-2M4P-H" + delegation_id.check_symbol("7K3Q9XWA2M4PH")
 
+TILDE = next(i for i in (delegation_id._encode(n) for n in range(100)) if i.endswith("~"))
+
 canonical_ids = st.integers(min_value=0, max_value=2**65 - 1).map(delegation_id._encode)
 
 
@@ -77,6 +79,9 @@ def test_it_accepts_forgiving_input(typed):
             "0000-0000-0000-l" + delegation_id.check_symbol("0000000000001"),
             "0000-0000-0000-1" + delegation_id.check_symbol("0000000000001"),
         ),
+        # a Japanese input method's wave dash (〜) or full-width tilde (～) for the check symbol ~
+        (TILDE.replace("~", "〜"), TILDE),
+        (TILDE.replace("~", "～"), TILDE),
     ],
 )
 def test_it_reads_crockford_aliases(typed, canonical):
