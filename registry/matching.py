@@ -229,10 +229,8 @@ def normalise_address(text: str) -> str:
 # --- comparison ------------------------------------------------------------------------------
 
 # Unflagged differences between these are still a mismatch; the pair only earns a hint.
-VARIANT_PAIRS = {
-    frozenset(p)
-    for p in ("髙高", "﨑崎", "嵜崎", "邊辺", "邉辺", "齋斎", "齊斉", "澤沢", "濱浜", "國国", "櫻桜", "德徳", "廣広", "龍竜", "藝芸", "與与", "眞真", "惠恵", "榮栄")  # fmt: skip
-}
+_VARIANTS = "髙高 﨑崎 嵜崎 邊辺 邉辺 齋斎 齊斉 澤沢 濱浜 國国 櫻桜 德徳 廣広 龍竜 藝芸 與与 眞真 惠恵 榮栄"
+VARIANT_PAIRS = {frozenset(pair) for pair in _VARIANTS.split()}
 
 
 def _flags(flags: str, length: int) -> list[bool]:

@@ -9,5 +9,15 @@ accounts = Audience("subscriber", "registry", home="registry:home")
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("apply/", views.apply, name="apply"),
+    path("apply/resubmit/", views.resubmit, name="resubmit"),
+    path("info/", views.info, name="info"),
+    path("info/change/", views.change, name="change"),
+    path("info/change/withdraw/", views.withdraw_change, name="withdraw_change"),
+    path("evidence/<str:public_id>/", views.evidence, name="evidence"),
+    path("contract/renew/", views.renew, name="renew"),
+    path("members/", views.members, name="members"),
+    path("members/invitations/<str:public_id>/revoke/", views.revoke_invitation, name="revoke_invitation"),
+    path("invitations/<str:token>/", views.invitation, name="invitation"),
     *accounts.urls(),
 ]

@@ -1,11 +1,257 @@
+"""Subscriber pages under /app/: the dashboard, the application, basic-info changes, the contract
+and colleagues. Thin: authorise, bind a form, call one service, render or redirect."""
+
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from typing import Any
+
+from django.contrib import messages
+from django.db.models import Prefetch
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
 
 from mynatrust.access import subscriber_required
+from registry import services
+from registry.forms import ApplicationForm, ChangeForm, InviteForm, ResubmitForm
+from registry.models import Invitation, Membership, RegistryEvidence, Subscriber, SubscriberFacts
+from registry.services import RegistryError
+
+
+def _membership(request: HttpRequest) -> Membership | None:
+    user: Any = request.user
+    return Membership.objects.select_related("subscriber").filter(user=user).first()
+
+
+def _get_subscriber_for_member(request: HttpRequest) -> Subscriber:
+    """The member's own subscriber; 404 for an account that belongs to none."""
+    membership = _membership(request)
+    if membership is None:
+        raise Http404
+    return membership.subscriber
+
+
+def _get_evidence_for_member(request: HttpRequest, public_id: str) -> RegistryEvidence:
+    subscriber = _get_subscriber_for_member(request)
+    evidence = RegistryEvidence.objects.filter(public_id=public_id, facts__subscriber=subscriber).first()
+    if evidence is None:
+        raise Http404
+    return evidence
+
+
+def _get_invitation_for_member(request: HttpRequest, public_id: str) -> Invitation:
+    subscriber = _get_subscriber_for_member(request)
+    invitation = Invitation.objects.filter(public_id=public_id, subscriber=subscriber).first()
+    if invitation is None:
+        raise Http404
+    return invitation
+
+
+def _form_error(form: Any, exc: RegistryError) -> None:
+    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
 
 
 @subscriber_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "registry/home.html")
+    membership = _membership(request)
+    if membership is None:
+        return render(request, "registry/home.html", {"subscriber": None})
+    subscriber = membership.subscriber
+    return render(
+        request,
+        "registry/home.html",
+        {
+            "subscriber": subscriber,
+            "current": subscriber.current_facts,
+            "open": subscriber.open_facts,
+            "refusal": subscriber.submission_refusal(),
+            "renewal_open": subscriber.renewal_open(),
+        },
+    )
+
+
+@subscriber_required
+@require_http_methods(["GET", "POST"])
+def apply(request: HttpRequest) -> HttpResponse:
+    if _membership(request) is not None:
+        messages.info(request, _("このアカウントは既に利用者に所属しています。"))
+        return redirect("registry:home")
+    form = ApplicationForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.apply_for_registration(
+                actor=request.user,
+                kind=data["kind"],
+                corporate_number=data.get("corporate_number", ""),
+                facts=form.facts(),
+                evidence=form.evidence(),
+                terms_accepted=data["terms_accepted"],
+                antisocial_declared=data["antisocial_declared"],
+            )
+        except RegistryError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("利用申込を受け付けました。審査の結果はメールでお知らせします。"))
+            return redirect("registry:home")
+    return render(request, "registry/apply.html", {"form": form})
+
+
+@subscriber_required
+def info(request: HttpRequest) -> HttpResponse:
+    subscriber = _get_subscriber_for_member(request)
+    versions = subscriber.facts.select_related("submitted_by").prefetch_related(
+        Prefetch("evidence", queryset=RegistryEvidence.objects.defer("content").order_by("uploaded_at"))
+    )
+    return render(request, "registry/info.html", {"subscriber": subscriber, "versions": versions})
+
+
+@subscriber_required
+@require_http_methods(["GET", "POST"])
+def change(request: HttpRequest) -> HttpResponse:
+    subscriber = _get_subscriber_for_member(request)
+    current = subscriber.current_facts
+    if current is None or subscriber.open_facts is not None:
+        messages.info(request, _("現在、変更を届け出ることはできません。"))
+        return redirect("registry:info")
+    form = ChangeForm(request.POST or None, request.FILES or None, current=current)
+    if request.method == "POST" and form.is_valid():
+        try:
+            version = services.submit_change(
+                subscriber, actor=request.user, facts=form.facts(), evidence=form.evidence()
+            )
+        except RegistryError as exc:
+            _form_error(form, exc)
+        else:
+            if version.state == SubscriberFacts.State.PENDING:
+                messages.success(request, _("変更届を受け付けました。承認されるまでは現在の登録内容が有効です。"))
+            else:
+                messages.success(request, _("登録内容を変更しました。"))
+            return redirect("registry:info")
+    return render(request, "registry/change.html", {"form": form, "subscriber": subscriber})
+
+
+@subscriber_required
+@require_http_methods(["GET", "POST"])
+def resubmit(request: HttpRequest) -> HttpResponse:
+    subscriber = _get_subscriber_for_member(request)
+    returned = subscriber.facts.filter(state=SubscriberFacts.State.RETURNED).first()
+    if returned is None:
+        raise Http404
+    form = ResubmitForm(request.POST or None, request.FILES or None, current=returned)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.resubmit_facts(subscriber, actor=request.user, facts=form.facts(), evidence=form.evidence())
+        except RegistryError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("再提出を受け付けました。"))
+            return redirect("registry:home")
+    return render(request, "registry/resubmit.html", {"form": form, "returned": returned})
+
+
+@subscriber_required
+@require_POST
+def withdraw_change(request: HttpRequest) -> HttpResponse:
+    subscriber = _get_subscriber_for_member(request)
+    try:
+        services.withdraw_change(subscriber, actor=request.user)
+    except RegistryError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("変更届を取り下げました。"))
+    return redirect("registry:info")
+
+
+@subscriber_required
+def evidence(request: HttpRequest, public_id: str) -> HttpResponse:
+    item = _get_evidence_for_member(request, public_id)
+    if item.kind != RegistryEvidence.Kind.PDF:
+        raise Http404
+    return pdf_response(item, as_attachment=True)
+
+
+def pdf_response(item: RegistryEvidence, *, as_attachment: bool) -> HttpResponse:
+    """The stored bytes, never interpreted by the browser as anything but a PDF, never scripted."""
+    response = HttpResponse(bytes(item.content), content_type="application/pdf")
+    disposition = "attachment" if as_attachment else "inline"
+    response["Content-Disposition"] = f'{disposition}; filename="evidence-{item.public_id}.pdf"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@subscriber_required
+@require_POST
+def renew(request: HttpRequest) -> HttpResponse:
+    subscriber = _get_subscriber_for_member(request)
+    try:
+        services.renew_contract(subscriber, actor=request.user)
+    except RegistryError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("契約を更新しました。新しい契約終了日は %(end)s です。") % {"end": subscriber.contract_end}
+        )
+    return redirect("registry:home")
+
+
+@subscriber_required
+@require_http_methods(["GET", "POST"])
+def members(request: HttpRequest) -> HttpResponse:
+    subscriber = _get_subscriber_for_member(request)
+    form = InviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.invite_member(
+                subscriber,
+                actor=request.user,
+                email=form.cleaned_data["email"],
+                accept_url=lambda token: request.build_absolute_uri(reverse("registry:invitation", args=[token])),
+            )
+        except RegistryError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("招待メールを送りました。"))
+            return redirect("registry:members")
+    context = {
+        "subscriber": subscriber,
+        "form": form,
+        "memberships": subscriber.memberships.select_related("user").order_by("joined_at"),
+        "invitations": [i for i in subscriber.invitations.order_by("-created_at")[:50] if i.is_open()],
+    }
+    return render(request, "registry/members.html", context)
+
+
+@subscriber_required
+@require_POST
+def revoke_invitation(request: HttpRequest, public_id: str) -> HttpResponse:
+    invitation = _get_invitation_for_member(request, public_id)
+    try:
+        services.revoke_invitation(invitation, actor=request.user)
+    except RegistryError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("招待を取り消しました。"))
+    return redirect("registry:members")
+
+
+@subscriber_required
+@require_http_methods(["GET", "POST"])
+def invitation(request: HttpRequest, token: str) -> HttpResponse:
+    item = services.invitation_for_token(token)
+    if item is None or not item.is_open():
+        return render(request, "registry/invitation.html", {"invitation": None}, status=404)
+    error = None
+    if request.method == "POST":
+        try:
+            services.accept_invitation(item, actor=request.user)
+        except RegistryError as exc:
+            error = exc.message
+        else:
+            messages.success(request, _("%(org)s の担当者になりました。") % {"org": item.subscriber})
+            return redirect("registry:home")
+    return render(request, "registry/invitation.html", {"invitation": item, "error": error})

@@ -1,0 +1,353 @@
+"""Reception's desk in the staff admin (§3.1.3, §3.2, §10.2.1): queues, the application beside the NTA
+lookup and the registry evidence, one form to approve / return / reject with a reason, and the
+contract actions. Records are read-only here; every change goes through registry.services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+
+from registry import matching, services
+from registry.forms import DataRequestCloseForm, ReasonForm, ReviewForm
+from registry.models import (
+    CorporateRecord,
+    DataRequest,
+    ImportRun,
+    Invitation,
+    Membership,
+    RegistryEvidence,
+    Subscriber,
+    SubscriberFacts,
+)
+from registry.services import NTA_FINDINGS, RegistryError
+from registry.views import pdf_response
+
+
+def _label(name: str) -> Any:
+    return getattr(SubscriberFacts._meta.get_field(name), "verbose_name", name)
+
+
+class ReadOnlyMixin:
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class QueueFilter(admin.SimpleListFilter):
+    title = gettext_lazy("受付キュー")
+    parameter_name = "queue"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [
+            ("to_review", gettext_lazy("審査待ち（申込・変更届）")),
+            ("waiting", gettext_lazy("申込者の対応待ち")),
+            ("nearing_end", gettext_lazy("契約終了が近い")),
+            ("expired", gettext_lazy("契約期間切れ")),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        qs: Any = queryset
+        today = timezone.localdate()
+        match self.value():
+            case "to_review":
+                return qs.to_review()
+            case "waiting":
+                return qs.waiting_for_applicant()
+            case "nearing_end":
+                return qs.nearing_end(today).filter(contract_end__gte=today)
+            case "expired":
+                return qs.filter(status=Subscriber.Status.ACTIVE, contract_end__lt=today)
+        return queryset
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    fields = ("user", "role", "joined_at")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Subscriber)
+class SubscriberAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("display_name", "kind", "corporate_number", "status", "applied_at", "contract_end")
+    list_filter = (QueueFilter, "status", "kind")
+    search_fields = ("corporate_number", "facts__organisation_name", "memberships__user__email")
+    ordering = ("-applied_at",)
+    actions = None
+    list_per_page = 50
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Subscriber]:
+        return super().get_queryset(request).prefetch_related("facts")
+
+    @admin.display(description=gettext_lazy("商号・屋号"))
+    def display_name(self, obj: Subscriber) -> str:
+        versions = sorted(obj.facts.all(), key=lambda f: f.version)
+        approved = [f for f in versions if f.state == SubscriberFacts.State.APPROVED]
+        chosen = approved or versions
+        return chosen[-1].organisation_name if chosen else obj.public_id
+
+    def get_urls(self) -> list[Any]:
+        wrap = self.admin_site.admin_view
+        return [
+            path("<int:object_id>/review/", wrap(self.review_view), name="registry_subscriber_review"),
+            path("<int:object_id>/start-review/", wrap(self.start_review_view), name="registry_subscriber_start"),
+            path("<int:object_id>/status/<str:action>/", wrap(self.status_view), name="registry_subscriber_status"),
+            path(
+                "evidence/<str:public_id>/",
+                wrap(xframe_options_sameorigin(self.evidence_view)),
+                name="registry_evidence_pdf",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        return self.review_view(request, int(object_id))
+
+    def _subscriber(self, request: HttpRequest, object_id: int, perm: str = "registry.view_subscriber") -> Subscriber:
+        if not request.user.has_perm(perm):
+            raise PermissionDenied
+        return get_object_or_404(Subscriber, pk=object_id)
+
+    def _context(self, request: HttpRequest, subscriber: Subscriber, review_form: ReviewForm | None) -> dict[str, Any]:
+        open_facts = subscriber.open_facts
+        current = subscriber.current_facts
+        check = open_facts.nta_check if open_facts else (current.nta_check if current else {})
+        if review_form is None and open_facts is not None and open_facts.state == SubscriberFacts.State.PENDING:
+            review_form = ReviewForm(
+                initial={
+                    "registered_representative_name": open_facts.representative_name,
+                    "registered_representative_address": open_facts.representative_address,
+                }
+            )
+        comparison = None
+        if open_facts is not None and current is not None:
+            comparison = [
+                (_label(name), getattr(current, name), getattr(open_facts, name))
+                for name in SubscriberFacts.DECLARED_FIELDS
+            ]
+        representative_check = None
+        if open_facts is not None and current is not None and current.registered_representative_name:
+            representative_check = matching.match_identity(
+                expected_name=current.registered_representative_name,
+                expected_address=current.registered_representative_address,
+                certificate_name=open_facts.representative_name,
+                certificate_address=open_facts.representative_address,
+            )
+        return {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("利用者の審査：%(name)s") % {"name": subscriber},
+            "subscriber": subscriber,
+            "current": current,
+            "open_facts": open_facts,
+            "comparison": comparison,
+            "representative_check": representative_check,
+            "nta": check,
+            "nta_findings": [NTA_FINDINGS.get(code, code) for code in check.get("findings", [])],
+            "review_form": review_form,
+            "reason_form": ReasonForm(),
+            "can_review": request.user.has_perm("registry.review_subscriber"),
+            "can_manage": request.user.has_perm("registry.manage_contract"),
+            "versions": subscriber.facts.select_related("submitted_by", "decided_by").prefetch_related("evidence"),
+            "members": subscriber.memberships.select_related("user"),
+        }
+
+    def review_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        subscriber = self._subscriber(request, object_id)
+        form = None
+        if request.method == "POST":
+            if not request.user.has_perm("registry.review_subscriber"):
+                raise PermissionDenied
+            form = ReviewForm(request.POST)
+            facts = subscriber.open_facts
+            if facts is not None and form.is_valid() and self._decide(request, facts, form):
+                return HttpResponseRedirect(reverse("admin:registry_subscriber_changelist") + "?queue=to_review")
+        return TemplateResponse(
+            request, "admin/registry/subscriber/review.html", self._context(request, subscriber, form)
+        )
+
+    def _decide(self, request: HttpRequest, facts: SubscriberFacts, form: ReviewForm) -> bool:
+        data = form.cleaned_data
+        try:
+            match data["decision"]:
+                case ReviewForm.Decision.APPROVE:
+                    services.approve_facts(
+                        facts,
+                        actor=request.user,
+                        company_registry_number=data["company_registry_number"],
+                        registered_representative_name=data["registered_representative_name"],
+                        registered_representative_address=data["registered_representative_address"],
+                        reason=data["reason"],
+                    )
+                    messages.success(request, _("承認しました。"))
+                case ReviewForm.Decision.RETURN:
+                    services.return_facts(facts, actor=request.user, reason=data["reason"])
+                    messages.success(request, _("差し戻しました。"))
+                case _:
+                    services.reject_facts(facts, actor=request.user, reason=data["reason"])
+                    messages.success(request, _("不承認としました。"))
+        except RegistryError as exc:
+            form.add_error(None, exc.message)
+            return False
+        return True
+
+    def start_review_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        subscriber = self._subscriber(request, object_id, "registry.review_subscriber")
+        if request.method == "POST":
+            try:
+                services.start_review(subscriber, actor=request.user)
+            except RegistryError as exc:
+                messages.error(request, exc.message)
+        return HttpResponseRedirect(reverse("admin:registry_subscriber_change", args=[subscriber.pk]))
+
+    STATUS_ACTIONS = {
+        "suspend": services.suspend_subscriber,
+        "reinstate": services.reinstate_subscriber,
+        "terminate": services.terminate_subscriber,
+    }
+
+    def status_view(self, request: HttpRequest, object_id: int, action: str) -> HttpResponse:
+        subscriber = self._subscriber(request, object_id, "registry.manage_contract")
+        service = self.STATUS_ACTIONS.get(action)
+        if service is None:
+            raise Http404
+        if request.method == "POST":
+            form = ReasonForm(request.POST)
+            if form.is_valid():
+                try:
+                    service(subscriber, actor=request.user, reason=form.cleaned_data["reason"])
+                except RegistryError as exc:
+                    messages.error(request, exc.message)
+                else:
+                    messages.success(request, _("状態を変更しました。"))
+            else:
+                messages.error(request, _("理由を入力してください。"))
+        return HttpResponseRedirect(reverse("admin:registry_subscriber_change", args=[subscriber.pk]))
+
+    def evidence_view(self, request: HttpRequest, public_id: str) -> HttpResponse:
+        if not request.user.has_perm("registry.view_registryevidence"):
+            raise PermissionDenied
+        item = get_object_or_404(RegistryEvidence.objects.select_related("facts__subscriber"), public_id=public_id)
+        if item.kind != RegistryEvidence.Kind.PDF:
+            raise Http404
+        services.record_evidence_viewed(item, actor=request.user)
+        return pdf_response(item, as_attachment=False)
+
+
+@admin.register(SubscriberFacts)
+class SubscriberFactsAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("subscriber", "version", "state", "organisation_name", "submitted_at", "decided_at")
+    list_filter = ("state",)
+    search_fields = ("organisation_name", "subscriber__corporate_number")
+    exclude = ("nta_check",)
+    list_select_related = ("subscriber",)
+
+
+@admin.register(CorporateRecord)
+class CorporateRecordAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("corporate_number", "name", "prefecture_name", "city_name", "close_date", "update_date")
+    search_fields = ("=corporate_number", "name")
+    show_full_result_count = False
+
+
+@admin.register(ImportRun)
+class ImportRunAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("file_name", "started_at", "finished_at", "lines_done", "rows_written", "bad_rows")
+
+
+@admin.register(Invitation)
+class InvitationAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("email", "subscriber", "created_at", "expires_at", "accepted_at", "revoked_at")
+    exclude = ("token_hash",)
+    list_select_related = ("subscriber",)
+
+
+@admin.register(DataRequest)
+class DataRequestAdmin(admin.ModelAdmin):
+    """§2.8(6)(7): disclosure and correction requests, received and closed by reception."""
+
+    list_display = ("received_on", "kind", "requester", "subscriber", "state", "closed_at")
+    list_filter = ("state", "kind")
+    fields = ("subscriber", "kind", "requester", "received_on", "details", "state", "response", "handled_by")
+    autocomplete_fields = ()
+    raw_id_fields = ("subscriber",)
+    change_form_template = "admin/registry/datarequest/change_form.html"
+    actions = None
+
+    def get_readonly_fields(self, request: HttpRequest, obj: DataRequest | None = None) -> Any:
+        return self.fields if obj is not None else ("state", "response", "handled_by")
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: DataRequest, form: Any, change: bool) -> None:
+        if change:
+            return
+        created = services.record_data_request(
+            actor=request.user,
+            kind=obj.kind,
+            requester=obj.requester,
+            details=obj.details,
+            subscriber=obj.subscriber,
+        )
+        obj.pk = created.pk
+
+    def get_urls(self) -> list[Any]:
+        return [
+            path(
+                "<int:object_id>/close/",
+                self.admin_site.admin_view(self.close_view),
+                name="registry_datarequest_close",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        extra = {**(extra_context or {}), "close_form": DataRequestCloseForm()}
+        return super().change_view(request, object_id, form_url, extra)
+
+    def close_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        if not request.user.has_perm("registry.change_datarequest"):
+            raise PermissionDenied
+        item = get_object_or_404(DataRequest, pk=object_id)
+        if request.method == "POST":
+            form = DataRequestCloseForm(request.POST)
+            if form.is_valid():
+                try:
+                    services.close_data_request(
+                        item,
+                        actor=request.user,
+                        state=form.cleaned_data["state"],
+                        response=form.cleaned_data["response"],
+                    )
+                except RegistryError as exc:
+                    messages.error(request, exc.message)
+                else:
+                    messages.success(request, _("対応を記録しました。"))
+            else:
+                messages.error(request, _("対応結果と対応内容を入力してください。"))
+        return HttpResponseRedirect(reverse("admin:registry_datarequest_change", args=[item.pk]))

@@ -1,0 +1,860 @@
+"""Every state change of the registry. Each function is atomic, named by verb, takes a keyword-only
+``actor`` and records its audit event inside the transaction; a refused action raises RegistryError
+and is recorded as ``<event>_refused`` after the rollback. E-mail goes out on commit."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+import audit
+from registry import contract, matching
+from registry.models import (
+    CorporateRecord,
+    DataRequest,
+    Invitation,
+    Membership,
+    RegistryEvidence,
+    Subscriber,
+    SubscriberFacts,
+)
+from registry.nta import PROCESS_DELETED, NtaApiError, NtaClient
+from registry.pdf_check import CheckedPdf
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class RegistryError(Exception):
+    """A refused registry action; ``message`` is translated and safe to show to the user."""
+
+    def __init__(self, message: Any, *, code: str = "invalid", field: str | None = None) -> None:
+        super().__init__(str(message))
+        self.message = str(message)
+        self.code = code
+        self.field = field
+
+
+def _service(event_type: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Run the function in one transaction; record a refusal after the rollback."""
+
+    def decorate(fn: Callable[P, R]) -> Callable[P, R]:
+        @wraps(fn)
+        def run(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                with transaction.atomic():
+                    return fn(*args, **kwargs)
+            except RegistryError as exc:
+                subject = args[0] if args and hasattr(args[0], "_meta") else None
+                audit.record(
+                    f"{event_type}_refused",
+                    actor=kwargs.get("actor"),
+                    subject=subject,
+                    code=exc.code,
+                    reason=exc.message,
+                )
+                raise
+
+        return run
+
+    return decorate
+
+
+# --- inputs --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EvidenceInput:
+    """Registry evidence as the applicant gave it: a checked PDF, or an online reference number."""
+
+    issued_on: date
+    pdf: CheckedPdf | None = None
+    file_name: str = ""
+    online_reference: str = ""
+
+
+def _check_evidence_date(issued_on: date, today: date) -> None:
+    if issued_on > today:
+        raise RegistryError(gettext_lazy("発行日が未来の日付です。"), code="evidence_future", field="issued_on")
+    if (today - issued_on).days > settings.REGISTRY_EVIDENCE_MAX_AGE_DAYS:
+        raise RegistryError(
+            gettext_lazy("登記事項証明書は発行から3か月以内のものを提出してください。"),
+            code="evidence_too_old",
+            field="issued_on",
+        )
+
+
+def _store_evidence(facts: SubscriberFacts, evidence: EvidenceInput | None, *, actor: Any) -> RegistryEvidence:
+    if evidence is not None:
+        _check_evidence_date(evidence.issued_on, timezone.localdate())
+    if evidence is not None and evidence.pdf is not None:
+        item = RegistryEvidence.objects.create(
+            facts=facts,
+            kind=RegistryEvidence.Kind.PDF,
+            issued_on=evidence.issued_on,
+            file_name=evidence.file_name[:255],
+            content=evidence.pdf.content,
+            size=len(evidence.pdf.content),
+            sha256=evidence.pdf.sha256,
+            page_count=evidence.pdf.page_count,
+            uploaded_by=actor,
+        )
+    elif evidence is not None and evidence.online_reference:
+        item = RegistryEvidence.objects.create(
+            facts=facts,
+            kind=RegistryEvidence.Kind.ONLINE,
+            issued_on=evidence.issued_on,
+            online_reference=evidence.online_reference,
+            uploaded_by=actor,
+        )
+    else:
+        raise RegistryError(
+            gettext_lazy("登記事項証明書のPDFか、登記情報提供サービスの照会番号を提出してください。"),
+            code="evidence_missing",
+            field="evidence_file",
+        )
+    audit.record(
+        "registry.evidence.uploaded",
+        actor=actor,
+        subject=item,
+        subscriber=facts.subscriber.public_id,
+        version=facts.version,
+        kind=item.kind,
+        sha256=item.sha256,
+        size=item.size,
+    )
+    return item
+
+
+# --- corporate-number lookup ---------------------------------------------------------------------
+
+
+def nta_client() -> NtaClient | None:
+    if not settings.NTA_APPLICATION_ID:
+        return None
+    return NtaClient(settings.NTA_API_URL, settings.NTA_APPLICATION_ID, settings.NTA_API_TIMEOUT)
+
+
+def lookup_corporate_number(number: str) -> dict[str, Any]:
+    """What the NTA publishes about a number: the imported table first, then the Web-API."""
+    checked_at = timezone.now().isoformat()
+    record = CorporateRecord.objects.filter(pk=number).first()
+    values: dict[str, Any] | None = None
+    source = "table"
+    if record is not None:
+        values = {f.name: getattr(record, f.name) for f in CorporateRecord._meta.fields}
+    else:
+        client = nta_client()
+        if client is not None:
+            source = "api"
+            try:
+                info = client.lookup(number)
+            except NtaApiError as exc:
+                return {"status": "error", "source": source, "error": exc.code, "checked_at": checked_at}
+            values = info.values if info else None
+    if values is None:
+        return {"status": "unknown", "source": source, "checked_at": checked_at}
+    address = f"{values['prefecture_name']}{values['city_name']}{values['street_number']}" or values["address_outside"]
+    status = "found"
+    if values.get("process") == PROCESS_DELETED:
+        status = "deleted"
+    elif values.get("close_date"):
+        status = "closed"
+    return {
+        "status": status,
+        "source": source,
+        "checked_at": checked_at,
+        "name": values["name"],
+        "address": address,
+        "close_date": str(values["close_date"] or ""),
+        "close_cause": values.get("close_cause", ""),
+        "update_date": str(values.get("update_date") or ""),
+    }
+
+
+def compare_with_nta(check: dict[str, Any], *, organisation_name: str, address: str) -> list[str]:
+    """Findings for the reviewer: unknown, closed, deleted, lookup_failed, name_differs, address_differs."""
+    status = check.get("status")
+    if status == "error":
+        return ["lookup_failed"]
+    if status == "unknown":
+        return ["unknown"]
+    findings = [status] if status in ("closed", "deleted") else []
+    if matching.normalise_name(check.get("name", "")) != matching.normalise_name(organisation_name):
+        findings.append("name_differs")
+    if matching.normalise_address(check.get("address", "")) != matching.normalise_address(address):
+        findings.append("address_differs")
+    return findings
+
+
+NTA_FINDINGS = {
+    "unknown": gettext_lazy("法人番号が公表データにありません"),
+    "closed": gettext_lazy("登記記録が閉鎖されています"),
+    "deleted": gettext_lazy("公表データから削除されています"),
+    "lookup_failed": gettext_lazy("法人番号を照会できませんでした（再照会してください）"),
+    "name_differs": gettext_lazy("商号が公表データと異なります"),
+    "address_differs": gettext_lazy("所在地が公表データと異なります"),
+}
+
+
+def _nta_check(kind: str, corporate_number: str, facts: dict[str, Any]) -> dict[str, Any]:
+    if kind != Subscriber.Kind.CORPORATION:
+        return {}
+    check = lookup_corporate_number(corporate_number)
+    check["findings"] = compare_with_nta(check, organisation_name=facts["organisation_name"], address=facts["address"])
+    return check
+
+
+# --- application (§3.1) ---------------------------------------------------------------------------
+
+
+def _declared(values: dict[str, Any]) -> dict[str, Any]:
+    return {
+        name: values.get(name) or ("" if name != "representative_birth_date" else None)
+        for name in SubscriberFacts.DECLARED_FIELDS
+    }
+
+
+def apply_for_registration(
+    *,
+    actor: Any,
+    kind: str,
+    corporate_number: str,
+    facts: dict[str, Any],
+    evidence: EvidenceInput | None,
+    terms_accepted: bool,
+    antisocial_declared: bool,
+) -> Subscriber:
+    """A subscriber-kind account applies for its business; it becomes the applicant member."""
+    check = _nta_check(kind, corporate_number, facts)  # a network call: before the transaction
+    try:
+        with transaction.atomic():
+            subscriber = _apply(
+                actor=actor,
+                kind=kind,
+                corporate_number=corporate_number,
+                facts=facts,
+                evidence=evidence,
+                terms_accepted=terms_accepted,
+                antisocial_declared=antisocial_declared,
+                check=check,
+            )
+    except RegistryError as exc:
+        audit.record(
+            "registry.subscriber.apply_refused",
+            actor=actor,
+            subject=None,
+            code=exc.code,
+            reason=exc.message,
+            corporate_number=corporate_number,
+        )
+        raise
+    return subscriber
+
+
+def _apply(
+    *,
+    actor: Any,
+    kind: str,
+    corporate_number: str,
+    facts: dict[str, Any],
+    evidence: EvidenceInput | None,
+    terms_accepted: bool,
+    antisocial_declared: bool,
+    check: dict[str, Any],
+) -> Subscriber:
+    if getattr(actor, "kind", None) != "subscriber":
+        raise RegistryError(gettext_lazy("利用者アカウントでログインしてください。"), code="not_subscriber_account")
+    if Membership.objects.filter(user=actor).exists():
+        raise RegistryError(gettext_lazy("このアカウントは既に利用者に所属しています。"), code="already_member")
+    if not terms_accepted or not antisocial_declared:
+        raise RegistryError(gettext_lazy("利用約款への同意と表明が必要です。"), code="consent_missing")
+    if kind == Subscriber.Kind.CORPORATION and not corporate_number:
+        raise RegistryError(gettext_lazy("法人番号を入力してください。"), code="corporate_number_missing")
+    if kind == Subscriber.Kind.SOLE_PROPRIETOR:
+        corporate_number = ""
+        if not facts.get("representative_birth_date"):
+            raise RegistryError(
+                gettext_lazy("個人事業主は生年月日を入力してください。"),
+                code="birth_date_missing",
+                field="representative_birth_date",
+            )
+    if (
+        corporate_number
+        and Subscriber.objects.filter(corporate_number=corporate_number)
+        .exclude(status__in=[Subscriber.Status.REJECTED, Subscriber.Status.TERMINATED])
+        .select_for_update()
+        .exists()
+    ):
+        raise RegistryError(
+            gettext_lazy("この法人番号の申込は既に受け付けています。同じ法人の担当者から招待を受けてください。"),
+            code="duplicate_corporate_number",
+            field="corporate_number",
+        )
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            subscriber = Subscriber.objects.create(
+                kind=kind,
+                corporate_number=corporate_number,
+                terms_version=settings.REGISTRY_TERMS_VERSION,
+                terms_accepted_at=now,
+                antisocial_declared_at=now,
+                applied_at=now,
+            )
+    except IntegrityError:  # a concurrent application for the same number won the race
+        raise RegistryError(
+            gettext_lazy("この法人番号の申込は既に受け付けています。同じ法人の担当者から招待を受けてください。"),
+            code="duplicate_corporate_number",
+            field="corporate_number",
+        ) from None
+    version = SubscriberFacts.objects.create(
+        subscriber=subscriber, version=1, submitted_by=actor, submitted_at=now, nta_check=check, **_declared(facts)
+    )
+    Membership.objects.create(user=actor, subscriber=subscriber, role=Membership.Role.APPLICANT)
+    _store_evidence(version, evidence, actor=actor)
+    audit.record(
+        "registry.subscriber.applied",
+        actor=actor,
+        subject=subscriber,
+        kind=kind,
+        corporate_number=corporate_number,
+        terms_version=subscriber.terms_version,
+        nta_findings=check.get("findings", []),
+    )
+    _mail_on_commit(subscriber, "applied", {})
+    return subscriber
+
+
+@_service("registry.subscriber.review_started")
+def start_review(subscriber: Subscriber, *, actor: Any) -> Subscriber:
+    subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
+    if subscriber.status != Subscriber.Status.APPLIED:
+        raise RegistryError(gettext_lazy("審査を開始できる状態ではありません。"), code="wrong_state")
+    subscriber.status = Subscriber.Status.UNDER_REVIEW
+    subscriber.save(update_fields=["status"])
+    audit.record("registry.subscriber.review_started", actor=actor, subject=subscriber)
+    return subscriber
+
+
+def _locked_open_facts(facts: SubscriberFacts) -> tuple[SubscriberFacts, Subscriber]:
+    subscriber = Subscriber.objects.select_for_update().get(pk=facts.subscriber_id)
+    facts = SubscriberFacts.objects.select_for_update().get(pk=facts.pk)
+    if facts.state != SubscriberFacts.State.PENDING:
+        raise RegistryError(gettext_lazy("この届出は審査待ちではありません。"), code="wrong_state")
+    return facts, subscriber
+
+
+def _is_initial(subscriber: Subscriber) -> bool:
+    return subscriber.status in (Subscriber.Status.APPLIED, Subscriber.Status.UNDER_REVIEW)
+
+
+@_service("registry.facts.approve")
+def approve_facts(
+    facts: SubscriberFacts,
+    *,
+    actor: Any,
+    company_registry_number: str,
+    registered_representative_name: str,
+    registered_representative_address: str,
+    reason: str = "",
+) -> SubscriberFacts:
+    """Reception approves an application or a change after checking the registry evidence."""
+    facts, subscriber = _locked_open_facts(facts)
+    if not facts.evidence.exists():
+        raise RegistryError(gettext_lazy("登記事項の証明が提出されていません。"), code="evidence_missing")
+    if not registered_representative_name.strip() or not registered_representative_address.strip():
+        raise RegistryError(gettext_lazy("登記上の代表者の氏名と住所を記録してください。"), code="registered_missing")
+    if subscriber.kind == Subscriber.Kind.CORPORATION:
+        if len(company_registry_number) != 12 or not company_registry_number.isdigit():
+            raise RegistryError(gettext_lazy("会社法人等番号は12桁の数字です。"), code="registry_number_format")
+        if company_registry_number != subscriber.corporate_number[1:]:
+            raise RegistryError(
+                gettext_lazy("会社法人等番号が法人番号（先頭の検査用数字を除く12桁）と一致しません。"),
+                code="registry_number_mismatch",
+            )
+    initial = _is_initial(subscriber)
+    if not initial and subscriber.status not in (Subscriber.Status.ACTIVE, Subscriber.Status.SUSPENDED):
+        raise RegistryError(gettext_lazy("この利用者の届出は承認できません。"), code="wrong_state")
+    now = timezone.now()
+    previous = subscriber.current_facts
+    if previous is not None:
+        previous.state = SubscriberFacts.State.SUPERSEDED
+        previous.save(update_fields=["state"])
+    facts.state = SubscriberFacts.State.APPROVED
+    facts.company_registry_number = company_registry_number
+    facts.registered_representative_name = registered_representative_name.strip()
+    facts.registered_representative_address = registered_representative_address.strip()
+    facts.decided_by = actor
+    facts.decided_at = now
+    facts.decision_reason = reason
+    facts.save()
+    if initial:
+        today = timezone.localdate()
+        subscriber.status = Subscriber.Status.ACTIVE
+        subscriber.status_reason = reason
+        subscriber.approved_at = now
+        subscriber.contract_start = today
+        subscriber.contract_end = contract.term_end(today)
+        subscriber.save(update_fields=["status", "status_reason", "approved_at", "contract_start", "contract_end"])
+        audit.record(
+            "registry.subscriber.approved",
+            actor=actor,
+            subject=subscriber,
+            version=facts.version,
+            contract_end=subscriber.contract_end,
+        )
+    else:
+        audit.record(
+            "registry.facts.approved",
+            actor=actor,
+            subject=subscriber,
+            version=facts.version,
+            changed=_changed_fields(previous, facts),
+        )
+    _mail_on_commit(subscriber, "approved" if initial else "change_approved", {"reason": reason})
+    return facts
+
+
+@_service("registry.facts.reject")
+def reject_facts(facts: SubscriberFacts, *, actor: Any, reason: str) -> SubscriberFacts:
+    """Reception rejects an application (the subscriber ends as rejected) or a change (old facts stay)."""
+    if not reason.strip():
+        raise RegistryError(gettext_lazy("不承認の理由を入力してください。"), code="reason_missing")
+    facts, subscriber = _locked_open_facts(facts)
+    facts.state = SubscriberFacts.State.REJECTED
+    facts.decided_by = actor
+    facts.decided_at = timezone.now()
+    facts.decision_reason = reason
+    facts.save(update_fields=["state", "decided_by", "decided_at", "decision_reason"])
+    initial = _is_initial(subscriber)
+    if initial:
+        subscriber.status = Subscriber.Status.REJECTED
+        subscriber.status_reason = reason
+        subscriber.save(update_fields=["status", "status_reason"])
+    audit.record(
+        "registry.subscriber.rejected" if initial else "registry.facts.rejected",
+        actor=actor,
+        subject=subscriber,
+        version=facts.version,
+        reason=reason,
+    )
+    _mail_on_commit(subscriber, "rejected" if initial else "change_rejected", {"reason": reason})
+    return facts
+
+
+@_service("registry.facts.return")
+def return_facts(facts: SubscriberFacts, *, actor: Any, reason: str) -> SubscriberFacts:
+    """Reception asks the applicant to correct the form or send new evidence (差戻し)."""
+    if not reason.strip():
+        raise RegistryError(gettext_lazy("差戻しの理由を入力してください。"), code="reason_missing")
+    facts, subscriber = _locked_open_facts(facts)
+    facts.state = SubscriberFacts.State.RETURNED
+    facts.decision_reason = reason
+    facts.decided_by = actor
+    facts.decided_at = timezone.now()
+    facts.save(update_fields=["state", "decision_reason", "decided_by", "decided_at"])
+    if _is_initial(subscriber):
+        subscriber.status = Subscriber.Status.RETURNED
+        subscriber.status_reason = reason
+        subscriber.save(update_fields=["status", "status_reason"])
+    audit.record("registry.facts.returned", actor=actor, subject=subscriber, version=facts.version, reason=reason)
+    _mail_on_commit(subscriber, "returned", {"reason": reason})
+    return facts
+
+
+@_service("registry.facts.resubmit")
+def resubmit_facts(
+    subscriber: Subscriber, *, actor: Any, facts: dict[str, Any], evidence: EvidenceInput | None
+) -> SubscriberFacts:
+    """The applicant answers a return: corrected facts and/or new evidence go back to review."""
+    subscriber = _locked_for_member(subscriber, actor)
+    version = subscriber.facts.select_for_update().filter(state=SubscriberFacts.State.RETURNED).first()
+    if version is None:
+        raise RegistryError(gettext_lazy("差し戻された届出はありません。"), code="wrong_state")
+    for name, value in _declared(facts).items():
+        setattr(version, name, value)
+    if subscriber.kind == Subscriber.Kind.CORPORATION:
+        version.nta_check = _nta_check(subscriber.kind, subscriber.corporate_number, facts)
+    version.state = SubscriberFacts.State.PENDING
+    version.submitted_by = actor
+    version.submitted_at = timezone.now()
+    version.save()
+    if evidence is not None:
+        _store_evidence(version, evidence, actor=actor)
+    if subscriber.status == Subscriber.Status.RETURNED:
+        subscriber.status = Subscriber.Status.APPLIED
+        subscriber.save(update_fields=["status"])
+    audit.record("registry.facts.resubmitted", actor=actor, subject=subscriber, version=version.version)
+    return version
+
+
+# --- basic-info changes (§3.2) ---------------------------------------------------------------------
+
+
+def _locked_for_member(subscriber: Subscriber, actor: Any) -> Subscriber:
+    subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
+    if not subscriber.memberships.filter(user=actor).exists():
+        raise RegistryError(gettext_lazy("この利用者の担当者ではありません。"), code="not_member")
+    return subscriber
+
+
+def _changed_fields(old: SubscriberFacts | None, new: SubscriberFacts) -> list[str]:
+    if old is None:
+        return list(SubscriberFacts.DECLARED_FIELDS)
+    return [f for f in SubscriberFacts.DECLARED_FIELDS if getattr(old, f) != getattr(new, f)]
+
+
+@_service("registry.facts.change")
+def submit_change(
+    subscriber: Subscriber, *, actor: Any, facts: dict[str, Any], evidence: EvidenceInput | None
+) -> SubscriberFacts:
+    """A member reports changed basic information. Registered facts (name, address, representative)
+    need new registry evidence and review, and the old facts stay in force until approved; other
+    facts (phone, date of birth) take effect at once. Either way a new version keeps the history."""
+    subscriber = _locked_for_member(subscriber, actor)
+    if subscriber.status not in (Subscriber.Status.ACTIVE, Subscriber.Status.SUSPENDED):
+        raise RegistryError(gettext_lazy("利用中の利用者だけが変更を届け出られます。"), code="wrong_state")
+    if subscriber.open_facts is not None:
+        raise RegistryError(gettext_lazy("審査中の変更届があります。結果をお待ちください。"), code="change_open")
+    current = subscriber.current_facts
+    if current is None:  # cannot happen for an active subscriber; refuse rather than guess
+        raise RegistryError(gettext_lazy("承認済みの登録内容がありません。"), code="wrong_state")
+    latest_version = subscriber.facts.order_by("-version").values_list("version", flat=True).first() or 0
+    new = SubscriberFacts(
+        subscriber=subscriber,
+        version=latest_version + 1,
+        submitted_by=actor,
+        submitted_at=timezone.now(),
+        **_declared(facts),
+    )
+    changed = _changed_fields(current, new)
+    if not changed:
+        raise RegistryError(gettext_lazy("変更された項目がありません。"), code="no_change")
+    if new.changes_registered_facts(current):
+        if evidence is None:
+            raise RegistryError(
+                gettext_lazy("商号・所在地・代表者の変更には、変更後の登記事項証明書が必要です。"),
+                code="evidence_missing",
+                field="evidence_file",
+            )
+        new.state = SubscriberFacts.State.PENDING
+        new.nta_check = _nta_check(subscriber.kind, subscriber.corporate_number, facts)
+        new.save()
+        _store_evidence(new, evidence, actor=actor)
+        audit.record(
+            "registry.facts.change_submitted", actor=actor, subject=subscriber, version=new.version, changed=changed
+        )
+        _mail_on_commit(subscriber, "change_submitted", {})
+    else:
+        # Nothing the registry certifies changed: carry the confirmed facts over, effective now.
+        new.state = SubscriberFacts.State.APPROVED
+        new.company_registry_number = current.company_registry_number
+        new.registered_representative_name = current.registered_representative_name
+        new.registered_representative_address = current.registered_representative_address
+        new.nta_check = current.nta_check
+        new.decided_at = new.submitted_at
+        new.decision_reason = _("登記事項以外の変更（審査不要）")
+        current.state = SubscriberFacts.State.SUPERSEDED
+        current.save(update_fields=["state"])
+        new.save()
+        audit.record("registry.facts.changed", actor=actor, subject=subscriber, version=new.version, changed=changed)
+    return new
+
+
+@_service("registry.facts.withdraw")
+def withdraw_change(subscriber: Subscriber, *, actor: Any) -> SubscriberFacts:
+    subscriber = _locked_for_member(subscriber, actor)
+    if _is_initial(subscriber) or subscriber.status == Subscriber.Status.RETURNED:
+        raise RegistryError(
+            gettext_lazy("申込そのものは取り下げられません。受付窓口にご連絡ください。"), code="wrong_state"
+        )
+    version = subscriber.open_facts
+    if version is None:
+        raise RegistryError(gettext_lazy("取り下げられる変更届はありません。"), code="wrong_state")
+    version.state = SubscriberFacts.State.WITHDRAWN
+    version.save(update_fields=["state"])
+    audit.record("registry.facts.withdrawn", actor=actor, subject=subscriber, version=version.version)
+    return version
+
+
+# --- contract (§10.2.1) and end of contract --------------------------------------------------------
+
+
+@_service("registry.contract.renew")
+def renew_contract(subscriber: Subscriber, *, actor: Any) -> Subscriber:
+    subscriber = _locked_for_member(subscriber, actor)
+    today = timezone.localdate()
+    if subscriber.status != Subscriber.Status.ACTIVE:
+        raise RegistryError(gettext_lazy("利用中の契約だけが更新できます。"), code="wrong_state")
+    if not contract.renewal_open(subscriber.contract_end, today):
+        raise RegistryError(gettext_lazy("契約の更新はまだ受け付けていません。"), code="too_early")
+    old_end = subscriber.contract_end
+    subscriber.contract_end = contract.renewed_end(old_end, today)
+    subscriber.terms_version = settings.REGISTRY_TERMS_VERSION
+    subscriber.terms_accepted_at = timezone.now()
+    subscriber.save(update_fields=["contract_end", "terms_version", "terms_accepted_at"])
+    audit.record(
+        "registry.contract.renewed",
+        actor=actor,
+        subject=subscriber,
+        old_end=old_end,
+        new_end=subscriber.contract_end,
+        terms_version=subscriber.terms_version,
+    )
+    _mail_on_commit(subscriber, "renewed", {})
+    return subscriber
+
+
+def send_renewal_reminders(*, actor: Any = audit.SYSTEM, today: date | None = None) -> int:
+    """E-mail the members of every contract nearing its end, once per contract end date."""
+    today = today or timezone.localdate()
+    sent = 0
+    for pk in Subscriber.objects.nearing_end(today).values_list("pk", flat=True):
+        with transaction.atomic():
+            subscriber = Subscriber.objects.select_for_update().get(pk=pk)
+            if subscriber.reminded_for_end == subscriber.contract_end:
+                continue
+            subscriber.reminded_for_end = subscriber.contract_end
+            subscriber.save(update_fields=["reminded_for_end"])
+            audit.record(
+                "registry.contract.reminder_sent", actor=actor, subject=subscriber, contract_end=subscriber.contract_end
+            )
+            _mail_on_commit(subscriber, "renewal_reminder", {})
+            sent += 1
+    return sent
+
+
+@_service("registry.subscriber.suspend")
+def suspend_subscriber(subscriber: Subscriber, *, actor: Any, reason: str) -> Subscriber:
+    if not reason.strip():
+        raise RegistryError(gettext_lazy("利用停止の理由を入力してください。"), code="reason_missing")
+    subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
+    if subscriber.status != Subscriber.Status.ACTIVE:
+        raise RegistryError(gettext_lazy("利用中の利用者だけが利用停止にできます。"), code="wrong_state")
+    subscriber.status = Subscriber.Status.SUSPENDED
+    subscriber.status_reason = reason
+    subscriber.save(update_fields=["status", "status_reason"])
+    audit.record("registry.subscriber.suspended", actor=actor, subject=subscriber, reason=reason)
+    _mail_on_commit(subscriber, "suspended", {"reason": reason})
+    return subscriber
+
+
+@_service("registry.subscriber.reinstate")
+def reinstate_subscriber(subscriber: Subscriber, *, actor: Any, reason: str) -> Subscriber:
+    if not reason.strip():
+        raise RegistryError(gettext_lazy("利用再開の理由を入力してください。"), code="reason_missing")
+    subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
+    if subscriber.status != Subscriber.Status.SUSPENDED:
+        raise RegistryError(gettext_lazy("利用停止中の利用者だけが再開できます。"), code="wrong_state")
+    subscriber.status = Subscriber.Status.ACTIVE
+    subscriber.status_reason = reason
+    subscriber.save(update_fields=["status", "status_reason"])
+    audit.record("registry.subscriber.reinstated", actor=actor, subject=subscriber, reason=reason)
+    _mail_on_commit(subscriber, "reinstated", {"reason": reason})
+    return subscriber
+
+
+@_service("registry.subscriber.terminate")
+def terminate_subscriber(
+    subscriber: Subscriber, *, actor: Any, reason: str, ended_on: date | None = None
+) -> Subscriber:
+    """End the contract. Stored delegations are untouched; the retention period (§6.2.9) and the
+    deletion schedule of personal data (§2.8(10)) run from the end date."""
+    if not reason.strip():
+        raise RegistryError(gettext_lazy("契約終了の理由を入力してください。"), code="reason_missing")
+    subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
+    if subscriber.status not in (Subscriber.Status.ACTIVE, Subscriber.Status.SUSPENDED):
+        raise RegistryError(gettext_lazy("利用中または利用停止中の契約だけが終了できます。"), code="wrong_state")
+    ended_on = ended_on or timezone.localdate()
+    subscriber.status = Subscriber.Status.TERMINATED
+    subscriber.status_reason = reason
+    subscriber.terminated_on = ended_on
+    subscriber.retention_until = contract.retention_until(ended_on)
+    subscriber.deletion_scheduled_on = date.fromordinal(subscriber.retention_until.toordinal() + 1)
+    subscriber.save(
+        update_fields=["status", "status_reason", "terminated_on", "retention_until", "deletion_scheduled_on"]
+    )
+    audit.record(
+        "registry.subscriber.terminated",
+        actor=actor,
+        subject=subscriber,
+        reason=reason,
+        terminated_on=ended_on,
+        retention_until=subscriber.retention_until,
+        deletion_scheduled_on=subscriber.deletion_scheduled_on,
+    )
+    _mail_on_commit(subscriber, "terminated", {"reason": reason})
+    return subscriber
+
+
+# --- colleagues ------------------------------------------------------------------------------------
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@_service("registry.member.invite")
+def invite_member(subscriber: Subscriber, *, actor: Any, email: str, accept_url: Callable[[str], str]) -> Invitation:
+    """Invite a colleague by e-mail; ``accept_url(token)`` builds the absolute link for the mail."""
+    subscriber = _locked_for_member(subscriber, actor)
+    if subscriber.status in (Subscriber.Status.REJECTED, Subscriber.Status.TERMINATED):
+        raise RegistryError(gettext_lazy("この利用者には担当者を招待できません。"), code="wrong_state")
+    email = email.strip().lower()
+    if subscriber.memberships.filter(user__email__iexact=email).exists():
+        raise RegistryError(
+            gettext_lazy("このメールアドレスの方は既に担当者です。"), code="already_member", field="email"
+        )
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        subscriber=subscriber,
+        email=email,
+        token_hash=_token_hash(token),
+        invited_by=actor,
+        expires_at=timezone.now() + timedelta(hours=settings.REGISTRY_INVITATION_HOURS),
+    )
+    audit.record("registry.member.invited", actor=actor, subject=subscriber, email=email)
+    link = accept_url(token)
+    org = str(subscriber)
+    transaction.on_commit(
+        lambda: send_mail(
+            _("【%(service)s】担当者としての招待") % {"service": settings.SERVICE_NAME},
+            render_to_string(
+                "registry/email/invitation.txt",
+                {"link": link, "organisation": org, "inviter": actor, "hours": settings.REGISTRY_INVITATION_HOURS},
+            ),
+            None,
+            [email],
+        )
+    )
+    return invitation
+
+
+def invitation_for_token(token: str) -> Invitation | None:
+    return Invitation.objects.select_related("subscriber").filter(token_hash=_token_hash(token)).first()
+
+
+@_service("registry.member.accept")
+def accept_invitation(invitation: Invitation, *, actor: Any) -> Membership:
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if not invitation.is_open():
+        raise RegistryError(
+            gettext_lazy("この招待は使えません（期限切れ・使用済み・取消済み）。"), code="invitation_closed"
+        )
+    if getattr(actor, "kind", None) != "subscriber":
+        raise RegistryError(gettext_lazy("利用者アカウントでログインしてください。"), code="not_subscriber_account")
+    if actor.email.lower() != invitation.email.lower():
+        raise RegistryError(
+            gettext_lazy("招待されたメールアドレスのアカウントでログインしてください。"), code="wrong_account"
+        )
+    if Membership.objects.filter(user=actor).exists():
+        raise RegistryError(gettext_lazy("このアカウントは既に利用者に所属しています。"), code="already_member")
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = actor
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    membership = Membership.objects.create(user=actor, subscriber=invitation.subscriber, role=Membership.Role.MEMBER)
+    audit.record("registry.member.joined", actor=actor, subject=invitation.subscriber, email=actor.email)
+    return membership
+
+
+@_service("registry.member.revoke_invitation")
+def revoke_invitation(invitation: Invitation, *, actor: Any) -> Invitation:
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if not invitation.subscriber.memberships.filter(user=actor).exists():
+        raise RegistryError(gettext_lazy("この利用者の担当者ではありません。"), code="not_member")
+    if not invitation.is_open():
+        raise RegistryError(gettext_lazy("この招待は既に使えません。"), code="invitation_closed")
+    invitation.revoked_at = timezone.now()
+    invitation.save(update_fields=["revoked_at"])
+    audit.record(
+        "registry.member.invitation_revoked", actor=actor, subject=invitation.subscriber, email=invitation.email
+    )
+    return invitation
+
+
+# --- personal-data requests (§2.8(6)(7)), handled by reception --------------------------------------
+
+
+@_service("registry.data_request.record")
+def record_data_request(
+    *, actor: Any, kind: str, requester: str, details: str, subscriber: Subscriber | None = None
+) -> DataRequest:
+    item = DataRequest.objects.create(subscriber=subscriber, kind=kind, requester=requester, details=details)
+    audit.record("registry.data_request.received", actor=actor, subject=item, kind=kind)
+    return item
+
+
+@_service("registry.data_request.close")
+def close_data_request(item: DataRequest, *, actor: Any, state: str, response: str) -> DataRequest:
+    if not response.strip():
+        raise RegistryError(gettext_lazy("対応内容を入力してください。"), code="reason_missing")
+    item = DataRequest.objects.select_for_update().get(pk=item.pk)
+    if item.state != DataRequest.State.OPEN:
+        raise RegistryError(gettext_lazy("この請求は既に完了しています。"), code="wrong_state")
+    if state not in (DataRequest.State.DONE, DataRequest.State.DECLINED):
+        raise RegistryError(gettext_lazy("対応結果を選んでください。"), code="invalid")
+    item.state = state
+    item.response = response
+    item.handled_by = actor
+    item.closed_at = timezone.now()
+    item.save()
+    audit.record("registry.data_request.closed", actor=actor, subject=item, state=state)
+    return item
+
+
+def record_evidence_viewed(evidence: RegistryEvidence, *, actor: Any) -> None:
+    """Reception opened an uploaded certificate: an access to personal data, so an audit event."""
+    audit.record(
+        "registry.evidence.viewed", actor=actor, subject=evidence, subscriber=evidence.facts.subscriber.public_id
+    )
+
+
+# --- mail ------------------------------------------------------------------------------------------
+
+MAIL_SUBJECTS = {
+    "applied": gettext_lazy("利用申込を受け付けました"),
+    "approved": gettext_lazy("利用申込を承認しました"),
+    "rejected": gettext_lazy("利用申込を承認できませんでした"),
+    "returned": gettext_lazy("申込内容の確認をお願いします"),
+    "change_submitted": gettext_lazy("変更届を受け付けました"),
+    "change_approved": gettext_lazy("変更届を承認しました"),
+    "change_rejected": gettext_lazy("変更届を承認できませんでした"),
+    "renewal_reminder": gettext_lazy("契約期間の終了が近づいています"),
+    "renewed": gettext_lazy("契約を更新しました"),
+    "suspended": gettext_lazy("ご利用を停止しました"),
+    "reinstated": gettext_lazy("ご利用を再開しました"),
+    "terminated": gettext_lazy("契約を終了しました"),
+}
+
+
+def _mail_on_commit(subscriber: Subscriber, what: str, extra: dict[str, Any]) -> None:
+    recipients = list(subscriber.memberships.values_list("user__email", flat=True))
+    if not recipients:
+        return
+    ctx = {
+        "what": what,
+        "organisation": str(subscriber),
+        "status": subscriber.get_status_display(),
+        "contract_end": subscriber.contract_end,
+        "link": settings.SERVICE_BASE_URL.rstrip("/") + reverse("registry:home"),
+        "SERVICE_NAME": settings.SERVICE_NAME,
+        **extra,
+    }
+    subject = f"【{settings.SERVICE_NAME}】{MAIL_SUBJECTS[what]}"
+    body = render_to_string("registry/email/notice.txt", ctx)
+    transaction.on_commit(lambda: send_mail(subject, body, None, recipients))

@@ -1,0 +1,204 @@
+"""The application form (§3.1, §3.1.1) and its bad input: a clear Japanese message, nothing stored."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from registry.models import Membership, RegistryEvidence, Subscriber, SubscriberFacts
+
+from .conftest import FACTS, apply, corporate_number, events, make_pdf
+
+pytestmark = pytest.mark.django_db
+
+URL = "/app/apply/"
+
+
+def form_data(**overrides):
+    data: dict = {
+        "kind": "corporation",
+        "corporate_number": corporate_number(),
+        **{k: v for k, v in FACTS.items() if v is not None},
+        "issued_on": (timezone.localdate() - timedelta(days=10)).isoformat(),
+        "terms_accepted": "on",
+        "antisocial_declared": "on",
+    }
+    data["evidence_file"] = SimpleUploadedFile("touki.pdf", make_pdf(), content_type="application/pdf")
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def nothing_stored():
+    return not (
+        Subscriber.objects.exists()
+        or SubscriberFacts.objects.exists()
+        or RegistryEvidence.objects.exists()
+        or Membership.objects.exists()
+    )
+
+
+def test_a_subscriber_account_applies_for_its_corporation(
+    client, subscriber_member, mailoutbox, django_capture_on_commit_callbacks
+):
+    client.force_login(subscriber_member)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(URL, form_data())
+    assert response.status_code == 302, response.context["form"].errors
+    subscriber = Subscriber.objects.get()
+    assert subscriber.status == Subscriber.Status.APPLIED
+    assert subscriber.terms_version
+    facts = subscriber.facts.get()
+    assert facts.state == SubscriberFacts.State.PENDING
+    assert facts.representative_name == "山田 太郎"
+    evidence = facts.evidence.get()
+    assert len(evidence.sha256) == 64 and evidence.page_count == 1
+    assert Membership.objects.get(user=subscriber_member).role == Membership.Role.APPLICANT
+    assert events("registry.subscriber.applied")[0].subject_id == subscriber.public_id
+    assert events("registry.evidence.uploaded")
+    assert [m.to for m in mailoutbox] == [[subscriber_member.email]]
+    assert "受け付けました" in mailoutbox[0].subject
+
+
+def test_full_width_digits_and_hyphens_in_the_corporate_number_are_normalised(client, subscriber_member):
+    client.force_login(subscriber_member)
+    number = corporate_number()
+    spaced = "".join(chr(ord(c) + 0xFEE0) for c in number[:4]) + "－" + number[4:8] + "-" + number[8:]
+    assert client.post(URL, form_data(corporate_number=spaced)).status_code == 302
+    assert Subscriber.objects.get().corporate_number == number
+
+
+def test_a_sole_proprietor_applies_with_a_date_of_birth_and_no_corporate_number(client, subscriber_member):
+    client.force_login(subscriber_member)
+    data = form_data(kind="sole_proprietor", corporate_number="", representative_birth_date="1980-04-01")
+    response = client.post(URL, data)
+    assert response.status_code == 302
+    subscriber = Subscriber.objects.get()
+    assert subscriber.kind == "sole_proprietor" and subscriber.corporate_number == ""
+    assert subscriber.facts.get().nta_check == {}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"corporate_number": "2" + corporate_number()[1:]}, "corporate_number", "検査用数字"),  # wrong check digit
+        ({"corporate_number": corporate_number()[1:]}, "corporate_number", "13桁"),  # the 12-digit registry number
+        ({"corporate_number": "12345678901AB"}, "corporate_number", "数字13桁"),  # letters
+        ({"corporate_number": ""}, "corporate_number", "法人番号を入力"),  # missing for a corporation
+        (
+            {"evidence_file": SimpleUploadedFile("a.pdf", b"GIF89a not a pdf")},
+            "evidence_file",
+            "PDFファイルではありません",
+        ),
+        (
+            {"evidence_file": SimpleUploadedFile("a.pdf", b"%PDF-1.7\n garbage without objects")},
+            "evidence_file",
+            "読み取れません",
+        ),
+        ({"evidence_file": SimpleUploadedFile("a.pdf", make_pdf(encrypt="secret"))}, "evidence_file", "暗号化"),
+        ({"evidence_file": SimpleUploadedFile("a.pdf", b"")}, "evidence_file", "空"),
+        ({"evidence_file": None}, "evidence_file", "照会番号を提出"),  # no evidence at all
+        (
+            {"issued_on": (timezone.localdate() - timedelta(days=120)).isoformat()},
+            "issued_on",
+            "3か月以内",
+        ),  # evidence too old
+        ({"issued_on": (timezone.localdate() + timedelta(days=1)).isoformat()}, "issued_on", "未来"),
+        ({"representative_phone": "12-34"}, "representative_phone", "電話番号"),
+        ({"terms_accepted": None}, "terms_accepted", "必須"),
+        ({"antisocial_declared": None}, "antisocial_declared", "必須"),
+        ({"kind": "sole_proprietor", "corporate_number": ""}, "representative_birth_date", "生年月日"),
+        ({"online_reference": "ABC123456"}, "online_reference", "どちらか一方"),  # PDF and reference together
+    ],
+)
+def test_bad_input_is_refused_with_a_clear_japanese_message_and_nothing_stored(
+    client, subscriber_member, overrides, field, message
+):
+    client.force_login(subscriber_member)
+    response = client.post(URL, form_data(**overrides))
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert field in errors, errors
+    assert message in " ".join(errors[field]), errors[field]
+    assert nothing_stored()
+
+
+def test_an_oversized_file_is_refused(client, subscriber_member, settings):
+    settings.MAX_UPLOAD_SIZE = 1024 * 1024
+    client.force_login(subscriber_member)
+    big = make_pdf() + b"%" + b"x" * (1024 * 1024)
+    response = client.post(URL, form_data(evidence_file=SimpleUploadedFile("big.pdf", big)))
+    # Over the request limit the middleware answers 413 before the form; either way nothing is stored.
+    assert response.status_code in (200, 413)
+    if response.status_code == 200:
+        assert "大きすぎます" in " ".join(response.context["form"].errors["evidence_file"])
+    assert nothing_stored()
+
+
+def test_a_file_over_the_upload_limit_but_inside_the_request_limit_gets_the_form_message(subscriber_member):
+    from registry.forms import ApplicationForm
+
+    data = form_data()
+    upload = data.pop("evidence_file")
+    upload.size = 50 * 1024 * 1024  # as the upload handler would report it
+    form = ApplicationForm(data, {"evidence_file": upload})
+    assert not form.is_valid()
+    assert "大きすぎます" in str(form.errors["evidence_file"])
+
+
+def test_the_online_registry_reference_is_accepted_instead_of_a_pdf(client, subscriber_member):
+    client.force_login(subscriber_member)
+    response = client.post(URL, form_data(evidence_file=None, online_reference="１２３４５６７８９０"))
+    assert response.status_code == 302
+    evidence = RegistryEvidence.objects.get()
+    assert evidence.kind == "online" and evidence.online_reference == "1234567890"
+
+
+def test_a_second_application_for_the_same_corporate_number_is_refused_and_audited(
+    client, subscriber_member, other_subscriber_member
+):
+    apply(subscriber_member)
+    client.force_login(other_subscriber_member)
+    response = client.post(URL, form_data())
+    assert response.status_code == 200
+    assert "既に受け付けています" in " ".join(response.context["form"].errors["corporate_number"])
+    assert Subscriber.objects.count() == 1 and SubscriberFacts.objects.count() == 1
+    assert not Membership.objects.filter(user=other_subscriber_member).exists()
+    refused = events("registry.subscriber.apply_refused")
+    assert refused and refused[0].data["code"] == "duplicate_corporate_number"
+
+
+def test_a_rejected_corporation_may_apply_again(subscriber_member, other_subscriber_member, reception):
+    from registry import services
+
+    first = apply(subscriber_member)
+    services.reject_facts(first.open_facts, actor=reception, reason="証明書が古い")
+    second = apply(other_subscriber_member)
+    assert second.corporate_number == first.corporate_number
+
+
+def test_a_member_cannot_apply_twice(client, subscriber_member):
+    apply(subscriber_member)
+    client.force_login(subscriber_member)
+    response = client.post(URL, form_data(corporate_number=corporate_number("011001012345")))
+    assert response.status_code == 302
+    assert Subscriber.objects.count() == 1
+
+
+def test_the_form_page_renders_with_one_h1_and_no_inline_style(client, subscriber_member):
+    client.force_login(subscriber_member)
+    body = client.get(URL).content.decode()
+    assert body.count("<h1") == 1
+    assert "style=" not in body and "<script>" not in body
+    assert "利用約款" in body
+
+
+def test_the_nta_lookup_is_recorded_for_the_reviewer_when_the_number_is_unknown(subscriber_member):
+    subscriber = apply(subscriber_member)
+    check = subscriber.facts.get().nta_check
+    assert check["status"] == "unknown"
+    assert check["findings"] == ["unknown"]
+    assert AuditEvent.objects.get(event_type="registry.subscriber.applied").data["nta_findings"] == ["unknown"]

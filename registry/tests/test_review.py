@@ -1,0 +1,227 @@
+"""Reception's review in the admin (§3.1.3): queues, NTA lookup beside the application, the evidence
+inline, approve / return / reject with a reason; each transition is an audit event and an e-mail."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.urls import reverse
+
+from conftest import make_staff, otp_login
+from registry import services
+from registry.models import CorporateRecord, Subscriber, SubscriberFacts
+from registry.services import RegistryError
+
+from .conftest import apply, approve, corporate_number, events
+
+pytestmark = pytest.mark.django_db
+
+
+def review_url(subscriber):
+    return reverse("admin:registry_subscriber_change", args=[subscriber.pk])
+
+
+@pytest.fixture
+def desk(client, reception):
+    otp_login(client, reception)
+    return client
+
+
+def test_reception_approves_in_the_admin_and_the_applicant_is_told(
+    desk, applied, mailoutbox, django_capture_on_commit_callbacks
+):
+    page = desk.get(review_url(applied))
+    assert page.status_code == 200
+    assert "株式会社みなと商事" in page.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = desk.post(
+            review_url(applied),
+            {
+                "decision": "approve",
+                "company_registry_number": applied.corporate_number[1:],
+                "registered_representative_name": "山田 太郎",
+                "registered_representative_address": "東京都世田谷区太子堂四丁目5番6号",
+            },
+        )
+    assert response.status_code == 302, response.context["review_form"].errors
+    applied.refresh_from_db()
+    assert applied.status == Subscriber.Status.ACTIVE
+    assert applied.contract_start == date.today() or applied.contract_start is not None
+    assert applied.contract_end > applied.contract_start
+    assert applied.registered_representative() == ("山田 太郎", "東京都世田谷区太子堂四丁目5番6号")
+    assert applied.may_submit()
+    event = events("registry.subscriber.approved")[0]
+    assert event.subject_id == applied.public_id and event.actor_label
+    assert "承認しました" in mailoutbox[-1].subject
+
+
+@pytest.mark.parametrize(
+    ("registry_number", "code"),
+    [
+        ("12345", "registry_number_format"),  # not 12 digits
+        ("999999999999", "registry_number_mismatch"),  # not the corporate number without its check digit
+    ],
+)
+def test_a_wrong_company_registry_number_is_refused_and_the_refusal_audited(applied, reception, registry_number, code):
+    with pytest.raises(RegistryError) as refused:
+        approve(applied, reception, company_registry_number=registry_number)
+    assert "会社法人等番号" in refused.value.message
+    applied.refresh_from_db()
+    assert applied.status == Subscriber.Status.APPLIED
+    assert applied.open_facts.state == SubscriberFacts.State.PENDING
+    assert events("registry.facts.approve_refused")[0].data["code"] == code
+
+
+def test_reception_returns_an_application_and_the_applicant_resubmits(
+    client, applied, reception, subscriber_member, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.return_facts(applied.open_facts, actor=reception, reason="証明書の発行日が読み取れません")
+    applied.refresh_from_db()
+    assert applied.status == Subscriber.Status.RETURNED
+    assert Subscriber.objects.waiting_for_applicant().get() == applied
+    assert "証明書の発行日が読み取れません" in mailoutbox[-1].body
+    client.force_login(subscriber_member)
+    home = client.get("/app/").content.decode()
+    assert "証明書の発行日が読み取れません" in home
+    data = {k: v for k, v in applied.open_facts.declared().items() if v is not None}
+    data["representative_title"] = "代表取締役社長"
+    response = client.post("/app/apply/resubmit/", data)
+    assert response.status_code == 302, response.context["form"].errors
+    applied.refresh_from_db()
+    assert applied.status == Subscriber.Status.APPLIED
+    assert applied.open_facts.representative_title == "代表取締役社長"
+    assert events("registry.facts.returned") and events("registry.facts.resubmitted")
+
+
+def test_reception_rejects_with_a_reason_that_the_applicant_sees(
+    client, desk, applied, subscriber_member, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = desk.post(review_url(applied), {"decision": "reject", "reason": "登記記録が閉鎖されています"})
+    assert response.status_code == 302
+    applied.refresh_from_db()
+    assert applied.status == Subscriber.Status.REJECTED
+    assert "登記記録が閉鎖されています" in mailoutbox[-1].body
+    assert events("registry.subscriber.rejected")[0].data["reason"] == "登記記録が閉鎖されています"
+    client.force_login(subscriber_member)
+    assert "登記記録が閉鎖されています" in client.get("/app/").content.decode()
+
+
+def test_reject_and_return_need_a_reason(desk, applied):
+    response = desk.post(review_url(applied), {"decision": "reject", "reason": " "})
+    assert response.status_code == 200
+    assert "理由を入力してください" in response.content.decode()
+    with pytest.raises(RegistryError):
+        services.reject_facts(applied.open_facts, actor=None, reason="")
+    assert events("registry.facts.reject_refused")
+
+
+def test_starting_the_review_is_recorded(desk, applied):
+    response = desk.post(reverse("admin:registry_subscriber_start", args=[applied.pk]))
+    assert response.status_code == 302
+    applied.refresh_from_db()
+    assert applied.status == Subscriber.Status.UNDER_REVIEW
+    assert events("registry.subscriber.review_started")
+    with pytest.raises(RegistryError):
+        services.start_review(applied, actor=None)
+
+
+def test_the_queues_separate_applications_to_review_from_those_waiting_for_the_applicant(
+    desk, applied, other_subscriber_member, reception
+):
+    other = apply(other_subscriber_member, number=corporate_number("011001099999"), organisation_name="合同会社きた")
+    services.return_facts(other.open_facts, actor=reception, reason="再提出をお願いします")
+    changelist = reverse("admin:registry_subscriber_changelist")
+    to_review = desk.get(changelist + "?queue=to_review").content.decode()
+    waiting = desk.get(changelist + "?queue=waiting").content.decode()
+    assert "株式会社みなと商事" in to_review and "合同会社きた" not in to_review
+    assert "合同会社きた" in waiting and "株式会社みなと商事" not in waiting
+
+
+@pytest.mark.parametrize(
+    ("record", "finding"),
+    [
+        ({"name": "株式会社みなと商事", "street_number": "芝公園1-2-3"}, None),  # agrees (numerals normalised)
+        ({"name": "株式会社みなと物産", "street_number": "芝公園1-2-3"}, "商号が公表データと異なります"),
+        ({"name": "株式会社みなと商事", "street_number": "海岸1-1-1"}, "所在地が公表データと異なります"),
+        (
+            {
+                "name": "株式会社みなと商事",
+                "street_number": "芝公園1-2-3",
+                "close_date": date(2024, 3, 31),
+                "close_cause": "01",
+            },
+            "登記記録が閉鎖されています",
+        ),
+    ],
+)
+def test_the_nta_lookup_result_is_shown_beside_the_application(desk, subscriber_member, record, finding):
+    CorporateRecord.objects.create(
+        corporate_number=corporate_number(), prefecture_name="東京都", city_name="港区", latest="1", **record
+    )
+    subscriber = apply(subscriber_member)
+    body = desk.get(review_url(subscriber)).content.decode()
+    assert record["name"] in body
+    if finding:
+        assert finding in body
+    else:
+        assert "一致しています" in body
+
+
+def test_an_nta_lookup_that_fails_is_shown_and_does_not_block_the_application(subscriber_member, settings):
+    settings.NTA_APPLICATION_ID = "test-app-id"
+    settings.NTA_API_URL = "http://127.0.0.1:9/4"  # nothing listens on the discard port
+    settings.NTA_API_TIMEOUT = 0.5
+    subscriber = apply(subscriber_member)
+    assert subscriber.facts.get().nta_check["findings"] == ["lookup_failed"]
+
+
+def test_the_evidence_pdf_is_served_inline_safely_and_its_viewing_is_audited(desk, applied):
+    evidence = applied.open_facts.evidence.get()
+    response = desk.get(reverse("admin:registry_evidence_pdf", args=[evidence.public_id]))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"].startswith("inline")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "sandbox" in response["Content-Security-Policy"]
+    assert response.content.startswith(b"%PDF-")
+    assert events("registry.evidence.viewed")[0].subject_id == evidence.public_id
+
+
+@pytest.mark.parametrize("role", ["service_operator", "maintenance", "service_administrator"])
+def test_other_roles_cannot_open_the_review_or_the_evidence(client, applied, role):
+    otp_login(client, make_staff(role, f"{role}@x.example.jp"))
+    evidence = applied.open_facts.evidence.get()
+    assert client.get(review_url(applied)).status_code == 403
+    assert client.get(reverse("admin:registry_evidence_pdf", args=[evidence.public_id])).status_code == 403
+
+
+def test_the_auditor_reads_but_cannot_decide(client, applied):
+    otp_login(client, make_staff("auditor", "auditor@x.example.jp"))
+    assert client.get(review_url(applied)).status_code == 200
+    response = client.post(review_url(applied), {"decision": "reject", "reason": "x"})
+    assert response.status_code == 403
+    applied.refresh_from_db()
+    assert applied.status == Subscriber.Status.APPLIED
+
+
+def test_subscriber_accounts_never_reach_the_admin(client, applied, subscriber_member):
+    client.force_login(subscriber_member)
+    response = client.get(review_url(applied))
+    assert response.status_code in (302, 403)
+    assert "株式会社みなと商事" not in response.content.decode()
+
+
+def test_approving_twice_is_refused(applied, reception):
+    facts = applied.open_facts
+    approve(applied, reception)
+    with pytest.raises(RegistryError):
+        services.approve_facts(
+            facts,
+            actor=reception,
+            company_registry_number=applied.corporate_number[1:],
+            registered_representative_name="山田 太郎",
+            registered_representative_address="x",
+        )
