@@ -66,7 +66,18 @@ def extract(pdf: bytes, filename: str, *, max_bytes: int = MAX_EMBEDDED_BYTES) -
         return _stream_data(found[0], max_bytes)
     except DocumentError:
         raise
-    except (PdfError, KeyError, TypeError, ValueError, AttributeError, IndexError, zlib.error) as error:
+    except (
+        PdfError,
+        KeyError,
+        TypeError,
+        ValueError,
+        AttributeError,
+        IndexError,
+        NotImplementedError,
+        RecursionError,
+        zlib.error,
+    ) as error:
+        # Whatever a malformed or hostile file makes the reader raise is one answer: not readable.
         raise DocumentError(
             DocumentError.NOT_A_PDF, _("PDF ファイルを読み取れません。"), detail=f"{type(error).__name__}: {error}"
         ) from error

@@ -24,6 +24,7 @@ DATA_LENGTH = 13
 LENGTH = DATA_LENGTH + 1
 GROUP = 4
 BITS = 5 * DATA_LENGTH  # 65
+MAX_INPUT = 64  # characters of input read at most (spaces and hyphens included)
 
 # Crockford's aliases, and the wave dash a Japanese input method gives for a typed tilde.
 _ALIASES = {"I": "1", "L": "1", "O": "0", "\u301c": "~"}
@@ -68,6 +69,14 @@ def generate() -> str:
 
 def parse(text: str) -> str:
     """The canonical form of a typed delegation ID, or :class:`DelegationIdError`."""
+    if len(text) > MAX_INPUT:
+        # Far beyond any spelling of 14 symbols; not worth reading character by character.
+        raise DelegationIdError(
+            DelegationIdError.BAD_LENGTH,
+            _("電子委任状 ID は英数字 %(expected)d 文字です（入力は %(actual)d 文字）。"),
+            expected=LENGTH,
+            actual=len(text),
+        )
     symbols: list[str] = []
     for position, typed in enumerate(text, start=1):
         if _is_separator(typed):

@@ -98,6 +98,8 @@ def test_it_reads_crockford_aliases(typed, canonical):
         (KNOWN[:-1], DelegationIdError.BAD_LENGTH, None),
         # one symbol too many
         (KNOWN + "0", DelegationIdError.BAD_LENGTH, None),
+        # a megabyte is refused without being read
+        pytest.param("A" * 1_000_000, DelegationIdError.BAD_LENGTH, None, id="a-megabyte"),
         # U is not a base32 symbol (Crockford excludes it), reported where it was typed
         ("7K3Q-9XUA-2M4P-HV", DelegationIdError.BAD_CHARACTER, 8),
         # a check-only symbol in a data position
