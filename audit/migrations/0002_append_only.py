@@ -20,16 +20,17 @@ BEGIN
         RETURN NULL;  -- test databases only: the application turns this on under Django's test runner
     END IF;
     IF TG_OP = 'DELETE' AND current_setting('audit.prune', true) = 'on' THEN
-        IF TG_TABLE_NAME = 'audit_auditseal' AND EXISTS (
-            SELECT 1 FROM audit_auditsegment g WHERE OLD.seq BETWEEN g.first_seq AND g.last_seq
-        ) THEN
-            RETURN OLD;
-        END IF;
-        IF TG_TABLE_NAME = 'audit_auditevent' AND EXISTS (
-            SELECT 1 FROM audit_auditseal s JOIN audit_auditsegment g ON s.seq BETWEEN g.first_seq AND g.last_seq
-            WHERE s.event_id = OLD.id
-        ) THEN
-            RETURN OLD;
+        IF TG_TABLE_NAME = 'audit_auditseal' THEN
+            IF EXISTS (SELECT 1 FROM audit_auditsegment g WHERE OLD.seq BETWEEN g.first_seq AND g.last_seq) THEN
+                RETURN OLD;
+            END IF;
+        ELSIF TG_TABLE_NAME = 'audit_auditevent' THEN
+            IF EXISTS (
+                SELECT 1 FROM audit_auditseal s JOIN audit_auditsegment g ON s.seq BETWEEN g.first_seq AND g.last_seq
+                WHERE s.event_id = OLD.id
+            ) THEN
+                RETURN OLD;
+            END IF;
         END IF;
     END IF;
     RAISE EXCEPTION 'audit log is append-only: % on % refused', TG_OP, TG_TABLE_NAME
