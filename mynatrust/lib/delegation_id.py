@@ -31,6 +31,8 @@ _ALIASES = {"I": "1", "L": "1", "O": "0", "\u301c": "~"}
 # Hyphen look-alikes a Japanese input method or a word processor may produce, besides "-" itself;
 # white space of any kind is ignored as well.
 _HYPHENS = frozenset("-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc\uff0d\uff70")
+_BAD_LENGTH = _("電子委任状 ID はハイフンを除いて %(expected)d 文字です（入力は %(actual)d 文字）。")
+_BAD_CHARACTER = _("%(position)d 文字目の「%(character)s」は電子委任状 ID に使えない文字です。")
 _DECODE = {symbol: index for index, symbol in enumerate(ALPHABET)}
 _CHECK_DECODE = {symbol: index for index, symbol in enumerate(CHECK_ALPHABET)}
 
@@ -73,7 +75,7 @@ def parse(text: str) -> str:
         # Far beyond any spelling of 14 symbols; not worth reading character by character.
         raise DelegationIdError(
             DelegationIdError.BAD_LENGTH,
-            _("電子委任状 ID は英数字 %(expected)d 文字です（入力は %(actual)d 文字）。"),
+            _BAD_LENGTH,
             expected=LENGTH,
             actual=len(text),
         )
@@ -88,7 +90,7 @@ def parse(text: str) -> str:
             continue
         raise DelegationIdError(
             DelegationIdError.BAD_CHARACTER,
-            _("%(position)d 文字目の「%(character)s」は電子委任状 ID に使えない文字です。"),
+            _BAD_CHARACTER,
             position=position,
             character=typed,
         )
@@ -97,7 +99,7 @@ def parse(text: str) -> str:
     if len(symbols) != LENGTH:
         raise DelegationIdError(
             DelegationIdError.BAD_LENGTH,
-            _("電子委任状 ID は英数字 %(expected)d 文字です（入力は %(actual)d 文字）。"),
+            _BAD_LENGTH,
             expected=LENGTH,
             actual=len(symbols),
         )
@@ -107,7 +109,7 @@ def parse(text: str) -> str:
             # Only the check symbol may be one of * ~ $ = U.
             raise DelegationIdError(
                 DelegationIdError.BAD_CHARACTER,
-                _("%(position)d 文字目の「%(character)s」は電子委任状 ID に使えない文字です。"),
+                _BAD_CHARACTER,
                 position=_typed_position(text, index),
                 character=char,
             )
