@@ -1,0 +1,142 @@
+"""The sequencer: every committed event sealed exactly once, in a gap-free chain, with many writers
+and sequencers at once, and events that commit out of id order."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import IntegrityError, connections, transaction
+from django.db.models import Count, Max
+
+import audit
+from audit.models import AuditCheckpoint, AuditEvent, AuditSeal
+from audit.sealing import seal_pending
+from audit.tests.conftest import on_postgresql, postgresql_only, record_many
+from audit.verify import verify_chain
+
+
+def assert_sealed_once_without_gaps():
+    seal_pending()
+    events = AuditEvent.objects.count()
+    seals = AuditSeal.objects.aggregate(n=Count("seq"), hi=Max("seq"))
+    assert seals["n"] == events == seals["hi"]
+    assert AuditEvent.objects.unsealed().count() == 0
+    report = verify_chain()
+    assert report.ok, report.problems
+
+
+def test_record_only_inserts_and_the_sequencer_seals_later(db):
+    event = audit.record("test.event", actor=audit.SYSTEM)
+    assert not AuditSeal.objects.filter(event=event).exists()
+    result = seal_pending()
+    assert result.sealed >= 1
+    assert AuditSeal.objects.get(event=event).seq == result.head_seq
+
+
+def test_sealing_after_commit_runs_inline_when_configured(transactional_db, settings):
+    settings.AUDIT_SEALER = "inline"
+    with transaction.atomic():
+        event = audit.record("test.event", actor=audit.SYSTEM)
+        assert not AuditSeal.objects.filter(event=event).exists()
+    assert AuditSeal.objects.filter(event=event).exists()
+
+
+def test_checkpoints_follow_every_n_entries(db, settings):
+    settings.AUDIT_CHECKPOINT_EVERY = 4
+    settings.AUDIT_SEAL_BATCH = 4
+    seal_pending()
+    before = AuditCheckpoint.objects.count()
+    record_many(12)
+    seal_pending()
+    assert AuditCheckpoint.objects.count() - before == 3
+
+
+def test_a_second_seal_at_the_same_position_is_refused(db):
+    record_many(2)
+    seal_pending()
+    head = AuditSeal.objects.order_by("-seq").first()
+    other = audit.record("test.event", actor=audit.SYSTEM)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        AuditSeal.objects.create(
+            seq=head.seq, event=other, digest="0" * 64, prev_hash="0" * 64, hash="0" * 64, horizon=0, sealed_at=head.sealed_at
+        )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        AuditSeal.objects.create(
+            seq=head.seq + 1, event=head.event, digest="0" * 64, prev_hash=head.hash, hash="0" * 64, horizon=0, sealed_at=head.sealed_at
+        )
+
+
+def _in_thread(target, *args):
+    errors = []
+
+    def run():
+        try:
+            target(*args)
+        except BaseException as err:  # reported to the test thread
+            errors.append(err)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, errors
+
+
+@pytest.mark.skipif(not on_postgresql(), reason="SQLite serialises writers by design; its shared in-memory test database does not take threads")
+def test_many_writers_and_two_sequencers_never_leave_gaps_or_forks(transactional_db, settings):
+    settings.AUDIT_SEAL_BATCH = 7  # many small batches, so the sequencers interleave
+    stop = threading.Event()
+
+    def writer(n):
+        for i in range(40):
+            with transaction.atomic():
+                audit.record("test.concurrent", actor=audit.SYSTEM, writer=n, i=i)
+                if i % 3 == 0:
+                    audit.record("test.concurrent", actor=audit.SYSTEM, writer=n, i=i, second=True)
+
+    def sequencer():
+        while not stop.is_set():
+            seal_pending()
+
+    sequencers = [_in_thread(sequencer) for _ in range(2)]
+    writers = [_in_thread(writer, n) for n in range(8)]
+    for thread, errors in writers:
+        thread.join()
+        assert not errors, errors
+    stop.set()
+    for thread, errors in sequencers:
+        thread.join()
+        assert not errors, errors
+    assert AuditEvent.objects.filter(event_type="test.concurrent").count() == 8 * (40 + 14)
+    assert_sealed_once_without_gaps()
+
+
+@postgresql_only
+def test_an_event_committed_late_by_a_long_transaction_is_still_sealed(transactional_db, settings):
+    settings.AUDIT_SEAL_BATCH = 2
+    started, release = threading.Event(), threading.Event()
+
+    def long_transaction():
+        with transaction.atomic():
+            audit.record("test.late", actor=audit.SYSTEM)  # gets the lower id ...
+            started.set()
+            release.wait(10)  # ... and commits last
+
+    thread, errors = _in_thread(long_transaction)
+    started.wait(10)
+    record_many(5)  # higher ids, committed first
+    seal_pending()
+    assert not AuditSeal.objects.filter(event__event_type="test.late").exists()
+    release.set()
+    thread.join()
+    assert not errors
+    record_many(3)
+    assert_sealed_once_without_gaps()
+    late = AuditSeal.objects.get(event__event_type="test.late")
+    assert late.seq > AuditSeal.objects.filter(event__event_type="test.event").order_by("seq")[4].seq
+
+
+def test_an_empty_log_verifies(db):
+    report = verify_chain()
+    assert report.ok or report.entries == 0
