@@ -169,3 +169,16 @@ def test_account_fields_cannot_be_edited_in_the_admin(client, service_manager, s
     subscriber_member.refresh_from_db()
     assert subscriber_member.email == "member@subscriber-a.example.jp"
     assert subscriber_member.kind == "subscriber"
+
+
+def test_the_first_service_manager_is_bootstrapped_once(monkeypatch):
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    call_command("staff_bootstrap", "first@staff.example.jp", "--password-stdin", stdout=io.StringIO())
+    assert User.objects.get(email="first@staff.example.jp").staff_role == Role.SERVICE_MANAGER
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    with pytest.raises(CommandError, match="既に任命"):
+        call_command("staff_bootstrap", "second@staff.example.jp", "--password-stdin", stdout=io.StringIO())
