@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import urllib.parse
@@ -34,7 +35,8 @@ def corporations_xml(rows: list[list[str]]) -> bytes:
     for row in rows:
         parts.append("<corporation>")
         parts.extend(
-            f"<{name}>{value}</{name}>" if value else f"<{name}/>" for (name, _f, _n), value in zip(COLUMNS, row)
+            f"<{name}>{value}</{name}>" if value else f"<{name}/>"
+            for (name, _f, _n), value in zip(COLUMNS, row, strict=False)
         )
         parts.append("</corporation>")
     parts.append("</corporations>")
@@ -69,10 +71,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/xml; charset=UTF-8")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        try:
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
 
     def log_message(self, format: str, *args: object) -> None:
         pass
