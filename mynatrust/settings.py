@@ -276,3 +276,24 @@ REGISTRY_INVITATION_HOURS = env.int("REGISTRY_INVITATION_HOURS", default=72)
 NTA_API_URL = env.str("NTA_API_URL", default="https://api.houjin-bangou.nta.go.jp/4")
 NTA_APPLICATION_ID = env.str("NTA_APPLICATION_ID", default="")
 NTA_API_TIMEOUT = env.float("NTA_API_TIMEOUT", default=5.0)
+
+# --- Signatures: JPKI verification, trust anchors, revocation (DESIGN.md §5) ------------------
+# Where revocation status comes from: "crl" (CRLs imported with `manage.py crl import`),
+# "ocsp" (RFC 6960 responder at SIGNATURE_OCSP_URL) or "provider" (a platform provider's API).
+SIGNATURE_REVOCATION_SOURCE = env.str("SIGNATURE_REVOCATION_SOURCE", default="crl")
+SIGNATURE_OCSP_URL = env.str("SIGNATURE_OCSP_URL", default="")
+SIGNATURE_PROVIDER_URL = env.str("SIGNATURE_PROVIDER_URL", default="")
+SIGNATURE_PROVIDER_TOKEN = env.str("SIGNATURE_PROVIDER_TOKEN", default="")
+SIGNATURE_REVOCATION_TIMEOUT = env.float("SIGNATURE_REVOCATION_TIMEOUT", default=5.0)
+# SHA-256 fingerprints J-LIS publishes for its signing CA certificates (generations 01, 02, 03);
+# an installed anchor shows whether it matches one. A new generation is a settings change, not code.
+JLIS_SIGN_CA_FINGERPRINTS = env.list(
+    "JLIS_SIGN_CA_FINGERPRINTS",
+    default=[
+        "19645405A1FE14377434BD55957628AC4038557C542403A2243F21C706FC9355",
+        "79679C33E4CC9319440F1AD120A597FF1844E2EF217063ADB176966FD5E6FBEB",
+        "D227F6CDE11D35C5252178F106F843D24651944975413B539FA2FB68DBFA365F",
+    ],
+)
+# The demo's generated test PKI (keys included): never used in production (delegations.E001).
+SIGNATURE_TEST_PKI_DIR = env.str("SIGNATURE_TEST_PKI_DIR", default=str(BASE_DIR / "var" / "testpki"))

@@ -105,6 +105,15 @@ INDICATION_LABELS: dict[Indication, Any] = {
 }
 
 
+CONTAINER_LABELS: dict[str, Any] = {
+    "pades": _("PDF 署名（PAdES）"),
+    "xmldsig": _("XML 署名（XMLDSig）"),
+    "xades": _("XML 署名（XAdES）"),
+    "cms": _("分離型 CMS 署名"),
+    "unknown": _("不明"),
+}
+
+
 @dataclass(frozen=True)
 class CertificateInfo:
     subject: str
@@ -168,6 +177,51 @@ class SignatureReport:
     @property
     def indication_label(self) -> Any:
         return INDICATION_LABELS[self.indication]
+
+    def rows(self) -> list[tuple[Any, str]]:
+        """(label, value) pairs for a readable Japanese rendering (command output, report page)."""
+        signer = self.signer or {}
+        birth = (signer.get("birth_date") or {}) if signer else {}
+        gender = {"male": _("男"), "female": _("女"), "unknown": _("不明")}.get(signer.get("gender") or "", "")
+        revocation = self.revocation or {}
+        evidence = revocation.get("evidence") or {}
+        rows: list[tuple[Any, str]] = [
+            (_("判定"), f"{self.indication_label}（{self.indication.value}）"),
+            (_("理由"), self.sub_indication.value if self.sub_indication else "—"),
+            (_("説明"), str(self.message)),
+            (_("形式"), CONTAINER_LABELS.get(self.container, self.container)),
+            (_("検証日時"), self.validation_time.isoformat()),
+            (_("署名日時（署名者の申告）"), self.signing_time.isoformat() if self.signing_time else "—"),
+            (_("署名者の氏名"), signer.get("name") or "—"),
+            (_("氏名の代替文字の位置"), ", ".join(str(i + 1) for i in signer.get("name_substitutes") or []) or "—"),
+            (_("署名者の住所"), signer.get("address") or "—"),
+            (
+                _("住所の代替文字の位置"),
+                ", ".join(str(i + 1) for i in signer.get("address_substitutes") or []) or "—",
+            ),
+            (_("生年月日"), birth.get("date") or birth.get("raw") or "—"),
+            (_("性別"), str(gender) or "—"),
+            (_("証明書のシリアル番号"), signer.get("serial") or "—"),
+            (_("証明書の有効期間"), f"{signer.get('not_before', '—')} 〜 {signer.get('not_after', '—')}"),
+        ]
+        for i, cert in enumerate(self.chain):
+            rows.append((_("証明書チェーン %(n)s") % {"n": i + 1}, f"{cert.subject}（SHA-256 {cert.sha256}）"))
+        if revocation:
+            rows.append(
+                (
+                    _("失効確認"),
+                    f"{revocation.get('source')}: {revocation.get('status')}"
+                    + (f"（CRL 番号 {evidence['crl_number']}）" if evidence.get("crl_number") is not None else "")
+                    + (f"（次回更新 {revocation['next_update']}）" if revocation.get("next_update") else ""),
+                )
+            )
+        rows.append((_("ファイルの SHA-256"), self.file_sha256 or "—"))
+        rows.append((_("署名対象 XML の SHA-256"), self.signed_content_sha256 or "—"))
+        if self.detail:
+            rows.append((_("技術的な詳細（運用者向け）"), self.detail))
+        if self.warnings:
+            rows.append((_("注意"), ", ".join(self.warnings)))
+        return rows
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

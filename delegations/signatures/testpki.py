@@ -47,6 +47,18 @@ from delegations.signatures.profile import (
 
 # An extension no validator knows, marked critical: validators must refuse the certificate.
 UNKNOWN_CRITICAL_OID = ObjectIdentifier("1.3.6.1.4.1.99999.1.1")
+# A non-critical marker on the test roots, so delegations.E001 recognises a test root wherever it
+# was copied from (the name is the real J-LIS name on purpose).
+TEST_PKI_MARKER_OID = ObjectIdentifier("1.3.6.1.4.1.99999.2.1")
+TEST_PKI_MARKER = encode_der_utf8string("MynaTrust test PKI: not JPKI")
+
+
+def is_test_pki_certificate(cert: x509.Certificate) -> bool:
+    try:
+        cert.extensions.get_extension_for_oid(TEST_PKI_MARKER_OID)
+    except x509.ExtensionNotFound:
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -157,6 +169,7 @@ def _root(key: rsa.RSAPrivateKey, now: datetime) -> x509.Certificate:
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
         .add_extension(ski, critical=False)
+        .add_extension(x509.UnrecognizedExtension(TEST_PKI_MARKER_OID, TEST_PKI_MARKER), critical=False)
         .sign(key, hashes.SHA256())
     )
 

@@ -170,7 +170,7 @@ def verify_pades(data: bytes, policy: VerificationPolicy) -> SignatureReport:
     """PAdES: the first signature, which must cover the whole file (later signature-only revisions
     allowed when the policy says so); the embedded XML is taken from the signed revision."""
     state = _State("pades", data if isinstance(data, bytes) else b"", _moment(policy))
-    return _guarded(state, lambda s: asyncio.run(_pades(s, _as_bytes(data), policy)))
+    return _guarded(state, lambda s: _finish(s, policy, asyncio.run(_pades(s, _as_bytes(data), policy))))
 
 
 def verify_xml(data: bytes, policy: VerificationPolicy) -> SignatureReport:
@@ -182,7 +182,13 @@ def verify_xml(data: bytes, policy: VerificationPolicy) -> SignatureReport:
 def verify_cms(signature: bytes, content: bytes | None, policy: VerificationPolicy) -> SignatureReport:
     """Detached CMS SignedData (DER or PEM) over ``content``."""
     state = _State("cms", signature if isinstance(signature, bytes) else b"", _moment(policy))
-    return _guarded(state, lambda s: asyncio.run(_cms(s, _as_bytes(signature), content, policy)))
+    return _guarded(state, lambda s: _finish(s, policy, asyncio.run(_cms(s, _as_bytes(signature), content, policy))))
+
+
+def _finish(state: _State, policy: VerificationPolicy, outcome: tuple[x509.Certificate, dict[str, Any]]) -> None:
+    # Outside the event loop: a revocation source may use the ORM, whose connection is per context.
+    signer, verdict = outcome
+    _judge_signer(state, signer, policy, **verdict)
 
 
 # --- shared signer checks (steps 2 to 6) -----------------------------------------------------------
@@ -283,7 +289,7 @@ def _pyhanko_error(exc: Exception) -> VerificationFailure:
 
 
 # --- PAdES -----------------------------------------------------------------------------------------
-async def _pades(state: _State, data: bytes, policy: VerificationPolicy) -> None:
+async def _pades(state: _State, data: bytes, policy: VerificationPolicy) -> tuple[x509.Certificate, dict[str, Any]]:
     from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import async_validate_pdf_signature
@@ -341,14 +347,15 @@ async def _pades(state: _State, data: bytes, policy: VerificationPolicy) -> None
     state.signed_content = _embedded_xml(data, first, policy.embedded_xml_name)
     if state.signed_content is None:
         state.warnings.append("no_embedded_xml")
-    signer = _to_crypto(status.signing_cert)
-    _judge_signer(
-        state,
-        signer,
-        policy,
-        library_verdict=_map_ades(status.trust_problem_indic),
-        library_detail=f"pyhanko: {getattr(status.trust_problem_indic, 'name', '')}",
-    )
+    return _signer_outcome(status)
+
+
+def _signer_outcome(status: Any) -> tuple[x509.Certificate, dict[str, Any]]:
+    verdict = {
+        "library_verdict": _map_ades(status.trust_problem_indic),
+        "library_detail": f"pyhanko: {getattr(status.trust_problem_indic, 'name', '')}",
+    }
+    return _to_crypto(status.signing_cert), verdict
 
 
 def _embedded_xml(data: bytes, embedded: Any, name: str) -> bytes | None:
@@ -376,7 +383,9 @@ def _embedded_xml(data: bytes, embedded: Any, name: str) -> bytes | None:
 
 
 # --- CMS -------------------------------------------------------------------------------------------
-async def _cms(state: _State, data: bytes, content: bytes | None, policy: VerificationPolicy) -> None:
+async def _cms(
+    state: _State, data: bytes, content: bytes | None, policy: VerificationPolicy
+) -> tuple[x509.Certificate, dict[str, Any]]:
     from asn1crypto import cms, pem
     from pyhanko.sign.validation import async_validate_detached_cms
     from pyhanko.sign.validation.errors import SignatureValidationError
@@ -422,13 +431,7 @@ async def _cms(state: _State, data: bytes, content: bytes | None, policy: Verifi
     except (SignatureValidationError, ValidationError, ValueError, KeyError, TypeError) as exc:
         raise _pyhanko_error(exc) from exc
     _cms_status_checks(state, status)
-    _judge_signer(
-        state,
-        _to_crypto(status.signing_cert),
-        policy,
-        library_verdict=_map_ades(status.trust_problem_indic),
-        library_detail=f"pyhanko: {getattr(status.trust_problem_indic, 'name', '')}",
-    )
+    return _signer_outcome(status)
 
 
 # --- XML -------------------------------------------------------------------------------------------

@@ -1,0 +1,200 @@
+"""Trust anchors and revocation data in the staff admin (service operator role).
+
+Records are read-only here: additions, removals, approvals and CRL imports go through
+``delegations.trust`` so the 4-eyes rule and the audit events apply whatever the entry point.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from delegations import trust
+from delegations.models import AnchorChange, RevocationList, TrustAnchor
+
+
+class _UploadForm(forms.ModelForm):
+    file = forms.FileField(label=_("ファイル"))
+    reason = forms.CharField(label=_("理由"), max_length=500, required=False)
+
+    def read(self) -> bytes:
+        upload = self.cleaned_data["file"]
+        upload.seek(0)
+        return bytes(upload.read())
+
+
+class TrustAnchorAddForm(_UploadForm):
+    class Meta:
+        model = TrustAnchor
+        fields = ["label"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("file"):
+            try:
+                trust.anchor_candidate(self.read())
+            except trust.TrustError as exc:
+                raise forms.ValidationError(exc.message) from exc
+        return data
+
+
+@admin.register(TrustAnchor)
+class TrustAnchorAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "subject", "fingerprint_sha256", "not_before", "not_after", "jlis", "status"]
+    list_filter = ["status", "is_test_pki"]
+    readonly_fields = [
+        "subject",
+        "fingerprint_sha256",
+        "not_before",
+        "not_after",
+        "jlis",
+        "is_test_pki",
+        "status",
+        "label",
+        "created_at",
+    ]
+    exclude = ["certificate_der"]
+    actions = ["request_removal"]
+
+    @admin.display(boolean=True, description=_("J-LIS 公表値と一致"))
+    def jlis(self, obj: TrustAnchor) -> bool:
+        return obj.matches_jlis
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        if obj is None:
+            kwargs["form"] = TrustAnchorAddForm
+            kwargs["fields"] = ["label", "file", "reason"]
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.readonly_fields if obj is not None else []
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return ["label", "file", "reason"] if obj is None else self.readonly_fields
+
+    def save_model(self, request: HttpRequest, obj: TrustAnchor, form: Any, change: bool) -> None:
+        if change:
+            return
+        requested = trust.request_anchor_addition(
+            form.read(), actor=request.user, reason=form.cleaned_data.get("reason", ""), label=obj.label
+        )
+        obj.pk = requested.anchor.pk
+        obj.__dict__.update({k: v for k, v in requested.anchor.__dict__.items() if not k.startswith("_")})
+        messages.info(request, _("追加を申請しました。別の職員が承認すると有効になります。"))
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description=_("選択したトラストアンカーの削除を申請する"), permissions=["add"])
+    def request_removal(self, request: HttpRequest, queryset: QuerySet[TrustAnchor]) -> None:
+        for anchor in queryset:
+            try:
+                trust.request_anchor_removal(anchor, actor=request.user, reason="admin")
+            except trust.TrustError as exc:
+                messages.error(request, f"{anchor}: {exc.message}")
+            else:
+                messages.info(request, _("削除を申請しました: %(anchor)s") % {"anchor": anchor})
+
+
+@admin.register(AnchorChange)
+class AnchorChangeAdmin(admin.ModelAdmin):
+    list_display = ["anchor", "action", "requested_by", "requested_at", "decision", "decided_by", "decided_at"]
+    list_filter = ["decision", "action"]
+    actions = ["approve", "reject"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_approve_permission(self, request: HttpRequest) -> bool:
+        return bool(getattr(request.user, "has_perm", lambda p: False)("delegations.approve_anchorchange"))
+
+    def _decide(self, request: HttpRequest, queryset: QuerySet[AnchorChange], approve: bool) -> None:
+        for change in queryset:
+            try:
+                fn = trust.approve_anchor_change if approve else trust.reject_anchor_change
+                fn(change, actor=request.user)
+            except trust.TrustError as exc:
+                messages.error(request, f"{change}: {exc.message}")
+            else:
+                messages.info(request, str(change))
+
+    @admin.action(description=_("選択した申請を承認する（申請者以外）"), permissions=["approve"])
+    def approve(self, request: HttpRequest, queryset: QuerySet[AnchorChange]) -> None:
+        self._decide(request, queryset, True)
+
+    @admin.action(description=_("選択した申請を却下する（申請者以外）"), permissions=["approve"])
+    def reject(self, request: HttpRequest, queryset: QuerySet[AnchorChange]) -> None:
+        self._decide(request, queryset, False)
+
+
+class CRLUploadForm(_UploadForm):
+    class Meta:
+        model = RevocationList
+        fields: list[str] = []
+
+
+@admin.register(RevocationList)
+class RevocationListAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "anchor", "crl_number", "this_update", "next_update", "entries", "is_current"]
+    list_filter = ["is_current"]
+    readonly_fields = [
+        "anchor",
+        "crl_number",
+        "this_update",
+        "next_update",
+        "entries",
+        "sha256",
+        "size",
+        "is_current",
+        "imported_at",
+        "imported_by",
+    ]
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        if obj is None:
+            kwargs["form"] = CRLUploadForm
+            kwargs["fields"] = ["file"]
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return ["file"] if obj is None else self.readonly_fields
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.readonly_fields if obj is not None else []
+
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context: Any = None) -> Any:
+        # The import runs outside the admin's transaction, so a refused import stays in the audit log.
+        if request.method == "POST" and self.has_add_permission(request):
+            form = CRLUploadForm(request.POST, request.FILES)
+            if not form.is_valid():
+                messages.error(request, _("CRL ファイルを選んでください。"))
+                return HttpResponseRedirect(request.get_full_path())
+            try:
+                result = trust.import_crl(form.read(), actor=request.user)
+            except trust.TrustError as exc:
+                messages.error(request, exc.message)
+                return HttpResponseRedirect(request.get_full_path())
+            messages.info(request, _("CRL を取り込みました（%(n)s 件）。") % {"n": result.entries})
+            return HttpResponseRedirect(reverse("admin:delegations_revocationlist_changelist"))
+        return super().add_view(request, form_url, extra_context)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -1,0 +1,153 @@
+"""Trust anchors in the database: 4-eyes additions and removals, audit events, admin, system check."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from cryptography.hazmat.primitives.serialization import Encoding
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import IntegrityError, transaction
+
+from audit.models import AuditEvent
+from conftest import make_staff, otp_login
+from delegations import trust
+from delegations.checks import test_pki_not_trusted_in_production as e001_check
+from delegations.models import AnchorChange, TrustAnchor
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def operators():
+    return make_staff("service_operator", "op1@staff.example.jp"), make_staff(
+        "service_operator", "op2@staff.example.jp"
+    )
+
+
+def events(kind: str) -> list[AuditEvent]:
+    return list(AuditEvent.objects.filter(event_type=kind))
+
+
+def test_an_anchor_is_trusted_only_after_a_second_staff_member_approves(test_pki, operators) -> None:
+    first, second = operators
+    change = trust.request_anchor_addition(test_pki.root_der, actor=first, reason="generation 03")
+    assert change.anchor.status == TrustAnchor.Status.ADDITION_PENDING
+    assert trust.verification_policy().trust_anchors == ()
+    with pytest.raises(trust.TrustError) as excinfo:
+        trust.approve_anchor_change(change, actor=first)
+    assert excinfo.value.code == "four_eyes"
+    trust.approve_anchor_change(change, actor=second)
+    change.anchor.refresh_from_db()
+    assert change.anchor.status == TrustAnchor.Status.ACTIVE
+    assert trust.verification_policy().trust_anchors == (test_pki.root_der,)
+    assert events("delegations.trust_anchor.addition_requested")
+    assert events("delegations.trust_anchor.approve_refused")
+    assert events("delegations.trust_anchor.add_approved")
+
+
+def test_the_database_refuses_a_self_approval_too(test_pki, operators) -> None:
+    first, _second = operators
+    change = trust.request_anchor_addition(test_pki.root_der, actor=first)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        AnchorChange.objects.filter(pk=change.pk).update(decided_by=first)
+
+
+def test_removal_also_needs_a_second_person_and_the_anchor_stays_trusted_meanwhile(test_pki, operators) -> None:
+    first, second = operators
+    trust.approve_anchor_change(trust.request_anchor_addition(test_pki.root_der, actor=first), actor=second)
+    anchor = TrustAnchor.objects.get()
+    removal = trust.request_anchor_removal(anchor, actor=second, reason="compromised")
+    assert trust.verification_policy().trust_anchors == (test_pki.root_der,)
+    with pytest.raises(trust.TrustError):
+        trust.approve_anchor_change(removal, actor=second)
+    trust.approve_anchor_change(removal, actor=first)
+    assert trust.verification_policy().trust_anchors == ()
+    assert events("delegations.trust_anchor.remove_approved")
+
+
+def test_a_rejected_addition_is_never_trusted(test_pki, operators) -> None:
+    first, second = operators
+    trust.reject_anchor_change(trust.request_anchor_addition(test_pki.root_der, actor=first), actor=second)
+    assert TrustAnchor.objects.get().status == TrustAnchor.Status.REJECTED
+    assert trust.verification_policy().trust_anchors == ()
+
+
+def test_it_refuses_an_end_entity_certificate_as_an_anchor_and_records_the_refusal(test_pki, operators) -> None:
+    with pytest.raises(trust.TrustError) as excinfo:
+        trust.request_anchor_addition(test_pki["representative"].cert_der, actor=operators[0])
+    assert excinfo.value.code == "not_a_root"
+    assert events("delegations.trust_anchor.add_refused")
+
+
+def test_an_anchor_shows_whether_it_matches_the_jlis_fingerprints(test_pki, operators, settings) -> None:
+    change = trust.request_anchor_addition(test_pki.root_der, actor=operators[0])
+    assert change.anchor.matches_jlis is False
+    settings.JLIS_SIGN_CA_FINGERPRINTS = [test_pki.root_fingerprint]
+    assert change.anchor.matches_jlis is True
+    assert change.anchor.subject.startswith("OU=Japan Agency")
+
+
+def test_the_trust_command_follows_the_same_four_eyes_rule(test_pki, operators, tmp_path) -> None:
+    root = tmp_path / "root.pem"
+    root.write_bytes(test_pki.root.public_bytes(Encoding.PEM))
+    out = StringIO()
+    call_command("trust", "add", str(root), "--as", "op1@staff.example.jp", "--dry-run", stdout=out)
+    assert "J-LIS match: NO" in out.getvalue()
+    assert not TrustAnchor.objects.exists()
+    call_command("trust", "add", str(root), "--as", "op1@staff.example.jp", stdout=out)
+    change = AnchorChange.objects.get()
+    with pytest.raises(CommandError, match="four_eyes"):
+        call_command("trust", "approve", str(change.pk), "--as", "op1@staff.example.jp", stdout=out)
+    call_command("trust", "approve", str(change.pk), "--as", "op2@staff.example.jp", stdout=out)
+    out = StringIO()
+    call_command("trust", "list", stdout=out)
+    assert "1 anchor(s), 0 pending change(s)" in out.getvalue()
+
+
+def test_check_deploy_fails_when_the_test_pki_root_is_trusted_in_production(test_pki, operators, settings) -> None:
+    trust.approve_anchor_change(
+        trust.request_anchor_addition(test_pki.root_der, actor=operators[0]), actor=operators[1]
+    )
+    assert e001_check() == []  # not production
+    settings.PRODUCTION = True
+    assert [m.id for m in e001_check()] == ["delegations.E001"]
+
+
+def test_production_refuses_to_even_request_the_test_root(test_pki, operators, settings) -> None:
+    settings.PRODUCTION = True
+    with pytest.raises(trust.TrustError) as excinfo:
+        trust.request_anchor_addition(test_pki.root_der, actor=operators[0])
+    assert excinfo.value.code == "test_pki_in_production"
+
+
+def test_the_operator_adds_an_anchor_in_the_admin_and_another_approves_it(client, test_pki, operators) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    first, second = operators
+    otp_login(client, first)
+    upload = SimpleUploadedFile("root.pem", test_pki.root.public_bytes(Encoding.PEM))
+    response = client.post(
+        "/staff-admin/delegations/trustanchor/add/", {"label": "gen03", "file": upload, "reason": "new generation"}
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    change = AnchorChange.objects.get()
+    response = client.post(
+        "/staff-admin/delegations/anchorchange/", {"action": "approve", "_selected_action": [change.pk]}
+    )
+    change.refresh_from_db()
+    assert change.decision == AnchorChange.Decision.PENDING  # own request: refused
+    client.logout()
+    otp_login(client, second)
+    client.post("/staff-admin/delegations/anchorchange/", {"action": "approve", "_selected_action": [change.pk]})
+    change.refresh_from_db()
+    assert change.decision == AnchorChange.Decision.APPROVED
+    page = client.get("/staff-admin/delegations/trustanchor/")
+    assert test_pki.root_fingerprint in page.content.decode()
+
+
+def test_roles_without_the_permission_cannot_reach_the_trust_admin(client) -> None:
+    reception = make_staff("reception", "rc@staff.example.jp")
+    otp_login(client, reception)
+    assert client.get("/staff-admin/delegations/trustanchor/add/").status_code == 403

@@ -1,0 +1,412 @@
+"""Trust anchors and revocation data: the state-changing services, and the verification policy
+built from them for the pure verifiers in ``delegations.signatures``.
+
+Every change is atomic and records its audit event in the same transaction; a refused change is
+recorded too, outside the rolled-back work. Anchor additions and removals follow the 4-eyes rule:
+one staff member requests, a different one approves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+import audit
+from delegations.models import AnchorChange, RevocationList, RevokedSerial, TrustAnchor
+from delegations.signatures import revocation as rev
+from delegations.signatures.profile import fingerprint
+from delegations.signatures.testpki import is_test_pki_certificate
+from delegations.signatures.verify import VerificationPolicy
+
+
+class TrustError(Exception):
+    """A refused trust-data change; ``message`` is translated and safe to show."""
+
+    def __init__(self, message: Any, code: str) -> None:
+        super().__init__(str(message))
+        self.message = message
+        self.code = code
+
+
+def _refuse(event: str, message: Any, code: str, *, actor: Any, subject: Any = None, **data: Any) -> TrustError:
+    audit.record(event, actor=actor, subject=subject, refused=code, **data)
+    return TrustError(message, code)
+
+
+def load_certificate_file(data: bytes) -> x509.Certificate:
+    try:
+        if b"-----BEGIN" in data:
+            return x509.load_pem_x509_certificate(data)
+        return x509.load_der_x509_certificate(data)
+    except ValueError as exc:
+        raise TrustError(_("証明書（PEM または DER）として読み取れません。"), "not_a_certificate") from exc
+
+
+def _is_self_signed_ca(cert: x509.Certificate) -> bool:
+    try:
+        if not cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca:
+            return False
+    except x509.ExtensionNotFound:
+        return False
+    return cert.issuer == cert.subject and rev.verify_issued_by(cert, cert)
+
+
+# --- trust anchors ------------------------------------------------------------------------------------
+def anchor_candidate(data: bytes) -> x509.Certificate:
+    """The certificate in ``data`` if it could become an anchor (forms call this to show errors early)."""
+    cert = load_certificate_file(data)
+    if not _is_self_signed_ca(cert):
+        raise TrustError(_("自己署名の CA 証明書ではないため、トラストアンカーにできません。"), "not_a_root")
+    if settings.PRODUCTION and is_test_pki_certificate(cert):
+        raise TrustError(_("テスト用 PKI のルート証明書は本番環境では登録できません。"), "test_pki_in_production")
+    if (
+        TrustAnchor.objects.filter(fingerprint_sha256=fingerprint(cert))
+        .exclude(status__in=[TrustAnchor.Status.REMOVED, TrustAnchor.Status.REJECTED])
+        .exists()
+    ):
+        raise TrustError(_("この証明書はすでに登録されているか、承認待ちです。"), "duplicate")
+    return cert
+
+
+def request_anchor_addition(data: bytes, *, actor: Any, reason: str = "", label: str = "") -> AnchorChange:
+    cert = load_certificate_file(data)
+    fp = fingerprint(cert)
+    if not _is_self_signed_ca(cert):
+        raise _refuse(
+            "delegations.trust_anchor.add_refused",
+            _("自己署名の CA 証明書ではないため、トラストアンカーにできません。"),
+            "not_a_root",
+            actor=actor,
+            fingerprint=fp,
+        )
+    if settings.PRODUCTION and is_test_pki_certificate(cert):
+        raise _refuse(
+            "delegations.trust_anchor.add_refused",
+            _("テスト用 PKI のルート証明書は本番環境では登録できません。"),
+            "test_pki_in_production",
+            actor=actor,
+            fingerprint=fp,
+        )
+    with transaction.atomic():
+        anchor = TrustAnchor.objects.filter(fingerprint_sha256=fp).first()
+        if anchor is not None and anchor.status not in (TrustAnchor.Status.REMOVED, TrustAnchor.Status.REJECTED):
+            raise TrustError(_("この証明書はすでに登録されているか、承認待ちです。"), "duplicate")
+        if anchor is None:
+            anchor = TrustAnchor(
+                fingerprint_sha256=fp,
+                certificate_der=cert.public_bytes(serialization.Encoding.DER),
+                subject=cert.subject.rfc4514_string(),
+                not_before=cert.not_valid_before_utc,
+                not_after=cert.not_valid_after_utc,
+                is_test_pki=is_test_pki_certificate(cert),
+            )
+        anchor.label = label or anchor.label
+        anchor.status = TrustAnchor.Status.ADDITION_PENDING
+        anchor.save()
+        change = AnchorChange.objects.create(
+            anchor=anchor, action=AnchorChange.Action.ADD, reason=reason, requested_by=actor
+        )
+        audit.record(
+            "delegations.trust_anchor.addition_requested",
+            actor=actor,
+            subject=anchor,
+            change=change.pk,
+            subject_dn=anchor.subject,
+            matches_jlis=anchor.matches_jlis,
+            is_test_pki=anchor.is_test_pki,
+            reason=reason,
+        )
+    return change
+
+
+def request_anchor_removal(anchor: TrustAnchor, *, actor: Any, reason: str = "") -> AnchorChange:
+    with transaction.atomic():
+        anchor = TrustAnchor.objects.select_for_update().get(pk=anchor.pk)
+        if anchor.status != TrustAnchor.Status.ACTIVE:
+            raise TrustError(_("有効なトラストアンカーだけを削除申請できます。"), "not_active")
+        anchor.status = TrustAnchor.Status.REMOVAL_PENDING
+        anchor.save(update_fields=["status"])
+        change = AnchorChange.objects.create(
+            anchor=anchor, action=AnchorChange.Action.REMOVE, reason=reason, requested_by=actor
+        )
+        audit.record(
+            "delegations.trust_anchor.removal_requested", actor=actor, subject=anchor, change=change.pk, reason=reason
+        )
+    return change
+
+
+def _decide(change: AnchorChange, *, actor: Any, approve: bool) -> AnchorChange:
+    verb = "approve" if approve else "reject"
+    if change.requested_by_id == getattr(actor, "pk", None):
+        raise _refuse(
+            f"delegations.trust_anchor.{verb}_refused",
+            _("申請した本人は承認・却下できません。別の職員が判断してください。"),
+            "four_eyes",
+            actor=actor,
+            subject=change.anchor,
+            change=change.pk,
+        )
+    with transaction.atomic():
+        change = AnchorChange.objects.select_for_update().select_related("anchor").get(pk=change.pk)
+        if change.decision != AnchorChange.Decision.PENDING:
+            raise TrustError(_("この申請はすでに判断済みです。"), "already_decided")
+        anchor = change.anchor
+        change.decision = AnchorChange.Decision.APPROVED if approve else AnchorChange.Decision.REJECTED
+        change.decided_by = actor
+        change.decided_at = timezone.now()
+        change.save(update_fields=["decision", "decided_by", "decided_at"])
+        if change.action == AnchorChange.Action.ADD:
+            anchor.status = TrustAnchor.Status.ACTIVE if approve else TrustAnchor.Status.REJECTED
+        else:
+            anchor.status = TrustAnchor.Status.REMOVED if approve else TrustAnchor.Status.ACTIVE
+        anchor.save(update_fields=["status"])
+        audit.record(
+            f"delegations.trust_anchor.{change.action}_{'approved' if approve else 'rejected'}",
+            actor=actor,
+            subject=anchor,
+            change=change.pk,
+            requested_by=str(change.requested_by_id),
+            status=anchor.status,
+        )
+    return change
+
+
+def approve_anchor_change(change: AnchorChange, *, actor: Any) -> AnchorChange:
+    return _decide(change, actor=actor, approve=True)
+
+
+def reject_anchor_change(change: AnchorChange, *, actor: Any) -> AnchorChange:
+    return _decide(change, actor=actor, approve=False)
+
+
+def install_demo_anchor(cert_der: bytes) -> TrustAnchor:
+    """Demo only: trust the test PKI root without a second approver (there is no second operator)."""
+    if settings.PRODUCTION or not settings.DEMO_MODE:
+        raise TrustError(_("デモモード以外ではテスト用ルートを登録できません。"), "not_demo")
+    cert = x509.load_der_x509_certificate(cert_der)
+    fp = fingerprint(cert)
+    with transaction.atomic():
+        anchor, created = TrustAnchor.objects.get_or_create(
+            fingerprint_sha256=fp,
+            defaults={
+                "certificate_der": cert_der,
+                "subject": cert.subject.rfc4514_string(),
+                "not_before": cert.not_valid_before_utc,
+                "not_after": cert.not_valid_after_utc,
+                "is_test_pki": True,
+                "label": "テスト用 PKI（デモ）",
+                "status": TrustAnchor.Status.ACTIVE,
+            },
+        )
+        if created:
+            audit.record("delegations.trust_anchor.demo_installed", actor=audit.SYSTEM, subject=anchor)
+    return anchor
+
+
+# --- CRL import ------------------------------------------------------------------------------------------
+@dataclass
+class CRLImport:
+    crl: RevocationList | None
+    entries: int
+    crl_number: int | None
+    this_update: datetime
+    next_update: datetime | None
+    seconds: float
+    dry_run: bool
+
+
+def import_crl(data: bytes, *, actor: Any, dry_run: bool = False, now: datetime | None = None) -> CRLImport:
+    """Check a CRL (issuer is an active anchor, signature, freshness, newer than the current one) and
+    store its entries in the indexed table; the previous CRL's entries are dropped."""
+    started = time.monotonic()
+    now = now or datetime.now(UTC)
+    try:
+        parsed = rev.ParsedCRL.load(data)
+    except ValueError as exc:
+        raise _refuse(
+            "delegations.crl.import_refused",
+            _("CRL として読み取れません。"),
+            "not_a_crl",
+            actor=actor,
+            sha256=hashlib.sha256(data).hexdigest().upper(),
+        ) from exc
+    crl = parsed.crl
+    anchor = next(
+        (
+            a
+            for a in TrustAnchor.objects.active().filter(subject=crl.issuer.rfc4514_string())
+            if rev.verify_issued_by(crl, x509.load_der_x509_certificate(bytes(a.certificate_der)))
+        ),
+        None,
+    )
+    if anchor is None:
+        raise _refuse(
+            "delegations.crl.import_refused",
+            _("この CRL の発行者は有効なトラストアンカーではないか、署名が正しくありません。"),
+            "untrusted_issuer",
+            actor=actor,
+            sha256=parsed.sha256,
+        )
+    problem = rev.crl_freshness(crl.last_update_utc, crl.next_update_utc, now)
+    if problem:
+        raise _refuse(
+            "delegations.crl.import_refused",
+            _("この CRL は有効期間外です（nextUpdate を過ぎているか、まだ発行前です）。"),
+            problem,
+            actor=actor,
+            sha256=parsed.sha256,
+        )
+    current = RevocationList.objects.current_for(anchor.fingerprint_sha256)
+    if RevocationList.objects.filter(sha256=parsed.sha256).exists():
+        raise TrustError(_("この CRL はすでに取り込まれています。"), "already_imported")
+    if current is not None and (
+        parsed.number <= int(current.crl_number)
+        if parsed.number is not None and current.crl_number is not None
+        else crl.last_update_utc <= current.this_update
+    ):
+        raise _refuse(
+            "delegations.crl.import_refused",
+            _("現行の CRL より新しくありません。"),
+            "not_newer",
+            actor=actor,
+            sha256=parsed.sha256,
+        )
+    entries = [(format(r.serial_number, "X"), r.revocation_date_utc, _reason(r)) for r in crl]
+    if dry_run:
+        return CRLImport(
+            None,
+            len(entries),
+            parsed.number,
+            crl.last_update_utc,
+            crl.next_update_utc,
+            time.monotonic() - started,
+            True,
+        )
+    assert crl.next_update_utc is not None  # noqa: S101  (crl_freshness refused it otherwise)
+    with transaction.atomic():
+        if current is not None:
+            RevocationList.objects.filter(pk=current.pk).update(is_current=False)
+            RevokedSerial.objects.filter(crl=current).delete()
+        stored = RevocationList.objects.create(
+            anchor=anchor,
+            issuer_fingerprint=anchor.fingerprint_sha256,
+            crl_number=parsed.number,
+            this_update=crl.last_update_utc,
+            next_update=crl.next_update_utc,
+            sha256=parsed.sha256,
+            size=len(parsed.der),
+            entries=len(entries),
+            der=parsed.der,
+            imported_by=actor if getattr(actor, "pk", None) else None,
+        )
+        _bulk_insert(stored.pk, entries)
+        audit.record(
+            "delegations.crl.imported",
+            actor=actor,
+            subject=stored,
+            crl_number=parsed.number,
+            entries=len(entries),
+            issuer=anchor.fingerprint_sha256,
+            this_update=crl.last_update_utc.isoformat(),
+            next_update=crl.next_update_utc.isoformat(),
+            replaced=current.sha256 if current else None,
+        )
+    return CRLImport(
+        stored, len(entries), parsed.number, crl.last_update_utc, crl.next_update_utc, time.monotonic() - started, False
+    )
+
+
+def _reason(entry: x509.RevokedCertificate) -> str:
+    # Most JPKI entries carry a reason code; reading extensions costs little per entry.
+    try:
+        return str(entry.extensions.get_extension_for_class(x509.CRLReason).value.reason.name)
+    except (x509.ExtensionNotFound, ValueError):
+        return ""
+
+
+def _bulk_insert(crl_id: int, entries: list[tuple[str, datetime, str]]) -> None:
+    if connection.vendor == "postgresql":
+        # COPY: a million rows in seconds, where INSERT batches take minutes.
+        with connection.cursor() as cursor:
+            raw: Any = cursor.cursor
+            with raw.copy("COPY delegations_revokedserial (crl_id, serial, revoked_at, reason) FROM STDIN") as copy:
+                chunk: list[str] = []
+                for serial, when, reason in entries:
+                    chunk.append(f"{crl_id}\t{serial}\t{when.isoformat()}\t{reason}\n")
+                    if len(chunk) >= 50_000:
+                        copy.write("".join(chunk))
+                        chunk = []
+                if chunk:
+                    copy.write("".join(chunk))
+        return
+    RevokedSerial.objects.bulk_create(
+        (RevokedSerial(crl_id=crl_id, serial=s, revoked_at=w, reason=r) for s, w, r in entries), batch_size=5000
+    )
+
+
+class DatabaseCRLSource:
+    """Revocation from the imported CRLs: two indexed queries, no CRL parsing."""
+
+    name = "crl"
+
+    def check(self, cert: x509.Certificate, issuer: x509.Certificate, at: datetime) -> rev.RevocationResult:
+        current = RevocationList.objects.current_for(fingerprint(issuer))
+        if current is None:
+            return rev.RevocationResult(rev.TRY_LATER, self.name, at, "no_crl_imported")
+        result = rev.RevocationResult(
+            rev.GOOD,
+            self.name,
+            at,
+            this_update=current.this_update,
+            next_update=current.next_update,
+            evidence=current.evidence(),
+        )
+        problem = rev.crl_freshness(current.this_update, current.next_update, at)
+        if problem:
+            result.status, result.detail = rev.TRY_LATER, problem
+            return result
+        entry = (
+            RevokedSerial.objects.filter(crl=current, serial=format(cert.serial_number, "X"))
+            .values_list("revoked_at", "reason")
+            .first()
+        )
+        if entry is not None and entry[0] <= at:
+            result.status, result.revoked_at, result.reason = rev.REVOKED, entry[0], entry[1] or None
+        return result
+
+
+# --- the policy the verifiers get ----------------------------------------------------------------------------
+def revocation_source() -> rev.RevocationSource | None:
+    source = settings.SIGNATURE_REVOCATION_SOURCE
+    timeout = settings.SIGNATURE_REVOCATION_TIMEOUT
+    if source == "crl":
+        return DatabaseCRLSource()
+    if source == "ocsp" and settings.SIGNATURE_OCSP_URL:
+        return rev.OCSPSource(settings.SIGNATURE_OCSP_URL, timeout=timeout)
+    if source == "provider" and settings.SIGNATURE_PROVIDER_URL:
+        return rev.ProviderAPISource(
+            settings.SIGNATURE_PROVIDER_URL, settings.SIGNATURE_PROVIDER_TOKEN, timeout=timeout
+        )
+    return None  # misconfigured: every verification answers TRY_LATER (and delegations.E002 says why)
+
+
+def verification_policy(*, moment: datetime | None = None, allow_later_signatures: bool = False) -> VerificationPolicy:
+    """The anchors operators installed and the configured revocation source, for ``signatures.verify*``."""
+    anchors = tuple(bytes(der) for der in TrustAnchor.objects.active().values_list("certificate_der", flat=True))
+    return VerificationPolicy(
+        trust_anchors=anchors,
+        revocation=revocation_source(),
+        moment=moment,
+        allow_later_signatures=allow_later_signatures,
+        max_bytes=settings.MAX_UPLOAD_SIZE,
+    )
