@@ -1,0 +1,34 @@
+"""Operations: the written records the rules require (ledgers, §6.2.9, §7.1.1, §7.2.2, §8.1,
+§10.1.1, §10.2.2), record retention (§6.2.9, §2.8(10)), health checks and metrics.
+
+Extension points for other apps (see docs/retention.md and docs/runbook.md):
+
+- ``mynatrust.operations.retention.register(RecordKind(...))`` — a kind of record with a period;
+- ``mynatrust.operations.health.register(name, func)`` — a check reported by /healthz;
+- ``mynatrust.operations.metrics.register_gauge(name, help, func)`` — a gauge read at each scrape.
+"""
+
+from __future__ import annotations
+
+from mynatrust.roles import Role, grant
+
+# Each ledger is written by the role the rules name and read by the auditor, who alone exports them
+# (the permissions are defined by the ledger models in mynatrust/operations/models.py).
+WRITERS: dict[str, Role] = {
+    "entryexitrecord": Role.SERVICE_ADMINISTRATOR,
+    "rackkeyloan": Role.SERVICE_ADMINISTRATOR,
+    "adminpasswordloan": Role.SERVICE_MANAGER,
+    "maintenancerecord": Role.MAINTENANCE,
+    "configurationchange": Role.SERVICE_OPERATOR,
+    "incidentrecord": Role.SERVICE_ADMINISTRATOR,
+    "operationsmeeting": Role.SERVICE_MANAGER,
+    "suitabilitycheck": Role.SERVICE_MANAGER,
+    "internalauditreport": Role.AUDITOR,
+}
+
+for _model, _role in WRITERS.items():
+    grant(_role, f"mynatrust.add_{_model}", f"mynatrust.view_{_model}")
+    grant(Role.AUDITOR, f"mynatrust.view_{_model}")
+    # The service manager oversees every ledger (§7.2.1).
+    grant(Role.SERVICE_MANAGER, f"mynatrust.view_{_model}")
+grant(Role.AUDITOR, "mynatrust.export_ledgers")

@@ -1,0 +1,75 @@
+"""Health checks reported by /healthz. Apps add theirs (audit backlog, revocation data freshness, key
+files…) from their AppConfig.ready()::
+
+    from mynatrust.operations import health
+
+    def audit_backlog() -> str:
+        return health.OK if backlog() < 10_000 else health.WARN
+
+    health.register("audit_backlog", audit_backlog)
+
+A check returns ``health.OK``, ``health.WARN`` (reported, still healthy) or ``health.ERROR``
+(or True/False/None for ok/error/ok); an exception counts as ``error``. Any error makes /healthz
+answer 503 so the load balancer takes the host out. Checks must be fast (they run on every probe)
+and must not reveal details: /healthz is public and shows only names and statuses.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from django.db import connection
+
+OK = "ok"
+WARN = "warn"
+ERROR = "error"
+
+log = logging.getLogger(__name__)
+
+Check = Callable[[], str | bool | None]
+_checks: dict[str, Check] = {}
+
+
+def register(name: str, func: Check) -> Check:
+    """Add (or replace) the check called ``name``."""
+    _checks[name] = func
+    return func
+
+
+def unregister(name: str) -> None:
+    _checks.pop(name, None)
+
+
+def registered() -> dict[str, Check]:
+    return dict(_checks)
+
+
+def _status(value: str | bool | None) -> str:
+    if value is None or value is True:
+        return OK
+    if value is False:
+        return ERROR
+    return value if value in (OK, WARN, ERROR) else ERROR
+
+
+def run_checks() -> tuple[bool, dict[str, str]]:
+    """(healthy, {name: status}) for every registered check, in registration order."""
+    results: dict[str, str] = {}
+    for name, func in _checks.items():
+        try:
+            results[name] = _status(func())
+        except Exception:  # a failing check is "error", never a 500
+            log.exception("health check %s failed", name)
+            results[name] = ERROR
+    return all(status != ERROR for status in results.values()), results
+
+
+def database() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return OK
+
+
+register("database", database)

@@ -1,0 +1,307 @@
+"""Operations ledgers: the written records the rules require, kept append-only.
+
+An entry is never changed or deleted by anyone: the model refuses ``save()`` of a stored row and
+``delete()``, the queryset refuses ``update()``/``delete()``, and the admin offers neither. A mistake
+is corrected by a new entry that references the first entry of its chain (``corrects``) and says why.
+Only retention removes entries, whole chains at a time, once the period in RETENTION_PERIODS has
+passed (``LedgerQuerySet.purge``)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from mynatrust.roles import Role
+
+__all__ = [
+    "LEDGERS",
+    "AdminPasswordLoan",
+    "ConfigurationChange",
+    "EntryExitRecord",
+    "IncidentRecord",
+    "InternalAuditReport",
+    "LedgerEntry",
+    "LedgerError",
+    "MaintenanceRecord",
+    "OperationsMeeting",
+    "RackKeyLoan",
+    "SuitabilityCheck",
+]
+
+
+class LedgerError(Exception):
+    """A refused ledger action; ``message`` is translated and safe to show."""
+
+    def __init__(self, message: Any) -> None:
+        super().__init__(str(message))
+        self.message = str(message)
+
+
+class LedgerQuerySet(models.QuerySet[Any]):
+    def update(self, **kwargs: Any) -> int:
+        raise LedgerError(_("台帳の記録は変更できません。訂正の記録を追加してください。"))
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise LedgerError(_("台帳の記録は削除できません。"))
+
+    def purge(self) -> int:
+        """Delete these entries. For retention only (mynatrust/operations/retention.py)."""
+        deleted, _by_model = models.QuerySet.delete(self)
+        return deleted
+
+
+class Lend(models.TextChoices):
+    LEND = "lend", _("貸出")
+    RETURN = "return", _("返却")
+
+
+class LedgerEntry(models.Model):
+    recorded_at = models.DateTimeField(_("記録日時"), default=timezone.now, editable=False, db_index=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("記録者"), editable=False
+    )
+    corrects = models.ForeignKey(
+        "self",
+        models.RESTRICT,
+        null=True,
+        blank=True,
+        related_name="corrections",
+        verbose_name=_("訂正対象の記録"),
+        help_text=_("この記録が訂正する元の記録。元の記録は変更されずに残ります。"),
+    )
+    correction_reason = models.TextField(_("訂正の理由"), blank=True)
+
+    objects = LedgerQuerySet.as_manager()
+    corrects_id: int | None
+
+    # Name of the retention kind in settings.RETENTION_PERIODS.
+    retention_kind: ClassVar[str]
+    # Fields shown in the list and exported (after the common columns).
+    ledger_fields: ClassVar[tuple[str, ...]]
+
+    class Meta:
+        abstract = True
+        default_permissions = ("add", "view")
+        ordering = ["-recorded_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self._meta.verbose_name} #{self.pk}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise LedgerError(_("台帳の記録は変更できません。訂正の記録を追加してください。"))
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise LedgerError(_("台帳の記録は削除できません。"))
+
+    @property
+    def audit_id(self) -> str:
+        return f"{self._meta.model_name}:{self.pk}"
+
+
+class EntryExitRecord(LedgerEntry):
+    """Entry to and exit from the data centre and the server room (§7.1.1)."""
+
+    class Area(models.TextChoices):
+        DATA_CENTRE = "data_centre", _("データセンター")
+        SERVER_ROOM = "server_room", _("サーバ室")
+
+    class Direction(models.TextChoices):
+        ENTER = "enter", _("入室")
+        EXIT = "exit", _("退室")
+
+    area = models.CharField(_("区域"), max_length=16, choices=Area.choices)
+    direction = models.CharField(_("入退室"), max_length=8, choices=Direction.choices)
+    occurred_at = models.DateTimeField(_("日時"))
+    person_name = models.CharField(_("氏名"), max_length=150)
+    organisation = models.CharField(_("所属"), max_length=200)
+    purpose = models.CharField(_("目的"), max_length=300)
+    escort_name = models.CharField(_("立会者"), max_length=150, blank=True)
+
+    retention_kind = "operations.entry_exit"
+    ledger_fields = ("occurred_at", "area", "direction", "person_name", "organisation", "purpose", "escort_name")
+
+    class Meta(LedgerEntry.Meta):
+        verbose_name = _("入退室記録")
+        verbose_name_plural = _("入退室記録")
+        # The export right covers every ledger; it is declared once, here.
+        permissions = [("export_ledgers", _("運用台帳のエクスポート"))]
+
+
+class RackKeyLoan(LedgerEntry):
+    """Lending and return of the rack keys (§7.1.1)."""
+
+    key_label = models.CharField(_("鍵の名称"), max_length=100)
+    action = models.CharField(_("貸出・返却"), max_length=8, choices=Lend.choices)
+    occurred_at = models.DateTimeField(_("日時"))
+    person_name = models.CharField(_("氏名"), max_length=150)
+    purpose = models.CharField(_("目的"), max_length=300)
+
+    retention_kind = "operations.rack_key"
+    ledger_fields = ("occurred_at", "key_label", "action", "person_name", "purpose")
+
+    class Meta(LedgerEntry.Meta):
+        verbose_name = _("ラック鍵貸出記録")
+        verbose_name_plural = _("ラック鍵貸出記録")
+
+
+class AdminPasswordLoan(LedgerEntry):
+    """Lending of administrator passwords by the service manager (§7.2.2)."""
+
+    system = models.CharField(_("対象システム・アカウント"), max_length=200)
+    action = models.CharField(_("貸出・返却"), max_length=8, choices=Lend.choices)
+    occurred_at = models.DateTimeField(_("日時"))
+    borrower_name = models.CharField(_("借用者"), max_length=150)
+    purpose = models.CharField(_("目的"), max_length=300)
+    password_changed = models.BooleanField(_("返却後にパスワードを変更した"), default=False)
+
+    retention_kind = "operations.admin_password"
+    ledger_fields = ("occurred_at", "system", "action", "borrower_name", "purpose", "password_changed")
+
+    class Meta(LedgerEntry.Meta):
+        verbose_name = _("管理者パスワード貸出記録")
+        verbose_name_plural = _("管理者パスワード貸出記録")
+
+
+class MaintenanceRecord(LedgerEntry):
+    """Maintenance of equipment (§10.1.1)."""
+
+    equipment = models.CharField(_("機器"), max_length=200)
+    performed_at = models.DateTimeField(_("実施日時"))
+    vendor = models.CharField(_("作業者・業者"), max_length=200)
+    work = models.TextField(_("作業内容"))
+    result = models.TextField(_("結果"))
+
+    retention_kind = "operations.maintenance"
+    ledger_fields = ("performed_at", "equipment", "vendor", "work", "result")
+
+    class Meta(LedgerEntry.Meta):
+        verbose_name = _("機器保守記録")
+        verbose_name_plural = _("機器保守記録")
+
+
+class ConfigurationChange(LedgerEntry):
+    """Changes to the system configuration (§8.1)."""
+
+    performed_at = models.DateTimeField(_("実施日時"))
+    summary = models.CharField(_("変更内容"), max_length=300)
+    reason = models.TextField(_("理由"))
+    approved_by_name = models.CharField(_("承認者"), max_length=150)
+    impact = models.TextField(_("影響と確認結果"), blank=True)
+
+    retention_kind = "operations.configuration_change"
+    ledger_fields = ("performed_at", "summary", "reason", "approved_by_name", "impact")
+
+    class Meta(LedgerEntry.Meta):
+        verbose_name = _("システム構成変更記録")
+        verbose_name_plural = _("システム構成変更記録")
+
+
+class IncidentRecord(LedgerEntry):
+    """Failures and security incidents (§6.3.2, §10.1.1)."""
+
+    class Severity(models.TextChoices):
+        LOW = "low", _("軽微")
+        MEDIUM = "medium", _("中")
+        HIGH = "high", _("重大")
+
+    occurred_at = models.DateTimeField(_("発生日時"))
+    detected_at = models.DateTimeField(_("検知日時"))
+    severity = models.CharField(_("重大度"), max_length=8, choices=Severity.choices)
+    summary = models.CharField(_("概要"), max_length=300)
+    cause = models.TextField(_("原因"), blank=True)
+    response = models.TextField(_("対応"))
+    resolved_at = models.DateTimeField(_("復旧日時"), null=True, blank=True)
+    notice_public_id = models.CharField(
+        _("告知の公開ID"), max_length=16, blank=True, help_text=_("利用者等へ告知した場合、その告知の公開ID。")
+    )
+
+    retention_kind = "operations.incident"
+    ledger_fields = (
+        "occurred_at",
+        "detected_at",
+        "severity",
+        "summary",
+        "cause",
+        "response",
+        "resolved_at",
+        "notice_public_id",
+    )
+
+    class Meta(LedgerEntry.Meta):
+        verbose_name = _("障害・インシデント記録")
+        verbose_name_plural = _("障害・インシデント記録")
+
+
+class OperationsMeeting(LedgerEntry):
+    """The monthly operations meeting (§10.1.1)."""
+
+    held_on = models.DateField(_("開催日"))
+    attendees = models.TextField(_("出席者"))
+    agenda = models.TextField(_("議題"))
+    decisions = models.TextField(_("決定事項・対応"))
+
+    retention_kind = "operations.meeting"
+    ledger_fields = ("held_on", "attendees", "agenda", "decisions")
+
+    class Meta(LedgerEntry.Meta):
+        verbose_name = _("月次運用会議の記録")
+        verbose_name_plural = _("月次運用会議の記録")
+
+
+class SuitabilityCheck(LedgerEntry):
+    """Suitability of a staff member checked at appointment (§7.2.2)."""
+
+    class Result(models.TextChoices):
+        SUITABLE = "suitable", _("適格")
+        UNSUITABLE = "unsuitable", _("不適格")
+
+    staff_name = models.CharField(_("職員の氏名"), max_length=150)
+    role = models.CharField(_("任命する役割"), max_length=32, choices=Role.choices)
+    checked_on = models.DateField(_("確認日"))
+    items_checked = models.TextField(_("確認した事項"))
+    result = models.CharField(_("結果"), max_length=16, choices=Result.choices)
+
+    retention_kind = "operations.suitability"
+    ledger_fields = ("checked_on", "staff_name", "role", "items_checked", "result")
+
+    class Meta(LedgerEntry.Meta):
+        verbose_name = _("職員の適格性確認記録")
+        verbose_name_plural = _("職員の適格性確認記録")
+
+
+class InternalAuditReport(LedgerEntry):
+    """Internal audit reports (§10.2.2)."""
+
+    period_start = models.DateField(_("監査対象期間の開始"))
+    period_end = models.DateField(_("監査対象期間の終了"))
+    performed_on = models.DateField(_("実施日"))
+    scope = models.TextField(_("監査の範囲"))
+    findings = models.TextField(_("指摘事項"))
+    recommendations = models.TextField(_("改善勧告"), blank=True)
+
+    retention_kind = "operations.internal_audit"
+    ledger_fields = ("performed_on", "period_start", "period_end", "scope", "findings", "recommendations")
+
+    class Meta(LedgerEntry.Meta):
+        verbose_name = _("内部監査報告")
+        verbose_name_plural = _("内部監査報告")
+
+
+LEDGERS: tuple[type[LedgerEntry], ...] = (
+    EntryExitRecord,
+    RackKeyLoan,
+    AdminPasswordLoan,
+    MaintenanceRecord,
+    ConfigurationChange,
+    IncidentRecord,
+    OperationsMeeting,
+    SuitabilityCheck,
+    InternalAuditReport,
+)

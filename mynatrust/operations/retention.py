@@ -1,0 +1,191 @@
+"""Record retention (§6.2.9, §2.8(10)): one table of periods in settings (RETENTION_PERIODS), one
+registry of the kinds of record that exist, and ``manage.py apply_retention`` that removes or
+anonymises what is past its period. See docs/retention.md.
+
+An app adds its records from its AppConfig.ready() (or at import of its models module)::
+
+    from mynatrust.operations import retention
+
+    retention.register(retention.RecordKind(
+        name="registry.application",          # key in settings.RETENTION_PERIODS
+        label=_("申込書類（契約終了後）"),
+        due=lambda cutoff: Application.objects.filter(contract_ended_at__lt=cutoff),
+        action=retention.ANONYMISE,            # or DELETE (the default)
+        anonymise=lambda qs: qs.update(name="", address=""),   # returns the number of rows
+    ))
+
+``due(cutoff)`` returns the queryset of records whose period ended before ``cutoff`` (strictly
+before: a record exactly at the edge is kept). The command never calls it with a cutoff later than
+now minus the period in settings.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Model, QuerySet
+from django.utils import timezone
+
+import audit
+
+DELETE = "delete"
+ANONYMISE = "anonymise"
+# Rows of one run recorded per audit event (ids), so a large run is several events.
+AUDIT_BATCH = 500
+
+_PERIOD = re.compile(r"^\s*(\d+)\s*([ymd])\s*$")
+
+
+@dataclass(frozen=True)
+class Period:
+    years: int = 0
+    months: int = 0
+    days: int = 0
+
+    @classmethod
+    def parse(cls, text: str) -> Period:
+        """``"10y"``, ``"6m"``, ``"30d"``, ``"0d"``."""
+        match = _PERIOD.match(str(text))
+        if not match:
+            raise ValueError(f"retention period {text!r}: use a number followed by y, m or d (10y, 6m, 30d)")
+        number, unit = int(match.group(1)), match.group(2)
+        return cls(**{{"y": "years", "m": "months", "d": "days"}[unit]: number})
+
+    def before(self, moment: datetime) -> datetime:
+        """``moment`` minus this period, calendar-aware (29 Feb minus 1y is 28 Feb)."""
+        from datetime import timedelta
+
+        months = moment.month - 1 - (self.years * 12 + self.months)
+        year, month = moment.year + months // 12, months % 12 + 1
+        day = min(moment.day, _days_in_month(year, month))
+        return moment.replace(year=year, month=month, day=day) - timedelta(days=self.days)
+
+    def __str__(self) -> str:
+        parts = [f"{n}{u}" for n, u in ((self.years, "y"), (self.months, "m"), (self.days, "d")) if n]
+        return "".join(parts) or "0d"
+
+
+def _days_in_month(year: int, month: int) -> int:
+    import calendar
+
+    return calendar.monthrange(year, month)[1]
+
+
+@dataclass(frozen=True)
+class RecordKind:
+    name: str
+    label: Any
+    due: Callable[[datetime], QuerySet[Any]]
+    action: str = DELETE
+    anonymise: Callable[[QuerySet[Any]], int] | None = None
+    # How one record is named in the audit log; None: only the count is recorded (e.g. session keys,
+    # which are secrets).
+    identify: Callable[[Model], str] | None = lambda obj: str(obj.pk)
+    # Removes the due records and returns how many; default: queryset.delete().
+    remove: Callable[[QuerySet[Any]], int] | None = None
+
+    def period(self) -> Period:
+        return Period.parse(periods()[self.name])
+
+
+_registry: dict[str, RecordKind] = {}
+
+
+def register(kind: RecordKind) -> RecordKind:
+    if kind.name not in periods():
+        raise ValueError(f"retention kind {kind.name!r} has no period in settings.RETENTION_PERIODS")
+    if kind.action == ANONYMISE and kind.anonymise is None:
+        raise ValueError(f"retention kind {kind.name!r} anonymises but gives no anonymise function")
+    _registry[kind.name] = kind
+    return kind
+
+
+def registered() -> list[RecordKind]:
+    _builtin()
+    return [_registry[name] for name in sorted(_registry)]
+
+
+def _builtin() -> None:
+    # The kinds of the foundation (ledgers, notices, sessions, login records), registered on first use.
+    from mynatrust.operations import kinds  # noqa: F401
+
+
+def periods() -> dict[str, str]:
+    return dict(settings.RETENTION_PERIODS)
+
+
+@dataclass
+class Outcome:
+    kind: str
+    period: str
+    cutoff: datetime | None
+    due: int
+    applied: int = 0
+    note: str = ""
+
+
+def plan(now: datetime | None = None, *, only: set[str] | None = None) -> list[tuple[RecordKind | None, Outcome]]:
+    """What is due now, per kind in the settings table (kinds without a handler are listed too)."""
+    _builtin()
+    now = now or timezone.now()
+    rows: list[tuple[RecordKind | None, Outcome]] = []
+    for name, text in sorted(periods().items()):
+        if only and name not in only:
+            continue
+        kind = _registry.get(name)
+        if kind is None:
+            rows.append((None, Outcome(name, text, None, 0, note="no handler registered")))
+            continue
+        cutoff = kind.period().before(now)
+        rows.append((kind, Outcome(name, str(kind.period()), cutoff, kind.due(cutoff).count())))
+    return rows
+
+
+def apply(kind: RecordKind, cutoff: datetime, *, actor: Any = None) -> int:
+    """Remove or anonymise the records of ``kind`` that are due at ``cutoff``, recording each batch
+    (with the ids, where they are not secrets) as ``retention.deleted`` / ``retention.anonymised``."""
+    actor = actor or audit.SYSTEM
+    total = 0
+    with transaction.atomic():
+        queryset = kind.due(cutoff)
+        # Newest first: a ledger correction always goes before the entry it references.
+        ids = sorted(queryset.values_list("pk", flat=True), reverse=True)
+        if not ids:
+            return 0
+        model = queryset.model
+        for start in range(0, len(ids), AUDIT_BATCH):
+            chunk = ids[start : start + AUDIT_BATCH]
+            batch = model._default_manager.filter(pk__in=chunk)
+            names = {obj.pk: kind.identify(obj) for obj in batch} if kind.identify else {}
+            if kind.action == ANONYMISE:
+                assert kind.anonymise is not None  # noqa: S101  (checked by register)
+                count = kind.anonymise(batch)
+                gone = set(chunk)
+            else:
+                if kind.remove is not None:
+                    kind.remove(batch)
+                else:
+                    batch.delete()
+                # Count what is really gone (a handler may skip rows another app still protects).
+                gone = set(chunk) - set(model._default_manager.filter(pk__in=chunk).values_list("pk", flat=True))
+                count = len(gone)
+            total += count
+            if not count:
+                continue
+            audit.record(
+                "retention.anonymised" if kind.action == ANONYMISE else "retention.deleted",
+                actor=actor,
+                subject=("retention.kind", kind.name),
+                model=model._meta.label_lower,
+                period=str(kind.period()),
+                cutoff=cutoff,
+                count=count,
+                ids=[names[pk] for pk in chunk if pk in gone] if kind.identify else None,
+            )
+    return total
