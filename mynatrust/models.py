@@ -87,3 +87,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     def has_role(self, *roles: Role) -> bool:
         role = self.staff_role
         return self.is_active and self.is_staff and role is not None and role in roles
+
+
+from mynatrust.operations.models import *  # noqa: E402, F403  (ledgers: mynatrust/operations/)
+from mynatrust.repository.models import *  # noqa: E402, F403  (repository: mynatrust/repository/)
