@@ -187,3 +187,7 @@ class RoleGroupAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return bool(request.user.has_perm("mynatrust.manage_staff"))
+
+
+from mynatrust.operations import admin as operations_admin  # noqa: E402, F401  (registers the ledgers)
+from mynatrust.repository import admin as repository_admin  # noqa: E402, F401  (registers repository models)
