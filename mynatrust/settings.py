@@ -93,6 +93,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "mynatrust.context_processors.service",
+                "mynatrust.repository.context_processors.banners",
             ],
         },
     },
@@ -297,3 +298,48 @@ JLIS_SIGN_CA_FINGERPRINTS = env.list(
 )
 # The demo's generated test PKI (keys included): never used in production (delegations.E001).
 SIGNATURE_TEST_PKI_DIR = env.str("SIGNATURE_TEST_PKI_DIR", default=str(BASE_DIR / "var" / "testpki"))
+
+# --- Repository, notices, operations ledgers, retention, monitoring -----------------------------
+# (mynatrust/repository/, mynatrust/operations/; docs/runbook.md, docs/retention.md)
+# Request metrics wrap everything; the terms-of-use check needs the signed-in user.
+MIDDLEWARE = [
+    "mynatrust.operations.metrics.RequestMetricsMiddleware",
+    *MIDDLEWARE,
+    "mynatrust.repository.middleware.TermsAcceptanceMiddleware",
+]
+# Where the repository links to (paths served by other apps).
+REPOSITORY_API_DOCS_PATH = env.str("REPOSITORY_API_DOCS_PATH", default="/api/v1/openapi.json")
+REPOSITORY_JWKS_PATH = env.str("REPOSITORY_JWKS_PATH", default="/.well-known/jwks.json")
+REPOSITORY_AUDIT_KEY_PATH = env.str("REPOSITORY_AUDIT_KEY_PATH", default="/.well-known/audit-checkpoint-key.pem")
+# Bearer token that lets Prometheus read /metrics without an admin session; empty: maintenance role only.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Retention periods (§6.2.9, §2.8(10)): record kind -> "<n>y", "<n>m" or "<n>d", counted from the
+# event each kind names (docs/retention.md). Override single kinds with
+# RETENTION_PERIODS="operations.entry_exit=5y,sessions.expired=7d". `manage.py apply_retention`.
+RETENTION_PERIODS = {
+    # Application records: 10 years after the contract ends (registry/ registers the handler).
+    "registry.application": "10y",
+    # Delegations and their signed files: 10 years after they end (delegations/).
+    "delegations.delegation": "10y",
+    # The audit log: 10 years; archived and pruned by `manage.py audit_archive --prune`.
+    "audit.event": "10y",
+    # Access records: sign-ins and failed sign-ins 3 years; lockout counters 6 months.
+    "access.login_log": "3y",
+    "access.login_failures": "3y",
+    "access.lockout_counters": "6m",
+    # Personal data no longer needed: sessions once expired, sign-ups never confirmed after 30 days.
+    "sessions.expired": "0d",
+    "accounts.unconfirmed_signup": "30d",
+    # Public notices: 10 years after they leave the banner.
+    "repository.notice": "10y",
+    # Operations ledgers, from the day of the entry (the newest entry of a corrected chain).
+    "operations.entry_exit": "3y",
+    "operations.rack_key": "3y",
+    "operations.admin_password": "3y",
+    "operations.maintenance": "5y",
+    "operations.configuration_change": "10y",
+    "operations.incident": "10y",
+    "operations.meeting": "5y",
+    "operations.suitability": "10y",
+    "operations.internal_audit": "10y",
+} | env.dict("RETENTION_PERIODS", default={})

@@ -12,6 +12,8 @@ urlpatterns = [
     path("i18n/setlang/", public(set_language), name="set_language"),
     path("app/", include("registry.urls")),
     path("recipient/", include("validity.urls")),
+    path("repository/", include("mynatrust.repository.urls")),
+    path("", include("mynatrust.operations.urls")),
     path(settings.ADMIN_PATH, admin.site.urls),
 ]
 
