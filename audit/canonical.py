@@ -37,7 +37,11 @@ def _number(value: float) -> str:
         point = exp + 1
         if point <= 0:
             return f"{sign}0.{'0' * -point}{digits}"
-        return f"{sign}{digits}{'0' * (point - len(digits))}" if point >= len(digits) else f"{sign}{digits[:point]}.{digits[point:]}"
+        return (
+            f"{sign}{digits}{'0' * (point - len(digits))}"
+            if point >= len(digits)
+            else f"{sign}{digits[:point]}.{digits[point:]}"
+        )
     head = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
     return f"{sign}{head}e{'+' if exp > 0 else '-'}{abs(exp)}"
 

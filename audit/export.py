@@ -160,7 +160,9 @@ def _cell(value: str) -> str:
 
 
 def _selected_rows(export: ExportPlan) -> Iterator[tuple[int, dict[str, Any], str]]:
-    events = export.filters.apply(AuditEvent.objects.filter(seal__seq__gte=export.from_seq, seal__seq__lte=export.to_seq))
+    events = export.filters.apply(
+        AuditEvent.objects.filter(seal__seq__gte=export.from_seq, seal__seq__lte=export.to_seq)
+    )
     fields = ("seal__seq", "seal__digest", "txid", *chain.ENTRY_FIELDS)
     for row in events.order_by("seal__seq").values_list(*fields).iterator(chunk_size=CHUNK_ROWS):
         yield row[0], entry_of(row[2:]), row[1]
@@ -244,5 +246,7 @@ def stream(export: ExportPlan) -> Iterator[bytes]:
                         yield sink.take()
             files[name] = {"sha256": digest.hexdigest(), "bytes": size}
             yield sink.take()
-        archive.writestr("manifest.json", json.dumps(manifest(export, files, state["last_hash"]), ensure_ascii=False, indent=2))
+        archive.writestr(
+            "manifest.json", json.dumps(manifest(export, files, state["last_hash"]), ensure_ascii=False, indent=2)
+        )
     yield sink.take()

@@ -28,7 +28,7 @@ TABLES = ("audit_auditevent", "audit_auditseal", "audit_auditcheckpoint", "audit
 
 def in_test_environment() -> bool:
     # Set by django.test.utils.setup_test_environment(), which both Django's runner and pytest-django call.
-    from django.test.utils import _TestState  # type: ignore[attr-defined]
+    from django.test.utils import _TestState
 
     return hasattr(_TestState, "saved_data")
 
@@ -87,7 +87,9 @@ def missing_triggers(using: str = "default") -> list[str]:
     """Names of append-only triggers that should exist and do not (a migration that rebuilt a table
     on SQLite, or someone who dropped them)."""
     connection = connections[using]
-    kinds = ("no_update", "no_delete", "no_truncate") if connection.vendor == "postgresql" else ("no_update", "no_delete")
+    kinds = (
+        ("no_update", "no_delete", "no_truncate") if connection.vendor == "postgresql" else ("no_update", "no_delete")
+    )
     wanted = {f"{t}_{k}" for t in TABLES for k in kinds}
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":

@@ -58,7 +58,9 @@ class AuditSeal(models.Model):
     """The sequencer's record of one event's place in the hash chain. Written once, never changed."""
 
     seq = models.BigIntegerField(_("連番"), primary_key=True)
-    event = models.OneToOneField(AuditEvent, on_delete=models.DO_NOTHING, related_name="seal", verbose_name=_("イベント"))
+    event = models.OneToOneField(
+        AuditEvent, on_delete=models.DO_NOTHING, related_name="seal", verbose_name=_("イベント")
+    )
     digest = models.CharField(_("ダイジェスト"), max_length=64)
     prev_hash = models.CharField(_("直前のハッシュ"), max_length=64)
     hash = models.CharField(_("ハッシュ"), max_length=64)
@@ -121,7 +123,9 @@ class AuditSegment(models.Model):
         verbose_name_plural = _("アーカイブ区間")
         ordering = ["first_seq"]
         default_permissions = ("view",)
-        constraints = [models.CheckConstraint(condition=models.Q(first_seq__lte=models.F("last_seq")), name="audit_segment_range")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(first_seq__lte=models.F("last_seq")), name="audit_segment_range")
+        ]
 
     def __str__(self) -> str:
         return f"{self.first_seq}–{self.last_seq}"

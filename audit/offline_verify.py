@@ -98,7 +98,10 @@ def verify_file(path: Path, expected_key: Any = None) -> dict[str, Any]:
         if manifest["to_seq"] != cp["seq"]:
             raise Invalid("the export does not end at its checkpoint")
         parse = _csv_entries if manifest["events_format"] == "csv" else _jsonl_entries
-        with archive.open(f"events.{manifest['events_format']}") as events_file, archive.open("chain.jsonl") as chain_file:
+        with (
+            archive.open(f"events.{manifest['events_format']}") as events_file,
+            archive.open("chain.jsonl") as chain_file,
+        ):
             events = parse(events_file)
             pending = next(events, None)
             prev = manifest["first_prev_hash"]
@@ -114,7 +117,9 @@ def verify_file(path: Path, expected_key: Any = None) -> dict[str, Any]:
                 if pending is not None and pending[0] == expected:
                     seq, entry, digest = pending
                     if chain.entry_digest(entry) != link["digest"] or digest != link["digest"]:
-                        raise Invalid(f"entry #{seq} (event {entry.get('id')}): content differs from its digest (edited)")
+                        raise Invalid(
+                            f"entry #{seq} (event {entry.get('id')}): content differs from its digest (edited)"
+                        )
                     count += 1
                     pending = next(events, None)
                 prev = computed
@@ -140,9 +145,9 @@ def main(argv: list[str] | None = None) -> int:
     for path in args.files:
         try:
             manifest = verify_file(path, expected_key)
-            if previous is not None and previous["to_seq"] + 1 == manifest["from_seq"]:
-                if previous["last_hash"] != manifest["first_prev_hash"]:
-                    raise Invalid(f"does not continue {previous['path']}")
+            follows = previous is not None and previous["to_seq"] + 1 == manifest["from_seq"]
+            if follows and previous and previous["last_hash"] != manifest["first_prev_hash"]:
+                raise Invalid(f"does not continue {previous['path']}")
         except (Invalid, KeyError, ValueError) as err:
             failures += 1
             print(f"NG  {path}: {err}")

@@ -56,7 +56,11 @@ def connect() -> None:
         return
     # Wrapping the base class reaches every ModelAdmin of every app, including ones written later,
     # without audit importing them; overrides that call super() are covered too.
-    save_model, delete_model, delete_queryset = ModelAdmin.save_model, ModelAdmin.delete_model, ModelAdmin.delete_queryset
+    save_model, delete_model, delete_queryset = (
+        ModelAdmin.save_model,
+        ModelAdmin.delete_model,
+        ModelAdmin.delete_queryset,
+    )
 
     def audited_save_model(self: ModelAdmin, request: Any, obj: Any, form: Any, change: bool) -> None:
         fields = changed_fields(form, change=change)
@@ -81,7 +85,12 @@ def connect() -> None:
         delete_queryset(self, request, queryset)
         for pk, label in objects:
             audit.record(
-                "admin.deleted", actor=request.user, subject=(queryset.model._meta.label_lower, pk), model=queryset.model._meta.label_lower, object=label, bulk=True
+                "admin.deleted",
+                actor=request.user,
+                subject=(queryset.model._meta.label_lower, pk),
+                model=queryset.model._meta.label_lower,
+                object=label,
+                bulk=True,
             )
 
     ModelAdmin.save_model = audited_save_model  # type: ignore[method-assign]

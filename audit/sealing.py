@@ -81,7 +81,9 @@ def seal_batch(limit: int | None = None, *, using: str = "default") -> SealResul
             seq += 1
             digest = chain.entry_digest(entry_of(row))
             new = chain.chain_hash(prev, digest)
-            seals.append(AuditSeal(seq=seq, event_id=row[1], digest=digest, prev_hash=prev, hash=new, horizon=0, sealed_at=now))
+            seals.append(
+                AuditSeal(seq=seq, event_id=row[1], digest=digest, prev_hash=prev, hash=new, horizon=0, sealed_at=now)
+            )
             prev = new
         if rows:
             if xmin is None:

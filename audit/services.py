@@ -93,12 +93,21 @@ def archive_log(before: datetime, out_dir: Path, *, actor: Any, dry_run: bool = 
         return result
     report = verify_chain(start, end)
     if not report.ok:
-        audit.record("audit.archive_failed", actor=actor, first_seq=start, last_seq=end, problem=str(report.first_problem))
-        raise AuditError(_("検証に失敗したため、アーカイブしませんでした: %(problem)s") % {"problem": report.first_problem})
+        audit.record(
+            "audit.archive_failed", actor=actor, first_seq=start, last_seq=end, problem=str(report.first_problem)
+        )
+        raise AuditError(
+            _("検証に失敗したため、アーカイブしませんでした: %(problem)s") % {"problem": report.first_problem}
+        )
     checkpoint = checkpoint_at(end)
     prev = AuditSeal.objects.values_list("prev_hash", flat=True).get(seq=start)
     plan = export.ExportPlan(
-        filters=export.Filters(), fmt="jsonl", checkpoint=checkpoint, from_seq=start, count=end - start + 1, first_prev_hash=prev
+        filters=export.Filters(),
+        fmt="jsonl",
+        checkpoint=checkpoint,
+        from_seq=start,
+        count=end - start + 1,
+        first_prev_hash=prev,
     )
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"audit-segment-{start:012d}-{end:012d}.zip"
@@ -168,7 +177,9 @@ def prune_archived(*, actor: Any, dry_run: bool = False) -> ArchiveResult:
                 "(SELECT event_id FROM audit_auditseal WHERE seq BETWEEN %s AND %s)",
                 [segment.first_seq, segment.last_seq],
             )
-            cursor.execute("DELETE FROM audit_auditseal WHERE seq BETWEEN %s AND %s", [segment.first_seq, segment.last_seq])
+            cursor.execute(
+                "DELETE FROM audit_auditseal WHERE seq BETWEEN %s AND %s", [segment.first_seq, segment.last_seq]
+            )
             audit.record(
                 "audit.pruned",
                 actor=actor,

@@ -55,7 +55,9 @@ def checkpoint_payload(*, seq: int, head: str, time: str, kid: str) -> dict[str,
     return {"type": CHECKPOINT_TYPE, "seq": seq, "head": head, "time": time, "key_id": kid}
 
 
-def segment_payload(*, first_seq: int, last_seq: int, prev_hash: str, last_hash: str, sha256: str, kid: str) -> dict[str, Any]:
+def segment_payload(
+    *, first_seq: int, last_seq: int, prev_hash: str, last_hash: str, sha256: str, kid: str
+) -> dict[str, Any]:
     return {
         "type": SEGMENT_TYPE,
         "first_seq": first_seq,

@@ -63,10 +63,14 @@ def _anchor(first: int, report: Report, public: dict[str, Any]) -> str | None:
         return before
     segment = AuditSegment.objects.filter(last_seq=first - 1).first()
     if segment is None:
-        report.problems.append(Problem(first - 1, _("この連番の封印がなく、アーカイブ区間にも含まれていません（削除された可能性）。")))
+        report.problems.append(
+            Problem(first - 1, _("この連番の封印がなく、アーカイブ区間にも含まれていません（削除された可能性）。"))
+        )
         return None
     if not _signed(segment.key_id, segment.payload(), segment.signature, public):
-        report.problems.append(Problem(first - 1, _("アーカイブ区間 %(range)s の署名が正しくありません。") % {"range": segment}))
+        report.problems.append(
+            Problem(first - 1, _("アーカイブ区間 %(range)s の署名が正しくありません。") % {"range": segment})
+        )
         return None
     return segment.last_hash
 
@@ -89,7 +93,9 @@ def verify_chain(from_seq: int | None = None, to_seq: int | None = None) -> Repo
     checkpoints = {cp.seq: cp for cp in AuditCheckpoint.objects.all()}
     if hi == 0:
         if checkpoints:
-            report.problems.append(Problem(None, _("封印が一件もないのにチェックポイントがあります（全件削除の可能性）。")))
+            report.problems.append(
+                Problem(None, _("封印が一件もないのにチェックポイントがあります（全件削除の可能性）。"))
+            )
         _check_checkpoints(checkpoints, {}, 0, 0, report, public)
         return report
     prev = _anchor(first, report, public) if first <= last else None
@@ -103,10 +109,14 @@ def verify_chain(from_seq: int | None = None, to_seq: int | None = None) -> Repo
             break
         entry = entry_of(row[4:])
         if chain.entry_digest(entry) != digest:
-            report.problems.append(Problem(seq, _("イベント %(id)s の内容がダイジェストと一致しません（改ざん）。") % {"id": entry["id"]}))
+            report.problems.append(
+                Problem(seq, _("イベント %(id)s の内容がダイジェストと一致しません（改ざん）。") % {"id": entry["id"]})
+            )
             break
         if prev is not None and prev_hash != prev:
-            report.problems.append(Problem(seq, _("直前のハッシュが前の項目のハッシュと一致しません（削除・入替・挿入）。")))
+            report.problems.append(
+                Problem(seq, _("直前のハッシュが前の項目のハッシュと一致しません（削除・入替・挿入）。"))
+            )
             break
         if chain.chain_hash(prev_hash, digest) != stored:
             report.problems.append(Problem(seq, _("ハッシュの再計算結果が一致しません。")))
@@ -148,7 +158,13 @@ def _check_checkpoints(
             continue
         if seq > hi:
             report.problems.append(
-                Problem(seq, _("署名済みチェックポイントはこの連番までの記録を示していますが、ログは %(hi)s で終わっています（末尾の削除）。") % {"hi": hi})
+                Problem(
+                    seq,
+                    _(
+                        "署名済みチェックポイントはこの連番までの記録を示していますが、ログは %(hi)s で終わっています（末尾の削除）。"
+                    )
+                    % {"hi": hi},
+                )
             )
         elif first <= seq <= last_ok and heads.get(seq) != cp.head_hash:
             report.problems.append(Problem(seq, _("チェックポイントの先頭ハッシュがチェーンと一致しません。")))

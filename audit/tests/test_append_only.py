@@ -40,7 +40,12 @@ def committed_log(transactional_db):
 )
 @postgresql_only
 def test_raw_sql_cannot_change_the_log_on_postgresql(committed_log, sql):
-    with guard.strict(), pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+    with (
+        guard.strict(),
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
         cursor.execute(sql)
 
 
@@ -55,12 +60,22 @@ def test_raw_sql_cannot_change_the_log_on_postgresql(committed_log, sql):
     ],
 )
 def test_raw_sql_cannot_change_the_log_on_any_database(sealed_log, sql):
-    with guard.strict(), pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+    with (
+        guard.strict(),
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
         cursor.execute(sql)
 
 
 def test_pruning_rights_do_not_reach_rows_outside_an_archived_segment(sealed_log):
-    with guard.strict(), pytest.raises(DatabaseError, match="append-only"), guard.permit_prune(), connection.cursor() as cursor:
+    with (
+        guard.strict(),
+        pytest.raises(DatabaseError, match="append-only"),
+        guard.permit_prune(),
+        connection.cursor() as cursor,
+    ):
         cursor.execute("DELETE FROM audit_auditevent")
 
 

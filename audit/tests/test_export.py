@@ -39,7 +39,9 @@ def events(db, subscriber_member):
     record_many(5)
     audit.record("auth.login", actor=subscriber_member, subject=subscriber_member)
     # Text a spreadsheet would take for a formula, and JSON that needs care.
-    audit.record("test.tricky", actor=audit.SYSTEM, note="=HYPERLINK(\"x\")", nested={"b": [1, 2.5, None], "a": "日本語\n"})
+    audit.record(
+        "test.tricky", actor=audit.SYSTEM, note='=HYPERLINK("x")', nested={"b": [1, 2.5, None], "a": "日本語\n"}
+    )
     audit.record("test.tricky", actor=audit.Actor("anonymous", ip="203.0.113.9"), subject=("x", "'quoted"), value=-1)
 
 

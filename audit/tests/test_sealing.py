@@ -55,15 +55,27 @@ def test_checkpoints_follow_every_n_entries(db, settings):
 def test_a_second_seal_at_the_same_position_is_refused(db):
     record_many(2)
     seal_pending()
-    head = AuditSeal.objects.order_by("-seq").first()
+    head = AuditSeal.objects.order_by("-seq")[0]
     other = audit.record("test.event", actor=audit.SYSTEM)
     with pytest.raises(IntegrityError), transaction.atomic():
         AuditSeal.objects.create(
-            seq=head.seq, event=other, digest="0" * 64, prev_hash="0" * 64, hash="0" * 64, horizon=0, sealed_at=head.sealed_at
+            seq=head.seq,
+            event=other,
+            digest="0" * 64,
+            prev_hash="0" * 64,
+            hash="0" * 64,
+            horizon=0,
+            sealed_at=head.sealed_at,
         )
     with pytest.raises(IntegrityError), transaction.atomic():
         AuditSeal.objects.create(
-            seq=head.seq + 1, event=head.event, digest="0" * 64, prev_hash=head.hash, hash="0" * 64, horizon=0, sealed_at=head.sealed_at
+            seq=head.seq + 1,
+            event=head.event,
+            digest="0" * 64,
+            prev_hash=head.hash,
+            hash="0" * 64,
+            horizon=0,
+            sealed_at=head.sealed_at,
         )
 
 
@@ -73,7 +85,7 @@ def _in_thread(target, *args):
     def run():
         try:
             target(*args)
-        except BaseException as err:  # reported to the test thread
+        except Exception as err:  # noqa: BLE001  (reported to the test thread)
             errors.append(err)
         finally:
             connections.close_all()
@@ -83,7 +95,10 @@ def _in_thread(target, *args):
     return thread, errors
 
 
-@pytest.mark.skipif(not on_postgresql(), reason="SQLite serialises writers by design; its shared in-memory test database does not take threads")
+@pytest.mark.skipif(
+    not on_postgresql(),
+    reason="SQLite serialises writers by design; its shared in-memory test database does not take threads",
+)
 def test_many_writers_and_two_sequencers_never_leave_gaps_or_forks(transactional_db, settings):
     settings.AUDIT_SEAL_BATCH = 7  # many small batches, so the sequencers interleave
     stop = threading.Event()

@@ -19,10 +19,19 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--before", type=date.fromisoformat, required=True, help="archive entries before this date (YYYY-MM-DD, local)")
-        parser.add_argument("--out", type=Path, default=None, help="directory for segment files (default AUDIT_ARCHIVE_DIR)")
+        parser.add_argument(
+            "--before",
+            type=date.fromisoformat,
+            required=True,
+            help="archive entries before this date (YYYY-MM-DD, local)",
+        )
+        parser.add_argument(
+            "--out", type=Path, default=None, help="directory for segment files (default AUDIT_ARCHIVE_DIR)"
+        )
         parser.add_argument("--prune", action="store_true", help="then delete archived rows past the retention period")
-        parser.add_argument("--dry-run", action="store_true", help="say what would be archived and pruned; write nothing")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="say what would be archived and pruned; write nothing"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         before = timezone.make_aware(datetime.combine(options["before"], time.min))

@@ -27,11 +27,15 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=["csv", "jsonl"], default="csv")
         parser.add_argument("--since", type=_when, help="from this time (ISO 8601; local time when no offset)")
         parser.add_argument("--until", type=_when, help="before this time")
-        parser.add_argument("--event-type", default="", help="a type (auth.login) or a namespace ending in a dot (auth.)")
+        parser.add_argument(
+            "--event-type", default="", help="a type (auth.login) or a namespace ending in a dot (auth.)"
+        )
         parser.add_argument("--actor", default="", help="actor ID or label (e-mail)")
         parser.add_argument("--subject-type", default="")
         parser.add_argument("--subject-id", default="")
-        parser.add_argument("--out", type=Path, help="file to write (default: a name in the current directory; - for stdout)")
+        parser.add_argument(
+            "--out", type=Path, help="file to write (default: a name in the current directory; - for stdout)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         filters = Filters(

@@ -25,7 +25,11 @@ class Command(BaseCommand):
             with os.fdopen(fd, "wb") as fh:
                 fh.write(signing.generate_private_key_pem())
             key = signing.load_private_key(path.read_bytes()).public_key()
-            self.stdout.write(self.style.SUCCESS(f"Wrote {path}; key ID {signing.key_id(key)}. Point AUDIT_CHECKPOINT_KEY_PATH at it."))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Wrote {path}; key ID {signing.key_id(key)}. Point AUDIT_CHECKPOINT_KEY_PATH at it."
+                )
+            )
             return
         try:
             key = keys.private_key().public_key()

@@ -15,7 +15,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--loop", action="store_true", help="keep sealing until stopped")
-        parser.add_argument("--interval", type=float, default=1.0, help="seconds between rounds with --loop (default 1)")
+        parser.add_argument(
+            "--interval", type=float, default=1.0, help="seconds between rounds with --loop (default 1)"
+        )
         parser.add_argument("--dry-run", action="store_true", help="only count the events waiting to be sealed")
 
     def handle(self, *args: Any, **options: Any) -> None:

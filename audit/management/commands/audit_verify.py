@@ -14,7 +14,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--from", dest="from_seq", type=int, help="first sequence number (default: the first online)")
+        parser.add_argument(
+            "--from", dest="from_seq", type=int, help="first sequence number (default: the first online)"
+        )
         parser.add_argument("--to", dest="to_seq", type=int, help="last sequence number (default: the head)")
 
     def handle(self, *args: Any, **options: Any) -> None:

@@ -1,0 +1,99 @@
+"""Archive segments for the 10-year media; pruning only what was archived and is past retention."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
+
+import audit
+from audit import guard, offline_verify
+from audit.models import AuditEvent, AuditSeal, AuditSegment
+from audit.sealing import seal_pending
+from audit.services import archive_log, prune_archived
+from audit.tests.conftest import record_many
+from audit.verify import verify_chain
+
+
+@pytest.fixture
+def old_and_new(db, settings):
+    """Events of today (with whatever the migrations recorded), then the test runs 100 days later."""
+    settings.AUDIT_RETENTION_DAYS = 42
+    seal_pending()
+    record_many(6, "test.old")
+    seal_pending()
+    with time_machine.travel(timezone.now() + timedelta(days=100)):
+        record_many(3, "test.new")
+        seal_pending()
+        yield
+
+
+def test_archiving_writes_a_verified_segment_and_records_it(old_and_new, tmp_path):
+    result = archive_log(timezone.now() - timedelta(days=50), tmp_path, actor=audit.SYSTEM)
+    segment = AuditSegment.objects.get()
+    assert (segment.first_seq, segment.last_seq) == (1, result.last_seq)
+    assert not AuditSeal.objects.filter(seq__lte=result.last_seq, event__event_type="test.new").exists()
+    assert result.path is not None
+    manifest = offline_verify.verify_file(result.path)
+    assert manifest["to_seq"] == segment.last_seq
+    assert manifest["count"] == segment.last_seq
+    assert AuditEvent.objects.filter(event_type="audit.archived").count() == 1
+
+
+def test_pruning_removes_only_archived_rows_past_retention_and_the_log_still_verifies(old_and_new, tmp_path):
+    archive_log(timezone.now() - timedelta(days=50), tmp_path, actor=audit.SYSTEM)
+    result = prune_archived(actor=audit.SYSTEM)
+    assert result.pruned_events >= 6
+    assert not AuditEvent.objects.filter(event_type="test.old").exists()
+    assert not AuditSeal.objects.filter(seq=1).exists()
+    assert AuditEvent.objects.filter(event_type="test.new").count() == 3
+    assert AuditEvent.objects.filter(event_type="audit.pruned").count() == 1
+    seal_pending()
+    report = verify_chain()
+    assert report.ok, report.problems
+
+
+def test_nothing_inside_retention_is_pruned(old_and_new, tmp_path, settings):
+    settings.AUDIT_RETENTION_DAYS = 400
+    archive_log(timezone.now() - timedelta(days=50), tmp_path, actor=audit.SYSTEM)
+    assert prune_archived(actor=audit.SYSTEM).pruned_events == 0
+    assert AuditEvent.objects.filter(event_type="test.old").count() == 6
+
+
+def test_a_forged_segment_row_does_not_hide_pruned_entries(old_and_new, tmp_path):
+    archive_log(timezone.now() - timedelta(days=50), tmp_path, actor=audit.SYSTEM)
+    prune_archived(actor=audit.SYSTEM)
+    from audit.tests.conftest import tampering
+
+    with tampering() as cursor:
+        cursor.execute("UPDATE audit_auditsegment SET last_hash = %s", ["ab" * 32])
+    report = verify_chain()
+    assert not report.ok
+    assert "署名" in str(report.first_problem)
+
+
+def test_the_archive_command_has_a_dry_run(old_and_new, tmp_path, capsys):
+    before = (timezone.localdate() - timedelta(days=50)).isoformat()
+    call_command("audit_archive", "--before", before, "--out", str(tmp_path), "--prune", "--dry-run")
+    out = capsys.readouterr().out
+    assert "Would archive #1" in out
+    assert not AuditSegment.objects.exists()
+    assert not list(tmp_path.iterdir())
+    call_command("audit_archive", "--before", before, "--out", str(tmp_path), "--prune")
+    assert "Pruned" in capsys.readouterr().out
+    assert len(list(tmp_path.glob("*.zip"))) == 1
+
+
+def test_without_the_pruning_door_archived_rows_stay(old_and_new, tmp_path):
+    archive_log(timezone.now() - timedelta(days=50), tmp_path, actor=audit.SYSTEM)
+    with (
+        guard.strict(),
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("DELETE FROM audit_auditseal WHERE seq = 1")
