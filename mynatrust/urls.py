@@ -5,6 +5,7 @@ from django.views.i18n import set_language
 
 from mynatrust import views
 from mynatrust.access import public
+from validity import api as validity_api
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -14,6 +15,8 @@ urlpatterns = [
     path("recipient/", include("validity.urls")),
     path("repository/", include("mynatrust.repository.urls")),
     path("", include("mynatrust.operations.urls")),
+    path("api/v1/", include("validity.api_urls")),
+    path(".well-known/jwks.json", validity_api.jwks, name="jwks"),
     path(settings.ADMIN_PATH, admin.site.urls),
 ]
 

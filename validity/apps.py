@@ -5,3 +5,16 @@ from django.utils.translation import gettext_lazy as _
 class ValidityConfig(AppConfig):
     name = "validity"
     verbose_name = _("有効性確認")
+
+    def ready(self) -> None:
+        from mynatrust.roles import Role, grant
+        from validity import checks  # noqa: F401  (registers the system checks)
+
+        # Reception reviews recipient registrations (§5.2); the service administrator watches keys.
+        grant(
+            Role.RECEPTION,
+            "validity.view_recipientorganisation",
+            "validity.decide_recipientorganisation",
+            "validity.view_apikey",
+        )
+        grant(Role.SERVICE_ADMINISTRATOR, "validity.view_recipientorganisation", "validity.view_apikey")

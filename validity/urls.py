@@ -9,5 +9,10 @@ accounts = Audience("recipient", "validity", home="validity:home")
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("register/", views.register, name="register"),
+    path("keys/", views.api_keys, name="api_keys"),
+    path("keys/<str:prefix>/revoke/", views.revoke_api_key, name="revoke_api_key"),
+    path("check/", views.check, name="check"),
+    path("public-check/", views.anonymous_check, name="anonymous_check"),
     *accounts.urls(),
 ]

@@ -1,11 +1,182 @@
+"""The recipient portal under /recipient/: registration, API keys and the validity form."""
+
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+import base64
+from typing import Any
 
-from mynatrust.access import recipient_required
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+import audit
+from mynatrust.access import public, recipient_required
+from validity import answer, ratelimit, services, signing
+from validity.answer import ValidityError
+from validity.forms import AnonymousCheckForm, ApiKeyForm, CheckForm, RegistrationForm, Sha256UploadHandler
+from validity.models import ApiKey, RecipientOrganisation
+from validity.presentation import STATUS_DISPLAY
+
+
+def _organisation_for(request: HttpRequest) -> RecipientOrganisation | None:
+    membership = getattr(request.user, "recipient_membership", None)
+    return membership.organisation if membership is not None else None
+
+
+def _approved_organisation_for(request: HttpRequest) -> RecipientOrganisation:
+    organisation = _organisation_for(request)
+    if organisation is None or not organisation.is_approved:
+        raise Http404
+    return organisation
+
+
+def _get_key_for_member(request: HttpRequest, prefix: str) -> ApiKey:
+    return get_object_or_404(ApiKey, organisation=_approved_organisation_for(request), prefix=prefix)
 
 
 @recipient_required
+@require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "validity/home.html")
+    return render(request, "validity/home.html", {"organisation": _organisation_for(request)})
+
+
+@recipient_required
+@require_http_methods(["GET", "POST"])
+def register(request: HttpRequest) -> HttpResponse:
+    if _organisation_for(request) is not None:
+        return redirect("validity:home")
+    form = RegistrationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            organisation = services.register_recipient(request.user, form.details(), actor=request.user)
+        except ValidityError as exc:
+            form.add_error(None, exc.message)
+        else:
+            if organisation.is_approved:
+                messages.success(request, _("登録しました。API キーの作成と有効性確認ができます。"))
+            else:
+                messages.success(request, _("登録を申請しました。受付担当者の承認をお待ちください。"))
+            return redirect("validity:home")
+    return render(request, "validity/register.html", {"form": form})
+
+
+@recipient_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def api_keys(request: HttpRequest) -> HttpResponse:
+    organisation = _approved_organisation_for(request)
+    form = ApiKeyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            key, plaintext = services.create_api_key(
+                organisation, label=form.cleaned_data["label"], expires_at=form.expires_at(), actor=request.user
+            )
+        except ValidityError as exc:
+            form.add_error(None, exc.message)
+        else:
+            # Shown on this response only (no-store); the service keeps just its hash.
+            return render(request, "validity/key_created.html", {"key": key, "plaintext": plaintext})
+    keys = ApiKey.objects.filter(organisation=organisation).select_related("organisation")
+    return render(request, "validity/api_keys.html", {"form": form, "keys": keys, "organisation": organisation})
+
+
+@recipient_required
+@require_POST
+def revoke_api_key(request: HttpRequest, prefix: str) -> HttpResponse:
+    key = _get_key_for_member(request, prefix)
+    try:
+        services.revoke_api_key(key, actor=request.user)
+    except ValidityError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("API キー「%(label)s」を失効させました。") % {"label": key.label})
+    return redirect("validity:api_keys")
+
+
+def _record(document: dict[str, Any]) -> tuple[str, str] | tuple[None, None]:
+    """The signed record of an answer (compact JWS) and a data: URL to download it."""
+    try:
+        token = signing.sign(answer.encode(document))
+    except signing.SigningKeyError:
+        return None, None
+    return token, "data:application/jose;base64," + base64.b64encode(token.encode()).decode()
+
+
+def _too_many(request: HttpRequest, template: str, form: Any, wait: int) -> HttpResponse:
+    form.add_error(
+        None, _("照会の回数が上限を超えました。%(seconds)d 秒後にもう一度お試しください。") % {"seconds": wait}
+    )
+    response = render(request, template, {"form": form}, status=429)
+    response["Retry-After"] = str(wait)
+    return response
+
+
+@csrf_exempt  # the upload handler must be set before the CSRF check reads the body; checked below
+@recipient_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def check(request: HttpRequest) -> HttpResponse:
+    organisation = _organisation_for(request)
+    if organisation is None or not organisation.is_approved:
+        return render(request, "validity/check.html", {"form": None, "organisation": organisation})
+    if request.method == "POST":
+        request.upload_handlers = [Sha256UploadHandler(request)]
+    return _check(request, organisation)
+
+
+@csrf_protect
+def _check(request: HttpRequest, organisation: RecipientOrganisation) -> HttpResponse:
+    form = CheckForm(request.POST or None, request.FILES or None)
+    if request.method != "POST" or not form.is_valid():
+        return render(request, "validity/check.html", {"form": form, "organisation": organisation})
+    wait = ratelimit.hit("form", str(request.user.pk), ratelimit.Rate.parse(settings.VALIDITY_RATE_FORM))
+    wait = wait or services.unknown_penalty(organisation.public_id)
+    if wait:
+        return _too_many(request, "validity/check.html", form, wait)
+    upload = form.cleaned_data["file"]
+    query = services.answer_query(
+        form.cleaned_data["delegation_id"],
+        sha256=upload.sha256 if upload else None,
+        organisation=organisation,
+        actor=request.user,
+        channel="form",
+    )
+    token, download = _record(query.document)
+    context = {
+        "query": query,
+        "answer": query.document,
+        "display": STATUS_DISPLAY[query.status],
+        "upload": upload,
+        "jws": token,
+        "jws_download": download,
+        "download_name": f"validity-{query.delegation_id}.jws",
+    }
+    return render(request, "validity/result.html", context)
+
+
+@public
+@never_cache
+@require_http_methods(["GET", "POST"])
+def anonymous_check(request: HttpRequest) -> HttpResponse:
+    """Unregistered users, when the setting allows: the status word only, under a stricter limit."""
+    if not settings.VALIDITY_ANONYMOUS_QUERIES:
+        raise Http404
+    form = AnonymousCheckForm(request.POST or None)
+    if request.method != "POST" or not form.is_valid():
+        return render(request, "validity/anonymous_check.html", {"form": form})
+    ip = audit.context.current().ip
+    wait = ratelimit.hit("anonymous", ip, ratelimit.Rate.parse(settings.VALIDITY_RATE_ANONYMOUS))
+    wait = wait or services.unknown_penalty(f"ip:{ip}")
+    if wait:
+        return _too_many(request, "validity/anonymous_check.html", form, wait)
+    query = services.answer_query(
+        form.cleaned_data["delegation_id"], sha256=None, organisation=None, actor=audit.ANONYMOUS, channel="anonymous"
+    )
+    display = STATUS_DISPLAY[query.status]
+    context = {"delegation_id": query.delegation_id, "display": display, "checked_at": query.document["checked_at"]}
+    return render(request, "validity/anonymous_result.html", context)

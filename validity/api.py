@@ -1,0 +1,128 @@
+"""The validity API (``/api/v1/…``), its OpenAPI document and the published keys. Views parse,
+authorise, call one service and answer; the rules live in services.py and answer.py."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+import audit
+from mynatrust.access import audience, public
+from validity import answer, keys, ratelimit, services, signing
+from validity.answer import ValidityError
+from validity.auth import authenticate
+from validity.models import ApiKey
+
+API = "api"
+JSON = "application/json"
+OPENAPI_PATH = Path(__file__).resolve().parent / "openapi.json"
+
+
+def _respond(body: bytes, status: int = 200, content_type: str = JSON, **headers: str) -> HttpResponse:
+    response = HttpResponse(body, status=status, content_type=content_type)
+    response["Cache-Control"] = "no-store"
+    for name, value in headers.items():
+        response[name.replace("_", "-")] = value
+    return response
+
+
+def _error(exc: ValidityError, **headers: str) -> HttpResponse:
+    return _respond(answer.encode(exc.document()), exc.status, f"{JSON}; charset=utf-8", **headers)
+
+
+def _wants_jose(request: HttpRequest) -> bool | None:
+    """True for a compact JWS, False for JSON, None when the client accepts neither."""
+    accepted: set[str] = set()
+    for part in request.headers.get("Accept", "").split(","):
+        media, *params = (piece.strip().lower() for piece in part.split(";"))
+        if media and not any(p.replace(" ", "") in ("q=0", "q=0.0", "q=0.00", "q=0.000") for p in params):
+            accepted.add(media)
+    if not accepted or signing.MEDIA_TYPE in accepted:
+        return signing.MEDIA_TYPE in accepted
+    if {JSON, "application/*", "*/*"} & set(accepted):
+        return False
+    return None
+
+
+def _limited(scope: str, ident: str, rate: str) -> HttpResponse | None:
+    wait = ratelimit.hit(scope, ident, ratelimit.Rate.parse(rate))
+    if wait is None:
+        return None
+    return _error(answer.error(answer.RATE_LIMITED, retry_after=wait), Retry_After=str(wait))
+
+
+def _authorised(request: HttpRequest) -> ApiKey | HttpResponse:
+    """The caller's key, or the response that refuses the request."""
+    header = request.headers.get("Authorization", "")
+    if not header:
+        return _error(answer.error(answer.MISSING_KEY), WWW_Authenticate='Bearer realm="validity"')
+    ip = audit.context.current().ip
+    refused = _limited("ip", ip, settings.VALIDITY_RATE_PER_IP)
+    if refused:
+        return refused
+    key = authenticate(header)
+    if key is None:
+        parts = keys.from_authorization(header)
+        audit.record("validity.api_key_rejected", actor=audit.ANONYMOUS, prefix=parts[0] if parts else "")
+        return _error(
+            answer.error(answer.INVALID_KEY), WWW_Authenticate='Bearer realm="validity", error="invalid_token"'
+        )
+    refused = _limited("key", key.prefix, settings.VALIDITY_RATE_PER_KEY)
+    wait = services.unknown_penalty(key.organisation.public_id)
+    if refused is None and wait is not None:
+        refused = _error(answer.error(answer.RATE_LIMITED, retry_after=wait), Retry_After=str(wait))
+    return refused or key
+
+
+@audience(API)
+def delegation_validity(request: HttpRequest, delegation_id: str) -> HttpResponse:
+    if request.method not in ("GET", "HEAD"):
+        return _error(
+            ValidityError("method_not_allowed", 405, "GET で照会してください。", "Use GET."), Allow="GET, HEAD"
+        )
+    jose = _wants_jose(request)
+    if jose is None:
+        return _error(answer.error(answer.NOT_ACCEPTABLE))
+    key = _authorised(request)
+    if isinstance(key, HttpResponse):
+        return key
+    try:
+        query = services.answer_query(
+            delegation_id, sha256=request.GET.get("sha256"), organisation=key.organisation, actor=key, channel="api"
+        )
+    except ValidityError as exc:
+        return _error(exc)
+    body = answer.encode(query.document)
+    if not jose:
+        return _respond(body, content_type=f"{JSON}; charset=utf-8")
+    try:
+        return _respond(signing.sign(body).encode(), content_type=signing.MEDIA_TYPE)
+    except signing.SigningKeyError:
+        return _error(answer.error(answer.SIGNING_UNAVAILABLE))
+
+
+@public
+def jwks(request: HttpRequest) -> HttpResponse:
+    response = _respond(json.dumps(signing.jwks()).encode(), content_type="application/jwk-set+json")
+    response["Cache-Control"] = "public, max-age=300"
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@lru_cache(maxsize=1)
+def _openapi_document() -> dict[str, Any]:
+    return json.loads(OPENAPI_PATH.read_text(encoding="utf-8"))
+
+
+@public
+def openapi(request: HttpRequest) -> HttpResponse:
+    document = dict(_openapi_document())
+    document["servers"] = [{"url": request.build_absolute_uri("/api/v1").rstrip("/")}]
+    response = _respond(json.dumps(document, ensure_ascii=False).encode(), content_type=f"{JSON}; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=300"
+    return response

@@ -1,0 +1,96 @@
+"""Fixed-window rate limits in Django's cache, shared by every worker and host that shares it
+(Redis in production, the database cache on the embedded default).
+
+A rate is written ``"<count>/<seconds>"``. :func:`hit` counts one request and says how long the
+caller must wait when the window's count is exceeded. On Redis one pipelined round trip does the
+count and its expiry; other backends use ``add`` then ``incr``. If the cache cannot be reached the
+request is let through and the failure logged: the validity service stays available while Redis is
+down, as its rules favour answering over throttling.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import caches
+from django.core.cache.backends.base import BaseCache
+from django.core.cache.backends.redis import RedisCache
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Rate:
+    count: int
+    seconds: int
+
+    @classmethod
+    def parse(cls, text: str) -> Rate:
+        count, _, seconds = text.partition("/")
+        rate = cls(int(count), int(seconds))
+        if rate.count < 1 or rate.seconds < 1:
+            raise ValueError(f"a rate is '<count>/<seconds>' with both at least 1, not {text!r}")
+        return rate
+
+
+def _cache() -> BaseCache:
+    return caches[settings.VALIDITY_RATE_LIMIT_CACHE]
+
+
+def _count(cache: BaseCache, key: str, ttl: int) -> int:
+    if isinstance(cache, RedisCache):
+        full = cache.make_and_validate_key(key)
+        client = cache._cache.get_client(full, write=True)
+        pipe = client.pipeline(transaction=False)
+        pipe.incr(full)
+        pipe.expire(full, ttl, nx=True)
+        count, _expiry = pipe.execute()
+        return int(count)
+    cache.add(key, 0, timeout=ttl)
+    try:
+        return int(cache.incr(key))
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=ttl)
+        return 1
+
+
+def hit(scope: str, ident: str, rate: Rate, *, now: float | None = None) -> int | None:
+    """Count one request of ``ident`` in ``scope``; None when allowed, else seconds to wait (≥ 1)."""
+    now = time.time() if now is None else now
+    window = int(now // rate.seconds)
+    key = f"validity:rl:{scope}:{ident}:{rate.seconds}:{window}"
+    try:
+        count = _count(_cache(), key, rate.seconds + 1)
+    except Exception:
+        log.exception("rate limit cache unavailable; %s not counted", scope)
+        return None
+    if count <= rate.count:
+        return None
+    return max(1, math.ceil((window + 1) * rate.seconds - now))
+
+
+def penalty(scope: str, ident: str) -> int | None:
+    """Seconds left of a penalty set with :func:`impose`, or None."""
+    try:
+        until = _cache().get(f"validity:penalty:{scope}:{ident}")
+    except Exception:
+        log.exception("rate limit cache unavailable; penalty not checked")
+        return None
+    if until is None:
+        return None
+    left = math.ceil(float(until) - time.time())
+    return left if left > 0 else None
+
+
+def impose(scope: str, ident: str, seconds: int) -> bool:
+    """Start a penalty of ``seconds`` unless one is running; True when this call started it."""
+    until = time.time() + seconds
+    try:
+        return bool(_cache().add(f"validity:penalty:{scope}:{ident}", until, timeout=seconds))
+    except Exception:
+        log.exception("rate limit cache unavailable; penalty not imposed")
+        return False

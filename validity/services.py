@@ -1,0 +1,330 @@
+"""Every state change of the validity app, and the recording of each query.
+
+Each function is named by verb and takes a keyword-only ``actor``. State changes run in one
+transaction with their audit event; a refused one raises :class:`ValidityError` and is recorded as
+``<event>_refused`` after the rollback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+import audit
+from audit import context as audit_context
+from validity import answer, keys, lookup, ratelimit
+from validity.answer import DelegationFacts, Status, ValidityError
+from validity.models import ApiKey, RecipientMember, RecipientOrganisation
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+Org = RecipientOrganisation
+
+
+def _service(event_type: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    def decorate(fn: Callable[P, R]) -> Callable[P, R]:
+        @wraps(fn)
+        def run(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                with transaction.atomic():
+                    return fn(*args, **kwargs)
+            except ValidityError as exc:
+                subject = args[0] if args and hasattr(args[0], "_meta") else None
+                # After the rollback, so the refusal stays on the record.
+                audit.record(
+                    f"{event_type}_refused",
+                    actor=kwargs.get("actor"),
+                    subject=subject,
+                    refused=True,
+                    code=exc.code,
+                    reason=exc.message,
+                )
+                raise
+
+        return run
+
+    return decorate
+
+
+def _refuse(code: str, ja: str, en: str) -> ValidityError:
+    return ValidityError(code, 409, ja, en)
+
+
+# --- recipient registration (§5.2) ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecipientDetails:
+    kind: str
+    name: str
+    address: str
+    representative_title: str
+    representative_name: str
+    representative_address: str
+    representative_date_of_birth: date | None
+    declarant_name: str
+
+
+@_service("validity.recipient.registered")
+def register_recipient(user: Any, details: RecipientDetails, *, actor: Any) -> RecipientOrganisation:
+    if getattr(user, "kind", None) != "recipient":
+        raise _refuse("not_a_recipient", "受領者等のアカウントではありません。", "This is not a recipient account.")
+    if RecipientMember.objects.filter(user=user).exists():
+        raise _refuse("already_registered", "既に登録を申請しています。", "This account has already registered.")
+    if details.kind == Org.Kind.SOLE_PROPRIETOR and details.representative_date_of_birth is None:
+        raise ValidityError(
+            "date_of_birth_required",
+            400,
+            "個人事業者は生年月日を入力してください。",
+            "A sole proprietor must give a date of birth.",
+        )
+    approve_now = not settings.VALIDITY_RECIPIENT_APPROVAL_REQUIRED
+    organisation = Org.objects.create(
+        kind=details.kind,
+        name=details.name,
+        address=details.address,
+        representative_title=details.representative_title,
+        representative_name=details.representative_name,
+        representative_address=details.representative_address,
+        representative_date_of_birth=details.representative_date_of_birth
+        if details.kind == Org.Kind.SOLE_PROPRIETOR
+        else None,
+        declarant_name=details.declarant_name,
+        status=Org.Status.APPROVED if approve_now else Org.Status.PENDING,
+        decided_at=timezone.now() if approve_now else None,
+    )
+    RecipientMember.objects.create(organisation=organisation, user=user)
+    audit.record(
+        "validity.recipient.registered",
+        actor=actor,
+        subject=organisation,
+        name=organisation.name,
+        kind=organisation.kind,
+        status=organisation.status,
+        approval_required=not approve_now,
+    )
+    return organisation
+
+
+def _transition(
+    organisation: RecipientOrganisation,
+    event: str,
+    allowed_from: set[str],
+    to: str,
+    *,
+    actor: Any,
+    reason: str = "",
+) -> RecipientOrganisation:
+    # Lock the row: two reception staff acting at once see each other's decision.
+    current = Org.objects.select_for_update().get(pk=organisation.pk)
+    if current.status not in allowed_from:
+        raise _refuse(
+            "invalid_transition",
+            f"現在の状態（{current.get_status_display()}）からは変更できません。",
+            f"Not possible from the current status ({current.status}).",
+        )
+    previous = current.status
+    current.status = to
+    current.status_reason = reason[:500]
+    current.decided_at = timezone.now()
+    current.decided_by = actor if getattr(actor, "pk", None) else None
+    current.save(update_fields=["status", "status_reason", "decided_at", "decided_by"])
+    audit.record(event, actor=actor, subject=current, name=current.name, previous=previous, status=to, reason=reason)
+    organisation.refresh_from_db()
+    return current
+
+
+@_service("validity.recipient.approved")
+def approve_recipient(organisation: RecipientOrganisation, *, actor: Any, reason: str = "") -> RecipientOrganisation:
+    return _transition(
+        organisation,
+        "validity.recipient.approved",
+        {Org.Status.PENDING, Org.Status.SUSPENDED},
+        Org.Status.APPROVED,
+        actor=actor,
+        reason=reason,
+    )
+
+
+@_service("validity.recipient.suspended")
+def suspend_recipient(organisation: RecipientOrganisation, *, actor: Any, reason: str = "") -> RecipientOrganisation:
+    return _transition(
+        organisation,
+        "validity.recipient.suspended",
+        {Org.Status.APPROVED},
+        Org.Status.SUSPENDED,
+        actor=actor,
+        reason=reason,
+    )
+
+
+@_service("validity.recipient.rejected")
+def reject_recipient(organisation: RecipientOrganisation, *, actor: Any, reason: str = "") -> RecipientOrganisation:
+    return _transition(
+        organisation,
+        "validity.recipient.rejected",
+        {Org.Status.PENDING},
+        Org.Status.REJECTED,
+        actor=actor,
+        reason=reason,
+    )
+
+
+# --- API keys ------------------------------------------------------------------------------------
+
+
+@_service("validity.api_key.created")
+def create_api_key(
+    organisation: RecipientOrganisation, *, label: str, expires_at: datetime | None = None, actor: Any
+) -> tuple[ApiKey, str]:
+    """A new key and its plaintext, which is shown once and never stored."""
+    current = Org.objects.select_for_update().get(pk=organisation.pk)
+    if not current.is_approved:
+        raise _refuse(
+            "not_approved",
+            "登録が承認されるまで API キーは作成できません。",
+            "API keys can be created once the registration is approved.",
+        )
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidityError(
+            "expiry_in_past", 400, "有効期限は未来の日時にしてください。", "The expiry must lie in the future."
+        )
+    if ApiKey.objects.filter(organisation=current).live().count() >= settings.VALIDITY_MAX_API_KEYS:
+        raise _refuse(
+            "too_many_keys",
+            "有効な API キーの数が上限に達しています。使っていないキーを失効させてください。",
+            "The organisation holds the maximum number of live keys; revoke one it no longer uses.",
+        )
+    new = keys.generate()
+    key = ApiKey.objects.create(
+        organisation=current,
+        label=label[:100],
+        prefix=new.prefix,
+        secret_sha256=new.secret_sha256,
+        expires_at=expires_at,
+        created_by=actor,
+    )
+    audit.record(
+        "validity.api_key.created",
+        actor=actor,
+        subject=key,
+        organisation=current.name,
+        label=key.label,
+        expires_at=expires_at,
+    )
+    return key, new.plaintext
+
+
+@_service("validity.api_key.revoked")
+def revoke_api_key(key: ApiKey, *, actor: Any) -> ApiKey:
+    current = ApiKey.objects.select_for_update().get(pk=key.pk)
+    if current.revoked_at is not None:
+        raise _refuse("already_revoked", "この API キーは既に失効しています。", "This API key is already revoked.")
+    current.revoked_at = timezone.now()
+    current.revoked_by = actor
+    current.save(update_fields=["revoked_at", "revoked_by"])
+    audit.record(
+        "validity.api_key.revoked",
+        actor=actor,
+        subject=current,
+        organisation=key.organisation.name,
+        label=current.label,
+    )
+    return current
+
+
+# --- queries -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Query:
+    """What was asked and what the service answered."""
+
+    delegation_id: str
+    status: Status
+    document: dict[str, Any]
+    facts: DelegationFacts | None
+
+
+def answer_query(
+    typed_id: str,
+    *,
+    sha256: str | None,
+    organisation: RecipientOrganisation | None,
+    actor: Any,
+    channel: str,
+) -> Query:
+    """Answer one validity query and record it (who, which ID, the answer, the digest match).
+
+    The event is a single INSERT in autocommit: no transaction is opened around it, which would
+    cost two more round trips on the hottest path of the service. A malformed ID or digest is
+    recorded too, then raised as :class:`ValidityError` (400).
+    """
+    who = {
+        "organisation": organisation.name if organisation else None,
+        "organisation_id": organisation.public_id if organisation else None,
+    }
+    try:
+        delegation_id = answer.parse_delegation_id(typed_id)
+        digest = answer.parse_sha256(sha256)
+    except ValidityError as exc:
+        audit.record(
+            "validity.query",
+            actor=actor,
+            channel=channel,
+            status="malformed",
+            code=exc.code,
+            typed=typed_id[:64],
+            **who,
+        )
+        raise
+    facts = lookup.find_delegation(delegation_id)
+    document = answer.build_answer(
+        delegation_id, facts, checked_at=timezone.now(), issuer=settings.SERVICE_BASE_URL, sha256=digest
+    )
+    status = Status(document["status"])
+    audit.record(
+        "validity.query",
+        actor=actor,
+        subject=("delegations.delegation", delegation_id),
+        channel=channel,
+        delegation_id=delegation_id,
+        status=status.value,
+        digest_given=digest is not None,
+        digest_match=document.get("digest_match"),
+        **who,
+    )
+    if status is Status.UNKNOWN:
+        _count_unknown(organisation, actor=actor, channel=channel)
+    return Query(delegation_id=delegation_id, status=status, document=document, facts=facts)
+
+
+def unknown_penalty(ident: str) -> int | None:
+    """Seconds an organisation (or anonymous address) must wait after too many unknown IDs."""
+    return ratelimit.penalty("unknown", ident)
+
+
+def _count_unknown(organisation: RecipientOrganisation | None, *, actor: Any, channel: str) -> None:
+    ident = organisation.public_id if organisation else f"ip:{audit_context.current().ip}"
+    if ratelimit.hit("unknown", ident, ratelimit.Rate.parse(settings.VALIDITY_UNKNOWN_LIMIT)) is None:
+        return
+    seconds = settings.VALIDITY_UNKNOWN_PENALTY_SECONDS
+    if ratelimit.impose("unknown", ident, seconds):
+        # For the service administrator's security monitoring: possible enumeration of IDs.
+        audit.record(
+            "validity.enumeration_suspected",
+            actor=actor,
+            subject=organisation,
+            organisation=organisation.name if organisation else None,
+            channel=channel,
+            limit=settings.VALIDITY_UNKNOWN_LIMIT,
+            penalty_seconds=seconds,
+        )

@@ -1,0 +1,105 @@
+"""Signed answers: a compact JWS (ES256) under the service's response key, whose public half is
+published at ``/.well-known/jwks.json`` with the keys still honoured after a rotation.
+
+Keys are PEM files whose paths come from settings (mounted from a secret store in production):
+``VALIDITY_SIGNING_KEY_FILE`` is the current private key; ``VALIDITY_PUBLISHED_KEY_FILES`` lists
+earlier keys (public or private PEM) still published so answers signed before a rotation keep
+verifying. A key's ``kid`` is its RFC 7638 thumbprint. Files are read once per process (restart or
+reload workers after a rotation).
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from django.conf import settings
+from joserfc import jws
+from joserfc.jwk import ECKey
+
+ALGORITHM = "ES256"
+MEDIA_TYPE = "application/jose"
+
+
+class SigningKeyError(Exception):
+    pass
+
+
+@lru_cache(maxsize=16)
+def _load(path: str, mtime: float) -> ECKey:
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise SigningKeyError(f"cannot read {path}: {exc.strerror}") from exc
+    try:
+        key = ECKey.import_key(data)
+    except Exception as exc:
+        raise SigningKeyError(f"{path} is not an EC key in PEM: {exc}") from exc
+    if key.as_dict(private=False).get("crv") != "P-256":
+        raise SigningKeyError(f"{path}: ES256 needs a P-256 key")
+    return key
+
+
+def load_key(path: str) -> ECKey:
+    try:
+        mtime = os.stat(path).st_mtime
+    except OSError as exc:
+        raise SigningKeyError(f"cannot read {path}: {exc.strerror}") from exc
+    return _load(path, mtime)
+
+
+def current_key() -> ECKey:
+    path = settings.VALIDITY_SIGNING_KEY_FILE
+    if not path:
+        raise SigningKeyError("VALIDITY_SIGNING_KEY_FILE is not set")
+    key = load_key(path)
+    if not key.is_private:
+        raise SigningKeyError(f"{path} holds no private key")
+    return key
+
+
+def public_jwk(key: ECKey) -> dict[str, Any]:
+    return {**key.as_dict(private=False), "kid": key.thumbprint(), "alg": ALGORITHM, "use": "sig"}
+
+
+def jwks() -> dict[str, Any]:
+    """The published key set: the current key first, then the earlier ones, each once."""
+    keys: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    paths = [settings.VALIDITY_SIGNING_KEY_FILE, *settings.VALIDITY_PUBLISHED_KEY_FILES]
+    for path in paths:
+        if not path:
+            continue
+        try:
+            key = load_key(path)
+        except SigningKeyError:
+            continue  # the system check reports it; the set still publishes what it can
+        jwk = public_jwk(key)
+        if jwk["kid"] not in seen:
+            seen.add(jwk["kid"])
+            keys.append(jwk)
+    return {"keys": keys}
+
+
+def sign(payload: bytes) -> str:
+    """The compact JWS of ``payload`` under the current key."""
+    key = current_key()
+    header = {"alg": ALGORITHM, "kid": key.thumbprint(), "typ": "JOSE", "cty": "json"}
+    return jws.serialize_compact(header, payload, key, algorithms=[ALGORITHM])
+
+
+def generate_key_file(path: Path) -> str:
+    """Write a new P-256 private key (PEM, mode 0600) and return its kid. Refuses to overwrite."""
+    private = ec.generate_private_key(ec.SECP256R1())
+    pem = private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(pem)
+    return ECKey.import_key(pem).thumbprint()

@@ -1,0 +1,110 @@
+"""Fixtures of the validity tests: a signing key per session, Redis counters per test, an approved
+recipient organisation with an API key, and a switch to fill the lookup seam with facts."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import make_user
+
+REDIS_URL = "redis://127.0.0.1:6379/7"
+
+
+@pytest.fixture(scope="session")
+def signing_keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    from validity import signing
+
+    folder = tmp_path_factory.mktemp("validity-keys")
+    paths = {name: folder / f"{name}.pem" for name in ("current", "previous")}
+    for path in paths.values():
+        signing.generate_key_file(path)
+    return paths
+
+
+def redis_cache(prefix: str) -> dict[str, Any]:
+    return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": prefix}
+
+
+@pytest.fixture(autouse=True)
+def _validity_settings(settings: Any, signing_keys: dict[str, Path]) -> None:
+    settings.VALIDITY_SIGNING_KEY_FILE = str(signing_keys["current"])
+    settings.VALIDITY_PUBLISHED_KEY_FILES = []
+    # A fresh key prefix per test: counters never leak from one test (or xdist worker) to another.
+    settings.CACHES = {"default": redis_cache(f"test-{uuid.uuid4().hex}")}
+    settings.VALIDITY_RATE_PER_KEY = "1000/60"
+    settings.VALIDITY_RATE_PER_IP = "1000/60"
+    settings.VALIDITY_RATE_FORM = "1000/60"
+    settings.VALIDITY_UNKNOWN_LIMIT = "1000/60"
+    settings.VALIDITY_RECIPIENT_APPROVAL_REQUIRED = True
+    settings.SERVICE_BASE_URL = "https://mynatrust.example.jp"
+
+
+def make_organisation(user: Any = None, *, status: str = "approved", name: str = "株式会社受領商事") -> Any:
+    from validity.models import RecipientMember, RecipientOrganisation
+
+    user = user or make_user(f"{uuid.uuid4().hex[:8]}@recipient.example.jp", "recipient")
+    organisation = RecipientOrganisation.objects.create(
+        name=name,
+        address="東京都千代田区霞が関1-1-1",
+        representative_title="代表取締役",
+        representative_name="受領 太郎",
+        representative_address="東京都港区芝公園4-2-8",
+        declarant_name="確認 花子",
+        status=status,
+    )
+    RecipientMember.objects.create(organisation=organisation, user=user)
+    return organisation
+
+
+@pytest.fixture
+def organisation(recipient: Any) -> Any:
+    return make_organisation(recipient)
+
+
+@pytest.fixture
+def api_key(organisation: Any, recipient: Any) -> str:
+    from validity import services
+
+    _key, plaintext = services.create_api_key(organisation, label="基幹システム", actor=recipient)
+    return plaintext
+
+
+def facts(delegation_id: str, **changes: Any) -> Any:
+    from dataclasses import replace
+
+    from validity.answer import DelegationFacts
+
+    base = DelegationFacts(
+        delegation_id=delegation_id,
+        valid_from=date(2026, 4, 1),
+        valid_until=date(2027, 3, 31),
+        principal_name="株式会社サンプル",
+        principal_corporate_number="7000012050002",
+        agent_name="代理 一郎",
+        agent_title="経理部長",
+        powers="入札及び見積に関する一切の件",
+        limitations="",
+        signed_file_sha256="ab" * 32,
+    )
+    return replace(base, **changes)
+
+
+@pytest.fixture
+def stored(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Any]]:
+    """``stored(facts)`` makes the lookup seam find those facts (as the delegations app will)."""
+    from validity import lookup
+
+    table: dict[str, Any] = {}
+    monkeypatch.setattr(lookup, "find_delegation", lambda delegation_id: table.get(delegation_id))
+
+    def put(item: Any) -> Any:
+        table[item.delegation_id] = item
+        return item
+
+    yield put

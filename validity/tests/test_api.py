@@ -1,0 +1,297 @@
+"""GET /api/v1/delegations/<id>/validity: keys, statuses, digests, errors, signed answers, audit."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+from datetime import datetime, timedelta
+
+import pytest
+import time_machine
+from django.conf import settings
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from mynatrust.lib import delegation_id as ids
+from validity import services
+from validity.answer import JST
+from validity.models import ApiKey
+
+from .conftest import facts, make_organisation
+
+_spec = importlib.util.spec_from_file_location("verify_answer", settings.BASE_DIR / "docs/examples/verify_answer.py")
+assert _spec and _spec.loader
+verify_answer = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(verify_answer)
+
+
+def url(delegation_id: str) -> str:
+    return f"/api/v1/delegations/{delegation_id}/validity"
+
+
+def ask(client, delegation_id: str, key: str | None, **extra):
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {key}"} if key else {}
+    return client.get(url(delegation_id), extra.pop("data", None), **headers, **extra)
+
+
+# --- keys -----------------------------------------------------------------------------------------
+
+
+def test_without_a_key_it_answers_401_json_and_names_the_scheme(client, db):
+    response = ask(client, ids.generate(), None)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Bearer")
+    assert response["Cache-Control"] == "no-store"
+    assert response.json()["error"]["code"] == "missing_api_key"
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Bearer mtv_000000000000_" + "0" * 64,  # well-formed, never issued
+        "Bearer not-a-key",  # malformed
+        "Basic dXNlcjpwYXNz",  # another scheme
+    ],
+)
+def test_a_wrong_key_is_refused_and_recorded(client, api_key, header):
+    response = client.get(url(ids.generate()), HTTP_AUTHORIZATION=header)
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "invalid_api_key"
+    assert AuditEvent.objects.filter(event_type="validity.api_key_rejected").count() == 1
+
+
+def test_a_key_with_the_right_prefix_but_a_wrong_secret_is_refused(client, api_key):
+    forged = api_key[:-4] + ("0000" if not api_key.endswith("0000") else "1111")
+    assert ask(client, ids.generate(), forged).status_code == 401
+
+
+def test_a_revoked_key_is_refused(client, api_key, recipient):
+    services.revoke_api_key(ApiKey.objects.get(), actor=recipient)
+    assert ask(client, ids.generate(), api_key).json()["error"]["code"] == "invalid_api_key"
+
+
+def test_an_expired_key_is_refused_from_its_expiry_on(client, organisation, recipient):
+    expiry = timezone.now() + timedelta(days=1)
+    _key, plaintext = services.create_api_key(organisation, label="短期", expires_at=expiry, actor=recipient)
+    with time_machine.travel(expiry - timedelta(seconds=1), tick=False):
+        assert ask(client, ids.generate(), plaintext).status_code == 200
+    with time_machine.travel(expiry, tick=False):
+        assert ask(client, ids.generate(), plaintext).status_code == 401
+
+
+def test_a_suspended_organisation_cannot_use_its_keys(client, api_key, organisation, staff_by_role):
+    services.suspend_recipient(organisation, actor=staff_by_role["reception"], reason="契約違反の疑い")
+    assert ask(client, ids.generate(), api_key).status_code == 401
+
+
+def test_key_authentication_costs_one_query_and_last_use_is_written_at_most_once_a_minute(
+    api_key, django_assert_num_queries
+):
+    from validity.auth import authenticate
+
+    with django_assert_num_queries(2):  # the key's row, then its first last-used write
+        assert authenticate(f"Bearer {api_key}") is not None
+    with django_assert_num_queries(1):
+        key = authenticate(f"Bearer {api_key}")
+    assert key is not None and key.last_used_at is not None
+    with time_machine.travel(timezone.now() + timedelta(seconds=61)), django_assert_num_queries(2):
+        authenticate(f"Bearer {api_key}")
+
+
+def test_a_session_does_not_replace_the_key(client, recipient, organisation):
+    client.force_login(recipient)
+    assert ask(client, ids.generate(), None).status_code == 401
+
+
+# --- answers --------------------------------------------------------------------------------------
+
+
+def test_an_unknown_id_answers_unknown_and_nothing_else(client, api_key):
+    delegation_id = ids.generate()
+    response = ask(client, ids.compact(delegation_id).lower(), api_key, data={"sha256": "ab" * 32})
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "no-store"
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+    body = response.json()
+    assert set(body) == {"issuer", "delegation_id", "status", "checked_at"}
+    assert body["status"] == "unknown"
+    assert body["delegation_id"] == delegation_id
+
+
+@pytest.mark.parametrize(
+    ("clock", "changes", "expected"),
+    [
+        ("2026-03-31T23:59:59+09:00", {}, "not_yet_valid"),
+        ("2026-04-01T00:00:00+09:00", {}, "valid"),
+        ("2027-03-31T23:59:59+09:00", {}, "valid"),
+        ("2027-04-01T00:00:00+09:00", {}, "expired"),
+        ("2026-06-01T10:00:00+09:00", {"revoked_at": datetime(2026, 6, 1, 10, tzinfo=JST)}, "revoked"),
+        ("2026-06-01T09:59:59+09:00", {"revoked_at": datetime(2026, 6, 1, 10, tzinfo=JST)}, "valid"),
+        (
+            "2026-07-01T00:00:00+09:00",
+            {"superseded_by": "0000-0000-0000-00", "superseded_at": datetime(2026, 7, 1, tzinfo=JST)},
+            "superseded",
+        ),
+    ],
+)
+def test_every_status_at_the_right_instant(client, api_key, stored, clock, changes, expected):
+    delegation_id = ids.generate()
+    stored(facts(delegation_id, **changes))
+    with time_machine.travel(datetime.fromisoformat(clock), tick=False):
+        body = ask(client, delegation_id, api_key).json()
+    assert body["status"] == expected
+    assert body["checked_at"] == clock
+
+
+def test_a_revocation_or_an_update_is_answered_by_the_very_next_query(client, api_key, stored):
+    delegation_id = ids.generate()
+    stored(facts(delegation_id))
+    assert ask(client, delegation_id, api_key).json()["status"] in ("valid", "expired")
+    stored(facts(delegation_id, revoked_at=timezone.now()))
+    assert ask(client, delegation_id, api_key).json()["status"] == "revoked"
+    other = ids.generate()
+    stored(facts(other, superseded_by=ids.generate(), superseded_at=timezone.now()))
+    assert ask(client, other, api_key).json()["status"] == "superseded"
+
+
+def test_a_known_delegation_is_described_and_the_digest_compared_both_ways(client, api_key, stored):
+    delegation_id = ids.generate()
+    held = b"%PDF-1.7 signed delegation"
+    stored(facts(delegation_id, signed_file_sha256=hashlib.sha256(held).hexdigest()))
+    with time_machine.travel(datetime(2026, 5, 1, 9, tzinfo=JST), tick=False):
+        same = ask(client, delegation_id, api_key, data={"sha256": hashlib.sha256(held).hexdigest().upper()}).json()
+        other = ask(client, delegation_id, api_key, data={"sha256": hashlib.sha256(b"tampered").hexdigest()}).json()
+    assert same["status"] == "valid"
+    assert same["digest_match"] is True
+    assert other["digest_match"] is False
+    assert same["principal"] == {"name": "株式会社サンプル", "corporate_number": "7000012050002"}
+    assert same["agent"] == {"name": "代理 一郎", "title": "経理部長"}
+    assert same["period"]["valid_until"] == "2027-03-31"
+    assert same["issuer"] == "https://mynatrust.example.jp"
+
+
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [
+        ("7K3Q", "id_bad_length"),
+        ("7K3Q-9XWA-2M4P-H!", "id_bad_character"),
+        ("7K3Q-9XWA-2M4P-HK", "id_bad_check"),  # the right check symbol is J
+        ("----", "id_empty"),
+    ],
+)
+def test_a_malformed_id_is_a_400_that_says_which_problem(client, api_key, typed, code):
+    response = ask(client, typed, api_key)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == code
+    assert error["message"]["ja"] and error["message"]["en"]
+    event = AuditEvent.objects.get(event_type="validity.query")
+    assert event.data["status"] == "malformed"
+    assert event.data["code"] == code
+
+
+def test_a_malformed_digest_is_a_400(client, api_key):
+    response = ask(client, ids.generate(), api_key, data={"sha256": "xyz"})
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "bad_sha256"
+
+
+def test_other_methods_and_media_types_are_refused_in_json(client, api_key):
+    response = client.post(url(ids.generate()), HTTP_AUTHORIZATION=f"Bearer {api_key}")
+    assert response.status_code == 405
+    assert response.json()["error"]["code"] == "method_not_allowed"
+    response = ask(client, ids.generate(), api_key, HTTP_ACCEPT="text/csv")
+    assert response.status_code == 406
+
+
+def test_every_query_is_an_audit_event_naming_organisation_id_answer_and_digest_match(
+    client, api_key, organisation, stored
+):
+    delegation_id = ids.generate()
+    stored(facts(delegation_id))
+    ask(client, delegation_id, api_key, data={"sha256": "ab" * 32})
+    event = AuditEvent.objects.get(event_type="validity.query")
+    assert event.actor_kind == "api_key"
+    assert event.subject_type == "delegations.delegation"
+    assert event.subject_id == delegation_id
+    assert event.data["organisation"] == organisation.name
+    assert event.data["delegation_id"] == delegation_id
+    assert event.data["status"] in ("valid", "expired", "not_yet_valid")
+    assert event.data["digest_match"] is True
+    assert event.data["channel"] == "api"
+
+
+# --- signed answers -------------------------------------------------------------------------------
+
+
+def test_a_signed_answer_verifies_with_the_published_keys_using_another_library(client, api_key, stored):
+    delegation_id = ids.generate()
+    stored(facts(delegation_id))
+    response = ask(client, delegation_id, api_key, HTTP_ACCEPT="application/jose")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/jose"
+    assert response["Cache-Control"] == "no-store"
+    jwks = client.get("/.well-known/jwks.json").json()
+    answer = verify_answer.verify(response.content.decode(), jwks)
+    assert answer["delegation_id"] == delegation_id
+    assert answer["principal"]["name"] == "株式会社サンプル"
+    plain = ask(client, delegation_id, api_key).json()
+    assert {k: v for k, v in answer.items() if k != "checked_at"} == {
+        k: v for k, v in plain.items() if k != "checked_at"
+    }
+
+
+def test_a_tampered_signed_answer_does_not_verify(client, api_key):
+    token = ask(client, ids.generate(), api_key, HTTP_ACCEPT="application/jose").content.decode()
+    header, payload, signature = token.split(".")
+    forged_payload = verify_answer.b64url_decode(payload).replace(b"unknown", b"valid").rstrip(b"=")
+    import base64
+
+    forged = ".".join([header, base64.urlsafe_b64encode(forged_payload).decode().rstrip("="), signature])
+    with pytest.raises(verify_answer.VerificationError):
+        verify_answer.verify(forged, client.get("/.well-known/jwks.json").json())
+
+
+def test_after_a_rotation_old_and_new_answers_both_verify(client, api_key, settings, signing_keys):
+    old_token = ask(client, ids.generate(), api_key, HTTP_ACCEPT="application/jose").content.decode()
+    settings.VALIDITY_SIGNING_KEY_FILE = str(signing_keys["previous"])
+    settings.VALIDITY_PUBLISHED_KEY_FILES = [str(signing_keys["current"])]
+    new_token = ask(client, ids.generate(), api_key, HTTP_ACCEPT="application/jose").content.decode()
+    jwks = client.get("/.well-known/jwks.json").json()
+    assert len(jwks["keys"]) == 2
+    kids = [json.loads(verify_answer.b64url_decode(t.split(".")[0]))["kid"] for t in (old_token, new_token)]
+    assert kids[0] != kids[1]
+    assert jwks["keys"][0]["kid"] == kids[1]  # the current key comes first
+    for token in (old_token, new_token):
+        verify_answer.verify(token, jwks)
+    # Once the old key is withdrawn, its answers no longer verify against the published set.
+    settings.VALIDITY_PUBLISHED_KEY_FILES = []
+    with pytest.raises(verify_answer.VerificationError):
+        verify_answer.verify(old_token, client.get("/.well-known/jwks.json").json())
+
+
+def test_the_kid_is_the_rfc7638_thumbprint(client):
+    import base64
+
+    jwk = client.get("/.well-known/jwks.json").json()["keys"][0]
+    canonical = json.dumps({k: jwk[k] for k in ("crv", "kty", "x", "y")}, separators=(",", ":"), sort_keys=True)
+    thumbprint = base64.urlsafe_b64encode(hashlib.sha256(canonical.encode()).digest()).decode().rstrip("=")
+    assert jwk["kid"] == thumbprint
+    assert jwk["alg"] == "ES256"
+    assert "d" not in jwk
+
+
+def test_without_a_key_file_signed_answers_are_503_and_plain_ones_still_work(client, api_key, settings, tmp_path):
+    settings.VALIDITY_SIGNING_KEY_FILE = str(tmp_path / "missing.pem")
+    assert ask(client, ids.generate(), api_key, HTTP_ACCEPT="application/jose").status_code == 503
+    assert ask(client, ids.generate(), api_key).status_code == 200
+    assert client.get("/.well-known/jwks.json").json() == {"keys": []}
+
+
+def test_another_organisations_key_speaks_for_that_organisation(client, api_key, recipient):
+    other = make_organisation(name="別の受領者株式会社")
+    member = other.members.get().user
+    _key, plaintext = services.create_api_key(other, label="x", actor=member)
+    ask(client, ids.generate(), plaintext)
+    assert AuditEvent.objects.get(event_type="validity.query").data["organisation"] == "別の受領者株式会社"
