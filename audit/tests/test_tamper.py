@@ -92,9 +92,9 @@ def test_a_deleted_event_behind_its_seal_is_found(log):
 
 
 def test_a_swapped_pair_is_found(log):
-    first, second = AuditEvent.objects.get(pk=event_at(8)), AuditEvent.objects.get(pk=event_at(9))
+    one, two = AuditEvent.objects.get(pk=event_at(8)), AuditEvent.objects.get(pk=event_at(9))
     with tampering() as cursor:
-        for target, source in ((first, second), (second, first)):
+        for target, source in ((one, two), (two, one)):
             cursor.execute(
                 "UPDATE audit_auditevent SET data = %s, created_at = %s WHERE id = %s",
                 [f'{{"n": {source.data["n"]}}}', source.created_at, target.pk],
