@@ -368,3 +368,22 @@ VALIDITY_ANONYMOUS_QUERIES = env.bool("VALIDITY_ANONYMOUS_QUERIES", default=Fals
 # Live API keys an organisation may hold, and how often (seconds) a key's last-used time is written.
 VALIDITY_MAX_API_KEYS = env.int("VALIDITY_MAX_API_KEYS", default=10)
 VALIDITY_LAST_USED_RESOLUTION = env.int("VALIDITY_LAST_USED_RESOLUTION", default=60)
+
+# --- Audit log (§6.2) -------------------------------------------------------------------------
+# Ed25519 private key (PKCS#8 PEM) that signs checkpoints, kept outside the database (mounted from
+# the secret store). Required in production (system check audit.E001); elsewhere generated on first use.
+AUDIT_CHECKPOINT_KEY_PATH = env.str(
+    "AUDIT_CHECKPOINT_KEY_PATH", default="" if PRODUCTION else str(BASE_DIR / "var" / "audit-checkpoint-ed25519.pem")
+)
+# Public keys (PEM files) of retired checkpoint keys, so checkpoints signed before a rotation still verify.
+AUDIT_CHECKPOINT_PUBLIC_KEYS = env.list("AUDIT_CHECKPOINT_PUBLIC_KEYS", default=[])
+# A checkpoint is signed every N sealed entries or every T seconds, whichever comes first.
+AUDIT_CHECKPOINT_EVERY = env.int("AUDIT_CHECKPOINT_EVERY", default=1000)
+AUDIT_CHECKPOINT_SECONDS = env.int("AUDIT_CHECKPOINT_SECONDS", default=60)
+# Who seals events after commit: "thread" (a background thread per process), "inline" (the
+# committing thread, after its response is decided), "off" (only `manage.py audit_seal --loop`).
+AUDIT_SEALER = env.str("AUDIT_SEALER", default="thread")
+AUDIT_SEAL_BATCH = env.int("AUDIT_SEAL_BATCH", default=5000)
+# Where audit_archive writes segment files for the 10-year media, and how long rows stay online.
+AUDIT_ARCHIVE_DIR = env.str("AUDIT_ARCHIVE_DIR", default=str(BASE_DIR / "var" / "audit-archive"))
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=400)
