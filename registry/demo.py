@@ -1,0 +1,158 @@
+"""Demo data for the registry (called by ``manage.py demo_setup``; idempotent).
+
+An approved corporation whose member is the demo subscriber, one application waiting for reception,
+and a few rows of the NTA table. Everything goes through registry.services, so the audit log shows
+the same events as real use."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, timedelta
+from typing import Any
+from unittest import mock
+
+from django.utils import timezone
+
+from mynatrust.management.commands.demo_setup import DEMO_PASSWORD, demo_email
+from mynatrust.models import User
+from registry import services
+from registry.models import CorporateRecord, Membership
+from registry.pdf_check import check_pdf
+
+# The approved demo corporation; the delegation demo issues its test certificate to this person.
+DEMO_CORPORATE_NUMBER = "5835678256246"
+DEMO_CORPORATION = {
+    "organisation_name": "株式会社マイナ商事",
+    "address": "東京都千代田区霞が関二丁目1番2号",
+    "representative_title": "代表取締役",
+    "representative_name": "山田 太郎",
+    "representative_address": "東京都世田谷区太子堂四丁目5番6号",
+    "representative_phone": "0335810000",
+    "representative_birth_date": None,
+}
+DEMO_REPRESENTATIVE = ("山田 太郎", "東京都世田谷区太子堂四丁目5番6号")
+
+PENDING_CORPORATE_NUMBER = "2010401099001"
+PENDING_CORPORATION = {
+    "organisation_name": "合同会社みなとデザイン",
+    "address": "東京都港区芝公園一丁目2番3号",
+    "representative_title": "代表社員",
+    "representative_name": "佐藤 花子",
+    "representative_address": "神奈川県横浜市中区山下町1番地",
+    "representative_phone": "0454000000",
+    "representative_birth_date": None,
+}
+
+RECORDS = [
+    # number, name, prefecture, city, street, close date
+    (DEMO_CORPORATE_NUMBER, "株式会社マイナ商事", "東京都", "千代田区", "霞が関２丁目１－２", None),
+    # The NTA address is the old one: reception sees "所在地が公表データと異なります" beside the application.
+    (PENDING_CORPORATE_NUMBER, "合同会社みなとデザイン", "東京都", "港区", "海岸１丁目１－１", None),
+    ("4010001012345", "株式会社閉鎖済み商会", "東京都", "中央区", "日本橋１丁目１－１", date(2023, 3, 31)),
+    ("9120001077777", "株式会社なにわ物産", "大阪府", "大阪市北区", "梅田１丁目２－３", None),
+]
+
+
+def certificate_pdf(organisation: str, number: str) -> bytes:
+    """A one-page stand-in for a 履歴事項全部証明書 (clearly marked as a demo)."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    pdfmetrics.registerFont(UnicodeCIDFont("HeiseiMin-W3"))
+    buffer = io.BytesIO()
+    doc = canvas.Canvas(buffer)
+    doc.setFont("HeiseiMin-W3", 16)
+    doc.drawString(72, 760, "履歴事項全部証明書（デモ用・実在しません）")
+    doc.setFont("HeiseiMin-W3", 11)
+    for line_number, text in enumerate(
+        [f"会社法人等番号　{number[1:]}", f"商号　{organisation}", "（デモ環境のためのサンプルです）"]
+    ):
+        doc.drawString(72, 720 - 20 * line_number, text)
+    doc.showPage()
+    doc.save()
+    return buffer.getvalue()
+
+
+def _evidence(organisation: str, number: str) -> services.EvidenceInput:
+    content = certificate_pdf(organisation, number)
+    return services.EvidenceInput(
+        issued_on=timezone.localdate() - timedelta(days=14),
+        pdf=check_pdf(content, max_size=10 * 1024 * 1024),
+        file_name="touki-demo.pdf",
+    )
+
+
+def _records() -> None:
+    for number, name, prefecture, city, street, closed in RECORDS:
+        CorporateRecord.objects.update_or_create(
+            corporate_number=number,
+            defaults={
+                "name": name,
+                "prefecture_name": prefecture,
+                "city_name": city,
+                "street_number": street,
+                "close_date": closed,
+                "close_cause": "01" if closed else "",
+                "process": "21" if closed else "01",
+                "kind": "301",
+                "latest": "1",
+                "update_date": date(2025, 4, 1),
+                "assignment_date": date(2015, 10, 5),
+            },
+        )
+
+
+def _apply(user: User, number: str, facts: dict[str, Any]) -> Any:
+    return services.apply_for_registration(
+        actor=user,
+        kind="corporation",
+        corporate_number=number,
+        facts=facts,
+        evidence=_evidence(facts["organisation_name"], number),
+        terms_accepted=True,
+        antisocial_declared=True,
+    )
+
+
+def setup(command: Any) -> None:
+    out = command.stdout
+    _records()
+    member = User.objects.get(email=demo_email("subscriber"))
+    reception = User.objects.get(email=demo_email("reception"))
+    applicant, _created = User.objects.get_or_create(
+        email=demo_email("applicant"),
+        defaults={
+            "kind": User.Kind.SUBSCRIBER,
+            "display_name": "佐藤 花子",
+            "email_confirmed_at": timezone.now(),
+        },
+    )
+    if _created:
+        applicant.set_password(DEMO_PASSWORD)
+        applicant.save(update_fields=["password"])
+    # The demo's console mailer would print every notice as raw MIME; the demo does not need them.
+    with mock.patch("registry.services.send_mail"):
+        if not Membership.objects.filter(user=member).exists():
+            subscriber = _apply(member, DEMO_CORPORATE_NUMBER, DEMO_CORPORATION)
+            name, address = DEMO_REPRESENTATIVE
+            services.approve_facts(
+                subscriber.open_facts,
+                actor=reception,
+                company_registry_number=DEMO_CORPORATE_NUMBER[1:],
+                registered_representative_name=name,
+                registered_representative_address=address,
+                reason="デモ：登記事項証明書で確認済み",
+            )
+        if not Membership.objects.filter(user=applicant).exists():
+            _apply(applicant, PENDING_CORPORATE_NUMBER, PENDING_CORPORATION)
+    out.write("")
+    out.write(command.style.MIGRATE_HEADING("Registry demo"))
+    out.write(f"  {demo_email('subscriber')}: member of 株式会社マイナ商事 ({DEMO_CORPORATE_NUMBER}), approved;")
+    out.write("    representative 山田 太郎, 東京都世田谷区太子堂四丁目5番6号. Try /app/, /app/info/, /app/members/.")
+    out.write(f"  {demo_email('applicant')}: applied for 合同会社みなとデザイン, waiting for reception.")
+    out.write(f"  As {demo_email('reception')}: admin → 利用者 → 受付キュー「審査待ち」, open the application,")
+    out.write("    view the certificate PDF, note the NTA finding (address differs), then approve / return / reject.")
+    out.write(
+        "  NTA data: `manage.py import_corporate_numbers FILE.zip` loads the bulk download (see docs/registry.md)."
+    )
