@@ -1,0 +1,177 @@
+"""The audit log in the admin: read by the auditor and the service administrator, never changed by
+anyone; verification, export and the checkpoint public key for the auditor."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.urls import path
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from audit import keys, services, signing
+from audit.forms import ExportForm, VerifyForm
+from audit.models import AuditCheckpoint, AuditEvent, AuditSegment
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    actions = None
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class NamespaceFilter(admin.SimpleListFilter):
+    title = _("種別の名前空間")
+    parameter_name = "ns"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        names = ["auth", "staff", "admin", "audit", "system", "registry", "delegations", "validity"]
+        return [(n, n) for n in names]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        return queryset.filter(event_type__startswith=f"{value}.") if value else queryset
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "event_type", "actor_kind", "actor_label", "subject_type", "subject_id", "ip", "seq")
+    list_filter = (NamespaceFilter, "actor_kind", ("created_at", admin.DateFieldListFilter))
+    search_fields = ("=event_type", "actor_label", "=actor_id", "=subject_id", "=request_id", "=ip")
+    show_full_result_count = False  # COUNT(*) over years of events is not worth a page view
+    list_select_related = ("seal",)
+    fields = (
+        "created_at",
+        "event_type",
+        "actor_kind",
+        "actor_id",
+        "actor_label",
+        "subject_type",
+        "subject_id",
+        "data_pretty",
+        "request_id",
+        "ip",
+        "user_agent",
+        "seq",
+        "seal_hash",
+    )
+    readonly_fields = fields
+
+    @admin.display(description=_("連番"), ordering="seal__seq")
+    def seq(self, obj: AuditEvent) -> Any:
+        seal = getattr(obj, "seal", None)
+        return seal.seq if seal else _("未封印")
+
+    @admin.display(description=_("ハッシュ"))
+    def seal_hash(self, obj: AuditEvent) -> str:
+        seal = getattr(obj, "seal", None)
+        return seal.hash if seal else ""
+
+    @admin.display(description=_("内容"))
+    def data_pretty(self, obj: AuditEvent) -> str:
+        return format_html("<pre>{}</pre>", json.dumps(obj.data, ensure_ascii=False, indent=2, sort_keys=True))
+
+    def get_urls(self) -> list[Any]:
+        wrap = self.admin_site.admin_view
+        return [
+            path("verify/", wrap(self.verify_view), name="audit_auditevent_verify"),
+            path("export/", wrap(self.export_view), name="audit_auditevent_export"),
+            path("key/", wrap(self.key_view), name="audit_auditevent_key"),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        extra = {
+            "can_verify": request.user.has_perm("audit.verify_auditlog"),
+            "can_export": request.user.has_perm("audit.export_auditlog"),
+            **(extra_context or {}),
+        }
+        return super().changelist_view(request, extra)
+
+    def _page(self, request: HttpRequest, template: str, title: str, **context: Any) -> HttpResponse:
+        base = {**self.admin_site.each_context(request), "title": title, "opts": self.model._meta}
+        return render(request, f"admin/audit/{template}", {**base, **context})
+
+    def _require(self, request: HttpRequest, perm: str) -> None:
+        if not request.user.has_perm(perm):
+            raise PermissionDenied
+
+    def verify_view(self, request: HttpRequest) -> HttpResponse:
+        self._require(request, "audit.verify_auditlog")
+        form = VerifyForm(request.POST or None)
+        report = None
+        if request.method == "POST" and form.is_valid():
+            report = services.verify_log(
+                actor=request.user, from_seq=form.cleaned_data["from_seq"], to_seq=form.cleaned_data["to_seq"]
+            )
+            if report.ok:
+                messages.success(request, _("監査ログの検証に成功しました。"))
+            else:
+                messages.error(request, _("監査ログの検証で問題が見つかりました。"))
+        return self._page(request, "verify.html", str(_("監査ログの検証")), form=form, report=report)
+
+    def export_view(self, request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+        self._require(request, "audit.export_auditlog")
+        form = ExportForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                plan, chunks = services.stream_export(form.filters(), form.cleaned_data["fmt"], actor=request.user)
+            except services.AuditError as err:
+                form.add_error(None, err.message)
+            else:
+                response = StreamingHttpResponse(chunks, content_type="application/zip")
+                response["Content-Disposition"] = f'attachment; filename="{plan.file_name()}"'
+                return response
+        return self._page(request, "export.html", str(_("監査ログのエクスポート")), form=form)
+
+    def key_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            key = keys.private_key().public_key()
+        except keys.KeyUnavailable:
+            return self._page(request, "key.html", str(_("チェックポイント公開鍵")), pem="", key_id="")
+        return self._page(
+            request,
+            "key.html",
+            str(_("チェックポイント公開鍵")),
+            pem=signing.public_pem(key),
+            key_id=signing.key_id(key),
+        )
+
+
+@admin.register(AuditCheckpoint)
+class AuditCheckpointAdmin(ReadOnlyAdmin):
+    list_display = ("seq", "head_hash", "signed_at", "key_id")
+    fields = ("seq", "head_hash", "signed_at", "key_id", "signature")
+    readonly_fields = fields
+
+
+@admin.register(AuditSegment)
+class AuditSegmentAdmin(ReadOnlyAdmin):
+    list_display = ("first_seq", "last_seq", "file_name", "sha256", "created_at")
+    fields = (
+        "first_seq",
+        "last_seq",
+        "prev_hash",
+        "last_hash",
+        "file_name",
+        "sha256",
+        "created_at",
+        "key_id",
+        "signature",
+    )
+    readonly_fields = fields
