@@ -10,6 +10,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from audit.testing import checkpoint_key_file
+
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db
 
@@ -107,6 +109,7 @@ PRODUCTION_ENV = {
     "SECRET_KEY": "x" * 64 + "-production-test-key-9f8e7d6c5b4a",
     "ALLOWED_HOSTS": "eloa.example.jp",
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/unused",
+    "AUDIT_CHECKPOINT_KEY_PATH": checkpoint_key_file(),
 }
 
 
