@@ -83,6 +83,8 @@ def _header(model: type[LedgerEntry], name: str) -> str:
 
 
 def _cell(entry: LedgerEntry, name: str) -> str:
+    if name == "pk":
+        return str(entry.pk)
     if name == "recorded_by":
         user: Any = entry.recorded_by
         return f"{user.display_name} <{user.email}>"

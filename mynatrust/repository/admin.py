@@ -140,7 +140,7 @@ class DocumentVersionAdmin(admin.ModelAdmin):
         if not request.user.has_perm("mynatrust.approve_documentversion"):
             raise PermissionDenied
         doc = get_object_or_404(DocumentVersion, pk=pk)
-        form: forms.Form = (ApproveForm if approve else RejectForm)(request.POST or None)
+        form: forms.Form = (ApproveForm if approve else RejectForm)(request.POST if request.method == "POST" else None)
         if request.method == "POST" and form.is_valid():
             actor: Any = request.user
             try:
@@ -230,7 +230,7 @@ class NoticeAdmin(admin.ModelAdmin):
         if not request.user.has_perm("mynatrust.publish_notice"):
             raise PermissionDenied
         notice = get_object_or_404(Notice, pk=pk)
-        form = forms.Form(request.POST or None)
+        form = forms.Form(request.POST if request.method == "POST" else None)
         if request.method == "POST" and form.is_valid():
             actor: Any = request.user
             try:

@@ -41,8 +41,8 @@ def _links() -> dict[str, str]:
 def _history(kind: str) -> list[dict[str, Any]]:
     """Published versions of one document, newest first, each with the time it stopped applying."""
     versions = list(DocumentVersion.objects.published().filter(kind=kind))
-    until = [None, *(v.effective_at for v in versions[:-1])]
-    return [{"doc": doc, "until": end} for doc, end in zip(versions, until, strict=True)]
+    until = [None, *(v.effective_at for v in versions)]
+    return [{"doc": doc, "until": end} for doc, end in zip(versions, until, strict=False)]
 
 
 @public

@@ -1,0 +1,253 @@
+"""Retention (§6.2.9, §2.8(10)): periods from settings, dry run vs real run, period edges, ledger
+chains, the registry other apps extend, and every deletion on the audit record."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from io import StringIO
+
+import pytest
+import time_machine
+from axes.models import AccessLog
+from django.contrib.sessions.models import Session
+from django.core.management import call_command
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from conftest import make_staff, make_user
+from mynatrust.models import User
+from mynatrust.operations import retention, services
+from mynatrust.operations.models import EntryExitRecord, IncidentRecord
+from mynatrust.operations.retention import Period
+
+
+# --- periods (pure) ------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "moment", "expected"),
+    [
+        ("3y", datetime(2026, 11, 25, 10, 0, tzinfo=UTC), datetime(2023, 11, 25, 10, 0, tzinfo=UTC)),
+        ("10y", datetime(2026, 1, 1, tzinfo=UTC), datetime(2016, 1, 1, tzinfo=UTC)),
+        # six months back from 31 August: there is no 31 February, the month's last day is used
+        ("6m", datetime(2026, 8, 31, tzinfo=UTC), datetime(2026, 2, 28, tzinfo=UTC)),
+        # a leap day minus one year
+        ("1y", datetime(2028, 2, 29, tzinfo=UTC), datetime(2027, 2, 28, tzinfo=UTC)),
+        # across the turn of the year
+        ("2m", datetime(2026, 1, 15, tzinfo=UTC), datetime(2025, 11, 15, tzinfo=UTC)),
+        ("30d", datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 1, 30, tzinfo=UTC)),
+        ("0d", datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 1, tzinfo=UTC)),
+    ],
+)
+def test_a_period_is_counted_back_on_the_calendar(text, moment, expected):
+    assert Period.parse(text).before(moment) == expected
+
+
+@pytest.mark.parametrize("text", ["", "10", "y", "3w", "-1y", "1.5y"])
+def test_a_malformed_period_is_refused(text):
+    with pytest.raises(ValueError, match="retention period"):
+        Period.parse(text)
+
+
+def test_the_settings_table_covers_the_periods_the_rules_name(settings):
+    table = settings.RETENTION_PERIODS
+    assert table["registry.application"] == "10y"
+    assert table["audit.event"] == "10y"
+    assert table["access.login_log"] == "3y"
+    assert table["operations.entry_exit"] == "3y"
+    for text in table.values():
+        Period.parse(text)
+    # Every registered kind has a period.
+    assert {kind.name for kind in retention.registered()} <= set(table)
+
+
+# --- running it ----------------------------------------------------------------------------------------
+NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def administrator(db):
+    return make_staff("service_administrator", "admin@staff.example.jp")
+
+
+def entry_at(actor, moment, **extra):
+    with time_machine.travel(moment, tick=False):
+        return services.record_entry(
+            EntryExitRecord,
+            actor=actor,
+            area="server_room",
+            direction="enter",
+            occurred_at=moment,
+            person_name="保守 太郎",
+            organisation="保守会社",
+            purpose="点検",
+            **extra,
+        )
+
+
+def run(*args: str) -> str:
+    out = StringIO()
+    with time_machine.travel(NOW, tick=False):
+        call_command("apply_retention", *args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+def test_a_dry_run_lists_what_is_due_and_changes_nothing(administrator):
+    cutoff = datetime(2023, 11, 25, 3, 0, tzinfo=UTC)  # NOW minus 3 years
+    old = entry_at(administrator, cutoff - timedelta(seconds=1))
+    output = run("--dry-run")
+    assert "operations.entry_exit" in output
+    assert "Dry run: 1 record(s) due" in output
+    assert EntryExitRecord.objects.filter(pk=old.pk).exists()
+    assert not AuditEvent.objects.filter(event_type__startswith="retention.").exists()
+
+
+@pytest.mark.django_db
+def test_a_real_run_removes_only_what_is_past_its_period_and_records_it(administrator):
+    cutoff = datetime(2023, 11, 25, 3, 0, tzinfo=UTC)
+    past = entry_at(administrator, cutoff - timedelta(seconds=1))
+    at_edge = entry_at(administrator, cutoff)
+    inside = entry_at(administrator, cutoff + timedelta(days=1))
+
+    output = run()
+
+    assert "deleted 1" in output
+    remaining = set(EntryExitRecord.objects.values_list("pk", flat=True))
+    assert remaining == {at_edge.pk, inside.pk}
+    event = AuditEvent.objects.get(event_type="retention.deleted")
+    assert event.subject_id == "operations.entry_exit"
+    assert event.data["ids"] == [str(past.pk)]
+    assert event.data["count"] == 1
+    assert event.data["period"] == "3y"
+    assert AuditEvent.objects.filter(event_type="retention.run").exists()
+    # A second run finds nothing more.
+    assert "Done: 0 of 0" in run()
+
+
+@pytest.mark.django_db
+def test_a_corrected_chain_is_kept_while_its_newest_entry_is_inside_the_period(administrator):
+    cutoff = datetime(2023, 11, 25, 3, 0, tzinfo=UTC)
+    original = entry_at(administrator, cutoff - timedelta(days=30))
+    entry_at(administrator, cutoff + timedelta(days=1), corrects=original, correction_reason="誤記")
+    run()
+    assert EntryExitRecord.objects.count() == 2
+
+    # Both past the period: the whole chain goes, correction first.
+    with time_machine.travel(NOW + timedelta(days=2), tick=False):
+        call_command("apply_retention", stdout=StringIO())
+    assert EntryExitRecord.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_each_ledger_keeps_its_own_period(administrator):
+    # Incidents are kept 10 years: an incident from 5 years ago stays.
+    with time_machine.travel(NOW - timedelta(days=5 * 365), tick=False):
+        incident = services.record_entry(
+            IncidentRecord,
+            actor=administrator,
+            occurred_at=timezone.now(),
+            detected_at=timezone.now(),
+            severity="low",
+            summary="遅延",
+            response="監視",
+        )
+    entry = entry_at(administrator, NOW - timedelta(days=5 * 365))
+    run()
+    assert IncidentRecord.objects.filter(pk=incident.pk).exists()
+    assert not EntryExitRecord.objects.filter(pk=entry.pk).exists()
+
+
+@pytest.mark.django_db
+def test_periods_come_from_settings(settings, administrator):
+    settings.RETENTION_PERIODS = {**settings.RETENTION_PERIODS, "operations.entry_exit": "10y"}
+    entry = entry_at(administrator, NOW - timedelta(days=5 * 365))
+    run()
+    assert EntryExitRecord.objects.filter(pk=entry.pk).exists()
+
+
+@pytest.mark.django_db
+def test_access_records_and_expired_sessions(settings):
+    with time_machine.travel(NOW - timedelta(days=3 * 365 + 2), tick=False):
+        old = AccessLog.objects.create(
+            user_agent="x", ip_address="192.0.2.1", username="a", http_accept="*", path_info="/"
+        )
+    with time_machine.travel(NOW - timedelta(days=30), tick=False):
+        recent = AccessLog.objects.create(
+            user_agent="x", ip_address="192.0.2.1", username="a", http_accept="*", path_info="/"
+        )
+    Session.objects.create(session_key="expired" + "0" * 25, session_data="x", expire_date=NOW - timedelta(hours=1))
+    Session.objects.create(session_key="live" + "0" * 28, session_data="x", expire_date=NOW + timedelta(hours=1))
+
+    run()
+
+    assert list(AccessLog.objects.values_list("pk", flat=True)) == [recent.pk]
+    assert not AccessLog.objects.filter(pk=old.pk).exists()
+    assert list(Session.objects.values_list("session_key", flat=True)) == ["live" + "0" * 28]
+    session_event = AuditEvent.objects.get(event_type="retention.deleted", subject_id="sessions.expired")
+    # Session keys are secrets: only the count is recorded.
+    assert session_event.data["ids"] is None
+    assert session_event.data["count"] == 1
+
+
+def unconfirmed(email, kind):
+    user = make_user(email, kind)
+    User.objects.filter(pk=user.pk).update(email_confirmed_at=None)
+    return user
+
+
+@pytest.mark.django_db
+def test_sign_ups_never_confirmed_are_deleted_after_30_days():
+    with time_machine.travel(NOW - timedelta(days=31), tick=False):
+        stale = unconfirmed("stale@example.jp", "subscriber")
+        confirmed = make_user("ok@example.jp", "subscriber")
+        staff = make_staff("reception", "r@staff.example.jp")
+    with time_machine.travel(NOW - timedelta(days=29), tick=False):
+        fresh = unconfirmed("fresh@example.jp", "recipient")
+    run()
+    remaining = set(User.objects.values_list("pk", flat=True))
+    assert stale.pk not in remaining
+    assert {confirmed.pk, staff.pk, fresh.pk} <= remaining
+
+
+# --- the registry --------------------------------------------------------------------------------------
+@pytest.fixture
+def extra_kind(settings):
+    settings.RETENTION_PERIODS = {**settings.RETENTION_PERIODS, "test.anonymised": "1y"}
+
+    def anonymise(queryset):
+        return queryset.update(display_name="")
+
+    kind = retention.register(
+        retention.RecordKind(
+            name="test.anonymised",
+            label="test",
+            due=lambda cutoff: User.objects.filter(kind="recipient", date_joined__lt=cutoff).exclude(display_name=""),
+            action=retention.ANONYMISE,
+            anonymise=anonymise,
+        )
+    )
+    yield kind
+    retention._registry.pop("test.anonymised", None)
+
+
+@pytest.mark.django_db
+def test_another_app_registers_a_kind_that_anonymises(extra_kind):
+    with time_machine.travel(NOW - timedelta(days=400), tick=False):
+        old = make_user("old@recipient.example.jp", "recipient", display_name="鈴木 花子")
+    output = run("--kind", "test.anonymised")
+    assert "anonymised 1" in output
+    old.refresh_from_db()
+    assert old.display_name == ""
+    event = AuditEvent.objects.get(event_type="retention.anonymised")
+    assert event.data["ids"] == [str(old.pk)]
+
+
+def test_a_kind_without_a_period_in_settings_is_refused(settings):
+    with pytest.raises(ValueError, match="no period"):
+        retention.register(retention.RecordKind(name="nowhere", label="x", due=lambda cutoff: None))  # type: ignore[arg-type,return-value]
+
+
+@pytest.mark.django_db
+def test_kinds_in_the_table_without_a_handler_are_listed_not_touched():
+    output = run("--dry-run")
+    assert "registry.application" in output
+    assert "no handler registered" in output
