@@ -115,7 +115,8 @@ class AnchorChange(models.Model):
 
 class RevocationListQuerySet(models.QuerySet["RevocationList"]):
     def current_for(self, issuer_fingerprint: str) -> RevocationList | None:
-        return self.filter(issuer_fingerprint=issuer_fingerprint, is_current=True).first()
+        # Never load the CRL bytes on the lookup path (a million-entry CRL is ~25 MB).
+        return self.filter(issuer_fingerprint=issuer_fingerprint, is_current=True).defer("der").first()
 
 
 class RevocationList(models.Model):

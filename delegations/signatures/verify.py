@@ -407,7 +407,6 @@ async def _cms(
         count = len(signer_infos)
         encap = signed_data["encap_content_info"]["content"]
         embedded = encap.native if encap is not None else None
-        _ = signed_data.native  # force a full parse: truncated or malformed input fails here
     except VerificationFailure:
         raise
     except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
@@ -566,32 +565,38 @@ def _is_ca(cert: x509.Certificate) -> bool:
 
 
 def _path_verdict(cert: x509.Certificate, policy: VerificationPolicy, moment: datetime) -> dict[str, Any]:
-    """pyhanko-certvalidator's opinion of the path to a pinned anchor, as a sub-indication."""
-    from asn1crypto import x509 as asn1_x509
-    from pyhanko_certvalidator import CertificateValidator
-    from pyhanko_certvalidator import errors as cv_errors
+    """cryptography's RFC 5280 path validation (the verifier signxml itself uses) to a pinned anchor.
 
-    validator = CertificateValidator(
-        asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER)),
-        validation_context=policy.validation_context(moment),
+    Extension policies: JPKI marks certificatePolicies critical, so it is admitted; every other
+    critical extension the validator does not understand still fails the path, as RFC 5280 requires.
+    """
+    from cryptography.x509.verification import Criticality, ExtensionPolicy, PolicyBuilder, Store, VerificationError
+
+    if not policy.anchors:
+        return {"library_verdict": SubIndication.NO_CERTIFICATE_CHAIN_FOUND, "library_detail": "no_anchors"}
+    ee_policy = ExtensionPolicy.permit_all().may_be_present(x509.CertificatePolicies, Criticality.AGNOSTIC, None)
+    ca_policy = ExtensionPolicy.permit_all().require_present(x509.BasicConstraints, Criticality.AGNOSTIC, None)
+    builder = (
+        PolicyBuilder()
+        .store(Store(list(policy.anchors)))
+        .time(moment)
+        .extension_policies(ee_policy=ee_policy, ca_policy=ca_policy)
     )
     try:
-        asyncio.run(validator.async_validate_usage(set(KEY_USAGE)))
-    except cv_errors.PathBuildingError as exc:
-        return {"library_verdict": SubIndication.NO_CERTIFICATE_CHAIN_FOUND, "library_detail": type(exc).__name__}
-    except cv_errors.ExpiredError as exc:
-        return {"library_verdict": SubIndication.EXPIRED, "library_detail": type(exc).__name__}
-    except cv_errors.NotYetValidError as exc:
-        return {"library_verdict": SubIndication.NOT_YET_VALID, "library_detail": type(exc).__name__}
-    except cv_errors.DisallowedAlgorithmError as exc:
-        return {"library_verdict": SubIndication.CRYPTO_CONSTRAINTS_FAILURE, "library_detail": type(exc).__name__}
-    except cv_errors.InvalidCertificateError as exc:
-        return {"library_verdict": SubIndication.CHAIN_CONSTRAINTS_FAILURE, "library_detail": str(exc)[:200]}
-    except (cv_errors.PathValidationError, cv_errors.ValidationError, ValueError) as exc:
-        return {
-            "library_verdict": SubIndication.CERTIFICATE_CHAIN_GENERAL_FAILURE,
-            "library_detail": str(exc)[:200],
-        }
+        builder.build_client_verifier().verify(cert, [])
+    except VerificationError as exc:
+        text = str(exc)
+        if "Forbidden" in text:
+            sub = SubIndication.CRYPTO_CONSTRAINTS_FAILURE
+        elif "signature does not match" in text or "candidates exhausted" in text:
+            sub = SubIndication.NO_CERTIFICATE_CHAIN_FOUND
+        elif "not valid at validation time" in text:
+            sub = SubIndication.EXPIRED if moment > cert.not_valid_after_utc else SubIndication.NOT_YET_VALID
+        else:
+            sub = SubIndication.CERTIFICATE_CHAIN_GENERAL_FAILURE
+        return {"library_verdict": sub, "library_detail": text[:200]}
+    except ValueError as exc:
+        return {"library_verdict": SubIndication.CERTIFICATE_CHAIN_GENERAL_FAILURE, "library_detail": str(exc)[:200]}
     return {"library_verdict": None}
 
 
