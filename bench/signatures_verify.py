@@ -117,8 +117,10 @@ def baseline_call(material: dict[str, Any], container: str) -> Callable[[], bool
     ca_file.close()
     ca = ca_file.name
     if container == "xades":
-        config = XAdESSignatureConfiguration(expect_references=3)
-        return lambda: bool(XAdESVerifier().verify(data, ca_pem_file=ca, expect_config=config, ee_policy=ee_policy))
+        xades_config = XAdESSignatureConfiguration(expect_references=3)
+        return lambda: bool(
+            XAdESVerifier().verify(data, ca_pem_file=ca, expect_config=xades_config, ee_policy=ee_policy)
+        )
     config = SignatureConfiguration(expect_references=1)
     return lambda: bool(XMLVerifier().verify(data, ca_pem_file=ca, expect_config=config, ee_policy=ee_policy))
 
