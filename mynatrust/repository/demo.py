@@ -1,0 +1,92 @@
+"""Demo repository: the terms of use and the operating rules in force (drafted by the operator,
+approved by the service manager) and one maintenance notice in the banner. Idempotent."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from mynatrust.management.commands.demo_setup import demo_email
+from mynatrust.models import User
+from mynatrust.repository import services
+from mynatrust.repository.models import DocumentKind, DocumentVersion, Notice, TermsAcceptance
+
+TERMS_BODY = """第1条（目的）
+この約款は、{service}（以下「本サービス」）の利用条件を定めるものです。
+
+第2条（定義）
+「利用者」とは、本サービスの利用を申し込み、当社が承諾した事業者をいいます。
+「受領者等」とは、電子委任状を受領し、その有効性を確認する者をいいます。
+
+第3条（電子委任状の取扱い）
+当社は、委任者が署名用電子証明書により電子署名を行った電子委任状を受け付け、保管し、受領者等の求めに応じてその有効性を回答します。
+
+第4条（利用者の義務）
+利用者は、登録した基本情報に変更があったときは、速やかに届け出るものとします。
+
+第5条（サービスの終了）
+当社は、本サービスを終了するときは、終了日の90日前までに利用者及び受領者等に告知します。"""
+
+RULES_BODY = """第1章 総則
+1.1 本規程は、{service} の運用に関する事項を定める。
+1.2 事業者のポリシー OID は {operator_oid}、本サービスの OID は {service_oid} とする。
+
+第6章 記録の保存
+6.2.9 記録の保存期間は、リポジトリに掲載する保存期間表のとおりとする。
+
+第9章 規程の変更
+9.2 本規程の変更は、サービス運用者が起案し、サービス管理責任者の承認を得て公開する。"""
+
+
+def setup(command: Any) -> None:
+    operator = User.objects.get(email=demo_email("operator"))
+    manager = User.objects.get(email=demo_email("manager"))
+    context = {
+        "service": settings.SERVICE_NAME,
+        "operator_oid": settings.OPERATOR_POLICY_OID,
+        "service_oid": settings.SERVICE_OID,
+    }
+    effective = timezone.now() - timedelta(days=1)
+    for kind, version, title, body in (
+        (DocumentKind.TERMS, settings.REGISTRY_TERMS_VERSION, "利用約款", TERMS_BODY),
+        (DocumentKind.RULES, "1.0", "電子委任状取扱業務 運用規程", RULES_BODY),
+    ):
+        if DocumentVersion.objects.filter(kind=kind, version=version).exists():
+            continue
+        doc = services.draft_document(
+            kind=kind,
+            version=version,
+            title=title,
+            body=body.format(**context),
+            effective_at=effective,
+            change_summary="初版",
+            actor=operator,
+        )
+        services.approve_document(doc, actor=manager, note="デモ: 内容を確認しました。")
+        command.stdout.write(f"  repository: {kind.label} {version} published")
+
+    # The demo subscriber accepted these terms when applying.
+    subscriber = User.objects.filter(email=demo_email("subscriber")).first()
+    terms = DocumentVersion.objects.current(DocumentKind.TERMS)
+    if subscriber is not None and terms and not TermsAcceptance.objects.filter(user=subscriber, document=terms):
+        services.accept_current_terms(subscriber, actor=subscriber)
+
+    if not Notice.objects.filter(title="定期保守のお知らせ").exists():
+        start = timezone.localtime() + timedelta(days=7)
+        start = start.replace(hour=2, minute=0, second=0, microsecond=0)
+        notice = services.save_notice_draft(
+            Notice(
+                kind=Notice.Kind.MAINTENANCE,
+                title="定期保守のお知らせ",
+                body=f"{start:%Y年%-m月%-d日} 2:00〜4:00 に定期保守を行います。この間、有効性確認 API と画面を停止します。",
+                period_start=start,
+                ends_at=start + timedelta(hours=2),
+                banner=True,
+            ),
+            actor=operator,
+        )
+        services.publish_notice(notice, actor=operator)
+        command.stdout.write("  repository: maintenance notice published (banner)")

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from io import StringIO
+from types import SimpleNamespace
+
+import pytest
+
+from mynatrust import demo
+from mynatrust.management.commands.demo_setup import Command
+from mynatrust.operations.models import EntryExitRecord
+from mynatrust.repository.models import DocumentVersion, Notice
+from mynatrust.repository.terms import current_terms_version
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_demo_publishes_terms_rules_a_banner_and_ledger_entries_once(client, settings):
+    Command()._accounts()
+    command = SimpleNamespace(stdout=StringIO())
+    demo.setup(command)
+    demo.setup(command)
+    assert current_terms_version() == settings.REGISTRY_TERMS_VERSION
+    assert DocumentVersion.objects.count() == 2
+    assert Notice.objects.banners().count() == 1
+    assert EntryExitRecord.objects.filter(corrects__isnull=False).count() == 1
+    assert "定期保守のお知らせ" in client.get("/").content.decode()
