@@ -239,6 +239,12 @@ RATE_LIMITED = (
     "照会の回数が上限を超えました。Retry-After の秒数だけ待ってから再度照会してください。",
     "Too many queries. Wait for the number of seconds in Retry-After, then ask again.",
 )
+UNKNOWN_PARAMETER = (
+    "unknown_parameter",
+    400,
+    "使えないクエリパラメータがあります。使えるのは sha256 だけです。",
+    "Unknown query parameter; the only one accepted is sha256.",
+)
 NOT_ACCEPTABLE = (
     "not_acceptable",
     406,

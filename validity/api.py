@@ -10,6 +10,8 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_safe
 
 import audit
 from mynatrust.access import audience, public
@@ -79,6 +81,7 @@ def _authorised(request: HttpRequest) -> ApiKey | HttpResponse:
     return refused or key
 
 
+@csrf_exempt  # no cookies: a bearer key authenticates every request
 @audience(API)
 def delegation_validity(request: HttpRequest, delegation_id: str) -> HttpResponse:
     if request.method not in ("GET", "HEAD"):
@@ -91,6 +94,10 @@ def delegation_validity(request: HttpRequest, delegation_id: str) -> HttpRespons
     key = _authorised(request)
     if isinstance(key, HttpResponse):
         return key
+    unexpected = sorted(set(request.GET) - {"sha256"})
+    if unexpected:
+        # Strict on purpose: a misspelt ?sha256= must not silently skip the digest comparison.
+        return _error(answer.error(answer.UNKNOWN_PARAMETER, parameters=unexpected[:5]))
     try:
         query = services.answer_query(
             delegation_id, sha256=request.GET.get("sha256"), organisation=key.organisation, actor=key, channel="api"
@@ -106,7 +113,9 @@ def delegation_validity(request: HttpRequest, delegation_id: str) -> HttpRespons
         return _error(answer.error(answer.SIGNING_UNAVAILABLE))
 
 
+@csrf_exempt  # read-only and cookie-free: any other method is a plain 405
 @public
+@require_safe
 def jwks(request: HttpRequest) -> HttpResponse:
     response = _respond(json.dumps(signing.jwks()).encode(), content_type="application/jwk-set+json")
     response["Cache-Control"] = "public, max-age=300"
@@ -119,7 +128,9 @@ def _openapi_document() -> dict[str, Any]:
     return json.loads(OPENAPI_PATH.read_text(encoding="utf-8"))
 
 
+@csrf_exempt  # read-only and cookie-free: any other method is a plain 405
 @public
+@require_safe
 def openapi(request: HttpRequest) -> HttpResponse:
     document = dict(_openapi_document())
     document["servers"] = [{"url": request.build_absolute_uri("/api/v1").rstrip("/")}]

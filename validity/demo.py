@@ -1,0 +1,74 @@
+"""Demo data (``manage.py demo_setup``): an approved recipient organisation for the demo recipient
+with one API key, and the response signing key under var/. Idempotent; demo only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+import audit
+from mynatrust.models import User
+from validity import services, signing
+from validity.models import ApiKey, RecipientMember, RecipientOrganisation
+
+RECIPIENT_EMAIL = "recipient@demo.mynatrust.example.jp"
+DEMO_KEY_LABEL = "デモ用キー"
+SAMPLE_ID = "7K3Q-9XWA-2M4P-HJ"
+
+
+def setup(command: Any) -> None:
+    out, style = command.stdout, command.style
+    key_path = Path(settings.VALIDITY_SIGNING_KEY_FILE) if settings.VALIDITY_SIGNING_KEY_FILE else None
+    if key_path is not None and not key_path.exists():
+        kid = signing.generate_key_file(key_path)
+        out.write(f"validity: created the response signing key {key_path} (kid {kid})")
+    user = User.objects.filter(email=RECIPIENT_EMAIL, kind=User.Kind.RECIPIENT).first()
+    if user is None:
+        out.write(style.WARNING(f"validity: no demo recipient {RECIPIENT_EMAIL}; skipped"))
+        return
+    plaintext = None
+    with transaction.atomic():
+        membership = RecipientMember.objects.filter(user=user).select_related("organisation").first()
+        if membership is None:
+            organisation = services.register_recipient(
+                user,
+                services.RecipientDetails(
+                    kind=RecipientOrganisation.Kind.CORPORATION,
+                    name="デモ受領商事株式会社",
+                    address="東京都千代田区大手町一丁目1番1号",
+                    representative_title="代表取締役",
+                    representative_name="受領 一郎",
+                    representative_address="東京都世田谷区太子堂一丁目1番1号",
+                    representative_date_of_birth=None,
+                    declarant_name=user.display_name or "鈴木 花子",
+                ),
+                actor=user,
+            )
+        else:
+            organisation = membership.organisation
+        if not organisation.is_approved:
+            services.approve_recipient(organisation, actor=audit.SYSTEM, reason="demo")
+        if not ApiKey.objects.filter(organisation=organisation, label=DEMO_KEY_LABEL).live().exists():
+            _key, plaintext = services.create_api_key(organisation, label=DEMO_KEY_LABEL, actor=user)
+    out.write(style.MIGRATE_HEADING("Validity (recipient portal and API)"))
+    out.write(f"  recipient organisation: {organisation.name} ({organisation.get_status_display()})")
+    if plaintext:
+        out.write(f"  API key (demo only, shown once; it is stored hashed): {plaintext}")
+        shown = plaintext
+    else:
+        shown = "<the demo key printed when it was created, or a new one from /recipient/keys/>"
+        out.write("  API key: already created earlier (create another at /recipient/keys/)")
+    base = settings.SERVICE_BASE_URL.rstrip("/")
+    out.write("  Try:")
+    out.write(f"    curl -s -H 'Authorization: Bearer {shown}' {base}/api/v1/delegations/{SAMPLE_ID}/validity")
+    out.write(
+        f"    curl -s -H 'Authorization: Bearer {shown}' -H 'Accept: application/jose' "
+        f"{base}/api/v1/delegations/{SAMPLE_ID}/validity > answer.jws"
+    )
+    out.write(
+        f"    curl -s {base}/.well-known/jwks.json > jwks.json && python3 docs/examples/verify_answer.py answer.jws jwks.json"
+    )
+    out.write(f"    the form: {base}/recipient/check/ (sign in as {RECIPIENT_EMAIL})")

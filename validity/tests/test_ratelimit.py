@@ -1,0 +1,124 @@
+"""Rate limits: per key, per address, unknown IDs, across processes; 429 with Retry-After."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+from django.conf import settings as django_settings
+
+from audit.models import AuditEvent
+from mynatrust.lib import delegation_id as ids
+from validity import ratelimit
+
+from .conftest import REDIS_URL
+
+
+def ask(client, key: str, delegation_id: str | None = None, **extra):
+    return client.get(
+        f"/api/v1/delegations/{delegation_id or ids.generate()}/validity", HTTP_AUTHORIZATION=f"Bearer {key}", **extra
+    )
+
+
+def test_a_rate_is_count_per_seconds():
+    assert ratelimit.Rate.parse("600/60") == ratelimit.Rate(600, 60)
+    for bad in ("0/60", "10/0", "ten/60", "10"):
+        with pytest.raises(ValueError):
+            ratelimit.Rate.parse(bad)
+
+
+def test_a_window_allows_its_count_then_says_how_long_to_wait():
+    rate = ratelimit.Rate(3, 60)
+    now = 1_800_000_000 - 1_800_000_000 % 60 + 10.2  # 10.2 s into a window
+    assert [ratelimit.hit("t", "a", rate, now=now) for _ in range(3)] == [None, None, None]
+    assert ratelimit.hit("t", "a", rate, now=now) == 50
+    # Other identities and the next window start from zero.
+    assert ratelimit.hit("t", "b", rate, now=now) is None
+    assert ratelimit.hit("t", "a", rate, now=now + 50) is None
+
+
+def test_the_database_cache_counts_the_same_way(settings, db):
+    from django.core.management import call_command
+
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "validity_test_cache"}
+    }
+    call_command("createcachetable", verbosity=0)
+    rate = ratelimit.Rate(2, 60)
+    assert [ratelimit.hit("db", "a", rate) for _ in range(3)][:2] == [None, None]
+    assert ratelimit.hit("db", "a", rate) is not None
+
+
+def test_per_key_limit_gives_429_with_retry_after(client, api_key, settings):
+    settings.VALIDITY_RATE_PER_KEY = "3/60"
+    statuses = [ask(client, api_key).status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    response = ask(client, api_key)
+    assert 1 <= int(response["Retry-After"]) <= 60
+    assert response.json()["error"]["code"] == "rate_limited"
+    assert response.json()["error"]["retry_after"] == int(response["Retry-After"])
+    assert response["Cache-Control"] == "no-store"
+
+
+def test_per_address_limit_counts_every_key_and_every_wrong_key(client, api_key, settings):
+    settings.VALIDITY_RATE_PER_IP = "3/60"
+    wrong = "mtv_000000000000_" + "0" * 64
+    assert [ask(client, wrong).status_code for _ in range(2)] == [401, 401]
+    assert ask(client, api_key).status_code == 200
+    assert ask(client, api_key).status_code == 429
+    # Another address is not affected.
+    assert ask(client, api_key, REMOTE_ADDR="192.0.2.7").status_code == 200
+
+
+def test_repeated_unknown_ids_slow_a_recipient_down_and_alert_the_administrator(client, api_key, settings):
+    settings.VALIDITY_UNKNOWN_LIMIT = "3/600"
+    settings.VALIDITY_UNKNOWN_PENALTY_SECONDS = 120
+    assert [ask(client, api_key).status_code for _ in range(4)] == [200, 200, 200, 200]
+    response = ask(client, api_key)
+    assert response.status_code == 429
+    assert 100 <= int(response["Retry-After"]) <= 120
+    alert = AuditEvent.objects.get(event_type="validity.enumeration_suspected")
+    assert alert.data["organisation"] == "株式会社受領商事"
+    assert alert.data["penalty_seconds"] == 120
+    # One alert per penalty, however many more tries.
+    ask(client, api_key)
+    assert AuditEvent.objects.filter(event_type="validity.enumeration_suspected").count() == 1
+
+
+WORKER = """
+import json, os, sys
+import django
+django.setup()
+from django.core.cache import caches
+from validity import ratelimit
+now = float(os.environ["WINDOW_NOW"])  # both processes count in the same window
+allowed = sum(ratelimit.hit("proc", "shared", ratelimit.Rate(50, 60), now=now) is None for _ in range(40))
+print(json.dumps({"allowed": allowed, "backend": type(caches["default"]).__name__}))
+"""
+
+
+def test_limits_hold_across_two_processes_sharing_redis():
+    prefix = f"test-procs-{uuid.uuid4().hex}"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "mynatrust.settings",
+        "CACHE_URL": f"rediscache://{REDIS_URL.removeprefix('redis://')}?key_prefix={prefix}",
+        "MYNATRUST_PRODUCTION": "false",
+        "WINDOW_NOW": str(time.time()),
+    }
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER], cwd=django_settings.BASE_DIR, env=env, stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    results = [json.loads(p.communicate(timeout=60)[0]) for p in procs]
+    assert all(p.returncode == 0 for p in procs)
+    assert {r["backend"] for r in results} == {"RedisCache"}
+    # 80 attempts in one window against a limit of 50: exactly 50 pass, whichever process asked.
+    assert sum(r["allowed"] for r in results) == 50
