@@ -205,3 +205,18 @@ def test_only_the_auditor_exports(client):
     otp_login(client, manager)
     assert client.get(reverse("admin:mynatrust_operationsmeeting_changelist")).status_code == 200
     assert client.get(reverse("admin:mynatrust_operationsmeeting_export")).status_code == 403
+
+
+@pytest.mark.parametrize("model", LEDGERS, ids=[m._meta.model_name for m in LEDGERS])
+def test_each_ledger_opens_its_add_form_to_its_writer_only(client, model):
+    name = str(model._meta.model_name)
+    writer = WRITERS[name].value
+    otp_login(client, make_staff(writer, f"{writer}@staff.example.jp"))
+    url = reverse(f"admin:mynatrust_{name}_add")
+    response = client.get(url)
+    assert response.status_code == 200
+    assert "訂正対象の記録" in response.content.decode()
+    client.logout()
+    other = "reception"
+    otp_login(client, make_staff(other, f"{other}@staff.example.jp"))
+    assert client.get(url).status_code == 403

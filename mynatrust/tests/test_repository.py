@@ -289,3 +289,19 @@ def test_accepting_twice_records_once(operator, manager):
     second = services.accept_current_terms(member, actor=member)
     assert first.pk == second.pk
     assert AuditEvent.objects.filter(event_type="repository.terms.accepted").count() == 1
+
+
+def test_the_admin_forms_open_for_their_roles(client, operator, manager):
+    doc = draft(operator)
+    otp_login(client, operator)
+    assert client.get(reverse("admin:mynatrust_documentversion_add")).status_code == 200
+    assert client.get(reverse("admin:mynatrust_documentversion_change", args=[doc.pk])).status_code == 200
+    assert client.get(reverse("admin:mynatrust_notice_add")).status_code == 200
+    client.logout()
+    otp_login(client, manager)
+    assert client.get(reverse("admin:mynatrust_documentversion_approve", args=[doc.pk])).status_code == 200
+    assert client.get(reverse("admin:mynatrust_documentversion_reject", args=[doc.pk])).status_code == 200
+    response = client.post(reverse("admin:mynatrust_documentversion_reject", args=[doc.pk]), {"note": ""})
+    assert response.status_code == 200  # a rejection needs its reason
+    doc.refresh_from_db()
+    assert doc.is_draft
