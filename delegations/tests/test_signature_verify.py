@@ -9,6 +9,8 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
 from delegations.signatures.report import MESSAGES, Indication, SignatureReport, SubIndication
@@ -349,12 +351,44 @@ def test_missing_or_stale_revocation_data_is_try_later_never_good(
 
 
 def test_a_certificate_revoked_after_the_validation_time_was_still_good_then(sign, test_pki) -> None:
-    # Validation at a moment before the revocation date (e.g. re-checking stored evidence).
+    # Re-checking at a moment before the revocation date, with a CRL that was current then.
     revoked_at = test_pki.revoked[test_pki["revoked"].serial]
-    p = VerificationPolicy((test_pki.root_der,), CRLSource([test_pki.crl()]), moment=revoked_at - timedelta(hours=1))
+    moment = revoked_at - timedelta(hours=1)
+    crl = test_pki.crl(this_update=moment - timedelta(hours=1), next_update=datetime.now(UTC) + timedelta(days=1))
+    p = VerificationPolicy((test_pki.root_der,), CRLSource([crl]), moment=moment)
     report = verify_cms(sign("revoked", "cms"), SAMPLE_XML, p)
-    # The CRL was issued after that moment, so it is "not yet valid" for it: not a silent good either.
-    assert report.sub_indication in (S.TRY_LATER, None)
+    assert report.passed, report.detail
+    now = VerificationPolicy((test_pki.root_der,), CRLSource([crl]))
+    assert verify_cms(sign("revoked", "cms"), SAMPLE_XML, now).sub_indication == S.REVOKED
+
+
+def test_a_cms_signature_without_the_signer_certificate_is_indeterminate(test_pki, policy) -> None:
+    from asn1crypto import cms
+
+    info = cms.ContentInfo.load(test_pki.sign_cms(SAMPLE_XML, "representative"))
+    info["content"]["certificates"] = cms.CertificateSet([])
+    report = verify_cms(info.dump(force=True), SAMPLE_XML, policy)
+    assert (report.indication, report.sub_indication) == (IND, S.NO_SIGNING_CERTIFICATE_FOUND)
+
+
+@settings(max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(position=st.floats(0, 1), value=st.integers(0, 255), container=st.sampled_from(CONTAINERS))
+def test_a_single_corrupted_byte_never_passes_and_never_raises(
+    position, value, container, sign, policy, verify_container
+):
+    data = bytearray(sign("representative", container))
+    i = min(int(position * len(data)), len(data) - 1)
+    assume(data[i] != value)
+    data[i] = value
+    report = verify_container(container, bytes(data), policy)
+    # Some bytes are outside what the signature covers (PDF /Contents padding, XML whitespace in the
+    # signature): those may still pass, but then the signed content is exactly the original.
+    if report.passed:
+        assert (
+            report.signed_content_sha256
+            == verify_container(container, sign("representative", container), policy).signed_content_sha256
+        )
+    json.dumps(report.to_dict())
 
 
 from cryptography.hazmat.primitives.serialization import Encoding  # noqa: E402

@@ -151,3 +151,58 @@ def test_roles_without_the_permission_cannot_reach_the_trust_admin(client) -> No
     reception = make_staff("reception", "rc@staff.example.jp")
     otp_login(client, reception)
     assert client.get("/staff-admin/delegations/trustanchor/add/").status_code == 403
+
+
+def test_the_service_operator_group_holds_the_trust_permissions_after_migrate() -> None:
+    from django.contrib.auth.models import Group
+
+    perms = {
+        f"{p.content_type.app_label}.{p.codename}"
+        for p in Group.objects.get(name="service_operator").permissions.select_related("content_type")
+    }
+    assert {
+        "delegations.add_trustanchor",
+        "delegations.approve_anchorchange",
+        "delegations.add_revocationlist",
+    } <= perms
+    auditor = {p.codename for p in Group.objects.get(name="auditor").permissions.all()}
+    assert "view_trustanchor" in auditor
+    assert "add_trustanchor" not in auditor
+
+
+@pytest.mark.parametrize(
+    ("values", "ok"),
+    [
+        ({"SIGNATURE_REVOCATION_SOURCE": "crl"}, True),
+        ({"SIGNATURE_REVOCATION_SOURCE": "none"}, False),
+        ({"SIGNATURE_REVOCATION_SOURCE": "ocsp", "SIGNATURE_OCSP_URL": ""}, False),
+        ({"SIGNATURE_REVOCATION_SOURCE": "ocsp", "SIGNATURE_OCSP_URL": "http://127.0.0.1:1/"}, True),
+        ({"SIGNATURE_REVOCATION_SOURCE": "provider", "SIGNATURE_PROVIDER_URL": "http://x/"}, False),
+    ],
+)
+def test_a_misconfigured_revocation_source_is_a_system_error(values, ok, settings) -> None:
+    from delegations.checks import revocation_source_configured
+
+    for key, value in values.items():
+        setattr(settings, key, value)
+    assert (revocation_source_configured() == []) is ok
+
+
+def test_the_operator_imports_a_crl_in_the_admin_and_a_refusal_is_audited(client, test_pki, operators) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from delegations.models import RevocationList
+
+    first, second = operators
+    trust.approve_anchor_change(trust.request_anchor_addition(test_pki.root_der, actor=first), actor=second)
+    otp_login(client, first)
+    bad = SimpleUploadedFile("bad.crl", test_pki.crl(signer="lookalike"))
+    response = client.post("/staff-admin/delegations/revocationlist/add/", {"file": bad})
+    assert response.status_code == 302
+    assert not RevocationList.objects.exists()
+    assert events("delegations.crl.import_refused")
+    good = SimpleUploadedFile("good.crl", test_pki.crl())
+    response = client.post("/staff-admin/delegations/revocationlist/add/", {"file": good})
+    assert response.status_code == 302
+    assert RevocationList.objects.get().imported_by == first
+    assert client.get("/staff-admin/delegations/revocationlist/").status_code == 200
