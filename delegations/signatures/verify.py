@@ -214,7 +214,18 @@ def _judge_signer(
     issuer = next((a for a in policy.anchors if rev.verify_issued_by(signer, a)), None)
     if issuer is None:
         raise _fail(SubIndication.NO_CERTIFICATE_CHAIN_FOUND, "no_trusted_anchor_signed_the_certificate")
-    state.chain = [_info(signer), _info(issuer)]
+    state.chain = [
+        CertificateInfo(
+            subject=profile.subject,
+            issuer=profile.issuer,
+            serial=format(profile.serial, "X"),
+            sha256=profile.sha256,
+            not_before=profile.not_before.isoformat(),
+            not_after=profile.not_after.isoformat(),
+            der_b64=base64.b64encode(signer.public_bytes(serialization.Encoding.DER)).decode(),
+        ),
+        _anchor_info(issuer.public_bytes(serialization.Encoding.DER)),
+    ]
     if profile.kind == "authentication":
         raise _fail(SubIndication.SIG_CONSTRAINTS_FAILURE, "authentication_certificate")
     if profile.kind != "signing":
@@ -236,8 +247,10 @@ def _judge_signer(
         raise _fail(SubIndication.TRY_LATER, result.detail or result.status)
 
 
-def _info(cert: x509.Certificate) -> CertificateInfo:
-    return CertificateInfo.from_der(cert.public_bytes(serialization.Encoding.DER))
+@functools.lru_cache(maxsize=64)
+def _anchor_info(der: bytes) -> CertificateInfo:
+    # Anchors are few and fixed: describe each once per process.
+    return CertificateInfo.from_der(der)
 
 
 def _to_crypto(asn1_cert: Any) -> x509.Certificate:
