@@ -14,6 +14,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import caches
@@ -41,56 +42,73 @@ def _cache() -> BaseCache:
     return caches[settings.VALIDITY_RATE_LIMIT_CACHE]
 
 
-def _count(cache: BaseCache, key: str, ttl: int) -> int:
+def _penalty_key(scope: str, ident: str) -> str:
+    return f"validity:penalty:{scope}:{ident}"
+
+
+def _count(cache: BaseCache, key: str, ttl: int, penalty_key: str | None) -> tuple[int, Any]:
+    """The window's new count and the penalty's end (or None), in one round trip on Redis."""
     if isinstance(cache, RedisCache):
         full = cache.make_and_validate_key(key)
         client = cache._cache.get_client(full, write=True)
         pipe = client.pipeline(transaction=False)
         pipe.incr(full)
         pipe.expire(full, ttl, nx=True)
-        count, _expiry = pipe.execute()
-        return int(count)
+        if penalty_key is not None:
+            pipe.get(cache.make_and_validate_key(penalty_key))
+        results = pipe.execute()
+        raw = results[2] if penalty_key is not None else None
+        return int(results[0]), None if raw is None else cache._cache._serializer.loads(raw)  # type: ignore[attr-defined]
     cache.add(key, 0, timeout=ttl)
     try:
-        return int(cache.incr(key))
+        count = int(cache.incr(key))
     except ValueError:  # expired between add and incr
         cache.add(key, 1, timeout=ttl)
-        return 1
+        count = 1
+    return count, cache.get(penalty_key) if penalty_key else None
 
 
-def hit(scope: str, ident: str, rate: Rate, *, now: float | None = None) -> int | None:
-    """Count one request of ``ident`` in ``scope``; None when allowed, else seconds to wait (≥ 1)."""
+def _left(until: Any, now: float) -> int | None:
+    if until is None:
+        return None
+    left = math.ceil(float(until) - now)
+    return left if left > 0 else None
+
+
+def hit(
+    scope: str, ident: str, rate: Rate, *, now: float | None = None, penalty: tuple[str, str] | None = None
+) -> int | None:
+    """Count one request of ``ident`` in ``scope``; None when allowed, else seconds to wait (≥ 1).
+    With ``penalty=(scope, ident)`` a running penalty (:func:`impose`) also makes the caller wait;
+    on Redis it is read in the same round trip as the count."""
     now = time.time() if now is None else now
     window = int(now // rate.seconds)
     key = f"validity:rl:{scope}:{ident}:{rate.seconds}:{window}"
     try:
-        count = _count(_cache(), key, rate.seconds + 1)
-    except Exception:
+        count, until = _count(_cache(), key, rate.seconds + 1, _penalty_key(*penalty) if penalty else None)
+    except Exception:  # an unreachable cache must not take the service down
         log.exception("rate limit cache unavailable; %s not counted", scope)
         return None
-    if count <= rate.count:
-        return None
-    return max(1, math.ceil((window + 1) * rate.seconds - now))
+    if count > rate.count:
+        return max(1, math.ceil((window + 1) * rate.seconds - now))
+    return _left(until, now)
 
 
 def penalty(scope: str, ident: str) -> int | None:
     """Seconds left of a penalty set with :func:`impose`, or None."""
     try:
-        until = _cache().get(f"validity:penalty:{scope}:{ident}")
+        until = _cache().get(_penalty_key(scope, ident))
     except Exception:
         log.exception("rate limit cache unavailable; penalty not checked")
         return None
-    if until is None:
-        return None
-    left = math.ceil(float(until) - time.time())
-    return left if left > 0 else None
+    return _left(until, time.time())
 
 
 def impose(scope: str, ident: str, seconds: int) -> bool:
     """Start a penalty of ``seconds`` unless one is running; True when this call started it."""
     until = time.time() + seconds
     try:
-        return bool(_cache().add(f"validity:penalty:{scope}:{ident}", until, timeout=seconds))
+        return bool(_cache().add(_penalty_key(scope, ident), until, timeout=seconds))
     except Exception:
         log.exception("rate limit cache unavailable; penalty not imposed")
         return False

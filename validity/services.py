@@ -307,11 +307,6 @@ def answer_query(
     return Query(delegation_id=delegation_id, status=status, document=document, facts=facts)
 
 
-def unknown_penalty(ident: str) -> int | None:
-    """Seconds an organisation (or anonymous address) must wait after too many unknown IDs."""
-    return ratelimit.penalty("unknown", ident)
-
-
 def _count_unknown(organisation: RecipientOrganisation | None, *, actor: Any, channel: str) -> None:
     ident = organisation.public_id if organisation else f"ip:{audit_context.current().ip}"
     if ratelimit.hit("unknown", ident, ratelimit.Rate.parse(settings.VALIDITY_UNKNOWN_LIMIT)) is None:

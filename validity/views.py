@@ -134,8 +134,12 @@ def _check(request: HttpRequest, organisation: RecipientOrganisation) -> HttpRes
     form = CheckForm(request.POST or None, request.FILES or None)
     if request.method != "POST" or not form.is_valid():
         return render(request, "validity/check.html", {"form": form, "organisation": organisation})
-    wait = ratelimit.hit("form", str(request.user.pk), ratelimit.Rate.parse(settings.VALIDITY_RATE_FORM))
-    wait = wait or services.unknown_penalty(organisation.public_id)
+    wait = ratelimit.hit(
+        "form",
+        str(request.user.pk),
+        ratelimit.Rate.parse(settings.VALIDITY_RATE_FORM),
+        penalty=("unknown", organisation.public_id),
+    )
     if wait:
         return _too_many(request, "validity/check.html", form, wait)
     upload = form.cleaned_data["file"]
@@ -170,8 +174,9 @@ def anonymous_check(request: HttpRequest) -> HttpResponse:
     if request.method != "POST" or not form.is_valid():
         return render(request, "validity/anonymous_check.html", {"form": form})
     ip = audit.context.current().ip
-    wait = ratelimit.hit("anonymous", ip, ratelimit.Rate.parse(settings.VALIDITY_RATE_ANONYMOUS))
-    wait = wait or services.unknown_penalty(f"ip:{ip}")
+    wait = ratelimit.hit(
+        "anonymous", ip, ratelimit.Rate.parse(settings.VALIDITY_RATE_ANONYMOUS), penalty=("unknown", f"ip:{ip}")
+    )
     if wait:
         return _too_many(request, "validity/anonymous_check.html", form, wait)
     query = services.answer_query(

@@ -42,6 +42,15 @@ def test_a_window_allows_its_count_then_says_how_long_to_wait():
     assert ratelimit.hit("t", "a", rate, now=now + 50) is None
 
 
+def test_a_penalty_is_read_with_the_count():
+    rate = ratelimit.Rate(100, 60)
+    assert ratelimit.hit("t", "p", rate, penalty=("unknown", "org")) is None
+    assert ratelimit.impose("unknown", "org", 90) is True
+    assert ratelimit.impose("unknown", "org", 90) is False  # one penalty at a time
+    assert 85 <= (ratelimit.hit("t", "p", rate, penalty=("unknown", "org")) or 0) <= 90
+    assert 85 <= (ratelimit.penalty("unknown", "org") or 0) <= 90
+
+
 def test_the_database_cache_counts_the_same_way(settings, db):
     from django.core.management import call_command
 
@@ -52,6 +61,8 @@ def test_the_database_cache_counts_the_same_way(settings, db):
     rate = ratelimit.Rate(2, 60)
     assert [ratelimit.hit("db", "a", rate) for _ in range(3)][:2] == [None, None]
     assert ratelimit.hit("db", "a", rate) is not None
+    ratelimit.impose("unknown", "db-org", 60)
+    assert ratelimit.hit("db", "b", rate, penalty=("unknown", "db-org")) is not None
 
 
 def test_per_key_limit_gives_429_with_retry_after(client, api_key, settings):
@@ -97,17 +108,19 @@ django.setup()
 from django.core.cache import caches
 from validity import ratelimit
 now = float(os.environ["WINDOW_NOW"])  # both processes count in the same window
-allowed = sum(ratelimit.hit("proc", "shared", ratelimit.Rate(50, 60), now=now) is None for _ in range(40))
+ident = os.environ["RATE_IDENT"]  # unique per test run
+allowed = sum(ratelimit.hit("proc", ident, ratelimit.Rate(50, 60), now=now) is None for _ in range(40))
 print(json.dumps({"allowed": allowed, "backend": type(caches["default"]).__name__}))
 """
 
 
 def test_limits_hold_across_two_processes_sharing_redis():
-    prefix = f"test-procs-{uuid.uuid4().hex}"
+    ident = f"test-procs-{uuid.uuid4().hex}"
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "mynatrust.settings",
-        "CACHE_URL": f"rediscache://{REDIS_URL.removeprefix('redis://')}?key_prefix={prefix}",
+        "CACHE_URL": f"rediscache://{REDIS_URL.removeprefix('redis://')}",
+        "RATE_IDENT": ident,
         "MYNATRUST_PRODUCTION": "false",
         "WINDOW_NOW": str(time.time()),
     }
