@@ -10,6 +10,8 @@ hash from the first exported entry up to a signed checkpoint can still be recomp
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,11 +40,45 @@ def format_time(value: datetime) -> str:
     """UTC, microseconds, trailing Z: one spelling for every database and the export."""
     if value.tzinfo is None:
         raise ValueError("audit times are timezone-aware")
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if value.utcoffset():
+        value = value.astimezone(UTC)
+    return f"{value.year:04d}-{value.month:02d}-{value.day:02d}T{value.hour:02d}:{value.minute:02d}:{value.second:02d}.{value.microsecond:06d}Z"
 
 
-def entry_digest(entry: dict[str, Any]) -> str:
-    return hashlib.sha256(canonical_json(entry)).hexdigest()
+# Without floats, and without characters beyond U+FFFF (which sort differently in UTF-16), the
+# C-accelerated json.dumps with sorted keys writes exactly RFC 8785: it is the fast path.
+_dumps = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False).encode
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+class _FloatSeen(Exception):
+    pass
+
+
+def _refuse_float(text: str) -> float:
+    raise _FloatSeen
+
+
+def load_json(text: str) -> tuple[Any, bool]:
+    """Parse JSON text; also say whether it is free of floats (so the fast path applies)."""
+    try:
+        return json.loads(text, parse_float=_refuse_float), True
+    except _FloatSeen:
+        return json.loads(text), False
+
+
+def canonical_text(value: Any, *, float_free: bool = False) -> str:
+    if float_free:
+        out = _dumps(value)
+        if not _ASTRAL.search(out):
+            return out
+    return canonical_json(value).decode("utf-8")
+
+
+def entry_digest(entry: dict[str, Any], *, float_free: bool = False) -> str:
+    """SHA-256 of the entry's canonical JSON. ``float_free``: the caller knows ``entry`` holds no
+    float (see ``load_json``), so the fast path may be tried."""
+    return hashlib.sha256(canonical_text(entry, float_free=float_free).encode("utf-8")).hexdigest()
 
 
 def chain_hash(prev_hash: str, digest: str) -> str:

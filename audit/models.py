@@ -43,7 +43,7 @@ class AuditEvent(models.Model):
         verbose_name = _("監査ログ")
         verbose_name_plural = _("監査ログ")
         ordering = ["-id"]
-        indexes = [models.Index(fields=["txid"], name="audit_event_txid")]
+        indexes = [models.Index(fields=["txid", "id"], name="audit_event_txid_id")]
         permissions = [
             ("verify_auditlog", _("監査ログの検証")),
             ("export_auditlog", _("監査ログのエクスポート")),
@@ -64,9 +64,10 @@ class AuditSeal(models.Model):
     digest = models.CharField(_("ダイジェスト"), max_length=64)
     prev_hash = models.CharField(_("直前のハッシュ"), max_length=64)
     hash = models.CharField(_("ハッシュ"), max_length=64)
-    # Every event whose transaction ID (PostgreSQL) or id (SQLite) is below this had been sealed
-    # when this batch committed: where the next batch starts looking.
+    # Every event whose (txid, id) is below (horizon, horizon_id) had been sealed when this batch
+    # committed: where the next batch starts looking (see audit.sealing).
     horizon = models.BigIntegerField(_("走査開始点"))
+    horizon_id = models.BigIntegerField(_("走査開始点ID"), default=0)
     sealed_at = models.DateTimeField(_("封印日時"))
 
     class Meta:

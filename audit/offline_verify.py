@@ -35,7 +35,7 @@ def _csv_value(cell: str) -> str:
     return cell[1:] if cell.startswith("'") else cell
 
 
-def _csv_entries(handle: Any) -> Iterator[tuple[int, dict[str, Any], str]]:
+def _csv_entries(handle: Any) -> Iterator[tuple[int, dict[str, Any], str, bool]]:
     reader = csv.reader(io.TextIOWrapper(handle, encoding="utf-8-sig", newline=""))
     header = next(reader, None)
     if header is None or header[0] != "連番":
@@ -44,6 +44,7 @@ def _csv_entries(handle: Any) -> Iterator[tuple[int, dict[str, Any], str]]:
         if len(cells) < 14:
             raise Invalid(f"events.csv line {line}: {len(cells)} columns")
         values = [_csv_value(c) for c in cells]
+        data, float_free = chain.load_json(values[9])
         entry = {
             "id": int(values[1]),
             "created_at": values[2],
@@ -53,18 +54,18 @@ def _csv_entries(handle: Any) -> Iterator[tuple[int, dict[str, Any], str]]:
             "actor_label": values[6],
             "subject_type": values[7],
             "subject_id": values[8],
-            "data": json.loads(values[9]),
+            "data": data,
             "request_id": values[10],
             "ip": values[11],
             "user_agent": values[12],
         }
-        yield int(values[0]), entry, values[13]
+        yield int(values[0]), entry, values[13], float_free
 
 
-def _jsonl_entries(handle: Any) -> Iterator[tuple[int, dict[str, Any], str]]:
+def _jsonl_entries(handle: Any) -> Iterator[tuple[int, dict[str, Any], str, bool]]:
     for raw in io.TextIOWrapper(handle, encoding="utf-8"):
-        item = json.loads(raw)
-        yield int(item["seq"]), item["entry"], item["digest"]
+        item, float_free = chain.load_json(raw)
+        yield int(item["seq"]), item["entry"], item["digest"], float_free
 
 
 def _sha256(archive: zipfile.ZipFile, name: str) -> str:
@@ -115,8 +116,8 @@ def verify_file(path: Path, expected_key: Any = None) -> dict[str, Any]:
                 if computed != link["hash"]:
                     raise Invalid(f"chain #{expected}: hash does not follow from the previous one")
                 if pending is not None and pending[0] == expected:
-                    seq, entry, digest = pending
-                    if chain.entry_digest(entry) != link["digest"] or digest != link["digest"]:
+                    seq, entry, digest, float_free = pending
+                    if chain.entry_digest(entry, float_free=float_free) != link["digest"] or digest != link["digest"]:
                         raise Invalid(
                             f"entry #{seq} (event {entry.get('id')}): content differs from its digest (edited)"
                         )
