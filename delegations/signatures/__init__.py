@@ -17,7 +17,7 @@ from delegations.signatures.profile import (
 )
 from delegations.signatures.report import Indication, SignatureReport, SubIndication
 from delegations.signatures.revocation import CRLSource, OCSPSource, ProviderAPISource, RevocationResult
-from delegations.signatures.verify import VerificationPolicy, verify, verify_cms, verify_pades, verify_xml
+from delegations.signatures.verify import VerificationPolicy, averify, verify, verify_cms, verify_pades, verify_xml
 
 __all__ = [
     "CRLSource",
@@ -30,6 +30,7 @@ __all__ = [
     "SignatureReport",
     "SubIndication",
     "VerificationPolicy",
+    "averify",
     "parse_certificate",
     "require_signing_certificate",
     "verify",

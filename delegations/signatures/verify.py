@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import concurrent.futures
 import functools
 import io
 import logging
@@ -143,6 +144,17 @@ def _guarded(state: _State, work: Any) -> SignatureReport:
     return state.report(None)
 
 
+def _run_coroutine(coroutine: Any) -> Any:
+    """pyHanko's checks are coroutines. Without a loop in this thread, run one; inside a running
+    loop (asgiref's sync_to_async thread, an async caller), run it on a fresh thread instead."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def _moment(policy: VerificationPolicy) -> datetime:
     return (policy.moment or datetime.now(UTC)).astimezone(UTC)
 
@@ -166,11 +178,19 @@ def verify(data: bytes, policy: VerificationPolicy, *, content: bytes | None = N
     return verify_cms(data, content, policy)
 
 
+async def averify(data: bytes, policy: VerificationPolicy, *, content: bytes | None = None) -> SignatureReport:
+    """``verify`` for async views: it does not block the event loop,
+    and a database revocation source runs in Django's sync thread."""
+    from asgiref.sync import sync_to_async
+
+    return await sync_to_async(verify, thread_sensitive=True)(data, policy, content=content)
+
+
 def verify_pades(data: bytes, policy: VerificationPolicy) -> SignatureReport:
     """PAdES: the first signature, which must cover the whole file (later signature-only revisions
     allowed when the policy says so); the embedded XML is taken from the signed revision."""
     state = _State("pades", data if isinstance(data, bytes) else b"", _moment(policy))
-    return _guarded(state, lambda s: _finish(s, policy, asyncio.run(_pades(s, _as_bytes(data), policy))))
+    return _guarded(state, lambda s: _finish(s, policy, _run_coroutine(_pades(s, _as_bytes(data), policy))))
 
 
 def verify_xml(data: bytes, policy: VerificationPolicy) -> SignatureReport:
@@ -182,7 +202,7 @@ def verify_xml(data: bytes, policy: VerificationPolicy) -> SignatureReport:
 def verify_cms(signature: bytes, content: bytes | None, policy: VerificationPolicy) -> SignatureReport:
     """Detached CMS SignedData (DER or PEM) over ``content``."""
     state = _State("cms", signature if isinstance(signature, bytes) else b"", _moment(policy))
-    return _guarded(state, lambda s: _finish(s, policy, asyncio.run(_cms(s, _as_bytes(signature), content, policy))))
+    return _guarded(state, lambda s: _finish(s, policy, _run_coroutine(_cms(s, _as_bytes(signature), content, policy))))
 
 
 def _finish(state: _State, policy: VerificationPolicy, outcome: tuple[x509.Certificate, dict[str, Any]]) -> None:
@@ -613,4 +633,4 @@ def _path_verdict(cert: x509.Certificate, policy: VerificationPolicy, moment: da
     return {"library_verdict": None}
 
 
-__all__ = ["VerificationPolicy", "verify", "verify_cms", "verify_pades", "verify_xml"]
+__all__ = ["VerificationPolicy", "averify", "verify", "verify_cms", "verify_pades", "verify_xml"]

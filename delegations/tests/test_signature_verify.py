@@ -394,3 +394,16 @@ def test_a_single_corrupted_byte_never_passes_and_never_raises(
 from cryptography.hazmat.primitives.serialization import Encoding  # noqa: E402
 
 _DER = Encoding.DER
+
+
+def test_async_views_can_verify_through_averify(sign, policy) -> None:
+    import asyncio
+
+    from delegations.signatures import averify
+
+    signed = sign("representative", "pades")
+
+    async def view() -> SignatureReport:
+        return await averify(signed, policy)
+
+    assert asyncio.run(view()).passed
