@@ -34,14 +34,26 @@ class TrustAnchorAddForm(_UploadForm):
         model = TrustAnchor
         fields = ["label"]
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if data.get("file"):
-            try:
-                trust.anchor_candidate(self.read())
-            except trust.TrustError as exc:
-                raise forms.ValidationError(exc.message) from exc
-        return data
+
+def _upload_outside_transaction(
+    admin_obj: admin.ModelAdmin, request: HttpRequest, form_class: Any, action: Any, done: Any
+) -> HttpResponseRedirect | None:
+    """Handle an upload POST through a service, outside the admin's transaction, so that a refused
+    change stays in the audit log; errors come back as messages on the empty form."""
+    if request.method != "POST" or not admin_obj.has_add_permission(request):
+        return None
+    form = form_class(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, _("ファイルを選んでください。"))
+        return HttpResponseRedirect(request.get_full_path())
+    try:
+        result = action(form)
+    except trust.TrustError as exc:
+        messages.error(request, exc.message)
+        return HttpResponseRedirect(request.get_full_path())
+    messages.info(request, done(result))
+    opts = admin_obj.model._meta
+    return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
 
 
 @admin.register(TrustAnchor)
@@ -78,15 +90,20 @@ class TrustAnchorAdmin(admin.ModelAdmin):
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return ["label", "file", "reason"] if obj is None else self.readonly_fields
 
-    def save_model(self, request: HttpRequest, obj: TrustAnchor, form: Any, change: bool) -> None:
-        if change:
-            return
-        requested = trust.request_anchor_addition(
-            form.read(), actor=request.user, reason=form.cleaned_data.get("reason", ""), label=obj.label
-        )
-        obj.pk = requested.anchor.pk
-        obj.__dict__.update({k: v for k, v in requested.anchor.__dict__.items() if not k.startswith("_")})
-        messages.info(request, _("追加を申請しました。別の職員が承認すると有効になります。"))
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context: Any = None) -> Any:
+        def add(form: Any) -> Any:
+            return trust.request_anchor_addition(
+                form.read(),
+                actor=request.user,
+                reason=form.cleaned_data.get("reason", ""),
+                label=form.cleaned_data.get("label", ""),
+            )
+
+        def done(change: Any) -> Any:
+            return _("追加を申請しました（申請 #%(id)s）。別の職員が承認すると有効になります。") % {"id": change.pk}
+
+        response = _upload_outside_transaction(self, request, TrustAnchorAddForm, add, done)
+        return response or super().add_view(request, form_url, extra_context)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -178,20 +195,13 @@ class RevocationListAdmin(admin.ModelAdmin):
         return self.readonly_fields if obj is not None else []
 
     def add_view(self, request: HttpRequest, form_url: str = "", extra_context: Any = None) -> Any:
-        # The import runs outside the admin's transaction, so a refused import stays in the audit log.
-        if request.method == "POST" and self.has_add_permission(request):
-            form = CRLUploadForm(request.POST, request.FILES)
-            if not form.is_valid():
-                messages.error(request, _("CRL ファイルを選んでください。"))
-                return HttpResponseRedirect(request.get_full_path())
-            try:
-                result = trust.import_crl(form.read(), actor=request.user)
-            except trust.TrustError as exc:
-                messages.error(request, exc.message)
-                return HttpResponseRedirect(request.get_full_path())
-            messages.info(request, _("CRL を取り込みました（%(n)s 件）。") % {"n": result.entries})
-            return HttpResponseRedirect(reverse("admin:delegations_revocationlist_changelist"))
-        return super().add_view(request, form_url, extra_context)
+        def done(result: Any) -> Any:
+            return _("CRL を取り込みました（%(n)s 件）。") % {"n": result.entries}
+
+        response = _upload_outside_transaction(
+            self, request, CRLUploadForm, lambda form: trust.import_crl(form.read(), actor=request.user), done
+        )
+        return response or super().add_view(request, form_url, extra_context)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

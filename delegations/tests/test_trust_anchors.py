@@ -206,3 +206,15 @@ def test_the_operator_imports_a_crl_in_the_admin_and_a_refusal_is_audited(client
     assert response.status_code == 302
     assert RevocationList.objects.get().imported_by == first
     assert client.get("/staff-admin/delegations/revocationlist/").status_code == 200
+
+
+def test_an_end_entity_certificate_uploaded_in_the_admin_is_refused_and_audited(client, test_pki, operators) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    otp_login(client, operators[0])
+    upload = SimpleUploadedFile("ee.cer", test_pki["representative"].cert_der)
+    response = client.post("/staff-admin/delegations/trustanchor/add/", {"label": "x", "file": upload}, follow=True)
+    assert "自己署名の CA 証明書ではない" in response.content.decode()
+    assert not TrustAnchor.objects.exists()
+    assert events("delegations.trust_anchor.add_refused")
+    assert client.get("/staff-admin/delegations/trustanchor/add/").status_code == 200
