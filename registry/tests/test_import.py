@@ -93,11 +93,11 @@ def test_an_interrupted_import_resumes_after_its_last_committed_batch(tmp_path, 
     calls = {"n": 0}
     original = Importer._write
 
-    def failing_write(self, rows):
+    def failing_write(self, rows, summary):
         calls["n"] += 1
         if calls["n"] == 3:
             raise KeyboardInterrupt  # the operator pressed Ctrl-C during the third batch
-        return original(self, rows)
+        return original(self, rows, summary)
 
     monkeypatch.setattr(Importer, "_write", failing_write)
     with pytest.raises(KeyboardInterrupt):
@@ -147,3 +147,19 @@ def test_the_import_is_audited(tmp_path):
     run(write_csv(tmp_path / "all.csv", [nta_row(i) for i in range(2)]))
     event = AuditEvent.objects.get(event_type="registry.corporate_numbers.imported")
     assert event.data["rows"] == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_pipelined_import_outside_a_transaction_gives_the_same_table(tmp_path):
+    # Outside any transaction the command parses in one thread while a second one writes.
+    rows = [nta_row(i) for i in range(50)]
+    rows[17] = nta_row(17, update_date="2024-02-30")  # refused by PostgreSQL, found again in Python
+    path = write_csv(tmp_path / "all.csv", rows)
+    importer = Importer(batch_size=8, report_bad=lambda *a: None)
+    assert importer.pipeline
+    summary = importer.import_file(path)
+    assert summary.bad == 1 and summary.bad_examples[0][0] == 18
+    assert CorporateRecord.objects.count() == 49
+    first = table()
+    summary = Importer(batch_size=8, force=True).import_file(path)  # everything conflicts now: merge path
+    assert table() == first and summary.written == 49
