@@ -1,0 +1,230 @@
+"""Backups (§6.2.10, §10.1.1): a consistent PostgreSQL dump (pg_dump custom format, one snapshot),
+the audit archive segment files, and a manifest with the SHA-256 of every file; verification of a
+backup against its manifest; and restore into a fresh, empty database. Key files are never part of a
+backup (they live in the secret store, see docs/runbook.md)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess  # pg_dump / pg_restore / psql with fixed argument lists, no shell
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import environ
+from django.conf import settings
+from django.db import connection
+from django.db.migrations.recorder import MigrationRecorder
+from django.utils import timezone
+
+import audit
+
+FORMAT = "mynatrust-backup/1"
+DUMP_NAME = "database.dump"
+ARCHIVE_DIR_NAME = "audit-archive"
+MANIFEST_NAME = "manifest.json"
+SUMS_NAME = "SHA256SUMS"
+
+
+class BackupError(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Target:
+    """Connection facts for the PostgreSQL client programs (password passed in the environment)."""
+
+    name: str
+    host: str
+    port: str
+    user: str
+    password: str
+
+    @classmethod
+    def from_settings(cls, db: dict[str, Any]) -> Target:
+        if db.get("ENGINE") != "django.db.backends.postgresql":
+            raise BackupError("Backups need PostgreSQL (DATABASE_URL=postgres://…); the SQLite demo has none.")
+        return cls(
+            name=str(db.get("NAME") or ""),
+            host=str(db.get("HOST") or ""),
+            port=str(db.get("PORT") or ""),
+            user=str(db.get("USER") or ""),
+            password=str(db.get("PASSWORD") or ""),
+        )
+
+    @classmethod
+    def from_url(cls, url: str) -> Target:
+        return cls.from_settings(environ.Env.db_url_config(url))
+
+    def env(self) -> dict[str, str]:
+        env = {**os.environ, "PGDATABASE": self.name, "PGCONNECT_TIMEOUT": "10"}
+        for key, value in (("PGHOST", self.host), ("PGPORT", self.port), ("PGUSER", self.user)):
+            if value:
+                env[key] = value
+        if self.password:
+            env["PGPASSWORD"] = self.password
+        return env
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _run(args: list[str], target: Target) -> str:
+    try:
+        done = subprocess.run(args, env=target.env(), capture_output=True, text=True, check=False)  # noqa: S603
+    except FileNotFoundError as err:
+        raise BackupError(f"{args[0]} is not installed (Debian: postgresql-client).") from err
+    if done.returncode != 0:
+        raise BackupError(f"{args[0]} failed: {done.stderr.strip()[:2000]}")
+    return done.stdout
+
+
+def _tool_version(tool: str) -> str:
+    try:
+        return subprocess.run([tool, "--version"], capture_output=True, text=True, check=False).stdout.strip()  # noqa: S603
+    except FileNotFoundError:
+        return ""
+
+
+def _migration_heads() -> dict[str, str]:
+    heads: dict[str, str] = {}
+    for app, name in MigrationRecorder.Migration.objects.order_by("app", "name").values_list("app", "name"):
+        heads[app] = name
+    return heads
+
+
+def create_backup(out_root: Path, *, actor: Any = None) -> Path:
+    """Write one backup directory under ``out_root`` and return it. The dump is one consistent
+    snapshot of the whole database (pg_dump runs in a single repeatable-read transaction)."""
+    target = Target.from_settings(settings.DATABASES["default"])
+    stamp = timezone.now().strftime("%Y%m%dT%H%M%S%fZ")
+    directory = Path(out_root) / f"mynatrust-backup-{stamp}"
+    directory.mkdir(parents=True, exist_ok=False)
+    os.chmod(directory, 0o700)
+    dump = directory / DUMP_NAME
+    _run(["pg_dump", "--format=custom", "--no-owner", "--no-privileges", "--file", str(dump)], target)
+
+    archive_src = Path(settings.AUDIT_ARCHIVE_DIR) if getattr(settings, "AUDIT_ARCHIVE_DIR", "") else None
+    if archive_src is not None and archive_src.is_dir():
+        shutil.copytree(archive_src, directory / ARCHIVE_DIR_NAME)
+
+    files = []
+    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+        files.append(
+            {"path": path.relative_to(directory).as_posix(), "size": path.stat().st_size, "sha256": sha256_file(path)}
+        )
+    manifest = {
+        "format": FORMAT,
+        "created_at": timezone.now().isoformat(),
+        "service": settings.SERVICE_NAME,
+        "database": {"name": target.name, "server_version": getattr(connection, "pg_version", None)},
+        "pg_dump": _tool_version("pg_dump"),
+        "migrations": _migration_heads(),
+        "files": files,
+    }
+    manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode() + b"\n"
+    (directory / MANIFEST_NAME).write_bytes(manifest_bytes)
+    # For `sha256sum -c SHA256SUMS` on a machine without the service.
+    sums = "".join(f"{f['sha256']}  {f['path']}\n" for f in files)
+    sums += f"{hashlib.sha256(manifest_bytes).hexdigest()}  {MANIFEST_NAME}\n"
+    (directory / SUMS_NAME).write_text(sums)
+    audit.record(
+        "operations.backup.created",
+        actor=actor or audit.SYSTEM,
+        subject=("backup", directory.name),
+        manifest_sha256=hashlib.sha256(manifest_bytes).hexdigest(),
+        files=len(files),
+        bytes=sum(f["size"] for f in files),
+    )
+    return directory
+
+
+def verify_backup(directory: Path) -> list[str]:
+    """Problems found when checking every file against the manifest (empty: the backup is intact)."""
+    directory = Path(directory)
+    manifest_path = directory / MANIFEST_NAME
+    if not manifest_path.is_file():
+        return [f"{MANIFEST_NAME} is missing"]
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except ValueError:
+        return [f"{MANIFEST_NAME} is not valid JSON"]
+    if manifest.get("format") != FORMAT:
+        return [f"unknown backup format {manifest.get('format')!r}"]
+    problems: list[str] = []
+    listed = set()
+    for entry in manifest.get("files", []):
+        rel = str(entry["path"])
+        listed.add(rel)
+        path = directory / rel
+        if not path.is_file():
+            problems.append(f"{rel}: missing")
+        elif path.stat().st_size != entry["size"] or sha256_file(path) != entry["sha256"]:
+            problems.append(f"{rel}: digest does not match the manifest")
+    if DUMP_NAME not in listed:
+        problems.append(f"{DUMP_NAME} is not in the manifest")
+    for path in directory.rglob("*"):
+        rel = path.relative_to(directory).as_posix()
+        if path.is_file() and rel not in listed and rel not in (MANIFEST_NAME, SUMS_NAME):
+            problems.append(f"{rel}: not in the manifest")
+    return problems
+
+
+def _database_is_empty(target: Target) -> bool:
+    out = _run(
+        [
+            "psql",
+            "--no-psqlrc",
+            "--tuples-only",
+            "--no-align",
+            "--command",
+            "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'S')",
+        ],
+        target,
+    )
+    return out.strip() == "0"
+
+
+def restore_backup(directory: Path, database_url: str, *, actor: Any = None) -> None:
+    """Check the backup, then restore it into ``database_url``, which must exist and be empty
+    (never the running database). One transaction: a failure leaves the target empty."""
+    problems = verify_backup(directory)
+    if problems:
+        raise BackupError("The backup does not match its manifest: " + "; ".join(problems))
+    target = Target.from_url(database_url)
+    current = Target.from_settings(settings.DATABASES["default"])
+    if (target.name, target.host, target.port) == (current.name, current.host, current.port):
+        raise BackupError("Refusing to restore over the database the service is using.")
+    if not _database_is_empty(target):
+        raise BackupError(f"Database {target.name!r} is not empty: restore only into a fresh database.")
+    _run(
+        [
+            "pg_restore",
+            "--no-owner",
+            "--no-privileges",
+            "--exit-on-error",
+            "--single-transaction",
+            "--dbname",
+            target.name,
+            str(Path(directory) / DUMP_NAME),
+        ],
+        target,
+    )
+    audit.record(
+        "operations.backup.restored",
+        actor=actor or audit.SYSTEM,
+        subject=("backup", Path(directory).name),
+        into=target.name,
+        host=target.host,
+    )
