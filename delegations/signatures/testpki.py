@@ -711,7 +711,7 @@ def _der_time(when: datetime) -> bytes:
 
 # --- local HTTP servers (OCSP responder, platform-provider API) for tests and the demo -------
 @contextmanager
-def serve_ocsp(pki: TestPKI, **respond: Any) -> Iterator[str]:
+def serve_ocsp(pki: TestPKI, *, port: int = 0, **respond: Any) -> Iterator[str]:
     """Serve ``pki.ocsp_respond`` over HTTP on 127.0.0.1; yields the URL."""
 
     class Handler(BaseHTTPRequestHandler):
@@ -727,7 +727,7 @@ def serve_ocsp(pki: TestPKI, **respond: Any) -> Iterator[str]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    with _serve(Handler) as url:
+    with _serve(Handler, port) as url:
         yield url
 
 
@@ -772,8 +772,8 @@ def serve_provider(pki: TestPKI, token: str, **respond: Any) -> Iterator[str]:
 
 
 @contextmanager
-def _serve(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+def _serve(handler: type[BaseHTTPRequestHandler], port: int = 0) -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
     thread = Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

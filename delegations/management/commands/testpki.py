@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,8 @@ class Command(BaseCommand):
         crl = sub.add_parser("crl", help="write a fresh CRL (DER)")
         crl.add_argument("--out", required=True)
         crl.add_argument("--days", type=int, default=1, help="days until nextUpdate")
+        serve = sub.add_parser("ocsp", help="run the test OCSP responder on 127.0.0.1 until interrupted")
+        serve.add_argument("--port", type=int, default=8089)
         sign = sub.add_parser("sign", help="sign a file as a persona, as the real tools would")
         sign.add_argument("persona")
         sign.add_argument("file")
@@ -100,6 +103,17 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(f"CRL #{pki.crl_number} with {len(pki.revoked)} entries → {options['out']}")
         )
+
+    def _ocsp(self, pki: TestPKI, directory: Path, options: dict[str, Any]) -> None:
+        from delegations.signatures.testpki import serve_ocsp
+
+        with serve_ocsp(pki, port=options["port"]) as url:
+            self.stdout.write(self.style.SUCCESS(f"OCSP responder at {url} (SIGNATURE_OCSP_URL); Ctrl-C stops it"))
+            try:
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:
+                self.stdout.write("stopped")
 
     def _sign(self, pki: TestPKI, directory: Path, options: dict[str, Any]) -> None:
         if options["persona"] not in pki.personas:
