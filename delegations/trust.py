@@ -241,6 +241,20 @@ def import_crl(data: bytes, *, actor: Any, dry_run: bool = False, now: datetime 
             sha256=hashlib.sha256(data).hexdigest().upper(),
         ) from exc
     crl = parsed.crl
+    # A partitioned or delta CRL covers only part of the issuer's certificates: replacing the current
+    # full CRL with it would turn revoked certificates outside its scope into a silent "good".
+    for ext_class in (x509.IssuingDistributionPoint, x509.DeltaCRLIndicator):
+        try:
+            crl.extensions.get_extension_for_class(ext_class)
+        except x509.ExtensionNotFound:
+            continue
+        raise _refuse(
+            "delegations.crl.import_refused",
+            _("分割 CRL・差分 CRL には対応していません。完全な CRL を取り込んでください。"),
+            "partial_crl",
+            actor=actor,
+            sha256=parsed.sha256,
+        )
     anchor = next(
         (
             a

@@ -81,6 +81,35 @@ def test_it_refuses_a_bad_crl_and_records_the_refusal(case, build, code, test_pk
     assert not RevocationList.objects.exists()
 
 
+def test_it_refuses_a_partitioned_crl_that_would_hide_other_revocations(test_pki, anchor) -> None:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    idp = x509.IssuingDistributionPoint(
+        full_name=[x509.UniformResourceIdentifier("ldap://example.invalid/part1")],
+        relative_name=None,
+        only_contains_user_certs=True,
+        only_contains_ca_certs=False,
+        only_some_reasons=None,
+        indirect_crl=False,
+        only_contains_attribute_certs=False,
+    )
+    partial = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(test_pki.root.subject)
+        .last_update(NOW - timedelta(minutes=1))
+        .next_update(NOW + timedelta(days=1))
+        .add_extension(x509.CRLNumber(99), critical=False)
+        .add_extension(idp, critical=True)
+        .sign(test_pki.root_key, hashes.SHA256())
+        .public_bytes(Encoding.DER)
+    )
+    with pytest.raises(trust.TrustError) as excinfo:
+        trust.import_crl(partial, actor=audit.SYSTEM)
+    assert excinfo.value.code == "partial_crl"
+
+
 def test_an_older_crl_cannot_replace_a_newer_one(test_pki, anchor) -> None:
     old = test_pki.crl(number=5, this_update=NOW - timedelta(hours=2))
     new = test_pki.crl(number=6, this_update=NOW - timedelta(hours=1))
