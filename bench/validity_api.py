@@ -1,0 +1,167 @@
+"""Validity API speed (issue 7), beside three baselines served by the same gunicorn in the same run.
+
+    .venv/bin/python bench/validity_api.py [--workers 4] [--duration 8] [--connections 32]
+
+Needs PostgreSQL (DATABASE_URL's server; works in its own database ``mynatrust_valbench``, created,
+migrated and dropped here), Redis on 127.0.0.1:6379 (db 3 is used and flushed) and wrk. gunicorn
+runs the production settings (MYNATRUST_PRODUCTION=true) with 4 sync workers by default; wrk loads it
+with 2 threads and 32 connections on the same machine. Figures: requests/s, p50, p99, non-2xx.
+
+Baselines: a bare Django JSON view; one indexed SELECT; SELECT + one INSERT (an audit event).
+Measured: the validity API (key check, per-address and per-key limits, lookup seam, audit event)
+answering JSON, and the signed answer (ES256 JWS). Today the lookup seam is empty (every ID is
+``unknown``), so the delegation read is not yet in the figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+DB = "mynatrust_valbench"
+
+
+def _env(base_url: str, key_file: Path) -> dict[str, str]:
+    server = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/mynatrust").rsplit("/", 1)[0]
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.validity_settings",
+        "PYTHONPATH": str(ROOT),
+        "MYNATRUST_PRODUCTION": "true",
+        "DEMO_MODE": "false",
+        "SECRET_KEY": "bench-only-" + "x" * 50,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DATABASE_URL": f"{server}/{DB}",
+        "CACHE_URL": "rediscache://127.0.0.1:6379/3",
+        "SECURE_SSL_REDIRECT": "false",
+        "AUDIT_SEALER": "off",
+        "VALIDITY_SIGNING_KEY_FILE": str(key_file),
+        "VALIDITY_RATE_PER_KEY": "100000000/60",
+        "VALIDITY_RATE_PER_IP": "100000000/60",
+        "VALIDITY_UNKNOWN_LIMIT": "100000000/60",
+        "GUNICORN_ACCESS_LOG": "-",  # to /dev/null below
+        "LOG_LEVEL": "WARNING",
+        "SERVICE_BASE_URL": base_url,
+    }
+
+
+def _manage(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"manage.py {' '.join(args)} failed:\n{done.stderr[-2000:]}")
+    return done.stdout
+
+
+SETUP = """
+from conftest import make_user
+from validity import services
+from validity.models import RecipientMember, RecipientOrganisation
+user = make_user("bench@recipient.example.jp", "recipient")
+org = RecipientOrganisation.objects.create(name="ベンチ株式会社", address="東京都", representative_name="a",
+    representative_address="b", declarant_name="c", status="approved")
+RecipientMember.objects.create(organisation=org, user=user)
+key, plaintext = services.create_api_key(org, label="bench", actor=user)
+print(plaintext)
+"""
+
+
+def _wrk(url: str, args: argparse.Namespace, *headers: str) -> dict[str, float]:
+    cmd = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s", "--latency"]
+    for header in headers:
+        cmd += ["-H", header]
+    out = subprocess.run([*cmd, url], check=True, capture_output=True, text=True).stdout
+
+    def latency(label: str) -> float:
+        match = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)", out, re.M)
+        if not match:
+            return float("nan")
+        value, unit = float(match.group(1)), match.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: (.*)", out)
+    return {
+        "rps": rps,
+        "p50": latency("50"),
+        "p99": latency("99"),
+        "non2xx": float(non2xx.group(1)) if non2xx else 0.0,
+        "socket_errors": 0.0 if not errors else 1.0,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--duration", type=int, default=8)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--port", type=int, default=8791)
+    args = parser.parse_args()
+    base = f"http://127.0.0.1:{args.port}"
+    with tempfile.TemporaryDirectory() as tmp:
+        key_file = Path(tmp) / "answer-key.pem"
+        env = _env(base, key_file)
+        subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", DB], check=True)
+        subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", DB], check=True)
+        subprocess.run(["redis-cli", "-n", "3", "FLUSHDB"], check=True, capture_output=True)
+        try:
+            _manage(env, "validity_signing_key", "create", str(key_file))
+            _manage(env, "migrate", "-v0", "--skip-checks")  # the bench has no audit checkpoint key
+            plaintext = _manage(env, "shell", "-c", SETUP).strip().splitlines()[-1]
+            server = subprocess.Popen(
+                [PY, "-m", "gunicorn", "-c", "mynatrust/gunicorn.conf.py", "mynatrust.wsgi"],
+                cwd=ROOT,
+                env={**env, "GUNICORN_BIND": f"127.0.0.1:{args.port}", "GUNICORN_WORKERS": str(args.workers)},
+                stdout=subprocess.DEVNULL,
+                stderr=open(Path(tmp) / "gunicorn.log", "w"),  # noqa: SIM115  (closed with the directory)
+            )
+            try:
+                _wait(f"{base}/bench/bare", Path(tmp) / "gunicorn.log")
+                auth = f"Authorization: Bearer {plaintext}"
+                api = f"{base}/api/v1/delegations/7K3Q-9XWA-2M4P-HJ/validity"
+                runs = [
+                    ("bare JSON view", f"{base}/bench/bare", ()),
+                    ("one indexed SELECT", f"{base}/bench/select", ()),
+                    ("SELECT + INSERT", f"{base}/bench/select-insert", ()),
+                    ("validity API (JSON)", api, (auth,)),
+                    ("validity API (JWS)", api, (auth, "Accept: application/jose")),
+                ]
+                for _label, url, headers in runs[:1]:
+                    _wrk(url, argparse.Namespace(**{**vars(args), "duration": 2}), *headers)  # warm up
+                results = {label: _wrk(url, args, *headers) for label, url, headers in runs}
+            finally:
+                server.terminate()
+                server.wait(timeout=30)
+        finally:
+            subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", "--force", DB], check=False)
+    select = results["one indexed SELECT"]["rps"]
+    print(f"gunicorn {args.workers} sync workers, wrk -t{args.threads} -c{args.connections} -d{args.duration}s")
+    print(f"{'':<24}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}{'vs SELECT':>11}")
+    for label, r in results.items():
+        print(
+            f"{label:<24}{r['rps']:>10.0f}{r['p50']:>9.2f}{r['p99']:>9.2f}{r['non2xx']:>9.0f}{r['rps'] / select:>10.0%}"
+        )
+
+
+def _wait(url: str, log: Path) -> None:
+    for _ in range(100):
+        try:
+            with urllib.request.urlopen(url, timeout=1):  # noqa: S310  (local bench server)
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"{url} did not come up:\n{log.read_text()[-3000:]}")
+
+
+if __name__ == "__main__":
+    main()
