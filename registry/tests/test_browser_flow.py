@@ -47,7 +47,12 @@ def test_application_review_and_approval_end_to_end(page, browser, live_server, 
     page.get_by_role("link", name="利用申込をする").click()
     page.wait_for_url(re.compile(r"/app/apply/$"))
     assert_clean(page)
+    # registry_apply.js shows only the field the chosen kind needs (the server checks either way).
+    page.get_by_label("個人事業主").check()
+    assert not page.get_by_label("法人番号（13桁）").is_visible()
+    assert page.get_by_label("代表者の生年月日").is_visible()
     page.get_by_label("法人", exact=True).check()
+    assert not page.get_by_label("代表者の生年月日").is_visible()
     page.get_by_label("商号（法人名）または屋号").fill("株式会社みなと商事")
     page.get_by_label("法人番号（13桁）").fill(f"{number[:1]}－{number[1:]}")
     page.get_by_label("本店または主たる事業所の所在地").fill("東京都港区芝公園一丁目2番3号")
