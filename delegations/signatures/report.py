@@ -199,7 +199,7 @@ class SignatureReport:
                 _("住所の代替文字の位置"),
                 ", ".join(str(i + 1) for i in signer.get("address_substitutes") or []) or "—",
             ),
-            (_("生年月日"), birth.get("date") or birth.get("raw") or "—"),
+            (_("生年月日"), _birth_text(birth)),
             (_("性別"), str(gender) or "—"),
             (_("証明書のシリアル番号"), signer.get("serial") or "—"),
             (_("証明書の有効期間"), f"{signer.get('not_before', '—')} 〜 {signer.get('not_after', '—')}"),
@@ -255,6 +255,16 @@ class SignatureReport:
             signature_count=data.get("signature_count", 0),
             warnings=list(data.get("warnings", [])),
         )
+
+
+def _birth_text(birth: dict[str, Any]) -> str:
+    if not birth:
+        return "—"
+    if birth.get("date"):
+        return str(birth["date"])
+    # Partial dates are legal in JPKI (unknown month or day): show what is known.
+    parts = [f"{birth['year']}年" if birth.get("year") else "", f"{birth['month']}月" if birth.get("month") else ""]
+    return "".join(parts) + str(_("（一部不明）"))
 
 
 class VerificationFailure(Exception):
