@@ -50,6 +50,15 @@ DSIG_NS = "http://www.w3.org/2000/09/xmldsig#"
 XADES_NS = "http://uri.etsi.org/01903/v1.3.2#"
 XADES_SIGNED_PROPERTIES_TYPE = "http://uri.etsi.org/01903#SignedProperties"
 WEAK_DIGESTS = {"sha1", "md5", "md2"}
+ALLOWED_TRANSFORMS = {
+    "http://www.w3.org/2000/09/xmldsig#enveloped-signature",
+    "http://www.w3.org/TR/2001/REC-xml-c14n-20010315",
+    "http://www.w3.org/TR/2001/REC-xml-c14n-20010315#WithComments",
+    "http://www.w3.org/2006/12/xml-c14n11",
+    "http://www.w3.org/2006/12/xml-c14n11#WithComments",
+    "http://www.w3.org/2001/10/xml-exc-c14n#",
+    "http://www.w3.org/2001/10/xml-exc-c14n#WithComments",
+}
 KEY_USAGE = frozenset({"digital_signature", "non_repudiation"})
 
 
@@ -537,6 +546,13 @@ def _xml(state: _State, data: bytes, policy: VerificationPolicy) -> None:
     others = [r for r in others if not (key_info_id and r.get("URI") == f"#{key_info_id}")]
     if others:
         raise _fail(SubIndication.FORMAT_FAILURE, "unexpected_reference")
+
+    # Only transforms that keep "the whole document": an XPath or XSLT transform could leave parts
+    # of a URI="" reference unsigned.
+    for ref in refs:
+        for transform in ref.iter(f"{{{DSIG_NS}}}Transform"):
+            if transform.get("Algorithm") not in ALLOWED_TRANSFORMS:
+                raise _fail(SubIndication.FORMAT_FAILURE, "unexpected_transform")
 
     algorithms = [
         (el.get("Algorithm") or "").lower()

@@ -139,6 +139,16 @@ def _xml_signature_value_flipped(signed: bytes) -> bytes:
     return signed.replace(match.group(1), base64.b64encode(bytes(raw)))
 
 
+XPATH = (
+    b'<ds:Transform Algorithm="http://www.w3.org/TR/1999/REC-xpath-19991116">'
+    b"<ds:XPath>not(ancestor-or-self::*[local-name()='Powers'])</ds:XPath></ds:Transform>"
+)
+
+
+def _xml_with_xpath_transform(signed: bytes) -> bytes:
+    return _replace_once(signed, b"<ds:Transforms>", b"<ds:Transforms>" + XPATH)
+
+
 XXE = b'<!DOCTYPE Delegation [<!ENTITY e SYSTEM "file:///etc/passwd">]><Delegation'
 LAUGHS = b'<!DOCTYPE Delegation [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]><Delegation'
 
