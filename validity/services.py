@@ -14,8 +14,12 @@ from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
 from django.conf import settings
+from django.core.mail import send_mail
 from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 import audit
 from audit import context as audit_context
@@ -138,8 +142,26 @@ def _transition(
     current.decided_by = actor if getattr(actor, "pk", None) else None
     current.save(update_fields=["status", "status_reason", "decided_at", "decided_by"])
     audit.record(event, actor=actor, subject=current, name=current.name, previous=previous, status=to, reason=reason)
+    _mail_on_commit(current, reason)
     organisation.refresh_from_db()
     return current
+
+
+def _mail_on_commit(organisation: RecipientOrganisation, reason: str) -> None:
+    """Tell the organisation's accounts about a decision, once it is committed."""
+    addresses = list(organisation.members.values_list("user__email", flat=True))
+    if not addresses:
+        return
+    context = {
+        "organisation": organisation.name,
+        "status": organisation.get_status_display(),
+        "approved": organisation.is_approved,
+        "reason": reason,
+        "link": settings.SERVICE_BASE_URL.rstrip("/") + reverse("validity:home"),
+    }
+    subject = f"【{settings.SERVICE_NAME}】" + gettext("受領者等の登録について")
+    body = render_to_string("validity/email/decision.txt", context)
+    transaction.on_commit(lambda: send_mail(subject, body, None, addresses))
 
 
 @_service("validity.recipient.approved")

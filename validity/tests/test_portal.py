@@ -103,6 +103,18 @@ def test_the_transitions_follow_the_rules_and_are_audited(recipient, staff_by_ro
 # --- admin ----------------------------------------------------------------------------------------
 
 
+def test_the_organisation_is_told_of_each_decision_by_mail(
+    recipient, staff_by_role, mailoutbox, django_capture_on_commit_callbacks
+):
+    organisation = make_organisation(recipient, status="pending")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.reject_recipient(organisation, actor=staff_by_role["reception"], reason="所在地が確認できません")
+    assert len(mailoutbox) == 1
+    assert mailoutbox[0].to == [recipient.email]
+    assert "却下" in mailoutbox[0].body
+    assert "所在地が確認できません" in mailoutbox[0].body
+
+
 def test_reception_approves_in_the_admin_and_other_roles_cannot(client, recipient, staff_by_role):
     organisation = make_organisation(recipient, status="pending")
     decide = reverse("admin:validity_recipientorganisation_decide", args=[organisation.pk, "approve"])
