@@ -20,6 +20,15 @@ def assert_clean(page) -> None:
     assert page.page_errors == []
 
 
+def assert_accessible(page) -> None:
+    """No serious or critical axe-core finding (run offline in the page)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    serious = [v["id"] for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    assert serious == []
+
+
 def sign_in(page, live_server, email: str) -> None:
     page.goto(f"{live_server.url}/recipient/login/")
     page.locator("#id_username").fill(email)
@@ -63,6 +72,7 @@ def test_a_recipient_registers_creates_a_key_and_checks_an_id(page, live_server,
     held.write_bytes(b"%PDF-1.7 held by the recipient")
     page.goto(f"{live_server.url}/recipient/check/")
     assert_clean(page)
+    assert_accessible(page)
     page.get_by_label("電子委任状 ID").fill(ids.compact(delegation_id).lower())
     page.get_by_label("お手元の電子委任状ファイル（任意）").set_input_files(str(held))
     page.get_by_role("button", name="確認する").click()
@@ -80,6 +90,7 @@ def test_a_recipient_registers_creates_a_key_and_checks_an_id(page, live_server,
     token = download.value.path().read_text(encoding="ascii")
     assert token.count(".") == 2
     assert_clean(page)
+    assert_accessible(page)
 
 
 def test_a_typo_is_explained_on_the_form(page, live_server):
