@@ -23,7 +23,13 @@ from django.db import connections, transaction
 _pruning = threading.local()
 _strict: contextvars.ContextVar[bool] = contextvars.ContextVar("audit_strict", default=False)
 
-TABLES = ("audit_auditevent", "audit_auditseal", "audit_auditcheckpoint", "audit_auditsegment")
+TABLES = (
+    "audit_auditevent",
+    "audit_auditseal",
+    "audit_auditsealbatch",
+    "audit_auditcheckpoint",
+    "audit_auditsegment",
+)
 
 
 def in_test_environment() -> bool:

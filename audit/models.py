@@ -64,10 +64,6 @@ class AuditSeal(models.Model):
     digest = models.CharField(_("ダイジェスト"), max_length=64)
     prev_hash = models.CharField(_("直前のハッシュ"), max_length=64)
     hash = models.CharField(_("ハッシュ"), max_length=64)
-    # Every event whose (txid, id) is below (horizon, horizon_id) had been sealed when this batch
-    # committed: where the next batch starts looking (see audit.sealing).
-    horizon = models.BigIntegerField(_("走査開始点"))
-    horizon_id = models.BigIntegerField(_("走査開始点ID"), default=0)
     sealed_at = models.DateTimeField(_("封印日時"))
 
     class Meta:
@@ -78,6 +74,26 @@ class AuditSeal(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.hash[:12]}"
+
+
+class AuditSealBatch(models.Model):
+    """Where the sequencer's next batch starts looking (see audit.sealing): every event whose
+    (txid, id) is below (horizon, horizon_id) was sealed when this batch committed, except events of
+    the transactions in ``watch``, which were still in progress. One row per batch, never changed."""
+
+    last_seq = models.BigIntegerField(_("最終連番"), unique=True)
+    horizon = models.BigIntegerField(_("走査開始点"))
+    horizon_id = models.BigIntegerField(_("走査開始点ID"))
+    watch = models.JSONField(_("進行中のトランザクション"), default=list)
+    sealed_at = models.DateTimeField(_("封印日時"))
+
+    class Meta:
+        verbose_name = _("封印バッチ")
+        verbose_name_plural = _("封印バッチ")
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"#{self.last_seq}"
 
 
 class AuditCheckpoint(models.Model):

@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from audit import chain, keys, signing
 from audit.guard import in_test_environment
-from audit.models import AuditCheckpoint, AuditSeal
+from audit.models import AuditCheckpoint, AuditSeal, AuditSealBatch
 
 log = logging.getLogger(__name__)
 
@@ -65,31 +65,61 @@ class SealResult:
     checkpoint: AuditCheckpoint | None = None
 
 
-def _lock(using: str) -> int | None:
-    """Take the sequencer lock for this transaction; on PostgreSQL return the snapshot's xmin."""
+@dataclass
+class _Snapshot:
+    xmax: int
+    in_progress: list[int]
+
+
+def _lock(using: str) -> _Snapshot | None:
+    """Take the sequencer lock for this transaction; on PostgreSQL, return which transactions were
+    still in progress right after (their events may commit later)."""
     connection = connections[using]
     if connection.vendor != "postgresql":
         return None  # the IMMEDIATE transaction already holds SQLite's only write lock
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
-        cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
-        return int(cursor.fetchone()[0])
+        cursor.execute(
+            "SELECT pg_snapshot_xmax(s)::text::bigint, ARRAY(SELECT x::text::bigint FROM pg_snapshot_xip(s) AS x), "
+            "pg_current_xact_id_if_assigned()::text::bigint FROM pg_current_snapshot() AS s"
+        )
+        xmax, xip, own = cursor.fetchone()
+        # A snapshot does not list its own transaction, which may have recorded events too.
+        return _Snapshot(int(xmax), sorted({int(x) for x in xip} | ({int(own)} if own is not None else set())))
 
 
-def _unsealed(cursor: Any, xmin: int | None, horizon: tuple[int, int], limit: int) -> list[Any]:
+def _unsealed(
+    cursor: Any, snapshot: _Snapshot | None, horizon: tuple[int, int], watch: list[int], limit: int
+) -> list[Any]:
     unsealed = "NOT EXISTS (SELECT 1 FROM audit_auditseal s WHERE s.event_id = e.id)"
-    if xmin is None:
+    if snapshot is None:
         cursor.execute(
             f"SELECT {EVENT_COLUMNS} FROM audit_auditevent e WHERE e.id >= %s AND {unsealed} ORDER BY e.id LIMIT %s",  # noqa: S608  (constants only)
             [horizon[1], limit],
         )
     else:
         cursor.execute(
-            f"SELECT {EVENT_COLUMNS} FROM audit_auditevent e WHERE (e.txid, e.id) >= (%s, %s) AND {unsealed} "  # noqa: S608
-            "ORDER BY e.txid, e.id LIMIT %s",
-            [horizon[0], horizon[1], limit],
+            f"SELECT {EVENT_COLUMNS} FROM audit_auditevent e "  # noqa: S608  (constants only)
+            f"WHERE ((e.txid, e.id) >= (%s, %s) OR e.txid = ANY(%s)) AND {unsealed} ORDER BY e.txid, e.id LIMIT %s",
+            [horizon[0], horizon[1], watch, limit],
         )
     return cursor.fetchall()
+
+
+def _next_scan(
+    snapshot: _Snapshot | None, horizon: tuple[int, int], watch: list[int], rows: list[Any], limit: int
+) -> tuple[tuple[int, int], list[int]]:
+    """Where the next batch looks: above the new horizon, plus the transactions below it that were
+    still in progress (watched until a batch that was not full has looked at them once finished)."""
+    if snapshot is None:  # SQLite: ids commit in order
+        return (0, rows[-1][1] + 1), []
+    if len(rows) < limit:
+        # Everything visible is sealed; transactions from xmax on had not started.
+        new = max(horizon, (snapshot.xmax, 0))
+        return new, [x for x in snapshot.in_progress if (x, 0) < new]
+    new = max(horizon, (rows[-1][0], rows[-1][1] + 1))
+    still = set(watch) | {x for x in snapshot.in_progress if (x, 0) < new}
+    return new, sorted(x for x in still if (x, 0) < new)
 
 
 def seal_batch(limit: int | None = None, *, using: str = "default") -> SealResult:
@@ -97,13 +127,13 @@ def seal_batch(limit: int | None = None, *, using: str = "default") -> SealResul
     limit = limit or settings.AUDIT_SEAL_BATCH
     connection = connections[using]
     with transaction.atomic(using=using):
-        xmin = _lock(using)
-        last = (
-            AuditSeal.objects.using(using).order_by("-seq").values_list("seq", "hash", "horizon", "horizon_id").first()
-        )
-        seq, prev, h_txid, h_id = last if last else (0, chain.GENESIS, 0, 0)
+        snapshot = _lock(using)
+        head = AuditSeal.objects.using(using).order_by("-seq").values_list("seq", "hash").first()
+        seq, prev = head if head else (0, chain.GENESIS)
+        batch = AuditSealBatch.objects.using(using).order_by("-last_seq").first()
+        horizon, watch = ((batch.horizon, batch.horizon_id), list(batch.watch)) if batch else ((0, 0), [])
         with connection.cursor() as cursor:
-            rows = _unsealed(cursor, xmin, (h_txid, h_id), limit)
+            rows = _unsealed(cursor, snapshot, horizon, watch, limit)
         now = timezone.now()
         seals = []
         for row in rows:
@@ -111,21 +141,14 @@ def seal_batch(limit: int | None = None, *, using: str = "default") -> SealResul
             entry, float_free = entry_of(row)
             digest = chain.entry_digest(entry, float_free=float_free)
             new = chain.chain_hash(prev, digest)
-            seals.append(
-                AuditSeal(seq=seq, event_id=row[1], digest=digest, prev_hash=prev, hash=new, horizon=0, sealed_at=now)
-            )
+            seals.append(AuditSeal(seq=seq, event_id=row[1], digest=digest, prev_hash=prev, hash=new, sealed_at=now))
             prev = new
         if rows:
-            if xmin is None:
-                horizon = (0, rows[-1][1] + 1)
-            elif len(rows) < limit:
-                # Everything visible is sealed; only transactions from xmin on may still commit events.
-                horizon = max((h_txid, h_id), (xmin, 0))
-            else:
-                horizon = max((h_txid, h_id), min((xmin, 0), (rows[-1][0], rows[-1][1] + 1)))
-            for seal in seals:
-                seal.horizon, seal.horizon_id = horizon
             AuditSeal.objects.using(using).bulk_create(seals, batch_size=limit)
+            (h_txid, h_id), watch = _next_scan(snapshot, horizon, watch, rows, limit)
+            AuditSealBatch.objects.using(using).create(
+                last_seq=seq, horizon=h_txid, horizon_id=h_id, watch=watch, sealed_at=now
+            )
         result = SealResult(sealed=len(seals), head_seq=seq)
         result.checkpoint = _checkpoint_if_due(seq, prev, now, using=using)
     return result

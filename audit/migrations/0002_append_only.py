@@ -9,7 +9,13 @@ On PostgreSQL this migration also makes txid default to the writing transaction'
 
 from django.db import migrations
 
-TABLES = ["audit_auditevent", "audit_auditseal", "audit_auditcheckpoint", "audit_auditsegment"]
+TABLES = [
+    "audit_auditevent",
+    "audit_auditseal",
+    "audit_auditsealbatch",
+    "audit_auditcheckpoint",
+    "audit_auditsegment",
+]
 
 PG_FORWARD = r"""
 ALTER TABLE audit_auditevent ALTER COLUMN txid SET DEFAULT (pg_current_xact_id()::text::bigint);
@@ -66,6 +72,7 @@ SQLITE_COVERED = {
     "audit_auditevent": "EXISTS (SELECT 1 FROM audit_auditseal s JOIN audit_auditsegment g "
     "ON s.seq BETWEEN g.first_seq AND g.last_seq WHERE s.event_id = OLD.id)",
     "audit_auditseal": "EXISTS (SELECT 1 FROM audit_auditsegment g WHERE OLD.seq BETWEEN g.first_seq AND g.last_seq)",
+    "audit_auditsealbatch": "0",
     "audit_auditcheckpoint": "0",
     "audit_auditsegment": "0",
 }

@@ -64,7 +64,6 @@ def test_a_second_seal_at_the_same_position_is_refused(db):
             digest="0" * 64,
             prev_hash="0" * 64,
             hash="0" * 64,
-            horizon=0,
             sealed_at=head.sealed_at,
         )
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -74,7 +73,6 @@ def test_a_second_seal_at_the_same_position_is_refused(db):
             digest="0" * 64,
             prev_hash=head.hash,
             hash="0" * 64,
-            horizon=0,
             sealed_at=head.sealed_at,
         )
 
