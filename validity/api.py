@@ -51,34 +51,35 @@ def _wants_jose(request: HttpRequest) -> bool | None:
     return None
 
 
-def _limited(scope: str, ident: str, rate: str, penalty: tuple[str, str] | None = None) -> HttpResponse | None:
-    wait = ratelimit.hit(scope, ident, _rate(rate), penalty=penalty)
-    if wait is None:
-        return None
+def _too_many(wait: int) -> HttpResponse:
     return _error(answer.error(answer.RATE_LIMITED, retry_after=wait), Retry_After=str(wait))
 
 
 def _authorised(request: HttpRequest) -> ApiKey | HttpResponse:
-    """The caller's key, or the response that refuses the request."""
+    """The caller's key, or the response that refuses the request.
+
+    One indexed query finds the key; then one cache round trip counts the client address, the key
+    and reads the organisation's penalty for unknown IDs. A refused address learns nothing about
+    its key: the 429 comes before the verdict on the key.
+    """
     header = request.headers.get("Authorization", "")
     if not header:
         return _error(answer.error(answer.MISSING_KEY), WWW_Authenticate='Bearer realm="validity"')
-    ip = audit.context.current().ip
-    refused = _limited("ip", ip, settings.VALIDITY_RATE_PER_IP)
-    if refused:
-        return refused
     key = authenticate(header)
+    counters = [("ip", audit.context.current().ip, _rate(settings.VALIDITY_RATE_PER_IP))]
+    if key is not None:
+        counters.append(("key", key.prefix, _rate(settings.VALIDITY_RATE_PER_KEY)))
+    penalty = ("unknown", key.organisation.public_id) if key is not None else None
+    wait = ratelimit.hit_many(counters, penalty=penalty)
+    if wait is not None:
+        return _too_many(wait)
     if key is None:
         parts = keys.from_authorization(header)
         audit.record("validity.api_key_rejected", actor=audit.ANONYMOUS, prefix=parts[0] if parts else "")
         return _error(
             answer.error(answer.INVALID_KEY), WWW_Authenticate='Bearer realm="validity", error="invalid_token"'
         )
-    # The key's count and the organisation's penalty for unknown IDs, in one cache round trip.
-    refused = _limited(
-        "key", key.prefix, settings.VALIDITY_RATE_PER_KEY, penalty=("unknown", key.organisation.public_id)
-    )
-    return refused or key
+    return key
 
 
 @lru_cache(maxsize=32)

@@ -46,26 +46,30 @@ def _penalty_key(scope: str, ident: str) -> str:
     return f"validity:penalty:{scope}:{ident}"
 
 
-def _count(cache: BaseCache, key: str, ttl: int, penalty_key: str | None) -> tuple[int, Any]:
-    """The window's new count and the penalty's end (or None), in one round trip on Redis."""
+def _count(cache: BaseCache, counters: list[tuple[str, int]], penalty_key: str | None) -> tuple[list[int], Any]:
+    """Each window's new count and the penalty's end (or None): one round trip on Redis."""
     if isinstance(cache, RedisCache):
-        full = cache.make_and_validate_key(key)
-        client = cache._cache.get_client(full, write=True)
+        client = cache._cache.get_client(write=True)
         pipe = client.pipeline(transaction=False)
-        pipe.incr(full)
-        pipe.expire(full, ttl, nx=True)
+        for key, ttl in counters:
+            full = cache.make_and_validate_key(key)
+            pipe.incr(full)
+            pipe.expire(full, ttl, nx=True)
         if penalty_key is not None:
             pipe.get(cache.make_and_validate_key(penalty_key))
         results = pipe.execute()
-        raw = results[2] if penalty_key is not None else None
-        return int(results[0]), None if raw is None else cache._cache._serializer.loads(raw)  # type: ignore[attr-defined]
-    cache.add(key, 0, timeout=ttl)
-    try:
-        count = int(cache.incr(key))
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=ttl)
-        count = 1
-    return count, cache.get(penalty_key) if penalty_key else None
+        counts = [int(results[2 * n]) for n in range(len(counters))]
+        raw = results[-1] if penalty_key is not None else None
+        return counts, None if raw is None else cache._cache._serializer.loads(raw)  # type: ignore[attr-defined]
+    counts = []
+    for key, ttl in counters:
+        cache.add(key, 0, timeout=ttl)
+        try:
+            counts.append(int(cache.incr(key)))
+        except ValueError:  # expired between add and incr
+            cache.add(key, 1, timeout=ttl)
+            counts.append(1)
+    return counts, cache.get(penalty_key) if penalty_key else None
 
 
 def _left(until: Any, now: float) -> int | None:
@@ -75,23 +79,39 @@ def _left(until: Any, now: float) -> int | None:
     return left if left > 0 else None
 
 
+def hit_many(
+    counters: list[tuple[str, str, Rate]], *, now: float | None = None, penalty: tuple[str, str] | None = None
+) -> int | None:
+    """Count one request against each ``(scope, ident, rate)``; None when all allow it, else the
+    longest wait in seconds (≥ 1). With ``penalty=(scope, ident)`` a running penalty (:func:`impose`)
+    also makes the caller wait. On Redis all of it is one round trip."""
+    now = time.time() if now is None else now
+    windows = [int(now // rate.seconds) for _scope, _ident, rate in counters]
+    keys = [
+        (f"validity:rl:{scope}:{ident}:{rate.seconds}:{window}", rate.seconds + 1)
+        for (scope, ident, rate), window in zip(counters, windows, strict=True)
+    ]
+    try:
+        counts, until = _count(_cache(), keys, _penalty_key(*penalty) if penalty else None)
+    except Exception:  # an unreachable cache must not take the service down
+        log.exception("rate limit cache unavailable; %s not counted", [scope for scope, _i, _r in counters])
+        return None
+    waits = [
+        max(1, math.ceil((window + 1) * rate.seconds - now))
+        for (_scope, _ident, rate), window, count in zip(counters, windows, counts, strict=True)
+        if count > rate.count
+    ]
+    left = _left(until, now)
+    if left is not None:
+        waits.append(left)
+    return max(waits) if waits else None
+
+
 def hit(
     scope: str, ident: str, rate: Rate, *, now: float | None = None, penalty: tuple[str, str] | None = None
 ) -> int | None:
-    """Count one request of ``ident`` in ``scope``; None when allowed, else seconds to wait (≥ 1).
-    With ``penalty=(scope, ident)`` a running penalty (:func:`impose`) also makes the caller wait;
-    on Redis it is read in the same round trip as the count."""
-    now = time.time() if now is None else now
-    window = int(now // rate.seconds)
-    key = f"validity:rl:{scope}:{ident}:{rate.seconds}:{window}"
-    try:
-        count, until = _count(_cache(), key, rate.seconds + 1, _penalty_key(*penalty) if penalty else None)
-    except Exception:  # an unreachable cache must not take the service down
-        log.exception("rate limit cache unavailable; %s not counted", scope)
-        return None
-    if count > rate.count:
-        return max(1, math.ceil((window + 1) * rate.seconds - now))
-    return _left(until, now)
+    """Count one request of ``ident`` in ``scope``: :func:`hit_many` with one counter."""
+    return hit_many([(scope, ident, rate)], now=now, penalty=penalty)
 
 
 def penalty(scope: str, ident: str) -> int | None:

@@ -42,6 +42,14 @@ def test_a_window_allows_its_count_then_says_how_long_to_wait():
     assert ratelimit.hit("t", "a", rate, now=now + 50) is None
 
 
+def test_several_counters_are_counted_together_and_the_longest_wait_wins():
+    now = 1_800_000_000 - 1_800_000_000 % 600 + 30.0
+    short, long = ratelimit.Rate(1, 60), ratelimit.Rate(1, 600)
+    assert ratelimit.hit_many([("m", "a", short), ("m", "b", long)], now=now) is None
+    assert ratelimit.hit_many([("m", "a", short), ("m", "b", long)], now=now) == 570
+    assert ratelimit.hit_many([("m", "a", short)], now=now) == 30
+
+
 def test_a_penalty_is_read_with_the_count():
     rate = ratelimit.Rate(100, 60)
     assert ratelimit.hit("t", "p", rate, penalty=("unknown", "org")) is None
@@ -82,6 +90,8 @@ def test_per_address_limit_counts_every_key_and_every_wrong_key(client, api_key,
     assert [ask(client, wrong).status_code for _ in range(2)] == [401, 401]
     assert ask(client, api_key).status_code == 200
     assert ask(client, api_key).status_code == 429
+    # Over the limit, a wrong key is not told it is wrong.
+    assert ask(client, wrong).status_code == 429
     # Another address is not affected.
     assert ask(client, api_key, REMOTE_ADDR="192.0.2.7").status_code == 200
 
