@@ -1,6 +1,5 @@
-"""Stored trust data for signature verification: anchors, their 4-eyes changes, imported CRLs.
-
-(The delegation models themselves arrive with the lifecycle issue.)
+"""Stored trust data for signature verification (anchors, their 4-eyes changes, imported CRLs) and
+the delegations themselves: drafts, generated documents, signed files as uploaded, lifecycle.
 """
 
 from __future__ import annotations
@@ -188,3 +187,285 @@ class RevokedSerial(models.Model):
 
     def __str__(self) -> str:
         return self.serial
+
+
+# --- delegations (DESIGN.md §4) -------------------------------------------------------------------------
+
+
+def new_public_id() -> str:
+    """The URL identifier of a delegation record (drafts have no delegation ID yet)."""
+    import secrets
+
+    return secrets.token_urlsafe(12)
+
+
+class DelegationQuerySet(models.QuerySet["Delegation"]):
+    def for_subscriber(self, subscriber: Any) -> DelegationQuerySet:
+        return self.filter(subscriber=subscriber)
+
+    def drafts(self) -> DelegationQuerySet:
+        return self.filter(status=Delegation.Status.DRAFT)
+
+    def active(self) -> DelegationQuerySet:
+        return self.filter(status=Delegation.Status.ACTIVE)
+
+    def open_updates(self) -> DelegationQuerySet:
+        """Successor drafts not yet active or rejected (at most one per delegation)."""
+        return self.filter(replaces__isnull=False, status__in=Delegation.OPEN_STATUSES)
+
+    def awaiting_reception(self) -> DelegationQuerySet:
+        return self.filter(status=Delegation.Status.SUBMITTED)
+
+    def in_force_on(self, day: Any) -> DelegationQuerySet:
+        return self.active().filter(valid_from__lte=day, valid_until__gte=day)
+
+
+class Delegation(models.Model):
+    """電子委任状. Until finalised the agent/powers/period fields are the subscriber's draft; from
+    finalisation on, what counts is ``xml`` (and, once stored, the signed files); the columns are kept
+    equal to it for lists and filters, and are never edited again."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("下書き")
+        AWAITING_SIGNATURES = "awaiting_signatures", _("署名待ち")
+        SUBMITTED = "submitted", _("受付確認待ち")
+        ACTIVE = "active", _("有効")
+        REJECTED = "rejected", _("不受理")
+        SUPERSEDED = "superseded", _("変更により失効")
+        REVOKED = "revoked", _("失効（取消）")
+
+    OPEN_STATUSES = ("draft", "awaiting_signatures", "submitted")
+
+    class Qualification(models.TextChoices):
+        ATTORNEY = "attorney", _("弁護士")
+        JUDICIAL_SCRIVENER = "judicial_scrivener", _("司法書士")
+        ADMINISTRATIVE_SCRIVENER = "administrative_scrivener", _("行政書士")
+        LAND_AND_HOUSE_INVESTIGATOR = "land_and_house_investigator", _("土地家屋調査士")
+        PATENT_ATTORNEY = "patent_attorney", _("弁理士")
+        TAX_ACCOUNTANT = "tax_accountant", _("税理士")
+        LABOR_AND_SOCIAL_SECURITY_ATTORNEY = "labor_and_social_security_attorney", _("社会保険労務士")
+        CERTIFIED_PUBLIC_ACCOUNTANT = "certified_public_accountant", _("公認会計士")
+
+    class IdentifierKind(models.TextChoices):
+        EMPLOYEE_NUMBER = "employee_number", _("社員番号")
+        CERTIFICATE = "certificate", _("証明書")
+        QUALIFICATION_REGISTRATION_NUMBER = "qualification_registration_number", _("資格登録番号")
+
+    public_id = models.CharField(_("公開ID"), max_length=32, unique=True, default=new_public_id, editable=False)
+    subscriber = models.ForeignKey(
+        "registry.Subscriber", on_delete=models.PROTECT, related_name="delegations", verbose_name=_("利用者")
+    )
+    status = models.CharField(_("状態"), max_length=24, choices=Status.choices, default=Status.DRAFT)
+    delegation_id = models.CharField(_("電子委任状 ID"), max_length=17, unique=True, null=True, blank=True)
+
+    agent_name = models.CharField(_("受任者の氏名"), max_length=200)
+    agent_title = models.CharField(_("受任者の役職"), max_length=200, blank=True)
+    agent_qualification = models.CharField(_("資格（士業）"), max_length=40, choices=Qualification.choices, blank=True)
+    agent_address = models.CharField(_("受任者の住所"), max_length=200)
+    agent_identifier_kind = models.CharField(_("識別情報の種類"), max_length=40, choices=IdentifierKind.choices)
+    agent_identifier = models.CharField(_("識別情報"), max_length=64)
+    powers = models.TextField(_("代理権の内容"))
+    limitations = models.TextField(_("代理権の制限"), blank=True)
+    valid_from = models.DateField(_("委任期間の始期"))
+    valid_until = models.DateField(_("委任期間の終期"))
+
+    # Generated on finalisation; never changed afterwards.
+    principal_name = models.CharField(_("委任者"), max_length=400, blank=True)
+    issued_on = models.DateField(_("作成日"), null=True, blank=True)
+    xml = models.BinaryField(_("電子委任状 XML"), null=True, editable=False)
+    xml_sha256 = models.CharField(_("XML の SHA-256"), max_length=64, blank=True)
+    pdf = models.BinaryField(_("電子委任状 PDF"), null=True, editable=False)
+    acceptance_xml = models.BinaryField(_("受諾書 XML"), null=True, editable=False)
+    acceptance_sha256 = models.CharField(_("受諾書 XML の SHA-256"), max_length=64, blank=True)
+    acceptance_pdf = models.BinaryField(_("受諾書 PDF"), null=True, editable=False)
+
+    replaces = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="updates", verbose_name=_("変更元")
+    )
+    superseded_by = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("変更後の電子委任状")
+    )
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("作成者")
+    )
+    created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新日時"), auto_now=True)
+    finalised_at = models.DateTimeField(_("確定日時"), null=True, blank=True)
+    submitted_at = models.DateTimeField(_("署名済みファイルの受付日時"), null=True, blank=True)
+    identity_confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("代替文字を確認した受付担当者"),
+    )
+    identity_confirmed_at = models.DateTimeField(_("代替文字の確認日時"), null=True, blank=True)
+    activated_at = models.DateTimeField(_("有効化日時"), null=True, blank=True)
+    superseded_at = models.DateTimeField(_("変更による失効日時"), null=True, blank=True)
+    rejected_at = models.DateTimeField(_("不受理日時"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("取消日時"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("取消者"),
+    )
+    decision_reason = models.TextField(_("理由"), blank=True)
+
+    objects = DelegationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("電子委任状")
+        verbose_name_plural = _("電子委任状")
+        ordering = ["-created_at", "-id"]
+        permissions = [
+            ("review_delegation", _("電子委任状の受付確認（代替文字・士業の資格確認・不受理）")),
+            ("revoke_delegation", _("電子委任状の取消を申請・承認できる")),
+        ]
+        indexes = [
+            models.Index(fields=["subscriber", "-created_at", "-id"], name="delegation_subscriber_list"),
+            models.Index(fields=["status"], name="delegation_status"),
+        ]
+        constraints = [
+            # An update (§4.2): at most one successor in progress per delegation, whatever the race.
+            models.UniqueConstraint(
+                fields=["replaces"],
+                condition=Q(status__in=["draft", "awaiting_signatures", "submitted", "active"]),
+                name="delegation_one_open_update",
+            ),
+            models.CheckConstraint(condition=Q(valid_from__lte=F("valid_until")), name="delegation_period_in_order"),
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(delegation_id__isnull=False), name="delegation_id_after_draft"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.delegation_id or str(_("下書き %(id)s") % {"id": self.public_id})
+
+    @property
+    def audit_id(self) -> str:
+        return self.delegation_id or self.public_id
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+    @property
+    def needs_qualification_check(self) -> bool:
+        return bool(self.agent_qualification)
+
+
+class SignedFile(models.Model):
+    """A signed file exactly as uploaded and accepted, with what verification found (§4.1.5)."""
+
+    class Role(models.TextChoices):
+        PRINCIPAL = "principal", _("委任者の署名（電子委任状）")
+        AGENT = "agent", _("受任者の署名（受諾書）")
+
+    delegation = models.ForeignKey(Delegation, on_delete=models.PROTECT, related_name="signed_files")
+    role = models.CharField(_("種類"), max_length=16, choices=Role.choices)
+    container = models.CharField(_("形式"), max_length=16)
+    file_name = models.CharField(_("ファイル名"), max_length=200)
+    data = models.BinaryField(_("署名済みファイル"), editable=False)
+    detached_content = models.BinaryField(_("分離署名の対象"), null=True, editable=False)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
+    size = models.PositiveIntegerField(_("サイズ（バイト）"))
+    report = models.JSONField(_("検証結果"))
+    signer_certificate_der = models.BinaryField(_("署名者の証明書（DER）"), editable=False)
+    signer_serial = models.CharField(_("証明書のシリアル番号"), max_length=40)
+    signer_name = models.CharField(_("署名者の氏名（証明書）"), max_length=200)
+    signer_address = models.CharField(_("署名者の住所（証明書）"), max_length=400)
+    signer_birth_date = models.CharField(_("署名者の生年月日（証明書）"), max_length=20, blank=True)
+    revocation = models.JSONField(_("失効確認の証跡"), default=dict)
+    match = models.JSONField(_("照合結果"), default=dict)
+    match_verdict = models.CharField(_("照合の判定"), max_length=32)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("提出者")
+    )
+    uploaded_at = models.DateTimeField(_("受付日時"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("署名済みファイル")
+        verbose_name_plural = _("署名済みファイル")
+        ordering = ["delegation", "role"]
+        constraints = [models.UniqueConstraint(fields=["delegation", "role"], name="signedfile_one_per_role")]
+
+    def __str__(self) -> str:
+        return f"{self.delegation} {self.get_role_display()}"
+
+    @property
+    def audit_id(self) -> str:
+        return f"{self.delegation.audit_id}:{self.role}"
+
+
+class QualificationCheck(models.Model):
+    """Reception's check of a 士業 agent with the professional body (§4.1.2)."""
+
+    class Result(models.TextChoices):
+        CONFIRMED = "confirmed", _("資格を確認した")
+        NOT_CONFIRMED = "not_confirmed", _("資格を確認できなかった")
+
+    delegation = models.OneToOneField(Delegation, on_delete=models.PROTECT, related_name="qualification_check")
+    method = models.CharField(_("確認方法"), max_length=200)
+    checked_on = models.DateField(_("確認日"))
+    contact_person = models.CharField(_("確認先の担当者"), max_length=200)
+    result = models.CharField(_("結果"), max_length=20, choices=Result.choices)
+    note = models.TextField(_("備考"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("記録者")
+    )
+    recorded_at = models.DateTimeField(_("記録日時"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("士業の資格確認")
+        verbose_name_plural = _("士業の資格確認")
+
+    def __str__(self) -> str:
+        return f"{self.delegation} {self.get_result_display()}"
+
+
+class RevocationRequest(models.Model):
+    """An operator's revocation of a delegation; a second staff member approves (4-eyes)."""
+
+    class Decision(models.TextChoices):
+        PENDING = "pending", _("承認待ち")
+        APPROVED = "approved", _("承認")
+        REJECTED = "rejected", _("却下")
+
+    delegation = models.ForeignKey(Delegation, on_delete=models.PROTECT, related_name="revocation_requests")
+    reason = models.TextField(_("理由"))
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("申請者")
+    )
+    requested_at = models.DateTimeField(_("申請日時"), auto_now_add=True)
+    decision = models.CharField(_("判断"), max_length=10, choices=Decision.choices, default=Decision.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("承認者"),
+    )
+    decided_at = models.DateTimeField(_("判断日時"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("電子委任状の取消申請")
+        verbose_name_plural = _("電子委任状の取消申請")
+        ordering = ["-requested_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(decided_by__isnull=True) | ~Q(decided_by=F("requested_by")),
+                name="revocationrequest_four_eyes",
+            ),
+            models.UniqueConstraint(
+                fields=["delegation"], condition=Q(decision="pending"), name="revocationrequest_one_pending"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.delegation} ({self.get_decision_display()})"
