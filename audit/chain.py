@@ -59,12 +59,16 @@ def _refuse_float(text: str) -> float:
     raise _FloatSeen
 
 
+_float_free_decoder = json.JSONDecoder(parse_float=_refuse_float)
+_decoder = json.JSONDecoder()
+
+
 def load_json(text: str) -> tuple[Any, bool]:
     """Parse JSON text; also say whether it is free of floats (so the fast path applies)."""
     try:
-        return json.loads(text, parse_float=_refuse_float), True
+        return _float_free_decoder.decode(text), True
     except _FloatSeen:
-        return json.loads(text), False
+        return _decoder.decode(text), False
 
 
 def canonical_text(value: Any, *, float_free: bool = False) -> str:
