@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
@@ -107,6 +108,19 @@ def _record(document: dict[str, Any]) -> tuple[str, str] | tuple[None, None]:
     return token, "data:application/jose;base64," + base64.b64encode(token.encode()).decode()
 
 
+def _instants(document: dict[str, Any]) -> dict[str, Any]:
+    """The answer's times and dates as values the templates format for people (Japan time)."""
+    when: dict[str, Any] = {
+        name: datetime.fromisoformat(document[name])
+        for name in ("checked_at", "revoked_at", "superseded_at")
+        if name in document
+    }
+    if "period" in document:
+        when["valid_from"] = date.fromisoformat(document["period"]["valid_from"])
+        when["valid_until"] = date.fromisoformat(document["period"]["valid_until"])
+    return when
+
+
 def _too_many(request: HttpRequest, template: str, form: Any, wait: int) -> HttpResponse:
     form.add_error(
         None, _("照会の回数が上限を超えました。%(seconds)d 秒後にもう一度お試しください。") % {"seconds": wait}
@@ -154,6 +168,7 @@ def _check(request: HttpRequest, organisation: RecipientOrganisation) -> HttpRes
     context = {
         "query": query,
         "answer": query.document,
+        "when": _instants(query.document),
         "display": STATUS_DISPLAY[query.status],
         "upload": upload,
         "jws": token,
@@ -183,5 +198,5 @@ def anonymous_check(request: HttpRequest) -> HttpResponse:
         form.cleaned_data["delegation_id"], sha256=None, organisation=None, actor=audit.ANONYMOUS, channel="anonymous"
     )
     display = STATUS_DISPLAY[query.status]
-    context = {"delegation_id": query.delegation_id, "display": display, "checked_at": query.document["checked_at"]}
+    context = {"delegation_id": query.delegation_id, "display": display, "when": _instants(query.document)}
     return render(request, "validity/anonymous_result.html", context)

@@ -64,7 +64,7 @@ def test_a_recipient_registers_creates_a_key_and_checks_an_id(page, live_server,
     page.get_by_role("button", name="作成する").click()
     key = page.get_by_test_id("api-key").input_value()
     assert re.fullmatch(r"mtv_[0-9a-f]{12}_[0-9a-f]{64}", key)
-    assert page.get_by_role("button", name="コピー").is_visible()  # the small script enhanced the page
+    page.get_by_role("button", name="コピー").wait_for(state="visible")  # the small script enhanced the page
     assert_clean(page)
 
     delegation_id = ids.generate()

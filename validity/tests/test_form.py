@@ -60,7 +60,8 @@ def test_a_held_file_is_hashed_on_the_server_compared_and_never_stored(
     assert "一致：" in page
     assert hashlib.sha256(held).hexdigest() in page
     assert "入札及び見積に関する一切の件" in page
-    assert "2026-04-01 〜 2027-03-31" in page
+    assert "2026年4月1日 〜 2027年3月31日" in page
+    assert "2026年5月1日 09:00:00" in page  # when it was checked, in Japan time
     # The downloadable record is the signed answer, and it verifies.
     data_url = re.search(r'href="data:application/jose;base64,([^"]+)"', page)
     assert data_url
