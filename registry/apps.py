@@ -8,6 +8,7 @@ class RegistryConfig(AppConfig):
 
     def ready(self) -> None:
         from mynatrust.roles import Role, grant
+        from registry import checks  # noqa: F401  (registers the system checks)
 
         grant(
             Role.RECEPTION,

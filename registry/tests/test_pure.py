@@ -70,3 +70,11 @@ def test_what_is_not_a_usable_pdf_is_refused(content, code):
     with pytest.raises(PdfCheckError) as error:
         check_pdf(content, max_size=len(make_pdf()) + 1000)
     assert error.value.code == code
+
+
+def test_a_retention_period_under_ten_years_is_a_system_check_error(settings):
+    from registry.checks import registry_settings
+
+    assert registry_settings() == []
+    settings.REGISTRY_RETENTION_YEARS = 5
+    assert [e.id for e in registry_settings()] == ["registry.E001"]
