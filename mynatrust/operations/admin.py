@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path
 from django.utils import timezone
@@ -26,7 +26,7 @@ class LedgerAdmin(admin.ModelAdmin):
     list_select_related = ("recorded_by",)
 
     def get_list_display(self, request: HttpRequest) -> Any:
-        return ("pk", *self.model.ledger_fields[:4], "recorded_by", "is_correction")
+        return ("pk", "chain", *self.model.ledger_fields[:4], "recorder")
 
     def get_list_filter(self, request: HttpRequest) -> Any:
         return ("recorded_at",)
@@ -42,9 +42,17 @@ class LedgerAdmin(admin.ModelAdmin):
             return self.get_fields(request, obj)
         return ()
 
-    @admin.display(description=_("訂正"), boolean=True)
-    def is_correction(self, obj: LedgerEntry) -> bool:
-        return obj.corrects_id is not None
+    @admin.display(description=_("記録者"), ordering="recorded_by__display_name")
+    def recorder(self, obj: Any) -> str:
+        return str(obj.recorded_by.display_name or obj.recorded_by.email)
+
+    @admin.display(description=_("訂正"))
+    def chain(self, obj: Any) -> str:
+        if obj.corrects_id is not None:
+            return str(_("#%(pk)s の訂正") % {"pk": obj.corrects_id})
+        if getattr(obj, "correction_count", 0):
+            return str(_("訂正あり（%(n)s 件）") % {"n": obj.correction_count})
+        return "—"
 
     @admin.display(description=_("この記録への訂正"))
     def corrections_list(self, obj: LedgerEntry) -> str:
@@ -130,7 +138,9 @@ class LedgerAdmin(admin.ModelAdmin):
         return response
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        return super().get_queryset(request).select_related("recorded_by")
+        return (
+            super().get_queryset(request).select_related("recorded_by").annotate(correction_count=Count("corrections"))
+        )
 
 
 for _model in LEDGERS:
