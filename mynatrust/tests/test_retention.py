@@ -251,3 +251,11 @@ def test_kinds_in_the_table_without_a_handler_are_listed_not_touched():
     output = run("--dry-run")
     assert "registry.application" in output
     assert "no handler registered" in output
+
+
+@pytest.mark.django_db
+def test_an_unknown_kind_is_an_error():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="unknown kind"):
+        run("--kind", "nothing.here")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 import audit
@@ -27,9 +27,9 @@ class Command(BaseCommand):
         only = set(options["kind"]) or None
         now = timezone.now()
         rows = retention.plan(now, only=only)
-        if only and not rows:
-            self.stderr.write(self.style.ERROR(f"unknown kind(s): {', '.join(sorted(only))}"))
-            return
+        unknown = sorted((only or set()) - {outcome.kind for _kind, outcome in rows})
+        if unknown:
+            raise CommandError(f"unknown kind(s): {', '.join(unknown)} (see settings.RETENTION_PERIODS)")
         self.stdout.write(self.style.MIGRATE_HEADING(f"{'kind':<34} {'period':>7}  {'cutoff':<20} {'due':>7}"))
         total_due = total_done = 0
         for kind, outcome in rows:
