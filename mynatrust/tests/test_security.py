@@ -11,6 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from audit.testing import checkpoint_key_file
+from validity.testing import signing_key_file
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db
@@ -110,6 +111,7 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "eloa.example.jp",
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/unused",
     "AUDIT_CHECKPOINT_KEY_PATH": checkpoint_key_file(),
+    "VALIDITY_SIGNING_KEY_FILE": signing_key_file(),
 }
 
 
