@@ -43,10 +43,10 @@ def command_actor(command: str) -> audit.Actor:
     return audit.Actor("system", f"cli:{user}"[:64], f"manage.py {command} ({user})")
 
 
-def verify_log(*, actor: Any, from_seq: int | None = None, to_seq: int | None = None) -> Report:
+def verify_log(*, actor: Any, from_seq: int | None = None, to_seq: int | None = None, workers: int = 1) -> Report:
     """Seal what is pending, verify the chain (or a range), record ``audit.verified`` with the result."""
     seal_pending()
-    report = verify_chain(from_seq, to_seq)
+    report = verify_chain(from_seq, to_seq, workers=workers)
     audit.record("audit.verified", actor=actor, **report.summary())
     return report
 

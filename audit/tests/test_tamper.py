@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from audit import chain, signing
 from audit.models import AuditCheckpoint, AuditEvent, AuditSeal
 from audit.sealing import checkpoint_now, seal_pending
-from audit.tests.conftest import record_many, tampering
+from audit.tests.conftest import postgresql_only, record_many, tampering
 from audit.verify import verify_chain
 
 
@@ -178,3 +178,27 @@ def test_a_range_is_verified_on_its_own(log):
     report = verify_chain(at(4), at(8))
     assert report.ok
     assert (report.from_seq, report.to_seq, report.entries) == (at(4), at(8), 5)
+
+
+@postgresql_only
+def test_a_parallel_verification_finds_the_same_problems(transactional_db, settings, monkeypatch):
+    from audit import verify
+
+    monkeypatch.setattr(verify, "PARALLEL_MIN", 10)
+    record_many(40)
+    seal_pending()
+    checkpoint_now()
+    report = verify_chain(workers=3)
+    assert report.ok, report.problems
+    assert report.entries == AuditSeal.objects.count()
+    last = report.to_seq
+    # Across the boundary between the second and the third part, and inside the third part.
+    victims = [last - last // 3 + 1, last - 2]
+    with tampering() as cursor:
+        cursor.execute("DELETE FROM audit_auditseal WHERE seq = %s", [victims[0]])
+        cursor.execute(
+            "UPDATE audit_auditevent SET event_type = 'x' WHERE id = %s",
+            [AuditSeal.objects.get(seq=victims[1]).event_id],
+        )
+    assert first(verify_chain(workers=3)).seq == victims[0]
+    assert first(verify_chain(victims[0] + 2, None, workers=3)).seq == victims[1]

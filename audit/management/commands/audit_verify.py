@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -18,9 +19,20 @@ class Command(BaseCommand):
             "--from", dest="from_seq", type=int, help="first sequence number (default: the first online)"
         )
         parser.add_argument("--to", dest="to_seq", type=int, help="last sequence number (default: the head)")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=os.cpu_count() or 1,
+            help="processes for long ranges (PostgreSQL; default: cores)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        report = verify_log(actor=command_actor("audit_verify"), from_seq=options["from_seq"], to_seq=options["to_seq"])
+        report = verify_log(
+            actor=command_actor("audit_verify"),
+            from_seq=options["from_seq"],
+            to_seq=options["to_seq"],
+            workers=options["workers"],
+        )
         for problem in report.problems:
             self.stderr.write(self.style.ERROR(str(problem)))
         line = (
