@@ -52,10 +52,18 @@ def _wake_sealer() -> None:
     after_commit()
 
 
+def _after_commit() -> None:
+    # Once per transaction, however many events it records.
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and any(entry[1] is _wake_sealer for entry in connection.run_on_commit):
+        return
+    transaction.on_commit(_wake_sealer)
+
+
 def record(event_type: str, *, actor: Any, subject: Any = None, **data: Any) -> AuditEvent:
     event = _event(event_type, actor, subject, data)
     event.save(force_insert=True)
-    transaction.on_commit(_wake_sealer)
+    _after_commit()
     return event
 
 
@@ -89,5 +97,5 @@ def record_refused(event_type: str, *, actor: Any, subject: Any = None, **data: 
     # transaction. The refusal shares that transaction; callers record after their atomic block.
     log.warning("%s recorded inside an open transaction on SQLite; it is lost if that rolls back", event_type)
     event.save(force_insert=True)
-    transaction.on_commit(_wake_sealer)
+    _after_commit()
     return event

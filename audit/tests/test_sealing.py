@@ -153,3 +153,9 @@ def test_an_event_committed_late_by_a_long_transaction_is_still_sealed(transacti
 def test_an_empty_log_verifies(db):
     report = verify_chain()
     assert report.ok or report.entries == 0
+
+
+def test_a_transaction_wakes_the_sequencer_once_however_many_events_it_records(db, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        record_many(5)
+    assert len(callbacks) == 1
