@@ -339,7 +339,9 @@ class Delegation(models.Model):
             ),
             models.CheckConstraint(condition=Q(valid_from__lte=F("valid_until")), name="delegation_period_in_order"),
             models.CheckConstraint(
-                condition=Q(status="draft") | Q(delegation_id__isnull=False), name="delegation_id_after_draft"
+                # A successor draft closed because its original was revoked is rejected without an ID.
+                condition=Q(status__in=["draft", "rejected"]) | Q(delegation_id__isnull=False),
+                name="delegation_id_after_draft",
             ),
         ]
 
