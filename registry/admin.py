@@ -111,6 +111,7 @@ class SubscriberAdmin(ReadOnlyMixin, admin.ModelAdmin):
         return [
             path("<int:object_id>/review/", wrap(self.review_view), name="registry_subscriber_review"),
             path("<int:object_id>/start-review/", wrap(self.start_review_view), name="registry_subscriber_start"),
+            path("<int:object_id>/nta-recheck/", wrap(self.nta_recheck_view), name="registry_subscriber_nta_recheck"),
             path("<int:object_id>/status/<str:action>/", wrap(self.status_view), name="registry_subscriber_status"),
             path(
                 "evidence/<str:public_id>/",
@@ -220,6 +221,14 @@ class SubscriberAdmin(ReadOnlyMixin, admin.ModelAdmin):
                 services.start_review(subscriber, actor=request.user)
             except RegistryError as exc:
                 messages.error(request, exc.message)
+        return HttpResponseRedirect(reverse("admin:registry_subscriber_change", args=[subscriber.pk]))
+
+    def nta_recheck_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        subscriber = self._subscriber(request, object_id, "registry.review_subscriber")
+        facts = subscriber.open_facts
+        if request.method == "POST" and facts is not None and subscriber.corporate_number:
+            services.recheck_corporate_number(facts, actor=request.user)
+            messages.success(request, _("法人番号を再照会しました。"))
         return HttpResponseRedirect(reverse("admin:registry_subscriber_change", args=[subscriber.pk]))
 
     STATUS_ACTIONS = {

@@ -219,6 +219,25 @@ def _nta_check(kind: str, corporate_number: str, facts: dict[str, Any]) -> dict[
     return check
 
 
+def recheck_corporate_number(facts: SubscriberFacts, *, actor: Any) -> SubscriberFacts:
+    """Reception looks the number up again (after a failed lookup, or a fresh NTA import)."""
+    subscriber = facts.subscriber
+    check = _nta_check(subscriber.kind, subscriber.corporate_number, facts.declared())  # network: outside
+    with transaction.atomic():
+        facts = SubscriberFacts.objects.select_for_update().get(pk=facts.pk)
+        facts.nta_check = check
+        facts.save(update_fields=["nta_check"])
+        audit.record(
+            "registry.facts.nta_rechecked",
+            actor=actor,
+            subject=subscriber,
+            version=facts.version,
+            status=check.get("status", ""),
+            findings=check.get("findings", []),
+        )
+    return facts
+
+
 # --- application (§3.1) ---------------------------------------------------------------------------
 
 

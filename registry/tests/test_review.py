@@ -225,3 +225,20 @@ def test_approving_twice_is_refused(applied, reception):
             registered_representative_name="山田 太郎",
             registered_representative_address="x",
         )
+
+
+def test_reception_looks_the_number_up_again_after_an_import(desk, applied):
+    assert applied.open_facts.nta_check["status"] == "unknown"
+    CorporateRecord.objects.create(
+        corporate_number=applied.corporate_number,
+        name="株式会社みなと商事",
+        prefecture_name="東京都",
+        city_name="港区",
+        street_number="芝公園1-2-3",
+        latest="1",
+    )
+    response = desk.post(reverse("admin:registry_subscriber_nta_recheck", args=[applied.pk]))
+    assert response.status_code == 302
+    assert applied.open_facts.nta_check["status"] == "found"
+    assert applied.open_facts.nta_check["findings"] == []
+    assert events("registry.facts.nta_rechecked")[0].data["status"] == "found"
