@@ -295,3 +295,24 @@ def test_another_organisations_key_speaks_for_that_organisation(client, api_key,
     _key, plaintext = services.create_api_key(other, label="x", actor=member)
     ask(client, ids.generate(), plaintext)
     assert AuditEvent.objects.get(event_type="validity.query").data["organisation"] == "別の受領者株式会社"
+
+
+def test_an_answer_costs_two_database_round_trips_and_one_cache_round_trip(
+    client, api_key, django_assert_num_queries, monkeypatch
+):
+    """The key's row and the audit event; the lookup seam adds the delegation's read later. The
+    address count, key count and penalty share one Redis pipeline (plus one for an unknown ID)."""
+    from redis.client import Pipeline
+
+    ask(client, ids.generate(), api_key)  # writes the key's last-used time once
+    calls: list[int] = []
+    original = Pipeline.execute
+
+    def counted(self, *args, **kwargs):
+        calls.append(1)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Pipeline, "execute", counted)
+    with django_assert_num_queries(2):
+        assert ask(client, ids.generate(), api_key).status_code == 200
+    assert len(calls) == 2  # limits + penalty, then the count of unknown answers
