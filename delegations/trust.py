@@ -79,24 +79,17 @@ def anchor_candidate(data: bytes) -> x509.Certificate:
 
 
 def request_anchor_addition(data: bytes, *, actor: Any, reason: str = "", label: str = "") -> AnchorChange:
-    cert = load_certificate_file(data)
+    try:
+        cert = anchor_candidate(data)
+    except TrustError as exc:
+        audit.record(
+            "delegations.trust_anchor.add_refused",
+            actor=actor,
+            refused=exc.code,
+            sha256=hashlib.sha256(data).hexdigest().upper(),
+        )
+        raise
     fp = fingerprint(cert)
-    if not _is_self_signed_ca(cert):
-        raise _refuse(
-            "delegations.trust_anchor.add_refused",
-            _("自己署名の CA 証明書ではないため、トラストアンカーにできません。"),
-            "not_a_root",
-            actor=actor,
-            fingerprint=fp,
-        )
-    if settings.PRODUCTION and is_test_pki_certificate(cert):
-        raise _refuse(
-            "delegations.trust_anchor.add_refused",
-            _("テスト用 PKI のルート証明書は本番環境では登録できません。"),
-            "test_pki_in_production",
-            actor=actor,
-            fingerprint=fp,
-        )
     with transaction.atomic():
         anchor = TrustAnchor.objects.filter(fingerprint_sha256=fp).first()
         if anchor is not None and anchor.status not in (TrustAnchor.Status.REMOVED, TrustAnchor.Status.REJECTED):
