@@ -386,7 +386,7 @@ async def _pades(state: _State, data: bytes, policy: VerificationPolicy) -> tupl
             raise _fail(SubIndication.FORMAT_FAILURE, "changes_after_signing")
         if status.docmdp_ok is False:
             raise _fail(SubIndication.FORMAT_FAILURE, "docmdp_violation")
-    state.signed_content = _embedded_xml(data, first, policy.embedded_xml_name)
+    state.signed_content = _embedded_xml(reader, first, policy.embedded_xml_name)
     if state.signed_content is None:
         state.warnings.append("no_embedded_xml")
     return _signer_outcome(status)
@@ -400,15 +400,12 @@ def _signer_outcome(status: Any) -> tuple[x509.Certificate, dict[str, Any]]:
     return _to_crypto(status.signing_cert), verdict
 
 
-def _embedded_xml(data: bytes, embedded: Any, name: str) -> bytes | None:
-    """The embedded XML file as it was in the revision the signature covers."""
-    from pyhanko.pdf_utils.reader import PdfFileReader
-
-    byte_range = embedded.sig_object["/ByteRange"]
-    end = int(byte_range[2]) + int(byte_range[3])
-    reader = PdfFileReader(io.BytesIO(data[:end]), strict=False)
+def _embedded_xml(reader: Any, embedded: Any, name: str) -> bytes | None:
+    """The embedded XML file as it was in the revision the signature covers (not as later revisions
+    may have replaced it)."""
+    root = reader.get_historical_resolver(embedded.signed_revision).root
     try:
-        names = reader.root["/Names"]["/EmbeddedFiles"]["/Names"]
+        names = root["/Names"]["/EmbeddedFiles"]["/Names"]
     except KeyError:
         return None
     found: dict[str, bytes] = {}
