@@ -190,8 +190,9 @@ def kanji_to_int(text: str) -> int:
 
 
 # Address-number markers: kanji numerals are converted only before them, so place names such as
-# 四日市市, 八王子市, 九段南, 六本木 or 十日町 stay as written.
-_MARKERS = "丁目|丁|番地|番|号|地割|の|" + f"[{_HYPHEN_CLASS}]"
+# 四日市市, 八王子市, 九段南, 六本木 or 十日町 stay as written. 条/線 are the numbered streets of
+# Hokkaido addresses (北一条西 = 北1条西).
+_MARKERS = "丁目|丁|番地|番|号|地割|条|線|の|" + f"[{_HYPHEN_CLASS}]"
 
 ADDRESS_RULES: list[tuple[str, re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     # 一丁目 → 1丁目, 二十三番地 → 23番地, 五の → 5の (also at the end of the address: …十五 → …15)
