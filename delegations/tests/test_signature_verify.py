@@ -417,3 +417,17 @@ def test_async_views_can_verify_through_averify(sign, policy) -> None:
         return await averify(signed, policy)
 
     assert asyncio.run(view()).passed
+
+
+@pytest.mark.parametrize("container", CONTAINERS)
+def test_verify_recognises_each_container_by_its_bytes(container, sign, policy) -> None:
+    report = verify(sign("representative", container), policy, content=SAMPLE_XML)
+    assert report.passed, report.detail
+    assert report.container == container
+
+
+def test_verify_accepts_a_pem_armoured_cms_signature(sign, policy) -> None:
+    from asn1crypto import pem
+
+    armoured = pem.armor("PKCS7", sign("representative", "cms"))
+    assert verify(armoured, policy, content=SAMPLE_XML).passed
