@@ -28,3 +28,20 @@ class DelegationsConfig(AppConfig):
             "delegations.view_anchorchange",
             "delegations.view_revocationlist",
         )
+        # Delegation operations (§7.2.1): operators revoke (4-eyes) and run lifecycle actions;
+        # reception confirms substitute-character matches, records 士業 checks and rejects.
+        grant(
+            Role.SERVICE_OPERATOR,
+            "delegations.view_delegation",
+            "delegations.revoke_delegation",
+            "delegations.view_revocationrequest",
+            "delegations.view_signedfile",
+        )
+        grant(
+            Role.RECEPTION,
+            "delegations.view_delegation",
+            "delegations.review_delegation",
+            "delegations.view_qualificationcheck",
+            "delegations.view_signedfile",
+        )
+        grant(Role.AUDITOR, "delegations.view_delegation", "delegations.view_revocationrequest")

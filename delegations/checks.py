@@ -61,3 +61,17 @@ def revocation_source_configured(app_configs: Any = None, **kwargs: Any) -> list
             )
         ]
     return []
+
+
+@register(Tags.security, deploy=True)
+def test_cards_off_in_production(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Signing with a test card (test PKI keys held by the server) exists only in the demo and tests."""
+    if settings.PRODUCTION and settings.DEMO_MODE:
+        return [
+            Error(
+                "Test-card signing is offered because DEMO_MODE is on in production.",
+                hint="Set DEMO_MODE=false; test-card signing must never be reachable in production.",
+                id="delegations.E003",
+            )
+        ]
+    return []

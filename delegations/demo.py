@@ -1,5 +1,6 @@
-"""Demo data for signatures: the test PKI under SIGNATURE_TEST_PKI_DIR, its root as a trust anchor
-and a fresh CRL, so the demo can sign with "test cards". DEMO_MODE only; idempotent."""
+"""Demo data for signatures and delegations: the test PKI under SIGNATURE_TEST_PKI_DIR, its root as a
+trust anchor and a fresh CRL, so the demo can sign with "test cards"; an active delegation and a
+draft for the demo subscriber. DEMO_MODE only; idempotent."""
 
 from __future__ import annotations
 
@@ -40,4 +41,97 @@ def setup(command: Any) -> None:
     command.stdout.write(
         f"test PKI: {settings.SIGNATURE_TEST_PKI_DIR} (root {pki.root_fingerprint[:16]}…, "
         f"personas: {', '.join(pki.personas)})"
+    )
+    _demo_delegations(command)
+
+
+# --- test cards ----------------------------------------------------------------------------------------
+
+# A test card is a signing certificate from the demo test PKI, issued on the spot to the person the
+# service expects: the registered representative (principal) or the agent named in the delegation.
+_TEST_CARD_BIRTH = "419700401"
+
+
+def _jpki_name(name: str) -> str:
+    # JPKI separates family and given name with an ideographic space.
+    return "\u3000".join(name.replace("\u3000", " ").split())
+
+
+def test_card_persona(delegation: Any, role: str) -> Any:
+    from delegations.models import SignedFile
+    from delegations.signatures.testpki import PersonaSpec
+
+    if role == SignedFile.Role.PRINCIPAL:
+        registered = delegation.subscriber.registered_representative()
+        if registered is None:
+            raise RuntimeError("the subscriber has no registered representative")
+        name, address = registered
+        label = "代表者のテストカード"
+    else:
+        name, address = delegation.agent_name, delegation.agent_address
+        label = "受任者のテストカード"
+    return PersonaSpec(key=f"card-{role}", label=label, name=_jpki_name(name), address=address, birth=_TEST_CARD_BIRTH)
+
+
+def sign_with_test_card(delegation: Any, role: str, *, actor: Any) -> bytes:
+    """The delegation PDF (principal) or the acceptance PDF (agent) signed with a test card (PAdES)."""
+    from delegations.models import SignedFile
+
+    pki = load_demo_pki()
+    spec = test_card_persona(delegation, role)
+    pki.issue(spec)
+    document = bytes(delegation.pdf if role == SignedFile.Role.PRINCIPAL else delegation.acceptance_pdf)
+    signed = pki.sign_pdf(document, spec.key)
+    audit.record("delegations.test_card.signed", actor=actor, subject=delegation, role=role)
+    return signed
+
+
+# --- demo delegations ----------------------------------------------------------------------------------
+DEMO_AGENT = {
+    "agent_name": "鈴木 一郎",
+    "agent_title": "購買部長",
+    "agent_qualification": "",
+    "agent_address": "東京都練馬区豊玉北六丁目12番1号",
+    "agent_identifier_kind": "employee_number",
+    "agent_identifier": "E-10234",
+    "powers": "当社の物品購入に関する契約の締結（1件 500 万円以下）\n上記契約に係る請求書の受領",
+    "limitations": "",
+}
+
+
+def _demo_delegations(command: Any) -> None:
+    from datetime import date
+    from unittest import mock
+
+    from django.utils import timezone
+
+    from delegations import services
+    from delegations.models import Delegation, SignedFile
+    from mynatrust.management.commands.demo_setup import demo_email
+    from mynatrust.models import User
+    from registry.models import member_subscriber
+
+    member = User.objects.filter(email=demo_email("subscriber")).first()
+    subscriber = member_subscriber(member) if member else None
+    if member is None or subscriber is None or not subscriber.may_submit():
+        return
+    today = timezone.localdate()
+    period = {"valid_from": today, "valid_until": date(today.year + 1, 3, 31)}
+    with mock.patch("delegations.services.send_mail"):
+        if not Delegation.objects.for_subscriber(subscriber).active().exists():
+            draft = services.create_draft(subscriber, actor=member, values={**DEMO_AGENT, **period})
+            finalised = services.finalise_draft(draft, actor=member)
+            for role in SignedFile.Role.values:
+                signed = sign_with_test_card(finalised, role, actor=member)
+                services.submit_signed_file(finalised, signed, actor=member, role=role, file_name=f"{role}.pdf")
+        if not Delegation.objects.for_subscriber(subscriber).drafts().exists():
+            services.create_draft(
+                subscriber,
+                actor=member,
+                values={**DEMO_AGENT, "agent_name": "高橋 花子", "agent_title": "経理課長", **period},
+            )
+    active = Delegation.objects.for_subscriber(subscriber).active().first()
+    command.stdout.write(
+        f"delegations: {subscriber} has an active delegation {active.delegation_id if active else '-'} and a draft;"
+        " /app/delegations/ (test-card signing is offered on a finalised draft)"
     )

@@ -12,6 +12,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("i18n/setlang/", public(set_language), name="set_language"),
     path("app/", include("registry.urls")),
+    path("app/delegations/", include("delegations.urls")),
     path("recipient/", include("validity.urls")),
     path("repository/", include("mynatrust.repository.urls")),
     path("", include("mynatrust.operations.urls")),

@@ -71,3 +71,7 @@ def verify_container() -> Callable[..., Any]:
         return verify_xml(data, policy)
 
     return _verify
+
+
+# Delegation lifecycle fixtures (trusted test PKI in the database, subscribers, members).
+from delegations.tests.lifecycle import member, other_member, other_subscriber, subscriber, trusted_pki  # noqa: E402,F401

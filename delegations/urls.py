@@ -1,0 +1,20 @@
+from django.urls import path
+
+from delegations import views
+
+app_name = "delegations"
+
+urlpatterns = [
+    path("", views.delegation_list, name="list"),
+    path("new/", views.draft_new, name="new"),
+    path("<str:public_id>/", views.detail, name="detail"),
+    path("<str:public_id>/edit/", views.draft_edit, name="edit"),
+    path("<str:public_id>/finalise/", views.finalise, name="finalise"),
+    path("<str:public_id>/download/<str:what>", views.download, name="download"),
+    path("<str:public_id>/upload/<str:role>/", views.upload, name="upload"),
+    path("<str:public_id>/signed/<str:role>", views.signed_file, name="signed_file"),
+    path("<str:public_id>/report/<str:role>/", views.report, name="report"),
+    path("<str:public_id>/update/", views.start_update, name="update"),
+    path("<str:public_id>/revoke/", views.revoke, name="revoke"),
+    path("<str:public_id>/test-card/<str:role>/", views.test_card_sign, name="test_card"),
+]

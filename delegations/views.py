@@ -1,0 +1,300 @@
+"""Subscriber pages under /app/delegations/: list, draft, finalise, downloads, upload of signed files,
+update, revocation, and (demo only) signing with a test card. Thin: authorise, bind a form, call one
+service, render or redirect."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from delegations import queries, services
+from delegations.forms import DraftForm, ListFilterForm, RevokeForm, SignedFileForm
+from delegations.models import Delegation, SignedFile
+from delegations.services import DelegationError
+from delegations.signatures import SignatureReport
+from mynatrust.access import subscriber_required
+from registry.models import Subscriber, member_subscriber
+
+PAGE_SIZE = 50
+
+
+def _get_subscriber_for_member(request: HttpRequest) -> Subscriber:
+    subscriber = member_subscriber(request.user)
+    if subscriber is None:
+        raise Http404
+    return subscriber
+
+
+def _get_delegation_for_member(request: HttpRequest, public_id: str) -> Delegation:
+    """The delegation if it belongs to the member's subscriber; 404 otherwise (never 403: no hint)."""
+    subscriber = _get_subscriber_for_member(request)
+    delegation = Delegation.objects.filter(public_id=public_id, subscriber=subscriber).first()
+    if delegation is None:
+        raise Http404
+    delegation.subscriber = subscriber
+    return delegation
+
+
+def _error(request: HttpRequest, exc: DelegationError) -> None:
+    messages.error(request, " ".join([exc.message, *exc.details]))
+
+
+@subscriber_required
+def delegation_list(request: HttpRequest) -> HttpResponse:
+    subscriber = _get_subscriber_for_member(request)
+    filters = ListFilterForm(request.GET or None)
+    rows = queries.list_for_subscriber(subscriber, **(filters.cleaned_data if filters.is_valid() else {}))
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "delegations/list.html",
+        {
+            "subscriber": subscriber,
+            "filters": filters,
+            "page": page,
+            "query": query.urlencode(),
+            "refusal": subscriber.submission_refusal(),
+        },
+    )
+
+
+@subscriber_required
+@require_http_methods(["GET", "POST"])
+def draft_new(request: HttpRequest) -> HttpResponse:
+    subscriber = _get_subscriber_for_member(request)
+    form = DraftForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            delegation = services.create_draft(subscriber, actor=request.user, values=form.cleaned_data)
+        except DelegationError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, _("下書きを保存しました。内容を確かめて「確定する」を押してください。"))
+            return redirect("delegations:detail", public_id=delegation.public_id)
+    return _draft_page(request, subscriber, form, None)
+
+
+def _draft_page(
+    request: HttpRequest, subscriber: Subscriber, form: DraftForm, delegation: Delegation | None
+) -> HttpResponse:
+    form_refusal: str | None
+    try:
+        principal: Any = services.principal_of(subscriber)
+    except DelegationError as exc:
+        principal, form_refusal = None, exc.message
+    else:
+        form_refusal = subscriber.submission_refusal()
+    return render(
+        request,
+        "delegations/draft.html",
+        {"form": form, "principal": principal, "refusal": form_refusal, "delegation": delegation},
+    )
+
+
+@subscriber_required
+@require_http_methods(["GET", "POST"])
+def draft_edit(request: HttpRequest, public_id: str) -> HttpResponse:
+    delegation = _get_delegation_for_member(request, public_id)
+    if not delegation.is_draft:
+        messages.error(request, _("確定した電子委任状は編集できません。"))
+        return redirect("delegations:detail", public_id=public_id)
+    form = DraftForm(request.POST or None, initial=DraftForm.initial_from(delegation))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.edit_draft(delegation, actor=request.user, values=form.cleaned_data)
+        except DelegationError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, _("下書きを保存しました。"))
+            return redirect("delegations:detail", public_id=public_id)
+    return _draft_page(request, delegation.subscriber, form, delegation)
+
+
+@subscriber_required
+def detail(request: HttpRequest, public_id: str) -> HttpResponse:
+    delegation = _get_delegation_for_member(request, public_id)
+    files = {f.role: f for f in delegation.signed_files.all()}
+    return render(
+        request,
+        "delegations/detail.html",
+        {
+            "delegation": delegation,
+            "principal_file": files.get(SignedFile.Role.PRINCIPAL),
+            "agent_file": files.get(SignedFile.Role.AGENT),
+            "upload_form": SignedFileForm(),
+            "revoke_form": RevokeForm(),
+            "waiting": services.waiting_for(delegation) if delegation.status == Delegation.Status.SUBMITTED else [],
+            "open_update": Delegation.objects.open_updates().filter(replaces=delegation).first(),
+            "test_cards": settings.DEMO_MODE and not settings.PRODUCTION,
+        },
+    )
+
+
+@subscriber_required
+@require_POST
+def finalise(request: HttpRequest, public_id: str) -> HttpResponse:
+    delegation = _get_delegation_for_member(request, public_id)
+    try:
+        delegation = services.finalise_draft(delegation, actor=request.user)
+    except DelegationError as exc:
+        _error(request, exc)
+    else:
+        messages.success(
+            request,
+            _("電子委任状 ID %(id)s を付与しました。PDF または XML をダウンロードして署名してください。")
+            % {"id": delegation.delegation_id},
+        )
+    return redirect("delegations:detail", public_id=public_id)
+
+
+@subscriber_required
+@require_POST
+def upload(request: HttpRequest, public_id: str, role: str) -> HttpResponse:
+    delegation = _get_delegation_for_member(request, public_id)
+    if role not in SignedFile.Role.values:
+        raise Http404
+    form = SignedFileForm(request.POST, request.FILES)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+        return redirect("delegations:detail", public_id=public_id)
+    try:
+        submission = services.submit_signed_file(
+            delegation,
+            form.cleaned_data["file"],
+            actor=request.user,
+            role=role,
+            file_name=form.file_name,
+            content=form.cleaned_data.get("content"),
+        )
+    except DelegationError as exc:
+        _error(request, exc)
+    else:
+        if submission.activated:
+            messages.success(request, _("署名を確認し、保存しました。電子委任状は有効になりました。"))
+        else:
+            messages.success(request, _("署名を確認し、保存しました。"))
+    return redirect("delegations:detail", public_id=public_id)
+
+
+DOWNLOADS = {
+    "delegation.pdf": ("pdf", "application/pdf", "delegation-{id}.pdf"),
+    "delegation.xml": ("xml", "application/xml", "delegation-{id}.xml"),
+    "acceptance.pdf": ("acceptance_pdf", "application/pdf", "acceptance-{id}.pdf"),
+    "acceptance.xml": ("acceptance_xml", "application/xml", "acceptance-{id}.xml"),
+}
+
+
+def _attachment(data: bytes, content_type: str, name: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@subscriber_required
+def download(request: HttpRequest, public_id: str, what: str) -> HttpResponse:
+    delegation = _get_delegation_for_member(request, public_id)
+    if what not in DOWNLOADS or delegation.is_draft:
+        raise Http404
+    attr, content_type, name = DOWNLOADS[what]
+    services.record_download(delegation, actor=request.user, what=what)
+    return _attachment(bytes(getattr(delegation, attr)), content_type, name.format(id=delegation.delegation_id))
+
+
+def _get_signed_file(delegation: Delegation, role: str) -> SignedFile:
+    signed = SignedFile.objects.filter(delegation=delegation, role=role).first()
+    if signed is None:
+        raise Http404
+    return signed
+
+
+SUFFIXES = {"pades": "pdf", "xmldsig": "xml", "xades": "xml", "cms": "p7s"}
+
+
+@subscriber_required
+def signed_file(request: HttpRequest, public_id: str, role: str) -> HttpResponse:
+    delegation = _get_delegation_for_member(request, public_id)
+    signed = _get_signed_file(delegation, role)
+    services.record_download(delegation, actor=request.user, what=f"signed-{role}")
+    suffix = SUFFIXES.get(signed.container, "bin")
+    return _attachment(
+        bytes(signed.data), "application/octet-stream", f"signed-{role}-{delegation.delegation_id}.{suffix}"
+    )
+
+
+@subscriber_required
+def report(request: HttpRequest, public_id: str, role: str) -> HttpResponse:
+    delegation = _get_delegation_for_member(request, public_id)
+    signed = _get_signed_file(delegation, role)
+    if request.GET.get("format") == "json":
+        services.record_download(delegation, actor=request.user, what=f"report-{role}.json")
+        return _attachment(
+            SignatureReport.from_dict(signed.report).to_json().encode(),
+            "application/json",
+            f"report-{role}-{delegation.delegation_id}.json",
+        )
+    return render(
+        request,
+        "delegations/report_page.html",
+        {"delegation": delegation, "signed": signed, "report": SignatureReport.from_dict(signed.report)},
+    )
+
+
+@subscriber_required
+@require_POST
+def start_update(request: HttpRequest, public_id: str) -> HttpResponse:
+    delegation = _get_delegation_for_member(request, public_id)
+    try:
+        draft = services.start_update(delegation, actor=request.user)
+    except DelegationError as exc:
+        _error(request, exc)
+        return redirect("delegations:detail", public_id=public_id)
+    messages.success(
+        request,
+        _("変更用の下書きを作成しました。新しい電子委任状が有効になると、%(id)s は失効します。")
+        % {"id": delegation.delegation_id},
+    )
+    return redirect("delegations:edit", public_id=draft.public_id)
+
+
+@subscriber_required
+@require_http_methods(["GET", "POST"])
+def revoke(request: HttpRequest, public_id: str) -> HttpResponse:
+    delegation = _get_delegation_for_member(request, public_id)
+    form = RevokeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.revoke_delegation(delegation, actor=request.user, reason=form.cleaned_data["reason"])
+        except DelegationError as exc:
+            _error(request, exc)
+        else:
+            messages.success(request, _("電子委任状を取り消しました。"))
+        return redirect("delegations:detail", public_id=public_id)
+    return render(request, "delegations/revoke.html", {"delegation": delegation, "form": form})
+
+
+@subscriber_required
+@require_POST
+def test_card_sign(request: HttpRequest, public_id: str, role: str) -> HttpResponse:
+    """Demo and tests only: sign the generated PDF with a test-PKI "card" and hand it back."""
+    if not settings.DEMO_MODE or settings.PRODUCTION or role not in SignedFile.Role.values:
+        raise Http404
+    from delegations import demo
+
+    delegation = _get_delegation_for_member(request, public_id)
+    if delegation.status != Delegation.Status.AWAITING_SIGNATURES:
+        raise Http404
+    signed = demo.sign_with_test_card(delegation, role, actor=request.user)
+    kind = "delegation" if role == SignedFile.Role.PRINCIPAL else "acceptance"
+    return _attachment(signed, "application/pdf", f"{kind}-{delegation.delegation_id}-signed.pdf")
