@@ -49,6 +49,15 @@ class ReadOnlyMixin:
         return False
 
 
+NTA_STATUS = {
+    "found": gettext_lazy("公表データあり"),
+    "unknown": gettext_lazy("公表データなし"),
+    "closed": gettext_lazy("登記記録の閉鎖"),
+    "deleted": gettext_lazy("公表データから削除"),
+    "error": gettext_lazy("照会失敗"),
+}
+
+
 class QueueFilter(admin.SimpleListFilter):
     title = gettext_lazy("受付キュー")
     parameter_name = "queue"
@@ -166,9 +175,11 @@ class SubscriberAdmin(ReadOnlyMixin, admin.ModelAdmin):
             "comparison": comparison,
             "representative_check": representative_check,
             "nta": check,
+            "nta_status": NTA_STATUS.get(check.get("status", ""), check.get("status", "")),
             "nta_findings": [NTA_FINDINGS.get(code, code) for code in check.get("findings", [])],
             "review_form": review_form,
-            "reason_form": ReasonForm(),
+            # One form per action, each with its own element ids (the page holds several "reason" fields).
+            "action_forms": {name: ReasonForm(auto_id=f"id_{name}_%s") for name in self.STATUS_ACTIONS},
             "can_review": request.user.has_perm("registry.review_subscriber"),
             "can_manage": request.user.has_perm("registry.manage_contract"),
             "versions": subscriber.facts.select_related("submitted_by", "decided_by").prefetch_related("evidence"),

@@ -83,7 +83,7 @@ def test_application_review_and_approval_end_to_end(page, browser, live_server, 
     desk.wait_for_url(re.compile(r"/staff-admin/$"))
     desk.goto(f"{live_server.url}/staff-admin/registry/subscriber/?queue=to_review")
     desk.get_by_role("link", name="株式会社みなと商事").click()
-    assert desk.get_by_test_id("nta-status").inner_text() == "unknown"
+    assert desk.get_by_test_id("nta-status").inner_text() == "公表データなし"
     assert "法人番号が公表データにありません" in desk.get_by_test_id("nta-findings").inner_text()
     with desk.expect_popup() as popup:
         desk.get_by_test_id("evidence-link").click()

@@ -242,3 +242,13 @@ def test_reception_looks_the_number_up_again_after_an_import(desk, applied):
     assert applied.open_facts.nta_check["status"] == "found"
     assert applied.open_facts.nta_check["findings"] == []
     assert events("registry.facts.nta_rechecked")[0].data["status"] == "found"
+
+
+def test_the_review_page_of_an_active_subscriber_offers_the_contract_actions_with_unique_ids(desk, active):
+    import re
+    from collections import Counter
+
+    body = desk.get(review_url(active)).content.decode()
+    assert "利用停止にする" in body and "契約を終了する" in body and "利用を再開する" not in body
+    ids = Counter(re.findall(r'\sid="([^"]+)"', body))
+    assert [i for i, n in ids.items() if n > 1] == []
