@@ -38,17 +38,29 @@ def _error(exc: ValidityError, **headers: str) -> HttpResponse:
 
 
 def _wants_jose(request: HttpRequest) -> bool | None:
-    """True for a compact JWS, False for JSON, None when the client accepts neither."""
-    accepted: set[str] = set()
-    for part in request.headers.get("Accept", "").split(","):
-        media, *params = (piece.strip().lower() for piece in part.split(";"))
-        if media and not any(p.replace(" ", "") in ("q=0", "q=0.0", "q=0.00", "q=0.000") for p in params):
-            accepted.add(media)
-    if not accepted or signing.MEDIA_TYPE in accepted:
-        return signing.MEDIA_TYPE in accepted
-    if {JSON, "application/*", "*/*"} & set(accepted):
+    """True for a compact JWS, False for JSON, None when the client accepts neither. Without an
+    Accept header the answer is JSON; between the two, the higher quality wins (JSON on a tie)."""
+    header = request.headers.get("Accept", "").strip()
+    if not header:
         return False
-    return None
+    quality: dict[str, float] = {}
+    for part in header.split(","):
+        media, *params = (piece.strip().lower() for piece in part.split(";"))
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if media:
+            quality[media] = max(q, quality.get(media, 0.0))
+    jose = quality.get(signing.MEDIA_TYPE, 0.0)
+    json_q = max(quality.get(JSON, 0.0), quality.get("application/*", 0.0), quality.get("*/*", 0.0))
+    if jose <= 0 and json_q <= 0:
+        return None
+    return jose > json_q
 
 
 def _too_many(wait: int) -> HttpResponse:

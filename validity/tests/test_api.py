@@ -197,6 +197,25 @@ def test_a_malformed_digest_is_a_400(client, api_key):
     assert response.json()["error"]["code"] == "bad_sha256"
 
 
+@pytest.mark.parametrize(
+    ("accept", "media_type"),
+    [
+        ("", "application/json"),
+        ("*/*", "application/json"),
+        ("application/jose", "application/jose"),
+        ("application/json, application/jose;q=0.5", "application/json"),
+        ("application/json;q=0.5, application/jose", "application/jose"),
+        ("text/html,application/xhtml+xml,*/*;q=0.8", "application/json"),  # a browser
+        ("application/jose;q=0, */*", "application/json"),
+    ],
+)
+def test_the_answer_follows_the_accept_header(client, api_key, accept, media_type):
+    extra = {"HTTP_ACCEPT": accept} if accept else {}
+    response = ask(client, ids.generate(), api_key, **extra)
+    assert response.status_code == 200
+    assert response["Content-Type"].split(";")[0] == media_type
+
+
 def test_other_methods_and_media_types_are_refused_in_json(client, api_key):
     response = client.post(url(ids.generate()), HTTP_AUTHORIZATION=f"Bearer {api_key}")
     assert response.status_code == 405
