@@ -82,6 +82,7 @@ class AuditSealBatch(models.Model):
     the transactions in ``watch``, which were still in progress. One row per batch, never changed."""
 
     last_seq = models.BigIntegerField(_("最終連番"), unique=True)
+    last_hash = models.CharField(_("最終ハッシュ"), max_length=64)
     horizon = models.BigIntegerField(_("走査開始点"))
     horizon_id = models.BigIntegerField(_("走査開始点ID"))
     watch = models.JSONField(_("進行中のトランザクション"), default=list)

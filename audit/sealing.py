@@ -91,19 +91,31 @@ def _lock(using: str) -> _Snapshot | None:
 def _unsealed(
     cursor: Any, snapshot: _Snapshot | None, horizon: tuple[int, int], watch: list[int], limit: int
 ) -> list[Any]:
+    """Unsealed committed events in (txid, id) order: first those of watched transactions below the
+    horizon, then those from the horizon on. Two index range scans, never a scan of the table."""
     unsealed = "NOT EXISTS (SELECT 1 FROM audit_auditseal s WHERE s.event_id = e.id)"
     if snapshot is None:
         cursor.execute(
             f"SELECT {EVENT_COLUMNS} FROM audit_auditevent e WHERE e.id >= %s AND {unsealed} ORDER BY e.id LIMIT %s",  # noqa: S608  (constants only)
             [horizon[1], limit],
         )
-    else:
+        return cursor.fetchall()
+    rows: list[Any] = []
+    if watch:
         cursor.execute(
             f"SELECT {EVENT_COLUMNS} FROM audit_auditevent e "  # noqa: S608  (constants only)
-            f"WHERE ((e.txid, e.id) >= (%s, %s) OR e.txid = ANY(%s)) AND {unsealed} ORDER BY e.txid, e.id LIMIT %s",
-            [horizon[0], horizon[1], watch, limit],
+            f"WHERE e.txid = ANY(%s) AND (e.txid, e.id) < (%s, %s) AND {unsealed} ORDER BY e.txid, e.id LIMIT %s",
+            [watch, horizon[0], horizon[1], limit],
         )
-    return cursor.fetchall()
+        rows = cursor.fetchall()
+    if len(rows) < limit:
+        cursor.execute(
+            f"SELECT {EVENT_COLUMNS} FROM audit_auditevent e "  # noqa: S608  (constants only)
+            f"WHERE (e.txid, e.id) >= (%s, %s) AND {unsealed} ORDER BY e.txid, e.id LIMIT %s",
+            [horizon[0], horizon[1], limit - len(rows)],
+        )
+        rows += cursor.fetchall()
+    return rows
 
 
 def _next_scan(
@@ -144,9 +156,10 @@ def seal_batch(limit: int | None = None, *, using: str = "default") -> SealResul
     connection = connections[using]
     with transaction.atomic(using=using):
         snapshot = _lock(using)
-        head = AuditSeal.objects.using(using).order_by("-seq").values_list("seq", "hash").first()
-        seq, prev = head if head else (0, chain.GENESIS)
+        # The chain continues from the last batch, not from the last seal row: after archived rows
+        # were pruned, or if someone deleted the tail, numbering goes on (and verify sees any gap).
         batch = AuditSealBatch.objects.using(using).order_by("-last_seq").first()
+        seq, prev = (batch.last_seq, batch.last_hash) if batch else (0, chain.GENESIS)
         horizon, watch = ((batch.horizon, batch.horizon_id), list(batch.watch)) if batch else ((0, 0), [])
         with connection.cursor() as cursor:
             rows = _unsealed(cursor, snapshot, horizon, watch, limit)
@@ -164,7 +177,7 @@ def seal_batch(limit: int | None = None, *, using: str = "default") -> SealResul
                 _insert_seals(cursor, seals, now)
             (h_txid, h_id), watch = _next_scan(snapshot, horizon, watch, rows, limit)
             AuditSealBatch.objects.using(using).create(
-                last_seq=seq, horizon=h_txid, horizon_id=h_id, watch=watch, sealed_at=now
+                last_seq=seq, last_hash=prev, horizon=h_txid, horizon_id=h_id, watch=watch, sealed_at=now
             )
         result = SealResult(sealed=len(rows), head_seq=seq)
         result.checkpoint = _checkpoint_if_due(seq, prev, now, using=using)

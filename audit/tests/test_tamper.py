@@ -202,3 +202,15 @@ def test_a_parallel_verification_finds_the_same_problems(transactional_db, setti
         )
     assert first(verify_chain(workers=3)).seq == victims[0]
     assert first(verify_chain(victims[0] + 2, None, workers=3)).seq == victims[1]
+
+
+def test_after_a_truncated_tail_new_events_do_not_take_the_lost_positions(log):
+    with tampering() as cursor:
+        for seq, event_id in log[-3:]:
+            cursor.execute("DELETE FROM audit_auditseal WHERE seq = %s", [seq])
+            cursor.execute("DELETE FROM audit_auditevent WHERE id = %s", [event_id])
+    record_many(2)
+    assert seal_pending().head_seq == at(14)
+    problem = first(verify_chain())
+    assert problem.seq == at(10)
+    assert "削除" in problem.message
