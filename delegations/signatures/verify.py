@@ -21,6 +21,7 @@ import concurrent.futures
 import functools
 import io
 import logging
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -473,18 +474,27 @@ async def _cms(
 
 
 # --- XML -------------------------------------------------------------------------------------------
-def _hardened_parser() -> Any:
-    from lxml import etree
+_parsers = threading.local()
 
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        remove_blank_text=False,
-        collect_ids=False,
-    )
+
+def _hardened_parser() -> Any:
+    """No entities, no DTD, no network, no huge trees. One per thread: lxml parsers are not to be
+    shared between threads, and building one per call costs more than parsing a delegation."""
+    parser = getattr(_parsers, "parser", None)
+    if parser is None:
+        from lxml import etree
+
+        parser = etree.XMLParser(
+            resolve_entities=False,
+            no_network=True,
+            load_dtd=False,
+            dtd_validation=False,
+            huge_tree=False,
+            remove_blank_text=False,
+            collect_ids=False,
+        )
+        _parsers.parser = parser
+    return parser
 
 
 def _xml(state: _State, data: bytes, policy: VerificationPolicy) -> None:
