@@ -214,7 +214,7 @@ class ApplicationForm(FactsForm, EvidenceMixin):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["terms_accepted"].help_text = _("利用約款 第%(version)s版") % {
+        self.fields["terms_accepted"].help_text = _("利用約款（%(version)s 版）") % {
             "version": settings.REGISTRY_TERMS_VERSION
         }
 
