@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -103,6 +104,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--duration", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=3, help="round-robin rounds; medians are reported")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--port", type=int, default=8791)
@@ -138,19 +140,32 @@ def main() -> None:
                 ]
                 for _label, url, headers in runs[:1]:
                     _wrk(url, argparse.Namespace(**{**vars(args), "duration": 2}), *headers)  # warm up
-                results = {label: _wrk(url, args, *headers) for label, url, headers in runs}
+                # Round-robin rounds, median per scenario: a load elsewhere on the machine then
+                # weighs on every scenario alike instead of on whichever ran at the wrong moment.
+                rounds: dict[str, list[dict[str, float]]] = {label: [] for label, _u, _h in runs}
+                for _round in range(args.rounds):
+                    for label, url, headers in runs:
+                        rounds[label].append(_wrk(url, args, *headers))
+                results = {label: _median(samples) for label, samples in rounds.items()}
             finally:
                 server.terminate()
                 server.wait(timeout=30)
         finally:
             subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", "--force", DB], check=False)
     select = results["one indexed SELECT"]["rps"]
-    print(f"gunicorn {args.workers} sync workers, wrk -t{args.threads} -c{args.connections} -d{args.duration}s")
+    print(
+        f"gunicorn {args.workers} sync workers, wrk -t{args.threads} -c{args.connections} -d{args.duration}s, "
+        f"median of {args.rounds} round-robin rounds; load average before: {os.getloadavg()[0]:.1f}"
+    )
     print(f"{'':<24}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}{'vs SELECT':>11}")
     for label, r in results.items():
         print(
             f"{label:<24}{r['rps']:>10.0f}{r['p50']:>9.2f}{r['p99']:>9.2f}{r['non2xx']:>9.0f}{r['rps'] / select:>10.0%}"
         )
+
+
+def _median(samples: list[dict[str, float]]) -> dict[str, float]:
+    return {name: statistics.median(s[name] for s in samples) for name in samples[0]}
 
 
 def _wait(url: str, log: Path) -> None:
