@@ -155,7 +155,7 @@ def main() -> None:
     select = results["one indexed SELECT"]["rps"]
     print(
         f"gunicorn {args.workers} sync workers, wrk -t{args.threads} -c{args.connections} -d{args.duration}s, "
-        f"median of {args.rounds} round-robin rounds; load average before: {os.getloadavg()[0]:.1f}"
+        f"median of {args.rounds} round-robin rounds; 1-minute load average at the end: {os.getloadavg()[0]:.1f}"
     )
     print(f"{'':<24}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}{'vs SELECT':>11}")
     for label, r in results.items():
