@@ -32,3 +32,5 @@ for _model, _role in WRITERS.items():
     # The service manager oversees every ledger (§7.2.1).
     grant(Role.SERVICE_MANAGER, f"mynatrust.view_{_model}")
 grant(Role.AUDITOR, "mynatrust.export_ledgers")
+
+from mynatrust.operations import checks as _checks  # noqa: E402, F401  (registers the system checks)

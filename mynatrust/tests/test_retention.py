@@ -259,3 +259,10 @@ def test_an_unknown_kind_is_an_error():
 
     with pytest.raises(CommandError, match="unknown kind"):
         run("--kind", "nothing.here")
+
+
+def test_a_malformed_period_in_settings_fails_the_system_check(settings):
+    from mynatrust.operations.checks import retention_periods
+
+    settings.RETENTION_PERIODS = {**settings.RETENTION_PERIODS, "operations.entry_exit": "three years"}
+    assert [problem.id for problem in retention_periods(None)] == ["mynatrust.E101"]
