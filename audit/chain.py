@@ -74,7 +74,7 @@ def load_json(text: str) -> tuple[Any, bool]:
 def canonical_text(value: Any, *, float_free: bool = False) -> str:
     if float_free:
         out = _dumps(value)
-        if not _ASTRAL.search(out):
+        if out.isascii() or not _ASTRAL.search(out):
             return out
     return canonical_json(value).decode("utf-8")
 
@@ -82,7 +82,11 @@ def canonical_text(value: Any, *, float_free: bool = False) -> str:
 def entry_digest(entry: dict[str, Any], *, float_free: bool = False) -> str:
     """SHA-256 of the entry's canonical JSON. ``float_free``: the caller knows ``entry`` holds no
     float (see ``load_json``), so the fast path may be tried."""
-    return hashlib.sha256(canonical_text(entry, float_free=float_free).encode("utf-8")).hexdigest()
+    if float_free:
+        data = _dumps(entry).encode("utf-8")
+        if max(data) < 0xF0:  # no 4-byte UTF-8 sequence, so no character beyond U+FFFF
+            return hashlib.sha256(data).hexdigest()
+    return hashlib.sha256(canonical_json(entry)).hexdigest()
 
 
 def chain_hash(prev_hash: str, digest: str) -> str:

@@ -46,3 +46,20 @@ def test_a_chain_hash_covers_the_previous_hash_and_the_digest():
     assert first != chain.chain_hash("1" * 64, digest)
     assert first != chain.chain_hash(chain.GENESIS, chain.entry_digest({"id": 2}))
     assert len(first) == 64
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"note": "日本語の説明", "n": 3},  # non-ASCII, no floats: the fast path
+        {"\U0001f600": 1, "\ufb33": 2},  # a key beyond U+FFFF: must fall back to UTF-16 ordering
+        {"ratio": 0.5, "big": 1e21},  # floats: ECMAScript number formatting
+        {"n": 10**20, "nested": [{"b": None, "a": True}]},
+    ],
+)
+def test_the_fast_digest_equals_the_reference_canonical_form(data):
+    import hashlib
+    import json
+
+    parsed, float_free = chain.load_json(json.dumps({"id": 1, "data": data}))
+    assert chain.entry_digest(parsed, float_free=float_free) == hashlib.sha256(canonical_json(parsed)).hexdigest()
