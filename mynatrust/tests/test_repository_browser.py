@@ -36,3 +36,11 @@ def test_the_repository_renders_anonymously_in_a_real_browser(page, live_server)
     errors = [m.text for m in page.console_messages if m.type == "error"]
     assert errors == []
     assert page.page_errors == []
+
+    # No serious accessibility problem on the index (axe-core, offline).
+    from axe_playwright_python.sync_playwright import Axe
+
+    page.goto(f"{live_server.url}/repository/")
+    results = Axe().run(page)
+    serious = [v["id"] for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    assert serious == []
