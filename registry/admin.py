@@ -144,7 +144,7 @@ class SubscriberAdmin(ReadOnlyMixin, admin.ModelAdmin):
         open_facts = subscriber.open_facts
         current = subscriber.current_facts
         check = open_facts.nta_check if open_facts else (current.nta_check if current else {})
-        if review_form is None and open_facts is not None and open_facts.state == SubscriberFacts.State.PENDING:
+        if review_form is None and open_facts is not None:
             review_form = ReviewForm(
                 initial={
                     "registered_representative_name": open_facts.representative_name,

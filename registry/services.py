@@ -370,16 +370,19 @@ def start_review(subscriber: Subscriber, *, actor: Any) -> Subscriber:
     return subscriber
 
 
-def _locked_open_facts(facts: SubscriberFacts) -> tuple[SubscriberFacts, Subscriber]:
+def _locked_open_facts(
+    facts: SubscriberFacts, states: tuple[str, ...] = (SubscriberFacts.State.PENDING,)
+) -> tuple[SubscriberFacts, Subscriber]:
     subscriber = Subscriber.objects.select_for_update().get(pk=facts.subscriber_id)
     facts = SubscriberFacts.objects.select_for_update().get(pk=facts.pk)
-    if facts.state != SubscriberFacts.State.PENDING:
+    if facts.state not in states:
         raise RegistryError(gettext_lazy("この届出は審査待ちではありません。"), code="wrong_state")
     return facts, subscriber
 
 
 def _is_initial(subscriber: Subscriber) -> bool:
-    return subscriber.status in (Subscriber.Status.APPLIED, Subscriber.Status.UNDER_REVIEW)
+    """Still the application itself (not yet approved), rather than a change of an active subscriber."""
+    return subscriber.status in (Subscriber.Status.APPLIED, Subscriber.Status.UNDER_REVIEW, Subscriber.Status.RETURNED)
 
 
 @_service("registry.facts.approve")
@@ -451,10 +454,11 @@ def approve_facts(
 
 @_service("registry.facts.reject")
 def reject_facts(facts: SubscriberFacts, *, actor: Any, reason: str) -> SubscriberFacts:
-    """Reception rejects an application (the subscriber ends as rejected) or a change (old facts stay)."""
+    """Reception rejects an application (the subscriber ends as rejected) or a change (old facts stay);
+    also one waiting for the applicant who never answers."""
     if not reason.strip():
         raise RegistryError(gettext_lazy("不承認の理由を入力してください。"), code="reason_missing")
-    facts, subscriber = _locked_open_facts(facts)
+    facts, subscriber = _locked_open_facts(facts, (SubscriberFacts.State.PENDING, SubscriberFacts.State.RETURNED))
     facts.state = SubscriberFacts.State.REJECTED
     facts.decided_by = actor
     facts.decided_at = timezone.now()
@@ -507,6 +511,12 @@ def resubmit_facts(
         raise RegistryError(gettext_lazy("差し戻された届出はありません。"), code="wrong_state")
     for name, value in _declared(facts).items():
         setattr(version, name, value)
+    if subscriber.kind == Subscriber.Kind.SOLE_PROPRIETOR and not version.representative_birth_date:
+        raise RegistryError(
+            gettext_lazy("個人事業主は生年月日を入力してください。"),
+            code="birth_date_missing",
+            field="representative_birth_date",
+        )
     if subscriber.kind == Subscriber.Kind.CORPORATION:
         version.nta_check = _nta_check(subscriber.kind, subscriber.corporate_number, facts)
     version.state = SubscriberFacts.State.PENDING
@@ -564,7 +574,10 @@ def submit_change(
     changed = _changed_fields(current, new)
     if not changed:
         raise RegistryError(gettext_lazy("変更された項目がありません。"), code="no_change")
-    if new.changes_registered_facts(current):
+    # For a sole proprietor the date of birth identifies the person too: it is reviewed like a registered fact.
+    sole = subscriber.kind == Subscriber.Kind.SOLE_PROPRIETOR
+    birth_changed = sole and new.representative_birth_date != current.representative_birth_date
+    if new.changes_registered_facts(current) or birth_changed:
         if evidence is None:
             raise RegistryError(
                 gettext_lazy("商号・所在地・代表者の変更には、変更後の登記事項証明書が必要です。"),

@@ -136,3 +136,21 @@ def declared_from(subscriber, **changes):
     data = subscriber.open_facts.declared()
     data.update(changes)
     return data
+
+
+def test_a_sole_proprietors_date_of_birth_is_reviewed_like_a_registered_fact(other_subscriber_member, reception):
+    from datetime import date
+
+    from .conftest import apply, approve
+
+    subscriber = apply(
+        other_subscriber_member, kind="sole_proprietor", number="", representative_birth_date=date(1970, 1, 2)
+    )
+    approve(subscriber, reception, company_registry_number="")
+    subscriber.refresh_from_db()
+    facts = {**subscriber.current_facts.declared(), "representative_birth_date": date(1970, 1, 3)}
+    with pytest.raises(RegistryError, match="登記事項証明書が必要"):
+        services.submit_change(subscriber, actor=other_subscriber_member, facts=facts, evidence=None)
+    change = services.submit_change(subscriber, actor=other_subscriber_member, facts=facts, evidence=evidence_input())
+    assert change.state == SubscriberFacts.State.PENDING
+    assert subscriber.current_facts.representative_birth_date == date(1970, 1, 2)

@@ -252,3 +252,11 @@ def test_the_review_page_of_an_active_subscriber_offers_the_contract_actions_wit
     assert "利用停止にする" in body and "契約を終了する" in body and "利用を再開する" not in body
     ids = Counter(re.findall(r'\sid="([^"]+)"', body))
     assert [i for i, n in ids.items() if n > 1] == []
+
+
+def test_an_application_left_waiting_for_the_applicant_can_be_rejected(applied, reception):
+    services.return_facts(applied.open_facts, actor=reception, reason="再提出を")
+    services.reject_facts(applied.open_facts, actor=reception, reason="期限までに再提出がありませんでした")
+    applied.refresh_from_db()
+    assert applied.status == Subscriber.Status.REJECTED
+    assert applied.open_facts is None
