@@ -117,18 +117,20 @@ def delegation_validity(request: HttpRequest, delegation_id: str) -> HttpRespons
         # Strict on purpose: a misspelt ?sha256= must not silently skip the digest comparison.
         return _error(answer.error(answer.UNKNOWN_PARAMETER, parameters=unexpected[:5]))
     try:
+        # Before the query is recorded: an answer the service cannot sign is not given at all.
+        signing_key = signing.current_key() if jose else None
+    except signing.SigningKeyError:
+        return _error(answer.error(answer.SIGNING_UNAVAILABLE))
+    try:
         query = services.answer_query(
             delegation_id, sha256=request.GET.get("sha256"), organisation=key.organisation, actor=key, channel="api"
         )
     except ValidityError as exc:
         return _error(exc)
     body = answer.encode(query.document)
-    if not jose:
+    if signing_key is None:
         return _respond(body, content_type=f"{JSON}; charset=utf-8")
-    try:
-        return _respond(signing.sign(body).encode(), content_type=signing.MEDIA_TYPE)
-    except signing.SigningKeyError:
-        return _error(answer.error(answer.SIGNING_UNAVAILABLE))
+    return _respond(signing.sign(body, signing_key).encode(), content_type=signing.MEDIA_TYPE)
 
 
 @csrf_exempt  # read-only and cookie-free: any other method is a plain 405

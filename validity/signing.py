@@ -85,9 +85,9 @@ def jwks() -> dict[str, Any]:
     return {"keys": keys}
 
 
-def sign(payload: bytes) -> str:
-    """The compact JWS of ``payload`` under the current key."""
-    key = current_key()
+def sign(payload: bytes, key: ECKey | None = None) -> str:
+    """The compact JWS of ``payload`` under ``key`` (by default the current key)."""
+    key = key or current_key()
     header = {"alg": ALGORITHM, "kid": key.thumbprint(), "typ": "JOSE", "cty": "json"}
     return jws.serialize_compact(header, payload, key, algorithms=[ALGORITHM])
 

@@ -304,6 +304,7 @@ def test_the_kid_is_the_rfc7638_thumbprint(client):
 def test_without_a_key_file_signed_answers_are_503_and_plain_ones_still_work(client, api_key, settings, tmp_path):
     settings.VALIDITY_SIGNING_KEY_FILE = str(tmp_path / "missing.pem")
     assert ask(client, ids.generate(), api_key, HTTP_ACCEPT="application/jose").status_code == 503
+    assert not AuditEvent.objects.filter(event_type="validity.query").exists()  # no answer, no record
     assert ask(client, ids.generate(), api_key).status_code == 200
     assert client.get("/.well-known/jwks.json").json() == {"keys": []}
 
