@@ -1,0 +1,207 @@
+"""Subscriber pages under /app/delegations/: drafting, downloads, upload, list, update, revoke,
+test cards, and tenant isolation."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from django.urls import reverse
+
+from delegations.models import Delegation, SignedFile
+from delegations.signatures import verify_pades
+from delegations.tests.lifecycle import AGENT_NAME, draft_values, make_active, make_finalised, signed_pair
+
+pytestmark = pytest.mark.django_db
+
+
+def url(name: str, delegation: Delegation | None = None, **kwargs: Any) -> str:
+    if delegation is not None:
+        kwargs["public_id"] = delegation.public_id
+    return reverse(f"delegations:{name}", kwargs=kwargs)
+
+
+def _form(**overrides: Any) -> dict[str, Any]:
+    values = draft_values(**overrides)
+    return {k: v.isoformat() if isinstance(v, date) else v for k, v in values.items()}
+
+
+def test_the_draft_form_shows_the_principal_from_the_register_and_has_no_field_for_it(client, subscriber, member):
+    client.force_login(member)
+    page = client.get(url("new"))
+    html = page.content.decode()
+    assert page.status_code == 200 and html.count("<h1") == 1
+    assert "代表 太郎" in html and subscriber.corporate_number in html
+    assert 'name="representative_name"' not in html and 'name="corporate_number"' not in html
+    response = client.post(url("new"), {**_form(), "representative_name": "偽物 次郎"})
+    delegation = Delegation.objects.get()
+    assert response.status_code == 302 and response["Location"] == url("detail", delegation)
+    assert delegation.agent_name == AGENT_NAME and delegation.status == "draft"
+
+
+def test_draft_errors_come_back_by_field(client, subscriber, member):
+    client.force_login(member)
+    response = client.post(url("new"), _form(valid_from="2027-02-01", valid_until="2027-01-01", agent_title=""))
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert "valid_until" in errors
+    assert not Delegation.objects.exists()
+
+
+def test_finalising_gives_the_id_and_the_four_downloads(client, subscriber, member):
+    client.force_login(member)
+    client.post(url("new"), _form())
+    delegation = Delegation.objects.get()
+    client.post(url("finalise", delegation))
+    delegation.refresh_from_db()
+    assert delegation.status == "awaiting_signatures"
+    detail = client.get(url("detail", delegation)).content.decode()
+    assert delegation.delegation_id in detail
+    for what, kind in [
+        ("delegation.pdf", "application/pdf"),
+        ("delegation.xml", "application/xml"),
+        ("acceptance.pdf", "application/pdf"),
+        ("acceptance.xml", "application/xml"),
+    ]:
+        response = client.get(url("download", delegation, what=what))
+        assert response.status_code == 200 and response["Content-Type"] == kind
+        assert "attachment" in response["Content-Disposition"]
+    assert client.get(url("download", delegation, what="secret.key")).status_code == 404
+
+
+def test_uploading_both_signed_files_through_the_page_activates(client, subscriber, member, trusted_pki):
+    client.force_login(member)
+    delegation = make_finalised(subscriber, member)
+    principal, agent = signed_pair(delegation, trusted_pki)
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.post(url("upload", delegation, role="principal"), {"file": SimpleUploadedFile("p.pdf", principal)})
+    response = client.post(
+        url("upload", delegation, role="agent"), {"file": SimpleUploadedFile("a.pdf", agent)}, follow=True
+    )
+    assert "有効になりました" in response.content.decode()
+    delegation.refresh_from_db()
+    assert delegation.status == "active"
+    stored = client.get(url("signed_file", delegation, role="principal"))
+    assert stored.content == principal
+    report = client.get(url("report", delegation, role="principal"))
+    assert report.status_code == 200 and "TOTAL_PASSED" in report.content.decode()
+    assert report.content.decode().count("<h1") == 1
+    assert client.get(url("report", delegation, role="agent") + "?format=json").json()["indication"] == "TOTAL_PASSED"
+
+
+def test_a_refused_upload_shows_the_reason_on_the_page(client, subscriber, member, trusted_pki):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(member)
+    delegation = make_finalised(subscriber, member)
+    bad = trusted_pki.sign_pdf(bytes(delegation.pdf or b""), "agent")
+    response = client.post(
+        url("upload", delegation, role="principal"), {"file": SimpleUploadedFile("p.pdf", bad)}, follow=True
+    )
+    html = response.content.decode()
+    assert "登録されている代表者と一致しません" in html and "受任花子" in html
+    assert not SignedFile.objects.exists()
+
+
+def test_update_and_revoke_through_the_pages(client, subscriber, member, trusted_pki):
+    client.force_login(member)
+    old = make_active(subscriber, member, trusted_pki)
+    response = client.post(url("update", old))
+    draft = Delegation.objects.get(replaces=old)
+    assert response["Location"] == url("edit", draft)
+    assert client.get(url("edit", draft)).status_code == 200
+    assert client.get(url("revoke", old)).status_code == 200
+    client.post(url("revoke", old), {"reason": "退職のため"})
+    old.refresh_from_db()
+    draft.refresh_from_db()
+    assert old.status == "revoked" and draft.status == "rejected"
+
+
+def test_a_test_card_signs_the_generated_pdf_so_it_verifies(client, subscriber, member, trusted_pki, policy):
+    client.force_login(member)
+    delegation = make_finalised(subscriber, member)
+    response = client.post(url("test_card", delegation, role="principal"))
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    from delegations import trust
+
+    report = verify_pades(response.content, trust.verification_policy())
+    assert report.passed and report.signer and report.signer["name"] == "代表\u3000太郎"
+
+
+def test_test_cards_do_not_exist_outside_the_demo(client, subscriber, member, trusted_pki, settings):
+    client.force_login(member)
+    delegation = make_finalised(subscriber, member)
+    settings.DEMO_MODE = False
+    assert client.post(url("test_card", delegation, role="principal")).status_code == 404
+    assert "テストカード" not in client.get(url("detail", delegation)).content.decode()
+
+
+def test_the_list_filters_and_paginates_with_a_constant_number_of_queries(
+    client, subscriber, member, django_assert_num_queries
+):
+    client.force_login(member)
+    today = date.today()
+    rows = [
+        Delegation(
+            subscriber=subscriber,
+            created_by=member,
+            **{**draft_values(agent_name=f"受任 {i}号"), "valid_until": today + timedelta(days=i + 1)},
+        )
+        for i in range(120)
+    ]
+    Delegation.objects.bulk_create(rows)
+    client.get(url("list"))  # warm caches (content types, session)
+    # session, user, banners, notices, membership, subscriber facts (twice), count, one page of rows
+    with django_assert_num_queries(9):
+        client.get(url("list"))
+    Delegation.objects.bulk_create([Delegation(subscriber=subscriber, created_by=member, **draft_values())] * 1)
+    with django_assert_num_queries(9):
+        page = client.get(url("list") + "?page=3")
+    assert page.status_code == 200
+    assert page.content.decode().count("<h1") == 1
+    filtered = client.get(url("list"), {"agent": "受任 7号", "status": "draft"})
+    assert filtered.context["page"].paginator.count == 1
+    assert client.get(url("list"), {"status": "active"}).context["page"].paginator.count == 0
+    on = client.get(url("list"), {"on": (today + timedelta(days=100)).isoformat()})
+    assert on.context["page"].paginator.count == 22  # valid_until today+100 … today+120, and the extra row
+
+
+def test_another_subscriber_gets_404_everywhere(
+    client, subscriber, member, other_subscriber, other_member, trusted_pki
+):
+    mine = make_active(subscriber, member, trusted_pki)
+    draft = make_finalised(subscriber, member)
+    client.force_login(other_member)
+    for path in [
+        url("detail", mine),
+        url("edit", mine),
+        url("download", draft, what="delegation.pdf"),
+        url("signed_file", mine, role="principal"),
+        url("report", mine, role="principal"),
+        url("revoke", mine),
+    ]:
+        assert client.get(path).status_code == 404, path
+    for path in [
+        url("finalise", mine),
+        url("update", mine),
+        url("revoke", mine),
+        url("upload", draft, role="principal"),
+        url("test_card", draft, role="principal"),
+    ]:
+        assert client.post(path, {"reason": "x"}).status_code == 404, path
+    assert mine.delegation_id not in client.get(url("list")).content.decode()
+    mine.refresh_from_db()
+    assert mine.status == "active"
+
+
+def test_an_account_without_a_subscriber_and_other_audiences_are_kept_out(client, db, recipient):
+    from conftest import make_user
+
+    client.force_login(make_user("lonely@example.jp", "subscriber"))
+    assert client.get(url("list")).status_code == 404
+    client.force_login(recipient)
+    assert client.get(url("list")).status_code == 403
+    client.logout()
+    assert client.get(url("list")).status_code == 302
