@@ -301,6 +301,12 @@ def import_crl(data: bytes, *, actor: Any, dry_run: bool = False, now: datetime 
         )
     assert crl.next_update_utc is not None  # noqa: S101  (crl_freshness refused it otherwise)
     with transaction.atomic():
+        # Imports for one issuer are serialised on its anchor row; a concurrent import that got in
+        # first makes this one stale.
+        TrustAnchor.objects.select_for_update().only("pk").get(pk=anchor.pk)
+        latest = RevocationList.objects.current_for(anchor.fingerprint_sha256)
+        if (latest.pk if latest else None) != (current.pk if current else None):
+            raise TrustError(_("別の CRL が同時に取り込まれました。もう一度お試しください。"), "concurrent_import")
         if current is not None:
             RevocationList.objects.filter(pk=current.pk).update(is_current=False)
             RevokedSerial.objects.filter(crl=current).delete()
