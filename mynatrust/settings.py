@@ -368,6 +368,8 @@ VALIDITY_ANONYMOUS_QUERIES = env.bool("VALIDITY_ANONYMOUS_QUERIES", default=Fals
 # Live API keys an organisation may hold, and how often (seconds) a key's last-used time is written.
 VALIDITY_MAX_API_KEYS = env.int("VALIDITY_MAX_API_KEYS", default=10)
 VALIDITY_LAST_USED_RESOLUTION = env.int("VALIDITY_LAST_USED_RESOLUTION", default=60)
+# Seconds a key's row stays in the cache (revocations and decisions clear it at once).
+VALIDITY_KEY_CACHE_SECONDS = env.int("VALIDITY_KEY_CACHE_SECONDS", default=30)
 
 # --- Audit log (§6.2) -------------------------------------------------------------------------
 # Ed25519 private key (PKCS#8 PEM) that signs checkpoints, kept outside the database (mounted from

@@ -23,7 +23,7 @@ from django.utils.translation import gettext
 
 import audit
 from audit import context as audit_context
-from validity import answer, keys, lookup, ratelimit
+from validity import answer, auth, keys, lookup, ratelimit
 from validity.answer import DelegationFacts, Status, ValidityError
 from validity.models import ApiKey, RecipientMember, RecipientOrganisation
 
@@ -142,6 +142,11 @@ def _transition(
     current.decided_by = actor if getattr(actor, "pk", None) else None
     current.save(update_fields=["status", "status_reason", "decided_at", "decided_by"])
     audit.record(event, actor=actor, subject=current, name=current.name, previous=previous, status=to, reason=reason)
+    prefixes = list(current.api_keys.values_list("prefix", flat=True))
+    # Now and again after the commit (a worker may re-cache the old row in between): the keys
+    # answer for the new status at once.
+    auth.forget(prefixes)
+    transaction.on_commit(lambda: auth.forget(prefixes))
     _mail_on_commit(current, reason)
     organisation.refresh_from_db()
     return current
@@ -253,6 +258,8 @@ def revoke_api_key(key: ApiKey, *, actor: Any) -> ApiKey:
     current.revoked_at = timezone.now()
     current.revoked_by = actor
     current.save(update_fields=["revoked_at", "revoked_by"])
+    auth.forget([current.prefix])
+    transaction.on_commit(lambda: auth.forget([current.prefix]))
     audit.record(
         "validity.api_key.revoked",
         actor=actor,

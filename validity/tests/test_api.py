@@ -85,18 +85,55 @@ def test_a_suspended_organisation_cannot_use_its_keys(client, api_key, organisat
     assert ask(client, ids.generate(), api_key).status_code == 401
 
 
-def test_key_authentication_costs_one_query_and_last_use_is_written_at_most_once_a_minute(
-    api_key, django_assert_num_queries
-):
+def test_key_authentication_costs_one_query_then_none_while_cached(api_key, django_assert_num_queries):
     from validity.auth import authenticate
 
     with django_assert_num_queries(2):  # the key's row, then its first last-used write
         assert authenticate(f"Bearer {api_key}") is not None
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(0):  # from the cache
         key = authenticate(f"Bearer {api_key}")
     assert key is not None and key.last_used_at is not None
-    with time_machine.travel(timezone.now() + timedelta(seconds=61)), django_assert_num_queries(2):
-        authenticate(f"Bearer {api_key}")
+    assert key.organisation.name == "株式会社受領商事"
+    with time_machine.travel(timezone.now() + timedelta(seconds=61)), django_assert_num_queries(1):
+        authenticate(f"Bearer {api_key}")  # the last-used time, at most once a minute
+
+
+def test_a_cached_key_still_needs_its_secret(api_key):
+    from validity.auth import authenticate
+
+    assert authenticate(f"Bearer {api_key}") is not None
+    assert authenticate(f"Bearer {api_key[:-1]}{'0' if api_key[-1] != '0' else '1'}") is None
+
+
+def test_revocation_and_suspension_reach_cached_keys_when_they_commit(
+    api_key, recipient, organisation, staff_by_role, django_capture_on_commit_callbacks, settings
+):
+    from validity import auth
+
+    settings.VALIDITY_KEY_CACHE_SECONDS = 3600
+    stale = auth.authenticate(f"Bearer {api_key}")  # now cached
+    assert stale is not None
+    with django_capture_on_commit_callbacks(execute=True):
+        services.suspend_recipient(organisation, actor=staff_by_role["reception"], reason="x")
+        # Another worker reads the old row before the commit and caches it again ...
+        auth._remember(stale)
+    # ... and the commit drops it once more.
+    assert auth.authenticate(f"Bearer {api_key}") is None
+    services.approve_recipient(organisation, actor=staff_by_role["reception"])
+    assert auth.authenticate(f"Bearer {api_key}") is not None
+    with django_capture_on_commit_callbacks(execute=True):
+        services.revoke_api_key(ApiKey.objects.get(), actor=recipient)
+        auth._remember(stale)
+    assert auth.authenticate(f"Bearer {api_key}") is None
+
+
+def test_without_a_cache_keys_are_checked_in_the_database(api_key, settings):
+    from validity.auth import authenticate
+
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
+    }
+    assert authenticate(f"Bearer {api_key}") is not None
 
 
 def test_a_session_does_not_replace_the_key(client, recipient, organisation):
@@ -317,11 +354,10 @@ def test_another_organisations_key_speaks_for_that_organisation(client, api_key,
     assert AuditEvent.objects.get(event_type="validity.query").data["organisation"] == "別の受領者株式会社"
 
 
-def test_an_answer_costs_two_database_round_trips_and_one_cache_round_trip(
-    client, api_key, django_assert_num_queries, monkeypatch
-):
-    """The key's row and the audit event; the lookup seam adds the delegation's read later. The
-    address count, key count and penalty share one Redis pipeline (plus one for an unknown ID)."""
+def test_an_answer_costs_one_database_round_trip(client, api_key, django_assert_num_queries, monkeypatch):
+    """The audit event (the key's row comes from the cache; the lookup seam adds the delegation's
+    read later). The address count, key count and penalty share one Redis pipeline, plus one to
+    count an unknown ID, plus the cached key's GET."""
     from redis.client import Pipeline
 
     ask(client, ids.generate(), api_key)  # writes the key's last-used time once
@@ -333,6 +369,6 @@ def test_an_answer_costs_two_database_round_trips_and_one_cache_round_trip(
         return original(self, *args, **kwargs)
 
     monkeypatch.setattr(Pipeline, "execute", counted)
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(1):
         assert ask(client, ids.generate(), api_key).status_code == 200
     assert len(calls) == 2  # limits + penalty, then the count of unknown answers
