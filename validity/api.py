@@ -70,8 +70,8 @@ def _too_many(wait: int) -> HttpResponse:
 def _authorised(request: HttpRequest) -> ApiKey | HttpResponse:
     """The caller's key, or the response that refuses the request.
 
-    One indexed query finds the key; then one cache round trip counts the client address, the key
-    and reads the organisation's penalty for unknown IDs. A refused address learns nothing about
+    The key comes from the cache (else one indexed query); then one cache round trip counts the
+    client address and the key and reads the organisation's penalty for unknown IDs. A refused address learns nothing about
     its key: the 429 comes before the verdict on the key.
     """
     header = request.headers.get("Authorization", "")
