@@ -125,9 +125,18 @@ class CRLSource:
 
     def __init__(self, crls: list[bytes] | tuple[bytes, ...]) -> None:
         self.crls = [ParsedCRL.load(der) for der in crls]
+        self._signed_by: dict[tuple[int, bytes], bool] = {}  # (CRL index, issuer DER) -> signature ok
+
+    def _issued_by(self, index: int, issuer: x509.Certificate) -> bool:
+        # A CRL's signature is checked once per issuer, not on every lookup.
+        key = (index, issuer.public_bytes(serialization.Encoding.DER))
+        if key not in self._signed_by:
+            crl = self.crls[index].crl
+            self._signed_by[key] = crl.issuer == issuer.subject and verify_issued_by(crl, issuer)
+        return self._signed_by[key]
 
     def check(self, cert: x509.Certificate, issuer: x509.Certificate, at: datetime) -> RevocationResult:
-        candidates = [c for c in self.crls if c.crl.issuer == issuer.subject and verify_issued_by(c.crl, issuer)]
+        candidates = [c for i, c in enumerate(self.crls) if self._issued_by(i, issuer)]
         if not candidates:
             return RevocationResult(TRY_LATER, self.name, at, "no_crl_for_issuer")
         best = max(candidates, key=lambda c: (c.number or 0, c.crl.last_update_utc))
