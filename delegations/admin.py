@@ -10,13 +10,20 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
-from django.urls import reverse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from delegations import services as delegation_services
 from delegations import trust
-from delegations.models import AnchorChange, RevocationList, TrustAnchor
+from delegations.forms import QualificationCheckForm, ReasonForm
+from delegations.models import AnchorChange, Delegation, RevocationList, RevocationRequest, TrustAnchor
+from delegations.signatures import SignatureReport
 
 
 class _UploadForm(forms.ModelForm):
@@ -208,3 +215,163 @@ class RevocationListAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+# --- delegations (operators and reception) ----------------------------------------------------------------
+# Stored facts are never edited here: the page shows the delegation, its signed files and their
+# verification reports; the forms on it call the lifecycle services (outside the admin's transaction,
+# so a refusal stays in the audit log).
+
+
+@admin.register(Delegation)
+class DelegationAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "subscriber", "agent_name", "status", "valid_from", "valid_until", "created_at"]
+    list_filter = ["status", "agent_qualification"]
+    search_fields = [
+        "delegation_id",
+        "agent_name",
+        "subscriber__public_id",
+        "subscriber__corporate_number",
+        "subscriber__facts__organisation_name",
+    ]
+    list_select_related = ["subscriber"]
+    ordering = ["-created_at"]
+    actions = None
+    list_per_page = 50
+    show_full_result_count = False
+
+    ACTIONS = ("confirm", "qualification", "reject", "revoke")
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet[Any], search_term: str) -> Any:
+        # A delegation ID is accepted as people type it (lower case, no hyphens, I/L/O aliases).
+        from mynatrust.lib import delegation_id as ids
+
+        if ids.is_valid(search_term.strip()):
+            return queryset.filter(delegation_id=ids.parse(search_term.strip())), False
+        return super().get_search_results(request, queryset, search_term)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_urls(self) -> list[Any]:
+        wrap = self.admin_site.admin_view
+        return [
+            path("<int:object_id>/review/", wrap(self.review_view), name="delegations_delegation_review"),
+            path("<int:object_id>/action/<str:action>/", wrap(self.action_view), name="delegations_delegation_action"),
+            *super().get_urls(),
+        ]
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> Any:
+        return self.review_view(request, int(object_id))
+
+    def _delegation(self, request: HttpRequest, object_id: int) -> Delegation:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return get_object_or_404(
+            Delegation.objects.select_related("subscriber", "replaces", "superseded_by"), pk=object_id
+        )
+
+    def review_view(self, request: HttpRequest, object_id: int, forms_: dict[str, Any] | None = None) -> Any:
+        delegation = self._delegation(request, object_id)
+        files = list(delegation.signed_files.select_related("uploaded_by"))
+        can_review = request.user.has_perm("delegations.review_delegation")
+        can_revoke = request.user.has_perm("delegations.revoke_delegation")
+        action_forms = {
+            "confirm": ReasonForm(auto_id="id_confirm_%s", initial={"reason": gettext("代替文字を確認した")}),
+            "qualification": QualificationCheckForm(auto_id="id_qualification_%s"),
+            "reject": ReasonForm(auto_id="id_reject_%s"),
+            "revoke": ReasonForm(auto_id="id_revoke_%s"),
+            **(forms_ or {}),
+        }
+        waiting = (
+            delegation_services.waiting_for(delegation) if delegation.status == Delegation.Status.SUBMITTED else []
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": gettext("電子委任状 %(id)s") % {"id": delegation},
+            "delegation": delegation,
+            "files": [(f, SignatureReport.from_dict(f.report)) for f in files],
+            "waiting": waiting,
+            "check": getattr(delegation, "qualification_check", None) if delegation.agent_qualification else None,
+            "revocation_requests": delegation.revocation_requests.select_related("requested_by", "decided_by"),
+            "forms": action_forms,
+            "can_review": can_review and delegation.status == Delegation.Status.SUBMITTED,
+            "can_revoke": can_revoke and delegation.status == Delegation.Status.ACTIVE,
+        }
+        return TemplateResponse(request, "admin/delegations/delegation/review.html", context)
+
+    def action_view(self, request: HttpRequest, object_id: int, action: str) -> Any:
+        delegation = self._delegation(request, object_id)
+        perm = "delegations.revoke_delegation" if action == "revoke" else "delegations.review_delegation"
+        if request.method != "POST" or action not in self.ACTIONS or not request.user.has_perm(perm):
+            raise PermissionDenied
+        form: Any = (QualificationCheckForm if action == "qualification" else ReasonForm)(
+            request.POST, auto_id=f"id_{action}_%s"
+        )
+        if not form.is_valid():
+            return self.review_view(request, object_id, {action: form})
+        data, actor = form.cleaned_data, request.user
+        try:
+            if action == "confirm":
+                delegation_services.confirm_identity(delegation, actor=actor, note=data["reason"])
+            elif action == "qualification":
+                delegation_services.record_qualification_check(delegation, actor=actor, **data)
+            elif action == "reject":
+                delegation_services.reject_submission(delegation, actor=actor, reason=data["reason"])
+            else:
+                delegation_services.request_revocation(delegation, actor=actor, reason=data["reason"])
+        except delegation_services.DelegationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.info(request, gettext("記録しました。"))
+        return HttpResponseRedirect(reverse("admin:delegations_delegation_change", args=[object_id]))
+
+
+@admin.register(RevocationRequest)
+class RevocationRequestAdmin(admin.ModelAdmin):
+    FIELDS = ["delegation", "reason", "requested_by", "requested_at", "decision", "decided_by", "decided_at"]
+    list_display = FIELDS
+    list_filter = ["decision"]
+    search_fields = ["delegation__delegation_id"]
+    list_select_related = ["delegation", "requested_by", "decided_by"]
+    actions = ["approve", "reject"]
+    readonly_fields = FIELDS
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_decide_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("delegations.revoke_delegation")
+
+    def _decide(self, request: HttpRequest, queryset: QuerySet[RevocationRequest], approve: bool) -> None:
+        decide = delegation_services.approve_revocation if approve else delegation_services.reject_revocation
+        for item in queryset:
+            try:
+                decide(item, actor=request.user)
+            except delegation_services.DelegationError as exc:
+                messages.error(request, f"{item.delegation}: {exc.message}")
+            else:
+                messages.info(request, f"{item.delegation}: {gettext('判断を記録しました。')}")
+
+    @admin.action(description=_("選択した取消申請を承認する（取消を実行）"), permissions=["decide"])
+    def approve(self, request: HttpRequest, queryset: QuerySet[RevocationRequest]) -> None:
+        self._decide(request, queryset, True)
+
+    @admin.action(description=_("選択した取消申請を却下する"), permissions=["decide"])
+    def reject(self, request: HttpRequest, queryset: QuerySet[RevocationRequest]) -> None:
+        self._decide(request, queryset, False)

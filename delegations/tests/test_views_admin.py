@@ -1,0 +1,107 @@
+"""The operators' admin for delegations: search, a readable report, reception's checks, and
+revocation with a second staff member's approval. No stored fact is editable."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+from django.urls import reverse
+
+from conftest import make_staff, otp_login
+from delegations import services
+from delegations.models import Delegation, RevocationRequest
+from delegations.signatures.testpki import PersonaSpec
+from delegations.tests.lifecycle import make_active, make_finalised, signed_pair
+
+pytestmark = pytest.mark.django_db
+
+
+def _change(delegation: Delegation) -> str:
+    return reverse("admin:delegations_delegation_change", args=[delegation.pk])
+
+
+def _action(delegation: Delegation, action: str) -> str:
+    return reverse("admin:delegations_delegation_action", args=[delegation.pk, action])
+
+
+def test_operators_find_a_delegation_by_id_as_typed_and_read_its_report(client, subscriber, member, trusted_pki):
+    delegation = make_active(subscriber, member, trusted_pki)
+    operator = make_staff("service_operator", "op@staff.example.jp")
+    otp_login(client, operator)
+    typed = (delegation.delegation_id or "").lower().replace("-", "")
+    found = client.get(reverse("admin:delegations_delegation_changelist"), {"q": typed})
+    assert found.status_code == 200 and delegation.delegation_id in found.content.decode()
+    by_agent = client.get(reverse("admin:delegations_delegation_changelist"), {"q": "受任", "status__exact": "active"})
+    assert delegation.delegation_id in by_agent.content.decode()
+    page = client.get(_change(delegation)).content.decode()
+    assert "TOTAL_PASSED" in page and "代表\u3000太郎" in page and "失効確認" in page
+    assert 'name="powers"' not in page  # nothing to edit
+    assert client.get(reverse("admin:delegations_delegation_add")).status_code == 403
+
+
+def test_reception_confirms_a_substitute_match_in_the_admin(client, subscriber, member, trusted_pki):
+    trusted_pki.issue(PersonaSpec("agent_sub2", "代替", name="受任\u3000花子", name_flags="00010", address="大阪府1番"))
+    delegation = make_finalised(subscriber, member, agent_name="受任 華子")
+    principal, _agent = signed_pair(delegation, trusted_pki)
+    services.submit_signed_file(delegation, principal, actor=member, role="principal")
+    agent = trusted_pki.sign_pdf(bytes(delegation.acceptance_pdf or b""), "agent_sub2")
+    services.submit_signed_file(delegation, agent, actor=member, role="agent")
+    reception = make_staff("reception", "rc@staff.example.jp")
+    otp_login(client, reception)
+    page = client.get(_change(delegation)).content.decode()
+    assert "代替文字の照合結果を確認する" in page
+    client.post(_action(delegation, "confirm"), {"reason": "戸籍の表記を確認"})
+    delegation.refresh_from_db()
+    assert delegation.status == "active" and delegation.identity_confirmed_by == reception
+
+
+def test_reception_records_a_qualification_check(client, subscriber, member, trusted_pki):
+    delegation = make_finalised(
+        subscriber, member, agent_title="", agent_qualification="patent_attorney", agent_identifier="P-1"
+    )
+    for data, role in zip(signed_pair(delegation, trusted_pki), ("principal", "agent"), strict=True):
+        services.submit_signed_file(delegation, data, actor=member, role=role)
+    otp_login(client, make_staff("reception", "rc@staff.example.jp"))
+    response = client.post(
+        _action(delegation, "qualification"),
+        {
+            "method": "日本弁理士会 弁理士ナビ",
+            "checked_on": date.today().isoformat(),
+            "contact_person": "事務局",
+            "result": "confirmed",
+            "note": "",
+        },
+    )
+    assert response.status_code == 302
+    delegation.refresh_from_db()
+    assert delegation.status == "active" and delegation.qualification_check.method == "日本弁理士会 弁理士ナビ"
+
+
+def test_an_operator_revocation_takes_effect_only_after_another_operator_approves(
+    client, subscriber, member, trusted_pki
+):
+    delegation = make_active(subscriber, member, trusted_pki)
+    first = make_staff("service_operator", "op1@staff.example.jp")
+    second = make_staff("service_operator", "op2@staff.example.jp")
+    otp_login(client, first)
+    client.post(_action(delegation, "revoke"), {"reason": "不正利用の届出"})
+    request = RevocationRequest.objects.get()
+    changelist = reverse("admin:delegations_revocationrequest_changelist")
+    client.post(changelist, {"action": "approve", "_selected_action": [request.pk]})
+    delegation.refresh_from_db()
+    assert delegation.status == "active"  # the requester cannot approve their own request
+    otp_login(client, second)
+    client.post(changelist, {"action": "approve", "_selected_action": [request.pk]})
+    delegation.refresh_from_db()
+    assert delegation.status == "revoked" and delegation.revoked_by == second
+
+
+@pytest.mark.parametrize("role", ["auditor", "maintenance", "service_administrator"])
+def test_roles_without_delegation_actions_cannot_act(client, subscriber, member, trusted_pki, role: Any):
+    delegation = make_active(subscriber, member, trusted_pki)
+    otp_login(client, make_staff(role, f"{role}@staff.example.jp"))
+    response = client.post(_action(delegation, "revoke"), {"reason": "x"})
+    assert response.status_code in (302, 403)
+    assert not RevocationRequest.objects.exists()
