@@ -338,7 +338,7 @@ class DelegationAdmin(admin.ModelAdmin):
 
 @admin.register(RevocationRequest)
 class RevocationRequestAdmin(admin.ModelAdmin):
-    FIELDS = ["delegation", "reason", "requested_by", "requested_at", "decision", "decided_by", "decided_at"]
+    FIELDS = ("delegation", "reason", "requested_by", "requested_at", "decision", "decided_by", "decided_at")
     list_display = FIELDS
     list_filter = ["decision"]
     search_fields = ["delegation__delegation_id"]
