@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 
 from delegations.models import Delegation, DelegationQuerySet, SignedFile
 from mynatrust.lib import delegation_id as delegation_ids
@@ -66,12 +66,20 @@ ANSWERED_STATUSES = (Delegation.Status.ACTIVE, Delegation.Status.REVOKED, Delega
 
 
 def validity_facts(delegation_id: str) -> StoredDelegation | None:
-    """One indexed read by canonical ID; None for drafts, submissions never activated and unknown IDs."""
+    """One query (indexed by canonical ID, the signed file's digest in a subquery); None for drafts,
+    submissions never activated and unknown IDs."""
     if not delegation_ids.is_valid(delegation_id):
         return None
     row = (
         Delegation.objects.filter(delegation_id=delegation_ids.parse(delegation_id), status__in=ANSWERED_STATUSES)
         .select_related("subscriber", "superseded_by")
+        .annotate(
+            signed_sha256=Subquery(
+                SignedFile.objects.filter(delegation=OuterRef("pk"), role=SignedFile.Role.PRINCIPAL).values("sha256")[
+                    :1
+                ]
+            )
+        )
         .only(
             "delegation_id",
             "valid_from",
@@ -90,11 +98,6 @@ def validity_facts(delegation_id: str) -> StoredDelegation | None:
     )
     if row is None:
         return None
-    sha256 = (
-        SignedFile.objects.filter(delegation_id=row.pk, role=SignedFile.Role.PRINCIPAL)
-        .values_list("sha256", flat=True)
-        .first()
-    )
     return StoredDelegation(
         delegation_id=row.delegation_id or "",
         valid_from=row.valid_from,
@@ -108,5 +111,5 @@ def validity_facts(delegation_id: str) -> StoredDelegation | None:
         agent_title=row.agent_title,
         powers=row.powers,
         limitations=row.limitations,
-        signed_file_sha256=sha256 or "",
+        signed_file_sha256=getattr(row, "signed_sha256", None) or "",
     )

@@ -233,3 +233,12 @@ def test_notices_are_mailed_on_commit(subscriber, member, trusted_pki, mailoutbo
     subjects = [m.subject for m in mailoutbox]
     assert any("有効" in s for s in subjects) and any("受け付けました" in s for s in subjects)
     assert all(m.to == [member.email] for m in mailoutbox)
+
+
+def test_validity_facts_cost_one_query(subscriber, member, trusted_pki, django_assert_num_queries):
+    active = make_active(subscriber, member, trusted_pki)
+    with django_assert_num_queries(1):
+        facts = queries.validity_facts(active.delegation_id or "")
+    assert facts is not None and len(facts.signed_file_sha256) == 64
+    with django_assert_num_queries(1):
+        assert queries.validity_facts(delegation_ids.generate()) is None
