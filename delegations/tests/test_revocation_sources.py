@@ -11,8 +11,9 @@ import pytest
 from delegations.signatures import revocation as rev
 from delegations.signatures.report import SubIndication
 from delegations.signatures.revocation import CRLSource, OCSPSource, ProviderAPISource
-from delegations.signatures.testpki import SAMPLE_XML, _serve, serve_ocsp, serve_provider
-from delegations.signatures.verify import VerificationPolicy, verify_cms
+from delegations.signatures.testpki import _serve, serve_ocsp, serve_provider
+from delegations.signatures.verify import VerificationPolicy
+from delegations.tests.conftest import CONTAINERS
 
 NOW = datetime.now(UTC)
 
@@ -130,15 +131,18 @@ def test_a_provider_relaying_a_forged_answer_is_try_later(test_pki) -> None:
 
 
 # --- through the verifier -------------------------------------------------------------------------------
+@pytest.mark.parametrize("container", CONTAINERS)
 @pytest.mark.parametrize(
     ("persona", "sub"),
     [("representative", None), ("revoked", SubIndication.REVOKED)],
 )
-def test_the_verifier_uses_ocsp_when_configured(persona, sub, test_pki, sign) -> None:
-    with serve_ocsp(test_pki) as url:
-        policy = VerificationPolicy((test_pki.root_der,), OCSPSource(url))
-        report = verify_cms(sign(persona, "cms"), SAMPLE_XML, policy)
-    assert report.sub_indication == sub
+@pytest.mark.parametrize("via", ["ocsp", "provider"])
+def test_the_verifier_uses_the_configured_online_source(via, persona, sub, container, test_pki, sign, verify_container):
+    server = serve_ocsp(test_pki) if via == "ocsp" else serve_provider(test_pki, "t")
+    with server as url:
+        source = OCSPSource(url) if via == "ocsp" else ProviderAPISource(url, "t")
+        report = verify_container(container, sign(persona, container), VerificationPolicy((test_pki.root_der,), source))
+    assert report.sub_indication == sub, report.detail
     assert report.revocation is not None
-    assert report.revocation["source"] == "ocsp"
+    assert report.revocation["source"] == via
     assert report.revocation["evidence"]["ocsp_response_b64"]
