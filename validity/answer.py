@@ -189,7 +189,7 @@ ID_ERROR_CODES = {
 _ID_ERRORS_EN = {
     delegation_ids.DelegationIdError.EMPTY: "The delegation ID is empty.",
     delegation_ids.DelegationIdError.BAD_LENGTH: (
-        "A delegation ID has %(expected)d letters and digits (%(actual)d given)."
+        "A delegation ID has %(expected)d characters, not counting hyphens (%(actual)d given)."
     ),
     delegation_ids.DelegationIdError.BAD_CHARACTER: (
         "Character %(position)d, “%(character)s”, cannot appear in a delegation ID."
@@ -207,9 +207,13 @@ def parse_delegation_id(text: str) -> str:
     except delegation_ids.DelegationIdError as error:
         with translation.override("ja"):
             ja = error.message
-        en = _ID_ERRORS_EN[error.code] % error.params if error.params else _ID_ERRORS_EN[error.code]
+        template = _ID_ERRORS_EN.get(error.code, "The delegation ID is malformed.")
+        try:
+            en = template % error.params if error.params else template
+        except (KeyError, TypeError, ValueError):  # a codec message this module does not know yet
+            en = "The delegation ID is malformed."
         params = {k: v for k, v in error.params.items() if k in ("position", "expected", "actual")}
-        raise ValidityError(ID_ERROR_CODES[error.code], 400, ja, en, **params) from None
+        raise ValidityError(ID_ERROR_CODES.get(error.code, "id_malformed"), 400, ja, en, **params) from None
 
 
 def parse_sha256(text: str | None) -> str | None:
