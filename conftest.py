@@ -98,8 +98,11 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    # Module scope: Playwright's sync API keeps an event loop running in this thread while it is
+    # open, and pyHanko's synchronous API (asyncio.run) cannot run beside it. Closing it after each
+    # browser module keeps the other tests of the same worker unaffected.
     from playwright.sync_api import sync_playwright
 
     executable = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
