@@ -130,7 +130,9 @@ def detail(request: HttpRequest, public_id: str) -> HttpResponse:
             "delegation": delegation,
             "principal_file": files.get(SignedFile.Role.PRINCIPAL),
             "agent_file": files.get(SignedFile.Role.AGENT),
-            "upload_form": SignedFileForm(),
+            # One form per role, each with its own element ids (both can be on the page).
+            "principal_form": SignedFileForm(auto_id="id_principal_%s"),
+            "agent_form": SignedFileForm(auto_id="id_agent_%s"),
             "revoke_form": RevokeForm(),
             "waiting": services.waiting_for(delegation) if delegation.status == Delegation.Status.SUBMITTED else [],
             "open_update": Delegation.objects.open_updates().filter(replaces=delegation).first(),
