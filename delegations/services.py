@@ -105,7 +105,13 @@ def _service(event_type: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
 
 
 def _lock(delegation: Delegation) -> Delegation:
-    return Delegation.objects.select_for_update().select_related("subscriber").get(pk=delegation.pk)
+    # The generated documents (tens of KB) stay unread unless a service assigns them.
+    return (
+        Delegation.objects.select_for_update(of=("self",))
+        .select_related("subscriber")
+        .defer("xml", "pdf", "acceptance_xml", "acceptance_pdf")
+        .get(pk=delegation.pk)
+    )
 
 
 def _require_status(delegation: Delegation, *allowed: str, message: Any = None) -> None:
@@ -415,20 +421,22 @@ def submit_signed_file(
                 message=_("この電子委任状は署名済みファイルを受け付ける状態ではありません。"),
             )
             _require_may_submit(locked.subscriber)
-            if SignedFile.objects.filter(delegation=locked, role=role).exists():
+            roles = set(SignedFile.objects.filter(delegation=locked).values_list("role", flat=True))
+            if role in roles:
                 raise DelegationError(_("この署名済みファイルは既に受け付けています。"), code="already_stored")
             signed = _store(
                 locked, role, data, sha256, report, result, actor=actor, file_name=file_name, content=content
             )
-            if {*SignedFile.objects.filter(delegation=locked).values_list("role", flat=True)} == {
-                *SignedFile.Role.values
-            }:
+            if roles | {role} != set(SignedFile.Role.values):
+                _notify(locked, "stored", role=str(ROLE_NAMES[role]))
+            else:
                 locked.status = Delegation.Status.SUBMITTED
                 locked.submitted_at = timezone.now()
                 locked.save(update_fields=["status", "submitted_at", "updated_at"])
                 audit.record("delegations.delegation.submitted", actor=actor, subject=locked)
-                _notify(locked, "submitted")
                 _activate_if_ready(locked, actor=actor)
+                if locked.status == Delegation.Status.SUBMITTED:  # waiting for reception (one notice)
+                    _notify(locked, "submitted")
             return Submission(signed, locked)
     except DelegationError as exc:
         audit.record_refused(
@@ -499,7 +507,6 @@ def _store(
         signer_serial=signed.signer_serial,
         match=result.verdict.value,
     )
-    _notify(delegation, "stored", role=str(ROLE_NAMES[role]))
     return signed
 
 
