@@ -157,6 +157,7 @@ def bench_list(member: Any, subscriber: Any, rows: int, runs: int) -> None:
     ]
     for label, params in cases:
         client.get(url, params)
+        connection.queries_log.clear()
         with CaptureQueriesContext(connection) as queries:
             assert client.get(url, params).status_code == 200
 

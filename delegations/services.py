@@ -23,7 +23,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -421,21 +421,22 @@ def submit_signed_file(
                 message=_("この電子委任状は署名済みファイルを受け付ける状態ではありません。"),
             )
             _require_may_submit(locked.subscriber)
-            roles = set(SignedFile.objects.filter(delegation=locked).values_list("role", flat=True))
-            if role in roles:
+            stored = dict(SignedFile.objects.filter(delegation=locked).values_list("role", "match_verdict"))
+            if role in stored:
                 raise DelegationError(_("この署名済みファイルは既に受け付けています。"), code="already_stored")
             signed = _store(
                 locked, role, data, sha256, report, result, actor=actor, file_name=file_name, content=content
             )
-            if roles | {role} != set(SignedFile.Role.values):
+            stored[role] = signed.match_verdict
+            if set(stored) != set(SignedFile.Role.values):
                 _notify(locked, "stored", role=str(ROLE_NAMES[role]))
             else:
                 locked.status = Delegation.Status.SUBMITTED
                 locked.submitted_at = timezone.now()
-                locked.save(update_fields=["status", "submitted_at", "updated_at"])
                 audit.record("delegations.delegation.submitted", actor=actor, subject=locked)
-                _activate_if_ready(locked, actor=actor)
-                if locked.status == Delegation.Status.SUBMITTED:  # waiting for reception (one notice)
+                # Activation saves the row once; otherwise it waits for reception (one notice).
+                if not _activate_if_ready(locked, actor=actor, verdicts=list(stored.values())):
+                    locked.save(update_fields=["status", "submitted_at", "updated_at"])
                     _notify(locked, "submitted")
             return Submission(signed, locked)
     except DelegationError as exc:
@@ -473,30 +474,27 @@ def _store(
     signer = report.signer or {}
     birth = signer.get("birth_date") or {}
     chain = report.chain
-    try:
-        with transaction.atomic():
-            signed = SignedFile.objects.create(
-                delegation=delegation,
-                role=role,
-                container=report.container,
-                file_name=file_name[:200],
-                data=data,
-                detached_content=content if report.container == "cms" else None,
-                sha256=sha256,
-                size=len(data),
-                report=report.to_dict(),
-                signer_certificate_der=chain[0].der if chain else b"",
-                signer_serial=signer.get("serial") or "",
-                signer_name=signer.get("name") or "",
-                signer_address=signer.get("address") or "",
-                signer_birth_date=str(birth.get("date") or birth.get("raw") or ""),
-                revocation=report.revocation or {},
-                match=result.as_dict(),
-                match_verdict=result.verdict.value,
-                uploaded_by=actor,
-            )
-    except IntegrityError as exc:  # the same role stored by a concurrent request
-        raise DelegationError(_("この署名済みファイルは既に受け付けています。"), code="already_stored") from exc
+    # Under the delegation's row lock: a concurrent upload of the same role waits, then sees this one.
+    signed = SignedFile.objects.create(
+        delegation=delegation,
+        role=role,
+        container=report.container,
+        file_name=file_name[:200],
+        data=data,
+        detached_content=content if report.container == "cms" else None,
+        sha256=sha256,
+        size=len(data),
+        report=report.to_dict(),
+        signer_certificate_der=chain[0].der if chain else b"",
+        signer_serial=signer.get("serial") or "",
+        signer_name=signer.get("name") or "",
+        signer_address=signer.get("address") or "",
+        signer_birth_date=str(birth.get("date") or birth.get("raw") or ""),
+        revocation=report.revocation or {},
+        match=result.as_dict(),
+        match_verdict=result.verdict.value,
+        uploaded_by=actor,
+    )
     audit.record(
         "delegations.signed_file.stored",
         actor=actor,
@@ -513,10 +511,11 @@ def _store(
 # --- activation, reception -------------------------------------------------------------------------------
 
 
-def waiting_for(delegation: Delegation) -> list[str]:
+def waiting_for(delegation: Delegation, verdicts: list[str] | None = None) -> list[str]:
     """What still stands between a submitted delegation and activation (reception's to-do)."""
     waiting = []
-    verdicts = [f.match_verdict for f in delegation.signed_files.all()]
+    if verdicts is None:
+        verdicts = [f.match_verdict for f in delegation.signed_files.all()]
     if Verdict.MATCH_WITH_SUBSTITUTES in verdicts and delegation.identity_confirmed_at is None:
         waiting.append("identity")
     if delegation.needs_qualification_check:
@@ -526,10 +525,10 @@ def waiting_for(delegation: Delegation) -> list[str]:
     return waiting
 
 
-def _activate_if_ready(delegation: Delegation, *, actor: Any) -> None:
+def _activate_if_ready(delegation: Delegation, *, actor: Any, verdicts: list[str] | None = None) -> bool:
     """Activate a locked, submitted delegation once nothing is waiting; supersede its predecessor."""
-    if delegation.status != Delegation.Status.SUBMITTED or waiting_for(delegation):
-        return
+    if delegation.status != Delegation.Status.SUBMITTED or waiting_for(delegation, verdicts):
+        return False
     now = timezone.now()
     predecessor = None
     if delegation.replaces_id:
@@ -542,7 +541,7 @@ def _activate_if_ready(delegation: Delegation, *, actor: Any) -> None:
             )
     delegation.status = Delegation.Status.ACTIVE
     delegation.activated_at = now
-    delegation.save(update_fields=["status", "activated_at", "updated_at"])
+    delegation.save(update_fields=["status", "activated_at", "submitted_at", "updated_at"])
     if predecessor is not None:
         # §4.2: the old ID is retired for good, in the same transaction as the new one starts.
         predecessor.status = Delegation.Status.SUPERSEDED
@@ -554,6 +553,7 @@ def _activate_if_ready(delegation: Delegation, *, actor: Any) -> None:
         )
     audit.record("delegations.delegation.activated", actor=actor, subject=delegation)
     _notify(delegation, "activated", predecessor=predecessor.delegation_id if predecessor else "")
+    return True
 
 
 @_service("delegations.delegation.confirm_identity")
