@@ -17,7 +17,7 @@ from registry import corporate_number as cn
 from registry.matching import HYPHENS
 from registry.models import DataRequest, Subscriber, SubscriberFacts
 from registry.pdf_check import PdfCheckError, check_pdf
-from registry.services import EvidenceInput
+from registry.services import EvidenceInput, terms_version_in_force
 
 CORPORATE_NUMBER_ERRORS = {
     "empty": _("法人番号を入力してください。"),
@@ -215,7 +215,7 @@ class ApplicationForm(FactsForm, EvidenceMixin):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["terms_accepted"].help_text = _("利用約款（%(version)s 版）") % {
-            "version": settings.REGISTRY_TERMS_VERSION
+            "version": terms_version_in_force()
         }
 
     def clean_corporate_number(self) -> str:

@@ -22,6 +22,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 import audit
+from mynatrust.repository.services import accept_current_terms
+from mynatrust.repository.terms import current_terms_version
 from registry import contract, matching
 from registry.models import (
     CorporateRecord,
@@ -248,6 +250,11 @@ def _declared(values: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def terms_version_in_force() -> str:
+    """The version of the terms of use applicants agree to: the published one, else the setting."""
+    return current_terms_version() or settings.REGISTRY_TERMS_VERSION
+
+
 def apply_for_registration(
     *,
     actor: Any,
@@ -272,6 +279,9 @@ def apply_for_registration(
                 antisocial_declared=antisocial_declared,
                 check=check,
             )
+            if current_terms_version() is not None:
+                # Agreeing in the application form is the acceptance the member area asks for.
+                accept_current_terms(actor, actor=actor)
     except RegistryError as exc:
         audit.record(
             "registry.subscriber.apply_refused",
@@ -330,7 +340,7 @@ def _apply(
             subscriber = Subscriber.objects.create(
                 kind=kind,
                 corporate_number=corporate_number,
-                terms_version=settings.REGISTRY_TERMS_VERSION,
+                terms_version=terms_version_in_force(),
                 terms_accepted_at=now,
                 antisocial_declared_at=now,
                 applied_at=now,
@@ -637,7 +647,7 @@ def renew_contract(subscriber: Subscriber, *, actor: Any) -> Subscriber:
         raise RegistryError(gettext_lazy("契約の更新はまだ受け付けていません。"), code="too_early")
     old_end = subscriber.contract_end
     subscriber.contract_end = contract.renewed_end(old_end, today)
-    subscriber.terms_version = settings.REGISTRY_TERMS_VERSION
+    subscriber.terms_version = terms_version_in_force()
     subscriber.terms_accepted_at = timezone.now()
     subscriber.save(update_fields=["contract_end", "terms_version", "terms_accepted_at"])
     audit.record(

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from mynatrust.access import subscriber_required
+from mynatrust.repository.middleware import terms_exempt
 from registry import services
 from registry.forms import ApplicationForm, ChangeForm, InviteForm, ResubmitForm
 from registry.models import Invitation, Membership, RegistryEvidence, Subscriber, SubscriberFacts
@@ -72,6 +73,7 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
+@terms_exempt  # the application form itself asks for agreement to the terms
 @subscriber_required
 @require_http_methods(["GET", "POST"])
 def apply(request: HttpRequest) -> HttpResponse:

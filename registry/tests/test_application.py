@@ -202,3 +202,29 @@ def test_the_nta_lookup_is_recorded_for_the_reviewer_when_the_number_is_unknown(
     assert check["status"] == "unknown"
     assert check["findings"] == ["unknown"]
     assert AuditEvent.objects.get(event_type="registry.subscriber.applied").data["nta_findings"] == ["unknown"]
+
+
+def test_with_published_terms_the_application_is_the_acceptance_the_member_area_asks_for(client, subscriber_member):
+    from conftest import make_staff
+    from mynatrust.repository import services as repository
+    from mynatrust.repository.terms import has_accepted_current_terms
+
+    operator = make_staff("service_operator", "operator@staff.example.jp")
+    manager = make_staff("service_manager", "manager@staff.example.jp")
+    draft = repository.draft_document(
+        kind="terms",
+        version="2026-12",
+        title="利用約款 2026-12",
+        body="第1条",
+        effective_at=timezone.now(),
+        change_summary="改定",
+        actor=operator,
+    )
+    repository.approve_document(draft, actor=manager)
+    client.force_login(subscriber_member)
+    assert client.get(URL).status_code == 200  # the form itself is not behind the terms page
+    response = client.post(URL, form_data())
+    assert response.status_code == 302
+    assert Subscriber.objects.get().terms_version == "2026-12"
+    assert has_accepted_current_terms(subscriber_member)
+    assert client.get("/app/").status_code == 200  # not sent to accept the terms again
