@@ -8,7 +8,12 @@ class RegistryConfig(AppConfig):
 
     def ready(self) -> None:
         from mynatrust.roles import Role, grant
-        from registry import checks  # noqa: F401  (registers the system checks)
+        from registry import (
+            checks,  # noqa: F401  (registers the system checks)
+            retention,
+        )
+
+        retention.register()
 
         grant(
             Role.RECEPTION,
