@@ -119,7 +119,6 @@ def bench_list(member: Any, subscriber: Any, rows: int, runs: int) -> None:
 
     from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
 
     from delegations.models import Delegation
@@ -157,8 +156,13 @@ def bench_list(member: Any, subscriber: Any, rows: int, runs: int) -> None:
     ]
     for label, params in cases:
         client.get(url, params)
-        connection.queries_log.clear()
-        with CaptureQueriesContext(connection) as queries:
+        queries: list[str] = []
+
+        def count(execute: Any, sql: str, *args: Any, queries: list[str] = queries) -> Any:
+            queries.append(sql)
+            return execute(sql, *args)
+
+        with connection.execute_wrapper(count):
             assert client.get(url, params).status_code == 200
 
         def get(params: dict[str, str] = params) -> Any:
