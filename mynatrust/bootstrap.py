@@ -12,6 +12,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -128,6 +129,34 @@ def ensure_postgres(url: str) -> None:
         sys.exit(2)
 
 
+def ensure_redis() -> None:
+    """Rate-limit tests use Redis on 127.0.0.1:6379; start a throwaway server where one is installed."""
+    if port_open("127.0.0.1", 6379):
+        return
+    server = shutil.which("redis-server")
+    if server:
+        say("starting Redis on 127.0.0.1:6379")
+        run(
+            server,
+            "--daemonize",
+            "yes",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            "6379",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            check=False,
+        )
+        for _ in range(50):
+            if port_open("127.0.0.1", 6379):
+                return
+            time.sleep(0.1)
+    say("Redis is not reachable on 127.0.0.1:6379: the rate-limit tests will fail. Start redis-server.")
+
+
 def ensure_browser() -> None:
     """Browser tests drive the system Chromium; install it (and a Japanese font) where we can."""
     if shutil.which("chromium") or os.environ.get("CHROMIUM_PATH"):
@@ -148,6 +177,7 @@ def test(extra: list[str]) -> None:
         env.pop(name, None)
     env.setdefault("DATABASE_URL", DEFAULT_TEST_DATABASE_URL)
     ensure_postgres(env["DATABASE_URL"])
+    ensure_redis()
     ensure_browser()
     manage(py, "compile_translations", env=env)
     steps: list[tuple[str, list[str]]] = [
