@@ -239,17 +239,15 @@ def signed_file(request: HttpRequest, public_id: str, role: str) -> HttpResponse
 def report(request: HttpRequest, public_id: str, role: str) -> HttpResponse:
     delegation = _get_delegation_for_member(request, public_id)
     signed = _get_signed_file(delegation, role)
+    report = SignatureReport.from_dict(signed.report)
+    report.detail = ""  # the technical detail is for operators (admin), never a subscriber's screen
     if request.GET.get("format") == "json":
         services.record_download(delegation, actor=request.user, what=f"report-{role}.json")
         return _attachment(
-            SignatureReport.from_dict(signed.report).to_json().encode(),
-            "application/json",
-            f"report-{role}-{delegation.delegation_id}.json",
+            report.to_json().encode(), "application/json", f"report-{role}-{delegation.delegation_id}.json"
         )
     return render(
-        request,
-        "delegations/report_page.html",
-        {"delegation": delegation, "signed": signed, "report": SignatureReport.from_dict(signed.report)},
+        request, "delegations/report_page.html", {"delegation": delegation, "signed": signed, "report": report}
     )
 
 
