@@ -88,6 +88,31 @@ def _one_plain(model: Any, i: int) -> None:
     )
 
 
+def _one_raw(model: Any, i: int) -> None:
+    from django.db import connection
+    from django.utils import timezone
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO bench_plain_event (created_at, event_type, actor_kind, actor_id, actor_label, subject_type, "
+            "subject_id, data, request_id, ip, user_agent) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+            [
+                timezone.now(),
+                "bench.raw",
+                "staff",
+                "42",
+                "auditor@staff.example.jp",
+                "registry.subscriber",
+                str(i),
+                f'{{"n": {i}, "note": "承認しました"}}',
+                "0123456789abcdef0123456789abcdef",
+                "203.0.113.5",
+                "Mozilla/5.0 bench",
+            ],
+        )
+        cursor.fetchone()
+
+
 def _one_record(i: int) -> None:
     import audit
     from audit import context
@@ -157,16 +182,21 @@ def bench_record(n: int, db_name: str) -> None:
     # above and varies with the machine's load) drops out and the statement plus Python cost remains.
     from django.db import transaction
 
-    rounds = {"plain": [], "record": []}
+    rounds = {"plain": [], "raw": [], "record": []}
     for _ in range(5):
         with transaction.atomic():
             rounds["plain"].append(_timed(_many, _one_plain, model, n // 5) / (n // 5))
         with transaction.atomic():
+            rounds["raw"].append(_timed(_many, _one_raw, None, n // 5) / (n // 5))
+        with transaction.atomic():
             rounds["record"].append(_timed(_many, _one_record_for, None, n // 5) / (n // 5))
-    plain, rec = statistics.median(rounds["plain"]), statistics.median(rounds["record"])
+    plain, raw, rec = (statistics.median(rounds[k]) for k in ("plain", "raw", "record"))
     print("   the same inside one transaction per round (no commit per insert):")
     print(f"   plain single-row insert   {plain * 1e6:8.0f} µs/insert")
-    print(f"   audit.record()            {rec * 1e6:8.0f} µs/insert   ratio {rec / plain:.2f}x")
+    print(f"   raw INSERT (cursor)       {raw * 1e6:8.0f} µs/insert")
+    print(
+        f"   audit.record()            {rec * 1e6:8.0f} µs/insert   ratio {rec / plain:.2f}x the ORM insert, {rec / raw:.2f}x the raw one"
+    )
     per = max(n // 16, 100)
     results: dict[str, list[tuple[float, int, int]]] = {"plain": [], "record": []}
     for _ in range(3):  # alternate, so load from anything else on the machine hits both alike
