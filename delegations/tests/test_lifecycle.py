@@ -242,3 +242,19 @@ def test_validity_facts_cost_one_query(subscriber, member, trusted_pki, django_a
     assert facts is not None and len(facts.signed_file_sha256) == 64
     with django_assert_num_queries(1):
         assert queries.validity_facts(delegation_ids.generate()) is None
+
+
+def test_reception_rejects_a_submission_with_a_reason_and_the_subscriber_is_told(
+    subscriber, member, trusted_pki, staff_by_role, mailoutbox, django_capture_on_commit_callbacks
+):
+    delegation = make_finalised(subscriber, member, agent_title="", agent_qualification="attorney")
+    for data, role in zip(signed_pair(delegation, trusted_pki), ("principal", "agent"), strict=True):
+        services.submit_signed_file(delegation, data, actor=member, role=role)
+    with pytest.raises(DelegationError):
+        services.reject_submission(delegation, actor=staff_by_role["reception"], reason=" ")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.reject_submission(delegation, actor=staff_by_role["reception"], reason="登録番号が確認できません")
+    delegation.refresh_from_db()
+    assert delegation.status == Delegation.Status.REJECTED and delegation.decision_reason == "登録番号が確認できません"
+    assert "登録番号が確認できません" in mailoutbox[-1].body
+    assert queries.validity_facts(delegation.delegation_id or "") is None

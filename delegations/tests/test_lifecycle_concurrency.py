@@ -74,3 +74,21 @@ def test_an_update_racing_a_revocation_never_leaves_an_open_successor_of_a_revok
     active.refresh_from_db()
     assert active.status == Delegation.Status.REVOKED
     assert not Delegation.objects.open_updates().filter(replaces=active).exists()
+
+
+def test_the_same_signed_file_uploaded_twice_at_once_is_stored_once(
+    subscriber: Any, member: Any, trusted_pki: Any
+) -> None:
+    from delegations.models import SignedFile
+    from delegations.tests.lifecycle import make_finalised, signed_pair
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are tested on PostgreSQL")
+    delegation = make_finalised(subscriber, member)
+    principal, _agent = signed_pair(delegation, trusted_pki)
+    results = _race(
+        *(lambda: services.submit_signed_file(delegation, principal, actor=member, role="principal") for _ in range(2))
+    )
+    errors = [r for r in results if isinstance(r, DelegationError)]
+    assert len(errors) == 1 and errors[0].code == "already_stored", results
+    assert SignedFile.objects.filter(delegation=delegation).count() == 1
