@@ -66,3 +66,12 @@ def test_the_seam_contract_is_what_the_delegations_issue_relies_on():
         "limitations",
         "signed_file_sha256",
     ]
+
+
+def test_the_delegations_apps_stored_facts_fit_the_seam_field_for_field():
+    # delegations.queries.validity_facts() is what find_delegation() will return, converted.
+    from delegations.queries import StoredDelegation
+
+    assert [(f.name, str(f.type)) for f in dataclasses.fields(StoredDelegation)] == [
+        (f.name, str(f.type)) for f in dataclasses.fields(DelegationFacts)
+    ]
