@@ -21,6 +21,15 @@ def assert_clean(page: Any) -> None:
     assert page.page_errors == []
 
 
+def assert_accessible(page: Any) -> None:
+    """No serious or critical axe-core finding (run offline in the page)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    serious = [v["id"] for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    assert serious == [], [(v["id"], [n["html"] for n in v["nodes"]]) for v in results.response["violations"]]
+
+
 def sign_and_upload(page: Any, tmp_path: Any, role: str) -> None:
     """Sign with the test card (a download), then upload that very file through the form."""
     with page.expect_download() as download:
@@ -39,6 +48,7 @@ def finalise_sign_and_submit(page: Any, tmp_path: Any) -> str:
     page.get_by_role("button", name="確定する").click()
     page.wait_for_load_state()
     assert_clean(page)
+    assert_accessible(page)  # the page with downloads, test cards and both upload forms
     delegation_id = page.get_by_test_id("delegation-id").inner_text()
     assert re.fullmatch(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z*~$=]{2}", delegation_id)
     with page.expect_download() as pdf:
@@ -68,6 +78,7 @@ def test_draft_sign_upload_update_supersede_and_revoke_in_a_browser(
     page.get_by_role("link", name="新しい電子委任状を作成する").click()
     assert_clean(page)
     assert "代表 太郎" in page.get_by_test_id("principal").inner_text()
+    assert_accessible(page)
     page.get_by_label("受任者の氏名").fill("受任 花子")
     page.get_by_label("受任者の役職").fill("営業部長")
     page.get_by_label("受任者の住所").fill("大阪府大阪市北区中之島一丁目3番20号")
@@ -113,4 +124,5 @@ def test_draft_sign_upload_update_supersede_and_revoke_in_a_browser(
     assert statuses == {first_id: "superseded", second_id: "revoked"}
     page.get_by_role("link", name="電子委任状の一覧").click()
     assert_clean(page)
+    assert_accessible(page)
     assert first_id in page.content() and second_id in page.content()
