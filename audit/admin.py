@@ -51,6 +51,7 @@ class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "event_type", "actor_kind", "actor_label", "subject_type", "subject_id", "ip", "seq")
     list_filter = (NamespaceFilter, "actor_kind", ("created_at", admin.DateFieldListFilter))
     search_fields = ("=event_type", "actor_label", "=actor_id", "=subject_id", "=request_id", "=ip")
+    ordering = ("-id",)
     show_full_result_count = False  # COUNT(*) over years of events is not worth a page view
     list_select_related = ("seal",)
     fields = (

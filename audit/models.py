@@ -42,7 +42,7 @@ class AuditEvent(models.Model):
     class Meta:
         verbose_name = _("監査ログ")
         verbose_name_plural = _("監査ログ")
-        ordering = ["-id"]
+        ordering = ["id"]  # the admin lists newest first
         indexes = [models.Index(fields=["txid", "id"], name="audit_event_txid_id")]
         permissions = [
             ("verify_auditlog", _("監査ログの検証")),
