@@ -206,3 +206,16 @@ def test_a_refusal_is_mailed(subscriber, member, trusted_pki, mailoutbox, django
     with pytest.raises(DelegationError), django_capture_on_commit_callbacks(execute=True):
         services.submit_signed_file(delegation, bytes(delegation.pdf or b""), actor=member, role="principal")
     assert len(mailoutbox) == 1 and "受け付けられませんでした" in mailoutbox[0].subject
+
+
+def test_a_later_signature_on_the_signed_pdf_is_accepted_but_a_later_change_is_not(
+    subscriber, member, trusted_pki
+) -> None:
+    delegation = make_finalised(subscriber, member)
+    signed = trusted_pki.sign_pdf(bytes(delegation.pdf or b""), "representative")
+    cosigned = trusted_pki.sign_pdf(signed, "substitute")
+    stored = services.submit_signed_file(delegation, cosigned, actor=member, role="principal").signed_file
+    assert stored.signer_name == "代表\u3000太郎" and stored.report["signature_count"] == 2
+    other = make_finalised(subscriber, member)
+    changed = _pdf_changed_after_signing(trusted_pki.sign_pdf(bytes(other.pdf or b""), "representative"))
+    _assert_refused(other, trusted_pki.sign_pdf(changed, "substitute"), "署名", member=member)
