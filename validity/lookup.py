@@ -1,17 +1,20 @@
 """The one seam between the validity service and stored delegations.
 
-The delegations issue fills in :func:`find_delegation` by reading its own model (arrows run
-validity → delegations, never back): one indexed read by canonical delegation ID returning a
-:class:`validity.answer.DelegationFacts` built from the stored signed file's facts, or None when no
-delegation with that ID was ever activated (drafts, rejected submissions and unknown IDs all answer
-``unknown``). Until then nothing is stored, and every ID is unknown.
+Arrows run validity → delegations, never back: this reads the delegations app's own query, one
+indexed read by canonical delegation ID, on the primary database so that a revocation or an update
+is answered the moment it commits. Drafts, submissions never activated and unknown IDs give None,
+which answers ``unknown``.
 """
 
 from __future__ import annotations
 
+import dataclasses
+
+from delegations.queries import validity_facts
 from validity.answer import DelegationFacts
 
 
 def find_delegation(delegation_id: str) -> DelegationFacts | None:
     """The facts of the delegation with this canonical ID (``XXXX-XXXX-XXXX-XX``), or None."""
-    return None
+    stored = validity_facts(delegation_id)
+    return DelegationFacts(**dataclasses.asdict(stored)) if stored is not None else None

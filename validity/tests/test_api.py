@@ -354,10 +354,10 @@ def test_another_organisations_key_speaks_for_that_organisation(client, api_key,
     assert AuditEvent.objects.get(event_type="validity.query").data["organisation"] == "別の受領者株式会社"
 
 
-def test_an_answer_costs_one_database_round_trip(client, api_key, django_assert_num_queries, monkeypatch):
-    """The audit event (the key's row comes from the cache; the lookup seam adds the delegation's
-    read later). The address count, key count and penalty share one Redis pipeline, plus one to
-    count an unknown ID, plus the cached key's GET."""
+def test_an_answer_costs_two_database_round_trips(client, api_key, django_assert_num_queries, monkeypatch):
+    """The delegation's read and the audit event (the key's row comes from the cache). The address
+    count, key count and penalty share one Redis pipeline, plus one to count an unknown ID, plus the
+    cached key's GET."""
     from redis.client import Pipeline
 
     ask(client, ids.generate(), api_key)  # writes the key's last-used time once
@@ -369,6 +369,6 @@ def test_an_answer_costs_one_database_round_trip(client, api_key, django_assert_
         return original(self, *args, **kwargs)
 
     monkeypatch.setattr(Pipeline, "execute", counted)
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):
         assert ask(client, ids.generate(), api_key).status_code == 200
     assert len(calls) == 2  # limits + penalty, then the count of unknown answers

@@ -45,7 +45,8 @@ def test_the_authorization_header_is_read_strictly(header, found):
     assert (keys.from_authorization(value) is not None) is found
 
 
-def test_the_seam_finds_nothing_until_the_delegations_app_fills_it():
+@pytest.mark.django_db
+def test_the_seam_finds_nothing_for_an_id_never_activated():
     assert lookup.find_delegation("7K3Q-9XWA-2M4P-HJ") is None
 
 
