@@ -58,8 +58,11 @@ class AuditSeal(models.Model):
     """The sequencer's record of one event's place in the hash chain. Written once, never changed."""
 
     seq = models.BigIntegerField(_("連番"), primary_key=True)
+    # No foreign-key constraint in the database: checking it would lock every sealed event row (FOR
+    # KEY SHARE) at each batch's commit, rewriting the event table's pages; the append-only triggers
+    # already keep events from going, and verification reports a seal without its event.
     event = models.OneToOneField(
-        AuditEvent, on_delete=models.DO_NOTHING, related_name="seal", verbose_name=_("イベント")
+        AuditEvent, on_delete=models.DO_NOTHING, related_name="seal", verbose_name=_("イベント"), db_constraint=False
     )
     digest = models.CharField(_("ダイジェスト"), max_length=64)
     prev_hash = models.CharField(_("直前のハッシュ"), max_length=64)

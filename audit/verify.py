@@ -14,13 +14,17 @@ from django.utils.translation import gettext as _
 
 from audit import chain, guard, keys, signing
 from audit.models import AuditCheckpoint, AuditSeal, AuditSegment
-from audit.sealing import EVENT_COLUMNS, entry_of
+from audit.sealing import entry_of, event_columns
 
-JOINED_SQL = (
-    f"SELECT s.seq, s.digest, s.prev_hash, s.hash, {EVENT_COLUMNS} "  # noqa: S608  (constants only)
-    "FROM audit_auditseal s JOIN audit_auditevent e ON e.id = s.event_id "
-    "WHERE s.seq >= %s AND s.seq <= %s ORDER BY s.seq"
-)
+
+def _joined_sql(vendor: str) -> str:
+    return (
+        f"SELECT s.seq, s.digest, s.prev_hash, s.hash, {event_columns(vendor)} "  # noqa: S608  (constants only)
+        "FROM audit_auditseal s JOIN audit_auditevent e ON e.id = s.event_id "
+        "WHERE s.seq >= %s AND s.seq <= %s ORDER BY s.seq"
+    )
+
+
 FETCH = 10_000
 PARALLEL_MIN = 100_000  # below this, forking costs more than it saves
 
@@ -202,7 +206,7 @@ def _joined_rows(first: int, last: int) -> Iterator[tuple[Any, ...]]:
     with transaction.atomic():
         cursor = connection.chunked_cursor()
         try:
-            cursor.execute(JOINED_SQL, [first, last])
+            cursor.execute(_joined_sql(connection.vendor), [first, last])
             while rows := cursor.fetchmany(FETCH):
                 yield from rows
         finally:
