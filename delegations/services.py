@@ -105,6 +105,10 @@ def _service(event_type: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
 
 
 def _lock(delegation: Delegation) -> Delegation:
+    # Lock order is always the delegation an update replaces first, then the successor: activating a
+    # successor and revoking its original, at once, then wait for each other instead of deadlocking.
+    if delegation.replaces_id:
+        Delegation.objects.select_for_update(of=("self",)).filter(pk=delegation.replaces_id).values_list("pk").first()
     # The generated documents (tens of KB) stay unread unless a service assigns them.
     return (
         Delegation.objects.select_for_update(of=("self",))

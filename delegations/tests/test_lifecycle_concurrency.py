@@ -92,3 +92,21 @@ def test_the_same_signed_file_uploaded_twice_at_once_is_stored_once(
     errors = [r for r in results if isinstance(r, DelegationError)]
     assert len(errors) == 1 and errors[0].code == "already_stored", results
     assert SignedFile.objects.filter(delegation=delegation).count() == 1
+
+
+def test_activating_an_update_while_its_original_is_revoked_never_deadlocks(
+    active: Delegation, member: Any, trusted_pki: Any
+) -> None:
+    from delegations.tests.lifecycle import signed_pair
+
+    successor = services.finalise_draft(services.start_update(active, actor=member), actor=member)
+    principal, agent = signed_pair(successor, trusted_pki)
+    services.submit_signed_file(successor, agent, actor=member, role="agent")
+    results = _race(
+        lambda: services.submit_signed_file(successor, principal, actor=member, role="principal"),
+        lambda: services.revoke_delegation(active, actor=member, reason="退職"),
+    )
+    assert all(r is None or isinstance(r, (DelegationError, Delegation, services.Submission)) for r in results), results
+    active.refresh_from_db()
+    successor.refresh_from_db()
+    assert (active.status, successor.status) in [("superseded", "active"), ("revoked", "rejected")], results
