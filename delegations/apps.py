@@ -7,7 +7,12 @@ class DelegationsConfig(AppConfig):
     verbose_name = _("電子委任状")
 
     def ready(self) -> None:
-        from delegations import checks  # noqa: F401  (registers the system checks)
+        from delegations import (
+            checks,  # noqa: F401  (registers the system checks)
+            health,
+        )
+
+        health.register()
         from mynatrust.roles import Role, grant
 
         # Trust anchors and revocation data are the service operator's (§7.2.1); approving a change

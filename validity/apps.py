@@ -8,7 +8,12 @@ class ValidityConfig(AppConfig):
 
     def ready(self) -> None:
         from mynatrust.roles import Role, grant
-        from validity import checks  # noqa: F401  (registers the system checks)
+        from validity import (
+            checks,  # noqa: F401  (registers the system checks)
+            health,
+        )
+
+        health.register()
 
         # Reception reviews recipient registrations (§5.2); the service administrator watches keys.
         grant(

@@ -12,18 +12,26 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def extra_check():
-    added: list[str] = []
+    """Registers checks for one test only, then puts back the registry as the apps left it."""
+    before = health.registered()
 
     def add(name, func):
         health.register(name, func)
-        added.append(name)
 
     yield add
-    for name in added:
+    for name in set(health.registered()) - set(before):
+        health.unregister(name)
+    for name, func in before.items():
+        health.register(name, func)
+
+
+@pytest.fixture
+def only_database(extra_check):
+    for name in set(health.registered()) - {"database"}:
         health.unregister(name)
 
 
-def test_healthz_reports_every_registered_check(client, extra_check):
+def test_healthz_reports_every_registered_check(client, only_database, extra_check):
     extra_check("audit_backlog", lambda: health.WARN)
     extra_check("revocation_data", lambda: True)
     response = client.get("/healthz")
@@ -35,7 +43,7 @@ def test_healthz_reports_every_registered_check(client, extra_check):
 
 
 @pytest.mark.parametrize("failing", [lambda: health.ERROR, lambda: False, lambda: 1 / 0, lambda: "nonsense"])
-def test_one_failing_check_makes_the_host_unhealthy_without_a_500(client, extra_check, failing):
+def test_one_failing_check_makes_the_host_unhealthy_without_a_500(client, only_database, extra_check, failing):
     extra_check("key_files", failing)
     response = client.get("/healthz")
     assert response.status_code == 503
