@@ -97,49 +97,73 @@ def _lock(using: str) -> _Snapshot | None:
         return _Snapshot(int(xmax), sorted({int(x) for x in xip} | ({int(own)} if own is not None else set())))
 
 
-def _unsealed(
-    cursor: Any, snapshot: _Snapshot | None, horizon: tuple[int, int], watch: list[int], limit: int
-) -> list[Any]:
+@dataclass
+class _Scan:
+    rows: list[Any]  # unsealed events to seal, in (txid, id) order
+    full: bool  # the limit cut the scan short
+    last: tuple[int, int] | None  # the last (txid, id) looked at
+
+
+def _unsealed(cursor: Any, snapshot: _Snapshot | None, horizon: tuple[int, int], watch: list[int], limit: int) -> _Scan:
     """Unsealed committed events in (txid, id) order: first those of watched transactions below the
-    horizon, then those from the horizon on. Two index range scans, never a scan of the table."""
-    unsealed = "NOT EXISTS (SELECT 1 FROM audit_auditseal s WHERE s.event_id = e.id)"
+    horizon, then those from the horizon on. Index range scans only: the planner's guess for an
+    anti-join against a fast-growing seal table is poor, so the horizon range is read in index order
+    and the few already sealed rows are dropped here."""
     columns = event_columns(cursor.db.vendor)
     if snapshot is None:
         cursor.execute(
-            f"SELECT {columns} FROM audit_auditevent e WHERE e.id >= %s AND {unsealed} ORDER BY e.id LIMIT %s",  # noqa: S608  (constants only)
+            f"SELECT {columns} FROM audit_auditevent e WHERE e.id >= %s "  # noqa: S608  (constants only)
+            "AND NOT EXISTS (SELECT 1 FROM audit_auditseal s WHERE s.event_id = e.id) ORDER BY e.id LIMIT %s",
             [horizon[1], limit],
         )
-        return cursor.fetchall()
+        found = cursor.fetchall()
+        return _Scan(found, len(found) == limit, (0, found[-1][1]) if found else None)
     rows: list[Any] = []
     if watch:
+        cursor.execute("SET LOCAL enable_hashjoin = off")  # few rows: probe the seal index for each
         cursor.execute(
             f"SELECT {columns} FROM audit_auditevent e "  # noqa: S608  (constants only)
-            f"WHERE e.txid = ANY(%s) AND (e.txid, e.id) < (%s, %s) AND {unsealed} ORDER BY e.txid, e.id LIMIT %s",
+            "WHERE e.txid = ANY(%s) AND (e.txid, e.id) < (%s, %s) "
+            "AND NOT EXISTS (SELECT 1 FROM audit_auditseal s WHERE s.event_id = e.id) ORDER BY e.txid, e.id LIMIT %s",
             [watch, horizon[0], horizon[1], limit],
         )
         rows = cursor.fetchall()
-    if len(rows) < limit:
+        if len(rows) == limit:
+            return _Scan(rows, True, (rows[-1][0], rows[-1][1]))
+    room, position = limit - len(rows), horizon
+    while True:
         cursor.execute(
-            f"SELECT {columns} FROM audit_auditevent e "  # noqa: S608  (constants only)
-            f"WHERE (e.txid, e.id) >= (%s, %s) AND {unsealed} ORDER BY e.txid, e.id LIMIT %s",
-            [horizon[0], horizon[1], limit - len(rows)],
+            f"SELECT {columns} FROM audit_auditevent e WHERE (e.txid, e.id) >= (%s, %s) "  # noqa: S608  (constants only)
+            "ORDER BY e.txid, e.id LIMIT %s",
+            [position[0], position[1], room],
         )
-        rows += cursor.fetchall()
-    return rows
+        candidates = cursor.fetchall()
+        if not candidates:
+            return _Scan(rows, False, (rows[-1][0], rows[-1][1]) if rows else None)
+        cursor.execute("SELECT event_id FROM audit_auditseal WHERE event_id = ANY(%s)", [[r[1] for r in candidates]])
+        sealed = {r[0] for r in cursor.fetchall()}
+        fresh = [r for r in candidates if r[1] not in sealed]
+        rows += fresh
+        last = (candidates[-1][0], candidates[-1][1])
+        if len(candidates) < room or fresh:
+            return _Scan(rows, len(candidates) == room, last)
+        position = (last[0], last[1] + 1)  # a whole window already sealed: look further
 
 
 def _next_scan(
-    snapshot: _Snapshot | None, horizon: tuple[int, int], watch: list[int], rows: list[Any], limit: int
+    snapshot: _Snapshot | None, horizon: tuple[int, int], watch: list[int], scan: _Scan
 ) -> tuple[tuple[int, int], list[int]]:
     """Where the next batch looks: above the new horizon, plus the transactions below it that were
     still in progress (watched until a batch that was not full has looked at them once finished)."""
     if snapshot is None:  # SQLite: ids commit in order
-        return (0, rows[-1][1] + 1), []
-    if len(rows) < limit:
+        return (0, scan.rows[-1][1] + 1) if scan.rows else horizon, []
+    if not scan.full:
         # Everything visible is sealed; transactions from xmax on had not started.
         new = max(horizon, (snapshot.xmax, 0))
         return new, [x for x in snapshot.in_progress if (x, 0) < new]
-    new = max(horizon, (rows[-1][0], rows[-1][1] + 1))
+    if scan.last is None:
+        return horizon, watch
+    new = max(horizon, (scan.last[0], scan.last[1] + 1))
     still = set(watch) | {x for x in snapshot.in_progress if (x, 0) < new}
     return new, sorted(x for x in still if (x, 0) < new)
 
@@ -172,7 +196,8 @@ def seal_batch(limit: int | None = None, *, using: str = "default") -> SealResul
         seq, prev = (batch.last_seq, batch.last_hash) if batch else (0, chain.GENESIS)
         horizon, watch = ((batch.horizon, batch.horizon_id), list(batch.watch)) if batch else ((0, 0), [])
         with connection.cursor() as cursor:
-            rows = _unsealed(cursor, snapshot, horizon, watch, limit)
+            scan = _unsealed(cursor, snapshot, horizon, watch, limit)
+        rows = scan.rows
         now = timezone.now()
         seals: list[tuple[int, int, str, str, str]] = []
         for row in rows:
@@ -185,7 +210,7 @@ def seal_batch(limit: int | None = None, *, using: str = "default") -> SealResul
         if rows:
             with connection.cursor() as cursor:
                 _insert_seals(cursor, seals, now)
-            (h_txid, h_id), watch = _next_scan(snapshot, horizon, watch, rows, limit)
+            (h_txid, h_id), watch = _next_scan(snapshot, horizon, watch, scan)
             AuditSealBatch.objects.using(using).create(
                 last_seq=seq, last_hash=prev, horizon=h_txid, horizon_id=h_id, watch=watch, sealed_at=now
             )
