@@ -14,5 +14,8 @@ class AuditConfig(AppConfig):
 
         connection_created.connect(guard.on_connection_created, dispatch_uid="audit_guard")
         receivers.connect()
+        from audit import public
+
+        public.register()
         grant(Role.AUDITOR, "audit.archive_auditlog", "audit.view_auditcheckpoint", "audit.view_auditsegment")
         grant(Role.SERVICE_ADMINISTRATOR, "audit.view_auditcheckpoint", "audit.view_auditsegment")

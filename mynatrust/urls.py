@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from audit import public as audit_public
 from mynatrust import views
 from mynatrust.access import public
 from validity import api as validity_api
@@ -18,6 +19,7 @@ urlpatterns = [
     path("", include("mynatrust.operations.urls")),
     path("api/v1/", include("validity.api_urls")),
     path(".well-known/jwks.json", validity_api.jwks, name="jwks"),
+    path(".well-known/audit-checkpoint-key.pem", public(audit_public.checkpoint_key), name="audit_checkpoint_key"),
     path(settings.ADMIN_PATH, admin.site.urls),
 ]
 
