@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 import audit
 from audit import keys, public, signing
@@ -14,7 +13,7 @@ pytestmark = pytest.mark.django_db
 def test_the_checkpoint_public_key_is_published_as_pem(client):
     response = client.get("/.well-known/audit-checkpoint-key.pem")
     assert response.status_code == 200
-    key = load_pem_public_key(response.content)
+    key = signing.load_public_key(response.content)
     current = keys.private_key().public_key()
     assert signing.key_id(key) == signing.key_id(current) == response["X-Key-ID"]
 
