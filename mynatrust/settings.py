@@ -216,7 +216,7 @@ MAILERS = {
     "default": {
         "BACKEND": "django.core.mail.backends.smtp.EmailBackend"
         if _smtp
-        else "django.core.mail.backends.console.EmailBackend",
+        else "mynatrust.lib.mail.ReadableConsoleBackend",
         "OPTIONS": {
             "host": env.str("EMAIL_HOST", default="localhost"),
             "port": env.int("EMAIL_PORT", default=587),
@@ -299,6 +299,33 @@ JLIS_SIGN_CA_FINGERPRINTS = env.list(
 # The demo's generated test PKI (keys included): never used in production (delegations.E001).
 SIGNATURE_TEST_PKI_DIR = env.str("SIGNATURE_TEST_PKI_DIR", default=str(BASE_DIR / "var" / "testpki"))
 
+# --- Validity: recipients, the validity API and form, signed answers (validity/) -------------
+# Recipient registrations wait for reception's approval (§5.2); off: approved on registration.
+VALIDITY_RECIPIENT_APPROVAL_REQUIRED = env.bool("VALIDITY_RECIPIENT_APPROVAL_REQUIRED", default=True)
+# Private key (P-256 PEM) that signs answers (ES256). Required in production (check validity.E001).
+VALIDITY_SIGNING_KEY_FILE = env.str(
+    "VALIDITY_SIGNING_KEY_FILE", default="" if PRODUCTION else str(BASE_DIR / "var" / "validity-signing-key.pem")
+)
+# Earlier keys (PEM, public or private) still published in /.well-known/jwks.json after a rotation.
+VALIDITY_PUBLISHED_KEY_FILES = env.list("VALIDITY_PUBLISHED_KEY_FILES", default=[])
+# Rate limits "<count>/<seconds>": per API key, per client address on the API, per signed-in
+# recipient on the form, per address for anonymous form queries; unknown IDs per organisation
+# before a penalty of VALIDITY_UNKNOWN_PENALTY_SECONDS (and an alert in the audit log).
+VALIDITY_RATE_PER_KEY = env.str("VALIDITY_RATE_PER_KEY", default="600/60")
+VALIDITY_RATE_PER_IP = env.str("VALIDITY_RATE_PER_IP", default="1200/60")
+VALIDITY_RATE_FORM = env.str("VALIDITY_RATE_FORM", default="60/60")
+VALIDITY_RATE_ANONYMOUS = env.str("VALIDITY_RATE_ANONYMOUS", default="10/600")
+VALIDITY_UNKNOWN_LIMIT = env.str("VALIDITY_UNKNOWN_LIMIT", default="30/600")
+VALIDITY_UNKNOWN_PENALTY_SECONDS = env.int("VALIDITY_UNKNOWN_PENALTY_SECONDS", default=900)
+VALIDITY_RATE_LIMIT_CACHE = env.str("VALIDITY_RATE_LIMIT_CACHE", default="default")
+# Anonymous queries through the form (status word only, VALIDITY_RATE_ANONYMOUS). Off by default.
+VALIDITY_ANONYMOUS_QUERIES = env.bool("VALIDITY_ANONYMOUS_QUERIES", default=False)
+# Live API keys an organisation may hold, and how often (seconds) a key's last-used time is written.
+VALIDITY_MAX_API_KEYS = env.int("VALIDITY_MAX_API_KEYS", default=10)
+VALIDITY_LAST_USED_RESOLUTION = env.int("VALIDITY_LAST_USED_RESOLUTION", default=60)
+# Seconds a key's row stays in the cache (revocations and decisions clear it at once).
+VALIDITY_KEY_CACHE_SECONDS = env.int("VALIDITY_KEY_CACHE_SECONDS", default=30)
+
 # --- Repository, notices, operations ledgers, retention, monitoring -----------------------------
 # (mynatrust/repository/, mynatrust/operations/; docs/runbook.md, docs/retention.md)
 # Request metrics wrap everything; the terms-of-use check needs the signed-in user.
@@ -343,33 +370,6 @@ RETENTION_PERIODS = {
     "operations.suitability": "10y",
     "operations.internal_audit": "10y",
 } | env.dict("RETENTION_PERIODS", default={})
-
-# --- Validity: recipients, the validity API and form, signed answers (validity/) -------------
-# Recipient registrations wait for reception's approval (§5.2); off: approved on registration.
-VALIDITY_RECIPIENT_APPROVAL_REQUIRED = env.bool("VALIDITY_RECIPIENT_APPROVAL_REQUIRED", default=True)
-# Private key (P-256 PEM) that signs answers (ES256). Required in production (check validity.E001).
-VALIDITY_SIGNING_KEY_FILE = env.str(
-    "VALIDITY_SIGNING_KEY_FILE", default="" if PRODUCTION else str(BASE_DIR / "var" / "validity-signing-key.pem")
-)
-# Earlier keys (PEM, public or private) still published in /.well-known/jwks.json after a rotation.
-VALIDITY_PUBLISHED_KEY_FILES = env.list("VALIDITY_PUBLISHED_KEY_FILES", default=[])
-# Rate limits "<count>/<seconds>": per API key, per client address on the API, per signed-in
-# recipient on the form, per address for anonymous form queries; unknown IDs per organisation
-# before a penalty of VALIDITY_UNKNOWN_PENALTY_SECONDS (and an alert in the audit log).
-VALIDITY_RATE_PER_KEY = env.str("VALIDITY_RATE_PER_KEY", default="600/60")
-VALIDITY_RATE_PER_IP = env.str("VALIDITY_RATE_PER_IP", default="1200/60")
-VALIDITY_RATE_FORM = env.str("VALIDITY_RATE_FORM", default="60/60")
-VALIDITY_RATE_ANONYMOUS = env.str("VALIDITY_RATE_ANONYMOUS", default="10/600")
-VALIDITY_UNKNOWN_LIMIT = env.str("VALIDITY_UNKNOWN_LIMIT", default="30/600")
-VALIDITY_UNKNOWN_PENALTY_SECONDS = env.int("VALIDITY_UNKNOWN_PENALTY_SECONDS", default=900)
-VALIDITY_RATE_LIMIT_CACHE = env.str("VALIDITY_RATE_LIMIT_CACHE", default="default")
-# Anonymous queries through the form (status word only, VALIDITY_RATE_ANONYMOUS). Off by default.
-VALIDITY_ANONYMOUS_QUERIES = env.bool("VALIDITY_ANONYMOUS_QUERIES", default=False)
-# Live API keys an organisation may hold, and how often (seconds) a key's last-used time is written.
-VALIDITY_MAX_API_KEYS = env.int("VALIDITY_MAX_API_KEYS", default=10)
-VALIDITY_LAST_USED_RESOLUTION = env.int("VALIDITY_LAST_USED_RESOLUTION", default=60)
-# Seconds a key's row stays in the cache (revocations and decisions clear it at once).
-VALIDITY_KEY_CACHE_SECONDS = env.int("VALIDITY_KEY_CACHE_SECONDS", default=30)
 
 # --- Audit log (§6.2) -------------------------------------------------------------------------
 # Ed25519 private key (PKCS#8 PEM) that signs checkpoints, kept outside the database (mounted from

@@ -62,13 +62,27 @@ def setup(command: Any) -> None:
         shown = "<the demo key printed when it was created, or a new one from /recipient/keys/>"
         out.write("  API key: already created earlier (create another at /recipient/keys/)")
     base = settings.SERVICE_BASE_URL.rstrip("/")
+    sample = _demo_delegation_id() or SAMPLE_ID
     out.write("  Try:")
-    out.write(f"    curl -s -H 'Authorization: Bearer {shown}' {base}/api/v1/delegations/{SAMPLE_ID}/validity")
+    out.write(f"    curl -s -H 'Authorization: Bearer {shown}' {base}/api/v1/delegations/{sample}/validity")
     out.write(
         f"    curl -s -H 'Authorization: Bearer {shown}' -H 'Accept: application/jose' "
-        f"{base}/api/v1/delegations/{SAMPLE_ID}/validity > answer.jws"
+        f"{base}/api/v1/delegations/{sample}/validity > answer.jws"
     )
     out.write(
-        f"    curl -s {base}/.well-known/jwks.json > jwks.json && python3 docs/examples/verify_answer.py answer.jws jwks.json"
+        f"    curl -s {base}/.well-known/jwks.json > jwks.json && .venv/bin/python docs/examples/verify_answer.py answer.jws jwks.json"
     )
     out.write(f"    the form: {base}/recipient/check/ (sign in as {RECIPIENT_EMAIL})")
+
+
+def _demo_delegation_id() -> str | None:
+    """The demo subscriber's active delegation (the delegations demo runs first), so the curl lines
+    answer ``valid`` rather than ``unknown``."""
+    from delegations.models import Delegation
+
+    return (
+        Delegation.objects.filter(status=Delegation.Status.ACTIVE)
+        .order_by("id")
+        .values_list("delegation_id", flat=True)
+        .first()
+    )
