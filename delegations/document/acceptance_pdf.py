@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from io import BytesIO
 
+from django.utils import translation
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer
 
 from . import acceptance, embedded_files
@@ -25,6 +26,12 @@ from .pdf_layout import (
 
 
 def render_pdf(content: acceptance.AcceptanceContent) -> bytes:
+    # The signed acceptance is Japanese whatever language the site is read in.
+    with translation.override("ja"):
+        return _render_pdf(content)
+
+
+def _render_pdf(content: acceptance.AcceptanceContent) -> bytes:
     xml = acceptance.to_xml(content)
     register_fonts()
     output = BytesIO()

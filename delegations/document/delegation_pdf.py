@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from io import BytesIO
 
+from django.utils import translation
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer
 
 from . import delegation_xml, embedded_files
@@ -30,7 +31,9 @@ from .pdf_layout import (
 def render_pdf(content: DelegationContent) -> bytes:
     """The PDF with the XML of ``content`` attached; the same content gives the same bytes."""
     xml = delegation_xml.to_xml(content)
-    layout = _layout(content, xml)
+    # The signed document is Japanese whatever language the person finalising it reads the site in.
+    with translation.override("ja"):
+        layout = _layout(content, xml)
     return embedded_files.attach(
         layout,
         xml,

@@ -225,3 +225,26 @@ def test_the_acceptance_pdf_names_the_delegation_and_the_digest():
     assert content.delegation_id in text
     assert delegation_xml.sha256_hex(xml) in text
     assert acceptance_pdf.extract_xml(pdf) == acceptance.to_xml(document)
+
+
+def test_the_pdf_stays_japanese_when_the_site_is_read_in_english():
+    from django.utils import translation
+
+    content = sample_delegation(agent=TAX_ACCOUNTANT)  # labels a qualification and an identifier kind
+    with translation.override("ja"):
+        japanese = delegation_pdf.render_pdf(content)
+        acceptance_ja = acceptance_pdf.render_pdf(
+            acceptance.AcceptanceContent.for_delegation(
+                content, delegation_xml.to_xml(content), issued_on=content.issued_on
+            )
+        )
+    with translation.override("en"):
+        assert delegation_pdf.render_pdf(content) == japanese
+        assert (
+            acceptance_pdf.render_pdf(
+                acceptance.AcceptanceContent.for_delegation(
+                    content, delegation_xml.to_xml(content), issued_on=content.issued_on
+                )
+            )
+            == acceptance_ja
+        )

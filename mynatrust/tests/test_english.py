@@ -33,8 +33,8 @@ HTML_TAG = re.compile(r"</?[A-Za-z][^>]*>")
 def _compiled_catalogue() -> Iterator[None]:
     """Compile the .po, then drop the per-process catalogue cache so the new .mo is read."""
     call_command("compile_translations", verbosity=0)
-    trans_real._translations = {}
-    trans_real._default = None
+    trans_real._translations = {}  # type: ignore[attr-defined]
+    trans_real._default = None  # type: ignore[attr-defined]
     yield
     translation.activate(settings.LANGUAGE_CODE)
 
@@ -103,13 +103,13 @@ def _pairs() -> Iterator[tuple[Any, str, str]]:
         if not message.id:
             continue
         if message.pluralizable:
-            singular, plural = message.id
+            singular, plural = (str(part) for part in message.id)
             strings = message.string if isinstance(message.string, tuple) else (message.string,)
             assert len(strings) == 2, message.id
-            yield message, singular, strings[0]
-            yield message, plural, strings[1]
+            yield message, singular, str(strings[0])
+            yield message, plural, str(strings[1])
         else:
-            yield message, message.id, message.string
+            yield message, str(message.id), str(message.string or "")
 
 
 def test_every_entry_has_an_english_translation() -> None:
