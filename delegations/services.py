@@ -18,7 +18,6 @@ import hmac
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
-from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
 from django.conf import settings
@@ -30,6 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 import audit
+from audit.refusals import refusable
 from delegations import trust
 from delegations.document import acceptance, acceptance_pdf, delegation_pdf, delegation_xml
 from delegations.document.content import (
@@ -80,28 +80,7 @@ class DelegationError(Exception):
 
 
 def _service(event_type: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """One transaction; on DelegationError record ``<event>_refused`` after the rollback."""
-
-    def decorate(fn: Callable[P, R]) -> Callable[P, R]:
-        @wraps(fn)
-        def run(*args: P.args, **kwargs: P.kwargs) -> R:
-            try:
-                with transaction.atomic():
-                    return fn(*args, **kwargs)
-            except DelegationError as exc:
-                subject = args[0] if args and hasattr(args[0], "_meta") else None
-                audit.record_refused(
-                    f"{event_type}_refused",
-                    actor=kwargs.get("actor"),
-                    subject=subject,
-                    code=exc.code,
-                    reason=exc.message,
-                )
-                raise
-
-        return run
-
-    return decorate
+    return refusable(event_type, DelegationError)
 
 
 def _lock(delegation: Delegation) -> Delegation:

@@ -9,7 +9,6 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
 from django.conf import settings
@@ -22,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 import audit
+from audit.refusals import refusable
 from mynatrust.repository.services import accept_current_terms
 from mynatrust.repository.terms import current_terms_version
 from registry import contract, matching
@@ -52,28 +52,7 @@ class RegistryError(Exception):
 
 
 def _service(event_type: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Run the function in one transaction; record a refusal after the rollback."""
-
-    def decorate(fn: Callable[P, R]) -> Callable[P, R]:
-        @wraps(fn)
-        def run(*args: P.args, **kwargs: P.kwargs) -> R:
-            try:
-                with transaction.atomic():
-                    return fn(*args, **kwargs)
-            except RegistryError as exc:
-                subject = args[0] if args and hasattr(args[0], "_meta") else None
-                audit.record(
-                    f"{event_type}_refused",
-                    actor=kwargs.get("actor"),
-                    subject=subject,
-                    code=exc.code,
-                    reason=exc.message,
-                )
-                raise
-
-        return run
-
-    return decorate
+    return refusable(event_type, RegistryError)
 
 
 # --- inputs --------------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
 from django.conf import settings
@@ -23,6 +22,7 @@ from django.utils.translation import gettext
 
 import audit
 from audit import context as audit_context
+from audit.refusals import refusable
 from validity import answer, auth, keys, lookup, ratelimit
 from validity.answer import DelegationFacts, Status, ValidityError
 from validity.models import ApiKey, RecipientMember, RecipientOrganisation
@@ -34,28 +34,7 @@ Org = RecipientOrganisation
 
 
 def _service(event_type: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    def decorate(fn: Callable[P, R]) -> Callable[P, R]:
-        @wraps(fn)
-        def run(*args: P.args, **kwargs: P.kwargs) -> R:
-            try:
-                with transaction.atomic():
-                    return fn(*args, **kwargs)
-            except ValidityError as exc:
-                subject = args[0] if args and hasattr(args[0], "_meta") else None
-                # After the rollback, so the refusal stays on the record.
-                audit.record(
-                    f"{event_type}_refused",
-                    actor=kwargs.get("actor"),
-                    subject=subject,
-                    refused=True,
-                    code=exc.code,
-                    reason=exc.message,
-                )
-                raise
-
-        return run
-
-    return decorate
+    return refusable(event_type, ValidityError)
 
 
 def _refuse(code: str, ja: str, en: str) -> ValidityError:
