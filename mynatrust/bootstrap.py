@@ -181,9 +181,9 @@ def test(extra: list[str]) -> None:
     ensure_browser()
     manage(py, "compile_translations", env=env)
     steps: list[tuple[str, list[str]]] = [
-        ("ruff lint", [py, "-m", "ruff", "check", "--config", ".ci/ruff.toml", "."]),
-        ("ruff format", [py, "-m", "ruff", "format", "--config", ".ci/ruff.toml", "--check", "."]),
-        ("mypy", [py, "-m", "mypy", "--config-file", ".ci/mypy.ini", "."]),
+        ("ruff lint", [py, "-m", "ruff", "check", "."]),
+        ("ruff format", [py, "-m", "ruff", "format", "--check", "."]),
+        ("mypy", [py, "-m", "mypy", "."]),
         ("migrations", [py, "manage.py", "makemigrations", "--check", "--dry-run"]),
     ]
     for label, cmd in steps:
