@@ -75,7 +75,8 @@ def test_draft_sign_upload_update_supersede_and_revoke_in_a_browser(
     assert_clean(page)
 
     # -- draft: the principal is shown from the register, not editable ---------------------------
-    page.get_by_role("link", name="新しい電子委任状を作成する").click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="新しい電子委任状を作成する").click()
     assert_clean(page)
     assert "代表 太郎" in page.get_by_test_id("principal").inner_text()
     assert_accessible(page)
@@ -112,7 +113,8 @@ def test_draft_sign_upload_update_supersede_and_revoke_in_a_browser(
 
     # -- revoke the new one ------------------------------------------------------------------
     page.goto(second_url)
-    page.get_by_test_id("revoke-link").click()
+    with page.expect_navigation():
+        page.get_by_test_id("revoke-link").click()
     assert_clean(page)
     page.get_by_label("取消の理由").fill("担当者の退職のため")
     page.get_by_role("button", name="取り消す").click()
@@ -122,7 +124,8 @@ def test_draft_sign_upload_update_supersede_and_revoke_in_a_browser(
 
     statuses = dict(Delegation.objects.values_list("delegation_id", "status"))
     assert statuses == {first_id: "superseded", second_id: "revoked"}
-    page.get_by_role("link", name="電子委任状の一覧").click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="電子委任状の一覧").click()
     assert_clean(page)
     assert_accessible(page)
     assert first_id in page.content() and second_id in page.content()
