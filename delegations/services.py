@@ -46,6 +46,7 @@ from delegations.document.errors import DocumentError
 from delegations.models import Delegation, QualificationCheck, RevocationRequest, SignedFile
 from delegations.signatures import SignatureReport, VerificationPolicy, verify
 from mynatrust.lib import delegation_id as delegation_ids
+from mynatrust.lib.pdf_content import PdfContentError, active_content
 from registry.matching import MatchResult, Verdict, match_identity
 from registry.models import Subscriber
 
@@ -341,6 +342,27 @@ def _wrong_document(report: SignatureReport, expected_sha256: str) -> Delegation
     )
 
 
+def _active_pdf(report: SignatureReport, data: bytes) -> DelegationError | None:
+    """A signed PDF that runs something when opened. The service's own PDF carries none (only the
+    XML as an attachment); a script added before signing is signed too, so the signature does
+    not reveal it."""
+    if report.container != "pades":
+        return None
+    try:
+        found = active_content(data, allow_attachments=True)
+    except PdfContentError:  # the verifier read this file; a walk that cannot finish is refused all the same
+        found = ["unreadable"]
+    if not found:
+        return None
+    return DelegationError(
+        _(
+            "署名済みPDFにスクリプトや外部プログラムの起動などの動作が含まれています。"
+            "この画面からダウンロードしたPDFに、そのまま署名してください。"
+        ),
+        code="active_content",
+    )
+
+
 def _verification_policy(role: str) -> VerificationPolicy:
     # A PDF may carry later signatures (a co-signer, a time stamp) as long as the first one covers
     # everything before them and nothing but signatures follows (the verifier's coverage rule).
@@ -391,7 +413,7 @@ def submit_signed_file(
         )
         if not report.passed:
             raise DelegationError(report.message, code=f"signature_{(report.sub_indication or 'failed').lower()}")
-        wrong = _wrong_document(report, expected_sha256)
+        wrong = _wrong_document(report, expected_sha256) or _active_pdf(report, data)
         if wrong is not None:
             raise wrong
         signer = report.signer or {}

@@ -1,7 +1,8 @@
 """Checks on an uploaded registry certificate: bytes in, facts out, no ORM.
 
-A file is accepted only if it starts like a PDF, parses as one (pyHanko's reader), is not encrypted
-and is within the size limit. The digest is taken over exactly the bytes that will be stored."""
+A file is accepted only if it starts like a PDF, parses as one (pyHanko's reader), is not encrypted,
+is within the size limit and does nothing when opened: a certificate of registered matters carries
+no script, launch action, submitting form or attachment, and reception opens these files. The digest is taken over exactly the bytes that will be stored."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ from dataclasses import dataclass
 
 from pyhanko.pdf_utils.reader import PdfFileReader
 
+from mynatrust.lib.pdf_content import active_content
+
 PDF_MAGIC = b"%PDF-"
 
 
 class PdfCheckError(ValueError):
-    """``code`` is one of: empty, too_large, not_pdf, broken, encrypted."""
+    """``code`` is one of: empty, too_large, not_pdf, broken, encrypted, active_content."""
 
     def __init__(self, code: str) -> None:
         super().__init__(code)
@@ -41,10 +44,13 @@ def check_pdf(content: bytes, *, max_size: int) -> CheckedPdf:
         if reader.encrypted:
             raise PdfCheckError("encrypted")
         pages = int(reader.root["/Pages"]["/Count"])
+        active = active_content(content)
     except PdfCheckError:
         raise
     except Exception as exc:  # any parser failure means: not a usable PDF
         raise PdfCheckError("broken") from exc
     if pages < 1:
         raise PdfCheckError("broken")
+    if active:
+        raise PdfCheckError("active_content")
     return CheckedPdf(content, hashlib.sha256(content).hexdigest(), pages)

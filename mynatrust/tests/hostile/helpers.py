@@ -1,0 +1,30 @@
+"""Assertions shared by the hostile-input tests."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.contrib.messages import get_messages
+
+_JAPANESE = re.compile("[\u3040-\u30ff\u4e00-\u9fff]")
+
+
+def japanese(text: str) -> bool:
+    return bool(_JAPANESE.search(text))
+
+
+def messages_of(response: Any) -> list[str]:
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def form_errors(response: Any, form: str = "form") -> dict[str, list[str]]:
+    bound = response.context[form]
+    return {name: [str(e) for e in errors] for name, errors in bound.errors.items()}
+
+
+def assert_clear_error(text: str) -> None:
+    """A message a person can act on: Japanese, not a class name or a traceback."""
+    assert text.strip(), "empty error message"
+    assert japanese(text), f"not Japanese: {text!r}"
+    assert "Traceback" not in text and "Error(" not in text and "unexpected:" not in text, text
