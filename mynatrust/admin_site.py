@@ -88,7 +88,7 @@ class StaffAdminSite(admin.AdminSite):
             "next": request.GET.get("next", ""),
             **(extra_context or {}),
         }
-        return render(request, "admin/login.html", context)
+        return render(request, "admin/staff_login.html", context)
 
     def _second_factor_redirect(self, request: HttpRequest) -> HttpResponse:
         name = "otp_verify" if self._device(request.user) is not None else "otp_setup"

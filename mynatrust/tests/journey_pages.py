@@ -1,0 +1,189 @@
+"""Checks run on every page of the browser journeys, and the few steps the journeys share.
+
+``Journey.visit(page, "name")`` keeps a screenshot of the page in
+``test-artifacts/screenshots/<journey>/<NN>-<name>.png`` (CI keeps that folder) and asserts that the
+page has exactly one <h1>, that nothing went wrong in the browser (console errors, which include CSP
+violations and failed loads; uncaught exceptions), that axe-core finds no serious or critical
+violation, and that a keyboard user can use it: the first Tab reaches a visible skip link (or, in its
+absence, the page has a main landmark to jump to), Enter on the skip link moves focus into the main
+content, and every control Tab reaches there shows a visible focus indicator.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+from conftest import PASSWORD
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+
+# How many controls of the main content are tabbed through on each page.
+FOCUS_STEPS = 12
+
+# What can change when an element receives focus; at least one of them must.
+_FOCUS_STYLE_JS = """
+el => {
+  const s = getComputedStyle(el);
+  return {
+    outline: s.outlineStyle !== "none" && parseFloat(s.outlineWidth) > 0
+      ? s.outlineStyle + " " + s.outlineWidth + " " + s.outlineColor : "none",
+    boxShadow: s.boxShadow,
+    border: s.borderTopColor + " " + s.borderBottomColor + " " + s.borderBottomWidth,
+    background: s.backgroundColor,
+    color: s.color,
+    textDecoration: s.textDecorationLine,
+  };
+}
+"""
+
+_DESCRIBE_JS = """
+el => el === document.body ? "body" : el.tagName.toLowerCase()
+  + (el.id ? "#" + el.id : "") + (el.name ? "[name=" + el.name + "]" : "")
+  + " " + (el.innerText || el.value || el.getAttribute("aria-label") || "").trim().slice(0, 40)
+"""
+
+
+def watch(page: Any) -> Any:
+    """Collect console messages and uncaught errors of ``page`` (the ``page`` fixture already does)."""
+    if not isinstance(getattr(page, "console_messages", None), list):
+        page.console_messages = []
+        page.on("console", lambda msg: page.console_messages.append(msg))
+        page.page_errors = []
+        page.on("pageerror", lambda err: page.page_errors.append(err))
+    return page
+
+
+class Journey:
+    """One journey's screenshots and page checks; ``pages`` counts the pages checked with axe."""
+
+    def __init__(self, name: str) -> None:
+        self.folder = SCREENSHOTS / name
+        shutil.rmtree(self.folder, ignore_errors=True)
+        self.folder.mkdir(parents=True)
+        self.pages = 0
+
+    def new_page(self, browser: Any) -> Any:
+        """A second person's browser (its own cookies), watched like the ``page`` fixture."""
+        return watch(browser.new_context(locale="ja-JP").new_page())
+
+    def visit(self, page: Any, name: str, *, keyboard: bool = True) -> None:
+        page.wait_for_load_state()
+        self.pages += 1
+        page.screenshot(path=self.folder / f"{self.pages:02d}-{name}.png", full_page=True)
+        assert page.locator("h1").count() == 1, f"{name}: {page.locator('h1').count()} <h1>"
+        assert_no_browser_errors(page)
+        assert_accessible(page, name)
+        if keyboard:
+            assert_keyboard_usable(page, name)
+
+
+def assert_no_browser_errors(page: Any) -> None:
+    watch(page)
+    errors = [m.text for m in page.console_messages if m.type == "error"]
+    errors += [str(e) for e in page.page_errors]
+    assert errors == [], f"{page.url}: {errors}"
+
+
+def assert_accessible(page: Any, name: str) -> None:
+    """No serious or critical axe-core finding (axe runs offline in the page)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    violations = Axe().run(page).response["violations"]
+    serious = [
+        (v["id"], v["help"], [n["html"] for n in v["nodes"]][:5])
+        for v in violations
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert serious == [], f"{name}: {serious}"
+
+
+def assert_keyboard_usable(page: Any, name: str) -> None:
+    """Skip link (or main landmark) and a visible focus indicator on each control of the main content."""
+    assert page.locator("main, [role=main]").count() == 1, f"{name}: one main landmark"
+    _focus_from_the_top(page)
+    page.keyboard.press("Tab")
+    first = page.evaluate_handle("document.activeElement")
+    href = first.evaluate("el => el.tagName === 'A' ? el.getAttribute('href') || '' : ''")
+    if href.startswith("#"):
+        box = first.evaluate("el => el.getBoundingClientRect().toJSON()")
+        assert box["width"] > 0 and box["height"] > 0 and box["left"] >= 0 and box["top"] >= 0, (
+            f"{name}: the skip link is not visible when focused"
+        )
+        page.keyboard.press("Enter")
+        inside = page.evaluate(
+            "target => { const t = document.getElementById(target); const a = document.activeElement;"
+            " return !!t && (t === a || t.contains(a)) && !!t.closest('main, [role=main]') }",
+            href[1:],
+        )
+        assert inside, f"{name}: the skip link does not move focus into the main content"
+        # Following the link added its fragment to the address, and a redirect would carry it on.
+        page.evaluate("history.replaceState(history.state, '', location.pathname + location.search)")
+    _assert_focus_indicators(page, name)
+
+
+def _focus_from_the_top(page: Any) -> None:
+    # A fresh start of sequential navigation, as after loading the page (a field may have autofocus).
+    page.evaluate(
+        "() => { document.activeElement && document.activeElement.blur();"
+        " const s = getSelection(); s.removeAllRanges(); const r = document.createRange();"
+        " r.setStart(document.body, 0); r.collapse(true); s.addRange(r); }"
+    )
+
+
+def _assert_focus_indicators(page: Any, name: str) -> None:
+    missing = []
+    for _ in range(FOCUS_STEPS):
+        page.keyboard.press("Tab")
+        element = page.evaluate_handle("document.activeElement")
+        if not element.evaluate("el => !!el.closest('main, [role=main]')"):
+            break
+        if element.evaluate("el => el.tagName === 'IFRAME'"):
+            break  # focus went into an embedded document (the evidence PDF): the viewer draws its own
+        focused = element.evaluate(_FOCUS_STYLE_JS)
+        description = element.evaluate(_DESCRIBE_JS)
+        element.evaluate("el => el.blur()")
+        unfocused = element.evaluate(_FOCUS_STYLE_JS)
+        element.evaluate("el => el.focus({focusVisible: true})")  # back where Tab left it
+        if focused["outline"] == "none" and focused == unfocused:
+            missing.append(description)
+    assert missing == [], f"{name}: no visible focus indicator on {missing}"
+
+
+# --- steps the journeys share ----------------------------------------------------------------
+
+
+def current_totp(user: Any) -> str:
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.get(user=user)
+    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
+
+
+def staff_sign_in(journey: Journey, page: Any, live_server: Any, user: Any) -> None:
+    """Password, then the authenticator code, in the admin's own forms."""
+    page.goto(f"{live_server.url}/staff-admin/")
+    journey.visit(page, "admin-login")
+    page.locator("#id_username").fill(user.email)
+    page.locator("#id_password").fill(PASSWORD)
+    page.locator("input[type=submit]").click()
+    page.wait_for_url(re.compile(r"/otp/verify/"))
+    journey.visit(page, "admin-otp")
+    page.locator("#id_token").fill(current_totp(user))
+    page.locator("input[type=submit]").click()
+    page.wait_for_url(re.compile(r"/staff-admin/$"))
+    journey.visit(page, "admin-index")
+
+
+def sign_in(journey: Journey, page: Any, live_server: Any, audience: str, email: str) -> None:
+    """``audience`` is ``app`` (subscriber staff) or ``recipient``."""
+    page.goto(f"{live_server.url}/{audience}/login/")
+    journey.visit(page, f"{audience}-login")
+    page.locator("#id_username").fill(email)
+    page.locator("#id_password").fill(PASSWORD)
+    page.get_by_role("button", name="ログイン").click()
+    page.wait_for_url(re.compile(rf"/{audience}/$"))
