@@ -1,6 +1,6 @@
 """The audit log (§6.2): append-only, hash-chained, with signed checkpoints.
 
-Writing events — the only two entry points other apps use::
+Writing events — the entry points other apps use::
 
     import audit
 
@@ -13,6 +13,9 @@ stored) or a ``(type, id)`` pair. Keyword ``data`` must be JSON-serialisable (Dj
 dates, Decimals and UUIDs become strings). Never put secrets in it. Request ID, client IP and user
 agent come from ``audit.context``, bound per request by the middleware. Call ``record`` inside the
 service's transaction, so the event commits or rolls back with the change it describes.
+
+A hot path whose event depends on what it reads (the validity service's answers) reads and records
+in one statement with ``audit.record_reading(..., reading=audit.Reading(sql, params, fields))``.
 
 Refused actions must be on the record even though their transaction rolls back. Record them with
 ``audit.record_refused`` after leaving the atomic block::
@@ -40,8 +43,9 @@ from typing import Any
 
 from audit import context
 from audit.actors import ANONYMOUS, SYSTEM, Actor
+from audit.reading import Reading
 
-__all__ = ["ANONYMOUS", "SYSTEM", "Actor", "context", "record", "record_refused"]
+__all__ = ["ANONYMOUS", "SYSTEM", "Actor", "Reading", "context", "record", "record_reading", "record_refused"]
 
 
 def record(event_type: str, *, actor: Any, subject: Any = None, **data: Any) -> Any:
@@ -56,3 +60,14 @@ def record_refused(event_type: str, *, actor: Any, subject: Any = None, **data: 
     from audit.recorder import record_refused as _record_refused
 
     return _record_refused(event_type, actor=actor, subject=subject, **data)
+
+
+def record_reading(
+    event_type: str, *, actor: Any, subject: Any = None, reading: Reading, at: Any = None, **data: Any
+) -> Any:
+    """Read one row and append an event about it in the same statement (see :class:`Reading`): for a
+    hot path whose event depends on what it reads, so that recording costs no round trip of its own.
+    Returns ``(row, event)``."""
+    from audit.recorder import record_reading as _record_reading
+
+    return _record_reading(event_type, actor=actor, subject=subject, reading=reading, at=at, **data)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import datetime
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -11,6 +12,7 @@ from django.utils import timezone
 from audit import context
 from audit.actors import describe
 from audit.models import AuditEvent
+from audit.reading import Reading
 
 log = logging.getLogger(__name__)
 
@@ -26,13 +28,13 @@ def _subject(subject: Any) -> tuple[str, str]:
     return type(subject).__name__, str(subject)
 
 
-def _event(event_type: str, actor: Any, subject: Any, data: dict[str, Any]) -> AuditEvent:
+def _event(event_type: str, actor: Any, subject: Any, data: dict[str, Any], at: datetime | None = None) -> AuditEvent:
     who = describe(actor)
     ctx = context.current()
     subject_type, subject_id = _subject(subject)
     clean = json.loads(json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False))
     return AuditEvent(
-        created_at=timezone.now(),
+        created_at=at or timezone.now(),
         event_type=event_type[:80],
         actor_kind=who.kind[:16],
         actor_id=who.id[:64],
@@ -83,6 +85,88 @@ def record(event_type: str, *, actor: Any, subject: Any = None, **data: Any) -> 
     _insert(event)
     _after_commit()
     return event
+
+
+def _expressions(reading: Reading) -> str:
+    return "".join(f", ({sql}) AS {_field(name)}" for name, (sql, _kind) in reading.fields.items())
+
+
+def _field(name: str) -> str:
+    if not name.isidentifier():
+        raise ValueError(f"field names are identifiers, not {name!r}")
+    return f'"field__{name}"'
+
+
+def _typed(value: Any, kind: type) -> Any:
+    return None if value is None else kind(value)
+
+
+def record_reading(
+    event_type: str, *, actor: Any, subject: Any = None, reading: Reading, at: datetime | None = None, **data: Any
+) -> tuple[dict[str, Any], AuditEvent]:
+    """Read a row and append an event about it, the event's data completed from the row.
+
+    On PostgreSQL this is a single statement (a data-modifying CTE), so recording the event costs no
+    round trip of its own; elsewhere the read and the INSERT run one after the other. Returns the
+    row's columns (all None when nothing was found) plus the computed fields, and the event.
+    ``at`` sets the event's time (default: now), e.g. the instant an answer was computed for.
+    """
+    using = DEFAULT_DB_ALIAS
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH found AS ({reading.sql}) SELECT found.*{_expressions(reading)}"  # noqa: S608
+                " FROM (SELECT 1) AS one LEFT JOIN found ON 1 = 1",
+                reading.params,
+            )
+            row = _fetch_row(cursor)
+        computed = _computed(row, reading)
+        event = _event(event_type, actor, subject, {**data, **computed}, at)
+        _insert(event, using)
+    else:
+        event = _event(event_type, actor, subject, data, at)
+        values = {f"audit__{f.column}": f.get_db_prep_save(getattr(event, f.attname), connection) for f in _COLUMNS}
+        columns = ", ".join(str(f.column) for f in _COLUMNS)
+        placeholders = ", ".join(
+            f"%(audit__{f.column})s::jsonb || jsonb_build_object({_json_pairs(reading)})"
+            if f.attname == "data" and reading.fields
+            else f"%(audit__{f.column})s"
+            for f in _COLUMNS
+        )
+        # Table and columns are the model's own; every value is a bound parameter.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH found AS ({reading.sql}),"  # noqa: S608
+                f" reading AS (SELECT found.*{_expressions(reading)} FROM (SELECT 1) AS one LEFT JOIN found ON TRUE),"
+                f" event AS (INSERT INTO audit_auditevent ({columns}) SELECT {placeholders} FROM reading"
+                " RETURNING id, data)"
+                ' SELECT reading.*, event.id AS "audit__id", event.data AS "audit__data" FROM reading, event',
+                {**reading.params, **values},
+            )
+            row = _fetch_row(cursor)
+        event.pk = row.pop("audit__id")
+        data_as_stored = row.pop("audit__data")  # jsonb comes back as text through Django's loader
+        event.data = json.loads(data_as_stored) if isinstance(data_as_stored, str | bytes) else data_as_stored
+        event._state.adding = False
+        event._state.db = using
+        computed = _computed(row, reading)
+    _after_commit()
+    return {**row, **computed}, event
+
+
+def _fetch_row(cursor: Any) -> dict[str, Any]:
+    names = [column[0] for column in cursor.description or ()]
+    return dict(zip(names, cursor.fetchone(), strict=True))
+
+
+def _computed(row: dict[str, Any], reading: Reading) -> dict[str, Any]:
+    """Take the computed fields out of ``row``, typed."""
+    return {name: _typed(row.pop(f"field__{name}"), kind) for name, (_sql, kind) in reading.fields.items()}
+
+
+def _json_pairs(reading: Reading) -> str:
+    return ", ".join(f"'{name}', reading.{_field(name)}" for name in reading.fields)
 
 
 def _in_real_transaction(using: str) -> bool:

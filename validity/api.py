@@ -17,7 +17,7 @@ import audit
 from mynatrust.access import audience, public
 from validity import answer, keys, ratelimit, services, signing
 from validity.answer import ValidityError
-from validity.auth import authenticate
+from validity.auth import admit
 from validity.models import ApiKey
 
 API = "api"
@@ -70,19 +70,19 @@ def _too_many(wait: int) -> HttpResponse:
 def _authorised(request: HttpRequest) -> ApiKey | HttpResponse:
     """The caller's key, or the response that refuses the request.
 
-    The key comes from the cache (else one indexed query); then one cache round trip counts the
-    client address and the key and reads the organisation's penalty for unknown IDs. A refused address learns nothing about
-    its key: the 429 comes before the verdict on the key.
+    One Redis round trip (while the key's row is cached) reads the key, counts the client address
+    and the key and reads the organisation's penalty for unknown IDs (auth.admit). A refused address
+    learns nothing about its key: the 429 comes before the verdict on the key.
     """
     header = request.headers.get("Authorization", "")
     if not header:
         return _error(answer.error(answer.MISSING_KEY), WWW_Authenticate='Bearer realm="validity"')
-    key = authenticate(header)
-    counters = [("ip", audit.context.current().ip, _rate(settings.VALIDITY_RATE_PER_IP))]
-    if key is not None:
-        counters.append(("key", key.prefix, _rate(settings.VALIDITY_RATE_PER_KEY)))
-    penalty = ("unknown", key.organisation.public_id) if key is not None else None
-    wait = ratelimit.hit_many(counters, penalty=penalty)
+    key, wait = admit(
+        header,
+        ip=audit.context.current().ip,
+        per_ip=_rate(settings.VALIDITY_RATE_PER_IP),
+        per_key=_rate(settings.VALIDITY_RATE_PER_KEY),
+    )
     if wait is not None:
         return _too_many(wait)
     if key is None:

@@ -1,20 +1,75 @@
 """The one seam between the validity service and stored delegations.
 
-Arrows run validity → delegations, never back: this reads the delegations app's own query, one
-indexed read by canonical delegation ID, on the primary database so that a revocation or an update
-is answered the moment it commits. Drafts, submissions never activated and unknown IDs give None,
+Arrows run validity → delegations, never back: the delegations app owns the read (one indexed
+query by canonical delegation ID, on the primary database, so that a revocation or an update is
+answered the moment it commits). Drafts, submissions never activated and unknown IDs give None,
 which answers ``unknown``.
+
+A query is answered and recorded in one statement: :func:`reading` wraps that read with the status
+and the digest comparison written in SQL, which the audit log computes into the query's event as
+the row is read (``audit.record_reading``). :data:`STATUS_SQL` is the SQL twin of
+:func:`validity.answer.status_at`; the tests hold the two equal around every edge, and
+``services.answer_query`` compares them on every answer.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime
+from typing import Any
 
-from delegations.queries import validity_facts
-from validity.answer import DelegationFacts
+from django.db import DEFAULT_DB_ALIAS, connections
+
+from audit import Reading
+from delegations.queries import stored_from_row, validity_facts, validity_facts_query
+from validity.answer import JST, DelegationFacts
+
+# The period is a pair of calendar dates in Japan, inclusive: compared with the day in Japan of the
+# instant checked, it is exactly answer.status_at's comparison with the first instant of each day.
+STATUS_SQL = """CASE
+    WHEN found.delegation_id IS NULL THEN 'unknown'
+    WHEN found.revoked_at IS NOT NULL AND found.revoked_at <= %(checked_at)s THEN 'revoked'
+    WHEN COALESCE(found.superseded_by, '') <> ''
+         AND (found.superseded_at IS NULL OR found.superseded_at <= %(checked_at)s) THEN 'superseded'
+    WHEN %(checked_on)s < found.valid_from THEN 'not_yet_valid'
+    WHEN %(checked_on)s > found.valid_until THEN 'expired'
+    ELSE 'valid'
+END"""
+DIGEST_MATCH_SQL = """CASE
+    WHEN found.delegation_id IS NULL OR CAST(%(digest)s AS TEXT) IS NULL THEN NULL
+    ELSE LOWER(found.signed_file_sha256) = CAST(%(digest)s AS TEXT)
+END"""
+
+
+def _facts(stored: Any) -> DelegationFacts | None:
+    return DelegationFacts(**dataclasses.asdict(stored)) if stored is not None else None
 
 
 def find_delegation(delegation_id: str) -> DelegationFacts | None:
     """The facts of the delegation with this canonical ID (``XXXX-XXXX-XXXX-XX``), or None."""
-    stored = validity_facts(delegation_id)
-    return DelegationFacts(**dataclasses.asdict(stored)) if stored is not None else None
+    return _facts(validity_facts(delegation_id))
+
+
+def reading(delegation_id: str, *, checked_at: datetime, digest: str | None) -> Reading:
+    """The read of one (well-formed) delegation ID, with ``status`` and ``digest_match`` computed
+    for the instant ``checked_at`` and the digest the caller holds (lower-case hex, or None)."""
+    query = validity_facts_query(delegation_id)
+    if query is None:
+        raise ValueError("a well-formed delegation ID is required")
+    sql, params = query
+    ops = connections[DEFAULT_DB_ALIAS].ops
+    return Reading(
+        sql=sql,
+        params={
+            **params,
+            "checked_at": ops.adapt_datetimefield_value(checked_at),
+            "checked_on": ops.adapt_datefield_value(checked_at.astimezone(JST).date()),
+            "digest": digest,
+        },
+        fields={"status": (STATUS_SQL, str), "digest_match": (DIGEST_MATCH_SQL, bool)},
+    )
+
+
+def facts_from(row: dict[str, Any]) -> DelegationFacts | None:
+    """The facts in a row read through :func:`reading` (None when nothing was found)."""
+    return _facts(stored_from_row(row))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,25 +43,61 @@ def _cache() -> BaseCache:
     return caches[settings.VALIDITY_RATE_LIMIT_CACHE]
 
 
-def _penalty_key(scope: str, ident: str) -> str:
+_clients: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+
+def redis_client(cache: BaseCache | None = None) -> Any | None:
+    """The redis-py client behind the rate-limit cache when it is Redis, else None.
+
+    Django's Redis backend builds a new client object on every call, which costs more than the
+    round trip itself; one client per cache connection pool is kept here (clients are thread-safe
+    and their pool reconnects after a fork)."""
+    cache = cache or _cache()
+    if not isinstance(cache, RedisCache):
+        return None
+    backend = cache._cache
+    client = _clients.get(backend)
+    if client is None:
+        client = _clients[backend] = backend.get_client(write=True)
+    return client
+
+
+def window_key(scope: str, ident: str, rate: Rate, now: float) -> tuple[str, int]:
+    """The counter of ``ident`` in ``scope`` for the window holding ``now``, and its lifetime."""
+    return f"validity:rl:{scope}:{ident}:{rate.seconds}:{int(now // rate.seconds)}", rate.seconds + 1
+
+
+def wait_for(rate: Rate, count: int, now: float) -> int | None:
+    """Seconds until the window holding ``now`` ends when ``count`` exceeds the rate, else None."""
+    if count <= rate.count:
+        return None
+    return max(1, math.ceil((int(now // rate.seconds) + 1) * rate.seconds - now))
+
+
+def loads(cache: BaseCache, raw: Any) -> Any:
+    """A value as Django's Redis backend stored it (an int in clear, anything else pickled)."""
+    return None if raw is None else cache._cache._serializer.loads(raw)  # type: ignore[attr-defined]
+
+
+def penalty_key(scope: str, ident: str) -> str:
     return f"validity:penalty:{scope}:{ident}"
 
 
-def _count(cache: BaseCache, counters: list[tuple[str, int]], penalty_key: str | None) -> tuple[list[int], Any]:
+def _count(cache: BaseCache, counters: list[tuple[str, int]], penalty_name: str | None) -> tuple[list[int], Any]:
     """Each window's new count and the penalty's end (or None): one round trip on Redis."""
-    if isinstance(cache, RedisCache):
-        client = cache._cache.get_client(write=True)
+    client = redis_client(cache)
+    if client is not None:
         pipe = client.pipeline(transaction=False)
         for key, ttl in counters:
             full = cache.make_and_validate_key(key)
             pipe.incr(full)
             pipe.expire(full, ttl, nx=True)
-        if penalty_key is not None:
-            pipe.get(cache.make_and_validate_key(penalty_key))
+        if penalty_name is not None:
+            pipe.get(cache.make_and_validate_key(penalty_name))
         results = pipe.execute()
         counts = [int(results[2 * n]) for n in range(len(counters))]
-        raw = results[-1] if penalty_key is not None else None
-        return counts, None if raw is None else cache._cache._serializer.loads(raw)  # type: ignore[attr-defined]
+        raw = results[-1] if penalty_name is not None else None
+        return counts, loads(cache, raw)
     counts = []
     for key, ttl in counters:
         cache.add(key, 0, timeout=ttl)
@@ -69,10 +106,11 @@ def _count(cache: BaseCache, counters: list[tuple[str, int]], penalty_key: str |
         except ValueError:  # expired between add and incr
             cache.add(key, 1, timeout=ttl)
             counts.append(1)
-    return counts, cache.get(penalty_key) if penalty_key else None
+    return counts, cache.get(penalty_name) if penalty_name else None
 
 
-def _left(until: Any, now: float) -> int | None:
+def penalty_left(until: Any, now: float) -> int | None:
+    """Seconds left of a penalty whose stored end is ``until`` (None: no penalty running)."""
     if until is None:
         return None
     left = math.ceil(float(until) - now)
@@ -86,25 +124,21 @@ def hit_many(
     longest wait in seconds (≥ 1). With ``penalty=(scope, ident)`` a running penalty (:func:`impose`)
     also makes the caller wait. On Redis all of it is one round trip."""
     now = time.time() if now is None else now
-    windows = [int(now // rate.seconds) for _scope, _ident, rate in counters]
-    keys = [
-        (f"validity:rl:{scope}:{ident}:{rate.seconds}:{window}", rate.seconds + 1)
-        for (scope, ident, rate), window in zip(counters, windows, strict=True)
-    ]
+    keys = [window_key(scope, ident, rate, now) for scope, ident, rate in counters]
     try:
-        counts, until = _count(_cache(), keys, _penalty_key(*penalty) if penalty else None)
+        counts, until = _count(_cache(), keys, penalty_key(*penalty) if penalty else None)
     except Exception:  # an unreachable cache must not take the service down
         log.exception("rate limit cache unavailable; %s not counted", [scope for scope, _i, _r in counters])
         return None
-    waits = [
-        max(1, math.ceil((window + 1) * rate.seconds - now))
-        for (_scope, _ident, rate), window, count in zip(counters, windows, counts, strict=True)
-        if count > rate.count
-    ]
-    left = _left(until, now)
-    if left is not None:
-        waits.append(left)
-    return max(waits) if waits else None
+    return longest(
+        [wait_for(rate, count, now) for (_scope, _ident, rate), count in zip(counters, counts, strict=True)]
+        + [penalty_left(until, now)]
+    )
+
+
+def longest(waits: list[int | None]) -> int | None:
+    """The longest of several waits (None: no wait at all)."""
+    return max((wait for wait in waits if wait is not None), default=None)
 
 
 def hit(
@@ -117,18 +151,18 @@ def hit(
 def penalty(scope: str, ident: str) -> int | None:
     """Seconds left of a penalty set with :func:`impose`, or None."""
     try:
-        until = _cache().get(_penalty_key(scope, ident))
+        until = _cache().get(penalty_key(scope, ident))
     except Exception:
         log.exception("rate limit cache unavailable; penalty not checked")
         return None
-    return _left(until, time.time())
+    return penalty_left(until, time.time())
 
 
 def impose(scope: str, ident: str, seconds: int) -> bool:
     """Start a penalty of ``seconds`` unless one is running; True when this call started it."""
     until = time.time() + seconds
     try:
-        return bool(_cache().add(_penalty_key(scope, ident), until, timeout=seconds))
+        return bool(_cache().add(penalty_key(scope, ident), until, timeout=seconds))
     except Exception:
         log.exception("rate limit cache unavailable; penalty not imposed")
         return False

@@ -7,6 +7,7 @@ transaction with their audit event; a refused one raises :class:`ValidityError` 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -26,6 +27,8 @@ from audit.refusals import refusable
 from validity import answer, auth, keys, lookup, ratelimit
 from validity.answer import DelegationFacts, Status, ValidityError
 from validity.models import ApiKey, RecipientMember, RecipientOrganisation
+
+log = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -272,8 +275,11 @@ def answer_query(
 ) -> Query:
     """Answer one validity query and record it (who, which ID, the answer, the digest match).
 
-    The event is a single INSERT in autocommit: no transaction is opened around it, which would
-    cost two more round trips on the hottest path of the service. A malformed ID or digest is
+    On PostgreSQL the delegation's read and the query's audit event are one statement, in
+    autocommit (:func:`validity.lookup.reading`): the event costs no round trip of its own and no
+    transaction is opened on the hottest path of the service. The event's status is computed by the
+    database; the answer's by :func:`validity.answer.status_at` — should they ever differ, the
+    answer stands and a ``validity.query_mismatch`` event says so. A malformed ID or digest is
     recorded too, then raised as :class:`ValidityError` (400).
     """
     who = {
@@ -294,22 +300,33 @@ def answer_query(
             **who,
         )
         raise
-    facts = lookup.find_delegation(delegation_id)
-    document = answer.build_answer(
-        delegation_id, facts, checked_at=timezone.now(), issuer=settings.SERVICE_BASE_URL, sha256=digest
-    )
-    status = Status(document["status"])
-    audit.record(
+    checked_at = timezone.now()
+    row, _event = audit.record_reading(
         "validity.query",
         actor=actor,
         subject=("delegations.delegation", delegation_id),
+        reading=lookup.reading(delegation_id, checked_at=checked_at, digest=digest),
+        at=checked_at,
         channel=channel,
         delegation_id=delegation_id,
-        status=status.value,
         digest_given=digest is not None,
-        digest_match=document.get("digest_match"),
         **who,
     )
+    facts = lookup.facts_from(row)
+    document = answer.build_answer(
+        delegation_id, facts, checked_at=checked_at, issuer=settings.SERVICE_BASE_URL, sha256=digest
+    )
+    status = Status(document["status"])
+    if (row["status"], row["digest_match"]) != (status.value, document.get("digest_match")):
+        log.error("validity query %s: recorded %s, answered %s", delegation_id, row["status"], status.value)
+        audit.record(
+            "validity.query_mismatch",
+            actor=audit.SYSTEM,
+            subject=("delegations.delegation", delegation_id),
+            event_id=_event.pk,
+            recorded={"status": row["status"], "digest_match": row["digest_match"]},
+            answered={"status": status.value, "digest_match": document.get("digest_match")},
+        )
     if status is Status.UNKNOWN:
         _count_unknown(organisation, actor=actor, channel=channel)
     return Query(delegation_id=delegation_id, status=status, document=document, facts=facts)

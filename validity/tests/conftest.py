@@ -4,7 +4,7 @@ recipient organisation with an API key, and a switch to fill the lookup seam wit
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -96,15 +96,76 @@ def facts(delegation_id: str, **changes: Any) -> Any:
 
 
 @pytest.fixture
-def stored(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Any]]:
-    """``stored(facts)`` makes the lookup seam find those facts (as the delegations app will)."""
-    from validity import lookup
+def stored(db: None) -> Callable[..., Any]:
+    """``stored(facts)`` stores a delegation saying exactly those facts — a real row, found by the
+    delegations app's real query — or changes the one stored under that ID (a revocation, an update)."""
+    from registry.models import Subscriber
+    from registry.tests.conftest import apply
 
-    table: dict[str, Any] = {}
-    monkeypatch.setattr(lookup, "find_delegation", lambda delegation_id: table.get(delegation_id))
+    member = make_user(f"{uuid.uuid4().hex[:8]}@subscriber.example.jp", "subscriber")
+    subscribers: dict[str, Any] = {}
+
+    def subscriber(number: str) -> Any:
+        if number not in subscribers:
+            subscribers[number] = Subscriber.objects.filter(corporate_number=number).first() or apply(
+                member, number=number
+            )
+        return subscribers[number]
 
     def put(item: Any) -> Any:
-        table[item.delegation_id] = item
+        from delegations.models import Delegation, SignedFile
+
+        owner = subscriber(item.principal_corporate_number)
+        successor = None
+        if item.superseded_by:
+            successor = _delegation(owner, member, item.superseded_by, item, status="active")
+        status = "revoked" if item.revoked_at else "superseded" if successor else "active"
+        delegation = _delegation(owner, member, item.delegation_id, item, status=status)
+        Delegation.objects.filter(pk=delegation.pk).update(
+            revoked_at=item.revoked_at, superseded_by=successor, superseded_at=item.superseded_at
+        )
+        SignedFile.objects.update_or_create(
+            delegation=delegation,
+            role="principal",
+            defaults={
+                "container": "pades",
+                "file_name": "delegation.pdf",
+                "data": b"%PDF-",
+                "sha256": item.signed_file_sha256,
+                "size": 5,
+                "report": {},
+                "signer_certificate_der": b"",
+                "signer_serial": "1",
+                "signer_name": item.principal_name,
+                "signer_address": "",
+                "match_verdict": "match",
+                "uploaded_by": member,
+            },
+        )
         return item
 
-    yield put
+    return put
+
+
+def _delegation(subscriber: Any, member: Any, delegation_id: str, item: Any, *, status: str) -> Any:
+    from delegations.models import Delegation
+
+    delegation, _created = Delegation.objects.update_or_create(
+        delegation_id=delegation_id,
+        defaults={
+            "subscriber": subscriber,
+            "status": status,
+            "agent_name": item.agent_name,
+            "agent_title": item.agent_title,
+            "agent_address": "大阪府大阪市北区中之島一丁目3番20号",
+            "agent_identifier_kind": "employee_number",
+            "agent_identifier": "A-001",
+            "powers": item.powers,
+            "limitations": item.limitations,
+            "valid_from": item.valid_from,
+            "valid_until": item.valid_until,
+            "principal_name": item.principal_name,
+            "created_by": member,
+        },
+    )
+    return delegation
