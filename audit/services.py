@@ -3,6 +3,7 @@ itself an audit event."""
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import hashlib
 import os
@@ -109,16 +110,28 @@ def archive_log(before: datetime, out_dir: Path, *, actor: Any, dry_run: bool = 
         count=end - start + 1,
         first_prev_hash=prev,
     )
-    out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"audit-segment-{start:012d}-{end:012d}.zip"
     partial = path.with_suffix(".partial")
     digest = hashlib.sha256()
-    with partial.open("wb") as fh:
-        for chunk in export.stream(plan):
-            fh.write(chunk)
-            digest.update(chunk)
-        fh.flush()
-        os.fsync(fh.fileno())
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with partial.open("wb") as fh:
+            for chunk in export.stream(plan):
+                fh.write(chunk)
+                digest.update(chunk)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except OSError as err:
+        # A full or read-only archive medium: no half-written file stays behind, no segment is
+        # recorded (so nothing becomes prunable), and the operator is told what the system said.
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
+        problem = f"{err.strerror or err} ({out_dir})"
+        audit.record("audit.archive_failed", actor=actor, first_seq=start, last_seq=end, problem=problem)
+        raise AuditError(
+            _("アーカイブファイルを書き出せませんでした: %(problem)s。何も記録・削除していません。")
+            % {"problem": problem}
+        ) from err
     from audit.offline_verify import Invalid, verify_file
 
     key = keys.private_key()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 from datetime import timedelta
 
 import pytest
 import time_machine
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
@@ -97,3 +100,53 @@ def test_without_the_pruning_door_archived_rows_stay(old_and_new, tmp_path):
         connection.cursor() as cursor,
     ):
         cursor.execute("DELETE FROM audit_auditseal WHERE seq = 1")
+
+
+@pytest.fixture
+def full_medium(tmp_path):
+    """An archive target with room for 16 kB only: a size-limited tmpfs mounted for the test."""
+    target = tmp_path / "medium"
+    target.mkdir()
+    mount, umount = shutil.which("mount"), shutil.which("umount")
+    if not (mount and umount):
+        pytest.skip("no mount command here: the full-medium rehearsal needs a small tmpfs")
+    mounted = subprocess.run(
+        [mount, "-t", "tmpfs", "-o", "size=16k,mode=0700", "tmpfs", str(target)], capture_output=True, text=True
+    )
+    if mounted.returncode:
+        pytest.skip(f"cannot mount a small tmpfs here ({mounted.stderr.strip() or 'mount failed'}): needs root")
+    try:
+        yield target
+    finally:
+        if subprocess.run([umount, str(target)], capture_output=True).returncode:
+            subprocess.run([umount, "-l", str(target)], check=False)
+
+
+def test_a_full_archive_medium_is_a_clear_error_and_nothing_is_pruned_or_half_written(
+    db, settings, full_medium, tmp_path
+):
+    settings.AUDIT_RETENTION_DAYS = 42
+    # Far more than 16 kB even compressed: random data does not deflate.
+    record_many(300, "test.old", noise=os.urandom(96).hex())
+    seal_pending()
+    with time_machine.travel(timezone.now() + timedelta(days=100)):
+        record_many(3, "test.new")
+        seal_pending()
+        before = (timezone.localdate() - timedelta(days=50)).isoformat()
+        events = AuditEvent.objects.count()
+        with pytest.raises(CommandError, match="アーカイブファイルを書き出せませんでした") as failed:
+            call_command("audit_archive", "--before", before, "--out", str(full_medium), "--prune")
+        assert "No space left on device" in str(failed.value)
+        assert list(full_medium.iterdir()) == []  # no partial file left behind
+        assert not AuditSegment.objects.exists()
+        assert AuditEvent.objects.filter(event_type="test.old").count() == 300  # nothing pruned
+        failure = AuditEvent.objects.get(event_type="audit.archive_failed")
+        assert "No space left on device" in failure.data["problem"]
+        assert AuditEvent.objects.count() == events + 1
+        seal_pending()
+        assert verify_chain().ok
+        # With room on the medium the same command archives and prunes as usual.
+        roomy = tmp_path / "roomy"
+        call_command("audit_archive", "--before", before, "--out", str(roomy), "--prune")
+        assert len(list(roomy.glob("*.zip"))) == 1
+        assert not AuditEvent.objects.filter(event_type="test.old").exists()

@@ -3,10 +3,17 @@ and sequencers at once, and events that commit out of id order."""
 
 from __future__ import annotations
 
+import os
+import re
+import signal
+import subprocess
+import sys
 import threading
+import time
+from pathlib import Path
 
 import pytest
-from django.db import IntegrityError, connections, transaction
+from django.db import IntegrityError, connection, connections, transaction
 from django.db.models import Count, Max
 
 import audit
@@ -14,6 +21,8 @@ from audit.models import AuditCheckpoint, AuditEvent, AuditSeal
 from audit.sealing import seal_pending
 from audit.tests.conftest import on_postgresql, postgresql_only, record_many
 from audit.verify import verify_chain
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def assert_sealed_once_without_gaps():
@@ -159,3 +168,63 @@ def test_a_transaction_wakes_the_sequencer_once_however_many_events_it_records(d
     with django_capture_on_commit_callbacks() as callbacks:
         record_many(5)
     assert len(callbacks) == 1
+
+
+@postgresql_only
+def test_two_sealer_processes_at_once_never_fork_the_chain(transactional_db, settings):
+    """Two ``audit_seal --loop`` processes (an operator started a second by mistake, or two hosts
+    run the scheduler) seal the same stream of commits: each event once, one chain, verified."""
+    db = connection.settings_dict
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "AUDIT_"))},
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "AUDIT_CHECKPOINT_KEY_PATH": settings.AUDIT_CHECKPOINT_KEY_PATH,
+        "AUDIT_SEALER": "off",
+        "AUDIT_SEAL_BATCH": "5",  # many small batches, so the two interleave
+        "AUDIT_CHECKPOINT_EVERY": "40",
+    }
+    sealers = [
+        subprocess.Popen(
+            [sys.executable, "manage.py", "audit_seal", "--loop", "--interval", "0.01"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = []
+    try:
+        for sealer in sealers:  # both running before the first event
+            assert sealer.stdout is not None
+            assert "Sealing every" in sealer.stdout.readline()
+
+        def writer(n):
+            for i in range(60):
+                with transaction.atomic():
+                    audit.record("test.two_sealers", actor=audit.SYSTEM, writer=n, i=i)
+
+        writers = [_in_thread(writer, n) for n in range(6)]
+        for thread, errors in writers:
+            thread.join()
+            assert not errors, errors
+        deadline = time.monotonic() + 60
+        while AuditEvent.objects.unsealed().exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        for sealer in sealers:
+            sealer.send_signal(signal.SIGINT)
+        for sealer in sealers:
+            try:
+                outputs.append(sealer.communicate(timeout=30)[0])
+            except subprocess.TimeoutExpired:
+                sealer.kill()
+                outputs.append(sealer.communicate()[0])
+    sealed = [sum(int(n) for n in re.findall(r"Sealed (\d+) event", out)) for out in outputs]
+    assert all(sealer.returncode == 0 for sealer in sealers), outputs
+    assert all(n > 0 for n in sealed), outputs  # both really sealed, taking turns
+    assert AuditEvent.objects.unsealed().count() == 0
+    assert sum(sealed) == AuditSeal.objects.count()  # no event sealed twice
+    assert AuditCheckpoint.objects.count() >= 2
+    assert_sealed_once_without_gaps()
