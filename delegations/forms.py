@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from delegations.models import Delegation, QualificationCheck
 from delegations.services import DelegationError, check_draft_values
+from mynatrust.forms import PlainTextMixin
 
 
 class DateInput(forms.DateInput):
@@ -21,7 +22,7 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
-class DraftForm(forms.Form):
+class DraftForm(PlainTextMixin, forms.Form):
     """The items of §4.1.4 Table 4-1 the subscriber writes; the principal comes from the register."""
 
     agent_name = forms.CharField(
@@ -75,7 +76,7 @@ class DraftForm(forms.Form):
         return {name: getattr(delegation, name) for name in cls.base_fields}
 
 
-class SignedFileForm(forms.Form):
+class SignedFileForm(PlainTextMixin, forms.Form):
     """A signed file; for a detached CMS signature, optionally the XML it covers."""
 
     file = forms.FileField(
@@ -111,11 +112,11 @@ class SignedFileForm(forms.Form):
         return getattr(upload, "name", "") or ""
 
 
-class RevokeForm(forms.Form):
+class RevokeForm(PlainTextMixin, forms.Form):
     reason = forms.CharField(label=_("取消の理由"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
 
 
-class ListFilterForm(forms.Form):
+class ListFilterForm(PlainTextMixin, forms.Form):
     status = forms.ChoiceField(
         label=_("状態"), choices=[("", _("すべて")), *list(Delegation.Status.choices)], required=False
     )
@@ -125,7 +126,7 @@ class ListFilterForm(forms.Form):
     )
 
 
-class QualificationCheckForm(forms.Form):
+class QualificationCheckForm(PlainTextMixin, forms.Form):
     method = forms.CharField(label=_("確認方法"), max_length=200, help_text=_("例：日本弁護士連合会の弁護士情報検索"))
     checked_on = forms.DateField(label=_("確認日"), widget=DateInput())
     contact_person = forms.CharField(label=_("確認先の担当者"), max_length=200)
@@ -133,5 +134,5 @@ class QualificationCheckForm(forms.Form):
     note = forms.CharField(label=_("備考"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(PlainTextMixin, forms.Form):
     reason = forms.CharField(label=_("理由"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)

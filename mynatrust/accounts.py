@@ -26,6 +26,7 @@ from django.views.decorators.http import require_http_methods
 
 import audit
 from mynatrust.access import public
+from mynatrust.forms import PlainTextMixin
 from mynatrust.models import User
 
 
@@ -43,7 +44,7 @@ class EmailConfirmationTokenGenerator(PasswordResetTokenGenerator):
 email_confirmation_token = EmailConfirmationTokenGenerator()
 
 
-class SignUpForm(BaseUserCreationForm):
+class SignUpForm(PlainTextMixin, BaseUserCreationForm):
     class Meta:
         model = User
         fields = ("email", "display_name")

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from mynatrust.forms import PlainTextMixin
 from registry import corporate_number as cn
 from registry.matching import HYPHENS
 from registry.models import DataRequest, Subscriber, SubscriberFacts
@@ -52,7 +53,7 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
-class FactsForm(forms.Form):
+class FactsForm(PlainTextMixin, forms.Form):
     """The declared basic information (§3.1.1)."""
 
     organisation_name = forms.CharField(
@@ -111,7 +112,7 @@ class FactsForm(forms.Form):
         return {name: self.cleaned_data.get(name) for name in SubscriberFacts.DECLARED_FIELDS}
 
 
-class EvidenceMixin(forms.Form):
+class EvidenceMixin(PlainTextMixin, forms.Form):
     """登記事項証明書 (PDF) or the online registry-information reference number (§3.1.3)."""
 
     evidence_required = True
@@ -290,14 +291,14 @@ class ResubmitForm(FactsForm, EvidenceMixin):
         return data
 
 
-class InviteForm(forms.Form):
+class InviteForm(PlainTextMixin, forms.Form):
     email = forms.EmailField(label=_("招待する担当者のメールアドレス"))
 
 
 # --- reception (admin) ---------------------------------------------------------------------------
 
 
-class ReviewForm(forms.Form):
+class ReviewForm(PlainTextMixin, forms.Form):
     class Decision:
         APPROVE = "approve"
         RETURN = "return"
@@ -331,11 +332,11 @@ class ReviewForm(forms.Form):
         return data
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(PlainTextMixin, forms.Form):
     reason = forms.CharField(label=_("理由"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class DataRequestCloseForm(forms.Form):
+class DataRequestCloseForm(PlainTextMixin, forms.Form):
     state = forms.ChoiceField(
         label=_("対応結果"),
         choices=[(DataRequest.State.DONE, _("対応済み")), (DataRequest.State.DECLINED, _("対応不可"))],

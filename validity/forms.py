@@ -10,13 +10,14 @@ from django.core.files.uploadhandler import FileUploadHandler
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from mynatrust.forms import PlainTextMixin
 from validity import answer
 from validity.answer import JST, ValidityError
 from validity.models import RecipientOrganisation
 from validity.services import RecipientDetails
 
 
-class RegistrationForm(forms.Form):
+class RegistrationForm(PlainTextMixin, forms.Form):
     kind = forms.ChoiceField(label=_("種別"), choices=RecipientOrganisation.Kind.choices, widget=forms.RadioSelect)
     name = forms.CharField(label=_("名称（法人名・屋号）"), max_length=200)
     address = forms.CharField(label=_("所在地"), max_length=200)
@@ -61,7 +62,7 @@ class RegistrationForm(forms.Form):
         )
 
 
-class ApiKeyForm(forms.Form):
+class ApiKeyForm(PlainTextMixin, forms.Form):
     label = forms.CharField(
         label=_("キーの名前"), max_length=100, help_text=_("どのシステムで使うキーか分かる名前にしてください。")
     )
@@ -106,7 +107,7 @@ class Sha256UploadHandler(FileUploadHandler):
         return HashedUpload(name=str(self.file_name or ""), size=file_size, sha256=self.hasher.hexdigest())
 
 
-class CheckForm(forms.Form):
+class CheckForm(PlainTextMixin, forms.Form):
     delegation_id = forms.CharField(
         label=_("電子委任状 ID"),
         max_length=64,
@@ -128,6 +129,6 @@ class CheckForm(forms.Form):
             raise forms.ValidationError(exc.message, code=exc.code) from None
 
 
-class AnonymousCheckForm(forms.Form):
+class AnonymousCheckForm(PlainTextMixin, forms.Form):
     delegation_id = CheckForm.base_fields["delegation_id"]
     clean_delegation_id = CheckForm.clean_delegation_id

@@ -18,6 +18,8 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from mynatrust.lib.text import shown
+
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CHECK_ALPHABET = ALPHABET + "*~$=U"
 DATA_LENGTH = 13
@@ -92,7 +94,8 @@ def parse(text: str) -> str:
             DelegationIdError.BAD_CHARACTER,
             _BAD_CHARACTER,
             position=position,
-            character=typed,
+            # An invisible character (a byte order mark, a bidi override) is named by its code point.
+            character=shown(typed),
         )
     if not symbols:
         raise DelegationIdError(DelegationIdError.EMPTY, _("電子委任状 ID を入力してください。"))

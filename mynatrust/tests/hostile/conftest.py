@@ -136,3 +136,9 @@ def api_key(recipient_user: Any) -> str:
     organisation = make_organisation(recipient_user)
     _key, plaintext = services.create_api_key(organisation, label="基幹システム", actor=recipient_user)
     return plaintext
+
+
+@pytest.fixture
+def unregistered_recipient(client: Any, recipient_user: Any) -> Any:
+    client.force_login(recipient_user)
+    return client
