@@ -8,14 +8,17 @@ runs the production settings (MYNATRUST_PRODUCTION=true) with 4 sync workers by 
 with 2 threads and 32 connections on the same machine. Figures: requests/s, p50, p99, non-2xx.
 
 Baselines: a bare Django JSON view; one indexed SELECT; SELECT + one INSERT (an audit event).
-Measured: the validity API (key check, per-address and per-key limits, lookup seam, audit event)
-answering JSON, and the signed answer (ES256 JWS). Today the lookup seam is empty (every ID is
-``unknown``), so the delegation read is not yet in the figure.
+Measured: the validity API (key check, per-address and per-key limits and penalty, the delegation's
+read, its audit event) answering JSON and as a signed answer (ES256 JWS) about a stored, valid
+delegation; and the JSON answer for IDs nobody stored (``unknown``: one more Redis round trip, to
+count unknown IDs against enumeration). The audit sealer is off in all scenarios (the baseline's
+INSERT is not sealed either); production runs it as its own process (``audit_seal --loop``).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import statistics
@@ -45,6 +48,7 @@ def _env(base_url: str, key_file: Path) -> dict[str, str]:
         "CACHE_URL": "rediscache://127.0.0.1:6379/3",
         "SECURE_SSL_REDIRECT": "false",
         "AUDIT_SEALER": "off",
+        "EMAIL_SMTP": "false",  # set-up mails (an application) go to the console
         "VALIDITY_SIGNING_KEY_FILE": str(key_file),
         "VALIDITY_RATE_PER_KEY": "100000000/60",
         "VALIDITY_RATE_PER_IP": "100000000/60",
@@ -71,6 +75,12 @@ org = RecipientOrganisation.objects.create(name="ベンチ株式会社", address
     representative_address="b", declarant_name="c", status="approved")
 RecipientMember.objects.create(organisation=org, user=user)
 key, plaintext = services.create_api_key(org, label="bench", actor=user)
+from datetime import date, timedelta
+from mynatrust.lib import delegation_id as ids
+from validity.tests.conftest import facts, store_delegation
+stored = facts(ids.generate(), valid_from=date.today(), valid_until=date.today() + timedelta(days=365))
+store_delegation(stored, make_user("bench@subscriber.example.jp", "subscriber"))
+print(stored.delegation_id)
 print(plaintext)
 """
 
@@ -119,7 +129,7 @@ def main() -> None:
         try:
             _manage(env, "validity_signing_key", "create", str(key_file))
             _manage(env, "migrate", "-v0", "--skip-checks")  # the bench has no audit checkpoint key
-            plaintext = _manage(env, "shell", "-c", SETUP).strip().splitlines()[-1]
+            delegation_id, plaintext = _manage(env, "shell", "-c", SETUP).strip().splitlines()[-2:]
             server = subprocess.Popen(
                 [PY, "-m", "gunicorn", "-c", "mynatrust/gunicorn.conf.py", "mynatrust.wsgi"],
                 cwd=ROOT,
@@ -130,14 +140,18 @@ def main() -> None:
             try:
                 _wait(f"{base}/bench/bare", Path(tmp) / "gunicorn.log")
                 auth = f"Authorization: Bearer {plaintext}"
-                api = f"{base}/api/v1/delegations/7K3Q-9XWA-2M4P-HJ/validity"
+                api = f"{base}/api/v1/delegations/{delegation_id}/validity"
+                unknown = f"{base}/api/v1/delegations/7K3Q-9XWA-2M4P-HJ/validity"
                 runs = [
                     ("bare JSON view", f"{base}/bench/bare", ()),
                     ("one indexed SELECT", f"{base}/bench/select", ()),
                     ("SELECT + INSERT", f"{base}/bench/select-insert", ()),
                     ("validity API (JSON)", api, (auth,)),
                     ("validity API (JWS)", api, (auth, "Accept: application/jose")),
+                    ("API, unknown ID (JSON)", unknown, (auth,)),
                 ]
+                _expect_status(api, plaintext, "valid")
+                _expect_status(unknown, plaintext, "unknown")
                 for _label, url, headers in runs[:1]:
                     _wrk(url, argparse.Namespace(**{**vars(args), "duration": 2}), *headers)  # warm up
                 # Round-robin rounds, median per scenario: a load elsewhere on the machine then
@@ -162,6 +176,14 @@ def main() -> None:
         print(
             f"{label:<24}{r['rps']:>10.0f}{r['p50']:>9.2f}{r['p99']:>9.2f}{r['non2xx']:>9.0f}{r['rps'] / select:>10.0%}"
         )
+
+
+def _expect_status(url: str, plaintext: str, status: str) -> None:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {plaintext}"})  # noqa: S310
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310  (local bench server)
+        answered = json.load(response)["status"]
+    if answered != status:
+        raise SystemExit(f"{url} answered {answered}, not {status}")
 
 
 def _median(samples: list[dict[str, float]]) -> dict[str, float]:

@@ -96,9 +96,11 @@ def validity_facts_query(delegation_id: str) -> tuple[str, dict[str, Any]] | Non
     """The read behind :func:`validity_facts` as ``(sql, params)``, for a caller that runs it inside a
     larger statement (the validity service records its audit event in the same statement); None
     when the text is not a delegation ID at all. Turn a row into facts with :func:`stored_from_row`."""
-    if not delegation_ids.is_valid(delegation_id):
+    try:
+        canonical = delegation_ids.parse(delegation_id)
+    except delegation_ids.DelegationIdError:
         return None
-    return VALIDITY_FACTS_SQL, {"delegation_id": delegation_ids.parse(delegation_id)}
+    return VALIDITY_FACTS_SQL, {"delegation_id": canonical}
 
 
 def stored_from_row(row: dict[str, Any]) -> StoredDelegation | None:

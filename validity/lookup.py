@@ -41,8 +41,11 @@ DIGEST_MATCH_SQL = """CASE
 END"""
 
 
+_FIELDS = [field.name for field in dataclasses.fields(DelegationFacts)]
+
+
 def _facts(stored: Any) -> DelegationFacts | None:
-    return DelegationFacts(**dataclasses.asdict(stored)) if stored is not None else None
+    return DelegationFacts(**{name: getattr(stored, name) for name in _FIELDS}) if stored is not None else None
 
 
 def find_delegation(delegation_id: str) -> DelegationFacts | None:

@@ -99,52 +99,46 @@ def facts(delegation_id: str, **changes: Any) -> Any:
 def stored(db: None) -> Callable[..., Any]:
     """``stored(facts)`` stores a delegation saying exactly those facts — a real row, found by the
     delegations app's real query — or changes the one stored under that ID (a revocation, an update)."""
+    member = make_user(f"{uuid.uuid4().hex[:8]}@subscriber.example.jp", "subscriber")
+    return lambda item: store_delegation(item, member)
+
+
+def store_delegation(item: Any, member: Any) -> Any:
+    """Store (or change) the delegation rows that say exactly the facts ``item`` (also used by the
+    validity benchmark). ``member`` is the subscriber account that owns them."""
+    from delegations.models import Delegation, SignedFile
     from registry.models import Subscriber
     from registry.tests.conftest import apply
 
-    member = make_user(f"{uuid.uuid4().hex[:8]}@subscriber.example.jp", "subscriber")
-    subscribers: dict[str, Any] = {}
-
-    def subscriber(number: str) -> Any:
-        if number not in subscribers:
-            subscribers[number] = Subscriber.objects.filter(corporate_number=number).first() or apply(
-                member, number=number
-            )
-        return subscribers[number]
-
-    def put(item: Any) -> Any:
-        from delegations.models import Delegation, SignedFile
-
-        owner = subscriber(item.principal_corporate_number)
-        successor = None
-        if item.superseded_by:
-            successor = _delegation(owner, member, item.superseded_by, item, status="active")
-        status = "revoked" if item.revoked_at else "superseded" if successor else "active"
-        delegation = _delegation(owner, member, item.delegation_id, item, status=status)
-        Delegation.objects.filter(pk=delegation.pk).update(
-            revoked_at=item.revoked_at, superseded_by=successor, superseded_at=item.superseded_at
-        )
-        SignedFile.objects.update_or_create(
-            delegation=delegation,
-            role="principal",
-            defaults={
-                "container": "pades",
-                "file_name": "delegation.pdf",
-                "data": b"%PDF-",
-                "sha256": item.signed_file_sha256,
-                "size": 5,
-                "report": {},
-                "signer_certificate_der": b"",
-                "signer_serial": "1",
-                "signer_name": item.principal_name,
-                "signer_address": "",
-                "match_verdict": "match",
-                "uploaded_by": member,
-            },
-        )
-        return item
-
-    return put
+    number = item.principal_corporate_number
+    owner = Subscriber.objects.filter(corporate_number=number).first() or apply(member, number=number)
+    successor = None
+    if item.superseded_by:
+        successor = _delegation(owner, member, item.superseded_by, item, status="active")
+    status = "revoked" if item.revoked_at else "superseded" if successor else "active"
+    delegation = _delegation(owner, member, item.delegation_id, item, status=status)
+    Delegation.objects.filter(pk=delegation.pk).update(
+        revoked_at=item.revoked_at, superseded_by=successor, superseded_at=item.superseded_at
+    )
+    SignedFile.objects.update_or_create(
+        delegation=delegation,
+        role="principal",
+        defaults={
+            "container": "pades",
+            "file_name": "delegation.pdf",
+            "data": b"%PDF-",
+            "sha256": item.signed_file_sha256,
+            "size": 5,
+            "report": {},
+            "signer_certificate_der": b"",
+            "signer_serial": "1",
+            "signer_name": item.principal_name,
+            "signer_address": "",
+            "match_verdict": "match",
+            "uploaded_by": member,
+        },
+    )
+    return item
 
 
 def _delegation(subscriber: Any, member: Any, delegation_id: str, item: Any, *, status: str) -> Any:
