@@ -239,10 +239,29 @@ def _flags(flags: str, length: int) -> list[bool]:
     return [i < len(flags) and flags[i] == "1" for i in range(length)]
 
 
+def _opcodes(exp: str, act: str) -> list[tuple[str, int, int, int, int]]:
+    if len(exp) != len(act):
+        matcher = SequenceMatcher(None, exp, act, autojunk=False)
+        return [(op, i1, i2, j1, j2) for op, i1, i2, j1, j2 in matcher.get_opcodes()]
+    # Same length: a substitute character stands in the place of the one it replaces, so compare
+    # position by position. An alignment could pair a flagged character with its neighbour instead
+    # (「山田」 and 「田田」: "delete 山, insert 田") and turn a substitute into a mismatch.
+    ops: list[tuple[str, int, int, int, int]] = []
+    start = 0
+    while start < len(exp):
+        same = exp[start] == act[start]
+        end = start
+        while end < len(exp) and (exp[end] == act[end]) == same:
+            end += 1
+        ops.append(("equal" if same else "replace", start, end, start, end))
+        start = end
+    return ops
+
+
 def _compare(name: str, expected: _Tracked, actual: _Tracked, actual_flags: list[bool]) -> FieldResult:
     exp, act = expected.text, actual.text
     diffs: list[Difference] = []
-    for op, i1, i2, j1, j2 in SequenceMatcher(None, exp, act, autojunk=False).get_opcodes():
+    for op, i1, i2, j1, j2 in _opcodes(exp, act):
         if op == "equal":
             continue
         sources: set[int] = set()

@@ -13,10 +13,14 @@ from urllib.parse import quote
 import pytest
 from django.utils import timezone
 
+from delegations.forms import DraftForm
 from delegations.tests.lifecycle import draft_values
+from mynatrust.accounts import SignUpForm
 from mynatrust.lib import delegation_id as ids
 from mynatrust.tests.hostile.helpers import assert_clear_error, form_errors
+from registry.forms import ApplicationForm
 from registry.tests.conftest import FACTS, corporate_number
+from validity.forms import ApiKeyForm, RegistrationForm
 
 pytestmark = pytest.mark.django_db
 
@@ -62,52 +66,51 @@ def _registration() -> dict[str, str]:
     }
 
 
+def text_fields(form_class: Any) -> tuple[str, ...]:
+    """Every text field of the form as a person fills it in (passwords aside), in form order."""
+    from django import forms
+
+    fields = form_class.base_fields.items()
+    return tuple(
+        name
+        for name, field in fields
+        if isinstance(field, forms.CharField) and not isinstance(field.widget, forms.PasswordInput)
+    )
+
+
 @dataclass(frozen=True)
 class PublicForm:
     client: str  # the fixture that gives a client allowed to post it
     url: str
     data: Any  # () -> valid data
-    fields: tuple[str, ...]
+    form_class: Any
     stored_in: str  # the table a successful post adds a row to
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return text_fields(self.form_class)
 
 
 FORMS = {
-    "signup_subscriber": PublicForm("client", "/app/signup/", _signup, ("email", "display_name"), "mynatrust.user"),
-    "signup_recipient": PublicForm(
-        "client", "/recipient/signup/", _signup, ("email", "display_name"), "mynatrust.user"
-    ),
-    "application": PublicForm(
-        "newcomer",
-        "/app/apply/",
-        _application,
-        (
-            "organisation_name",
-            "corporate_number",
-            "address",
-            "representative_title",
-            "representative_name",
-            "representative_address",
-            "representative_phone",
-            "online_reference",
-        ),
-        "registry.subscriber",
-    ),
+    "signup_subscriber": PublicForm("client", "/app/signup/", _signup, SignUpForm, "mynatrust.user"),
+    "signup_recipient": PublicForm("client", "/recipient/signup/", _signup, SignUpForm, "mynatrust.user"),
+    "application": PublicForm("newcomer", "/app/apply/", _application, ApplicationForm, "registry.subscriber"),
     "delegation_draft": PublicForm(
         "signed_in_member",
         "/app/delegations/new/",
         lambda: _strings(draft_values()),
-        ("agent_name", "agent_title", "agent_address", "agent_identifier", "powers", "limitations"),
+        DraftForm,
         "delegations.delegation",
     ),
     "recipient_registration": PublicForm(
         "unregistered_recipient",
         "/recipient/register/",
         _registration,
-        ("name", "address", "representative_title", "representative_name", "representative_address", "declarant_name"),
+        RegistrationForm,
         "validity.recipientorganisation",
     ),
     "api_key": PublicForm(
-        "approved_recipient", "/recipient/keys/", lambda: {"label": "基幹システム"}, ("label",), "validity.apikey"
+        "approved_recipient", "/recipient/keys/", lambda: {"label": "基幹システム"}, ApiKeyForm, "validity.apikey"
     ),
 }
 
