@@ -179,6 +179,17 @@ def staff_sign_in(journey: Journey, page: Any, live_server: Any, user: Any) -> N
     journey.visit(page, "admin-index")
 
 
+def open_in_admin(journey: Journey, browser: Any, live_server: Any, user: Any, model: str, item: str) -> Any:
+    """A staff member's own browser: signed in, the ``model`` list of the index, then ``item`` in it."""
+    desk = journey.new_page(browser)
+    staff_sign_in(journey, desk, live_server, user)
+    desk.locator("#content-main").get_by_role("link", name=model, exact=True).click()
+    journey.visit(desk, "admin-list")
+    desk.get_by_role("link", name=item).click()
+    journey.visit(desk, "admin-item")
+    return desk
+
+
 def sign_in(journey: Journey, page: Any, live_server: Any, audience: str, email: str) -> None:
     """``audience`` is ``app`` (subscriber staff) or ``recipient``."""
     page.goto(f"{live_server.url}/{audience}/login/")
@@ -187,3 +198,41 @@ def sign_in(journey: Journey, page: Any, live_server: Any, audience: str, email:
     page.locator("#id_password").fill(PASSWORD)
     page.get_by_role("button", name="ログイン").click()
     page.wait_for_url(re.compile(rf"/{audience}/$"))
+
+
+def tab_to(page: Any, text: str, *, limit: int = 60) -> None:
+    """Press Tab until the focused control is the one a person looks for (by its text or label)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        name = page.evaluate(
+            "() => { const el = document.activeElement; if (el === document.body) return '';"
+            " const label = el.labels && el.labels.length ? el.labels[0].innerText : '';"
+            " return (el.innerText || label || el.value || el.getAttribute('aria-label') || '').trim() }"
+        )
+        if text in name:
+            return
+    raise AssertionError(f"Tab never reached {text!r}")
+
+
+def click_through(journey: Journey, page: Any, target: Any, name: str) -> None:
+    """Click a link or button that loads another page, and check that page."""
+    with page.expect_navigation():
+        target.click()
+    journey.visit(page, name)
+
+
+def press_on(journey: Journey, page: Any, text: str, url: str, name: str) -> None:
+    """Tab to a link or button and press Enter; the next page (its address matching ``url``) is checked."""
+    tab_to(page, text)
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(url))
+    journey.visit(page, name)
+
+
+def in_thread(function: Any, *args: Any) -> Any:
+    """Run ``function`` in another thread: pyHanko's synchronous signing starts an event loop, which
+    cannot run beside Playwright's in the test thread."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(function, *args).result()

@@ -10,14 +10,16 @@ PKI, and the earlier journeys' results that a later journey starts from.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 
-from conftest import PASSWORD, make_staff
+from conftest import PASSWORD, make_staff, make_user
+from delegations.tests import lifecycle
+from delegations.tests.lifecycle import make_finalised, make_subscriber, signed_pair
 
-from .journey_pages import Journey, staff_sign_in
+from .journey_pages import Journey, click_through, in_thread, open_in_admin, press_on, sign_in, staff_sign_in, tab_to
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -61,8 +63,7 @@ def test_a_corporation_applies_and_reception_approves_it(
     # -- sign-up and e-mail confirmation -------------------------------------------------------
     page.goto(f"{live_server.url}/")
     journey.visit(page, "home")
-    page.get_by_role("link", name="利用者（委任する事業者）として登録").click()
-    journey.visit(page, "signup")
+    click_through(journey, page, page.get_by_role("link", name="利用者（委任する事業者）として登録"), "signup")
     page.locator("#id_email").fill("taro@minato.example.jp")
     page.get_by_label("氏名").fill("山田 太郎")
     page.locator("#id_password1").fill(PASSWORD)
@@ -107,12 +108,7 @@ def test_a_corporation_applies_and_reception_approves_it(
     assert page.get_by_test_id("subscriber-status").inner_text() == "申込受付"
 
     # -- reception reviews in the admin -----------------------------------------------------------
-    desk = journey.new_page(browser)
-    staff_sign_in(journey, desk, live_server, reception)
-    desk.locator("#content-main").get_by_role("link", name="利用者", exact=True).click()
-    journey.visit(desk, "admin-subscribers")
-    desk.get_by_role("link", name="株式会社みなと商事").click()
-    journey.visit(desk, "admin-subscriber-review")
+    desk = open_in_admin(journey, browser, live_server, reception, "利用者", "株式会社みなと商事")
     desk.get_by_label("承認", exact=True).check()
     desk.get_by_label("会社法人等番号（12桁）").fill(number[1:])
     desk.get_by_role("button", name="記録する").click()
@@ -125,3 +121,278 @@ def test_a_corporation_applies_and_reception_approves_it(
     journey.visit(page, "menu-active")
     assert page.get_by_test_id("subscriber-status").inner_text() == "利用中"
     assert journey.pages >= 12
+
+
+# --- the delegation and the people who rely on it ----------------------------------------------
+
+
+trusted_pki = lifecycle.trusted_pki  # the test PKI trusted in the database, as in the demo
+
+
+@pytest.fixture(scope="module")
+def test_pki() -> Any:
+    from delegations.signatures.testpki import TestPKI
+
+    return TestPKI.generate()
+
+
+@pytest.fixture
+def member(db: None) -> Any:
+    return make_user("keiri@daihyo.example.jp", "subscriber", display_name="経理 一子")
+
+
+@pytest.fixture
+def subscriber(member: Any, trusted_pki: Any) -> Any:
+    """An approved corporation (journey a) whose registered representative holds the test card."""
+    return make_subscriber(member)
+
+
+@pytest.fixture
+def active(subscriber: Any, member: Any, trusted_pki: Any) -> Any:
+    """A stored, active delegation (journey b)."""
+    from delegations import services
+
+    delegation = make_finalised(subscriber, member)
+    principal, agent = in_thread(signed_pair, delegation, trusted_pki)
+    services.submit_signed_file(delegation, principal, actor=member, role="principal")
+    services.submit_signed_file(delegation, agent, actor=member, role="agent")
+    delegation.refresh_from_db()
+    assert delegation.status == "active"
+    return delegation
+
+
+def sign_with_test_cards(journey: Journey, page: Any, tmp_path: Any, step: str) -> str:
+    """Finalise the draft on screen, sign both files with the test cards, upload them: active."""
+    click_through(journey, page, page.get_by_role("button", name="確定する"), f"{step}-finalised")
+    delegation_id = page.get_by_test_id("delegation-id").inner_text()
+    for role, done in (("principal", "署名を確認し、保存しました"), ("agent", "電子委任状は有効になりました")):
+        with page.expect_download() as download:
+            page.get_by_test_id(f"test-card-{role}").click()
+        signed = tmp_path / f"{step}-{role}-{download.value.suggested_filename}"
+        download.value.save_as(signed)
+        form = page.get_by_test_id(f"upload-{role}")
+        form.locator(f"#id_{role}_file").set_input_files(str(signed))
+        click_through(
+            journey, page, form.get_by_role("button", name="アップロードして検証する"), f"{step}-{role}-signed"
+        )
+        assert done in page.content()
+    assert page.get_by_test_id("delegation-status").inner_text() == "有効"
+    return delegation_id
+
+
+def test_b_a_delegation_is_drafted_signed_with_the_test_cards_and_stored(
+    page: Any, live_server: Any, subscriber: Any, member: Any, tmp_path: Any
+) -> None:
+    from delegations.models import Delegation
+
+    journey = Journey("b-delegation")
+    sign_in(journey, page, live_server, "app", member.email)
+    journey.visit(page, "menu")
+    page.get_by_role("link", name="電子委任状", exact=True).click()
+    page.wait_for_url(re.compile(r"/app/delegations/$"))
+    journey.visit(page, "delegations-empty")
+    page.get_by_role("link", name="新しい電子委任状を作成する").click()
+    page.wait_for_url(re.compile(r"/new/$"))
+    journey.visit(page, "draft-new")
+    page.get_by_label("受任者の氏名").fill("受任 花子")
+    page.get_by_label("受任者の役職").fill("営業部長")
+    page.get_by_label("受任者の住所").fill("大阪府大阪市北区中之島一丁目3番20号")
+    page.locator("#id_agent_identifier").fill("E-1001")
+    page.get_by_label("代理権の内容").fill("物品購入契約の締結\n請求書の受領")
+    page.get_by_label("委任期間の始期").fill(date.today().isoformat())
+    page.get_by_label("委任期間の終期").fill((date.today() + timedelta(days=365)).isoformat())
+    click_through(journey, page, page.get_by_role("button", name="下書きを保存する"), "draft-saved")
+    assert page.get_by_test_id("delegation-status").inner_text() == "下書き"
+
+    delegation_id = sign_with_test_cards(journey, page, tmp_path, "first")
+    page.get_by_role("link", name="電子委任状の一覧").click()
+    page.wait_for_url(re.compile(r"/app/delegations/$"))
+    journey.visit(page, "delegations-stored")
+    assert delegation_id in page.content()
+    stored = Delegation.objects.get()
+    assert (stored.status, stored.agent_name) == ("active", "受任 花子")
+    assert stored.signed_files.count() == 2
+
+
+def test_c_a_recipient_registers_is_approved_and_checks_the_id_by_api_and_by_form(
+    page: Any, browser: Any, live_server: Any, active: Any, mailoutbox: Any
+) -> None:
+    """The recipient's part is done with the keyboard alone (Tab, Shift+Tab, Space, Enter, typing)."""
+    journey = Journey("c-recipient")
+    reception = make_staff("reception", "reception@staff.example.jp")
+    keys = page.keyboard
+    email = "kakunin@torihiki.example.jp"
+
+    page.goto(f"{live_server.url}/")
+    journey.visit(page, "home")
+    press_on(journey, page, "受領者等（電子委任状を受け取る方）として登録", r"/recipient/signup/$", "signup")
+    tab_to(page, "メールアドレス")
+    keys.type(email)
+    tab_to(page, "氏名")
+    keys.type("確認 次郎")
+    keys.press("Tab")
+    keys.type(PASSWORD)
+    keys.press("Tab")
+    keys.type(PASSWORD)
+    press_on(journey, page, "登録する", r"/signup/sent/$", "signup-sent")
+    link = re.search(r"https?://\S+/signup/confirm/\S+/", mailoutbox[-1].body)
+    assert link
+    page.goto(link.group(0))
+    journey.visit(page, "signup-confirm")
+    press_on(journey, page, "登録を完了する", r"/recipient/login/", "login")
+    tab_to(page, "メールアドレス")
+    keys.type(email)
+    keys.press("Tab")
+    keys.type(PASSWORD)
+    keys.press("Enter")
+    page.wait_for_url(re.compile(r"/recipient/$"))
+    journey.visit(page, "menu-new")
+
+    press_on(journey, page, "受領者等の登録をする", r"/recipient/register/$", "register")
+    tab_to(page, "法人・団体")
+    keys.press("Space")
+    for label, value in (
+        ("名称（法人名・屋号）", "株式会社とりひき"),
+        ("所在地", "東京都千代田区丸の内一丁目1番1号"),
+        ("代表者の役職", "代表取締役"),
+        ("代表者の氏名", "取引 一郎"),
+        ("代表者の住所", "東京都港区芝公園一丁目1番1号"),
+        ("申請者の氏名", "確認 次郎"),
+    ):
+        tab_to(page, label)
+        keys.type(value)
+    keys.press("Shift+Tab")  # back one field and forward again: nothing traps the focus
+    tab_to(page, "申請者の氏名", limit=1)
+    press_on(journey, page, "登録を申請する", r"/recipient/$", "menu-pending")
+    assert page.get_by_test_id("recipient-status").inner_text() == "承認待ち"
+
+    # -- reception approves the organisation in the admin --------------------------------------
+    desk = open_in_admin(journey, browser, live_server, reception, "受領者等", "株式会社とりひき")
+    click_through(journey, desk, desk.get_by_role("button", name="承認する"), "admin-recipient-approved")
+    assert "更新しました" in desk.content()
+    desk.context.close()
+
+    # -- an API key, then the ID checked by API and by the form -----------------------------------
+    page.reload()
+    journey.visit(page, "menu-approved")
+    press_on(journey, page, "API キーの管理", r"/recipient/keys/$", "keys")
+    tab_to(page, "キーの名前")
+    keys.type("契約管理システム")
+    with page.expect_navigation():
+        tab_to(page, "作成する")
+        keys.press("Enter")
+    journey.visit(page, "key-created")
+    key = page.get_by_test_id("api-key").input_value()
+    assert key.startswith("mtv_")
+
+    delegation_id = active.delegation_id
+    answer = check_by_api(page, live_server, key, delegation_id)
+    assert (answer["status"], answer["agent"]["name"]) == ("valid", "受任 花子")
+
+    tab_to(page, "受領者メニュー")
+    keys.press("Enter")
+    page.wait_for_url(re.compile(r"/recipient/$"))
+    press_on(journey, page, "電子委任状の有効性を確認する", r"/recipient/check/$", "check")
+    tab_to(page, "電子委任状 ID")
+    keys.type(delegation_id.replace("-", "").lower())
+    tab_to(page, "確認する")
+    keys.press("Enter")
+    page.get_by_test_id("validity-answer").wait_for()
+    journey.visit(page, "check-answer")
+    assert page.get_by_test_id("validity-answer").get_attribute("data-status") == "valid"
+
+
+def check_by_api(page: Any, live_server: Any, key: str, delegation_id: str) -> dict[str, Any]:
+    """The validity API, asked with the recipient's key (an HTTP request beside the browser)."""
+    answer = page.request.get(
+        f"{live_server.url}/api/v1/delegations/{delegation_id}/validity",
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    assert answer.status == 200
+    return dict(answer.json())
+
+
+def test_d_the_subscriber_updates_the_delegation_and_later_revokes_the_new_one(
+    page: Any, live_server: Any, active: Any, member: Any, tmp_path: Any
+) -> None:
+    from validity import services as validity_services
+    from validity.tests.conftest import make_organisation
+
+    journey = Journey("d-update-revoke")
+    checker = make_user("kakunin@torihiki.example.jp", "recipient")
+    _key, api_key = validity_services.create_api_key(make_organisation(checker), label="契約管理", actor=checker)
+    old_id = active.delegation_id
+
+    sign_in(journey, page, live_server, "app", member.email)
+    page.get_by_role("link", name="電子委任状", exact=True).click()
+    page.wait_for_url(re.compile(r"/app/delegations/$"))
+    journey.visit(page, "delegations")
+    click_through(journey, page, page.get_by_role("link", name=old_id), "active")
+    click_through(journey, page, page.get_by_test_id("start-update"), "update-draft")
+    page.get_by_label("代理権の内容").fill("物品購入契約の締結（1件 300 万円以下）")
+    click_through(journey, page, page.get_by_role("button", name="下書きを保存する"), "update-saved")
+    new_id = sign_with_test_cards(journey, page, tmp_path, "update")
+    assert new_id != old_id
+    assert check_by_api(page, live_server, api_key, old_id)["status"] == "superseded"
+    assert check_by_api(page, live_server, api_key, new_id)["status"] == "valid"
+
+    click_through(journey, page, page.get_by_test_id("revoke-link"), "revoke")
+    page.get_by_label("取消の理由").fill("担当者の退職のため")
+    click_through(journey, page, page.get_by_role("button", name="取り消す"), "revoked")
+    assert page.get_by_test_id("delegation-status").inner_text() == "失効（取消）"
+    assert check_by_api(page, live_server, api_key, new_id)["status"] == "revoked"
+    assert check_by_api(page, live_server, api_key, old_id)["status"] == "superseded"
+
+    # What a recipient sees in the form for the old ID.
+    page.context.clear_cookies()
+    sign_in(journey, page, live_server, "recipient", checker.email)
+    click_through(journey, page, page.get_by_role("link", name="電子委任状の有効性を確認する"), "check")
+    page.get_by_label("電子委任状 ID").fill(old_id)
+    page.get_by_role("button", name="確認する").click()
+    page.get_by_test_id("validity-answer").wait_for()
+    journey.visit(page, "check-superseded")
+    assert page.get_by_test_id("validity-answer").get_attribute("data-status") == "superseded"
+
+
+def test_e_an_auditor_verifies_and_exports_the_log_and_the_offline_verifier_accepts_it(
+    page: Any, live_server: Any, active: Any, tmp_path: Any
+) -> None:
+    import subprocess
+    import sys
+    import zipfile
+
+    from .journey_pages import ROOT
+
+    journey = Journey("e-audit")
+    auditor = make_staff("auditor", "kansa@staff.example.jp")
+    staff_sign_in(journey, page, live_server, auditor)
+    click_through(
+        journey, page, page.locator("#audit-auditevent").get_by_role("link", name="監査ログ", exact=True), "audit-log"
+    )
+    click_through(journey, page, page.get_by_role("link", name="検証", exact=True), "verify")
+    click_through(journey, page, page.get_by_role("button", name="検証する"), "verified")
+    assert "結果: 正常" in page.content()
+
+    click_through(journey, page, page.locator(".breadcrumbs").get_by_role("link", name="監査ログ"), "audit-log-again")
+    click_through(journey, page, page.get_by_role("link", name="公開鍵"), "public-key")
+    public_key = tmp_path / "checkpoint-public.pem"
+    public_key.write_text(page.locator("#content-main pre").inner_text().strip() + "\n")
+
+    page.locator(".breadcrumbs").get_by_role("link", name="監査ログ").click()
+    click_through(journey, page, page.get_by_role("link", name="エクスポート", exact=True), "export")
+    page.get_by_label(re.compile("CSV")).check()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="エクスポートする").click()
+    export = tmp_path / download.value.suggested_filename
+    download.value.save_as(export)
+    assert zipfile.ZipFile(export).namelist() == ["events.csv", "chain.jsonl", "manifest.json"]
+
+    checked = subprocess.run(
+        [sys.executable, "-m", "audit.offline_verify", str(export), "--key", str(public_key)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert checked.stdout.startswith("OK")
