@@ -94,12 +94,13 @@ def demo(extra: list[str]) -> None:
     env = {**os.environ}
     env.pop("MYNATRUST_PRODUCTION", None)
     env.setdefault("DEMO_MODE", "true")
+    address = extra[0] if extra else "127.0.0.1:8000"
+    env.setdefault("SERVICE_BASE_URL", f"http://{address}")  # the links printed and mailed
     (ROOT / "var").mkdir(exist_ok=True)
     manage(py, "compile_translations", env=env)
     manage(py, "migrate", "--no-input", env=env)
     manage(py, "createcachetable", env=env)
     manage(py, "demo_setup", env=env)
-    address = extra[0] if extra else "127.0.0.1:8000"
     say(f"serving on http://{address}/  (Ctrl+C stops)")
     os.chdir(ROOT)
     os.execve(py, [py, "manage.py", "runserver", address], env)  # noqa: S606

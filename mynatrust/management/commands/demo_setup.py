@@ -85,16 +85,29 @@ class Command(BaseCommand):
 
     def _print_logins(self) -> None:
         out = self.stdout
+        base = settings.SERVICE_BASE_URL.rstrip("/")
+        admin = f"{base}/{settings.ADMIN_PATH}"
         out.write("")
         out.write(self.style.MIGRATE_HEADING(f"Demo logins (password for all: {DEMO_PASSWORD})"))
-        out.write(f"  subscriber staff  http://127.0.0.1:8000/app/login/        {demo_email('subscriber')}")
-        out.write(f"  recipient         http://127.0.0.1:8000/recipient/login/  {demo_email('recipient')}")
-        admin = f"http://127.0.0.1:8000/{settings.ADMIN_PATH}"
+        out.write(f"  subscriber staff  {base}/app/login/        {demo_email('subscriber')}")
+        out.write(f"  applicant         {base}/app/login/        {demo_email('applicant')}")
+        out.write(f"  recipient         {base}/recipient/login/  {demo_email('recipient')}")
         for role, local, _name in STAFF:
             out.write(f"  {role.value:<22} {admin:<40} {demo_email(local)}")
-        out.write("  Staff need a second factor: `python manage.py demo_totp EMAIL` prints the current code")
-        out.write("  (.venv/bin/python, from this folder), or add the secret it shows to an authenticator app.")
-        out.write("  Try first: sign in as the subscriber at /app/login/, then the admin as the auditor.")
+        out.write("  Staff need a second factor: `.venv/bin/python manage.py demo_totp EMAIL` (from this folder)")
+        out.write("  prints the current code, or add the secret it shows to an authenticator app.")
+        out.write("")
+        out.write(self.style.MIGRATE_HEADING("Start here"))
+        out.write(f"  1. Open {base}/app/login/ and sign in as {demo_email('subscriber')}: click 電子委任状")
+        out.write("     to see the active delegation and a draft; open the draft, finalise it, sign it with the")
+        out.write("     test card (a button on the page) and upload the signed files.")
+        out.write(
+            f"  2. Open {base}/recipient/login/ as {demo_email('recipient')}: click 電子委任状の有効性を確認する and"
+        )
+        out.write("     type the active delegation's ID (printed above) to see the answer a recipient gets.")
+        out.write(f"  3. Open {admin} as {demo_email('reception')} (code from demo_totp) to review the")
+        out.write(f"     waiting application, or as {demo_email('auditor')} to verify and export the audit log.")
+        out.write("  The public site (terms, notices, the API documentation) is at " + f"{base}/ .")
         out.write("")
 
 
