@@ -108,7 +108,7 @@ def test_a_corporation_applies_and_reception_approves_it(
     assert page.get_by_test_id("subscriber-status").inner_text() == "申込受付"
 
     # -- reception reviews in the admin -----------------------------------------------------------
-    desk = open_in_admin(journey, browser, live_server, reception, "利用者", "株式会社みなと商事")
+    desk = open_in_admin(journey, browser, live_server, reception, "利用者", "株式会社みなと商事", "admin-subscriber")
     desk.get_by_label("承認", exact=True).check()
     desk.get_by_label("会社法人等番号（12桁）").fill(number[1:])
     desk.get_by_role("button", name="記録する").click()
@@ -267,7 +267,7 @@ def test_c_a_recipient_registers_is_approved_and_checks_the_id_by_api_and_by_for
     assert page.get_by_test_id("recipient-status").inner_text() == "承認待ち"
 
     # -- reception approves the organisation in the admin --------------------------------------
-    desk = open_in_admin(journey, browser, live_server, reception, "受領者等", "株式会社とりひき")
+    desk = open_in_admin(journey, browser, live_server, reception, "受領者等", "株式会社とりひき", "admin-recipient")
     click_through(journey, desk, desk.get_by_role("button", name="承認する"), "admin-recipient-approved")
     assert "更新しました" in desk.content()
     desk.context.close()
