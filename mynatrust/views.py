@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -50,12 +51,42 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
     )
 
 
+# What the API says when it cannot answer (the validity API's error shape: code, Japanese and English).
+API_SERVER_ERROR = (
+    "server_error",
+    "サーバーでエラーが発生しました。時間をおいてもう一度お試しください。",
+    "Something went wrong on our side. Please try again later.",
+)
+API_UNAVAILABLE = (
+    "service_unavailable",
+    "一時的に照会に応答できません。しばらくしてから、もう一度お試しください。",
+    "The service cannot answer for a moment. Please try again shortly.",
+)
+RETRY_AFTER_SECONDS = 30
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
-    # Rendered without the request context: the failure may lie in a context processor.
+    """500, or 503 with Retry-After when the database could not be reached (a restart or fail-over:
+    clients and load balancers should try again); JSON under /api/. Rendered without the request
+    context and without the database: the failure may lie in either."""
+    from django.db import InterfaceError, OperationalError
     from django.template import loader
 
-    template = loader.get_template("errors/500.html")
-    return HttpResponse(template.render({}), status=500)
+    unavailable = isinstance(sys.exception(), OperationalError | InterfaceError)
+    status = 503 if unavailable else 500
+    if request.path.startswith("/api/"):
+        code, ja, en = API_UNAVAILABLE if unavailable else API_SERVER_ERROR
+        response: HttpResponse = JsonResponse(
+            {"error": {"code": code, "message": {"ja": ja, "en": en}}},
+            status=status,
+            json_dumps_params={"ensure_ascii": False},
+        )
+    else:
+        template = loader.get_template("errors/503.html" if unavailable else "errors/500.html")
+        response = HttpResponse(template.render({}), status=status)
+    if unavailable:
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

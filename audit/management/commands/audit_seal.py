@@ -4,7 +4,7 @@ import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import close_old_connections
+from django.db import DatabaseError, close_old_connections, connections
 
 from audit.models import AuditEvent
 from audit.sealing import seal_pending
@@ -29,9 +29,24 @@ class Command(BaseCommand):
             self._round(verbose=True)
             return
         self.stdout.write(f"Sealing every {options['interval']} s; stop with Ctrl-C.")
+        self.stdout.flush()
+        failing = False
         try:
             while True:
-                self._round(verbose=False)
+                try:
+                    self._round(verbose=False)
+                except DatabaseError as err:
+                    # A database restart or fail-over: the sequencer outlives it and resumes where
+                    # the chain stands (nothing is sealed twice: see audit.sealing).
+                    if not failing:
+                        self.stderr.write(f"Sealing failed, retrying until the database answers: {err}")
+                    failing = True
+                    connections.close_all()
+                    time.sleep(max(options["interval"], 1.0))
+                    continue
+                if failing:
+                    self.stdout.write("The database answers again; sealing resumed.")
+                    failing = False
                 close_old_connections()
                 time.sleep(options["interval"])
         except KeyboardInterrupt:
