@@ -162,7 +162,6 @@ class Service:
                 env=env,
                 stdout=subprocess.DEVNULL,  # the access log and the console mail backend
                 stderr=fh,
-                start_new_session=True,
             )
             if self.sealer == "loop":
                 self.sequencer = subprocess.Popen(
@@ -171,7 +170,6 @@ class Service:
                     env=env,
                     stdout=subprocess.DEVNULL,
                     stderr=fh,
-                    start_new_session=True,
                 )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -197,8 +195,7 @@ class Service:
             try:
                 proc.wait(timeout=40)
             except subprocess.TimeoutExpired:
-                with suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.kill()  # gunicorn's workers leave when their master is gone
                 proc.wait(timeout=10)
 
     def seal_and_verify(self) -> dict[str, Any]:
@@ -515,18 +512,26 @@ def _client(index: int, plan: Plan, next_upload: Any) -> dict[str, Any]:
 
 
 # --- the run -----------------------------------------------------------------------------------------
-@contextmanager
-def database(server: str, name: str) -> Iterator[str]:
+def _admin_args(server: str) -> list[str]:
     from urllib.parse import urlsplit
 
     parts = urlsplit(server)
-    admin = ["-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or 5432), "-U", parts.username or "postgres"]
-    subprocess.run(["dropdb", *admin, "--if-exists", "--force", name], check=True)
-    subprocess.run(["createdb", *admin, name], check=True)
+    return ["-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or 5432), "-U", parts.username or "postgres"]
+
+
+def drop_database(server: str, name: str) -> None:
+    subprocess.run(["dropdb", *_admin_args(server), "--if-exists", "--force", name], check=False)
+
+
+@contextmanager
+def database(server: str, name: str) -> Iterator[str]:
+    """A fresh database ``name`` on ``server`` (a URL without the database), dropped afterwards."""
+    drop_database(server, name)
+    subprocess.run(["createdb", *_admin_args(server), name], check=True)
     try:
         yield f"{server}/{name}"
     finally:
-        subprocess.run(["dropdb", *admin, "--if-exists", "--force", name], check=False)
+        drop_database(server, name)
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -84,6 +84,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
     else:
         template = loader.get_template("errors/503.html" if unavailable else "errors/500.html")
         response = HttpResponse(template.render({}), status=status)
+    response["Cache-Control"] = "no-store"  # neither a proxy nor a browser may keep a failure
     if unavailable:
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response

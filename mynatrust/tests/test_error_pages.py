@@ -30,6 +30,7 @@ def test_an_unreachable_database_is_a_503_to_try_again(exc):
     api = _answer("/api/v1/delegations/7K3Q-9XWA-2M4P-HJ/validity", exc)
     assert api.status_code == 503
     assert api["Content-Type"].startswith("application/json")
+    assert api["Cache-Control"] == "no-store"
     error = json.loads(api.content)["error"]
     assert error["code"] == "service_unavailable"
     assert set(error["message"]) == {"ja", "en"}
