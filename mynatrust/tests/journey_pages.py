@@ -47,20 +47,33 @@ el => el === document.body ? "body" : el.tagName.toLowerCase()
 """
 
 
+# Every CSP violation of every document, kept where the checks can read it (init scripts are not
+# subject to the page's CSP; the console reports violations too, but not those of every kind).
+_CSP_LISTENER = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", e =>
+  window.__cspViolations.push(e.violatedDirective + " " + (e.blockedURI || "inline")));
+"""
+
+
 def watch(page: Any) -> Any:
-    """Collect console messages and uncaught errors of ``page`` (the ``page`` fixture already does)."""
+    """Collect console messages, uncaught errors and CSP violations of ``page``."""
     if not isinstance(getattr(page, "console_messages", None), list):
         page.console_messages = []
         page.on("console", lambda msg: page.console_messages.append(msg))
         page.page_errors = []
         page.on("pageerror", lambda err: page.page_errors.append(err))
+    if not getattr(page, "csp_watched", False):
+        page.add_init_script(_CSP_LISTENER)
+        page.csp_watched = True
     return page
 
 
 class Journey:
     """One journey's screenshots and page checks; ``pages`` counts the pages checked with axe."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, page: Any) -> None:
+        watch(page)
         self.folder = SCREENSHOTS / name
         shutil.rmtree(self.folder, ignore_errors=True)
         self.folder.mkdir(parents=True)
@@ -85,6 +98,7 @@ def assert_no_browser_errors(page: Any) -> None:
     watch(page)
     errors = [m.text for m in page.console_messages if m.type == "error"]
     errors += [str(e) for e in page.page_errors]
+    errors += page.evaluate("window.__cspViolations || []")
     assert errors == [], f"{page.url}: {errors}"
 
 
@@ -129,8 +143,7 @@ def _focus_from_the_top(page: Any) -> None:
     # Sequential navigation from the start of the document, as on a page without autofocus (the
     # sign-in forms put the cursor in their first field; a keyboard user there needs no skip link).
     page.evaluate(
-        "() => { const b = document.body; b.setAttribute('tabindex', '-1'); b.focus();"
-        " b.removeAttribute('tabindex'); }"
+        "() => { const b = document.body; b.setAttribute('tabindex', '-1'); b.focus(); b.removeAttribute('tabindex'); }"
     )
 
 

@@ -54,7 +54,7 @@ def test_a_corporation_applies_and_reception_approves_it(
 
     from registry.tests.conftest import corporate_number, make_pdf
 
-    journey = Journey("a-application")
+    journey = Journey("a-application", page)
     reception = make_staff("reception", "reception@staff.example.jp")
     number = corporate_number()
     evidence = tmp_path / "touki.pdf"
@@ -185,7 +185,7 @@ def test_b_a_delegation_is_drafted_signed_with_the_test_cards_and_stored(
 ) -> None:
     from delegations.models import Delegation
 
-    journey = Journey("b-delegation")
+    journey = Journey("b-delegation", page)
     sign_in(journey, page, live_server, "app", member.email)
     journey.visit(page, "menu")
     page.get_by_role("link", name="電子委任状", exact=True).click()
@@ -218,7 +218,7 @@ def test_c_a_recipient_registers_is_approved_and_checks_the_id_by_api_and_by_for
     page: Any, browser: Any, live_server: Any, active: Any, mailoutbox: Any
 ) -> None:
     """The recipient's part is done with the keyboard alone (Tab, Shift+Tab, Space, Enter, typing)."""
-    journey = Journey("c-recipient")
+    journey = Journey("c-recipient", page)
     reception = make_staff("reception", "reception@staff.example.jp")
     keys = page.keyboard
     email = "kakunin@torihiki.example.jp"
@@ -318,7 +318,7 @@ def test_d_the_subscriber_updates_the_delegation_and_later_revokes_the_new_one(
     from validity import services as validity_services
     from validity.tests.conftest import make_organisation
 
-    journey = Journey("d-update-revoke")
+    journey = Journey("d-update-revoke", page)
     checker = make_user("kakunin@torihiki.example.jp", "recipient")
     _key, api_key = validity_services.create_api_key(make_organisation(checker), label="契約管理", actor=checker)
     old_id = active.delegation_id
@@ -363,7 +363,7 @@ def test_e_an_auditor_verifies_and_exports_the_log_and_the_offline_verifier_acce
 
     from .journey_pages import ROOT
 
-    journey = Journey("e-audit")
+    journey = Journey("e-audit", page)
     auditor = make_staff("auditor", "kansa@staff.example.jp")
     staff_sign_in(journey, page, live_server, auditor)
     click_through(
