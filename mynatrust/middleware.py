@@ -5,7 +5,7 @@ import uuid
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.locale import LocaleMiddleware as DjangoLocaleMiddleware
 from django.utils import translation
 
@@ -55,6 +55,32 @@ class RequestSizeLimitMiddleware:
 
             return request_too_large(request)
         return self.get_response(request)
+
+
+class NulInPathMiddleware:
+    """Refuses a path holding U+0000 (``%00``) with a 400 before any view looks it up: no public
+    identifier contains one, and PostgreSQL cannot compare text with it (the lookup would fail
+    with a database error, a 500). JSON under /api/, like every answer there."""
+
+    API_ERROR = {
+        "code": "bad_request",
+        "message": {
+            "ja": "リクエストのパスに使えない文字（NUL）が含まれています。",
+            "en": "The request path contains a character that cannot be used (NUL).",
+        },
+    }
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "\x00" not in request.path:
+            return self.get_response(request)
+        if request.path.startswith("/api/"):
+            return JsonResponse({"error": self.API_ERROR}, status=400, json_dumps_params={"ensure_ascii": False})
+        from mynatrust.views import bad_request
+
+        return bad_request(request)
 
 
 class ErrorPageMiddleware:

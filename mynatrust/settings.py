@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "mynatrust.middleware.LocaleMiddleware",
     "mynatrust.middleware.RequestSizeLimitMiddleware",
+    "mynatrust.middleware.NulInPathMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

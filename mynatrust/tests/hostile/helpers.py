@@ -28,3 +28,10 @@ def assert_clear_error(text: str) -> None:
     assert text.strip(), "empty error message"
     assert japanese(text), f"not Japanese: {text!r}"
     assert "Traceback" not in text and "Error(" not in text and "unexpected:" not in text, text
+
+
+def assert_refused_page(response: Any, status: int, snapshot: Any) -> None:
+    """A refusal answered with the service's error page: the status, a clear message, nothing stored."""
+    assert response.status_code == status, response.status_code
+    assert_clear_error(response.content.decode())
+    snapshot.assert_nothing_stored()

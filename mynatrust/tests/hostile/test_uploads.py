@@ -16,7 +16,7 @@ from django.urls import reverse
 from delegations.models import Delegation
 from delegations.tests.lifecycle import make_finalised
 from mynatrust.tests.hostile import corpus
-from mynatrust.tests.hostile.helpers import assert_clear_error, form_errors, japanese, messages_of
+from mynatrust.tests.hostile.helpers import assert_clear_error, assert_refused_page, form_errors, japanese, messages_of
 from registry.tests.conftest import FACTS
 
 pytestmark = pytest.mark.django_db
@@ -228,9 +228,7 @@ def test_an_upload_over_the_limit_is_a_413_before_anything_is_read(
     settings.MAX_UPLOAD_SIZE = 64 * 1024
     snapshot.take()
     response = _upload(signed_in_member, delegation, b"%PDF-1.7\n" + b"0" * (128 * 1024))
-    assert response.status_code == 413
-    assert_clear_error(response.content.decode())
-    snapshot.assert_nothing_stored()
+    assert_refused_page(response, 413, snapshot)
 
 
 def test_a_file_over_the_memory_limit_spills_to_disk_and_leaves_nothing_behind(
@@ -268,7 +266,7 @@ def test_an_upload_with_a_bad_content_type_is_refused_cleanly(
 
 
 @pytest.mark.parametrize("role", ["representative", "../principal", "principal%00", "PRINCIPAL"])
-def test_an_unknown_role_in_the_upload_url_is_a_404(
+def test_an_unknown_role_in_the_upload_url_is_refused(
     role: str, signed_in_member: Any, subscriber: Any, member: Any, trusted_pki: Any, snapshot: Any
 ) -> None:
     delegation = make_finalised(subscriber, member)
@@ -276,7 +274,7 @@ def test_an_unknown_role_in_the_upload_url_is_a_404(
     response = _upload(
         signed_in_member, delegation, trusted_pki.sign_pdf(bytes(delegation.pdf or b""), "representative"), role=role
     )
-    assert response.status_code == 404
+    assert response.status_code in (400, 404)  # 400: a NUL in the path
     snapshot.assert_nothing_stored()
 
 
@@ -332,9 +330,7 @@ def test_a_registry_certificate_over_the_limit_is_refused_before_parsing(
     upload = SimpleUploadedFile("big.pdf", b"%PDF-1.7\n" + b"0" * (16 * 1024), content_type="application/pdf")
     settings.MAX_UPLOAD_SIZE = 8 * 1024  # the body fits the request limit of the middleware below
     response = newcomer.post(reverse("registry:apply"), _application(upload))
-    assert response.status_code == 413
-    assert_clear_error(response.content.decode())
-    snapshot.assert_nothing_stored()
+    assert_refused_page(response, 413, snapshot)
 
 
 # --- the recipient's comparison file: hashed, never kept -------------------------------------------------
