@@ -21,8 +21,9 @@ from conftest import PASSWORD
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 
-# How many controls of the main content are tabbed through on each page.
-FOCUS_STEPS = 12
+# How many Tab stops of the main content are checked on each page: every control of the longest
+# journey page (a date field takes three).
+FOCUS_STEPS = 60
 
 # What can change when an element receives focus; at least one of them must.
 _FOCUS_STYLE_JS = """
