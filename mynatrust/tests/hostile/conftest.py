@@ -26,7 +26,7 @@ settings.register_profile(
     "hostile",
     derandomize=True,
     database=None,
-    max_examples=200,
+    max_examples=100,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )

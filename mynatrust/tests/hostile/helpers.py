@@ -35,3 +35,14 @@ def assert_refused_page(response: Any, status: int, snapshot: Any) -> None:
     assert response.status_code == status, response.status_code
     assert_clear_error(response.content.decode())
     snapshot.assert_nothing_stored()
+
+
+def assert_field_refused(response: Any, field: str, snapshot: Any) -> list[str]:
+    """The form shown again with an error on exactly this field (clear, Japanese), nothing stored."""
+    assert response.status_code == 200, response.status_code
+    errors = form_errors(response)
+    assert list(errors) == [field], errors
+    for text in errors[field]:
+        assert_clear_error(text)
+    snapshot.assert_nothing_stored()
+    return errors[field]

@@ -16,7 +16,13 @@ from django.urls import reverse
 from delegations.models import Delegation
 from delegations.tests.lifecycle import make_finalised
 from mynatrust.tests.hostile import corpus
-from mynatrust.tests.hostile.helpers import assert_clear_error, assert_refused_page, form_errors, japanese, messages_of
+from mynatrust.tests.hostile.helpers import (
+    assert_clear_error,
+    assert_field_refused,
+    assert_refused_page,
+    japanese,
+    messages_of,
+)
 from registry.tests.conftest import FACTS
 
 pytestmark = pytest.mark.django_db
@@ -313,13 +319,7 @@ def test_a_corpus_file_as_registry_evidence_is_refused_with_a_field_error(
 ) -> None:
     snapshot.take()
     upload = SimpleUploadedFile(name, corpus.read(name), content_type="application/pdf")
-    response = newcomer.post(reverse("registry:apply"), _application(upload))
-    assert response.status_code == 200
-    errors = form_errors(response)
-    assert list(errors) == ["evidence_file"], errors
-    for text in errors["evidence_file"]:
-        assert_clear_error(text)
-    snapshot.assert_nothing_stored()
+    assert_field_refused(newcomer.post(reverse("registry:apply"), _application(upload)), "evidence_file", snapshot)
 
 
 def test_a_registry_certificate_over_the_limit_is_refused_before_parsing(
