@@ -346,3 +346,48 @@ def test_a_hostile_file_to_compare_is_only_hashed(
     response = approved_recipient.generic("POST", reverse("validity:check"), body, content_type=content_type)
     assert response.status_code in (200, 400)
     snapshot.assert_nothing_stored()
+
+
+def _apply_with_file(client: Any, name: str, data: bytes) -> Any:
+    fields = {k: v for k, v in _application(None).items() if k != "evidence_file"}
+    body, content_type = corpus.multipart(fields, "evidence_file", name, data)
+    return client.generic("POST", reverse("registry:apply"), body, content_type=content_type)
+
+
+@pytest.mark.parametrize("name", sorted(EVIDENCE_ACCEPTED))
+def test_a_quiet_but_odd_pdf_is_kept_byte_for_byte_and_never_decoded(name: str, newcomer: Any) -> None:
+    import hashlib
+
+    from registry.models import RegistryEvidence
+
+    data = corpus.read(name)
+    response = _apply_with_file(newcomer, name, data)
+    assert response.status_code == 302, response.status_code
+    evidence = RegistryEvidence.objects.get()
+    assert bytes(evidence.content) == data and evidence.sha256 == hashlib.sha256(data).hexdigest()
+
+
+# Names Django's multipart parser cannot turn into a file name (or a part header over its 1 KB limit).
+UNREADABLE_NAMES = {"only_dots", "empty_after_cleaning", "very_long", "unpaired_surrogate"}
+
+
+@pytest.mark.parametrize("case", sorted(FILE_NAMES))
+def test_a_path_trick_in_the_name_of_registry_evidence_is_kept_only_as_a_plain_name(
+    case: str, newcomer: Any, snapshot: Any
+) -> None:
+    from registry.models import RegistryEvidence
+    from registry.tests.conftest import make_pdf
+
+    snapshot.take()
+    response = _apply_with_file(newcomer, FILE_NAMES[case], make_pdf())
+    if case in UNREADABLE_NAMES:  # the evidence arrives without a file, or the body is refused
+        assert response.status_code in (200, 400)
+        snapshot.assert_nothing_stored()
+        return
+    assert response.status_code == 302, response.status_code
+    name = RegistryEvidence.objects.get().file_name
+    assert "/" not in name and "\\" not in name and "\x00" not in name
+    assert all(ch.isprintable() for ch in name) and len(name) <= 255, repr(name)
+    snapshot.assert_nothing_stored(
+        allowing=("registry.subscriber", "registry.subscriberfacts", "registry.registryevidence", "registry.membership")
+    )
