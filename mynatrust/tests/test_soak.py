@@ -62,5 +62,6 @@ def test_a_short_soak_answers_no_5xx_keeps_memory_bounded_and_the_audit_chain_ve
     integrity = summary["integrity"]
     assert integrity["uploaded"] == integrity["uploaded_active"] == 8, report
     assert integrity["files_without_event"] == integrity["states_without_files"] == 0, report
-    assert summary["audit"]["ok"] and summary["audit"]["entries"] > 1000, report
+    # Every validity query is an audit event (those of the warm-up too): the chain holds at least these.
+    assert summary["audit"]["ok"] and summary["audit"]["entries"] > summary["kinds"]["api"]["requests"], report
     assert bench.returncode == 0, report
