@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from mynatrust.lib.pdf_content import active_content
+from mynatrust.lib.pdf_content import active_content, page_count
 
 PDF_MAGIC = b"%PDF-"
 
@@ -43,7 +43,7 @@ def check_pdf(content: bytes, *, max_size: int) -> CheckedPdf:
         reader = PdfFileReader(io.BytesIO(content), strict=False)
         if reader.encrypted:
             raise PdfCheckError("encrypted")
-        pages = int(reader.root["/Pages"]["/Count"])
+        pages = page_count(reader)
         active = active_content(content)
     except PdfCheckError:
         raise

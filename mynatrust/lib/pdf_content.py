@@ -67,3 +67,24 @@ def _walk(content: bytes, *, allow_attachments: bool) -> list[str]:
                 if isinstance(v, (generic.IndirectObject, generic.DictionaryObject, generic.ArrayObject))
             )
     return sorted(found)
+
+
+def page_count(reader: PdfFileReader) -> int:
+    """The pages of the document, counted by walking its page tree; a tree that loops back on
+    itself (which sends viewers round for ever) or whose declared /Count disagrees is refused."""
+    pages = reader.root["/Pages"]
+    seen: set[int] = set()
+    count = 0
+    stack = [pages]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen or len(seen) > MAX_OBJECTS:
+            raise PdfContentError("page_tree_loop")
+        seen.add(id(node))
+        if node.get("/Type") == "/Pages" or "/Kids" in node:
+            stack.extend(kid.get_object() for kid in node["/Kids"])
+        else:
+            count += 1
+    if count != int(pages["/Count"]):
+        raise PdfContentError("page_count_mismatch")
+    return count
