@@ -210,6 +210,12 @@ if PRODUCTION:
     CACHES = {"default": env.cache_url("CACHE_URL", default="rediscache://127.0.0.1:6379/0")}
 else:
     CACHES = {"default": env.cache_url("CACHE_URL", default="dbcache://mynatrust_cache")}
+# django-environ leaves ``?key_prefix=…&timeout=…&version=…`` in lower case, where Django never reads
+# them: two deployments sharing one Redis database would share their rate-limit counters.
+for _cache in CACHES.values():
+    for _name in ("key_prefix", "timeout", "version"):
+        if _name in _cache:
+            _cache[_name.upper()] = _cache.pop(_name)
 
 # --- E-mail ---------------------------------------------------------------------------------
 _smtp = env.bool("EMAIL_SMTP", default=PRODUCTION)
