@@ -3,7 +3,8 @@
 Every page visited is screenshotted (``test-artifacts/screenshots/<journey>/``) and checked by
 ``journey_pages.Journey.visit``: one <h1>, no browser errors or CSP violations, no serious or
 critical axe-core violation, a working skip link and a visible focus indicator on every control of
-the main content. Only what no journey covers is set up in code: staff accounts, the trusted test
+the main content. The recipient's journey and the revocation are done with the keyboard alone
+(Tab, Shift+Tab, Space, Enter and typing). Only what no journey covers is set up in code: staff accounts, the trusted test
 PKI, and the earlier journeys' results that a later journey starts from.
 """
 
@@ -336,9 +337,11 @@ def test_d_the_subscriber_updates_the_delegation_and_later_revokes_the_new_one(
     assert check_by_api(page, live_server, api_key, old_id)["status"] == "superseded"
     assert check_by_api(page, live_server, api_key, new_id)["status"] == "valid"
 
-    click_through(journey, page, page.get_by_test_id("revoke-link"), "revoke")
-    page.get_by_label("取消の理由").fill("担当者の退職のため")
-    click_through(journey, page, page.get_by_role("button", name="取り消す"), "revoked")
+    # The revocation with the keyboard alone.
+    press_on(journey, page, "取り消す", r"/revoke/$", "revoke")
+    tab_to(page, "取消の理由")
+    page.keyboard.type("担当者の退職のため")
+    press_on(journey, page, "取り消す", r"/app/delegations/[^/]+/$", "revoked")
     assert page.get_by_test_id("delegation-status").inner_text() == "失効（取消）"
     assert check_by_api(page, live_server, api_key, new_id)["status"] == "revoked"
     assert check_by_api(page, live_server, api_key, old_id)["status"] == "superseded"
