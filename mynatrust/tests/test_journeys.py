@@ -4,8 +4,8 @@ Every page visited is screenshotted (``test-artifacts/screenshots/<journey>/``) 
 ``journey_pages.Journey.visit``: one <h1>, no browser errors or CSP violations, no serious or
 critical axe-core violation, a working skip link and a visible focus indicator on every control of
 the main content. The recipient's journey and the revocation are done with the keyboard alone
-(Tab, Shift+Tab, Space, Enter and typing). Only what no journey covers is set up in code: staff accounts, the trusted test
-PKI, and the earlier journeys' results that a later journey starts from.
+(Tab, Shift+Tab, Space, Enter and typing). Only what no journey covers is set up in code: staff
+accounts, the trusted test PKI, and the earlier journeys' results that a later journey starts from.
 """
 
 from __future__ import annotations
