@@ -4,7 +4,6 @@ signed-in clients of each public audience."""
 
 from __future__ import annotations
 
-import tempfile
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -97,7 +96,7 @@ def snapshot(db: None, settings: Any, tmp_path: Path) -> Iterator[Snapshot]:
     spill.mkdir()
     settings.MEDIA_ROOT = str(media)
     settings.FILE_UPLOAD_TEMP_DIR = str(spill)
-    yield Snapshot([media, spill, Path(tempfile.gettempdir()) / "mynatrust-none"])
+    yield Snapshot([media, spill])
 
 
 @pytest.fixture
