@@ -84,15 +84,14 @@ class Journey:
         """A second person's browser (its own cookies), watched like the ``page`` fixture."""
         return watch(browser.new_context(locale="ja-JP").new_page())
 
-    def visit(self, page: Any, name: str, *, keyboard: bool = True) -> None:
+    def visit(self, page: Any, name: str) -> None:
         page.wait_for_load_state()
         self.pages += 1
         page.screenshot(path=self.folder / f"{self.pages:02d}-{name}.png", full_page=True)
         assert page.locator("h1").count() == 1, f"{name}: {page.locator('h1').count()} <h1>"
         assert_no_browser_errors(page)
         assert_accessible(page, name)
-        if keyboard:
-            assert_keyboard_usable(page, name)
+        assert_keyboard_usable(page, name)
 
 
 def assert_no_browser_errors(page: Any) -> None:
