@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import contextvars
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -11,6 +12,13 @@ class RequestContext:
     request_id: str = ""
     ip: str = ""
     user_agent: str = ""
+    # The request itself, for code that records on its behalf without being handed it (a form
+    # refusing its input records who submitted it: ``request.user`` once authentication has run).
+    request: Any = field(default=None, compare=False, repr=False)
+
+    @property
+    def user(self) -> Any:
+        return getattr(self.request, "user", None)
 
 
 _current: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar("audit_request", default=None)

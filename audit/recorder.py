@@ -32,20 +32,37 @@ def _event(event_type: str, actor: Any, subject: Any, data: dict[str, Any], at: 
     who = describe(actor)
     ctx = context.current()
     subject_type, subject_id = _subject(subject)
-    clean = json.loads(json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False))
+    text = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False)
+    clean = _without_nul(json.loads(text)) if "\\u0000" in text else json.loads(text)
     return AuditEvent(
         created_at=at or timezone.now(),
-        event_type=event_type[:80],
-        actor_kind=who.kind[:16],
-        actor_id=who.id[:64],
-        actor_label=who.label[:255],
-        subject_type=subject_type[:80],
-        subject_id=subject_id[:64],
+        event_type=_text(event_type, 80),
+        actor_kind=_text(who.kind, 16),
+        actor_id=_text(who.id, 64),
+        actor_label=_text(who.label, 255),
+        subject_type=_text(subject_type, 80),
+        subject_id=_text(subject_id, 64),
         data=clean,
-        request_id=ctx.request_id[:64],
-        ip=(who.ip or ctx.ip)[:64],
-        user_agent=ctx.user_agent[:255],
+        request_id=_text(ctx.request_id, 64),
+        ip=_text(who.ip or ctx.ip, 64),
+        user_agent=_text(ctx.user_agent, 255),
     )
+
+
+# PostgreSQL stores no NUL character in text or jsonb: an event about hostile input (a typed ID, a
+# user agent) would fail to insert and be lost. It is recorded as U+FFFD, visibly replaced.
+def _text(value: str, limit: int) -> str:
+    return value.replace("\x00", "\ufffd")[:limit]
+
+
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+    return value
 
 
 def _wake_sealer() -> None:

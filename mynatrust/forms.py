@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 
+import audit
 from mynatrust.lib.text import refused_characters, shown
 
 
@@ -46,3 +47,21 @@ class PlainTextMixin:
             if isinstance(field, forms.CharField) and not isinstance(field.widget, forms.PasswordInput):
                 multiline = isinstance(field.widget, forms.Textarea)
                 field.validators = [*field.validators, PlainTextValidator(multiline=multiline)]
+
+    def is_valid(self) -> bool:
+        """As Django's; a submitted form refused for its input is also an audit event
+        (``form.refused``: which form, which fields, which error codes — never the values)."""
+        valid: bool = super().is_valid()  # type: ignore[misc]
+        if not valid and getattr(self, "is_bound", False) and not getattr(self, "_refusal_recorded", False):
+            self._refusal_recorded = True
+            errors = self.errors.as_data()  # type: ignore[attr-defined]
+            audit.record_refused(
+                "form.refused",
+                actor=audit.context.current().user,
+                form=f"{type(self).__module__}.{type(self).__qualname__}",
+                fields=sorted(errors),
+                codes={
+                    name: sorted({str(error.code or "invalid") for error in found}) for name, found in errors.items()
+                },
+            )
+        return valid

@@ -29,6 +29,7 @@ class RequestContextMiddleware:
                 request_id=request_id,
                 ip=client_ip(request),
                 user_agent=request.META.get("HTTP_USER_AGENT", "")[:255],
+                request=request,
             )
         )
         try:

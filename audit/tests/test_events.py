@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.models import Group
@@ -85,3 +86,22 @@ def test_the_checkpoint_key_is_required_in_production(settings):
     assert [e.id for e in audit_configuration(None)] == ["audit.E001"]
     settings.AUDIT_CHECKPOINT_KEY_PATH = "/nonexistent/key.pem"
     assert [e.id for e in audit_configuration(None)] == ["audit.E001"]
+
+
+@pytest.mark.django_db
+def test_a_nul_character_in_hostile_input_is_recorded_visibly_replaced_not_lost():
+    import audit
+    from audit import context
+
+    token = context.bind(context.RequestContext(request_id="r\x00", ip="192.0.2.1", user_agent="agent\x00x"))
+    try:
+        event = audit.record(
+            "validity.query", actor=None, subject=("t", "id\x00"), typed="7K3Q\x00", nested={"k\x00": ["\x00"]}
+        )
+    finally:
+        context.reset(token)
+    stored = AuditEvent.objects.get(pk=event.pk)
+    assert stored.data["typed"] == "7K3Q\ufffd"
+    assert stored.data["nested"] == {"k\ufffd": ["\ufffd"]}
+    assert (stored.subject_id, stored.user_agent, stored.request_id) == ("id\ufffd", "agent\ufffdx", "r\ufffd")
+    assert audit.record("x", actor=None, note="\\u0000 literally").data["note"] == "\\u0000 literally"
