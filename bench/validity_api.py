@@ -118,6 +118,12 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--port", type=int, default=8791)
+    parser.add_argument(
+        "--commit-diagnostic",
+        action="store_true",
+        help="also serve from a second gunicorn whose database sessions do not wait for the WAL flush at "
+        "commit (synchronous_commit=off: a diagnosis of what the flush costs, never a production setting)",
+    )
     args = parser.parse_args()
     base = f"http://127.0.0.1:{args.port}"
     with tempfile.TemporaryDirectory() as tmp:
@@ -130,15 +136,15 @@ def main() -> None:
             _manage(env, "validity_signing_key", "create", str(key_file))
             _manage(env, "migrate", "-v0", "--skip-checks")  # the bench has no audit checkpoint key
             delegation_id, plaintext = _manage(env, "shell", "-c", SETUP).strip().splitlines()[-2:]
-            server = subprocess.Popen(
-                [PY, "-m", "gunicorn", "-c", "mynatrust/gunicorn.conf.py", "mynatrust.wsgi"],
-                cwd=ROOT,
-                env={**env, "GUNICORN_BIND": f"127.0.0.1:{args.port}", "GUNICORN_WORKERS": str(args.workers)},
-                stdout=subprocess.DEVNULL,
-                stderr=open(Path(tmp) / "gunicorn.log", "w"),  # noqa: SIM115  (closed with the directory)
-            )
+            servers = [_serve(env, args.port, args.workers, Path(tmp) / "gunicorn.log")]
+            nowait = f"http://127.0.0.1:{args.port + 1}"
+            if args.commit_diagnostic:
+                no_flush = {**env, "DATABASE_URL": env["DATABASE_URL"] + "?options=-c%20synchronous_commit%3Doff"}
+                servers.append(_serve(no_flush, args.port + 1, args.workers, Path(tmp) / "gunicorn-nowait.log"))
             try:
                 _wait(f"{base}/bench/bare", Path(tmp) / "gunicorn.log")
+                if args.commit_diagnostic:
+                    _wait(f"{nowait}/bench/bare", Path(tmp) / "gunicorn-nowait.log")
                 auth = f"Authorization: Bearer {plaintext}"
                 api = f"{base}/api/v1/delegations/{delegation_id}/validity"
                 unknown = f"{base}/api/v1/delegations/7K3Q-9XWA-2M4P-HJ/validity"
@@ -150,6 +156,11 @@ def main() -> None:
                     ("validity API (JWS)", api, (auth, "Accept: application/jose")),
                     ("API, unknown ID (JSON)", unknown, (auth,)),
                 ]
+                if args.commit_diagnostic:
+                    runs += [
+                        ("SELECT + INSERT *", f"{nowait}/bench/select-insert", ()),
+                        ("validity API (JSON) *", api.replace(base, nowait), (auth,)),
+                    ]
                 _expect_status(api, plaintext, "valid")
                 _expect_status(unknown, plaintext, "unknown")
                 for _label, url, headers in runs[:1]:
@@ -162,8 +173,9 @@ def main() -> None:
                         rounds[label].append(_wrk(url, args, *headers))
                 results = {label: _median(samples) for label, samples in rounds.items()}
             finally:
-                server.terminate()
-                server.wait(timeout=30)
+                for server in servers:
+                    server.terminate()
+                    server.wait(timeout=30)
         finally:
             subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", "--force", DB], check=False)
     select = results["one indexed SELECT"]["rps"]
@@ -176,6 +188,18 @@ def main() -> None:
         print(
             f"{label:<24}{r['rps']:>10.0f}{r['p50']:>9.2f}{r['p99']:>9.2f}{r['non2xx']:>9.0f}{r['rps'] / select:>10.0%}"
         )
+    if args.commit_diagnostic:
+        print("* served with synchronous_commit=off: commits do not wait for the WAL flush (diagnosis only)")
+
+
+def _serve(env: dict[str, str], port: int, workers: int, log: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [PY, "-m", "gunicorn", "-c", "mynatrust/gunicorn.conf.py", "mynatrust.wsgi"],
+        cwd=ROOT,
+        env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": str(workers)},
+        stdout=subprocess.DEVNULL,
+        stderr=open(log, "w"),
+    )
 
 
 def _expect_status(url: str, plaintext: str, status: str) -> None:

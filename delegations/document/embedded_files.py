@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import zlib
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from io import BytesIO
 from typing import Any
 
@@ -28,10 +29,23 @@ from .errors import DocumentError
 
 MAX_EMBEDDED_BYTES = 1024 * 1024
 _MAX_TREE_DEPTH = 8
+# The layout is rendered "invariant" (its dates fixed at this instant); the attachment keeps it so.
+FIXED_DATE = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+class _Writer(IncrementalPdfFileWriter):
+    """pyHanko stamps the document information's /ModDate with the current second when it writes,
+    so two renderings a second apart differed; the same document must give the same bytes."""
+
+    def _update_meta(self) -> None:
+        super()._update_meta()
+        info = self._info.get_object() if self._info is not None else None
+        if info is not None and "/ModDate" in info:
+            info["/ModDate"] = generic.pdf_date(FIXED_DATE)
 
 
 def attach(pdf: bytes, data: bytes, *, filename: str, mime_type: str, description: str) -> bytes:
-    writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=True)
+    writer = _Writer(BytesIO(pdf), strict=True)
     embedded = EmbeddedFileObject.from_file_data(
         writer, data, mime_type=mime_type, params=EmbeddedFileParams(embed_size=True, embed_checksum=True)
     )

@@ -46,7 +46,12 @@ def test_the_pdf_is_a4_and_carries_exactly_the_canonical_xml():
 
 
 def test_the_same_content_gives_the_same_pdf():
-    assert delegation_pdf.render_pdf(sample_delegation()) == delegation_pdf.render_pdf(sample_delegation())
+    import time_machine
+
+    first = delegation_pdf.render_pdf(sample_delegation())
+    with time_machine.travel(dt.datetime(2031, 5, 6, 7, 8, 9, tzinfo=dt.UTC)):
+        later = delegation_pdf.render_pdf(sample_delegation())  # another second, another year
+    assert first == later
 
 
 @pdftotext
