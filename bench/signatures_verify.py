@@ -105,7 +105,7 @@ def baseline_call(material: dict[str, Any], container: str) -> Callable[[], bool
     from signxml import SignatureConfiguration, XMLVerifier
     from signxml.xades import XAdESSignatureConfiguration, XAdESVerifier
 
-    # signxml's default chain check rejects a critical certificatePolicies: admit it, as NOTES.md says.
+    # signxml's default chain check rejects a critical certificatePolicies (JPKI marks it so): admit it.
     ee_policy = ExtensionPolicy.webpki_defaults_ee().may_be_present(
         x509.CertificatePolicies, Criticality.AGNOSTIC, None
     )

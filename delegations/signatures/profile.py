@@ -34,7 +34,7 @@ BASIC4_OIDS = {
     OID_ADDRESS_SUBSTITUTES: "address_substitutes",
 }
 
-# Production signing-certificate policy (NOTES.md: certificatePolicies is critical).
+# Production signing-certificate policy (JPKI marks certificatePolicies critical).
 JPKI_SIGNING_POLICY_OID = "1.2.392.200149.8.5.1.1.20"
 
 JPKI_ORGANIZATION = "JPKI"
