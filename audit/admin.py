@@ -4,6 +4,7 @@ anyone; verification, export and the checkpoint public key for the auditor."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from django.contrib import admin, messages
@@ -21,7 +22,7 @@ from audit.models import AuditCheckpoint, AuditEvent, AuditSegment
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    actions = None
+    actions: Sequence[Any] | None = None  # subclasses may offer their own
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -19,6 +19,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from audit.admin import ReadOnlyAdmin
 from delegations import services as delegation_services
 from delegations import trust
 from delegations.forms import QualificationCheckForm, ReasonForm
@@ -224,7 +225,7 @@ class RevocationListAdmin(admin.ModelAdmin):
 
 
 @admin.register(Delegation)
-class DelegationAdmin(admin.ModelAdmin):
+class DelegationAdmin(ReadOnlyAdmin):
     list_display = ["__str__", "subscriber", "agent_name", "status", "valid_from", "valid_until", "created_at"]
     list_filter = ["status", "agent_qualification"]
     search_fields = [
@@ -236,7 +237,6 @@ class DelegationAdmin(admin.ModelAdmin):
     ]
     list_select_related = ["subscriber"]
     ordering = ["-created_at"]
-    actions = None
     list_per_page = 50
     show_full_result_count = False
 
@@ -249,15 +249,6 @@ class DelegationAdmin(admin.ModelAdmin):
         if ids.is_valid(search_term.strip()):
             return queryset.filter(delegation_id=ids.parse(search_term.strip())), False
         return super().get_search_results(request, queryset, search_term)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def get_urls(self) -> list[Any]:
         wrap = self.admin_site.admin_view
@@ -337,7 +328,7 @@ class DelegationAdmin(admin.ModelAdmin):
 
 
 @admin.register(RevocationRequest)
-class RevocationRequestAdmin(admin.ModelAdmin):
+class RevocationRequestAdmin(ReadOnlyAdmin):
     FIELDS = ("delegation", "reason", "requested_by", "requested_at", "decision", "decided_by", "decided_at")
     list_display = FIELDS
     list_filter = ["decision"]
@@ -345,15 +336,6 @@ class RevocationRequestAdmin(admin.ModelAdmin):
     list_select_related = ["delegation", "requested_by", "decided_by"]
     actions = ["approve", "reject"]
     readonly_fields = FIELDS
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def has_decide_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("delegations.revoke_delegation")
