@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-import time
+import signal
+import threading
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
@@ -30,9 +31,13 @@ class Command(BaseCommand):
             return
         self.stdout.write(f"Sealing every {options['interval']} s; stop with Ctrl-C.")
         self.stdout.flush()
+        # SIGINT and SIGTERM stop the loop between rounds: a signal arriving in the middle of a
+        # database call would otherwise surface as a database error and be retried.
+        stop = threading.Event()
+        previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
         failing = False
         try:
-            while True:
+            while not stop.is_set():
                 try:
                     self._round(verbose=False)
                 except DatabaseError as err:
@@ -42,15 +47,17 @@ class Command(BaseCommand):
                         self.stderr.write(f"Sealing failed, retrying until the database answers: {err}")
                     failing = True
                     connections.close_all()
-                    time.sleep(max(options["interval"], 1.0))
+                    stop.wait(max(options["interval"], 1.0))
                     continue
                 if failing:
                     self.stdout.write("The database answers again; sealing resumed.")
                     failing = False
                 close_old_connections()
-                time.sleep(options["interval"])
-        except KeyboardInterrupt:
-            self.stdout.write("Stopped.")
+                stop.wait(options["interval"])
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        self.stdout.write("Stopped.")
 
     def _round(self, *, verbose: bool) -> None:
         result = seal_pending()
