@@ -72,12 +72,14 @@ class SealResult:
     sealed: int = 0
     head_seq: int = 0
     checkpoint: AuditCheckpoint | None = None
+    more: bool = False  # the batch stopped at its limit: more may be waiting
 
 
 @dataclass
 class _Snapshot:
-    xmax: int
+    xmax: int  # transactions from here on are not seen by the snapshot (in progress or not begun)
     in_progress: list[int]
+    own: int | None = None  # this transaction, if it recorded events (always sees its own)
 
 
 def _lock(using: str) -> _Snapshot | None:
@@ -94,7 +96,8 @@ def _lock(using: str) -> _Snapshot | None:
         )
         xmax, xip, own = cursor.fetchone()
         # A snapshot does not list its own transaction, which may have recorded events too.
-        return _Snapshot(int(xmax), sorted({int(x) for x in xip} | ({int(own)} if own is not None else set())))
+        own = int(own) if own is not None else None
+        return _Snapshot(int(xmax), sorted({int(x) for x in xip} | ({own} if own is not None else set())), own)
 
 
 @dataclass
@@ -132,10 +135,14 @@ def _unsealed(cursor: Any, snapshot: _Snapshot | None, horizon: tuple[int, int],
             return _Scan(rows, True, (rows[-1][0], rows[-1][1]))
     room, position = limit - len(rows), horizon
     while True:
+        # Only transactions the snapshot speaks for (and this one's own events): each statement here
+        # sees a later moment than the snapshot, and a transaction it does not list (begun after it,
+        # or newer than every finished one) could still be open below a newer one's events, fall
+        # under the horizon unwatched and never be sealed.
         cursor.execute(
             f"SELECT {columns} FROM audit_auditevent e WHERE (e.txid, e.id) >= (%s, %s) "  # noqa: S608  (constants only)
-            "ORDER BY e.txid, e.id LIMIT %s",
-            [position[0], position[1], room],
+            "AND (e.txid < %s OR e.txid = %s) ORDER BY e.txid, e.id LIMIT %s",
+            [position[0], position[1], snapshot.xmax, snapshot.own, room],
         )
         candidates = cursor.fetchall()
         if not candidates:
@@ -163,7 +170,8 @@ def _next_scan(
         return new, [x for x in snapshot.in_progress if (x, 0) < new]
     if scan.last is None:
         return horizon, watch
-    new = max(horizon, (scan.last[0], scan.last[1] + 1))
+    # Never above the snapshot's xmax (only this transaction's own events are read beyond it).
+    new = max(horizon, min((scan.last[0], scan.last[1] + 1), (snapshot.xmax, 0)))
     still = set(watch) | {x for x in snapshot.in_progress if (x, 0) < new}
     return new, sorted(x for x in still if (x, 0) < new)
 
@@ -214,7 +222,7 @@ def seal_batch(limit: int | None = None, *, using: str = "default") -> SealResul
             AuditSealBatch.objects.using(using).create(
                 last_seq=seq, last_hash=prev, horizon=h_txid, horizon_id=h_id, watch=watch, sealed_at=now
             )
-        result = SealResult(sealed=len(rows), head_seq=seq)
+        result = SealResult(sealed=len(rows), head_seq=seq, more=scan.full and bool(rows))
         result.checkpoint = _checkpoint_if_due(seq, prev, now, using=using)
     return result
 
@@ -229,7 +237,8 @@ def seal_pending(*, using: str = "default", max_batches: int | None = None) -> S
         total.sealed += result.sealed
         total.head_seq = result.head_seq
         total.checkpoint = result.checkpoint or total.checkpoint
-        if result.sealed < settings.AUDIT_SEAL_BATCH or (max_batches and batches >= max_batches):
+        # Not "fewer than a batch sealed": a full scan may have passed over already sealed rows.
+        if not result.more or (max_batches and batches >= max_batches):
             return total
 
 

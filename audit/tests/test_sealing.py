@@ -135,6 +135,48 @@ def test_many_writers_and_two_sequencers_never_leave_gaps_or_forks(transactional
 
 
 @postgresql_only
+def test_a_transaction_begun_after_the_batchs_snapshot_is_not_passed_over(transactional_db, settings):
+    """Each statement of a batch sees its own moment. A transaction that starts after the batch noted
+    which ones were in progress, and is still open when a newer one has committed, must not fall
+    below the horizon unwatched (its event would never be sealed)."""
+    from audit.sealing import seal_batch
+
+    settings.AUDIT_SEAL_BATCH = 2
+    seal_pending()
+    opened, release = threading.Event(), threading.Event()
+    threads: list[tuple[threading.Thread, list[Exception]]] = []
+
+    def open_transaction():
+        with transaction.atomic():
+            audit.record("test.opened_after_snapshot", actor=audit.SYSTEM)
+            opened.set()
+            release.wait(10)
+
+    def newer_commits():
+        record_many(2)
+
+    def between_snapshot_and_scan(execute, sql, params, many, context):
+        if "ORDER BY e.txid, e.id LIMIT" in sql and not threads:
+            threads.append(_in_thread(open_transaction))
+            assert opened.wait(10)
+            newer = _in_thread(newer_commits)
+            newer[0].join()
+            assert not newer[1], newer[1]
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(between_snapshot_and_scan):
+        seal_batch()
+    assert threads, "the batch never scanned"
+    release.set()
+    thread, errors = threads[0]
+    thread.join()
+    assert not errors, errors
+    seal_pending()
+    assert AuditEvent.objects.filter(event_type="test.opened_after_snapshot", seal__isnull=False).exists()
+    assert_sealed_once_without_gaps()
+
+
+@postgresql_only
 def test_an_event_committed_late_by_a_long_transaction_is_still_sealed(transactional_db, settings):
     settings.AUDIT_SEAL_BATCH = 2
     started, release = threading.Event(), threading.Event()
@@ -183,9 +225,6 @@ def test_two_sealer_processes_at_once_never_fork_the_chain(transactional_db, set
         "AUDIT_SEAL_BATCH": "5",  # many small batches, so the two interleave
         "AUDIT_CHECKPOINT_EVERY": "40",
     }
-    # Events the test database already holds (permission changes recorded when it was set up) may
-    # be sealed already: only what the two processes add is theirs to account for.
-    already_sealed = AuditSeal.objects.count()
     sealers = [
         subprocess.Popen(
             [sys.executable, "manage.py", "audit_seal", "--loop", "--interval", "0.01"],
@@ -197,11 +236,21 @@ def test_two_sealer_processes_at_once_never_fork_the_chain(transactional_db, set
         )
         for _ in range(2)
     ]
-    outputs = []
+    # Each sealer's output is read whole through the one text stream: readline() may already hold
+    # the first round's line in its buffer, which communicate() (reading the pipe itself) would drop.
+    outputs = [""] * len(sealers)
+
+    def read_all(i):
+        outputs[i] = sealers[i].stdout.read()
+
+    readers = []
     try:
         for sealer in sealers:  # both running before the first event
             assert sealer.stdout is not None
             assert "Sealing every" in sealer.stdout.readline()
+        readers = [threading.Thread(target=read_all, args=(i,)) for i in range(len(sealers))]
+        for reader in readers:
+            reader.start()
 
         def writer(n):
             for i in range(60):
@@ -220,14 +269,16 @@ def test_two_sealer_processes_at_once_never_fork_the_chain(transactional_db, set
             sealer.send_signal(signal.SIGINT)
         for sealer in sealers:
             try:
-                outputs.append(sealer.communicate(timeout=30)[0])
+                sealer.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 sealer.kill()
-                outputs.append(sealer.communicate()[0])
+                sealer.wait()
+        for reader in readers:
+            reader.join(timeout=30)
     sealed = [sum(int(n) for n in re.findall(r"Sealed (\d+) event", out)) for out in outputs]
     assert all(sealer.returncode == 0 for sealer in sealers), outputs
     assert all(n > 0 for n in sealed), outputs  # both really sealed, taking turns
     assert AuditEvent.objects.unsealed().count() == 0
-    assert sum(sealed) == AuditSeal.objects.count() - already_sealed  # no event sealed twice
+    assert sum(sealed) == AuditSeal.objects.count()  # no event sealed twice
     assert AuditCheckpoint.objects.count() >= 2
     assert_sealed_once_without_gaps()
