@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, NotSupportedError, connections, transaction
 from django.utils import timezone
 
 from audit import context
@@ -152,16 +152,25 @@ def record_reading(
             for f in _COLUMNS
         )
         # Table and columns are the model's own; every value is a bound parameter.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"WITH found AS ({reading.sql}),"  # noqa: S608
-                f" reading AS (SELECT found.*{_expressions(reading)} FROM (SELECT 1) AS one LEFT JOIN found ON TRUE),"
-                f" event AS (INSERT INTO audit_auditevent ({columns}) SELECT {placeholders} FROM reading"
-                " RETURNING id, data)"
-                ' SELECT reading.*, event.id AS "audit__id", event.data AS "audit__data" FROM reading, event',
-                {**reading.params, **values},
-            )
-            row = _fetch_row(cursor)
+        sql = (
+            f"WITH found AS ({reading.sql}),"  # noqa: S608
+            f" reading AS (SELECT found.*{_expressions(reading)} FROM (SELECT 1) AS one LEFT JOIN found ON TRUE),"
+            f" event AS (INSERT INTO audit_auditevent ({columns}) SELECT {placeholders} FROM reading"
+            " RETURNING id, data)"
+            ' SELECT reading.*, event.id AS "audit__id", event.data AS "audit__data" FROM reading, event'
+        )
+        params = {**reading.params, **values}
+        try:
+            row = _execute_prepared(connection, sql, params)
+        except NotSupportedError as exc:
+            # "cached plan must not change result type": a migration changed a column this
+            # connection's prepared statement returns. Outside a transaction nothing was written:
+            # ask again on a fresh connection, where the statement is planned anew.
+            if getattr(exc.__cause__, "sqlstate", None) != "0A000" or connection.in_atomic_block:
+                raise
+            log.warning("prepared statement outdated by a schema change; reconnecting")
+            connection.close()
+            row = _execute_prepared(connection, sql, params)
         event.pk = row.pop("audit__id")
         data_as_stored = row.pop("audit__data")  # jsonb comes back as text through Django's loader
         event.data = json.loads(data_as_stored) if isinstance(data_as_stored, str | bytes) else data_as_stored
@@ -170,6 +179,30 @@ def record_reading(
         computed = _computed(row, reading)
     _after_commit()
     return {**row, **computed}, event
+
+
+def _execute_prepared(connection: Any, sql: str, params: dict[str, Any]) -> dict[str, Any]:
+    with _server_bound_cursor(connection) as cursor:
+        from psycopg.rows import dict_row
+
+        cursor.cursor.row_factory = dict_row  # names straight from the result, no column descriptions
+        cursor.execute(sql, params)
+        row: dict[str, Any] = cursor.fetchone()
+        return row
+
+
+def _server_bound_cursor(connection: Any) -> Any:
+    """A cursor (Django's wrapper: query logging, execute wrappers, error translation) whose
+    parameters PostgreSQL binds, so that psycopg prepares the statement once the connection has run
+    it a few times (``OPTIONS["prepare_threshold"]``, set in settings): the statement is then planned
+    once per connection, not at every call. Django's own cursors bind in the client and never are."""
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    # What connection.cursor() does, with another cursor class.
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        return connection._prepare_cursor(ServerBindingCursor(connection.connection))  # type: ignore[call-arg]
 
 
 def _fetch_row(cursor: Any) -> dict[str, Any]:

@@ -5,7 +5,13 @@
 Needs PostgreSQL (DATABASE_URL's server; works in its own database ``mynatrust_valbench``, created,
 migrated and dropped here), Redis on 127.0.0.1:6379 (db 3 is used and flushed) and wrk. gunicorn
 runs the production settings (MYNATRUST_PRODUCTION=true) with 4 sync workers by default; wrk loads it
-with 2 threads and 32 connections on the same machine. Figures: requests/s, p50, p99, non-2xx.
+with 2 threads and 32 connections on the same machine. Figures: requests/s, p50, p99, non-2xx, and
+the CPU time the serving side spent per request (gunicorn's workers, their PostgreSQL backends and the
+Redis server, read from /proc around each run). Requests/s on a machine shared with other work moves
+with that work; CPU per request hardly does, and where the processor is what runs out (wrk, gunicorn
+and PostgreSQL on the same few cores) its ratio to the SELECT baseline's is the capacity ratio.
+Workers are not recycled and database connections kept during the bench, so no process's CPU time is
+lost from the count.
 
 Baselines: a bare Django JSON view; one indexed SELECT; SELECT + one INSERT (an audit event).
 Measured: the validity API (key check, per-address and per-key limits and penalty, the delegation's
@@ -56,6 +62,8 @@ def _env(base_url: str, key_file: Path) -> dict[str, str]:
         "GUNICORN_ACCESS_LOG": "-",  # to /dev/null below
         "LOG_LEVEL": "WARNING",
         "SERVICE_BASE_URL": base_url,
+        "GUNICORN_MAX_REQUESTS": "0",  # no recycled worker takes its CPU time out of the count
+        "DB_CONN_MAX_AGE": "3600",
     }
 
 
@@ -85,11 +93,87 @@ print(plaintext)
 """
 
 
-def _wrk(url: str, args: argparse.Namespace, *headers: str) -> dict[str, float]:
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int, *, children: bool = False) -> float:
+    """User + system CPU time of a process (with ``children``, also of its children it has reaped)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0  # gone: counted by its parent's reaped-children figure, where there is one
+    ticks = int(fields[11]) + int(fields[12]) + ((int(fields[13]) + int(fields[14])) if children else 0)
+    return ticks / TICK
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+def _backends() -> list[int]:
+    out = subprocess.run(
+        [
+            "psql",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-d",
+            DB,
+            "-Atc",
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return [int(line) for line in out.split()]
+
+
+def _redis_pid() -> int:
+    out = subprocess.run(["redis-cli", "INFO", "server"], check=True, capture_output=True, text=True).stdout
+    return int(re.search(r"process_id:(\d+)", out).group(1))  # type: ignore[union-attr]
+
+
+PARTS = ("gunicorn", "postgres", "redis")
+
+
+class _Serving:
+    """CPU time of the serving side: gunicorn (master, workers, reaped workers), the PostgreSQL
+    backends of the bench database, the Redis server."""
+
+    def __init__(self, gunicorn: int) -> None:
+        self.gunicorn, self.redis = gunicorn, _redis_pid()
+
+    def sample(self) -> dict[tuple[str, int], float]:
+        times = {
+            ("gunicorn", self.gunicorn): _cpu_seconds(self.gunicorn, children=True),
+            ("redis", self.redis): _cpu_seconds(self.redis),
+        }
+        times.update({("gunicorn", pid): _cpu_seconds(pid) for pid in _children(self.gunicorn)})
+        times.update({("postgres", pid): _cpu_seconds(pid) for pid in _backends()})
+        return times
+
+    @staticmethod
+    def spent(before: dict[tuple[str, int], float], after: dict[tuple[str, int], float]) -> dict[str, float]:
+        # A process that ended in between is left out: workers are not recycled here and the
+        # backends stay connected, so none does.
+        parts = dict.fromkeys(PARTS, 0.0)
+        for (part, pid), seconds in after.items():
+            parts[part] += seconds - before.get((part, pid), 0.0)
+        return parts
+
+
+def _wrk(url: str, args: argparse.Namespace, *headers: str, serving: _Serving | None = None) -> dict[str, float]:
     cmd = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s", "--latency"]
     for header in headers:
         cmd += ["-H", header]
+    before = serving.sample() if serving else {}
     out = subprocess.run([*cmd, url], check=True, capture_output=True, text=True).stdout
+    cpu = serving.spent(before, serving.sample()) if serving else {}
 
     def latency(label: str) -> float:
         match = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)", out, re.M)
@@ -99,6 +183,9 @@ def _wrk(url: str, args: argparse.Namespace, *headers: str) -> dict[str, float]:
         return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
 
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    total = re.search(r"(\d+) requests in", out)
+    requests = int(total.group(1)) if total else 0
+    requests = requests or 1
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: (.*)", out)
     return {
@@ -107,6 +194,8 @@ def _wrk(url: str, args: argparse.Namespace, *headers: str) -> dict[str, float]:
         "p99": latency("99"),
         "non2xx": float(non2xx.group(1)) if non2xx else 0.0,
         "socket_errors": 0.0 if not errors else 1.0,
+        **{f"cpu_{part}": cpu.get(part, float("nan")) * 1000 / requests for part in PARTS},
+        "cpu_ms": sum(cpu.values(), 0.0) * 1000 / requests if cpu else float("nan"),
     }
 
 
@@ -165,12 +254,14 @@ def main() -> None:
                 _expect_status(unknown, plaintext, "unknown")
                 for _label, url, headers in runs[:1]:
                     _wrk(url, argparse.Namespace(**{**vars(args), "duration": 2}), *headers)  # warm up
+                serving = {root: _Serving(server.pid) for server, root in zip(servers, (base, nowait), strict=False)}
                 # Round-robin rounds, median per scenario: a load elsewhere on the machine then
                 # weighs on every scenario alike instead of on whichever ran at the wrong moment.
                 rounds: dict[str, list[dict[str, float]]] = {label: [] for label, _u, _h in runs}
                 for _round in range(args.rounds):
                     for label, url, headers in runs:
-                        rounds[label].append(_wrk(url, args, *headers))
+                        root = nowait if url.startswith(nowait) else base
+                        rounds[label].append(_wrk(url, args, *headers, serving=serving[root]))
                 results = {label: _median(samples) for label, samples in rounds.items()}
             finally:
                 for server in servers:
@@ -183,11 +274,24 @@ def main() -> None:
         f"gunicorn {args.workers} sync workers, wrk -t{args.threads} -c{args.connections} -d{args.duration}s, "
         f"median of {args.rounds} round-robin rounds; 1-minute load average at the end: {os.getloadavg()[0]:.1f}"
     )
-    print(f"{'':<24}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}{'vs SELECT':>11}")
+    select_cpu = results["one indexed SELECT"]["cpu_ms"]
+    print(
+        f"{'':<24}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}{'vs SELECT':>11}"
+        f"{'CPU ms/req':>12}{'capacity vs SELECT':>20}"
+    )
     for label, r in results.items():
         print(
             f"{label:<24}{r['rps']:>10.0f}{r['p50']:>9.2f}{r['p99']:>9.2f}{r['non2xx']:>9.0f}{r['rps'] / select:>10.0%}"
+            f"{r['cpu_ms']:>12.2f}{select_cpu / r['cpu_ms']:>19.0%}"
         )
+    print(f"\n{'CPU ms per request':<24}" + "".join(f"{part:>10}" for part in PARTS))
+    for label, r in results.items():
+        print(f"{label:<24}" + "".join(f"{r[f'cpu_{part}']:>10.2f}" for part in PARTS))
+    print(
+        "CPU ms/req: gunicorn workers + their PostgreSQL backends + Redis, per request served; capacity vs "
+        "SELECT: the SELECT baseline's CPU per request over the scenario's (its requests/s ratio where the "
+        "processor is what runs out)"
+    )
     if args.commit_diagnostic:
         print("* served with synchronous_commit=off: commits do not wait for the WAL flush (diagnosis only)")
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import base64
 import io
+from functools import wraps
 from typing import Any
 
 import qrcode
 import qrcode.image.svg
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.admin.views.main import SEARCH_VAR
 from django.contrib.auth import login as auth_login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -46,11 +48,34 @@ class TokenForm(forms.Form):
         return str(self.cleaned_data["token"]).strip()
 
 
+MAX_SEARCH_TERM = 200
+
+
 class StaffAdminSite(admin.AdminSite):
     site_header = _("MynaTrust e-LOA 管理")
     site_title = _("MynaTrust e-LOA 管理")
     index_title = _("職員メニュー")
     login_form = AdminAuthenticationForm
+
+    def admin_view(self, view: Any, cacheable: bool = False) -> Any:
+        inner = super().admin_view(view, cacheable)
+
+        @wraps(view)
+        def bounded_search(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+            # A search term is matched with LIKE in every searched column; the embedded database
+            # refuses a pattern past 50,000 bytes. The term is cut short, and the page says so.
+            term = request.GET.get(SEARCH_VAR)
+            if term is not None and len(term) > MAX_SEARCH_TERM:
+                params = request.GET.copy()
+                params[SEARCH_VAR] = term[:MAX_SEARCH_TERM]
+                request.GET = params  # type: ignore[assignment]
+                messages.warning(
+                    request,
+                    _("検索語は %(max)d 文字までです。先頭の %(max)d 文字で検索しました。") % {"max": MAX_SEARCH_TERM},
+                )
+            return inner(request, *args, **kwargs)
+
+        return bounded_search
 
     def has_permission(self, request: HttpRequest) -> bool:
         user: Any = request.user

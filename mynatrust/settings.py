@@ -34,6 +34,12 @@ if _db["ENGINE"] == "django.db.backends.postgresql":
     _db.setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
     _db["CONN_HEALTH_CHECKS"] = True
     _db.setdefault("ATOMIC_REQUESTS", False)
+    # Prepared statements, for the few statements that ask for them (audit.record_reading: the
+    # validity answer): planned once per connection instead of at every request. Django's own
+    # queries bind their parameters in the client and are never prepared. Off behind a pooler that
+    # cannot keep prepared statements (PgBouncer before 1.21 in transaction mode).
+    _db.setdefault("OPTIONS", {})
+    _db["OPTIONS"].setdefault("prepare_threshold", 5 if env.bool("DB_PREPARED_STATEMENTS", default=True) else None)
 elif _db["ENGINE"] == "django.db.backends.sqlite3":
     _db.setdefault("OPTIONS", {})
     _db["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")

@@ -12,6 +12,7 @@ what was typed) or whether the check symbol does not match, which means a typo.
 
 from __future__ import annotations
 
+import re
 import secrets
 import unicodedata
 from typing import Any
@@ -36,6 +37,7 @@ _HYPHENS = frozenset("-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc\uff0d\uf
 _BAD_LENGTH = _("電子委任状 ID はハイフンを除いて %(expected)d 文字です（入力は %(actual)d 文字）。")
 _BAD_CHARACTER = _("%(position)d 文字目の「%(character)s」は電子委任状 ID に使えない文字です。")
 _DECODE = {symbol: index for index, symbol in enumerate(ALPHABET)}
+_CANONICAL = re.compile(rf"(?:[{ALPHABET}]{{4}}-){{3}}[{ALPHABET}][{re.escape(CHECK_ALPHABET)}]", re.ASCII)
 _CHECK_DECODE = {symbol: index for index, symbol in enumerate(CHECK_ALPHABET)}
 
 
@@ -73,6 +75,8 @@ def generate() -> str:
 
 def parse(text: str) -> str:
     """The canonical form of a typed delegation ID, or :class:`DelegationIdError`."""
+    if _CANONICAL.fullmatch(text) and check_symbol(text[:14].replace("-", "") + text[15]) == text[16]:
+        return text  # already canonical (an API path, a stored ID): nothing to normalise
     if len(text) > MAX_INPUT:
         # Far beyond any spelling of 14 symbols; not worth reading character by character.
         raise DelegationIdError(

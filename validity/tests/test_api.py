@@ -403,3 +403,58 @@ def test_an_unknown_id_costs_one_more_redis_round_trip_to_count_it(
     with django_assert_num_queries(1):
         assert ask(client, ids.generate(), api_key).json()["status"] == "unknown"
     assert len(redis_round_trips) == 2
+
+
+def _prepared_answer_statements(connection) -> list[tuple[int, int]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+            "WHERE statement LIKE '%%INSERT INTO audit_auditevent%%'"
+        )
+        return cursor.fetchall()
+
+
+def test_the_answer_is_a_prepared_statement_once_a_connection_has_asked_a_few_times(
+    transactional_db, client, api_key, stored
+):
+    """Planned once per connection, not at every request (OPTIONS["prepare_threshold"])."""
+    from django.db import connection
+
+    one_statement_or_skip()
+    delegation_id = ids.generate()
+    stored(facts(delegation_id))
+    answers = [ask(client, delegation_id, api_key).json() for _ in range(12)]
+    assert {a["status"] for a in answers} <= {"valid", "expired"} and len({a["status"] for a in answers}) == 1
+    assert all(a["delegation_id"] == delegation_id for a in answers)
+    assert ask(client, ids.generate(), api_key).json()["status"] == "unknown"  # the same plan, another ID
+    assert len(_prepared_answer_statements(connection)) == 1
+    assert AuditEvent.objects.filter(event_type="validity.query").count() == 13
+
+
+def test_a_migration_under_a_prepared_answer_costs_a_reconnection_not_an_error(
+    transactional_db, client, api_key, stored
+):
+    """A column the prepared statement returns changes type ("cached plan must not change result
+    type"): the answer is asked again on a fresh connection, recorded once."""
+    import psycopg
+    from django.db import connection
+
+    one_statement_or_skip()
+    delegation_id = ids.generate()
+    stored(facts(delegation_id))
+    for _ in range(12):
+        ask(client, delegation_id, api_key)
+    assert _prepared_answer_statements(connection)
+    before = AuditEvent.objects.filter(event_type="validity.query").count()
+    db = connection.settings_dict
+    dsn = f"host={db['HOST'] or '127.0.0.1'} port={db['PORT'] or 5432} user={db['USER']} dbname={db['NAME']}"
+    with psycopg.connect(dsn, autocommit=True) as other:
+        other.execute("ALTER TABLE delegations_delegation ALTER COLUMN agent_title TYPE varchar(201)")
+    try:
+        response = ask(client, delegation_id, api_key)
+        assert response.status_code == 200
+        assert response.json()["agent"]["title"] == facts(delegation_id).agent_title
+        assert AuditEvent.objects.filter(event_type="validity.query").count() == before + 1
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as other:
+            other.execute("ALTER TABLE delegations_delegation ALTER COLUMN agent_title TYPE varchar(200)")
