@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -144,21 +145,7 @@ def record_reading(
     else:
         event = _event(event_type, actor, subject, data, at)
         values = {f"audit__{f.column}": f.get_db_prep_save(getattr(event, f.attname), connection) for f in _COLUMNS}
-        columns = ", ".join(str(f.column) for f in _COLUMNS)
-        placeholders = ", ".join(
-            f"%(audit__{f.column})s::jsonb || jsonb_build_object({_json_pairs(reading)})"
-            if f.attname == "data" and reading.fields
-            else f"%(audit__{f.column})s"
-            for f in _COLUMNS
-        )
-        # Table and columns are the model's own; every value is a bound parameter.
-        sql = (
-            f"WITH found AS ({reading.sql}),"  # noqa: S608
-            f" reading AS (SELECT found.*{_expressions(reading)} FROM (SELECT 1) AS one LEFT JOIN found ON TRUE),"
-            f" event AS (INSERT INTO audit_auditevent ({columns}) SELECT {placeholders} FROM reading"
-            " RETURNING id, data)"
-            ' SELECT reading.*, event.id AS "audit__id", event.data AS "audit__data" FROM reading, event'
-        )
+        sql = _reading_statement(reading.sql, tuple((name, sql) for name, (sql, _kind) in reading.fields.items()))
         params = {**reading.params, **values}
         try:
             row = _execute_prepared(connection, sql, params)
@@ -179,6 +166,29 @@ def record_reading(
         computed = _computed(row, reading)
     _after_commit()
     return {**row, **computed}, event
+
+
+@lru_cache(maxsize=64)
+def _reading_statement(read: str, fields: tuple[tuple[str, str], ...]) -> str:
+    """The one statement of :func:`record_reading` on PostgreSQL (the same text for every call with
+    the same read, so that it is prepared once per connection)."""
+    expressions = "".join(f", ({sql}) AS {_field(name)}" for name, sql in fields)
+    pairs = ", ".join(f"'{name}', reading.{_field(name)}" for name, _sql in fields)
+    columns = ", ".join(str(f.column) for f in _COLUMNS)
+    placeholders = ", ".join(
+        f"%(audit__{f.column})s::jsonb || jsonb_build_object({pairs})"
+        if f.attname == "data" and fields
+        else f"%(audit__{f.column})s"
+        for f in _COLUMNS
+    )
+    # Table and columns are the model's own; every value is a bound parameter.
+    return (
+        f"WITH found AS ({read}),"  # noqa: S608
+        f" reading AS (SELECT found.*{expressions} FROM (SELECT 1) AS one LEFT JOIN found ON TRUE),"
+        f" event AS (INSERT INTO audit_auditevent ({columns}) SELECT {placeholders} FROM reading"
+        " RETURNING id, data)"
+        ' SELECT reading.*, event.id AS "audit__id", event.data AS "audit__data" FROM reading, event'
+    )
 
 
 def _execute_prepared(connection: Any, sql: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -213,10 +223,6 @@ def _fetch_row(cursor: Any) -> dict[str, Any]:
 def _computed(row: dict[str, Any], reading: Reading) -> dict[str, Any]:
     """Take the computed fields out of ``row``, typed."""
     return {name: _typed(row.pop(f"field__{name}"), kind) for name, (_sql, kind) in reading.fields.items()}
-
-
-def _json_pairs(reading: Reading) -> str:
-    return ", ".join(f"'{name}', reading.{_field(name)}" for name in reading.fields)
 
 
 def _in_real_transaction(using: str) -> bool:

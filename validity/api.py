@@ -40,7 +40,7 @@ def _error(exc: ValidityError, **headers: str) -> HttpResponse:
 def _wants_jose(request: HttpRequest) -> bool | None:
     """True for a compact JWS, False for JSON, None when the client accepts neither. Without an
     Accept header the answer is JSON; between the two, the higher quality wins (JSON on a tie)."""
-    header = request.headers.get("Accept", "").strip()
+    header = request.META.get("HTTP_ACCEPT", "").strip()
     if not header:
         return False
     quality: dict[str, float] = {}
@@ -74,7 +74,7 @@ def _authorised(request: HttpRequest) -> ApiKey | HttpResponse:
     and the key and reads the organisation's penalty for unknown IDs (auth.admit). A refused address
     learns nothing about its key: the 429 comes before the verdict on the key.
     """
-    header = request.headers.get("Authorization", "")
+    header = request.META.get("HTTP_AUTHORIZATION", "")
     if not header:
         return _error(answer.error(answer.MISSING_KEY), WWW_Authenticate='Bearer realm="validity"')
     key, wait = admit(

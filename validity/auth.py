@@ -11,6 +11,7 @@ most once per ``VALIDITY_LAST_USED_RESOLUTION`` seconds.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import time
@@ -45,7 +46,22 @@ def _as_record(key: ApiKey) -> str:
     return json.dumps(fields, cls=DjangoJSONEncoder)
 
 
+_decoded: dict[str | bytes, ApiKey] = {}
+
+
 def _from_record(record: str | bytes) -> ApiKey:
+    """The key a cached row describes. The same row (byte for byte) gives the same instance, kept per
+    process: building model instances cost more than the rest of the key check. Callers do not
+    change it (:func:`_touch` changes a copy)."""
+    key = _decoded.get(record)
+    if key is None:
+        if len(_decoded) >= 512:
+            _decoded.clear()
+        key = _decoded[record] = _decode(record)
+    return key
+
+
+def _decode(record: str | bytes) -> ApiKey:
     fields = json.loads(record)
     organisation = fields.pop("organisation")
     for name in ("expires_at", "revoked_at", "last_used_at"):
@@ -208,5 +224,6 @@ def _touch(key: ApiKey, now: datetime) -> None:
     resolution = timedelta(seconds=settings.VALIDITY_LAST_USED_RESOLUTION)
     if key.last_used_at is None or now - key.last_used_at >= resolution:
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
-        key.last_used_at = now
-        _remember(key)
+        fresh = copy.copy(key)  # not the instance _from_record shares
+        fresh.last_used_at = now
+        _remember(fresh)
