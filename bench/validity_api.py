@@ -13,7 +13,9 @@ and PostgreSQL on the same few cores) its ratio to the SELECT baseline's is the 
 Workers are not recycled and database connections kept during the bench, so no process's CPU time is
 lost from the count.
 
-Baselines: a bare Django JSON view; one indexed SELECT; SELECT + one INSERT (an audit event).
+Baselines: a bare Django JSON view; one indexed SELECT; SELECT + one INSERT (an audit event); the
+same read and INSERT as one statement (a data-modifying CTE, in autocommit: one round trip and one
+durable commit, the least a recorded answer can cost).
 Measured: the validity API (key check, per-address and per-key limits and penalty, the delegation's
 read, its audit event) answering JSON and as a signed answer (ES256 JWS) about a stored, valid
 delegation; and the JSON answer for IDs nobody stored (``unknown``: one more Redis round trip, to
@@ -241,6 +243,7 @@ def main() -> None:
                     ("bare JSON view", f"{base}/bench/bare", ()),
                     ("one indexed SELECT", f"{base}/bench/select", ()),
                     ("SELECT + INSERT", f"{base}/bench/select-insert", ()),
+                    ("one CTE (read + INSERT)", f"{base}/bench/cte", ()),
                     ("validity API (JSON)", api, (auth,)),
                     ("validity API (JWS)", api, (auth, "Accept: application/jose")),
                     ("API, unknown ID (JSON)", unknown, (auth,)),

@@ -1,7 +1,8 @@
-"""The service's URLs plus three baselines served by the same gunicorn (bench only)."""
+"""The service's URLs plus four baselines served by the same gunicorn (bench only)."""
 
 from __future__ import annotations
 
+from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.urls import path
 
@@ -27,7 +28,30 @@ def select_insert(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"label": key})
 
 
+# The same read as one_select and an audit event's INSERT as one statement (a data-modifying CTE),
+# in autocommit: one round trip and one durable commit, the least a recorded answer can cost.
+CTE = """
+WITH found AS (SELECT label FROM validity_apikey WHERE prefix = %s LIMIT 1),
+event AS (
+  INSERT INTO audit_auditevent (created_at, event_type, actor_kind, actor_id, actor_label, subject_type,
+    subject_id, data, request_id, ip, user_agent)
+  SELECT now(), 'bench.baseline', 'anonymous', '', '', '', '', jsonb_build_object('label', found.label),
+    '', '', '' FROM (SELECT 1) AS one LEFT JOIN found ON TRUE
+  RETURNING id
+)
+SELECT found.label, event.id FROM event LEFT JOIN found ON TRUE
+"""
+
+
+def one_cte(request: HttpRequest) -> JsonResponse:
+    with connection.cursor() as cursor:
+        cursor.execute(CTE, [PREFIX])
+        label, _event = cursor.fetchone()
+    return JsonResponse({"label": label})
+
+
 urlpatterns = [
+    path("bench/cte", one_cte),
     path("bench/bare", bare),
     path("bench/select", one_select),
     path("bench/select-insert", select_insert),
