@@ -33,8 +33,6 @@ def _event(event_type: str, actor: Any, subject: Any, data: dict[str, Any], at: 
     who = describe(actor)
     ctx = context.current()
     subject_type, subject_id = _subject(subject)
-    text = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False)
-    clean = _without_nul(json.loads(text)) if "\\u0000" in text else json.loads(text)
     return AuditEvent(
         created_at=at or timezone.now(),
         event_type=_text(event_type, 80),
@@ -43,11 +41,29 @@ def _event(event_type: str, actor: Any, subject: Any, data: dict[str, Any], at: 
         actor_label=_text(who.label, 255),
         subject_type=_text(subject_type, 80),
         subject_id=_text(subject_id, 64),
-        data=clean,
+        data=_json_data(data),
         request_id=_text(ctx.request_id, 64),
         ip=_text(who.ip or ctx.ip, 64),
         user_agent=_text(ctx.user_agent, 255),
     )
+
+
+_PLAIN = (str, int, bool, type(None))
+
+
+def _json_data(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` as it reads back from JSON (dates, decimals, … as DjangoJSONEncoder writes them; NUL
+    replaced, see below). Flat text, integers, booleans and nulls already are: no round trip."""
+    if all(
+        type(key) is str
+        and type(value) in _PLAIN
+        and "\x00" not in key
+        and not (type(value) is str and "\x00" in value)
+        for key, value in data.items()
+    ):
+        return dict(data)
+    text = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False)
+    return _without_nul(json.loads(text)) if "\\u0000" in text else json.loads(text)
 
 
 # PostgreSQL stores no NUL character in text or jsonb: an event about hostile input (a typed ID, a
@@ -144,7 +160,7 @@ def record_reading(
         _insert(event, using)
     else:
         event = _event(event_type, actor, subject, data, at)
-        values = {f"audit__{f.column}": f.get_db_prep_save(getattr(event, f.attname), connection) for f in _COLUMNS}
+        values = _bound_values(event, connection)
         sql = _reading_statement(reading.sql, tuple((name, sql) for name, (sql, _kind) in reading.fields.items()))
         params = {**reading.params, **values}
         try:
@@ -166,6 +182,25 @@ def record_reading(
         computed = _computed(row, reading)
     _after_commit()
     return {**row, **computed}, event
+
+
+def _bound_values(event: AuditEvent, connection: Any) -> dict[str, Any]:
+    """The event's column values for a server-binding cursor: text and times as they are (the driver
+    types them), JSON wrapped for jsonb, anything else as its field prepares it."""
+    from psycopg.types.json import Jsonb
+
+    values = {}
+    for field, kind in _COLUMN_KINDS:
+        value = getattr(event, field.attname)
+        if kind == "JSONField":
+            value = Jsonb(value)
+        elif kind not in ("CharField", "TextField", "DateTimeField"):
+            value = field.get_db_prep_save(value, connection)
+        values[f"audit__{field.column}"] = value
+    return values
+
+
+_COLUMN_KINDS = [(f, f.get_internal_type()) for f in _COLUMNS]
 
 
 @lru_cache(maxsize=64)

@@ -301,3 +301,24 @@ def test_canonical_json_keeps_non_ascii_text_as_utf8(text: str) -> None:
     escaped = json.dumps(text, ensure_ascii=False)  # only quotes, backslashes and controls are escaped
     assert encoded == b'{"name":' + escaped.encode("utf-8") + b"}"
     assert json.loads(encoded)["name"] == text
+
+
+_plain = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=20))
+_any = st.one_of(_plain, st.floats(allow_nan=False), st.dates(), st.decimals(allow_nan=False, allow_infinity=False))
+
+
+@HOSTILE
+@given(st.dictionaries(st.text(max_size=8), st.one_of(_any, st.lists(_plain, max_size=3)), max_size=6))
+def test_an_events_data_is_stored_as_json_reads_it_back(value: dict[str, object]) -> None:
+    """The recorder's shortcut for flat text, integers, booleans and nulls gives what the JSON round
+    trip (DjangoJSONEncoder, NUL as U+FFFD) gives for every data."""
+    import json
+
+    from django.core.serializers.json import DjangoJSONEncoder
+
+    from audit.recorder import _json_data, _without_nul
+
+    expected = _without_nul(json.loads(json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False)))
+    got = _json_data(value)
+    assert got == expected
+    assert json.dumps(got, sort_keys=True) == json.dumps(expected, sort_keys=True)  # True stays true, 1 stays 1
