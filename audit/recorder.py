@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -121,8 +122,13 @@ def record(event_type: str, *, actor: Any, subject: Any = None, **data: Any) -> 
     return event
 
 
-def _expressions(reading: Reading) -> str:
-    return "".join(f", ({sql}) AS {_field(name)}" for name, (sql, _kind) in reading.fields.items())
+def _expressions(fields: Iterable[tuple[str, str]]) -> str:
+    """The computed fields (name, SQL expression) as extra columns of the read."""
+    return "".join(f", ({sql}) AS {_field(name)}" for name, sql in fields)
+
+
+def _field_sql(reading: Reading) -> tuple[tuple[str, str], ...]:
+    return tuple((name, sql) for name, (sql, _kind) in reading.fields.items())
 
 
 def _field(name: str) -> str:
@@ -150,7 +156,7 @@ def record_reading(
     if connection.vendor != "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
-                f"WITH found AS ({reading.sql}) SELECT found.*{_expressions(reading)}"  # noqa: S608
+                f"WITH found AS ({reading.sql}) SELECT found.*{_expressions(_field_sql(reading))}"  # noqa: S608
                 " FROM (SELECT 1) AS one LEFT JOIN found ON 1 = 1",
                 reading.params,
             )
@@ -161,7 +167,7 @@ def record_reading(
     else:
         event = _event(event_type, actor, subject, data, at)
         values = _bound_values(event, connection)
-        sql = _reading_statement(reading.sql, tuple((name, sql) for name, (sql, _kind) in reading.fields.items()))
+        sql = _reading_statement(reading.sql, _field_sql(reading))
         params = {**reading.params, **values}
         try:
             row = _execute_prepared(connection, sql, params)
@@ -207,7 +213,7 @@ _COLUMN_KINDS = [(f, f.get_internal_type()) for f in _COLUMNS]
 def _reading_statement(read: str, fields: tuple[tuple[str, str], ...]) -> str:
     """The one statement of :func:`record_reading` on PostgreSQL (the same text for every call with
     the same read, so that it is prepared once per connection)."""
-    expressions = "".join(f", ({sql}) AS {_field(name)}" for name, sql in fields)
+    expressions = _expressions(fields)
     pairs = ", ".join(f"'{name}', reading.{_field(name)}" for name, _sql in fields)
     columns = ", ".join(str(f.column) for f in _COLUMNS)
     placeholders = ", ".join(
@@ -227,9 +233,9 @@ def _reading_statement(read: str, fields: tuple[tuple[str, str], ...]) -> str:
 
 
 def _execute_prepared(connection: Any, sql: str, params: dict[str, Any]) -> dict[str, Any]:
-    with _server_bound_cursor(connection) as cursor:
-        from psycopg.rows import dict_row
+    from psycopg.rows import dict_row
 
+    with _server_bound_cursor(connection) as cursor:
         cursor.cursor.row_factory = dict_row  # names straight from the result, no column descriptions
         cursor.execute(sql, params)
         row: dict[str, Any] = cursor.fetchone()

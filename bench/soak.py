@@ -49,6 +49,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.procs import children, rss_mb  # noqa: E402
+
 PY = sys.executable
 MEMBER = "soak@subscriber.example.jp"
 KINDS = ("api", "member", "public", "upload")
@@ -308,26 +312,6 @@ def server_errors(log: Path) -> list[str]:
             end = next((x for x in lines[i + 1 : i + 200] if x and not x.startswith((" ", "Traceback"))), "")
             found.append(f"{line[:160]} | {end[:200]}")
     return found
-
-
-def children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        with suppress(OSError):
-            stat = (entry / "stat").read_text()
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
-    return sorted(found)
-
-
-def rss_mb(pid: int) -> float | None:
-    with suppress(OSError):
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return None
 
 
 # --- the clients -------------------------------------------------------------------------------------

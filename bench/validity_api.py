@@ -38,6 +38,10 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.procs import children, cpu_seconds  # noqa: E402
+
 PY = sys.executable
 DB = "mynatrust_valbench"
 
@@ -95,26 +99,6 @@ print(plaintext)
 """
 
 
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def _cpu_seconds(pid: int, *, children: bool = False) -> float:
-    """User + system CPU time of a process (with ``children``, also of its children it has reaped)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0  # gone: counted by its parent's reaped-children figure, where there is one
-    ticks = int(fields[11]) + int(fields[12]) + ((int(fields[13]) + int(fields[14])) if children else 0)
-    return ticks / TICK
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        found += [int(c) for c in (task / "children").read_text().split()]
-    return found
-
-
 def _backends() -> list[int]:
     out = subprocess.run(
         [
@@ -152,11 +136,11 @@ class _Serving:
 
     def sample(self) -> dict[tuple[str, int], float]:
         times = {
-            ("gunicorn", self.gunicorn): _cpu_seconds(self.gunicorn, children=True),
-            ("redis", self.redis): _cpu_seconds(self.redis),
+            ("gunicorn", self.gunicorn): cpu_seconds(self.gunicorn, reaped_children=True),
+            ("redis", self.redis): cpu_seconds(self.redis),
         }
-        times.update({("gunicorn", pid): _cpu_seconds(pid) for pid in _children(self.gunicorn)})
-        times.update({("postgres", pid): _cpu_seconds(pid) for pid in _backends()})
+        times.update({("gunicorn", pid): cpu_seconds(pid) for pid in children(self.gunicorn)})
+        times.update({("postgres", pid): cpu_seconds(pid) for pid in _backends()})
         return times
 
     @staticmethod

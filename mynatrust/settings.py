@@ -29,6 +29,7 @@ else:
     DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}")}
 
 _db = DATABASES["default"]
+_db.setdefault("OPTIONS", {})
 if _db["ENGINE"] == "django.db.backends.postgresql":
     # Persistent connections; pooling is left to PgBouncer in front when hosts multiply.
     _db.setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
@@ -38,10 +39,8 @@ if _db["ENGINE"] == "django.db.backends.postgresql":
     # validity answer): planned once per connection instead of at every request. Django's own
     # queries bind their parameters in the client and are never prepared. Off behind a pooler that
     # cannot keep prepared statements (PgBouncer before 1.21 in transaction mode).
-    _db.setdefault("OPTIONS", {})
     _db["OPTIONS"].setdefault("prepare_threshold", 5 if env.bool("DB_PREPARED_STATEMENTS", default=True) else None)
 elif _db["ENGINE"] == "django.db.backends.sqlite3":
-    _db.setdefault("OPTIONS", {})
     _db["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
     _db["OPTIONS"].setdefault("init_command", "PRAGMA journal_mode=WAL; PRAGMA busy_timeout=5000;")
 

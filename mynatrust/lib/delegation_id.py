@@ -75,8 +75,10 @@ def generate() -> str:
 
 def parse(text: str) -> str:
     """The canonical form of a typed delegation ID, or :class:`DelegationIdError`."""
-    if _CANONICAL.fullmatch(text) and check_symbol(text[:14].replace("-", "") + text[15]) == text[16]:
-        return text  # already canonical (an API path, a stored ID): nothing to normalise
+    if _CANONICAL.fullmatch(text):
+        canonical = compact(text)
+        if check_symbol(canonical[:DATA_LENGTH]) == canonical[DATA_LENGTH]:
+            return text  # already canonical (an API path, a stored ID): nothing to normalise
     if len(text) > MAX_INPUT:
         # Far beyond any spelling of 14 symbols; not worth reading character by character.
         raise DelegationIdError(
