@@ -181,11 +181,12 @@ def record_reading(
             connection.close()
             row = _execute_prepared(connection, sql, params)
         event.pk = row.pop("audit__id")
-        data_as_stored = row.pop("audit__data")  # jsonb comes back as text through Django's loader
-        event.data = json.loads(data_as_stored) if isinstance(data_as_stored, str | bytes) else data_as_stored
+        computed = _computed(row, reading)
+        # What the statement stored: the data plus the computed fields (read back as the row's,
+        # the jsonb is not sent back and parsed again).
+        event.data = {**event.data, **computed}
         event._state.adding = False
         event._state.db = using
-        computed = _computed(row, reading)
     _after_commit()
     return {**row, **computed}, event
 
@@ -227,8 +228,8 @@ def _reading_statement(read: str, fields: tuple[tuple[str, str], ...]) -> str:
         f"WITH found AS ({read}),"  # noqa: S608
         f" reading AS (SELECT found.*{expressions} FROM (SELECT 1) AS one LEFT JOIN found ON TRUE),"
         f" event AS (INSERT INTO audit_auditevent ({columns}) SELECT {placeholders} FROM reading"
-        " RETURNING id, data)"
-        ' SELECT reading.*, event.id AS "audit__id", event.data AS "audit__data" FROM reading, event'
+        " RETURNING id)"
+        ' SELECT reading.*, event.id AS "audit__id" FROM reading, event'
     )
 
 

@@ -7,12 +7,14 @@ from typing import Any
 from django.conf import settings
 from django.core.checks import Error, Tags, register
 
+from mynatrust.db import is_postgresql
+
 
 @register(Tags.security, deploy=True)
 def production_safeguards(app_configs: Any, **kwargs: Any) -> list[Error]:
     errors: list[Error] = []
     if settings.DEMO_MODE and settings.PRODUCTION:
         errors.append(Error("DEMO_MODE is on in production.", id="mynatrust.E001"))
-    if settings.PRODUCTION and settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    if settings.PRODUCTION and not is_postgresql(settings.DATABASES["default"]):
         errors.append(Error("Production must run on PostgreSQL (DATABASE_URL=postgres://…).", id="mynatrust.E002"))
     return errors

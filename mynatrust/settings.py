@@ -9,6 +9,8 @@ import environ
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
+from mynatrust.db import POSTGRESQL, is_postgresql
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -30,7 +32,10 @@ else:
 
 _db = DATABASES["default"]
 _db.setdefault("OPTIONS", {})
-if _db["ENGINE"] == "django.db.backends.postgresql":
+if is_postgresql(_db):
+    # Django's backend with a health check that polls the socket instead of a SELECT 1 round trip
+    # (mynatrust/db/postgresql/base.py).
+    _db["ENGINE"] = POSTGRESQL
     # Persistent connections; pooling is left to PgBouncer in front when hosts multiply.
     _db.setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
     _db["CONN_HEALTH_CHECKS"] = True

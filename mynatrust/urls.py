@@ -9,6 +9,8 @@ from mynatrust.access import public
 from validity import api as validity_api
 
 urlpatterns = [
+    # First: the validity API is the busiest path, and Django tries the patterns in order.
+    path("api/v1/", include("validity.api_urls")),
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("i18n/setlang/", public(set_language), name="set_language"),
@@ -17,7 +19,6 @@ urlpatterns = [
     path("recipient/", include("validity.urls")),
     path("repository/", include("mynatrust.repository.urls")),
     path("", include("mynatrust.operations.urls")),
-    path("api/v1/", include("validity.api_urls")),
     path(".well-known/jwks.json", validity_api.jwks, name="jwks"),
     path(".well-known/audit-checkpoint-key.pem", public(audit_public.checkpoint_key), name="audit_checkpoint_key"),
     path(settings.ADMIN_PATH, admin.site.urls),

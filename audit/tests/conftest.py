@@ -10,6 +10,7 @@ import pytest
 from django.db import connection
 
 from audit import signing
+from mynatrust.db import is_postgresql
 
 
 @pytest.fixture(scope="session")
@@ -63,7 +64,7 @@ def tampering() -> Iterator[Any]:
 def on_postgresql() -> bool:
     from django.conf import settings
 
-    return bool(settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql")
+    return is_postgresql(settings.DATABASES["default"])
 
 
 postgresql_only = pytest.mark.skipif(not on_postgresql(), reason="PostgreSQL only")

@@ -21,6 +21,7 @@ from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 
 import audit
+from mynatrust.db import is_postgresql
 
 FORMAT = "mynatrust-backup/1"
 DUMP_NAME = "database.dump"
@@ -47,7 +48,7 @@ class Target:
 
     @classmethod
     def from_settings(cls, db: dict[str, Any]) -> Target:
-        if db.get("ENGINE") != "django.db.backends.postgresql":
+        if not is_postgresql(db):
             raise BackupError("Backups need PostgreSQL (DATABASE_URL=postgres://…); the SQLite demo has none.")
         return cls(
             name=str(db.get("NAME") or ""),

@@ -22,6 +22,7 @@ from psycopg.conninfo import make_conninfo
 
 from audit.models import AuditEvent
 from conftest import make_staff, make_user
+from mynatrust.db import is_postgresql
 from mynatrust.operations import backup
 from mynatrust.operations import services as ledger_services
 from mynatrust.operations.models import EntryExitRecord
@@ -32,9 +33,7 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql", reason="needs PostgreSQL"
-    ),
+    pytest.mark.skipif(not is_postgresql(settings.DATABASES["default"]), reason="needs PostgreSQL"),
 ]
 
 

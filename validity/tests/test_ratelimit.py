@@ -145,3 +145,63 @@ def test_limits_hold_across_two_processes_sharing_redis():
     assert {r["backend"] for r in results} == {"RedisCache"}
     # 80 attempts in one window against a limit of 50: exactly 50 pass, whichever process asked.
     assert sum(r["allowed"] for r in results) == 50
+
+
+# --- the admission script's own connection (validity.auth._Script) ------------------------------
+
+
+TWO_A_MINUTE = ratelimit.Rate(2, 60)
+
+
+def _admit(api_key, address, per_ip=TWO_A_MINUTE):
+    from validity import auth
+
+    return auth.admit(f"Bearer {api_key}", ip=address, per_ip=per_ip, per_key=ratelimit.Rate(1000, 60))
+
+
+def _redis():
+    import redis
+
+    return redis.Redis.from_url(REDIS_URL)
+
+
+def test_admission_loads_its_script_again_after_redis_lost_it(api_key):
+    _admit(api_key, address="192.0.2.1")  # the key's row is cached, the script loaded
+    _redis().script_flush()  # as after a restart of Redis
+    key, wait = _admit(api_key, address="192.0.2.1")
+    assert key is not None and wait is None
+    assert _admit(api_key, address="192.0.2.1")[1] is not None  # counted once per request: the third waits
+
+
+def test_admission_reconnects_once_when_redis_closed_its_connection(api_key):
+    from validity import auth
+
+    _admit(api_key, address="192.0.2.2")
+    host, port = auth._admission._local.connection._sock.getsockname()
+    assert _redis().client_kill_filter(addr=f"{host}:{port}") == 1  # as an idle timeout or an operator would
+    key, wait = _admit(api_key, address="192.0.2.2")
+    assert key is not None and wait is None
+    assert _admit(api_key, address="192.0.2.2")[1] is not None  # the retried request counted once
+
+
+def test_each_thread_and_each_forked_process_has_its_own_admission_connection(api_key, monkeypatch):
+    import threading
+
+    from validity import auth
+
+    _admit(api_key, address="192.0.2.3", per_ip=ratelimit.Rate(100, 60))
+    mine = auth._admission._local.connection
+    seen = []
+
+    def other_thread():
+        _admit(api_key, address="192.0.2.3", per_ip=ratelimit.Rate(100, 60))
+        seen.append(auth._admission._local.connection)
+
+    thread = threading.Thread(target=other_thread)
+    thread.start()
+    thread.join()
+    assert seen and seen[0] is not mine
+    real_pid = os.getpid()
+    monkeypatch.setattr(auth.os, "getpid", lambda: real_pid + 1)  # what a forked worker sees
+    _admit(api_key, address="192.0.2.3", per_ip=ratelimit.Rate(100, 60))
+    assert auth._admission._local.connection is not mine

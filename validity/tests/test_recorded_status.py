@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import audit
+from audit.models import AuditEvent
 from mynatrust.lib import delegation_id as ids
 from validity import lookup
 from validity.answer import JST, digest_matches, starts_at, status_at
@@ -63,9 +64,10 @@ def test_the_recorded_status_is_the_answered_status_at_every_edge(stored):
             assert found is not None
             expected = status_at(found, at).value
             assert (label, at, row["status"]) == (label, at, expected)
-            assert event.data["status"] == expected
+            stored_data = AuditEvent.objects.get(pk=event.pk).data  # as the statement stored it
+            assert event.data["status"] == stored_data["status"] == expected
             match = digest_matches(found.signed_file_sha256, digest) if digest is not None else None
-            assert row["digest_match"] is match and event.data["digest_match"] is match
+            assert row["digest_match"] is match and event.data["digest_match"] is stored_data["digest_match"] is match
             checked += 1
     assert checked == len(VARIANTS) * len(instants()) * 3
 
@@ -79,3 +81,5 @@ def test_an_unknown_id_is_recorded_unknown_with_no_digest_verdict():
     assert lookup.facts_from(row) is None
     assert (row["status"], row["digest_match"]) == ("unknown", None)
     assert (event.data["status"], event.data["digest_match"]) == ("unknown", None)
+    stored_data = AuditEvent.objects.get(pk=event.pk).data
+    assert (stored_data["status"], stored_data["digest_match"]) == ("unknown", None)
