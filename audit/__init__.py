@@ -67,7 +67,7 @@ def record_reading(
 ) -> Any:
     """Read one row and append an event about it in the same statement (see :class:`Reading`): for a
     hot path whose event depends on what it reads, so that recording costs no round trip of its own.
-    Returns ``(row, event)``."""
+    Returns ``(row, event_id)``."""
     from audit.recorder import record_reading as _record_reading
 
     return _record_reading(event_type, actor=actor, subject=subject, reading=reading, at=at, **data)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import logging
+import weakref
 from collections.abc import Iterable
 from datetime import datetime
 from functools import lru_cache
@@ -30,23 +31,30 @@ def _subject(subject: Any) -> tuple[str, str]:
     return type(subject).__name__, str(subject)
 
 
-def _event(event_type: str, actor: Any, subject: Any, data: dict[str, Any], at: datetime | None = None) -> AuditEvent:
+def _columns(
+    event_type: str, actor: Any, subject: Any, data: dict[str, Any], at: datetime | None = None
+) -> dict[str, Any]:
+    """An event's column values (by attribute name), without a model instance."""
     who = describe(actor)
     ctx = context.current()
     subject_type, subject_id = _subject(subject)
-    return AuditEvent(
-        created_at=at or timezone.now(),
-        event_type=_text(event_type, 80),
-        actor_kind=_text(who.kind, 16),
-        actor_id=_text(who.id, 64),
-        actor_label=_text(who.label, 255),
-        subject_type=_text(subject_type, 80),
-        subject_id=_text(subject_id, 64),
-        data=_json_data(data),
-        request_id=_text(ctx.request_id, 64),
-        ip=_text(who.ip or ctx.ip, 64),
-        user_agent=_text(ctx.user_agent, 255),
-    )
+    return {
+        "created_at": at or timezone.now(),
+        "event_type": _text(event_type, 80),
+        "actor_kind": _text(who.kind, 16),
+        "actor_id": _text(who.id, 64),
+        "actor_label": _text(who.label, 255),
+        "subject_type": _text(subject_type, 80),
+        "subject_id": _text(subject_id, 64),
+        "data": _json_data(data),
+        "request_id": _text(ctx.request_id, 64),
+        "ip": _text(who.ip or ctx.ip, 64),
+        "user_agent": _text(ctx.user_agent, 255),
+    }
+
+
+def _event(event_type: str, actor: Any, subject: Any, data: dict[str, Any], at: datetime | None = None) -> AuditEvent:
+    return AuditEvent(**_columns(event_type, actor, subject, data, at))
 
 
 _PLAIN = (str, int, bool, type(None))
@@ -143,13 +151,14 @@ def _typed(value: Any, kind: type) -> Any:
 
 def record_reading(
     event_type: str, *, actor: Any, subject: Any = None, reading: Reading, at: datetime | None = None, **data: Any
-) -> tuple[dict[str, Any], AuditEvent]:
+) -> tuple[dict[str, Any], int]:
     """Read a row and append an event about it, the event's data completed from the row.
 
     On PostgreSQL this is a single statement (a data-modifying CTE), so recording the event costs no
     round trip of its own; elsewhere the read and the INSERT run one after the other. Returns the
-    row's columns (all None when nothing was found) plus the computed fields, and the event.
-    ``at`` sets the event's time (default: now), e.g. the instant an answer was computed for.
+    row's columns (all None when nothing was found) plus the computed fields, and the event's id
+    (no model instance is built on this path). ``at`` sets the event's time (default: now), e.g. the
+    instant an answer was computed for.
     """
     using = DEFAULT_DB_ALIAS
     connection = connections[using]
@@ -164,9 +173,9 @@ def record_reading(
         computed = _computed(row, reading)
         event = _event(event_type, actor, subject, {**data, **computed}, at)
         _insert(event, using)
+        event_id = event.pk
     else:
-        event = _event(event_type, actor, subject, data, at)
-        values = _bound_values(event, connection)
+        values = _bound_values(_columns(event_type, actor, subject, data, at), connection)
         sql = _reading_statement(reading.sql, _field_sql(reading))
         params = {**reading.params, **values}
         try:
@@ -180,34 +189,32 @@ def record_reading(
             log.warning("prepared statement outdated by a schema change; reconnecting")
             connection.close()
             row = _execute_prepared(connection, sql, params)
-        event.pk = row.pop("audit__id")
+        event_id = row.pop("audit__id")
         computed = _computed(row, reading)
-        # What the statement stored: the data plus the computed fields (read back as the row's,
-        # the jsonb is not sent back and parsed again).
-        event.data = {**event.data, **computed}
-        event._state.adding = False
-        event._state.db = using
     _after_commit()
-    return {**row, **computed}, event
+    return {**row, **computed}, event_id
 
 
-def _bound_values(event: AuditEvent, connection: Any) -> dict[str, Any]:
-    """The event's column values for a server-binding cursor: text and times as they are (the driver
-    types them), JSON wrapped for jsonb, anything else as its field prepares it."""
+def _bound_values(columns: dict[str, Any], connection: Any) -> dict[str, Any]:
+    """An event's column values as parameters of a server-binding cursor: text and times as they are
+    (the driver types them), JSON wrapped for jsonb, anything else as its field prepares it."""
     from psycopg.types.json import Jsonb
 
-    values = {}
-    for field, kind in _COLUMN_KINDS:
-        value = getattr(event, field.attname)
-        if kind == "JSONField":
-            value = Jsonb(value)
-        elif kind not in ("CharField", "TextField", "DateTimeField"):
-            value = field.get_db_prep_save(value, connection)
-        values[f"audit__{field.column}"] = value
+    values = {f"audit__{name}": value for name, value in columns.items()}
+    for name in _JSON_COLUMNS:
+        values[f"audit__{name}"] = Jsonb(columns[name])
+    for name, field in _PREPARED_COLUMNS:
+        values[f"audit__{name}"] = field.get_db_prep_save(columns[name], connection)
     return values
 
 
-_COLUMN_KINDS = [(f, f.get_internal_type()) for f in _COLUMNS]
+_KINDS = {f.attname: (f, f.get_internal_type()) for f in _COLUMNS}
+_JSON_COLUMNS = [name for name, (_f, kind) in _KINDS.items() if kind == "JSONField"]
+_PREPARED_COLUMNS = [
+    (name, field)
+    for name, (field, kind) in _KINDS.items()
+    if kind not in ("CharField", "TextField", "DateTimeField", "JSONField")
+]
 
 
 @lru_cache(maxsize=64)
@@ -234,27 +241,38 @@ def _reading_statement(read: str, fields: tuple[tuple[str, str], ...]) -> str:
 
 
 def _execute_prepared(connection: Any, sql: str, params: dict[str, Any]) -> dict[str, Any]:
-    from psycopg.rows import dict_row
+    cursor = _server_bound_cursor(connection)
+    cursor.execute(sql, params)
+    values = cursor.fetchone()
+    names = _names.get(sql)
+    if names is None:  # the same statement always returns the same columns
+        names = _names[sql] = [column.name for column in cursor.description]
+    return dict(zip(names, values, strict=True))
 
-    with _server_bound_cursor(connection) as cursor:
-        cursor.cursor.row_factory = dict_row  # names straight from the result, no column descriptions
-        cursor.execute(sql, params)
-        row: dict[str, Any] = cursor.fetchone()
-        return row
+
+_names: dict[str, list[str]] = {}
+# One server-binding cursor per Django connection (one per thread), kept while its database
+# connection lives (psycopg's adapters stay looked up between answers), replaced after a reconnection.
+_kept: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 
 
 def _server_bound_cursor(connection: Any) -> Any:
     """A cursor (Django's wrapper: query logging, execute wrappers, error translation) whose
     parameters PostgreSQL binds, so that psycopg prepares the statement once the connection has run
     it a few times (``OPTIONS["prepare_threshold"]``, set in settings): the statement is then planned
-    once per connection, not at every call. Django's own cursors bind in the client and never are."""
+    once per connection, not at every call. Django's own cursors bind in the client and never are.
+    Not closed after use (closing would end it for the next answer): its result is replaced by the
+    next one, and it ends with its connection."""
     from django.db.backends.postgresql.base import ServerBindingCursor
 
     # What connection.cursor() does, with another cursor class.
     connection.close_if_health_check_failed()
     connection.ensure_connection()
     with connection.wrap_database_errors:
-        return connection._prepare_cursor(ServerBindingCursor(connection.connection))  # type: ignore[call-arg]
+        raw = _kept.get(connection)
+        if raw is None or raw.closed or raw.connection is not connection.connection:  # a new connection
+            raw = _kept[connection] = ServerBindingCursor(connection.connection)  # type: ignore[call-arg]
+        return connection._prepare_cursor(raw)
 
 
 def _fetch_row(cursor: Any) -> dict[str, Any]:

@@ -301,7 +301,7 @@ def answer_query(
         )
         raise
     checked_at = timezone.now()
-    row, _event = audit.record_reading(
+    row, event_id = audit.record_reading(
         "validity.query",
         actor=actor,
         subject=("delegations.delegation", delegation_id),
@@ -323,7 +323,7 @@ def answer_query(
             "validity.query_mismatch",
             actor=audit.SYSTEM,
             subject=("delegations.delegation", delegation_id),
-            event_id=_event.pk,
+            event_id=event_id,
             recorded={"status": row["status"], "digest_match": row["digest_match"]},
             answered={"status": status.value, "digest_match": document.get("digest_match")},
         )

@@ -54,7 +54,7 @@ def test_the_recorded_status_is_the_answered_status_at_every_edge(stored):
             changes["superseded_by"] = ids.generate()
         stored(facts(delegation_id, valid_from=changes.pop("valid_from", FROM), **changes))
         for at, digest in itertools.product(instants(), (None, "ab" * 32, "cd" * 32)):
-            row, event = audit.record_reading(
+            row, event_id = audit.record_reading(
                 "validity.query",
                 actor=audit.ANONYMOUS,
                 reading=lookup.reading(delegation_id, checked_at=at, digest=digest),
@@ -64,22 +64,21 @@ def test_the_recorded_status_is_the_answered_status_at_every_edge(stored):
             assert found is not None
             expected = status_at(found, at).value
             assert (label, at, row["status"]) == (label, at, expected)
-            stored_data = AuditEvent.objects.get(pk=event.pk).data  # as the statement stored it
-            assert event.data["status"] == stored_data["status"] == expected
+            stored_data = AuditEvent.objects.get(pk=event_id).data  # as the statement stored it
+            assert stored_data["status"] == expected
             match = digest_matches(found.signed_file_sha256, digest) if digest is not None else None
-            assert row["digest_match"] is match and event.data["digest_match"] is stored_data["digest_match"] is match
+            assert row["digest_match"] is match and stored_data["digest_match"] is match
             checked += 1
     assert checked == len(VARIANTS) * len(instants()) * 3
 
 
 def test_an_unknown_id_is_recorded_unknown_with_no_digest_verdict():
-    row, event = audit.record_reading(
+    row, event_id = audit.record_reading(
         "validity.query",
         actor=audit.ANONYMOUS,
         reading=lookup.reading(ids.generate(), checked_at=starts_at(FROM), digest="ab" * 32),
     )
     assert lookup.facts_from(row) is None
     assert (row["status"], row["digest_match"]) == ("unknown", None)
-    assert (event.data["status"], event.data["digest_match"]) == ("unknown", None)
-    stored_data = AuditEvent.objects.get(pk=event.pk).data
+    stored_data = AuditEvent.objects.get(pk=event_id).data
     assert (stored_data["status"], stored_data["digest_match"]) == ("unknown", None)
