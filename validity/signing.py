@@ -41,6 +41,7 @@ def _load(path: str, mtime: float) -> ECKey:
         raise SigningKeyError(f"{path} is not an EC key in PEM: {exc}") from exc
     if key.as_dict(private=False).get("crv") != "P-256":
         raise SigningKeyError(f"{path}: ES256 needs a P-256 key")
+    key.ensure_kid()  # its thumbprint, computed once per file instead of at every signature
     return key
 
 
@@ -63,7 +64,7 @@ def current_key() -> ECKey:
 
 
 def public_jwk(key: ECKey) -> dict[str, Any]:
-    return {**key.as_dict(private=False), "kid": key.thumbprint(), "alg": ALGORITHM, "use": "sig"}
+    return {**key.as_dict(private=False), "kid": key.kid or key.thumbprint(), "alg": ALGORITHM, "use": "sig"}
 
 
 def jwks() -> dict[str, Any]:
@@ -88,7 +89,7 @@ def jwks() -> dict[str, Any]:
 def sign(payload: bytes, key: ECKey | None = None) -> str:
     """The compact JWS of ``payload`` under ``key`` (by default the current key)."""
     key = key or current_key()
-    header = {"alg": ALGORITHM, "kid": key.thumbprint(), "typ": "JOSE", "cty": "json"}
+    header = {"alg": ALGORITHM, "kid": key.kid or key.thumbprint(), "typ": "JOSE", "cty": "json"}
     return jws.serialize_compact(header, payload, key, algorithms=[ALGORITHM])
 
 
