@@ -120,8 +120,8 @@ def _lookup(prefix: str) -> ApiKey | None:
     return key
 
 
-def _usable(key: ApiKey | None, secret: str) -> ApiKey | None:
-    if key is None or not keys.secret_matches(secret, key.secret_sha256):
+def _usable(key: ApiKey | None, secret: str, secret_sha256: str | None = None) -> ApiKey | None:
+    if key is None or not keys.digest_matches(secret_sha256 or keys.digest(secret), key.secret_sha256):
         return None
     now = timezone.now()
     if not key.is_usable(now):
@@ -215,8 +215,9 @@ def admit(header: str, *, ip: str, per_ip: ratelimit.Rate, per_key: ratelimit.Ra
     if parts is None:
         return None, ratelimit.hit_many([address])
     prefix, secret = parts
+    secret_sha256 = keys.digest(secret)
     now = time.time()
-    reply = _admit_in_redis(prefix, secret, address, per_key, now)
+    reply = _admit_in_redis(prefix, secret_sha256, address, per_key, now)
     if reply is None:
         key = _usable(_lookup(prefix), secret)
         counters = [address] + ([("key", prefix, per_key)] if key is not None else [])
@@ -232,14 +233,14 @@ def admit(header: str, *, ip: str, per_ip: ratelimit.Rate, per_key: ratelimit.Ra
         return key, ratelimit.longest([wait, ratelimit.hit_many([("key", prefix, per_key)], now=now, penalty=penalty)])
     if key_count is None:  # the secret is wrong: only the address was counted
         return None, wait
-    key = _usable(_from_record(record), secret)
+    key = _usable(_from_record(record), secret, secret_sha256)
     return key, ratelimit.longest(
         [wait, ratelimit.wait_for(per_key, key_count, now), ratelimit.penalty_left(until, now)]
     )
 
 
 def _admit_in_redis(
-    prefix: str, secret: str, address: tuple[str, str, ratelimit.Rate], per_key: ratelimit.Rate, now: float
+    prefix: str, secret_sha256: str, address: tuple[str, str, ratelimit.Rate], per_key: ratelimit.Rate, now: float
 ) -> tuple[bytes | None, int, int | None, Any] | None:
     """(cached row, address count, key count or None, penalty end or None) from the admission
     script; None when the cache is not Redis or cannot be reached."""
@@ -260,7 +261,7 @@ def _admit_in_redis(
             cache.make_key(key_counter),
             address_ttl,
             key_ttl,
-            keys.digest(secret),
+            secret_sha256,
             cache.make_key(ratelimit.penalty_key("unknown", "")),
         )
     except Exception:  # an unreachable cache must not take the service down

@@ -46,4 +46,9 @@ def from_authorization(header: str) -> tuple[str, str] | None:
 
 
 def secret_matches(secret: str, stored_sha256: str) -> bool:
-    return hmac.compare_digest(digest(secret).encode(), stored_sha256.encode())
+    return digest_matches(digest(secret), stored_sha256)
+
+
+def digest_matches(secret_sha256: str, stored_sha256: str) -> bool:
+    """:func:`secret_matches` for a secret whose digest the caller already has (in constant time)."""
+    return hmac.compare_digest(secret_sha256.encode(), stored_sha256.encode())
