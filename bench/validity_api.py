@@ -1,6 +1,6 @@
 """Validity API speed (issue 7), beside three baselines served by the same gunicorn in the same run.
 
-    .venv/bin/python bench/validity_api.py [--workers 4] [--duration 8] [--connections 32]
+    .venv/bin/python bench/validity_api.py [--workers 4] [--duration 6] [--rounds 5] [--connections 32]
 
 Needs PostgreSQL (DATABASE_URL's server; works in its own database ``mynatrust_valbench``, created,
 migrated and dropped here), Redis on 127.0.0.1:6379 (db 3 is used and flushed) and wrk. gunicorn
@@ -188,8 +188,8 @@ def _wrk(url: str, args: argparse.Namespace, *headers: str, serving: _Serving | 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--duration", type=int, default=8)
-    parser.add_argument("--rounds", type=int, default=3, help="round-robin rounds; medians are reported")
+    parser.add_argument("--duration", type=int, default=6)
+    parser.add_argument("--rounds", type=int, default=5, help="round-robin rounds; medians are reported")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--port", type=int, default=8791)
