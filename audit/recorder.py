@@ -241,38 +241,41 @@ def _reading_statement(read: str, fields: tuple[tuple[str, str], ...]) -> str:
 
 
 def _execute_prepared(connection: Any, sql: str, params: dict[str, Any]) -> dict[str, Any]:
-    cursor = _server_bound_cursor(connection)
+    cursor, names_of = _server_bound_cursor(connection)
     cursor.execute(sql, params)
     values = cursor.fetchone()
-    names = _names.get(sql)
-    if names is None:  # the same statement always returns the same columns
-        names = _names[sql] = [column.name for column in cursor.description]
+    names = names_of.get(sql)
+    if names is None:
+        # Read once per connection: a statement prepared on it keeps its columns (a schema change
+        # that would alter them fails as "cached plan must not change result type", and the retry
+        # above reconnects, which starts a new list).
+        names = names_of[sql] = [column.name for column in cursor.description]
     return dict(zip(names, values, strict=True))
 
 
-_names: dict[str, list[str]] = {}
-# One server-binding cursor per Django connection (one per thread), kept while its database
-# connection lives (psycopg's adapters stay looked up between answers), replaced after a reconnection.
-_kept: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+# One server-binding cursor per Django connection (one per thread), with the column names of the
+# statements it ran, kept while its database connection lives (psycopg's adapters stay looked up
+# between answers) and replaced after a reconnection.
+_kept: weakref.WeakKeyDictionary[Any, tuple[Any, dict[str, list[str]]]] = weakref.WeakKeyDictionary()
 
 
-def _server_bound_cursor(connection: Any) -> Any:
+def _server_bound_cursor(connection: Any) -> tuple[Any, dict[str, list[str]]]:
     """A cursor (Django's wrapper: query logging, execute wrappers, error translation) whose
     parameters PostgreSQL binds, so that psycopg prepares the statement once the connection has run
     it a few times (``OPTIONS["prepare_threshold"]``, set in settings): the statement is then planned
     once per connection, not at every call. Django's own cursors bind in the client and never are.
     Not closed after use (closing would end it for the next answer): its result is replaced by the
-    next one, and it ends with its connection."""
+    next one, and it ends with its connection. Returned with the column names known on it."""
     from django.db.backends.postgresql.base import ServerBindingCursor
 
     # What connection.cursor() does, with another cursor class.
     connection.close_if_health_check_failed()
     connection.ensure_connection()
     with connection.wrap_database_errors:
-        raw = _kept.get(connection)
-        if raw is None or raw.closed or raw.connection is not connection.connection:  # a new connection
-            raw = _kept[connection] = ServerBindingCursor(connection.connection)  # type: ignore[call-arg]
-        return connection._prepare_cursor(raw)
+        kept = _kept.get(connection)
+        if kept is None or kept[0].closed or kept[0].connection is not connection.connection:  # reconnected
+            kept = _kept[connection] = (ServerBindingCursor(connection.connection), {})  # type: ignore[call-arg]
+        return connection._prepare_cursor(kept[0]), kept[1]
 
 
 def _fetch_row(cursor: Any) -> dict[str, Any]:

@@ -163,8 +163,9 @@ class _Script:
     redis-py's client takes a connection from its pool, wraps the call in its retry and metrics
     machinery and gives the connection back on every command: more CPU than the round trip itself on
     the busiest path of the service. Here the connection is kept (one per thread, opened again after a
-    fork); a missing script (Redis restarted or flushed) is loaded and run again; a broken
-    connection is reopened once (not after a timeout: the script may have run). Any other failure is the caller's to handle.
+    fork); a missing script (Redis restarted or flushed) is loaded and run again; a connection the
+    server closed is reopened once (not after a timeout: the script may have run). Any other failure
+    is the caller's to handle.
     """
 
     def __init__(self, source: str) -> None:
