@@ -205,3 +205,14 @@ def test_each_thread_and_each_forked_process_has_its_own_admission_connection(ap
     monkeypatch.setattr(auth.os, "getpid", lambda: real_pid + 1)  # what a forked worker sees
     _admit(api_key, address="192.0.2.3", per_ip=ratelimit.Rate(100, 60))
     assert auth._admission._local.connection is not mine
+
+
+def test_with_redis_unreachable_the_answer_is_still_given_and_the_failure_logged(client, api_key, settings, caplog):
+    """Availability over throttling: the key's row comes from the database, nothing is counted."""
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
+    }
+    with caplog.at_level("ERROR", logger="validity"):
+        response = ask(client, api_key)
+    assert response.status_code == 200 and response.json()["status"] == "unknown"
+    assert "rate limit cache unavailable" in caplog.text
