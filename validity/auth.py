@@ -12,17 +12,13 @@ most once per ``VALIDITY_LAST_USED_RESOLUTION`` seconds.
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import logging
-import os
-import threading
 import time
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-import redis
 from django.conf import settings
 from django.core.cache import caches
 from django.core.serializers.json import DjangoJSONEncoder
@@ -157,49 +153,7 @@ return {record, address, key, redis.call('GET', ARGV[4] .. row['organisation']['
 """
 
 
-class _Script:
-    """One Lua script run with EVALSHA on a Redis connection kept per process and thread.
-
-    redis-py's client takes a connection from its pool, wraps the call in its retry and metrics
-    machinery and gives the connection back on every command: more CPU than the round trip itself on
-    the busiest path of the service. Here the connection is kept (one per thread, opened again after a
-    fork); a missing script (Redis restarted or flushed) is loaded and run again; a connection the
-    server closed is reopened once (not after a timeout: the script may have run). Any other failure
-    is the caller's to handle.
-    """
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self.sha = hashlib.sha1(source.encode()).hexdigest()  # noqa: S324 (Redis names scripts by SHA-1)
-        self._local = threading.local()
-
-    def __call__(self, pool: Any, *args: Any) -> Any:
-        connection = self._connection(pool)
-        try:
-            return self._run(connection, args)
-        except redis.ConnectionError:  # closed by the server (a restart, an idle timeout): once more
-            connection.disconnect()  # the next command connects again
-            return self._run(connection, args)
-
-    def _connection(self, pool: Any) -> Any:
-        local = self._local
-        if getattr(local, "pool", None) is not pool or local.pid != os.getpid():
-            local.connection = pool.connection_class(**pool.connection_kwargs)
-            local.pool, local.pid = pool, os.getpid()
-        return local.connection
-
-    def _run(self, connection: Any, args: tuple[Any, ...]) -> Any:
-        connection.send_command("EVALSHA", self.sha, *args)
-        try:
-            return connection.read_response()
-        except redis.exceptions.NoScriptError:
-            connection.send_command("SCRIPT", "LOAD", self.source)
-            connection.read_response()
-            connection.send_command("EVALSHA", self.sha, *args)
-            return connection.read_response()
-
-
-_admission = _Script(_ADMIT)
+_admission = ratelimit.Script(_ADMIT)
 
 
 def admit(header: str, *, ip: str, per_ip: ratelimit.Rate, per_key: ratelimit.Rate) -> tuple[ApiKey | None, int | None]:

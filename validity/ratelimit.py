@@ -2,21 +2,26 @@
 (Redis in production, the database cache on the embedded default).
 
 A rate is written ``"<count>/<seconds>"``. :func:`hit` counts one request and says how long the
-caller must wait when the window's count is exceeded. On Redis one pipelined round trip does the
-count and its expiry; other backends use ``add`` then ``incr``. If the cache cannot be reached the
+caller must wait when the window's count is exceeded. On Redis one script does the counts, their
+expiry and the penalty's read in one round trip (:class:`Script`, also used by the API's admission);
+other backends use ``add`` then ``incr``. If the cache cannot be reached the
 request is let through and the failure logged: the validity service stays available while Redis is
 down, as its rules favour answering over throttling.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
+import os
+import threading
 import time
 import weakref
 from dataclasses import dataclass
 from typing import Any
 
+import redis
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.base import BaseCache
@@ -62,6 +67,48 @@ def redis_client(cache: BaseCache | None = None) -> Any | None:
     return client
 
 
+class Script:
+    """One Lua script run with EVALSHA on a Redis connection kept per process and thread.
+
+    redis-py's client takes a connection from its pool, wraps the call in its retry and metrics
+    machinery and gives the connection back on every command: more CPU than the round trip itself on
+    the busiest path of the service (every validity answer runs one script, an unknown ID two). Here the connection is kept (one per thread, opened again after a
+    fork); a missing script (Redis restarted or flushed) is loaded and run again; a connection the
+    server closed is reopened once (not after a timeout: the script may have run). Any other failure
+    is the caller's to handle.
+    """
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.sha = hashlib.sha1(source.encode()).hexdigest()  # noqa: S324 (Redis names scripts by SHA-1)
+        self._local = threading.local()
+
+    def __call__(self, pool: Any, *args: Any) -> Any:
+        connection = self._connection(pool)
+        try:
+            return self._run(connection, args)
+        except redis.ConnectionError:  # closed by the server (a restart, an idle timeout): once more
+            connection.disconnect()  # the next command connects again
+            return self._run(connection, args)
+
+    def _connection(self, pool: Any) -> Any:
+        local = self._local
+        if getattr(local, "pool", None) is not pool or local.pid != os.getpid():
+            local.connection = pool.connection_class(**pool.connection_kwargs)
+            local.pool, local.pid = pool, os.getpid()
+        return local.connection
+
+    def _run(self, connection: Any, args: tuple[Any, ...]) -> Any:
+        connection.send_command("EVALSHA", self.sha, *args)
+        try:
+            return connection.read_response()
+        except redis.exceptions.NoScriptError:
+            connection.send_command("SCRIPT", "LOAD", self.source)
+            connection.read_response()
+            connection.send_command("EVALSHA", self.sha, *args)
+            return connection.read_response()
+
+
 def window_key(scope: str, ident: str, rate: Rate, now: float) -> tuple[str, int]:
     """The counter of ``ident`` in ``scope`` for the window holding ``now``, and its lifetime."""
     return f"validity:rl:{scope}:{ident}:{rate.seconds}:{int(now // rate.seconds)}", rate.seconds + 1
@@ -87,16 +134,18 @@ def _count(cache: BaseCache, counters: list[tuple[str, int]], penalty_name: str 
     """Each window's new count and the penalty's end (or None): one round trip on Redis."""
     client = redis_client(cache)
     if client is not None:
-        pipe = client.pipeline(transaction=False)
-        for key, ttl in counters:
-            full = cache.make_and_validate_key(key)
-            pipe.incr(full)
-            pipe.expire(full, ttl, nx=True)
+        names = [cache.make_key(key) for key, _ttl in counters]
         if penalty_name is not None:
-            pipe.get(cache.make_and_validate_key(penalty_name))
-        results = pipe.execute()
-        counts = [int(results[2 * n]) for n in range(len(counters))]
-        raw = results[-1] if penalty_name is not None else None
+            names.append(cache.make_key(penalty_name))
+        results = _counting(
+            client.connection_pool,
+            len(names),
+            *names,
+            "1" if penalty_name is not None else "0",
+            *(ttl for _key, ttl in counters),
+        )
+        counts = [int(count) for count in results[: len(counters)]]
+        raw = results[len(counters)] if penalty_name is not None and len(results) > len(counters) else None
         return counts, loads(cache, raw)
     counts = []
     for key, ttl in counters:
@@ -107,6 +156,22 @@ def _count(cache: BaseCache, counters: list[tuple[str, int]], penalty_name: str 
             cache.add(key, 1, timeout=ttl)
             counts.append(1)
     return counts, cache.get(penalty_name) if penalty_name else None
+
+
+# Each counter counted and its window's expiry set (once), then the penalty read: one round trip.
+# KEYS: the counters, then the penalty's name when ARGV[1] is "1"; ARGV[2…]: each counter's lifetime.
+_COUNT = """
+local with_penalty = ARGV[1] == '1'
+local counters = #KEYS - (with_penalty and 1 or 0)
+local out = {}
+for i = 1, counters do
+  out[i] = redis.call('INCR', KEYS[i])
+  redis.call('EXPIRE', KEYS[i], ARGV[i + 1], 'NX')
+end
+if with_penalty then out[counters + 1] = redis.call('GET', KEYS[#KEYS]) end
+return out
+"""
+_counting = Script(_COUNT)
 
 
 def penalty_left(until: Any, now: float) -> int | None:

@@ -202,7 +202,7 @@ def test_each_thread_and_each_forked_process_has_its_own_admission_connection(ap
     thread.join()
     assert seen and seen[0] is not mine
     real_pid = os.getpid()
-    monkeypatch.setattr(auth.os, "getpid", lambda: real_pid + 1)  # what a forked worker sees
+    monkeypatch.setattr(ratelimit.os, "getpid", lambda: real_pid + 1)  # what a forked worker sees
     _admit(api_key, address="192.0.2.3", per_ip=ratelimit.Rate(100, 60))
     assert auth._admission._local.connection is not mine
 
