@@ -63,6 +63,15 @@ def test_a_connection_the_server_closed_is_found_and_replaced_before_the_next_qu
     assert side.is_usable()
 
 
+def test_a_connection_left_in_a_failed_transaction_is_not_usable(side: Any) -> None:
+    import psycopg
+
+    side.connection.autocommit = False
+    with pytest.raises(psycopg.errors.UndefinedTable), side.connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM no_such_table")
+    assert not side.is_usable()  # as a SELECT 1 would fail there
+
+
 def test_a_closed_connection_is_not_usable(side: Any) -> None:
     side.connection.close()
     assert not side.is_usable()
