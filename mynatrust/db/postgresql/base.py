@@ -6,10 +6,10 @@ database, the validity answer included. A connection the server has closed (a re
 ``pg_terminate_backend``, an idle timeout) is one whose socket has become readable while idle: the
 server sent its last words (a FATAL message) and the end of the stream, and nothing else arrives
 on an idle connection of this service (it never LISTENs). So the check polls the socket, without
-waiting: readable, closed or broken as psycopg knows it, or left in a failed transaction (where
-a ``SELECT 1`` fails too) means unusable, and Django reconnects
-before the query. A connection cut without a word (a host gone from the network) is found by the
-query itself, as it would be by ``SELECT 1``.
+waiting: readable, closed or broken as psycopg knows it, or left in a failed transaction (where a
+``SELECT 1`` fails too) means unusable, and Django reconnects before the query. A connection cut
+without a word (a host gone from the network) is found by the query itself, as it would be by
+``SELECT 1``.
 """
 
 from __future__ import annotations
