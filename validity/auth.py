@@ -116,8 +116,8 @@ def _lookup(prefix: str) -> ApiKey | None:
     return key
 
 
-def _usable(key: ApiKey | None, secret: str, secret_sha256: str | None = None) -> ApiKey | None:
-    if key is None or not keys.digest_matches(secret_sha256 or keys.digest(secret), key.secret_sha256):
+def _usable(key: ApiKey | None, secret_sha256: str) -> ApiKey | None:
+    if key is None or not keys.digest_matches(secret_sha256, key.secret_sha256):
         return None
     now = timezone.now()
     if not key.is_usable(now):
@@ -133,7 +133,7 @@ def authenticate(header: str) -> ApiKey | None:
     if parts is None:
         return None
     prefix, secret = parts
-    return _usable(_lookup(prefix), secret)
+    return _usable(_lookup(prefix), keys.digest(secret))
 
 
 # One round trip to Redis admits a request: it reads the key's cached row, counts the client
@@ -174,21 +174,21 @@ def admit(header: str, *, ip: str, per_ip: ratelimit.Rate, per_key: ratelimit.Ra
     now = time.time()
     reply = _admit_in_redis(prefix, secret_sha256, address, per_key, now)
     if reply is None:
-        key = _usable(_lookup(prefix), secret)
+        key = _usable(_lookup(prefix), secret_sha256)
         counters = [address] + ([("key", prefix, per_key)] if key is not None else [])
         penalty = ("unknown", key.organisation.public_id) if key is not None else None
         return key, ratelimit.hit_many(counters, now=now, penalty=penalty)
     record, address_count, key_count, until = reply
     wait = ratelimit.wait_for(per_ip, address_count, now)
     if record is None:  # not cached: the database finds the row, then the key is counted
-        key = _usable(_lookup(prefix), secret)
+        key = _usable(_lookup(prefix), secret_sha256)
         if key is None:
             return None, wait
         penalty = ("unknown", key.organisation.public_id)
         return key, ratelimit.longest([wait, ratelimit.hit_many([("key", prefix, per_key)], now=now, penalty=penalty)])
     if key_count is None:  # the secret is wrong: only the address was counted
         return None, wait
-    key = _usable(_from_record(record), secret, secret_sha256)
+    key = _usable(_from_record(record), secret_sha256)
     return key, ratelimit.longest(
         [wait, ratelimit.wait_for(per_key, key_count, now), ratelimit.penalty_left(until, now)]
     )

@@ -72,10 +72,10 @@ class Script:
 
     redis-py's client takes a connection from its pool, wraps the call in its retry and metrics
     machinery and gives the connection back on every command: more CPU than the round trip itself on
-    the busiest path of the service (every validity answer runs one script, an unknown ID two). Here the connection is kept (one per thread, opened again after a
-    fork); a missing script (Redis restarted or flushed) is loaded and run again; a connection the
-    server closed is reopened once (not after a timeout: the script may have run). Any other failure
-    is the caller's to handle.
+    the busiest path of the service (every validity answer runs one script, an unknown ID two). Here
+    the connection is kept (one per thread, opened again after a fork); a missing script (Redis
+    restarted or flushed) is loaded and run again; a connection the server closed is reopened once
+    (not after a timeout: the script may have run). Any other failure is the caller's to handle.
     """
 
     def __init__(self, source: str) -> None:
@@ -145,7 +145,7 @@ def _count(cache: BaseCache, counters: list[tuple[str, int]], penalty_name: str 
             *(ttl for _key, ttl in counters),
         )
         counts = [int(count) for count in results[: len(counters)]]
-        raw = results[len(counters)] if penalty_name is not None and len(results) > len(counters) else None
+        raw = results[len(counters)] if penalty_name is not None else None  # a missing penalty reads as nil
         return counts, loads(cache, raw)
     counts = []
     for key, ttl in counters:
