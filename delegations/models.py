@@ -11,6 +11,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from mynatrust.lib.delegation_id import in_file_name
+
 
 class TrustAnchorQuerySet(models.QuerySet["TrustAnchor"]):
     def active(self) -> TrustAnchorQuerySet:
@@ -351,6 +353,11 @@ class Delegation(models.Model):
     @property
     def audit_id(self) -> str:
         return self.delegation_id or self.public_id
+
+    @property
+    def file_name_id(self) -> str:
+        """The delegation ID as download file names carry it (a draft's public ID: it has none)."""
+        return in_file_name(self.delegation_id) if self.delegation_id else self.public_id
 
     @property
     def is_draft(self) -> bool:

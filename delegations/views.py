@@ -212,7 +212,7 @@ def download(request: HttpRequest, public_id: str, what: str) -> HttpResponse:
         raise Http404
     attr, content_type, name = DOWNLOADS[what]
     services.record_download(delegation, actor=request.user, what=what)
-    return _attachment(bytes(getattr(delegation, attr)), content_type, name.format(id=delegation.delegation_id))
+    return _attachment(bytes(getattr(delegation, attr)), content_type, name.format(id=delegation.file_name_id))
 
 
 def _get_signed_file(delegation: Delegation, role: str) -> SignedFile:
@@ -232,7 +232,9 @@ def signed_file(request: HttpRequest, public_id: str, role: str) -> HttpResponse
     services.record_download(delegation, actor=request.user, what=f"signed-{role}")
     suffix = SUFFIXES.get(signed.container, "bin")
     return _attachment(
-        bytes(signed.data), "application/octet-stream", f"signed-{role}-{delegation.delegation_id}.{suffix}"
+        bytes(signed.data),
+        "application/octet-stream",
+        f"signed-{role}-{delegation.file_name_id}.{suffix}",
     )
 
 
@@ -245,7 +247,9 @@ def report(request: HttpRequest, public_id: str, role: str) -> HttpResponse:
     if request.GET.get("format") == "json":
         services.record_download(delegation, actor=request.user, what=f"report-{role}.json")
         return _attachment(
-            report.to_json().encode(), "application/json", f"report-{role}-{delegation.delegation_id}.json"
+            report.to_json().encode(),
+            "application/json",
+            f"report-{role}-{delegation.file_name_id}.json",
         )
     return render(
         request, "delegations/report_page.html", {"delegation": delegation, "signed": signed, "report": report}
@@ -298,4 +302,4 @@ def test_card_sign(request: HttpRequest, public_id: str, role: str) -> HttpRespo
         raise Http404
     signed = demo.sign_with_test_card(delegation, role, actor=request.user)
     kind = "delegation" if role == SignedFile.Role.PRINCIPAL else "acceptance"
-    return _attachment(signed, "application/pdf", f"{kind}-{delegation.delegation_id}-signed.pdf")
+    return _attachment(signed, "application/pdf", f"{kind}-{delegation.file_name_id}-signed.pdf")

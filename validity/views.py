@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 import audit
 from mynatrust.access import public, recipient_required
+from mynatrust.lib.delegation_id import in_file_name
 from validity import answer, ratelimit, services, signing
 from validity.answer import ValidityError
 from validity.forms import AnonymousCheckForm, ApiKeyForm, CheckForm, RegistrationForm, Sha256UploadHandler
@@ -173,7 +174,7 @@ def _check(request: HttpRequest, organisation: RecipientOrganisation) -> HttpRes
         "upload": upload,
         "jws": token,
         "jws_download": download,
-        "download_name": f"validity-{query.delegation_id}.jws",
+        "download_name": f"validity-{in_file_name(query.delegation_id)}.jws",
     }
     return render(request, "validity/result.html", context)
 

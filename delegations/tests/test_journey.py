@@ -11,6 +11,7 @@ import pytest
 
 from conftest import PASSWORD
 from delegations.models import Delegation
+from mynatrust.lib.delegation_id import in_file_name
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -53,7 +54,7 @@ def finalise_sign_and_submit(page: Any, tmp_path: Any) -> str:
     assert re.fullmatch(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z*~$=]{2}", delegation_id)
     with page.expect_download() as pdf:
         page.get_by_test_id("download-delegation-pdf").click()
-    assert pdf.value.suggested_filename == f"delegation-{delegation_id}.pdf"
+    assert pdf.value.suggested_filename == f"delegation-{in_file_name(delegation_id)}.pdf"
     sign_and_upload(page, tmp_path, "principal")
     assert "署名を確認し、保存しました" in page.content()
     sign_and_upload(page, tmp_path, "agent")

@@ -70,6 +70,20 @@ def test_finalising_gives_the_id_and_the_four_downloads(client, subscriber, memb
     assert client.get(url("download", delegation, what="secret.key")).status_code == 404
 
 
+def test_download_names_are_the_same_in_every_browser_when_the_check_symbol_is_not_a_letter(client, subscriber, member):
+    """``*`` is not allowed in Windows file names and browsers replace it each their own way."""
+    client.force_login(member)
+    delegation = make_finalised(subscriber, member)
+    Delegation.objects.filter(pk=delegation.pk).update(delegation_id="0000-0000-0001-0*")
+    delegation.refresh_from_db()
+    for what, name in [
+        ("delegation.pdf", "delegation-0000-0000-0001-0_.pdf"),
+        ("acceptance.xml", "acceptance-0000-0000-0001-0_.xml"),
+    ]:
+        response = client.get(url("download", delegation, what=what))
+        assert response["Content-Disposition"] == f'attachment; filename="{name}"'
+
+
 def test_uploading_both_signed_files_through_the_page_activates(client, subscriber, member, trusted_pki):
     client.force_login(member)
     delegation = make_finalised(subscriber, member)

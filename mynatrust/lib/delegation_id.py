@@ -151,6 +151,16 @@ def compact(delegation_id: str) -> str:
     return delegation_id.replace("-", "")
 
 
+def in_file_name(delegation_id: str) -> str:
+    """The canonical ID as it appears in a download's file name.
+
+    A check symbol that is not a letter or digit (``*~$=``) becomes ``_``: ``*`` is not allowed in
+    Windows file names and browsers replace it each in their own way, so the service names the file
+    the same for every browser. Nothing is lost: the check symbol follows from the 13 data symbols.
+    """
+    return delegation_id[:-1] + (delegation_id[-1] if delegation_id[-1].isalnum() else "_")
+
+
 def _encode(value: int) -> str:
     data = []
     for _shift in range(DATA_LENGTH):

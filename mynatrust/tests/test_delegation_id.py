@@ -148,6 +148,27 @@ def test_compact_drops_the_hyphens():
     assert delegation_id.compact(KNOWN) == KNOWN.replace("-", "")
 
 
+@pytest.mark.parametrize(
+    ("canonical", "name"),
+    [
+        ("0000-0000-0001-0*", "0000-0000-0001-0_"),
+        ("0000-0000-0001-1~", "0000-0000-0001-1_"),
+        ("0000-0000-0001-2$", "0000-0000-0001-2_"),
+        ("0000-0000-0001-3=", "0000-0000-0001-3_"),
+        ("0000-0000-0001-4U", "0000-0000-0001-4U"),
+        (KNOWN, KNOWN),
+    ],
+)
+def test_in_a_file_name_a_symbol_check_becomes_an_underscore(canonical, name):
+    assert delegation_id.is_valid(canonical)
+    assert delegation_id.in_file_name(canonical) == name
+
+
+@given(canonical_ids)
+def test_a_file_name_form_is_letters_digits_hyphens_and_underscores(canonical):
+    assert re.fullmatch(r"[0-9A-Z_-]+", delegation_id.in_file_name(canonical))
+
+
 @given(canonical_ids)
 def test_every_id_survives_a_round_trip_in_any_spelling(canonical):
     assert delegation_id.parse(canonical) == canonical
