@@ -151,14 +151,15 @@ def _typed(value: Any, kind: type) -> Any:
 
 def record_reading(
     event_type: str, *, actor: Any, subject: Any = None, reading: Reading, at: datetime | None = None, **data: Any
-) -> tuple[dict[str, Any], int]:
+) -> tuple[dict[str, Any], int | None]:
     """Read a row and append an event about it, the event's data completed from the row.
 
     On PostgreSQL this is a single statement (a data-modifying CTE), so recording the event costs no
     round trip of its own; elsewhere the read and the INSERT run one after the other. Returns the
     row's columns (all None when nothing was found) plus the computed fields, and the event's id
-    (no model instance is built on this path). ``at`` sets the event's time (default: now), e.g. the
-    instant an answer was computed for.
+    (no model instance is built on this path; None when the reading's guard did not hold, and then
+    nothing was written). ``at`` sets the event's time (default: now), e.g. the instant an answer
+    was computed for.
     """
     using = DEFAULT_DB_ALIAS
     connection = connections[using]
@@ -166,17 +167,20 @@ def record_reading(
         with connection.cursor() as cursor:
             cursor.execute(
                 f"WITH found AS ({reading.sql}) SELECT found.*{_expressions(_field_sql(reading))}"  # noqa: S608
-                " FROM (SELECT 1) AS one LEFT JOIN found ON 1 = 1",
+                f", {_guard_sql(reading.guard)} AS guard__holds FROM (SELECT 1) AS one LEFT JOIN found ON 1 = 1",
                 reading.params,
             )
             row = _fetch_row(cursor)
+        holds = bool(row.pop("guard__holds"))
         computed = _computed(row, reading)
-        event = _event(event_type, actor, subject, {**data, **computed}, at)
-        _insert(event, using)
-        event_id = event.pk
+        event_id = None
+        if holds:
+            event = _event(event_type, actor, subject, {**data, **computed}, at)
+            _insert(event, using)
+            event_id = event.pk
     else:
         values = _bound_values(_columns(event_type, actor, subject, data, at), connection)
-        sql = _reading_statement(reading.sql, _field_sql(reading))
+        sql = _reading_statement(reading.sql, _field_sql(reading), reading.guard)
         params = {**reading.params, **values}
         try:
             row = _execute_prepared(connection, sql, params)
@@ -191,7 +195,8 @@ def record_reading(
             row = _execute_prepared(connection, sql, params)
         event_id = row.pop("audit__id")
         computed = _computed(row, reading)
-    _after_commit()
+    if event_id is not None:
+        _after_commit()
     return {**row, **computed}, event_id
 
 
@@ -218,7 +223,11 @@ _PREPARED_COLUMNS = [
 
 
 @lru_cache(maxsize=64)
-def _reading_statement(read: str, fields: tuple[tuple[str, str], ...]) -> str:
+def _guard_sql(guard: str | None) -> str:
+    return f"({guard})" if guard else "TRUE"
+
+
+def _reading_statement(read: str, fields: tuple[tuple[str, str], ...], guard: str | None = None) -> str:
     """The one statement of :func:`record_reading` on PostgreSQL (the same text for every call with
     the same read, so that it is prepared once per connection)."""
     expressions = _expressions(fields)
@@ -235,8 +244,8 @@ def _reading_statement(read: str, fields: tuple[tuple[str, str], ...]) -> str:
         f"WITH found AS ({read}),"  # noqa: S608
         f" reading AS (SELECT found.*{expressions} FROM (SELECT 1) AS one LEFT JOIN found ON TRUE),"
         f" event AS (INSERT INTO audit_auditevent ({columns}) SELECT {placeholders} FROM reading"
-        " RETURNING id)"
-        ' SELECT reading.*, event.id AS "audit__id" FROM reading, event'
+        f"{' WHERE ' + _guard_sql(guard) if guard else ''} RETURNING id)"
+        ' SELECT reading.*, event.id AS "audit__id" FROM reading LEFT JOIN event ON TRUE'
     )
 
 

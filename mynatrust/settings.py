@@ -340,7 +340,7 @@ VALIDITY_ANONYMOUS_QUERIES = env.bool("VALIDITY_ANONYMOUS_QUERIES", default=Fals
 # Live API keys an organisation may hold, and how often (seconds) a key's last-used time is written.
 VALIDITY_MAX_API_KEYS = env.int("VALIDITY_MAX_API_KEYS", default=10)
 VALIDITY_LAST_USED_RESOLUTION = env.int("VALIDITY_LAST_USED_RESOLUTION", default=60)
-# Seconds a key's row stays in the cache (revocations and decisions clear it at once).
+# Seconds a worker keeps a key's row (every answer confirms it in the database, see validity.auth).
 VALIDITY_KEY_CACHE_SECONDS = env.int("VALIDITY_KEY_CACHE_SECONDS", default=30)
 
 # --- Repository, notices, operations ledgers, retention, monitoring -----------------------------

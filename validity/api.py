@@ -15,7 +15,7 @@ from django.views.decorators.http import require_safe
 
 import audit
 from mynatrust.access import audience, public
-from validity import answer, keys, ratelimit, services, signing
+from validity import answer, auth, keys, ratelimit, services, signing
 from validity.answer import ValidityError
 from validity.auth import admit
 from validity.models import ApiKey
@@ -70,8 +70,8 @@ def _too_many(wait: int) -> HttpResponse:
 def _authorised(request: HttpRequest) -> ApiKey | HttpResponse:
     """The caller's key, or the response that refuses the request.
 
-    One Redis round trip (while the key's row is cached) reads the key, counts the client address
-    and the key and reads the organisation's penalty for unknown IDs (auth.admit). A refused address
+    The address is counted first, then a key whose secret is right, through this process's leases
+    on the shared counters (auth.admit): most requests cost no round trip for it. A refused address
     learns nothing about its key: the 429 comes before the verdict on the key.
     """
     header = request.META.get("HTTP_AUTHORIZATION", "")
@@ -86,12 +86,45 @@ def _authorised(request: HttpRequest) -> ApiKey | HttpResponse:
     if wait is not None:
         return _too_many(wait)
     if key is None:
-        parts = keys.from_authorization(header)
-        audit.record("validity.api_key_rejected", actor=audit.ANONYMOUS, prefix=parts[0] if parts else "")
-        return _error(
-            answer.error(answer.INVALID_KEY), WWW_Authenticate='Bearer realm="validity", error="invalid_token"'
-        )
+        return _rejected(header)
     return key
+
+
+def _rejected(header: str) -> HttpResponse:
+    parts = keys.from_authorization(header)
+    audit.record("validity.api_key_rejected", actor=audit.ANONYMOUS, prefix=parts[0] if parts else "")
+    return _error(answer.error(answer.INVALID_KEY), WWW_Authenticate='Bearer realm="validity", error="invalid_token"')
+
+
+def _answer(request: HttpRequest, delegation_id: str, key: ApiKey) -> services.Query | HttpResponse:
+    """The recorded answer for ``key``, which the answer's own statement confirms still usable: a
+    key this process kept but revoked, expired or renamed since is read again (a renamed
+    organisation is asked again once), else refused as if it were wrong."""
+    for _attempt in range(2):
+        try:
+            return services.answer_query(
+                delegation_id,
+                sha256=request.GET.get("sha256"),
+                organisation=key.organisation,
+                actor=key,
+                channel="api",
+                guard=auth.KeyGuard(key),
+            )
+        except auth.KeyNoLongerUsable:
+            fresh = auth.confirm(key)
+            if fresh is None:
+                break
+            key = fresh
+        except ValidityError as exc:
+            return _error(exc)
+    return _rejected(request.META.get("HTTP_AUTHORIZATION", ""))
+
+
+def _refusal(request: HttpRequest, key: ApiKey, error: ValidityError) -> HttpResponse:
+    """An error about the request, given only to a key the database confirms still usable."""
+    if auth.confirm(key) is None:
+        return _rejected(request.META.get("HTTP_AUTHORIZATION", ""))
+    return _error(error)
 
 
 @lru_cache(maxsize=32)
@@ -115,18 +148,15 @@ def delegation_validity(request: HttpRequest, delegation_id: str) -> HttpRespons
     unexpected = sorted(set(request.GET) - {"sha256"})
     if unexpected:
         # Strict on purpose: a misspelt ?sha256= must not silently skip the digest comparison.
-        return _error(answer.error(answer.UNKNOWN_PARAMETER, parameters=unexpected[:5]))
+        return _refusal(request, key, answer.error(answer.UNKNOWN_PARAMETER, parameters=unexpected[:5]))
     try:
         # Before the query is recorded: an answer the service cannot sign is not given at all.
         signing_key = signing.current_key() if jose else None
     except signing.SigningKeyError:
-        return _error(answer.error(answer.SIGNING_UNAVAILABLE))
-    try:
-        query = services.answer_query(
-            delegation_id, sha256=request.GET.get("sha256"), organisation=key.organisation, actor=key, channel="api"
-        )
-    except ValidityError as exc:
-        return _error(exc)
+        return _refusal(request, key, answer.error(answer.SIGNING_UNAVAILABLE))
+    query = _answer(request, delegation_id, key)
+    if isinstance(query, HttpResponse):
+        return query
     body = answer.encode(query.document)
     if signing_key is None:
         return _respond(body, content_type=f"{JSON}; charset=utf-8")

@@ -3,8 +3,11 @@
 
 A rate is written ``"<count>/<seconds>"``. :func:`hit` counts one request and says how long the
 caller must wait when the window's count is exceeded. On Redis one script does the counts, their
-expiry and the penalty's read in one round trip (:class:`Script`, also used by the API's admission);
-other backends use ``add`` then ``incr``. If the cache cannot be reached the
+expiry and the penalty's read in one round trip (:class:`Script`); other backends use ``add`` then
+``incr``. The validity API, the busiest path, counts with :func:`take` instead: on Redis each
+worker takes tokens from the shared counters in small batches (:class:`Leases`), so that most
+answers need no round trip to Redis and the window never admits more than its count. If the cache
+cannot be reached the
 request is let through and the failure logged: the validity service stays available while Redis is
 down, as its rules favour answering over throttling.
 """
@@ -213,6 +216,152 @@ def hit(
     return hit_many([(scope, ident, rate)], now=now, penalty=penalty)
 
 
+# --- Leased counting (the validity API) ----------------------------------------------------------
+#
+# A lease is a batch of a window's tokens one process (and thread) has taken from the shared
+# counter in Redis: the counter is raised by the batch at once, so all processes and hosts together
+# never admit more than the window's count. A lease is used within LEASE_SECONDS or what is left of
+# it is given back (at the next refresh, in the same round trip), so an idle process holds nothing
+# for long; the penalty of the key's organisation is read at every refresh, so a penalty imposed by
+# another process applies within LEASE_SECONDS. Batches start at one token and double while a
+# process uses them up within their time (MAX_BATCH at most), and never take more than an eighth of
+# what is left of the window: near its end every process takes one token at a time, so a window is
+# refused only when its tokens are spent or held, a few at most, by other processes.
+
+LEASE_SECONDS = 1.0
+MAX_BATCH = 64
+
+# KEYS: the counters in order, then the penalty's name when ARGV[1] is "1". ARGV[2…]: per counter
+# its count, lifetime, the tokens wanted and the tokens given back. A counter is not raised once an
+# earlier one refused (granted 0): the address is counted before the key, as with every request.
+_LEASE = """
+local with_penalty = ARGV[1] == '1'
+local counters = #KEYS - (with_penalty and 1 or 0)
+local out = {}
+local refused = false
+for i = 1, counters do
+  local a = 2 + (i - 1) * 4
+  local count, wanted, back = tonumber(ARGV[a]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+  if back > 0 and redis.call('EXISTS', KEYS[i]) == 1 then redis.call('DECRBY', KEYS[i], back) end
+  local granted = 0
+  if not refused then
+    local room = count - tonumber(redis.call('GET', KEYS[i]) or '0')
+    if room > 0 then
+      granted = math.min(wanted, math.max(1, math.floor(room / 8)))
+      redis.call('INCRBY', KEYS[i], granted)
+      redis.call('EXPIRE', KEYS[i], ARGV[a + 1], 'NX')
+    else
+      refused = true
+    end
+  end
+  out[i] = granted
+end
+if with_penalty then out[counters + 1] = redis.call('GET', KEYS[#KEYS]) end
+return out
+"""
+_leasing = Script(_LEASE)
+
+
+@dataclass
+class _Lease:
+    name: str  # the counter's key in Redis, its window in it
+    left: int = 0
+    granted: int = 0
+    until: float = 0.0  # monotonic time after which what is left is given back
+    wanted: int = 1
+
+
+class Leases:
+    """The leases of this process and thread, by counter; and the penalties read with them."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def table(self) -> tuple[dict[tuple[str, str, Rate], _Lease], dict[tuple[str, str], Any]]:
+        local = self._local
+        if getattr(local, "pid", None) != os.getpid():  # a forked process takes nothing over
+            local.leases, local.penalties, local.pid = {}, {}, os.getpid()
+        return local.leases, local.penalties
+
+    def clear(self) -> None:
+        self._local.pid = None
+
+
+leases = Leases()
+
+
+def take(
+    counters: list[tuple[str, str, Rate]], *, now: float | None = None, penalty: tuple[str, str] | None = None
+) -> int | None:
+    """:func:`hit_many`, counted through this process's leases on Redis (one token of each counter,
+    in order; a refused counter stops the count). Other cache backends count every request."""
+    now = time.time() if now is None else now
+    cache = _cache()
+    client = redis_client(cache)
+    if client is None:
+        return hit_many(counters, now=now, penalty=penalty)
+    table, penalties = leases.table()
+    clock = time.monotonic()
+    due = []
+    for counter in counters:
+        window, ttl = window_key(*counter, now)
+        name = cache.make_key(window)  # the cache's own prefix in it: another cache, other leases
+        lease = table.get(counter)
+        if lease is None or lease.name != name:  # a new window: the old one's tokens are of no use
+            lease = table[counter] = _Lease(name, wanted=lease.wanted if lease else 1)
+        if lease.left <= 0 or clock >= lease.until:
+            lease.wanted = _wanted(lease, clock)
+            due.append((counter, lease, ttl))
+    if due:
+        try:
+            granted, until = _refresh(cache, client, due, penalty)
+        except Exception:  # an unreachable cache must not take the service down
+            log.exception("rate limit cache unavailable; %s not counted", [scope for scope, _i, _r in counters])
+            return None
+        for (_counter, lease, _ttl), tokens in zip(due, granted, strict=True):
+            lease.left = lease.granted = tokens
+            lease.until = clock + LEASE_SECONDS
+        if penalty is not None:
+            penalties[penalty] = until
+    waits: list[int | None] = []
+    for scope, ident, rate in counters:
+        lease = table[(scope, ident, rate)]
+        if lease.left <= 0:  # refused: later counters were not counted either
+            waits.append(max(1, math.ceil((int(now // rate.seconds) + 1) * rate.seconds - now)))
+            break
+        lease.left -= 1
+    if penalty is not None:
+        waits.append(penalty_left(penalties.get(penalty), now))
+    if len(table) > 4096:  # addresses come and go: forget them (their tokens stay counted)
+        table.clear()
+    return longest(waits)
+
+
+def _wanted(lease: _Lease, clock: float) -> int:
+    """The batch to ask for: twice the last one when it was used up in its time, what was used of it
+    when its time ran out first, the same when there was none (a new window)."""
+    if not lease.granted:
+        return lease.wanted
+    if lease.left <= 0 and clock < lease.until:
+        return min(MAX_BATCH, lease.granted * 2)
+    return max(1, lease.granted - max(lease.left, 0))
+
+
+def _refresh(
+    cache: BaseCache, client: Any, due: list[tuple[tuple[str, str, Rate], _Lease, int]], penalty: Any
+) -> tuple[list[int], Any]:
+    """New batches for the due leases (what is left of them given back) and the penalty's end."""
+    names = [lease.name for _counter, lease, _ttl in due]
+    if penalty is not None:
+        names.append(cache.make_key(penalty_key(*penalty)))
+    args: list[Any] = ["1" if penalty is not None else "0"]
+    for (_scope, _ident, rate), lease, ttl in due:
+        args += [rate.count, ttl, lease.wanted, max(lease.left, 0)]
+    reply = _leasing(client.connection_pool, len(names), *names, *args)
+    until = loads(cache, reply[len(due)]) if penalty is not None else None
+    return [int(tokens) for tokens in reply[: len(due)]], until
+
+
 def penalty(scope: str, ident: str) -> int | None:
     """Seconds left of a penalty set with :func:`impose`, or None."""
     try:
@@ -227,7 +376,10 @@ def impose(scope: str, ident: str, seconds: int) -> bool:
     """Start a penalty of ``seconds`` unless one is running; True when this call started it."""
     until = time.time() + seconds
     try:
-        return bool(_cache().add(penalty_key(scope, ident), until, timeout=seconds))
+        started = bool(_cache().add(penalty_key(scope, ident), until, timeout=seconds))
+        if started:
+            leases.table()[1][(scope, ident)] = until  # this process applies it at once
+        return started
     except Exception:
         log.exception("rate limit cache unavailable; penalty not imposed")
         return False

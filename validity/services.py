@@ -7,6 +7,7 @@ transaction with their audit event; a refused one raises :class:`ValidityError` 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -125,8 +126,8 @@ def _transition(
     current.save(update_fields=["status", "status_reason", "decided_at", "decided_by"])
     audit.record(event, actor=actor, subject=current, name=current.name, previous=previous, status=to, reason=reason)
     prefixes = list(current.api_keys.values_list("prefix", flat=True))
-    # Now and again after the commit (a worker may re-cache the old row in between): the keys
-    # answer for the new status at once.
+    # This process drops the rows it kept, now and after the commit (it may read the old row again
+    # in between); other workers find the change in the answer's own statement (auth.KeyGuard).
     auth.forget(prefixes)
     transaction.on_commit(lambda: auth.forget(prefixes))
     _mail_on_commit(current, reason)
@@ -272,6 +273,7 @@ def answer_query(
     organisation: RecipientOrganisation | None,
     actor: Any,
     channel: str,
+    guard: auth.KeyGuard | None = None,
 ) -> Query:
     """Answer one validity query and record it (who, which ID, the answer, the digest match).
 
@@ -281,6 +283,11 @@ def answer_query(
     database; the answer's by :func:`validity.answer.status_at` — should they ever differ, the
     answer stands and a ``validity.query_mismatch`` event says so. A malformed ID or digest is
     recorded too, then raised as :class:`ValidityError` (400).
+
+    With ``guard`` (an API key the caller kept), the database confirms in that same statement that
+    the key is still usable; if it is not, nothing is recorded or answered and
+    :class:`validity.auth.KeyNoLongerUsable` is raised (on the malformed path the key is read again
+    before anything is recorded).
     """
     who = {
         "organisation": organisation.name if organisation else None,
@@ -290,6 +297,8 @@ def answer_query(
         delegation_id = answer.parse_delegation_id(typed_id)
         digest = answer.parse_sha256(sha256)
     except ValidityError as exc:
+        if guard is not None and guard.confirm() is None:
+            raise auth.KeyNoLongerUsable from exc
         audit.record(
             "validity.query",
             actor=actor,
@@ -301,17 +310,22 @@ def answer_query(
         )
         raise
     checked_at = timezone.now()
+    reading = lookup.reading(delegation_id, checked_at=checked_at, digest=digest)
+    if guard is not None:
+        reading = dataclasses.replace(reading, guard=guard.sql, params={**reading.params, **guard.params()})
     row, event_id = audit.record_reading(
         "validity.query",
         actor=actor,
         subject=("delegations.delegation", delegation_id),
-        reading=lookup.reading(delegation_id, checked_at=checked_at, digest=digest),
+        reading=reading,
         at=checked_at,
         channel=channel,
         delegation_id=delegation_id,
         digest_given=digest is not None,
         **who,
     )
+    if event_id is None:  # the guard did not hold: nothing was recorded
+        raise auth.KeyNoLongerUsable
     facts = lookup.facts_from(row)
     document = answer.build_answer(
         delegation_id, facts, checked_at=checked_at, issuer=settings.SERVICE_BASE_URL, sha256=digest

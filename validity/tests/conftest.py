@@ -37,6 +37,11 @@ def _validity_settings(settings: Any, signing_keys: dict[str, Path]) -> None:
     settings.VALIDITY_PUBLISHED_KEY_FILES = []
     # A fresh key prefix per test: counters never leak from one test (or xdist worker) to another.
     settings.CACHES = {"default": redis_cache(f"test-{uuid.uuid4().hex}")}
+    # Nor do this process's leases of tokens and kept key rows.
+    from validity import auth, ratelimit
+
+    ratelimit.leases.clear()
+    auth._kept.clear()
     settings.VALIDITY_RATE_PER_KEY = "1000/60"
     settings.VALIDITY_RATE_PER_IP = "1000/60"
     settings.VALIDITY_RATE_FORM = "1000/60"

@@ -105,26 +105,67 @@ def test_a_cached_key_still_needs_its_secret(api_key):
     assert authenticate(f"Bearer {api_key[:-1]}{'0' if api_key[-1] != '0' else '1'}") is None
 
 
-def test_revocation_and_suspension_reach_cached_keys_when_they_commit(
-    api_key, recipient, organisation, staff_by_role, django_capture_on_commit_callbacks, settings
-):
+@pytest.fixture
+def kept_stale(api_key, settings):
+    """Put back the row this process kept of the key before a change, as another worker that kept
+    it still has it."""
     from validity import auth
 
     settings.VALIDITY_KEY_CACHE_SECONDS = 3600
-    stale = auth.authenticate(f"Bearer {api_key}")  # now cached
-    assert stale is not None
-    with django_capture_on_commit_callbacks(execute=True):
-        services.suspend_recipient(organisation, actor=staff_by_role["reception"], reason="x")
-        # Another worker reads the old row before the commit and caches it again ...
-        auth._remember(stale)
-    # ... and the commit drops it once more.
-    assert auth.authenticate(f"Bearer {api_key}") is None
+    prefix = api_key.rsplit("_", 1)[0]
+    assert auth.authenticate(f"Bearer {api_key}") is not None  # kept
+    stale = auth._kept[prefix]
+    return lambda: auth._kept.__setitem__(prefix, stale)
+
+
+def _queries() -> int:
+    return AuditEvent.objects.filter(event_type="validity.query").count()
+
+
+def test_a_key_revoked_after_a_worker_kept_it_is_refused_at_its_very_next_request(
+    client, api_key, recipient, kept_stale, stored
+):
+    delegation_id = ids.generate()
+    stored(facts(delegation_id))
+    services.revoke_api_key(ApiKey.objects.get(), actor=recipient)
+    before = _queries()
+    for typed, data in [(delegation_id, None), ("7K3Q", None), (delegation_id, {"sha": "x"})]:
+        kept_stale()
+        response = ask(client, typed, api_key, data=data)
+        assert response.status_code == 401, typed
+        assert response.json()["error"]["code"] == "invalid_api_key"
+    # The answer's statement found the key revoked: nothing was answered or recorded as a query.
+    assert _queries() == before
+    assert AuditEvent.objects.filter(event_type="validity.api_key_rejected").count() == 3
+
+
+def test_a_suspended_organisation_is_refused_by_a_worker_that_kept_its_key(
+    client, api_key, organisation, staff_by_role, kept_stale
+):
+    services.suspend_recipient(organisation, actor=staff_by_role["reception"], reason="x")
+    kept_stale()
+    assert ask(client, ids.generate(), api_key).status_code == 401
     services.approve_recipient(organisation, actor=staff_by_role["reception"])
-    assert auth.authenticate(f"Bearer {api_key}") is not None
-    with django_capture_on_commit_callbacks(execute=True):
-        services.revoke_api_key(ApiKey.objects.get(), actor=recipient)
-        auth._remember(stale)
-    assert auth.authenticate(f"Bearer {api_key}") is None
+    kept_stale()  # kept while suspended would also be confirmed: approved again, it answers
+    assert ask(client, ids.generate(), api_key).status_code == 200
+
+
+def test_a_renamed_organisation_is_named_in_the_event_even_by_a_worker_that_kept_the_old_name(
+    client, api_key, organisation, kept_stale
+):
+    type(organisation).objects.filter(pk=organisation.pk).update(name="株式会社新名称")
+    kept_stale()
+    response = ask(client, ids.generate(), api_key)
+    assert response.status_code == 200 and response.json()["status"] == "unknown"
+    event = AuditEvent.objects.filter(event_type="validity.query").latest("id")
+    assert event.data["organisation"] == "株式会社新名称"
+
+
+def test_an_expired_key_kept_by_a_worker_is_refused_from_its_expiry_on(client, api_key, kept_stale):
+    ApiKey.objects.update(expires_at=timezone.now() + timedelta(minutes=5))
+    kept_stale()
+    with time_machine.travel(timezone.now() + timedelta(minutes=6)):
+        assert ask(client, ids.generate(), api_key).status_code == 401
 
 
 def test_without_a_cache_keys_are_checked_in_the_database(api_key, settings):
@@ -377,32 +418,44 @@ def redis_round_trips(monkeypatch):
     return sent
 
 
-def test_an_answer_costs_one_database_and_one_redis_round_trip(
+def test_an_answer_costs_one_database_round_trip_and_redis_only_now_and_then(
     client, api_key, stored, django_assert_num_queries, redis_round_trips
 ):
-    """The delegation's read and the query's audit event are one statement; the key's cached row,
-    the address and key counts and the organisation's penalty are one script in Redis."""
+    """The delegation's read, the key's confirmation and the query's audit event are one statement;
+    the address and the key are counted through this process's leases of tokens (refreshed with
+    batches of 1, 2, 4 … 64 tokens, each refresh one script for the address and one for the key)."""
     one_statement_or_skip()
     delegation_id = ids.generate()
     stored(facts(delegation_id))
-    ask(client, delegation_id, api_key)  # caches the key's row, writes its last-used time, loads the script
+    ask(client, delegation_id, api_key)  # reads the key's row, writes its last-used time, loads the script
     redis_round_trips.clear()
-    with django_assert_num_queries(1):
-        assert ask(client, delegation_id, api_key).json()["status"] in ("valid", "expired")
-    assert len(redis_round_trips) == 1
+    with django_assert_num_queries(100):
+        for _ in range(100):
+            assert ask(client, delegation_id, api_key).json()["status"] in ("valid", "expired")
+    # Leases of 2, 4 … 64 tokens for each of the two counters: 12 round trips for 100 answers.
+    assert len(redis_round_trips) == 12
     event = AuditEvent.objects.filter(event_type="validity.query").latest("id")
     assert event.data["delegation_id"] == delegation_id and event.data["status"] in ("valid", "expired")
 
 
 def test_an_unknown_id_costs_one_more_redis_round_trip_to_count_it(
-    client, api_key, django_assert_num_queries, redis_round_trips
+    client, api_key, stored, django_assert_num_queries, redis_round_trips
 ):
+    from validity import ratelimit
+
     one_statement_or_skip()
-    ask(client, ids.generate(), api_key)
-    redis_round_trips.clear()
-    with django_assert_num_queries(1):
-        assert ask(client, ids.generate(), api_key).json()["status"] == "unknown"
-    assert len(redis_round_trips) == 2
+    delegation_id = ids.generate()
+    stored(facts(delegation_id))
+    trips = {}
+    for kind, typed in [("known", lambda: delegation_id), ("unknown", ids.generate)]:
+        ratelimit.leases.clear()  # both series start from leases of one token
+        ask(client, typed(), api_key)
+        redis_round_trips.clear()
+        with django_assert_num_queries(10):
+            for _ in range(10):
+                ask(client, typed(), api_key)
+        trips[kind] = len(redis_round_trips)
+    assert trips["unknown"] - trips["known"] == 10
 
 
 def _prepared_answer_statements(connection) -> list[tuple[int, int]]:

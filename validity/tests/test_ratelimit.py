@@ -111,43 +111,128 @@ def test_repeated_unknown_ids_slow_a_recipient_down_and_alert_the_administrator(
     assert AuditEvent.objects.filter(event_type="validity.enumeration_suspected").count() == 1
 
 
+# Two processes count 40 requests each against 50 in one window, with ``hit`` (every request) or
+# ``take`` (leases); {COUNT} is the call.
 WORKER = """
-import json, os, sys
+import json, os
 import django
 django.setup()
 from django.core.cache import caches
 from validity import ratelimit
 now = float(os.environ["WINDOW_NOW"])  # both processes count in the same window
 ident = os.environ["RATE_IDENT"]  # unique per test run
-allowed = sum(ratelimit.hit("proc", ident, ratelimit.Rate(50, 60), now=now) is None for _ in range(40))
+rate = ratelimit.Rate(50, 60)
+allowed = sum({COUNT} is None for _ in range(40))
 print(json.dumps({"allowed": allowed, "backend": type(caches["default"]).__name__}))
 """
 
 
-def test_limits_hold_across_two_processes_sharing_redis():
-    ident = f"test-procs-{uuid.uuid4().hex}"
+def _two_processes(count: str) -> list[dict]:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "mynatrust.settings",
         "CACHE_URL": f"rediscache://{REDIS_URL.removeprefix('redis://')}",
-        "RATE_IDENT": ident,
+        "RATE_IDENT": f"test-procs-{uuid.uuid4().hex}",
         "MYNATRUST_PRODUCTION": "false",
         "WINDOW_NOW": str(time.time()),
     }
+    source = WORKER.replace("{COUNT}", count)
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", WORKER], cwd=django_settings.BASE_DIR, env=env, stdout=subprocess.PIPE, text=True
+            [sys.executable, "-c", source], cwd=django_settings.BASE_DIR, env=env, stdout=subprocess.PIPE, text=True
         )
         for _ in range(2)
     ]
     results = [json.loads(p.communicate(timeout=60)[0]) for p in procs]
     assert all(p.returncode == 0 for p in procs)
     assert {r["backend"] for r in results} == {"RedisCache"}
+    return results
+
+
+def test_limits_hold_across_two_processes_sharing_redis():
+    results = _two_processes('ratelimit.hit("proc", ident, rate, now=now)')
     # 80 attempts in one window against a limit of 50: exactly 50 pass, whichever process asked.
     assert sum(r["allowed"] for r in results) == 50
 
 
-# --- the admission script's own connection (validity.auth._Script) ------------------------------
+def test_leased_counting_never_admits_more_than_the_limit_across_two_processes():
+    results = _two_processes('ratelimit.take([("procs", ident, rate)], now=now)')
+    allowed = [r["allowed"] for r in results]
+    # 80 attempts against 50: never more than 50; fewer only by what the other process still held
+    # when it stopped (near the window's end a lease is one token, at most an eighth of what is left).
+    assert 44 <= sum(allowed) <= 50, allowed
+
+
+def _script_calls(monkeypatch) -> list[tuple]:
+    calls: list[tuple] = []
+    real = ratelimit.Script._run
+
+    def counted(self, connection, args):
+        calls.append(args)
+        return real(self, connection, args)
+
+    monkeypatch.setattr(ratelimit.Script, "_run", counted)
+    return calls
+
+
+def test_a_busy_process_takes_its_tokens_in_batches(monkeypatch):
+    rate = ratelimit.Rate(10_000, 60)
+    calls = _script_calls(monkeypatch)
+    now = time.time()
+    assert all(ratelimit.take([("batch", "a", rate)], now=now) is None for _ in range(500))
+    # 1, 2, 4 … 64 tokens, then 64 at a time: 13 round trips for 500 requests.
+    assert len(calls) == 13
+    counter = ratelimit._cache().make_key(ratelimit.window_key("batch", "a", rate, now)[0])
+    assert 500 <= int(_redis().get(counter)) <= 500 + ratelimit.MAX_BATCH
+
+
+def test_what_a_lease_did_not_use_in_its_time_is_given_back(monkeypatch):
+    rate = ratelimit.Rate(10_000, 60)
+    now = time.time()
+    counter = ratelimit._cache().make_key(ratelimit.window_key("back", "a", rate, now)[0])
+    for _ in range(7):  # leases of 1, 2 and 4 tokens: all used
+        ratelimit.take([("back", "a", rate)], now=now)
+    ratelimit.take([("back", "a", rate)], now=now)  # a lease of 8: 1 used, 7 held
+    assert int(_redis().get(counter)) == 15
+    clock = time.monotonic()
+    monkeypatch.setattr(ratelimit.time, "monotonic", lambda: clock + ratelimit.LEASE_SECONDS + 1)
+    ratelimit.take([("back", "a", rate)], now=now)  # the 7 given back; a new lease of what was used: 1
+    assert int(_redis().get(counter)) == 9
+
+
+def test_a_penalty_set_by_another_process_applies_within_a_lease_time(monkeypatch):
+    rate = ratelimit.Rate(10_000, 60)
+    for _ in range(4):
+        assert ratelimit.take([("key", "p", rate)], penalty=("unknown", "org-p")) is None
+    # Another process starts the penalty.
+    cache = ratelimit._cache()
+    cache.set(ratelimit.penalty_key("unknown", "org-p"), time.time() + 120, timeout=120)
+    clock = time.monotonic()
+    monkeypatch.setattr(ratelimit.time, "monotonic", lambda: clock + ratelimit.LEASE_SECONDS)
+    wait = ratelimit.take([("key", "p", rate)], penalty=("unknown", "org-p"))
+    assert wait is not None and 100 <= wait <= 120
+
+
+def test_a_penalty_this_process_imposes_applies_at_once():
+    rate = ratelimit.Rate(10_000, 60)
+    for _ in range(4):
+        assert ratelimit.take([("key", "q", rate)], penalty=("unknown", "org-q")) is None
+    assert ratelimit.impose("unknown", "org-q", 60)
+    assert ratelimit.take([("key", "q", rate)], penalty=("unknown", "org-q")) is not None
+
+
+def test_leases_count_every_request_on_the_database_cache(settings, db):
+    from django.core.management import call_command
+
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "validity_test_cache"}
+    }
+    call_command("createcachetable", verbosity=0)
+    rate = ratelimit.Rate(2, 60)
+    assert [ratelimit.take([("dbl", "a", rate)]) is None for _ in range(3)] == [True, True, False]
+
+
+# --- the lease script's own connection (validity.ratelimit.Script) ------------------------------
 
 
 TWO_A_MINUTE = ratelimit.Rate(2, 60)
@@ -174,10 +259,8 @@ def test_admission_loads_its_script_again_after_redis_lost_it(api_key):
 
 
 def test_admission_reconnects_once_when_redis_closed_its_connection(api_key):
-    from validity import auth
-
     _admit(api_key, address="192.0.2.2")
-    host, port = auth._admission._local.connection._sock.getsockname()
+    host, port = ratelimit._leasing._local.connection._sock.getsockname()
     assert _redis().client_kill_filter(addr=f"{host}:{port}") == 1  # as an idle timeout or an operator would
     key, wait = _admit(api_key, address="192.0.2.2")
     assert key is not None and wait is None
@@ -187,15 +270,13 @@ def test_admission_reconnects_once_when_redis_closed_its_connection(api_key):
 def test_each_thread_and_each_forked_process_has_its_own_admission_connection(api_key, monkeypatch):
     import threading
 
-    from validity import auth
-
     _admit(api_key, address="192.0.2.3", per_ip=ratelimit.Rate(100, 60))
-    mine = auth._admission._local.connection
+    mine = ratelimit._leasing._local.connection
     seen = []
 
     def other_thread():
         _admit(api_key, address="192.0.2.3", per_ip=ratelimit.Rate(100, 60))
-        seen.append(auth._admission._local.connection)
+        seen.append(ratelimit._leasing._local.connection)
 
     thread = threading.Thread(target=other_thread)
     thread.start()
@@ -204,7 +285,7 @@ def test_each_thread_and_each_forked_process_has_its_own_admission_connection(ap
     real_pid = os.getpid()
     monkeypatch.setattr(ratelimit.os, "getpid", lambda: real_pid + 1)  # what a forked worker sees
     _admit(api_key, address="192.0.2.3", per_ip=ratelimit.Rate(100, 60))
-    assert auth._admission._local.connection is not mine
+    assert ratelimit._leasing._local.connection is not mine
 
 
 def test_with_redis_unreachable_the_answer_is_still_given_and_the_failure_logged(client, api_key, settings, caplog):
