@@ -222,11 +222,11 @@ _PREPARED_COLUMNS = [
 ]
 
 
-@lru_cache(maxsize=64)
 def _guard_sql(guard: str | None) -> str:
     return f"({guard})" if guard else "TRUE"
 
 
+@lru_cache(maxsize=64)
 def _reading_statement(read: str, fields: tuple[tuple[str, str], ...], guard: str | None = None) -> str:
     """The one statement of :func:`record_reading` on PostgreSQL (the same text for every call with
     the same read, so that it is prepared once per connection)."""

@@ -41,19 +41,26 @@ class KeyNoLongerUsable(Exception):
 _kept: dict[str, tuple[ApiKey, float]] = {}
 
 
+def _kept_row(prefix: str) -> ApiKey | None:
+    """The key's row if this process keeps it (and has kept it for less than the setting)."""
+    kept = _kept.get(prefix)
+    if kept is not None and time.monotonic() - kept[1] < settings.VALIDITY_KEY_CACHE_SECONDS:
+        return kept[0]
+    return None
+
+
 def _lookup(prefix: str) -> ApiKey | None:
     """The key's row as this process keeps it, else from the database (then kept)."""
-    kept = _kept.get(prefix)
-    clock = time.monotonic()
-    if kept is not None and clock - kept[1] < settings.VALIDITY_KEY_CACHE_SECONDS:
-        return kept[0]
+    key = _kept_row(prefix)
+    if key is not None:
+        return key
     key = ApiKey.objects.select_related("organisation").filter(prefix=prefix).first()
     if key is None:
         _kept.pop(prefix, None)
         return None
     if len(_kept) >= 4096:
         _kept.clear()
-    _kept[prefix] = (key, clock)
+    _kept[prefix] = (key, time.monotonic())
     return key
 
 
@@ -100,16 +107,26 @@ def admit(header: str, *, ip: str, per_ip: ratelimit.Rate, per_key: ratelimit.Ra
     penalty of its organisation (``ratelimit.impose("unknown", …)``) applied.
     """
     now = time.time()
-    wait = ratelimit.take([("ip", ip, per_ip)], now=now)
+    address = ("ip", ip, per_ip)
     parts = keys.from_authorization(header)
-    if wait is not None or parts is None:
-        return None, wait
+    if parts is None:
+        return None, ratelimit.take([address], now=now)
     prefix, secret = parts
     secret_sha256 = keys.digest(secret)
-    key = _lookup(prefix)
-    if key is None or not keys.digest_matches(secret_sha256, key.secret_sha256):
-        return None, None
-    wait = ratelimit.take([("key", prefix, per_key)], now=now, penalty=("unknown", key.organisation.public_id))
+    key = _kept_row(prefix)
+    if key is None:  # the address is counted before the database is asked about the key
+        wait = ratelimit.take([address], now=now)
+        if wait is not None:
+            return None, wait
+        key = _lookup(prefix)
+        if key is None or not keys.digest_matches(secret_sha256, key.secret_sha256):
+            return None, None
+        counters = [("key", prefix, per_key)]
+    elif not keys.digest_matches(secret_sha256, key.secret_sha256):
+        return None, ratelimit.take([address], now=now)
+    else:  # both at once: the address first, the key only if the address is admitted
+        counters = [address, ("key", prefix, per_key)]
+    wait = ratelimit.take(counters, now=now, penalty=("unknown", key.organisation.public_id))
     if wait is not None:
         return None, wait
     return _usable(key, secret_sha256), None

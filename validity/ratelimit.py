@@ -264,7 +264,8 @@ _leasing = Script(_LEASE)
 
 @dataclass
 class _Lease:
-    name: str  # the counter's key in Redis, its window in it
+    prefix: str  # the cache's key prefix: another cache, other leases
+    window: int  # the window's number (now // its seconds)
     left: int = 0
     granted: int = 0
     until: float = 0.0  # monotonic time after which what is left is given back
@@ -302,39 +303,41 @@ def take(
         return hit_many(counters, now=now, penalty=penalty)
     table, penalties = leases.table()
     clock = time.monotonic()
+    prefix = cache.key_prefix
     due = []
     for counter in counters:
-        window, ttl = window_key(*counter, now)
-        name = cache.make_key(window)  # the cache's own prefix in it: another cache, other leases
+        window = int(now // counter[2].seconds)
         lease = table.get(counter)
-        if lease is None or lease.name != name:  # a new window: the old one's tokens are of no use
-            lease = table[counter] = _Lease(name, wanted=lease.wanted if lease else 1)
+        if lease is None or lease.window != window or lease.prefix != prefix:
+            # A new window (or cache): the old one's tokens are of no use.
+            lease = table[counter] = _Lease(prefix, window, wanted=lease.wanted if lease else 1)
         if lease.left <= 0 or clock >= lease.until:
             lease.wanted = _wanted(lease, clock)
-            due.append((counter, lease, ttl))
+            due.append((counter, lease))
     if due:
         try:
-            granted, until = _refresh(cache, client, due, penalty)
+            granted, until = _refresh(cache, client, due, penalty, now)
         except Exception:  # an unreachable cache must not take the service down
             log.exception("rate limit cache unavailable; %s not counted", [scope for scope, _i, _r in counters])
             return None
-        for (_counter, lease, _ttl), tokens in zip(due, granted, strict=True):
+        for (_counter, lease), tokens in zip(due, granted, strict=True):
             lease.left = lease.granted = tokens
             lease.until = clock + LEASE_SECONDS
         if penalty is not None:
             penalties[penalty] = until
     waits: list[int | None] = []
-    for scope, ident, rate in counters:
-        lease = table[(scope, ident, rate)]
+    for counter in counters:
+        lease = table[counter]
         if lease.left <= 0:  # refused: later counters were not counted either
-            waits.append(max(1, math.ceil((int(now // rate.seconds) + 1) * rate.seconds - now)))
+            seconds = counter[2].seconds
+            waits.append(max(1, math.ceil((lease.window + 1) * seconds - now)))
             break
         lease.left -= 1
     if penalty is not None:
         waits.append(penalty_left(penalties.get(penalty), now))
     if len(table) > 4096:  # addresses come and go: forget them (their tokens stay counted)
         table.clear()
-    return longest(waits)
+    return longest(waits) if waits else None
 
 
 def _wanted(lease: _Lease, clock: float) -> int:
@@ -348,15 +351,17 @@ def _wanted(lease: _Lease, clock: float) -> int:
 
 
 def _refresh(
-    cache: BaseCache, client: Any, due: list[tuple[tuple[str, str, Rate], _Lease, int]], penalty: Any
+    cache: BaseCache, client: Any, due: list[tuple[tuple[str, str, Rate], _Lease]], penalty: Any, now: float
 ) -> tuple[list[int], Any]:
     """New batches for the due leases (what is left of them given back) and the penalty's end."""
-    names = [lease.name for _counter, lease, _ttl in due]
+    names = []
+    args: list[Any] = ["1" if penalty is not None else "0"]
+    for counter, lease in due:
+        window, ttl = window_key(*counter, now)
+        names.append(cache.make_key(window))
+        args += [counter[2].count, ttl, lease.wanted, max(lease.left, 0)]
     if penalty is not None:
         names.append(cache.make_key(penalty_key(*penalty)))
-    args: list[Any] = ["1" if penalty is not None else "0"]
-    for (_scope, _ident, rate), lease, ttl in due:
-        args += [rate.count, ttl, lease.wanted, max(lease.left, 0)]
     reply = _leasing(client.connection_pool, len(names), *names, *args)
     until = loads(cache, reply[len(due)]) if penalty is not None else None
     return [int(tokens) for tokens in reply[: len(due)]], until

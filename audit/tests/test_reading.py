@@ -49,3 +49,16 @@ def test_nothing_found_is_a_row_of_nulls_and_still_an_event(db):
     row, event_id = audit.record_reading("test.read", actor=audit.SYSTEM, reading=_reading(-1))
     assert row["id"] is None and row["matches"] is None
     assert AuditEvent.objects.get(pk=event_id).data == {"matches": None}
+
+
+def test_the_statement_is_built_once_per_reading(group):
+    from django.db import connection
+
+    from audit import recorder
+
+    if connection.vendor != "postgresql":
+        pytest.skip("one statement on PostgreSQL only")
+    before = recorder._reading_statement.cache_info()
+    for _ in range(3):
+        audit.record_reading("test.read", actor=audit.SYSTEM, reading=_reading(group.pk, "TRUE"))
+    assert recorder._reading_statement.cache_info().hits - before.hits >= 2

@@ -422,8 +422,8 @@ def test_an_answer_costs_one_database_round_trip_and_redis_only_now_and_then(
     client, api_key, stored, django_assert_num_queries, redis_round_trips
 ):
     """The delegation's read, the key's confirmation and the query's audit event are one statement;
-    the address and the key are counted through this process's leases of tokens (refreshed with
-    batches of 1, 2, 4 … 64 tokens, each refresh one script for the address and one for the key)."""
+    the address and the key are counted through this process's leases of tokens (refreshed together,
+    one script each time, with batches of 1, 2, 4 … 64 tokens)."""
     one_statement_or_skip()
     delegation_id = ids.generate()
     stored(facts(delegation_id))
@@ -432,8 +432,8 @@ def test_an_answer_costs_one_database_round_trip_and_redis_only_now_and_then(
     with django_assert_num_queries(100):
         for _ in range(100):
             assert ask(client, delegation_id, api_key).json()["status"] in ("valid", "expired")
-    # Leases of 2, 4 … 64 tokens for each of the two counters: 12 round trips for 100 answers.
-    assert len(redis_round_trips) == 12
+    # Leases of 2, 4 … 64 tokens: 6 round trips for 100 answers.
+    assert len(redis_round_trips) == 6
     event = AuditEvent.objects.filter(event_type="validity.query").latest("id")
     assert event.data["delegation_id"] == delegation_id and event.data["status"] in ("valid", "expired")
 
