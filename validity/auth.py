@@ -129,7 +129,11 @@ def admit(header: str, *, ip: str, per_ip: ratelimit.Rate, per_key: ratelimit.Ra
     wait = ratelimit.take(counters, now=now, penalty=("unknown", key.organisation.public_id))
     if wait is not None:
         return None, wait
-    return _usable(key, secret_sha256), None
+    usable = _usable(key, secret_sha256)
+    if usable is None:  # the kept row says no; the database may say otherwise (approved again since)
+        fresh = confirm(key)
+        usable = _usable(fresh, secret_sha256) if fresh is not None else None
+    return usable, None
 
 
 _APPROVED = RecipientOrganisation.Status.APPROVED.value
