@@ -7,10 +7,9 @@ transaction with their audit event; a refused one raises :class:`ValidityError` 
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, ParamSpec, TypeVar
 
@@ -312,7 +311,7 @@ def answer_query(
     checked_at = timezone.now()
     reading = lookup.reading(delegation_id, checked_at=checked_at, digest=digest)
     if guard is not None:
-        reading = dataclasses.replace(reading, guard=guard.sql, params={**reading.params, **guard.params()})
+        reading = replace(reading, guard=guard.sql, params={**reading.params, **guard.params()})
     row, event_id = audit.record_reading(
         "validity.query",
         actor=actor,
