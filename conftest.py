@@ -17,7 +17,12 @@ PASSWORD = "correct-horse-battery-staple-42"
 
 @pytest.fixture(autouse=True)
 def _fast_and_isolated(settings: Any) -> None:
+    from django.utils import translation
+
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Every test starts in the service's default language: a page an earlier test on this worker
+    # asked for in English (the language cookie) leaves English active in the thread.
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 def make_user(email: str, kind: str, **extra: Any) -> Any:
