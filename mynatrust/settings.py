@@ -46,6 +46,10 @@ if is_postgresql(_db):
     # cannot keep prepared statements (PgBouncer before 1.21 in transaction mode).
     _db["OPTIONS"].setdefault("prepare_threshold", 5 if env.bool("DB_PREPARED_STATEMENTS", default=True) else None)
 elif _db["ENGINE"] == "django.db.backends.sqlite3":
+    if str(_db["NAME"]) not in ("", ":memory:") and not str(_db["NAME"]).startswith("file:"):
+        # A fresh checkout has no var/ yet: SQLite cannot create a file in a missing directory, and
+        # any command that touches the database (makemigrations --check included) would fail.
+        Path(_db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     _db["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
     _db["OPTIONS"].setdefault("init_command", "PRAGMA journal_mode=WAL; PRAGMA busy_timeout=5000;")
 

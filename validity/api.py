@@ -86,12 +86,12 @@ def _authorised(request: HttpRequest) -> ApiKey | HttpResponse:
     if wait is not None:
         return _too_many(wait)
     if key is None:
-        return _rejected(header)
+        return _rejected(request)
     return key
 
 
-def _rejected(header: str) -> HttpResponse:
-    parts = keys.from_authorization(header)
+def _rejected(request: HttpRequest) -> HttpResponse:
+    parts = keys.from_authorization(request.META.get("HTTP_AUTHORIZATION", ""))
     audit.record("validity.api_key_rejected", actor=audit.ANONYMOUS, prefix=parts[0] if parts else "")
     return _error(answer.error(answer.INVALID_KEY), WWW_Authenticate='Bearer realm="validity", error="invalid_token"')
 
@@ -117,13 +117,13 @@ def _answer(request: HttpRequest, delegation_id: str, key: ApiKey) -> services.Q
             key = fresh
         except ValidityError as exc:
             return _error(exc)
-    return _rejected(request.META.get("HTTP_AUTHORIZATION", ""))
+    return _rejected(request)
 
 
 def _refusal(request: HttpRequest, key: ApiKey, error: ValidityError) -> HttpResponse:
     """An error about the request, given only to a key the database confirms still usable."""
     if auth.confirm(key) is None:
-        return _rejected(request.META.get("HTTP_AUTHORIZATION", ""))
+        return _rejected(request)
     return _error(error)
 
 

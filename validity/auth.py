@@ -16,7 +16,6 @@ most requests need no round trip to Redis at all. The last-used time is written 
 from __future__ import annotations
 
 import copy
-import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -29,8 +28,6 @@ from django.utils import timezone
 
 from validity import keys, ratelimit
 from validity.models import ApiKey, RecipientOrganisation
-
-log = logging.getLogger(__name__)
 
 
 class KeyNoLongerUsable(Exception):
@@ -83,6 +80,11 @@ def confirm(key: ApiKey) -> ApiKey | None:
 def _usable(key: ApiKey | None, secret_sha256: str) -> ApiKey | None:
     if key is None or not keys.digest_matches(secret_sha256, key.secret_sha256):
         return None
+    return _in_use(key)
+
+
+def _in_use(key: ApiKey) -> ApiKey | None:
+    """``key`` if it is usable now (its last-used time written when due), else None."""
     now = timezone.now()
     if not key.is_usable(now):
         return None
@@ -113,7 +115,7 @@ def admit(header: str, *, ip: str, per_ip: ratelimit.Rate, per_key: ratelimit.Ra
         return None, ratelimit.take([address], now=now)
     prefix, secret = parts
     secret_sha256 = keys.digest(secret)
-    key = _kept_row(prefix)
+    key = kept = _kept_row(prefix)
     if key is None:  # the address is counted before the database is asked about the key
         wait = ratelimit.take([address], now=now)
         if wait is not None:
@@ -129,10 +131,10 @@ def admit(header: str, *, ip: str, per_ip: ratelimit.Rate, per_key: ratelimit.Ra
     wait = ratelimit.take(counters, now=now, penalty=("unknown", key.organisation.public_id))
     if wait is not None:
         return None, wait
-    usable = _usable(key, secret_sha256)
-    if usable is None:  # the kept row says no; the database may say otherwise (approved again since)
+    usable = _in_use(key)  # its secret was compared above
+    if usable is None and kept is not None:  # a kept row says no; the database may not (approved since)
         fresh = confirm(key)
-        usable = _usable(fresh, secret_sha256) if fresh is not None else None
+        usable = _in_use(fresh) if fresh is not None else None
     return usable, None
 
 

@@ -75,7 +75,7 @@ class Script:
 
     redis-py's client takes a connection from its pool, wraps the call in its retry and metrics
     machinery and gives the connection back on every command: more CPU than the round trip itself on
-    the busiest path of the service (every validity answer runs one script, an unknown ID two). Here
+    the busiest path of the service (the API's lease refreshes, the counting of unknown IDs). Here
     the connection is kept (one per thread, opened again after a fork); a missing script (Redis
     restarted or flushed) is loaded and run again; a connection the server closed is reopened once
     (not after a timeout: the script may have run). Any other failure is the caller's to handle.
