@@ -279,8 +279,25 @@ def main() -> None:
         "SELECT: the SELECT baseline's CPU per request over the scenario's (its requests/s ratio where the "
         "processor is what runs out)"
     )
+    _print_rounds(rounds)
     if args.commit_diagnostic:
         print("* served with synchronous_commit=off: commits do not wait for the WAL flush (diagnosis only)")
+
+
+def _print_rounds(rounds: dict[str, list[dict[str, float]]]) -> None:
+    """Each round's requests/s over the same round's SELECT baseline (run seconds apart, so a change
+    in the machine's speed between rounds weighs on both sides), and the p99 of each round: the
+    spread of both, beside the medians above."""
+    selects = rounds["one indexed SELECT"]
+    print(f"\n{'per round':<24}{'vs SELECT: median':>19}{'min':>7}{'max':>7}{'p99 ms: min':>13}{'max':>7}")
+    for label, samples in rounds.items():
+        ratios = [s["rps"] / b["rps"] for s, b in zip(samples, selects, strict=True)]
+        p99s = [s["p99"] for s in samples]
+        print(
+            f"{label:<24}{statistics.median(ratios):>19.0%}{min(ratios):>7.0%}{max(ratios):>7.0%}"
+            f"{min(p99s):>13.1f}{max(p99s):>7.1f}"
+        )
+    print("per round: each round's requests/s over that round's SELECT baseline, and the spread of p99")
 
 
 def _serve(env: dict[str, str], port: int, workers: int, log: Path) -> subprocess.Popen[bytes]:
