@@ -112,3 +112,17 @@ def test_anonymous_queries_give_only_the_status_word_under_a_stricter_limit(clie
     ]
     assert statuses == [200, 200, 429]
     assert AuditEvent.objects.filter(event_type="validity.query", data__channel="anonymous").count() == 3
+
+
+def test_the_result_page_writes_its_moments_in_the_readers_language(client, recipient, organisation, stored, settings):
+    delegation_id = ids.generate()
+    stored(facts(delegation_id))
+    client.force_login(recipient)
+    asked = datetime(2026, 5, 1, 9, 5, 7, tzinfo=JST)
+    with time_machine.travel(asked, tick=False):
+        japanese = client.post(reverse("validity:check"), {"delegation_id": delegation_id}).content.decode()
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+        english = client.post(reverse("validity:check"), {"delegation_id": delegation_id}).content.decode()
+    assert ">2026年5月1日 09:05:07</time>" in japanese
+    assert ">May 1, 2026 09:05:07</time>" in english
+    assert "2026年" not in english  # the period's days too
