@@ -126,3 +126,5 @@ def test_the_result_page_writes_its_moments_in_the_readers_language(client, reci
     assert ">2026年5月1日 09:05:07</time>" in japanese
     assert ">May 1, 2026 09:05:07</time>" in english
     assert "2026年" not in english  # the period's days too
+    assert 'data-testid="period">April 1, 2026 to March 31, 2027<' in english
+    assert 'data-testid="period">2026年4月1日 〜 2027年3月31日<' in japanese
