@@ -110,8 +110,8 @@ def _answer(request: HttpRequest, delegation_id: str, key: ApiKey) -> services.Q
                 channel="api",
                 guard=auth.KeyGuard(key),
             )
-        except auth.KeyNoLongerUsable:
-            fresh = auth.confirm(key)
+        except auth.KeyNoLongerUsable as exc:
+            fresh = None if exc.read_again else auth.confirm(key)
             if fresh is None:
                 break
             key = fresh

@@ -31,7 +31,12 @@ from validity.models import ApiKey, RecipientOrganisation
 
 
 class KeyNoLongerUsable(Exception):
-    """The key a process kept was revoked, expired or its organisation changed meanwhile."""
+    """The key a process kept was revoked, expired or its organisation changed meanwhile.
+    ``read_again``: the database was already asked (:func:`confirm`) and said so."""
+
+    def __init__(self, *, read_again: bool = False) -> None:
+        super().__init__()
+        self.read_again = read_again
 
 
 # prefix -> (the key's row with its organisation, when it was read: time.monotonic())

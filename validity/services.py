@@ -297,7 +297,7 @@ def answer_query(
         digest = answer.parse_sha256(sha256)
     except ValidityError as exc:
         if guard is not None and guard.confirm() is None:
-            raise auth.KeyNoLongerUsable from exc
+            raise auth.KeyNoLongerUsable(read_again=True) from exc
         audit.record(
             "validity.query",
             actor=actor,
