@@ -13,9 +13,7 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Q
 from django.utils.dateparse import parse_datetime
-from django.utils.translation import gettext_lazy as _
 
-from audit.models import AuditEvent
 from delegations.models import Delegation, DelegationQuerySet, SignedFile
 from mynatrust.lib import delegation_id as delegation_ids
 
@@ -147,37 +145,3 @@ def validity_facts(delegation_id: str) -> StoredDelegation | None:
         row = cursor.fetchone()
         names = [column[0] for column in cursor.description or ()]
     return stored_from_row(dict(zip(names, row, strict=True))) if row is not None else None
-
-
-@dataclass(frozen=True)
-class RecipientCheck:
-    organisation: str
-    checked_at: datetime
-    status: str
-    digest_match: bool | None
-
-
-def recipient_checks(delegation: Delegation, *, limit: int = 100) -> list[RecipientCheck]:
-    """Who asked the validity service about this delegation, newest first (§5 transparency to the
-    subscriber). Read from the audit log, which carries the recipient organisation's name, so this
-    app needs nothing from the validity app."""
-    if not delegation.delegation_id:
-        return []
-    events = (
-        AuditEvent.objects.filter(
-            event_type="validity.query",
-            subject_type="delegations.delegation",
-            subject_id=delegation.delegation_id,
-        )
-        .order_by("-id")
-        .only("created_at", "data")[:limit]
-    )
-    return [
-        RecipientCheck(
-            organisation=str(event.data.get("organisation") or _("登録されていない照会者")),
-            checked_at=event.created_at,
-            status=str(event.data.get("status", "")),
-            digest_match=event.data.get("digest_match"),
-        )
-        for event in events
-    ]

@@ -137,7 +137,6 @@ def detail(request: HttpRequest, public_id: str) -> HttpResponse:
             "waiting": services.waiting_for(delegation) if delegation.status == Delegation.Status.SUBMITTED else [],
             "open_update": Delegation.objects.open_updates().filter(replaces=delegation).first(),
             "test_cards": settings.DEMO_MODE and not settings.PRODUCTION,
-            "recipient_checks": queries.recipient_checks(delegation),
         },
     )
 

@@ -98,11 +98,3 @@ def test_a_finalised_but_unsigned_delegation_answers_unknown(client, api_key, bu
     answer = status_of(client, api_key, finalised.delegation_id)
     assert answer["status"] == "unknown"
     assert set(answer) == {"issuer", "delegation_id", "status", "checked_at"}  # nothing else leaks
-
-
-def test_the_subscriber_sees_which_organisation_checked_it(client, api_key, active, organisation):
-    from delegations.queries import recipient_checks
-
-    status_of(client, api_key, active.delegation_id)
-    checks = recipient_checks(active)
-    assert [(c.organisation, c.status) for c in checks] == [(organisation.name, "valid")]
