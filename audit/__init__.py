@@ -33,6 +33,11 @@ enclosing transaction is still open (a nested service, ATOMIC_REQUESTS), it writ
 autocommit connection on PostgreSQL, so the refusal survives that transaction's rollback; on SQLite
 (demo only) it cannot, and joins the open transaction.
 
+A refusal that an attacker can repeat at will (a forbidden page, another tenant's object, an
+anonymous failure) is counted with ``audit.record_tallied(event_type, actor=…, key=path, **data)``:
+one event per event type, actor (client address when anonymous), key and minute, carrying the count
+(see audit.tally).
+
 Everything else (sealing, checkpoints, verification, export, archive) lives in this app and is
 reached through its management commands and the admin; see docs/auditor.md.
 """
@@ -45,7 +50,17 @@ from audit import context
 from audit.actors import ANONYMOUS, SYSTEM, Actor
 from audit.reading import Reading
 
-__all__ = ["ANONYMOUS", "SYSTEM", "Actor", "Reading", "context", "record", "record_reading", "record_refused"]
+__all__ = [
+    "ANONYMOUS",
+    "SYSTEM",
+    "Actor",
+    "Reading",
+    "context",
+    "record",
+    "record_reading",
+    "record_refused",
+    "record_tallied",
+]
 
 
 def record(event_type: str, *, actor: Any, subject: Any = None, **data: Any) -> Any:
@@ -71,3 +86,10 @@ def record_reading(
     from audit.recorder import record_reading as _record_reading
 
     return _record_reading(event_type, actor=actor, subject=subject, reading=reading, at=at, **data)
+
+
+def record_tallied(event_type: str, *, actor: Any, key: str = "", subject: Any = None, **data: Any) -> int:
+    """Count a repeatable refusal; one event per event type, actor, key and minute (audit.tally)."""
+    from audit.tally import record_tallied as _record_tallied
+
+    return _record_tallied(event_type, actor=actor, key=key, subject=subject, **data)

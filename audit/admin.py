@@ -16,7 +16,7 @@ from django.urls import path
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from audit import keys, services, signing
+from audit import keys, services, signing, tally
 from audit.forms import ExportForm, VerifyForm
 from audit.models import AuditCheckpoint, AuditEvent, AuditSegment
 
@@ -39,7 +39,7 @@ class NamespaceFilter(admin.SimpleListFilter):
     parameter_name = "ns"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        names = ["auth", "staff", "admin", "audit", "system", "registry", "delegations", "validity"]
+        names = ["access", "auth", "staff", "admin", "audit", "system", "registry", "delegations", "validity"]
         return [(n, n) for n in names]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
@@ -96,6 +96,8 @@ class AuditEventAdmin(ReadOnlyAdmin):
         ]
 
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        if self.has_view_permission(request):
+            tally.flush()  # refusals counted in windows that have closed are listed too
         extra = {
             "can_verify": request.user.has_perm("audit.verify_auditlog"),
             "can_export": request.user.has_perm("audit.export_auditlog"),

@@ -169,3 +169,35 @@ class AuditSegment(models.Model):
             sha256=self.sha256,
             kid=self.key_id,
         )
+
+
+class AuditTally(models.Model):
+    """Repeated refusals counted before they reach the log (see audit.tally): one row per event
+    type, actor, key and time window, turned into ONE event with the count once the window has
+    closed, then deleted. Not part of the chain and not append-only: it holds nothing the log does
+    not get."""
+
+    key = models.CharField(_("集計キー"), max_length=64, unique=True)
+    event_type = models.CharField(_("種別"), max_length=80)
+    window_start = models.DateTimeField(_("集計開始"))
+    window_end = models.DateTimeField(_("集計終了"), db_index=True)
+    count = models.PositiveIntegerField(_("件数"), default=1)
+    first_at = models.DateTimeField(_("最初の日時"))
+    last_at = models.DateTimeField(_("最後の日時"))
+    actor_kind = models.CharField(_("操作者種別"), max_length=16)
+    actor_id = models.CharField(_("操作者ID"), max_length=64, blank=True)
+    actor_label = models.CharField(_("操作者"), max_length=255, blank=True)
+    subject_type = models.CharField(_("対象種別"), max_length=80, blank=True)
+    subject_id = models.CharField(_("対象ID"), max_length=64, blank=True)
+    data = models.JSONField(_("内容"), default=dict)
+    request_id = models.CharField(_("リクエストID"), max_length=64, blank=True)
+    ip = models.CharField(_("IPアドレス"), max_length=64, blank=True)
+    user_agent = models.CharField(_("ユーザーエージェント"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("集計中の拒否")
+        verbose_name_plural = _("集計中の拒否")
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"{self.event_type} ×{self.count}"

@@ -294,6 +294,9 @@ class _SealerThread(threading.Thread):
             self.wakeup.wait(timeout=settings.AUDIT_CHECKPOINT_SECONDS)
             self.wakeup.clear()
             try:
+                from audit import tally
+
+                tally.flush()  # refusals counted in windows that have closed (audit.tally)
                 seal_pending()
             except Exception:  # never let the thread die; the next wake-up or audit_seal --loop retries
                 log.exception("audit sealing failed")

@@ -19,7 +19,7 @@ from delegations.forms import DraftForm, ListFilterForm, RevokeForm, SignedFileF
 from delegations.models import Delegation, SignedFile
 from delegations.services import DelegationError
 from delegations.signatures import SignatureReport
-from mynatrust.access import subscriber_required
+from mynatrust.access import refuse_object, subscriber_required
 from registry.models import Subscriber, member_subscriber
 
 PAGE_SIZE = 50
@@ -37,7 +37,7 @@ def _get_delegation_for_member(request: HttpRequest, public_id: str) -> Delegati
     subscriber = _get_subscriber_for_member(request)
     delegation = Delegation.objects.filter(public_id=public_id, subscriber=subscriber).first()
     if delegation is None:
-        raise Http404
+        refuse_object(request, Delegation.objects.filter(public_id=public_id))
     delegation.subscriber = subscriber
     return delegation
 

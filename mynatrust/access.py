@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import resolve_url
 
 F = TypeVar("F", bound=Callable[..., HttpResponse])
@@ -59,3 +60,47 @@ def _kind_required(kind: str, login_url: str) -> Callable[[F], F]:
 
 subscriber_required = _kind_required(SUBSCRIBER, "registry:login")
 recipient_required = _kind_required(RECIPIENT, "validity:login")
+
+
+# Refused access on the record (§6.2.1). Each 403, and each 404 on the URL of an object the visitor
+# may not see, is counted as one event per actor, path and minute (audit.tally): an attacker
+# repeating a request cannot fill the log, and an auditor still sees how often it was tried.
+DENIED = "access.denied"
+NOT_FOUND = "access.not_found"
+OTHER_TENANT = "other_tenant"
+
+
+def refuse_object(request: HttpRequest, elsewhere: QuerySet[Any]) -> NoReturn:
+    """404 for an object outside the visitor's reach (never 403: no hint that it exists). When
+    ``elsewhere`` (the same lookup without the visitor's tenant) finds it, the refusal is recorded as
+    an attempt on another tenant's object; the page the visitor gets is the same either way."""
+    if elsewhere.exists():
+        request.refusal_reason = OTHER_TENANT  # type: ignore[attr-defined]
+    raise Http404
+
+
+def record_refusal(request: HttpRequest, status: int, reason: str) -> None:
+    import audit
+
+    event_type = DENIED if status == 403 else NOT_FOUND
+    audit.record_tallied(
+        event_type,
+        actor=getattr(request, "user", None),
+        key=f"{request.method} {request.path}",
+        path=request.path[:500],
+        method=request.method or "",
+        status=status,
+        reason=reason[:200],
+    )
+
+
+def object_refusal_reason(request: HttpRequest) -> str | None:
+    """Why a 404 is a refusal worth recording, or None: only for a signed-in visitor on the URL of
+    an object (a URL with parameters) of a page that is not public."""
+    match = getattr(request, "resolver_match", None)
+    user = getattr(request, "user", None)
+    if match is None or not match.kwargs or user is None or not user.is_authenticated:
+        return None
+    if getattr(match.func, "audience", None) == PUBLIC:
+        return None
+    return str(getattr(request, "refusal_reason", "not_found"))

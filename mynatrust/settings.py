@@ -270,6 +270,8 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    # A refused request is one line without a traceback (mynatrust.lib.log_filters.PlainRefusal).
+    "filters": {"plain_refusal": {"()": "mynatrust.lib.log_filters.PlainRefusal"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
@@ -277,6 +279,7 @@ LOGGING = {
         "pyhanko": {"level": "CRITICAL"},
         "pyhanko_certvalidator": {"level": "CRITICAL"},
         "axes": {"level": "WARNING"},
+        "django.request": {"filters": ["plain_refusal"]},
     },
 }
 

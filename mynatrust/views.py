@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from mynatrust import access
 from mynatrust.access import public
 from mynatrust.operations import health
 
@@ -42,10 +43,14 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    access.record_refusal(request, 403, str(exception or "") or "permission_denied")
     return _error(request, 403, _("アクセスできません"), _("このページを表示する権限がありません。"))
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    reason = access.object_refusal_reason(request)
+    if reason is not None:
+        access.record_refusal(request, 404, reason)
     return _error(
         request, 404, _("ページが見つかりません"), _("お探しのページは存在しないか、移動した可能性があります。")
     )
@@ -91,6 +96,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    access.record_refusal(request, 403, f"csrf: {reason}" if reason else "csrf")
     return _error(
         request,
         403,

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from mynatrust.access import subscriber_required
+from mynatrust.access import refuse_object, subscriber_required
 from mynatrust.repository.middleware import terms_exempt
 from registry import services
 from registry.forms import ApplicationForm, ChangeForm, InviteForm, ResubmitForm
@@ -38,7 +38,7 @@ def _get_evidence_for_member(request: HttpRequest, public_id: str) -> RegistryEv
     subscriber = _get_subscriber_for_member(request)
     evidence = RegistryEvidence.objects.filter(public_id=public_id, facts__subscriber=subscriber).first()
     if evidence is None:
-        raise Http404
+        refuse_object(request, RegistryEvidence.objects.filter(public_id=public_id))
     return evidence
 
 
@@ -46,7 +46,7 @@ def _get_invitation_for_member(request: HttpRequest, public_id: str) -> Invitati
     subscriber = _get_subscriber_for_member(request)
     invitation = Invitation.objects.filter(public_id=public_id, subscriber=subscriber).first()
     if invitation is None:
-        raise Http404
+        refuse_object(request, Invitation.objects.filter(public_id=public_id))
     return invitation
 
 

@@ -9,14 +9,14 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 import audit
-from mynatrust.access import public, recipient_required
+from mynatrust.access import public, recipient_required, refuse_object
 from mynatrust.lib.delegation_id import in_file_name
 from validity import answer, ratelimit, services, signing
 from validity.answer import ValidityError
@@ -38,7 +38,10 @@ def _approved_organisation_for(request: HttpRequest) -> RecipientOrganisation:
 
 
 def _get_key_for_member(request: HttpRequest, prefix: str) -> ApiKey:
-    return get_object_or_404(ApiKey, organisation=_approved_organisation_for(request), prefix=prefix)
+    key = ApiKey.objects.filter(organisation=_approved_organisation_for(request), prefix=prefix).first()
+    if key is None:
+        refuse_object(request, ApiKey.objects.filter(prefix=prefix))
+    return key
 
 
 @recipient_required

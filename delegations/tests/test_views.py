@@ -208,6 +208,18 @@ def test_another_subscriber_gets_404_everywhere(
     assert mine.delegation_id not in client.get(url("list")).content.decode()
     mine.refresh_from_db()
     assert mine.status == "active"
+    # Each attempt is on the record as one on another subscriber's object (§6.2.1).
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from audit import tally
+    from audit.models import AuditEvent
+
+    tally.flush(now=timezone.now() + timedelta(minutes=2))
+    recorded = AuditEvent.objects.filter(event_type="access.not_found", actor_id=str(other_member.pk))
+    assert recorded.count() == 11  # one per method and path
+    assert {e.data["reason"] for e in recorded} == {"other_tenant"}
 
 
 def test_an_account_without_a_subscriber_and_other_audiences_are_kept_out(client, db, recipient):

@@ -87,12 +87,35 @@ def expected_denial(audience: str, visitor: str) -> int | None:
     return 302 if visitor == "anonymous" else 403
 
 
+def refusals_on_record() -> set[tuple[str, str, int]]:
+    """(actor, path, status) of every refusal on the audit record, once the open windows are closed."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from audit import tally
+    from audit.models import AuditEvent
+
+    tally.flush(now=timezone.now() + timedelta(minutes=2))
+    return {
+        (e.actor_label or e.actor_kind, e.data["path"], e.data["status"])
+        for e in AuditEvent.objects.filter(event_type__in=["access.denied", "access.not_found"])
+    }
+
+
+def visitor_label(visitor: str) -> str:
+    return "anonymous" if visitor == "anonymous" else f"{visitor}@matrix.example.jp"
+
+
 @pytest.mark.parametrize("route", ROUTES, ids=[r.name for r in ROUTES])
 def test_each_url_answers_each_visitor_as_its_audience_says(route: Route, visitors: dict[str, Any]):
     statuses = {}
+    refused = set()
     for visitor, client in visitors.items():
         response = client.get(route.url)
         statuses[visitor] = response.status_code
+        if response.status_code == 403:
+            refused.add((visitor_label(visitor), route.url, 403))
         assert response.status_code < 500, (visitor, route.url)
         denial = expected_denial(route.audience or "", visitor)
         if denial is None:
@@ -108,6 +131,8 @@ def test_each_url_answers_each_visitor_as_its_audience_says(route: Route, visito
     if route.audience == "public":
         # A public page behaves the same for everybody.
         assert len(set(statuses.values())) == 1, statuses
+    # Every refusal is on the record (§6.2.1): who, which path, which answer.
+    assert refused <= refusals_on_record()
 
 
 ADMIN_MODELS = sorted((model._meta.app_label, model._meta.model_name) for model in admin.site._registry)
@@ -121,8 +146,11 @@ def role_can_view(role: str, app_label: str, model_name: str) -> bool:
 @pytest.mark.parametrize(("app_label", "model_name"), ADMIN_MODELS, ids=[f"{a}.{m}" for a, m in ADMIN_MODELS])
 def test_each_admin_list_opens_only_for_the_roles_that_may_see_it(app_label, model_name, visitors):
     url = reverse(f"admin:{app_label}_{model_name}_changelist")
+    refused = set()
     for visitor, client in visitors.items():
         status = client.get(url).status_code
+        if status == 403:
+            refused.add((visitor_label(visitor), url, 403))
         if visitor in ("anonymous", "subscriber", "recipient"):
             assert status == 302, (visitor, url)
         elif role_can_view(visitor, app_label, model_name) or (
@@ -131,6 +159,7 @@ def test_each_admin_list_opens_only_for_the_roles_that_may_see_it(app_label, mod
             assert status == 200, (visitor, url)
         else:
             assert status == 403, (visitor, url, status)
+    assert refused <= refusals_on_record()
 
 
 def test_the_admin_index_opens_for_every_verified_role_and_nobody_else(visitors):

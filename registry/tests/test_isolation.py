@@ -81,3 +81,23 @@ def test_anonymous_visitors_are_sent_to_the_login(client, active):
     response = client.get("/app/info/")
     assert response.status_code == 302 and "/app/login/" in response["Location"]
     assert not events("registry.evidence.viewed")
+
+
+def test_opening_another_subscribers_object_is_on_the_record(client, active, other_active, other_subscriber_member):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from audit import tally
+
+    a_evidence = active.current_facts.evidence.get()
+    client.force_login(other_subscriber_member)
+    for _ in range(3):
+        assert client.get(f"/app/evidence/{a_evidence.public_id}/").status_code == 404
+    assert client.get("/app/evidence/EV-NOSUCHTHING/").status_code == 404
+    tally.flush(now=timezone.now() + timedelta(minutes=2))
+    got = {(e.actor_label, e.data["path"], e.data["reason"], e.data["count"]) for e in events("access.not_found")}
+    assert got == {
+        (other_subscriber_member.email, f"/app/evidence/{a_evidence.public_id}/", "other_tenant", 3),
+        (other_subscriber_member.email, "/app/evidence/EV-NOSUCHTHING/", "not_found", 1),
+    }

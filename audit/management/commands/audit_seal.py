@@ -7,6 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import DatabaseError, close_old_connections, connections
 
+from audit import tally
 from audit.models import AuditEvent
 from audit.sealing import seal_pending
 
@@ -60,6 +61,7 @@ class Command(BaseCommand):
         self.stdout.write("Stopped.")
 
     def _round(self, *, verbose: bool) -> None:
+        tally.flush()  # refusals counted in windows that have closed become events first
         result = seal_pending()
         if result.sealed or verbose:
             note = f", checkpoint at #{result.checkpoint.seq}" if result.checkpoint else ""
