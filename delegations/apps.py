@@ -15,8 +15,10 @@ class DelegationsConfig(AppConfig):
         health.register()
         from mynatrust.roles import Role, grant
 
-        # Trust anchors and revocation data are the service operator's (§7.2.1); approving a change
-        # needs a second operator, which the service layer enforces (4-eyes).
+        # Trust anchors and revocation data are the service operator's (§7.2.1); a change is decided
+        # by a second person, never its requester (4-eyes, enforced by the service layer). The rules
+        # staff one person per role, so that second person is the service manager (サービス責任者,
+        # the service's overall head, §7.2.1); a second operator, where there is one, may decide too.
         grant(
             Role.SERVICE_OPERATOR,
             "delegations.view_trustanchor",
@@ -28,12 +30,20 @@ class DelegationsConfig(AppConfig):
             "delegations.add_revocationlist",
         )
         grant(
+            Role.SERVICE_MANAGER,
+            "delegations.view_trustanchor",
+            "delegations.view_anchorchange",
+            "delegations.approve_anchorchange",
+            "delegations.view_revocationlist",
+        )
+        grant(
             Role.AUDITOR,
             "delegations.view_trustanchor",
             "delegations.view_anchorchange",
             "delegations.view_revocationlist",
         )
-        # Delegation operations (§7.2.1): operators revoke (4-eyes) and run lifecycle actions;
+        # Delegation operations (§7.2.1): operators revoke (4-eyes: the service manager approves an
+        # operator's request, as with one person per role nobody else can) and run lifecycle actions;
         # reception confirms substitute-character matches, records 士業 checks and rejects.
         grant(
             Role.SERVICE_OPERATOR,
@@ -41,6 +51,12 @@ class DelegationsConfig(AppConfig):
             "delegations.revoke_delegation",
             "delegations.view_revocationrequest",
             "delegations.view_signedfile",
+        )
+        grant(
+            Role.SERVICE_MANAGER,
+            "delegations.view_delegation",
+            "delegations.revoke_delegation",
+            "delegations.view_revocationrequest",
         )
         grant(
             Role.RECEPTION,

@@ -11,12 +11,12 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
-    SERVICE_MANAGER = "service_manager", _("サービス管理責任者")
+    SERVICE_MANAGER = "service_manager", _("サービス責任者")
     SERVICE_ADMINISTRATOR = "service_administrator", _("サービス管理者")
     SERVICE_OPERATOR = "service_operator", _("サービス運用者")
     RECEPTION = "reception", _("受付担当者")
     AUDITOR = "auditor", _("監査人")
-    MAINTENANCE = "maintenance", _("保守担当者")
+    MAINTENANCE = "maintenance", _("保守員")
 
 
 # "app_label.codename" for every permission a role grants. Roles not named here hold none.

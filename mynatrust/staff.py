@@ -22,7 +22,7 @@ class StaffError(Exception):
 
 def _authorise(actor: User, target: User | None, action: str) -> None:
     if not actor.has_role(Role.SERVICE_MANAGER):
-        raise StaffError(str(_("職員の任命・役割変更・解任はサービス管理責任者だけが行えます。")))
+        raise StaffError(str(_("職員の任命・役割変更・解任はサービス責任者だけが行えます。")))
     if target is not None and target.pk == actor.pk:
         raise StaffError(str(_("自分自身の役割は変更できません。")))
 
@@ -101,7 +101,7 @@ def bootstrap_service_manager(email: str, password: str, *, display_name: str = 
     with transaction.atomic():
         group = Group.objects.select_for_update().get(name=Role.SERVICE_MANAGER.value)
         if group.user_set.filter(is_active=True).exists():
-            raise StaffError(str(_("サービス管理責任者は既に任命されています。管理画面から任命してください。")))
+            raise StaffError(str(_("サービス責任者は既に任命されています。管理画面から任命してください。")))
         user = User.objects.create_user(email, password, kind=User.Kind.STAFF, is_staff=True, display_name=display_name)
         user.groups.set([group])
         audit.record("staff.appointed", actor=audit.SYSTEM, subject=user, role=group.name, bootstrap=True)

@@ -16,7 +16,8 @@ from mynatrust.roles import Role, grant
 # (the permissions are defined by the ledger models in mynatrust/operations/models.py).
 WRITERS: dict[str, Role] = {
     "entryexitrecord": Role.SERVICE_ADMINISTRATOR,
-    "rackkeyloan": Role.SERVICE_ADMINISTRATOR,
+    # The service manager keeps the rack keys and their lending ledger (§7.1.1, §7.2.1).
+    "rackkeyloan": Role.SERVICE_MANAGER,
     "adminpasswordloan": Role.SERVICE_MANAGER,
     "maintenancerecord": Role.MAINTENANCE,
     "configurationchange": Role.SERVICE_OPERATOR,

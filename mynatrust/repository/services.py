@@ -61,7 +61,7 @@ def draft_document(
     refuse = _refusing("repository.document.draft_refused", actor, (DocumentVersion._meta.label_lower, ""))
     try:
         if not actor.has_role(*DRAFTERS):
-            raise RepositoryError(_("公開文書を起案できるのはサービス運用者とサービス管理責任者です。"))
+            raise RepositoryError(_("公開文書を起案できるのはサービス運用者とサービス責任者です。"))
         if kind not in DocumentKind.values:
             raise RepositoryError(_("文書の種類が正しくありません。"))
         with transaction.atomic():
@@ -124,7 +124,7 @@ def _decide(
     refuse = _refusing(event.rsplit(".", 1)[0] + (".approve_refused" if approve else ".reject_refused"), actor, doc)
     try:
         if not actor.has_role(Role.SERVICE_MANAGER):
-            raise RepositoryError(_("公開文書の承認・差戻しはサービス管理責任者だけが行えます。"))
+            raise RepositoryError(_("公開文書の承認・差戻しはサービス責任者だけが行えます。"))
         with transaction.atomic():
             locked = DocumentVersion.objects.select_for_update().get(pk=doc.pk)
             if not locked.is_draft:
@@ -208,7 +208,7 @@ def save_notice_draft(notice: Notice, *, actor: User) -> Notice:
     refuse = _refusing("repository.notice.save_refused", actor, notice if notice.pk else None)
     try:
         if not actor.has_role(*NOTICE_PUBLISHERS):
-            raise RepositoryError(_("告知を作成できるのはサービス運用者とサービス管理責任者です。"))
+            raise RepositoryError(_("告知を作成できるのはサービス運用者とサービス責任者です。"))
         with transaction.atomic():
             creating = notice.pk is None
             if not creating:
@@ -246,7 +246,7 @@ def publish_notice(notice: Notice, *, actor: User) -> Notice:
     refuse = _refusing("repository.notice.publish_refused", actor, notice)
     try:
         if not actor.has_role(*NOTICE_PUBLISHERS):
-            raise RepositoryError(_("告知を公開できるのはサービス運用者とサービス管理責任者です。"))
+            raise RepositoryError(_("告知を公開できるのはサービス運用者とサービス責任者です。"))
         with transaction.atomic():
             locked = Notice.objects.select_for_update().get(pk=notice.pk)
             if locked.is_published:
@@ -275,7 +275,7 @@ def publish_notice(notice: Notice, *, actor: User) -> Notice:
 
 def _check_termination(notice: Notice, actor: User) -> None:
     if not actor.has_role(Role.SERVICE_MANAGER):
-        raise RepositoryError(_("サービスの終了の告知を公開できるのはサービス管理責任者だけです。"))
+        raise RepositoryError(_("サービスの終了の告知を公開できるのはサービス責任者だけです。"))
     earliest = earliest_service_end_date()
     if notice.service_end_date is None or notice.service_end_date < earliest:
         raise RepositoryError(
@@ -289,7 +289,7 @@ def end_notice(notice: Notice, *, actor: User) -> Notice:
     refuse = _refusing("repository.notice.end_refused", actor, notice)
     try:
         if not actor.has_role(*NOTICE_PUBLISHERS):
-            raise RepositoryError(_("告知の掲示を終了できるのはサービス運用者とサービス管理責任者です。"))
+            raise RepositoryError(_("告知の掲示を終了できるのはサービス運用者とサービス責任者です。"))
         with transaction.atomic():
             locked = Notice.objects.select_for_update().get(pk=notice.pk)
             if not locked.is_published:

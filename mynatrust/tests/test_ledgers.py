@@ -106,11 +106,11 @@ def test_entries_cannot_be_changed_or_deleted_below_the_admin(administrator):
 
 
 def test_the_role_the_rules_name_writes_each_ledger():
-    # Entry/exit, rack keys and incidents: the service administrator; password lending, meetings and
+    # Entry/exit and incidents: the service administrator; rack keys, password lending, meetings and
     # suitability: the service manager; configuration: the operator; maintenance; internal audit.
     assert {str(m._meta.model_name): WRITERS[str(m._meta.model_name)].value for m in LEDGERS} == {
         "entryexitrecord": "service_administrator",
-        "rackkeyloan": "service_administrator",
+        "rackkeyloan": "service_manager",
         "adminpasswordloan": "service_manager",
         "maintenancerecord": "maintenance",
         "configurationchange": "service_operator",

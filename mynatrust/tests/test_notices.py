@@ -151,7 +151,7 @@ def test_the_90_days_count_in_japan_time(manager):
 
 def test_only_the_service_manager_announces_the_end_of_the_service(operator):
     notice = termination(operator, 120)
-    with pytest.raises(RepositoryError, match="サービス管理責任者"):
+    with pytest.raises(RepositoryError, match="サービス責任者"):
         services.publish_notice(notice, actor=operator)
 
 

@@ -24,8 +24,6 @@ STAFF = [
     (Role.SERVICE_MANAGER, "manager", "管理 責任子"),
     (Role.SERVICE_ADMINISTRATOR, "admin", "管理 者太郎"),
     (Role.SERVICE_OPERATOR, "operator", "運用 者花子"),
-    # A second operator: trust-anchor changes and operator revocations need another operator's approval.
-    (Role.SERVICE_OPERATOR, "operator2", "運用 者次郎"),
     (Role.RECEPTION, "reception", "受付 担当一"),
     (Role.AUDITOR, "auditor", "監査 人二郎"),
     (Role.MAINTENANCE, "maintenance", "保守 担当三"),
