@@ -26,7 +26,8 @@ from django.views.decorators.http import require_http_methods
 
 import audit
 from mynatrust.access import public
-from mynatrust.forms import PlainTextMixin
+from mynatrust.forms import CanonicalEmailField, PlainTextMixin
+from mynatrust.lib.email_address import canonical_email
 from mynatrust.models import User
 
 
@@ -48,13 +49,14 @@ class SignUpForm(PlainTextMixin, BaseUserCreationForm):
     class Meta:
         model = User
         fields = ("email", "display_name")
+        field_classes = {"email": CanonicalEmailField}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["display_name"].required = True
 
     def clean_email(self) -> str:
-        email = User.objects.normalize_email(self.cleaned_data["email"]).lower()
+        email = canonical_email(self.cleaned_data["email"])
         if User.objects.filter(email__iexact=email).exists():
             raise forms.ValidationError(_("このメールアドレスは既に登録されています。"))
         return email
@@ -80,6 +82,9 @@ class AudienceAuthenticationForm(AuthenticationForm):
 
 class AudiencePasswordResetForm(PasswordResetForm):
     kind: str = ""
+    email = CanonicalEmailField(
+        label=_("メールアドレス"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
 
     def get_users(self, email: str) -> Any:
         return (u for u in super().get_users(email) if u.kind == self.kind)

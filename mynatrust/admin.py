@@ -15,6 +15,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from mynatrust import staff
+from mynatrust.forms import CanonicalEmailField
 from mynatrust.models import User
 from mynatrust.roles import Role
 
@@ -23,7 +24,7 @@ if admin.site.is_registered(Group):
 
 
 class AppointForm(forms.Form):
-    email = forms.EmailField(label=_("メールアドレス"))
+    email = CanonicalEmailField(label=_("メールアドレス"))
     display_name = forms.CharField(label=_("氏名"), max_length=150)
     role = forms.ChoiceField(label=_("役割"), choices=Role.choices)
     password = forms.CharField(label=_("初期パスワード"), widget=forms.PasswordInput, min_length=12)

@@ -10,7 +10,17 @@ from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 
 import audit
+from mynatrust.lib.email_address import canonical_email
 from mynatrust.lib.text import refused_characters, shown
+
+
+class CanonicalEmailField(forms.EmailField):
+    """An address in the one form every lookup and counter uses (``canonical_email``): a
+    full-width or differently cased spelling of a known address is that address."""
+
+    def to_python(self, value: Any) -> str:
+        text = super().to_python(value)
+        return canonical_email(text) if text else ""
 
 
 @deconstructible

@@ -8,6 +8,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from mynatrust.lib.email_address import canonical_email
 from mynatrust.roles import Role
 
 
@@ -17,7 +18,7 @@ class UserManager(BaseUserManager["User"]):
     def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
         if not email:
             raise ValueError("email is required")
-        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user = self.model(email=canonical_email(email), **extra)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -26,7 +27,7 @@ class UserManager(BaseUserManager["User"]):
         raise ValueError("Superusers are not allowed: appoint a service manager with 'manage.py staff bootstrap'.")
 
     def get_by_natural_key(self, username: str | None) -> User:
-        return self.get(email__iexact=username or "")
+        return self.get(email__iexact=canonical_email(username))
 
     def staff(self) -> models.QuerySet[User]:
         return self.filter(kind=User.Kind.STAFF, is_staff=True)
@@ -75,7 +76,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def clean(self) -> None:
         super().clean()
-        self.email = self.__class__.objects.normalize_email(self.email).lower()
+        self.email = canonical_email(self.email)
 
     @property
     def staff_role(self) -> Role | None:

@@ -117,7 +117,8 @@ TEMPLATES = [
 # --- Authentication -------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's model backend on the canonical address, with the per-account failure counter.
+    "mynatrust.lockout.AccountBackend",
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -142,10 +143,16 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
+# Failures are counted per canonical address (NFKC, case folded): no spelling gets fresh tries.
+AXES_USERNAME_CALLABLE = "mynatrust.lockout.axes_username"
 AXES_CLIENT_IP_CALLABLE = "mynatrust.lib.client_ip.client_ip"
 AXES_LOCKOUT_TEMPLATE = "errors/lockout.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# Beside django-axes: failures per account whatever the client address, counted in the shared cache
+# (mynatrust/lockout.py). This many within AXES_COOLOFF_MINUTES of the first refuse every sign-in to
+# the account until then, so guesses spread over many addresses stay few.
+ACCOUNT_FAILURE_LIMIT = env.int("ACCOUNT_FAILURE_LIMIT", default=20)
 # Number of reverse proxies in front of the app that append to X-Forwarded-For (0: none).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1 if PRODUCTION else 0)
 

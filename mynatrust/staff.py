@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 import audit
+from mynatrust.lib.email_address import canonical_email
 from mynatrust.models import User
 from mynatrust.roles import Role
 
@@ -37,7 +38,7 @@ def appoint_staff(email: str, role: Role, *, actor: User, display_name: str = ""
     role = Role(role)
     try:
         _authorise(actor, None, "appoint")
-        email = User.objects.normalize_email(email).lower()
+        email = canonical_email(email)
         if User.objects.filter(email__iexact=email).exists():
             raise StaffError(str(_("このメールアドレスのアカウントは既に存在します。")))
         with transaction.atomic():

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from mynatrust.forms import PlainTextMixin
+from mynatrust.forms import CanonicalEmailField, PlainTextMixin
 from registry import corporate_number as cn
 from registry.matching import HYPHENS
 from registry.models import DataRequest, Subscriber, SubscriberFacts
@@ -292,7 +292,7 @@ class ResubmitForm(FactsForm, EvidenceMixin):
 
 
 class InviteForm(PlainTextMixin, forms.Form):
-    email = forms.EmailField(label=_("招待する担当者のメールアドレス"))
+    email = CanonicalEmailField(label=_("招待する担当者のメールアドレス"))
 
 
 # --- reception (admin) ---------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 
 import audit
 from audit.refusals import refusable
+from mynatrust.lib.email_address import canonical_email
 from mynatrust.repository.services import accept_current_terms
 from mynatrust.repository.terms import current_terms_version
 from registry import contract, matching
@@ -736,7 +737,7 @@ def invite_member(subscriber: Subscriber, *, actor: Any, email: str, accept_url:
     subscriber = _locked_for_member(subscriber, actor)
     if subscriber.status in (Subscriber.Status.REJECTED, Subscriber.Status.TERMINATED):
         raise RegistryError(gettext_lazy("この利用者には担当者を招待できません。"), code="wrong_state")
-    email = email.strip().lower()
+    email = canonical_email(email)
     if subscriber.memberships.filter(user__email__iexact=email).exists():
         raise RegistryError(
             gettext_lazy("このメールアドレスの方は既に担当者です。"), code="already_member", field="email"
