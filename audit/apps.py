@@ -10,12 +10,6 @@ class AuditConfig(AppConfig):
         from django.db.backends.signals import connection_created
 
         from audit import checks, guard, receivers  # noqa: F401  (registers checks)
-        from mynatrust.roles import Role, grant
 
         connection_created.connect(guard.on_connection_created, dispatch_uid="audit_guard")
         receivers.connect()
-        from audit import public
-
-        public.register()
-        grant(Role.AUDITOR, "audit.archive_auditlog", "audit.view_auditcheckpoint", "audit.view_auditsegment")
-        grant(Role.SERVICE_ADMINISTRATOR, "audit.view_auditcheckpoint", "audit.view_auditsegment")

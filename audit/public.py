@@ -1,5 +1,6 @@
 """What the audit log publishes: the checkpoint public key (for auditors' offline verification) and
-its /healthz and /metrics figures."""
+the figures the project's /healthz and /metrics report (wired by the project, so that audit imports
+no other app)."""
 
 from __future__ import annotations
 
@@ -31,14 +32,6 @@ def unsealed_count(limit: int | None = None) -> int:
     return events[:limit].count() if limit else events.count()
 
 
-def backlog_health() -> str:
-    from mynatrust.operations import health
-
-    return health.WARN if unsealed_count(BACKLOG_WARNING + 1) > BACKLOG_WARNING else health.OK
-
-
-def register() -> None:
-    from mynatrust.operations import health, metrics
-
-    health.register("audit_backlog", backlog_health)
-    metrics.register_gauge("mynatrust_audit_backlog", "Audit events not yet sealed.", unsealed_count)
+def backlog_exceeded() -> bool:
+    """True when more than BACKLOG_WARNING events wait for the sequencer."""
+    return unsealed_count(BACKLOG_WARNING + 1) > BACKLOG_WARNING

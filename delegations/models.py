@@ -191,7 +191,7 @@ class RevokedSerial(models.Model):
         return self.serial
 
 
-# --- delegations (DESIGN.md §4) -------------------------------------------------------------------------
+# --- delegations (docs/architecture.md §3) -------------------------------------------------------------------------
 
 
 def new_public_id() -> str:

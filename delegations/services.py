@@ -1,4 +1,4 @@
-"""Every state change of a delegation (DESIGN.md §4): draft, finalise, submit signed files, confirm,
+"""Every state change of a delegation (docs/architecture.md §3): draft, finalise, submit signed files, confirm,
 activate (superseding the delegation it replaces), reject, update, revoke.
 
 Each function is named by verb, takes a keyword-only ``actor``, runs in one transaction with its

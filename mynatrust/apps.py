@@ -11,6 +11,9 @@ class MynaTrustConfig(AppConfig):
 
     def ready(self) -> None:
         from mynatrust import checks, signals  # noqa: F401  (registers receivers and checks)
+        from mynatrust.operations import audit_figures
+
+        audit_figures.register()
 
         post_migrate.connect(_after_last_app_migrated, dispatch_uid="mynatrust_sync_roles")
 

@@ -185,6 +185,7 @@ def test(extra: list[str]) -> None:
         ("ruff lint", [py, "-m", "ruff", "check", "."]),
         ("ruff format", [py, "-m", "ruff", "format", "--check", "."]),
         ("mypy", [py, "-m", "mypy", "."]),
+        ("import contracts", [str(Path(py).parent / "lint-imports"), "--no-cache"]),
         ("migrations", [py, "manage.py", "makemigrations", "--check", "--dry-run"]),
     ]
     for label, cmd in steps:

@@ -22,10 +22,22 @@ class Role(models.TextChoices):
 # "app_label.codename" for every permission a role grants. Roles not named here hold none.
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.SERVICE_MANAGER: {"mynatrust.view_user", "mynatrust.manage_staff"},
-    Role.SERVICE_ADMINISTRATOR: {"mynatrust.view_user", "audit.view_auditevent"},
+    Role.SERVICE_ADMINISTRATOR: {
+        "mynatrust.view_user",
+        "audit.view_auditevent",
+        "audit.view_auditcheckpoint",
+        "audit.view_auditsegment",
+    },
     Role.SERVICE_OPERATOR: set(),
     Role.RECEPTION: set(),
-    Role.AUDITOR: {"audit.view_auditevent", "audit.verify_auditlog", "audit.export_auditlog"},
+    Role.AUDITOR: {
+        "audit.view_auditevent",
+        "audit.verify_auditlog",
+        "audit.export_auditlog",
+        "audit.archive_auditlog",
+        "audit.view_auditcheckpoint",
+        "audit.view_auditsegment",
+    },
     Role.MAINTENANCE: {"mynatrust.view_health"},
 }
 

@@ -309,7 +309,7 @@ NTA_API_URL = env.str("NTA_API_URL", default="https://api.houjin-bangou.nta.go.j
 NTA_APPLICATION_ID = env.str("NTA_APPLICATION_ID", default="")
 NTA_API_TIMEOUT = env.float("NTA_API_TIMEOUT", default=5.0)
 
-# --- Signatures: JPKI verification, trust anchors, revocation (DESIGN.md §5) ------------------
+# --- Signatures: JPKI verification, trust anchors, revocation (docs/architecture.md §4) ---------
 # Where revocation status comes from: "crl" (CRLs imported with `manage.py crl import`),
 # "ocsp" (RFC 6960 responder at SIGNATURE_OCSP_URL) or "provider" (a platform provider's API).
 SIGNATURE_REVOCATION_SOURCE = env.str("SIGNATURE_REVOCATION_SOURCE", default="crl")

@@ -1,4 +1,4 @@
-"""Identity matching (DESIGN.md §6; rules §3.1.2, §4.1.5). Pure: plain strings in, a verdict out.
+"""Identity matching (docs/architecture.md §5; rules §3.1.2, §4.1.5). Pure: plain strings in, a verdict out.
 
 The representative's name and address recorded from the registry evidence are compared with the
 basic-4 of a JPKI signing certificate. Both sides go through the same normaliser (Unicode width,

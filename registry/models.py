@@ -251,7 +251,7 @@ class RegistryEvidence(models.Model):
     """登記事項証明書 (a PDF kept as uploaded) or the online registry-information reference (§3.1.3).
 
     The PDF bytes live in the database beside their SHA-256, so an upload is stored completely or
-    not at all and no application host keeps files on local disk (DESIGN.md §10)."""
+    not at all and no application host keeps files on local disk (docs/architecture.md §8)."""
 
     class Kind(models.TextChoices):
         PDF = "pdf", _("登記事項証明書（PDF）")

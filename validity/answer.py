@@ -1,4 +1,4 @@
-"""The validity answer (§5.3, DESIGN §7): pure facts in, a status and a JSON document out.
+"""The validity answer (§5.3; docs/architecture.md §6): pure facts in, a status and a JSON document out.
 
 No ORM and no settings here. The delegations app provides a :class:`DelegationFacts` for a stored
 delegation (see ``validity/lookup.py``); this module decides what the service says about it at a

@@ -1,4 +1,4 @@
-"""The JPKI signing-certificate profile (DESIGN.md §5): a certificate in, a typed value out.
+"""The JPKI signing-certificate profile (docs/architecture.md §4): a certificate in, a typed value out.
 
 The basic-4 information sits in subjectAltName otherName entries whose values are
 ``[0] EXPLICIT UTF8String``. ``cryptography`` hands back the inner value's complete DER
@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-# Basic-4 otherName OIDs (DESIGN.md §5; several public parsers mislabel them).
+# Basic-4 otherName OIDs (docs/architecture.md §4; several public parsers mislabel them).
 OID_NAME = "1.2.392.200149.8.5.5.1"
 OID_NAME_SUBSTITUTES = "1.2.392.200149.8.5.5.2"
 OID_GENDER = "1.2.392.200149.8.5.5.3"

@@ -1,4 +1,4 @@
-"""The whole delegation journey in a real browser (issue 6): draft → download → test-card signing →
+"""The whole delegation journey in a real browser: draft → download → test-card signing →
 upload → active → update → the old ID superseded → revoke. Every page: one <h1>, no console errors
 (CSP violations are reported there), no uncaught errors."""
 

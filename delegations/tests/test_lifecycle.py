@@ -1,4 +1,4 @@
-"""The delegation lifecycle through delegations.services (DESIGN.md §4)."""
+"""The delegation lifecycle through delegations.services (docs/architecture.md §3)."""
 
 from __future__ import annotations
 

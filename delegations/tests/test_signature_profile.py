@@ -1,5 +1,5 @@
 """The JPKI certificate profile parser, checked against certificates built here with `cryptography`
-alone, with the OIDs written out literally (DESIGN.md §5), not taken from the module under test."""
+alone, with the OIDs written out literally (docs/architecture.md §4), not taken from the module under test."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Bad input at upload (issue 6): each one refused with a clear Japanese message, nothing stored,
+"""Bad input at upload: each one refused with a clear Japanese message, nothing stored,
 and a refusal in the audit log."""
 
 from __future__ import annotations
