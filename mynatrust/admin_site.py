@@ -16,6 +16,7 @@ from django.contrib.admin.views.main import SEARCH_VAR
 from django.contrib.auth import login as auth_login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -76,6 +77,51 @@ class StaffAdminSite(admin.AdminSite):
             return inner(request, *args, **kwargs)
 
         return bounded_search
+
+    # The project app holds several topics; the home page shows them as separate groups.
+    SECTIONS: dict[str, tuple[Any, tuple[str, ...]]] = {
+        "repository": (_("公開文書と告知"), ("DocumentVersion", "Notice", "TermsAcceptance")),
+        "staff": (_("アカウントと職員"), ("User", "Group")),
+    }
+
+    def each_context(self, request: HttpRequest) -> dict[str, Any]:
+        context = super().each_context(request)
+        role = getattr(request.user, "staff_role", None)
+        context["staff_role_label"] = role.label if role is not None else ""
+        return context
+
+    def get_app_list(self, request: HttpRequest, app_label: str | None = None) -> list[Any]:
+        apps = super().get_app_list(request, app_label)
+        if app_label is not None:
+            return apps
+        grouped: list[Any] = []
+        for app in apps:
+            if app["app_label"] not in ("mynatrust", "auth"):
+                grouped.append(app)
+                continue
+            rest = list(app["models"])
+            for key, (name, objects) in self.SECTIONS.items():
+                models_ = [m for m in rest if m["object_name"] in objects]
+                if models_:
+                    grouped.append({**app, "name": name, "app_label": f"{app['app_label']}-{key}", "models": models_})
+                rest = [m for m in rest if m["object_name"] not in objects]
+            if rest:
+                name = _("運用台帳") if app["app_label"] == "mynatrust" else app["name"]
+                grouped.append({**app, "name": name, "models": rest})
+        return grouped
+
+    @method_decorator(never_cache)
+    def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> TemplateResponse:
+        """The role's work queues first, then the models the role may open."""
+        from mynatrust import dashboard
+
+        context = {
+            "queues": dashboard.queues_for(request.user),
+            "panels": dashboard.panels_for(request.user),
+            "title": _("%(role)sの業務") % {"role": self.each_context(request)["staff_role_label"]},
+            **(extra_context or {}),
+        }
+        return super().index(request, context)
 
     def has_permission(self, request: HttpRequest) -> bool:
         user: Any = request.user

@@ -290,6 +290,21 @@ LOGGING = {
     },
 }
 
+# --- Staff workspace (the admin's home) --------------------------------------------------------
+# Days the oldest item of a work queue may wait before the queue is shown as overdue, per queue
+# (mynatrust/dashboard.py lists the keys); queues not named here use 3 days.
+STAFF_QUEUE_OVERDUE_DAYS = {
+    "subscriber_review": 5,
+    "delegation_reception": 2,
+    "qualification_check": 5,
+    "recipient_review": 5,
+    "revocation_request": 1,
+    "anchor_change": 3,
+    "document_approval": 7,
+    "staff_enrolment": 3,
+    "audit_unsealed": 1,
+} | {key: int(days) for key, days in env.dict("STAFF_QUEUE_OVERDUE_DAYS", default={}).items()}
+
 # --- Registry: subscribers, contracts, corporate-number data (registry/) ----------------------
 # Version of the terms of use (利用約款) an applicant accepts; recorded with each application.
 REGISTRY_TERMS_VERSION = env.str("REGISTRY_TERMS_VERSION", default="2026-04-01")

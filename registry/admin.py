@@ -4,11 +4,12 @@ contract actions. Records are read-only here; every change goes through registry
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import F, Min, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -62,12 +63,27 @@ class QueueFilter(admin.SimpleListFilter):
     title = gettext_lazy("受付キュー")
     parameter_name = "queue"
 
+    # The queue is the list's default view; "all" shows every subscriber.
+    DEFAULT = "to_review"
+
+    def value(self) -> str:
+        return super().value() or self.DEFAULT
+
+    def choices(self, changelist: Any) -> Any:
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
         return [
             ("to_review", gettext_lazy("審査待ち（申込・変更届）")),
             ("waiting", gettext_lazy("申込者の対応待ち")),
             ("nearing_end", gettext_lazy("契約終了が近い")),
             ("expired", gettext_lazy("契約期間切れ")),
+            ("all", gettext_lazy("すべての利用者")),
         ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
@@ -98,7 +114,7 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Subscriber)
 class SubscriberAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ("display_name", "kind", "corporate_number", "status", "applied_at", "contract_end")
+    list_display = ("display_name", "kind", "corporate_number", "status", "waiting", "applied_at", "contract_end")
     list_filter = (QueueFilter, "status", "kind")
     search_fields = ("corporate_number", "facts__organisation_name", "memberships__user__email")
     ordering = ("-applied_at",)
@@ -106,7 +122,27 @@ class SubscriberAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_per_page = 50
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Subscriber]:
-        return super().get_queryset(request).prefetch_related("facts")
+        # Since when each subscriber waits for reception: its oldest version waiting for review.
+        pending = Q(facts__state=SubscriberFacts.State.PENDING)
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(waiting_since=Min("facts__submitted_at", filter=pending))
+            .prefetch_related("facts")
+        )
+
+    def get_ordering(self, request: HttpRequest) -> Any:
+        # The review queue is worked oldest first; other views newest application first.
+        if request.GET.get(QueueFilter.parameter_name, QueueFilter.DEFAULT) == QueueFilter.DEFAULT:
+            return (F("waiting_since").asc(nulls_last=True), "pk")
+        return self.ordering
+
+    @admin.display(description=gettext_lazy("待ち日数"), ordering="waiting_since")
+    def waiting(self, obj: Subscriber) -> str:
+        since = getattr(obj, "waiting_since", None)
+        if since is None:
+            return "—"
+        return _("%(days)d 日") % {"days": (timezone.now() - since) // timedelta(days=1)}
 
     @admin.display(description=gettext_lazy("商号・屋号"))
     def display_name(self, obj: Subscriber) -> str:

@@ -1,0 +1,287 @@
+"""The staff admin's home: the work queues of the signed-in person's role (§7.2.1).
+
+Each queue says how many items wait, how long the oldest has waited, links to that item and to the
+whole queue, and is marked overdue when the oldest item has waited longer than the queue's limit
+(``STAFF_QUEUE_OVERDUE_DAYS``, per queue key). A queue is shown to the roles it names, and only when
+the person also holds its permission: the permission decides what they may do, the role what is
+their work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from mynatrust.roles import Role
+
+
+@dataclass(frozen=True)
+class Queue:
+    key: str
+    label: Any
+    roles: tuple[Role, ...]
+    permission: str
+    items: Callable[[], QuerySet[Any]]  # oldest first is decided here, by ``since``
+    since: str  # the field that says since when an item waits
+    item_url: Callable[[Any], str]
+    list_url: Callable[[], str]
+    help: Any = ""
+
+
+@dataclass(frozen=True)
+class QueueState:
+    queue: Queue
+    count: int
+    oldest_at: datetime | None
+    oldest_url: str
+    list_url: str
+    limit_days: int
+
+    @property
+    def age_days(self) -> int | None:
+        if self.oldest_at is None:
+            return None
+        return (timezone.now() - self.oldest_at) // timedelta(days=1)
+
+    @property
+    def overdue(self) -> bool:
+        return self.oldest_at is not None and timezone.now() - self.oldest_at > timedelta(days=self.limit_days)
+
+
+DEFAULT_OVERDUE_DAYS = 3
+
+
+def limit_days(key: str) -> int:
+    limits: dict[str, Any] = getattr(settings, "STAFF_QUEUE_OVERDUE_DAYS", {})
+    return int(limits.get(key, DEFAULT_OVERDUE_DAYS))
+
+
+def _admin(name: str, *args: Any, query: str = "") -> str:
+    url = reverse(f"admin:{name}", args=args)
+    return f"{url}?{query}" if query else url
+
+
+# --- the queues --------------------------------------------------------------------------------------------
+def _facts_to_review() -> QuerySet[Any]:
+    from registry.models import SubscriberFacts
+
+    return SubscriberFacts.objects.filter(state=SubscriberFacts.State.PENDING).select_related("subscriber")
+
+
+def _delegations_submitted() -> QuerySet[Any]:
+    from delegations.models import Delegation
+
+    return Delegation.objects.awaiting_reception().exclude(agent_qualification__gt="", qualification_check=None)
+
+
+def _qualification_checks() -> QuerySet[Any]:
+    from delegations.models import Delegation
+
+    return Delegation.objects.awaiting_reception().filter(agent_qualification__gt="", qualification_check=None)
+
+
+def _recipients() -> QuerySet[Any]:
+    from validity.models import RecipientOrganisation
+
+    return RecipientOrganisation.objects.filter(status=RecipientOrganisation.Status.PENDING)
+
+
+def _revocation_requests() -> QuerySet[Any]:
+    from delegations.models import RevocationRequest
+
+    return RevocationRequest.objects.filter(decision=RevocationRequest.Decision.PENDING).select_related("delegation")
+
+
+def _anchor_changes() -> QuerySet[Any]:
+    from delegations.models import AnchorChange
+
+    return AnchorChange.objects.filter(decision=AnchorChange.Decision.PENDING)
+
+
+def _documents() -> QuerySet[Any]:
+    from mynatrust.repository.models import DocumentVersion
+
+    return DocumentVersion.objects.filter(status=DocumentVersion.Status.DRAFT)
+
+
+def _staff_without_second_factor() -> QuerySet[Any]:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from mynatrust.models import User
+
+    enrolled = TOTPDevice.objects.filter(confirmed=True).values("user_id")
+    return User.objects.filter(kind=User.Kind.STAFF, is_active=True).exclude(pk__in=enrolled)
+
+
+def _unsealed() -> QuerySet[Any]:
+    from audit.models import AuditEvent
+
+    return AuditEvent.objects.unsealed()
+
+
+R = Role
+QUEUES: tuple[Queue, ...] = (
+    Queue(
+        "subscriber_review",
+        _("審査待ちの利用申込・変更届"),
+        (R.RECEPTION,),
+        "registry.review_subscriber",
+        _facts_to_review,
+        "submitted_at",
+        lambda facts: _admin("registry_subscriber_change", facts.subscriber_id),
+        lambda: _admin("registry_subscriber_changelist", query="queue=to_review"),
+    ),
+    Queue(
+        "delegation_reception",
+        _("受付確認待ちの電子委任状"),
+        (R.RECEPTION, R.SERVICE_OPERATOR),
+        "delegations.view_delegation",
+        _delegations_submitted,
+        "submitted_at",
+        lambda d: _admin("delegations_delegation_change", d.pk),
+        lambda: _admin("delegations_delegation_changelist", query="status__exact=submitted"),
+        _("署名済みファイルが提出され、受付の確認を待っているもの"),
+    ),
+    Queue(
+        "qualification_check",
+        _("士業の資格確認待ち"),
+        (R.RECEPTION,),
+        "delegations.review_delegation",
+        _qualification_checks,
+        "submitted_at",
+        lambda d: _admin("delegations_delegation_change", d.pk),
+        lambda: _admin("delegations_delegation_changelist", query="status__exact=submitted&agent_qualification__gt="),
+    ),
+    Queue(
+        "recipient_review",
+        _("承認待ちの受領者等の登録"),
+        (R.RECEPTION,),
+        "validity.decide_recipientorganisation",
+        _recipients,
+        "created_at",
+        lambda r: _admin("validity_recipientorganisation_change", r.pk),
+        lambda: _admin("validity_recipientorganisation_changelist", query="status__exact=pending"),
+    ),
+    Queue(
+        "revocation_request",
+        _("承認待ちの取消申請"),
+        (R.SERVICE_OPERATOR, R.SERVICE_MANAGER),
+        "delegations.revoke_delegation",
+        _revocation_requests,
+        "requested_at",
+        lambda r: _admin("delegations_revocationrequest_change", r.pk),
+        lambda: _admin("delegations_revocationrequest_changelist", query="decision__exact=pending"),
+    ),
+    Queue(
+        "anchor_change",
+        _("承認待ちのトラストアンカー変更"),
+        (R.SERVICE_OPERATOR, R.SERVICE_MANAGER),
+        "delegations.approve_anchorchange",
+        _anchor_changes,
+        "requested_at",
+        lambda c: _admin("delegations_anchorchange_change", c.pk),
+        lambda: _admin("delegations_anchorchange_changelist", query="decision__exact=pending"),
+    ),
+    Queue(
+        "document_approval",
+        _("承認待ちの公開文書"),
+        (R.SERVICE_MANAGER,),
+        "mynatrust.approve_documentversion",
+        _documents,
+        "drafted_at",
+        lambda v: _admin("mynatrust_documentversion_change", v.pk),
+        lambda: _admin("mynatrust_documentversion_changelist", query="status__exact=draft"),
+    ),
+    Queue(
+        "staff_enrolment",
+        _("二要素認証を登録していない職員"),
+        (R.SERVICE_MANAGER,),
+        "mynatrust.manage_staff",
+        _staff_without_second_factor,
+        "date_joined",
+        lambda u: _admin("mynatrust_user_change", u.pk),
+        lambda: _admin("mynatrust_user_changelist", query="kind__exact=staff"),
+        _("任命後、初回ログインで認証アプリを登録するまでここに残ります"),
+    ),
+    Queue(
+        "audit_unsealed",
+        _("未封印の監査ログ"),
+        (R.AUDITOR, R.SERVICE_ADMINISTRATOR),
+        "audit.view_auditevent",
+        _unsealed,
+        "created_at",
+        lambda e: _admin("audit_auditevent_change", e.pk),
+        lambda: _admin("audit_auditevent_changelist"),
+        _("ハッシュチェーンに未だ封印されていない記録（封印処理が止まると増えます）"),
+    ),
+)
+
+
+def queues_for(user: Any) -> list[QueueState]:
+    role = getattr(user, "staff_role", None)
+    states = []
+    for queue in QUEUES:
+        if role not in queue.roles or not user.has_perm(queue.permission):
+            continue
+        items = queue.items()
+        oldest = items.order_by(queue.since, "pk").first()
+        states.append(
+            QueueState(
+                queue=queue,
+                count=items.count(),
+                oldest_at=getattr(oldest, queue.since) if oldest is not None else None,
+                oldest_url=queue.item_url(oldest) if oldest is not None else "",
+                list_url=queue.list_url(),
+                limit_days=limit_days(queue.key),
+            )
+        )
+    return states
+
+
+# --- status panels -----------------------------------------------------------------------------------------
+HEALTH_LABELS = {
+    "database": _("データベース"),
+    "audit_backlog": _("監査ログの封印"),
+    "revocation_data": _("失効情報の鮮度"),
+    "answer_signing_key": _("有効性回答の署名鍵"),
+}
+HEALTH_STATUS = {"ok": _("正常"), "warn": _("注意"), "error": _("異常")}
+
+
+def health_rows() -> list[tuple[Any, str, Any]]:
+    from mynatrust.operations import health
+
+    _healthy, checks = health.run_checks()
+    return [
+        (HEALTH_LABELS.get(name, name), status, HEALTH_STATUS.get(status, status)) for name, status in checks.items()
+    ]
+
+
+def audit_status() -> dict[str, Any]:
+    from audit.models import AuditCheckpoint, AuditEvent
+
+    last = AuditEvent.objects.filter(event_type="audit.verified").order_by("-id").first()
+    checkpoint = AuditCheckpoint.objects.order_by("-seq").first()
+    return {
+        "last_verified": last,
+        "last_verified_ok": bool(last and last.data.get("ok")),
+        "last_checkpoint": checkpoint,
+    }
+
+
+def panels_for(user: Any) -> dict[str, Any]:
+    role = getattr(user, "staff_role", None)
+    panels: dict[str, Any] = {}
+    if role in (Role.AUDITOR, Role.SERVICE_ADMINISTRATOR) and user.has_perm("audit.view_auditevent"):
+        panels["audit"] = audit_status()
+    if role in (Role.MAINTENANCE, Role.SERVICE_OPERATOR) or user.has_perm("mynatrust.view_health"):
+        panels["health"] = health_rows()
+    return panels
