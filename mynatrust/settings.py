@@ -390,7 +390,8 @@ METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 # event each kind names (docs/retention.md). Override single kinds with
 # RETENTION_PERIODS="operations.entry_exit=5y,sessions.expired=7d". `manage.py apply_retention`.
 RETENTION_PERIODS = {
-    # Application records: 10 years after the contract ends (registry/ registers the handler).
+    # Application records (§6.2.9): 10 years after the contract ends (terminated or lapsed), a rejected
+    # application 10 years after its receipt (registry/ registers the handler).
     "registry.application": "10y",
     # Delegations and their signed files: 10 years after they end (delegations/).
     "delegations.delegation": "10y",

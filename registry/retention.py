@@ -1,5 +1,7 @@
-"""Retention of application records (§6.2.9): kept 10 years after the contract ends, then the
-personal data in them is anonymised and the registry evidence files are emptied. The subscriber row,
+"""Retention of application records (§6.2.9): kept 10 years from the end of the contract (its
+termination, or its expiry when it lapsed without renewal), and an application that never became a
+contract (rejected) 10 years from its receipt; then the personal data in them is anonymised and the
+registry evidence files are emptied. The subscriber row,
 its public ID and the digests stay, so stored delegations and the audit log still resolve."""
 
 from __future__ import annotations
@@ -7,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -16,7 +18,16 @@ from registry.models import RegistryEvidence, Subscriber, SubscriberFacts
 
 
 def due(cutoff: datetime) -> QuerySet[SubscriberFacts]:
-    ended = Subscriber.objects.filter(status=Subscriber.Status.TERMINATED, terminated_on__lt=timezone.localdate(cutoff))
+    day = timezone.localdate(cutoff)
+    status = Subscriber.Status
+    ended = Subscriber.objects.filter(
+        # Terminated: from the termination day.
+        Q(status=status.TERMINATED, terminated_on__lt=day)
+        # Lapsed: a contract not terminated whose end passed without renewal, from its end.
+        | (~Q(status__in=[status.TERMINATED, status.REJECTED]) & Q(contract_end__lt=day))
+        # Never a contract: from the day the application was received.
+        | Q(status=status.REJECTED, applied_at__lt=cutoff)
+    )
     return SubscriberFacts.objects.filter(subscriber__in=ended).exclude(representative_name="")
 
 

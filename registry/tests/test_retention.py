@@ -10,7 +10,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from registry.models import RegistryEvidence, Subscriber, SubscriberFacts
 
-from .conftest import apply
+from .conftest import apply, corporate_number
 
 pytestmark = pytest.mark.django_db
 
@@ -41,3 +41,47 @@ def test_application_records_are_anonymised_ten_years_after_the_contract_ended(
     assert SubscriberFacts.objects.get(subscriber=recent).representative_name == "山田 太郎"
     assert Subscriber.objects.filter(pk=old.pk).exists()  # the subscriber and its public ID remain
     assert AuditEvent.objects.filter(event_type="retention.anonymised").exists()
+
+
+def test_a_contract_that_lapsed_without_renewal_starts_the_clock_at_its_end(subscriber_member, other_subscriber_member):
+    # §6.2.9: records of a contract are kept 10 years from its expiry, whether or not it was terminated.
+    day = timezone.localdate()
+    old = apply(subscriber_member)
+    Subscriber.objects.filter(pk=old.pk).update(
+        status=Subscriber.Status.ACTIVE, contract_end=day - timedelta(days=int(365.25 * 10.1))
+    )
+    recent = apply(other_subscriber_member, number=corporate_number("010401054321"))
+    Subscriber.objects.filter(pk=recent.pk).update(
+        status=Subscriber.Status.ACTIVE, contract_end=day - timedelta(days=int(365.25 * 9.9))
+    )
+    call_command("apply_retention", "--kind", "registry.application", stdout=io.StringIO())
+    assert SubscriberFacts.objects.get(subscriber=old).representative_name == ""
+    assert SubscriberFacts.objects.get(subscriber=recent).representative_name == "山田 太郎"
+
+
+def test_a_rejected_application_is_kept_ten_years_from_its_receipt(subscriber_member, other_subscriber_member):
+    # §6.2.9: a record without a contract period is kept 10 years from the day it was received.
+    now = timezone.now()
+    old = apply(subscriber_member)
+    Subscriber.objects.filter(pk=old.pk).update(
+        status=Subscriber.Status.REJECTED, applied_at=now - timedelta(days=int(365.25 * 10.1))
+    )
+    recent = apply(other_subscriber_member)
+    Subscriber.objects.filter(pk=recent.pk).update(
+        status=Subscriber.Status.REJECTED, applied_at=now - timedelta(days=int(365.25 * 9.9))
+    )
+    call_command("apply_retention", "--kind", "registry.application", stdout=io.StringIO())
+    assert SubscriberFacts.objects.get(subscriber=old).representative_name == ""
+    assert SubscriberFacts.objects.get(subscriber=recent).representative_name == "山田 太郎"
+    assert Subscriber.objects.filter(pk=old.pk).exists()
+
+
+def test_a_live_contract_is_never_due_however_old_the_application(subscriber_member):
+    subscriber = apply(subscriber_member)
+    Subscriber.objects.filter(pk=subscriber.pk).update(
+        status=Subscriber.Status.ACTIVE,
+        applied_at=timezone.now() - timedelta(days=365 * 12),
+        contract_end=timezone.localdate() + timedelta(days=100),
+    )
+    call_command("apply_retention", "--kind", "registry.application", stdout=io.StringIO())
+    assert SubscriberFacts.objects.get(subscriber=subscriber).representative_name == "山田 太郎"
