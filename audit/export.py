@@ -53,6 +53,7 @@ CSV_HEADER = [
 # again by the offline verifier (values that began with one got one more), so the entry is exact.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
 CHUNK_ROWS = 2000
+MISSING_LISTED = 1000  # positions without their event named in the manifest, at most
 
 
 @dataclass
@@ -101,6 +102,10 @@ class ExportPlan:
     count: int
     first_prev_hash: str
     generated_at: datetime = field(default_factory=timezone.now)
+    # Unfiltered exports: chain positions whose event is gone (an export of a broken log, as evidence).
+    missing: list[int] = field(default_factory=list)
+    # What verification found before the export (empty: the chain verified and was signed after).
+    problems: list[str] = field(default_factory=list)
 
     @property
     def to_seq(self) -> int:
@@ -123,10 +128,29 @@ def plan(filters: Filters, fmt: str, checkpoint: AuditCheckpoint) -> ExportPlan:
     if fmt not in ("csv", "jsonl"):
         raise ValueError(fmt)
     selected = filters.apply(AuditEvent.objects.filter(seal__seq__lte=checkpoint.seq))
-    first = selected.aggregate(first=Min("seal__seq"))["first"] or checkpoint.seq
+    unfiltered = not filters.describe()
+    if unfiltered:  # every online position, with its event or without
+        first = AuditSeal.objects.filter(seq__lte=checkpoint.seq).aggregate(first=Min("seq"))["first"] or checkpoint.seq
+    else:
+        first = selected.aggregate(first=Min("seal__seq"))["first"] or checkpoint.seq
     prev = AuditSeal.objects.filter(seq=first).values_list("prev_hash", flat=True).first() or chain.GENESIS
+    count = selected.count()
+    missing: list[int] = []
+    if unfiltered and count != checkpoint.seq - first + 1:
+        missing = list(
+            AuditSeal.objects.filter(seq__gte=first, seq__lte=checkpoint.seq)
+            .exclude(event_id__in=AuditEvent.objects.values("id"))
+            .order_by("seq")
+            .values_list("seq", flat=True)[:MISSING_LISTED]
+        )
     return ExportPlan(
-        filters=filters, fmt=fmt, checkpoint=checkpoint, from_seq=first, count=selected.count(), first_prev_hash=prev
+        filters=filters,
+        fmt=fmt,
+        checkpoint=checkpoint,
+        from_seq=first,
+        count=count,
+        first_prev_hash=prev,
+        missing=missing,
     )
 
 
@@ -227,6 +251,11 @@ def manifest(export: ExportPlan, files: dict[str, dict[str, Any]], last_hash: st
         "checkpoint": {**cp.payload(), "signature": cp.signature},
         "public_key": signing.public_pem(public) if public is not None else "",
         "files": files,
+        # A log that failed verification can still be exported as evidence, marked so here; the
+        # offline verifier then fails and names what was found.
+        "verified": not (export.problems or export.missing),
+        "problems": export.problems[:20],
+        "missing_entries": export.missing,
     }
 
 

@@ -1,13 +1,14 @@
-"""The application's side of the append-only triggers (migration 0002).
+"""The application's side of the append-only triggers (migrations 0002 and 0004).
 
-The triggers refuse every UPDATE, DELETE and TRUNCATE. Two doors are left, both narrower than the
-database privileges of the application role (which production removes altogether, docs/auditor.md):
+On PostgreSQL the triggers refuse every UPDATE, DELETE and TRUNCATE; no setting a session may change
+opens them. Rows leave only through ``audit_prune(first_seq, last_seq)``, a function owned by the
+migrating role that deletes exactly the rows of one archived segment (``prune_segment`` below). Test
+databases are emptied between transactional tests by the harness, as the superuser it connects as,
+with the triggers switched off for that one transaction (``flush_as_superuser``).
 
-- pruning: ``with permit_prune():`` lets this connection DELETE rows inside an archived segment,
-  only for the transaction it wraps; used by ``audit_archive --prune`` and nothing else;
-- test databases: under Django's test runner, flushing between transactional tests must empty the
-  tables, so TRUNCATE (PostgreSQL) and DELETE (SQLite) pass there unless a test asks for
-  ``strict()``.
+SQLite (the demo) has no functions in the database: the application registers ``audit_guard()`` on
+its connections; ``with permit_prune():`` opens it for archived rows in one transaction, and under
+the test runner flushing passes unless a test asks for ``strict()``.
 """
 
 from __future__ import annotations
@@ -50,43 +51,49 @@ def _sqlite_guard() -> int:
 def on_connection_created(sender: Any, connection: Any, **kwargs: Any) -> None:
     if connection.vendor == "sqlite":
         connection.connection.create_function("audit_guard", 0, _sqlite_guard)
-    elif connection.vendor == "postgresql" and in_test_environment():
-        with connection.connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('audit.allow_flush', 'on', false)")
 
 
-@contextmanager
-def permit_prune(using: str = "default") -> Iterator[None]:
-    """Inside one transaction, let DELETE remove rows that an archived segment covers."""
+def prune_segment(first_seq: int, last_seq: int, using: str = "default") -> int:
+    """Delete the online rows of the archived segment ``first_seq``..``last_seq``; return how many
+    events went. In the caller's transaction."""
     connection = connections[using]
-    with transaction.atomic(using=using):
+    with transaction.atomic(using=using), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT set_config('audit.prune', 'on', true)")
-            yield
-        else:
-            _pruning.active = True
-            try:
-                yield
-            finally:
-                _pruning.active = False
+            cursor.execute("SELECT audit_prune(%s, %s)", [first_seq, last_seq])
+            return int(cursor.fetchone()[0])
+        _pruning.active = True
+        try:
+            cursor.execute(
+                "DELETE FROM audit_auditevent WHERE id IN "
+                "(SELECT event_id FROM audit_auditseal WHERE seq BETWEEN %s AND %s)",
+                [first_seq, last_seq],
+            )
+            removed = cursor.rowcount
+            cursor.execute("DELETE FROM audit_auditseal WHERE seq BETWEEN %s AND %s", [first_seq, last_seq])
+        finally:
+            _pruning.active = False
+        return int(removed)
 
 
 @contextmanager
 def strict(using: str = "default") -> Iterator[None]:
-    """Tests: behave like production (no flush door) for the duration."""
-    connection = connections[using]
+    """Tests on SQLite: behave like production (no flush door) for the duration. On PostgreSQL
+    there is no door to close."""
     token = _strict.set(True)
     try:
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT set_config('audit.allow_flush', 'off', false)")
         yield
     finally:
         _strict.reset(token)
-        if connection.vendor == "postgresql" and in_test_environment():
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT set_config('audit.allow_flush', 'on', false)")
+
+
+def flush_as_superuser(operations: Any, sql_list: list[str]) -> None:
+    """Tests only: Django's flush of a PostgreSQL test database, with the triggers switched off for
+    its transaction (session_replication_role, which only a superuser may set)."""
+    connection = operations.connection
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        for sql in sql_list:
+            cursor.execute(sql)
 
 
 def missing_triggers(using: str = "default") -> list[str]:
@@ -100,7 +107,7 @@ def missing_triggers(using: str = "default") -> list[str]:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgenabled <> 'D' AND tgname LIKE 'audit_%%'"
+                "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgenabled IN ('O', 'A') AND tgname LIKE 'audit_%%'"
             )
         else:
             cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'audit_%'")

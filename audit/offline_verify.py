@@ -96,6 +96,11 @@ def verify_file(path: Path, expected_key: Any = None) -> dict[str, Any]:
         payload = {k: cp[k] for k in ("type", "seq", "head", "time", "key_id")}
         if not signing.verify(key, payload, cp["signature"]):
             raise Invalid(f"checkpoint #{cp['seq']}: signature invalid")
+        if manifest.get("missing_entries"):
+            listed = ", ".join(f"#{seq}" for seq in manifest["missing_entries"][:10])
+            raise Invalid(f"the export marks chain positions whose entry is gone from the log: {listed}")
+        if manifest.get("verified") is False:
+            raise Invalid(f"the export marks a log that failed verification: {'; '.join(manifest.get('problems', []))}")
         if manifest["to_seq"] != cp["seq"]:
             raise Invalid("the export does not end at its checkpoint")
         parse = _csv_entries if manifest["events_format"] == "csv" else _jsonl_entries
@@ -108,6 +113,8 @@ def verify_file(path: Path, expected_key: Any = None) -> dict[str, Any]:
             prev = manifest["first_prev_hash"]
             expected = manifest["from_seq"]
             count = 0
+            # Without a filter every position has its entry: a gap is an entry removed, not left out.
+            complete = not manifest.get("filters")
             for raw in io.TextIOWrapper(chain_file, encoding="utf-8"):
                 link = json.loads(raw)
                 if link["seq"] != expected:
@@ -123,6 +130,8 @@ def verify_file(path: Path, expected_key: Any = None) -> dict[str, Any]:
                         )
                     count += 1
                     pending = next(events, None)
+                elif complete:
+                    raise Invalid(f"entry #{expected} is missing from an unfiltered export (removed from the log)")
                 prev = computed
                 expected += 1
             if pending is not None:

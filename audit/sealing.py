@@ -25,10 +25,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
 
 from audit import chain, keys, signing
+from audit.actors import SYSTEM
 from audit.guard import in_test_environment
 from audit.models import AuditCheckpoint, AuditSeal, AuditSealBatch
 
@@ -242,43 +243,81 @@ def seal_pending(*, using: str = "default", max_batches: int | None = None) -> S
             return total
 
 
+def _valid(checkpoint: AuditCheckpoint, public: dict[str, Any]) -> bool:
+    key = public.get(checkpoint.key_id)
+    return key is not None and signing.verify(key, checkpoint.payload(), checkpoint.signature)
+
+
+def latest_checkpoint(seq: int, *, using: str = "default") -> AuditCheckpoint | None:
+    """The newest checkpoint at or below ``seq`` that this service signed. A row past the head, or
+    one whose signature does not check, was not written by the sequencer: it is passed over here
+    (audit_verify reports it) so that it cannot stop checkpointing."""
+    public = keys.public_keys()
+    for checkpoint in AuditCheckpoint.objects.using(using).filter(seq__lte=seq).order_by("-seq")[:20]:
+        if _valid(checkpoint, public):
+            return checkpoint
+    return None
+
+
 def _checkpoint_if_due(seq: int, head: str, now: Any, *, using: str, force: bool = False) -> AuditCheckpoint | None:
     if seq == 0:
         return None
-    latest = AuditCheckpoint.objects.using(using).order_by("-seq").values_list("seq", "signed_at").first()
+    latest = latest_checkpoint(seq, using=using)
     if latest is not None:
-        last_seq, last_time = latest
-        if last_seq >= seq:
-            return None
-        due = seq - last_seq >= settings.AUDIT_CHECKPOINT_EVERY or now - last_time >= timedelta(
+        if latest.seq >= seq:
+            return latest if force else None
+        due = seq - latest.seq >= settings.AUDIT_CHECKPOINT_EVERY or now - latest.signed_at >= timedelta(
             seconds=settings.AUDIT_CHECKPOINT_SECONDS
         )
         if not (due or force):
             return None
     try:
-        key = keys.private_key()
+        return _sign(seq, head, now, using=using)
     except keys.KeyUnavailable:
         # Sealing goes on without the key (system check audit.E001 says why); checkpoints resume
         # at the head once the key is there.
         log.exception("audit checkpoint not signed")
         return None
+
+
+def _sign(seq: int, head: str, now: datetime, *, using: str) -> AuditCheckpoint | None:
+    """Sign and store a checkpoint of (seq, head); None when the position is refused."""
+    key = keys.private_key()
     kid = signing.key_id(key.public_key())
     checkpoint = AuditCheckpoint(seq=seq, head_hash=head, signed_at=now, key_id=kid, signature="")
     checkpoint.signature = signing.sign(key, checkpoint.payload())
-    checkpoint.save(using=using, force_insert=True)
+    try:
+        with transaction.atomic(using=using):
+            checkpoint.save(using=using, force_insert=True)
+    except IntegrityError:
+        # A row someone else wrote at this position (never one of ours: that would have been the
+        # latest above). Append-only, it stays; the next checkpoint goes one position further.
+        _refuse(seq, head, "occupied")
+        return None
     return checkpoint
+
+
+def _refuse(seq: int, head: str, reason: str) -> None:
+    """Record the refusal in the sealing transaction, which commits (its seals stand)."""
+    from audit.recorder import record
+
+    log.error("audit checkpoint at #%s refused: %s", seq, reason)
+    record("audit.checkpoint_refused", actor=SYSTEM, refused=True, seq=seq, head=head, reason=reason)
 
 
 def checkpoint_now(*, using: str = "default") -> AuditCheckpoint | None:
     """Seal what is pending and make sure a checkpoint covers the head (exports and archives end there)."""
-    seal_pending(using=using)
-    with transaction.atomic(using=using):
-        _lock(using)
-        last = AuditSeal.objects.using(using).order_by("-seq").values_list("seq", "hash").first()
-        if last is None:
-            return None
-        existing = AuditCheckpoint.objects.using(using).filter(seq=last[0]).first()
-        return existing or _checkpoint_if_due(last[0], last[1], timezone.now(), using=using, force=True)
+    for _attempt in range(3):  # a refused position records an event: the head moves on, sign there
+        seal_pending(using=using)
+        with transaction.atomic(using=using):
+            _lock(using)
+            last = AuditSeal.objects.using(using).order_by("-seq").values_list("seq", "hash").first()
+            if last is None:
+                return None
+            checkpoint = _checkpoint_if_due(last[0], last[1], timezone.now(), using=using, force=True)
+        if checkpoint is not None and checkpoint.seq == last[0]:
+            return checkpoint
+    return None
 
 
 # --- after-commit sealing --------------------------------------------------------------------------
@@ -330,14 +369,15 @@ def after_commit() -> None:
 
 def checkpoint_at(seq: int, *, using: str = "default") -> AuditCheckpoint:
     """A signed checkpoint at exactly ``seq`` (archive segments end on one). Verify first."""
-    existing = AuditCheckpoint.objects.using(using).filter(seq=seq).first()
-    if existing is not None:
+    existing = latest_checkpoint(seq, using=using)
+    if existing is not None and existing.seq == seq:
         return existing
     head = AuditSeal.objects.using(using).values_list("hash", flat=True).get(seq=seq)
-    key = keys.private_key()
-    checkpoint = AuditCheckpoint(
-        seq=seq, head_hash=head, signed_at=timezone.now(), key_id=signing.key_id(key.public_key()), signature=""
-    )
-    checkpoint.signature = signing.sign(key, checkpoint.payload())
-    checkpoint.save(using=using, force_insert=True)
+    checkpoint = _sign(seq, head, timezone.now(), using=using)
+    if checkpoint is None:
+        raise CheckpointRefused(seq)
     return checkpoint
+
+
+class CheckpointRefused(Exception):
+    """The sequencer would not sign this position (see the audit.checkpoint_refused event)."""

@@ -14,16 +14,16 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 import audit
 from audit import chain, export, keys, signing
-from audit.guard import permit_prune
+from audit.guard import prune_segment
 from audit.models import AuditEvent, AuditSeal, AuditSegment
-from audit.sealing import checkpoint_at, checkpoint_now, seal_pending
+from audit.sealing import CheckpointRefused, checkpoint_at, checkpoint_now, seal_pending
 from audit.verify import Report, verify_chain
 
 
@@ -52,7 +52,7 @@ def verify_log(*, actor: Any, from_seq: int | None = None, to_seq: int | None = 
     return report
 
 
-def start_export(filters: export.Filters, fmt: str, *, actor: Any) -> export.ExportPlan:
+def start_export(filters: export.Filters, fmt: str, *, actor: Any, evidence: bool = False) -> export.ExportPlan:
     """Fix what an export covers (up to a fresh signed checkpoint) and record ``audit.exported``;
     then stream it with ``export.stream(plan)``."""
     checkpoint = checkpoint_now()
@@ -63,8 +63,10 @@ def start_export(filters: export.Filters, fmt: str, *, actor: Any) -> export.Exp
     return plan
 
 
-def stream_export(filters: export.Filters, fmt: str, *, actor: Any) -> tuple[export.ExportPlan, Iterator[bytes]]:
-    plan = start_export(filters, fmt, actor=actor)
+def stream_export(
+    filters: export.Filters, fmt: str, *, actor: Any, evidence: bool = False
+) -> tuple[export.ExportPlan, Iterator[bytes]]:
+    plan = start_export(filters, fmt, actor=actor, evidence=evidence)
     return plan, export.stream(plan)
 
 
@@ -100,7 +102,10 @@ def archive_log(before: datetime, out_dir: Path, *, actor: Any, dry_run: bool = 
         raise AuditError(
             _("検証に失敗したため、アーカイブしませんでした: %(problem)s") % {"problem": report.first_problem}
         )
-    checkpoint = checkpoint_at(end)
+    try:
+        checkpoint = checkpoint_at(end)
+    except CheckpointRefused as err:
+        raise AuditError(_("チェックポイントの署名が拒否されたため、アーカイブしませんでした。")) from err
     prev = AuditSeal.objects.values_list("prev_hash", flat=True).get(seq=start)
     plan = export.ExportPlan(
         filters=export.Filters(),
@@ -184,15 +189,8 @@ def prune_archived(*, actor: Any, dry_run: bool = False) -> ArchiveResult:
         result.pruned_segments.append(str(segment))
         if dry_run:
             continue
-        with permit_prune(), connection.cursor() as cursor:
-            cursor.execute(
-                "DELETE FROM audit_auditevent WHERE id IN "
-                "(SELECT event_id FROM audit_auditseal WHERE seq BETWEEN %s AND %s)",
-                [segment.first_seq, segment.last_seq],
-            )
-            cursor.execute(
-                "DELETE FROM audit_auditseal WHERE seq BETWEEN %s AND %s", [segment.first_seq, segment.last_seq]
-            )
+        with transaction.atomic():
+            prune_segment(segment.first_seq, segment.last_seq)
             audit.record(
                 "audit.pruned",
                 actor=actor,
