@@ -200,10 +200,12 @@ _ID_ERRORS_EN = {
 }
 
 
-def parse_delegation_id(text: str) -> str:
-    """The canonical ID, or an :class:`ValidityError` (400) that says which problem it has."""
+def parse_delegation_id(text: str, *, declared_only: bool = False) -> str:
+    """The canonical ID, or an :class:`ValidityError` (400) that says which problem it has. With
+    ``declared_only`` (the API) only the forms its OpenAPI document declares are read
+    (:data:`mynatrust.lib.delegation_id.DECLARED_PATTERN`)."""
     try:
-        return delegation_ids.parse(text)
+        return (delegation_ids.parse_declared if declared_only else delegation_ids.parse)(text)
     except delegation_ids.DelegationIdError as error:
         with translation.override("ja"):
             ja = error.message

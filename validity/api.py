@@ -109,6 +109,7 @@ def _answer(request: HttpRequest, delegation_id: str, key: ApiKey) -> services.Q
                 actor=key,
                 channel="api",
                 guard=auth.KeyGuard(key),
+                declared_only=True,
             )
         except auth.KeyNoLongerUsable as exc:
             fresh = None if exc.read_again else auth.confirm(key)

@@ -273,6 +273,7 @@ def answer_query(
     actor: Any,
     channel: str,
     guard: auth.KeyGuard | None = None,
+    declared_only: bool = False,
 ) -> Query:
     """Answer one validity query and record it (who, which ID, the answer, the digest match).
 
@@ -286,14 +287,14 @@ def answer_query(
     With ``guard`` (an API key the caller kept), the database confirms in that same statement that
     the key is still usable; if it is not, nothing is recorded or answered and
     :class:`validity.auth.KeyNoLongerUsable` is raised (on the malformed path the key is read again
-    before anything is recorded).
+    before anything is recorded). ``declared_only``: the ID in one of the forms the API declares.
     """
     who = {
         "organisation": organisation.name if organisation else None,
         "organisation_id": organisation.public_id if organisation else None,
     }
     try:
-        delegation_id = answer.parse_delegation_id(typed_id)
+        delegation_id = answer.parse_delegation_id(typed_id, declared_only=declared_only)
         digest = answer.parse_sha256(sha256)
     except ValidityError as exc:
         if guard is not None and guard.confirm() is None:

@@ -40,6 +40,19 @@ _DECODE = {symbol: index for index, symbol in enumerate(ALPHABET)}
 _CANONICAL = re.compile(rf"(?:[{ALPHABET}]{{4}}-){{3}}[{ALPHABET}][{re.escape(CHECK_ALPHABET)}]", re.ASCII)
 _CHECK_DECODE = {symbol: index for index, symbol in enumerate(CHECK_ALPHABET)}
 
+# The forms a program may send (the validity API's contract, declared in its OpenAPI document):
+# ASCII or full-width symbols in either case (I, L, O read as 1, 0; U only as the check symbol),
+# the check-only symbols * ~ $ = (also full-width, and the wave dash for ~), and hyphens or
+# spaces anywhere. Written with explicit \u escapes so that JSON Schema's regular expressions
+# (ECMA-262) and Python's read it alike; at most MAX_INPUT characters. Whatever matches and carries
+# the right check symbol parses; anything else :func:`parse_declared` refuses.
+_SEPARATOR = r"[\- \u2010-\u2015\u2212\u3000\u30fc\uff0d\uff70]"
+_DATA = r"[0-9A-TV-Za-tv-z\uff10-\uff19\uff21-\uff34\uff36-\uff3a\uff41-\uff54\uff56-\uff5a]"
+_CHECK = r"[0-9A-Za-z*~$=\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\uff0a\uff5e\uff04\uff1d\u301c]"
+DECLARED_PATTERN = rf"^{_SEPARATOR}*(?:{_DATA}{_SEPARATOR}*){{{DATA_LENGTH}}}{_CHECK}{_SEPARATOR}*$"
+_DECLARED = re.compile(DECLARED_PATTERN)
+_DECLARED_CHARACTER = re.compile(rf"{_SEPARATOR}|{_CHECK}")
+
 
 class DelegationIdError(ValueError):
     """A delegation ID that cannot be read. ``code`` is stable; ``message`` is translated."""
@@ -128,6 +141,20 @@ def parse(text: str) -> str:
             _("電子委任状 ID が正しくありません。入力の誤りがないか確認してください。"),
         )
     return _format("".join(symbols))
+
+
+def parse_declared(text: str) -> str:
+    """:func:`parse` for the forms :data:`DECLARED_PATTERN` declares, and only those: a character
+    :func:`parse` would also read (another compatibility form, a tab) is a bad character here."""
+    if len(text) <= MAX_INPUT and not _DECLARED.fullmatch(text):
+        for position, typed in enumerate(text, start=1):
+            if not _DECLARED_CHARACTER.fullmatch(typed):
+                raise DelegationIdError(
+                    DelegationIdError.BAD_CHARACTER, _BAD_CHARACTER, position=position, character=shown(typed)
+                )
+    # Every character declared: the pattern fails exactly where parse does (length, a check-only
+    # symbol or U in a data position), and only the check symbol is left for a matching text.
+    return parse(text)
 
 
 def is_valid(text: str) -> bool:
