@@ -242,7 +242,7 @@ def report(request: HttpRequest, public_id: str, role: str) -> HttpResponse:
     delegation = _get_delegation_for_member(request, public_id)
     signed = _get_signed_file(delegation, role)
     report = SignatureReport.from_dict(signed.report)
-    report.detail = ""  # the technical detail is for operators (admin), never a subscriber's screen
+    report.expert = False  # the technical detail is for operators (admin), never a subscriber's screen
     if request.GET.get("format") == "json":
         services.record_download(delegation, actor=request.user, what=f"report-{role}.json")
         return _attachment(

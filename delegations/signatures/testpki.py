@@ -355,7 +355,9 @@ class TestPKI:
         pki.revoke("revoked", at=now - timedelta(days=1))
         return pki
 
-    def issue(self, spec: PersonaSpec, *, now: datetime | None = None, key: rsa.RSAPrivateKey | None = None) -> Persona:
+    def issue(self, spec: PersonaSpec, *, now: datetime | None = None, key: Any = None) -> Persona:
+        """A persona's certificate; ``key``: another private key (an EC or Ed448 key for tests of
+        refused key types)."""
         now = now or _now()
         key = key or _key(spec.key_bits)
         issuer, issuer_key = (self.lookalike, self.lookalike_key) if spec.untrusted else (self.root, self.root_key)
@@ -537,6 +539,8 @@ class TestPKI:
         p = self.personas[persona]
         root = etree.fromstring(xml, parser=etree.XMLParser(resolve_entities=False, no_network=True))
         kwargs: dict[str, Any] = {}
+        if not isinstance(p.key, rsa.RSAPrivateKey):
+            kwargs = {"signature_algorithm": SignatureMethod.ECDSA_SHA384}
         if sha1:
             kwargs = {"signature_algorithm": SignatureMethod.RSA_SHA1, "digest_algorithm": DigestAlgorithm.SHA1}
         signer_cls: Any = XAdESSigner if xades else XMLSigner

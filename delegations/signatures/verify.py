@@ -28,7 +28,7 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from delegations.signatures import revocation as rev
 from delegations.signatures.profile import (
@@ -38,6 +38,7 @@ from delegations.signatures.profile import (
 )
 from delegations.signatures.report import (
     MAIN_INDICATION,
+    REVOCATION_SOURCE_LABELS,
     CertificateInfo,
     Indication,
     SignatureReport,
@@ -61,6 +62,7 @@ ALLOWED_TRANSFORMS = {
     "http://www.w3.org/2001/10/xml-exc-c14n#WithComments",
 }
 KEY_USAGE = frozenset({"digital_signature", "non_repudiation"})
+_DER = serialization.Encoding.DER
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,8 @@ class VerificationPolicy:
     allow_later_signatures: bool = False  # PAdES: accept later revisions that only add signatures
     max_bytes: int = 10 * 1024 * 1024
     embedded_xml_name: str = "delegation.xml"
+    # RFC 3161 time-stamping authorities' roots (DER): PAdES document timestamps must chain to one.
+    tsa_anchors: tuple[bytes, ...] = ()
 
     @functools.cached_property
     def anchors(self) -> tuple[x509.Certificate, ...]:
@@ -90,17 +94,56 @@ class VerificationPolicy:
 
         return tuple(asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in self.anchors)
 
-    def validation_context(self, moment: datetime) -> Any:
-        from pyhanko_certvalidator import ValidationContext
-        from pyhanko_certvalidator.policy_decl import NO_REVOCATION, CertRevTrustPolicy
+    @functools.cached_property
+    def asn1_tsa_anchors(self) -> tuple[Any, ...]:
+        from asn1crypto import x509 as asn1_x509
 
-        # Revocation is judged by our pluggable source (step 6), not fetched by the library.
-        return ValidationContext(
-            trust_roots=list(self.asn1_anchors),
-            allow_fetching=False,
-            revinfo_policy=CertRevTrustPolicy(NO_REVOCATION),
-            moment=moment,
-        )
+        out = []
+        for der in self.tsa_anchors:
+            try:
+                out.append(asn1_x509.Certificate.load(x509.load_der_x509_certificate(der).public_bytes(_DER)))
+            except ValueError:
+                logger.warning("ignoring a TSA trust anchor that is not a DER certificate")
+        return tuple(out)
+
+    def validation_context(self, moment: datetime) -> Any:
+        return _context(self.asn1_anchors, moment)
+
+    def tsa_validation_context(self, moment: datetime) -> Any:
+        return _context(self.asn1_tsa_anchors, moment)
+
+    def describe(self) -> list[tuple[Any, str]]:
+        """(label, value) pairs saying which policy was applied (the command prints them)."""
+        from django.utils.translation import gettext_lazy as _
+
+        from delegations.signatures.profile import fingerprint
+
+        def names(certs: tuple[x509.Certificate, ...]) -> str:
+            return "、".join(f"{c.subject.rfc4514_string()}（SHA-256 {fingerprint(c)[:16]}…）" for c in certs) or "—"
+
+        tsa = tuple(x509.load_der_x509_certificate(der) for der in self.tsa_anchors)
+        source = getattr(self.revocation, "name", None)
+        return [
+            (_("信頼する署名用認証局"), names(self.anchors)),
+            (_("信頼する時刻認証局"), names(tsa)),
+            (_("失効情報源"), str(REVOCATION_SOURCE_LABELS.get(source or "none", source))),
+            (_("後続の署名"), str(_("受け付ける") if self.allow_later_signatures else _("受け付けない"))),
+            (_("PDF に添付された XML の名前"), self.embedded_xml_name),
+            (_("ファイルの上限"), f"{self.max_bytes:,} B"),
+        ]
+
+
+def _context(roots: tuple[Any, ...], moment: datetime) -> Any:
+    from pyhanko_certvalidator import ValidationContext
+    from pyhanko_certvalidator.policy_decl import NO_REVOCATION, CertRevTrustPolicy
+
+    # Revocation is judged by our pluggable source (step 6), not fetched by the library.
+    return ValidationContext(
+        trust_roots=list(roots),
+        allow_fetching=False,
+        revinfo_policy=CertRevTrustPolicy(NO_REVOCATION),
+        moment=moment,
+    )
 
 
 @dataclass
@@ -115,8 +158,14 @@ class _State:
     signed_content: bytes | None = None
     signature_count: int = 0
     warnings: list[str] = field(default_factory=list)
+    other_failures: list[dict[str, str]] = field(default_factory=list)
+    timestamps: list[dict[str, Any]] = field(default_factory=list)
+    # The certificate the file names as its signer, once known: a refusal on format grounds still
+    # runs the chain checks on it, so the report lists every failure, not only the first.
+    candidate: x509.Certificate | None = None
+    judged: bool = False
 
-    def report(self, sub: SubIndication | None, detail: str = "") -> SignatureReport:
+    def report(self, sub: SubIndication | None, detail: str = "", part: str = "signature") -> SignatureReport:
         indication = Indication.TOTAL_PASSED if sub is None else MAIN_INDICATION[sub]
         # Only a passed signature vouches for content: a failed report carries none, so no caller
         # can take facts from bytes that were not proven signed.
@@ -135,19 +184,24 @@ class _State:
             signed_content_sha256=sha256_hex(content) if content is not None else None,
             signature_count=self.signature_count,
             warnings=self.warnings,
+            other_failures=self.other_failures,
+            timestamps=self.timestamps,
+            failed_part=part if sub is not None else "signature",
             signed_content=content,
         )
 
 
-def _fail(sub: SubIndication, detail: str) -> VerificationFailure:
-    return VerificationFailure(sub, detail)
+def _fail(sub: SubIndication, detail: str, *, part: str = "signature") -> VerificationFailure:
+    return VerificationFailure(sub, detail, part=part)
 
 
-def _guarded(state: _State, work: Any) -> SignatureReport:
+def _guarded(state: _State, work: Any, policy: VerificationPolicy) -> SignatureReport:
     try:
         work(state)
     except VerificationFailure as failure:
-        return state.report(failure.sub, failure.detail)
+        if state.candidate is not None and not state.judged:
+            _collect_chain_failures(state, state.candidate, policy)
+        return state.report(failure.sub, failure.detail, failure.part)
     except Exception as exc:  # the module never raises; the operator sees the class name
         logger.info("signature verification failed unexpectedly", exc_info=True)
         return state.report(SubIndication.GENERIC, f"unexpected: {type(exc).__name__}")
@@ -185,7 +239,11 @@ def verify(data: bytes, policy: VerificationPolicy, *, content: bytes | None = N
         return verify_pades(data, policy)
     if head.startswith((b"<", b"\xef\xbb\xbf<")):
         return verify_xml(data, policy)
-    return verify_cms(data, content, policy)
+    if head.startswith((b"\x30", b"-----BEGIN")):
+        return verify_cms(data, content, policy)
+    # Neither PDF, XML nor CMS (an empty file among them): say so rather than call it a CMS.
+    state = _State("unknown", data if isinstance(data, bytes) else b"", _moment(policy))
+    return state.report(SubIndication.FORMAT_FAILURE, "empty_file" if not head else "unrecognised_format")
 
 
 async def averify(data: bytes, policy: VerificationPolicy, *, content: bytes | None = None) -> SignatureReport:
@@ -200,19 +258,21 @@ def verify_pades(data: bytes, policy: VerificationPolicy) -> SignatureReport:
     """PAdES: the first signature, which must cover the whole file (later signature-only revisions
     allowed when the policy says so); the embedded XML is taken from the signed revision."""
     state = _State("pades", data if isinstance(data, bytes) else b"", _moment(policy))
-    return _guarded(state, lambda s: _finish(s, policy, _run_coroutine(_pades(s, _as_bytes(data), policy))))
+    return _guarded(state, lambda s: _finish(s, policy, _run_coroutine(_pades(s, _as_bytes(data), policy))), policy)
 
 
 def verify_xml(data: bytes, policy: VerificationPolicy) -> SignatureReport:
     """Enveloped XMLDSig or XAdES over the whole document (``URI=""``), one signature."""
     state = _State("xmldsig", data if isinstance(data, bytes) else b"", _moment(policy))
-    return _guarded(state, lambda s: _xml(s, _as_bytes(data), policy))
+    return _guarded(state, lambda s: _xml(s, _as_bytes(data), policy), policy)
 
 
 def verify_cms(signature: bytes, content: bytes | None, policy: VerificationPolicy) -> SignatureReport:
     """Detached CMS SignedData (DER or PEM) over ``content``."""
     state = _State("cms", signature if isinstance(signature, bytes) else b"", _moment(policy))
-    return _guarded(state, lambda s: _finish(s, policy, _run_coroutine(_cms(s, _as_bytes(signature), content, policy))))
+    return _guarded(
+        state, lambda s: _finish(s, policy, _run_coroutine(_cms(s, _as_bytes(signature), content, policy))), policy
+    )
 
 
 def _finish(state: _State, policy: VerificationPolicy, outcome: tuple[x509.Certificate, dict[str, Any]]) -> None:
@@ -230,51 +290,98 @@ def _judge_signer(
     library_verdict: SubIndication | None,
     library_detail: str = "",
 ) -> None:
+    """Every chain check runs; the first failure in the documented order decides, the others are
+    listed in the report (``other_failures``)."""
+    failures = _chain_failures(state, signer, policy, library_verdict, library_detail, revocation=True)
+    if failures:
+        first, *rest = failures
+        state.other_failures.extend({"sub_indication": f.sub.value, "detail": f.detail} for f in rest)
+        raise first
+
+
+def _collect_chain_failures(state: _State, signer: x509.Certificate, policy: VerificationPolicy) -> None:
+    """After a refusal on format or integrity grounds: what the chain checks say about the named
+    signer (revocation is not looked up for a signature that already failed)."""
+    try:
+        failures = _chain_failures(state, signer, policy, None, revocation=False)
+    except VerificationFailure as failure:  # a certificate that cannot even be parsed
+        failures = [failure]
+    state.other_failures.extend({"sub_indication": f.sub.value, "detail": f.detail} for f in failures)
+
+
+def _key_problem(key: Any) -> str | None:
+    if isinstance(key, rsa.RSAPublicKey):
+        return None if key.key_size >= 2048 else f"signer_key_too_weak: RSA-{key.key_size}"
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        kind = f"EC {key.curve.name}"
+    else:
+        kind = type(key).__name__.removesuffix("PublicKey").removeprefix("_")
+    # JPKI signing keys are RSA: any other key type is refused whatever its strength.
+    return f"signer_key_type_not_accepted: {kind} (RSA-2048 or stronger required)"
+
+
+def _chain_failures(
+    state: _State,
+    signer: x509.Certificate,
+    policy: VerificationPolicy,
+    library_verdict: SubIndication | None,
+    library_detail: str = "",
+    *,
+    revocation: bool,
+) -> list[VerificationFailure]:
+    state.judged = True
     try:
         profile = parse_certificate(signer)
     except JPKIProfileError as exc:
         raise _fail(SubIndication.SIG_CONSTRAINTS_FAILURE, f"profile: {exc.code}") from exc
     state.signer = profile.to_dict()
-    state.warnings.extend(profile.warnings)
-    key = signer.public_key()
-    if not isinstance(key, rsa.RSAPublicKey) or key.key_size < 2048:
-        raise _fail(SubIndication.CRYPTO_CONSTRAINTS_FAILURE, "signer_key_too_weak")
+    state.warnings.extend(w for w in profile.warnings if w not in state.warnings)
+    failures: list[VerificationFailure] = []
+    key_problem = _key_problem(signer.public_key())
+    if key_problem:
+        failures.append(_fail(SubIndication.CRYPTO_CONSTRAINTS_FAILURE, key_problem))
     if (profile.signature_hash or "") in WEAK_DIGESTS:
-        raise _fail(SubIndication.CRYPTO_CONSTRAINTS_FAILURE, "certificate_signed_with_weak_hash")
+        failures.append(_fail(SubIndication.CRYPTO_CONSTRAINTS_FAILURE, "certificate_signed_with_weak_hash"))
     issuer = next((a for a in policy.anchors if rev.verify_issued_by(signer, a)), None)
     if issuer is None:
-        raise _fail(SubIndication.NO_CERTIFICATE_CHAIN_FOUND, "no_trusted_anchor_signed_the_certificate")
-    state.chain = [
-        CertificateInfo(
-            subject=profile.subject,
-            issuer=profile.issuer,
-            serial=format(profile.serial, "X"),
-            sha256=profile.sha256,
-            not_before=profile.not_before.isoformat(),
-            not_after=profile.not_after.isoformat(),
-            der_b64=base64.b64encode(signer.public_bytes(serialization.Encoding.DER)).decode(),
-        ),
-        _anchor_info(issuer.public_bytes(serialization.Encoding.DER)),
-    ]
+        failures.append(_fail(SubIndication.NO_CERTIFICATE_CHAIN_FOUND, "no_trusted_anchor_signed_the_certificate"))
+    else:
+        state.chain = [
+            CertificateInfo(
+                subject=profile.subject,
+                issuer=profile.issuer,
+                serial=format(profile.serial, "X"),
+                sha256=profile.sha256,
+                not_before=profile.not_before.isoformat(),
+                not_after=profile.not_after.isoformat(),
+                der_b64=base64.b64encode(signer.public_bytes(_DER)).decode(),
+            ),
+            _anchor_info(issuer.public_bytes(_DER)),
+        ]
     if profile.kind == "authentication":
-        raise _fail(SubIndication.SIG_CONSTRAINTS_FAILURE, "authentication_certificate")
-    if profile.kind != "signing":
-        raise _fail(SubIndication.SIG_CONSTRAINTS_FAILURE, "not_a_jpki_signing_certificate")
+        failures.append(_fail(SubIndication.SIG_CONSTRAINTS_FAILURE, "authentication_certificate"))
+    elif profile.kind != "signing":
+        failures.append(_fail(SubIndication.SIG_CONSTRAINTS_FAILURE, "not_a_jpki_signing_certificate"))
     if state.moment > profile.not_after:
-        raise _fail(SubIndication.EXPIRED, "certificate_expired")
-    if state.moment < profile.not_before:
-        raise _fail(SubIndication.NOT_YET_VALID, "certificate_not_yet_valid")
-    if library_verdict is not None:
-        raise _fail(library_verdict, library_detail or "path_validation")
+        failures.append(_fail(SubIndication.EXPIRED, "certificate_expired"))
+    elif state.moment < profile.not_before:
+        failures.append(_fail(SubIndication.NOT_YET_VALID, "certificate_not_yet_valid"))
+    if library_verdict is not None and library_verdict not in {f.sub for f in failures}:
+        failures.append(_fail(library_verdict, library_detail or "path_validation"))
+    if not revocation or issuer is None or failures:
+        return failures
     if policy.revocation is None:
         state.revocation = rev.RevocationResult(rev.TRY_LATER, "none", state.moment, "no_source").to_dict()
-        raise _fail(SubIndication.TRY_LATER, "no_revocation_source_configured")
+        return [_fail(SubIndication.TRY_LATER, "no_revocation_source_configured")]
     result = policy.revocation.check(signer, issuer, state.moment)
     state.revocation = result.to_dict()
     if result.status == rev.REVOKED:
-        raise _fail(SubIndication.REVOKED, f"revoked_at {result.revoked_at.isoformat() if result.revoked_at else ''}")
+        return [
+            _fail(SubIndication.REVOKED, f"revoked_at {result.revoked_at.isoformat() if result.revoked_at else ''}")
+        ]
     if result.status != rev.GOOD:
-        raise _fail(SubIndication.TRY_LATER, result.detail or result.status)
+        return [_fail(SubIndication.TRY_LATER, result.detail or result.status)]
+    return []
 
 
 @functools.lru_cache(maxsize=64)
@@ -288,34 +395,39 @@ def _to_crypto(asn1_cert: Any) -> x509.Certificate:
 
 
 _ADES_MAP = {s.name: s for s in SubIndication}
+# pyHanko's *_NO_POE sub-indications: without proof of existence the service verifies at submission
+# time, where they are final (the deviation documented in report.MAIN_INDICATION).
 _ADES_EXTRA = {
     "OUT_OF_BOUNDS_NO_POE": SubIndication.EXPIRED,
     "OUT_OF_BOUNDS_NOT_REVOKED": SubIndication.EXPIRED,
     "REVOKED_NO_POE": SubIndication.REVOKED,
     "REVOKED_CA_NO_POE": SubIndication.REVOKED,
     "CRYPTO_CONSTRAINTS_FAILURE_NO_POE": SubIndication.CRYPTO_CONSTRAINTS_FAILURE,
+    "REVOCATION_OUT_OF_BOUNDS_NO_POE": SubIndication.TRY_LATER,
 }
 
 
 def _map_ades(indic: Any) -> SubIndication | None:
+    """pyHanko's AdES sub-indication (an enum member of pyhanko.sign.ades.report) in ours."""
     if indic is None:
         return None
     name = getattr(indic, "name", str(indic))
     return _ADES_MAP.get(name) or _ADES_EXTRA.get(name) or SubIndication.CERTIFICATE_CHAIN_GENERAL_FAILURE
 
 
-def _cms_status_checks(state: _State, status: Any) -> None:
-    """Integrity and algorithm checks common to PAdES and CMS statuses from pyHanko."""
+def _cms_status_checks(state: _State, status: Any, *, part: str = "signature") -> None:
+    """Integrity, then the signature value, then algorithms: the order of every container."""
     md = str(getattr(status, "md_algorithm", "") or "").lower()
     if not status.intact:
-        raise _fail(SubIndication.HASH_FAILURE, "digest_mismatch")
-    if md in WEAK_DIGESTS:
-        raise _fail(SubIndication.CRYPTO_CONSTRAINTS_FAILURE, f"weak_digest_{md}")
+        raise _fail(SubIndication.HASH_FAILURE, "digest_mismatch", part=part)
     if not status.valid:
-        raise _fail(SubIndication.SIG_CRYPTO_FAILURE, "signature_value_invalid")
-    reported = getattr(status, "signer_reported_dt", None)
-    if reported is not None:
-        state.signing_time = reported.astimezone(UTC)
+        raise _fail(SubIndication.SIG_CRYPTO_FAILURE, "signature_value_invalid", part=part)
+    if md in WEAK_DIGESTS:
+        raise _fail(SubIndication.CRYPTO_CONSTRAINTS_FAILURE, f"weak_digest_{md}", part=part)
+    if part == "signature":
+        reported = getattr(status, "signer_reported_dt", None)
+        if reported is not None:
+            state.signing_time = reported.astimezone(UTC)
 
 
 def _key_usage() -> Any:
@@ -324,73 +436,160 @@ def _key_usage() -> Any:
     return KeyUsageConstraints(key_usage=set(KEY_USAGE), match_all_key_usages=True)
 
 
-def _pyhanko_error(exc: Exception) -> VerificationFailure:
-    name = type(exc).__name__
-    if "Weak" in name or "Disallowed" in name or "AlgorithmNotSupported" in name:
-        return _fail(SubIndication.CRYPTO_CONSTRAINTS_FAILURE, name)
-    return _fail(SubIndication.FORMAT_FAILURE, name)
+def _algorithm_policy() -> Any:
+    """pyHanko checks digests and signature values under any algorithm, so that integrity is judged
+    before algorithms (a tampered SHA-1 file is HASH_FAILURE); weak ones are refused afterwards."""
+    from pyhanko.sign.validation.utils import CMSAlgorithmUsagePolicy
+    from pyhanko_certvalidator.policy_decl import AcceptAllAlgorithms
+
+    return CMSAlgorithmUsagePolicy.lift_policy(AcceptAllAlgorithms())
+
+
+def _pyhanko_error(exc: Exception, *, part: str = "signature") -> VerificationFailure:
+    """A refusal raised by pyHanko, by the AdES sub-indication it carries (never by class name).
+    pyHanko's structural refusals carry none (GENERIC by default): those are format failures."""
+    text = str(exc)[:200]
+    indic = getattr(exc, "ades_subindication", None)
+    sub = _map_ades(indic) if indic is not None else None
+    if sub is None or sub == SubIndication.GENERIC:
+        return _fail(SubIndication.FORMAT_FAILURE, f"pyhanko: {text}", part=part)
+    return _fail(sub, f"pyhanko: {text}", part=part)
 
 
 # --- PAdES -----------------------------------------------------------------------------------------
+_DIFF_DETAILS = {
+    "FORM_FILLING": "form_fields_filled_after_signing",
+    "ANNOTATIONS": "annotations_added_after_signing",
+    "OTHER": "content_changed_after_signing",
+}
+
+
 async def _pades(state: _State, data: bytes, policy: VerificationPolicy) -> tuple[x509.Certificate, dict[str, Any]]:
     from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.diff_analysis import ModificationLevel
     from pyhanko.sign.validation import async_validate_pdf_signature
-    from pyhanko.sign.validation.errors import SignatureValidationError
     from pyhanko.sign.validation.status import SignatureCoverageLevel
-    from pyhanko_certvalidator.errors import ValidationError
 
     if len(data) > policy.max_bytes:
         raise _fail(SubIndication.FORMAT_FAILURE, "file_too_large")
     try:
         reader = PdfFileReader(io.BytesIO(data), strict=False)
-        signatures = sorted(reader.embedded_signatures, key=lambda s: s.signed_revision)
+        embedded = sorted(reader.embedded_signatures, key=lambda s: s.signed_revision)
+        kinds = [e.sig_object_type for e in embedded]
+        revisions = reader.xrefs.total_revisions
     except (PdfError, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
         raise _fail(SubIndication.FORMAT_FAILURE, f"pdf_unreadable: {type(exc).__name__}") from exc
+    signatures = [e for e, kind in zip(embedded, kinds, strict=True) if kind == "/Sig"]
+    stamps = [e for e, kind in zip(embedded, kinds, strict=True) if kind == "/DocTimeStamp"]
     state.signature_count = len(signatures)
     if not signatures:
-        raise _fail(SubIndication.SIGNED_DATA_NOT_FOUND, "no_signature")
+        raise _fail(SubIndication.SIGNED_DATA_NOT_FOUND, "no_signature" if not stamps else "only_document_timestamps")
     if len(signatures) > 1 and not policy.allow_later_signatures:
         raise _fail(SubIndication.FORMAT_FAILURE, "more_than_one_signature")
+    first = signatures[0]
+    try:
+        state.candidate = _to_crypto(first.signer_cert)
+    except Exception:  # noqa: BLE001  (no identifiable signer: pyHanko says which below)
+        state.candidate = None
     vc = policy.validation_context(state.moment)
-    statuses = []
-    for embedded in signatures:
-        try:
-            statuses.append(
-                await async_validate_pdf_signature(
-                    embedded, signer_validation_context=vc, key_usage_settings=_key_usage()
-                )
-            )
-        except (SignatureValidationError, ValidationError, PdfError, ValueError, KeyError, TypeError) as exc:
-            raise _pyhanko_error(exc) from exc
-    first, status = signatures[0], statuses[0]
-    _cms_status_checks(state, status)
-    for later in statuses[1:]:
-        if not (later.intact and later.valid):
-            raise _fail(SubIndication.FORMAT_FAILURE, "a_later_signature_is_invalid")
-    # Coverage: the whole file, or (later signatures allowed) its revision followed by signatures only.
-    last = statuses[-1]
-    if last.coverage != SignatureCoverageLevel.ENTIRE_FILE:
-        raise _fail(
-            SubIndication.FORMAT_FAILURE, f"signature_does_not_cover_the_file: {getattr(last.coverage, 'name', None)}"
+    failure: Exception | None = None
+    try:
+        status = await async_validate_pdf_signature(
+            first,
+            signer_validation_context=vc,
+            ts_validation_context=policy.tsa_validation_context(state.moment),
+            key_usage_settings=_key_usage(),
+            algorithm_policy=_algorithm_policy(),
         )
-    if len(statuses) == 1 and status.coverage != SignatureCoverageLevel.ENTIRE_FILE:
-        raise _fail(SubIndication.FORMAT_FAILURE, "signature_does_not_cover_the_file")
-    if len(statuses) > 1:
-        from pyhanko.sign.diff_analysis import ModificationLevel
-
-        if status.coverage != SignatureCoverageLevel.ENTIRE_REVISION or status.modification_level not in (
-            ModificationLevel.NONE,
-            ModificationLevel.LTA_UPDATES,
-            ModificationLevel.FORM_FILLING,
-        ):
-            raise _fail(SubIndication.FORMAT_FAILURE, "changes_after_signing")
+    except (PdfError, ValueError, KeyError, TypeError) as exc:  # pyHanko's refusals are ValueErrors
+        failure = exc
+    if failure is not None:
+        raise _pyhanko_error(failure)
+    _cms_status_checks(state, status)
+    for later in signatures[1:]:
+        try:
+            later_status = await async_validate_pdf_signature(
+                later, signer_validation_context=vc, skip_diff=True, algorithm_policy=_algorithm_policy()
+            )
+        except (PdfError, ValueError, KeyError, TypeError) as exc:
+            raise _fail(SubIndication.FORMAT_FAILURE, f"a_later_signature_is_invalid: {str(exc)[:120]}") from exc
+        if not (later_status.intact and later_status.valid):
+            raise _fail(SubIndication.FORMAT_FAILURE, "a_later_signature_is_invalid")
+    for stamp in stamps:
+        await _document_timestamp(state, stamp, policy)
+    # Coverage: the whole file; or its revision, followed by updates that pyHanko's difference
+    # analysis rates harmless (validation data, document timestamps; signatures when allowed).
+    if status.coverage == SignatureCoverageLevel.ENTIRE_REVISION:
+        if first.signed_revision >= revisions - 1:
+            raise _fail(
+                SubIndication.FORMAT_FAILURE, "data_after_the_signed_revision: not a PDF update (junk after %%EOF)"
+            )
+        level = status.modification_level
+        allowed = {ModificationLevel.NONE, ModificationLevel.LTA_UPDATES}
+        if len(signatures) > 1:
+            allowed.add(ModificationLevel.FORM_FILLING)  # a co-signature fills its signature field
+        if level not in allowed:
+            name = getattr(level, "name", "OTHER")
+            raise _fail(SubIndication.FORMAT_FAILURE, _DIFF_DETAILS.get(name, f"changes_after_signing: {name}"))
         if status.docmdp_ok is False:
             raise _fail(SubIndication.FORMAT_FAILURE, "docmdp_violation")
+        _no_trailing_data(data, embedded, revisions)
+    elif status.coverage != SignatureCoverageLevel.ENTIRE_FILE:
+        raise _fail(
+            SubIndication.FORMAT_FAILURE,
+            f"signature_does_not_cover_the_file: {getattr(status.coverage, 'name', None)}",
+        )
     state.signed_content = _embedded_xml(reader, first, policy.embedded_xml_name)
     if state.signed_content is None:
         state.warnings.append("no_embedded_xml")
     return _signer_outcome(status)
+
+
+def _no_trailing_data(data: bytes, embedded: list[Any], revisions: int) -> None:
+    """Nothing may follow the last revision: the element that signs it covers the whole file, or
+    (the last revision being an unsigned validation-data update) the file ends at its %%EOF."""
+    from pyhanko.sign.validation.status import SignatureCoverageLevel
+
+    last = [e for e in embedded if e.signed_revision == revisions - 1]
+    if last:
+        if last[0].evaluate_signature_coverage() != SignatureCoverageLevel.ENTIRE_FILE:
+            raise _fail(SubIndication.FORMAT_FAILURE, "data_after_the_last_revision: not a PDF update")
+    elif not data.rstrip().endswith(b"%%EOF"):
+        raise _fail(SubIndication.FORMAT_FAILURE, "data_after_the_last_revision: not a PDF update")
+
+
+async def _document_timestamp(state: _State, stamp: Any, policy: VerificationPolicy) -> None:
+    """An RFC 3161 document timestamp: intact, its value, its algorithm, then a TSA trust anchor."""
+    from pyhanko.pdf_utils.misc import PdfError
+    from pyhanko.sign.validation import async_validate_pdf_timestamp
+
+    part = "timestamp"
+    try:
+        status = await async_validate_pdf_timestamp(
+            stamp, validation_context=policy.tsa_validation_context(state.moment), skip_diff=True
+        )
+    except (PdfError, ValueError, KeyError, TypeError) as exc:
+        raise _pyhanko_error(exc, part=part) from exc
+    _cms_status_checks(state, status, part=part)
+    tsa = _to_crypto(status.signing_cert)
+    from delegations.signatures.profile import fingerprint
+
+    state.timestamps.append(
+        {
+            "time": status.timestamp.astimezone(UTC).isoformat(),
+            "authority": tsa.subject.rfc4514_string(),
+            "authority_sha256": fingerprint(tsa),
+            "revision": stamp.signed_revision,
+            "trusted": bool(status.trusted),
+        }
+    )
+    if not policy.tsa_anchors:
+        raise _fail(SubIndication.NO_CERTIFICATE_CHAIN_FOUND, "timestamp: no_tsa_trust_anchors_configured", part=part)
+    if not status.trusted:
+        sub = _map_ades(status.trust_problem_indic) or SubIndication.NO_CERTIFICATE_CHAIN_FOUND
+        name = getattr(status.trust_problem_indic, "name", "")
+        raise _fail(sub, f"timestamp: authority_not_trusted {name}".strip(), part=part)
 
 
 def _signer_outcome(status: Any) -> tuple[x509.Certificate, dict[str, Any]]:
@@ -428,8 +627,6 @@ async def _cms(
 ) -> tuple[x509.Certificate, dict[str, Any]]:
     from asn1crypto import cms, pem
     from pyhanko.sign.validation import async_validate_detached_cms
-    from pyhanko.sign.validation.errors import SignatureValidationError
-    from pyhanko_certvalidator.errors import ValidationError
 
     if len(data) > policy.max_bytes:
         raise _fail(SubIndication.FORMAT_FAILURE, "file_too_large")
@@ -465,9 +662,14 @@ async def _cms(
     vc = policy.validation_context(state.moment)
     try:
         status = await async_validate_detached_cms(
-            content, signed_data, signer_validation_context=vc, key_usage_settings=_key_usage()
+            content,
+            signed_data,
+            signer_validation_context=vc,
+            ts_validation_context=policy.tsa_validation_context(state.moment),
+            key_usage_settings=_key_usage(),
+            algorithm_policy=_algorithm_policy(),
         )
-    except (SignatureValidationError, ValidationError, ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError) as exc:  # pyHanko's refusals are ValueErrors
         raise _pyhanko_error(exc) from exc
     _cms_status_checks(state, status)
     return _signer_outcome(status)
@@ -500,11 +702,13 @@ def _hardened_parser() -> Any:
 def _xml(state: _State, data: bytes, policy: VerificationPolicy) -> None:
     from lxml import etree
     from signxml import (
+        DigestAlgorithm,
         InvalidCertificate,
         InvalidDigest,
         InvalidInput,
         InvalidSignature,
         SignatureConfiguration,
+        SignatureMethod,
         XMLVerifier,
     )
     from signxml.xades import XAdESSignatureConfiguration, XAdESVerifier
@@ -520,22 +724,38 @@ def _xml(state: _State, data: bytes, policy: VerificationPolicy) -> None:
     tree = root.getroottree()
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
         raise _fail(SubIndication.FORMAT_FAILURE, "dtd_or_entity_not_allowed")
-    signatures = root.findall(f".//{{{DSIG_NS}}}Signature")
+    # Every Signature element, the root itself included (an enveloping signature is the root; a
+    # counter-signature sits inside another signature).
+    signatures = list(root.iter(f"{{{DSIG_NS}}}Signature"))
     state.signature_count = len(signatures)
     if not signatures:
         raise _fail(SubIndication.SIGNED_DATA_NOT_FOUND, "no_signature")
-    if len(signatures) > 1:
-        raise _fail(SubIndication.FORMAT_FAILURE, "more_than_one_signature")
     signature = signatures[0]
-    if signature.getparent() is not root:
-        raise _fail(SubIndication.FORMAT_FAILURE, "signature_not_enveloped_in_the_root")
     xades = signature.find(f".//{{{XADES_NS}}}SignedProperties") is not None
     state.container = "xades" if xades else "xmldsig"
+    state.candidate = _xml_leaf(signature)
+    if signature is root:
+        raise _fail(
+            SubIndication.FORMAT_FAILURE,
+            'enveloping_signature: the delegation must carry an enveloped signature (Reference URI="")',
+        )
+    if len(signatures) > 1:
+        raise _fail(SubIndication.FORMAT_FAILURE, f"more_than_one_signature: {len(signatures)}")
+    if signature.getparent() is not root:
+        raise _fail(SubIndication.FORMAT_FAILURE, "signature_not_enveloped_in_the_root")
 
     # Expected references only (wrapping attacks reference something other than the whole document).
     refs = signature.findall(f"{{{DSIG_NS}}}SignedInfo/{{{DSIG_NS}}}Reference")
     whole = [r for r in refs if r.get("URI") == ""]
     others = [r for r in refs if r.get("URI") != ""]
+    if any(not (r.get("URI") or "").startswith("#") for r in others):
+        raise _fail(SubIndication.FORMAT_FAILURE, "detached_signature: a reference points outside the document")
+    root_ids = {root.get(a) for a in ("Id", "ID", "id") if root.get(a)}
+    if not whole and any((r.get("URI") or "")[1:] in root_ids for r in others):
+        raise _fail(
+            SubIndication.FORMAT_FAILURE,
+            'reference_to_the_root_element_id: the service accepts only URI="" for the whole document',
+        )
     if len(whole) != 1:
         raise _fail(SubIndication.FORMAT_FAILURE, "reference_to_whole_document_missing")
     if xades:
@@ -561,13 +781,6 @@ def _xml(state: _State, data: bytes, policy: VerificationPolicy) -> None:
             if transform.get("Algorithm") not in ALLOWED_TRANSFORMS:
                 raise _fail(SubIndication.FORMAT_FAILURE, "unexpected_transform")
 
-    algorithms = [
-        (el.get("Algorithm") or "").lower()
-        for el in signature.iter(f"{{{DSIG_NS}}}SignatureMethod", f"{{{DSIG_NS}}}DigestMethod")
-    ]
-    if any(a.endswith(("sha1", "#md5")) for a in algorithms):
-        raise _fail(SubIndication.CRYPTO_CONSTRAINTS_FAILURE, "weak_xml_algorithm")
-
     certs = []
     for el in signature.iter(f"{{{DSIG_NS}}}X509Certificate"):
         try:
@@ -578,27 +791,49 @@ def _xml(state: _State, data: bytes, policy: VerificationPolicy) -> None:
     if len(leaves) != 1:
         raise _fail(SubIndication.NO_SIGNING_CERTIFICATE_FOUND, f"{len(leaves)}_end_entity_certificates")
     signer = leaves[0]
+    if xades:
+        _xades_signing_certificate(signature, signer)
 
     # signxml refuses a certificate outside its validity at verification_time; the period is judged
     # in step 5 with its own sub-indication, so signxml checks the signature at a time inside it.
+    # Every algorithm is admitted here so that integrity is judged first; weak ones are refused next.
     inside = min(max(state.moment, signer.not_valid_before_utc), signer.not_valid_after_utc)
+    methods = frozenset(m for m in SignatureMethod if not m.name.startswith("HMAC"))
+    digests = frozenset(DigestAlgorithm)
     results: list[Any]
     try:
         if xades:
-            xades_config = XAdESSignatureConfiguration(expect_references=len(refs), verification_time=inside)
+            xades_config = XAdESSignatureConfiguration(
+                expect_references=len(refs),
+                verification_time=inside,
+                signature_methods=methods,
+                digest_algorithms=digests,
+            )
             results = XAdESVerifier().verify(
                 data, x509_cert=signer, parser=_hardened_parser(), expect_config=xades_config
             )
         else:
-            config = SignatureConfiguration(expect_references=len(refs), verification_time=inside)
+            config = SignatureConfiguration(
+                expect_references=len(refs),
+                verification_time=inside,
+                signature_methods=methods,
+                digest_algorithms=digests,
+            )
             outcome: Any = XMLVerifier().verify(data, x509_cert=signer, parser=_hardened_parser(), expect_config=config)
             results = outcome if isinstance(outcome, list) else [outcome]
     except InvalidDigest as exc:
         raise _fail(SubIndication.HASH_FAILURE, "reference_digest_mismatch") from exc
     except (InvalidSignature, InvalidCertificate) as exc:
-        raise _fail(SubIndication.SIG_CRYPTO_FAILURE, type(exc).__name__) from exc
+        raise _fail(SubIndication.SIG_CRYPTO_FAILURE, f"signature_value_invalid: {str(exc)[:120]}") from exc
     except (InvalidInput, etree.XMLSyntaxError, ValueError) as exc:
-        raise _fail(SubIndication.FORMAT_FAILURE, f"{type(exc).__name__}") from exc
+        raise _fail(SubIndication.FORMAT_FAILURE, f"signxml: {str(exc)[:160]}") from exc
+    algorithms = [
+        (el.get("Algorithm") or "").lower()
+        for el in signature.iter(f"{{{DSIG_NS}}}SignatureMethod", f"{{{DSIG_NS}}}DigestMethod")
+    ]
+    weak = sorted({a.rsplit("#", 1)[-1] for a in algorithms if a.endswith(("sha1", "#md5"))})
+    if weak:
+        raise _fail(SubIndication.CRYPTO_CONSTRAINTS_FAILURE, f"weak_xml_algorithm: {', '.join(weak)}")
     signed = next((r.signed_xml for r in results if r.signed_xml is not None and r.signed_xml.tag == root.tag), None)
     if signed is None:
         raise _fail(SubIndication.FORMAT_FAILURE, "signed_document_not_found")
@@ -611,6 +846,44 @@ def _xml(state: _State, data: bytes, policy: VerificationPolicy) -> None:
             except ValueError:
                 state.warnings.append("unreadable_signing_time")
     _judge_signer(state, signer, policy, **_path_verdict(signer, policy, state.moment))
+
+
+def _xml_leaf(signature: Any) -> x509.Certificate | None:
+    """The one end-entity certificate a Signature element carries, if it carries exactly one."""
+    leaves = []
+    for el in signature.iter(f"{{{DSIG_NS}}}X509Certificate"):
+        try:
+            cert = x509.load_der_x509_certificate(base64.b64decode("".join((el.text or "").split())))
+        except ValueError:
+            return None
+        if not _is_ca(cert):
+            leaves.append(cert)
+    return leaves[0] if len(leaves) == 1 else None
+
+
+def _xades_signing_certificate(signature: Any, signer: x509.Certificate) -> None:
+    """XAdES binds its signer: the first xades:Cert of SigningCertificate(V2) must be the KeyInfo
+    certificate (as pyHanko checks the ESS signing-certificate attribute of CMS and PDF)."""
+    from signxml import DigestAlgorithm
+    from signxml.algorithms import digest_algorithm_implementations
+
+    cert = signature.find(f".//{{{XADES_NS}}}Cert")
+    if cert is None:
+        return  # signxml refuses a XAdES signature without SigningCertificate(V2)
+    method = cert.find(f"{{{XADES_NS}}}CertDigest/{{{DSIG_NS}}}DigestMethod")
+    value = cert.findtext(f"{{{XADES_NS}}}CertDigest/{{{DSIG_NS}}}DigestValue") or ""
+    try:
+        algorithm = digest_algorithm_implementations[
+            DigestAlgorithm(method.get("Algorithm") if method is not None else "")
+        ]
+        expected = base64.b64decode("".join(value.split()), validate=True)
+    except (ValueError, KeyError) as exc:
+        raise _fail(SubIndication.FORMAT_FAILURE, "xades_signing_certificate_unreadable") from exc
+    if signer.fingerprint(algorithm()) != expected:
+        raise _fail(
+            SubIndication.NO_SIGNING_CERTIFICATE_FOUND,
+            "signing_certificate_reference_does_not_match_the_keyinfo_certificate",
+        )
 
 
 def _is_ca(cert: x509.Certificate) -> bool:
