@@ -156,7 +156,7 @@ def bench_list(member: Any, subscriber: Any, rows: int, runs: int) -> None:
     cases: list[tuple[str, dict[str, str]]] = [
         ("GET /app/delegations/ (page 1)", {}),
         ("GET /app/delegations/?page=100", {"page": "100"}),
-        ("GET /app/delegations/?status=active&agent=受任 01", {"status": "active", "agent": "受任 01"}),
+        ("GET /app/delegations/?status=valid&agent=受任 01", {"status": "valid", "agent": "受任 01"}),
         ("GET /app/delegations/?on=<today+300>", {"on": (today + timedelta(days=300)).isoformat()}),
     ]
     for label, params in cases:

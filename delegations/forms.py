@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from delegations.models import Delegation, QualificationCheck
 from delegations.services import DelegationError, check_draft_values
+from delegations.standing import Standing
 from mynatrust.forms import PlainTextMixin
 
 
@@ -118,7 +119,7 @@ class RevokeForm(PlainTextMixin, forms.Form):
 
 class ListFilterForm(PlainTextMixin, forms.Form):
     status = forms.ChoiceField(
-        label=_("状態"), choices=[("", _("すべて")), *list(Delegation.Status.choices)], required=False
+        label=_("状態"), choices=[("", _("すべて")), *[(s.value, s.label) for s in Standing]], required=False
     )
     agent = forms.CharField(label=_("受任者"), max_length=100, required=False)
     on = forms.DateField(

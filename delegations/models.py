@@ -4,13 +4,16 @@ the delegations themselves: drafts, generated documents, signed files as uploade
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from delegations.standing import Standing, standing_at, today_in_japan
 from mynatrust.lib.delegation_id import in_file_name
 
 
@@ -221,6 +224,17 @@ class DelegationQuerySet(models.QuerySet["Delegation"]):
     def in_force_on(self, day: Any) -> DelegationQuerySet:
         return self.active().filter(valid_from__lte=day, valid_until__gte=day)
 
+    def standing_on(self, standing: Standing, day: date) -> DelegationQuerySet:
+        """Those whose :meth:`Delegation.status_for` is ``standing`` on the day ``day`` in Japan
+        (the list's filter: a future or ended period is not 有効 there either)."""
+        if standing is Standing.VALID:
+            return self.in_force_on(day)
+        if standing is Standing.NOT_YET_VALID:
+            return self.active().filter(valid_from__gt=day)
+        if standing is Standing.EXPIRED:
+            return self.active().filter(valid_until__lt=day)
+        return self.filter(status=standing.value)
+
 
 class Delegation(models.Model):
     """電子委任状. Until finalised the agent/powers/period fields are the subscriber's draft; from
@@ -362,6 +376,27 @@ class Delegation(models.Model):
     @property
     def is_draft(self) -> bool:
         return self.status == self.Status.DRAFT
+
+    def status_for(self, at: datetime) -> Standing:
+        """Where this delegation stands at ``at``, as every page, mail and validity answer says it."""
+        return standing_at(
+            lifecycle=self.status,
+            valid_from=self.valid_from,
+            valid_until=self.valid_until,
+            revoked_at=self.revoked_at,
+            superseded=self.superseded_by_id is not None,
+            superseded_at=self.superseded_at,
+            at=at,
+        )
+
+    @property
+    def current_status(self) -> Standing:
+        return self.status_for(timezone.now())
+
+    @property
+    def starts_later(self) -> bool:
+        """The period begins after today (Japan): it answers 有効期間前 until then."""
+        return self.valid_from > today_in_japan(timezone.now())
 
     @property
     def needs_qualification_check(self) -> bool:

@@ -12,9 +12,11 @@ from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from delegations.models import Delegation, DelegationQuerySet, SignedFile
+from delegations.standing import Standing, today_in_japan
 from mynatrust.lib import delegation_id as delegation_ids
 
 LIST_FIELDS = (
@@ -28,6 +30,9 @@ LIST_FIELDS = (
     "valid_until",
     "created_at",
     "replaces_id",
+    "revoked_at",
+    "superseded_at",
+    "superseded_by_id",
 )
 
 
@@ -37,7 +42,7 @@ def list_for_subscriber(
     """The subscriber's delegations, newest first, with only the columns a list shows (no file bytes)."""
     rows = Delegation.objects.for_subscriber(subscriber).only(*LIST_FIELDS).order_by("-created_at", "-id")
     if status:
-        rows = rows.filter(status=status)
+        rows = rows.standing_on(Standing(status), today_in_japan(timezone.now()))
     if agent:
         rows = rows.filter(Q(agent_name__icontains=agent) | Q(agent_title__icontains=agent))
     if on:

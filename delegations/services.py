@@ -26,6 +26,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 import audit
@@ -45,6 +46,7 @@ from delegations.document.content import (
 from delegations.document.errors import DocumentError
 from delegations.models import Delegation, QualificationCheck, RevocationRequest, SignedFile
 from delegations.signatures import SignatureReport, VerificationPolicy, verify
+from delegations.standing import today_in_japan
 from mynatrust.lib import delegation_id as delegation_ids
 from mynatrust.lib.pdf_content import PdfContentError, active_content
 from registry.matching import MatchResult, Verdict, match_identity
@@ -154,8 +156,21 @@ def _agent_of(values: dict[str, Any]) -> Agent:
     )
 
 
+def _refuse_ended_period(valid_until: date) -> None:
+    today = today_in_japan(timezone.now())
+    if valid_until < today:
+        raise DelegationError(
+            _("委任期間の終期（%(end)s）は既に過ぎています。今日（%(today)s）以降の日付にしてください。")
+            % {"end": date_format(valid_until, "DATE_FORMAT"), "today": date_format(today, "DATE_FORMAT")},
+            code="period_ended",
+            field="valid_until",
+        )
+
+
 def check_draft_values(values: dict[str, Any]) -> None:
     """Run the document's own rules over draft input (forms call this to show errors by field)."""
+    if isinstance(values.get("valid_until"), date):
+        _refuse_ended_period(values["valid_until"])
     try:
         agent = _agent_of(values)
         DelegationContent(
@@ -240,6 +255,7 @@ def finalise_draft(delegation: Delegation, *, actor: Any) -> Delegation:
     delegation = _lock(delegation)
     _require_status(delegation, Delegation.Status.DRAFT, message=_("この電子委任状は既に確定しています。"))
     _require_may_submit(delegation.subscriber)
+    _refuse_ended_period(delegation.valid_until)
     issued_on = timezone.localdate()
     content = content_of(delegation, delegation_id=_new_delegation_id(), issued_on=issued_on)
     xml = delegation_xml.to_xml(content)
@@ -772,7 +788,7 @@ MAIL_SUBJECTS = {
     "stored": _("署名済みファイルを受け付けました"),
     "refused": _("署名済みファイルを受け付けられませんでした"),
     "submitted": _("電子委任状の署名がそろいました"),
-    "activated": _("電子委任状を登録しました（有効）"),
+    "activated": _("電子委任状を登録しました"),
     "rejected": _("電子委任状を受理できませんでした"),
     "revoked": _("電子委任状を取り消しました"),
 }
@@ -788,6 +804,7 @@ def _notify(delegation: Delegation, what: str, **extra: Any) -> None:
         "what": what,
         "organisation": str(subscriber),
         "delegation": delegation,
+        "standing": delegation.status_for(timezone.now()),
         "link": settings.SERVICE_BASE_URL.rstrip("/")
         + reverse("delegations:detail", kwargs={"public_id": delegation.public_id}),
         "SERVICE_NAME": settings.SERVICE_NAME,

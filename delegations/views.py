@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -19,6 +20,7 @@ from delegations.forms import DraftForm, ListFilterForm, RevokeForm, SignedFileF
 from delegations.models import Delegation, SignedFile
 from delegations.services import DelegationError
 from delegations.signatures import SignatureReport
+from delegations.standing import Standing
 from mynatrust.access import refuse_object, subscriber_required
 from registry.models import Subscriber, member_subscriber
 
@@ -79,6 +81,7 @@ def draft_new(request: HttpRequest) -> HttpResponse:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             messages.success(request, _("下書きを保存しました。内容を確かめて「確定する」を押してください。"))
+            _future_start_warning(request, delegation)
             return redirect("delegations:detail", public_id=delegation.public_id)
     return _draft_page(request, subscriber, form, None)
 
@@ -110,11 +113,12 @@ def draft_edit(request: HttpRequest, public_id: str) -> HttpResponse:
     form = DraftForm(request.POST or None, initial=DraftForm.initial_from(delegation))
     if request.method == "POST" and form.is_valid():
         try:
-            services.edit_draft(delegation, actor=request.user, values=form.cleaned_data)
+            delegation = services.edit_draft(delegation, actor=request.user, values=form.cleaned_data)
         except DelegationError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             messages.success(request, _("下書きを保存しました。"))
+            _future_start_warning(request, delegation)
             return redirect("delegations:detail", public_id=public_id)
     return _draft_page(request, delegation.subscriber, form, delegation)
 
@@ -183,10 +187,28 @@ def upload(request: HttpRequest, public_id: str, role: str) -> HttpResponse:
         _error(request, exc)
     else:
         if submission.activated:
-            messages.success(request, _("署名を確認し、保存しました。電子委任状は有効になりました。"))
+            messages.success(request, _activation_message(submission.delegation))
         else:
             messages.success(request, _("署名を確認し、保存しました。"))
     return redirect("delegations:detail", public_id=public_id)
+
+
+def _activation_message(delegation: Delegation) -> str:
+    standing = delegation.current_status
+    if standing is Standing.NOT_YET_VALID:
+        return _("署名を確認し、電子委任状を登録しました。委任期間の始期（%(start)s）までは「有効期間前」です。") % {
+            "start": date_format(delegation.valid_from, "DATE_FORMAT")
+        }
+    return _("署名を確認し、電子委任状を登録しました。現在の状態は「%(label)s」です。") % {"label": standing.label}
+
+
+def _future_start_warning(request: HttpRequest, delegation: Delegation) -> None:
+    if delegation.starts_later:
+        messages.warning(
+            request,
+            _("委任期間の始期は %(start)s です。それまでは受領者等の照会にも「有効期間前」と回答します。")
+            % {"start": date_format(delegation.valid_from, "DATE_FORMAT")},
+        )
 
 
 DOWNLOADS = {

@@ -17,13 +17,14 @@ import hmac
 import json
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.utils import translation
 
+from delegations.standing import standing_at, starts_at
 from mynatrust.lib import delegation_id as delegation_ids
 
 JST = ZoneInfo("Asia/Tokyo")
@@ -71,29 +72,23 @@ def _aware(moment: datetime) -> datetime:
     return moment
 
 
-def starts_at(day: date) -> datetime:
-    """The first instant of a calendar day in Japan."""
-    return datetime.combine(day, time.min, tzinfo=JST)
-
-
 def status_at(facts: DelegationFacts | None, at: datetime) -> Status:
-    """The status of a delegation at the instant ``at`` (aware).
-
-    Precedence: an act that ended the delegation (revocation, then replacement) is reported
-    before the period, because it is final while the period only says when the delegation ran.
-    """
+    """The status of a delegation at the instant ``at`` (aware): the subscriber's pages and mails
+    read the same function (:func:`delegations.standing.standing_at`), so both audiences agree."""
     _aware(at)
     if facts is None:
         return Status.UNKNOWN
-    if facts.revoked_at is not None and _aware(facts.revoked_at) <= at:
-        return Status.REVOKED
-    if facts.superseded_by and (facts.superseded_at is None or _aware(facts.superseded_at) <= at):
-        return Status.SUPERSEDED
-    if at < starts_at(facts.valid_from):
-        return Status.NOT_YET_VALID
-    if at >= starts_at(facts.valid_until + timedelta(days=1)):
-        return Status.EXPIRED
-    return Status.VALID
+    return Status(
+        standing_at(
+            lifecycle="active",
+            valid_from=facts.valid_from,
+            valid_until=facts.valid_until,
+            revoked_at=facts.revoked_at,
+            superseded=bool(facts.superseded_by),
+            superseded_at=facts.superseded_at,
+            at=at,
+        ).value
+    )
 
 
 def _iso(moment: datetime) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from delegations.standing import Standing
 from validity.answer import Status
 
 
@@ -21,19 +22,26 @@ class StatusDisplay:
         return f"status-{self.tone}"
 
 
+def _word(status: Status) -> Any:
+    """The same word the subscriber's pages use for this status (one name per status)."""
+    return Standing(status.value).label
+
+
 STATUS_DISPLAY = {
-    Status.VALID: StatusDisplay(_("有効"), _("この電子委任状は、確認した時点で有効です。"), "ok"),
+    Status.VALID: StatusDisplay(_word(Status.VALID), _("この電子委任状は、確認した時点で有効です。"), "ok"),
     Status.NOT_YET_VALID: StatusDisplay(
-        _("有効期間前"), _("この電子委任状の委任期間はまだ始まっていません。現時点では代理権はありません。"), "wait"
+        _word(Status.NOT_YET_VALID),
+        _("この電子委任状の委任期間はまだ始まっていません。現時点では代理権はありません。"),
+        "wait",
     ),
     Status.EXPIRED: StatusDisplay(
-        _("期間満了"), _("この電子委任状の委任期間は終わっています。現時点では代理権はありません。"), "stop"
+        _word(Status.EXPIRED), _("この電子委任状の委任期間は終わっています。現時点では代理権はありません。"), "stop"
     ),
     Status.REVOKED: StatusDisplay(
-        _("取消し済み"), _("この電子委任状は取り消されています。代理権はありません。"), "stop"
+        _word(Status.REVOKED), _("この電子委任状は取り消されています。代理権はありません。"), "stop"
     ),
     Status.SUPERSEDED: StatusDisplay(
-        _("変更により失効"),
+        _word(Status.SUPERSEDED),
         _("この電子委任状は変更され、新しい電子委任状に置き換えられています。この ID の電子委任状は無効です。"),
         "stop",
     ),

@@ -58,7 +58,7 @@ def finalise_sign_and_submit(page: Any, tmp_path: Any) -> str:
     sign_and_upload(page, tmp_path, "principal")
     assert "署名を確認し、保存しました" in page.content()
     sign_and_upload(page, tmp_path, "agent")
-    assert "電子委任状は有効になりました" in page.content()
+    assert "現在の状態は「有効」です" in page.content()
     assert page.get_by_test_id("delegation-status").inner_text() == "有効"
     return delegation_id
 
@@ -121,7 +121,7 @@ def test_draft_sign_upload_update_supersede_and_revoke_in_a_browser(
     page.get_by_role("button", name="取り消す").click()
     page.wait_for_load_state()
     assert_clean(page)
-    assert page.get_by_test_id("delegation-status").inner_text() == "失効（取消）"
+    assert page.get_by_test_id("delegation-status").inner_text() == "取消し済み"
 
     statuses = dict(Delegation.objects.values_list("delegation_id", "status"))
     assert statuses == {first_id: "superseded", second_id: "revoked"}

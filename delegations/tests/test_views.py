@@ -94,7 +94,7 @@ def test_uploading_both_signed_files_through_the_page_activates(client, subscrib
     response = client.post(
         url("upload", delegation, role="agent"), {"file": SimpleUploadedFile("a.pdf", agent)}, follow=True
     )
-    assert "有効になりました" in response.content.decode()
+    assert "現在の状態は「有効」です" in response.content.decode()
     delegation.refresh_from_db()
     assert delegation.status == "active"
     stored = client.get(url("signed_file", delegation, role="principal"))
@@ -177,7 +177,7 @@ def test_the_list_filters_and_paginates_with_a_constant_number_of_queries(
     assert page.content.decode().count("<h1") == 1
     filtered = client.get(url("list"), {"agent": "受任 7号", "status": "draft"})
     assert filtered.context["page"].paginator.count == 1
-    assert client.get(url("list"), {"status": "active"}).context["page"].paginator.count == 0
+    assert client.get(url("list"), {"status": "valid"}).context["page"].paginator.count == 0
     on = client.get(url("list"), {"on": (today + timedelta(days=100)).isoformat()})
     assert on.context["page"].paginator.count == 22  # valid_until today+100 … today+120, and the extra row
 

@@ -165,7 +165,7 @@ def sign_with_test_cards(journey: Journey, page: Any, tmp_path: Any, step: str) 
     """Finalise the draft on screen, sign both files with the test cards, upload them: active."""
     click_through(journey, page, page.get_by_role("button", name="確定する"), f"{step}-finalised")
     delegation_id = page.get_by_test_id("delegation-id").inner_text()
-    for role, done in (("principal", "署名を確認し、保存しました"), ("agent", "電子委任状は有効になりました")):
+    for role, done in (("principal", "署名を確認し、保存しました"), ("agent", "現在の状態は「有効」です")):
         with page.expect_download() as download:
             page.get_by_test_id(f"test-card-{role}").click()
         signed = tmp_path / f"{step}-{role}-{download.value.suggested_filename}"
@@ -341,7 +341,7 @@ def test_d_the_subscriber_updates_the_delegation_and_later_revokes_the_new_one(
     tab_to(page, "取消の理由")
     page.keyboard.type("担当者の退職のため")
     press_on(journey, page, "取り消す", r"/app/delegations/[^/]+/$", "revoked")
-    assert page.get_by_test_id("delegation-status").inner_text() == "失効（取消）"
+    assert page.get_by_test_id("delegation-status").inner_text() == "取消し済み"
     assert check_by_api(page, live_server, api_key, new_id)["status"] == "revoked"
     assert check_by_api(page, live_server, api_key, old_id)["status"] == "superseded"
 
