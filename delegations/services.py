@@ -131,7 +131,8 @@ def principal_of(subscriber: Subscriber) -> Principal:
             return SoleProprietorPrincipal(
                 trade_name=facts.organisation_name,
                 name=facts.representative_name,
-                address=facts.representative_address,
+                # Table 4-1: 住所（事業所所在地）, the business address (§3.1.1 所在地), not the home.
+                business_address=facts.address,
                 date_of_birth=facts.representative_birth_date,
             )
         return CorporatePrincipal(

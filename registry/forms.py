@@ -121,7 +121,9 @@ class EvidenceMixin(PlainTextMixin, forms.Form):
         label=_("登記事項証明書（PDF）"),
         required=False,
         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,.pdf"}),
-        help_text=_("発行から3か月以内の履歴事項全部証明書など。電子署名付きのPDFも可。"),
+        help_text=_(
+            "法人・団体は発行から3か月以内の履歴事項全部証明書など（電子署名付きのPDFも可）。個人事業主は提出不要です。"
+        ),
     )
     online_reference = forms.CharField(
         label=_("または 登記情報提供サービスの照会番号"),
@@ -247,6 +249,8 @@ class ApplicationForm(FactsForm, EvidenceMixin):
             and "representative_birth_date" not in self.errors
         ):
             self.add_error("representative_birth_date", _("個人事業主は生年月日を入力してください。"))
+        # A sole proprietor has no registry certificate (§3.1.3); a document may still be attached.
+        self.evidence_required = kind != Subscriber.Kind.SOLE_PROPRIETOR
         self._clean_evidence()
         return data
 
@@ -271,7 +275,8 @@ class ChangeForm(FactsForm, EvidenceMixin):
             name in data and data[name] != getattr(self.current, name) for name in SubscriberFacts.REGISTERED_FIELDS
         )
         has_evidence = data.get("evidence_file") or data.get("online_reference")
-        if changed_registered and not has_evidence and "evidence_file" not in self.errors:
+        sole = self.current.subscriber.kind == Subscriber.Kind.SOLE_PROPRIETOR
+        if changed_registered and not sole and not has_evidence and "evidence_file" not in self.errors:
             self.add_error("evidence_file", _("商号・所在地・代表者の変更には、変更後の登記事項証明書が必要です。"))
         return data
 

@@ -335,7 +335,11 @@ def _apply(
         subscriber=subscriber, version=1, submitted_by=actor, submitted_at=now, nta_check=check, **_declared(facts)
     )
     Membership.objects.create(user=actor, subscriber=subscriber, role=Membership.Role.APPLICANT)
-    _store_evidence(version, evidence, actor=actor)
+    # Registries are checked for corporations and 団体 only (§3.1.3): a sole proprietor applies
+    # without one (a business-address document may still be attached) and is identified by their
+    # own JPKI signature and basic four items when they sign (§3.1.1, Table 4-1).
+    if evidence is not None or kind != Subscriber.Kind.SOLE_PROPRIETOR:
+        _store_evidence(version, evidence, actor=actor)
     audit.record(
         "registry.subscriber.applied",
         actor=actor,
@@ -387,8 +391,14 @@ def approve_facts(
 ) -> SubscriberFacts:
     """Reception approves an application or a change after checking the registry evidence."""
     facts, subscriber = _locked_open_facts(facts)
-    if not facts.evidence.exists():
+    sole = subscriber.kind == Subscriber.Kind.SOLE_PROPRIETOR
+    if not sole and not facts.evidence.exists():
         raise RegistryError(gettext_lazy("登記事項の証明が提出されていません。"), code="evidence_missing")
+    if sole:
+        # No registry: the representative's JPKI certificate is compared with the declared name and
+        # home address (§3.1.1) when the delegation is signed.
+        registered_representative_name = registered_representative_name.strip() or facts.representative_name
+        registered_representative_address = registered_representative_address.strip() or facts.representative_address
     if not registered_representative_name.strip() or not registered_representative_address.strip():
         raise RegistryError(gettext_lazy("登記上の代表者の氏名と住所を記録してください。"), code="registered_missing")
     if subscriber.kind == Subscriber.Kind.CORPORATION:
@@ -568,7 +578,7 @@ def submit_change(
     sole = subscriber.kind == Subscriber.Kind.SOLE_PROPRIETOR
     birth_changed = sole and new.representative_birth_date != current.representative_birth_date
     if new.changes_registered_facts(current) or birth_changed:
-        if evidence is None:
+        if evidence is None and not sole:
             raise RegistryError(
                 gettext_lazy("商号・所在地・代表者の変更には、変更後の登記事項証明書が必要です。"),
                 code="evidence_missing",
@@ -577,7 +587,8 @@ def submit_change(
         new.state = SubscriberFacts.State.PENDING
         new.nta_check = _nta_check(subscriber.kind, subscriber.corporate_number, facts)
         new.save()
-        _store_evidence(new, evidence, actor=actor)
+        if evidence is not None:
+            _store_evidence(new, evidence, actor=actor)
         audit.record(
             "registry.facts.change_submitted", actor=actor, subject=subscriber, version=new.version, changed=changed
         )

@@ -101,14 +101,15 @@ class SoleProprietorPrincipal:
 
     trade_name: str
     name: str
-    address: str
+    # 住所（事業所所在地）, Table 4-1: where the business is carried on, not the representative's home.
+    business_address: str
     date_of_birth: date
 
     def __post_init__(self) -> None:
         _normalise_lines(self)
         _check_line("trade_name", self.trade_name, required=False)
         _check_line("name", self.name)
-        _check_line("address", self.address)
+        _check_line("business_address", self.business_address)
         if not isinstance(self.date_of_birth, date) or isinstance(self.date_of_birth, datetime):
             raise invalid_content("date_of_birth", "a date expected")
 

@@ -8,7 +8,7 @@ from django.utils import translation
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer
 
 from . import delegation_xml, embedded_files
-from .content import CorporatePrincipal, DelegationContent
+from .content import CorporatePrincipal, DelegationContent, SoleProprietorPrincipal
 from .dates import japanese_date
 from .pdf_layout import (
     BODY,
@@ -68,6 +68,26 @@ def _layout(content: DelegationContent, xml: bytes) -> bytes:
     return output.getvalue()
 
 
+def principal_rows_of(principal: CorporatePrincipal | SoleProprietorPrincipal) -> list[tuple[str, str]]:
+    """The principal's items of Table 4-1 as (label, value) rows, in the table's order."""
+    if isinstance(principal, CorporatePrincipal):
+        return [
+            ("区分", "法人"),
+            ("法人番号", principal.corporate_number),
+            ("商号又は名称", principal.name),
+            ("本店又は主たる事務所の所在地", principal.head_office_address),
+            ("代表者の役職", principal.representative_title),
+            ("代表者の氏名", principal.representative_name),
+        ]
+    return [
+        ("区分", "個人事業主"),
+        ("屋号", principal.trade_name or "（なし）"),
+        ("氏名", principal.name),
+        ("住所（事業所所在地）", principal.business_address),
+        ("生年月日", japanese_date(principal.date_of_birth)),
+    ]
+
+
 def _story(content: DelegationContent, xml: bytes) -> list[Flowable]:
     story: list[Flowable] = [
         Paragraph("電子委任状", TITLE),
@@ -78,24 +98,7 @@ def _story(content: DelegationContent, xml: bytes) -> list[Flowable]:
         Spacer(1, 6),
         Paragraph("委任者は、下記の受任者に対し、下記の委任期間において、下記の代理権を与えます。", BODY),
     ]
-    principal = content.principal
-    if isinstance(principal, CorporatePrincipal):
-        principal_rows = [
-            ("区分", "法人"),
-            ("法人番号", principal.corporate_number),
-            ("商号又は名称", principal.name),
-            ("本店又は主たる事務所の所在地", principal.head_office_address),
-            ("代表者の役職", principal.representative_title),
-            ("代表者の氏名", principal.representative_name),
-        ]
-    else:
-        principal_rows = [
-            ("区分", "個人事業主"),
-            ("屋号", principal.trade_name or "（なし）"),
-            ("氏名", principal.name),
-            ("住所", principal.address),
-            ("生年月日", japanese_date(principal.date_of_birth)),
-        ]
+    principal_rows = principal_rows_of(content.principal)
     agent = content.agent
     agent_rows = [("氏名", agent.name)]
     if agent.title:

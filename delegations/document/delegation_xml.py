@@ -56,7 +56,7 @@ def to_xml(content: DelegationContent) -> bytes:
             element = _add(principal, "soleProprietor")
             _add(element, "tradeName", person.trade_name)
             _add(element, "name", person.name)
-            _add(element, "address", person.address)
+            _add(element, "businessAddress", person.business_address)
             _add(element, "dateOfBirth", person.date_of_birth.isoformat())
     agent = _add(root, "agent")
     _add(agent, "name", content.agent.name)
@@ -124,7 +124,7 @@ def _read(root: etree._Element) -> DelegationContent:
         principal = SoleProprietorPrincipal(
             trade_name=_text(principal_element, "tradeName"),
             name=_text(principal_element, "name"),
-            address=_text(principal_element, "address"),
+            business_address=_text(principal_element, "businessAddress"),
             date_of_birth=_date(principal_element, "dateOfBirth"),
         )
     agent_element = _child(root, "agent")

@@ -44,6 +44,7 @@ FIELD_LABELS = {
     "representative_name": _("代表者の氏名"),
     "trade_name": _("屋号"),
     "address": _("住所"),
+    "business_address": _("住所（事業所所在地）"),
     "date_of_birth": _("生年月日"),
     "title": _("役職"),
     "qualification": _("資格"),

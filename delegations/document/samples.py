@@ -29,7 +29,7 @@ CORPORATION = CorporatePrincipal(
 SOLE_PROPRIETOR = SoleProprietorPrincipal(
     trade_name="やまだ商店",
     name="山田　花子",
-    address="大阪府大阪市北区梅田一丁目2番3号",
+    business_address="大阪府大阪市北区梅田一丁目2番3号",
     date_of_birth=date(1975, 3, 4),
 )
 

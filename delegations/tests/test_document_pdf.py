@@ -79,7 +79,9 @@ def test_every_item_is_printed_in_japanese(content):
         content.agent.name.replace("　", ""),
         content.agent.address,
         content.agent.identifier,
-        content.principal.address if content.principal is SOLE_PROPRIETOR else content.principal.head_office_address,
+        content.principal.business_address
+        if content.principal is SOLE_PROPRIETOR
+        else content.principal.head_office_address,
         delegation_xml.sha256_hex(delegation_xml.to_xml(content)),
         *("".join(line.split()) for line in content.powers.splitlines()),
     ]

@@ -149,8 +149,7 @@ def test_a_sole_proprietors_date_of_birth_is_reviewed_like_a_registered_fact(oth
     approve(subscriber, reception, company_registry_number="")
     subscriber.refresh_from_db()
     facts = {**subscriber.current_facts.declared(), "representative_birth_date": date(1970, 1, 3)}
-    with pytest.raises(RegistryError, match="登記事項証明書が必要"):
-        services.submit_change(subscriber, actor=other_subscriber_member, facts=facts, evidence=None)
-    change = services.submit_change(subscriber, actor=other_subscriber_member, facts=facts, evidence=evidence_input())
+    # No registry certificate exists for a sole proprietor (§3.1.3): the change goes to review without one.
+    change = services.submit_change(subscriber, actor=other_subscriber_member, facts=facts, evidence=None)
     assert change.state == SubscriberFacts.State.PENDING
     assert subscriber.current_facts.representative_birth_date == date(1970, 1, 2)
