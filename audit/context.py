@@ -15,6 +15,9 @@ class RequestContext:
     # The request itself, for code that records on its behalf without being handed it (a form
     # refusing its input records who submitted it: ``request.user`` once authentication has run).
     request: Any = field(default=None, compare=False, repr=False)
+    # Where the acts come from when it is not a web request: a management command binds
+    # {"entry": "cli", "host": …, "os_user": …, "command": …}, recorded in each event's data.
+    entry_point: dict[str, str] | None = field(default=None, compare=False)
 
     @property
     def user(self) -> Any:

@@ -38,6 +38,8 @@ def _columns(
     who = describe(actor)
     ctx = context.current()
     subject_type, subject_id = _subject(subject)
+    if ctx.entry_point and "entry_point" not in data:
+        data = {**data, "entry_point": ctx.entry_point}
     return {
         "created_at": at or timezone.now(),
         "event_type": _text(event_type, 80),

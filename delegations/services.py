@@ -49,6 +49,7 @@ from delegations.signatures import SignatureReport, VerificationPolicy, verify
 from delegations.standing import today_in_japan
 from mynatrust.lib import delegation_id as delegation_ids
 from mynatrust.lib.pdf_content import PdfContentError, active_content
+from mynatrust.roles import holds
 from registry.matching import MatchResult, Verdict, match_identity
 from registry.models import Subscriber
 
@@ -730,6 +731,7 @@ def revoke_delegation(delegation: Delegation, *, actor: Any, reason: str) -> Del
 @_service("delegations.revocation.request")
 def request_revocation(delegation: Delegation, *, actor: Any, reason: str) -> RevocationRequest:
     """An operator asks to revoke; a second staff member must approve (4-eyes)."""
+    _require_role(actor, "delegations.revoke_delegation")
     delegation = _lock(delegation)
     _require_status(delegation, Delegation.Status.ACTIVE)
     if not reason.strip():
@@ -741,7 +743,14 @@ def request_revocation(delegation: Delegation, *, actor: Any, reason: str) -> Re
     return request
 
 
+def _require_role(actor: Any, perm: str) -> None:
+    """Staff acts check the role in the service, whatever the entry point."""
+    if not holds(actor, perm):
+        raise DelegationError(_("この操作を行う権限がありません。"), code="not_permitted")
+
+
 def _decide_revocation(request: RevocationRequest, *, actor: Any, approve: bool) -> RevocationRequest:
+    _require_role(actor, "delegations.revoke_delegation")
     request = RevocationRequest.objects.select_for_update().select_related("delegation").get(pk=request.pk)
     if request.decision != RevocationRequest.Decision.PENDING:
         raise DelegationError(_("この取消申請は既に判断されています。"), code="already_decided")

@@ -27,6 +27,7 @@ from delegations.signatures import revocation as rev
 from delegations.signatures.profile import fingerprint
 from delegations.signatures.testpki import is_test_pki_certificate
 from delegations.signatures.verify import VerificationPolicy
+from mynatrust.roles import holds
 
 
 class TrustError(Exception):
@@ -41,6 +42,14 @@ class TrustError(Exception):
 def _refuse(event: str, message: Any, code: str, *, actor: Any, subject: Any = None, **data: Any) -> TrustError:
     audit.record(event, actor=actor, subject=subject, refused=code, **data)
     return TrustError(message, code)
+
+
+def _require(actor: Any, perm: str, event: str, *, subject: Any = None, **data: Any) -> None:
+    """The actor's role must grant ``perm``, whatever the entry point (admin or command line)."""
+    if not holds(actor, perm):
+        raise _refuse(
+            event, _("この操作を行う権限がありません。"), "not_permitted", actor=actor, subject=subject, **data
+        )
 
 
 def load_certificate_file(data: bytes) -> x509.Certificate:
@@ -79,6 +88,7 @@ def anchor_candidate(data: bytes) -> x509.Certificate:
 
 
 def request_anchor_addition(data: bytes, *, actor: Any, reason: str = "", label: str = "") -> AnchorChange:
+    _require(actor, "delegations.add_trustanchor", "delegations.trust_anchor.add_refused")
     try:
         cert = anchor_candidate(data)
     except TrustError as exc:
@@ -123,6 +133,7 @@ def request_anchor_addition(data: bytes, *, actor: Any, reason: str = "", label:
 
 
 def request_anchor_removal(anchor: TrustAnchor, *, actor: Any, reason: str = "") -> AnchorChange:
+    _require(actor, "delegations.change_trustanchor", "delegations.trust_anchor.remove_refused", subject=anchor)
     with transaction.atomic():
         anchor = TrustAnchor.objects.select_for_update().get(pk=anchor.pk)
         if anchor.status != TrustAnchor.Status.ACTIVE:
@@ -140,6 +151,13 @@ def request_anchor_removal(anchor: TrustAnchor, *, actor: Any, reason: str = "")
 
 def _decide(change: AnchorChange, *, actor: Any, approve: bool) -> AnchorChange:
     verb = "approve" if approve else "reject"
+    _require(
+        actor,
+        "delegations.approve_anchorchange",
+        f"delegations.trust_anchor.{verb}_refused",
+        subject=change.anchor,
+        change=change.pk,
+    )
     if change.requested_by_id == getattr(actor, "pk", None):
         raise _refuse(
             f"delegations.trust_anchor.{verb}_refused",
@@ -223,6 +241,8 @@ def import_crl(data: bytes, *, actor: Any, dry_run: bool = False, now: datetime 
     store its entries in the indexed table; the previous CRL's entries are dropped."""
     started = time.monotonic()
     now = now or datetime.now(UTC)
+    if actor != audit.SYSTEM:  # the system imports what it fetched itself; a person needs the role
+        _require(actor, "delegations.add_revocationlist", "delegations.crl.import_refused")
     try:
         parsed = rev.ParsedCRL.load(data)
     except ValueError as exc:

@@ -45,3 +45,13 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
 def grant(role: Role, *perms: str) -> None:
     """Let an app add its permissions to a role from its AppConfig.ready()."""
     ROLE_PERMISSIONS[role].update(perms)
+
+
+def holds(actor: object, perm: str) -> bool:
+    """True when ``actor`` is an active staff account whose role grants ``perm``. Services that
+    change trust data or act for the service check it whatever the entry point (admin, command
+    line): naming a staff member is never enough to act as one."""
+    has_perm = getattr(actor, "has_perm", None)
+    return bool(
+        getattr(actor, "is_active", False) and getattr(actor, "is_staff", False) and has_perm and has_perm(perm)
+    )

@@ -217,6 +217,26 @@ def test_an_operator_revocation_needs_a_second_staff_member(subscriber, member, 
     assert RevocationRequest.objects.get().decision == "approved"
 
 
+def test_an_operator_revocation_is_refused_to_a_role_that_may_not_revoke(subscriber, member, trusted_pki):
+    from audit.models import AuditEvent
+    from conftest import make_staff
+
+    delegation = make_active(subscriber, member, trusted_pki)
+    operator = make_staff("service_operator", "op1@staff.example.jp")
+    reception = make_staff("reception", "rec@staff.example.jp")
+    with pytest.raises(DelegationError) as exc:
+        services.request_revocation(delegation, actor=reception, reason="x")
+    assert exc.value.code == "not_permitted"
+    request = services.request_revocation(delegation, actor=operator, reason="裁判所の命令")
+    for decide in (services.approve_revocation, services.reject_revocation):
+        with pytest.raises(DelegationError) as exc:
+            decide(request, actor=reception)
+        assert exc.value.code == "not_permitted"
+    delegation.refresh_from_db()
+    assert delegation.status == Delegation.Status.ACTIVE
+    assert AuditEvent.objects.filter(event_type__endswith="_refused", actor_id=str(reception.pk)).count() == 3
+
+
 def test_validity_facts_come_only_for_delegations_once_activated(subscriber, member, trusted_pki):
     pending = make_finalised(subscriber, member)
     assert queries.validity_facts(pending.delegation_id) is None

@@ -139,15 +139,29 @@ def test_a_large_crl_imports_and_a_lookup_stays_indexed(test_pki, anchor, django
     assert answer.status == "revoked"
 
 
-def test_the_crl_command_imports_with_dry_run_and_status(test_pki, anchor, tmp_path) -> None:
+def test_the_crl_command_imports_with_dry_run_and_status(test_pki, anchor, tmp_path, monkeypatch) -> None:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from delegations.tests.test_trust_anchors import code_for
+    from mynatrust.models import User
+
     path = tmp_path / "jpki.crl"
     path.write_bytes(test_pki.crl())
     out = StringIO()
     call_command("crl", "import", str(path), "--dry-run", stdout=out)
     assert "would import" in out.getvalue()
     assert not RevocationList.objects.exists()
+    # Naming a staff member is not enough: their current authenticator code is asked.
+    monkeypatch.setenv("MYNATRUST_OTP_CODE", "not-a-code")
+    with pytest.raises(CommandError, match="authenticator code"):
+        call_command("crl", "import", str(path), "--as", "op1@staff.example.jp", stdout=out)
+    assert not RevocationList.objects.exists()
+    TOTPDevice.objects.update(throttling_failure_count=0)  # the failure above throttles the next try
+    monkeypatch.setenv("MYNATRUST_OTP_CODE", code_for(User.objects.get(email="op1@staff.example.jp")))
     call_command("crl", "import", str(path), "--as", "op1@staff.example.jp", stdout=out)
     assert RevocationList.objects.get().imported_by is not None
+    imported = AuditEvent.objects.get(event_type="delegations.crl.imported")
+    assert imported.data["entry_point"]["entry"] == "cli"
     call_command("crl", "status", stdout=out)
     assert "1 current CRL(s), 0 stale" in out.getvalue()
     with pytest.raises(CommandError, match="already_imported"):
@@ -242,3 +256,12 @@ def test_the_testpki_command_initialises_issues_revokes_and_signs(settings, tmp_
     settings.PRODUCTION = True
     with pytest.raises(CommandError, match="never used in production"):
         call_command("testpki", "--dir", str(directory), "crl", "--out", str(tmp_path / "c2.crl"), stdout=out)
+
+
+def test_only_a_staff_member_whose_role_allows_it_imports_a_crl(test_pki, anchor) -> None:
+    auditor = make_staff("auditor", "aud@staff.example.jp")
+    with pytest.raises(trust.TrustError) as excinfo:
+        trust.import_crl(test_pki.crl(), actor=auditor)
+    assert excinfo.value.code == "not_permitted"
+    assert not RevocationList.objects.exists()
+    assert AuditEvent.objects.filter(event_type="delegations.crl.import_refused", actor_id=str(auditor.pk)).exists()

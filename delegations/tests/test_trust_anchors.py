@@ -89,21 +89,51 @@ def test_an_anchor_shows_whether_it_matches_the_jlis_fingerprints(test_pki, oper
     assert change.anchor.subject.startswith("OU=Japan Agency")
 
 
-def test_the_trust_command_follows_the_same_four_eyes_rule(test_pki, operators, tmp_path) -> None:
+def code_for(user) -> str:
+    """The current code of ``user``'s authenticator. A code is accepted once: a second command by
+    the same person needs the next one (the tests move the clock on a step)."""
+    import time
+
+    from django_otp.oath import TOTP
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.get(user=user, confirmed=True)
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time()
+    return f"{totp.token():0{device.digits}d}"
+
+
+def test_the_trust_command_follows_the_same_four_eyes_rule(
+    test_pki, operators, tmp_path, monkeypatch, time_machine
+) -> None:
+    time_machine.move_to("2026-12-06 12:00:00+00:00", tick=False)
+    first, second = operators
     root = tmp_path / "root.pem"
     root.write_bytes(test_pki.root.public_bytes(Encoding.PEM))
     out = StringIO()
+    monkeypatch.setenv("MYNATRUST_OTP_CODE", code_for(first))
     call_command("trust", "add", str(root), "--as", "op1@staff.example.jp", "--dry-run", stdout=out)
     assert "J-LIS match: NO" in out.getvalue()
     assert not TrustAnchor.objects.exists()
+    time_machine.shift(30)
+    monkeypatch.setenv("MYNATRUST_OTP_CODE", code_for(first))
     call_command("trust", "add", str(root), "--as", "op1@staff.example.jp", stdout=out)
     change = AnchorChange.objects.get()
+    time_machine.shift(30)
+    monkeypatch.setenv("MYNATRUST_OTP_CODE", code_for(first))
     with pytest.raises(CommandError, match="four_eyes"):
         call_command("trust", "approve", str(change.pk), "--as", "op1@staff.example.jp", stdout=out)
+    monkeypatch.setenv("MYNATRUST_OTP_CODE", code_for(second))
     call_command("trust", "approve", str(change.pk), "--as", "op2@staff.example.jp", stdout=out)
     out = StringIO()
     call_command("trust", "list", stdout=out)
     assert "1 anchor(s), 0 pending change(s)" in out.getvalue()
+    # Every event of the commands says where it came from.
+    approved = AuditEvent.objects.get(event_type="delegations.trust_anchor.add_approved")
+    assert approved.data["entry_point"]["entry"] == "cli"
+    assert approved.data["entry_point"]["command"] == "trust approve"
+    assert approved.data["entry_point"]["host"] and approved.data["entry_point"]["os_user"]
+    assert approved.user_agent == "manage.py trust approve"
 
 
 def test_check_deploy_fails_when_the_test_pki_root_is_trusted_in_production(test_pki, operators, settings) -> None:
@@ -218,3 +248,60 @@ def test_an_end_entity_certificate_uploaded_in_the_admin_is_refused_and_audited(
     assert not TrustAnchor.objects.exists()
     assert events("delegations.trust_anchor.add_refused")
     assert client.get("/staff-admin/delegations/trustanchor/add/").status_code == 200
+
+
+def test_the_command_line_cannot_act_as_a_staff_member_without_their_code(test_pki, operators, tmp_path, monkeypatch):
+    """Naming two staff members was enough to make a root trusted, credited to people who never acted."""
+    first, _second = operators
+    root = tmp_path / "root.pem"
+    root.write_bytes(test_pki.root.public_bytes(Encoding.PEM))
+    for code in ("", "000000", "12345x"):
+        monkeypatch.setenv("MYNATRUST_OTP_CODE", code)
+        monkeypatch.setattr("getpass.getpass", lambda prompt="": "")
+        with pytest.raises(CommandError, match="authenticator code"):
+            call_command("trust", "add", str(root), "--as", "op1@staff.example.jp", stdout=StringIO())
+    assert not TrustAnchor.objects.exists()
+    refused = AuditEvent.objects.filter(event_type="auth.cli_refused", actor_id=str(first.pk))
+    assert refused.count() == 3
+    assert {e.data["entry_point"]["entry"] for e in refused} == {"cli"}
+    # A code is good once: replaying it is refused.
+    code = code_for(first)
+    monkeypatch.setenv("MYNATRUST_OTP_CODE", code)
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    TOTPDevice.objects.filter(user=first).update(throttling_failure_count=0, throttling_failure_timestamp=None)
+    call_command("trust", "add", str(root), "--as", "op1@staff.example.jp", stdout=StringIO())
+    change = AnchorChange.objects.get()
+    with pytest.raises(CommandError, match="authenticator code"):
+        call_command("trust", "remove", change.anchor.fingerprint_sha256, "--as", "op1@staff.example.jp")
+
+
+@pytest.mark.parametrize("role", ["maintenance", "auditor", "reception", "service_manager", "service_administrator"])
+def test_a_staff_member_whose_role_does_not_allow_it_cannot_touch_trust_anchors(test_pki, operators, role):
+    other = make_staff(role, f"{role}@staff.example.jp")
+    with pytest.raises(trust.TrustError) as excinfo:
+        trust.request_anchor_addition(test_pki.root_der, actor=other)
+    assert excinfo.value.code == "not_permitted"
+    change = trust.request_anchor_addition(test_pki.root_der, actor=operators[0])
+    if role != "service_manager":  # the service manager decides an operator's change (§7.2.1)
+        for decide in (trust.approve_anchor_change, trust.reject_anchor_change):
+            with pytest.raises(trust.TrustError) as excinfo:
+                decide(change, actor=other)
+            assert excinfo.value.code == "not_permitted"
+        assert len(events("delegations.trust_anchor.approve_refused")) == 1
+    trust.approve_anchor_change(change, actor=operators[1])
+    with pytest.raises(trust.TrustError) as excinfo:
+        trust.request_anchor_removal(TrustAnchor.objects.get(), actor=other)
+    assert excinfo.value.code == "not_permitted"
+    assert TrustAnchor.objects.get().status == TrustAnchor.Status.ACTIVE
+    assert len(events("delegations.trust_anchor.add_refused")) == 1
+    assert len(events("delegations.trust_anchor.remove_refused")) == 1
+
+
+def test_a_dismissed_staff_member_cannot_act_either(test_pki, operators):
+    first, second = operators
+    change = trust.request_anchor_addition(test_pki.root_der, actor=first)
+    second.is_active = False
+    second.save(update_fields=["is_active"])
+    with pytest.raises(trust.TrustError, match="権限"):
+        trust.approve_anchor_change(change, actor=second)

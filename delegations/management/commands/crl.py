@@ -10,18 +10,24 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 import audit
 from delegations import trust
-from delegations.management.commands.trust import staff_user
 from delegations.models import RevocationList
+from mynatrust import cli
 
 
 class Command(BaseCommand):
-    help = "CRL data: `crl import FILE [--as EMAIL] [--dry-run]`, `crl status`."
+    help = (
+        "CRL data: `crl import FILE [--as EMAIL] [--dry-run]`, `crl status`. With --as, the staff member's "
+        f"current authenticator code is asked (or read from ${cli.CODE_VARIABLE}); without it the import is "
+        "recorded as the system's, from the command line of this host and user."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         imp = sub.add_parser("import", help="check and import a CRL (DER or PEM)")
         imp.add_argument("file")
-        imp.add_argument("--as", dest="actor", help="staff e-mail recorded as the actor (default: system)")
+        imp.add_argument(
+            "--as", dest="actor", help="your staff e-mail address (asks your authenticator code); default: the system"
+        )
         imp.add_argument("--dry-run", action="store_true", help="check the CRL without storing it")
         sub.add_parser("status", help="current CRL per issuer, with freshness")
 
@@ -33,11 +39,12 @@ class Command(BaseCommand):
             data = Path(options["file"]).read_bytes()
         except OSError as exc:
             raise CommandError(f"cannot read: {exc}") from exc
-        actor = staff_user(options["actor"]) if options["actor"] else audit.SYSTEM
-        try:
-            result = trust.import_crl(data, actor=actor, dry_run=options["dry_run"])
-        except trust.TrustError as exc:
-            raise CommandError(f"refused ({exc.code}): {exc.message}") from exc
+        with cli.entry_point("crl import"):
+            actor = cli.verified_staff(options["actor"], command="crl import") if options["actor"] else audit.SYSTEM
+            try:
+                result = trust.import_crl(data, actor=actor, dry_run=options["dry_run"])
+            except trust.TrustError as exc:
+                raise CommandError(f"refused ({exc.code}): {exc.message}") from exc
         verb = "would import" if result.dry_run else "imported"
         self.stdout.write(
             self.style.SUCCESS(

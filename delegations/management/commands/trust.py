@@ -5,26 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from delegations import trust
 from delegations.models import AnchorChange, TrustAnchor
 from delegations.signatures.profile import fingerprint
-
-
-def staff_user(email: str) -> Any:
-    user = get_user_model().objects.filter(email__iexact=email, is_staff=True, is_active=True).first()
-    if user is None:
-        raise CommandError(f"no active staff user {email}")
-    return user
+from mynatrust import cli
 
 
 class Command(BaseCommand):
     help = (
         "Trust anchors (J-LIS signing CA certificates). `trust list`; `trust add FILE --as EMAIL`; "
         "`trust remove FINGERPRINT --as EMAIL`; `trust approve CHANGE_ID --as EMAIL` and `trust reject ...` "
-        "by a different staff member (4-eyes)."
+        "by a different staff member (4-eyes). Acting --as a staff member asks for that member's current "
+        f"authenticator code (without echo, or from ${cli.CODE_VARIABLE}); the role is checked as in the admin."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -45,18 +39,24 @@ class Command(BaseCommand):
             decide.add_argument("--dry-run", action="store_true")
         for p in sub.choices.values():
             if p.prog.split()[-1] != "list":
-                p.add_argument("--as", dest="actor", required=True, help="your staff e-mail address")
+                p.add_argument(
+                    "--as",
+                    dest="actor",
+                    required=True,
+                    help=f"your staff e-mail address (asks your authenticator code, or reads ${cli.CODE_VARIABLE})",
+                )
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
         if action == "list":
             self._list()
             return
-        actor = staff_user(options["actor"])
-        try:
-            getattr(self, f"_{action}")(actor, options)
-        except trust.TrustError as exc:
-            raise CommandError(f"refused ({exc.code}): {exc.message}") from exc
+        with cli.entry_point(f"trust {action}"):
+            actor = cli.verified_staff(options["actor"], command=f"trust {action}")
+            try:
+                getattr(self, f"_{action}")(actor, options)
+            except trust.TrustError as exc:
+                raise CommandError(f"refused ({exc.code}): {exc.message}") from exc
 
     def _list(self) -> None:
         anchors = list(TrustAnchor.objects.all())

@@ -1,0 +1,85 @@
+"""Acting for a staff member from the command line.
+
+A command that changes trust data on behalf of a staff member (``trust``, ``crl import --as``)
+asks that member to prove who they are with the current code of their authenticator (the TOTP
+device they use for the admin): typed without echo, or for scripts taken from the environment
+variable ``MYNATRUST_OTP_CODE``. A code is accepted once (django-otp refuses a replay and throttles
+failures), a wrong code is an audit event, and every event the command records carries its entry
+point: ``cli``, the host, the operating-system user and the command. The service then checks the
+member's role itself, as it does for the admin.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.core.management.base import CommandError
+
+import audit
+from audit.context import RequestContext
+
+CODE_VARIABLE = "MYNATRUST_OTP_CODE"
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except OSError:  # no user name known to the system (a container with an arbitrary uid)
+        return str(os.getuid())
+
+
+@contextmanager
+def entry_point(command: str) -> Iterator[dict[str, str]]:
+    """Bind the audit context for a management command: every event recorded inside says that it
+    came from the command line, on which host, run by which operating-system user."""
+    where = {"entry": "cli", "host": socket.gethostname(), "os_user": _os_user(), "command": command}
+    token = audit.context.bind(
+        RequestContext(
+            request_id=f"cli-{uuid.uuid4().hex[:20]}", user_agent=f"manage.py {command}"[:255], entry_point=where
+        )
+    )
+    try:
+        yield where
+    finally:
+        audit.context.reset(token)
+
+
+def _read_code(email: str) -> str:
+    code = os.environ.get(CODE_VARIABLE, "")
+    if not code:
+        try:
+            code = getpass.getpass(f"Current authenticator code for {email}: ")
+        except EOFError:
+            code = ""
+    return code.strip()
+
+
+def verified_staff(email: str, *, command: str) -> Any:
+    """The active staff account ``email`` once its holder gave a current code of their TOTP device;
+    CommandError (and an audit event) otherwise. Call inside :func:`entry_point`."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from mynatrust.models import User
+
+    user = User.objects.filter(email__iexact=email.strip(), is_staff=True, is_active=True).first()
+    if user is None:
+        audit.record_refused("auth.cli_refused", actor=audit.ANONYMOUS, reason="no_such_staff", command=command)
+        raise CommandError(f"no active staff user {email}")
+    devices = list(TOTPDevice.objects.filter(user=user, confirmed=True))
+    if not devices:
+        audit.record_refused("auth.cli_refused", actor=user, reason="no_totp_device", command=command)
+        raise CommandError(
+            f"{email} has no authenticator (TOTP) device: enrol one in the admin, or act in the admin instead"
+        )
+    code = _read_code(email)
+    if not code or not any(device.verify_token(code) for device in devices):
+        audit.record_refused("auth.cli_refused", actor=user, reason="bad_code", command=command)
+        raise CommandError(f"the authenticator code for {email} is wrong, already used, or too many attempts failed")
+    audit.record("auth.cli_verified", actor=user, command=command)
+    return user
