@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, ParamSpec, TypeVar
 
@@ -381,15 +381,6 @@ def _active_pdf(report: SignatureReport, data: bytes) -> DelegationError | None:
     )
 
 
-def _verification_policy(role: str) -> VerificationPolicy:
-    # A PDF may carry later signatures (a co-signer, a time stamp) as long as the first one covers
-    # everything before them and nothing but signatures follows (the verifier's coverage rule).
-    policy = trust.verification_policy(allow_later_signatures=True)
-    if role == SignedFile.Role.AGENT:
-        policy = replace(policy, embedded_xml_name=acceptance.FILENAME)
-    return policy
-
-
 def submit_signed_file(
     delegation: Delegation,
     data: bytes,
@@ -427,7 +418,10 @@ def submit_signed_file(
         expected = bytes((delegation.xml if role == SignedFile.Role.PRINCIPAL else delegation.acceptance_xml) or b"")
         expected_sha256 = delegation.xml_sha256 if role == SignedFile.Role.PRINCIPAL else delegation.acceptance_sha256
         report = verify(
-            data, policy or _verification_policy(role), content=content if content is not None else expected
+            data,
+            policy
+            or trust.verification_policy(document="acceptance" if role == SignedFile.Role.AGENT else "delegation"),
+            content=content if content is not None else expected,
         )
         if not report.passed:
             raise DelegationError(report.message, code=f"signature_{(report.sub_indication or 'failed').lower()}")

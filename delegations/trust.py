@@ -458,13 +458,28 @@ def revocation_source() -> rev.RevocationSource | None:
     return None  # misconfigured: every verification answers TRY_LATER (and delegations.E002 says why)
 
 
-def verification_policy(*, moment: datetime | None = None, allow_later_signatures: bool = False) -> VerificationPolicy:
-    """The anchors operators installed and the configured revocation source, for ``signatures.verify*``."""
+DOCUMENTS = ("delegation", "acceptance")
+
+
+def verification_policy(*, moment: datetime | None = None, document: str = "delegation") -> VerificationPolicy:
+    """The service's one verification policy, built here only: the upload service and
+    ``manage.py verify_signature`` both use it, so they cannot disagree.
+
+    The anchors operators installed, the configured revocation source, and the rule of
+    docs/delegations.md: a co-signature, a document timestamp or a validation-data update may follow
+    the first PDF signature (pyHanko's difference analysis must rate it harmless). ``document``:
+    which XML a signed PDF must carry, the delegation's or the agent's acceptance.
+    """
+    from delegations.document import acceptance, delegation_xml
+
+    if document not in DOCUMENTS:
+        raise ValueError(f"document must be one of {DOCUMENTS}")
     anchors = tuple(bytes(der) for der in TrustAnchor.objects.active().values_list("certificate_der", flat=True))
     return VerificationPolicy(
         trust_anchors=anchors,
         revocation=revocation_source(),
         moment=moment,
-        allow_later_signatures=allow_later_signatures,
+        allow_later_signatures=True,
         max_bytes=settings.MAX_UPLOAD_SIZE,
+        embedded_xml_name=acceptance.FILENAME if document == "acceptance" else delegation_xml.FILENAME,
     )

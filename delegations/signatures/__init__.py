@@ -17,7 +17,15 @@ from delegations.signatures.profile import (
 )
 from delegations.signatures.report import Indication, SignatureReport, SubIndication
 from delegations.signatures.revocation import CRLSource, OCSPSource, ProviderAPISource, RevocationResult
-from delegations.signatures.verify import VerificationPolicy, averify, verify, verify_cms, verify_pades, verify_xml
+from delegations.signatures.verify import (
+    VerificationPolicy,
+    averify,
+    signed_content_matches,
+    verify,
+    verify_cms,
+    verify_pades,
+    verify_xml,
+)
 
 __all__ = [
     "CRLSource",
@@ -33,6 +41,7 @@ __all__ = [
     "averify",
     "parse_certificate",
     "require_signing_certificate",
+    "signed_content_matches",
     "verify",
     "verify_cms",
     "verify_pades",

@@ -275,6 +275,28 @@ def verify_cms(signature: bytes, content: bytes | None, policy: VerificationPoli
     )
 
 
+def signed_content_matches(report: SignatureReport, content: bytes) -> bool:
+    """Whether a passed report's signed content is ``content``: the PDF's embedded XML and a CMS's
+    content byte for byte; an enveloped XML document in its canonical form (C14N), since that is
+    what the signature covers."""
+    import hmac
+
+    signed = report.signed_content
+    if signed is None or not isinstance(content, (bytes, bytearray)):
+        return False
+    if hmac.compare_digest(signed, bytes(content)):
+        return True
+    if report.container not in ("xmldsig", "xades"):
+        return False
+    from lxml import etree
+
+    try:
+        canonical = etree.tostring(etree.fromstring(bytes(content), parser=_hardened_parser()), method="c14n")
+    except (etree.XMLSyntaxError, ValueError):
+        return False
+    return hmac.compare_digest(signed, canonical)
+
+
 def _finish(state: _State, policy: VerificationPolicy, outcome: tuple[x509.Certificate, dict[str, Any]]) -> None:
     # Outside the event loop: a revocation source may use the ORM, whose connection is per context.
     signer, verdict = outcome
@@ -929,4 +951,12 @@ def _path_verdict(cert: x509.Certificate, policy: VerificationPolicy, moment: da
     return {"library_verdict": None}
 
 
-__all__ = ["VerificationPolicy", "averify", "verify", "verify_cms", "verify_pades", "verify_xml"]
+__all__ = [
+    "VerificationPolicy",
+    "averify",
+    "signed_content_matches",
+    "verify",
+    "verify_cms",
+    "verify_pades",
+    "verify_xml",
+]
