@@ -140,3 +140,14 @@ def page(browser: Any) -> Iterator[Any]:
     pg.on("pageerror", lambda err: pg.page_errors.append(err))
     yield pg
     context.close()
+
+
+def decide(client: Any, url: str, data: dict[str, Any] | None = None) -> Any:
+    """Take a staff decision as a person does: open its confirmation page, then submit it."""
+    import re
+
+    page = client.get(url)
+    assert page.status_code == 200, page.status_code
+    token = re.search(r'name="confirmation" value="([^"]+)"', page.content.decode())
+    assert token, "no confirmation form on the page"
+    return client.post(url, {**(data or {}), "confirmation": token.group(1)})

@@ -16,15 +16,19 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from audit.admin import ReadOnlyAdmin
 from delegations import services as delegation_services
 from delegations import trust
-from delegations.forms import QualificationCheckForm, ReasonForm
+from delegations.forms import QualificationCheckForm
+from delegations.forms import ReasonForm as DelegationReasonForm
 from delegations.models import AnchorChange, Delegation, RevocationList, RevocationRequest, TrustAnchor
 from delegations.signatures import SignatureReport
+from mynatrust.decisions import Decision, OptionalReasonForm, ReasonForm, confirm_page
 
 
 class _UploadForm(forms.ModelForm):
@@ -80,7 +84,7 @@ class TrustAnchorAdmin(admin.ModelAdmin):
         "created_at",
     ]
     exclude = ["certificate_der"]
-    actions = ["request_removal"]
+    actions = None
 
     @admin.display(boolean=True, description=_("J-LIS 公表値と一致"))
     def jlis(self, obj: TrustAnchor) -> bool:
@@ -119,52 +123,140 @@ class TrustAnchorAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    @admin.action(description=_("選択したトラストアンカーの削除を申請する"), permissions=["add"])
-    def request_removal(self, request: HttpRequest, queryset: QuerySet[TrustAnchor]) -> None:
-        for anchor in queryset:
-            try:
-                trust.request_anchor_removal(anchor, actor=request.user, reason="admin")
-            except trust.TrustError as exc:
-                messages.error(request, f"{anchor}: {exc.message}")
-            else:
-                messages.info(request, _("削除を申請しました: %(anchor)s") % {"anchor": anchor})
+    def get_urls(self) -> list[Any]:
+        wrap = self.admin_site.admin_view
+        return [
+            path("<int:pk>/removal/", wrap(self.removal_view), name="delegations_trustanchor_removal"),
+            *super().get_urls(),
+        ]
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> Any:
+        can = (
+            self.has_add_permission(request)
+            and TrustAnchor.objects.filter(pk=object_id, status=TrustAnchor.Status.ACTIVE).exists()
+        )
+        extra = {"removal_url": reverse("admin:delegations_trustanchor_removal", args=[object_id]) if can else ""}
+        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
+
+    def removal_view(self, request: HttpRequest, pk: int) -> Any:
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        anchor = get_object_or_404(TrustAnchor, pk=pk)
+
+        def perform(data: dict[str, Any]) -> Any:
+            trust.request_anchor_removal(anchor, actor=request.user, reason=data["reason"])
+            return gettext("削除を申請しました。別の職員が承認すると削除されます。")
+
+        decision = Decision(
+            key="trustanchor.removal",
+            title=gettext("トラストアンカーの削除を申請する"),
+            button=gettext("削除を申請する"),
+            consequence=_("削除を申請します。別の職員が承認した時点で、これを根とする署名は受け付けなくなります。"),
+            facts=[
+                (_("トラストアンカー"), anchor),
+                (_("主体者"), anchor.subject),
+                (_("SHA-256 フィンガープリント"), anchor.fingerprint_sha256),
+                (_("状態"), anchor.get_status_display()),
+            ],
+            perform=perform,
+            done_url=reverse("admin:delegations_trustanchor_change", args=[anchor.pk]),
+            errors=(trust.TrustError,),
+            danger=True,
+        )
+        return confirm_page(self, request, anchor, decision)
 
 
 @admin.register(AnchorChange)
-class AnchorChangeAdmin(admin.ModelAdmin):
-    list_display = ["anchor", "action", "requested_by", "requested_at", "decision", "decided_by", "decided_at"]
+class AnchorChangeAdmin(ReadOnlyAdmin):
+    list_display = ["anchor_label", "action", "reason_text", "requested_by", "requested_at", "decision", "decided_by"]
     list_filter = ["decision", "action"]
-    actions = ["approve", "reject"]
+    list_select_related = ["anchor", "requested_by", "decided_by"]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
+    @admin.display(description=_("トラストアンカー"), ordering="anchor")
+    def anchor_label(self, obj: AnchorChange) -> str:
+        return str(obj.anchor)
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    @admin.display(description=_("理由"))
+    def reason_text(self, obj: AnchorChange) -> str:
+        return obj.reason or "—"
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    def get_urls(self) -> list[Any]:
+        wrap = self.admin_site.admin_view
+        return [
+            path("<int:pk>/decide/<str:verb>/", wrap(self.decide_view), name="delegations_anchorchange_decide"),
+            *super().get_urls(),
+        ]
+
+    def _facts(self, change: AnchorChange) -> list[tuple[Any, Any]]:
+        anchor = change.anchor
+        return [
+            (_("トラストアンカー"), anchor),
+            (_("操作"), change.get_action_display()),
+            (_("主体者"), anchor.subject),
+            (_("SHA-256 フィンガープリント"), anchor.fingerprint_sha256),
+            (
+                _("有効期間"),
+                f"{date_format(anchor.not_before, 'DATE_FORMAT')} 〜 {date_format(anchor.not_after, 'DATE_FORMAT')}",
+            ),
+            (_("J-LIS 公表値と一致"), _("はい") if anchor.matches_jlis else _("いいえ")),
+            (_("申請者"), change.requested_by),
+            (_("申請日時"), date_format(timezone.localtime(change.requested_at), "DATETIME_FORMAT")),
+            (_("申請の理由"), change.reason),
+        ]
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> Any:
+        change = get_object_or_404(AnchorChange.objects.select_related("anchor", "requested_by"), pk=object_id)
+        can = change.decision == AnchorChange.Decision.PENDING and self.has_approve_permission(request)
+        buttons = [
+            (gettext("承認する"), reverse("admin:delegations_anchorchange_decide", args=[change.pk, "approve"]), False),
+            (gettext("却下する"), reverse("admin:delegations_anchorchange_decide", args=[change.pk, "reject"]), True),
+        ]
+        return decision_item(
+            self, request, change, self._facts(change), buttons if can else [], change.get_decision_display()
+        )
 
     def has_approve_permission(self, request: HttpRequest) -> bool:
-        return bool(getattr(request.user, "has_perm", lambda p: False)("delegations.approve_anchorchange"))
+        return bool(request.user.has_perm("delegations.approve_anchorchange"))
 
-    def _decide(self, request: HttpRequest, queryset: QuerySet[AnchorChange], approve: bool) -> None:
-        for change in queryset:
-            try:
-                fn = trust.approve_anchor_change if approve else trust.reject_anchor_change
-                fn(change, actor=request.user)
-            except trust.TrustError as exc:
-                messages.error(request, f"{change}: {exc.message}")
-            else:
-                messages.info(request, str(change))
+    def decide_view(self, request: HttpRequest, pk: int, verb: str) -> Any:
+        if verb not in ("approve", "reject") or not self.has_approve_permission(request):
+            raise PermissionDenied
+        change = get_object_or_404(AnchorChange.objects.select_related("anchor", "requested_by"), pk=pk)
+        approve = verb == "approve"
+        adding = change.action == AnchorChange.Action.ADD
 
-    @admin.action(description=_("選択した申請を承認する（申請者以外）"), permissions=["approve"])
-    def approve(self, request: HttpRequest, queryset: QuerySet[AnchorChange]) -> None:
-        self._decide(request, queryset, True)
+        def perform(data: dict[str, Any]) -> Any:
+            fn = trust.approve_anchor_change if approve else trust.reject_anchor_change
+            fn(change, actor=request.user, note=data["reason"])
+            return gettext("承認しました。") if approve else gettext("却下しました。")
 
-    @admin.action(description=_("選択した申請を却下する（申請者以外）"), permissions=["approve"])
-    def reject(self, request: HttpRequest, queryset: QuerySet[AnchorChange]) -> None:
-        self._decide(request, queryset, False)
+        if approve:
+            consequence = (
+                _("このトラストアンカーを信頼し、これを根とする署名を検証に用います。")
+                if adding
+                else _("このトラストアンカーを削除し、以後これを根とする署名を受け付けません。")
+            )
+        else:
+            consequence = _("申請を却下します。トラストアンカーは申請前の状態に戻ります。")
+        decision = Decision(
+            key=f"anchorchange.{verb}",
+            title=gettext("トラストアンカーの変更申請を承認する")
+            if approve
+            else gettext("トラストアンカーの変更申請を却下する"),
+            button=gettext("承認する") if approve else gettext("却下する"),
+            consequence=consequence,
+            facts=self._facts(change),
+            perform=perform,
+            done_url=reverse("admin:delegations_anchorchange_change", args=[change.pk]),
+            form_class=OptionalReasonForm if approve else ReasonForm,
+            errors=(trust.TrustError,),
+            danger=not approve,
+        )
+        return confirm_page(self, request, change, decision)
 
 
 class CRLUploadForm(_UploadForm):
@@ -240,8 +332,6 @@ class DelegationAdmin(ReadOnlyAdmin):
     list_per_page = 50
     show_full_result_count = False
 
-    ACTIONS = ("confirm", "qualification", "reject", "revoke")
-
     def get_search_results(self, request: HttpRequest, queryset: QuerySet[Any], search_term: str) -> Any:
         # A delegation ID is accepted as people type it (lower case, no hyphens, I/L/O aliases).
         from mynatrust.lib import delegation_id as ids
@@ -270,18 +360,11 @@ class DelegationAdmin(ReadOnlyAdmin):
             Delegation.objects.select_related("subscriber", "replaces", "superseded_by"), pk=object_id
         )
 
-    def review_view(self, request: HttpRequest, object_id: int, forms_: dict[str, Any] | None = None) -> Any:
+    def review_view(self, request: HttpRequest, object_id: int) -> Any:
         delegation = self._delegation(request, object_id)
         files = list(delegation.signed_files.select_related("uploaded_by"))
         can_review = request.user.has_perm("delegations.review_delegation")
         can_revoke = request.user.has_perm("delegations.revoke_delegation")
-        action_forms = {
-            "confirm": ReasonForm(auto_id="id_confirm_%s", initial={"reason": gettext("代替文字を確認した")}),
-            "qualification": QualificationCheckForm(auto_id="id_qualification_%s"),
-            "reject": ReasonForm(auto_id="id_reject_%s"),
-            "revoke": ReasonForm(auto_id="id_revoke_%s"),
-            **(forms_ or {}),
-        }
         waiting = (
             delegation_services.waiting_for(delegation) if delegation.status == Delegation.Status.SUBMITTED else []
         )
@@ -294,24 +377,56 @@ class DelegationAdmin(ReadOnlyAdmin):
             "waiting": waiting,
             "check": getattr(delegation, "qualification_check", None) if delegation.agent_qualification else None,
             "revocation_requests": delegation.revocation_requests.select_related("requested_by", "decided_by"),
-            "forms": action_forms,
             "can_review": can_review and delegation.status == Delegation.Status.SUBMITTED,
             "can_revoke": can_revoke and delegation.status == Delegation.Status.ACTIVE,
         }
         return TemplateResponse(request, "admin/delegations/delegation/review.html", context)
 
+    # action: (title, button, consequence, form, danger)
+    DECISIONS: dict[str, tuple[Any, Any, Any, Any, bool]] = {
+        "confirm": (
+            _("代替文字の照合結果を確認する"),
+            _("確認したことを記録する"),
+            _(
+                "代替文字の位置だけが異なることを確認したと記録します。他の確認が済んでいれば電子委任状は有効になります。"
+            ),
+            DelegationReasonForm,
+            False,
+        ),
+        "qualification": (
+            _("士業の資格確認を記録する"),
+            _("資格確認を記録する"),
+            _(
+                "士業団体への確認の結果を記録します。資格を確認できた場合、他の確認が済んでいれば電子委任状は有効になります。"
+            ),
+            QualificationCheckForm,
+            False,
+        ),
+        "reject": (
+            _("不受理にする"),
+            _("不受理にする"),
+            _("この電子委任状を不受理とします。利用者には理由が通知され、この電子委任状は有効になりません。"),
+            DelegationReasonForm,
+            True,
+        ),
+        "revoke": (
+            _("取消を申請する"),
+            _("取消を申請する"),
+            _("取消を申請します。別の担当者が承認した時点で電子委任状は失効します。"),
+            DelegationReasonForm,
+            True,
+        ),
+    }
+
     def action_view(self, request: HttpRequest, object_id: int, action: str) -> Any:
         delegation = self._delegation(request, object_id)
         perm = "delegations.revoke_delegation" if action == "revoke" else "delegations.review_delegation"
-        if request.method != "POST" or action not in self.ACTIONS or not request.user.has_perm(perm):
+        if action not in self.DECISIONS or not request.user.has_perm(perm):
             raise PermissionDenied
-        form: Any = (QualificationCheckForm if action == "qualification" else ReasonForm)(
-            request.POST, auto_id=f"id_{action}_%s"
-        )
-        if not form.is_valid():
-            return self.review_view(request, object_id, {action: form})
-        data, actor = form.cleaned_data, request.user
-        try:
+        title, button, consequence, form_class, danger = self.DECISIONS[action]
+        actor = request.user
+
+        def perform(data: dict[str, Any]) -> Any:
             if action == "confirm":
                 delegation_services.confirm_identity(delegation, actor=actor, note=data["reason"])
             elif action == "qualification":
@@ -320,40 +435,169 @@ class DelegationAdmin(ReadOnlyAdmin):
                 delegation_services.reject_submission(delegation, actor=actor, reason=data["reason"])
             else:
                 delegation_services.request_revocation(delegation, actor=actor, reason=data["reason"])
-        except delegation_services.DelegationError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.info(request, gettext("記録しました。"))
-        return HttpResponseRedirect(reverse("admin:delegations_delegation_change", args=[object_id]))
+            return (
+                gettext("記録しました。")
+                if action != "revoke"
+                else gettext("取消を申請しました。別の担当者の承認を待っています。")
+            )
+
+        decision = Decision(
+            key=f"delegation.{action}",
+            title=title,
+            button=button,
+            consequence=consequence,
+            facts=delegation_facts(delegation),
+            perform=perform,
+            done_url=reverse("admin:delegations_delegation_change", args=[object_id]),
+            form_class=form_class,
+            errors=(delegation_services.DelegationError,),
+            danger=danger,
+            initial={"reason": gettext("代替文字を確認した")} if action == "confirm" else {},
+        )
+        return confirm_page(self, request, delegation, decision)
 
 
 @admin.register(RevocationRequest)
 class RevocationRequestAdmin(ReadOnlyAdmin):
-    FIELDS = ("delegation", "reason", "requested_by", "requested_at", "decision", "decided_by", "decided_at")
-    list_display = FIELDS
+    list_display = (
+        "delegation_label",
+        "reason_text",
+        "requested_by",
+        "requested_at",
+        "decision",
+        "decided_by",
+        "decided_at",
+    )
     list_filter = ["decision"]
     search_fields = ["delegation__delegation_id"]
     list_select_related = ["delegation", "requested_by", "decided_by"]
-    actions = ["approve", "reject"]
-    readonly_fields = FIELDS
+
+    @admin.display(description=_("電子委任状"), ordering="delegation")
+    def delegation_label(self, obj: RevocationRequest) -> str:
+        return str(obj.delegation)
+
+    @admin.display(description=_("理由"))
+    def reason_text(self, obj: RevocationRequest) -> str:
+        return obj.reason
+
+    def get_urls(self) -> list[Any]:
+        wrap = self.admin_site.admin_view
+        return [
+            path("<int:pk>/decide/<str:verb>/", wrap(self.decide_view), name="delegations_revocationrequest_decide"),
+            *super().get_urls(),
+        ]
 
     def has_decide_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("delegations.revoke_delegation")
+        return bool(request.user.has_perm("delegations.revoke_delegation"))
 
-    def _decide(self, request: HttpRequest, queryset: QuerySet[RevocationRequest], approve: bool) -> None:
-        decide = delegation_services.approve_revocation if approve else delegation_services.reject_revocation
-        for item in queryset:
-            try:
-                decide(item, actor=request.user)
-            except delegation_services.DelegationError as exc:
-                messages.error(request, f"{item.delegation}: {exc.message}")
-            else:
-                messages.info(request, f"{item.delegation}: {gettext('判断を記録しました。')}")
+    def _item(self, pk: Any) -> RevocationRequest:
+        return get_object_or_404(
+            RevocationRequest.objects.select_related("delegation__subscriber", "requested_by", "decided_by"), pk=pk
+        )
 
-    @admin.action(description=_("選択した取消申請を承認する（取消を実行）"), permissions=["decide"])
-    def approve(self, request: HttpRequest, queryset: QuerySet[RevocationRequest]) -> None:
-        self._decide(request, queryset, True)
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> Any:
+        item = self._item(object_id)
+        can = item.decision == RevocationRequest.Decision.PENDING and self.has_decide_permission(request)
+        buttons = [
+            (
+                gettext("取消を承認する"),
+                reverse("admin:delegations_revocationrequest_decide", args=[item.pk, "approve"]),
+                True,
+            ),
+            (
+                gettext("却下する"),
+                reverse("admin:delegations_revocationrequest_decide", args=[item.pk, "reject"]),
+                False,
+            ),
+        ]
+        facts = [
+            *revocation_facts(item),
+            (_("判断"), item.get_decision_display()),
+            (_("承認者"), item.decided_by or "—"),
+        ]
+        return decision_item(self, request, item, facts, buttons if can else [], item.get_decision_display())
 
-    @admin.action(description=_("選択した取消申請を却下する"), permissions=["decide"])
-    def reject(self, request: HttpRequest, queryset: QuerySet[RevocationRequest]) -> None:
-        self._decide(request, queryset, False)
+    def decide_view(self, request: HttpRequest, pk: int, verb: str) -> Any:
+        if verb not in ("approve", "reject") or not self.has_decide_permission(request):
+            raise PermissionDenied
+        item = self._item(pk)
+        approve = verb == "approve"
+
+        def perform(data: dict[str, Any]) -> Any:
+            decide = delegation_services.approve_revocation if approve else delegation_services.reject_revocation
+            decide(item, actor=request.user, note=data["reason"])
+            return (
+                gettext("取消を承認しました。電子委任状 %(id)s は失効しました。")
+                if approve
+                else gettext("取消申請を却下しました。電子委任状 %(id)s は引き続き有効です。")
+            ) % {"id": item.delegation}
+
+        decision = Decision(
+            key=f"revocation.{verb}",
+            title=gettext("取消申請を承認する") if approve else gettext("取消申請を却下する"),
+            button=gettext("取消を承認する") if approve else gettext("却下する"),
+            consequence=(
+                _(
+                    "この電子委任状を取り消します。以後の有効性の照会には「失効（取消）」と回答します。元には戻せません。"
+                )
+                if approve
+                else _("取消申請を却下します。電子委任状は有効なまま残ります。")
+            ),
+            facts=revocation_facts(item),
+            perform=perform,
+            done_url=reverse("admin:delegations_revocationrequest_change", args=[item.pk]),
+            form_class=OptionalReasonForm if approve else ReasonForm,
+            errors=(delegation_services.DelegationError,),
+            danger=approve,
+        )
+        return confirm_page(self, request, item, decision)
+
+
+def delegation_facts(delegation: Delegation) -> list[tuple[Any, Any]]:
+    """The delegation restated on a decision page: who gives what to whom, for how long."""
+    return [
+        (_("電子委任状 ID"), delegation.delegation_id or "—"),
+        (_("状態"), delegation.get_status_display()),
+        (_("委任者"), delegation.principal_name or delegation.subscriber),
+        (_("受任者"), " ".join(filter(None, [delegation.agent_title, delegation.agent_name]))),
+        (_("代理権の内容"), delegation.powers),
+        (
+            _("委任期間"),
+            f"{date_format(delegation.valid_from, 'DATE_FORMAT')} 〜 {date_format(delegation.valid_until, 'DATE_FORMAT')}",
+        ),
+    ]
+
+
+def revocation_facts(item: RevocationRequest) -> list[tuple[Any, Any]]:
+    return [
+        *delegation_facts(item.delegation),
+        (_("取消の申請者"), item.requested_by),
+        (_("申請日時"), date_format(timezone.localtime(item.requested_at), "DATETIME_FORMAT")),
+        (_("取消の理由"), item.reason),
+    ]
+
+
+def decision_item(
+    model_admin: admin.ModelAdmin,
+    request: HttpRequest,
+    obj: Any,
+    facts: list[tuple[Any, Any]],
+    buttons: list[tuple[str, str, bool]],
+    state: Any,
+) -> Any:
+    """An item waiting for a decision: its facts, then one button per decision (each opens its
+    confirmation page)."""
+    if not model_admin.has_view_permission(request, obj):
+        raise PermissionDenied
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.model._meta,
+        "title": f"{model_admin.model._meta.verbose_name} — {obj}",
+        "target": obj,
+        "facts": facts,
+        "buttons": buttons,
+        "state": state,
+    }
+    return TemplateResponse(request, "admin/decision_item.html", context)

@@ -743,7 +743,7 @@ def _require_role(actor: Any, perm: str) -> None:
         raise DelegationError(_("この操作を行う権限がありません。"), code="not_permitted")
 
 
-def _decide_revocation(request: RevocationRequest, *, actor: Any, approve: bool) -> RevocationRequest:
+def _decide_revocation(request: RevocationRequest, *, actor: Any, approve: bool, note: str = "") -> RevocationRequest:
     _require_role(actor, "delegations.revoke_delegation")
     request = RevocationRequest.objects.select_for_update().select_related("delegation").get(pk=request.pk)
     if request.decision != RevocationRequest.Decision.PENDING:
@@ -762,6 +762,7 @@ def _decide_revocation(request: RevocationRequest, *, actor: Any, approve: bool)
         actor=actor,
         subject=delegation,
         requested_by=request.requested_by_id,
+        **({"note": note} if note else {}),
     )
     if approve:
         _require_status(delegation, Delegation.Status.ACTIVE)
@@ -770,13 +771,13 @@ def _decide_revocation(request: RevocationRequest, *, actor: Any, approve: bool)
 
 
 @_service("delegations.revocation.approve")
-def approve_revocation(request: RevocationRequest, *, actor: Any) -> RevocationRequest:
-    return _decide_revocation(request, actor=actor, approve=True)
+def approve_revocation(request: RevocationRequest, *, actor: Any, note: str = "") -> RevocationRequest:
+    return _decide_revocation(request, actor=actor, approve=True, note=note)
 
 
 @_service("delegations.revocation.reject")
-def reject_revocation(request: RevocationRequest, *, actor: Any) -> RevocationRequest:
-    return _decide_revocation(request, actor=actor, approve=False)
+def reject_revocation(request: RevocationRequest, *, actor: Any, note: str = "") -> RevocationRequest:
+    return _decide_revocation(request, actor=actor, approve=False, note=note)
 
 
 # --- records of access -----------------------------------------------------------------------------------

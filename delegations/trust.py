@@ -149,7 +149,7 @@ def request_anchor_removal(anchor: TrustAnchor, *, actor: Any, reason: str = "")
     return change
 
 
-def _decide(change: AnchorChange, *, actor: Any, approve: bool) -> AnchorChange:
+def _decide(change: AnchorChange, *, actor: Any, approve: bool, note: str = "") -> AnchorChange:
     verb = "approve" if approve else "reject"
     _require(
         actor,
@@ -188,16 +188,17 @@ def _decide(change: AnchorChange, *, actor: Any, approve: bool) -> AnchorChange:
             change=change.pk,
             requested_by=str(change.requested_by_id),
             status=anchor.status,
+            **({"note": note} if note else {}),
         )
     return change
 
 
-def approve_anchor_change(change: AnchorChange, *, actor: Any) -> AnchorChange:
-    return _decide(change, actor=actor, approve=True)
+def approve_anchor_change(change: AnchorChange, *, actor: Any, note: str = "") -> AnchorChange:
+    return _decide(change, actor=actor, approve=True, note=note)
 
 
-def reject_anchor_change(change: AnchorChange, *, actor: Any) -> AnchorChange:
-    return _decide(change, actor=actor, approve=False)
+def reject_anchor_change(change: AnchorChange, *, actor: Any, note: str = "") -> AnchorChange:
+    return _decide(change, actor=actor, approve=False, note=note)
 
 
 def install_demo_anchor(cert_der: bytes) -> TrustAnchor:

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from conftest import make_staff, otp_login
+from conftest import decide, make_staff, otp_login
 from delegations import trust
 from delegations.models import RevocationRequest, TrustAnchor
 from delegations.tests.lifecycle import make_active
@@ -56,21 +56,23 @@ def test_the_service_manager_approves_an_anchor_change_in_the_admin(client, one_
     otp_login(client, one_each["service_manager"])
     changelist = reverse("admin:delegations_anchorchange_changelist")
     assert client.get(changelist).status_code == 200
-    client.post(changelist, {"action": "approve", "_selected_action": [change.pk]})
+    decide(client, reverse("admin:delegations_anchorchange_decide", args=[change.pk, "approve"]))
     assert TrustAnchor.objects.get().status == TrustAnchor.Status.ACTIVE
 
 
 def test_an_operator_revocation_is_approved_by_the_service_manager(client, one_each, subscriber, member, trusted_pki):
     delegation = make_active(subscriber, member, trusted_pki)
     otp_login(client, one_each["service_operator"])
-    client.post(
-        reverse("admin:delegations_delegation_action", args=[delegation.pk, "revoke"]), {"reason": "不正利用の届出"}
+    decide(
+        client,
+        reverse("admin:delegations_delegation_action", args=[delegation.pk, "revoke"]),
+        {"reason": "不正利用の届出"},
     )
     request = RevocationRequest.objects.get()
     otp_login(client, one_each["service_manager"])
     changelist = reverse("admin:delegations_revocationrequest_changelist")
     assert client.get(changelist).status_code == 200
-    client.post(changelist, {"action": "approve", "_selected_action": [request.pk]})
+    decide(client, reverse("admin:delegations_revocationrequest_decide", args=[request.pk, "approve"]))
     delegation.refresh_from_db()
     assert delegation.status == "revoked" and delegation.revoked_by == one_each["service_manager"]
 
@@ -79,15 +81,16 @@ def test_an_operator_revocation_is_approved_by_the_service_manager(client, one_e
 def test_no_other_role_approves_an_operator_revocation(client, one_each, subscriber, member, trusted_pki, role):
     delegation = make_active(subscriber, member, trusted_pki)
     otp_login(client, one_each["service_operator"])
-    client.post(
-        reverse("admin:delegations_delegation_action", args=[delegation.pk, "revoke"]), {"reason": "不正利用の届出"}
+    decide(
+        client,
+        reverse("admin:delegations_delegation_action", args=[delegation.pk, "revoke"]),
+        {"reason": "不正利用の届出"},
     )
     request = RevocationRequest.objects.get()
     otp_login(client, one_each[role])
-    client.post(
-        reverse("admin:delegations_revocationrequest_changelist"),
-        {"action": "approve", "_selected_action": [request.pk]},
-    )
+    url = reverse("admin:delegations_revocationrequest_decide", args=[request.pk, "approve"])
+    assert client.get(url).status_code in (302, 403)
+    client.post(url, {"reason": ""})
     delegation.refresh_from_db()
     assert delegation.status == "active"
 

@@ -11,7 +11,7 @@ from django.core.management.base import CommandError
 from django.db import IntegrityError, transaction
 
 from audit.models import AuditEvent
-from conftest import make_staff, otp_login
+from conftest import decide, make_staff, otp_login
 from delegations import trust
 from delegations.checks import test_pki_not_trusted_in_production as e001_check
 from delegations.models import AnchorChange, TrustAnchor
@@ -163,14 +163,13 @@ def test_the_operator_adds_an_anchor_in_the_admin_and_another_approves_it(client
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     change = AnchorChange.objects.get()
-    response = client.post(
-        "/staff-admin/delegations/anchorchange/", {"action": "approve", "_selected_action": [change.pk]}
-    )
+    approve = f"/staff-admin/delegations/anchorchange/{change.pk}/decide/approve/"
+    decide(client, approve)
     change.refresh_from_db()
     assert change.decision == AnchorChange.Decision.PENDING  # own request: refused
     client.logout()
     otp_login(client, second)
-    client.post("/staff-admin/delegations/anchorchange/", {"action": "approve", "_selected_action": [change.pk]})
+    decide(client, approve)
     change.refresh_from_db()
     assert change.decision == AnchorChange.Decision.APPROVED
     page = client.get("/staff-admin/delegations/trustanchor/")

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
-from conftest import make_staff, otp_login
+from conftest import decide, make_staff, otp_login
 from delegations import services
 from delegations.models import Delegation, RevocationRequest
 from delegations.signatures.testpki import PersonaSpec
@@ -52,7 +52,7 @@ def test_reception_confirms_a_substitute_match_in_the_admin(client, subscriber, 
     otp_login(client, reception)
     page = client.get(_change(delegation)).content.decode()
     assert "代替文字の照合結果を確認する" in page
-    client.post(_action(delegation, "confirm"), {"reason": "戸籍の表記を確認"})
+    decide(client, _action(delegation, "confirm"), {"reason": "戸籍の表記を確認"})
     delegation.refresh_from_db()
     assert delegation.status == "active" and delegation.identity_confirmed_by == reception
 
@@ -64,7 +64,8 @@ def test_reception_records_a_qualification_check(client, subscriber, member, tru
     for data, role in zip(signed_pair(delegation, trusted_pki), ("principal", "agent"), strict=True):
         services.submit_signed_file(delegation, data, actor=member, role=role)
     otp_login(client, make_staff("reception", "rc@staff.example.jp"))
-    response = client.post(
+    response = decide(
+        client,
         _action(delegation, "qualification"),
         {
             "method": "日本弁理士会 弁理士ナビ",
@@ -86,14 +87,14 @@ def test_an_operator_revocation_takes_effect_only_after_another_operator_approve
     first = make_staff("service_operator", "op1@staff.example.jp")
     second = make_staff("service_operator", "op2@staff.example.jp")
     otp_login(client, first)
-    client.post(_action(delegation, "revoke"), {"reason": "不正利用の届出"})
+    decide(client, _action(delegation, "revoke"), {"reason": "不正利用の届出"})
     request = RevocationRequest.objects.get()
-    changelist = reverse("admin:delegations_revocationrequest_changelist")
-    client.post(changelist, {"action": "approve", "_selected_action": [request.pk]})
+    approve = reverse("admin:delegations_revocationrequest_decide", args=[request.pk, "approve"])
+    decide(client, approve)
     delegation.refresh_from_db()
     assert delegation.status == "active"  # the requester cannot approve their own request
     otp_login(client, second)
-    client.post(changelist, {"action": "approve", "_selected_action": [request.pk]})
+    decide(client, approve)
     delegation.refresh_from_db()
     assert delegation.status == "revoked" and delegation.revoked_by == second
 
@@ -105,3 +106,67 @@ def test_roles_without_delegation_actions_cannot_act(client, subscriber, member,
     response = client.post(_action(delegation, "revoke"), {"reason": "x"})
     assert response.status_code in (302, 403)
     assert not RevocationRequest.objects.exists()
+
+
+# --- decisions as pages ----------------------------------------------------------------------------------
+def _revocation_waiting(subscriber, member, trusted_pki) -> tuple[Delegation, RevocationRequest, Any]:
+    delegation = make_active(subscriber, member, trusted_pki)
+    requester = make_staff("service_operator", "op1@staff.example.jp")
+    request = services.request_revocation(delegation, actor=requester, reason="不正利用の届出")
+    return delegation, request, make_staff("service_operator", "op2@staff.example.jp")
+
+
+def test_a_revocation_cannot_be_approved_without_its_confirmation_page(client, subscriber, member, trusted_pki):
+    from audit.models import AuditEvent
+
+    delegation, request, approver = _revocation_waiting(subscriber, member, trusted_pki)
+    otp_login(client, approver)
+    url = reverse("admin:delegations_revocationrequest_decide", args=[request.pk, "approve"])
+    # the old bulk action is gone, and a POST that did not come from the confirmation page does nothing
+    client.post(
+        reverse("admin:delegations_revocationrequest_changelist"),
+        {"action": "approve", "_selected_action": [request.pk]},
+    )
+    response = client.post(url, {"reason": ""})
+    assert response.status_code == 302
+    delegation.refresh_from_db()
+    assert delegation.status == "active"
+    assert AuditEvent.objects.filter(event_type="staff.decision_refused", data__decision="revocation.approve").exists()
+    # a token issued to someone else, or for another decision, does not do either
+    reject_page = client.get(reverse("admin:delegations_revocationrequest_decide", args=[request.pk, "reject"]))
+    token = reject_page.content.decode().split('name="confirmation" value="')[1].split('"')[0]
+    client.post(url, {"confirmation": token})
+    delegation.refresh_from_db()
+    assert delegation.status == "active"
+
+
+def test_the_revocation_page_offers_the_decisions_and_the_confirmation_restates_them(
+    client, subscriber, member, trusted_pki
+):
+    delegation, request, approver = _revocation_waiting(subscriber, member, trusted_pki)
+    otp_login(client, approver)
+    item = client.get(reverse("admin:delegations_revocationrequest_change", args=[request.pk])).content.decode()
+    approve = reverse("admin:delegations_revocationrequest_decide", args=[request.pk, "approve"])
+    assert approve in item and "取消を承認する" in item
+    page = client.get(approve).content.decode()
+    for fact in (delegation.delegation_id, delegation.agent_name, "不正利用の届出", "op1", "取り消します"):
+        assert fact in page, fact
+    response = decide(client, approve)
+    assert response["Location"] == reverse("admin:delegations_revocationrequest_change", args=[request.pk])
+    delegation.refresh_from_db()
+    assert delegation.status == "revoked"
+    done = client.get(response["Location"]).content.decode()
+    assert "失効しました" in done and "承認" in done
+
+
+def test_rejecting_a_revocation_needs_a_reason(client, subscriber, member, trusted_pki):
+    _delegation, request, approver = _revocation_waiting(subscriber, member, trusted_pki)
+    otp_login(client, approver)
+    url = reverse("admin:delegations_revocationrequest_decide", args=[request.pk, "reject"])
+    response = decide(client, url, {"reason": ""})
+    assert response.status_code == 200 and "このフィールドは必須です" in response.content.decode()
+    request.refresh_from_db()
+    assert request.decision == "pending"
+    decide(client, url, {"reason": "本人確認の結果、届出は誤りでした"})
+    request.refresh_from_db()
+    assert request.decision == "rejected"
