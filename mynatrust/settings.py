@@ -416,6 +416,12 @@ RETENTION_PERIODS = {
     "operations.meeting": "5y",
     "operations.suitability": "10y",
     "operations.internal_audit": "10y",
+    # Inquiries (§10.2.1): the service's choice, as long as the access records; disclosures of
+    # confidential information (§2.7.2–§2.7.4): 10 years; media in, out and disposed (§7.1.5, §7.1.6,
+    # records of the equipment's upkeep, §6.2.9): 3 years.
+    "operations.inquiry": "3y",
+    "operations.disclosure": "10y",
+    "operations.media": "3y",
 } | env.dict("RETENTION_PERIODS", default={})
 
 # --- Audit log (§6.2) -------------------------------------------------------------------------

@@ -25,6 +25,11 @@ WRITERS: dict[str, Role] = {
     "operationsmeeting": Role.SERVICE_MANAGER,
     "suitabilitycheck": Role.SERVICE_MANAGER,
     "internalauditreport": Role.AUDITOR,
+    # Customer inquiries are reception's (§10.2.1); a disclosure is approved by the service
+    # manager (§2.7.2–§2.7.4); media in the locked store go with entry control (§7.1.5, §7.1.6).
+    "inquiryrecord": Role.RECEPTION,
+    "disclosurerecord": Role.SERVICE_MANAGER,
+    "mediarecord": Role.SERVICE_ADMINISTRATOR,
 }
 
 for _model, _role in WRITERS.items():

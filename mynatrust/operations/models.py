@@ -21,12 +21,15 @@ __all__ = [
     "LEDGERS",
     "AdminPasswordLoan",
     "ConfigurationChange",
+    "DisclosureRecord",
     "EntryExitRecord",
     "IncidentRecord",
+    "InquiryRecord",
     "InternalAuditReport",
     "LedgerEntry",
     "LedgerError",
     "MaintenanceRecord",
+    "MediaRecord",
     "OperationsMeeting",
     "RackKeyLoan",
     "SuitabilityCheck",
@@ -277,7 +280,7 @@ class SuitabilityCheck(LedgerEntry):
 
 
 class InternalAuditReport(LedgerEntry):
-    """Internal audit reports (§10.2.2)."""
+    """Internal audit reports (§2.6: yearly compliance audit, reported to the service manager)."""
 
     period_start = models.DateField(_("監査対象期間の開始"))
     period_end = models.DateField(_("監査対象期間の終了"))
@@ -294,6 +297,75 @@ class InternalAuditReport(LedgerEntry):
         verbose_name_plural = _("内部監査報告")
 
 
+class InquiryRecord(LedgerEntry):
+    """Questions from customers answered by mail or telephone (§10.2.1 問合せ対応, §1.3)."""
+
+    class Channel(models.TextChoices):
+        PHONE = "phone", _("電話")
+        MAIL = "mail", _("電子メール")
+        POST = "post", _("郵便")
+
+    received_at = models.DateTimeField(_("受付日時"))
+    channel = models.CharField(_("受付方法"), max_length=8, choices=Channel.choices)
+    inquirer = models.CharField(_("問合せ者"), max_length=200)
+    question = models.TextField(_("問合せ内容"))
+    answer = models.TextField(_("回答内容"))
+
+    retention_kind = "operations.inquiry"
+    ledger_fields = ("received_at", "channel", "inquirer", "question", "answer")
+
+    class Meta(LedgerEntry.Meta):
+        verbose_name = _("問合せ対応記録")
+        verbose_name_plural = _("問合せ対応記録")
+
+
+class DisclosureRecord(LedgerEntry):
+    """Disclosure of confidential information on a legal basis (§2.7.2 law enforcement, §2.7.3 civil
+    procedure; §2.7.4: on no other ground). Written by the service manager, who approves it."""
+
+    class Basis(models.TextChoices):
+        LAW_ENFORCEMENT = "law_enforcement", _("法執行機関への開示（2.7.2）")
+        CIVIL_PROCEDURE = "civil_procedure", _("民事手続き上の開示（2.7.3）")
+
+    requested_on = models.DateField(_("請求日"))
+    basis = models.CharField(_("開示の区分"), max_length=20, choices=Basis.choices)
+    legal_basis = models.CharField(_("法的根拠"), max_length=300)
+    requester = models.CharField(_("請求者"), max_length=200)
+    disclosed = models.TextField(_("開示した情報"))
+    disclosed_on = models.DateField(_("開示日"))
+
+    retention_kind = "operations.disclosure"
+    ledger_fields = ("requested_on", "basis", "legal_basis", "requester", "disclosed", "disclosed_on")
+
+    class Meta(LedgerEntry.Meta):
+        verbose_name = _("情報開示記録")
+        verbose_name_plural = _("情報開示記録")
+
+
+class MediaRecord(LedgerEntry):
+    """Media holding archives or backups carried in, carried out and disposed of (§7.1.5, §7.1.6)."""
+
+    class Action(models.TextChoices):
+        CARRY_IN = "carry_in", _("搬入")
+        CARRY_OUT = "carry_out", _("搬出")
+        DISPOSE = "dispose", _("廃棄")
+
+    occurred_at = models.DateTimeField(_("日時"))
+    action = models.CharField(_("区分"), max_length=12, choices=Action.choices)
+    medium = models.CharField(_("媒体"), max_length=200)
+    contents = models.CharField(_("記録内容"), max_length=300)
+    person_name = models.CharField(_("担当者"), max_length=150)
+    witness_name = models.CharField(_("立会者"), max_length=150)
+    method = models.CharField(_("方法（保管場所・廃棄方法）"), max_length=300)
+
+    retention_kind = "operations.media"
+    ledger_fields = ("occurred_at", "action", "medium", "contents", "person_name", "witness_name", "method")
+
+    class Meta(LedgerEntry.Meta):
+        verbose_name = _("媒体搬入出・廃棄記録")
+        verbose_name_plural = _("媒体搬入出・廃棄記録")
+
+
 LEDGERS: tuple[type[LedgerEntry], ...] = (
     EntryExitRecord,
     RackKeyLoan,
@@ -304,4 +376,7 @@ LEDGERS: tuple[type[LedgerEntry], ...] = (
     OperationsMeeting,
     SuitabilityCheck,
     InternalAuditReport,
+    InquiryRecord,
+    DisclosureRecord,
+    MediaRecord,
 )

@@ -118,6 +118,9 @@ def test_the_role_the_rules_name_writes_each_ledger():
         "operationsmeeting": "service_manager",
         "suitabilitycheck": "service_manager",
         "internalauditreport": "auditor",
+        "inquiryrecord": "reception",
+        "disclosurerecord": "service_manager",
+        "mediarecord": "service_administrator",
     }
 
 
@@ -217,6 +220,6 @@ def test_each_ledger_opens_its_add_form_to_its_writer_only(client, model):
     assert response.status_code == 200
     assert "訂正対象の記録" in response.content.decode()
     client.logout()
-    other = "reception"
+    other = "reception" if writer != "reception" else "maintenance"
     otp_login(client, make_staff(other, f"{other}@staff.example.jp"))
     assert client.get(url).status_code == 403
