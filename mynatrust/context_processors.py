@@ -9,5 +9,7 @@ from django.http import HttpRequest
 def service(request: HttpRequest) -> dict[str, Any]:
     return {
         "SERVICE_NAME": settings.SERVICE_NAME,
+        "SERVICE_FORMAL_NAME": settings.SERVICE_FORMAL_NAME,
+        "OPERATOR_NAME": settings.OPERATOR_NAME,
         "DEMO_MODE": settings.DEMO_MODE,
     }

@@ -260,8 +260,19 @@ MAILERS = {
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="MynaTrust e-LOA <no-reply@mynatrust.example.jp>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
-# --- Service identity (§2.2): settings, never literals --------------------------------------
+# --- Service identity (§1.2) and contact point (§1.3): settings, never literals --------------
 SERVICE_NAME = env.str("SERVICE_NAME", default="MynaTrust e-LOA")
+# The formal names of §1.2: the service and the company that operates it (当社).
+SERVICE_FORMAL_NAME = env.str("SERVICE_FORMAL_NAME", default="マイナトラスト電子委任状〔委任者記録ファイル方式〕")
+OPERATOR_NAME = env.str("OPERATOR_NAME", default="株式会社サイバーリンクス")
+OPERATOR_NAME_EN = env.str("OPERATOR_NAME_EN", default="Cyber Links Co.,Ltd.")
+# The inquiry desk of §1.3, shown on every public page, the error pages and every mail.
+CONTACT_DESK = env.str("CONTACT_DESK", default="第3のトラスト事業室")
+CONTACT_ADDRESS = env.str("CONTACT_ADDRESS", default="和歌山県和歌山市紀三井寺849番地の3")
+CONTACT_PHONE = env.str("CONTACT_PHONE", default="073-488-3787")
+CONTACT_EMAIL = env.str("CONTACT_EMAIL", default="")
+# Reception hours on business days (weekdays except public holidays and the year-end holidays).
+CONTACT_HOURS = env.str("CONTACT_HOURS", default="9:00–12:00, 13:00–17:00")
 SERVICE_BASE_URL = env.str("SERVICE_BASE_URL", default="http://127.0.0.1:8000")
 SERVICE_POLICY_URL = env.str("SERVICE_POLICY_URL", default=f"{SERVICE_BASE_URL}/repository/")
 OPERATOR_POLICY_OID = env.str("OPERATOR_POLICY_OID", default="0.2.440.200320")
