@@ -44,7 +44,11 @@ class _UploadForm(forms.ModelForm):
 class TrustAnchorAddForm(_UploadForm):
     class Meta:
         model = TrustAnchor
-        fields = ["label"]
+        fields = ["label", "purpose"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["purpose"].required = False  # a J-LIS signing CA unless said otherwise
 
 
 def _upload_outside_transaction(
@@ -70,9 +74,10 @@ def _upload_outside_transaction(
 
 @admin.register(TrustAnchor)
 class TrustAnchorAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "subject", "fingerprint_sha256", "not_before", "not_after", "jlis", "status"]
-    list_filter = ["status", "is_test_pki"]
+    list_display = ["__str__", "purpose", "subject", "fingerprint_sha256", "not_before", "not_after", "jlis", "status"]
+    list_filter = ["status", "purpose", "is_test_pki"]
     readonly_fields = [
+        "purpose",
         "subject",
         "fingerprint_sha256",
         "not_before",
@@ -93,14 +98,14 @@ class TrustAnchorAdmin(admin.ModelAdmin):
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         if obj is None:
             kwargs["form"] = TrustAnchorAddForm
-            kwargs["fields"] = ["label", "file", "reason"]
+            kwargs["fields"] = ["label", "purpose", "file", "reason"]
         return super().get_form(request, obj, change=change, **kwargs)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return self.readonly_fields if obj is not None else []
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        return ["label", "file", "reason"] if obj is None else self.readonly_fields
+        return ["label", "purpose", "file", "reason"] if obj is None else self.readonly_fields
 
     def add_view(self, request: HttpRequest, form_url: str = "", extra_context: Any = None) -> Any:
         def add(form: Any) -> Any:
@@ -109,6 +114,7 @@ class TrustAnchorAdmin(admin.ModelAdmin):
                 actor=request.user,
                 reason=form.cleaned_data.get("reason", ""),
                 label=form.cleaned_data.get("label", ""),
+                purpose=form.cleaned_data.get("purpose") or TrustAnchor.Purpose.SIGNING,
             )
 
         def done(change: Any) -> Any:

@@ -16,7 +16,9 @@ def test_pki_not_trusted_in_production(app_configs: Any = None, **kwargs: Any) -
     from delegations.models import TrustAnchor
 
     try:
-        anchors = list(TrustAnchor.objects.active().only("fingerprint_sha256", "is_test_pki", "certificate_der"))
+        anchors = list(
+            TrustAnchor.objects.active().only("fingerprint_sha256", "is_test_pki", "certificate_der", "purpose")
+        )
     except DatabaseError:
         return []  # no tables yet (before migrate): nothing can be trusted
     from cryptography import x509
@@ -33,7 +35,7 @@ def test_pki_not_trusted_in_production(app_configs: Any = None, **kwargs: Any) -
                     id="delegations.E001",
                 )
             )
-        elif not anchor.matches_jlis:
+        elif anchor.purpose == TrustAnchor.Purpose.SIGNING and not anchor.matches_jlis:  # J-LIS publishes CAs only
             messages.append(
                 Warning(
                     "A trust anchor does not match any J-LIS published fingerprint.",

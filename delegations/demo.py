@@ -1,5 +1,6 @@
 """Demo data for signatures and delegations: the test PKI under SIGNATURE_TEST_PKI_DIR, its root as a
-trust anchor and a fresh CRL, so the demo can sign with "test cards"; an active delegation and a
+trust anchor, its time-stamping authority's root as a TSA anchor and a fresh CRL, so the demo can
+sign with "test cards" (PAdES followed by a document timestamp); an active delegation and a
 draft for the demo subscriber. DEMO_MODE only; idempotent."""
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from django.conf import settings
 
 import audit
 from delegations import trust
-from delegations.models import RevocationList
+from delegations.models import RevocationList, TrustAnchor
+from delegations.signatures.profile import fingerprint
 from delegations.signatures.testpki import TestPKI
 
 
@@ -32,6 +34,9 @@ def setup(command: Any) -> None:
         return
     pki = load_demo_pki()
     anchor = trust.install_demo_anchor(pki.root_der)
+    # The test TSA: test cards add a document timestamp, as long-term (LTA) signing tools do.
+    trust.install_demo_anchor(pki.timestamping.root_der, purpose=TrustAnchor.Purpose.TIMESTAMPING)
+    pki.save(settings.SIGNATURE_TEST_PKI_DIR)
     current = RevocationList.objects.current_for(anchor.fingerprint_sha256)
     now = datetime.now(UTC)
     if current is None or current.next_update < now + timedelta(days=7):
@@ -82,6 +87,9 @@ def sign_with_test_card(delegation: Any, role: str, *, actor: Any) -> bytes:
     pki.issue(spec)
     document = bytes(delegation.pdf if role == SignedFile.Role.PRINCIPAL else delegation.acceptance_pdf)
     signed = pki.sign_pdf(document, spec.key)
+    tsa = fingerprint(pki.timestamping.root)
+    if TrustAnchor.objects.active().timestamping().filter(fingerprint_sha256=tsa).exists():
+        signed = pki.timestamp_pdf(signed)  # a document timestamp from the demo's trusted test TSA
     audit.record("delegations.test_card.signed", actor=actor, subject=delegation, role=role)
     return signed
 

@@ -21,9 +21,20 @@ class TrustAnchorQuerySet(models.QuerySet["TrustAnchor"]):
     def active(self) -> TrustAnchorQuerySet:
         return self.filter(status__in=[TrustAnchor.Status.ACTIVE, TrustAnchor.Status.REMOVAL_PENDING])
 
+    def signing(self) -> TrustAnchorQuerySet:
+        return self.filter(purpose=TrustAnchor.Purpose.SIGNING)
+
+    def timestamping(self) -> TrustAnchorQuerySet:
+        return self.filter(purpose=TrustAnchor.Purpose.TIMESTAMPING)
+
 
 class TrustAnchor(models.Model):
-    """A J-LIS signing CA certificate (or, in the demo only, the test root) that operators installed."""
+    """A J-LIS signing CA certificate (or, in the demo only, the test root) that operators installed;
+    or the root of an RFC 3161 time-stamping authority whose document timestamps are trusted."""
+
+    class Purpose(models.TextChoices):
+        SIGNING = "signing", _("署名用電子証明書の認証局")
+        TIMESTAMPING = "timestamping", _("時刻認証局（タイムスタンプ）")
 
     class Status(models.TextChoices):
         ADDITION_PENDING = "addition_pending", _("追加の承認待ち")
@@ -39,6 +50,7 @@ class TrustAnchor(models.Model):
     not_after = models.DateTimeField(_("有効期間の終了"))
     is_test_pki = models.BooleanField(_("テスト用 PKI"), default=False)
     label = models.CharField(_("名称"), max_length=120, blank=True)
+    purpose = models.CharField(_("用途"), max_length=20, choices=Purpose.choices, default=Purpose.SIGNING)
     status = models.CharField(_("状態"), max_length=20, choices=Status.choices, default=Status.ADDITION_PENDING)
     created_at = models.DateTimeField(_("登録日時"), auto_now_add=True)
 

@@ -87,7 +87,11 @@ def anchor_candidate(data: bytes) -> x509.Certificate:
     return cert
 
 
-def request_anchor_addition(data: bytes, *, actor: Any, reason: str = "", label: str = "") -> AnchorChange:
+def request_anchor_addition(
+    data: bytes, *, actor: Any, reason: str = "", label: str = "", purpose: str = TrustAnchor.Purpose.SIGNING
+) -> AnchorChange:
+    """Request trust in a root: a J-LIS signing CA (``purpose="signing"``) or a time-stamping
+    authority's root (``"timestamping"``); another staff member approves (4-eyes) either way."""
     _require(actor, "delegations.add_trustanchor", "delegations.trust_anchor.add_refused")
     try:
         cert = anchor_candidate(data)
@@ -99,6 +103,13 @@ def request_anchor_addition(data: bytes, *, actor: Any, reason: str = "", label:
             sha256=hashlib.sha256(data).hexdigest().upper(),
         )
         raise
+    if purpose not in TrustAnchor.Purpose.values:
+        raise _refuse(
+            "delegations.trust_anchor.add_refused",
+            _("トラストアンカーの用途が正しくありません。"),
+            "bad_purpose",
+            actor=actor,
+        )
     fp = fingerprint(cert)
     with transaction.atomic():
         anchor = TrustAnchor.objects.filter(fingerprint_sha256=fp).first()
@@ -114,6 +125,7 @@ def request_anchor_addition(data: bytes, *, actor: Any, reason: str = "", label:
                 is_test_pki=is_test_pki_certificate(cert),
             )
         anchor.label = label or anchor.label
+        anchor.purpose = purpose
         anchor.status = TrustAnchor.Status.ADDITION_PENDING
         anchor.save()
         change = AnchorChange.objects.create(
@@ -125,6 +137,7 @@ def request_anchor_addition(data: bytes, *, actor: Any, reason: str = "", label:
             subject=anchor,
             change=change.pk,
             subject_dn=anchor.subject,
+            purpose=anchor.purpose,
             matches_jlis=anchor.matches_jlis,
             is_test_pki=anchor.is_test_pki,
             reason=reason,
@@ -201,8 +214,8 @@ def reject_anchor_change(change: AnchorChange, *, actor: Any, note: str = "") ->
     return _decide(change, actor=actor, approve=False, note=note)
 
 
-def install_demo_anchor(cert_der: bytes) -> TrustAnchor:
-    """Demo only: trust the test PKI root without a second approver (there is no second operator)."""
+def install_demo_anchor(cert_der: bytes, *, purpose: str = TrustAnchor.Purpose.SIGNING) -> TrustAnchor:
+    """Demo only: trust the test PKI root (or its TSA root) without a second approver."""
     if settings.PRODUCTION or not settings.DEMO_MODE:
         raise TrustError(_("デモモード以外ではテスト用ルートを登録できません。"), "not_demo")
     cert = x509.load_der_x509_certificate(cert_der)
@@ -216,7 +229,10 @@ def install_demo_anchor(cert_der: bytes) -> TrustAnchor:
                 "not_before": cert.not_valid_before_utc,
                 "not_after": cert.not_valid_after_utc,
                 "is_test_pki": True,
-                "label": "テスト用 PKI（デモ）",
+                "label": "テスト用 PKI（デモ）"
+                if purpose == TrustAnchor.Purpose.SIGNING
+                else "テスト用時刻認証局（デモ）",
+                "purpose": purpose,
                 "status": TrustAnchor.Status.ACTIVE,
             },
         )
@@ -272,7 +288,7 @@ def import_crl(data: bytes, *, actor: Any, dry_run: bool = False, now: datetime 
     anchor = next(
         (
             a
-            for a in TrustAnchor.objects.active().filter(subject=crl.issuer.rfc4514_string())
+            for a in TrustAnchor.objects.active().signing().filter(subject=crl.issuer.rfc4514_string())
             if rev.verify_issued_by(crl, x509.load_der_x509_certificate(bytes(a.certificate_der)))
         ),
         None,
@@ -475,9 +491,12 @@ def verification_policy(*, moment: datetime | None = None, document: str = "dele
 
     if document not in DOCUMENTS:
         raise ValueError(f"document must be one of {DOCUMENTS}")
-    anchors = tuple(bytes(der) for der in TrustAnchor.objects.active().values_list("certificate_der", flat=True))
+    active = TrustAnchor.objects.active()
+    anchors = tuple(bytes(der) for der in active.signing().values_list("certificate_der", flat=True))
+    tsa = tuple(bytes(der) for der in active.timestamping().values_list("certificate_der", flat=True))
     return VerificationPolicy(
         trust_anchors=anchors,
+        tsa_anchors=tsa,
         revocation=revocation_source(),
         moment=moment,
         allow_later_signatures=True,

@@ -156,12 +156,12 @@ def _key_pem(key: rsa.RSAPrivateKey) -> bytes:
     )
 
 
-def _root(key: rsa.RSAPrivateKey, now: datetime) -> x509.Certificate:
+def _root(key: rsa.RSAPrivateKey, now: datetime, name: x509.Name = JPKI_SIGN_ISSUER) -> x509.Certificate:
     ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
     return (
         x509.CertificateBuilder()
-        .subject_name(JPKI_SIGN_ISSUER)
-        .issuer_name(JPKI_SIGN_ISSUER)
+        .subject_name(name)
+        .issuer_name(name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - timedelta(days=365))
@@ -305,6 +305,75 @@ class Persona:
 
 
 @dataclass
+class TestTSA:
+    """An RFC 3161 time-stamping authority: its own root (with the test marker) and a TSA
+    certificate (id-kp-timeStamping, critical); pyHanko's DummyTimeStamper answers in-process."""
+
+    __test__ = False  # not a pytest class
+
+    root_key: rsa.RSAPrivateKey
+    root: x509.Certificate
+    key: rsa.RSAPrivateKey
+    cert: x509.Certificate
+
+    @classmethod
+    def generate(cls, now: datetime | None = None, *, name: str = "MynaTrust Test TSA") -> TestTSA:
+        now = now or _now()
+        root_key, key = _key(), _key()
+        root_name = x509.Name(
+            [
+                x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"),
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, name),
+                x509.NameAttribute(NameOID.COMMON_NAME, f"{name} Root"),
+            ]
+        )
+        root = _root(root_key, now, root_name)
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(
+                x509.Name(
+                    [
+                        x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"),
+                        x509.NameAttribute(NameOID.ORGANIZATION_NAME, name),
+                        x509.NameAttribute(NameOID.COMMON_NAME, f"{name} Unit 1"),
+                    ]
+                )
+            )
+            .issuer_name(root_name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=30))
+            .not_valid_after(now + timedelta(days=3650))
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()), critical=False)
+            .add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+            .sign(root_key, hashes.SHA256())
+        )
+        return cls(root_key, root, key, cert)
+
+    @property
+    def root_der(self) -> bytes:
+        return _der(self.root)
+
+    def timestamper(self, *, at: datetime | None = None) -> Any:
+        from asn1crypto import keys as asn1_keys
+        from asn1crypto import x509 as asn1_x509
+        from pyhanko.sign.timestamps import DummyTimeStamper
+        from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+        return DummyTimeStamper(
+            tsa_cert=asn1_x509.Certificate.load(_der(self.cert)),
+            tsa_key=asn1_keys.PrivateKeyInfo.load(
+                self.key.private_bytes(
+                    serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+                )
+            ),
+            certs_to_embed=SimpleCertificateStore.from_certs([asn1_x509.Certificate.load(self.root_der)]),
+            fixed_dt=at,
+        )
+
+
+@dataclass
 class TestPKI:
     """The hierarchy: ``root`` (the trust anchor), ``lookalike`` (same name, other key), personas."""
 
@@ -319,6 +388,7 @@ class TestPKI:
     personas: dict[str, Persona]
     revoked: dict[int, datetime] = field(default_factory=dict)
     crl_number: int = 0
+    tsa: TestTSA | None = None  # the time-stamping authority (generated on first use when absent)
 
     # --- building -----------------------------------------------------------------------
     @classmethod
@@ -349,7 +419,7 @@ class TestPKI:
             .add_extension(x509.OCSPNoCheck(), critical=False)
             .sign(root_key, hashes.SHA256())
         )
-        pki = cls(root_key, root, look_key, lookalike, ocsp_key, ocsp_cert, {})
+        pki = cls(root_key, root, look_key, lookalike, ocsp_key, ocsp_cert, {}, tsa=TestTSA.generate(now))
         for spec in PERSONAS:
             pki.issue(spec, now=now)
         pki.revoke("revoked", at=now - timedelta(days=1))
@@ -508,6 +578,39 @@ class TestPKI:
         response = builder.sign(key, hashes.SHA256())
         return response.public_bytes(serialization.Encoding.DER)
 
+    # --- time stamps and validation data, as long-term (LTA) tools add them -------------------
+    @property
+    def timestamping(self) -> TestTSA:
+        if self.tsa is None:
+            self.tsa = TestTSA.generate()
+        return self.tsa
+
+    def timestamp_pdf(self, pdf: bytes, *, tsa: TestTSA | None = None, at: datetime | None = None) -> bytes:
+        """``pdf`` followed by an RFC 3161 document timestamp (/DocTimeStamp) from the test TSA."""
+        from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+        from pyhanko.sign import signers
+
+        stamper = signers.PdfTimeStamper((tsa or self.timestamping).timestamper(at=at))
+        out = stamper.timestamp_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False), "sha256")
+        return out.getvalue()
+
+    def add_validation_data(self, pdf: bytes) -> bytes:
+        """``pdf`` followed by a DSS update only (the root certificate and a CRL), as LTA tools add."""
+        from asn1crypto import crl as asn1_crl
+        from asn1crypto import x509 as asn1_x509
+        from pyhanko.pdf_utils.reader import PdfFileReader
+        from pyhanko.sign.validation.dss import DocumentSecurityStore
+
+        signature = PdfFileReader(io.BytesIO(pdf), strict=False).embedded_signatures[0]
+        buf = io.BytesIO(pdf)
+        DocumentSecurityStore.add_dss(
+            buf,
+            signature.pkcs7_content,
+            certs=[asn1_x509.Certificate.load(self.root_der)],
+            crls=[asn1_crl.CertificateList.load(self.crl())],
+        )
+        return buf.getvalue()
+
     # --- signing, as the real tools do -----------------------------------------------------
     def sign_pdf(self, pdf: bytes, persona: str, *, md: str = "sha256", field_name: str | None = None) -> bytes:
         from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -589,6 +692,15 @@ class TestPKI:
             "ocsp.pem": self.ocsp_cert.public_bytes(serialization.Encoding.PEM),
             "ocsp.key": _key_pem(self.ocsp_key),
         }
+        tsa = self.timestamping
+        files.update(
+            {
+                "tsa-root.pem": tsa.root.public_bytes(serialization.Encoding.PEM),
+                "tsa-root.key": _key_pem(tsa.root_key),
+                "tsa.pem": tsa.cert.public_bytes(serialization.Encoding.PEM),
+                "tsa.key": _key_pem(tsa.key),
+            }
+        )
         for name, p in self.personas.items():
             files[f"{name}.pem"] = p.cert.public_bytes(serialization.Encoding.PEM)
             files[f"{name}.key"] = _key_pem(p.key)
@@ -621,6 +733,8 @@ class TestPKI:
             pki.personas[name] = Persona(spec, key(name), c, issuer)
         pki.revoked = {int(s, 16): datetime.fromisoformat(t) for s, t in state["revoked"].items()}
         pki.crl_number = state["crl_number"]
+        if (path / "tsa.pem").exists():  # a PKI saved before the TSA existed gets one on first use
+            pki.tsa = TestTSA(key("tsa-root"), cert("tsa-root"), key("tsa"), cert("tsa"))
         return pki
 
     @classmethod

@@ -16,6 +16,7 @@ from audit.models import AuditEvent
 from conftest import make_staff
 from delegations import trust
 from delegations.models import RevocationList, RevokedSerial, TrustAnchor
+from delegations.signatures.profile import fingerprint
 from delegations.signatures.report import Indication, SubIndication
 from delegations.signatures.testpki import SAMPLE_XML, TestPKI
 from delegations.signatures.verify import verify_cms, verify_pades
@@ -219,7 +220,8 @@ def test_demo_setup_installs_the_test_pki_idempotently(settings, tmp_path) -> No
     demo.setup(Cmd())
     demo.setup(Cmd())
     pki = TestPKI.load(settings.SIGNATURE_TEST_PKI_DIR)
-    assert TrustAnchor.objects.get().fingerprint_sha256 == pki.root_fingerprint
+    assert TrustAnchor.objects.signing().get().fingerprint_sha256 == pki.root_fingerprint
+    assert TrustAnchor.objects.timestamping().get().fingerprint_sha256 == fingerprint(pki.timestamping.root)
     assert RevocationList.objects.filter(is_current=True).count() == 1
     signed = pki.sign_cms(SAMPLE_XML, "representative")
     assert verify_cms(signed, SAMPLE_XML, trust.verification_policy()).passed

@@ -16,7 +16,8 @@ from delegations.signatures.testpki import PERSONAS, PersonaSpec, TestPKI
 class Command(BaseCommand):
     help = (
         "Test PKI with the JPKI signing profile: `testpki init`, `testpki issue NAME --name ... --address ...`, "
-        "`testpki revoke NAME`, `testpki crl --out FILE`, `testpki sign PERSONA FILE --out FILE`. "
+        "`testpki revoke NAME`, `testpki crl --out FILE`, `testpki sign PERSONA FILE --out FILE`, "
+        "`testpki timestamp FILE --out FILE` (a document timestamp from the test TSA), `testpki dss FILE --out FILE`. "
         "Refused in production."
     )
 
@@ -46,6 +47,12 @@ class Command(BaseCommand):
         sign.add_argument("file")
         sign.add_argument("--out", required=True)
         sign.add_argument("--container", choices=["pades", "xmldsig", "xades", "cms"], default=None)
+        stamp = sub.add_parser("timestamp", help="add a document timestamp from the test TSA to a signed PDF")
+        stamp.add_argument("file")
+        stamp.add_argument("--out", required=True)
+        dss = sub.add_parser("dss", help="add validation data (DSS: the root and a CRL) to a signed PDF")
+        dss.add_argument("file")
+        dss.add_argument("--out", required=True)
 
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.PRODUCTION:
@@ -128,6 +135,21 @@ class Command(BaseCommand):
             out = pki.sign_cms(data, options["persona"])
         Path(options["out"]).write_bytes(out)
         self.stdout.write(self.style.SUCCESS(f"{container} signature by {options['persona']} → {options['out']}"))
+
+    def _timestamp(self, pki: TestPKI, directory: Path, options: dict[str, Any]) -> None:
+        out = pki.timestamp_pdf(Path(options["file"]).read_bytes())
+        pki.save(directory)  # a PKI saved before the TSA existed keeps the one just generated
+        Path(options["out"]).write_bytes(out)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"document timestamp by {pki.timestamping.cert.subject.rfc4514_string()} → {options['out']}"
+            )
+        )
+
+    def _dss(self, pki: TestPKI, directory: Path, options: dict[str, Any]) -> None:
+        Path(options["out"]).write_bytes(pki.add_validation_data(Path(options["file"]).read_bytes()))
+        pki.save(directory)
+        self.stdout.write(self.style.SUCCESS(f"validation data added → {options['out']}"))
 
 
 __all__ = ["PERSONAS", "Command"]

@@ -15,7 +15,8 @@ from mynatrust import cli
 
 class Command(BaseCommand):
     help = (
-        "Trust anchors (J-LIS signing CA certificates). `trust list`; `trust add FILE --as EMAIL`; "
+        "Trust anchors (J-LIS signing CA certificates, and roots of trusted time-stamping authorities with "
+        "--purpose timestamping). `trust list`; `trust add FILE --as EMAIL`; "
         "`trust remove FINGERPRINT --as EMAIL`; `trust approve CHANGE_ID --as EMAIL` and `trust reject ...` "
         "by a different staff member (4-eyes). Acting --as a staff member asks for that member's current "
         f"authenticator code (without echo, or from ${cli.CODE_VARIABLE}); the role is checked as in the admin."
@@ -27,6 +28,12 @@ class Command(BaseCommand):
         add = sub.add_parser("add", help="request the addition of a CA certificate (PEM or DER)")
         add.add_argument("file")
         add.add_argument("--label", default="")
+        add.add_argument(
+            "--purpose",
+            choices=["signing", "timestamping"],
+            default="signing",
+            help="signing: a J-LIS signing CA (default); timestamping: the root of a trusted time-stamping authority",
+        )
         add.add_argument("--reason", default="")
         add.add_argument("--dry-run", action="store_true", help="show what would be requested")
         remove = sub.add_parser("remove", help="request the removal of an anchor")
@@ -63,7 +70,8 @@ class Command(BaseCommand):
         for a in anchors:
             jlis = "J-LIS" if a.matches_jlis else ("TEST-PKI" if a.is_test_pki else "not-J-LIS")
             self.stdout.write(
-                f"{a.fingerprint_sha256} {a.status:<16} {jlis:<9} {a.not_before:%Y-%m-%d}..{a.not_after:%Y-%m-%d} "
+                f"{a.fingerprint_sha256} {a.purpose:<12} {a.status:<16} {jlis:<9} "
+                f"{a.not_before:%Y-%m-%d}..{a.not_after:%Y-%m-%d} "
                 f"{a.subject}"
             )
         pending = AnchorChange.objects.filter(decision=AnchorChange.Decision.PENDING).select_related("anchor")
@@ -84,11 +92,14 @@ class Command(BaseCommand):
         self.stdout.write(f"subject:     {cert.subject.rfc4514_string()}")
         self.stdout.write(f"SHA-256:     {fp}")
         self.stdout.write(f"validity:    {cert.not_valid_before_utc:%Y-%m-%d} .. {cert.not_valid_after_utc:%Y-%m-%d}")
+        self.stdout.write(f"purpose:     {options['purpose']}")
         self.stdout.write(f"J-LIS match: {'yes' if matches else 'NO'}")
         if options["dry_run"]:
             self.stdout.write("dry run: nothing requested")
             return
-        change = trust.request_anchor_addition(data, actor=actor, reason=options["reason"], label=options["label"])
+        change = trust.request_anchor_addition(
+            data, actor=actor, reason=options["reason"], label=options["label"], purpose=options["purpose"]
+        )
         self.stdout.write(self.style.SUCCESS(f"requested change #{change.pk}; another staff member must approve it"))
 
     def _remove(self, actor: Any, options: dict[str, Any]) -> None:
