@@ -29,10 +29,13 @@ def pytest_configure(config: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _fast_and_isolated(settings: Any) -> None:
+def _fast_and_isolated(settings: Any, tmp_path_factory: Any) -> None:
     from django.utils import translation
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # The audit sequencer's last signed head (kept outside the database) belongs to one test's
+    # database: each test starts with none.
+    settings.AUDIT_HEAD_STATE_PATH = str(tmp_path_factory.mktemp("audit-head") / "head.json")
     # Every test starts in the service's default language: a page an earlier test on this worker
     # asked for in English (the language cookie) leaves English active in the thread.
     translation.activate(settings.LANGUAGE_CODE)

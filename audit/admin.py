@@ -132,7 +132,9 @@ class AuditEventAdmin(ReadOnlyAdmin):
         form = ExportForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                plan, chunks = services.stream_export(form.filters(), form.cleaned_data["fmt"], actor=request.user)
+                plan, chunks = services.stream_export(
+                    form.filters(), form.cleaned_data["fmt"], actor=request.user, evidence=form.cleaned_data["evidence"]
+                )
             except services.AuditError as err:
                 form.add_error(None, err.message)
             else:

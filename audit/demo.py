@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from audit import keys, signing
+from audit import heads, keys, signing, witness
 from audit.sealing import checkpoint_now
+from audit.services import AuditError, checkpoint_document, command_actor, record_cosignature
 
 
 def setup(command: Any) -> None:
@@ -16,3 +17,22 @@ def setup(command: Any) -> None:
     command.stdout.write(
         f"Audit log: sealed up to {head}; checkpoint key {keys.key_path()} (key ID {signing.key_id(key.public_key())[:16]}…)."
     )
+    _witness(command)
+
+
+def _witness(command: Any) -> None:
+    """The demo's witness (its key and head under var/) cosigns the head once, as the auditor would
+    with ``manage.py audit_witness``."""
+    try:
+        witness_key = keys.witness_private_key()
+        state = keys.witness_paths()[1]
+        last = heads.read(state) or heads.GENESIS
+        document = checkpoint_document(last.seq)
+        cosignature = witness.cosign(
+            document, service_key=keys.private_key().public_key(), witness_key=witness_key, state=state
+        )
+        record_cosignature(cosignature, actor=command_actor("demo_setup"))
+    except (keys.KeyUnavailable, AuditError, witness.Refused) as err:
+        command.stdout.write(f"Audit witness: not cosigned ({err}).")
+        return
+    command.stdout.write(f"Audit witness: cosigned #{cosignature['seq']} (key {cosignature['witness_key_id'][:16]}…).")

@@ -28,7 +28,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from audit import chain, keys, signing
-from audit.models import AuditCheckpoint, AuditEvent, AuditSeal
+from audit.models import AuditCheckpoint, AuditCosignature, AuditEvent, AuditSeal
 from audit.sealing import entry_of
 
 FORMAT = "mynatrust-audit-export/1"
@@ -106,6 +106,8 @@ class ExportPlan:
     missing: list[int] = field(default_factory=list)
     # What verification found before the export (empty: the chain verified and was signed after).
     problems: list[str] = field(default_factory=list)
+    # Found beside a sound chain (checkpoint rows the service did not sign): told, not failed.
+    notes: list[str] = field(default_factory=list)
 
     @property
     def to_seq(self) -> int:
@@ -122,6 +124,13 @@ class ExportPlan:
             "to_seq": self.to_seq,
             "count": self.count,
         }
+
+
+def first_position(filters: Filters) -> int | None:
+    """The first chain position an export with ``filters`` starts at (None: nothing online)."""
+    if not filters.describe():
+        return AuditSeal.objects.aggregate(first=Min("seq"))["first"]
+    return filters.apply(AuditEvent.objects.filter(seal__isnull=False)).aggregate(first=Min("seal__seq"))["first"]
 
 
 def plan(filters: Filters, fmt: str, checkpoint: AuditCheckpoint) -> ExportPlan:
@@ -249,6 +258,13 @@ def manifest(export: ExportPlan, files: dict[str, dict[str, Any]], last_hash: st
         "first_prev_hash": export.first_prev_hash,
         "last_hash": last_hash,
         "checkpoint": {**cp.payload(), "signature": cp.signature},
+        # Every checkpoint this service signed and every witness cosignature in the range: a kept
+        # export is then a head the next one must extend (offline_verify --since).
+        "checkpoints": _checkpoints_in(export),
+        "cosignatures": [
+            c.document()
+            for c in AuditCosignature.objects.filter(seq__gte=export.from_seq, seq__lte=export.to_seq).order_by("seq")
+        ],
         "public_key": signing.public_pem(public) if public is not None else "",
         "files": files,
         # A log that failed verification can still be exported as evidence, marked so here; the
@@ -256,7 +272,18 @@ def manifest(export: ExportPlan, files: dict[str, dict[str, Any]], last_hash: st
         "verified": not (export.problems or export.missing),
         "problems": export.problems[:20],
         "missing_entries": export.missing,
+        "notes": export.notes[:20],
     }
+
+
+def _checkpoints_in(export: ExportPlan) -> list[dict[str, Any]]:
+    public = keys.public_keys()
+    found = []
+    for cp in AuditCheckpoint.objects.filter(seq__gte=export.from_seq, seq__lte=export.to_seq).order_by("seq"):
+        key = public.get(cp.key_id)
+        if key is not None and signing.verify(key, cp.payload(), cp.signature):  # not rows someone else wrote
+            found.append({**cp.payload(), "signature": cp.signature})
+    return found
 
 
 def stream(export: ExportPlan) -> Iterator[bytes]:

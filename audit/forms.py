@@ -44,6 +44,11 @@ class ExportForm(forms.Form):
     actor = forms.CharField(label=_("操作者（ID またはメールアドレス）"), required=False, max_length=255)
     subject_type = forms.CharField(label=_("対象種別"), required=False, max_length=80)
     subject_id = forms.CharField(label=_("対象ID"), required=False, max_length=64)
+    evidence = forms.BooleanField(
+        label=_("検証に失敗したログも出力する"),
+        required=False,
+        help_text=_("証拠保全用。新しい署名はせず、マニフェストに「検証失敗」と問題点を記載します。"),
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -30,6 +30,7 @@ TABLES = (
     "audit_auditsealbatch",
     "audit_auditcheckpoint",
     "audit_auditsegment",
+    "audit_auditcosignature",
 )
 
 

@@ -22,6 +22,15 @@ def key_path() -> Path | None:
     return Path(value) if value else None
 
 
+def head_path() -> Path | None:
+    """Where the sequencer keeps its last signed head (audit.heads)."""
+    value = getattr(settings, "AUDIT_HEAD_STATE_PATH", "")
+    if value:
+        return Path(value)
+    key = key_path()
+    return key.with_name(key.name + ".head") if key else None
+
+
 def _ensure(path: Path) -> None:
     if path.exists() or settings.PRODUCTION:
         return
@@ -63,3 +72,36 @@ def public_keys() -> dict[str, Ed25519PublicKey]:
         return keys
     keys[signing.key_id(current)] = current
     return keys
+
+
+def witness_public_keys() -> dict[str, Ed25519PublicKey]:
+    """The witnesses whose cosignatures the service accepts, by key ID (AUDIT_WITNESS_PUBLIC_KEYS)."""
+    found: dict[str, Ed25519PublicKey] = {}
+    for path in getattr(settings, "AUDIT_WITNESS_PUBLIC_KEYS", []):
+        key = signing.load_public_key(Path(path).read_bytes())
+        found[signing.key_id(key)] = key
+    if not settings.PRODUCTION:  # the demo's witness runs on the same machine (audit_witness --local)
+        value = getattr(settings, "AUDIT_WITNESS_KEY_PATH", "")
+        if value and Path(value).exists():
+            local = signing.load_private_key(Path(value).read_bytes()).public_key()
+            found[signing.key_id(local)] = local
+    return found
+
+
+def witness_paths() -> tuple[Path, Path]:
+    """This host's witness key and head file (``manage.py audit_witness``)."""
+    value = getattr(settings, "AUDIT_WITNESS_KEY_PATH", "")
+    if not value:
+        raise KeyUnavailable("AUDIT_WITNESS_KEY_PATH is not set")
+    key = Path(value)
+    state = getattr(settings, "AUDIT_WITNESS_STATE_PATH", "")
+    return key, Path(state) if state else key.with_name(key.name + ".head")
+
+
+def witness_private_key() -> Ed25519PrivateKey:
+    path, _state = witness_paths()
+    _ensure(path)
+    try:
+        return signing.load_private_key(path.read_bytes())
+    except (OSError, ValueError) as err:
+        raise KeyUnavailable(f"cannot load the witness key {path}: {err}") from err

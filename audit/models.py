@@ -115,6 +115,10 @@ class AuditCheckpoint(models.Model):
     signed_at = models.DateTimeField(_("署名日時"))
     key_id = models.CharField(_("鍵ID"), max_length=64)
     signature = models.CharField(_("署名"), max_length=128)
+    # The checkpoint signed before this one (0 and the genesis hash for the first). Empty on
+    # checkpoints signed before checkpoints were chained (payload version 1).
+    prev_seq = models.BigIntegerField(_("直前の連番"), null=True, blank=True)
+    prev_head = models.CharField(_("直前の先頭ハッシュ"), max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("チェックポイント")
@@ -129,7 +133,49 @@ class AuditCheckpoint(models.Model):
         from audit.chain import format_time
         from audit.signing import checkpoint_payload
 
-        return checkpoint_payload(seq=self.seq, head=self.head_hash, time=format_time(self.signed_at), kid=self.key_id)
+        return checkpoint_payload(
+            seq=self.seq,
+            head=self.head_hash,
+            time=format_time(self.signed_at),
+            kid=self.key_id,
+            prev_seq=self.prev_seq,
+            prev_head=self.prev_head,
+        )
+
+
+class AuditCosignature(models.Model):
+    """A witness's signature over a checkpoint it saw extend the last one it cosigned (audit.witness)."""
+
+    seq = models.BigIntegerField(_("連番"))
+    head_hash = models.CharField(_("先頭ハッシュ"), max_length=64)
+    checkpoint_key_id = models.CharField(_("チェックポイントの鍵ID"), max_length=64)
+    witness_key_id = models.CharField(_("立会人の鍵ID"), max_length=64)
+    signed_at = models.CharField(_("連署日時"), max_length=32)
+    signature = models.CharField(_("署名"), max_length=128)
+    received_at = models.DateTimeField(_("受信日時"))
+
+    class Meta:
+        verbose_name = _("立会人の連署")
+        verbose_name_plural = _("立会人の連署")
+        ordering = ["-seq"]
+        default_permissions = ("view",)
+        constraints = [models.UniqueConstraint(fields=["seq", "witness_key_id"], name="audit_cosignature_once")]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.witness_key_id[:12]}"
+
+    def document(self) -> dict[str, Any]:
+        from audit.witness import COSIGNATURE_TYPE
+
+        return {
+            "type": COSIGNATURE_TYPE,
+            "seq": self.seq,
+            "head": self.head_hash,
+            "checkpoint_key_id": self.checkpoint_key_id,
+            "time": self.signed_at,
+            "witness_key_id": self.witness_key_id,
+            "signature": self.signature,
+        }
 
 
 class AuditSegment(models.Model):

@@ -76,8 +76,9 @@ def _sha256(archive: zipfile.ZipFile, name: str) -> str:
     return digest.hexdigest()
 
 
-def verify_file(path: Path, expected_key: Any = None) -> dict[str, Any]:
-    """Return the manifest when ``path`` checks; raise Invalid naming the first problem otherwise."""
+def verify_file(path: Path, expected_key: Any = None, witness_keys: list[Any] | None = None) -> dict[str, Any]:
+    """Return the manifest when ``path`` checks; raise Invalid naming the first problem otherwise.
+    ``witness_keys``: each must have cosigned a head in the export."""
     try:
         archive = zipfile.ZipFile(path)
     except (OSError, zipfile.BadZipFile) as err:
@@ -93,7 +94,7 @@ def verify_file(path: Path, expected_key: Any = None) -> dict[str, Any]:
         key = expected_key or signing.load_public_key(manifest["public_key"].encode())
         if signing.key_id(key) != cp["key_id"]:
             raise Invalid("the checkpoint was signed with another key than the one given")
-        payload = {k: cp[k] for k in ("type", "seq", "head", "time", "key_id")}
+        payload = signing.signed_checkpoint_payload(cp)
         if not signing.verify(key, payload, cp["signature"]):
             raise Invalid(f"checkpoint #{cp['seq']}: signature invalid")
         if manifest.get("missing_entries"):
@@ -112,6 +113,9 @@ def verify_file(path: Path, expected_key: Any = None) -> dict[str, Any]:
             pending = next(events, None)
             prev = manifest["first_prev_hash"]
             expected = manifest["from_seq"]
+            # Heads named by the checkpoints and cosignatures the export carries, checked on the way.
+            named = {int(item["seq"]) for item in manifest.get("checkpoints", []) + manifest.get("cosignatures", [])}
+            seen: dict[int, str] = {}
             count = 0
             # Without a filter every position has its entry: a gap is an entry removed, not left out.
             complete = not manifest.get("filters")
@@ -132,6 +136,8 @@ def verify_file(path: Path, expected_key: Any = None) -> dict[str, Any]:
                     pending = next(events, None)
                 elif complete:
                     raise Invalid(f"entry #{expected} is missing from an unfiltered export (removed from the log)")
+                if expected in named:
+                    seen[expected] = computed
                 prev = computed
                 expected += 1
             if pending is not None:
@@ -140,21 +146,95 @@ def verify_file(path: Path, expected_key: Any = None) -> dict[str, Any]:
             raise Invalid(f"chain ends at #{expected - 1} with a head other than the signed checkpoint #{cp['seq']}")
         if count != manifest["count"]:
             raise Invalid(f"{count} entries, manifest says {manifest['count']}")
+        _check_heads(manifest, key, seen, witness_keys or [])
         manifest["key_fingerprint"] = signing.key_id(key)
         return dict(manifest)
+
+
+def _check_heads(manifest: dict[str, Any], key: Any, seen: dict[int, str], witness_keys: list[Any]) -> None:
+    """Every checkpoint the export carries is signed and names a head of this chain; so is every
+    cosignature, and each given witness cosigned at least one of them."""
+    from audit.witness import verify_cosignature
+
+    for item in manifest.get("checkpoints", []):
+        if not signing.verify(key, signing.signed_checkpoint_payload(item), item["signature"]):
+            raise Invalid(f"checkpoint #{item['seq']}: signature invalid")
+        if seen.get(int(item["seq"]), item["head"]) != item["head"]:
+            raise Invalid(f"checkpoint #{item['seq']}: its head is not the chain's at that position")
+    witnessed: dict[str, int] = {}
+    by_id = {signing.key_id(k): k for k in witness_keys}
+    for item in manifest.get("cosignatures", []):
+        if seen.get(int(item["seq"]), item["head"]) != item["head"]:
+            raise Invalid(f"cosignature of #{item['seq']}: its head is not the chain's at that position")
+        witness_key = by_id.get(item.get("witness_key_id", ""))
+        if witness_key is not None:
+            if not verify_cosignature(witness_key, item):
+                raise Invalid(f"cosignature of #{item['seq']}: signature invalid")
+            witnessed[item["witness_key_id"]] = int(item["seq"])
+    for kid in by_id:
+        if kid not in witnessed:
+            raise Invalid(f"no cosignature by witness {kid[:16]}… in this export")
+    manifest["witnessed"] = witnessed
+
+
+def _chain_hashes(path: Path) -> dict[int, str]:
+    with zipfile.ZipFile(path) as archive, archive.open("chain.jsonl") as handle:
+        return {
+            int(link["seq"]): str(link["hash"])
+            for link in (json.loads(raw) for raw in io.TextIOWrapper(handle, encoding="utf-8"))
+        }
+
+
+def prove_extension(new: Path, new_manifest: dict[str, Any], kept: Path, kept_manifest: dict[str, Any]) -> str:
+    """That the chain of ``new`` runs through the head of ``kept`` (both already verified): the
+    positions both hold agree, and ``new`` reaches the kept checkpoint. Raise Invalid naming the first
+    position where they differ (a fork: one of them was rewritten)."""
+    kept_hashes = _chain_hashes(kept)
+    kept_head = int(kept_manifest["to_seq"])
+    with zipfile.ZipFile(new) as archive, archive.open("chain.jsonl") as handle:
+        for raw in io.TextIOWrapper(handle, encoding="utf-8"):
+            link = json.loads(raw)
+            seq = int(link["seq"])
+            if seq in kept_hashes and kept_hashes[seq] != link["hash"]:
+                raise Invalid(f"FORK: the two exports differ at position #{seq} (one of them was rewritten)")
+    if int(new_manifest["to_seq"]) < kept_head:
+        raise Invalid(f"the new export ends at #{new_manifest['to_seq']}, before the kept head #{kept_head}")
+    if int(new_manifest["from_seq"]) > kept_head:
+        raise Invalid(f"the new export starts after the kept head #{kept_head}: export from #{kept_head} or earlier")
+    return f"extends {kept}: the chain runs through its signed head #{kept_head}"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m audit.offline_verify", description=__doc__.split("\n\n")[0])
     parser.add_argument("files", nargs="+", type=Path, help="export or archive segment ZIP files")
     parser.add_argument("--key", type=Path, help="the service's checkpoint public key (PEM) to require")
+    parser.add_argument(
+        "--witness-key",
+        type=Path,
+        action="append",
+        default=[],
+        help="a witness's public key (PEM): require its cosignature",
+    )
+    parser.add_argument(
+        "--since", type=Path, help="an export kept earlier: prove that each file extends it (or name where they fork)"
+    )
     args = parser.parse_args(argv)
     expected_key = signing.load_public_key(args.key.read_bytes()) if args.key else None
+    witness_keys = [signing.load_public_key(path.read_bytes()) for path in args.witness_key]
+    kept: dict[str, Any] | None = None
+    if args.since:
+        try:
+            kept = verify_file(args.since, expected_key)
+        except (Invalid, KeyError, ValueError) as err:
+            print(f"NG  {args.since} (kept): {err}")
+            return 1
     failures = 0
     previous: dict[str, Any] | None = None
     for path in args.files:
         try:
-            manifest = verify_file(path, expected_key)
+            manifest = verify_file(path, expected_key, witness_keys)
+            if kept is not None and args.since:
+                print(f"OK  {path}: {prove_extension(path, manifest, args.since, kept)}")
             follows = previous is not None and previous["to_seq"] + 1 == manifest["from_seq"]
             if follows and previous and previous["last_hash"] != manifest["first_prev_hash"]:
                 raise Invalid(f"does not continue {previous['path']}")
@@ -167,7 +247,9 @@ def main(argv: list[str] | None = None) -> int:
         previous = manifest
         print(
             f"OK  {path}: #{manifest['from_seq']}–#{manifest['to_seq']}, {manifest['count']} entries, "
-            f"checkpoint signed {manifest['checkpoint']['time']}, key {manifest['key_fingerprint']}"
+            f"checkpoint signed {manifest['checkpoint']['time']}, key {manifest['key_fingerprint']}, "
+            f"{len(manifest.get('checkpoints', []))} checkpoint(s) and {len(manifest.get('cosignatures', []))} "
+            "witness cosignature(s) in range"
         )
     if failures:
         print(f"{failures} of {len(args.files)} file(s) failed verification.")

@@ -4,11 +4,15 @@ no other app)."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.views.decorators.http import require_GET
+import json
 
-from audit import keys, signing
-from audit.models import AuditEvent
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods
+
+from audit import heads, keys, signing
+from audit.models import AuditEvent, AuditSeal, AuditSegment
 
 # Past this many unsealed events /healthz warns: the sequencer (audit_seal --loop) is behind or down.
 BACKLOG_WARNING = 10_000
@@ -27,6 +31,40 @@ def checkpoint_key(request: HttpRequest) -> HttpResponse:
     return response
 
 
+@csrf_exempt  # a witness on another host posts JSON; nothing here rests on a browser session
+@never_cache
+@require_http_methods(["GET", "POST"])
+def checkpoint(request: HttpRequest) -> HttpResponse:
+    """GET: the latest signed checkpoint (with ``?since=SEQ``, the chain links after SEQ up to it),
+    for a witness. POST: a witness's cosignature of it (stored when the witness's key is registered
+    and the signature checks; refused otherwise, as an audit event)."""
+    from audit import services
+    from audit.actors import Actor
+
+    if request.method == "POST":
+        try:
+            cosignature = json.loads(request.body)
+        except ValueError:
+            cosignature = None
+        if not isinstance(cosignature, dict):
+            return JsonResponse({"error": "a JSON object is expected"}, status=400)
+        actor = Actor("witness", str(cosignature.get("witness_key_id", ""))[:64], "witness")
+        try:
+            stored = services.record_cosignature(cosignature, actor=actor)
+        except services.AuditError as err:
+            return JsonResponse({"error": err.message}, status=400)
+        return JsonResponse({"stored": True, "seq": stored.seq}, status=201)
+    since_text = request.GET.get("since")
+    since = int(since_text) if since_text and since_text.isdigit() else None
+    if since_text and since is None:
+        return JsonResponse({"error": "since is a sequence number"}, status=400)
+    try:
+        document = services.checkpoint_document(since)
+    except (services.AuditError, keys.KeyUnavailable):
+        return JsonResponse({"error": "no checkpoint yet"}, status=404)
+    return JsonResponse(document)
+
+
 def unsealed_count(limit: int | None = None) -> int:
     events = AuditEvent.objects.unsealed()
     return events[:limit].count() if limit else events.count()
@@ -35,3 +73,23 @@ def unsealed_count(limit: int | None = None) -> int:
 def backlog_exceeded() -> bool:
     """True when more than BACKLOG_WARNING events wait for the sequencer."""
     return unsealed_count(BACKLOG_WARNING + 1) > BACKLOG_WARNING
+
+
+def head_problem() -> str | None:
+    """Whether the stored chain still runs through the last head the sequencer signed (kept
+    outside the database): None when it does (or nothing was signed yet), else what is wrong."""
+    path = keys.head_path()
+    if path is None:
+        return None
+    try:
+        last = heads.read(path)
+    except heads.Unreadable as err:
+        return str(err)
+    if last is None or last.seq == 0:
+        return None
+    stored = AuditSeal.objects.filter(seq=last.seq).values_list("hash", flat=True).first()
+    if stored is not None:
+        return None if stored == last.head else f"#{last.seq} has another hash than the signed head"
+    if AuditSegment.objects.filter(first_seq__lte=last.seq, last_seq__gte=last.seq).exists():
+        return None  # archived and pruned since
+    return f"#{last.seq}, the last signed head, is gone from the log"

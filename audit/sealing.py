@@ -28,7 +28,7 @@ from django.conf import settings
 from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
 
-from audit import chain, keys, signing
+from audit import chain, heads, keys, signing
 from audit.actors import SYSTEM
 from audit.guard import in_test_environment
 from audit.models import AuditCheckpoint, AuditSeal, AuditSealBatch
@@ -193,8 +193,8 @@ def _insert_seals(cursor: Any, seals: list[tuple[int, int, str, str, str]], now:
         )
 
 
-def seal_batch(limit: int | None = None, *, using: str = "default") -> SealResult:
-    """Seal up to ``limit`` committed events; sign a checkpoint when one is due."""
+def seal_batch(limit: int | None = None, *, using: str = "default", sign: bool = True) -> SealResult:
+    """Seal up to ``limit`` committed events; sign a checkpoint when one is due (and ``sign``)."""
     limit = limit or settings.AUDIT_SEAL_BATCH
     connection = connections[using]
     with transaction.atomic(using=using):
@@ -224,16 +224,17 @@ def seal_batch(limit: int | None = None, *, using: str = "default") -> SealResul
                 last_seq=seq, last_hash=prev, horizon=h_txid, horizon_id=h_id, watch=watch, sealed_at=now
             )
         result = SealResult(sealed=len(rows), head_seq=seq, more=scan.full and bool(rows))
-        result.checkpoint = _checkpoint_if_due(seq, prev, now, using=using)
+        result.checkpoint = _checkpoint_if_due(seq, prev, now, using=using) if sign else None
     return result
 
 
-def seal_pending(*, using: str = "default", max_batches: int | None = None) -> SealResult:
-    """Seal until nothing committed is left unsealed (or ``max_batches`` ran)."""
+def seal_pending(*, using: str = "default", max_batches: int | None = None, sign: bool = True) -> SealResult:
+    """Seal until nothing committed is left unsealed (or ``max_batches`` ran). ``sign=False``: no
+    checkpoint now (verification and export sign only after they verified)."""
     total = SealResult()
     batches = 0
     while True:
-        result = seal_batch(using=using)
+        result = seal_batch(using=using, sign=sign)
         batches += 1
         total.sealed += result.sealed
         total.head_seq = result.head_seq
@@ -281,10 +282,39 @@ def _checkpoint_if_due(seq: int, head: str, now: Any, *, using: str, force: bool
 
 
 def _sign(seq: int, head: str, now: datetime, *, using: str) -> AuditCheckpoint | None:
-    """Sign and store a checkpoint of (seq, head); None when the position is refused."""
+    """Sign and store a checkpoint of (seq, head), which must extend the last head signed (kept
+    outside the database, audit.heads); None when the position is refused."""
     key = keys.private_key()
     kid = signing.key_id(key.public_key())
-    checkpoint = AuditCheckpoint(seq=seq, head_hash=head, signed_at=now, key_id=kid, signature="")
+    state = keys.head_path()
+    try:
+        last = heads.read(state) if state else None
+    except heads.Unreadable as err:
+        _refuse(seq, head, str(err))
+        return None
+    if last is None:
+        # Nothing signed with this head file yet (a new installation, or checkpoints from before
+        # heads were kept outside the database): start from the newest checkpoint we signed.
+        found = latest_checkpoint(seq, using=using)
+        last = heads.Head(found.seq, found.head_hash) if found else heads.GENESIS
+    earlier = seq < last.seq
+    if earlier:
+        # A checkpoint in the past (an archive segment ends there): the last signed head must
+        # extend it. The head file stays where it is.
+        problem = _extension_problem(heads.Head(seq, head), last, using=using)
+        before = latest_checkpoint(seq - 1, using=using)
+        prev = heads.Head(before.seq, before.head_hash) if before else heads.GENESIS
+    else:
+        problem = _extension_problem(last, heads.Head(seq, head), using=using)
+        prev = last
+    if problem is not None:
+        _refuse(seq, head, problem)
+        return None
+    if last.seq == seq:  # already signed: the stored checkpoint stands
+        return latest_checkpoint(seq, using=using)
+    checkpoint = AuditCheckpoint(
+        seq=seq, head_hash=head, signed_at=now, key_id=kid, signature="", prev_seq=prev.seq, prev_head=prev.head
+    )
     checkpoint.signature = signing.sign(key, checkpoint.payload())
     try:
         with transaction.atomic(using=using):
@@ -294,15 +324,32 @@ def _sign(seq: int, head: str, now: datetime, *, using: str) -> AuditCheckpoint 
         # latest above). Append-only, it stays; the next checkpoint goes one position further.
         _refuse(seq, head, "occupied")
         return None
+    if state is not None and not earlier:
+        # Before the commit: a head written here and then rolled back is reported (the chain no
+        # longer runs through it), never a head signed and forgotten.
+        heads.write(state, heads.Head(seq, head, chain.format_time(now), kid))
     return checkpoint
 
 
+def _extension_problem(last: heads.Head, new: heads.Head, *, using: str) -> str | None:
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            "SELECT seq, digest, hash FROM audit_auditseal WHERE seq > %s AND seq <= %s ORDER BY seq",
+            [last.seq, new.seq],
+        )
+        return heads.extension_problem(last, cursor.fetchall(), new)
+
+
 def _refuse(seq: int, head: str, reason: str) -> None:
-    """Record the refusal in the sealing transaction, which commits (its seals stand)."""
+    """Record the refusal in the sealing transaction, which commits (its seals stand); at most once
+    per checkpoint interval, since sealing the refusal itself makes a new head to refuse."""
+    from audit.models import AuditEvent
     from audit.recorder import record
 
     log.error("audit checkpoint at #%s refused: %s", seq, reason)
-    record("audit.checkpoint_refused", actor=SYSTEM, refused=True, seq=seq, head=head, reason=reason)
+    since = timezone.now() - timedelta(seconds=settings.AUDIT_CHECKPOINT_SECONDS)
+    if not AuditEvent.objects.filter(event_type="audit.checkpoint_refused", created_at__gte=since).exists():
+        record("audit.checkpoint_refused", actor=SYSTEM, refused=True, seq=seq, head=head, reason=reason)
 
 
 def checkpoint_now(*, using: str = "default") -> AuditCheckpoint | None:

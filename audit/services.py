@@ -22,8 +22,8 @@ from django.utils.translation import gettext as _
 import audit
 from audit import chain, export, keys, signing
 from audit.guard import prune_segment
-from audit.models import AuditEvent, AuditSeal, AuditSegment
-from audit.sealing import CheckpointRefused, checkpoint_at, checkpoint_now, seal_pending
+from audit.models import AuditCheckpoint, AuditCosignature, AuditEvent, AuditSeal, AuditSegment
+from audit.sealing import CheckpointRefused, checkpoint_at, checkpoint_now, latest_checkpoint, seal_pending
 from audit.verify import Report, verify_chain
 
 
@@ -45,21 +45,41 @@ def command_actor(command: str) -> audit.Actor:
 
 
 def verify_log(*, actor: Any, from_seq: int | None = None, to_seq: int | None = None, workers: int = 1) -> Report:
-    """Seal what is pending, verify the chain (or a range), record ``audit.verified`` with the result."""
-    seal_pending()
+    """Seal what is pending, verify the chain (or a range), record ``audit.verified`` with the result.
+    Nothing is signed before the chain verified."""
+    seal_pending(sign=False)
     report = verify_chain(from_seq, to_seq, workers=workers)
     audit.record("audit.verified", actor=actor, **report.summary())
     return report
 
 
 def start_export(filters: export.Filters, fmt: str, *, actor: Any, evidence: bool = False) -> export.ExportPlan:
-    """Fix what an export covers (up to a fresh signed checkpoint) and record ``audit.exported``;
-    then stream it with ``export.stream(plan)``."""
-    checkpoint = checkpoint_now()
+    """Verify, then fix what an export covers (up to a fresh signed checkpoint) and record
+    ``audit.exported``; then stream it with ``export.stream(plan)``. A chain that fails verification
+    is not signed and not exported, unless ``evidence``: then it is exported up to the last valid
+    checkpoint, marked in the manifest as failed, with the problems found."""
+    seal_pending(sign=False)
+    report = verify_chain(export.first_position(filters))
+    if report.chain_ok:
+        checkpoint = checkpoint_now()
+    else:
+        problem = str(next(p for p in report.problems if not p.foreign))
+        if not evidence:
+            audit.record_refused("audit.export_refused", actor=actor, filters=filters.describe(), problem=problem)
+            raise AuditError(
+                _(
+                    "監査ログの検証に失敗したため、エクスポートしませんでした: %(problem)s"
+                    "（証拠として出力するには「検証に失敗したログも出力する」を選んでください）"
+                )
+                % {"problem": problem}
+            )
+        checkpoint = latest_checkpoint(report.to_seq)
     if checkpoint is None:
         raise AuditError(_("監査ログにまだ封印済みの記録がありません。"))
     plan = export.plan(filters, fmt, checkpoint)
-    audit.record("audit.exported", actor=actor, **plan.summary())
+    plan.problems = [str(p) for p in report.problems if not p.foreign]
+    plan.notes = [str(p) for p in report.problems if p.foreign]
+    audit.record("audit.exported", actor=actor, **plan.summary(), verified=report.chain_ok)
     return plan
 
 
@@ -89,13 +109,13 @@ def _archive_range(before: datetime) -> tuple[int, int]:
 
 def archive_log(before: datetime, out_dir: Path, *, actor: Any, dry_run: bool = False) -> ArchiveResult:
     """Write the not yet archived entries older than ``before`` to one verified segment file."""
-    seal_pending()
+    seal_pending(sign=False)
     start, end = _archive_range(before)
     result = ArchiveResult(first_seq=start, last_seq=end)
     if end < start or dry_run:
         return result
     report = verify_chain(start, end)
-    if not report.ok:
+    if not report.chain_ok:
         audit.record(
             "audit.archive_failed", actor=actor, first_seq=start, last_seq=end, problem=str(report.first_problem)
         )
@@ -201,3 +221,68 @@ def prune_archived(*, actor: Any, dry_run: bool = False) -> ArchiveResult:
                 retention_days=settings.AUDIT_RETENTION_DAYS,
             )
     return result
+
+
+LINKS_AT_MOST = 500_000  # one answer of the checkpoint endpoint; a witness far behind asks again
+
+
+def checkpoint_document(since: int | None = None) -> dict[str, Any]:
+    """The latest valid checkpoint, its public key, and the chain links after ``since`` up to it
+    (what a witness needs to check that the new head extends the one it cosigned last)."""
+    head = AuditSeal.objects.aggregate(hi=Max("seq"))["hi"] or 0
+    checkpoint = latest_checkpoint(head)
+    if checkpoint is None:
+        raise AuditError(_("署名済みのチェックポイントがまだありません。"))
+    document: dict[str, Any] = {
+        "checkpoint": {**checkpoint.payload(), "signature": checkpoint.signature},
+        "public_key": signing.public_pem(keys.private_key().public_key()),
+    }
+    if since is not None:
+        upto = min(checkpoint.seq, since + LINKS_AT_MOST)
+        if upto < checkpoint.seq:
+            later = latest_checkpoint(upto)
+            if later is not None and later.seq > since:
+                checkpoint, upto = later, later.seq
+                document["checkpoint"] = {**checkpoint.payload(), "signature": checkpoint.signature}
+        links = AuditSeal.objects.filter(seq__gt=since, seq__lte=upto).order_by("seq")
+        document["links"] = [
+            {"seq": seq, "digest": digest, "hash": hash_}
+            for seq, digest, hash_ in links.values_list("seq", "digest", "hash")
+        ]
+    return document
+
+
+def record_cosignature(cosignature: dict[str, Any], *, actor: Any) -> AuditCosignature:
+    """Store a witness's cosignature: a known witness key, a valid signature, over a checkpoint this
+    service signed. A refusal is an audit event and changes nothing."""
+    from audit.witness import verify_cosignature
+
+    def refuse(reason: str) -> AuditError:
+        audit.record_refused("audit.cosignature_refused", actor=actor, reason=reason, seq=cosignature.get("seq"))
+        return AuditError(reason)
+
+    key = keys.witness_public_keys().get(str(cosignature.get("witness_key_id", "")))
+    if key is None:
+        raise refuse(_("この立会人の鍵は登録されていません。"))
+    try:
+        valid = verify_cosignature(key, cosignature)
+    except (KeyError, TypeError, ValueError):
+        valid = False
+    if not valid:
+        raise refuse(_("連署の署名が正しくありません。"))
+    checkpoint = AuditCheckpoint.objects.filter(seq=cosignature["seq"], head_hash=cosignature["head"]).first()
+    if checkpoint is None or latest_checkpoint(checkpoint.seq) != checkpoint:
+        raise refuse(_("連署されたチェックポイントはこのサービスが署名したものではありません。"))
+    stored, _created = AuditCosignature.objects.get_or_create(
+        seq=checkpoint.seq,
+        witness_key_id=cosignature["witness_key_id"],
+        defaults={
+            "head_hash": checkpoint.head_hash,
+            "checkpoint_key_id": cosignature["checkpoint_key_id"],
+            "signed_at": cosignature["time"],
+            "signature": cosignature["signature"],
+            "received_at": timezone.now(),
+        },
+    )
+    audit.record("audit.cosigned", actor=actor, seq=checkpoint.seq, witness_key_id=stored.witness_key_id)
+    return stored

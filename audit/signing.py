@@ -17,7 +17,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from audit.canonical import canonical_json
 
-CHECKPOINT_TYPE = "mynatrust-audit-checkpoint/1"
+CHECKPOINT_TYPE_V1 = "mynatrust-audit-checkpoint/1"
+# Version 2 names the checkpoint before it (prev_seq, prev_head): the signed heads form a chain too.
+CHECKPOINT_TYPE = "mynatrust-audit-checkpoint/2"
+CHECKPOINT_FIELDS = {
+    CHECKPOINT_TYPE_V1: ("type", "seq", "head", "time", "key_id"),
+    CHECKPOINT_TYPE: ("type", "seq", "head", "time", "key_id", "prev_seq", "prev_head"),
+}
 SEGMENT_TYPE = "mynatrust-audit-segment/1"
 
 
@@ -51,8 +57,28 @@ def key_id(key: Ed25519PublicKey) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
-def checkpoint_payload(*, seq: int, head: str, time: str, kid: str) -> dict[str, Any]:
-    return {"type": CHECKPOINT_TYPE, "seq": seq, "head": head, "time": time, "key_id": kid}
+def checkpoint_payload(
+    *, seq: int, head: str, time: str, kid: str, prev_seq: int | None = None, prev_head: str = ""
+) -> dict[str, Any]:
+    if prev_seq is None:  # signed before checkpoints were chained
+        return {"type": CHECKPOINT_TYPE_V1, "seq": seq, "head": head, "time": time, "key_id": kid}
+    return {
+        "type": CHECKPOINT_TYPE,
+        "seq": seq,
+        "head": head,
+        "time": time,
+        "key_id": kid,
+        "prev_seq": prev_seq,
+        "prev_head": prev_head,
+    }
+
+
+def signed_checkpoint_payload(checkpoint: dict[str, Any]) -> dict[str, Any]:
+    """The signed fields of a checkpoint as exported (its ``type`` says which)."""
+    fields = CHECKPOINT_FIELDS.get(checkpoint.get("type", ""))
+    if fields is None:
+        raise ValueError(f"unknown checkpoint type {checkpoint.get('type')!r}")
+    return {name: checkpoint[name] for name in fields}
 
 
 def segment_payload(

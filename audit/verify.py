@@ -13,6 +13,7 @@ from django.db.models import Max, Min
 from django.utils.translation import gettext as _
 
 from audit import chain, guard, keys, signing
+from audit import heads as heads_file
 from audit.models import AuditCheckpoint, AuditSeal, AuditSegment
 from audit.sealing import entry_of, event_columns
 
@@ -33,6 +34,9 @@ PARALLEL_MIN = 100_000  # below this, forking costs more than it saves
 class Problem:
     seq: int | None
     message: str
+    # A checkpoint row the service did not sign (written by someone else): reported, but the chain
+    # itself may still be sound (exports go on, noting it).
+    foreign: bool = False
 
     def __str__(self) -> str:
         return f"#{self.seq}: {self.message}" if self.seq is not None else self.message
@@ -50,6 +54,11 @@ class Report:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    @property
+    def chain_ok(self) -> bool:
+        """The chain verified; only rows the service did not sign were found beside it."""
+        return all(p.foreign for p in self.problems)
 
     @property
     def first_problem(self) -> Problem | None:
@@ -106,16 +115,18 @@ def verify_chain(from_seq: int | None = None, to_seq: int | None = None, *, work
     last = min(to_seq or hi, hi)
     report.from_seq, report.to_seq = first, last
     checkpoints = {cp.seq: cp for cp in AuditCheckpoint.objects.all()}
+    signed = _signed_head(report)
     if hi == 0:
         if checkpoints:
             report.problems.append(
                 Problem(None, _("封印が一件もないのにチェックポイントがあります（全件削除の可能性）。"))
             )
         _check_checkpoints(checkpoints, {}, 0, 0, report, public)
+        _check_signed_head(signed, {}, 0, 0, 0, report)
         return report
     prev = _anchor(first, report, public) if first <= last else None
     ranges = _split(first, last, workers if connection.vendor == "postgresql" and not connection.in_atomic_block else 1)
-    cps = set(checkpoints)
+    cps = set(checkpoints) | ({signed.seq} if signed else set())
     if len(ranges) > 1:
         connections.close_all()  # the forked workers open their own
         with multiprocessing.get_context("fork").Pool(len(ranges)) as pool:
@@ -140,8 +151,43 @@ def verify_chain(from_seq: int | None = None, to_seq: int | None = None, *, work
             report.problems.append(part.problem)
             break
     report.head_hash = prev or ""
-    _check_checkpoints(checkpoints, heads, first, last if not report.problems else checked_to, report, public, hi=hi)
+    checked = last if not report.problems else checked_to
+    _check_checkpoints(checkpoints, heads, first, checked, report, public, hi=hi)
+    _check_signed_head(signed, heads, first, checked, hi, report)
     return report
+
+
+def _signed_head(report: Report) -> heads_file.Head | None:
+    """The last head the sequencer signed, from its file outside the database."""
+    path = keys.head_path()
+    if path is None:
+        return None
+    try:
+        return heads_file.read(path)
+    except heads_file.Unreadable as err:
+        report.problems.append(
+            Problem(None, _("署名済みの先頭を保存したファイルを読めません: %(error)s") % {"error": err})
+        )
+        return None
+
+
+def _check_signed_head(
+    signed: heads_file.Head | None, heads: dict[int, str], first: int, last_ok: int, hi: int, report: Report
+) -> None:
+    """The chain must run through the last head the sequencer signed: whoever holds only the
+    database can delete or rewrite checkpoints, not this file."""
+    if signed is None or signed.seq == 0:
+        return
+    if signed.seq > hi:
+        message = _(
+            "データベースの外に保存された署名済みの先頭は #%(seq)s ですが、ログは %(hi)s で終わっています（末尾の削除または全件削除）。"
+        ) % {"seq": signed.seq, "hi": hi}
+        report.problems.append(Problem(signed.seq, message))
+    elif first <= signed.seq <= last_ok and heads.get(signed.seq) != signed.head:
+        message = _("データベースの外に保存された署名済みの先頭 #%(seq)s をチェーンが通っていません（書き換え）。") % {
+            "seq": signed.seq
+        }
+        report.problems.append(Problem(signed.seq, message))
 
 
 def _split(first: int, last: int, workers: int) -> list[tuple[int, int]]:
@@ -233,7 +279,9 @@ def _check_checkpoints(
         cp = checkpoints[seq]
         report.checkpoints += 1
         if not _signed(cp.key_id, cp.payload(), cp.signature, public):
-            report.problems.append(Problem(seq, _("チェックポイントの署名が正しくありません（偽造または未知の鍵）。")))
+            report.problems.append(
+                Problem(seq, _("チェックポイントの署名が正しくありません（偽造または未知の鍵）。"), foreign=True)
+            )
             continue
         if seq > hi:
             report.problems.append(
@@ -247,3 +295,10 @@ def _check_checkpoints(
             )
         elif first <= seq <= last_ok and heads.get(seq) != cp.head_hash:
             report.problems.append(Problem(seq, _("チェックポイントの先頭ハッシュがチェーンと一致しません。")))
+        if cp.prev_seq:  # chained (version 2): the checkpoint it names must be there, unchanged
+            before = checkpoints.get(cp.prev_seq)
+            if (before is None and cp.prev_seq >= first) or (before is not None and before.head_hash != cp.prev_head):
+                message = _(
+                    "このチェックポイントが直前として示すチェックポイント #%(prev)s がないか、一致しません（削除または書き換え）。"
+                ) % {"prev": cp.prev_seq}
+                report.problems.append(Problem(seq, message))

@@ -441,6 +441,17 @@ RETENTION_PERIODS = {
 AUDIT_CHECKPOINT_KEY_PATH = env.str(
     "AUDIT_CHECKPOINT_KEY_PATH", default="" if PRODUCTION else str(BASE_DIR / "var" / "audit-checkpoint-ed25519.pem")
 )
+# The last head the sequencer signed, kept outside the database (default: beside the key, with
+# ".head" appended). The sequencer signs only heads that extend it; audit_verify checks the chain
+# runs through it. Keep it on the same protected volume as the key, never in the database's backups.
+AUDIT_HEAD_STATE_PATH = env.str("AUDIT_HEAD_STATE_PATH", default="")
+# Witnesses whose cosignatures the service accepts (PEM public keys of their Ed25519 keys), and, for
+# `manage.py audit_witness` run on the witness's host, its own private key and last cosigned head.
+AUDIT_WITNESS_PUBLIC_KEYS = env.list("AUDIT_WITNESS_PUBLIC_KEYS", default=[])
+AUDIT_WITNESS_KEY_PATH = env.str(
+    "AUDIT_WITNESS_KEY_PATH", default="" if PRODUCTION else str(BASE_DIR / "var" / "audit-witness-ed25519.pem")
+)
+AUDIT_WITNESS_STATE_PATH = env.str("AUDIT_WITNESS_STATE_PATH", default="")
 # Public keys (PEM files) of retired checkpoint keys, so checkpoints signed before a rotation still verify.
 AUDIT_CHECKPOINT_PUBLIC_KEYS = env.list("AUDIT_CHECKPOINT_PUBLIC_KEYS", default=[])
 # A checkpoint is signed every N sealed entries or every T seconds, whichever comes first.

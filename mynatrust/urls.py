@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("mynatrust.operations.urls")),
     path(".well-known/jwks.json", validity_api.jwks, name="jwks"),
     path(".well-known/audit-checkpoint-key.pem", public(audit_public.checkpoint_key), name="audit_checkpoint_key"),
+    path(".well-known/audit-checkpoint", public(audit_public.checkpoint), name="audit_checkpoint"),
     path(settings.ADMIN_PATH, admin.site.urls),
 ]
 

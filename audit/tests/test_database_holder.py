@@ -15,13 +15,16 @@ from audit import guard, offline_verify
 from audit.export import Filters
 from audit.models import AuditCheckpoint, AuditEvent, AuditSeal, AuditSegment
 from audit.sealing import checkpoint_now, seal_pending
-from audit.services import stream_export
+from audit.services import AuditError, stream_export, verify_log
 from audit.tests.conftest import postgresql_only, record_many, tampering
 from audit.verify import verify_chain
+from mynatrust.operations.audit_figures import audit_signed_head as sequencer_health
 
 
 @pytest.fixture
 def sealed(db):
+    seal_pending()
+    checkpoint_now()
     record_many(6)
     seal_pending()
     checkpoint_now()
@@ -127,11 +130,13 @@ def test_a_forged_checkpoint_row_far_past_the_head_does_not_stop_checkpointing(s
     result = seal_pending()
     assert result.checkpoint is not None
     assert result.checkpoint.seq == result.head_seq
-    manifest = offline_verify.verify_file(export_file(tmp_path))
-    assert manifest["to_seq"] > head
     report = verify_chain()
     assert not report.ok  # the forged row itself is reported
     assert any(p.seq == head + 1_000_000 for p in report.problems)
+    # It does not block verifiable exports of a chain that is sound; the manifest notes the row.
+    manifest = offline_verify.verify_file(export_file(tmp_path))
+    assert manifest["to_seq"] > head
+    assert any(f"#{head + 1_000_000}" in note for note in manifest["notes"])
 
 
 def test_a_forged_checkpoint_row_where_the_next_one_is_due_is_passed_over(sealed, settings):
@@ -166,3 +171,87 @@ def test_a_guard_trigger_enabled_always_still_counts(db):
     with connection.cursor() as cursor:
         cursor.execute("ALTER TABLE audit_auditevent ENABLE ALWAYS TRIGGER audit_auditevent_no_delete")
     assert guard.missing_triggers() == []
+
+
+# --- case 2 and case 1's aftermath: heads kept outside the database ----------------------------------
+def rewrite_from(k_seq: int) -> None:
+    """What a database holder does to hide an edit: change the event at ``k_seq``, recompute the
+    digest and hash of it and of every later seal, and move the sequencer's last batch along."""
+    from audit import chain
+    from audit.sealing import entry_of, event_columns
+
+    with tampering() as cursor:
+        event_id = AuditSeal.objects.get(seq=k_seq).event_id
+        cursor.execute("UPDATE audit_auditevent SET actor_label = 'someone else' WHERE id = %s", [event_id])
+        cursor.execute(
+            f"SELECT s.seq, {event_columns(connection.vendor)} FROM audit_auditseal s "  # noqa: S608
+            "JOIN audit_auditevent e ON e.id = s.event_id WHERE s.seq >= %s ORDER BY s.seq",
+            [k_seq],
+        )
+        rows = cursor.fetchall()
+        prev = AuditSeal.objects.get(seq=k_seq).prev_hash
+        for row in rows:
+            entry, float_free = entry_of(row[1:])
+            digest = chain.entry_digest(entry, float_free=float_free)
+            new = chain.chain_hash(prev, digest)
+            cursor.execute(
+                "UPDATE audit_auditseal SET digest = %s, prev_hash = %s, hash = %s WHERE seq = %s",
+                [digest, prev, new, row[0]],
+            )
+            prev = new
+        cursor.execute("UPDATE audit_auditsealbatch SET last_hash = %s WHERE last_seq = %s", [prev, rows[-1][0]])
+
+
+def test_a_rewrite_in_the_middle_with_the_later_checkpoints_deleted_is_found(sealed, tmp_path):
+    k = AuditSeal.objects.filter(event__event_type="test.event").order_by("seq")[2].seq
+    rewrite_from(k)
+    with tampering() as cursor:
+        cursor.execute("DELETE FROM audit_auditcheckpoint WHERE seq >= %s", [k])
+    report = verify_chain()
+    assert not report.ok
+    assert any("データベースの外" in p.message for p in report.problems), report.problems
+    # Nothing signs the forged head, and no export passes for a good one.
+    assert checkpoint_now() is None
+    assert not AuditCheckpoint.objects.filter(seq__gte=k).exists()
+    assert AuditEvent.objects.filter(event_type="audit.checkpoint_refused").exists()
+    with pytest.raises(AuditError):
+        export_file(tmp_path)
+    evidence = export_file(tmp_path, name="evidence.zip", evidence=True)
+    with pytest.raises(offline_verify.Invalid, match="failed verification"):
+        offline_verify.verify_file(evidence)
+
+
+def test_verification_and_export_never_sign_a_forged_head(sealed, tmp_path):
+    k = AuditSeal.objects.filter(event__event_type="test.event").order_by("seq")[2].seq
+    record_many(2)  # unsealed: the next sealing would checkpoint them
+    rewrite_from(k)
+    checkpoints = AuditCheckpoint.objects.count()
+    verify_log(actor=audit.SYSTEM)
+    with pytest.raises(AuditError):
+        export_file(tmp_path)
+    assert AuditCheckpoint.objects.count() == checkpoints
+
+
+def test_an_emptied_log_fails_verification_and_numbering_does_not_start_again(sealed):
+    with tampering() as cursor:
+        for table in guard.TABLES:
+            cursor.execute(f"DELETE FROM {table}")  # noqa: S608  (constants only)
+    report = verify_chain()
+    assert not report.ok
+    record_many(2)
+    assert checkpoint_now() is None
+    assert not AuditCheckpoint.objects.exists()
+    assert sequencer_health() == "error"
+
+
+def test_each_checkpoint_names_the_one_before(sealed, tmp_path):
+    record_many(3)
+    first = checkpoint_now()
+    record_many(3)
+    second = checkpoint_now()
+    assert first is not None and second is not None
+    assert (second.prev_seq, second.prev_head) == (first.seq, first.head_hash)
+    assert second.payload()["prev_seq"] == first.seq
+    assert sequencer_health() == "ok"
+    manifest = offline_verify.verify_file(export_file(tmp_path))
+    assert manifest["checkpoint"]["prev_seq"] == second.prev_seq or manifest["checkpoint"]["seq"] > second.seq

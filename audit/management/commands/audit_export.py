@@ -34,6 +34,11 @@ class Command(BaseCommand):
         parser.add_argument("--subject-type", default="")
         parser.add_argument("--subject-id", default="")
         parser.add_argument(
+            "--evidence",
+            action="store_true",
+            help="export even a log that fails verification (nothing is signed; the manifest says verified: false)",
+        )
+        parser.add_argument(
             "--out", type=Path, help="file to write (default: a name in the current directory; - for stdout)"
         )
 
@@ -47,7 +52,9 @@ class Command(BaseCommand):
             subject_id=options["subject_id"],
         )
         try:
-            plan, chunks = stream_export(filters, options["format"], actor=command_actor("audit_export"))
+            plan, chunks = stream_export(
+                filters, options["format"], actor=command_actor("audit_export"), evidence=options["evidence"]
+            )
         except AuditError as err:
             raise CommandError(err.message) from err
         out = options["out"] or Path(plan.file_name())
