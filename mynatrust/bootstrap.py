@@ -94,6 +94,7 @@ def demo(extra: list[str]) -> None:
     env = {**os.environ}
     env.pop("MYNATRUST_PRODUCTION", None)
     env.setdefault("DEMO_MODE", "true")
+    env.setdefault("VALIDITY_ANONYMOUS_QUERIES", "true")  # the public check answers in the demo
     address = extra[0] if extra else "127.0.0.1:8000"
     env.setdefault("SERVICE_BASE_URL", f"http://{address}")  # the links printed and mailed
     (ROOT / "var").mkdir(exist_ok=True)

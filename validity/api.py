@@ -15,7 +15,7 @@ from django.views.decorators.http import require_safe
 
 import audit
 from mynatrust.access import audience, public
-from validity import answer, auth, keys, ratelimit, services, signing
+from validity import answer, auth, keys, ratelimit, services, signing, views
 from validity.answer import ValidityError
 from validity.auth import admit
 from validity.models import ApiKey
@@ -61,6 +61,17 @@ def _wants_jose(request: HttpRequest) -> bool | None:
     if jose <= 0 and json_q <= 0:
         return None
     return jose > json_q
+
+
+PAGE_TYPES = [JSON, signing.MEDIA_TYPE, "text/html"]
+
+
+def _wants_page(request: HttpRequest) -> bool:
+    """A browser opening the printed URL (it prefers HTML to JSON and sends no key); programs,
+    which send a key, ask for JSON or the JWS, or accept anything, get the API as before."""
+    if request.META.get("HTTP_AUTHORIZATION") or not request.META.get("HTTP_ACCEPT"):
+        return False
+    return request.get_preferred_type(PAGE_TYPES) == "text/html"
 
 
 def _too_many(wait: int) -> HttpResponse:
@@ -140,6 +151,8 @@ def delegation_validity(request: HttpRequest, delegation_id: str) -> HttpRespons
         return _error(
             ValidityError("method_not_allowed", 405, "GET で照会してください。", "Use GET."), Allow="GET, HEAD"
         )
+    if request.method == "GET" and _wants_page(request):
+        return views.validity_url_page(request, delegation_id)
     jose = _wants_jose(request)
     if jose is None:
         return _error(answer.error(answer.NOT_ACCEPTABLE))

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -17,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 import audit
 from mynatrust.access import public, recipient_required, refuse_object
+from mynatrust.lib import delegation_id as delegation_ids
 from mynatrust.lib.delegation_id import in_file_name
 from validity import answer, ratelimit, services, signing
 from validity.answer import ValidityError
@@ -149,7 +151,7 @@ def check(request: HttpRequest) -> HttpResponse:
 
 @csrf_protect
 def _check(request: HttpRequest, organisation: RecipientOrganisation) -> HttpResponse:
-    form = CheckForm(request.POST or None, request.FILES or None)
+    form = CheckForm(request.POST or None, request.FILES or None, initial={"delegation_id": request.GET.get("id", "")})
     if request.method != "POST" or not form.is_valid():
         return render(request, "validity/check.html", {"form": form, "organisation": organisation})
     wait = ratelimit.hit(
@@ -182,6 +184,26 @@ def _check(request: HttpRequest, organisation: RecipientOrganisation) -> HttpRes
     return render(request, "validity/result.html", context)
 
 
+def validity_url_page(request: HttpRequest, delegation_id: str) -> HttpResponse:
+    """What a browser gets at the validity URL printed on a delegation (the API answers programs):
+    how to check this ID, as a registered recipient or through the public check where it is on."""
+    try:
+        canonical, problem = delegation_ids.parse(delegation_id), ""
+    except delegation_ids.DelegationIdError as exc:
+        canonical, problem = "", str(exc.message)
+    context = {
+        "delegation_id": canonical,
+        "typed": delegation_id,
+        "problem": problem,
+        "public_check": settings.VALIDITY_ANONYMOUS_QUERIES,
+        "form": AnonymousCheckForm(initial={"delegation_id": canonical}),
+    }
+    response = render(request, "validity/validity_url.html", context, status=400 if problem else 200)
+    add_never_cache_headers(response)
+    patch_vary_headers(response, ["Accept", "Authorization"])
+    return response
+
+
 @public
 @never_cache
 @require_http_methods(["GET", "POST"])
@@ -189,7 +211,7 @@ def anonymous_check(request: HttpRequest) -> HttpResponse:
     """Unregistered users, when the setting allows: the status word only, under a stricter limit."""
     if not settings.VALIDITY_ANONYMOUS_QUERIES:
         raise Http404
-    form = AnonymousCheckForm(request.POST or None)
+    form = AnonymousCheckForm(request.POST or None, initial={"delegation_id": request.GET.get("id", "")})
     if request.method != "POST" or not form.is_valid():
         return render(request, "validity/anonymous_check.html", {"form": form})
     ip = audit.context.current().ip

@@ -24,6 +24,7 @@ from .pdf_layout import (
     item_table,
     paragraphs,
     printable,
+    qr_with_caption,
     register_fonts,
 )
 
@@ -133,6 +134,12 @@ def _story(content: DelegationContent, xml: bytes) -> list[Flowable]:
                         ("有効性の確認", content.service.validity_url),
                         ("作成日", japanese_date(content.issued_on)),
                     ]
+                ),
+                Spacer(1, 4),
+                qr_with_caption(
+                    content.service.validity_url,
+                    "この QR コードは上記の有効性確認 URL（電子委任状 ID 入り）です。"
+                    "スマートフォン等で読み取ると、この電子委任状が現在有効かどうかを確認する方法が表示されます。",
                 ),
             ]
         ),

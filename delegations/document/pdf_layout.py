@@ -123,3 +123,22 @@ def footer_canvas(left_text: str) -> type[Canvas]:
             super().save()
 
     return FooterCanvas
+
+
+def qr_code(text: str, *, size: float = 30 * mm) -> Flowable:
+    """A QR code of ``text`` (reportlab's own encoder, error correction M), ``size`` wide."""
+    from reportlab.graphics.barcode.qr import QrCodeWidget
+    from reportlab.graphics.shapes import Drawing
+
+    widget = QrCodeWidget(text, barLevel="M")
+    x0, y0, x1, y1 = widget.getBounds()
+    drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
+    drawing.add(widget)
+    return drawing
+
+
+def qr_with_caption(text: str, caption: str) -> Flowable:
+    """The QR code beside its caption, in one row that is never split."""
+    table = Table([[qr_code(text), Paragraph(printable(caption), SMALL)]], colWidths=[34 * mm, None])
+    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("LEFTPADDING", (0, 0), (0, 0), 0)]))
+    return table
