@@ -12,9 +12,11 @@ import qrcode.image.svg
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import SEARCH_VAR
 from django.contrib.auth import login as auth_login
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -59,7 +61,7 @@ class StaffAdminSite(admin.AdminSite):
     login_form = AdminAuthenticationForm
 
     def admin_view(self, view: Any, cacheable: bool = False) -> Any:
-        inner = super().admin_view(view, cacheable)
+        inner = super().admin_view(_keyed(view), cacheable)
 
         @wraps(view)
         def bounded_search(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
@@ -239,6 +241,30 @@ class StaffAdminSite(admin.AdminSite):
             "qr": _qr_data_uri(device.config_url),
         }
         return render(request, "admin/otp_setup.html", context)
+
+
+def _keyed(view: Any) -> Any:
+    """A model admin's view (after the admin's own sign-in check) that answers 404 for a key its
+    model could never hold (``abc`` where keys are numbers) and for an object that does not exist
+    (django-otp's device pages look devices up with ``get``): without it both were a 500."""
+    model_admin = getattr(view, "__self__", None)
+    model = getattr(model_admin, "model", None)
+
+    @wraps(view)
+    def keyed(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        if model is not None and "_to_field" not in request.GET:
+            for name in ("object_id", "pk"):
+                if name in kwargs:
+                    try:
+                        model._meta.pk.to_python(unquote(str(kwargs[name])))
+                    except (ValidationError, ValueError, TypeError) as err:
+                        raise Http404 from err
+        try:
+            return view(request, *args, **kwargs)
+        except ObjectDoesNotExist as err:
+            raise Http404 from err
+
+    return keyed
 
 
 def _qr_data_uri(url: str) -> str:

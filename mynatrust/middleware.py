@@ -59,15 +59,17 @@ class RequestSizeLimitMiddleware:
 
 
 class NulInPathMiddleware:
-    """Refuses a path holding U+0000 (``%00``) with a 400 before any view looks it up: no public
-    identifier contains one, and PostgreSQL cannot compare text with it (the lookup would fail
-    with a database error, a 500). JSON under /api/, like every answer there."""
+    """Refuses a path or a query string holding U+0000 (``%00``) with a 400 before any view looks
+    it up: no identifier, filter or search term contains one, and PostgreSQL cannot compare text
+    with it (the lookup would fail with a database error, a 500: ``?status=%00`` on an admin list).
+    JSON under /api/, like every answer there. Form fields refuse NUL on their own (Django's
+    validator), with the form shown again."""
 
     API_ERROR = {
         "code": "bad_request",
         "message": {
-            "ja": "リクエストのパスに使えない文字（NUL）が含まれています。",
-            "en": "The request path contains a character that cannot be used (NUL).",
+            "ja": "リクエストのパスまたはパラメーターに使えない文字（NUL）が含まれています。",
+            "en": "The request path or its parameters contain a character that cannot be used (NUL).",
         },
     }
 
@@ -75,7 +77,7 @@ class NulInPathMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if "\x00" not in request.path:
+        if "\x00" not in request.path and "%00" not in request.META.get("QUERY_STRING", ""):
             return self.get_response(request)
         if request.path.startswith("/api/"):
             return JsonResponse({"error": self.API_ERROR}, status=400, json_dumps_params={"ensure_ascii": False})

@@ -71,7 +71,11 @@ class LedgerAdmin(admin.ModelAdmin):
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
         # "訂正を記録": start from the values of the entry being corrected.
-        original = self.model.objects.filter(pk=request.GET.get("corrects") or 0).first()
+        corrects = request.GET.get("corrects", "")
+        # Only a plain key names an entry to correct; anything else opens an empty form.
+        original = (
+            self.model.objects.filter(pk=int(corrects)).first() if corrects.isascii() and corrects.isdigit() else None
+        )
         if original is None:
             return {}
         return {
