@@ -104,6 +104,23 @@ class ErrorPageMiddleware:
         return response
 
 
+class PrivateCacheMiddleware:
+    """Every response to a signed-in visitor is ``Cache-Control: private, no-store``: pages and
+    downloads (delegation PDF/XML, signed files carrying the signer's certificate details) stay out
+    of shared proxy caches and off the disk of a shared computer's browser. A view that already
+    forbids storing keeps its own header; public pages for anonymous visitors keep theirs."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and "no-store" not in response.get("Cache-Control", ""):
+            response["Cache-Control"] = "private, no-store"
+        return response
+
+
 class LocaleMiddleware(DjangoLocaleMiddleware):
     """Japanese unless the visitor chose another language with the switch (its cookie); the
     browser's Accept-Language does not override the service's default."""
