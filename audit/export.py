@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
@@ -27,7 +26,7 @@ from django.db.models import Min, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from audit import chain, keys, signing
+from audit import chain, keys, signing, spreadsheet
 from audit.models import AuditCheckpoint, AuditCosignature, AuditEvent, AuditSeal
 from audit.sealing import entry_of
 
@@ -49,9 +48,6 @@ CSV_HEADER = [
     "ダイジェスト",
     "日時(日本時間)",
 ]
-# Cells Excel would read as a formula get a leading apostrophe; one leading apostrophe is removed
-# again by the offline verifier (values that began with one got one more), so the entry is exact.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
 CHUNK_ROWS = 2000
 MISSING_LISTED = 1000  # positions without their event named in the manifest, at most
 
@@ -188,10 +184,6 @@ class _Sink(io.RawIOBase):
         return out
 
 
-def _cell(value: str) -> str:
-    return "'" + value if value.startswith(_FORMULA_START) else value
-
-
 def _selected_rows(export: ExportPlan) -> Iterator[tuple[int, dict[str, Any], str, bool]]:
     events = export.filters.apply(
         AuditEvent.objects.filter(seal__seq__gte=export.from_seq, seal__seq__lte=export.to_seq)
@@ -209,7 +201,9 @@ def _event_lines(export: ExportPlan) -> Iterator[bytes]:
     tokyo = ZoneInfo(settings.TIME_ZONE)
     if export.fmt == "csv":
         buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\r\n")
+        # Cells Excel would read as a formula get a leading apostrophe (audit.spreadsheet); the
+        # offline verifier removes it again, so the entry is exact.
+        writer = spreadsheet.Writer(buffer)
         writer.writerow(CSV_HEADER)
         yield "\ufeff".encode() + buffer.getvalue().encode("utf-8")
         for seq, entry, digest, float_free in _selected_rows(export):
@@ -221,10 +215,10 @@ def _event_lines(export: ExportPlan) -> Iterator[bytes]:
                     seq,
                     entry["id"],
                     entry["created_at"],
-                    *(_cell(str(entry[name])) for name in ("event_type", "actor_kind", "actor_id", "actor_label")),
-                    *(_cell(str(entry[name])) for name in ("subject_type", "subject_id")),
-                    _cell(chain.canonical_text(entry["data"], float_free=float_free)),
-                    *(_cell(str(entry[name])) for name in ("request_id", "ip", "user_agent")),
+                    *(str(entry[name]) for name in ("event_type", "actor_kind", "actor_id", "actor_label")),
+                    *(str(entry[name]) for name in ("subject_type", "subject_id")),
+                    chain.canonical_text(entry["data"], float_free=float_free),
+                    *(str(entry[name]) for name in ("request_id", "ip", "user_agent")),
                     digest,
                     local.strftime("%Y-%m-%d %H:%M:%S"),
                 ]

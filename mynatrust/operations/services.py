@@ -3,7 +3,6 @@ transaction. Nobody changes or deletes an entry (see models.py)."""
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -14,6 +13,7 @@ from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 
 import audit
+from audit import spreadsheet
 from mynatrust.models import User
 from mynatrust.operations import WRITERS
 from mynatrust.operations.models import LedgerEntry, LedgerError
@@ -100,9 +100,7 @@ def _cell(entry: LedgerEntry, name: str) -> str:
         return gettext_now("はい") if value else gettext_now("いいえ")
     if hasattr(value, "astimezone"):
         return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S")
-    text = str(value)
-    # Spreadsheet formula injection: a cell starting with = + - @ would run in Excel.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return str(value)
 
 
 def export_rows(model: type[LedgerEntry], entries: Iterable[LedgerEntry]) -> Iterator[list[str]]:
@@ -118,9 +116,10 @@ def export_csv(model: type[LedgerEntry], *, actor: User) -> bytes:
         raise LedgerError(_("運用台帳をエクスポートできるのは監査人です。"))
     entries = model.objects.select_related("recorded_by").order_by("recorded_at", "pk")
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    # Every cell, "recorded by" included, is neutralised against spreadsheet formulas.
+    writer = spreadsheet.Writer(buffer)
     count = -1
     for count, row in enumerate(export_rows(model, entries.iterator(chunk_size=1000))):  # noqa: B007
         writer.writerow(row)
     audit.record("operations.ledger.exported", actor=actor, subject=(model._meta.label_lower, ""), rows=count)
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return (spreadsheet.BOM + buffer.getvalue()).encode("utf-8")

@@ -170,16 +170,20 @@ def test_the_writer_adds_an_entry_and_a_correction_in_the_admin(client, administ
     )
 
 
-def test_the_auditor_exports_a_ledger_as_csv_for_excel(client, administrator):
+def record_incident(actor, *, summary, response):
     services.record_entry(
         IncidentRecord,
-        actor=administrator,
+        actor=actor,
         occurred_at=timezone.now(),
         detected_at=timezone.now(),
         severity=IncidentRecord.Severity.HIGH,
-        summary='=HYPERLINK("http://evil")',
-        response="再起動",
+        summary=summary,
+        response=response,
     )
+
+
+def test_the_auditor_exports_a_ledger_as_csv_for_excel(client, administrator):
+    record_incident(administrator, summary='=HYPERLINK("http://evil")', response="再起動")
     auditor = make_staff("auditor", "auditor@staff.example.jp")
     otp_login(client, auditor)
     assert "CSV" in client.get(reverse("admin:mynatrust_incidentrecord_changelist")).content.decode()
@@ -193,6 +197,17 @@ def test_the_auditor_exports_a_ledger_as_csv_for_excel(client, administrator):
     # A formula is written as text, never run by the spreadsheet.
     assert rows[1][rows[0].index("概要")].startswith("'=")
     assert AuditEvent.objects.filter(event_type="operations.ledger.exported", actor_id=str(auditor.pk)).exists()
+
+
+def test_every_column_of_a_ledger_export_is_neutralised_recorded_by_and_full_width_included(administrator):
+    administrator.display_name = "=cmd|' /C calc'!A0"
+    administrator.save(update_fields=["display_name"])
+    record_incident(administrator, summary='＝HYPERLINK("http://evil")', response="＠SUM(1)")
+    auditor = make_staff("auditor", "auditor@staff.example.jp")
+    rows = list(csv.reader(io.StringIO(services.export_csv(IncidentRecord, actor=auditor).decode("utf-8-sig"))))
+    assert rows[1][rows[0].index("記録者")].startswith("'=cmd")
+    assert rows[1][rows[0].index("概要")].startswith("'＝")
+    assert rows[1][rows[0].index("対応")].startswith("'＠")
 
 
 def test_only_the_auditor_exports(client):
