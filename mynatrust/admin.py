@@ -27,7 +27,6 @@ class AppointForm(forms.Form):
     email = CanonicalEmailField(label=_("メールアドレス"))
     display_name = forms.CharField(label=_("氏名"), max_length=150)
     role = forms.ChoiceField(label=_("役割"), choices=Role.choices)
-    password = forms.CharField(label=_("初期パスワード"), widget=forms.PasswordInput, min_length=12)
 
 
 class RoleForm(forms.Form):
@@ -36,6 +35,10 @@ class RoleForm(forms.Form):
 
 class DismissForm(forms.Form):
     reason = forms.CharField(label=_("解任の理由"), max_length=500)
+
+
+class ResetSecondFactorForm(forms.Form):
+    reason = forms.CharField(label=_("再登録の理由（例：端末の紛失）"), max_length=500)
 
 
 @admin.register(User)
@@ -84,6 +87,7 @@ class UserAdmin(admin.ModelAdmin):
             path("appoint/", wrap(self.appoint_view), name="mynatrust_user_appoint"),
             path("<int:pk>/role/", wrap(self.role_view), name="mynatrust_user_role"),
             path("<int:pk>/dismiss/", wrap(self.dismiss_view), name="mynatrust_user_dismiss"),
+            path("<int:pk>/second-factor/", wrap(self.reset_view), name="mynatrust_user_reset_second_factor"),
             *super().get_urls(),
         ]
 
@@ -131,12 +135,15 @@ class UserAdmin(admin.ModelAdmin):
                     Role(form.cleaned_data["role"]),
                     actor=request.user,  # type: ignore[arg-type]
                     display_name=form.cleaned_data["display_name"],
-                    password=form.cleaned_data["password"],
                 )
             except staff.StaffError as err:
                 form.add_error(None, err.message)
             else:
-                messages.success(request, _("%(email)s を任命しました。") % {"email": user.email})
+                messages.success(
+                    request,
+                    _("%(email)s を任命しました。招待リンクを本人のメールアドレスに送りました。")
+                    % {"email": user.email},
+                )
                 return HttpResponseRedirect(reverse("admin:mynatrust_user_change", args=[user.pk]))
         return self._form_page(request, form, str(_("職員を任命")), None)
 
@@ -167,6 +174,20 @@ class UserAdmin(admin.ModelAdmin):
                 messages.success(request, _("解任しました。"))
                 return HttpResponseRedirect(reverse("admin:mynatrust_user_changelist"))
         return self._form_page(request, form, str(_("職員を解任")), target)
+
+    def reset_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        self._guard(request)
+        target = get_object_or_404(User, pk=pk, kind=User.Kind.STAFF)
+        form = ResetSecondFactorForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                staff.reset_second_factor(target, actor=request.user, reason=form.cleaned_data["reason"])  # type: ignore[arg-type]
+            except staff.StaffError as err:
+                form.add_error(None, err.message)
+            else:
+                messages.success(request, _("二要素認証を解除し、再登録の招待リンクを本人に送りました。"))
+                return HttpResponseRedirect(reverse("admin:mynatrust_user_change", args=[target.pk]))
+        return self._form_page(request, form, str(_("二要素認証の再登録")), target)
 
 
 @admin.register(Group)

@@ -1,15 +1,22 @@
-"""The staff admin: password, then a second factor (TOTP), for every staff sign-in."""
+"""The staff admin: password, then a second factor (TOTP), for every staff sign-in.
+
+A second factor is enrolled only by a browser session that has just used a one-time invitation
+link (mynatrust.staff): the pending secret is made for that session, shown in that one response,
+and never again (a reload makes a new one). Knowing a staff member's password is not enough to
+enrol an authenticator in their name."""
 
 from __future__ import annotations
 
 import base64
 import io
+from datetime import timedelta
 from functools import wraps
 from typing import Any
 
 import qrcode
 import qrcode.image.svg
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.admin.utils import unquote
@@ -20,6 +27,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
@@ -51,6 +59,44 @@ class TokenForm(forms.Form):
         return str(self.cleaned_data["token"]).strip()
 
 
+class InvitationPasswordForm(forms.Form):
+    """Appointment: the new member chooses a password (twice, checked by the password validators).
+    Re-enrolment: the member's current password."""
+
+    password1 = forms.CharField(
+        label=_("パスワード"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    password2 = forms.CharField(
+        label=_("パスワード（確認）"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args: Any, user: Any, choose: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.choose = choose
+        if not choose:
+            del self.fields["password2"]
+            self.fields["password1"].label = _("現在のパスワード")
+            self.fields["password1"].widget.attrs["autocomplete"] = "current-password"
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.choose and data.get("password1") and data.get("password2"):
+            if data["password1"] != data["password2"]:
+                self.add_error("password2", _("2つのパスワードが一致しません。"))
+            else:
+                from django.contrib.auth import password_validation
+
+                try:
+                    password_validation.validate_password(data["password1"], self.user)
+                except forms.ValidationError as err:
+                    self.add_error("password1", err)
+        return data
+
+
+ENROLMENT_SESSION_KEY = "staff_enrolment"  # {"user": pk, "until": epoch seconds, "device": pk or None}
 MAX_SEARCH_TERM = 200
 
 
@@ -139,6 +185,7 @@ class StaffAdminSite(admin.AdminSite):
         extra: list[URLPattern] = [
             path("otp/verify/", self.otp_verify, name="otp_verify"),
             path("otp/setup/", self.otp_setup, name="otp_setup"),
+            path("invitation/<str:token>/", self.staff_invitation, name="staff_invitation"),
         ]
         return extra + super().get_urls()
 
@@ -213,32 +260,82 @@ class StaffAdminSite(admin.AdminSite):
         return render(request, "admin/otp_verify.html", context)
 
     @method_decorator_never_cache
+    def staff_invitation(self, request: HttpRequest, token: str) -> HttpResponse:
+        from mynatrust import staff
+        from mynatrust.models import StaffInvitation
+
+        try:
+            invitation = staff.invitation_for(token)
+        except staff.InvitationError as err:
+            context = {**self.each_context(request), "title": _("招待リンク"), "refusal": err.message}
+            return render(request, "admin/staff_invitation.html", context, status=404)
+        choose = invitation.purpose == StaffInvitation.Purpose.APPOINTMENT
+        form = InvitationPasswordForm(request.POST or None, user=invitation.user, choose=choose)
+        if request.method == "POST" and form.is_valid():
+            try:
+                user = staff.accept_invitation(invitation, password=form.cleaned_data["password1"])
+            except staff.InvitationError as err:
+                context = {**self.each_context(request), "title": _("招待リンク"), "refusal": err.message}
+                return render(request, "admin/staff_invitation.html", context, status=400)
+            auth_login(request, user, backend="mynatrust.lockout.AccountBackend")
+            until = timezone.now() + timedelta(minutes=settings.STAFF_ENROLMENT_MINUTES)
+            request.session[ENROLMENT_SESSION_KEY] = {"user": user.pk, "until": until.timestamp(), "device": None}
+            return redirect(reverse("admin:otp_setup", current_app=self.name))
+        context = {
+            **self.each_context(request),
+            "title": _("職員アカウントの設定") if choose else _("二要素認証の再登録"),
+            "form": form,
+            "invitee": invitation.user,
+            "choose": choose,
+        }
+        return render(request, "admin/staff_invitation.html", context)
+
+    def _enrolment_grant(self, request: HttpRequest, user: Any) -> dict[str, Any] | None:
+        grant = request.session.get(ENROLMENT_SESSION_KEY)
+        if not grant or grant.get("user") != user.pk or grant.get("until", 0) < timezone.now().timestamp():
+            return None
+        return dict(grant)
+
+    @method_decorator_never_cache
     def otp_setup(self, request: HttpRequest) -> HttpResponse:
         user = self._staff_pending(request)
         if user is None:
             return redirect(reverse("admin:login", current_app=self.name))
         if self._device(user) is not None:
             return redirect(reverse("admin:otp_verify", current_app=self.name))
-        device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
-        if device is None:
-            device = TOTPDevice.objects.create(user=user, name=str(_("認証アプリ")), confirmed=False)
+        grant = self._enrolment_grant(request, user)
+        if grant is None:
+            # A password alone never enrols an authenticator: only the session that used the
+            # member's own invitation link may.
+            audit.record_tallied("auth.otp_enrol_refused", actor=user, key="no_invitation", reason="no_invitation")
+            context = {**self.each_context(request), "title": _("二要素認証の登録"), "no_grant": True}
+            return render(request, "admin/otp_setup.html", context, status=403)
         form = TokenForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
+        device = TOTPDevice.objects.filter(pk=grant.get("device"), user=user, confirmed=False).first()
+        if request.method == "POST" and device is not None and form.is_valid():
             if device.verify_token(form.cleaned_data["token"]):
                 device.confirmed = True
                 device.save(update_fields=["confirmed"])
+                TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+                request.session.pop(ENROLMENT_SESSION_KEY, None)
                 otp_login(request, device)
                 audit.record("auth.otp_enrolled", actor=user, subject=user, device="totp")
                 return self._finish(request)
             audit.record("auth.otp_failed", actor=user, subject=user, enrolment=True)
             form.add_error("token", _("確認コードが正しくありません。認証アプリの表示を確認してください。"))
-        secret = base64.b32encode(device.bin_key).decode().rstrip("=")
+            secret = None  # the secret was shown once, with the page that made it
+        else:
+            # A new secret for this session only, shown in this one response.
+            TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+            device = TOTPDevice.objects.create(user=user, name=str(_("認証アプリ")), confirmed=False)
+            request.session[ENROLMENT_SESSION_KEY] = {**grant, "device": device.pk}
+            secret = base64.b32encode(device.bin_key).decode().rstrip("=")
         context = {
             **self.each_context(request),
             "title": _("二要素認証の登録"),
             "form": form,
             "secret": secret,
-            "qr": _qr_data_uri(device.config_url),
+            "qr": _qr_data_uri(device.config_url) if secret else None,
         }
         return render(request, "admin/otp_setup.html", context)
 

@@ -90,5 +90,34 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.is_active and self.is_staff and role is not None and role in roles
 
 
+class StaffInvitation(models.Model):
+    """A one-time link to a staff member's own mailbox: with it they set their own password (a new
+    appointment) or confirm the one they have (a second factor reset), and enrol their own second
+    factor in the same browser session. Only a SHA-256 of the token is kept."""
+
+    class Purpose(models.TextChoices):
+        APPOINTMENT = "appointment", _("任命")
+        REENROLMENT = "reenrolment", _("二要素認証の再登録")
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="staff_invitations", verbose_name=_("職員"))
+    purpose = models.CharField(_("目的"), max_length=16, choices=Purpose.choices)
+    token_sha256 = models.CharField(_("トークンのSHA-256"), max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("発行者")
+    )
+    reason = models.CharField(_("理由"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("発行日時"), default=timezone.now)
+    expires_at = models.DateTimeField(_("有効期限"))
+    used_at = models.DateTimeField(_("使用日時"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("職員の招待")
+        verbose_name_plural = _("職員の招待")
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_purpose_display()})"
+
+
 from mynatrust.operations.models import *  # noqa: E402, F403  (ledgers: mynatrust/operations/)
 from mynatrust.repository.models import *  # noqa: E402, F403  (repository: mynatrust/repository/)

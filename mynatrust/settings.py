@@ -280,6 +280,10 @@ OPERATOR_POLICY_OID = env.str("OPERATOR_POLICY_OID", default="0.2.440.200320")
 SERVICE_OID = env.str("SERVICE_OID", default="0.2.440.200320.3.1")
 SERVICE_POLICY_OID = env.str("SERVICE_POLICY_OID", default="0.2.440.200320.3.1.1.1")
 ADMIN_PATH = env.str("ADMIN_PATH", default="staff-admin/").strip("/") + "/"
+# Hours a staff invitation (appointment or second-factor reset) link stays valid; used once.
+STAFF_INVITATION_HOURS = env.int("STAFF_INVITATION_HOURS", default=24)
+# Minutes an accepted invitation lets its browser session enrol a second factor.
+STAFF_ENROLMENT_MINUTES = env.int("STAFF_ENROLMENT_MINUTES", default=30)
 
 # The demo (test PKI, demo-only helpers such as test-card signing) is never on in production.
 DEMO_MODE = env.bool("DEMO_MODE", default=not PRODUCTION)

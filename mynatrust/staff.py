@@ -1,15 +1,30 @@
 """Appointing, changing and dismissing service staff (§7.2.1). Only the service manager may, and
-nobody acts on their own account. Each act is an audit event in the same transaction."""
+nobody acts on their own account. Each act is an audit event in the same transaction.
+
+A new staff member is appointed without a password: a one-time invitation link goes to their own
+mailbox, where they set their own password and enrol their own second factor (the manager never
+holds either). A lost second factor is reset by the service manager (a second person, reason
+required), which sends a new link; the member confirms their password there and enrols again.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib.auth.models import Group
+from django.core.mail import send_mail
 from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 import audit
 from mynatrust.lib.email_address import canonical_email
-from mynatrust.models import User
+from mynatrust.models import StaffInvitation, User
 from mynatrust.roles import Role
 
 
@@ -32,9 +47,9 @@ def _refuse(event: str, actor: User, target: User | None, err: StaffError, **dat
     audit.record(event, actor=actor, subject=target, refused=True, reason=err.message, **data)
 
 
-def appoint_staff(email: str, role: Role, *, actor: User, display_name: str = "", password: str | None = None) -> User:
-    """Create a staff account holding ``role``. It has no second factor yet: the new member enrols
-    one at first sign-in to the admin."""
+def appoint_staff(email: str, role: Role, *, actor: User, display_name: str = "") -> User:
+    """Create a staff account holding ``role``, without a password or second factor, and mail the
+    new member a one-time invitation link (see :func:`accept_invitation`)."""
     role = Role(role)
     try:
         _authorise(actor, None, "appoint")
@@ -42,11 +57,10 @@ def appoint_staff(email: str, role: Role, *, actor: User, display_name: str = ""
         if User.objects.filter(email__iexact=email).exists():
             raise StaffError(str(_("このメールアドレスのアカウントは既に存在します。")))
         with transaction.atomic():
-            user = User.objects.create_user(
-                email, password, kind=User.Kind.STAFF, is_staff=True, display_name=display_name
-            )
+            user = User.objects.create_user(email, None, kind=User.Kind.STAFF, is_staff=True, display_name=display_name)
             user.groups.set([Group.objects.get(name=role.value)])
             audit.record("staff.appointed", actor=actor, subject=user, role=role.value, email=email)
+            _invite(user, StaffInvitation.Purpose.APPOINTMENT, actor=actor)
     except StaffError as err:
         _refuse("staff.appoint_refused", actor, None, err, role=role.value, email=email)
         raise
@@ -97,8 +111,10 @@ def dismiss_staff(user: User, *, actor: User, reason: str = "") -> User:
     return locked
 
 
-def bootstrap_service_manager(email: str, password: str, *, display_name: str = "") -> User:
-    """First appointment on a new installation: allowed only while no active service manager exists."""
+def bootstrap_service_manager(email: str, password: str, *, display_name: str = "") -> tuple[User, str]:
+    """First appointment on a new installation: allowed only while no active service manager exists.
+    Returns the account and its one-time enrolment link (printed on the host: whoever runs this is
+    the new manager), where the password is confirmed and the second factor enrolled."""
     with transaction.atomic():
         group = Group.objects.select_for_update().get(name=Role.SERVICE_MANAGER.value)
         if group.user_set.filter(is_active=True).exists():
@@ -106,4 +122,123 @@ def bootstrap_service_manager(email: str, password: str, *, display_name: str = 
         user = User.objects.create_user(email, password, kind=User.Kind.STAFF, is_staff=True, display_name=display_name)
         user.groups.set([group])
         audit.record("staff.appointed", actor=audit.SYSTEM, subject=user, role=group.name, bootstrap=True)
+        link = _invite(user, StaffInvitation.Purpose.REENROLMENT, actor=None, reason="bootstrap", mail=False)
+    return user, link
+
+
+# --- invitations ------------------------------------------------------------------------------
+
+
+class InvitationError(StaffError):
+    """A refused invitation link: unknown, used, expired, or the account is no longer staff."""
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _invite(user: User, purpose: str, *, actor: User | None, reason: str = "", mail: bool = True) -> str:
+    """Issue a one-time link (earlier unused ones of the member stop working) and mail it to the
+    member's own address after commit; the link is never shown to whoever issued it. Returns the
+    link (only the first service manager's, made on the host itself, is printed there)."""
+    now = timezone.now()
+    StaffInvitation.objects.filter(user=user, used_at__isnull=True, expires_at__gt=now).update(expires_at=now)
+    token = secrets.token_urlsafe(32)
+    invitation = StaffInvitation.objects.create(
+        user=user,
+        purpose=purpose,
+        token_sha256=_digest(token),
+        created_by=actor,
+        reason=reason,
+        expires_at=now + timedelta(hours=settings.STAFF_INVITATION_HOURS),
+    )
+    audit.record(
+        "staff.invitation_sent",
+        actor=actor or audit.SYSTEM,
+        subject=user,
+        purpose=purpose,
+        invitation=invitation.pk,
+        expires_at=invitation.expires_at,
+    )
+    url = settings.SERVICE_BASE_URL.rstrip("/") + reverse("admin:staff_invitation", args=[token])
+    context = {"purpose": purpose, "url": url, "hours": settings.STAFF_INVITATION_HOURS, "email": user.email}
+    subject = str(_("職員アカウントの設定のご案内"))
+    body = render_to_string("admin/email/staff_invitation.txt", context)
+    if mail:
+        transaction.on_commit(lambda: send_mail(subject, body, None, [user.email]))
+    return url
+
+
+def reset_second_factor(user: User, *, actor: User, reason: str) -> None:
+    """A lost authenticator: the service manager (never for their own account) removes the member's
+    second factors and sends a re-enrolment link; the member confirms their password there."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    try:
+        _authorise(actor, user, "reset")
+        if not reason.strip():
+            raise StaffError(str(_("再登録の理由を入力してください。")))
+        with transaction.atomic():
+            locked = User.objects.select_for_update().get(pk=user.pk)
+            if locked.kind != User.Kind.STAFF or not locked.is_active:
+                raise StaffError(str(_("在任中の職員ではありません。")))
+            removed = TOTPDevice.objects.filter(user=locked).delete()[0]
+            audit.record("staff.second_factor_reset", actor=actor, subject=locked, reason=reason, removed=removed)
+            _invite(locked, StaffInvitation.Purpose.REENROLMENT, actor=actor, reason=reason)
+    except StaffError as err:
+        _refuse("staff.second_factor_reset_refused", actor, user, err)
+        raise
+
+
+def invitation_for(token: str) -> StaffInvitation:
+    """The usable invitation behind ``token``; InvitationError (recorded) otherwise."""
+    invitation = StaffInvitation.objects.select_related("user").filter(token_sha256=_digest(token)).first()
+    problem = ""
+    if invitation is None:
+        problem = "unknown"
+    elif invitation.used_at is not None:
+        problem = "used"
+    elif invitation.expires_at <= timezone.now():
+        problem = "expired"
+    elif not (invitation.user.is_active and invitation.user.kind == User.Kind.STAFF):
+        problem = "not_staff"
+    if invitation is None or problem:
+        # Anyone can try links: counted per client address and minute, not one row each.
+        audit.record_tallied(
+            "staff.invitation_refused",
+            actor=invitation.user if invitation else audit.ANONYMOUS,
+            key=problem,
+            reason=problem,
+        )
+        raise InvitationError(str(_("この招待リンクは無効です（使用済み、期限切れ、または取り消し済み）。")))
+    return invitation
+
+
+def accept_invitation(invitation: StaffInvitation, *, password: str) -> User:
+    """Use the link once: an appointment sets ``password``; a re-enrolment must give the member's
+    current one. The caller then lets this browser session enrol a second factor."""
+    with transaction.atomic():
+        locked = StaffInvitation.objects.select_for_update().select_related("user").get(pk=invitation.pk)
+        if locked.used_at is not None or locked.expires_at <= timezone.now():
+            raise InvitationError(str(_("この招待リンクは無効です（使用済み、期限切れ、または取り消し済み）。")))
+        user = locked.user
+        wrong = locked.purpose != StaffInvitation.Purpose.APPOINTMENT and not user.check_password(password)
+        if wrong:
+            # No guessing with a stolen link: one wrong password ends it (the manager sends another).
+            locked.expires_at = timezone.now()
+            locked.save(update_fields=["expires_at"])
+        else:
+            if locked.purpose == StaffInvitation.Purpose.APPOINTMENT:
+                user.set_password(password)
+                user.save(update_fields=["password"])
+            locked.used_at = timezone.now()
+            locked.save(update_fields=["used_at"])
+            audit.record(
+                "staff.invitation_accepted", actor=user, subject=user, purpose=locked.purpose, invitation=locked.pk
+            )
+    if wrong:
+        audit.record(
+            "staff.invitation_refused", actor=user, subject=user, reason="wrong_password", invitation=locked.pk
+        )
+        raise InvitationError(str(_("パスワードが正しくありません。このリンクは無効になりました。")))
     return user

@@ -54,19 +54,16 @@ def test_a_wrong_totp_code_is_refused_and_recorded(client):
     assert AuditEvent.objects.filter(event_type="auth.otp_failed").exists()
 
 
-def test_staff_without_a_device_must_enrol_one_before_reaching_the_admin(client):
+def test_staff_without_a_device_cannot_enrol_one_with_the_password_alone(client):
+    """Whoever knows the password (a manager who set it, once) must not enrol an authenticator."""
     user = make_staff("reception", "r@staff.example.jp", with_device=False)
     response = admin_login(client, user.email)
     assert response["Location"].startswith(reverse("admin:otp_setup"))
     page = client.get(reverse("admin:otp_setup"))
-    assert page.status_code == 200
-    assert "data:image/svg+xml;base64," in page.content.decode()
-    device = TOTPDevice.objects.get(user=user, confirmed=False)
-    client.post(reverse("admin:otp_setup"), {"token": current_code(device)})
-    device.refresh_from_db()
-    assert device.confirmed
-    assert client.get(reverse("admin:index")).status_code == 200
-    assert AuditEvent.objects.filter(event_type="auth.otp_enrolled", subject_id=str(user.pk)).exists()
+    assert page.status_code == 403
+    assert "data:image/svg+xml;base64," not in page.content.decode()
+    assert not TOTPDevice.objects.filter(user=user).exists()
+    assert client.get(reverse("admin:index")).status_code == 302
 
 
 @pytest.mark.parametrize("kind", ["subscriber", "recipient"])
@@ -80,7 +77,7 @@ def test_subscribers_and_recipients_can_never_sign_in_to_the_admin(client, kind)
 
 # --- role rules --------------------------------------------------------------------------------
 def test_the_service_manager_appoints_staff_with_exactly_one_role(service_manager):
-    user = staff.appoint_staff("new@staff.example.jp", Role.RECEPTION, actor=service_manager, password=PASSWORD)
+    user = staff.appoint_staff("new@staff.example.jp", Role.RECEPTION, actor=service_manager)
     assert user.staff_role == Role.RECEPTION
     assert user.groups.count() == 1
     event = AuditEvent.objects.get(event_type="staff.appointed", subject_id=str(user.pk))

@@ -4,6 +4,7 @@ import getpass
 import sys
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
@@ -34,11 +35,12 @@ class Command(BaseCommand):
         except ValidationError as err:
             raise CommandError(" ".join(err.messages)) from err
         try:
-            user = bootstrap_service_manager(options["email"], password, display_name=options["display_name"])
+            user, link = bootstrap_service_manager(options["email"], password, display_name=options["display_name"])
         except StaffError as err:
             raise CommandError(err.message) from err
         self.stdout.write(
             self.style.SUCCESS(
-                f"Appointed {user.email} as service manager. Enrol a TOTP device at the first admin sign-in."
+                f"Appointed {user.email} as service manager. Open this one-time link, confirm the password "
+                f"and enrol your authenticator (valid {settings.STAFF_INVITATION_HOURS} h):\n{link}"
             )
         )
