@@ -16,6 +16,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
+from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
@@ -159,7 +160,10 @@ def test_a_backup_restores_into_a_fresh_database_with_the_audit_chain_intact(set
     manifest = json.loads((directory / "manifest.json").read_text())
     paths = {f["path"] for f in manifest["files"]}
     assert paths == {"database.dump", "audit-archive/segment-000001.jsonl"}
-    assert manifest["migrations"]["mynatrust"].startswith("0003")
+    leaf = max(
+        name for app, name in MigrationLoader(None, ignore_no_migrations=True).graph.leaf_nodes() if app == "mynatrust"
+    )
+    assert manifest["migrations"]["mynatrust"] == leaf
     assert backup.verify_backup(directory) == []
     assert AuditEvent.objects.filter(event_type="operations.backup.created").exists()
 
