@@ -311,10 +311,14 @@ def _judge_signer(
     *,
     library_verdict: SubIndication | None,
     library_detail: str = "",
+    library_anchor: x509.Certificate | None = None,
 ) -> None:
     """Every chain check runs; the first failure in the documented order decides, the others are
-    listed in the report (``other_failures``)."""
-    failures = _chain_failures(state, signer, policy, library_verdict, library_detail, revocation=True)
+    listed in the report (``other_failures``). ``library_anchor``: the pinned anchor the library's
+    own path validation ended at (its signature over the certificate need not be checked again)."""
+    failures = _chain_failures(
+        state, signer, policy, library_verdict, library_detail, revocation=True, anchor=library_anchor
+    )
     if failures:
         first, *rest = failures
         state.other_failures.extend({"sub_indication": f.sub.value, "detail": f.detail} for f in rest)
@@ -350,6 +354,7 @@ def _chain_failures(
     library_detail: str = "",
     *,
     revocation: bool,
+    anchor: x509.Certificate | None = None,
 ) -> list[VerificationFailure]:
     state.judged = True
     try:
@@ -364,7 +369,10 @@ def _chain_failures(
         failures.append(_fail(SubIndication.CRYPTO_CONSTRAINTS_FAILURE, key_problem))
     if (profile.signature_hash or "") in WEAK_DIGESTS:
         failures.append(_fail(SubIndication.CRYPTO_CONSTRAINTS_FAILURE, "certificate_signed_with_weak_hash"))
-    issuer = next((a for a in policy.anchors if rev.verify_issued_by(signer, a)), None)
+    if anchor is not None and anchor in policy.anchors and anchor.subject == signer.issuer:
+        issuer: x509.Certificate | None = anchor
+    else:
+        issuer = next((a for a in policy.anchors if rev.verify_issued_by(signer, a)), None)
     if issuer is None:
         failures.append(_fail(SubIndication.NO_CERTIFICATE_CHAIN_FOUND, "no_trusted_anchor_signed_the_certificate"))
     else:
@@ -618,8 +626,21 @@ def _signer_outcome(status: Any) -> tuple[x509.Certificate, dict[str, Any]]:
     verdict = {
         "library_verdict": _map_ades(status.trust_problem_indic),
         "library_detail": f"pyhanko: {getattr(status.trust_problem_indic, 'name', '')}",
+        "library_anchor": _path_anchor(status),
     }
     return _to_crypto(status.signing_cert), verdict
+
+
+def _path_anchor(status: Any) -> x509.Certificate | None:
+    """The trust anchor of pyHanko's validation path when it found one to a pinned root."""
+    path = getattr(status, "validation_path", None)
+    if path is None or status.trust_problem_indic is not None:
+        return None
+    try:
+        anchor = path.trust_anchor.certificate
+    except AttributeError:
+        return None
+    return _to_crypto(anchor) if anchor is not None else None
 
 
 def _embedded_xml(reader: Any, embedded: Any, name: str) -> bytes | None:
@@ -934,7 +955,7 @@ def _path_verdict(cert: x509.Certificate, policy: VerificationPolicy, moment: da
         .extension_policies(ee_policy=ee_policy, ca_policy=ca_policy)
     )
     try:
-        builder.build_client_verifier().verify(cert, [])
+        verified = builder.build_client_verifier().verify(cert, [])
     except VerificationError as exc:
         text = str(exc)
         if "Forbidden" in text:
@@ -948,7 +969,7 @@ def _path_verdict(cert: x509.Certificate, policy: VerificationPolicy, moment: da
         return {"library_verdict": sub, "library_detail": text[:200]}
     except ValueError as exc:
         return {"library_verdict": SubIndication.CERTIFICATE_CHAIN_GENERAL_FAILURE, "library_detail": str(exc)[:200]}
-    return {"library_verdict": None}
+    return {"library_verdict": None, "library_anchor": verified.chain[-1]}
 
 
 __all__ = [
