@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy
 import audit
 from audit.refusals import refusable
 from mynatrust.lib.email_address import canonical_email
-from mynatrust.repository.services import accept_current_terms
+from mynatrust.repository.services import accept_current_terms, record_privacy_notice
 from mynatrust.repository.terms import current_terms_version
 from registry import contract, matching
 from registry.models import (
@@ -262,6 +262,8 @@ def apply_for_registration(
             if current_terms_version() is not None:
                 # Agreeing in the application form is the acceptance the member area asks for.
                 accept_current_terms(actor, actor=actor)
+            # The privacy notice shown beside the form (§2.8(2)): its version is recorded too.
+            record_privacy_notice(actor, actor=actor)
     except RegistryError as exc:
         audit.record(
             "registry.subscriber.apply_refused",

@@ -24,6 +24,7 @@ from django.utils.translation import gettext
 import audit
 from audit import context as audit_context
 from audit.refusals import refusable
+from mynatrust.repository.services import record_privacy_notice
 from validity import answer, auth, keys, lookup, ratelimit
 from validity.answer import DelegationFacts, Status, ValidityError
 from validity.models import ApiKey, RecipientMember, RecipientOrganisation
@@ -88,6 +89,8 @@ def register_recipient(user: Any, details: RecipientDetails, *, actor: Any) -> R
         decided_at=timezone.now() if approve_now else None,
     )
     RecipientMember.objects.create(organisation=organisation, user=user)
+    # The privacy notice shown on the registration form (§2.8(2)): the version is recorded.
+    record_privacy_notice(user, actor=actor)
     audit.record(
         "validity.recipient.registered",
         actor=actor,

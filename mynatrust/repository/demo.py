@@ -15,7 +15,7 @@ from mynatrust.repository import services
 from mynatrust.repository.models import DocumentKind, DocumentVersion, Notice, TermsAcceptance
 
 TERMS_BODY = """第1条（目的）
-この約款は、{service}（以下「本サービス」）の利用条件を定めるものです。
+この約款は、{operator}（以下「当社」）が提供する{formal_name}（{service}、以下「本サービス」）の利用条件を定めるものです。
 
 第2条（定義）
 「利用者」とは、本サービスの利用を申し込み、当社が承諾した事業者をいいます。
@@ -23,6 +23,14 @@ TERMS_BODY = """第1条（目的）
 
 第3条（電子委任状の取扱い）
 当社は、委任者が署名用電子証明書により電子署名を行った電子委任状を受け付け、保管し、受領者等の求めに応じてその有効性を回答します。
+
+第3条の2（電子委任状の取消）
+利用者は、保管を依頼した有効な電子委任状を、管理アプリケーションから取り消すことができます。
+当社は、不正利用の届出その他取り消す必要があると認めるときは、サービス運用者の申請とサービス責任者の承認により、電子委任状を取り消すことがあります。
+取り消された電子委任状について有効性確認の問い合わせがあったときは、当社は取消済み（revoked）である旨と取消の日時を回答します。
+
+第3条の3（定期的な確認）
+利用者は、登録済みの電子委任状が真正かつ正確な情報であることを定期的に確認するものとします（運用規程 4.3）。
 
 第4条（利用者の義務）
 利用者は、登録した基本情報に変更があったときは、速やかに届け出るものとします。
@@ -32,7 +40,7 @@ TERMS_BODY = """第1条（目的）
 
 RULES_BODY = """第1章 総則
 1.1 本規程は、{service} の運用に関する事項を定める。
-1.2 事業者のポリシー OID は {operator_oid}、本サービスの OID は {service_oid} とする。
+1.2 当社（{operator}）の OID は {operator_oid}、本サービスの OID は {service_oid} とする。
 
 第6章 記録の保存
 6.2.9 記録の保存期間は、リポジトリに掲載する保存期間表のとおりとする。
@@ -40,12 +48,30 @@ RULES_BODY = """第1章 総則
 第9章 規程の変更
 9.2 本規程の変更は、サービス運用者が起案し、サービス責任者の承認を得て公開する。"""
 
+PRIVACY_BODY = """個人情報の取扱いについて
+{operator}（以下「当社」）は、{formal_name}の提供にあたり、個人情報を次のとおり取り扱います（運用規程 2.8）。
+
+1. 利用目的
+ご提出いただいた個人情報は、本サービスを提供するために必要な情報であり、次の目的に利用します。
+・利用者との契約上の責任を果たすため
+・利用者へよりよいサービスを提供するため
+・利用者へ有用な情報を提供するため
+・その他の正当な目的のため
+
+2. 第三者への開示
+利用者の同意がある場合および法令に基づく場合を除き、個人情報を第三者に開示しません。
+
+3. 開示・訂正・削除
+ご本人からの書面による申請により、ご本人であることを確認したうえで開示し、誤りがあれば訂正または削除します。不要となった個人情報は速やかかつ確実に消去します。"""
+
 
 def setup(command: Any) -> None:
     operator = User.objects.get(email=demo_email("operator"))
     manager = User.objects.get(email=demo_email("manager"))
     context = {
         "service": settings.SERVICE_NAME,
+        "formal_name": settings.SERVICE_FORMAL_NAME,
+        "operator": settings.OPERATOR_NAME,
         "operator_oid": settings.OPERATOR_POLICY_OID,
         "service_oid": settings.SERVICE_OID,
     }
@@ -53,6 +79,7 @@ def setup(command: Any) -> None:
     for kind, version, title, body in (
         (DocumentKind.TERMS, settings.REGISTRY_TERMS_VERSION, "利用約款", TERMS_BODY),
         (DocumentKind.RULES, "1.0", "電子委任状取扱業務 運用規程", RULES_BODY),
+        (DocumentKind.PRIVACY, "1.0", "個人情報の取扱いについて", PRIVACY_BODY),
     ):
         if DocumentVersion.objects.filter(kind=kind, version=version).exists():
             continue

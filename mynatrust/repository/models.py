@@ -27,6 +27,8 @@ class RepositoryError(Exception):
 class DocumentKind(models.TextChoices):
     TERMS = "terms", _("利用約款")
     RULES = "rules", _("運用規程")
+    # The purposes of collecting personal data (§2.8(2)(3)), shown wherever personal data is asked for.
+    PRIVACY = "privacy", _("個人情報の取扱いについて")
 
 
 class DocumentVersionQuerySet(models.QuerySet["DocumentVersion"]):

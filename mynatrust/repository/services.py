@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 import audit
 from mynatrust.models import User
 from mynatrust.repository.models import DocumentKind, DocumentVersion, Notice, RepositoryError, TermsAcceptance
-from mynatrust.repository.terms import ACCEPTING_KINDS, current_terms
+from mynatrust.repository.terms import ACCEPTING_KINDS, current_privacy_notice, current_terms
 from mynatrust.roles import Role
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "draft_document",
     "end_notice",
     "publish_notice",
+    "record_privacy_notice",
     "reject_document",
     "save_notice_draft",
     "update_draft",
@@ -171,6 +172,25 @@ def reject_document(doc: DocumentVersion, *, actor: User, note: str) -> Document
 
 
 # --- terms acceptance ----------------------------------------------------------------------------
+def record_privacy_notice(user: User, *, actor: Any) -> TermsAcceptance | None:
+    """Record that ``user`` was shown, and accepted, the privacy notice in force (§2.8(2)) when
+    giving personal data (application, recipient registration). Idempotent; None while no notice
+    is published."""
+    notice = current_privacy_notice()
+    if notice is None:
+        return None
+    acceptance, created = TermsAcceptance.objects.get_or_create(user=user, document=notice)
+    if created:
+        audit.record(
+            "repository.privacy_notice.accepted",
+            actor=actor,
+            subject=user,
+            version=notice.version,
+            accepted_at=acceptance.accepted_at,
+        )
+    return acceptance
+
+
 def accept_current_terms(user: User, *, actor: Any) -> TermsAcceptance:
     """Record that ``user`` accepts the terms in force. Idempotent. Refused when no terms are
     published or the account is not one that accepts terms."""

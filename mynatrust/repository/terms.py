@@ -16,6 +16,11 @@ def current_terms(at: datetime | None = None) -> DocumentVersion | None:
     return DocumentVersion.objects.current(DocumentKind.TERMS, at)
 
 
+def current_privacy_notice(at: datetime | None = None) -> DocumentVersion | None:
+    """The privacy notice in force (§2.8(2)(3)), or None while none has been published."""
+    return DocumentVersion.objects.current(DocumentKind.PRIVACY, at)
+
+
 def current_terms_version(at: datetime | None = None) -> str | None:
     """The version label of the terms of use in force (e.g. ``"2026-04-01"``), or None while none
     has been published."""

@@ -32,6 +32,14 @@ def contact_point() -> dict[str, Any]:
     return contact()
 
 
+@register.inclusion_tag("includes/privacy_notice.html")
+def privacy_notice() -> dict[str, Any]:
+    """The purposes of collecting personal data (§2.8(3)) and a link to the notice in force."""
+    from mynatrust.repository.terms import current_privacy_notice
+
+    return {"notice": current_privacy_notice()}
+
+
 @register.simple_tag
 def contact_point_text() -> SafeString:
     # Mails are rendered with autoescape off; the text is plain.

@@ -210,7 +210,7 @@ def test_the_index_shows_the_service_identity_from_settings(client, settings):
 
 
 def test_an_unknown_document_or_version_is_not_found(client):
-    assert client.get("/repository/privacy/").status_code == 404
+    assert client.get("/repository/cookies/").status_code == 404
     assert client.get("/repository/terms/9.9/").status_code == 404
 
 

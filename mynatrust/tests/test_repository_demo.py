@@ -20,7 +20,19 @@ def test_the_demo_publishes_terms_rules_a_banner_and_ledger_entries_once(client,
     demo.setup(command)
     demo.setup(command)
     assert current_terms_version() == settings.REGISTRY_TERMS_VERSION
-    assert DocumentVersion.objects.count() == 2
+    assert DocumentVersion.objects.count() == 3  # terms, rules, privacy notice
     assert Notice.objects.banners().count() == 1
     assert EntryExitRecord.objects.filter(corrects__isnull=False).count() == 1
     assert "定期保守のお知らせ" in client.get("/").content.decode()
+
+
+def test_the_demo_terms_publish_revocation_and_name_the_operator(client, settings):
+    # §1.2: the company is named; revocation goes beyond the rules, so the terms publish it and
+    # the answer ``revoked`` rests on published text.
+    Command()._accounts()
+    demo.setup(SimpleNamespace(stdout=StringIO()))
+    terms = client.get("/repository/terms/").content.decode()
+    assert "電子委任状の取消" in terms and "revoked" in terms
+    assert settings.OPERATOR_NAME in terms
+    privacy = client.get("/repository/privacy/").content.decode()
+    assert "利用者との契約上の責任を果たすため" in privacy
