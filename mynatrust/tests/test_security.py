@@ -110,6 +110,7 @@ PRODUCTION_ENV = {
     "SECRET_KEY": "x" * 64 + "-production-test-key-9f8e7d6c5b4a",
     "ALLOWED_HOSTS": "eloa.example.jp",
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/unused",
+    "SERVICE_BASE_URL": "https://eloa.example.jp",
     "AUDIT_CHECKPOINT_KEY_PATH": checkpoint_key_file(),
     "VALIDITY_SIGNING_KEY_FILE": signing_key_file(),
 }
@@ -119,6 +120,27 @@ def test_check_deploy_is_clean_with_production_settings():
     result = _manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION_ENV)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("unsafe", "check_id"),
+    [
+        ({"SERVICE_BASE_URL": "http://127.0.0.1:8000"}, "mynatrust.E010"),
+        ({"SERVICE_BASE_URL": "https://localhost"}, "mynatrust.E010"),
+        ({"SERVICE_BASE_URL": "http://eloa.example.jp"}, "mynatrust.E010"),
+        ({"SERVICE_POLICY_URL": "http://127.0.0.1:8000/repository/"}, "mynatrust.E010"),
+        ({"ALLOWED_HOSTS": "*"}, "mynatrust.E011"),
+        ({"SERVICE_BASE_URL": "https://other.example.jp"}, "mynatrust.E012"),
+        ({"CACHE_URL": "locmemcache://"}, "mynatrust.E013"),
+        ({"CACHE_URL": "filecache:///tmp/mynatrust-cache"}, "mynatrust.E013"),
+        ({"TRUSTED_PROXY_COUNT": "0"}, "mynatrust.E015"),
+        ({"TRUSTED_PROXY_COUNT": "9"}, "mynatrust.E014"),
+    ],
+)
+def test_check_deploy_fails_for_each_unsafe_production_setting(unsafe, check_id):
+    result = _manage("check", "--deploy", **{**PRODUCTION_ENV, **unsafe})
+    assert result.returncode != 0
+    assert check_id in result.stderr + result.stdout
 
 
 @pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL"])
