@@ -110,7 +110,9 @@ class ExportPlan:
         return self.checkpoint.seq
 
     def file_name(self) -> str:
-        return f"audit-{self.generated_at:%Y%m%d-%H%M%S}-{self.from_seq}-{self.to_seq}-{self.fmt}.zip"
+        # Named in the service's time zone (Japan), as the people who file it read dates.
+        local = timezone.localtime(self.generated_at)
+        return f"audit-{local:%Y%m%d-%H%M%S}-{self.from_seq}-{self.to_seq}-{self.fmt}.zip"
 
     def summary(self) -> dict[str, Any]:
         return {

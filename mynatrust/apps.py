@@ -31,3 +31,10 @@ def _after_last_app_migrated(sender: AppConfig, **kwargs: object) -> None:
 class StaffAdminConfig(admin_apps.AdminConfig):
     default = False
     default_site = "mynatrust.admin_site.StaffAdminSite"
+
+    def ready(self) -> None:
+        # Before the admin modules register their ModelAdmins, which copy these defaults.
+        from mynatrust import admin_fields
+
+        admin_fields.install()
+        super().ready()

@@ -252,6 +252,7 @@ HEALTH_LABELS = {
     "audit_backlog": _("監査ログの封印"),
     "revocation_data": _("失効情報の鮮度"),
     "answer_signing_key": _("有効性回答の署名鍵"),
+    "audit_signed_head": _("監査ログの署名済み先頭"),
 }
 HEALTH_STATUS = {"ok": _("正常"), "warn": _("注意"), "error": _("異常")}
 
@@ -266,7 +267,7 @@ def health_rows() -> list[tuple[Any, str, Any]]:
 
 
 def audit_status() -> dict[str, Any]:
-    from audit.models import AuditCheckpoint, AuditEvent
+    from audit.models import AuditCheckpoint, AuditCosignature, AuditEvent
 
     last = AuditEvent.objects.filter(event_type="audit.verified").order_by("-id").first()
     checkpoint = AuditCheckpoint.objects.order_by("-seq").first()
@@ -274,6 +275,7 @@ def audit_status() -> dict[str, Any]:
         "last_verified": last,
         "last_verified_ok": bool(last and last.data.get("ok")),
         "last_checkpoint": checkpoint,
+        "last_cosignature": AuditCosignature.objects.order_by("-received_at").first(),
     }
 
 

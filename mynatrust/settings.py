@@ -161,6 +161,8 @@ OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="MynaTrust e-LOA")
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "ja"
+# Japanese input formats for dates and times (2027/01/01, 2027年1月1日), beside Django's.
+FORMAT_MODULE_PATH = ["mynatrust.formats"]
 LANGUAGES = [("ja", _("日本語")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Tokyo"

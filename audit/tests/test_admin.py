@@ -90,3 +90,23 @@ def test_the_public_key_page_shows_the_key_id(client, staff_by_role, db):
     page = client.get(reverse("admin:audit_auditevent_key")).content.decode()
     assert signing.key_id(keys.private_key().public_key()) in page
     assert "BEGIN PUBLIC KEY" in page
+
+
+def test_the_log_lists_events_and_actors_by_their_japanese_names(client, staff_by_role, db):
+    import audit
+
+    audit.record("auth.otp_verified", actor=staff_by_role["reception"])
+    otp_login(client, staff_by_role["auditor"])
+    page = client.get(reverse("admin:audit_auditevent_changelist")).content.decode()
+    assert "二要素認証に成功" in page and 'title="auth.otp_verified"' in page
+    assert ">職員<" in page  # the actor type, in the column and the filter
+    assert "認証" in page and "電子委任状" in page  # the namespace filter
+
+
+def test_the_export_file_is_named_with_the_time_in_japan(client, staff_by_role, sealed_event, time_machine):
+    from datetime import UTC, datetime
+
+    time_machine.move_to(datetime(2027, 1, 1, 16, 30, tzinfo=UTC), tick=False)  # 01:30 on 2 January in Japan
+    otp_login(client, staff_by_role["auditor"])
+    response = client.post(reverse("admin:audit_auditevent_export"), {"fmt": "csv", "event_type": "test."})
+    assert 'filename="audit-20270102-013000-' in response["Content-Disposition"]

@@ -113,3 +113,19 @@ def test_the_reception_list_opens_on_the_review_queue_oldest_first_with_days_wai
     assert first < second
     everyone = client.get(reverse("admin:registry_subscriber_changelist") + "?queue=all").content.decode()
     assert "すべての利用者" in everyone
+
+
+def test_staff_label_filters_put_codes_into_words():
+    from mynatrust.templatetags import staff_labels
+
+    assert staff_labels.verdict_label("match") == "一致"
+    assert staff_labels.lookup_source_label("table") == "取込み済みの法人番号公表データ"
+    assert staff_labels.iso_moment("2026-12-06T15:30:00+00:00") == "2026年12月7日 00:30"
+    assert "KB" in staff_labels.byte_size(2048)
+
+
+def test_every_health_check_has_a_japanese_name():
+    from mynatrust import dashboard
+    from mynatrust.operations import health
+
+    assert set(health.registered()) <= set(dashboard.HEALTH_LABELS)

@@ -1,0 +1,56 @@
+"""Words for the codes the staff pages show: ``{% load staff_labels %}``.
+
+``{{ verdict|verdict_label }}`` (identity matching), ``{{ source|lookup_source_label }}`` (where the
+corporate-number record came from), ``{{ iso_text|iso_moment }}`` (a stored ISO 8601 time, shown in
+Japan time like ``moment``), ``{{ n|byte_size }}`` (a size in the reader's words).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from django import template
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from mynatrust.templatetags.moments import moment
+
+register = template.Library()
+
+VERDICTS = {
+    "match": _("一致"),
+    "match_with_substitutes": _("代替文字の位置を除き一致（職員の確認が必要）"),
+    "mismatch": _("不一致"),
+}
+LOOKUP_SOURCES = {
+    "table": _("取込み済みの法人番号公表データ"),
+    "api": _("法人番号システム Web-API"),
+}
+
+
+@register.filter
+def verdict_label(value: Any) -> str:
+    return str(VERDICTS.get(str(value), value))
+
+
+@register.filter
+def lookup_source_label(value: Any) -> str:
+    return str(LOOKUP_SOURCES.get(str(value), value))
+
+
+@register.filter
+def iso_moment(value: Any) -> str:
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value or "")
+    if timezone.is_naive(parsed):
+        parsed = parsed.replace(tzinfo=UTC)
+    return moment(timezone.localtime(parsed))
+
+
+@register.filter
+def byte_size(value: Any) -> str:
+    return str(filesizeformat(value))
