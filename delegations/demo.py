@@ -107,6 +107,40 @@ DEMO_AGENT = {
 }
 
 
+# A 士業 agent (§4.1.2, §4.1.3): the qualification and its registration number are in the delegation;
+# reception confirms them with the professional body before the delegation becomes active.
+DEMO_QUALIFIED_AGENT = {
+    "agent_name": "田中 税一",
+    "agent_title": "",
+    "agent_qualification": "tax_accountant",
+    "agent_address": "大阪府大阪市中央区本町一丁目1番1号",
+    "agent_identifier_kind": "qualification_registration_number",
+    "agent_identifier": "123456",
+    "powers": "所得税及び消費税の申告に係る電子申告の代理",
+    "limitations": "",
+}
+
+
+def _demo_sole_proprietor(period: dict[str, Any]) -> None:
+    from delegations import services
+    from delegations.models import Delegation, SignedFile
+    from mynatrust.management.commands.demo_setup import demo_email
+    from mynatrust.models import User
+    from registry.models import member_subscriber
+
+    member = User.objects.filter(email=demo_email("sole")).first()
+    subscriber = member_subscriber(member) if member else None
+    if member is None or subscriber is None or not subscriber.may_submit():
+        return
+    if Delegation.objects.for_subscriber(subscriber).exists():
+        return
+    draft = services.create_draft(subscriber, actor=member, values={**DEMO_QUALIFIED_AGENT, **period})
+    finalised = services.finalise_draft(draft, actor=member)
+    for role in SignedFile.Role.values:
+        signed = sign_with_test_card(finalised, role, actor=member)
+        services.submit_signed_file(finalised, signed, actor=member, role=role, file_name=f"{role}.pdf")
+
+
 def _demo_delegations(command: Any) -> None:
     from datetime import date
     from unittest import mock
@@ -138,6 +172,7 @@ def _demo_delegations(command: Any) -> None:
                 actor=member,
                 values={**DEMO_AGENT, "agent_name": "高橋 花子", "agent_title": "経理課長", **period},
             )
+        _demo_sole_proprietor(period)
     active = Delegation.objects.for_subscriber(subscriber).active().first()
     command.stdout.write(
         f"delegations: {subscriber} has an active delegation {active.delegation_id if active else '-'} and a draft;"

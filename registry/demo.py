@@ -103,6 +103,50 @@ def _records() -> None:
         )
 
 
+# A sole proprietor (§3.1): no registry certificate; identified by the representative's own JPKI
+# signature and basic four items. 所在地 is the business address the delegation carries (Table 4-1).
+DEMO_SOLE_PROPRIETOR = {
+    "organisation_name": "やまだ商店",
+    "address": "大阪府大阪市北区梅田一丁目2番3号",
+    "representative_title": "",
+    "representative_name": "山田 花子",
+    "representative_address": "大阪府豊中市岡上の町二丁目1番1号",
+    "representative_phone": "0661234567",
+    "representative_birth_date": date(1970, 4, 1),
+}
+
+
+def _sole_proprietor(reception: User) -> None:
+    user, created = User.objects.get_or_create(
+        email=demo_email("sole"),
+        defaults={"kind": User.Kind.SUBSCRIBER, "display_name": "山田 花子", "email_confirmed_at": timezone.now()},
+    )
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save(update_fields=["password"])
+    if Membership.objects.filter(user=user).exists():
+        return
+    subscriber = services.apply_for_registration(
+        actor=user,
+        kind="sole_proprietor",
+        corporate_number="",
+        facts=DEMO_SOLE_PROPRIETOR,
+        evidence=None,
+        terms_accepted=True,
+        antisocial_declared=True,
+    )
+    open_facts = subscriber.open_facts
+    assert open_facts is not None  # noqa: S101  (just applied)
+    services.approve_facts(
+        open_facts,
+        actor=reception,
+        company_registry_number="",
+        registered_representative_name="",
+        registered_representative_address="",
+        reason="デモ：個人事業主（登記事項証明書なし。署名用電子証明書と基本4情報で本人確認）",
+    )
+
+
 def _apply(user: User, number: str, facts: dict[str, Any]) -> Any:
     return services.apply_for_registration(
         actor=user,
@@ -146,11 +190,16 @@ def setup(command: Any) -> None:
             )
         if not Membership.objects.filter(user=applicant).exists():
             _apply(applicant, PENDING_CORPORATE_NUMBER, PENDING_CORPORATION)
+        _sole_proprietor(reception)
     out.write("")
     out.write(command.style.MIGRATE_HEADING("Registry demo"))
     out.write(f"  {demo_email('subscriber')}: member of 株式会社マイナ商事 ({DEMO_CORPORATE_NUMBER}), approved;")
     out.write("    representative 山田 太郎, 東京都世田谷区太子堂四丁目5番6号. Try /app/, /app/info/, /app/members/.")
     out.write(f"  {demo_email('applicant')}: applied for 合同会社みなとデザイン, waiting for reception.")
+    out.write(
+        f"  {demo_email('sole')}: やまだ商店, a sole proprietor approved without a registry certificate;"
+        " its delegation to a 税理士 (registration number) waits for reception's qualification check."
+    )
     out.write(f"  As {demo_email('reception')}: admin → 利用者 → 受付キュー「審査待ち」, open the application,")
     out.write("    view the certificate PDF, note the NTA finding (address differs), then approve / return / reject.")
     out.write(

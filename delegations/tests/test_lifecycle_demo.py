@@ -24,7 +24,14 @@ def test_demo_setup_gives_the_demo_subscriber_an_active_delegation_and_a_draft_o
     call_command("demo_setup", stdout=_Sink())
     call_command("demo_setup", stdout=_Sink())  # idempotent
     statuses = sorted(Delegation.objects.values_list("status", flat=True))
-    assert statuses == ["active", "draft"]
+    assert statuses == ["active", "draft", "submitted"]
+    # The sole proprietor signed (no registry certificate); its 税理士 agent carries a registration
+    # number and waits for reception's qualification check (§4.1.2).
+    qualified = Delegation.objects.get(status="submitted")
+    assert qualified.subscriber.kind == "sole_proprietor"
+    assert qualified.agent_qualification == "tax_accountant" and qualified.agent_identifier == "123456"
+    assert {f.match_verdict for f in qualified.signed_files.all()} == {"match"}
+    assert b"<businessAddress>" in bytes(qualified.xml or b"")
     active = Delegation.objects.get(status="active")
     assert active.signed_files.count() == 2
     assert {f.match_verdict for f in active.signed_files.all()} == {"match"}
