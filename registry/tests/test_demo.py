@@ -20,7 +20,8 @@ def test_the_demo_data_is_created_once_and_matches_the_story(settings):
     demo.setup(command)
     assert Subscriber.objects.count() == 3
     sole = Subscriber.objects.get(kind="sole_proprietor")
-    assert sole.may_submit() and not sole.current_facts.evidence.exists()
+    facts = sole.current_facts
+    assert sole.may_submit() and facts is not None and not facts.evidence.exists()
     active = Subscriber.objects.get(corporate_number=demo.DEMO_CORPORATE_NUMBER)
     assert active.may_submit()
     assert active.registered_representative() == demo.DEMO_REPRESENTATIVE
