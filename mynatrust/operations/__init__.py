@@ -1,5 +1,5 @@
-"""Operations: the written records the rules require (ledgers, §6.2.9, §7.1.1, §7.2.2, §8.1,
-§10.1.1, §10.2.2), record retention (§6.2.9, §2.8(10)), health checks and metrics.
+"""Operations: the written records the rules require (ledgers, §2.6, §2.7.2–§2.7.4, §6.2.9, §7.1.1,
+§7.1.5–§7.1.6, §7.2.2, §8.1, §10.1.1, §10.2.1, §10.2.2), record retention (§6.2.9, §2.8(10)), health checks and metrics.
 
 Extension points for other apps (see docs/retention.md and docs/runbook.md):
 

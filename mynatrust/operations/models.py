@@ -155,7 +155,7 @@ class RackKeyLoan(LedgerEntry):
 
 
 class AdminPasswordLoan(LedgerEntry):
-    """Lending of administrator passwords by the service manager (§7.2.2)."""
+    """Lending of administrator passwords by the service manager (§8.1, §10.1.1)."""
 
     system = models.CharField(_("対象システム・アカウント"), max_length=200)
     action = models.CharField(_("貸出・返却"), max_length=8, choices=Lend.choices)
@@ -173,7 +173,7 @@ class AdminPasswordLoan(LedgerEntry):
 
 
 class MaintenanceRecord(LedgerEntry):
-    """Maintenance of equipment (§10.1.1)."""
+    """Maintenance of equipment and facilities (§6.2.9, §7.2.1 保守員)."""
 
     equipment = models.CharField(_("機器"), max_length=200)
     performed_at = models.DateTimeField(_("実施日時"))
@@ -190,7 +190,7 @@ class MaintenanceRecord(LedgerEntry):
 
 
 class ConfigurationChange(LedgerEntry):
-    """Changes to the system configuration (§8.1)."""
+    """Changes to the system configuration (§10.2.2 システム構成変更)."""
 
     performed_at = models.DateTimeField(_("実施日時"))
     summary = models.CharField(_("変更内容"), max_length=300)
@@ -207,7 +207,7 @@ class ConfigurationChange(LedgerEntry):
 
 
 class IncidentRecord(LedgerEntry):
-    """Failures and security incidents (§6.3.2, §10.1.1)."""
+    """Failures and security incidents (§6.3.2, §10.2.2 障害対応)."""
 
     class Severity(models.TextChoices):
         LOW = "low", _("軽微")
