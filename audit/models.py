@@ -97,6 +97,10 @@ class AuditSealBatch(models.Model):
     horizon_id = models.BigIntegerField(_("走査開始点ID"))
     watch = models.JSONField(_("進行中のトランザクション"), default=list)
     sealed_at = models.DateTimeField(_("封印日時"))
+    # The PostgreSQL server (pg_control_system().system_identifier) whose transaction IDs the horizon
+    # counts in. After a restore onto another server they mean nothing: the next batch looks again
+    # at every event (audit.sealing).
+    system_id = models.CharField(_("サーバー識別子"), max_length=32, blank=True)
 
     class Meta:
         verbose_name = _("封印バッチ")

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
+from django.db.models import Min
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
@@ -68,6 +71,16 @@ def checkpoint(request: HttpRequest) -> HttpResponse:
 def unsealed_count(limit: int | None = None) -> int:
     events = AuditEvent.objects.unsealed()
     return events[:limit].count() if limit else events.count()
+
+
+def oldest_unsealed_age() -> float:
+    """Seconds since the oldest event still unsealed was recorded (0 when none is)."""
+    oldest = AuditEvent.objects.unsealed().aggregate(oldest=Min("created_at"))["oldest"]
+    return max(0.0, (timezone.now() - oldest).total_seconds()) if oldest else 0.0
+
+
+def unsealed_too_long() -> bool:
+    return oldest_unsealed_age() > settings.AUDIT_UNSEALED_MAX_SECONDS
 
 
 def backlog_exceeded() -> bool:

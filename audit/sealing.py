@@ -81,6 +81,7 @@ class _Snapshot:
     xmax: int  # transactions from here on are not seen by the snapshot (in progress or not begun)
     in_progress: list[int]
     own: int | None = None  # this transaction, if it recorded events (always sees its own)
+    system_id: str = ""  # the server's system identifier: transaction IDs count on this server only
 
 
 def _lock(using: str) -> _Snapshot | None:
@@ -96,9 +97,13 @@ def _lock(using: str) -> _Snapshot | None:
             "pg_current_xact_id_if_assigned()::text::bigint FROM pg_current_snapshot() AS s"
         )
         xmax, xip, own = cursor.fetchone()
+        cursor.execute("SELECT system_identifier::text FROM pg_control_system()")
+        system_id = cursor.fetchone()[0]
         # A snapshot does not list its own transaction, which may have recorded events too.
         own = int(own) if own is not None else None
-        return _Snapshot(int(xmax), sorted({int(x) for x in xip} | ({own} if own is not None else set())), own)
+        return _Snapshot(
+            int(xmax), sorted({int(x) for x in xip} | ({own} if own is not None else set())), own, system_id
+        )
 
 
 @dataclass
@@ -204,6 +209,12 @@ def seal_batch(limit: int | None = None, *, using: str = "default", sign: bool =
         batch = AuditSealBatch.objects.using(using).order_by("-last_seq").first()
         seq, prev = (batch.last_seq, batch.last_hash) if batch else (0, chain.GENESIS)
         horizon, watch = ((batch.horizon, batch.horizon_id), list(batch.watch)) if batch else ((0, 0), [])
+        if batch and snapshot and batch.system_id != snapshot.system_id:
+            # Restored onto another server (or the first batch since system IDs were kept): its
+            # transaction IDs are not the old server's, new events may lie below the old horizon.
+            # Look at every event again, by (txid, id); already sealed ones are passed over.
+            log.warning("audit sequencer: server changed (%s -> %s), rescanning", batch.system_id, snapshot.system_id)
+            horizon, watch = (0, 0), []
         with connection.cursor() as cursor:
             scan = _unsealed(cursor, snapshot, horizon, watch, limit)
         rows = scan.rows
@@ -221,7 +232,13 @@ def seal_batch(limit: int | None = None, *, using: str = "default", sign: bool =
                 _insert_seals(cursor, seals, now)
             (h_txid, h_id), watch = _next_scan(snapshot, horizon, watch, scan)
             AuditSealBatch.objects.using(using).create(
-                last_seq=seq, last_hash=prev, horizon=h_txid, horizon_id=h_id, watch=watch, sealed_at=now
+                last_seq=seq,
+                last_hash=prev,
+                horizon=h_txid,
+                horizon_id=h_id,
+                watch=watch,
+                sealed_at=now,
+                system_id=snapshot.system_id if snapshot else "",
             )
         result = SealResult(sealed=len(rows), head_seq=seq, more=scan.full and bool(rows))
         result.checkpoint = _checkpoint_if_due(seq, prev, now, using=using) if sign else None

@@ -6,15 +6,18 @@ from __future__ import annotations
 import multiprocessing
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, connections, transaction
 from django.db.models import Max, Min
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit import chain, guard, keys, signing
 from audit import heads as heads_file
-from audit.models import AuditCheckpoint, AuditSeal, AuditSegment
+from audit.models import AuditCheckpoint, AuditEvent, AuditSeal, AuditSegment
 from audit.sealing import entry_of, event_columns
 
 
@@ -116,6 +119,8 @@ def verify_chain(from_seq: int | None = None, to_seq: int | None = None, *, work
     report.from_seq, report.to_seq = first, last
     checkpoints = {cp.seq: cp for cp in AuditCheckpoint.objects.all()}
     signed = _signed_head(report)
+    if to_seq is None:
+        _check_unsealed(report)
     if hi == 0:
         if checkpoints:
             report.problems.append(
@@ -155,6 +160,20 @@ def verify_chain(from_seq: int | None = None, to_seq: int | None = None, *, work
     _check_checkpoints(checkpoints, heads, first, checked, report, public, hi=hi)
     _check_signed_head(signed, heads, first, checked, hi, report)
     return report
+
+
+def _check_unsealed(report: Report) -> None:
+    """Events left unsealed past the bound: the sequencer is down, or no longer sees them (after a
+    restore onto another server its transaction IDs started below the old horizon)."""
+    bound = timezone.now() - timedelta(seconds=settings.AUDIT_UNSEALED_MAX_SECONDS)
+    stale = AuditEvent.objects.unsealed().filter(created_at__lt=bound)
+    first = stale.order_by("id").values_list("id", "created_at").first()
+    if first is not None:
+        message = _("イベント %(id)s などが %(minutes)s 分以上封印されていません（順序署名の停止または見落とし）。") % {
+            "id": first[0],
+            "minutes": settings.AUDIT_UNSEALED_MAX_SECONDS // 60,
+        }
+        report.problems.append(Problem(None, message))
 
 
 def _signed_head(report: Report) -> heads_file.Head | None:

@@ -471,3 +471,6 @@ AUDIT_SEAL_BATCH = env.int("AUDIT_SEAL_BATCH", default=5000)
 # Where audit_archive writes segment files for the 10-year media, and how long rows stay online.
 AUDIT_ARCHIVE_DIR = env.str("AUDIT_ARCHIVE_DIR", default=str(BASE_DIR / "var" / "audit-archive"))
 AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=400)
+# An event left unsealed longer than this fails audit_verify and turns /healthz red (the sequencer
+# is down, or after a restore onto another server it no longer finds new events).
+AUDIT_UNSEALED_MAX_SECONDS = env.int("AUDIT_UNSEALED_MAX_SECONDS", default=600)

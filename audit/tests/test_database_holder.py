@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from datetime import timedelta
 
 import pytest
 from django.db import DatabaseError, connection, transaction
@@ -255,3 +256,39 @@ def test_each_checkpoint_names_the_one_before(sealed, tmp_path):
     assert sequencer_health() == "ok"
     manifest = offline_verify.verify_file(export_file(tmp_path))
     assert manifest["checkpoint"]["prev_seq"] == second.prev_seq or manifest["checkpoint"]["seq"] > second.seq
+
+
+# --- case 5: a restore onto another server --------------------------------------------------------
+@postgresql_only
+def test_after_a_restore_onto_another_server_new_events_are_sealed_again(sealed):
+    """The restored batch rows carry the old server's horizon, far above the new server's
+    transaction IDs: new events fell below it and were never sealed."""
+    from audit.models import AuditSealBatch
+
+    last = AuditSealBatch.objects.order_by("-last_seq").first()
+    assert last is not None and last.system_id
+    with tampering() as cursor:  # what pg_restore onto another cluster leaves behind
+        cursor.execute(
+            "UPDATE audit_auditsealbatch SET horizon = horizon + 1000000000, system_id = '1' WHERE id = %s", [last.pk]
+        )
+    fresh = record_many(3)
+    seal_pending()
+    assert AuditSeal.objects.filter(event_id__in=[e.pk for e in fresh]).count() == 3
+    newest = AuditSealBatch.objects.order_by("-last_seq").first()
+    assert newest is not None and newest.system_id == last.system_id
+    assert verify_chain().ok
+
+
+def test_an_event_left_unsealed_past_the_bound_fails_verification_and_health(sealed, settings):
+    import time_machine
+
+    from mynatrust.operations.audit_figures import audit_unsealed_age
+
+    record_many(1)
+    assert verify_chain().ok
+    assert audit_unsealed_age() == "ok"
+    with time_machine.travel(timezone.now() + timedelta(seconds=settings.AUDIT_UNSEALED_MAX_SECONDS + 60)):
+        report = verify_chain()
+        assert not report.ok
+        assert "封印されていません" in report.problems[0].message
+        assert audit_unsealed_age() == "error"
