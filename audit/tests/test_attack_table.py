@@ -1,0 +1,178 @@
+"""The whole attack set of a database holder, each from the same sealed, checkpointed, witnessed
+log, and what finds it. Prints the table (run with -s, or ``python bench/audit_attacks.py``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from django.core.management import CommandError, call_command
+from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
+
+import audit
+from audit import offline_verify, signing
+from audit.export import Filters
+from audit.models import AuditCheckpoint, AuditEvent, AuditSeal
+from audit.sealing import checkpoint_now, seal_pending
+from audit.services import AuditError, stream_export
+from audit.tests.conftest import postgresql_only, record_many, tampering
+from audit.tests.test_database_holder import rewrite_from
+from audit.verify import verify_chain
+
+
+class Rollback(Exception):
+    pass
+
+
+def nth_test_event(n: int) -> AuditSeal:
+    return AuditSeal.objects.filter(event__event_type="test.event").order_by("seq")[n]
+
+
+def truncate_with_the_setting() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('audit.allow_flush', 'on', true)")
+        cursor.execute("TRUNCATE audit_auditevent, audit_auditseal, audit_auditcheckpoint CASCADE")
+
+
+def empty_as_superuser() -> None:
+    from audit import guard
+
+    with tampering() as cursor:
+        for table in guard.TABLES:
+            cursor.execute(f"DELETE FROM {table}")  # noqa: S608  (constants only)
+
+
+def rewrite_keeping_checkpoints() -> None:
+    rewrite_from(nth_test_event(2).seq)
+
+
+def rewrite_deleting_later_checkpoints() -> None:
+    k = nth_test_event(2).seq
+    rewrite_from(k)
+    with tampering() as cursor:
+        cursor.execute("DELETE FROM audit_auditcheckpoint WHERE seq >= %s", [k])
+
+
+def rewrite_with_the_key_host_too(settings: object) -> Callable[[], None]:
+    def attack() -> None:
+        rewrite_deleting_later_checkpoints()
+        Path(settings.AUDIT_HEAD_STATE_PATH).unlink()  # type: ignore[attr-defined]
+        record_many(1)
+        checkpoint_now()  # signs the forged chain: the sequencer's memory is gone
+
+    return attack
+
+
+def delete_behind_a_seal() -> None:
+    with tampering() as cursor:
+        cursor.execute("DELETE FROM audit_auditevent WHERE id = %s", [nth_test_event(2).event_id])
+
+
+def reinsert_under_a_new_id() -> None:
+    seal = nth_test_event(2)
+    with tampering() as cursor:
+        cursor.execute(
+            "INSERT INTO audit_auditevent (created_at, event_type, actor_kind, actor_id, actor_label, subject_type, "
+            "subject_id, data, request_id, ip, user_agent, txid) SELECT created_at, event_type, actor_kind, actor_id, "
+            "actor_label, subject_type, subject_id, data, request_id, ip, user_agent, txid FROM audit_auditevent "
+            "WHERE id = %s RETURNING id",
+            [seal.event_id],
+        )
+        new_id = cursor.fetchone()[0]
+        cursor.execute("DELETE FROM audit_auditevent WHERE id = %s", [seal.event_id])
+        cursor.execute("UPDATE audit_auditseal SET event_id = %s WHERE seq = %s", [new_id, seal.seq])
+
+
+def forged_far_checkpoint() -> None:
+    head = AuditSeal.objects.order_by("-seq").values_list("seq", flat=True)[0]
+    AuditCheckpoint.objects.create(
+        seq=head + 1_000_000, head_hash="f" * 64, signed_at=timezone.now(), key_id="x", signature="x"
+    )
+
+
+def replica_trigger() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE audit_auditevent ENABLE REPLICA TRIGGER audit_auditevent_no_delete")
+
+
+def detect(attack: Callable[[], None], tmp: Path) -> list[str]:
+    found: list[str] = []
+    try:
+        with transaction.atomic():
+            attack()
+    except DatabaseError:
+        return ["refused"]
+    if not verify_chain().ok:
+        found.append("verify")
+    record_many(1)
+    checkpoint_now()  # the sequencer is asked to sign what is there now
+    try:
+        _plan, chunks = stream_export(Filters(), "jsonl", actor=audit.SYSTEM, evidence=True)
+        path = tmp / "export.zip"
+        path.write_bytes(b"".join(chunks))
+        offline_verify.verify_file(path)
+        kept = tmp / "kept.zip"
+        if offline_verify.main([str(path), "--since", str(kept)]) != 0:
+            found.append("offline")
+    except (AuditError, offline_verify.Invalid):
+        found.append("offline")
+    if AuditEvent.objects.filter(event_type="audit.checkpoint_refused").exists():
+        found.append("refused")
+    try:
+        call_command("audit_witness", "--local")
+    except CommandError:
+        found.append("witness")
+    return found
+
+
+@postgresql_only
+def test_every_attack_of_a_database_holder_is_refused_or_found(db, settings, tmp_path_factory):
+    attacks: list[tuple[str, str, Callable[[], None], set[str]]] = [
+        ("1 TRUNCATE with SET audit.allow_flush", "refused", truncate_with_the_setting, {"refused"}),
+        ("1 log emptied by a superuser", "verify, refused", empty_as_superuser, {"verify", "refused"}),
+        ("2 mid-log rewrite, checkpoints kept", "verify, offline", rewrite_keeping_checkpoints, {"verify"}),
+        (
+            "2 mid-log rewrite, later checkpoints deleted",
+            "verify, offline",
+            rewrite_deleting_later_checkpoints,
+            {"verify", "offline"},
+        ),
+        (
+            "2 rewrite + key host (head file wiped)",
+            "witness, offline --since",
+            rewrite_with_the_key_host_too(settings),
+            {"witness", "offline"},
+        ),
+        ("3 event row deleted behind its seal", "verify, offline", delete_behind_a_seal, {"verify", "offline"}),
+        ("3 event re-inserted under a new id", "verify, offline", reinsert_under_a_new_id, {"verify", "offline"}),
+        ("4 forged checkpoint far past the head", "verify (sealing goes on)", forged_far_checkpoint, {"verify"}),
+        ("6 guard trigger ENABLE REPLICA", "verify", replica_trigger, {"verify"}),
+    ]
+    rows = []
+    for name, expected, attack, must in attacks:
+        tmp = tmp_path_factory.mktemp("attack")
+        witness_key = tmp / "witness.pem"
+        witness_key.write_bytes(signing.generate_private_key_pem())
+        settings.AUDIT_HEAD_STATE_PATH = str(tmp / "head.json")
+        settings.AUDIT_WITNESS_KEY_PATH = str(witness_key)
+        settings.AUDIT_WITNESS_STATE_PATH = str(tmp / "witness-head.json")
+        found: list[str] = []
+        try:
+            with transaction.atomic():
+                record_many(6)
+                seal_pending()
+                checkpoint_now()
+                call_command("audit_witness", "--local")
+                _plan, chunks = stream_export(Filters(), "jsonl", actor=audit.SYSTEM)
+                (tmp / "kept.zip").write_bytes(b"".join(chunks))
+                found = detect(attack, tmp)
+                raise Rollback
+        except Rollback:
+            pass
+        rows.append((name, expected, ", ".join(found) or "NOT DETECTED"))
+        assert must <= set(found), (name, found)
+    width = max(len(r[0]) for r in rows)
+    lines = [f"{'case':<{width}}  {'expected':<26}  detected by", "-" * (width + 50)]
+    lines += [f"{n:<{width}}  {e:<26}  {d}" for n, e, d in rows]
+    print("\n" + "\n".join(lines))
