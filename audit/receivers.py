@@ -16,7 +16,11 @@ MASK = "********"
 
 
 def on_locked_out(sender: Any, request: Any = None, username: str = "", ip_address: str = "", **kwargs: Any) -> None:
-    audit.record("auth.locked_out", actor=audit.Actor("anonymous", ip=ip_address or ""), username=str(username)[:254])
+    # Every attempt during a lockout signals again: one event per address, account and minute.
+    name = str(username)[:254]
+    audit.record_tallied(
+        "auth.locked_out", actor=audit.Actor("anonymous", ip=ip_address or ""), key=name, username=name
+    )
 
 
 def _plain(value: Any) -> Any:

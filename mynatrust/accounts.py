@@ -144,7 +144,7 @@ class Audience:
     def signup_confirm(self, request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
         user = self._user_from_uid(uidb64)
         if user is None or user.kind != self.kind or not email_confirmation_token.check_token(user, token):
-            audit.record("auth.email_confirmation_failed", actor=None, subject=user)
+            audit.record_tallied("auth.email_confirmation_failed", actor=None, subject=user)
             return render(request, "accounts/signup_invalid.html", self._context(), status=400)
         if request.method == "POST":
             with transaction.atomic():

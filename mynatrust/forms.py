@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django import forms
@@ -65,10 +66,16 @@ class PlainTextMixin:
         if not valid and getattr(self, "is_bound", False) and not getattr(self, "_refusal_recorded", False):
             self._refusal_recorded = True
             errors = self.errors.as_data()  # type: ignore[attr-defined]
-            audit.record_refused(
+            actor = audit.context.current().user
+            form = f"{type(self).__module__}.{type(self).__qualname__}"
+            # An anonymous visitor can send invalid forms at will: counted per client address, form
+            # and minute (audit.tally) rather than one permanent row each.
+            anonymous = not getattr(actor, "is_authenticated", False)
+            write = partial(audit.record_tallied, key=form) if anonymous else audit.record_refused
+            write(
                 "form.refused",
-                actor=audit.context.current().user,
-                form=f"{type(self).__module__}.{type(self).__qualname__}",
+                actor=actor,
+                form=form,
                 fields=sorted(errors),
                 codes={
                     name: sorted({str(error.code or "invalid") for error in found}) for name, found in errors.items()

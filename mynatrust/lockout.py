@@ -93,7 +93,7 @@ class AccountBackend(ModelBackend):
         name = canonical_email(username)
         user = super().authenticate(request, username=name, password=password, **kwargs)
         if settle(name, succeeded=user is not None):
-            audit.record("auth.locked_out", actor=None, username=name[:254], scope="account")
+            audit.record_tallied("auth.locked_out", actor=None, key=name[:254], username=name[:254], scope="account")
             if request is not None:
                 # django-axes shows its lockout page (429) and records the lockout, not a failure.
                 request.axes_locked_out = True  # type: ignore[attr-defined]

@@ -58,7 +58,10 @@ def logged_out(sender: Any, request: Any, user: User | None, **kw: Any) -> None:
 @receiver(user_login_failed)
 def login_failed(sender: Any, credentials: dict[str, Any], request: Any = None, **kw: Any) -> None:
     username = str(credentials.get("username") or credentials.get("email") or "")[:254]
-    audit.record("auth.login_failed", actor=None, username=username)
+    # Anonymous and repeatable at will: one event per client address, page and minute, with a count
+    # (the name tried first in the window; django-axes keeps every name tried).
+    path = getattr(request, "path", "")[:200] if request is not None else ""
+    audit.record_tallied("auth.login_failed", actor=None, key=path, username=username, path=path)
 
 
 def sync_role_permissions(**kwargs: Any) -> None:

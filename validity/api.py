@@ -103,7 +103,8 @@ def _authorised(request: HttpRequest) -> ApiKey | HttpResponse:
 
 def _rejected(request: HttpRequest) -> HttpResponse:
     parts = keys.from_authorization(request.META.get("HTTP_AUTHORIZATION", ""))
-    audit.record("validity.api_key_rejected", actor=audit.ANONYMOUS, prefix=parts[0] if parts else "")
+    # Anyone can send keys at will: one event per client address and minute, with a count.
+    audit.record_tallied("validity.api_key_rejected", actor=audit.ANONYMOUS, prefix=parts[0] if parts else "")
     return _error(answer.error(answer.INVALID_KEY), WWW_Authenticate='Bearer realm="validity", error="invalid_token"')
 
 

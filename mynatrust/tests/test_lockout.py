@@ -5,10 +5,13 @@ counter counts every failure to the account."""
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from audit import tally
 from audit.models import AuditEvent
 from conftest import PASSWORD, make_staff, make_user
 from mynatrust.lib.email_address import canonical_email
@@ -106,6 +109,7 @@ def test_failures_spread_over_client_addresses_and_spellings_lock_the_account(
     response = client.post(url, {"username": user.email, "password": PASSWORD}, HTTP_X_FORWARDED_FOR="198.51.100.7")
     assert response.status_code == 429
     assert not signed_in(client)
+    tally.flush(now=timezone.now() + timedelta(minutes=2))
     assert AuditEvent.objects.filter(event_type="auth.locked_out", data__scope="account").exists()
 
 
