@@ -21,6 +21,14 @@ read, its audit event) answering JSON and as a signed answer (ES256 JWS) about a
 delegation; and the JSON answer for IDs nobody stored (``unknown``: one more Redis round trip, to
 count unknown IDs against enumeration). The audit sealer is off in all scenarios (the baseline's
 INSERT is not sealed either); production runs it as its own process (``audit_seal --loop``).
+
+The database's ceiling: pgbench (prepared, durable commit) runs the answer's one statement exactly as
+the API sends it (captured from a real answer with its values: the delegation's read, the key's
+check, the audit INSERT) with 8, 16 and 32 clients, in the same rounds; the table prints its
+answers/s beside the API's, the CPU each side spends per answer (the PostgreSQL backends against
+pgbench or the application) and answers/s per core of each. With ``--before DIR`` (a checkout of
+earlier code) a third gunicorn serves the API scenarios from it, in the same rounds, on the same
+database: old code against new in one run.
 """
 
 from __future__ import annotations
@@ -89,33 +97,48 @@ org = RecipientOrganisation.objects.create(name="ベンチ株式会社", address
     representative_address="b", declarant_name="c", status="approved")
 RecipientMember.objects.create(organisation=org, user=user)
 key, plaintext = services.create_api_key(org, label="bench", actor=user)
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from mynatrust.lib import delegation_id as ids
 from validity.tests.conftest import facts, store_delegation
 stored = facts(ids.generate(), valid_from=date.today(), valid_until=date.today() + timedelta(days=365))
 store_delegation(stored, make_user("bench@subscriber.example.jp", "subscriber"))
+# The answer's one statement exactly as the API runs it (read, key guard, audit INSERT), captured
+# with its values and written out with them inlined, for pgbench.
+import os
+import psycopg
+from django.db import connection
+from validity import auth
+captured = []
+def capture(execute, sql, params, many, context):
+    if "INSERT INTO audit_auditevent" in sql:
+        captured.append((sql, params))
+    return execute(sql, params, many, context)
+with connection.execute_wrapper(capture):
+    services.answer_query(stored.delegation_id, sha256=None, organisation=key.organisation, actor=key,
+        channel="api", guard=auth.KeyGuard(key), declared_only=True)
+sql, params = captured[-1]
+with psycopg.connect(os.environ["DATABASE_URL"]) as raw:
+    literal = psycopg.ClientCursor(raw).mogrify(sql, params)
+# pgbench reads ":name" as its variable: instants go in as epoch seconds, which have no colon.
+import re
+literal = re.sub(r"'([^']*)'::timestamptz", lambda m: "to_timestamp(%r)" % datetime.fromisoformat(m.group(1)).timestamp(), literal)
+with open(os.environ["BENCH_ANSWER_SQL"], "w") as out:
+    out.write(literal.replace("\\n", " ") + ";\\n")
 print(stored.delegation_id)
 print(plaintext)
 """
 
 
+def _psql(sql: str) -> str:
+    """One query's rows, unaligned (psql -At), on the bench database."""
+    done = subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", DB, "-Atc", sql], check=True, capture_output=True, text=True
+    )
+    return done.stdout
+
+
 def _backends() -> list[int]:
-    out = subprocess.run(
-        [
-            "psql",
-            "-h",
-            "127.0.0.1",
-            "-U",
-            "postgres",
-            "-d",
-            DB,
-            "-Atc",
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
+    out = _psql("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
     return [int(line) for line in out.split()]
 
 
@@ -185,6 +208,59 @@ def _wrk(url: str, args: argparse.Namespace, *headers: str, serving: _Serving | 
     }
 
 
+CLIENTS = (8, 16, 32)
+
+
+def _event_bytes() -> tuple[int, int]:
+    """The audit table's size on disk (with its indexes) and its number of events."""
+    out = _psql("SELECT pg_total_relation_size('audit_auditevent'), count(*) FROM audit_auditevent").strip()
+    size, _, count = out.partition("|")
+    return int(size), int(count)
+
+
+def _pgbench_sample(pgbench: int) -> tuple[float, int, dict[str, float]]:
+    """The time, the last audit event's id and the CPU seconds of pgbench and of its backends."""
+    out = _psql(
+        # Every backend of the bench database, as for the API (autovacuum of the audit table too).
+        "SELECT (SELECT max(id) FROM audit_auditevent), string_agg(pid::text, ' ') FROM pg_stat_activity"
+        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    ).strip()
+    last, _, pids = out.partition("|")
+    cpu = {f"pg{pid}": cpu_seconds(int(pid)) for pid in pids.split()}
+    return time.monotonic(), int(last or 0), {**cpu, "client": cpu_seconds(pgbench)}
+
+
+def _pgbench(script: Path, clients: int, args: argparse.Namespace) -> dict[str, float]:
+    """The answer's statement alone, ``clients`` connections of pgbench (prepared, durable commit):
+    answers/s and CPU per answer counted in the middle of the run (the connections are open), the
+    answers from the audit events written meanwhile."""
+    cmd = ["pgbench", "-h", "127.0.0.1", "-U", "postgres", "-n", "-M", "prepared", "-f", str(script)]
+    cmd += ["-c", str(clients), "-j", str(args.threads), "-T", str(args.duration), DB]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.0)
+    t0, first, cpu0 = _pgbench_sample(proc.pid)
+    time.sleep(max(1.0, args.duration - 2.0))
+    t1, last, cpu1 = _pgbench_sample(proc.pid)
+    out, err = proc.communicate(timeout=args.duration + 120)
+    if proc.returncode:
+        raise SystemExit(f"pgbench failed:\n{err[-2000:]}")
+    answers = max(1, last - first)
+    db = sum(seconds - cpu0.get(name, 0.0) for name, seconds in cpu1.items() if name != "client")
+    latency = re.search(r"latency average = ([\d.]+) ms", out)
+    return {
+        "rps": answers / (t1 - t0),
+        "p50": float(latency.group(1)) if latency else float("nan"),  # pgbench's mean, not a median
+        "p99": float("nan"),
+        "non2xx": 0.0,
+        "socket_errors": 0.0,
+        "cpu_gunicorn": 0.0,
+        "cpu_postgres": db * 1000 / answers,
+        "cpu_redis": 0.0,
+        "cpu_client": (cpu1["client"] - cpu0["client"]) * 1000 / answers,
+        "cpu_ms": db * 1000 / answers,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=4)
@@ -199,11 +275,20 @@ def main() -> None:
         help="also serve from a second gunicorn whose database sessions do not wait for the WAL flush at "
         "commit (synchronous_commit=off: a diagnosis of what the flush costs, never a production setting)",
     )
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="a checkout of earlier code (e.g. `git archive <commit> | tar -x -C DIR`), served by a third "
+        "gunicorn on --port + 2 from the same database: the API scenarios run against it too, in the same rounds",
+    )
     args = parser.parse_args()
     base = f"http://127.0.0.1:{args.port}"
+    before = f"http://127.0.0.1:{args.port + 2}"
     with tempfile.TemporaryDirectory() as tmp:
         key_file = Path(tmp) / "answer-key.pem"
         env = _env(base, key_file)
+        script = Path(tmp) / "answer.sql"
+        env["BENCH_ANSWER_SQL"] = str(script)
         subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", DB], check=True)
         subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", DB], check=True)
         subprocess.run(["redis-cli", "-n", "3", "FLUSHDB"], check=True, capture_output=True)
@@ -216,8 +301,20 @@ def main() -> None:
             if args.commit_diagnostic:
                 no_flush = {**env, "DATABASE_URL": env["DATABASE_URL"] + "?options=-c%20synchronous_commit%3Doff"}
                 servers.append(_serve(no_flush, args.port + 1, args.workers, Path(tmp) / "gunicorn-nowait.log"))
+            if args.before:
+                servers.append(
+                    _serve(
+                        {**env, "PYTHONPATH": str(args.before.resolve())},
+                        args.port + 2,
+                        args.workers,
+                        Path(tmp) / "gunicorn-before.log",
+                        cwd=args.before.resolve(),
+                    )
+                )
             try:
                 _wait(f"{base}/bench/bare", Path(tmp) / "gunicorn.log")
+                if args.before:
+                    _wait(f"{before}/bench/bare", Path(tmp) / "gunicorn-before.log")
                 if args.commit_diagnostic:
                     _wait(f"{nowait}/bench/bare", Path(tmp) / "gunicorn-nowait.log")
                 auth = f"Authorization: Bearer {plaintext}"
@@ -232,6 +329,13 @@ def main() -> None:
                     ("validity API (JWS)", api, (auth, "Accept: application/jose")),
                     ("API, unknown ID (JSON)", unknown, (auth,)),
                 ]
+                if args.before:
+                    runs += [
+                        ("before: API (JSON)", api.replace(base, before), (auth,)),
+                        ("before: API (JWS)", api.replace(base, before), (auth, "Accept: application/jose")),
+                        ("before: unknown ID", unknown.replace(base, before), (auth,)),
+                    ]
+                runs += [(f"pgbench -c{n}: statement", f"pgbench:{n}", ()) for n in CLIENTS]
                 if args.commit_diagnostic:
                     runs += [
                         ("SELECT + INSERT *", f"{nowait}/bench/select-insert", ()),
@@ -241,15 +345,20 @@ def main() -> None:
                 _expect_status(unknown, plaintext, "unknown")
                 for _label, url, headers in runs[:1]:
                     _wrk(url, argparse.Namespace(**{**vars(args), "duration": 2}), *headers)  # warm up
-                serving = {root: _Serving(server.pid) for server, root in zip(servers, (base, nowait), strict=False)}
+                roots = [base] + ([nowait] if args.commit_diagnostic else []) + ([before] if args.before else [])
+                serving = {root: _Serving(server.pid) for server, root in zip(servers, roots, strict=True)}
                 # Round-robin rounds, median per scenario: a load elsewhere on the machine then
                 # weighs on every scenario alike instead of on whichever ran at the wrong moment.
                 rounds: dict[str, list[dict[str, float]]] = {label: [] for label, _u, _h in runs}
                 for _round in range(args.rounds):
                     for label, url, headers in runs:
-                        root = nowait if url.startswith(nowait) else base
+                        if url.startswith("pgbench:"):
+                            rounds[label].append(_pgbench(script, int(url.partition(":")[2]), args))
+                            continue
+                        root = next(r for r in (nowait, before, base) if url.startswith(r))
                         rounds[label].append(_wrk(url, args, *headers, serving=serving[root]))
                 results = {label: _median(samples) for label, samples in rounds.items()}
+                stored_bytes = _event_bytes()
             finally:
                 for server in servers:
                     server.terminate()
@@ -267,21 +376,58 @@ def main() -> None:
         f"{'CPU ms/req':>12}{'capacity vs SELECT':>20}"
     )
     for label, r in results.items():
+        if label.startswith("pgbench"):
+            continue  # in the ceiling table below
         print(
             f"{label:<24}{r['rps']:>10.0f}{r['p50']:>9.2f}{r['p99']:>9.2f}{r['non2xx']:>9.0f}{r['rps'] / select:>10.0%}"
             f"{r['cpu_ms']:>12.2f}{select_cpu / r['cpu_ms']:>19.0%}"
         )
     print(f"\n{'CPU ms per request':<24}" + "".join(f"{part:>10}" for part in PARTS))
     for label, r in results.items():
-        print(f"{label:<24}" + "".join(f"{r[f'cpu_{part}']:>10.2f}" for part in PARTS))
+        if not label.startswith("pgbench"):
+            print(f"{label:<24}" + "".join(f"{r[f'cpu_{part}']:>10.2f}" for part in PARTS))
     print(
         "CPU ms/req: gunicorn workers + their PostgreSQL backends + Redis, per request served; capacity vs "
         "SELECT: the SELECT baseline's CPU per request over the scenario's (its requests/s ratio where the "
         "processor is what runs out)"
     )
+    _print_ceiling(results, args)
+    print(
+        f"audit table after the run: {stored_bytes[1]:,} events, {stored_bytes[0] / max(1, stored_bytes[1]):.0f} bytes "
+        "per event (table, TOAST and indexes; not yet sealed)"
+    )
     _print_rounds(rounds)
     if args.commit_diagnostic:
         print("* served with synchronous_commit=off: commits do not wait for the WAL flush (diagnosis only)")
+
+
+def _print_ceiling(results: dict[str, dict[str, float]], args: argparse.Namespace) -> None:
+    """The database's own ceiling for the answer's statement beside the Django path, with the CPU
+    each side spends per answer and its share, and answers/s per core of each side."""
+    print(
+        f"\n{'database ceiling':<24}{'answers/s':>10}{'lat ms':>8}{'DB CPU':>9}{'other CPU':>11}"
+        f"{'DB share':>10}{'per DB core':>13}{'per app core':>14}"
+    )
+    for label, r in results.items():
+        if label.startswith("pgbench"):
+            other, what = r["cpu_client"], "pgbench"
+        elif label.startswith(("validity API (J", "API, unknown", "before:")):
+            other, what = r["cpu_gunicorn"] + r["cpu_redis"], "app"
+        else:
+            continue
+        db = r["cpu_postgres"]
+        per_app = f"{1000 / other:>14.0f}" if what == "app" else f"{'':>14}"
+        print(
+            f"{label:<24}{r['rps']:>10.0f}{r['p50']:>8.2f}{db:>9.2f}{other:>11.2f}{db / (db + other):>10.0%}"
+            f"{1000 / db:>13.0f}{per_app}"
+        )
+    print(
+        f"pgbench -M prepared -j{args.threads} with the answer's statement exactly (the delegation's read, the key's "
+        "check, the audit INSERT; durable commit), its answers counted from the audit events written; "
+        "lat: pgbench's mean latency, the API's p50. CPU in ms per answer: DB = the PostgreSQL backends; "
+        "other = pgbench (a client that does nothing else) or the application (gunicorn workers + "
+        "Redis); per core: 1000 / those ms"
+    )
 
 
 def _print_rounds(rounds: dict[str, list[dict[str, float]]]) -> None:
@@ -291,6 +437,8 @@ def _print_rounds(rounds: dict[str, list[dict[str, float]]]) -> None:
     selects = rounds["one indexed SELECT"]
     print(f"\n{'per round':<24}{'vs SELECT: median':>19}{'min':>7}{'max':>7}{'p99 ms: min':>13}{'max':>7}")
     for label, samples in rounds.items():
+        if label.startswith("pgbench"):
+            continue
         ratios = [s["rps"] / b["rps"] for s, b in zip(samples, selects, strict=True)]
         p99s = [s["p99"] for s in samples]
         print(
@@ -300,10 +448,10 @@ def _print_rounds(rounds: dict[str, list[dict[str, float]]]) -> None:
     print("per round: each round's requests/s over that round's SELECT baseline, and the spread of p99")
 
 
-def _serve(env: dict[str, str], port: int, workers: int, log: Path) -> subprocess.Popen[bytes]:
+def _serve(env: dict[str, str], port: int, workers: int, log: Path, cwd: Path = ROOT) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [PY, "-m", "gunicorn", "-c", "mynatrust/gunicorn.conf.py", "mynatrust.wsgi"],
-        cwd=ROOT,
+        cwd=cwd,
         env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": str(workers)},
         stdout=subprocess.DEVNULL,
         stderr=open(log, "w"),
