@@ -100,11 +100,13 @@ def _wake_sealer() -> None:
 
 
 def _after_commit() -> None:
-    # Once per transaction, however many events it records.
+    # Once per transaction, however many events it records; at once in autocommit (the validity
+    # answer's statement), without going through on_commit's bookkeeping.
     connection = transaction.get_connection()
-    if connection.in_atomic_block and any(entry[1] is _wake_sealer for entry in connection.run_on_commit):
-        return
-    transaction.on_commit(_wake_sealer)
+    if not connection.in_atomic_block and connection.get_autocommit():
+        _wake_sealer()
+    elif not (connection.in_atomic_block and any(entry[1] is _wake_sealer for entry in connection.run_on_commit)):
+        transaction.on_commit(_wake_sealer)
 
 
 _COLUMNS = [f for f in AuditEvent._meta.concrete_fields if f.column not in ("id", "txid")]

@@ -103,6 +103,12 @@ def validity_facts_query(delegation_id: str) -> tuple[str, dict[str, Any]] | Non
         canonical = delegation_ids.parse(delegation_id)
     except delegation_ids.DelegationIdError:
         return None
+    return canonical_facts_query(canonical)
+
+
+def canonical_facts_query(canonical: str) -> tuple[str, dict[str, Any]]:
+    """:func:`validity_facts_query` for an ID its caller already parsed (canonical form): the
+    validity answer parses the typed ID once, to say what is wrong with it, and not again here."""
     return VALIDITY_FACTS_SQL, {"delegation_id": canonical}
 
 

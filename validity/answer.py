@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -95,6 +96,19 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(JST).isoformat(timespec="seconds")
 
 
+@lru_cache(maxsize=4096)
+def _period(valid_from: date, valid_until: date) -> tuple[tuple[str, str], ...]:
+    """The answer's ``period``, written once per pair of dates a process meets (a delegation is
+    asked about again and again), as items: each answer gets a dict of its own."""
+    return (
+        ("valid_from", valid_from.isoformat()),
+        ("valid_until", valid_until.isoformat()),
+        ("time_zone", "Asia/Tokyo"),
+        ("starts_at", _iso(starts_at(valid_from))),
+        ("ends_before", _iso(starts_at(valid_until + timedelta(days=1)))),
+    )
+
+
 def build_answer(
     delegation_id: str,
     facts: DelegationFacts | None,
@@ -117,13 +131,7 @@ def build_answer(
     }
     if facts is None:
         return answer
-    answer["period"] = {
-        "valid_from": facts.valid_from.isoformat(),
-        "valid_until": facts.valid_until.isoformat(),
-        "time_zone": "Asia/Tokyo",
-        "starts_at": _iso(starts_at(facts.valid_from)),
-        "ends_before": _iso(starts_at(facts.valid_until + timedelta(days=1))),
-    }
+    answer["period"] = dict(_period(facts.valid_from, facts.valid_until))
     if status is Status.REVOKED and facts.revoked_at is not None:
         answer["revoked_at"] = _iso(facts.revoked_at)
     if status is Status.SUPERSEDED and facts.superseded_at is not None:

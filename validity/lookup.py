@@ -21,7 +21,7 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connections
 
 from audit import Reading
-from delegations.queries import stored_from_row, validity_facts, validity_facts_query
+from delegations.queries import canonical_facts_query, stored_from_row, validity_facts
 from validity.answer import JST, DelegationFacts
 
 # The period is a pair of calendar dates in Japan, inclusive: compared with the day in Japan of the
@@ -54,12 +54,10 @@ def find_delegation(delegation_id: str) -> DelegationFacts | None:
 
 
 def reading(delegation_id: str, *, checked_at: datetime, digest: str | None) -> Reading:
-    """The read of one (well-formed) delegation ID, with ``status`` and ``digest_match`` computed
-    for the instant ``checked_at`` and the digest the caller holds (lower-case hex, or None)."""
-    query = validity_facts_query(delegation_id)
-    if query is None:
-        raise ValueError("a well-formed delegation ID is required")
-    sql, params = query
+    """The read of one delegation ID in canonical form (as :func:`validity.answer.parse_delegation_id`
+    returns it: not parsed again here), with ``status`` and ``digest_match`` computed for the
+    instant ``checked_at`` and the digest the caller holds (lower-case hex, or None)."""
+    sql, params = canonical_facts_query(delegation_id)
     ops = connections[DEFAULT_DB_ALIAS].ops
     return Reading(
         sql=sql,
