@@ -19,8 +19,9 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from django.utils.http import base36_to_int, urlsafe_base64_decode, urlsafe_base64_encode
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
@@ -35,11 +36,27 @@ class EmailConfirmationTokenGenerator(PasswordResetTokenGenerator):
     key_salt = "mynatrust.accounts.EmailConfirmationTokenGenerator"
 
     def _make_hash_value(self, user: Any, timestamp: int) -> str:
-        # Once the address is confirmed the link stops working.
-        return f"{user.pk}{user.email}{user.email_confirmed_at}{timestamp}"
+        # Once the address is confirmed the link stops working; a new sign-up for a pending address
+        # (a new password) ends every earlier link, so whoever registered someone else's address
+        # first cannot keep that registration once the owner signs up.
+        return f"{user.pk}{user.password}{user.email}{user.email_confirmed_at}{timestamp}"
 
     def check_token(self, user: Any, token: str | None) -> bool:
-        return super().check_token(user, token)
+        """Django's check with this link's own lifetime, EMAIL_CONFIRMATION_TIMEOUT (Django's
+        generator always applies PASSWORD_RESET_TIMEOUT)."""
+        if not (user and token):
+            return False
+        try:
+            ts_b36, _hash = token.split("-")
+            timestamp = base36_to_int(ts_b36)
+        except ValueError:
+            return False
+        if self._num_seconds(self._now()) - timestamp > settings.EMAIL_CONFIRMATION_TIMEOUT:
+            return False
+        return any(
+            constant_time_compare(self._make_token_with_timestamp(user, timestamp, secret), token)
+            for secret in [self.secret, *self.secret_fallbacks]
+        )
 
 
 email_confirmation_token = EmailConfirmationTokenGenerator()
@@ -57,7 +74,7 @@ class SignUpForm(PlainTextMixin, BaseUserCreationForm):
 
     def clean_email(self) -> str:
         email = canonical_email(self.cleaned_data["email"])
-        if User.objects.filter(email__iexact=email).exists():
+        if User.objects.filter(email__iexact=email).exclude(pk=self.instance.pk).exists():
             raise forms.ValidationError(_("このメールアドレスは既に登録されています。"))
         return email
 
@@ -108,17 +125,28 @@ class Audience:
 
     # -- sign-up ---------------------------------------------------------------------------
     def signup(self, request: HttpRequest) -> HttpResponse:
-        form = SignUpForm(request.POST or None)
+        form = SignUpForm(request.POST or None, instance=self._pending(request.POST.get("email", "")))
         if request.method == "POST" and form.is_valid():
             with transaction.atomic():
+                replaced = form.instance.pk is not None
                 user: User = form.save(commit=False)
                 user.kind = self.kind
                 user.is_active = False
                 user.save()
-                audit.record("auth.signup", actor=None, subject=user, kind=self.kind, email=user.email)
+                audit.record(
+                    "auth.signup", actor=None, subject=user, kind=self.kind, email=user.email, replaced=replaced
+                )
                 transaction.on_commit(lambda: self._send_confirmation(request, user))
             return redirect(self._url("signup_sent"))
         return render(request, "accounts/signup.html", {"form": form, **self._context()})
+
+    def _pending(self, email: str) -> User:
+        """The sign-up of this audience never confirmed for ``email``: a new sign-up replaces it
+        (new password and name, earlier links void), or a new account."""
+        pending = User.objects.filter(
+            email__iexact=canonical_email(email), kind=self.kind, is_active=False, email_confirmed_at__isnull=True
+        ).first()
+        return pending or User()
 
     def _send_confirmation(self, request: HttpRequest, user: User) -> None:
         link = request.build_absolute_uri(

@@ -158,3 +158,49 @@ def test_the_staff_admin_login_locks_out_too(client, settings, staff_by_role):
         client.post(reverse("admin:login"), {"username": auditor.email, "password": "wrong"})
     response = client.post(reverse("admin:login"), {"username": auditor.email, "password": PASSWORD})
     assert response.status_code == 429
+
+
+# --- confirmation links ---------------------------------------------------------------------------
+def test_the_confirmation_link_lives_for_email_confirmation_timeout_not_the_reset_timeout(
+    client, settings, django_capture_on_commit_callbacks
+):
+    settings.PASSWORD_RESET_TIMEOUT = 60 * 60
+    settings.EMAIL_CONFIRMATION_TIMEOUT = 60 * 60 * 24 * 3
+    with django_capture_on_commit_callbacks(execute=True):
+        sign_up(client, "registry")
+    link = confirmation_link(mail.outbox[0])
+    with time_machine.travel(timezone.now() + timedelta(days=4)):
+        assert client.post(link).status_code == 400  # past EMAIL_CONFIRMATION_TIMEOUT
+    with time_machine.travel(timezone.now() + timedelta(days=2)):
+        assert client.post(link).status_code == 302  # past PASSWORD_RESET_TIMEOUT, still valid
+    assert User.objects.get(email="new@example.jp").is_active
+
+
+def test_whoever_pre_registered_an_address_cannot_keep_it_once_its_owner_signs_up(
+    client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("registry:signup"),
+            {
+                "email": "victim@example.jp",
+                "display_name": "攻撃 者",
+                "password1": "attacker-password-2026",
+                "password2": "attacker-password-2026",
+            },
+        )
+    attackers_link = confirmation_link(mail.outbox[-1])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = sign_up(client, "registry", email="Victim@example.jp")
+    assert response.status_code == 302  # the owner's sign-up replaces the pending one
+    owners_link = confirmation_link(mail.outbox[-1])
+    assert client.post(attackers_link).status_code == 400
+    assert client.post(owners_link).status_code == 302
+    assert User.objects.filter(email="victim@example.jp").count() == 1
+    response = client.post(reverse("registry:login"), {"username": "victim@example.jp", "password": PASSWORD})
+    assert response.status_code == 302
+    client.logout()
+    response = client.post(
+        reverse("registry:login"), {"username": "victim@example.jp", "password": "attacker-password-2026"}
+    )
+    assert response.status_code == 200
