@@ -105,3 +105,26 @@ def witness_private_key() -> Ed25519PrivateKey:
         return signing.load_private_key(path.read_bytes())
     except (OSError, ValueError) as err:
         raise KeyUnavailable(f"cannot load the witness key {path}: {err}") from err
+
+
+def sign_digest(sha256: str) -> dict[str, str]:
+    """A statement, signed with the checkpoint key, that a file (a backup's manifest) had this
+    SHA-256: ``{"type", "sha256", "key_id", "signature"}``."""
+    key = private_key()
+    payload = {"type": signing.BACKUP_MANIFEST_TYPE, "sha256": sha256, "key_id": signing.key_id(key.public_key())}
+    return {**payload, "signature": signing.sign(key, payload)}
+
+
+def signed_digest_problem(statement: dict[str, str], sha256: str) -> str | None:
+    """Why ``statement`` (from ``sign_digest``) does not vouch for ``sha256``; None when it does."""
+    payload = {name: statement.get(name) for name in ("type", "sha256", "key_id")}
+    key = public_keys().get(str(statement.get("key_id")))
+    if key is None:
+        return "signed with an unknown key"
+    if payload["type"] != signing.BACKUP_MANIFEST_TYPE or not signing.verify(
+        key, payload, str(statement.get("signature"))
+    ):
+        return "the signature does not verify"
+    if payload["sha256"] != sha256:
+        return "the signature is over another manifest"
+    return None

@@ -25,6 +25,7 @@ CHECKPOINT_FIELDS = {
     CHECKPOINT_TYPE: ("type", "seq", "head", "time", "key_id", "prev_seq", "prev_head"),
 }
 SEGMENT_TYPE = "mynatrust-audit-segment/1"
+BACKUP_MANIFEST_TYPE = "mynatrust-backup-manifest/1"
 
 
 def generate_private_key_pem() -> bytes:

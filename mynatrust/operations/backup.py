@@ -28,6 +28,9 @@ DUMP_NAME = "database.dump"
 ARCHIVE_DIR_NAME = "audit-archive"
 MANIFEST_NAME = "manifest.json"
 SUMS_NAME = "SHA256SUMS"
+# The manifest's SHA-256 signed with the audit checkpoint key (kept outside the database and its
+# backups): whoever edits a file and recomputes manifest and SHA256SUMS cannot sign them again.
+SIGNATURE_NAME = "manifest.sig.json"
 
 
 class BackupError(Exception):
@@ -139,6 +142,10 @@ def create_backup(out_root: Path, *, actor: Any = None) -> Path:
     sums = "".join(f"{f['sha256']}  {f['path']}\n" for f in files)
     sums += f"{hashlib.sha256(manifest_bytes).hexdigest()}  {MANIFEST_NAME}\n"
     (directory / SUMS_NAME).write_text(sums)
+    from audit import keys
+
+    statement = keys.sign_digest(hashlib.sha256(manifest_bytes).hexdigest())
+    (directory / SIGNATURE_NAME).write_text(json.dumps(statement, indent=2) + "\n")
     audit.record(
         "operations.backup.created",
         actor=actor or audit.SYSTEM,
@@ -162,7 +169,7 @@ def verify_backup(directory: Path) -> list[str]:
         return [f"{MANIFEST_NAME} is not valid JSON"]
     if manifest.get("format") != FORMAT:
         return [f"unknown backup format {manifest.get('format')!r}"]
-    problems: list[str] = []
+    problems: list[str] = _signature_problems(directory, manifest_path)
     listed = set()
     for entry in manifest.get("files", []):
         rel = str(entry["path"])
@@ -176,9 +183,26 @@ def verify_backup(directory: Path) -> list[str]:
         problems.append(f"{DUMP_NAME} is not in the manifest")
     for path in directory.rglob("*"):
         rel = path.relative_to(directory).as_posix()
-        if path.is_file() and rel not in listed and rel not in (MANIFEST_NAME, SUMS_NAME):
+        if path.is_file() and rel not in listed and rel not in (MANIFEST_NAME, SUMS_NAME, SIGNATURE_NAME):
             problems.append(f"{rel}: not in the manifest")
     return problems
+
+
+def _signature_problems(directory: Path, manifest_path: Path) -> list[str]:
+    """The manifest must carry a valid signature by the audit checkpoint key (current or retired)."""
+    from audit import keys
+
+    path = directory / SIGNATURE_NAME
+    if not path.is_file():
+        return [f"{SIGNATURE_NAME} is missing: the manifest is not signed"]
+    try:
+        statement = json.loads(path.read_text())
+    except ValueError:
+        return [f"{SIGNATURE_NAME} is not valid JSON"]
+    if not isinstance(statement, dict):
+        return [f"{SIGNATURE_NAME} is not a signature statement"]
+    problem = keys.signed_digest_problem(statement, sha256_file(manifest_path))
+    return [f"{MANIFEST_NAME}: {problem}"] if problem else []
 
 
 def _database_is_empty(target: Target) -> bool:

@@ -172,7 +172,13 @@ def test_a_backup_restores_into_a_fresh_database_with_the_audit_chain_intact(set
     restored, largest = table_digests(fresh_database)
     assert restored["mynatrust_entryexitrecord"].startswith("2:")
     assert table_digests(source, upto=largest)[0] == restored
-    env = {**os.environ, "DATABASE_URL": _url(fresh_database), "DJANGO_SETTINGS_MODULE": "mynatrust.settings"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": _url(fresh_database),
+        "DJANGO_SETTINGS_MODULE": "mynatrust.settings",
+        # The same key host as the service that was backed up: its last signed head comes along.
+        "AUDIT_HEAD_STATE_PATH": settings.AUDIT_HEAD_STATE_PATH,
+    }
     verified = subprocess.run(
         [sys.executable, "manage.py", "audit_verify"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
     )
@@ -196,6 +202,34 @@ def test_a_damaged_backup_is_refused(settings, tmp_path, fresh_database):
     assert "stray.txt: not in the manifest" in problems
     with pytest.raises(backup.BackupError, match="does not match"):
         backup.restore_backup(directory, _url(fresh_database))
+
+
+def test_a_backup_whose_manifest_and_sums_were_rewritten_is_refused(settings, tmp_path, fresh_database):
+    """Whoever edits a file and recomputes manifest.json and SHA256SUMS cannot sign them again."""
+    import hashlib
+
+    settings.AUDIT_SEALER = "off"
+    settings.AUDIT_ARCHIVE_DIR = str(tmp_path / "none")
+    make_user("member@subscriber.example.jp", "subscriber")
+    directory = backup.create_backup(tmp_path / "backups")
+    assert backup.verify_backup(directory) == []
+    dump = directory / "database.dump"
+    dump.write_bytes(dump.read_bytes() + b"tampered")
+    manifest = json.loads((directory / "manifest.json").read_text())
+    for entry in manifest["files"]:
+        if entry["path"] == "database.dump":
+            entry["size"] = dump.stat().st_size
+            entry["sha256"] = backup.sha256_file(dump)
+    manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode() + b"\n"
+    (directory / "manifest.json").write_bytes(manifest_bytes)
+    (directory / "SHA256SUMS").write_text(
+        f"{backup.sha256_file(dump)}  database.dump\n{hashlib.sha256(manifest_bytes).hexdigest()}  manifest.json\n"
+    )
+    assert backup.verify_backup(directory) == ["manifest.json: the signature is over another manifest"]
+    with pytest.raises(backup.BackupError, match="signature"):
+        backup.restore_backup(directory, _url(fresh_database))
+    (directory / "manifest.sig.json").unlink()
+    assert "manifest.sig.json is missing: the manifest is not signed" in backup.verify_backup(directory)
 
 
 def test_restore_refuses_the_database_in_use_and_one_that_is_not_empty(settings, tmp_path, fresh_database):
