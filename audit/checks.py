@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import Error, register
+from django.core.checks import Error, Tags, register
+from django.db import connections
 
 
 @register()
@@ -33,4 +34,45 @@ def audit_configuration(app_configs: Any, **kwargs: Any) -> list[Error]:
         errors.append(Error("AUDIT_RETENTION_DAYS is below the 6 weeks §6.2 requires online.", id="audit.E002"))
     if settings.AUDIT_SEALER not in ("thread", "inline", "off"):
         errors.append(Error("AUDIT_SEALER must be thread, inline or off.", id="audit.E003"))
+    return errors
+
+
+_PRIVILEGES_SQL = """
+SELECT t.name,
+       has_table_privilege(current_user, c.oid, 'UPDATE'),
+       has_table_privilege(current_user, c.oid, 'DELETE'),
+       has_table_privilege(current_user, c.oid, 'TRUNCATE'),
+       pg_has_role(current_user, c.relowner, 'USAGE')
+FROM unnest(%s::text[]) AS t(name) JOIN pg_class c ON c.oid = to_regclass(t.name)
+"""
+
+
+@register(Tags.database, deploy=True)
+def audit_database_role(app_configs: Any, databases: Any = None, **kwargs: Any) -> list[Error]:
+    """``check --deploy --database default``: the role the application connects as must not be able
+    to change or remove audit rows, nor own the tables (an owner can drop the triggers). Migrations run
+    under another role (docs/runbook.md)."""
+    from audit.guard import TABLES
+
+    errors: list[Error] = []
+    for alias in databases or []:
+        connection = connections[alias]
+        if connection.vendor != "postgresql":
+            continue
+        with connection.cursor() as cursor:
+            cursor.execute(_PRIVILEGES_SQL, [list(TABLES)])
+            for table, update, delete, truncate, owner in cursor.fetchall():
+                may = [name for name, held in (("UPDATE", update), ("DELETE", delete), ("TRUNCATE", truncate)) if held]
+                if owner:
+                    may.insert(0, "OWNER")
+                if may:
+                    errors.append(
+                        Error(
+                            f"The application's database role may {', '.join(may)} on {table}.",
+                            hint="Run the application as a role with SELECT and INSERT only on the audit tables; "
+                            "migrate and archive as the owner role (docs/runbook.md, creating the two roles).",
+                            obj=alias,
+                            id="audit.E004",
+                        )
+                    )
     return errors
