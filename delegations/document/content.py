@@ -144,6 +144,13 @@ class Agent:
             object.__setattr__(self, "identifier_kind", AgentIdentifierKind(self.identifier_kind))
         if self.identifier_kind == AgentIdentifierKind.QUALIFICATION_REGISTRATION_NUMBER and self.qualification is None:
             raise invalid_content("identifier_kind", "a registration number needs a qualification")
+        # §4.1.2, Table 4-1: a qualified agent is identified by the type and registration number of
+        # the qualification, which reception checks with the professional body.
+        if (
+            self.qualification is not None
+            and self.identifier_kind != AgentIdentifierKind.QUALIFICATION_REGISTRATION_NUMBER
+        ):
+            raise invalid_content("identifier_kind", "a qualified agent is identified by their registration number")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -87,6 +87,8 @@ def test_it_refuses_bad_principal_facts(changes, field):
         ({"identifier_kind": AgentIdentifierKind.QUALIFICATION_REGISTRATION_NUMBER}, "identifier_kind"),
         # an empty identifier
         ({"identifier": ""}, "identifier"),
+        # a 士業 identified by an employee number: §4.1.2 asks for the qualification's number
+        ({"qualification": Qualification.ATTORNEY, "title": ""}, "identifier_kind"),
     ],
 )
 def test_it_refuses_an_agent_who_is_not_described_enough(changes, field):

@@ -133,7 +133,12 @@ def test_a_qualified_agent_needs_reception_to_record_the_check_before_activation
 
 def test_a_failed_qualification_check_rejects_the_delegation(subscriber, member, trusted_pki, staff_by_role):
     delegation = make_finalised(
-        subscriber, member, agent_title="", agent_qualification="tax_accountant", agent_identifier="T-9"
+        subscriber,
+        member,
+        agent_title="",
+        agent_qualification="tax_accountant",
+        agent_identifier_kind="qualification_registration_number",
+        agent_identifier="T-9",
     )
     for data, role in zip(signed_pair(delegation, trusted_pki), ("principal", "agent"), strict=True):
         services.submit_signed_file(delegation, data, actor=member, role=role)
@@ -267,7 +272,13 @@ def test_validity_facts_cost_one_query(subscriber, member, trusted_pki, django_a
 def test_reception_rejects_a_submission_with_a_reason_and_the_subscriber_is_told(
     subscriber, member, trusted_pki, staff_by_role, mailoutbox, django_capture_on_commit_callbacks
 ):
-    delegation = make_finalised(subscriber, member, agent_title="", agent_qualification="attorney")
+    delegation = make_finalised(
+        subscriber,
+        member,
+        agent_title="",
+        agent_qualification="attorney",
+        agent_identifier_kind="qualification_registration_number",
+    )
     for data, role in zip(signed_pair(delegation, trusted_pki), ("principal", "agent"), strict=True):
         services.submit_signed_file(delegation, data, actor=member, role=role)
     with pytest.raises(DelegationError):

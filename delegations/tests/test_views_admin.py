@@ -59,7 +59,12 @@ def test_reception_confirms_a_substitute_match_in_the_admin(client, subscriber, 
 
 def test_reception_records_a_qualification_check(client, subscriber, member, trusted_pki):
     delegation = make_finalised(
-        subscriber, member, agent_title="", agent_qualification="patent_attorney", agent_identifier="P-1"
+        subscriber,
+        member,
+        agent_title="",
+        agent_qualification="patent_attorney",
+        agent_identifier_kind="qualification_registration_number",
+        agent_identifier="P-1",
     )
     for data, role in zip(signed_pair(delegation, trusted_pki), ("principal", "agent"), strict=True):
         services.submit_signed_file(delegation, data, actor=member, role=role)
