@@ -367,6 +367,7 @@ class DataRequestAdmin(admin.ModelAdmin):
             requester=obj.requester,
             details=obj.details,
             subscriber=obj.subscriber,
+            received_on=obj.received_on,
         )
         obj.pk = created.pk
 

@@ -827,10 +827,23 @@ def revoke_invitation(invitation: Invitation, *, actor: Any) -> Invitation:
 
 @_service("registry.data_request.record")
 def record_data_request(
-    *, actor: Any, kind: str, requester: str, details: str, subscriber: Subscriber | None = None
+    *,
+    actor: Any,
+    kind: str,
+    requester: str,
+    details: str,
+    subscriber: Subscriber | None = None,
+    received_on: date | None = None,
 ) -> DataRequest:
-    item = DataRequest.objects.create(subscriber=subscriber, kind=kind, requester=requester, details=details)
-    audit.record("registry.data_request.received", actor=actor, subject=item, kind=kind)
+    """Record a request as reception received it; ``received_on`` is the day it arrived (a letter
+    is often entered days later), today when not given."""
+    received_on = received_on or timezone.localdate()
+    item = DataRequest.objects.create(
+        subscriber=subscriber, kind=kind, requester=requester, details=details, received_on=received_on
+    )
+    audit.record(
+        "registry.data_request.received", actor=actor, subject=item, kind=kind, received_on=received_on.isoformat()
+    )
     return item
 
 

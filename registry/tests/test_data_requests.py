@@ -33,6 +33,7 @@ def test_reception_records_and_closes_a_disclosure_request(client, reception, ac
     )
     assert response.status_code == 302
     item = DataRequest.objects.get()
+    assert str(item.received_on) == "2026-11-20"  # the date reception typed, not today's
     assert events("registry.data_request.received")[0].subject_id == str(item.pk)
     page = client.get(reverse("admin:registry_datarequest_change", args=[item.pk]))
     assert page.status_code == 200 and "対応を記録して完了する" in page.content.decode()

@@ -1,6 +1,12 @@
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import hmac
+import os
+import secrets
 from importlib import import_module
+from pathlib import Path
 from typing import Any
 
 from django.apps import apps
@@ -19,7 +25,7 @@ from mynatrust.roles import Role
 DEMO_PASSWORD = "MynaTrust-demo-2026"  # noqa: S105  (demo accounts only)
 DEMO_DOMAIN = "demo.mynatrust.example.jp"
 
-# Fixed TOTP secrets (hex) so a newcomer can get a code with `manage.py demo_totp EMAIL`.
+# Staff personas; their TOTP keys come from demo_totp_key, so `manage.py demo_totp EMAIL` prints a code.
 STAFF = [
     (Role.SERVICE_MANAGER, "manager", "管理 責任子"),
     (Role.SERVICE_ADMINISTRATOR, "admin", "管理 者太郎"),
@@ -73,11 +79,11 @@ class Command(BaseCommand):
         ):
             _user, new = self._user(demo_email(local), kind, name)
             created += new
-        for index, (role, local, name) in enumerate(STAFF):
+        for role, local, name in STAFF:
             user, new = self._user(demo_email(local), User.Kind.STAFF, name)
             if new:
                 user.groups.set([Group.objects.get(name=role.value)])
-                TOTPDevice.objects.create(user=user, name="demo", confirmed=True, key=demo_totp_key(index))
+                TOTPDevice.objects.create(user=user, name="demo", confirmed=True, key=demo_totp_key(user.email))
                 created += 1
         return created
 
@@ -109,6 +115,20 @@ class Command(BaseCommand):
         out.write("")
 
 
-def demo_totp_key(index: int) -> str:
-    # 20-byte keys, distinct per persona; demo only.
-    return (f"{index:02d}" + "d3m0" * 10)[:40].replace("m", "0")
+def demo_totp_key(email: str, seed_file: Path | None = None) -> str:
+    """A 20-byte TOTP key (hex) for a demo persona, derived from a random seed kept in var/ (made on
+    first use, readable by its owner only): no two installations share their demo staff's second
+    factor, and nobody can compute it from the source code."""
+    path = seed_file or Path(settings.BASE_DIR) / "var" / "demo-totp-seed"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_hex(32))
+        # Published whole, and never over a seed another process published first.
+        with contextlib.suppress(FileExistsError):
+            os.link(draft, path)
+        draft.unlink()
+    seed = bytes.fromhex(path.read_text().strip())
+    return hmac.new(seed, email.encode(), hashlib.sha256).hexdigest()[:40]
