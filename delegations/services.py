@@ -708,7 +708,13 @@ def _revoke(delegation: Delegation, *, actor: Any, reason: str, by_operator: boo
 
 @_service("delegations.delegation.revoke")
 def revoke_delegation(delegation: Delegation, *, actor: Any, reason: str) -> Delegation:
-    """The subscriber revokes an active delegation; effective at once for validity answers."""
+    """The subscriber revokes an active delegation; effective at once for validity answers. Only an
+    administrator of the subscriber, or a member the administrators allowed to, may."""
+    membership = delegation.subscriber.memberships.filter(user=actor).first()
+    if membership is None or not membership.can_revoke:
+        raise DelegationError(
+            _("電子委任状の取消は、利用者の管理者と、管理者が認めた担当者だけが行えます。"), code="not_permitted"
+        )
     delegation = _lock(delegation)
     _require_status(
         delegation,

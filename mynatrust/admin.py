@@ -37,6 +37,10 @@ class DismissForm(forms.Form):
     reason = forms.CharField(label=_("解任の理由"), max_length=500)
 
 
+class DeactivateForm(forms.Form):
+    reason = forms.CharField(label=_("停止の理由"), max_length=500)
+
+
 class ResetSecondFactorForm(forms.Form):
     reason = forms.CharField(label=_("再登録の理由（例：端末の紛失）"), max_length=500)
 
@@ -88,6 +92,7 @@ class UserAdmin(admin.ModelAdmin):
             path("<int:pk>/role/", wrap(self.role_view), name="mynatrust_user_role"),
             path("<int:pk>/dismiss/", wrap(self.dismiss_view), name="mynatrust_user_dismiss"),
             path("<int:pk>/second-factor/", wrap(self.reset_view), name="mynatrust_user_reset_second_factor"),
+            path("<int:pk>/deactivate/", wrap(self.deactivate_view), name="mynatrust_user_deactivate"),
             *super().get_urls(),
         ]
 
@@ -104,6 +109,10 @@ class UserAdmin(admin.ModelAdmin):
             and obj is not None
             and obj.kind == User.Kind.STAFF
             and obj.pk != request.user.pk
+            and obj.is_active,
+            "can_deactivate": self._manager(request)
+            and obj is not None
+            and obj.kind != User.Kind.STAFF
             and obj.is_active,
             **(extra_context or {}),
         }
@@ -174,6 +183,20 @@ class UserAdmin(admin.ModelAdmin):
                 messages.success(request, _("解任しました。"))
                 return HttpResponseRedirect(reverse("admin:mynatrust_user_changelist"))
         return self._form_page(request, form, str(_("職員を解任")), target)
+
+    def deactivate_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        self._guard(request)
+        target = get_object_or_404(User.objects.exclude(kind=User.Kind.STAFF), pk=pk)
+        form = DeactivateForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                staff.deactivate_account(target, actor=request.user, reason=form.cleaned_data["reason"])  # type: ignore[arg-type]
+            except staff.StaffError as err:
+                form.add_error(None, err.message)
+            else:
+                messages.success(request, _("アカウントを停止しました。"))
+                return HttpResponseRedirect(reverse("admin:mynatrust_user_change", args=[target.pk]))
+        return self._form_page(request, form, str(_("アカウントを停止")), target)
 
     def reset_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         self._guard(request)

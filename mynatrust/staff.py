@@ -242,3 +242,27 @@ def accept_invitation(invitation: StaffInvitation, *, password: str) -> User:
         )
         raise InvitationError(str(_("パスワードが正しくありません。このリンクは無効になりました。")))
     return user
+
+
+def deactivate_account(user: User, *, actor: User, reason: str) -> User:
+    """The service manager deactivates an outside account (a subscriber's member or a recipient):
+    it can no longer sign in, and its sessions end on their next request. Reason required; the
+    account and its records stay (the audit trail names it)."""
+    try:
+        if not actor.has_perm("mynatrust.manage_staff"):
+            raise StaffError(str(_("アカウントの停止はサービス責任者だけが行えます。")))
+        if not reason.strip():
+            raise StaffError(str(_("停止の理由を入力してください。")))
+        with transaction.atomic():
+            locked = User.objects.select_for_update().get(pk=user.pk)
+            if locked.kind == User.Kind.STAFF:
+                raise StaffError(str(_("職員のアカウントは「解任」で扱います。")))
+            if not locked.is_active:
+                raise StaffError(str(_("このアカウントは既に停止されています。")))
+            locked.is_active = False
+            locked.save(update_fields=["is_active"])
+            audit.record("accounts.deactivated", actor=actor, subject=locked, kind=locked.kind, reason=reason)
+    except StaffError as err:
+        _refuse("accounts.deactivate_refused", actor, user, err)
+        raise
+    return locked

@@ -191,10 +191,26 @@ def setup(command: Any) -> None:
         if not Membership.objects.filter(user=applicant).exists():
             _apply(applicant, PENDING_CORPORATE_NUMBER, PENDING_CORPORATION)
         _sole_proprietor(reception)
+    # An ordinary member beside the administrator (the applicant): drafts and views, may not revoke
+    # until the administrator allows it on /app/members/.
+    colleague, created = User.objects.get_or_create(
+        email=demo_email("colleague"),
+        defaults={"kind": User.Kind.SUBSCRIBER, "display_name": "鈴木 一郎", "email_confirmed_at": timezone.now()},
+    )
+    if created:
+        colleague.set_password(DEMO_PASSWORD)
+        colleague.save(update_fields=["password"])
+    owner = Membership.objects.filter(user=member).select_related("subscriber").first()
+    if owner is not None and not Membership.objects.filter(user=colleague).exists():
+        Membership.objects.create(user=colleague, subscriber=owner.subscriber, role=Membership.Role.MEMBER)
     out.write("")
     out.write(command.style.MIGRATE_HEADING("Registry demo"))
     out.write(f"  {demo_email('subscriber')}: member of 株式会社マイナ商事 ({DEMO_CORPORATE_NUMBER}), approved;")
     out.write("    representative 山田 太郎, 東京都世田谷区太子堂四丁目5番6号. Try /app/, /app/info/, /app/members/.")
+    out.write(
+        f"  {demo_email('colleague')}: an ordinary member of 株式会社マイナ商事 (drafts and views; may not"
+        " revoke). As the administrator (subscriber@) on /app/members/: allow revoking, make administrator, remove."
+    )
     out.write(f"  {demo_email('applicant')}: applied for 合同会社みなとデザイン, waiting for reception.")
     out.write(
         f"  {demo_email('sole')}: やまだ商店, a sole proprietor approved without a registry certificate;"

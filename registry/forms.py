@@ -300,6 +300,17 @@ class InviteForm(PlainTextMixin, forms.Form):
     email = CanonicalEmailField(label=_("招待する担当者のメールアドレス"))
 
 
+class MemberRoleForm(forms.Form):
+    email = CanonicalEmailField(widget=forms.HiddenInput)
+    administrator = forms.BooleanField(label=_("管理者"), required=False)
+    may_revoke = forms.BooleanField(label=_("電子委任状を取り消せる"), required=False)
+
+
+class MemberRemoveForm(PlainTextMixin, forms.Form):
+    email = CanonicalEmailField(widget=forms.HiddenInput)
+    reason = forms.CharField(label=_("外す理由"), max_length=500)
+
+
 # --- reception (admin) ---------------------------------------------------------------------------
 
 

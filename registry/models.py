@@ -294,7 +294,9 @@ class Membership(models.Model):
     """A subscriber-kind account working for one subscriber. Several per subscriber."""
 
     class Role(models.TextChoices):
-        APPLICANT = "applicant", _("申込担当者")
+        # The applicant who registered the organisation is its first administrator.
+        APPLICANT = "applicant", _("管理者（申込担当者）")
+        ADMINISTRATOR = "administrator", _("管理者")
         MEMBER = "member", _("担当者")
 
     user = models.OneToOneField(
@@ -302,6 +304,9 @@ class Membership(models.Model):
     )
     subscriber = models.ForeignKey(Subscriber, on_delete=models.PROTECT, related_name="memberships")
     role = models.CharField(_("役割"), max_length=16, choices=Role.choices, default=Role.MEMBER)
+    # An ordinary member drafts and views; an administrator invites, removes, decides who may revoke,
+    # and revokes. ``may_revoke`` lets an ordinary member revoke too.
+    may_revoke = models.BooleanField(_("取消できる"), default=False)
     joined_at = models.DateTimeField(_("参加日時"), default=timezone.now)
 
     class Meta:
@@ -310,6 +315,14 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.subscriber}"
+
+    @property
+    def is_administrator(self) -> bool:
+        return self.role in (self.Role.APPLICANT, self.Role.ADMINISTRATOR)
+
+    @property
+    def can_revoke(self) -> bool:
+        return self.is_administrator or self.may_revoke
 
 
 class Invitation(models.Model):

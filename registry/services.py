@@ -744,10 +744,21 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _require_administrator(subscriber: Subscriber, actor: Any) -> Membership:
+    """The actor's membership when it is an administrator of ``subscriber``; refused otherwise."""
+    membership = subscriber.memberships.filter(user=actor).first()
+    if membership is None:
+        raise RegistryError(gettext_lazy("この利用者の担当者ではありません。"), code="not_member")
+    if not membership.is_administrator:
+        raise RegistryError(gettext_lazy("この操作は利用者の管理者だけが行えます。"), code="not_administrator")
+    return membership
+
+
 @_service("registry.member.invite")
 def invite_member(subscriber: Subscriber, *, actor: Any, email: str, accept_url: Callable[[str], str]) -> Invitation:
     """Invite a colleague by e-mail; ``accept_url(token)`` builds the absolute link for the mail."""
     subscriber = _locked_for_member(subscriber, actor)
+    _require_administrator(subscriber, actor)
     if subscriber.status in (Subscriber.Status.REJECTED, Subscriber.Status.TERMINATED):
         raise RegistryError(gettext_lazy("この利用者には担当者を招待できません。"), code="wrong_state")
     email = canonical_email(email)
@@ -810,8 +821,7 @@ def accept_invitation(invitation: Invitation, *, actor: Any) -> Membership:
 @_service("registry.member.revoke_invitation")
 def revoke_invitation(invitation: Invitation, *, actor: Any) -> Invitation:
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
-    if not invitation.subscriber.memberships.filter(user=actor).exists():
-        raise RegistryError(gettext_lazy("この利用者の担当者ではありません。"), code="not_member")
+    _require_administrator(invitation.subscriber, actor)
     if not invitation.is_open():
         raise RegistryError(gettext_lazy("この招待は既に使えません。"), code="invitation_closed")
     invitation.revoked_at = timezone.now()
@@ -820,6 +830,56 @@ def revoke_invitation(invitation: Invitation, *, actor: Any) -> Invitation:
         "registry.member.invitation_revoked", actor=actor, subject=invitation.subscriber, email=invitation.email
     )
     return invitation
+
+
+def _other_administrators(membership: Membership) -> bool:
+    roles = (Membership.Role.APPLICANT, Membership.Role.ADMINISTRATOR)
+    return membership.subscriber.memberships.filter(role__in=roles).exclude(pk=membership.pk).exists()
+
+
+@_service("registry.member.roles")
+def set_member_role(membership: Membership, *, actor: Any, administrator: bool, may_revoke: bool) -> Membership:
+    """An administrator decides who administers and who may revoke; an organisation always keeps
+    at least one administrator."""
+    membership = Membership.objects.select_for_update().select_related("subscriber", "user").get(pk=membership.pk)
+    _require_administrator(membership.subscriber, actor)
+    if membership.is_administrator and not administrator and not _other_administrators(membership):
+        raise RegistryError(gettext_lazy("最後の管理者は担当者に変更できません。"), code="last_administrator")
+    before = {"role": membership.role, "may_revoke": membership.may_revoke}
+    if administrator and not membership.is_administrator:
+        membership.role = Membership.Role.ADMINISTRATOR
+    elif not administrator:
+        membership.role = Membership.Role.MEMBER
+    membership.may_revoke = may_revoke
+    membership.save(update_fields=["role", "may_revoke"])
+    audit.record(
+        "registry.member.role_changed",
+        actor=actor,
+        subject=membership.subscriber,
+        member=membership.user.email,
+        before=before,
+        after={"role": membership.role, "may_revoke": membership.may_revoke},
+    )
+    return membership
+
+
+@_service("registry.member.remove")
+def remove_member(membership: Membership, *, actor: Any, reason: str) -> None:
+    """An administrator removes a member: the membership ends and the account is deactivated, which
+    ends its sessions at once (authentication refuses an inactive account on its very next request,
+    whichever session it comes from)."""
+    membership = Membership.objects.select_for_update().select_related("subscriber", "user").get(pk=membership.pk)
+    _require_administrator(membership.subscriber, actor)
+    if membership.user_id == getattr(actor, "pk", None):
+        raise RegistryError(gettext_lazy("自分自身は外せません。"), code="self")
+    if not reason.strip():
+        raise RegistryError(gettext_lazy("理由を入力してください。"), code="reason_missing", field="reason")
+    user = membership.user
+    subscriber = membership.subscriber
+    membership.delete()
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    audit.record("registry.member.removed", actor=actor, subject=subscriber, member=user.email, reason=reason)
 
 
 # --- personal-data requests (§2.8(6)(7)), handled by reception --------------------------------------

@@ -18,6 +18,8 @@ urlpatterns = [
     path("contract/renew/", views.renew, name="renew"),
     path("members/", views.members, name="members"),
     path("members/invitations/<str:public_id>/revoke/", views.revoke_invitation, name="revoke_invitation"),
+    path("members/role/", views.member_role, name="member_role"),
+    path("members/remove/", views.member_remove, name="member_remove"),
     path("invitations/<str:token>/", views.invitation, name="invitation"),
     *accounts.urls(),
 ]

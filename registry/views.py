@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from mynatrust.access import refuse_object, subscriber_required
 from mynatrust.repository.middleware import terms_exempt
 from registry import services
-from registry.forms import ApplicationForm, ChangeForm, InviteForm, ResubmitForm
+from registry.forms import ApplicationForm, ChangeForm, InviteForm, MemberRemoveForm, MemberRoleForm, ResubmitForm
 from registry.models import Invitation, Membership, RegistryEvidence, Subscriber, SubscriberFacts
 from registry.services import RegistryError
 
@@ -219,13 +219,64 @@ def members(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("招待メールを送りました。"))
             return redirect("registry:members")
+    mine = _membership(request)
     context = {
         "subscriber": subscriber,
         "form": form,
+        "is_administrator": bool(mine and mine.is_administrator),
+        "me": mine,
         "memberships": subscriber.memberships.select_related("user").order_by("joined_at"),
         "invitations": [i for i in subscriber.invitations.order_by("-created_at")[:50] if i.is_open()],
     }
     return render(request, "registry/members.html", context)
+
+
+def _get_colleague_for_member(request: HttpRequest, email: str) -> Membership:
+    """A membership of the visitor's own subscriber, by the colleague's address; 404 otherwise."""
+    subscriber = _get_subscriber_for_member(request)
+    membership = subscriber.memberships.select_related("user").filter(user__email__iexact=email).first()
+    if membership is None:
+        raise Http404
+    return membership
+
+
+@subscriber_required
+@require_POST
+def member_role(request: HttpRequest) -> HttpResponse:
+    form = MemberRoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("入力内容を確認してください。"))
+        return redirect("registry:members")
+    membership = _get_colleague_for_member(request, form.cleaned_data["email"])
+    try:
+        services.set_member_role(
+            membership,
+            actor=request.user,
+            administrator=form.cleaned_data["administrator"],
+            may_revoke=form.cleaned_data["may_revoke"],
+        )
+    except RegistryError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("担当者の権限を変更しました。"))
+    return redirect("registry:members")
+
+
+@subscriber_required
+@require_POST
+def member_remove(request: HttpRequest) -> HttpResponse:
+    form = MemberRemoveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("外す理由を入力してください。"))
+        return redirect("registry:members")
+    membership = _get_colleague_for_member(request, form.cleaned_data["email"])
+    try:
+        services.remove_member(membership, actor=request.user, reason=form.cleaned_data["reason"])
+    except RegistryError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("担当者を外しました。そのアカウントは直ちにログアウトされ、使えなくなりました。"))
+    return redirect("registry:members")
 
 
 @subscriber_required

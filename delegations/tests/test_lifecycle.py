@@ -202,6 +202,25 @@ def test_revoking_is_effective_at_once_and_closes_an_update_in_progress(subscrib
     assert exc.value.code == "wrong_state"
 
 
+def test_only_an_administrator_or_a_member_allowed_to_revokes(subscriber, member, trusted_pki):
+    from conftest import make_user
+    from registry import services as registry_services
+    from registry.models import Membership
+
+    delegation = make_active(subscriber, member, trusted_pki)
+    colleague = make_user("colleague@delegations-a.example.jp", "subscriber")
+    membership = Membership.objects.create(user=colleague, subscriber=subscriber, role=Membership.Role.MEMBER)
+    with pytest.raises(DelegationError) as exc:
+        services.revoke_delegation(delegation, actor=colleague, reason="退職")
+    assert exc.value.code == "not_permitted"
+    delegation.refresh_from_db()
+    assert delegation.status == Delegation.Status.ACTIVE
+    registry_services.set_member_role(membership, actor=member, administrator=False, may_revoke=True)
+    services.revoke_delegation(delegation, actor=colleague, reason="退職")
+    delegation.refresh_from_db()
+    assert delegation.status == Delegation.Status.REVOKED
+
+
 def test_an_operator_revocation_needs_a_second_staff_member(subscriber, member, trusted_pki):
     from conftest import make_staff
 
