@@ -1,0 +1,127 @@
+"""Each role's staff home in a real browser, in Japanese, at 1366 px: the dashboards are screenshotted
+(``test-artifacts/screenshots/staff-dashboards/``) and checked like every journey page (one <h1>,
+axe clean, keyboard usable, no CSP violation), carry no English word but proper names, and fit the
+window; the service manager takes a decision through its confirmation page."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from conftest import PASSWORD, make_staff, make_user
+from registry.tests.conftest import apply
+
+from .journey_pages import Journey, assert_accessible, assert_no_browser_errors, click_through, current_totp
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+# Words of Latin script allowed on a Japanese admin page: proper names and standard abbreviations.
+ALLOWED = {"MynaTrust", "e-LOA", "LOA", "SHA", "J-LIS", "LIS", "API", "ID", "CSV", "JSON", "PDF", "XML", "CRL", "TOTP"}
+ALLOWED |= {"JPKI", "Web", "NTA", "OID", "URL", "HSM", "PEM", "KB", "MB"}
+
+
+def english_words(text: str) -> list[str]:
+    text = re.sub(r"[\w.+-]+@[\w.-]+", " ", text)  # e-mail addresses are names
+    text = re.sub(r"\b[0-9A-Fa-f:]{16,}\b", " ", text)  # fingerprints and hashes
+    words = [w.strip("-") for w in re.findall(r"[A-Za-z][A-Za-z-]{2,}", text)]
+    return sorted({w for w in words if w not in ALLOWED})
+
+
+def check_japanese_page(page: Any, name: str, *names: str) -> None:
+    text = re.sub(r"[\w.+-]+@[\w.-]+", " ", page.inner_text("body"))
+    for person in names:  # people's names as they were entered
+        text = re.sub(re.escape(person), " ", text, flags=re.IGNORECASE)
+    assert english_words(text) == [], name
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 1366, f"{name}: {width}px wide"
+
+
+def sign_in_to_dashboard(journey: Journey, page: Any, live_server: Any, user: Any, role: str) -> None:
+    """Password, then the code; the home page is checked like a journey page, except the count of
+    Tab stops (the service manager's menu has more links than the journeys' keyboard walk covers)."""
+    page.goto(f"{live_server.url}/staff-admin/")
+    page.locator("#id_username").fill(user.email)
+    page.locator("#id_password").fill(PASSWORD)
+    page.locator("input[type=submit]").click()
+    page.wait_for_url(re.compile(r"/otp/verify/"))
+    page.locator("#id_token").fill(current_totp(user))
+    page.locator("input[type=submit]").click()
+    page.wait_for_url(re.compile(r"/staff-admin/$"))
+    page.wait_for_load_state()
+    journey.pages += 1
+    page.screenshot(path=journey.folder / f"{journey.pages:02d}-dashboard-{role}.png", full_page=True)
+    assert page.locator("h1").count() == 1
+    assert page.locator("main, [role=main]").count() == 1
+    assert_no_browser_errors(page)
+    assert_accessible(page, f"dashboard {role}")
+
+
+@pytest.fixture
+def queues_filled(db: None) -> dict[str, Any]:
+    from delegations import trust
+    from delegations.signatures.testpki import TestPKI
+    from mynatrust.repository import services as repository
+
+    staff = {
+        role: make_staff(role)
+        for role in ("reception", "service_operator", "service_manager", "auditor", "maintenance")
+    }
+    apply(make_user("shinsei@example.jp", "subscriber"))
+    repository.draft_document(
+        kind="terms",
+        version="2027-04-01",
+        title="利用約款 2027-04-01",
+        body="第1条 この約款は…",
+        effective_at=timezone.now(),
+        change_summary="第3条の改定",
+        actor=staff["service_operator"],
+    )
+    change = trust.request_anchor_addition(
+        TestPKI.generate().root_der, actor=staff["service_operator"], reason="次の世代"
+    )
+    return {**staff, "change": change}
+
+
+@pytest.mark.parametrize("width", [1366])
+def test_every_role_sees_its_dashboard_in_japanese(page: Any, live_server: Any, queues_filled: Any, width: int) -> None:
+    page.set_viewport_size({"width": width, "height": 900})
+    journey = Journey("staff-dashboards", page)
+    expected = {
+        "reception": "審査待ちの利用申込・変更届",
+        "service_operator": "承認待ちのトラストアンカー変更",
+        "service_manager": "承認待ちの公開文書",
+        "auditor": "監査ログの検証状況",
+        "maintenance": "稼働状況",
+    }
+    for role, heading in expected.items():
+        page.context.clear_cookies()
+        sign_in_to_dashboard(journey, page, live_server, queues_filled[role], role)
+        assert heading in page.inner_text("#content-main"), role
+        assert str(queues_filled[role].staff_role.label) in page.inner_text("#user-tools")
+        check_japanese_page(page, f"dashboard {role}", queues_filled[role].display_name)
+
+
+def test_the_service_manager_decides_an_anchor_change_through_its_confirmation(
+    page: Any, live_server: Any, queues_filled: Any
+) -> None:
+    from delegations.models import AnchorChange
+
+    page.set_viewport_size({"width": 1366, "height": 900})
+    journey = Journey("staff-decision", page)
+    sign_in_to_dashboard(journey, page, live_server, queues_filled["service_manager"], "service_manager")
+    queue = page.locator('[data-queue="anchor_change"]')
+    click_through(journey, page, queue.get_by_test_id("queue-oldest"), "anchor-change")
+    # People's names and the certificate's subject (the issuer's registered English name) are names.
+    subject = queues_filled["change"].anchor.subject
+    names = (queues_filled["service_manager"].display_name, queues_filled["service_operator"].display_name, subject)
+    check_japanese_page(page, "anchor change", *names)
+    click_through(journey, page, page.get_by_role("link", name="承認する"), "anchor-change-confirm")
+    check_japanese_page(page, "anchor change confirmation", *names)
+    assert "信頼し" in page.get_by_test_id("decision-consequence").inner_text()
+    assert AnchorChange.objects.get().decision == AnchorChange.Decision.PENDING  # nothing done yet
+    click_through(journey, page, page.get_by_role("button", name="承認する"), "anchor-change-approved")
+    assert "承認しました" in page.inner_text("body")
+    assert AnchorChange.objects.get().decision == AnchorChange.Decision.APPROVED
