@@ -103,6 +103,12 @@ EVENT_LABELS: dict[str, Any] = {
     "registry.member.joined": _("担当者の追加"),
     "registry.member.revoke_invitation": _("招待の取消"),
     "registry.member.invitation_revoked": _("招待の取消"),
+    "registry.member.remove": _("担当者の削除"),
+    "registry.member.removed": _("担当者の削除"),
+    "registry.member.roles": _("担当者の権限の変更"),
+    "registry.member.role_changed": _("担当者の権限の変更"),
+    "accounts.deactivate": _("アカウントの無効化"),
+    "accounts.deactivated": _("アカウントの無効化"),
     # delegations
     "delegations.draft.create": _("下書きの作成"),
     "delegations.draft.created": _("下書きの作成"),
