@@ -275,7 +275,9 @@ def test_notices_are_mailed_on_commit(subscriber, member, trusted_pki, mailoutbo
     with django_capture_on_commit_callbacks(execute=True):
         make_active(subscriber, member, trusted_pki)
     subjects = [m.subject for m in mailoutbox]
-    assert any("有効" in s for s in subjects) and any("受け付けました" in s for s in subjects)
+    assert any("登録しました" in s for s in subjects) and any("受け付けました" in s for s in subjects)
+    # The activation mail says the status it has now (in force today: 有効), not a promise.
+    assert any("登録しました" in m.subject and "有効" in m.body for m in mailoutbox)
     assert all(m.to == [member.email] for m in mailoutbox)
 
 
