@@ -70,6 +70,48 @@ def watch(page: Any) -> Any:
     return page
 
 
+DESKTOP = {"width": 1366, "height": 768}
+PHONE = {"width": 390, "height": 844}
+
+# What a Japanese page must not show its reader: ISO 8601 / UTC times, and codes written for
+# programs (snake_case or UPPER_CASE words, English status words, "crl: good").
+_RAW = [
+    ("an ISO time", re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}|[+-]00:00\b|\bUTC\b")),
+    ("a code", re.compile(r"\b[a-z]+(?:_[a-z]+)+\b|\b[A-Z]+(?:_[A-Z]+)+\b")),
+    (
+        "an English status word",
+        re.compile(
+            r"\b(?:valid|invalid|expired|revoked|superseded|unknown|pending|good|passed|failed|active|draft)\b", re.I
+        ),
+    ),
+]
+# Addresses, file names, URLs and digests are data, not words.
+_DATA = re.compile(r"\S+@\S+|https?://\S+|\b[\w.-]+\.(?:pdf|xml|p7s|jws|json|csv)\b|\b[0-9a-f]{16,}\b", re.I)
+
+
+def is_staff_page(page: Any) -> bool:
+    return "/staff-admin/" in page.url
+
+
+def assert_reads_japanese(page: Any, name: str) -> None:
+    """No raw code, ISO/UTC time or English status word in the visible text of a Japanese page."""
+    if page.evaluate("document.documentElement.lang") != "ja":
+        return
+    text = _DATA.sub(" ", page.evaluate("document.body.innerText"))
+    found = [(what, m.group(0)) for what, pattern in _RAW for m in pattern.finditer(text)]
+    assert found == [], f"{name}: {found[:10]}"
+
+
+def assert_no_sideways_scroll(page: Any, name: str) -> None:
+    """At 390 px nothing pushes the page wider than the screen (long digests, tables, IDs)."""
+    widths = page.evaluate(
+        "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth,"
+        " [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right >"
+        " document.documentElement.clientWidth + 1).slice(-3).map(e => e.tagName + '.' + e.className)]"
+    )
+    assert widths[0] <= widths[1], f"{name}: {widths[0]} px wide at {widths[1]} px: {widths[2]}"
+
+
 class Journey:
     """One journey's screenshots and page checks; ``pages`` counts the pages checked with axe."""
 
@@ -87,11 +129,18 @@ class Journey:
     def visit(self, page: Any, name: str) -> None:
         page.wait_for_load_state()
         self.pages += 1
+        page.set_viewport_size(DESKTOP)
         page.screenshot(path=self.folder / f"{self.pages:02d}-{name}.png", full_page=True)
         assert page.locator("h1").count() == 1, f"{name}: {page.locator('h1').count()} <h1>"
         assert_no_browser_errors(page)
         assert_accessible(page, name)
         assert_keyboard_usable(page, name)
+        if not is_staff_page(page):
+            assert_reads_japanese(page, name)
+            page.set_viewport_size(PHONE)
+            page.screenshot(path=self.folder / f"{self.pages:02d}-{name}-390.png", full_page=True)
+            assert_no_sideways_scroll(page, name)
+            page.set_viewport_size(DESKTOP)
 
 
 def assert_no_browser_errors(page: Any) -> None:
