@@ -7,6 +7,7 @@ app_name = "delegations"
 urlpatterns = [
     path("", views.delegation_list, name="list"),
     path("new/", views.draft_new, name="new"),
+    path("guide/card-signing/", views.card_signing_guide, name="card_guide"),
     path("<str:public_id>/", views.detail, name="detail"),
     path("<str:public_id>/edit/", views.draft_edit, name="edit"),
     path("<str:public_id>/finalise/", views.finalise, name="finalise"),

@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from delegations import queries, services
@@ -21,7 +22,7 @@ from delegations.models import Delegation, SignedFile
 from delegations.services import DelegationError
 from delegations.signatures import SignatureReport
 from delegations.standing import Standing
-from mynatrust.access import refuse_object, subscriber_required
+from mynatrust.access import public, refuse_object, subscriber_required
 from registry.models import Subscriber, member_subscriber
 
 PAGE_SIZE = 50
@@ -134,6 +135,7 @@ def detail(request: HttpRequest, public_id: str) -> HttpResponse:
             "delegation": delegation,
             "principal_file": files.get(SignedFile.Role.PRINCIPAL),
             "agent_file": files.get(SignedFile.Role.AGENT),
+            "steps": _steps(delegation, files),
             # One form per role, each with its own element ids (both can be on the page).
             "principal_form": SignedFileForm(auto_id="id_principal_%s"),
             "agent_form": SignedFileForm(auto_id="id_agent_%s"),
@@ -143,6 +145,33 @@ def detail(request: HttpRequest, public_id: str) -> HttpResponse:
             "test_cards": settings.DEMO_MODE and not settings.PRODUCTION,
         },
     )
+
+
+@public
+def card_signing_guide(request: HttpRequest) -> HttpResponse:
+    return render(request, "delegations/card_guide.html")
+
+
+STEPS = [
+    ("created", _lazy("作成")),
+    ("finalised", _lazy("確定")),
+    ("principal", _lazy("代表者の署名")),
+    ("agent", _lazy("受任者の受諾")),
+    ("registered", _lazy("登録")),
+]
+
+
+def _steps(delegation: Delegation, files: dict[str, Any]) -> list[dict[str, Any]]:
+    """作成 → 確定 → 代表者の署名 → 受任者の受諾 → 登録, each done or not; the first not done is current."""
+    done = {
+        "created": True,
+        "finalised": not delegation.is_draft,
+        "principal": SignedFile.Role.PRINCIPAL in files,
+        "agent": SignedFile.Role.AGENT in files,
+        "registered": delegation.activated_at is not None,
+    }
+    current = next((key for key, _label in STEPS if not done[key]), None)
+    return [{"key": key, "label": label, "done": done[key], "current": key == current} for key, label in STEPS]
 
 
 @subscriber_required

@@ -159,17 +159,36 @@ def ensure_redis() -> None:
     say("Redis is not reachable on 127.0.0.1:6379: the rate-limit tests will fail. Start redis-server.")
 
 
-def ensure_browser() -> None:
-    """Browser tests drive the system Chromium; install it (and a Japanese font) where we can."""
-    if shutil.which("chromium") or os.environ.get("CHROMIUM_PATH"):
+# What the tests need from the OS, by the file that shows it is there: the browser and a Japanese
+# font (browser tests), pdftoppm (PDF pages as images), SoftHSM2 and OpenSC (signing with a card
+# through PKCS#11).
+SYSTEM_PACKAGES = {
+    "chromium": "chromium",
+    "fonts-ipaexfont": "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf",
+    "poppler-utils": "pdftoppm",
+    "softhsm2": "/usr/lib/softhsm/libsofthsm2.so",
+    "opensc": "pkcs11-tool",
+}
+
+
+def _present(marker: str) -> bool:
+    return Path(marker).exists() if marker.startswith("/") else shutil.which(marker) is not None
+
+
+def ensure_system_packages() -> None:
+    """Install the OS packages the tests need where they are missing (as root, with apt-get)."""
+    missing = [name for name, marker in SYSTEM_PACKAGES.items() if not _present(marker)]
+    if "chromium" in missing and os.environ.get("CHROMIUM_PATH"):
+        missing.remove("chromium")
+    if not missing:
         return
     if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
-        say("installing chromium and fonts-ipaexfont from the OS packages")
+        say(f"installing {', '.join(missing)} from the OS packages")
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         run("apt-get", "update", "-q", env=env)
-        run("apt-get", "install", "-y", "-q", "chromium", "fonts-ipaexfont", "poppler-utils", env=env)
+        run("apt-get", "install", "-y", "-q", *missing, env=env)
         return
-    say("chromium is not installed: browser tests will fail. Install Debian's 'chromium' or set CHROMIUM_PATH.")
+    say(f"missing OS packages: {', '.join(missing)}; the tests that need them will fail. Install them.")
 
 
 def test(extra: list[str]) -> None:
@@ -180,7 +199,7 @@ def test(extra: list[str]) -> None:
     env.setdefault("DATABASE_URL", DEFAULT_TEST_DATABASE_URL)
     ensure_postgres(env["DATABASE_URL"])
     ensure_redis()
-    ensure_browser()
+    ensure_system_packages()
     manage(py, "compile_translations", env=env)
     steps: list[tuple[str, list[str]]] = [
         ("ruff lint", [py, "-m", "ruff", "check", "."]),

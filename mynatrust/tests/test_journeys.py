@@ -165,6 +165,14 @@ def sign_with_test_cards(journey: Journey, page: Any, tmp_path: Any, step: str) 
     """Finalise the draft on screen, sign both files with the test cards, upload them: active."""
     click_through(journey, page, page.get_by_role("button", name="確定する"), f"{step}-finalised")
     delegation_id = page.get_by_test_id("delegation-id").inner_text()
+    assert page.locator("[data-testid=steps] [aria-current=step]").inner_text().endswith("代表者の署名")
+    if step == "first":  # how a representative signs with a real card
+        detail_url = page.url
+        page.get_by_test_id("card-guide-link").click()
+        page.wait_for_url(re.compile(r"/guide/card-signing/$"))
+        journey.visit(page, "card-guide")
+        assert "python -m delegations.cardsign" in page.content()
+        page.goto(detail_url)
     for role, done in (("principal", "署名を確認し、保存しました"), ("agent", "現在の状態は「有効」です")):
         with page.expect_download() as download:
             page.get_by_test_id(f"test-card-{role}").click()
@@ -177,6 +185,7 @@ def sign_with_test_cards(journey: Journey, page: Any, tmp_path: Any, step: str) 
         )
         assert done in page.content()
     assert page.get_by_test_id("delegation-status").inner_text() == "有効"
+    assert page.locator("[data-testid=steps] .done").count() == 5
     return delegation_id
 
 
@@ -203,8 +212,15 @@ def test_b_a_delegation_is_drafted_signed_with_the_test_cards_and_stored(
     page.get_by_label("委任期間の終期").fill((date.today() + timedelta(days=365)).isoformat())
     click_through(journey, page, page.get_by_role("button", name="下書きを保存する"), "draft-saved")
     assert page.get_by_test_id("delegation-status").inner_text() == "下書き"
+    assert page.locator("[data-testid=steps] [aria-current=step]").inner_text().endswith("確定")
 
     delegation_id = sign_with_test_cards(journey, page, tmp_path, "first")
+    # The printed validity URL opened in a browser: a page that says how to check, not JSON.
+    detail_url = page.url
+    page.goto(f"{live_server.url}/api/v1/delegations/{delegation_id}/validity")
+    journey.visit(page, "validity-url")
+    assert delegation_id in page.get_by_test_id("validity-url-id").inner_text()
+    page.goto(detail_url)
     page.get_by_role("link", name="電子委任状の一覧").click()
     page.wait_for_url(re.compile(r"/app/delegations/$"))
     journey.visit(page, "delegations-stored")
