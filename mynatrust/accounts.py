@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 import audit
+from mynatrust import lockout
 from mynatrust.access import public
 from mynatrust.forms import CanonicalEmailField, PlainTextMixin
 from mynatrust.lib.email_address import canonical_email
@@ -105,6 +106,16 @@ class AudiencePasswordResetForm(PasswordResetForm):
 
     def get_users(self, email: str) -> Any:
         return (u for u in super().get_users(email) if u.kind == self.kind)
+
+
+class ResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's page; a new password set through the mailbox also ends the account's lockout
+    (mynatrust.lockout), so its owner signs in at once with it."""
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        lockout.clear(form.user.email)
+        return response
 
 
 class Audience:
@@ -240,7 +251,7 @@ class Audience:
             ),
             (
                 "password-reset/<uidb64>/<token>/",
-                auth_views.PasswordResetConfirmView.as_view(
+                ResetConfirmView.as_view(
                     template_name="accounts/password_reset_confirm.html", success_url=complete, extra_context=ctx
                 ),
                 "password_reset_confirm",

@@ -19,12 +19,12 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
 import audit
 from mynatrust.lib.email_address import canonical_email
-from validity.ratelimit import Script, redis_client
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,11 @@ if ARGV[1] == '1' then
 end
 return tonumber(redis.call('GET', KEYS[1]) or '0')
 """
-_settling = Script(_SETTLE)
+
+
+def _redis(cache: Any) -> Any | None:
+    """The redis-py client behind ``cache`` when it is Redis, else None."""
+    return cache._cache.get_client(write=True) if isinstance(cache, RedisCache) else None
 
 
 def axes_username(request: HttpRequest | None, credentials: dict[str, Any] | None) -> str:
@@ -58,9 +62,11 @@ def settle(username: str, *, succeeded: bool) -> bool:
     key = counter_key(username)
     ttl = int(settings.AXES_COOLOFF_TIME.total_seconds())
     try:
-        client = redis_client(cache)
+        client = _redis(cache)
         if client is not None:
-            count = int(_settling(client.connection_pool, 1, cache.make_key(key), "0" if succeeded else "1", ttl))
+            # EVALSHA (the script is loaded again only after a Redis restart): one round trip.
+            script = client.register_script(_SETTLE)
+            count = int(script(keys=[cache.make_key(key)], args=["0" if succeeded else "1", ttl]))
         elif succeeded:
             count = int(cache.get(key) or 0)
         else:

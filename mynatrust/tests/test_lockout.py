@@ -4,10 +4,12 @@ counter counts every failure to the account."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import timedelta
 
 import pytest
+from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
@@ -162,3 +164,23 @@ def test_sign_up_with_a_full_width_spelling_of_a_known_address_is_refused(client
     )
     assert response.status_code == 200
     assert not type(subscriber_member).objects.filter(email__contains="＠").exists()
+
+
+def test_a_password_reset_through_the_mailbox_ends_the_account_lockout(client, settings, shared_cache):
+    settings.TRUSTED_PROXY_COUNT = 1
+    settings.ACCOUNT_FAILURE_LIMIT = 3
+    user = make_user("victim@subscriber.example.jp", "subscriber")
+    url = reverse("registry:login")
+    for i in range(3):
+        client.post(url, {"username": user.email, "password": "wrong"}, HTTP_X_FORWARDED_FOR=f"203.0.113.{i}")
+    assert client.post(url, {"username": user.email, "password": PASSWORD}).status_code == 429
+    client.post(reverse("registry:password_reset"), {"email": user.email})
+    found = re.search(r"https?://[^/]+(/\S+/password-reset/\S+/)", str(mail.outbox[-1].body))
+    assert found
+    link = found.group(1)
+    form_url = client.get(link).url
+    new_password = "a-new-password-from-the-mailbox-7"
+    response = client.post(form_url, {"new_password1": new_password, "new_password2": new_password})
+    assert response.status_code == 302
+    response = client.post(url, {"username": user.email, "password": new_password}, HTTP_X_FORWARDED_FOR="198.51.100.1")
+    assert response.status_code == 302
