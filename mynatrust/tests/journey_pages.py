@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 
 # How many Tab stops of the main content are checked on each page: every control of the longest
-# journey page (a date field takes three).
-FOCUS_STEPS = 60
+# journey page (a date field takes three; a staff home lists its queues before the menu).
+FOCUS_STEPS = 100
 
 # What can change when an element receives focus; at least one of them must.
 _FOCUS_STYLE_JS = """
