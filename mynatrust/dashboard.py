@@ -253,6 +253,7 @@ HEALTH_LABELS = {
     "revocation_data": _("失効情報の鮮度"),
     "answer_signing_key": _("有効性回答の署名鍵"),
     "audit_signed_head": _("監査ログの署名済み先頭"),
+    "audit_unsealed_age": _("監査ログの未封印の滞留時間"),
 }
 HEALTH_STATUS = {"ok": _("正常"), "warn": _("注意"), "error": _("異常")}
 
