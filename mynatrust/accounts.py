@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm, PasswordResetForm
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -154,8 +155,14 @@ class Audience:
     def _pending(self, email: str) -> User:
         """The sign-up of this audience never confirmed for ``email``: a new sign-up replaces it
         (new password and name, earlier links void), or a new account."""
+        try:
+            # Only a well-formed address is looked up (a NUL or junk never reaches the database);
+            # the form reports what is wrong with it.
+            address = forms.EmailField().clean(email)
+        except ValidationError:
+            return User()
         pending = User.objects.filter(
-            email__iexact=canonical_email(email), kind=self.kind, is_active=False, email_confirmed_at__isnull=True
+            email__iexact=canonical_email(address), kind=self.kind, is_active=False, email_confirmed_at__isnull=True
         ).first()
         return pending or User()
 

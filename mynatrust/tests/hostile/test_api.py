@@ -112,7 +112,8 @@ MALFORMED_DIGESTS = {
 def test_a_malformed_sha256_is_a_400(case: str, client: Any, api_key: str, snapshot: Any) -> None:
     snapshot.take()
     response = client.get(_url(VALID), {"sha256": MALFORMED_DIGESTS[case]}, HTTP_AUTHORIZATION=f"Bearer {api_key}")
-    _assert_json_error(response, 400, "bad_sha256")
+    # A NUL anywhere in the query string is refused before the view reads the parameter.
+    _assert_json_error(response, 400, "bad_request" if case == "nul" else "bad_sha256")
     snapshot.assert_nothing_stored()
 
 

@@ -271,7 +271,8 @@ def test_hostile_text_in_the_delegation_list_filter_answers_a_page(
 ) -> None:
     snapshot.take()
     response = signed_in_member.get("/app/delegations/", {"agent": SEARCHES[case].replace("\udc80", "\ufffd")})
-    assert response.status_code == 200
+    # A NUL in the query string is refused with the translated 400 page before any view reads it.
+    assert response.status_code == (400 if case == "nul" else 200)
     snapshot.assert_nothing_stored()
 
 
@@ -298,5 +299,5 @@ def test_hostile_text_in_an_admin_search_answers_a_page(
     snapshot.take()
     url = f"/{settings.ADMIN_PATH}{ADMIN_SEARCHES[changelist]}/"
     response = client.get(url, {"q": SEARCHES[case]})
-    assert response.status_code in (200, 403), response.status_code
+    assert response.status_code in ((400,) if case == "nul" else (200, 403)), response.status_code
     snapshot.assert_nothing_stored()
