@@ -11,6 +11,7 @@ from django import template
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
 
 register = template.Library()
 
@@ -44,3 +45,10 @@ def privacy_notice() -> dict[str, Any]:
 def contact_point_text() -> SafeString:
     # Mails are rendered with autoescape off; the text is plain.
     return SafeString(render_to_string("includes/contact_point.txt", contact()).strip())
+
+
+@register.simple_tag
+def mail_opening() -> str:
+    """The first line of every mail: the service's own words, never text a user chose (a display
+    name or an organisation name is quoted further down, as what was entered)."""
+    return str(_("%(service)s からのお知らせです。") % {"service": settings.SERVICE_NAME})
