@@ -5,7 +5,7 @@
 
 Needs PostgreSQL (DATABASE_URL's server; works in its own database, ``mynatrust_soak`` by default,
 created, migrated and dropped here) and Redis on 127.0.0.1:6379 (db 5, keys under a prefix of this
-run). gunicorn runs ``mynatrust/gunicorn.conf.py`` with MYNATRUST_PRODUCTION=true, behind nothing:
+run). gunicorn runs ``deploy/gunicorn.conf.py`` with MYNATRUST_PRODUCTION=true, behind nothing:
 the clients send the headers the TLS proxy adds. The audit sequencer runs as production runs it:
 in each worker after commits (``--sealer thread``, the default) or as one ``audit_seal --loop``
 process beside workers with AUDIT_SEALER=off (``--sealer loop``).
@@ -161,7 +161,7 @@ class Service:
         env, log = self.env(), self.log
         with log.open("ab") as fh:
             self.gunicorn = subprocess.Popen(
-                [PY, "-m", "gunicorn", "-c", "mynatrust/gunicorn.conf.py", "mynatrust.wsgi"],
+                [PY, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "mynatrust.wsgi"],
                 cwd=ROOT,
                 env=env,
                 stdout=subprocess.DEVNULL,  # the access log and the console mail backend

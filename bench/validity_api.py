@@ -450,7 +450,7 @@ def _print_rounds(rounds: dict[str, list[dict[str, float]]]) -> None:
 
 def _serve(env: dict[str, str], port: int, workers: int, log: Path, cwd: Path = ROOT) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [PY, "-m", "gunicorn", "-c", "mynatrust/gunicorn.conf.py", "mynatrust.wsgi"],
+        [PY, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "mynatrust.wsgi"],
         cwd=cwd,
         env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": str(workers)},
         stdout=subprocess.DEVNULL,

@@ -55,7 +55,7 @@ def test_gunicorn_serves_with_production_settings_and_records_start_and_stop():
     }
     env.update({k: v for k, v in os.environ.items() if k.startswith("AUDIT_")})
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "mynatrust/gunicorn.conf.py", "mynatrust.wsgi"],
+        [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "mynatrust.wsgi"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

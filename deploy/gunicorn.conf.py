@@ -1,4 +1,4 @@
-"""gunicorn configuration: gunicorn -c mynatrust/gunicorn.conf.py mynatrust.wsgi"""
+"""gunicorn configuration: gunicorn -c deploy/gunicorn.conf.py mynatrust.wsgi"""
 
 import multiprocessing
 import os

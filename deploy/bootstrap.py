@@ -1,4 +1,4 @@
-"""Set-up and run on a fresh machine: ``python3 mynatrust/bootstrap.py demo`` or ``... test``.
+"""Set-up and run on a fresh machine: ``python3 deploy/bootstrap.py demo`` or ``... test``.
 
 Standard library only, so it runs under whatever ``python3`` the machine has; it finds a Python
 3.12 or newer, makes ``.venv``, installs the pinned requirements, then runs the demo or the tests.
@@ -222,7 +222,7 @@ def test(extra: list[str]) -> None:
 
 def main(argv: list[str]) -> None:
     if len(argv) < 2 or argv[1] not in {"demo", "test"}:
-        print("usage: python3 mynatrust/bootstrap.py demo [ADDRESS:PORT] | test [PYTEST ARGS]")
+        print("usage: python3 deploy/bootstrap.py demo [ADDRESS:PORT] | test [PYTEST ARGS]")
         sys.exit(2)
     {"demo": demo, "test": test}[argv[1]](argv[2:])
 
