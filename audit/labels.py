@@ -190,6 +190,7 @@ EVENT_LABELS: dict[str, Any] = {
     "operations.ledger.recorded": _("台帳への記録"),
     "operations.ledger.corrected": _("台帳の訂正"),
     "operations.ledger.exported": _("台帳のエクスポート"),
+    "operations.incident.staff_notified": _("セキュリティ障害の全職員への周知"),
     "retention.run": _("保存期間の処理"),
     "retention.anonymised": _("保存期間満了による匿名化"),
     "retention.deleted": _("保存期間満了による削除"),

@@ -121,6 +121,22 @@ def _staff_without_second_factor() -> QuerySet[Any]:
     return User.objects.filter(kind=User.Kind.STAFF, is_active=True).exclude(pk__in=enrolled)
 
 
+def _ministry_reports() -> QuerySet[Any]:
+    # The newest entry of each incident chain says where the incident stands (§6.3.2).
+    from django.db.models import F, Max
+    from django.db.models.functions import Coalesce
+
+    from mynatrust.operations.models import IncidentRecord
+
+    newest = (
+        IncidentRecord.objects.annotate(chain=Coalesce(F("corrects_id"), F("pk")))
+        .values("chain")
+        .annotate(newest=Max("pk"))
+        .values("newest")
+    )
+    return IncidentRecord.objects.filter(pk__in=newest, leak_risk=True, ministry_reported_at__isnull=True)
+
+
 def _unsealed() -> QuerySet[Any]:
     from audit.models import AuditEvent
 
@@ -199,6 +215,17 @@ QUEUES: tuple[Queue, ...] = (
         "drafted_at",
         lambda v: _admin("mynatrust_documentversion_change", v.pk),
         lambda: _admin("mynatrust_documentversion_changelist", query="status__exact=draft"),
+    ),
+    Queue(
+        "ministry_report",
+        _("主務省庁への報告待ちのセキュリティ事故"),
+        (R.SERVICE_MANAGER, R.SERVICE_ADMINISTRATOR),
+        "mynatrust.view_incidentrecord",
+        _ministry_reports,
+        "detected_at",
+        lambda e: _admin("mynatrust_incidentrecord_change", e.pk),
+        lambda: _admin("mynatrust_incidentrecord_changelist", query="leak_risk__exact=1"),
+        _("情報漏えいの恐れがある事故は速やかに報告し、報告日時と報告先を訂正の記録で追記します（6.3.2）"),
     ),
     Queue(
         "staff_enrolment",

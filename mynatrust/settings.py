@@ -320,6 +320,8 @@ STAFF_QUEUE_OVERDUE_DAYS = {
     "anchor_change": 3,
     "document_approval": 7,
     "staff_enrolment": 3,
+    # §6.3.2: 速やかに.
+    "ministry_report": 1,
     "audit_unsealed": 1,
 } | {key: int(days) for key, days in env.dict("STAFF_QUEUE_OVERDUE_DAYS", default={}).items()}
 

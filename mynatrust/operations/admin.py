@@ -29,7 +29,7 @@ class LedgerAdmin(admin.ModelAdmin):
         return ("pk", "chain", *self.model.ledger_fields[:4], "recorder")
 
     def get_list_filter(self, request: HttpRequest) -> Any:
-        return ("recorded_at",)
+        return ("recorded_at", *getattr(self.model, "ledger_filters", ()))
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         fields = [*self.model.ledger_fields, "corrects", "correction_reason"]

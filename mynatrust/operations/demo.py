@@ -1,4 +1,6 @@
-"""Demo ledger entries (one of them corrected), written by the roles the rules name. Idempotent."""
+"""Demo ledger entries (one of them corrected), written by the roles the rules name, and a security
+incident from its first entry to the ministry report and the recovery notice (§6.3.1, §6.3.2).
+Idempotent."""
 
 from __future__ import annotations
 
@@ -10,10 +12,14 @@ from django.utils import timezone
 from mynatrust.management.commands.demo_setup import demo_email
 from mynatrust.models import User
 from mynatrust.operations import services
-from mynatrust.operations.models import ConfigurationChange, EntryExitRecord, OperationsMeeting
+from mynatrust.operations.models import ConfigurationChange, EntryExitRecord, IncidentRecord, OperationsMeeting
+from mynatrust.repository import services as repository
+from mynatrust.repository.models import Notice
 
 
 def setup(command: Any) -> None:
+    if not IncidentRecord.objects.exists():
+        _incident(command)
     if EntryExitRecord.objects.exists():
         return
     administrator = User.objects.get(email=demo_email("admin"))
@@ -68,3 +74,49 @@ def setup(command: Any) -> None:
         decisions="特になし。次回は保守計画を確認する。",
     )
     command.stdout.write("  operations: demo ledger entries recorded")
+
+
+def _incident(command: Any) -> None:
+    """A security failure made known to all staff, reported to the ministry by a later entry of the
+    same chain, and its recovery published and mailed to every subscriber and recipient."""
+    administrator = User.objects.get(email=demo_email("admin"))
+    operator = User.objects.get(email=demo_email("operator"))
+    now = timezone.now()
+    incident: dict[str, Any] = {
+        "occurred_at": now - timedelta(days=10, hours=3),
+        "detected_at": now - timedelta(days=10, hours=2),
+        "severity": IncidentRecord.Severity.HIGH,
+        "summary": "有効性確認 API への認証情報の総当たり",
+        "cause": "漏えいした API キーの使用の疑い",
+        "response": "該当キーを失効させ、受領者等へ再発行を案内",
+        "security_failure": True,
+        "leak_risk": True,
+    }
+    first = services.record_entry(IncidentRecord, actor=administrator, **incident)
+    notice = repository.publish_notice(
+        repository.save_notice_draft(
+            Notice(
+                kind=Notice.Kind.RECOVERY,
+                title="有効性確認 API の復旧のお知らせ",
+                body="API キーの不正利用の疑いにより一部のキーを停止しましたが、再発行を終え、復旧しました。",
+                period_start=incident["occurred_at"],
+                banner=False,
+            ),
+            actor=operator,
+        ),
+        actor=operator,
+    )
+    services.record_entry(
+        IncidentRecord,
+        actor=administrator,
+        corrects=first,
+        correction_reason="主務省庁への報告と復旧を記録",
+        **{
+            **incident,
+            "resolved_at": now - timedelta(days=9),
+            "notice_public_id": notice.public_id,
+            "ministry_reported_at": now - timedelta(days=10),
+            "ministry_report": "総務省・経済産業省の担当課へ電話と電子メールで報告（デモ）",
+        },
+    )
+    command.stdout.write("  operations: demo security incident, ministry report and recovery notice")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -224,6 +225,25 @@ class IncidentRecord(LedgerEntry):
     notice_public_id = models.CharField(
         _("告知の公開ID"), max_length=16, blank=True, help_text=_("利用者等へ告知した場合、その告知の公開ID。")
     )
+    # §6.3.2: a security failure is made known to all staff (by mail, when first recorded); one that
+    # may leak information is reported to the ministry, a step recorded by a later entry of the chain.
+    security_failure = models.BooleanField(
+        _("セキュリティ障害"),
+        default=False,
+        help_text=_("記録すると、業務の全従事者（有効な職員全員）へ電子メールで周知します。"),
+    )
+    leak_risk = models.BooleanField(
+        _("情報漏えいの恐れ"),
+        default=False,
+        help_text=_("主務省庁への報告が必要です。報告するまでサービス責任者の作業待ちに残ります。"),
+    )
+    ministry_reported_at = models.DateTimeField(_("主務省庁への報告日時"), null=True, blank=True)
+    ministry_report = models.CharField(
+        _("主務省庁への報告（報告先・方法）"),
+        max_length=300,
+        blank=True,
+        help_text=_("例: 総務省・経済産業省の担当課へ電話と電子メールで報告（受付番号）。"),
+    )
 
     retention_kind = "operations.incident"
     ledger_fields = (
@@ -235,11 +255,25 @@ class IncidentRecord(LedgerEntry):
         "response",
         "resolved_at",
         "notice_public_id",
+        "security_failure",
+        "leak_risk",
+        "ministry_reported_at",
+        "ministry_report",
     )
+    ledger_filters = ("severity", "security_failure", "leak_risk")
 
     class Meta(LedgerEntry.Meta):
         verbose_name = _("障害・インシデント記録")
         verbose_name_plural = _("障害・インシデント記録")
+
+    def clean(self) -> None:
+        errors: dict[str, Any] = {}
+        if self.leak_risk and not self.security_failure:
+            errors["security_failure"] = _("情報漏えいの恐れがある場合はセキュリティ障害として記録してください。")
+        if (self.ministry_reported_at is None) != (not self.ministry_report.strip()):
+            errors["ministry_report"] = _("主務省庁への報告は、報告日時と報告先・方法を両方記入してください。")
+        if errors:
+            raise ValidationError(errors)
 
 
 class OperationsMeeting(LedgerEntry):

@@ -7,7 +7,12 @@ import io
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage, mailers
 from django.db import transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
@@ -16,7 +21,7 @@ import audit
 from audit import spreadsheet
 from mynatrust.models import User
 from mynatrust.operations import WRITERS
-from mynatrust.operations.models import LedgerEntry, LedgerError
+from mynatrust.operations.models import IncidentRecord, LedgerEntry, LedgerError
 from mynatrust.roles import Role
 
 __all__ = ["LedgerError", "export_csv", "record_entry"]
@@ -51,7 +56,10 @@ def record_entry[E: LedgerEntry](
                 correction_reason=correction_reason.strip(),
                 **fields,
             )
-            entry.full_clean()
+            try:
+                entry.full_clean()
+            except ValidationError as err:
+                raise LedgerError(" ".join(err.messages)) from err
             entry.save()
             audit.record(
                 "operations.ledger.corrected" if original else "operations.ledger.recorded",
@@ -67,7 +75,32 @@ def record_entry[E: LedgerEntry](
             "operations.ledger.record_refused", actor=actor, subject=(label, ""), refused=True, reason=err.message
         )
         raise
+    if isinstance(entry, IncidentRecord) and entry.security_failure:
+        _notify_staff_of_security_failure(entry)
     return entry
+
+
+def _notify_staff_of_security_failure(entry: IncidentRecord) -> None:
+    """§6.3.2: a security failure is made known to everyone who works in the service, once per
+    incident (a correction of an entry that already said so mails nobody again)."""
+    root = entry.corrects_id or entry.pk
+    earlier = IncidentRecord.objects.filter(Q(pk=root) | Q(corrects=root), security_failure=True).exclude(pk=entry.pk)
+    if earlier.exists():
+        return
+    entry_id = entry.pk
+    transaction.on_commit(lambda: mail_security_failure(entry_id))
+
+
+def mail_security_failure(entry_id: int) -> int:
+    entry = IncidentRecord.objects.get(pk=entry_id)
+    staff = User.objects.filter(kind=User.Kind.STAFF, is_active=True).order_by("pk").values_list("email", flat=True)
+    context = {"entry": entry, "SERVICE_NAME": settings.SERVICE_NAME}
+    subject = render_to_string("operations/email/security_failure_subject.txt", context).strip()
+    body = render_to_string("operations/email/security_failure_body.txt", context)
+    messages = [EmailMessage(subject, body, None, [email]) for email in staff]
+    sent = int(mailers.default.send_messages(messages) or 0) if messages else 0
+    audit.record("operations.incident.staff_notified", actor=audit.SYSTEM, subject=entry, sent=sent)
+    return sent
 
 
 # --- export ----------------------------------------------------------------------------------------

@@ -158,10 +158,12 @@ class NoticeQuerySet(models.QuerySet["Notice"]):
 
 
 class Notice(models.Model):
-    """A public notice (告知情報, §6.3): an incident, a maintenance window, the end of the service."""
+    """A public notice (告知情報, §6.3): an incident, its recovery, a maintenance window, the end of
+    the service. Incident, recovery and end-of-service notices are also mailed (``MAILED_KINDS``)."""
 
     class Kind(models.TextChoices):
         INCIDENT = "incident", _("障害")
+        RECOVERY = "recovery", _("復旧")
         MAINTENANCE = "maintenance", _("保守作業")
         TERMINATION = "termination", _("サービスの終了")
         GENERAL = "general", _("お知らせ")
@@ -223,9 +225,18 @@ class Notice(models.Model):
         return f"[{self.get_kind_display()}] {self.title}"
 
     @property
+    def is_mailed(self) -> bool:
+        return self.kind in MAILED_KINDS
+
+    @property
     def audit_id(self) -> str:
         return self.public_id
 
     @property
     def is_published(self) -> bool:
         return self.published_at is not None
+
+
+# Notices that every subscriber and recipient is also sent by mail when they are published:
+# failures (§2.1.1 連絡), recovery (§6.3.1) and the end of the service (§6.3.3).
+MAILED_KINDS = frozenset({Notice.Kind.INCIDENT, Notice.Kind.RECOVERY, Notice.Kind.TERMINATION})

@@ -262,7 +262,8 @@ def earliest_service_end_date(today: date | None = None) -> date:
 
 def publish_notice(notice: Notice, *, actor: User) -> Notice:
     """Publish a notice now. A service-termination notice needs the service manager and an end date at
-    least 90 days after today (§6.3.3); on commit every active subscriber and recipient is e-mailed."""
+    least 90 days after today (§6.3.3). On commit every active subscriber and recipient is e-mailed
+    an incident, recovery or termination notice (§2.1.1, §6.3.1, §6.3.3)."""
     refuse = _refusing("repository.notice.publish_refused", actor, notice)
     try:
         if not actor.has_role(*NOTICE_PUBLISHERS):
@@ -284,7 +285,7 @@ def publish_notice(notice: Notice, *, actor: User) -> Notice:
                 title=locked.title,
                 service_end_date=locked.service_end_date,
             )
-            if locked.kind == Notice.Kind.TERMINATION:
+            if locked.is_mailed:
                 notice_id = locked.pk
                 transaction.on_commit(lambda: mail_notice(notice_id))
     except RepositoryError as err:

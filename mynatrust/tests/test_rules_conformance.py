@@ -30,3 +30,18 @@ def test_every_test_it_names_exists():
         if name and current is not None and f"def {name}(" not in current.read_text(encoding="utf-8"):
             missing.append(f"{current.relative_to(ROOT)}::{name}")
     assert missing == []
+
+
+def test_the_counts_line_matches_the_rows():
+    text = TABLE.read_text(encoding="utf-8")
+    rows = [line.split("|") for line in text.splitlines() if re.match(r"^\| \d+ \|", line)]
+    status = {int(row[1]): row[4].strip() for row in rows}
+    counts = re.search(r"Counts: (\d+) rows; works (\d+), partly (\d+), missing (\d+)", text)
+    assert counts is not None
+    assert [int(n) for n in counts.groups()] == [
+        len(rows),
+        *(sum(1 for s in status.values() if s == name) for name in ("works", "partly", "missing")),
+    ]
+    named = re.search(r"missing \d+ \(rows ([\d, ]+)\)", text)
+    missing = sorted(n for n, s in status.items() if s == "missing")
+    assert (sorted(int(n) for n in named.group(1).split(", ")) if named else []) == missing
