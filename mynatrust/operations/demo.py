@@ -28,10 +28,12 @@ def setup(command: Any) -> None:
     now = timezone.now()
     visit: dict[str, Any] = {
         "area": EntryExitRecord.Area.SERVER_ROOM,
-        "person_name": "保守 担当三",
+        "person_name": "業者 一郎",
         "organisation": "株式会社デモ保守",
         "purpose": "ディスク交換",
-        "escort_name": "管理 者太郎",
+        # §7.1.1, §10.2.3: escorted by maintenance staff, approved beforehand by the service manager.
+        "escort_name": "保守 担当三",
+        "approved_by": manager,
     }
     entered = services.record_entry(
         EntryExitRecord,

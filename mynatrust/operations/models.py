@@ -110,11 +110,14 @@ class LedgerEntry(models.Model):
 
 
 class EntryExitRecord(LedgerEntry):
-    """Entry to and exit from the data centre and the server room (§7.1.1)."""
+    """Entry to and exit from the data centre, the server room and the server rack (§6.2.1, §7.1.1).
+    Every visit is escorted (§7.1, §10.2.3); an entry needs the service manager's prior approval
+    (§7.1.1 サービス責任者への事前承認, §10.2.3)."""
 
     class Area(models.TextChoices):
         DATA_CENTRE = "data_centre", _("データセンター")
         SERVER_ROOM = "server_room", _("サーバ室")
+        RACK = "rack", _("サーバーラック")
 
     class Direction(models.TextChoices):
         ENTER = "enter", _("入室")
@@ -126,16 +129,44 @@ class EntryExitRecord(LedgerEntry):
     person_name = models.CharField(_("氏名"), max_length=150)
     organisation = models.CharField(_("所属"), max_length=200)
     purpose = models.CharField(_("目的"), max_length=300)
-    escort_name = models.CharField(_("立会者"), max_length=150, blank=True)
+    escort_name = models.CharField(_("立会者"), max_length=150)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("事前承認したサービス責任者"),
+        limit_choices_to={"kind": "staff", "is_active": True, "groups__name": Role.SERVICE_MANAGER.value},
+        help_text=_("入室の場合は必須です（退室の記録には不要）。"),
+    )
 
     retention_kind = "operations.entry_exit"
-    ledger_fields = ("occurred_at", "area", "direction", "person_name", "organisation", "purpose", "escort_name")
+    ledger_fields = (
+        "occurred_at",
+        "area",
+        "direction",
+        "person_name",
+        "organisation",
+        "purpose",
+        "escort_name",
+        "approved_by",
+    )
 
     class Meta(LedgerEntry.Meta):
         verbose_name = _("入退室記録")
         verbose_name_plural = _("入退室記録")
         # The export right covers every ledger; it is declared once, here.
         permissions = [("export_ledgers", _("運用台帳のエクスポート"))]
+
+    def clean(self) -> None:
+        if self.direction != self.Direction.ENTER:
+            return
+        approver: Any = self.approved_by
+        if approver is None:
+            raise ValidationError({"approved_by": _("入室にはサービス責任者の事前承認が必要です。")})
+        if not approver.has_role(Role.SERVICE_MANAGER):
+            raise ValidationError({"approved_by": _("入室を承認できるのはサービス責任者です。")})
 
 
 class RackKeyLoan(LedgerEntry):

@@ -68,7 +68,7 @@ def record_entry[E: LedgerEntry](
                 ledger=label,
                 corrects=original.pk if original else None,
                 reason=entry.correction_reason or None,
-                entry={name: getattr(entry, name) for name in model.ledger_fields},
+                entry={name: _audit_value(getattr(entry, name)) for name in model.ledger_fields},
             )
     except LedgerError as err:
         audit.record(
@@ -78,6 +78,11 @@ def record_entry[E: LedgerEntry](
     if isinstance(entry, IncidentRecord) and entry.security_failure:
         _notify_staff_of_security_failure(entry)
     return entry
+
+
+def _audit_value(value: Any) -> Any:
+    # A person named by a ledger (the approver of an entry) is recorded by key.
+    return value.pk if isinstance(value, User) else value
 
 
 def _notify_staff_of_security_failure(entry: IncidentRecord) -> None:
@@ -127,6 +132,8 @@ def _cell(entry: LedgerEntry, name: str) -> str:
     value = getattr(entry, name)
     if value is None:
         return ""
+    if isinstance(value, User):
+        return f"{value.display_name} <{value.email}>"
     if getattr(field, "choices", None):
         return str(getattr(entry, f"get_{name}_display")())
     if isinstance(value, bool):

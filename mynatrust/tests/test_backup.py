@@ -131,6 +131,8 @@ def seed() -> None:
         person_name="保守 太郎",
         organisation="保守会社",
         purpose="点検",
+        escort_name="保守 員三郎",
+        approved_by=manager,
     )
     ledger_services.record_entry(
         EntryExitRecord,
@@ -143,6 +145,8 @@ def seed() -> None:
         person_name="保守 次郎",
         organisation="保守会社",
         purpose="点検",
+        escort_name="保守 員三郎",
+        approved_by=manager,
     )
 
 

@@ -30,6 +30,14 @@ def administrator():
     return make_staff("service_administrator", "admin@staff.example.jp")
 
 
+def approver():
+    # The service manager's prior approval of an entry (§7.1.1).
+    from mynatrust.models import User
+
+    found = User.objects.filter(email="approver@staff.example.jp").first()
+    return found or make_staff("service_manager", "approver@staff.example.jp")
+
+
 def entry_fields(**extra):
     fields = {
         "area": EntryExitRecord.Area.SERVER_ROOM,
@@ -39,6 +47,7 @@ def entry_fields(**extra):
         "organisation": "保守会社",
         "purpose": "ディスク交換",
         "escort_name": "管理 者太郎",
+        "approved_by": approver(),
     }
     fields.update(extra)
     return fields
@@ -145,7 +154,8 @@ def test_the_writer_adds_an_entry_and_a_correction_in_the_admin(client, administ
         "person_name": "保守 太郎",
         "organisation": "保守会社",
         "purpose": "点検",
-        "escort_name": "",
+        "escort_name": "保守 員三郎",
+        "approved_by": approver().pk,
     }
     assert client.post(add, data).status_code == 302
     original = EntryExitRecord.objects.get()

@@ -79,8 +79,17 @@ def entry_at(actor, moment, **extra):
             person_name="保守 太郎",
             organisation="保守会社",
             purpose="点検",
+            escort_name="保守 員三郎",
+            approved_by=_approver(),
             **extra,
         )
+
+
+def _approver():
+    from mynatrust.models import User
+
+    found = User.objects.filter(email="approver@staff.example.jp").first()
+    return found or make_staff("service_manager", "approver@staff.example.jp")
 
 
 def run(*args: str) -> str:
