@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from audit.admin import ReadOnlyAdmin
 from delegations import services as delegation_services
 from delegations import trust
+from delegations.document.content import Qualification
 from delegations.forms import QualificationCheckForm
 from delegations.forms import ReasonForm as DelegationReasonForm
 from delegations.models import AnchorChange, Delegation, RevocationList, RevocationRequest, TrustAnchor
@@ -452,7 +453,7 @@ class DelegationAdmin(ReadOnlyAdmin):
             title=title,
             button=button,
             consequence=consequence,
-            facts=delegation_facts(delegation),
+            facts=qualification_facts(delegation) if action == "qualification" else delegation_facts(delegation),
             perform=perform,
             done_url=reverse("admin:delegations_delegation_change", args=[object_id]),
             form_class=form_class,
@@ -573,6 +574,16 @@ def delegation_facts(delegation: Delegation) -> list[tuple[Any, Any]]:
             _("委任期間"),
             f"{date_format(delegation.valid_from, 'DATE_FORMAT')} 〜 {date_format(delegation.valid_until, 'DATE_FORMAT')}",
         ),
+    ]
+
+
+def qualification_facts(delegation: Delegation) -> list[tuple[Any, Any]]:
+    """The qualification to check and the body whose register holds it (§4.1.2, §4.1.3)."""
+    qualification = Qualification(delegation.agent_qualification)
+    return [
+        *delegation_facts(delegation),
+        (_("資格と登録番号"), f"{qualification.label} {delegation.agent_identifier}"),
+        (_("確認先の資格団体"), qualification.professional_body),
     ]
 
 

@@ -128,7 +128,17 @@ class ListFilterForm(PlainTextMixin, forms.Form):
 
 
 class QualificationCheckForm(PlainTextMixin, forms.Form):
-    method = forms.CharField(label=_("確認方法"), max_length=200, help_text=_("例：日本弁護士連合会の弁護士情報検索"))
+    channel = forms.ChoiceField(
+        label=_("確認の方法"),
+        choices=QualificationCheck.Channel.choices,
+        widget=forms.RadioSelect,
+        help_text=_("確認先の資格団体は、受任者の資格から決まります（上の「確認先の資格団体」）。"),
+    )
+    method = forms.CharField(
+        label=_("確認した内容"),
+        max_length=200,
+        help_text=_("例：弁護士情報検索で氏名と登録番号を照合、会員課へ電話で照会"),
+    )
     checked_on = forms.DateField(label=_("確認日"), widget=DateInput())
     contact_person = forms.CharField(label=_("確認先の担当者"), max_length=200)
     result = forms.ChoiceField(label=_("結果"), choices=QualificationCheck.Result.choices)

@@ -465,8 +465,15 @@ class QualificationCheck(models.Model):
         CONFIRMED = "confirmed", _("資格を確認した")
         NOT_CONFIRMED = "not_confirmed", _("資格を確認できなかった")
 
+    class Channel(models.TextChoices):
+        # The two methods of §4.1.2.
+        WEBSITE = "website", _("資格団体のホームページでの資格確認")
+        INQUIRY = "inquiry", _("資格団体への電話等による問い合わせ")
+
     delegation = models.OneToOneField(Delegation, on_delete=models.PROTECT, related_name="qualification_check")
-    method = models.CharField(_("確認方法"), max_length=200)
+    professional_body = models.CharField(_("資格団体"), max_length=100, blank=True)
+    channel = models.CharField(_("確認の方法"), max_length=16, choices=Channel.choices, blank=True)
+    method = models.CharField(_("確認した内容"), max_length=200)
     checked_on = models.DateField(_("確認日"))
     contact_person = models.CharField(_("確認先の担当者"), max_length=200)
     result = models.CharField(_("結果"), max_length=20, choices=Result.choices)

@@ -595,23 +595,34 @@ def record_qualification_check(
     delegation: Delegation,
     *,
     actor: Any,
+    channel: str,
     method: str,
     checked_on: date,
     contact_person: str,
     result: str,
     note: str = "",
 ) -> QualificationCheck:
-    """Reception records the check with the professional body (§4.1.2). A failed check rejects."""
+    """Reception records the check with the professional body of the agent's qualification, by one
+    of the two methods of §4.1.2 (§4.1.3 names the body). A failed check rejects."""
     delegation = _lock(delegation)
     _require_status(delegation, Delegation.Status.SUBMITTED)
     if not delegation.needs_qualification_check:
         raise DelegationError(_("受任者は士業ではありません。"), code="no_qualification")
     if QualificationCheck.objects.filter(delegation=delegation).exists():
         raise DelegationError(_("資格確認は既に記録されています。"), code="already_checked")
+    if channel not in QualificationCheck.Channel.values:
+        raise DelegationError(
+            _("確認の方法は、資格団体のホームページでの確認か、資格団体への電話等による問い合わせです。"),
+            code="incomplete",
+            field="channel",
+        )
     if not method.strip() or not contact_person.strip():
         raise DelegationError(_("確認方法と確認先の担当者を入力してください。"), code="incomplete")
+    body = str(Qualification(delegation.agent_qualification).professional_body)
     check = QualificationCheck.objects.create(
         delegation=delegation,
+        professional_body=body,
+        channel=channel,
         method=method,
         checked_on=checked_on,
         contact_person=contact_person,
@@ -624,6 +635,8 @@ def record_qualification_check(
         actor=actor,
         subject=delegation,
         result=result,
+        professional_body=body,
+        channel=channel,
         method=method,
         checked_on=checked_on,
     )

@@ -43,6 +43,11 @@ class Qualification(StrEnum):
     def label(self) -> Any:
         return _QUALIFICATION_LABELS[self]
 
+    @property
+    def professional_body(self) -> Any:
+        """The body whose register reception checks (§4.1.2, §4.1.3 〔資格団体名〕)."""
+        return _PROFESSIONAL_BODIES[self]
+
 
 _QUALIFICATION_LABELS = {
     Qualification.ATTORNEY: _("弁護士"),
@@ -53,6 +58,19 @@ _QUALIFICATION_LABELS = {
     Qualification.TAX_ACCOUNTANT: _("税理士"),
     Qualification.LABOR_AND_SOCIAL_SECURITY_ATTORNEY: _("社会保険労務士"),
     Qualification.CERTIFIED_PUBLIC_ACCOUNTANT: _("公認会計士"),
+}
+
+# §4.1.3 names the bodies in brackets; three of them in a short form (日本司法書士連合会,
+# 日本行政書士連合会, 日本土地家屋調査士連合会). The record names each body as it calls itself.
+_PROFESSIONAL_BODIES = {
+    Qualification.ATTORNEY: _("日本弁護士連合会"),
+    Qualification.JUDICIAL_SCRIVENER: _("日本司法書士会連合会"),
+    Qualification.ADMINISTRATIVE_SCRIVENER: _("日本行政書士会連合会"),
+    Qualification.LAND_AND_HOUSE_INVESTIGATOR: _("日本土地家屋調査士会連合会"),
+    Qualification.PATENT_ATTORNEY: _("日本弁理士会"),
+    Qualification.TAX_ACCOUNTANT: _("日本税理士会連合会"),
+    Qualification.LABOR_AND_SOCIAL_SECURITY_ATTORNEY: _("全国社会保険労務士会連合会"),
+    Qualification.CERTIFIED_PUBLIC_ACCOUNTANT: _("日本公認会計士協会"),
 }
 
 

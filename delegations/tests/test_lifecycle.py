@@ -122,6 +122,7 @@ def test_a_qualified_agent_needs_reception_to_record_the_check_before_activation
     services.record_qualification_check(
         delegation,
         actor=staff_by_role["reception"],
+        channel=QualificationCheck.Channel.WEBSITE,
         method="日本弁護士連合会 弁護士情報検索",
         checked_on=date.today(),
         contact_person="会員課 田中",
@@ -145,6 +146,7 @@ def test_a_failed_qualification_check_rejects_the_delegation(subscriber, member,
     services.record_qualification_check(
         delegation,
         actor=staff_by_role["reception"],
+        channel=QualificationCheck.Channel.INQUIRY,
         method="日本税理士会連合会 税理士情報検索",
         checked_on=date.today(),
         contact_person="-",

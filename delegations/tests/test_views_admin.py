@@ -73,6 +73,7 @@ def test_reception_records_a_qualification_check(client, subscriber, member, tru
         client,
         _action(delegation, "qualification"),
         {
+            "channel": "website",
             "method": "日本弁理士会 弁理士ナビ",
             "checked_on": date.today().isoformat(),
             "contact_person": "事務局",
@@ -83,6 +84,7 @@ def test_reception_records_a_qualification_check(client, subscriber, member, tru
     assert response.status_code == 302
     delegation.refresh_from_db()
     assert delegation.status == "active" and delegation.qualification_check.method == "日本弁理士会 弁理士ナビ"
+    assert delegation.qualification_check.professional_body == "日本弁理士会"
 
 
 def test_an_operator_revocation_takes_effect_only_after_another_operator_approves(
