@@ -44,7 +44,7 @@ PASSWORD = "bench-password-long-enough-2026"  # noqa: S105 (a throw-away account
 def redis_commands() -> int:
     from django.core.cache import caches
 
-    from validity.ratelimit import redis_client
+    from mynatrust.ratelimit import redis_client
 
     client = redis_client(caches["default"])
     assert client is not None, "the bench needs Redis"

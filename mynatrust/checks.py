@@ -65,7 +65,7 @@ def production_addresses_and_shared_state(app_configs: Any, **kwargs: Any) -> li
     host = urlsplit(settings.SERVICE_BASE_URL).hostname or ""
     if host and not _allowed(host):
         errors.append(Error(f"The host of SERVICE_BASE_URL ({host}) is not in ALLOWED_HOSTS.", id="mynatrust.E012"))
-    for alias in {"default", settings.VALIDITY_RATE_LIMIT_CACHE}:
+    for alias in {"default", settings.RATE_LIMIT_CACHE}:
         backend = settings.CACHES.get(alias, {}).get("BACKEND", "")
         if backend in UNSHARED_CACHES:
             errors.append(

@@ -19,11 +19,11 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import caches
-from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
 import audit
+from mynatrust import ratelimit
 from mynatrust.lib.email_address import canonical_email
 
 log = logging.getLogger(__name__)
@@ -38,11 +38,7 @@ if ARGV[1] == '1' then
 end
 return tonumber(redis.call('GET', KEYS[1]) or '0')
 """
-
-
-def _redis(cache: Any) -> Any | None:
-    """The redis-py client behind ``cache`` when it is Redis, else None."""
-    return cache._cache.get_client(write=True) if isinstance(cache, RedisCache) else None
+_settling = ratelimit.Script(_SETTLE)
 
 
 def axes_username(request: HttpRequest | None, credentials: dict[str, Any] | None) -> str:
@@ -58,15 +54,15 @@ def counter_key(username: str) -> str:
 def settle(username: str, *, succeeded: bool) -> bool:
     """Count a failed sign-in, or read the count for a successful one: True when the account is
     locked (the sign-in must be refused)."""
-    cache = caches[settings.VALIDITY_RATE_LIMIT_CACHE]
+    cache = caches[settings.RATE_LIMIT_CACHE]
     key = counter_key(username)
     ttl = int(settings.AXES_COOLOFF_TIME.total_seconds())
     try:
-        client = _redis(cache)
+        client = ratelimit.redis_client(cache)
         if client is not None:
-            # EVALSHA (the script is loaded again only after a Redis restart): one round trip.
-            script = client.register_script(_SETTLE)
-            count = int(script(keys=[cache.make_key(key)], args=["0" if succeeded else "1", ttl]))
+            # EVALSHA on a kept connection (the script is loaded again only after a Redis restart):
+            # one round trip.
+            count = int(_settling(client.connection_pool, 1, cache.make_key(key), "0" if succeeded else "1", ttl))
         elif succeeded:
             count = int(cache.get(key) or 0)
         else:
@@ -81,7 +77,7 @@ def settle(username: str, *, succeeded: bool) -> bool:
 def clear(username: str) -> None:
     """Forget an account's failures (its password was just reset through its mailbox)."""
     try:
-        caches[settings.VALIDITY_RATE_LIMIT_CACHE].delete(counter_key(username))
+        caches[settings.RATE_LIMIT_CACHE].delete(counter_key(username))
     except Exception:
         log.exception("account failure counter unavailable")
 

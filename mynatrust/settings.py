@@ -234,6 +234,9 @@ if PRODUCTION:
     CACHES = {"default": env.cache_url("CACHE_URL", default="rediscache://127.0.0.1:6379/0")}
 else:
     CACHES = {"default": env.cache_url("CACHE_URL", default="dbcache://mynatrust_cache")}
+# The cache that holds every rate-limit and lockout counter (mynatrust.ratelimit); the older name
+# VALIDITY_RATE_LIMIT_CACHE is still read.
+RATE_LIMIT_CACHE = env.str("RATE_LIMIT_CACHE", default=env.str("VALIDITY_RATE_LIMIT_CACHE", default="default"))
 # django-environ leaves ``?key_prefix=…&timeout=…&version=…`` in lower case, where Django never reads
 # them: two deployments sharing one Redis database would share their rate-limit counters.
 for _cache in CACHES.values():
@@ -383,7 +386,6 @@ VALIDITY_RATE_FORM = env.str("VALIDITY_RATE_FORM", default="60/60")
 VALIDITY_RATE_ANONYMOUS = env.str("VALIDITY_RATE_ANONYMOUS", default="10/600")
 VALIDITY_UNKNOWN_LIMIT = env.str("VALIDITY_UNKNOWN_LIMIT", default="30/600")
 VALIDITY_UNKNOWN_PENALTY_SECONDS = env.int("VALIDITY_UNKNOWN_PENALTY_SECONDS", default=900)
-VALIDITY_RATE_LIMIT_CACHE = env.str("VALIDITY_RATE_LIMIT_CACHE", default="default")
 # Anonymous queries through the form (status word only, VALIDITY_RATE_ANONYMOUS). Off by default.
 VALIDITY_ANONYMOUS_QUERIES = env.bool("VALIDITY_ANONYMOUS_QUERIES", default=False)
 # Live API keys an organisation may hold, and how often (seconds) a key's last-used time is written.
