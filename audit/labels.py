@@ -38,6 +38,7 @@ EVENT_LABELS: dict[str, Any] = {
     "auth.otp_failed": _("二要素認証の失敗"),
     "auth.cli_verified": _("管理コマンドの本人確認"),
     "auth.cli_refused": _("管理コマンドの本人確認の拒否"),
+    "mail.throttled": _("メール送信の制限（送信せず）"),
     # staff and roles
     "staff.appoint": _("職員の任命"),
     "staff.appointed": _("職員の任命"),

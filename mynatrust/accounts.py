@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 import audit
-from mynatrust import lockout
+from mynatrust import lockout, mail_limits
 from mynatrust.access import public
 from mynatrust.forms import CanonicalEmailField, PlainTextMixin
 from mynatrust.lib.email_address import canonical_email
@@ -108,6 +108,11 @@ class AudiencePasswordResetForm(PasswordResetForm):
     def get_users(self, email: str) -> Any:
         return (u for u in super().get_users(email) if u.kind == self.kind)
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Counted whether or not an account has the address, so the limit tells nothing either.
+        if mail_limits.allow(mail_limits.PASSWORD_RESET, to=self.cleaned_data["email"]):
+            super().save(*args, **kwargs)
+
 
 class ResetConfirmView(auth_views.PasswordResetConfirmView):
     """Django's page; a new password set through the mailbox also ends the account's lockout
@@ -139,6 +144,8 @@ class Audience:
     def signup(self, request: HttpRequest) -> HttpResponse:
         form = SignUpForm(request.POST or None, instance=self._pending(request.POST.get("email", "")))
         if request.method == "POST" and form.is_valid():
+            if not mail_limits.allow(mail_limits.SIGNUP, to=form.cleaned_data["email"]):
+                return redirect(self._url("signup_sent"))  # the same answer; nothing changed or sent
             with transaction.atomic():
                 replaced = form.instance.pk is not None
                 user: User = form.save(commit=False)
@@ -158,11 +165,11 @@ class Audience:
         try:
             # Only a well-formed address is looked up (a NUL or junk never reaches the database);
             # the form reports what is wrong with it.
-            address = forms.EmailField().clean(email)
+            address = CanonicalEmailField().clean(email)
         except ValidationError:
             return User()
         pending = User.objects.filter(
-            email__iexact=canonical_email(address), kind=self.kind, is_active=False, email_confirmed_at__isnull=True
+            email__iexact=address, kind=self.kind, is_active=False, email_confirmed_at__isnull=True
         ).first()
         return pending or User()
 

@@ -95,3 +95,17 @@ def _allowed(host: str) -> bool:
     from django.http.request import validate_host
 
     return validate_host(host, settings.ALLOWED_HOSTS)
+
+
+@register()
+def mail_rates(app_configs: Any, **kwargs: Any) -> list[Error]:
+    """The mail limits (mynatrust/mail_limits.py) must read as rates, or no such mail could be sent."""
+    from mynatrust.ratelimit import Rate
+
+    errors = []
+    for name in ("MAIL_RATE_PER_ADDRESS", "MAIL_RATE_PER_ACCOUNT", "MAIL_RATE_PER_CLIENT"):
+        try:
+            Rate.parse(getattr(settings, name))
+        except ValueError:
+            errors.append(Error(f"{name} must be '<count>/<seconds>'.", id="mynatrust.E016"))
+    return errors

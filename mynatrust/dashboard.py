@@ -276,6 +276,7 @@ def queues_for(user: Any) -> list[QueueState]:
 # --- status panels -----------------------------------------------------------------------------------------
 HEALTH_LABELS = {
     "database": _("データベース"),
+    "rate_limit_cache": _("回数制限の共有キャッシュ"),
     "audit_backlog": _("監査ログの封印"),
     "revocation_data": _("失効情報の鮮度"),
     "answer_signing_key": _("有効性回答の署名鍵"),

@@ -154,6 +154,11 @@ AXES_VERBOSE = False
 # (mynatrust/lockout.py). This many within AXES_COOLOFF_MINUTES of the first refuse every sign-in to
 # the account until then, so guesses spread over many addresses stay few.
 ACCOUNT_FAILURE_LIMIT = env.int("ACCOUNT_FAILURE_LIMIT", default=20)
+# Mails visitors and members cause ("<count>/<seconds>", mynatrust/mail_limits.py): per target
+# address and kind of mail (sign-up, reset, invitation …), per signed-in account, per client address.
+MAIL_RATE_PER_ADDRESS = env.str("MAIL_RATE_PER_ADDRESS", default="5/3600")
+MAIL_RATE_PER_ACCOUNT = env.str("MAIL_RATE_PER_ACCOUNT", default="30/3600")
+MAIL_RATE_PER_CLIENT = env.str("MAIL_RATE_PER_CLIENT", default="30/3600")
 # Number of reverse proxies in front of the app that append to X-Forwarded-For (0: none).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1 if PRODUCTION else 0)
 

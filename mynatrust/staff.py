@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 import audit
+from mynatrust import mail_limits
 from mynatrust.lib.email_address import canonical_email
 from mynatrust.models import StaffInvitation, User
 from mynatrust.roles import Role
@@ -56,6 +57,7 @@ def appoint_staff(email: str, role: Role, *, actor: User, display_name: str = ""
         email = canonical_email(email)
         if User.objects.filter(email__iexact=email).exists():
             raise StaffError(str(_("このメールアドレスのアカウントは既に存在します。")))
+        _count_invitation(email, actor)
         with transaction.atomic():
             user = User.objects.create_user(email, None, kind=User.Kind.STAFF, is_staff=True, display_name=display_name)
             user.groups.set([Group.objects.get(name=role.value)])
@@ -133,6 +135,12 @@ class InvitationError(StaffError):
     """A refused invitation link: unknown, used, expired, or the account is no longer staff."""
 
 
+def _count_invitation(email: str, actor: User) -> None:
+    """An invitation is a mail: counted like every mail others cause (mynatrust.mail_limits)."""
+    if not mail_limits.allow(mail_limits.STAFF_INVITATION, to=email, account=actor):
+        raise StaffError(str(mail_limits.REFUSED))
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -178,6 +186,7 @@ def reset_second_factor(user: User, *, actor: User, reason: str) -> None:
         _authorise(actor, user, "reset")
         if not reason.strip():
             raise StaffError(str(_("再登録の理由を入力してください。")))
+        _count_invitation(user.email, actor)
         with transaction.atomic():
             locked = User.objects.select_for_update().get(pk=user.pk)
             if locked.kind != User.Kind.STAFF or not locked.is_active:

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 
 import audit
 from audit.refusals import refusable
+from mynatrust import mail_limits
 from mynatrust.lib.email_address import canonical_email
 from mynatrust.repository.services import accept_current_terms, record_privacy_notice
 from mynatrust.repository.terms import current_terms_version
@@ -754,9 +755,17 @@ def _require_administrator(subscriber: Subscriber, actor: Any) -> Membership:
     return membership
 
 
-@_service("registry.member.invite")
 def invite_member(subscriber: Subscriber, *, actor: Any, email: str, accept_url: Callable[[str], str]) -> Invitation:
-    """Invite a colleague by e-mail; ``accept_url(token)`` builds the absolute link for the mail."""
+    """Invite a colleague by e-mail; ``accept_url(token)`` builds the absolute link for the mail.
+    Invitations are mails anyone who signs up and applies could send to any address: they are
+    counted first (mynatrust.mail_limits, which records a refusal itself, outside the transaction)."""
+    if not mail_limits.allow(mail_limits.MEMBER_INVITATION, to=email, account=actor):
+        raise RegistryError(mail_limits.REFUSED, code="mail_limited", field="email")
+    return _invite_member(subscriber, actor=actor, email=email, accept_url=accept_url)
+
+
+@_service("registry.member.invite")
+def _invite_member(subscriber: Subscriber, *, actor: Any, email: str, accept_url: Callable[[str], str]) -> Invitation:
     subscriber = _locked_for_member(subscriber, actor)
     _require_administrator(subscriber, actor)
     if subscriber.status in (Subscriber.Status.REJECTED, Subscriber.Status.TERMINATED):

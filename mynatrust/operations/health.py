@@ -72,4 +72,19 @@ def database() -> str:
     return OK
 
 
+def rate_limit_cache() -> str:
+    """The shared cache of rate limits and lockout counters (Redis in production). Unreachable is a
+    warning, not an error: every host shares it, and the validity API answers without it; mails
+    others cause are held back meanwhile (mynatrust/mail_limits.py)."""
+    from mynatrust import ratelimit
+
+    try:
+        ratelimit._cache().get("rl:health")
+    except Exception:  # noqa: BLE001 (whatever the cache raises, it is unreachable)
+        log.warning("rate limit cache unavailable")
+        return WARN
+    return OK
+
+
 register("database", database)
+register("rate_limit_cache", rate_limit_cache)
