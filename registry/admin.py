@@ -14,13 +14,15 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
+import audit
+from mynatrust.decisions import Decision, NoReasonForm, confirm_page
 from registry import matching, services
-from registry.forms import DataRequestCloseForm, ReasonForm, ReviewForm
+from registry.forms import ApproveFactsForm, ApproveSoleProprietorForm, DataRequestCloseForm, ReasonForm
 from registry.models import (
     CorporateRecord,
     DataRequest,
@@ -155,9 +157,8 @@ class SubscriberAdmin(ReadOnlyMixin, admin.ModelAdmin):
         wrap = self.admin_site.admin_view
         return [
             path("<int:object_id>/review/", wrap(self.review_view), name="registry_subscriber_review"),
-            path("<int:object_id>/start-review/", wrap(self.start_review_view), name="registry_subscriber_start"),
+            path("<int:object_id>/decide/<str:verb>/", wrap(self.decide_view), name="registry_subscriber_decide"),
             path("<int:object_id>/nta-recheck/", wrap(self.nta_recheck_view), name="registry_subscriber_nta_recheck"),
-            path("<int:object_id>/status/<str:action>/", wrap(self.status_view), name="registry_subscriber_status"),
             path(
                 "evidence/<str:public_id>/",
                 wrap(xframe_options_sameorigin(self.evidence_view)),
@@ -176,17 +177,10 @@ class SubscriberAdmin(ReadOnlyMixin, admin.ModelAdmin):
             raise PermissionDenied
         return get_object_or_404(Subscriber, pk=object_id)
 
-    def _context(self, request: HttpRequest, subscriber: Subscriber, review_form: ReviewForm | None) -> dict[str, Any]:
+    def _context(self, request: HttpRequest, subscriber: Subscriber) -> dict[str, Any]:
         open_facts = subscriber.open_facts
         current = subscriber.current_facts
         check = open_facts.nta_check if open_facts else (current.nta_check if current else {})
-        if review_form is None and open_facts is not None:
-            review_form = ReviewForm(
-                initial={
-                    "registered_representative_name": open_facts.representative_name,
-                    "registered_representative_address": open_facts.representative_address,
-                }
-            )
         comparison = None
         if open_facts is not None and current is not None:
             comparison = [
@@ -213,62 +207,71 @@ class SubscriberAdmin(ReadOnlyMixin, admin.ModelAdmin):
             "nta": check,
             "nta_status": NTA_STATUS.get(check.get("status", ""), check.get("status", "")),
             "nta_findings": [NTA_FINDINGS.get(code, code) for code in check.get("findings", [])],
-            "review_form": review_form,
-            # One form per action, each with its own element ids (the page holds several "reason" fields).
-            "action_forms": {name: ReasonForm(auto_id=f"id_{name}_%s") for name in self.STATUS_ACTIONS},
+            "decisions": self._buttons(request, subscriber),
             "can_review": request.user.has_perm("registry.review_subscriber"),
-            "can_manage": request.user.has_perm("registry.manage_contract"),
             "versions": subscriber.facts.select_related("submitted_by", "decided_by").prefetch_related("evidence"),
             "members": subscriber.memberships.select_related("user"),
         }
 
     def review_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         subscriber = self._subscriber(request, object_id)
-        form = None
-        if request.method == "POST":
-            if not request.user.has_perm("registry.review_subscriber"):
-                raise PermissionDenied
-            form = ReviewForm(request.POST)
-            facts = subscriber.open_facts
-            if facts is not None and form.is_valid() and self._decide(request, facts, form):
-                return HttpResponseRedirect(reverse("admin:registry_subscriber_changelist") + "?queue=to_review")
-        return TemplateResponse(
-            request, "admin/registry/subscriber/review.html", self._context(request, subscriber, form)
-        )
+        return TemplateResponse(request, "admin/registry/subscriber/review.html", self._context(request, subscriber))
 
-    def _decide(self, request: HttpRequest, facts: SubscriberFacts, form: ReviewForm) -> bool:
-        data = form.cleaned_data
-        try:
-            match data["decision"]:
-                case ReviewForm.Decision.APPROVE:
-                    services.approve_facts(
-                        facts,
-                        actor=request.user,
-                        company_registry_number=data["company_registry_number"],
-                        registered_representative_name=data["registered_representative_name"],
-                        registered_representative_address=data["registered_representative_address"],
-                        reason=data["reason"],
-                    )
-                    messages.success(request, _("承認しました。"))
-                case ReviewForm.Decision.RETURN:
-                    services.return_facts(facts, actor=request.user, reason=data["reason"])
-                    messages.success(request, _("差し戻しました。"))
-                case _:
-                    services.reject_facts(facts, actor=request.user, reason=data["reason"])
-                    messages.success(request, _("不承認としました。"))
-        except RegistryError as exc:
-            form.add_error(None, exc.message)
-            return False
-        return True
+    # verb: (permission, button on the item, danger, the states of the subscriber it applies to)
+    VERBS: dict[str, tuple[str, Any, bool]] = {
+        "start": ("registry.review_subscriber", gettext_lazy("審査中にする"), False),
+        "approve": ("registry.review_subscriber", gettext_lazy("承認する"), False),
+        "return": ("registry.review_subscriber", gettext_lazy("差し戻す"), False),
+        "reject": ("registry.review_subscriber", gettext_lazy("不承認にする"), True),
+        "suspend": ("registry.manage_contract", gettext_lazy("利用停止にする"), True),
+        "reinstate": ("registry.manage_contract", gettext_lazy("利用を再開する"), False),
+        "terminate": ("registry.manage_contract", gettext_lazy("契約を終了する"), True),
+    }
 
-    def start_review_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
-        subscriber = self._subscriber(request, object_id, "registry.review_subscriber")
-        if request.method == "POST":
-            try:
-                services.start_review(subscriber, actor=request.user)
-            except RegistryError as exc:
-                messages.error(request, exc.message)
-        return HttpResponseRedirect(reverse("admin:registry_subscriber_change", args=[subscriber.pk]))
+    def _verbs(self, subscriber: Subscriber) -> list[str]:
+        """The decisions open on this subscriber now, in the order the page offers them."""
+        verbs: list[str] = []
+        open_facts = subscriber.open_facts
+        if open_facts is not None and open_facts.state == SubscriberFacts.State.PENDING:
+            if subscriber.status == Subscriber.Status.APPLIED:
+                verbs.append("start")
+            verbs += ["approve", "return", "reject"]
+        elif open_facts is not None:  # returned, and the applicant never answers
+            verbs.append("reject")
+        if subscriber.status == Subscriber.Status.ACTIVE:
+            verbs += ["suspend", "terminate"]
+        elif subscriber.status == Subscriber.Status.SUSPENDED:
+            verbs += ["reinstate", "terminate"]
+        return verbs
+
+    def _buttons(self, request: HttpRequest, subscriber: Subscriber) -> list[tuple[Any, str, bool]]:
+        return [
+            (button, reverse("admin:registry_subscriber_decide", args=[subscriber.pk, verb]), danger)
+            for verb in self._verbs(subscriber)
+            for perm, button, danger in [self.VERBS[verb]]
+            if request.user.has_perm(perm)
+        ]
+
+    def decide_view(self, request: HttpRequest, object_id: int, verb: str) -> HttpResponse:
+        if verb not in self.VERBS:
+            raise Http404
+        subscriber = self._subscriber(request, object_id, self.VERBS[verb][0])
+        if verb not in self._verbs(subscriber):
+            audit.record_refused(
+                "staff.decision_refused",
+                actor=request.user,
+                subject=subscriber,
+                decision=f"subscriber.{verb}",
+                reason="not_open",
+            )
+            messages.error(request, _("この利用者は今その判断の対象ではありません。"))
+            return HttpResponseRedirect(reverse("admin:registry_subscriber_change", args=[subscriber.pk]))
+        decision = subscriber_decision(request, subscriber, verb)
+        extra: dict[str, Any] = {}
+        if verb == "approve":
+            extra = self._context(request, subscriber)
+            extra.pop("title")
+        return confirm_page(self, request, subscriber, decision, **extra)
 
     def nta_recheck_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         subscriber = self._subscriber(request, object_id, "registry.review_subscriber")
@@ -276,30 +279,6 @@ class SubscriberAdmin(ReadOnlyMixin, admin.ModelAdmin):
         if request.method == "POST" and facts is not None and subscriber.corporate_number:
             services.recheck_corporate_number(facts, actor=request.user)
             messages.success(request, _("法人番号を再照会しました。"))
-        return HttpResponseRedirect(reverse("admin:registry_subscriber_change", args=[subscriber.pk]))
-
-    STATUS_ACTIONS = {
-        "suspend": services.suspend_subscriber,
-        "reinstate": services.reinstate_subscriber,
-        "terminate": services.terminate_subscriber,
-    }
-
-    def status_view(self, request: HttpRequest, object_id: int, action: str) -> HttpResponse:
-        subscriber = self._subscriber(request, object_id, "registry.manage_contract")
-        service = self.STATUS_ACTIONS.get(action)
-        if service is None:
-            raise Http404
-        if request.method == "POST":
-            form = ReasonForm(request.POST)
-            if form.is_valid():
-                try:
-                    service(subscriber, actor=request.user, reason=form.cleaned_data["reason"])
-                except RegistryError as exc:
-                    messages.error(request, exc.message)
-                else:
-                    messages.success(request, _("状態を変更しました。"))
-            else:
-                messages.error(request, _("理由を入力してください。"))
         return HttpResponseRedirect(reverse("admin:registry_subscriber_change", args=[subscriber.pk]))
 
     def evidence_view(self, request: HttpRequest, public_id: str) -> HttpResponse:
@@ -408,3 +387,134 @@ class DataRequestAdmin(admin.ModelAdmin):
             else:
                 messages.error(request, _("対応結果と対応内容を入力してください。"))
         return HttpResponseRedirect(reverse("admin:registry_datarequest_change", args=[item.pk]))
+
+
+def submission_facts(subscriber: Subscriber, facts: SubscriberFacts | None) -> list[tuple[Any, Any]]:
+    """The subscriber and the version under decision, restated on a confirmation page."""
+    rows: list[tuple[Any, Any]] = [
+        (gettext_lazy("区分"), subscriber.get_kind_display()),
+        (gettext_lazy("法人番号"), subscriber.corporate_number or "—"),
+        (gettext_lazy("状態"), subscriber.get_status_display()),
+    ]
+    current = subscriber.current_facts
+    if facts is None or facts == current:
+        facts, what = current, _("現在の登録内容")
+    elif current is None:
+        what = _("利用申込")
+    else:
+        what = _("変更届（第%(v)s版）") % {"v": facts.version}
+    if facts is not None:
+        rows += [
+            (gettext_lazy("届出"), what),
+            (_label("organisation_name"), facts.organisation_name),
+            (_label("address"), facts.address),
+            (gettext_lazy("代表者"), f"{facts.representative_title} {facts.representative_name}".strip()),
+            (_label("representative_address"), facts.representative_address),
+            (gettext_lazy("届出者"), getattr(facts.submitted_by, "email", "—")),
+            (gettext_lazy("届出日時"), formats.date_format(timezone.localtime(facts.submitted_at), "DATETIME_FORMAT")),
+        ]
+    return rows
+
+
+def subscriber_decision(request: HttpRequest, subscriber: Subscriber, verb: str) -> Decision:
+    """One of reception's or the contract manager's decisions on a subscriber, as its confirmation
+    page states it."""
+    actor = request.user
+    facts = subscriber.open_facts
+    corporation = subscriber.kind == Subscriber.Kind.CORPORATION
+    initial = subscriber.current_facts is None
+
+    def approve(data: dict[str, Any]) -> Any:
+        services.approve_facts(
+            facts,  # type: ignore[arg-type]  # approve is offered only while a version is open
+            actor=actor,
+            company_registry_number=data.get("company_registry_number", ""),
+            registered_representative_name=data.get("registered_representative_name", ""),
+            registered_representative_address=data.get("registered_representative_address", ""),
+            reason=data.get("reason", ""),
+        )
+        return _("承認しました。申込者にメールで知らせました。")
+
+    def on_facts(service: Any, message: Any) -> Any:
+        def perform(data: dict[str, Any]) -> Any:
+            service(facts, actor=actor, reason=data["reason"])
+            return message
+
+        return perform
+
+    def on_subscriber(service: Any, message: Any) -> Any:
+        def perform(data: dict[str, Any]) -> Any:
+            service(subscriber, actor=actor, **({"reason": data["reason"]} if "reason" in data else {}))
+            return message
+
+        return perform
+
+    # verb: (title, consequence, perform, form)
+    table: dict[str, tuple[Any, Any, Any, Any]] = {
+        "start": (
+            _("審査中にする"),
+            gettext_lazy(
+                "この申込を「審査中」にします。申込者の画面の状態が「審査中」に変わり、他の受付担当者にも"
+                "審査に着手したことが分かります。審査の結果は、このあと承認・差戻し・不承認で記録します。"
+            ),
+            on_subscriber(services.start_review, _("審査中にしました。")),
+            NoReasonForm,
+        ),
+        "approve": (
+            _("利用申込を承認する") if initial else _("変更届を承認する"),
+            gettext_lazy(
+                "届出を承認します。利用申込なら契約が始まり、利用者は電子委任状を登録できるようになります。"
+                "ここに入力した登記上の代表者の氏名・住所は、電子委任状の署名者との照合に使います。"
+            ),
+            approve,
+            ApproveFactsForm if corporation else ApproveSoleProprietorForm,
+        ),
+        "return": (
+            _("届出を差し戻す"),
+            gettext_lazy("届出を申込者に差し戻します。申込者には理由がメールで伝わり、修正して再提出できます。"),
+            on_facts(services.return_facts, _("差し戻しました。申込者に理由をメールで知らせました。")),
+            ReasonForm,
+        ),
+        "reject": (
+            _("届出を不承認にする"),
+            gettext_lazy("届出を不承認とします。申込者には理由がメールで伝わります。元には戻せません。"),
+            on_facts(services.reject_facts, _("不承認としました。申込者に理由をメールで知らせました。")),
+            ReasonForm,
+        ),
+        "suspend": (
+            _("利用を停止する"),
+            gettext_lazy("この利用者の利用を停止します。停止中は電子委任状を新しく登録できません。"),
+            on_subscriber(services.suspend_subscriber, _("利用を停止しました。")),
+            ReasonForm,
+        ),
+        "reinstate": (
+            _("利用を再開する"),
+            gettext_lazy("停止していた利用を再開します。"),
+            on_subscriber(services.reinstate_subscriber, _("利用を再開しました。")),
+            ReasonForm,
+        ),
+        "terminate": (
+            _("契約を終了する"),
+            gettext_lazy(
+                "この利用者との契約を終了します。以後は利用できず、記録は保存期間の経過後に削除されます。元には戻せません。"
+            ),
+            on_subscriber(services.terminate_subscriber, _("契約を終了しました。")),
+            ReasonForm,
+        ),
+    }
+    title, consequence, perform, form_class = table[verb]
+    return Decision(
+        key=f"subscriber.{verb}",
+        title=title,
+        button=SubscriberAdmin.VERBS[verb][1],
+        consequence=consequence,
+        facts=submission_facts(subscriber, facts),
+        perform=perform,
+        done_url=reverse("admin:registry_subscriber_change", args=[subscriber.pk]),
+        form_class=form_class,
+        errors=(RegistryError,),
+        danger=SubscriberAdmin.VERBS[verb][2],
+        template="admin/registry/subscriber/approve_confirm.html"
+        if verb == "approve"
+        else "admin/decision_confirm.html",
+    )

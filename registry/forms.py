@@ -314,38 +314,37 @@ class MemberRemoveForm(PlainTextMixin, forms.Form):
 # --- reception (admin) ---------------------------------------------------------------------------
 
 
-class ReviewForm(PlainTextMixin, forms.Form):
-    class Decision:
-        APPROVE = "approve"
-        RETURN = "return"
-        REJECT = "reject"
+class ApproveFactsForm(PlainTextMixin, forms.Form):
+    """Approving an application or a change of a corporation: the reviewer reads the registry
+    evidence beside this form, types what it certifies (never pre-filled from the applicant's own
+    entries) and confirms each declared fact against it."""
 
-    decision = forms.ChoiceField(
-        label=_("審査結果"),
-        choices=[
-            ("approve", _("承認")),
-            ("return", _("差戻し（申込者に修正・再提出を依頼）")),
-            ("reject", _("不承認")),
-        ],
-        widget=forms.RadioSelect,
-    )
     company_registry_number = forms.CharField(
-        label=_("会社法人等番号（12桁）"), required=False, max_length=20, help_text=_("登記事項証明書に記載の番号")
+        label=_("会社法人等番号（12桁）"), max_length=20, help_text=_("登記事項証明書に記載の番号を入力")
     )
-    registered_representative_name = forms.CharField(label=_("登記上の代表者氏名"), required=False, max_length=100)
-    registered_representative_address = forms.CharField(label=_("登記上の代表者住所"), required=False, max_length=300)
+    registered_representative_name = forms.CharField(
+        label=_("登記上の代表者氏名"), max_length=100, help_text=_("証明書に記載のとおりに入力")
+    )
+    registered_representative_address = forms.CharField(
+        label=_("登記上の代表者住所"), max_length=300, help_text=_("証明書に記載のとおりに入力")
+    )
+    organisation_name_checked = forms.BooleanField(label=_("商号が証明書の記載と一致することを確認した"))
+    address_checked = forms.BooleanField(label=_("本店の所在地が証明書の記載と一致することを確認した"))
     reason = forms.CharField(
-        label=_("理由・申込者への連絡事項"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("所見・申込者への連絡事項（任意）"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
 
     def clean_company_registry_number(self) -> str:
         return cn.normalise(self.cleaned_data["company_registry_number"])
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if data.get("decision") in (self.Decision.REJECT, self.Decision.RETURN) and not data.get("reason", "").strip():
-            self.add_error("reason", _("理由を入力してください。"))
-        return data
+
+class ApproveSoleProprietorForm(PlainTextMixin, forms.Form):
+    """A sole proprietor has no registry: the declared name and home address are what the
+    representative's certificate is compared with when a delegation is signed."""
+
+    reason = forms.CharField(
+        label=_("所見・申込者への連絡事項（任意）"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class ReasonForm(PlainTextMixin, forms.Form):

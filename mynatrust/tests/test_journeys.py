@@ -110,10 +110,14 @@ def test_a_corporation_applies_and_reception_approves_it(
 
     # -- reception reviews in the admin -----------------------------------------------------------
     desk = open_in_admin(journey, browser, live_server, reception, "利用者", "株式会社みなと商事", "admin-subscriber")
-    desk.get_by_label("承認", exact=True).check()
+    click_through(journey, desk, desk.get_by_role("link", name="承認する"), "admin-subscriber-approve")
     desk.get_by_label("会社法人等番号（12桁）").fill(number[1:])
-    desk.get_by_role("button", name="記録する").click()
-    desk.wait_for_url(re.compile(r"/staff-admin/registry/subscriber/"))
+    desk.get_by_label("登記上の代表者氏名").fill("山田 太郎")
+    desk.get_by_label("登記上の代表者住所").fill("東京都世田谷区太子堂四丁目5番6号")
+    desk.get_by_label("商号が証明書の記載と一致することを確認した").check()
+    desk.get_by_label("本店の所在地が証明書の記載と一致することを確認した").check()
+    desk.get_by_role("button", name="承認する").click()
+    desk.wait_for_url(re.compile(r"/staff-admin/registry/subscriber/\d+/change/$"))
     journey.visit(desk, "admin-approved")
     assert "承認しました" in desk.content()
     desk.context.close()

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
-from conftest import make_staff, otp_login
+from conftest import decide, make_staff, otp_login
 from registry import services
 from registry.models import CorporateRecord, Subscriber, SubscriberFacts
 from registry.services import RegistryError
@@ -20,6 +20,19 @@ pytestmark = pytest.mark.django_db
 
 def review_url(subscriber):
     return reverse("admin:registry_subscriber_change", args=[subscriber.pk])
+
+
+def decide_url(subscriber, verb):
+    return reverse("admin:registry_subscriber_decide", args=[subscriber.pk, verb])
+
+
+# What the reviewer types from the registry certificate, and the declared facts they confirm on it.
+READ_FROM_EVIDENCE = {
+    "registered_representative_name": "山田 太郎",
+    "registered_representative_address": "東京都世田谷区太子堂四丁目5番6号",
+    "organisation_name_checked": "on",
+    "address_checked": "on",
+}
 
 
 @pytest.fixture
@@ -35,16 +48,13 @@ def test_reception_approves_in_the_admin_and_the_applicant_is_told(
     assert page.status_code == 200
     assert "株式会社みなと商事" in page.content.decode()
     with django_capture_on_commit_callbacks(execute=True):
-        response = desk.post(
-            review_url(applied),
-            {
-                "decision": "approve",
-                "company_registry_number": applied.corporate_number[1:],
-                "registered_representative_name": "山田 太郎",
-                "registered_representative_address": "東京都世田谷区太子堂四丁目5番6号",
-            },
+        response = decide(
+            desk,
+            decide_url(applied, "approve"),
+            {"company_registry_number": applied.corporate_number[1:], **READ_FROM_EVIDENCE},
         )
-    assert response.status_code == 302, response.context["review_form"].errors
+    assert response.status_code == 302, response.context["form"].errors
+    assert response["Location"] == review_url(applied)
     applied.refresh_from_db()
     assert applied.status == Subscriber.Status.ACTIVE
     assert applied.contract_start == date.today() or applied.contract_start is not None
@@ -99,7 +109,7 @@ def test_reception_rejects_with_a_reason_that_the_applicant_sees(
     client, desk, applied, subscriber_member, mailoutbox, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        response = desk.post(review_url(applied), {"decision": "reject", "reason": "登記記録が閉鎖されています"})
+        response = decide(desk, decide_url(applied, "reject"), {"reason": "登記記録が閉鎖されています"})
     assert response.status_code == 302
     applied.refresh_from_db()
     assert applied.status == Subscriber.Status.REJECTED
@@ -110,16 +120,21 @@ def test_reception_rejects_with_a_reason_that_the_applicant_sees(
 
 
 def test_reject_and_return_need_a_reason(desk, applied):
-    response = desk.post(review_url(applied), {"decision": "reject", "reason": " "})
-    assert response.status_code == 200
-    assert "理由を入力してください" in response.content.decode()
+    for verb in ("reject", "return"):
+        response = decide(desk, decide_url(applied, verb), {"reason": " "})
+        assert response.status_code == 200
+        assert "このフィールドは必須です" in response.content.decode()
+    applied.refresh_from_db()
+    assert applied.status == Subscriber.Status.APPLIED
     with pytest.raises(RegistryError):
         services.reject_facts(applied.open_facts, actor=None, reason="")
     assert events("registry.facts.reject_refused")
 
 
 def test_starting_the_review_is_recorded(desk, applied):
-    response = desk.post(reverse("admin:registry_subscriber_start", args=[applied.pk]))
+    page = desk.get(decide_url(applied, "start")).content.decode()
+    assert "審査中" in page and "株式会社みなと商事" in page
+    response = decide(desk, decide_url(applied, "start"))
     assert response.status_code == 302
     applied.refresh_from_db()
     assert applied.status == Subscriber.Status.UNDER_REVIEW
@@ -201,7 +216,9 @@ def test_other_roles_cannot_open_the_review_or_the_evidence(client, applied, rol
 def test_the_auditor_reads_but_cannot_decide(client, applied):
     otp_login(client, make_staff("auditor", "auditor@x.example.jp"))
     assert client.get(review_url(applied)).status_code == 200
-    response = client.post(review_url(applied), {"decision": "reject", "reason": "x"})
+    assert "不承認にする" not in client.get(review_url(applied)).content.decode()
+    assert client.get(decide_url(applied, "reject")).status_code == 403
+    response = client.post(decide_url(applied, "reject"), {"reason": "x"})
     assert response.status_code == 403
     applied.refresh_from_db()
     assert applied.status == Subscriber.Status.APPLIED
@@ -260,3 +277,79 @@ def test_an_application_left_waiting_for_the_applicant_can_be_rejected(applied, 
     applied.refresh_from_db()
     assert applied.status == Subscriber.Status.REJECTED
     assert applied.open_facts is None
+
+
+# --- decisions as pages, the evidence beside the typed facts -------------------------------------------
+def test_the_review_page_offers_decisions_as_buttons_and_no_form_decides(desk, applied):
+    body = desk.get(review_url(applied)).content.decode()
+    for verb in ("start", "approve", "return", "reject"):
+        assert decide_url(applied, verb) in body, verb
+    assert 'name="decision"' not in body and 'id="review-form"' not in body
+
+
+def test_the_approval_page_shows_the_evidence_beside_empty_fields_the_reviewer_types(desk, applied):
+    page = desk.get(decide_url(applied, "approve"))
+    body = page.content.decode()
+    evidence = applied.open_facts.evidence.get()
+    assert reverse("admin:registry_evidence_pdf", args=[evidence.public_id]) in body
+    assert 'data-testid="review-evidence"' in body and 'data-testid="review-compare"' in body
+    form = page.context["form"]
+    # never pre-filled from the applicant's own entries
+    assert not form.initial and 'value="山田 太郎"' not in body
+    assert "商号が証明書の記載と一致することを確認した" in body
+
+
+def test_an_approval_without_each_field_confirmed_changes_nothing(desk, applied):
+    data = {k: v for k, v in READ_FROM_EVIDENCE.items() if k != "address_checked"}
+    response = decide(
+        desk, decide_url(applied, "approve"), {"company_registry_number": applied.corporate_number[1:], **data}
+    )
+    assert response.status_code == 200
+    applied.refresh_from_db()
+    assert applied.status == Subscriber.Status.APPLIED
+    assert events("form.refused")
+
+
+def test_a_wrong_registry_number_on_the_approval_page_is_shown_and_audited(desk, applied):
+    response = decide(
+        desk, decide_url(applied, "approve"), {"company_registry_number": "999999999999", **READ_FROM_EVIDENCE}
+    )
+    assert response.status_code == 200
+    assert "会社法人等番号" in response.content.decode()
+    assert events("registry.facts.approve_refused")[0].data["code"] == "registry_number_mismatch"
+
+
+def test_a_decision_posted_without_its_confirmation_page_is_refused_and_audited(desk, applied):
+    from audit.models import AuditEvent
+
+    response = desk.post(decide_url(applied, "reject"), {"reason": "スクリプトから"})
+    assert response.status_code == 302
+    applied.refresh_from_db()
+    assert applied.status == Subscriber.Status.APPLIED
+    refused = AuditEvent.objects.get(event_type="staff.decision_refused")
+    assert refused.data["decision"] == "subscriber.reject"
+
+
+def test_a_decision_that_does_not_apply_now_is_not_offered(desk, active):
+    response = desk.get(decide_url(active, "approve"))
+    assert response.status_code == 302
+    assert response["Location"] == review_url(active)
+    assert events("staff.decision_refused")[0].data["reason"] == "not_open"
+
+
+def test_a_sole_proprietor_is_approved_without_registry_fields(desk, subscriber_member):
+    from .test_sole_proprietor import _apply
+
+    subscriber = _apply(subscriber_member)
+    page = desk.get(decide_url(subscriber, "approve"))
+    assert "registered_representative_name" not in page.context["form"].fields
+    decide(desk, decide_url(subscriber, "approve"))
+    subscriber.refresh_from_db()
+    assert subscriber.status == Subscriber.Status.ACTIVE
+
+
+def test_the_contract_is_suspended_through_its_confirmation_page(desk, active):
+    decide(desk, decide_url(active, "suspend"), {"reason": "料金の未払い"})
+    active.refresh_from_db()
+    assert active.status == Subscriber.Status.SUSPENDED
+    assert decide_url(active, "reinstate") in desk.get(review_url(active)).content.decode()
