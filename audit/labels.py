@@ -173,6 +173,7 @@ EVENT_LABELS: dict[str, Any] = {
     "repository.document.approve": _("公開文書の承認"),
     "repository.document.approved": _("公開文書の承認"),
     "repository.document.rejected": _("公開文書の差戻し"),
+    "repository.document.mailed": _("公開文書の改定予告のメール送信"),
     "repository.notice.created": _("告知の作成"),
     "repository.notice.save": _("告知の保存"),
     "repository.notice.updated": _("告知の更新"),

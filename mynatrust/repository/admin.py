@@ -10,10 +10,17 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+import audit
+from mynatrust.decisions import Decision, NoReasonForm, confirm_page
+from mynatrust.forms import PlainTextMixin
+from mynatrust.lib import paragraph_diff
 from mynatrust.repository import services
 from mynatrust.repository.models import DocumentVersion, Notice, RepositoryError, TermsAcceptance
 
@@ -24,33 +31,17 @@ class DocumentForm(forms.ModelForm):
         fields = ("kind", "version", "title", "body", "change_summary", "effective_at")
 
 
-class DecisionForm(forms.Form):
-    note = forms.CharField(label=_("所見"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
-
-
-class ApproveForm(DecisionForm):
+class ApproveForm(PlainTextMixin, forms.Form):
     effective_at = forms.DateTimeField(
         label=_("施行日時（変更する場合）"),
         required=False,
-        help_text=_("空欄なら起案どおり。過去の日時は承認の時点になります。例: 2026-12-01 00:00"),
+        help_text=_("空欄なら起案どおり。過去の日時は承認の時点になります。例: 2027/04/01 0:00"),
     )
+    note = forms.CharField(label=_("承認の所見（任意）"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
 
-class RejectForm(DecisionForm):
+class RejectForm(PlainTextMixin, forms.Form):
     note = forms.CharField(label=_("差戻しの理由"), widget=forms.Textarea(attrs={"rows": 3}))
-
-
-def _form_page(
-    model_admin: admin.ModelAdmin, request: HttpRequest, form: forms.Form, title: str, obj: Any
-) -> HttpResponse:
-    context = {
-        **model_admin.admin_site.each_context(request),
-        "title": title,
-        "form": form,
-        "target": obj,
-        "opts": model_admin.model._meta,
-    }
-    return render(request, "admin/repository/action_form.html", context)
 
 
 def _changeform_outside_transaction(
@@ -120,13 +111,17 @@ class DocumentVersionAdmin(admin.ModelAdmin):
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
         obj = self.get_object(request, object_id)
-        can_decide = (
-            obj is not None
-            and obj.is_draft
+        extra: dict[str, Any] = {"can_decide": obj is not None and self._may_decide(request, obj)}
+        if obj is not None:
+            extra |= comparison_context(obj)
+        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
+
+    def _may_decide(self, request: HttpRequest, doc: DocumentVersion) -> bool:
+        return (
+            doc.is_draft
             and request.user.has_perm("mynatrust.approve_documentversion")
-            and obj.drafted_by_id != request.user.pk
+            and doc.drafted_by_id != request.user.pk
         )
-        return super().change_view(request, object_id, form_url, {"can_decide": can_decide, **(extra_context or {})})
 
     def get_urls(self) -> list[Any]:
         wrap = self.admin_site.admin_view
@@ -139,29 +134,78 @@ class DocumentVersionAdmin(admin.ModelAdmin):
     def _decision(self, request: HttpRequest, pk: int, *, approve: bool) -> HttpResponse:
         if not request.user.has_perm("mynatrust.approve_documentversion"):
             raise PermissionDenied
-        doc = get_object_or_404(DocumentVersion, pk=pk)
-        form: forms.Form = (ApproveForm if approve else RejectForm)(request.POST if request.method == "POST" else None)
-        if request.method == "POST" and form.is_valid():
-            actor: Any = request.user
-            try:
-                if approve:
-                    services.approve_document(
-                        doc, actor=actor, note=form.cleaned_data["note"], effective_at=form.cleaned_data["effective_at"]
-                    )
-                else:
-                    services.reject_document(doc, actor=actor, note=form.cleaned_data["note"])
-            except RepositoryError as err:
-                form.add_error(None, err.message)
-            else:
-                messages.success(request, _("承認しました。") if approve else _("差し戻しました。"))
-                return HttpResponseRedirect(reverse("admin:mynatrust_documentversion_change", args=[doc.pk]))
-        return _form_page(self, request, form, str(_("版を承認") if approve else _("版を差し戻す")), doc)
+        doc = get_object_or_404(DocumentVersion.objects.select_related("drafted_by"), pk=pk)
+        actor: Any = request.user
+
+        def perform(data: dict[str, Any]) -> Any:
+            if not approve:
+                services.reject_document(doc, actor=actor, note=data["note"])
+                return gettext("差し戻しました。起案者が直して新しい版を起案できます。")
+            done = services.approve_document(doc, actor=actor, note=data["note"], effective_at=data["effective_at"])
+            when = date_format(timezone.localtime(done.effective_at), "DATETIME_FORMAT")
+            if done.effective_at > timezone.now():
+                return gettext(
+                    "承認しました。%(when)s に施行されます。それまでリポジトリで改定を予告し、"
+                    "利用者と受領者等にメールで知らせます。"
+                ) % {"when": when}
+            return gettext("承認しました。リポジトリに公開し、%(when)s から効力を持ちます。") % {"when": when}
+
+        decision = Decision(
+            key="document.approve" if approve else "document.reject",
+            title=gettext("公開文書の版を承認する") if approve else gettext("公開文書の版を差し戻す"),
+            button=gettext("承認する") if approve else gettext("差し戻す"),
+            consequence=(
+                _(
+                    "運用規程 9.2 に基づき、サービス責任者としてこの版の内容と変更を承認します。施行日時からリポジトリに"
+                    "公開され効力を持ちます。施行日時が先であれば、それまでリポジトリで改定を予告し、利用者と受領者等に"
+                    "メールで知らせます。承認した版は変更できません。"
+                )
+                if approve
+                else _("この版を承認せずに起案者へ差し戻します。差し戻した版は公開されず、変更もできません。")
+            ),
+            facts=document_facts(doc),
+            perform=perform,
+            done_url=reverse("admin:mynatrust_documentversion_change", args=[doc.pk]),
+            form_class=ApproveForm if approve else RejectForm,
+            errors=(RepositoryError,),
+            danger=not approve,
+            template="admin/repository/documentversion/decision_confirm.html",
+        )
+        if not self._may_decide(request, doc) and request.method == "GET":
+            audit.record_refused(
+                "staff.decision_refused", actor=actor, subject=doc, decision=decision.key, reason="not_open"
+            )
+            messages.error(
+                request,
+                _("この版は承認・差戻しの対象ではありません（決定済み、または自分が起案した版です）。"),
+            )
+            return HttpResponseRedirect(decision.done_url)
+        return confirm_page(self, request, doc, decision, **comparison_context(doc))
 
     def approve_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         return self._decision(request, pk, approve=True)
 
     def reject_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         return self._decision(request, pk, approve=False)
+
+
+def document_facts(doc: DocumentVersion) -> list[tuple[Any, Any]]:
+    return [
+        (_("文書"), doc.get_kind_display()),
+        (_("版"), doc.version),
+        (_("表題"), doc.title),
+        (_("施行日時（起案）"), date_format(timezone.localtime(doc.effective_at), "DATETIME_FORMAT")),
+        (_("改定の概要"), doc.change_summary),
+        (_("起案者"), doc.drafted_by),
+        (_("起案日時"), date_format(timezone.localtime(doc.drafted_at), "DATETIME_FORMAT")),
+    ]
+
+
+def comparison_context(doc: DocumentVersion) -> dict[str, Any]:
+    """The 新旧対照表 of a version against the one it follows."""
+    previous = DocumentVersion.objects.replaced_by(doc)
+    rows = paragraph_diff.compare(previous.body if previous else "", doc.body)
+    return {"comparison_rows": rows, "comparison_previous": previous, "comparison_doc": doc}
 
 
 class NoticeForm(forms.ModelForm):
@@ -230,20 +274,40 @@ class NoticeAdmin(admin.ModelAdmin):
         if not request.user.has_perm("mynatrust.publish_notice"):
             raise PermissionDenied
         notice = get_object_or_404(Notice, pk=pk)
-        form = forms.Form(request.POST if request.method == "POST" else None)
-        if request.method == "POST" and form.is_valid():
-            actor: Any = request.user
-            try:
-                if publish:
-                    services.publish_notice(notice, actor=actor)
-                else:
-                    services.end_notice(notice, actor=actor)
-            except RepositoryError as err:
-                form.add_error(None, err.message)
-            else:
-                messages.success(request, _("公開しました。") if publish else _("掲示を終了しました。"))
-                return HttpResponseRedirect(reverse("admin:mynatrust_notice_change", args=[notice.pk]))
-        return _form_page(self, request, form, str(_("告知を公開") if publish else _("掲示を終了")), notice)
+        actor: Any = request.user
+
+        def perform(data: dict[str, Any]) -> Any:
+            if publish:
+                services.publish_notice(notice, actor=actor)
+                if notice.kind == Notice.Kind.TERMINATION:
+                    return gettext("公開しました。利用者と受領者等の全員にメールで送りました。")
+                return gettext("公開しました。")
+            services.end_notice(notice, actor=actor)
+            return gettext("掲示を終了しました。告知の一覧には残ります。")
+
+        if publish:
+            parts = [gettext("この告知をリポジトリの告知情報に公開します。")]
+            if notice.banner:
+                parts.append(gettext("全ページの上部にバナーで表示します。"))
+            if notice.kind == Notice.Kind.TERMINATION:
+                parts.append(gettext("サービスの終了の告知として、利用者と受領者等の全員にメールで送ります。"))
+            parts.append(gettext("公開した告知は変更できません。"))
+            consequence = "".join(parts)
+        else:
+            consequence = gettext("この告知をバナーから下ろします。告知の一覧と告知のページには残ります。")
+        decision = Decision(
+            key="notice.publish" if publish else "notice.end",
+            title=gettext("告知を公開する") if publish else gettext("告知の掲示を終了する"),
+            button=gettext("公開する") if publish else gettext("掲示を終了する"),
+            consequence=consequence,
+            facts=notice_facts(notice),
+            perform=perform,
+            done_url=reverse("admin:mynatrust_notice_change", args=[notice.pk]),
+            form_class=NoReasonForm,
+            errors=(RepositoryError,),
+            danger=notice.kind == Notice.Kind.TERMINATION,
+        )
+        return confirm_page(self, request, notice, decision)
 
     def publish_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         return self._act(request, pk, publish=True)
@@ -268,3 +332,20 @@ class TermsAcceptanceAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+def _moment(value: Any) -> str:
+    return date_format(timezone.localtime(value), "DATETIME_FORMAT") if value else "—"
+
+
+def notice_facts(notice: Notice) -> list[tuple[Any, Any]]:
+    return [
+        (_("種別"), notice.get_kind_display()),
+        (_("件名"), notice.title),
+        (_("本文"), notice.body),
+        (_("対象期間の開始"), _moment(notice.period_start)),
+        (_("掲示の終了"), _moment(notice.ends_at)),
+        (_("全ページにバナー表示"), _("する") if notice.banner else _("しない")),
+        (_("サービス終了日"), date_format(notice.service_end_date, "DATE_FORMAT") if notice.service_end_date else "—"),
+        (_("作成者"), notice.created_by),
+    ]

@@ -42,6 +42,14 @@ class DocumentVersionQuerySet(models.QuerySet["DocumentVersion"]):
     def current(self, kind: str, at: datetime | None = None) -> DocumentVersion | None:
         return self.published(at).filter(kind=kind).first()
 
+    def upcoming(self, at: datetime | None = None) -> DocumentVersionQuerySet:
+        """Approved versions not yet in force, announced in advance: soonest first."""
+        return self.approved().filter(effective_at__gt=at or timezone.now()).order_by("effective_at", "pk")
+
+    def replaced_by(self, doc: DocumentVersion) -> DocumentVersion | None:
+        """The version ``doc`` follows: the latest other approved version of the same document."""
+        return self.approved().filter(kind=doc.kind).exclude(pk=doc.pk).order_by("-effective_at", "-pk").first()
+
 
 class DocumentVersion(models.Model):
     """One version of a public document. Drafted by an operator, approved by the service manager

@@ -27,6 +27,7 @@ __all__ = [
     "approve_document",
     "draft_document",
     "end_notice",
+    "mail_document_announcement",
     "publish_notice",
     "record_privacy_notice",
     "reject_document",
@@ -143,6 +144,11 @@ def _decide(
             locked.decided_at = now
             locked.decision_note = note
             locked.save()
+            if approve and locked.effective_at > now:
+                # Announced before it takes effect (§2.3.2(4)): the repository shows it as upcoming
+                # from now on, and everyone concerned is mailed once the approval is committed.
+                doc_id = locked.pk
+                transaction.on_commit(lambda: mail_document_announcement(doc_id))
             audit.record(
                 event,
                 actor=actor,
@@ -336,12 +342,32 @@ def notice_mail_recipients() -> Iterator[tuple[int, str]]:
 
 
 def mail_notice(notice_id: int, *, batch_size: int = MAIL_BATCH_SIZE) -> int:
-    """E-mail one notice to every active subscriber and recipient, one message per address (nobody
-    sees the others), sent in batches over one connection each. Returns the number sent."""
+    """E-mail one notice to every active subscriber and recipient. Returns the number sent."""
     notice = Notice.objects.get(pk=notice_id)
     context = {"notice": notice, "SERVICE_NAME": settings.SERVICE_NAME, "base_url": settings.SERVICE_BASE_URL}
     subject = render_to_string("repository/email/notice_subject.txt", context).strip()
     body = render_to_string("repository/email/notice_body.txt", context)
+    sent = _mail_everyone(subject, body, batch_size=batch_size)
+    audit.record("repository.notice.mailed", actor=audit.SYSTEM, subject=notice, sent=sent)
+    return sent
+
+
+def mail_document_announcement(doc_id: int, *, batch_size: int = MAIL_BATCH_SIZE) -> int:
+    """E-mail the advance announcement of an approved version that takes effect later (the new
+    terms of use, rules or privacy notice, the date it takes effect and where to read it) to every
+    active subscriber and recipient. Returns the number sent."""
+    doc = DocumentVersion.objects.get(pk=doc_id)
+    context = {"doc": doc, "SERVICE_NAME": settings.SERVICE_NAME, "base_url": settings.SERVICE_BASE_URL}
+    subject = render_to_string("repository/email/document_subject.txt", context).strip()
+    body = render_to_string("repository/email/document_body.txt", context)
+    sent = _mail_everyone(subject, body, batch_size=batch_size)
+    audit.record("repository.document.mailed", actor=audit.SYSTEM, subject=doc, sent=sent)
+    return sent
+
+
+def _mail_everyone(subject: str, body: str, *, batch_size: int) -> int:
+    """One message per address (nobody sees the others), sent in batches over one connection each,
+    so that a few thousand addresses cost a few connections rather than one each."""
     sent = 0
     batch: list[EmailMessage] = []
     for _pk, email in notice_mail_recipients():
@@ -351,7 +377,6 @@ def mail_notice(notice_id: int, *, batch_size: int = MAIL_BATCH_SIZE) -> int:
             batch = []
     if batch:
         sent += _send_batch(batch)
-    audit.record("repository.notice.mailed", actor=audit.SYSTEM, subject=notice, sent=sent)
     return sent
 
 

@@ -49,7 +49,10 @@ def _history(kind: str) -> list[dict[str, Any]]:
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
     context = {
-        "documents": [(kind, DocumentVersion.objects.current(kind)) for kind in DocumentKind],
+        "documents": [
+            (kind, DocumentVersion.objects.current(kind), DocumentVersion.objects.upcoming().filter(kind=kind).first())
+            for kind in DocumentKind
+        ],
         "notices": Notice.objects.published()[:5],
         "identity": _identity(),
         "links": _links(),
@@ -69,11 +72,14 @@ def document(request: HttpRequest, kind: str) -> HttpResponse:
     """The version in force of one document, and the list of earlier versions."""
     doc_kind = _kind(kind)
     history = _history(doc_kind)
-    return render(
-        request,
-        "repository/document.html",
-        {"kind": doc_kind, "entry": history[0] if history else None, "history": history, "is_current": True},
-    )
+    context = {
+        "kind": doc_kind,
+        "entry": history[0] if history else None,
+        "history": history,
+        "is_current": True,
+        "upcoming": DocumentVersion.objects.upcoming().filter(kind=doc_kind),
+    }
+    return render(request, "repository/document.html", context)
 
 
 @public
@@ -88,7 +94,10 @@ def document_version(request: HttpRequest, kind: str, version: str) -> HttpRespo
                 "repository/document.html",
                 {"kind": doc_kind, "entry": entry, "history": history, "is_current": entry is history[0]},
             )
-    raise Http404
+    # An approved version announced ahead of the day it takes effect.
+    ahead = get_object_or_404(DocumentVersion.objects.upcoming().filter(kind=doc_kind), version=version)
+    context = {"kind": doc_kind, "entry": {"doc": ahead, "until": None}, "history": history, "is_upcoming": True}
+    return render(request, "repository/document.html", context)
 
 
 @public

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from conftest import make_staff, make_user, otp_login
+from conftest import decide, make_staff, make_user, otp_login
 from mynatrust.repository import services
 from mynatrust.repository.models import Notice, RepositoryError
 
@@ -103,7 +103,7 @@ def test_notices_are_published_from_the_admin(client, operator):
     assert response.status_code == 302, response.content.decode()
     notice = Notice.objects.get(title="API 遅延")
     assert notice.created_by == operator
-    response = client.post(reverse("admin:mynatrust_notice_publish", args=[notice.pk]), {})
+    response = decide(client, reverse("admin:mynatrust_notice_publish", args=[notice.pk]))
     assert response.status_code == 302
     notice.refresh_from_db()
     assert notice.is_published

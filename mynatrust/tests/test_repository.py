@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from conftest import make_staff, make_user, otp_login
+from conftest import decide, make_staff, make_user, otp_login
 from mynatrust.repository import services
 from mynatrust.repository.models import DocumentVersion, RepositoryError, TermsAcceptance
 from mynatrust.repository.terms import current_terms_version, has_accepted_current_terms
@@ -68,10 +68,11 @@ def test_an_approved_version_is_published_at_its_chosen_time(client, operator, m
     later = timezone.now() + timedelta(days=3)
     publish(operator, manager, effective_at=later)
     assert current_terms_version() is None
-    assert client.get("/repository/terms/2026-04-01/").status_code == 404
+    # readable ahead of its time (announced in advance), but not in force
+    assert "施行予定の版" in client.get("/repository/terms/2026-04-01/").content.decode()
     with time_machine.travel(later + timedelta(seconds=1)):
         assert current_terms_version() == "2026-04-01"
-        assert client.get("/repository/terms/2026-04-01/").status_code == 200
+        assert "現在有効な版" in client.get("/repository/terms/2026-04-01/").content.decode()
 
 
 def test_a_past_effective_time_becomes_the_time_of_approval(operator, manager):
@@ -179,7 +180,7 @@ def test_an_operator_drafts_in_the_admin_and_the_manager_approves_there(client, 
     otp_login(client, manager)
     page = client.get(reverse("admin:mynatrust_documentversion_change", args=[doc.pk])).content.decode()
     assert reverse("admin:mynatrust_documentversion_approve", args=[doc.pk]) in page
-    response = client.post(reverse("admin:mynatrust_documentversion_approve", args=[doc.pk]), {"note": "OK"})
+    response = decide(client, reverse("admin:mynatrust_documentversion_approve", args=[doc.pk]), {"note": "OK"})
     assert response.status_code == 302
     doc.refresh_from_db()
     assert doc.status == DocumentVersion.Status.APPROVED
@@ -301,7 +302,7 @@ def test_the_admin_forms_open_for_their_roles(client, operator, manager):
     otp_login(client, manager)
     assert client.get(reverse("admin:mynatrust_documentversion_approve", args=[doc.pk])).status_code == 200
     assert client.get(reverse("admin:mynatrust_documentversion_reject", args=[doc.pk])).status_code == 200
-    response = client.post(reverse("admin:mynatrust_documentversion_reject", args=[doc.pk]), {"note": ""})
+    response = decide(client, reverse("admin:mynatrust_documentversion_reject", args=[doc.pk]), {"note": ""})
     assert response.status_code == 200  # a rejection needs its reason
     doc.refresh_from_db()
     assert doc.is_draft
