@@ -27,6 +27,11 @@ def pytest_configure(config: Any) -> None:
 
     DatabaseOperations.execute_sql_flush = execute_sql_flush  # type: ignore[method-assign,assignment]
 
+    # Tests record events of their own (test.event, test.read …); the service's types stay declared.
+    from audit import labels
+
+    labels.declare_namespace("test", "テスト")
+
 
 @pytest.fixture(autouse=True)
 def _fast_and_isolated(settings: Any, tmp_path_factory: Any) -> None:

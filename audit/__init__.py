@@ -6,7 +6,8 @@ Writing events — the entry points other apps use::
 
     audit.record("registry.subscriber.approved", actor=request.user, subject=subscriber, note=...)
 
-``actor`` is a user, an ``audit.Actor`` (``audit.SYSTEM``, ``audit.ANONYMOUS``, or e.g.
+``event_type`` must be declared in the catalogue (``audit/labels.py``); an undeclared type raises
+``audit.labels.UndeclaredEventType`` and writes nothing. ``actor`` is a user, an ``audit.Actor`` (``audit.SYSTEM``, ``audit.ANONYMOUS``, or e.g.
 ``audit.Actor("api_key", key.public_id, key.label)``), anything with an ``audit_actor()`` method
 returning an Actor, or None (anonymous). ``subject`` is a model instance (its ``audit_id`` or pk is
 stored) or a ``(type, id)`` pair. Keyword ``data`` must be JSON-serialisable (Django's encoder:

@@ -34,27 +34,12 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-NAMESPACES = {
-    "auth": _("認証"),
-    "staff": _("職員と役割"),
-    "admin": _("管理画面"),
-    "audit": _("監査ログ"),
-    "system": _("システム"),
-    "registry": _("利用者の登録"),
-    "delegations": _("電子委任状"),
-    "validity": _("有効性の照会"),
-    "repository": _("公開文書と告知"),
-    "operations": _("運用台帳"),
-    "retention": _("保存期間"),
-}
-
-
 class NamespaceFilter(admin.SimpleListFilter):
     title = _("種別の分類")
     parameter_name = "ns"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
-        return list(NAMESPACES.items())
+        return list(labels.NAMESPACES.items())
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         value = self.value()

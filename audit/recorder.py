@@ -12,7 +12,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DEFAULT_DB_ALIAS, NotSupportedError, connections, transaction
 from django.utils import timezone
 
-from audit import context
+from audit import context, labels
 from audit.actors import describe
 from audit.models import AuditEvent
 from audit.reading import Reading
@@ -35,6 +35,7 @@ def _columns(
     event_type: str, actor: Any, subject: Any, data: dict[str, Any], at: datetime | None = None
 ) -> dict[str, Any]:
     """An event's column values (by attribute name), without a model instance."""
+    labels.require_declared(event_type)
     who = describe(actor)
     ctx = context.current()
     subject_type, subject_id = _subject(subject)

@@ -38,6 +38,9 @@ def _setup() -> None:
     import django
 
     django.setup()
+    from audit import labels
+
+    labels.declare_namespace("bench", "ベンチマーク")  # the events this bench records
 
 
 _PLAIN: list[object] = []

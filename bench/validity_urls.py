@@ -7,6 +7,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import path
 
 import audit
+from audit import labels
 from mynatrust.urls import urlpatterns as service_urls
 from validity.models import ApiKey
 
@@ -20,6 +21,9 @@ def bare(request: HttpRequest) -> JsonResponse:
 def one_select(request: HttpRequest) -> JsonResponse:
     key = ApiKey.objects.filter(prefix=PREFIX).values_list("label", flat=True).first()
     return JsonResponse({"label": key})
+
+
+labels.declare("bench.baseline", "ベンチマークの基準")
 
 
 def select_insert(request: HttpRequest) -> JsonResponse:

@@ -16,7 +16,7 @@ APPS = ("audit", "registry", "delegations", "validity", "mynatrust")
 EVENT = re.compile(r"^[a-z_]+(\.[a-z0-9_]+)+$")
 # Functions whose first argument is an event type; a service decorator names the attempt, whose
 # refusal is recorded as "<name>_refused".
-RECORDERS = {"record", "record_refused", "record_reading", "_record", "_refuse", "_refusing"}
+RECORDERS = {"record", "record_refused", "record_reading", "record_tallied", "_record", "_refuse", "_refusing"}
 DECORATORS = {"_service", "refusable"}
 
 
@@ -83,3 +83,50 @@ def test_labels_are_japanese_and_a_refusal_reads_as_one():
 @pytest.mark.parametrize("kind", ["staff", "subscriber", "recipient", "system", "anonymous", "api_key"])
 def test_every_actor_type_has_a_japanese_label(kind):
     assert re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", str(labels.actor_label(kind)))
+
+
+def test_every_declared_type_lives_in_a_declared_namespace():
+    strays = [name for name in labels.EVENT_LABELS if name.partition(".")[0] not in labels.NAMESPACES]
+    assert strays == []
+
+
+def test_recording_an_undeclared_type_is_refused_and_writes_nothing(db):
+    import audit
+    from audit.models import AuditEvent
+
+    before = AuditEvent.objects.count()
+    for spelling in ("delegations.delegation.revokd", "nobody.declared_this", "access.denied_refused_x"):
+        with pytest.raises(labels.UndeclaredEventType):
+            audit.record(spelling, actor=audit.SYSTEM)
+        with pytest.raises(labels.UndeclaredEventType):
+            audit.record_refused(spelling, actor=audit.SYSTEM)
+        with pytest.raises(labels.UndeclaredEventType):
+            audit.record_tallied(spelling, actor=audit.SYSTEM, key="k")
+    assert AuditEvent.objects.count() == before
+
+
+def test_a_refusal_is_declared_by_declaring_its_attempt(db):
+    import audit
+
+    assert audit.record("delegations.revocation.approve_refused", actor=audit.SYSTEM).pk
+    assert labels.is_refusal("delegations.revocation.approve_refused")
+    assert labels.is_refusal("access.denied")
+    assert not labels.is_refusal("delegations.revocation.approved")
+
+
+def test_the_admin_filter_offers_every_namespace_in_japanese():
+    from audit.admin import NamespaceFilter
+
+    offered = dict(NamespaceFilter.lookups(None, None, None))  # type: ignore[arg-type]
+    assert set(offered) >= {name.partition(".")[0] for name in labels.EVENT_LABELS}
+    for label in offered.values():
+        assert re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", str(label))
+
+
+def test_the_event_table_in_the_auditors_guide_is_the_catalogue():
+    from audit.management.commands.audit_events import markdown_table
+
+    text = (ROOT / "docs" / "auditor.md").read_text()
+    start, end = "<!-- audit-events:start -->\n", "<!-- audit-events:end -->"
+    table = text[text.index(start) + len(start) : text.index(end)]
+    assert table == markdown_table(), "run `python manage.py audit_events` and paste it into docs/auditor.md"

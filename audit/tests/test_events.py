@@ -110,4 +110,4 @@ def test_a_nul_character_in_hostile_input_is_recorded_visibly_replaced_not_lost(
     assert stored.data["typed"] == "7K3Q\ufffd"
     assert stored.data["nested"] == {"k\ufffd": ["\ufffd"]}
     assert (stored.subject_id, stored.user_agent, stored.request_id) == ("id\ufffd", "agent\ufffdx", "r\ufffd")
-    assert audit.record("x", actor=None, note="\\u0000 literally").data["note"] == "\\u0000 literally"
+    assert audit.record("test.x", actor=None, note="\\u0000 literally").data["note"] == "\\u0000 literally"

@@ -123,7 +123,9 @@ def _decide(
     doc: DocumentVersion, *, actor: User, approve: bool, note: str, effective_at: datetime | None
 ) -> DocumentVersion:
     event = "repository.document.approved" if approve else "repository.document.rejected"
-    refuse = _refusing(event.rsplit(".", 1)[0] + (".approve_refused" if approve else ".reject_refused"), actor, doc)
+    refuse = _refusing(
+        "repository.document.approve_refused" if approve else "repository.document.reject_refused", actor, doc
+    )
     try:
         if not actor.has_role(Role.SERVICE_MANAGER):
             raise RepositoryError(_("公開文書の承認・差戻しはサービス責任者だけが行えます。"))
