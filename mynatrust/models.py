@@ -119,5 +119,8 @@ class StaffInvitation(models.Model):
         return f"{self.user} ({self.get_purpose_display()})"
 
 
-from mynatrust.operations.models import *  # noqa: E402, F403  (ledgers: mynatrust/operations/)
-from mynatrust.repository.models import *  # noqa: E402, F403  (repository: mynatrust/repository/)
+# The ledgers and the repository keep their models beside their services, in this app (label
+# "mynatrust"); importing the modules here registers them when Django loads the app's models.
+# Code imports them from where they are defined, never through this module.
+from mynatrust.operations import models as operations_models  # noqa: E402, F401
+from mynatrust.repository import models as repository_models  # noqa: E402, F401
