@@ -23,7 +23,7 @@ access_log_format = '%({x-forwarded-for}i)s %(h)s [%(t)s] %({x-request-id}o)s "%
 
 def worker_exit(server, worker):
     try:
-        from mynatrust.lifecycle import process_stopping
+        from mynatrust.processes import process_stopping
 
         process_stopping()
     except Exception:  # noqa: BLE001, S110  (Django may not have loaded in a failed worker)

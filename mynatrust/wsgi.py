@@ -6,6 +6,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mynatrust.settings")
 
 application = get_wsgi_application()
 
-from mynatrust.lifecycle import process_started  # noqa: E402  (needs Django set up)
+from mynatrust.processes import process_started  # noqa: E402  (needs Django set up)
 
 process_started()

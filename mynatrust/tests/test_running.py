@@ -15,7 +15,7 @@ import pytest
 from django.db import connection
 
 from audit.models import AuditEvent
-from mynatrust import lifecycle
+from mynatrust import processes
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,10 +28,10 @@ def free_port() -> int:
 
 @pytest.mark.django_db
 def test_start_and_stop_of_a_process_are_audit_events(monkeypatch):
-    monkeypatch.setattr(lifecycle, "_started", False)
-    lifecycle.process_started()
-    lifecycle.process_started()  # idempotent per process
-    lifecycle.process_stopping()
+    monkeypatch.setattr(processes, "_started", False)
+    processes.process_started()
+    processes.process_started()  # idempotent per process
+    processes.process_stopping()
     types = list(AuditEvent.objects.values_list("event_type", flat=True))
     assert types.count("system.start") == 1 and types.count("system.stop") == 1
 
