@@ -8,13 +8,18 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from mynatrust import staff
+from mynatrust.decisions import Decision, NoReasonForm, confirm_page, read_payload, refuse_decision, sign_payload
 from mynatrust.forms import CanonicalEmailField
 from mynatrust.models import User
 from mynatrust.roles import Role
@@ -118,99 +123,170 @@ class UserAdmin(admin.ModelAdmin):
         }
         return super().change_view(request, object_id, form_url, extra)
 
-    def _form_page(self, request: HttpRequest, form: forms.Form, title: str, target: User | None) -> HttpResponse:
-        context = {
-            **self.admin_site.each_context(request),
-            "title": title,
-            "form": form,
-            "target": target,
-            "opts": self.model._meta,
-        }
-        return render(request, "admin/mynatrust/user/staff_form.html", context)
-
     def _guard(self, request: HttpRequest) -> None:
         if not self._manager(request):
-            from django.core.exceptions import PermissionDenied
-
             raise PermissionDenied
 
     def appoint_view(self, request: HttpRequest) -> HttpResponse:
+        """The appointment form, then its confirmation page restating who gets which role; only the
+        confirmation (a token that carries what it restated) appoints."""
         self._guard(request)
-        form = AppointForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
+        key = "staff.appoint"
+        if request.method == "POST" and "confirmation" in request.POST:
+            entered = read_payload(request, key)
+            if entered is None:
+                refuse_decision(request, key)
+                messages.error(
+                    request, _("確認画面を経ていないため、実行しませんでした。内容を確認してから実行してください。")
+                )
+                return HttpResponseRedirect(request.path)
             try:
                 user = staff.appoint_staff(
-                    form.cleaned_data["email"],
-                    Role(form.cleaned_data["role"]),
+                    entered["email"],
+                    Role(entered["role"]),
                     actor=request.user,  # type: ignore[arg-type]
-                    display_name=form.cleaned_data["display_name"],
+                    display_name=entered["display_name"],
                 )
             except staff.StaffError as err:
-                form.add_error(None, err.message)
+                messages.error(request, err.message)
+                return HttpResponseRedirect(request.path)
+            messages.success(
+                request,
+                _("%(email)s を任命しました。招待リンクを本人のメールアドレスに送りました。") % {"email": user.email},
+            )
+            return HttpResponseRedirect(reverse("admin:mynatrust_user_change", args=[user.pk]))
+        form = AppointForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            decision = Decision(
+                key=key,
+                title=str(_("職員を任命する")),
+                button=_("任命する"),
+                consequence=_(
+                    "この人を職員に任命し、役割を与えます。本人のメールアドレスに招待リンクを送り、本人がパスワードと"
+                    "二要素認証を登録した時点から管理画面を使えます。"
+                ),
+                facts=[
+                    (_("メールアドレス"), data["email"]),
+                    (_("氏名"), data["display_name"]),
+                    (_("役割"), Role(data["role"]).label),
+                ],
+                perform=lambda _data: None,
+                done_url=reverse("admin:mynatrust_user_changelist"),
+                form_class=NoReasonForm,
+            )
+            context = {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": decision.title,
+                "decision": decision,
+                "target": _("職員"),
+                "form": NoReasonForm(),
+                "token": sign_payload(request, key, {k: str(v) for k, v in data.items()}),
+            }
+            return TemplateResponse(request, decision.template, context)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("職員を任命する"),
+            "form": form,
+            "target": None,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/mynatrust/user/staff_form.html", context)
+
+    # decision: (form, title, button, consequence, message, danger)
+    DECISIONS: dict[str, tuple[type[forms.Form], Any, Any, Any, Any, bool]] = {
+        "role": (
+            RoleForm,
+            _("職員の役割を変更する"),
+            _("役割を変更する"),
+            _("この職員の役割を変更します。前の役割の権限はすぐに失われ、新しい役割の権限で管理画面を使います。"),
+            _("役割を変更しました。"),
+            False,
+        ),
+        "dismiss": (
+            DismissForm,
+            _("職員を解任する"),
+            _("解任する"),
+            _("この職員を解任します。役割と権限を外してアカウントを停止し、以後は管理画面に入れません。"),
+            _("解任しました。"),
+            True,
+        ),
+        "reset": (
+            ResetSecondFactorForm,
+            _("二要素認証を再登録させる"),
+            _("再登録させる"),
+            _(
+                "この職員の二要素認証を解除し、再登録の招待リンクを本人のメールアドレスに送ります。再登録するまで管理画面に入れません。"
+            ),
+            _("二要素認証を解除し、再登録の招待リンクを本人に送りました。"),
+            True,
+        ),
+        "deactivate": (
+            DeactivateForm,
+            _("アカウントを停止する"),
+            _("停止する"),
+            _("このアカウントを停止します。以後はサインインできません。"),
+            _("アカウントを停止しました。"),
+            True,
+        ),
+    }
+
+    def _decide(self, request: HttpRequest, pk: int, verb: str) -> HttpResponse:
+        self._guard(request)
+        staff_only = verb != "deactivate"
+        users = User.objects.filter(kind=User.Kind.STAFF) if staff_only else User.objects.exclude(kind=User.Kind.STAFF)
+        target = get_object_or_404(users, pk=pk)
+        form_class, title, button, consequence, message, danger = self.DECISIONS[verb]
+        actor: Any = request.user
+
+        def perform(data: dict[str, Any]) -> Any:
+            if verb == "role":
+                staff.change_role(target, Role(data["role"]), actor=actor)
+            elif verb == "dismiss":
+                staff.dismiss_staff(target, actor=actor, reason=data["reason"])
+            elif verb == "reset":
+                staff.reset_second_factor(target, actor=actor, reason=data["reason"])
             else:
-                messages.success(
-                    request,
-                    _("%(email)s を任命しました。招待リンクを本人のメールアドレスに送りました。")
-                    % {"email": user.email},
-                )
-                return HttpResponseRedirect(reverse("admin:mynatrust_user_change", args=[user.pk]))
-        return self._form_page(request, form, str(_("職員を任命")), None)
+                staff.deactivate_account(target, actor=actor, reason=data["reason"])
+            return message
+
+        role = target.staff_role
+        decision = Decision(
+            key=f"staff.{verb}",
+            title=title,
+            button=button,
+            consequence=consequence,
+            facts=[
+                (_("メールアドレス"), target.email),
+                (_("氏名"), target.display_name),
+                (_("種別"), target.get_kind_display()),
+                (_("役割"), role.label if role else "—"),
+                (
+                    _("最終ログイン"),
+                    date_format(timezone.localtime(target.last_login), "DATETIME_FORMAT") if target.last_login else "—",
+                ),
+            ],
+            perform=perform,
+            done_url=reverse("admin:mynatrust_user_change", args=[target.pk]),
+            form_class=form_class,
+            errors=(staff.StaffError,),
+            danger=danger,
+            initial={"role": role.value} if role else {},
+        )
+        return confirm_page(self, request, target, decision)
 
     def role_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        self._guard(request)
-        target = get_object_or_404(User, pk=pk, kind=User.Kind.STAFF)
-        form = RoleForm(request.POST or None, initial={"role": target.staff_role})
-        if request.method == "POST" and form.is_valid():
-            try:
-                staff.change_role(target, Role(form.cleaned_data["role"]), actor=request.user)  # type: ignore[arg-type]
-            except staff.StaffError as err:
-                form.add_error(None, err.message)
-            else:
-                messages.success(request, _("役割を変更しました。"))
-                return HttpResponseRedirect(reverse("admin:mynatrust_user_change", args=[target.pk]))
-        return self._form_page(request, form, str(_("役割を変更")), target)
+        return self._decide(request, pk, "role")
 
     def dismiss_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        self._guard(request)
-        target = get_object_or_404(User, pk=pk, kind=User.Kind.STAFF)
-        form = DismissForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                staff.dismiss_staff(target, actor=request.user, reason=form.cleaned_data["reason"])  # type: ignore[arg-type]
-            except staff.StaffError as err:
-                form.add_error(None, err.message)
-            else:
-                messages.success(request, _("解任しました。"))
-                return HttpResponseRedirect(reverse("admin:mynatrust_user_changelist"))
-        return self._form_page(request, form, str(_("職員を解任")), target)
+        return self._decide(request, pk, "dismiss")
 
     def deactivate_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        self._guard(request)
-        target = get_object_or_404(User.objects.exclude(kind=User.Kind.STAFF), pk=pk)
-        form = DeactivateForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                staff.deactivate_account(target, actor=request.user, reason=form.cleaned_data["reason"])  # type: ignore[arg-type]
-            except staff.StaffError as err:
-                form.add_error(None, err.message)
-            else:
-                messages.success(request, _("アカウントを停止しました。"))
-                return HttpResponseRedirect(reverse("admin:mynatrust_user_change", args=[target.pk]))
-        return self._form_page(request, form, str(_("アカウントを停止")), target)
+        return self._decide(request, pk, "deactivate")
 
     def reset_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        self._guard(request)
-        target = get_object_or_404(User, pk=pk, kind=User.Kind.STAFF)
-        form = ResetSecondFactorForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                staff.reset_second_factor(target, actor=request.user, reason=form.cleaned_data["reason"])  # type: ignore[arg-type]
-            except staff.StaffError as err:
-                form.add_error(None, err.message)
-            else:
-                messages.success(request, _("二要素認証を解除し、再登録の招待リンクを本人に送りました。"))
-                return HttpResponseRedirect(reverse("admin:mynatrust_user_change", args=[target.pk]))
-        return self._form_page(request, form, str(_("二要素認証の再登録")), target)
+        return self._decide(request, pk, "reset")
 
 
 @admin.register(Group)

@@ -69,6 +69,38 @@ def _token_valid(request: HttpRequest, decision: Decision, obj: Any) -> bool:
     return bool(value == [decision.key, str(obj.pk), str(request.user.pk)])
 
 
+def sign_payload(request: HttpRequest, key: str, payload: dict[str, Any]) -> str:
+    """A token for a decision that creates its item (an appointment): it carries what was entered,
+    so the confirming POST can only carry out exactly what its page restated."""
+    return signing.dumps({"decision": key, "user": str(request.user.pk), "payload": payload}, salt=SALT + ".payload")
+
+
+def read_payload(request: HttpRequest, key: str) -> dict[str, Any] | None:
+    """What a token from ``sign_payload`` restated, if it was issued to this person for this
+    decision within the hour; None otherwise."""
+    try:
+        value = signing.loads(request.POST.get("confirmation", ""), salt=SALT + ".payload", max_age=TOKEN_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    if not isinstance(value, dict) or value.get("decision") != key or value.get("user") != str(request.user.pk):
+        return None
+    payload = value.get("payload")
+    return payload if isinstance(payload, dict) else None
+
+
+def refuse_decision(request: HttpRequest, key: str, subject: Any = None, reason: str = "not_confirmed") -> None:
+    """Record a decision attempted without its confirmation page, or one that does not apply."""
+    audit.record_refused("staff.decision_refused", actor=request.user, subject=subject, decision=key, reason=reason)
+
+
+def not_open(request: HttpRequest, key: str, subject: Any, done_url: str) -> HttpResponseRedirect:
+    """A decision that does not apply to the item now (already decided, or its state has moved on):
+    recorded as refused, and back to the item with a message."""
+    refuse_decision(request, key, subject, reason="not_open")
+    messages.error(request, _("この対象には今その判断を行えません。既に判断済みか、状態が変わっています。"))
+    return HttpResponseRedirect(done_url)
+
+
 def confirm_page(
     model_admin: admin.ModelAdmin, request: HttpRequest, obj: Any, decision: Decision, **extra: Any
 ) -> HttpResponse:
@@ -77,13 +109,7 @@ def confirm_page(
     if request.method == "POST":
         form = decision.form_class(request.POST)
         if not _token_valid(request, decision, obj):
-            audit.record_refused(
-                "staff.decision_refused",
-                actor=request.user,
-                subject=obj,
-                decision=decision.key,
-                reason="not_confirmed",
-            )
+            refuse_decision(request, decision.key, obj)
             messages.error(
                 request, _("確認画面を経ていないため、実行しませんでした。内容を確認してから実行してください。")
             )

@@ -19,8 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
-import audit
-from mynatrust.decisions import Decision, NoReasonForm, confirm_page
+from mynatrust.decisions import Decision, NoReasonForm, confirm_page, not_open
 from registry import matching, services
 from registry.forms import ApproveFactsForm, ApproveSoleProprietorForm, DataRequestCloseForm, ReasonForm
 from registry.models import (
@@ -257,15 +256,8 @@ class SubscriberAdmin(ReadOnlyMixin, admin.ModelAdmin):
             raise Http404
         subscriber = self._subscriber(request, object_id, self.VERBS[verb][0])
         if verb not in self._verbs(subscriber):
-            audit.record_refused(
-                "staff.decision_refused",
-                actor=request.user,
-                subject=subscriber,
-                decision=f"subscriber.{verb}",
-                reason="not_open",
-            )
-            messages.error(request, _("この利用者は今その判断の対象ではありません。"))
-            return HttpResponseRedirect(reverse("admin:registry_subscriber_change", args=[subscriber.pk]))
+            done_url = reverse("admin:registry_subscriber_change", args=[subscriber.pk])
+            return not_open(request, f"subscriber.{verb}", subscriber, done_url)
         decision = subscriber_decision(request, subscriber, verb)
         extra: dict[str, Any] = {}
         if verb == "approve":

@@ -6,28 +6,94 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_POST
 
+from mynatrust.decisions import Decision, confirm_page, not_open
+from mynatrust.forms import PlainTextMixin
 from validity import services
 from validity.answer import ValidityError
 from validity.models import ApiKey, RecipientMember, RecipientOrganisation
 
 DECIDE = "validity.decide_recipientorganisation"
-DECISIONS = {
-    "approve": services.approve_recipient,
-    "suspend": services.suspend_recipient,
-    "reject": services.reject_recipient,
+# decision: (service, states it applies to, title, button, consequence, message, reason required, danger)
+Org = RecipientOrganisation
+DECISIONS: dict[str, tuple[Any, set[str], Any, Any, Any, Any, bool, bool]] = {
+    "approve": (
+        services.approve_recipient,
+        {Org.Status.PENDING, Org.Status.SUSPENDED},
+        _("受領者等の登録を承認する"),
+        _("承認する"),
+        _(
+            "この組織の登録を承認します。申請者に承認をメールで知らせ、組織の担当者は API キーを作成して"
+            "電子委任状の有効性を照会できるようになります。"
+        ),
+        _("「%(name)s」の登録を承認しました。申請者にメールで知らせました。"),
+        False,
+        False,
+    ),
+    "suspend": (
+        services.suspend_recipient,
+        {Org.Status.APPROVED},
+        _("受領者等の利用を停止する"),
+        _("利用を停止する"),
+        _(
+            "この組織の利用を停止します。停止中は API キーでも画面からも有効性を照会できません。申請者に理由をメールで知らせます。"
+        ),
+        _("「%(name)s」の利用を停止しました。"),
+        True,
+        True,
+    ),
+    "reject": (
+        services.reject_recipient,
+        {Org.Status.PENDING},
+        _("受領者等の登録を却下する"),
+        _("却下する"),
+        _("この組織の登録を却下します。申請者に理由をメールで知らせます。元には戻せません。"),
+        _("「%(name)s」の登録を却下しました。申請者に理由をメールで知らせました。"),
+        True,
+        True,
+    ),
 }
 
 
-class DecisionForm(forms.Form):
-    reason = forms.CharField(label=_("理由（停止・却下のときは必須）"), max_length=500, required=False)
+class DecisionForm(PlainTextMixin, forms.Form):
+    reason = forms.CharField(
+        label=_("所見（任意）"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class RefusalForm(PlainTextMixin, forms.Form):
+    reason = forms.CharField(
+        label=_("理由（申請者に伝わります）"), max_length=500, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+def _label(name: str) -> Any:
+    return getattr(RecipientOrganisation._meta.get_field(name), "verbose_name", name)
+
+
+def recipient_facts(org: RecipientOrganisation) -> list[tuple[Any, Any]]:
+    """The organisation restated on a decision page."""
+    members = ", ".join(m.user.email for m in org.members.select_related("user"))
+    return [
+        (_label("status"), org.get_status_display()),
+        (_label("kind"), org.get_kind_display()),
+        (_label("name"), org.name),
+        (_label("address"), org.address),
+        (_label("representative_name"), f"{org.representative_title} {org.representative_name}".strip()),
+        (_label("representative_address"), org.representative_address),
+        (_label("declarant_name"), org.declarant_name),
+        (_("担当者"), members or "—"),
+        (_label("created_at"), date_format(timezone.localtime(org.created_at), "DATETIME_FORMAT")),
+        (_label("status_reason"), org.status_reason or "—"),
+    ]
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -80,7 +146,7 @@ class RecipientOrganisationAdmin(admin.ModelAdmin):
         return [
             path(
                 "<int:object_id>/decide/<str:decision>/",
-                wrap(require_POST(self.decide_view)),
+                wrap(self.decide_view),
                 name="validity_recipientorganisation_decide",
             ),
             *super().get_urls(),
@@ -89,30 +155,46 @@ class RecipientOrganisationAdmin(admin.ModelAdmin):
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        extra = {
-            **(extra_context or {}),
-            "can_decide": request.user.has_perm(DECIDE),
-            "decision_form": DecisionForm(),
-        }
-        return super().change_view(request, object_id, form_url, extra)
+        organisation = self.get_object(request, object_id)
+        buttons = []
+        if organisation is not None and request.user.has_perm(DECIDE):
+            buttons = [
+                (button, reverse("admin:validity_recipientorganisation_decide", args=[organisation.pk, key]), danger)
+                for key, (_s, states, _t, button, _c, _m, _r, danger) in DECISIONS.items()
+                if organisation.status in states
+            ]
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), "decisions": buttons})
 
     def decide_view(self, request: HttpRequest, object_id: int, decision: str) -> HttpResponse:
         if not request.user.has_perm(DECIDE) or decision not in DECISIONS:
             raise PermissionDenied
         organisation = get_object_or_404(RecipientOrganisation, pk=object_id)
-        form = DecisionForm(request.POST)
-        reason = form.cleaned_data["reason"] if form.is_valid() else ""
-        back = HttpResponseRedirect(reverse("admin:validity_recipientorganisation_change", args=[organisation.pk]))
-        if decision in ("suspend", "reject") and not reason:
-            messages.error(request, _("停止・却下には理由を入力してください。"))
-            return back
-        try:
-            DECISIONS[decision](organisation, actor=request.user, reason=reason)
-        except ValidityError as exc:
-            messages.error(request, exc.message)
-            return back
-        messages.success(request, _("「%(name)s」を更新しました。") % {"name": organisation.name})
-        return back
+        service, states, title, button, consequence, message, needs_reason, danger = DECISIONS[decision]
+        done_url = reverse("admin:validity_recipientorganisation_change", args=[organisation.pk])
+        if organisation.status not in states:
+            return not_open(request, f"recipient.{decision}", organisation, done_url)
+
+        def perform(data: dict[str, Any]) -> Any:
+            service(organisation, actor=request.user, reason=data["reason"])
+            return message % {"name": organisation.name}
+
+        return confirm_page(
+            self,
+            request,
+            organisation,
+            Decision(
+                key=f"recipient.{decision}",
+                title=title,
+                button=button,
+                consequence=consequence,
+                facts=recipient_facts(organisation),
+                perform=perform,
+                done_url=done_url,
+                form_class=RefusalForm if needs_reason else DecisionForm,
+                errors=(ValidityError,),
+                danger=danger,
+            ),
+        )
 
 
 @admin.register(ApiKey)

@@ -17,8 +17,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-import audit
-from mynatrust.decisions import Decision, NoReasonForm, confirm_page
+from mynatrust.decisions import Decision, NoReasonForm, confirm_page, not_open
 from mynatrust.forms import PlainTextMixin
 from mynatrust.lib import paragraph_diff
 from mynatrust.repository import services
@@ -172,14 +171,7 @@ class DocumentVersionAdmin(admin.ModelAdmin):
             template="admin/repository/documentversion/decision_confirm.html",
         )
         if not self._may_decide(request, doc) and request.method == "GET":
-            audit.record_refused(
-                "staff.decision_refused", actor=actor, subject=doc, decision=decision.key, reason="not_open"
-            )
-            messages.error(
-                request,
-                _("この版は承認・差戻しの対象ではありません（決定済み、または自分が起案した版です）。"),
-            )
-            return HttpResponseRedirect(decision.done_url)
+            return not_open(request, decision.key, doc, decision.done_url)
         return confirm_page(self, request, doc, decision, **comparison_context(doc))
 
     def approve_view(self, request: HttpRequest, pk: int) -> HttpResponse:

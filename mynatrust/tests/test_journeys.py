@@ -288,8 +288,9 @@ def test_c_a_recipient_registers_is_approved_and_checks_the_id_by_api_and_by_for
 
     # -- reception approves the organisation in the admin --------------------------------------
     desk = open_in_admin(journey, browser, live_server, reception, "受領者等", "株式会社とりひき", "admin-recipient")
+    click_through(journey, desk, desk.get_by_role("link", name="承認する"), "admin-recipient-approve")
     click_through(journey, desk, desk.get_by_role("button", name="承認する"), "admin-recipient-approved")
-    assert "更新しました" in desk.content()
+    assert "登録を承認しました" in desk.content()
     desk.context.close()
 
     # -- an API key, then the ID checked by API and by the form -----------------------------------

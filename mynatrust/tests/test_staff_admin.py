@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
@@ -9,7 +11,7 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.models import AuditEvent
-from conftest import PASSWORD, make_staff, make_user, otp_login
+from conftest import PASSWORD, decide, make_staff, make_user, otp_login
 from mynatrust import staff
 from mynatrust.models import User
 from mynatrust.roles import Role
@@ -143,17 +145,49 @@ def test_the_admin_appointment_page_is_only_for_the_service_manager(client, role
 
 def test_the_service_manager_appoints_through_the_admin(client, service_manager):
     otp_login(client, service_manager)
-    response = client.post(
-        reverse("admin:mynatrust_user_appoint"),
-        {"email": "new@staff.example.jp", "display_name": "新任 職員", "role": "auditor", "password": PASSWORD},
+    url = reverse("admin:mynatrust_user_appoint")
+    entered = {"email": "new@staff.example.jp", "display_name": "新任 職員", "role": "auditor", "password": PASSWORD}
+    page = client.post(url, entered)
+    # the confirmation page restates who gets which role; nothing is done yet
+    assert (
+        page.status_code == 200
+        and "監査人" in page.content.decode()
+        and "new@staff.example.jp" in page.content.decode()
     )
+    assert not User.objects.filter(email="new@staff.example.jp").exists()
+    token = re.search(r'name="confirmation" value="([^"]+)"', page.content.decode())
+    assert token
+    response = client.post(url, {"confirmation": token.group(1)})
     assert response.status_code == 302
     assert User.objects.get(email="new@staff.example.jp").staff_role == Role.AUDITOR
 
 
+def test_an_appointment_without_its_confirmation_is_refused(client, service_manager):
+    otp_login(client, service_manager)
+    url = reverse("admin:mynatrust_user_appoint")
+    client.post(url, {"confirmation": "forged", "email": "x@staff.example.jp", "display_name": "x", "role": "auditor"})
+    assert not User.objects.filter(email="x@staff.example.jp").exists()
+    assert AuditEvent.objects.filter(event_type="staff.decision_refused", data__decision="staff.appoint").exists()
+
+
+def test_a_role_change_and_a_dismissal_go_through_their_confirmation_pages(client, service_manager):
+    member = make_staff("auditor", "aud@staff.example.jp")
+    otp_login(client, service_manager)
+    role = reverse("admin:mynatrust_user_role", args=[member.pk])
+    assert role in client.get(reverse("admin:mynatrust_user_change", args=[member.pk])).content.decode()
+    client.post(role, {"role": "maintenance"})
+    assert User.objects.get(pk=member.pk).staff_role == Role.AUDITOR  # not confirmed: nothing changes
+    decide(client, role, {"role": "maintenance"})
+    assert User.objects.get(pk=member.pk).staff_role == Role.MAINTENANCE
+    dismiss = reverse("admin:mynatrust_user_dismiss", args=[member.pk])
+    assert "aud@staff.example.jp" in client.get(dismiss).content.decode()
+    decide(client, dismiss, {"reason": "異動"})
+    assert not User.objects.get(pk=member.pk).is_active
+
+
 def test_the_admin_refuses_a_self_role_change(client, service_manager):
     otp_login(client, service_manager)
-    response = client.post(reverse("admin:mynatrust_user_role", args=[service_manager.pk]), {"role": "auditor"})
+    response = decide(client, reverse("admin:mynatrust_user_role", args=[service_manager.pk]), {"role": "auditor"})
     assert response.status_code == 200
     assert "自分自身の役割は変更できません" in response.content.decode()
     assert User.objects.get(pk=service_manager.pk).staff_role == Role.SERVICE_MANAGER

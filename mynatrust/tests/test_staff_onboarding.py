@@ -52,11 +52,12 @@ def test_the_manager_appoints_without_a_password_and_the_link_goes_only_to_the_n
 ):
     otp_login(client, service_manager)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(
+        page = client.post(
             reverse("admin:mynatrust_user_appoint"),
             {"email": "new@staff.example.jp", "display_name": "新任 職員", "role": "service_operator"},
-            follow=True,
         )
+        confirmation = found(r'name="confirmation" value="([^"]+)"', page.content.decode())
+        response = client.post(reverse("admin:mynatrust_user_appoint"), {"confirmation": confirmation}, follow=True)
     user = User.objects.get(email="new@staff.example.jp")
     assert not user.has_usable_password()
     link = link_in_mail("new@staff.example.jp")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from conftest import make_staff, make_user, otp_login
+from conftest import decide, make_staff, make_user, otp_login
 from mynatrust import staff
 from registry import services
 from registry.models import Membership
@@ -124,7 +124,7 @@ def test_the_service_manager_deactivates_an_outside_account_with_a_reason(client
         staff.deactivate_account(recipient, actor=make_staff("auditor", "aud@staff.example.jp"), reason="x")
     otp_login(client, manager)
     url = reverse("admin:mynatrust_user_deactivate", args=[colleague.pk])
-    assert client.post(url, {"reason": "不正利用の疑い"}).status_code == 302
+    assert decide(client, url, {"reason": "不正利用の疑い"}).status_code == 302
     colleague.refresh_from_db()
     assert not colleague.is_active
     [event] = events("accounts.deactivated")

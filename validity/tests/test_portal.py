@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from audit.models import AuditEvent
-from conftest import make_user, otp_login
+from conftest import decide, make_user, otp_login
 from validity import keys, services
 from validity.answer import JST, ValidityError
 from validity.models import ApiKey, RecipientOrganisation
@@ -117,26 +117,45 @@ def test_the_organisation_is_told_of_each_decision_by_mail(
 
 def test_reception_approves_in_the_admin_and_other_roles_cannot(client, recipient, staff_by_role):
     organisation = make_organisation(recipient, status="pending")
-    decide = reverse("admin:validity_recipientorganisation_decide", args=[organisation.pk, "approve"])
+    url = reverse("admin:validity_recipientorganisation_decide", args=[organisation.pk, "approve"])
     otp_login(client, staff_by_role["auditor"])
-    assert client.post(decide).status_code == 403
+    assert client.post(url).status_code == 403
     otp_login(client, staff_by_role["reception"])
     page = client.get(reverse("admin:validity_recipientorganisation_change", args=[organisation.pk]))
     assert page.status_code == 200
-    assert "承認する" in page.content.decode()
-    assert client.post(decide).status_code == 302
+    assert url in page.content.decode()
+    confirmation = client.get(url).content.decode()
+    assert organisation.name in confirmation and "API キー" in confirmation
+    organisation.refresh_from_db()
+    assert organisation.status == "pending"  # opening the page decides nothing
+    assert decide(client, url).status_code == 302
     organisation.refresh_from_db()
     assert organisation.status == "approved"
+
+
+def test_a_recipient_decision_without_its_confirmation_page_is_refused(client, recipient, staff_by_role):
+    from audit.models import AuditEvent
+
+    organisation = make_organisation(recipient, status="pending")
+    otp_login(client, staff_by_role["reception"])
+    client.post(reverse("admin:validity_recipientorganisation_decide", args=[organisation.pk, "approve"]))
+    organisation.refresh_from_db()
+    assert organisation.status == "pending"
+    assert AuditEvent.objects.filter(event_type="staff.decision_refused", data__decision="recipient.approve").exists()
+    # a decision that does not apply to the organisation now is not offered, and the attempt is recorded
+    response = client.get(reverse("admin:validity_recipientorganisation_decide", args=[organisation.pk, "suspend"]))
+    assert response.status_code == 302
+    assert AuditEvent.objects.filter(event_type="staff.decision_refused", data__reason="not_open").exists()
 
 
 def test_suspending_in_the_admin_needs_a_reason(client, recipient, staff_by_role):
     organisation = make_organisation(recipient)
     otp_login(client, staff_by_role["reception"])
     suspend = reverse("admin:validity_recipientorganisation_decide", args=[organisation.pk, "suspend"])
-    client.post(suspend, {"reason": ""})
+    assert decide(client, suspend, {"reason": ""}).status_code == 200
     organisation.refresh_from_db()
     assert organisation.status == "approved"
-    client.post(suspend, {"reason": "照会の濫用"})
+    decide(client, suspend, {"reason": "照会の濫用"})
     organisation.refresh_from_db()
     assert organisation.status == "suspended"
 
