@@ -91,7 +91,9 @@ class AnchorChange(models.Model):
         APPROVED = "approved", _("承認")
         REJECTED = "rejected", _("却下")
 
-    anchor = models.ForeignKey(TrustAnchor, on_delete=models.PROTECT, related_name="changes")
+    anchor = models.ForeignKey(
+        TrustAnchor, on_delete=models.PROTECT, related_name="changes", verbose_name=_("トラストアンカー")
+    )
     action = models.CharField(_("操作"), max_length=10, choices=Action.choices)
     reason = models.CharField(_("理由"), max_length=500, blank=True)
     requested_by = models.ForeignKey(
@@ -422,7 +424,9 @@ class SignedFile(models.Model):
         PRINCIPAL = "principal", _("委任者の署名（電子委任状）")
         AGENT = "agent", _("受任者の署名（受諾書）")
 
-    delegation = models.ForeignKey(Delegation, on_delete=models.PROTECT, related_name="signed_files")
+    delegation = models.ForeignKey(
+        Delegation, on_delete=models.PROTECT, related_name="signed_files", verbose_name=_("電子委任状")
+    )
     role = models.CharField(_("種類"), max_length=16, choices=Role.choices)
     container = models.CharField(_("形式"), max_length=16)
     file_name = models.CharField(_("ファイル名"), max_length=200)
@@ -470,7 +474,9 @@ class QualificationCheck(models.Model):
         WEBSITE = "website", _("資格団体のホームページでの資格確認")
         INQUIRY = "inquiry", _("資格団体への電話等による問い合わせ")
 
-    delegation = models.OneToOneField(Delegation, on_delete=models.PROTECT, related_name="qualification_check")
+    delegation = models.OneToOneField(
+        Delegation, on_delete=models.PROTECT, related_name="qualification_check", verbose_name=_("電子委任状")
+    )
     professional_body = models.CharField(_("資格団体"), max_length=100, blank=True)
     channel = models.CharField(_("確認の方法"), max_length=16, choices=Channel.choices, blank=True)
     method = models.CharField(_("確認した内容"), max_length=200)
@@ -499,7 +505,9 @@ class RevocationRequest(models.Model):
         APPROVED = "approved", _("承認")
         REJECTED = "rejected", _("却下")
 
-    delegation = models.ForeignKey(Delegation, on_delete=models.PROTECT, related_name="revocation_requests")
+    delegation = models.ForeignKey(
+        Delegation, on_delete=models.PROTECT, related_name="revocation_requests", verbose_name=_("電子委任状")
+    )
     reason = models.TextField(_("理由"))
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("申請者")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.models import Group
@@ -17,6 +18,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from mynatrust import staff
 from mynatrust.decisions import Decision, NoReasonForm, confirm_page, read_payload, refuse_decision, sign_payload
@@ -26,6 +29,13 @@ from mynatrust.roles import Role
 
 if admin.site.is_registered(Group):
     admin.site.unregister(Group)
+
+# The lockout records and second-factor devices of the libraries below are not for any role to
+# browse or edit (§7.2.1): lockouts and devices are handled through the service's own pages and
+# recorded in the audit log. Their stock admin pages (in English) are taken out of the admin.
+for _model in (AccessAttempt, AccessFailureLog, AccessLog, StaticDevice, TOTPDevice):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
 
 
 class AppointForm(forms.Form):

@@ -183,7 +183,7 @@ class SubscriberFacts(models.Model):
     )
     DECLARED_FIELDS = (*REGISTERED_FIELDS, "representative_phone", "representative_birth_date")
 
-    subscriber = models.ForeignKey(Subscriber, on_delete=models.PROTECT, related_name="facts")
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.PROTECT, related_name="facts", verbose_name=_("利用者"))
     version = models.PositiveIntegerField(_("版"))
     state = models.CharField(_("状態"), max_length=16, choices=State.choices, default=State.PENDING)
     organisation_name = models.CharField(_("商号・屋号"), max_length=200)
@@ -328,16 +328,25 @@ class Membership(models.Model):
 class Invitation(models.Model):
     """An e-mail invitation to join a subscriber. Only a digest of the token is stored."""
 
-    public_id = models.CharField(max_length=32, unique=True, default=new_public_id, editable=False)
-    subscriber = models.ForeignKey(Subscriber, on_delete=models.PROTECT, related_name="invitations")
+    public_id = models.CharField(_("公開ID"), max_length=32, unique=True, default=new_public_id, editable=False)
+    subscriber = models.ForeignKey(
+        Subscriber, on_delete=models.PROTECT, related_name="invitations", verbose_name=_("利用者")
+    )
     email = models.EmailField(_("招待先メールアドレス"))
-    token_hash = models.CharField(max_length=64, unique=True, editable=False)
-    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    token_hash = models.CharField(_("招待トークンのハッシュ"), max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("招待者")
+    )
     created_at = models.DateTimeField(_("招待日時"), default=timezone.now)
     expires_at = models.DateTimeField(_("有効期限"))
     accepted_at = models.DateTimeField(_("承諾日時"), null=True, blank=True)
     accepted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("承諾した担当者"),
     )
     revoked_at = models.DateTimeField(_("取消日時"), null=True, blank=True)
 
@@ -363,27 +372,27 @@ class CorporateRecord(models.Model):
     update_date = models.DateField(_("更新年月日"), null=True, blank=True)
     change_date = models.DateField(_("変更年月日"), null=True, blank=True)
     name = models.CharField(_("商号又は名称"), max_length=300)
-    name_image_id = models.CharField(max_length=8, blank=True)
+    name_image_id = models.CharField(_("商号又は名称イメージID"), max_length=8, blank=True)
     kind = models.CharField(_("法人種別"), max_length=3, blank=True)
     prefecture_name = models.CharField(_("都道府県"), max_length=10, blank=True)
     city_name = models.CharField(_("市区町村"), max_length=20, blank=True)
     street_number = models.CharField(_("丁目番地等"), max_length=300, blank=True)
-    address_image_id = models.CharField(max_length=8, blank=True)
-    prefecture_code = models.CharField(max_length=2, blank=True)
-    city_code = models.CharField(max_length=3, blank=True)
+    address_image_id = models.CharField(_("国内所在地イメージID"), max_length=8, blank=True)
+    prefecture_code = models.CharField(_("都道府県コード"), max_length=2, blank=True)
+    city_code = models.CharField(_("市区町村コード"), max_length=3, blank=True)
     post_code = models.CharField(_("郵便番号"), max_length=7, blank=True)
     address_outside = models.CharField(_("国外所在地"), max_length=300, blank=True)
-    address_outside_image_id = models.CharField(max_length=8, blank=True)
+    address_outside_image_id = models.CharField(_("国外所在地イメージID"), max_length=8, blank=True)
     close_date = models.DateField(_("登記記録の閉鎖等年月日"), null=True, blank=True)
     close_cause = models.CharField(_("登記記録の閉鎖等の事由"), max_length=2, blank=True)
     successor_corporate_number = models.CharField(_("承継先法人番号"), max_length=13, blank=True)
     change_cause = models.CharField(_("変更事由の詳細"), max_length=500, blank=True)
     assignment_date = models.DateField(_("法人番号指定年月日"), null=True, blank=True)
     latest = models.CharField(_("最新履歴"), max_length=1, blank=True)
-    en_name = models.CharField(max_length=300, blank=True)
-    en_prefecture_name = models.CharField(max_length=9, blank=True)
-    en_city_name = models.CharField(max_length=600, blank=True)
-    en_address_outside = models.CharField(max_length=600, blank=True)
+    en_name = models.CharField(_("商号又は名称（英語表記）"), max_length=300, blank=True)
+    en_prefecture_name = models.CharField(_("都道府県（英語表記）"), max_length=9, blank=True)
+    en_city_name = models.CharField(_("市区町村丁目番地等（英語表記）"), max_length=600, blank=True)
+    en_address_outside = models.CharField(_("国外所在地（英語表記）"), max_length=600, blank=True)
     furigana = models.CharField(_("フリガナ"), max_length=500, blank=True)
     hihyoji = models.CharField(_("検索対象除外"), max_length=1, blank=True)
 
@@ -402,13 +411,15 @@ class CorporateRecord(models.Model):
 class ImportRun(models.Model):
     """Progress of one import file, so an interrupted import resumes after its last committed batch."""
 
-    file_key = models.CharField(max_length=200, unique=True)  # name, size and SHA-256 of the file
-    file_name = models.CharField(max_length=255)
-    started_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    lines_done = models.BigIntegerField(default=0)
-    rows_written = models.BigIntegerField(default=0)
-    bad_rows = models.BigIntegerField(default=0)
+    file_key = models.CharField(
+        _("ファイルの識別子"), max_length=200, unique=True
+    )  # name, size and SHA-256 of the file
+    file_name = models.CharField(_("ファイル名"), max_length=255)
+    started_at = models.DateTimeField(_("開始日時"), default=timezone.now)
+    finished_at = models.DateTimeField(_("完了日時"), null=True, blank=True)
+    lines_done = models.BigIntegerField(_("処理済みの行数"), default=0)
+    rows_written = models.BigIntegerField(_("書き込んだ件数"), default=0)
+    bad_rows = models.BigIntegerField(_("読めなかった行数"), default=0)
 
     class Meta:
         verbose_name = _("法人番号データの取込み")
@@ -432,7 +443,12 @@ class DataRequest(models.Model):
         DECLINED = "declined", _("対応不可")
 
     subscriber = models.ForeignKey(
-        Subscriber, on_delete=models.PROTECT, null=True, blank=True, related_name="data_requests"
+        Subscriber,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="data_requests",
+        verbose_name=_("利用者"),
     )
     kind = models.CharField(_("種類"), max_length=16, choices=Kind.choices)
     requester = models.CharField(_("請求者"), max_length=200)
@@ -441,7 +457,12 @@ class DataRequest(models.Model):
     state = models.CharField(_("状態"), max_length=16, choices=State.choices, default=State.OPEN)
     response = models.TextField(_("対応内容"), blank=True)
     handled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("対応した職員"),
     )
     closed_at = models.DateTimeField(_("完了日時"), null=True, blank=True)
 
