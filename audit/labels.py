@@ -55,6 +55,7 @@ EVENT_LABELS: dict[str, Any] = {
     "access.not_found": _("存在しないか他の利用者の対象へのアクセス"),
     # authentication
     "auth.signup": _("利用登録"),
+    "auth.signup_existing": _("利用登録の申込み（既にアカウントがある宛先）"),
     "auth.login": _("ログイン"),
     "auth.login_failed": _("ログインの失敗"),
     "auth.login_refused": _("ログインの拒否"),

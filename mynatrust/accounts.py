@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm, PasswordResetForm
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
@@ -63,6 +64,9 @@ class EmailConfirmationTokenGenerator(PasswordResetTokenGenerator):
 
 email_confirmation_token = EmailConfirmationTokenGenerator()
 
+# The public areas an account signs up in, by kind: the namespace of each one's pages.
+OWN_AREAS: dict[str, str] = {User.Kind.SUBSCRIBER: "registry", User.Kind.RECIPIENT: "validity"}
+
 
 class SignUpForm(PlainTextMixin, BaseUserCreationForm):
     class Meta:
@@ -76,9 +80,33 @@ class SignUpForm(PlainTextMixin, BaseUserCreationForm):
 
     def clean_email(self) -> str:
         email = canonical_email(self.cleaned_data["email"])
-        if User.objects.filter(email__iexact=email).exclude(pk=self.instance.pk).exists():
-            raise forms.ValidationError(_("このメールアドレスは既に登録されています。"))
+        # An address that already has an account is answered like a new one and its owner is mailed
+        # instead (Audience.signup): the form never tells whether an address is registered.
+        self.existing: User | None = User.objects.filter(email__iexact=email).exclude(pk=self.instance.pk).first()
         return email
+
+    def validate_unique(self) -> None:
+        """Django's uniqueness checks without the address's (see clean_email)."""
+        try:
+            self.instance.validate_unique(exclude=self._get_validation_exclusions() | {"email"})  # type: ignore[attr-defined]
+        except ValidationError as exc:
+            self._update_errors(exc)  # type: ignore[attr-defined]
+
+    def validate_constraints(self) -> None:
+        """None of the model's constraints: the case-insensitive unique address is one of them (see
+        clean_email), and the database still enforces them all."""
+
+
+class ConfirmAddressForm(forms.Form):
+    """The confirmation step asks for the password chosen at sign-up: whoever registered someone
+    else's address cannot have its owner activate that registration by pressing a button."""
+
+    password = forms.CharField(
+        label=_("パスワード"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text=_("登録のときに決めたパスワードを入力してください。"),
+    )
 
 
 class AudienceAuthenticationForm(AuthenticationForm):
@@ -144,6 +172,9 @@ class Audience:
     def signup(self, request: HttpRequest) -> HttpResponse:
         form = SignUpForm(request.POST or None, instance=self._pending(request.POST.get("email", "")))
         if request.method == "POST" and form.is_valid():
+            if form.existing is not None:
+                self._tell_owner(form.existing, form.cleaned_data["password1"])
+                return redirect(self._url("signup_sent"))
             if not mail_limits.allow(mail_limits.SIGNUP, to=form.cleaned_data["email"]):
                 return redirect(self._url("signup_sent"))  # the same answer; nothing changed or sent
             with transaction.atomic():
@@ -159,9 +190,32 @@ class Audience:
             return redirect(self._url("signup_sent"))
         return render(request, "accounts/signup.html", {"form": form, **self._context()})
 
+    def _tell_owner(self, owner: User, password: str) -> None:
+        """Someone signed up with an address that already has an account: nothing is created, its
+        owner is told by mail (rate-limited like every mail), and the visitor sees the usual page."""
+        make_password(password)  # as long as a new account's hashing: the timing tells nothing either
+        if not mail_limits.allow(mail_limits.SIGNUP_EXISTING, to=owner.email):
+            return
+        audit.record_tallied(
+            "auth.signup_existing", actor=None, key=owner.email[:254], subject=owner, to=owner.email, area=self.kind
+        )
+        base = settings.SERVICE_BASE_URL.rstrip("/")
+        owners_area = OWN_AREAS.get(owner.kind)
+        ctx = {
+            "SERVICE_NAME": settings.SERVICE_NAME,
+            "area": User.Kind(self.kind).label,
+            "login": base + reverse(f"{owners_area}:login") if owners_area else "",
+            "reset": base + reverse(f"{owners_area}:password_reset") if owners_area else "",
+        }
+        subject = str(
+            _("【%(service)s】このメールアドレスには既にアカウントがあります") % {"service": settings.SERVICE_NAME}
+        )
+        body = render_to_string("accounts/email/signup_existing.txt", ctx)
+        transaction.on_commit(lambda: send_mail(subject, body, None, [owner.email]))
+
     def _pending(self, email: str) -> User:
-        """The sign-up of this audience never confirmed for ``email``: a new sign-up replaces it
-        (new password and name, earlier links void), or a new account."""
+        """A sign-up never confirmed for ``email``, in either public area: a new sign-up replaces it
+        (new password, name and area, earlier links void), or a new account."""
         try:
             # Only a well-formed address is looked up (a NUL or junk never reaches the database);
             # the form reports what is wrong with it.
@@ -169,7 +223,10 @@ class Audience:
         except ValidationError:
             return User()
         pending = User.objects.filter(
-            email__iexact=address, kind=self.kind, is_active=False, email_confirmed_at__isnull=True
+            email__iexact=address,
+            kind__in=list(OWN_AREAS),
+            is_active=False,
+            email_confirmed_at__isnull=True,
         ).first()
         return pending or User()
 
@@ -197,18 +254,33 @@ class Audience:
     def signup_confirm(self, request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
         user = self._user_from_uid(uidb64)
         if user is None or user.kind != self.kind or not email_confirmation_token.check_token(user, token):
-            audit.record_tallied("auth.email_confirmation_failed", actor=None, subject=user)
+            audit.record_tallied("auth.email_confirmation_failed", actor=None, subject=user, reason="invalid_link")
             return render(request, "accounts/signup_invalid.html", self._context(), status=400)
-        if request.method == "POST":
-            with transaction.atomic():
-                user.is_active = True
-                user.email_confirmed_at = timezone.now()
-                user.save(update_fields=["is_active", "email_confirmed_at"])
-                audit.record("auth.email_confirmed", actor=user, subject=user)
-            messages.success(request, _("メールアドレスを確認しました。ログインしてください。"))
-            return redirect(self._url("login"))
-        # A GET only shows a button: mail scanners that follow links do not confirm accounts.
-        return render(request, "accounts/signup_confirm.html", {"email": user.email, **self._context()})
+        form = ConfirmAddressForm(request.POST if request.method == "POST" else None)
+        if request.method == "POST" and form.is_valid():
+            right = user.check_password(form.cleaned_data["password"])
+            # Wrong passwords count towards the account's lockout like failed sign-ins.
+            locked = lockout.settle(user.email, succeeded=right)
+            if right and not locked:
+                with transaction.atomic():
+                    user.is_active = True
+                    user.email_confirmed_at = timezone.now()
+                    user.save(update_fields=["is_active", "email_confirmed_at"])
+                    audit.record("auth.email_confirmed", actor=user, subject=user)
+                messages.success(request, _("メールアドレスを確認しました。ログインしてください。"))
+                return redirect(self._url("login"))
+            audit.record_tallied(
+                "auth.email_confirmation_failed",
+                actor=None,
+                subject=user,
+                key=user.email[:254],
+                reason="locked" if locked else "wrong_password",
+            )
+            form.add_error(
+                "password", _("パスワードが正しくありません。登録のときに決めたパスワードを入力してください。")
+            )
+        # A GET only shows the form: mail scanners that follow links do not confirm accounts.
+        return render(request, "accounts/signup_confirm.html", {"email": user.email, "form": form, **self._context()})
 
     @staticmethod
     def _user_from_uid(uidb64: str) -> User | None:

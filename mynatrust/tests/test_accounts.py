@@ -44,10 +44,10 @@ def test_sign_up_confirm_and_log_in_each_in_its_own_area(client, kind, ns, djang
     link = confirmation_link(mail.outbox[0])
     assert client.get(link).status_code == 200  # a GET only shows the button
     assert not User.objects.get(pk=user.pk).is_active
-    client.post(link)
+    client.post(link, {"password": PASSWORD})
     user.refresh_from_db()
     assert user.is_active and user.email_confirmed_at is not None
-    assert client.post(link).status_code == 400  # the link works once
+    assert client.post(link, {"password": PASSWORD}).status_code == 400  # the link works once
 
     response = client.post(reverse(f"{ns}:login"), {"username": "NEW@example.jp", "password": PASSWORD})
     assert response.status_code == 302
@@ -74,11 +74,90 @@ def test_an_account_signs_in_only_to_its_own_area(client, kind, other_ns):
     assert "_auth_user_id" not in client.session
 
 
-def test_a_duplicate_address_is_refused_whatever_its_case(client, subscriber_member):
-    response = sign_up(client, "registry", email=subscriber_member.email.upper())
-    assert response.status_code == 200
-    assert "既に登録されています" in response.content.decode()
-    assert User.objects.count() == 1
+# --- enumeration: sign-up answers the same whether or not the address has an account ----------------
+@pytest.mark.parametrize("owner_kind", ["subscriber", "recipient", "staff"])
+def test_sign_up_answers_the_same_for_an_address_with_an_account_and_mails_its_owner(
+    client, owner_kind, django_capture_on_commit_callbacks
+):
+    owner = make_user(f"owner@{owner_kind}.example.jp", owner_kind, is_staff=owner_kind == "staff")
+    with django_capture_on_commit_callbacks(execute=True):
+        fresh = sign_up(client, "registry", email="fresh@example.jp")
+        taken = sign_up(client, "registry", email=owner.email.upper())
+    assert (taken.status_code, taken["Location"]) == (fresh.status_code, fresh["Location"])
+
+    def page(url: str) -> str:
+        return re.sub(r'(nonce|value)="[^"]+"', "", client.get(url).content.decode())  # per-request tokens
+
+    assert page(taken["Location"]) == page(fresh["Location"])
+    assert User.objects.filter(email__iexact=owner.email).count() == 1
+    owner.refresh_from_db()
+    assert owner.check_password(PASSWORD) and owner.kind == owner_kind
+    notice = mail.outbox[-1]
+    assert notice.to == [owner.email]
+    assert "既にアカウントがあります" in notice.subject
+    assert "/signup/confirm/" not in notice.body  # nothing in it activates anything
+    if owner_kind == "staff":
+        assert "password-reset" not in notice.body
+    else:
+        assert "password-reset" in notice.body
+    assert tally.flush(now=timezone.now() + timedelta(minutes=2)) >= 1
+    assert AuditEvent.objects.filter(event_type="auth.signup_existing", data__to=owner.email).exists()
+
+
+def test_the_notice_to_an_existing_owner_is_rate_limited_like_every_mail(
+    client, settings, subscriber_member, django_capture_on_commit_callbacks
+):
+    settings.MAIL_RATE_PER_ADDRESS = "2/3600"
+    for _ in range(4):
+        with django_capture_on_commit_callbacks(execute=True):
+            assert sign_up(client, "registry", email=subscriber_member.email).status_code == 302
+    assert len(mail.outbox) == 2
+
+
+def test_a_sign_up_never_confirmed_in_the_other_area_does_not_block_the_owner(
+    client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        sign_up(client, "validity", email="victim@example.jp")  # squatted as a recipient, never confirmed
+        sign_up(client, "registry", email="Victim@example.jp")  # the owner, as a subscriber
+    user = User.objects.get(email="victim@example.jp")
+    assert user.kind == "subscriber"
+    client.post(confirmation_link(mail.outbox[-1]), {"password": PASSWORD})
+    user.refresh_from_db()
+    assert user.is_active
+
+
+# --- the confirmation step asks for the password -----------------------------------------------------
+def test_confirming_an_address_needs_the_password_chosen_at_sign_up(client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        sign_up(client, "registry")
+    link = confirmation_link(mail.outbox[0])
+    page = client.get(link).content.decode()
+    assert 'type="password"' in page and 'autocomplete="current-password"' in page
+    for wrong in ({}, {"password": "not-the-password-2026"}):
+        response = client.post(link, wrong)
+        assert response.status_code == 200
+        assert 'role="alert"' in response.content.decode() or "errorlist" in response.content.decode()
+        assert not User.objects.get(email="new@example.jp").is_active
+    assert client.post(link, {"password": PASSWORD}).status_code == 302
+    assert User.objects.get(email="new@example.jp").is_active
+    tally.flush(now=timezone.now() + timedelta(minutes=2))
+    failed = AuditEvent.objects.filter(event_type="auth.email_confirmation_failed")
+    assert [e.data["reason"] for e in failed] == ["wrong_password"]
+    assert failed[0].data["count"] == 1  # a form without a password is a refused form, not a guess
+
+
+def test_wrong_passwords_at_confirmation_count_towards_the_account_lockout(
+    client, settings, django_capture_on_commit_callbacks
+):
+    settings.ACCOUNT_FAILURE_LIMIT = 3
+    with django_capture_on_commit_callbacks(execute=True):
+        sign_up(client, "registry")
+    link = confirmation_link(mail.outbox[0])
+    for _ in range(3):
+        client.post(link, {"password": "guess-guess-guess"})
+    assert client.post(link, {"password": PASSWORD}).status_code == 200  # locked: even the right one
+    assert not User.objects.get(email="new@example.jp").is_active
 
 
 def test_a_weak_password_is_refused_with_a_japanese_message(client):
@@ -170,9 +249,9 @@ def test_the_confirmation_link_lives_for_email_confirmation_timeout_not_the_rese
         sign_up(client, "registry")
     link = confirmation_link(mail.outbox[0])
     with time_machine.travel(timezone.now() + timedelta(days=4)):
-        assert client.post(link).status_code == 400  # past EMAIL_CONFIRMATION_TIMEOUT
+        assert client.post(link, {"password": PASSWORD}).status_code == 400  # past EMAIL_CONFIRMATION_TIMEOUT
     with time_machine.travel(timezone.now() + timedelta(days=2)):
-        assert client.post(link).status_code == 302  # past PASSWORD_RESET_TIMEOUT, still valid
+        assert client.post(link, {"password": PASSWORD}).status_code == 302  # past PASSWORD_RESET_TIMEOUT, still valid
     assert User.objects.get(email="new@example.jp").is_active
 
 
@@ -194,8 +273,8 @@ def test_whoever_pre_registered_an_address_cannot_keep_it_once_its_owner_signs_u
         response = sign_up(client, "registry", email="Victim@example.jp")
     assert response.status_code == 302  # the owner's sign-up replaces the pending one
     owners_link = confirmation_link(mail.outbox[-1])
-    assert client.post(attackers_link).status_code == 400
-    assert client.post(owners_link).status_code == 302
+    assert client.post(attackers_link, {"password": "attacker-password-2026"}).status_code == 400
+    assert client.post(owners_link, {"password": PASSWORD}).status_code == 302
     assert User.objects.filter(email="victim@example.jp").count() == 1
     response = client.post(reverse("registry:login"), {"username": "victim@example.jp", "password": PASSWORD})
     assert response.status_code == 302
@@ -204,3 +283,22 @@ def test_whoever_pre_registered_an_address_cannot_keep_it_once_its_owner_signs_u
         reverse("registry:login"), {"username": "victim@example.jp", "password": "attacker-password-2026"}
     )
     assert response.status_code == 200
+
+
+def test_an_owner_who_confirms_a_link_they_did_not_ask_for_does_not_activate_the_other_registration(
+    client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("registry:signup"),
+            {
+                "email": "victim@example.jp",
+                "display_name": "攻撃 者",
+                "password1": "attacker-password-2026",
+                "password2": "attacker-password-2026",
+            },
+        )
+    link = confirmation_link(mail.outbox[-1])
+    # The owner opens the mail and presses the button with the password they would use.
+    assert client.post(link, {"password": PASSWORD}).status_code == 200
+    assert not User.objects.get(email="victim@example.jp").is_active

@@ -35,6 +35,7 @@ def test_a_subscriber_signs_up_confirms_the_address_and_reaches_the_member_area(
     assert link
     page.goto(link.group(0))
     assert_clean(page)
+    page.get_by_label("パスワード").fill(PASSWORD)
     page.get_by_role("button", name="登録を完了する").click()
     page.wait_for_url(re.compile(r"/app/login/"))
     assert "メールアドレスを確認しました" in page.content()

@@ -77,6 +77,7 @@ def test_a_corporation_applies_and_reception_approves_it(
     assert link
     page.goto(link.group(0))
     journey.visit(page, "signup-confirm")
+    page.get_by_label("パスワード").fill(PASSWORD)
     page.get_by_role("button", name="登録を完了する").click()
     page.wait_for_url(re.compile(r"/app/login/"))
     journey.visit(page, "login-confirmed")
@@ -259,6 +260,8 @@ def test_c_a_recipient_registers_is_approved_and_checks_the_id_by_api_and_by_for
     assert link
     page.goto(link.group(0))
     journey.visit(page, "signup-confirm")
+    tab_to(page, "パスワード")
+    keys.type(PASSWORD)
     press_on(journey, page, "登録を完了する", r"/recipient/login/", "login")
     tab_to(page, "メールアドレス")
     keys.type(email)
