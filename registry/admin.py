@@ -210,6 +210,12 @@ class SubscriberAdmin(ReadOnlyMixin, admin.ModelAdmin):
             "can_review": request.user.has_perm("registry.review_subscriber"),
             "versions": subscriber.facts.select_related("submitted_by", "decided_by").prefetch_related("evidence"),
             "members": subscriber.memberships.select_related("user"),
+            # Others under the same corporate number: the applicant is never told (§2.7.1), reception
+            # decides which one is the company's (§3.1.3) and approves one at most.
+            "same_number": Subscriber.objects.filter(corporate_number=subscriber.corporate_number)
+            .exclude(pk=subscriber.pk)
+            .exclude(corporate_number="")
+            .order_by("applied_at"),
         }
 
     def review_view(self, request: HttpRequest, object_id: int) -> HttpResponse:

@@ -93,10 +93,12 @@ class Subscriber(models.Model):
             ("manage_contract", _("利用停止・契約終了")),
         ]
         constraints = [
+            # One company, one subscriber in service. Applications are not limited: whoever types a
+            # number is never told that it is a subscriber (§2.7.1); reception decides (§3.1.3).
             models.UniqueConstraint(
                 fields=["corporate_number"],
-                condition=~Q(corporate_number="") & ~Q(status__in=["rejected", "terminated"]),
-                name="subscriber_one_open_application_per_corporate_number",
+                condition=~Q(corporate_number="") & Q(status__in=["active", "suspended"]),
+                name="subscriber_one_in_service_per_corporate_number",
             ),
         ]
 

@@ -248,9 +248,11 @@ def apply_for_registration(
 ) -> Subscriber:
     """A subscriber-kind account applies for its business; it becomes the applicant member."""
     check = _nta_check(kind, corporate_number, facts)  # a network call: before the transaction
+    same_number = _same_number(kind, corporate_number, actor)  # counts mails: before the transaction
     try:
         with transaction.atomic():
             subscriber = _apply(
+                same_number=same_number,
                 actor=actor,
                 kind=kind,
                 corporate_number=corporate_number,
@@ -278,8 +280,25 @@ def apply_for_registration(
     return subscriber
 
 
+def _same_number(kind: str, corporate_number: str, actor: Any) -> tuple[list[Subscriber], list[str]]:
+    """The subscribers already registered or applying under ``corporate_number``, and those of their
+    administrators' addresses to tell (mail limits apply)."""
+    if kind != Subscriber.Kind.CORPORATION or not corporate_number or Membership.objects.filter(user=actor).exists():
+        return [], []
+    others = list(
+        Subscriber.objects.filter(corporate_number=corporate_number).exclude(
+            status__in=[Subscriber.Status.REJECTED, Subscriber.Status.TERMINATED]
+        )
+    )
+    roles = (Membership.Role.APPLICANT, Membership.Role.ADMINISTRATOR)
+    addresses = Membership.objects.filter(subscriber__in=others, role__in=roles).values_list("user__email", flat=True)
+    told = [a for a in addresses if mail_limits.allow(mail_limits.SAME_NUMBER_APPLICATION, to=a, account=actor)]
+    return others, told
+
+
 def _apply(
     *,
+    same_number: tuple[list[Subscriber], list[str]],
     actor: Any,
     kind: str,
     corporate_number: str,
@@ -305,35 +324,18 @@ def _apply(
                 code="birth_date_missing",
                 field="representative_birth_date",
             )
-    if (
-        corporate_number
-        and Subscriber.objects.filter(corporate_number=corporate_number)
-        .exclude(status__in=[Subscriber.Status.REJECTED, Subscriber.Status.TERMINATED])
-        .select_for_update()
-        .exists()
-    ):
-        raise RegistryError(
-            gettext_lazy("この法人番号の申込は既に受け付けています。同じ法人の担当者から招待を受けてください。"),
-            code="duplicate_corporate_number",
-            field="corporate_number",
-        )
+    # A number already registered or applied for is accepted like any other: the form never tells
+    # whether a company is a subscriber (§2.7.1). Reception sees the others (§3.1.3) and approves at
+    # most one; the other subscriber's administrators are told by mail.
     now = timezone.now()
-    try:
-        with transaction.atomic():
-            subscriber = Subscriber.objects.create(
-                kind=kind,
-                corporate_number=corporate_number,
-                terms_version=terms_version_in_force(),
-                terms_accepted_at=now,
-                antisocial_declared_at=now,
-                applied_at=now,
-            )
-    except IntegrityError:  # a concurrent application for the same number won the race
-        raise RegistryError(
-            gettext_lazy("この法人番号の申込は既に受け付けています。同じ法人の担当者から招待を受けてください。"),
-            code="duplicate_corporate_number",
-            field="corporate_number",
-        ) from None
+    subscriber = Subscriber.objects.create(
+        kind=kind,
+        corporate_number=corporate_number,
+        terms_version=terms_version_in_force(),
+        terms_accepted_at=now,
+        antisocial_declared_at=now,
+        applied_at=now,
+    )
     version = SubscriberFacts.objects.create(
         subscriber=subscriber, version=1, submitted_by=actor, submitted_at=now, nta_check=check, **_declared(facts)
     )
@@ -351,8 +353,12 @@ def _apply(
         corporate_number=corporate_number,
         terms_version=subscriber.terms_version,
         nta_findings=check.get("findings", []),
+        same_number_as=[other.public_id for other in same_number[0]],
     )
     _mail_on_commit(subscriber, "applied", {})
+    for other in same_number[0]:
+        told = [a for a in same_number[1] if other.memberships.filter(user__email__iexact=a).exists()]
+        _mail_on_commit(other, "same_number_applied", {}, recipients=told)
     return subscriber
 
 
@@ -380,6 +386,23 @@ def _locked_open_facts(
 def _is_initial(subscriber: Subscriber) -> bool:
     """Still the application itself (not yet approved), rather than a change of an active subscriber."""
     return subscriber.status in (Subscriber.Status.APPLIED, Subscriber.Status.UNDER_REVIEW, Subscriber.Status.RETURNED)
+
+
+DUPLICATE_IN_SERVICE = gettext_lazy(
+    "この法人番号の利用者が既に利用中（または利用停止中）です。同じ法人の利用者は一つだけ承認できます。"
+)
+
+
+def _in_service_under(subscriber: Subscriber) -> bool:
+    """Another subscriber with the same corporate number is in service (active or suspended)."""
+    return bool(subscriber.corporate_number) and (
+        Subscriber.objects.filter(
+            corporate_number=subscriber.corporate_number,
+            status__in=[Subscriber.Status.ACTIVE, Subscriber.Status.SUSPENDED],
+        )
+        .exclude(pk=subscriber.pk)
+        .exists()
+    )
 
 
 @_service("registry.facts.approve")
@@ -415,6 +438,8 @@ def approve_facts(
     initial = _is_initial(subscriber)
     if not initial and subscriber.status not in (Subscriber.Status.ACTIVE, Subscriber.Status.SUSPENDED):
         raise RegistryError(gettext_lazy("この利用者の届出は承認できません。"), code="wrong_state")
+    if initial and _in_service_under(subscriber):
+        raise RegistryError(DUPLICATE_IN_SERVICE, code="duplicate_corporate_number")
     now = timezone.now()
     previous = subscriber.current_facts
     if previous is not None:
@@ -435,7 +460,13 @@ def approve_facts(
         subscriber.approved_at = now
         subscriber.contract_start = today
         subscriber.contract_end = contract.term_end(today)
-        subscriber.save(update_fields=["status", "status_reason", "approved_at", "contract_start", "contract_end"])
+        try:
+            with transaction.atomic():
+                subscriber.save(
+                    update_fields=["status", "status_reason", "approved_at", "contract_start", "contract_end"]
+                )
+        except IntegrityError:  # another application for the number was approved at the same moment
+            raise RegistryError(DUPLICATE_IN_SERVICE, code="duplicate_corporate_number") from None
         audit.record(
             "registry.subscriber.approved",
             actor=actor,
@@ -956,11 +987,16 @@ MAIL_SUBJECTS = {
     "suspended": gettext_lazy("ご利用を停止しました"),
     "reinstated": gettext_lazy("ご利用を再開しました"),
     "terminated": gettext_lazy("契約を終了しました"),
+    "same_number_applied": gettext_lazy("同じ法人番号で利用申込がありました"),
 }
 
 
-def _mail_on_commit(subscriber: Subscriber, what: str, extra: dict[str, Any]) -> None:
-    recipients = list(subscriber.memberships.values_list("user__email", flat=True))
+def _mail_on_commit(
+    subscriber: Subscriber, what: str, extra: dict[str, Any], *, recipients: list[str] | None = None
+) -> None:
+    """Mail ``recipients`` (every member when None) about ``subscriber`` once committed."""
+    if recipients is None:
+        recipients = list(subscriber.memberships.values_list("user__email", flat=True))
     if not recipients:
         return
     ctx = {

@@ -5,13 +5,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from conftest import otp_login
 from registry.models import Membership, RegistryEvidence, Subscriber, SubscriberFacts
 
-from .conftest import FACTS, apply, corporate_number, events, make_pdf
+from .conftest import FACTS, apply, approve, corporate_number, events, make_pdf
 
 pytestmark = pytest.mark.django_db
 
@@ -157,18 +160,55 @@ def test_the_online_registry_reference_is_accepted_instead_of_a_pdf(client, subs
     assert evidence.kind == "online" and evidence.online_reference == "1234567890"
 
 
-def test_a_second_application_for_the_same_corporate_number_is_refused_and_audited(
-    client, subscriber_member, other_subscriber_member
+def test_the_form_answers_the_same_whether_or_not_the_corporate_number_is_a_subscriber(
+    client, subscriber_member, other_subscriber_member, reception, django_capture_on_commit_callbacks
 ):
-    apply(subscriber_member)
+    """§2.7.1: what the service holds about its subscribers is confidential; whether a company is one
+    is not told to whoever types its number. The application goes to reception like any other."""
+    from registry import services
+
+    existing = apply(subscriber_member)
+    approve(existing, reception)
+    mail.outbox.clear()
     client.force_login(other_subscriber_member)
-    response = client.post(URL, form_data())
-    assert response.status_code == 200
-    assert "既に受け付けています" in " ".join(response.context["form"].errors["corporate_number"])
-    assert Subscriber.objects.count() == 1 and SubscriberFacts.objects.count() == 1
-    assert not Membership.objects.filter(user=other_subscriber_member).exists()
-    refused = events("registry.subscriber.apply_refused")
-    assert refused and refused[0].data["code"] == "duplicate_corporate_number"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(URL, form_data())
+    assert response.status_code == 302 and response["Location"] == reverse("registry:home")
+    second = Subscriber.objects.get(memberships__user=other_subscriber_member)
+    assert second.status == Subscriber.Status.APPLIED
+    assert second.corporate_number == existing.corporate_number
+    assert "既に" not in client.get(reverse("registry:home")).content.decode()
+    # Its administrators are told, not the applicant.
+    notice = [m for m in mail.outbox if subscriber_member.email in m.to]
+    assert notice and "同じ法人番号" in notice[0].body
+    assert not any("同じ法人番号" in m.body for m in mail.outbox if other_subscriber_member.email in m.to)
+    applied_event = events("registry.subscriber.applied")[-1]
+    assert applied_event.data["same_number_as"] == [existing.public_id]
+    # Reception sees it, and cannot approve a second subscriber for one company.
+    otp_login(client, reception)
+    review = client.get(reverse("admin:registry_subscriber_review", args=[second.pk])).content.decode()
+    assert 'data-testid="same-number"' in review and str(existing) in review
+    with pytest.raises(services.RegistryError) as exc:
+        approve(second, reception)
+    assert exc.value.code == "duplicate_corporate_number"
+    facts = second.open_facts
+    assert facts is not None
+    services.reject_facts(facts, actor=reception, reason="既存の利用者の担当者として招待を受けてください")
+    assert Subscriber.objects.get(pk=second.pk).status == Subscriber.Status.REJECTED
+
+
+def test_two_applications_for_one_number_both_wait_for_reception_and_only_one_is_approved(
+    subscriber_member, other_subscriber_member, reception
+):
+    from registry import services
+
+    first = apply(subscriber_member)
+    second = apply(other_subscriber_member)
+    assert first.corporate_number == second.corporate_number
+    approve(second, reception)
+    with pytest.raises(services.RegistryError):
+        approve(first, reception)
+    assert events("registry.facts.approve_refused")[-1].data["code"] == "duplicate_corporate_number"
 
 
 def test_a_rejected_corporation_may_apply_again(subscriber_member, other_subscriber_member, reception):
