@@ -546,9 +546,7 @@ class RevocationRequestAdmin(ReadOnlyAdmin):
             title=gettext("取消申請を承認する") if approve else gettext("取消申請を却下する"),
             button=gettext("取消を承認する") if approve else gettext("却下する"),
             consequence=(
-                _(
-                    "この電子委任状を取り消します。以後の有効性の照会には「失効（取消）」と回答します。元には戻せません。"
-                )
+                _("この電子委任状を取り消します。以後の有効性の照会には「取消し済み」と回答します。元には戻せません。")
                 if approve
                 else _("取消申請を却下します。電子委任状は有効なまま残ります。")
             ),

@@ -262,7 +262,7 @@ class Delegation(models.Model):
         ACTIVE = "active", _("有効")
         REJECTED = "rejected", _("不受理")
         SUPERSEDED = "superseded", _("変更により失効")
-        REVOKED = "revoked", _("失効（取消）")
+        REVOKED = "revoked", _("取消し済み")
 
     OPEN_STATUSES = ("draft", "awaiting_signatures", "submitted")
 

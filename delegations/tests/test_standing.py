@@ -157,3 +157,10 @@ def test_drafting_warns_when_the_period_starts_later(client, subscriber, member)
     response = client.post(reverse("delegations:new"), {k: str(v) for k, v in values.items()}, follow=True)
     assert "有効期間前" in response.content.decode()
     assert Delegation.objects.get().status == Delegation.Status.DRAFT
+
+
+def test_a_lifecycle_state_reads_the_same_word_in_the_admin_as_on_the_pages():
+    # The admin shows the model's label, the pages and mails the standing's: one name per status.
+    for state in Delegation.Status:
+        if state.value in Standing._value2member_map_:
+            assert str(state.label) == str(Standing(state.value).label), state
