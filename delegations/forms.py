@@ -26,6 +26,8 @@ class DateInput(forms.DateInput):
 class DraftForm(PlainTextMixin, forms.Form):
     """The items of §4.1.4 Table 4-1 the subscriber writes; the principal comes from the register."""
 
+    field_marks = True
+
     agent_name = forms.CharField(
         label=_("受任者の氏名"),
         max_length=200,
@@ -80,6 +82,8 @@ class DraftForm(PlainTextMixin, forms.Form):
 class SignedFileForm(PlainTextMixin, forms.Form):
     """A signed file; for a detached CMS signature, optionally the XML it covers."""
 
+    field_marks = True
+
     file = forms.FileField(
         label=_("署名済みファイル"),
         help_text=_("PDF 署名（PAdES）の PDF、XML 署名（XMLDSig/XAdES）の XML、または分離型 CMS 署名（.p7s）。"),
@@ -114,6 +118,8 @@ class SignedFileForm(PlainTextMixin, forms.Form):
 
 
 class RevokeForm(PlainTextMixin, forms.Form):
+    field_marks = True
+
     reason = forms.CharField(label=_("取消の理由"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
 
 

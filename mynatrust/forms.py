@@ -7,12 +7,19 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.renderers import TemplatesSetting
 from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 
 import audit
 from mynatrust.lib.email_address import canonical_email
 from mynatrust.lib.text import refused_characters, shown
+
+
+class FormRenderer(TemplatesSetting):
+    """Django's renderer over the project's templates, with the project's field layout."""
+
+    field_template_name = "forms/field.html"
 
 
 class CanonicalEmailField(forms.EmailField):
@@ -51,6 +58,8 @@ class PlainTextMixin:
     a ``Textarea`` may also hold line breaks and tabs."""
 
     fields: dict[str, forms.Field]
+    # A form a person fills in marks each field 必須 or 任意 beside its label (templates/forms).
+    field_marks = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.forms",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
@@ -114,6 +115,10 @@ TEMPLATES = [
         },
     },
 ]
+
+# Form fields are drawn by templates/forms/field.html: a Japanese label takes no colon, and a form
+# that asks for it marks each field 必須 or 任意.
+FORM_RENDERER = "mynatrust.forms.FormRenderer"
 
 # --- Authentication -------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [

@@ -56,6 +56,8 @@ class DateInput(forms.DateInput):
 class FactsForm(PlainTextMixin, forms.Form):
     """The declared basic information (§3.1.1)."""
 
+    field_marks = True
+
     organisation_name = forms.CharField(
         label=_("商号（法人名）または屋号"), max_length=200, help_text=_("登記事項証明書のとおりに入力してください。")
     )
@@ -114,6 +116,8 @@ class FactsForm(PlainTextMixin, forms.Form):
 
 class EvidenceMixin(PlainTextMixin, forms.Form):
     """登記事項証明書 (PDF) or the online registry-information reference number (§3.1.3)."""
+
+    field_marks = True
 
     evidence_required = True
 
@@ -297,6 +301,8 @@ class ResubmitForm(FactsForm, EvidenceMixin):
 
 
 class InviteForm(PlainTextMixin, forms.Form):
+    field_marks = True
+
     email = CanonicalEmailField(label=_("招待する担当者のメールアドレス"))
 
 

@@ -18,6 +18,8 @@ from validity.services import RecipientDetails
 
 
 class RegistrationForm(PlainTextMixin, forms.Form):
+    field_marks = True
+
     kind = forms.ChoiceField(label=_("種別"), choices=RecipientOrganisation.Kind.choices, widget=forms.RadioSelect)
     name = forms.CharField(label=_("名称（法人名・屋号）"), max_length=200)
     address = forms.CharField(label=_("所在地"), max_length=200)
@@ -63,6 +65,8 @@ class RegistrationForm(PlainTextMixin, forms.Form):
 
 
 class ApiKeyForm(PlainTextMixin, forms.Form):
+    field_marks = True
+
     label = forms.CharField(
         label=_("キーの名前"), max_length=100, help_text=_("どのシステムで使うキーか分かる名前にしてください。")
     )
@@ -108,6 +112,8 @@ class Sha256UploadHandler(FileUploadHandler):
 
 
 class CheckForm(PlainTextMixin, forms.Form):
+    field_marks = True
+
     delegation_id = forms.CharField(
         label=_("電子委任状 ID"),
         max_length=64,
@@ -130,5 +136,7 @@ class CheckForm(PlainTextMixin, forms.Form):
 
 
 class AnonymousCheckForm(PlainTextMixin, forms.Form):
+    field_marks = True
+
     delegation_id = CheckForm.base_fields["delegation_id"]
     clean_delegation_id = CheckForm.clean_delegation_id

@@ -336,7 +336,7 @@ class SignatureReport:
                 (
                     _("タイムスタンプ %(n)s") % {"n": i + 1},
                     str(
-                        _("%(time)s　時刻認証局: %(authority)s（SHA-256 %(sha256)s）")
+                        _("%(time)s　時刻認証局：%(authority)s（SHA-256 %(sha256)s）")
                         % {
                             "time": _when(_parse(stamp.get("time"))),
                             "authority": stamp.get("authority") or "—",

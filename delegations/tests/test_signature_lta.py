@@ -74,7 +74,7 @@ def test_the_report_shows_the_timestamps_time_and_authority(sign, test_pki, lta_
     assert report.signing_time is not None
     assert stamp["time"] > report.signing_time.isoformat()
     rows = {str(label): value for label, value in report.rows()}
-    assert "時刻認証局: " in rows["タイムスタンプ 1"]
+    assert "時刻認証局：" in rows["タイムスタンプ 1"]
     assert "年" in rows["タイムスタンプ 1"]
 
 

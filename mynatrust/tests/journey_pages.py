@@ -77,6 +77,8 @@ PHONE = {"width": 390, "height": 844}
 # programs (snake_case or UPPER_CASE words, English status words, "crl: good").
 _RAW = [
     ("an ISO time", re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}|[+-]00:00\b|\bUTC\b")),
+    # A Japanese label takes a full-width colon or none (Django's default suffix is ":").
+    ("a half-width colon", re.compile(r"[^\x00-\x7f] ?:(?!//)")),
     ("a code", re.compile(r"\b[a-z]+(?:_[a-z]+)+\b|\b[A-Z]+(?:_[A-Z]+)+\b")),
     (
         "an English status word",
@@ -94,7 +96,8 @@ def is_staff_page(page: Any) -> bool:
 
 
 def assert_reads_japanese(page: Any, name: str) -> None:
-    """No raw code, ISO/UTC time or English status word in the visible text of a Japanese page."""
+    """No raw code, ISO/UTC time, English status word or half-width colon after Japanese text in the
+    visible text of a Japanese page."""
     if page.evaluate("document.documentElement.lang") != "ja":
         return
     text = _DATA.sub(" ", page.evaluate("document.body.innerText"))

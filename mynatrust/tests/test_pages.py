@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 
@@ -25,3 +27,33 @@ def test_healthz_warns_about_missing_revocation_data_without_failing(client, set
     answer = client.get("/healthz").json()
     assert answer["checks"]["revocation_data"] == "warn"  # no CRL imported in this database
     assert answer["status"] == "ok"
+
+
+HALF_WIDTH_COLON_AFTER_JAPANESE = re.compile(r"[^\x00-\x7f]\s?:(?!//)")
+
+
+def _visible_text(html: str) -> str:
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"<[^>]+>", " ", html)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/app/login/", "/recipient/login/", "/app/signup/", "/recipient/register/"])
+def test_japanese_labels_have_no_half_width_colon(client, recipient, path):
+    # Japanese pages write labels with a full-width colon or none; Django's default suffix is ":".
+    if path == "/recipient/register/":
+        client.force_login(recipient)
+    response = client.get(path)
+    assert response.status_code == 200
+    found = HALF_WIDTH_COLON_AFTER_JAPANESE.findall(_visible_text(response.content.decode()))
+    assert found == []
+
+
+@pytest.mark.django_db
+def test_a_form_people_fill_in_marks_each_field_required_or_optional(client, recipient):
+    client.force_login(recipient)
+    html = client.get("/recipient/register/").content.decode()
+    assert 'class="field-mark field-mark-required">必須<' in html and 'class="field-mark">任意<' in html
+    # a sign-in form needs no marks
+    client.logout()
+    assert "field-mark" not in client.get("/recipient/login/").content.decode()
