@@ -171,6 +171,8 @@ EVENT_LABELS: dict[str, Any] = {
     "delegations.signed_file.stored": _("署名済みファイルの保存"),
     "delegations.signed_file.refused": _("署名済みファイルの拒否"),
     "delegations.file.downloaded": _("ファイルのダウンロード"),
+    "delegations.acceptance.send": _("受諾書の受任者へのメール送信"),
+    "delegations.acceptance.sent": _("受諾書の受任者へのメール送信"),
     "delegations.test_card.signed": _("テスト用カードでの署名"),
     "delegations.crl.import": _("失効リストの取込み"),
     "delegations.crl.imported": _("失効リストの取込み"),

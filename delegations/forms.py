@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from delegations.models import Delegation, QualificationCheck
 from delegations.services import DelegationError, check_draft_values
 from delegations.standing import Standing
-from mynatrust.forms import PlainTextMixin
+from mynatrust.forms import CanonicalEmailField, PlainTextMixin
 
 
 class DateInput(forms.DateInput):
@@ -115,6 +115,15 @@ class SignedFileForm(PlainTextMixin, forms.Form):
     def file_name(self) -> str:
         upload = self.files.get("file")
         return getattr(upload, "name", "") or ""
+
+
+class AcceptanceMailForm(PlainTextMixin, forms.Form):
+    field_marks = True
+
+    email = CanonicalEmailField(
+        label=_("受任者のメールアドレス"),
+        help_text=_("受諾書のダウンロードと署名の方法を案内するリンクを送ります。"),
+    )
 
 
 class RevokeForm(PlainTextMixin, forms.Form):

@@ -14,10 +14,10 @@ from django.shortcuts import redirect, render
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from delegations import queries, services
-from delegations.forms import DraftForm, ListFilterForm, RevokeForm, SignedFileForm
+from delegations.forms import AcceptanceMailForm, DraftForm, ListFilterForm, RevokeForm, SignedFileForm
 from delegations.models import Delegation, SignedFile
 from delegations.services import DelegationError
 from delegations.signatures import SignatureReport
@@ -140,6 +140,7 @@ def detail(request: HttpRequest, public_id: str) -> HttpResponse:
             "principal_form": SignedFileForm(auto_id="id_principal_%s"),
             "agent_form": SignedFileForm(auto_id="id_agent_%s"),
             "revoke_form": RevokeForm(),
+            "acceptance_form": AcceptanceMailForm(),
             "waiting": services.waiting_for(delegation) if delegation.status == Delegation.Status.SUBMITTED else [],
             "open_update": Delegation.objects.open_updates().filter(replaces=delegation).first(),
             "test_cards": settings.DEMO_MODE and not settings.PRODUCTION,
@@ -189,6 +190,64 @@ def finalise(request: HttpRequest, public_id: str) -> HttpResponse:
             % {"id": delegation.delegation_id},
         )
     return redirect("delegations:detail", public_id=public_id)
+
+
+@subscriber_required
+@require_POST
+def send_acceptance(request: HttpRequest, public_id: str) -> HttpResponse:
+    delegation = _get_delegation_for_member(request, public_id)
+    form = AcceptanceMailForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(str(e) for e in errors))
+        return redirect("delegations:detail", public_id=public_id)
+    email = form.cleaned_data["email"]
+    try:
+        services.send_acceptance_to_agent(delegation, actor=request.user, email=email)
+    except DelegationError as exc:
+        _error(request, exc)
+    else:
+        messages.success(request, _("%(email)s に受諾書のリンクを送りました。") % {"email": email})
+    return redirect("delegations:detail", public_id=public_id)
+
+
+def _delegation_for_link(token: str) -> Delegation:
+    delegation = services.delegation_for_acceptance_link(token)
+    if delegation is None or delegation.status in (Delegation.Status.DRAFT, Delegation.Status.REJECTED):
+        raise Http404
+    return delegation
+
+
+@public
+@require_GET
+def acceptance_link(request: HttpRequest, token: str) -> HttpResponse:
+    """What the agent opens from the mail, without an account: what they accept and how to sign."""
+    delegation = _delegation_for_link(token)
+    return render(
+        request,
+        "delegations/acceptance_link.html",
+        {
+            "delegation": delegation,
+            "token": token,
+            "open": delegation.status == Delegation.Status.AWAITING_SIGNATURES
+            and not delegation.signed_files.filter(role=SignedFile.Role.AGENT).exists(),
+        },
+    )
+
+
+@public
+@require_GET
+def acceptance_link_pdf(request: HttpRequest, token: str) -> HttpResponse:
+    delegation = _delegation_for_link(token)
+    if (
+        delegation.status != Delegation.Status.AWAITING_SIGNATURES
+        or delegation.signed_files.filter(role=SignedFile.Role.AGENT).exists()
+    ):
+        raise Http404
+    services.record_download(delegation, actor=request.user, what="acceptance.pdf (mail link)")
+    return _attachment(
+        bytes(delegation.acceptance_pdf or b""), "application/pdf", f"acceptance-{delegation.file_name_id}.pdf"
+    )
 
 
 @subscriber_required

@@ -235,6 +235,8 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # Request bodies: a whole upload (signed PDF, registry evidence) may not exceed this many bytes.
 MAX_UPLOAD_SIZE = env.int("MAX_UPLOAD_SIZE", default=10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Days the link mailed to an agent (the acceptance to sign) stays valid.
+ACCEPTANCE_LINK_DAYS = env.int("ACCEPTANCE_LINK_DAYS", default=30)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 DATA_UPLOAD_MAX_NUMBER_FILES = 10

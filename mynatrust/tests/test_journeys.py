@@ -166,8 +166,11 @@ def active(subscriber: Any, member: Any, trusted_pki: Any) -> Any:
     return delegation
 
 
-def sign_with_test_cards(journey: Journey, page: Any, tmp_path: Any, step: str) -> str:
-    """Finalise the draft on screen, sign both files with the test cards, upload them: active."""
+def sign_with_test_cards(
+    journey: Journey, page: Any, tmp_path: Any, step: str, *, browser: Any = None, mailoutbox: Any = None
+) -> str:
+    """Finalise the draft on screen, sign both files with the test cards, upload them: active. With
+    ``browser``, the acceptance is first mailed to the agent, who opens the link in their own browser."""
     click_through(journey, page, page.get_by_role("button", name="確定する"), f"{step}-finalised")
     delegation_id = page.get_by_test_id("delegation-id").inner_text()
     assert page.locator("[data-testid=steps] [aria-current=step]").inner_text().endswith("代表者の署名")
@@ -178,6 +181,19 @@ def sign_with_test_cards(journey: Journey, page: Any, tmp_path: Any, step: str) 
         journey.visit(page, "card-guide")
         assert "python -m delegations.cardsign" in page.content()
         page.goto(detail_url)
+    if browser is not None:
+        page.get_by_label("受任者のメールアドレス").fill("hanako@agent.example.jp")
+        click_through(journey, page, page.get_by_role("button", name="受諾書のリンクを送る"), f"{step}-acceptance-sent")
+        assert "hanako@agent.example.jp に受諾書のリンクを送りました" in page.content()
+        link = re.search(r"https?://\S+/acceptance/\S+/", mailoutbox[-1].body)
+        assert link and mailoutbox[-1].to == ["hanako@agent.example.jp"]
+        agent = journey.new_page(browser)
+        agent.goto(link.group(0))
+        journey.visit(agent, f"{step}-acceptance-link")
+        with agent.expect_download() as download:
+            agent.get_by_test_id("acceptance-link-pdf").click()
+        assert download.value.suggested_filename.startswith("acceptance-")
+        agent.context.close()
     for role, done in (("principal", "署名を確認し、保存しました"), ("agent", "現在の状態は「有効」です")):
         with page.expect_download() as download:
             page.get_by_test_id(f"test-card-{role}").click()
@@ -195,7 +211,7 @@ def sign_with_test_cards(journey: Journey, page: Any, tmp_path: Any, step: str) 
 
 
 def test_b_a_delegation_is_drafted_signed_with_the_test_cards_and_stored(
-    page: Any, live_server: Any, subscriber: Any, member: Any, tmp_path: Any
+    page: Any, browser: Any, live_server: Any, subscriber: Any, member: Any, tmp_path: Any, mailoutbox: Any
 ) -> None:
     from delegations.models import Delegation
 
@@ -219,7 +235,7 @@ def test_b_a_delegation_is_drafted_signed_with_the_test_cards_and_stored(
     assert page.get_by_test_id("delegation-status").inner_text() == "下書き"
     assert page.locator("[data-testid=steps] [aria-current=step]").inner_text().endswith("確定")
 
-    delegation_id = sign_with_test_cards(journey, page, tmp_path, "first")
+    delegation_id = sign_with_test_cards(journey, page, tmp_path, "first", browser=browser, mailoutbox=mailoutbox)
     # The printed validity URL opened in a browser: a page that says how to check, not JSON.
     detail_url = page.url
     page.goto(f"{live_server.url}/api/v1/delegations/{delegation_id}/validity")
