@@ -180,3 +180,35 @@ class ApiKey(models.Model):
         if self.expires_at is not None and self.expires_at <= timezone.now():
             return str(_("期限切れ"))
         return str(_("有効"))
+
+
+class CheckResult(models.Model):
+    """One check made through the validity form, kept for the organisation that made it: the answer
+    exactly as given then (and its signed record), so the result page has an address that can be
+    bookmarked or reopened from the history without asking again. The held file is never kept: only
+    its name, size and digest."""
+
+    public_id = models.CharField(_("公開ID"), max_length=16, unique=True, default=_public_id, editable=False)
+    organisation = models.ForeignKey(
+        RecipientOrganisation, on_delete=models.CASCADE, related_name="check_results", verbose_name=_("受領者等")
+    )
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("確認者")
+    )
+    checked_at = models.DateTimeField(_("確認日時"))
+    delegation_id = models.CharField(_("電子委任状 ID"), max_length=17)
+    status = models.CharField(_("結果"), max_length=24)
+    answer = models.JSONField(_("回答"))
+    signed_record = models.TextField(_("署名付きの記録"), blank=True)
+    file_name = models.CharField(_("照合したファイルの名前"), max_length=200, blank=True)
+    file_size = models.PositiveBigIntegerField(_("照合したファイルの大きさ"), null=True, blank=True)
+    file_sha256 = models.CharField(_("照合したファイルの SHA-256"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("有効性確認の結果")
+        verbose_name_plural = _("有効性確認の結果")
+        ordering = ("-checked_at", "-id")
+        indexes = [models.Index(fields=["organisation", "-checked_at"], name="validity_check_org_time")]
+
+    def __str__(self) -> str:
+        return f"{self.delegation_id} {self.checked_at:%Y-%m-%d %H:%M}"

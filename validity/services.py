@@ -27,7 +27,7 @@ from audit.refusals import refusable
 from mynatrust.repository.services import record_privacy_notice
 from validity import answer, auth, keys, lookup, ratelimit
 from validity.answer import DelegationFacts, Status, ValidityError
-from validity.models import ApiKey, RecipientMember, RecipientOrganisation
+from validity.models import ApiKey, CheckResult, RecipientMember, RecipientOrganisation
 
 log = logging.getLogger(__name__)
 
@@ -365,3 +365,29 @@ def _count_unknown(organisation: RecipientOrganisation | None, *, actor: Any, ch
             limit=settings.VALIDITY_UNKNOWN_LIMIT,
             penalty_seconds=seconds,
         )
+
+
+def keep_check_result(
+    query: Query,
+    *,
+    organisation: RecipientOrganisation,
+    actor: Any,
+    signed_record: str = "",
+    file_name: str = "",
+    file_size: int | None = None,
+    file_sha256: str = "",
+) -> CheckResult:
+    """Keep a form check's answer for the organisation's history. The query itself was recorded in
+    the audit log when it was answered (``validity.query``); this row is the recipient's copy."""
+    return CheckResult.objects.create(
+        organisation=organisation,
+        checked_by=actor,
+        checked_at=datetime.fromisoformat(query.document["checked_at"]),
+        delegation_id=query.delegation_id,
+        status=query.status.value,
+        answer=query.document,
+        signed_record=signed_record,
+        file_name=file_name[:200],
+        file_size=file_size,
+        file_sha256=file_sha256,
+    )

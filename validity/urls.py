@@ -13,6 +13,8 @@ urlpatterns = [
     path("keys/", views.api_keys, name="api_keys"),
     path("keys/<str:prefix>/revoke/", views.revoke_api_key, name="revoke_api_key"),
     path("check/", views.check, name="check"),
+    path("checks/", views.history, name="history"),
+    path("checks/<str:public_id>/", views.check_result, name="check_result"),
     path("public-check/", views.anonymous_check, name="anonymous_check"),
     *accounts.urls(),
 ]

@@ -8,8 +8,10 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -21,9 +23,9 @@ from mynatrust.access import public, recipient_required, refuse_object
 from mynatrust.lib import delegation_id as delegation_ids
 from mynatrust.lib.delegation_id import in_file_name
 from validity import answer, ratelimit, services, signing
-from validity.answer import ValidityError
+from validity.answer import Status, ValidityError
 from validity.forms import AnonymousCheckForm, ApiKeyForm, CheckForm, RegistrationForm, Sha256UploadHandler
-from validity.models import ApiKey, RecipientOrganisation
+from validity.models import ApiKey, CheckResult, RecipientOrganisation
 from validity.presentation import STATUS_DISPLAY
 
 
@@ -170,18 +172,68 @@ def _check(request: HttpRequest, organisation: RecipientOrganisation) -> HttpRes
         actor=request.user,
         channel="form",
     )
-    token, download = _record(query.document)
+    token, _download = _record(query.document)
+    kept = services.keep_check_result(
+        query,
+        organisation=organisation,
+        actor=request.user,
+        signed_record=token or "",
+        file_name=upload.name if upload else "",
+        file_size=upload.size if upload else None,
+        file_sha256=upload.sha256 if upload else "",
+    )
+    # Post/Redirect/Get: the result has its own address; a reload asks nothing again.
+    return _see_other("validity:check_result", public_id=kept.public_id)
+
+
+def _see_other(to: str, **kwargs: Any) -> HttpResponse:
+    response = HttpResponseRedirect(reverse(to, kwargs=kwargs))
+    response.status_code = 303
+    return response
+
+
+def _get_check_result_for_member(request: HttpRequest, public_id: str) -> CheckResult:
+    organisation = _approved_organisation_for(request)
+    result = CheckResult.objects.filter(organisation=organisation, public_id=public_id).first()
+    if result is None:
+        refuse_object(request, CheckResult.objects.filter(public_id=public_id))
+    return result
+
+
+@recipient_required
+@never_cache
+@require_GET
+def check_result(request: HttpRequest, public_id: str) -> HttpResponse:
+    kept = _get_check_result_for_member(request, public_id)
+    document = kept.answer
+    upload = {"name": kept.file_name, "size": kept.file_size, "sha256": kept.file_sha256} if kept.file_sha256 else None
+    jws = kept.signed_record or None
     context = {
-        "query": query,
-        "answer": query.document,
-        "when": _instants(query.document),
-        "display": STATUS_DISPLAY[query.status],
+        "kept": kept,
+        "answer": document,
+        "when": _instants(document),
+        "display": STATUS_DISPLAY[Status(kept.status)],
         "upload": upload,
-        "jws": token,
-        "jws_download": download,
-        "download_name": f"validity-{in_file_name(query.delegation_id)}.jws",
+        "jws": jws,
+        "jws_download": "data:application/jose;base64," + base64.b64encode(jws.encode()).decode() if jws else None,
+        "download_name": f"validity-{in_file_name(kept.delegation_id)}.jws",
     }
     return render(request, "validity/result.html", context)
+
+
+HISTORY_PAGE_SIZE = 50
+
+
+@recipient_required
+@never_cache
+@require_GET
+def history(request: HttpRequest) -> HttpResponse:
+    organisation = _approved_organisation_for(request)
+    rows = CheckResult.objects.filter(organisation=organisation).select_related("checked_by")
+    page = Paginator(rows, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    for row in page:
+        row.display = STATUS_DISPLAY[Status(row.status)]  # type: ignore[attr-defined]
+    return render(request, "validity/history.html", {"page": page, "organisation": organisation})
 
 
 def validity_url_page(request: HttpRequest, delegation_id: str) -> HttpResponse:

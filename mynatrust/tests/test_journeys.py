@@ -185,10 +185,10 @@ def sign_with_test_cards(
         page.get_by_label("受任者のメールアドレス").fill("hanako@agent.example.jp")
         click_through(journey, page, page.get_by_role("button", name="受諾書のリンクを送る"), f"{step}-acceptance-sent")
         assert "hanako@agent.example.jp に受諾書のリンクを送りました" in page.content()
-        link = re.search(r"https?://\S+/acceptance/\S+/", mailoutbox[-1].body)
+        link = re.search(r"https?://[^/\s]+(/\S+/acceptance/\S+/)", mailoutbox[-1].body)
         assert link and mailoutbox[-1].to == ["hanako@agent.example.jp"]
         agent = journey.new_page(browser)
-        agent.goto(link.group(0))
+        agent.goto(page.url.split("/app/")[0] + link.group(1))  # the mail names the configured host
         journey.visit(agent, f"{step}-acceptance-link")
         with agent.expect_download() as download:
             agent.get_by_test_id("acceptance-link-pdf").click()
@@ -340,6 +340,12 @@ def test_c_a_recipient_registers_is_approved_and_checks_the_id_by_api_and_by_for
     page.get_by_test_id("validity-answer").wait_for()
     journey.visit(page, "check-answer")
     assert page.get_by_test_id("validity-answer").get_attribute("data-status") == "valid"
+    # The result has its own address: a reload asks nothing again; the history lists it.
+    assert re.search(r"/recipient/checks/\w+/$", page.url)
+    page.reload()
+    assert page.get_by_test_id("validity-answer").get_attribute("data-status") == "valid"
+    press_on(journey, page, "確認の履歴", r"/recipient/checks/$", "history")
+    assert delegation_id in page.get_by_test_id("check-history").inner_text()
 
 
 def check_by_api(page: Any, live_server: Any, key: str, delegation_id: str) -> dict[str, Any]:
