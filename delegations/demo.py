@@ -78,12 +78,13 @@ def test_card_persona(delegation: Any, role: str) -> Any:
     return PersonaSpec(key=f"card-{role}", label=label, name=_jpki_name(name), address=address, birth=_TEST_CARD_BIRTH)
 
 
-def sign_with_test_card(delegation: Any, role: str, *, actor: Any) -> bytes:
-    """The delegation PDF (principal) or the acceptance PDF (agent) signed with a test card (PAdES)."""
+def sign_with_test_card(delegation: Any, role: str, *, actor: Any, spec: Any = None) -> bytes:
+    """The delegation PDF (principal) or the acceptance PDF (agent) signed with a test card (PAdES);
+    ``spec`` names another card than the one the service expects (the demo's substitute characters)."""
     from delegations.models import SignedFile
 
     pki = load_demo_pki()
-    spec = test_card_persona(delegation, role)
+    spec = spec or test_card_persona(delegation, role)
     pki.issue(spec)
     document = bytes(delegation.pdf if role == SignedFile.Role.PRINCIPAL else delegation.acceptance_pdf)
     signed = pki.sign_pdf(document, spec.key)
@@ -173,8 +174,77 @@ def _demo_delegations(command: Any) -> None:
                 values={**DEMO_AGENT, "agent_name": "高橋 花子", "agent_title": "経理課長", **period},
             )
         _demo_sole_proprietor(period)
-    active = Delegation.objects.for_subscriber(subscriber).active().first()
+        _demo_queues(subscriber, member, period, command)
+    active = Delegation.objects.for_subscriber(subscriber).active().order_by("pk").first()
     command.stdout.write(
         f"delegations: {subscriber} has an active delegation {active.delegation_id if active else '-'} and a draft;"
         " /app/delegations/ (test-card signing is offered on a finalised draft)"
     )
+
+
+# --- the staff queues ------------------------------------------------------------------------------------
+# So that a newcomer sees every queue of the staff dashboards at work: a delegation waiting for
+# reception (its agent's certificate differs from the delegation only at a character JPKI flagged as a
+# substitute), a revocation requested by the operator waiting for a second staff member, and a new
+# trust anchor requested by the operator waiting for approval.
+DEMO_SUBSTITUTE_AGENT = {
+    **DEMO_AGENT,
+    "agent_name": "渡邉 健太",
+    "agent_title": "営業部長",
+    "agent_identifier": "E-20871",
+    "agent_address": "東京都杉並区阿佐谷南一丁目15番1号",
+}
+DEMO_REVOKED_AGENT = {
+    **DEMO_AGENT,
+    "agent_name": "佐藤 次郎",
+    "agent_title": "元購買課長",
+    "agent_identifier": "E-09911",
+}
+
+
+def _signed(subscriber: Any, member: Any, values: dict[str, Any], agent_card: Any = None) -> Any:
+    from delegations import services
+    from delegations.models import SignedFile
+
+    finalised = services.finalise_draft(services.create_draft(subscriber, actor=member, values=values), actor=member)
+    for role in SignedFile.Role.values:
+        spec = agent_card if role == SignedFile.Role.AGENT else None
+        signed = sign_with_test_card(finalised, role, actor=member, spec=spec)
+        services.submit_signed_file(finalised, signed, actor=member, role=role, file_name=f"{role}.pdf")
+    finalised.refresh_from_db()
+    return finalised
+
+
+def _demo_queues(subscriber: Any, member: Any, period: dict[str, Any], command: Any) -> None:
+    from delegations import services
+    from delegations.models import AnchorChange, Delegation, RevocationRequest
+    from delegations.signatures.testpki import PersonaSpec
+    from mynatrust.management.commands.demo_setup import demo_email
+    from mynatrust.models import User
+
+    operator = User.objects.get(email=demo_email("operator"))
+    mine = Delegation.objects.for_subscriber(subscriber)
+    if not mine.filter(agent_name=DEMO_SUBSTITUTE_AGENT["agent_name"]).exists():
+        card = PersonaSpec(
+            key="card-agent-substitute",
+            label="受任者のテストカード（代替文字あり）",
+            name="渡辺\u3000健太",  # 邉 could not be encoded: JPKI wrote 辺 and flagged it
+            name_flags="01000",
+            address=DEMO_SUBSTITUTE_AGENT["agent_address"],
+            birth=_TEST_CARD_BIRTH,
+        )
+        waiting = _signed(subscriber, member, {**DEMO_SUBSTITUTE_AGENT, **period}, agent_card=card)
+        command.stdout.write(f"  delegations: {waiting.pk} waits for reception (substitute character)")
+    if not RevocationRequest.objects.exists():
+        revoked = _signed(subscriber, member, {**DEMO_REVOKED_AGENT, **period})
+        services.request_revocation(revoked, actor=operator, reason="担当者の退職（利用者からの届出）")
+        command.stdout.write(f"  delegations: revocation of {revoked.delegation_id} waits for a second staff member")
+    if not AnchorChange.objects.filter(decision=AnchorChange.Decision.PENDING).exists():
+        next_generation = TestPKI.generate()
+        trust.request_anchor_addition(
+            next_generation.root_der,
+            actor=operator,
+            reason="署名用認証局の次の世代（デモ）",
+            label="デモ: 次の世代の署名用認証局",
+        )
+        command.stdout.write("  trust anchors: the next generation's root waits for approval")

@@ -11,3 +11,57 @@ def setup(command: Any) -> None:
 
     repository_demo.setup(command)
     operations_demo.setup(command)
+    _staff_enrolment(command)
+    _incident_to_report(command)
+
+
+NEWCOMER = "newcomer"
+
+
+def _staff_enrolment(command: Any) -> None:
+    """A staff member appointed by the service manager who has not yet set a password and a second
+    factor: the manager's queue of staff still to enrol is not empty."""
+    from unittest import mock
+
+    from mynatrust import staff
+    from mynatrust.management.commands.demo_setup import demo_email
+    from mynatrust.models import User
+    from mynatrust.roles import Role
+
+    if User.objects.filter(email=demo_email(NEWCOMER)).exists():
+        return
+    manager = User.objects.get(email=demo_email("manager"))
+    with mock.patch("mynatrust.staff.send_mail"):
+        staff.appoint_staff(demo_email(NEWCOMER), Role.RECEPTION, actor=manager, display_name="受付 新任")
+    command.stdout.write(f"  staff: {demo_email(NEWCOMER)} appointed, not yet enrolled (no password, no code)")
+
+
+def _incident_to_report(command: Any) -> None:
+    """A second security incident, still under investigation and not yet reported to the ministry:
+    the queue of reports to make is not empty (the first demo incident's chain is complete)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from mynatrust.management.commands.demo_setup import demo_email
+    from mynatrust.models import User
+    from mynatrust.operations import services
+    from mynatrust.operations.models import IncidentRecord
+
+    summary = "受付窓口あての不審な添付ファイル付きメール"
+    if IncidentRecord.objects.filter(summary=summary).exists():
+        return
+    now = timezone.now()
+    services.record_entry(
+        IncidentRecord,
+        actor=User.objects.get(email=demo_email("admin")),
+        occurred_at=now - timedelta(hours=30),
+        detected_at=now - timedelta(hours=28),
+        severity=IncidentRecord.Severity.MEDIUM,
+        summary=summary,
+        cause="調査中（添付ファイルを開いた端末の有無を確認中）",
+        response="該当メールを隔離し、受付担当者の端末を検査中",
+        security_failure=True,
+        leak_risk=True,
+    )
+    command.stdout.write("  operations: a second incident waits for its report to the ministry")

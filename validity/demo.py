@@ -1,5 +1,6 @@
 """Demo data (``manage.py demo_setup``): an approved recipient organisation for the demo recipient
-with one API key, and the response signing key under var/. Idempotent; demo only."""
+with one API key, a second organisation whose registration waits for reception, and the response
+signing key under var/. Idempotent; demo only."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from validity import services, signing
 from validity.models import ApiKey, RecipientMember, RecipientOrganisation
 
 RECIPIENT_EMAIL = "recipient@demo.mynatrust.example.jp"
+APPLICANT_EMAIL = "recipient-applicant@demo.mynatrust.example.jp"
 DEMO_KEY_LABEL = "デモ用キー"
 SAMPLE_ID = "7K3Q-9XWA-2M4P-HJ"
 
@@ -25,6 +27,7 @@ def setup(command: Any) -> None:
     if key_path is not None and not key_path.exists():
         kid = signing.generate_key_file(key_path)
         out.write(f"validity: created the response signing key {key_path} (kid {kid})")
+    _pending_registration(command)
     user = User.objects.filter(email=RECIPIENT_EMAIL, kind=User.Kind.RECIPIENT).first()
     if user is None:
         out.write(style.WARNING(f"validity: no demo recipient {RECIPIENT_EMAIL}; skipped"))
@@ -73,6 +76,39 @@ def setup(command: Any) -> None:
         f"    curl -s {base}/.well-known/jwks.json > jwks.json && .venv/bin/python docs/examples/verify_answer.py answer.jws jwks.json"
     )
     out.write(f"    the form: {base}/recipient/check/ (sign in as {RECIPIENT_EMAIL})")
+
+
+def _pending_registration(command: Any) -> None:
+    """An organisation that registered as a recipient and waits for reception's decision."""
+    from django.utils import timezone
+
+    from mynatrust.management.commands.demo_setup import DEMO_PASSWORD
+
+    if User.objects.filter(email=APPLICANT_EMAIL).exists():
+        return
+    with transaction.atomic():
+        user = User.objects.create_user(
+            APPLICANT_EMAIL,
+            DEMO_PASSWORD,
+            kind=User.Kind.RECIPIENT,
+            display_name="申請 三郎",
+            email_confirmed_at=timezone.now(),
+        )
+        services.register_recipient(
+            user,
+            services.RecipientDetails(
+                kind=RecipientOrganisation.Kind.CORPORATION,
+                name="デモ確認工業株式会社",
+                address="大阪府大阪市北区梅田一丁目1番1号",
+                representative_title="代表取締役",
+                representative_name="確認 四郎",
+                representative_address="大阪府吹田市江坂町一丁目1番1号",
+                representative_date_of_birth=None,
+                declarant_name="申請 三郎",
+            ),
+            actor=user,
+        )
+    command.stdout.write(f"  recipient organisation デモ確認工業株式会社 waits for reception ({APPLICANT_EMAIL})")
 
 
 def _demo_delegation_id() -> str | None:

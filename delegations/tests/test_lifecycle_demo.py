@@ -24,17 +24,32 @@ def test_demo_setup_gives_the_demo_subscriber_an_active_delegation_and_a_draft_o
     call_command("demo_setup", stdout=_Sink())
     call_command("demo_setup", stdout=_Sink())  # idempotent
     statuses = sorted(Delegation.objects.values_list("status", flat=True))
-    assert statuses == ["active", "draft", "submitted"]
+    # the active one, a second active one whose revocation waits for approval, a draft, and two
+    # waiting for reception: a 士業 agent, and an agent whose certificate has a substitute character
+    assert statuses == ["active", "active", "draft", "submitted", "submitted"]
     # The sole proprietor signed (no registry certificate); its 税理士 agent carries a registration
     # number and waits for reception's qualification check (§4.1.2).
-    qualified = Delegation.objects.get(status="submitted")
+    qualified = Delegation.objects.get(status="submitted", agent_qualification="tax_accountant")
     assert qualified.subscriber.kind == "sole_proprietor"
     assert qualified.agent_qualification == "tax_accountant" and qualified.agent_identifier == "123456"
     assert {f.match_verdict for f in qualified.signed_files.all()} == {"match"}
     assert b"<businessAddress>" in bytes(qualified.xml or b"")
-    active = Delegation.objects.get(status="active")
+    substitute = Delegation.objects.get(status="submitted", agent_qualification="")
+    assert "match_with_substitutes" in {f.match_verdict for f in substitute.signed_files.all()}
+    active = Delegation.objects.filter(status="active").order_by("pk")[0]
     assert active.signed_files.count() == 2
     assert {f.match_verdict for f in active.signed_files.all()} == {"match"}
+
+
+def test_the_demo_fills_every_work_queue_of_the_staff_dashboards(settings: Any, tmp_path: Any) -> None:
+    from mynatrust.dashboard import QUEUES
+
+    settings.DEMO_MODE = True
+    settings.SIGNATURE_TEST_PKI_DIR = str(tmp_path / "testpki")
+    settings.VALIDITY_SIGNING_KEY_FILE = str(tmp_path / "validity.pem")
+    call_command("demo_setup", stdout=_Sink())
+    empty = [queue.key for queue in QUEUES if not queue.items().exists()]
+    assert empty == []
 
 
 class _Sink:

@@ -1,5 +1,7 @@
 """Demo repository: the terms of use and the operating rules in force (drafted by the operator,
-approved by the service manager) and one maintenance notice in the banner. Idempotent."""
+approved by the service manager), a revision of the terms waiting for the service manager's approval
+(its comparison table shows one changed and one added article) and one maintenance notice in the
+banner. Idempotent."""
 
 from __future__ import annotations
 
@@ -101,6 +103,8 @@ def setup(command: Any) -> None:
     if subscriber is not None and terms and not TermsAcceptance.objects.filter(user=subscriber, document=terms):
         services.accept_current_terms(subscriber, actor=subscriber)
 
+    _draft_revision(context, operator, command)
+
     if not Notice.objects.filter(title="定期保守のお知らせ").exists():
         start = timezone.localtime() + timedelta(days=7)
         start = start.replace(hour=2, minute=0, second=0, microsecond=0)
@@ -117,3 +121,33 @@ def setup(command: Any) -> None:
         )
         services.publish_notice(notice, actor=operator)
         command.stdout.write("  repository: maintenance notice published (banner)")
+
+
+REVISION_VERSION = "2027-04-01"
+
+
+def revised_terms(body: str) -> str:
+    """The demo's next terms of use: one article reworded, one added."""
+    return body.replace(
+        "利用者は、登録した基本情報に変更があったときは、速やかに届け出るものとします。",
+        "利用者は、登録した基本情報に変更があったときは、変更の日から14日以内に届け出るものとします。",
+    ).replace(
+        "第5条（サービスの終了）",
+        "第4条の2（通知）\n当社は、利用者への通知を、リポジトリへの掲載又は電子メールにより行います。\n\n第5条（サービスの終了）",
+    )
+
+
+def _draft_revision(context: dict[str, Any], operator: User, command: Any) -> None:
+    """A revision drafted by the operator, waiting in the service manager's approval queue."""
+    if DocumentVersion.objects.filter(kind=DocumentKind.TERMS, version=REVISION_VERSION).exists():
+        return
+    services.draft_document(
+        kind=DocumentKind.TERMS,
+        version=REVISION_VERSION,
+        title="利用約款",
+        body=revised_terms(TERMS_BODY.format(**context)),
+        effective_at=timezone.now() + timedelta(days=60),
+        change_summary="第4条に届出の期限を定め、第4条の2（通知）を新設します。",
+        actor=operator,
+    )
+    command.stdout.write(f"  repository: terms {REVISION_VERSION} drafted, waiting for the service manager")
