@@ -176,6 +176,7 @@ class Audience:
                 self._tell_owner(form.existing, form.cleaned_data["password1"])
                 return redirect(self._url("signup_sent"))
             if not mail_limits.allow(mail_limits.SIGNUP, to=form.cleaned_data["email"]):
+                make_password(form.cleaned_data["password1"])  # the same work as every other answer
                 return redirect(self._url("signup_sent"))  # the same answer; nothing changed or sent
             with transaction.atomic():
                 replaced = form.instance.pk is not None

@@ -104,6 +104,31 @@ def test_sign_up_answers_the_same_for_an_address_with_an_account_and_mails_its_o
     assert AuditEvent.objects.filter(event_type="auth.signup_existing", data__to=owner.email).exists()
 
 
+def test_sign_up_does_the_same_hashing_work_for_new_taken_and_limited_addresses(
+    client, settings, subscriber_member, monkeypatch
+):
+    """The time an answer takes must not tell an address with an account from one without, limited
+    or not: each answer hashes the typed password exactly once."""
+    from django.contrib.auth.hashers import get_hasher
+
+    hasher = type(get_hasher())
+    calls: list[str] = []
+    real = hasher.encode
+
+    def counted(self, *args, **kwargs):
+        calls.append("encode")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(hasher, "encode", counted)
+    settings.MAIL_RATE_PER_ADDRESS = "1/3600"
+    counts = []
+    for email in ("fresh@example.jp", "fresh@example.jp", subscriber_member.email, subscriber_member.email):
+        calls.clear()
+        assert sign_up(client, "registry", email=email).status_code == 302
+        counts.append(len(calls))
+    assert counts == [1, 1, 1, 1]
+
+
 def test_the_notice_to_an_existing_owner_is_rate_limited_like_every_mail(
     client, settings, subscriber_member, django_capture_on_commit_callbacks
 ):
