@@ -8,6 +8,7 @@ long-form length.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -256,11 +257,20 @@ def _other_names(cert: x509.Certificate) -> dict[str, str]:
     return found
 
 
-def parse_certificate(data: bytes | x509.Certificate) -> JPKICertificate:
+@functools.lru_cache(maxsize=32)
+def _issuer_facts(issuer: x509.Name) -> tuple[str, tuple[str, ...]]:
+    """An issuer name as text and its OUs. Issuers are a handful of CA names, so each is rendered
+    once per process (rendering a name costs more than the rest of the profile check)."""
+    ous = tuple(str(a.value) for a in issuer.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME))
+    return issuer.rfc4514_string(), ous
+
+
+def parse_certificate(data: bytes | x509.Certificate, *, der: bytes | None = None) -> JPKICertificate:
     """Parse any certificate; ``kind`` tells a JPKI signing certificate from the rest.
 
     Raises JPKIProfileError only for data that is not a certificate or carries malformed basic-4
-    values; use ``require_signing_certificate`` to insist on the signing profile.
+    values; use ``require_signing_certificate`` to insist on the signing profile. ``der``: the
+    certificate's DER when the caller holds it (spares re-encoding it for the fingerprint).
     """
     cert = load_certificate(data)
     try:
@@ -273,7 +283,7 @@ def parse_certificate(data: bytes | x509.Certificate) -> JPKICertificate:
     key_bits = key.key_size if isinstance(key, rsa.RSAPublicKey) else None
     sig_hash = cert.signature_hash_algorithm.name if cert.signature_hash_algorithm else None
     key_usage = _key_usage(cert)
-    issuer_ous = [a.value for a in cert.issuer.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)]
+    issuer_text, issuer_ous = _issuer_facts(cert.issuer)
     birth = parse_birth_date(values[OID_BIRTH_DATE]) if OID_BIRTH_DATE in values else None
     gender = None
     if OID_GENDER in values:
@@ -305,11 +315,11 @@ def parse_certificate(data: bytes | x509.Certificate) -> JPKICertificate:
     return JPKICertificate(
         kind=kind,
         subject=cert.subject.rfc4514_string(),
-        issuer=cert.issuer.rfc4514_string(),
+        issuer=issuer_text,
         serial=cert.serial_number,
         not_before=cert.not_valid_before_utc,
         not_after=cert.not_valid_after_utc,
-        sha256=fingerprint(cert),
+        sha256=hashlib.sha256(der).hexdigest().upper() if der is not None else fingerprint(cert),
         key_usage=key_usage,
         policy_oids=_policies(cert),
         key_bits=key_bits,

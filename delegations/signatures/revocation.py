@@ -8,6 +8,7 @@ nextUpdate), an unreachable responder or a badly signed answer is ``try_later``:
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import os
@@ -98,6 +99,11 @@ class ParsedCRL:
         return cls(crl, raw, number, hashlib.sha256(raw).hexdigest().upper())
 
     def evidence(self) -> dict[str, Any]:
+        return dict(self._evidence)
+
+    @functools.cached_property
+    def _evidence(self) -> dict[str, Any]:
+        # A CRL does not change: describe it once, not on every lookup.
         return {
             "crl_number": self.number,
             "crl_sha256": self.sha256,
@@ -125,11 +131,12 @@ class CRLSource:
 
     def __init__(self, crls: list[bytes] | tuple[bytes, ...]) -> None:
         self.crls = [ParsedCRL.load(der) for der in crls]
-        self._signed_by: dict[tuple[int, bytes], bool] = {}  # (CRL index, issuer DER) -> signature ok
+        self._signed_by: dict[tuple[int, x509.Certificate], bool] = {}  # (CRL index, issuer) -> signature ok
 
     def _issued_by(self, index: int, issuer: x509.Certificate) -> bool:
-        # A CRL's signature is checked once per issuer, not on every lookup.
-        key = (index, issuer.public_bytes(serialization.Encoding.DER))
+        # A CRL's signature is checked once per issuer, not on every lookup (certificates hash and
+        # compare by their encoding).
+        key = (index, issuer)
         if key not in self._signed_by:
             crl = self.crls[index].crl
             self._signed_by[key] = crl.issuer == issuer.subject and verify_issued_by(crl, issuer)

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from delegations.signatures import revocation as rev
@@ -80,19 +80,37 @@ class VerificationPolicy:
 
     @functools.cached_property
     def anchors(self) -> tuple[x509.Certificate, ...]:
+        return tuple(cert for cert, _der in self.anchor_pairs)
+
+    @functools.cached_property
+    def anchor_pairs(self) -> tuple[tuple[x509.Certificate, bytes], ...]:
+        """Each readable anchor with its DER (re-encoding a certificate costs more than keeping it)."""
         out = []
         for der in self.trust_anchors:
             try:
-                out.append(x509.load_der_x509_certificate(der))
+                out.append((x509.load_der_x509_certificate(der), bytes(der)))
             except ValueError:
                 logger.warning("ignoring a trust anchor that is not a DER certificate")
         return tuple(out)
+
+    def anchor_der(self, anchor: x509.Certificate) -> bytes:
+        return next((der for cert, der in self.anchor_pairs if cert == anchor), None) or anchor.public_bytes(_DER)
+
+    @functools.cached_property
+    def path_store(self) -> Any:
+        """The anchors as cryptography's path-validation store with its extension policies, built
+        once per policy rather than per signature."""
+        from cryptography.x509.verification import Criticality, ExtensionPolicy, Store
+
+        ee_policy = ExtensionPolicy.permit_all().may_be_present(x509.CertificatePolicies, Criticality.AGNOSTIC, None)
+        ca_policy = ExtensionPolicy.permit_all().require_present(x509.BasicConstraints, Criticality.AGNOSTIC, None)
+        return Store(list(self.anchors)), ee_policy, ca_policy
 
     @functools.cached_property
     def asn1_anchors(self) -> tuple[Any, ...]:
         from asn1crypto import x509 as asn1_x509
 
-        return tuple(asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in self.anchors)
+        return tuple(asn1_x509.Certificate.load(der) for _cert, der in self.anchor_pairs)
 
     @functools.cached_property
     def asn1_tsa_anchors(self) -> tuple[Any, ...]:
@@ -312,12 +330,14 @@ def _judge_signer(
     library_verdict: SubIndication | None,
     library_detail: str = "",
     library_anchor: x509.Certificate | None = None,
+    signer_der: bytes | None = None,
 ) -> None:
     """Every chain check runs; the first failure in the documented order decides, the others are
     listed in the report (``other_failures``). ``library_anchor``: the pinned anchor the library's
-    own path validation ended at (its signature over the certificate need not be checked again)."""
+    own path validation ended at (its signature over the certificate need not be checked again).
+    ``signer_der``: the certificate as the file carries it, when the caller has it at hand."""
     failures = _chain_failures(
-        state, signer, policy, library_verdict, library_detail, revocation=True, anchor=library_anchor
+        state, signer, policy, library_verdict, library_detail, revocation=True, anchor=library_anchor, der=signer_der
     )
     if failures:
         first, *rest = failures
@@ -355,10 +375,12 @@ def _chain_failures(
     *,
     revocation: bool,
     anchor: x509.Certificate | None = None,
+    der: bytes | None = None,
 ) -> list[VerificationFailure]:
     state.judged = True
+    der = der if der is not None else signer.public_bytes(_DER)
     try:
-        profile = parse_certificate(signer)
+        profile = parse_certificate(signer, der=der)
     except JPKIProfileError as exc:
         raise _fail(SubIndication.SIG_CONSTRAINTS_FAILURE, f"profile: {exc.code}") from exc
     state.signer = profile.to_dict()
@@ -384,9 +406,9 @@ def _chain_failures(
                 sha256=profile.sha256,
                 not_before=profile.not_before.isoformat(),
                 not_after=profile.not_after.isoformat(),
-                der_b64=base64.b64encode(signer.public_bytes(_DER)).decode(),
+                der_b64=base64.b64encode(der).decode(),
             ),
-            _anchor_info(issuer.public_bytes(_DER)),
+            _anchor_info(policy.anchor_der(issuer)),
         ]
     if profile.kind == "authentication":
         failures.append(_fail(SubIndication.SIG_CONSTRAINTS_FAILURE, "authentication_certificate"))
@@ -623,12 +645,14 @@ async def _document_timestamp(state: _State, stamp: Any, policy: VerificationPol
 
 
 def _signer_outcome(status: Any) -> tuple[x509.Certificate, dict[str, Any]]:
+    der = status.signing_cert.dump()
     verdict = {
         "library_verdict": _map_ades(status.trust_problem_indic),
         "library_detail": f"pyhanko: {getattr(status.trust_problem_indic, 'name', '')}",
         "library_anchor": _path_anchor(status),
+        "signer_der": der,
     }
-    return _to_crypto(status.signing_cert), verdict
+    return x509.load_der_x509_certificate(der), verdict
 
 
 def _path_anchor(status: Any) -> x509.Certificate | None:
@@ -745,13 +769,11 @@ def _hardened_parser() -> Any:
 def _xml(state: _State, data: bytes, policy: VerificationPolicy) -> None:
     from lxml import etree
     from signxml import (
-        DigestAlgorithm,
         InvalidCertificate,
         InvalidDigest,
         InvalidInput,
         InvalidSignature,
         SignatureConfiguration,
-        SignatureMethod,
         XMLVerifier,
     )
     from signxml.xades import XAdESSignatureConfiguration, XAdESVerifier
@@ -776,7 +798,11 @@ def _xml(state: _State, data: bytes, policy: VerificationPolicy) -> None:
     signature = signatures[0]
     xades = signature.find(f".//{{{XADES_NS}}}SignedProperties") is not None
     state.container = "xades" if xades else "xmldsig"
-    state.candidate = _xml_leaf(signature)
+    # Each certificate is decoded once: cryptography parses a certificate's extensions on first use,
+    # which costs more than the whole XML parse, and caches them on that object.
+    certs = _xml_certificates(signature)
+    leaves = [c for c in certs or () if not _is_ca(c[1])]
+    state.candidate = leaves[0][1] if certs is not None and len(leaves) == 1 else None
     if signature is root:
         raise _fail(
             SubIndication.FORMAT_FAILURE,
@@ -824,25 +850,19 @@ def _xml(state: _State, data: bytes, policy: VerificationPolicy) -> None:
             if transform.get("Algorithm") not in ALLOWED_TRANSFORMS:
                 raise _fail(SubIndication.FORMAT_FAILURE, "unexpected_transform")
 
-    certs = []
-    for el in signature.iter(f"{{{DSIG_NS}}}X509Certificate"):
-        try:
-            certs.append(x509.load_der_x509_certificate(base64.b64decode("".join((el.text or "").split()))))
-        except ValueError as exc:
-            raise _fail(SubIndication.FORMAT_FAILURE, "bad_x509_certificate_element") from exc
-    leaves = [c for c in certs if not _is_ca(c)]
+    if certs is None:
+        raise _fail(SubIndication.FORMAT_FAILURE, "bad_x509_certificate_element")
     if len(leaves) != 1:
         raise _fail(SubIndication.NO_SIGNING_CERTIFICATE_FOUND, f"{len(leaves)}_end_entity_certificates")
-    signer = leaves[0]
+    signer_der, signer = leaves[0]
     if xades:
-        _xades_signing_certificate(signature, signer)
+        _xades_signing_certificate(signature, signer_der)
 
     # signxml refuses a certificate outside its validity at verification_time; the period is judged
     # in step 5 with its own sub-indication, so signxml checks the signature at a time inside it.
     # Every algorithm is admitted here so that integrity is judged first; weak ones are refused next.
     inside = min(max(state.moment, signer.not_valid_before_utc), signer.not_valid_after_utc)
-    methods = frozenset(m for m in SignatureMethod if not m.name.startswith("HMAC"))
-    digests = frozenset(DigestAlgorithm)
+    methods, digests = _xml_algorithms()
     results: list[Any]
     try:
         if xades:
@@ -888,23 +908,32 @@ def _xml(state: _State, data: bytes, policy: VerificationPolicy) -> None:
                 state.signing_time = datetime.fromisoformat(when.text.strip()).astimezone(UTC)
             except ValueError:
                 state.warnings.append("unreadable_signing_time")
-    _judge_signer(state, signer, policy, **_path_verdict(signer, policy, state.moment))
+    _judge_signer(state, signer, policy, signer_der=signer_der, **_path_verdict(signer, policy, state.moment))
 
 
-def _xml_leaf(signature: Any) -> x509.Certificate | None:
-    """The one end-entity certificate a Signature element carries, if it carries exactly one."""
-    leaves = []
+@functools.cache
+def _xml_algorithms() -> tuple[frozenset[Any], frozenset[Any]]:
+    """Every signature method but HMAC, and every digest, for signxml (weak ones are refused after
+    the integrity checks). Built once: walking the enums costs more than verifying a digest."""
+    from signxml import DigestAlgorithm, SignatureMethod
+
+    return frozenset(m for m in SignatureMethod if not m.name.startswith("HMAC")), frozenset(DigestAlgorithm)
+
+
+def _xml_certificates(signature: Any) -> list[tuple[bytes, x509.Certificate]] | None:
+    """(DER, certificate) for each X509Certificate of a Signature element; None when one of them
+    is not a certificate."""
+    out = []
     for el in signature.iter(f"{{{DSIG_NS}}}X509Certificate"):
         try:
-            cert = x509.load_der_x509_certificate(base64.b64decode("".join((el.text or "").split())))
+            der = base64.b64decode("".join((el.text or "").split()))
+            out.append((der, x509.load_der_x509_certificate(der)))
         except ValueError:
             return None
-        if not _is_ca(cert):
-            leaves.append(cert)
-    return leaves[0] if len(leaves) == 1 else None
+    return out
 
 
-def _xades_signing_certificate(signature: Any, signer: x509.Certificate) -> None:
+def _xades_signing_certificate(signature: Any, signer_der: bytes) -> None:
     """XAdES binds its signer: the first xades:Cert of SigningCertificate(V2) must be the KeyInfo
     certificate (as pyHanko checks the ESS signing-certificate attribute of CMS and PDF)."""
     from signxml import DigestAlgorithm
@@ -922,7 +951,9 @@ def _xades_signing_certificate(signature: Any, signer: x509.Certificate) -> None
         expected = base64.b64decode("".join(value.split()), validate=True)
     except (ValueError, KeyError) as exc:
         raise _fail(SubIndication.FORMAT_FAILURE, "xades_signing_certificate_unreadable") from exc
-    if signer.fingerprint(algorithm()) != expected:
+    digest = hashes.Hash(algorithm())
+    digest.update(signer_der)
+    if digest.finalize() != expected:
         raise _fail(
             SubIndication.NO_SIGNING_CERTIFICATE_FOUND,
             "signing_certificate_reference_does_not_match_the_keyinfo_certificate",
@@ -942,18 +973,12 @@ def _path_verdict(cert: x509.Certificate, policy: VerificationPolicy, moment: da
     Extension policies: JPKI marks certificatePolicies critical, so it is admitted; every other
     critical extension the validator does not understand still fails the path, as RFC 5280 requires.
     """
-    from cryptography.x509.verification import Criticality, ExtensionPolicy, PolicyBuilder, Store, VerificationError
+    from cryptography.x509.verification import PolicyBuilder, VerificationError
 
     if not policy.anchors:
         return {"library_verdict": SubIndication.NO_CERTIFICATE_CHAIN_FOUND, "library_detail": "no_anchors"}
-    ee_policy = ExtensionPolicy.permit_all().may_be_present(x509.CertificatePolicies, Criticality.AGNOSTIC, None)
-    ca_policy = ExtensionPolicy.permit_all().require_present(x509.BasicConstraints, Criticality.AGNOSTIC, None)
-    builder = (
-        PolicyBuilder()
-        .store(Store(list(policy.anchors)))
-        .time(moment)
-        .extension_policies(ee_policy=ee_policy, ca_policy=ca_policy)
-    )
+    store, ee_policy, ca_policy = policy.path_store
+    builder = PolicyBuilder().store(store).time(moment).extension_policies(ee_policy=ee_policy, ca_policy=ca_policy)
     try:
         verified = builder.build_client_verifier().verify(cert, [])
     except VerificationError as exc:
