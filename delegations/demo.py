@@ -43,6 +43,18 @@ def setup(command: Any) -> None:
         der = pki.crl(this_update=now - timedelta(minutes=1), next_update=now + timedelta(days=30))
         pki.save(settings.SIGNATURE_TEST_PKI_DIR)
         trust.import_crl(der, actor=audit.SYSTEM)
+    # The TSA root's CRL: a timestamp counts only with its TSA certificate checked for revocation.
+    tsa_root = fingerprint(pki.timestamping.root)
+    current = RevocationList.objects.current_for(tsa_root)
+    if current is None or current.next_update < now + timedelta(days=7):
+        trust.import_crl(
+            pki.timestamping.crl(
+                this_update=now - timedelta(minutes=1),
+                next_update=now + timedelta(days=30),
+                number=int(now.timestamp()),  # the TSA's CRL counter is not kept with the demo PKI
+            ),
+            actor=audit.SYSTEM,
+        )
     command.stdout.write(
         f"test PKI: {settings.SIGNATURE_TEST_PKI_DIR} (root {pki.root_fingerprint[:16]}…, "
         f"personas: {', '.join(pki.personas)})"

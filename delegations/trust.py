@@ -288,7 +288,8 @@ def import_crl(data: bytes, *, actor: Any, dry_run: bool = False, now: datetime 
     anchor = next(
         (
             a
-            for a in TrustAnchor.objects.active().signing().filter(subject=crl.issuer.rfc4514_string())
+            # A signing root's CRL, or a TSA root's (its TSA certificates' revocation).
+            for a in TrustAnchor.objects.active().filter(subject=crl.issuer.rfc4514_string())
             if rev.verify_issued_by(crl, x509.load_der_x509_certificate(bytes(a.certificate_der)))
         ),
         None,
@@ -498,6 +499,8 @@ def verification_policy(*, moment: datetime | None = None, document: str = "dele
         trust_anchors=anchors,
         tsa_anchors=tsa,
         revocation=revocation_source(),
+        # TSA certificates are checked against their roots' imported CRLs, whatever source serves JPKI.
+        tsa_revocation=DatabaseCRLSource(),
         moment=moment,
         allow_later_signatures=True,
         max_bytes=settings.MAX_UPLOAD_SIZE,

@@ -150,6 +150,23 @@ TIMESTAMP_MESSAGES: dict[SubIndication, Any] = {
         "ファイルに付けられたタイムスタンプは、当サービスが信頼する時刻認証局が発行したものではありません。"
     ),
     SubIndication.CRYPTO_CONSTRAINTS_FAILURE: _("タイムスタンプに、当サービスが認めていない暗号方式が使われています。"),
+    SubIndication.REVOKED: _(
+        "タイムスタンプを発行した時刻認証局の証明書は、タイムスタンプが示す時刻より前に失効しています。このタイムスタンプは信頼できません。"
+    ),
+    SubIndication.TRY_LATER: _(
+        "タイムスタンプを発行した時刻認証局の証明書の失効情報を確認できませんでした。時間をおいてもう一度お試しください。"
+    ),
+    SubIndication.FORMAT_FAILURE: _("ファイルに付けられたタイムスタンプの形式が正しくありません。"),
+}
+# A truer sentence for some timestamp details (the key is the word after "timestamp:").
+TIMESTAMP_DETAIL_MESSAGES: dict[str, Any] = {
+    "imprint_does_not_match_the_signature_value": _(
+        "署名に付けられたタイムスタンプが、この署名の値に対するものではありません。タイムスタンプが差し替えられたか、壊れています。"
+    ),
+}
+TIMESTAMP_KIND_LABELS: dict[str, Any] = {
+    "document": _("文書タイムスタンプ"),
+    "signature": _("署名タイムスタンプ"),
 }
 TIMESTAMP_FALLBACK_MESSAGE = _("ファイルに付けられたタイムスタンプを検証できませんでした。")
 
@@ -290,6 +307,9 @@ class SignatureReport:
         if self.sub_indication is None:
             return PASSED_MESSAGE if self.passed else MESSAGES[SubIndication.GENERIC]
         if self.failed_part == "timestamp":
+            words = self.detail.removeprefix("timestamp:").split() if self.detail.startswith("timestamp:") else []
+            if words and words[0] in TIMESTAMP_DETAIL_MESSAGES:
+                return TIMESTAMP_DETAIL_MESSAGES[words[0]]
             return TIMESTAMP_MESSAGES.get(self.sub_indication, TIMESTAMP_FALLBACK_MESSAGE)
         return DETAIL_MESSAGES.get(self.detail.split(":", 1)[0].strip(), MESSAGES[self.sub_indication])
 
@@ -332,19 +352,26 @@ class SignatureReport:
         if self.revocation:
             rows.append((_("失効確認"), _revocation_text(self.revocation)))
         for i, stamp in enumerate(self.timestamps):
-            rows.append(
-                (
-                    _("タイムスタンプ %(n)s") % {"n": i + 1},
-                    str(
-                        _("%(time)s　時刻認証局：%(authority)s（SHA-256 %(sha256)s）")
-                        % {
-                            "time": _when(_parse(stamp.get("time"))),
-                            "authority": stamp.get("authority") or "—",
-                            "sha256": stamp.get("authority_sha256") or "—",
-                        }
-                    ),
-                )
+            # Reports stored before signature timestamps were listed hold document timestamps only.
+            kind = TIMESTAMP_KIND_LABELS.get(stamp.get("kind") or "document", TIMESTAMP_KIND_LABELS["document"])
+            text = str(
+                _("%(time)s　時刻認証局：%(authority)s（SHA-256 %(sha256)s）")
+                % {
+                    "time": _when(_parse(stamp.get("time"))),
+                    "authority": stamp.get("authority") or "—",
+                    "sha256": stamp.get("authority_sha256") or "—",
+                }
             )
+            revocation = stamp.get("revocation") or {}
+            if revocation.get("status"):
+                status = REVOCATION_STATUS_LABELS.get(revocation["status"], revocation["status"])
+                if revocation["status"] == "revoked" and revocation.get("revoked_at"):
+                    status = _("%(status)s（%(when)s）") % {
+                        "status": status,
+                        "when": _when(_parse(revocation["revoked_at"])),
+                    }
+                text += "　" + str(_("証明書の失効確認：%(status)s") % {"status": status})
+            rows.append((_("タイムスタンプ %(n)s") % {"n": i + 1}, f"{kind}　{text}"))
         rows.append((_("ファイルの SHA-256"), self.file_sha256 or "—"))
         rows.append((_("署名対象 XML の SHA-256"), self.signed_content_sha256 or "—"))
         for other in self.other_failures:

@@ -315,6 +315,8 @@ class TestTSA:
     root: x509.Certificate
     key: rsa.RSAPrivateKey
     cert: x509.Certificate
+    revoked_at: datetime | None = None  # when the TSA certificate was revoked, if it was
+    crl_number: int = 0
 
     @classmethod
     def generate(cls, now: datetime | None = None, *, name: str = "MynaTrust Test TSA") -> TestTSA:
@@ -354,6 +356,36 @@ class TestTSA:
     @property
     def root_der(self) -> bytes:
         return _der(self.root)
+
+    def revoke(self, *, at: datetime | None = None) -> None:
+        self.revoked_at = at or _now()
+
+    def crl(
+        self, *, this_update: datetime | None = None, next_update: datetime | None = None, number: int | None = None
+    ) -> bytes:
+        """A CRL (DER) from the TSA root, listing the TSA certificate once it is revoked."""
+        this_update = this_update or _now() - timedelta(minutes=5)
+        builder = (
+            x509.CertificateRevocationListBuilder()
+            .issuer_name(self.root.subject)
+            .last_update(this_update)
+            .next_update(next_update or this_update + timedelta(days=1))
+            .add_extension(x509.CRLNumber(number or self.crl_number + 1), critical=False)
+        )
+        self.crl_number += 1
+        if self.revoked_at is not None:
+            builder = builder.add_revoked_certificate(
+                x509.RevokedCertificateBuilder()
+                .serial_number(self.cert.serial_number)
+                .revocation_date(self.revoked_at)
+                .build()
+            )
+        return builder.sign(self.root_key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+
+    def token(self, data: bytes, *, at: datetime | None = None) -> bytes:
+        """An RFC 3161 time-stamp token (ContentInfo DER) over SHA-256 of ``data``."""
+        digest = hashlib.sha256(data).digest()
+        return bytes(asyncio.run(self.timestamper(at=at).async_timestamp(digest, "sha256")).dump())
 
     def timestamper(self, *, at: datetime | None = None) -> Any:
         from asn1crypto import keys as asn1_keys
@@ -612,29 +644,53 @@ class TestPKI:
         return buf.getvalue()
 
     # --- signing, as the real tools do -----------------------------------------------------
-    def sign_pdf(self, pdf: bytes, persona: str, *, md: str = "sha256", field_name: str | None = None) -> bytes:
+    def sign_pdf(
+        self,
+        pdf: bytes,
+        persona: str,
+        *,
+        md: str = "sha256",
+        field_name: str | None = None,
+        tsa: TestTSA | None = None,
+    ) -> bytes:
+        """``tsa``: add a signature timestamp from that TSA (an unsigned attribute, as PAdES-T)."""
         from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
         from pyhanko.sign import signers
 
         signer = self._pyhanko_signer(persona)
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
         meta = signers.PdfSignatureMetadata(field_name=field_name or _next_field_name(writer), md_algorithm=md)
-        out = signers.sign_pdf(writer, meta, signer=signer, bytes_reserved=16384)
+        timestamper = tsa.timestamper() if tsa is not None else None
+        out = signers.sign_pdf(writer, meta, signer=signer, timestamper=timestamper, bytes_reserved=16384)
         return out.getvalue()
 
-    def sign_cms(self, content: bytes, persona: str, *, md: str = "sha256") -> bytes:
-        """A detached CMS SignedData (DER) over ``content``, signing-time and signer certificate included."""
+    def sign_cms(self, content: bytes, persona: str, *, md: str = "sha256", tsa: TestTSA | None = None) -> bytes:
+        """A detached CMS SignedData (DER) over ``content``, signing-time and signer certificate
+        included; ``tsa``: with a signature timestamp from that TSA (CAdES-T)."""
         from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
 
         signer = self._pyhanko_signer(persona)
         attrs = PdfCMSSignedAttributes(signing_time=datetime.now(UTC))
-        info = asyncio.run(signer.async_sign_general_data(content, md, detached=True, signed_attr_settings=attrs))
+        timestamper = tsa.timestamper() if tsa is not None else None
+        info = asyncio.run(
+            signer.async_sign_general_data(
+                content, md, detached=True, signed_attr_settings=attrs, timestamper=timestamper
+            )
+        )
         return bytes(info.dump())
 
     def sign_xml(
-        self, xml: bytes, persona: str, *, xades: bool = False, sha1: bool = False, reference_uri: str | None = None
+        self,
+        xml: bytes,
+        persona: str,
+        *,
+        xades: bool = False,
+        sha1: bool = False,
+        reference_uri: str | None = None,
+        tsa: TestTSA | None = None,
     ) -> bytes:
-        """An enveloped XML signature (XMLDSig, or XAdES-BES with ``xades``) over the whole document."""
+        """An enveloped XML signature (XMLDSig, or XAdES-BES with ``xades``) over the whole document;
+        ``tsa`` (with ``xades``): XAdES-T, a SignatureTimeStamp from that TSA."""
         from lxml import etree
         from signxml import DigestAlgorithm, SignatureMethod, XMLSigner
         from signxml.xades import XAdESSigner
@@ -655,6 +711,8 @@ class TestPKI:
         if reference_uri is not None:
             sign_kwargs["reference_uri"] = reference_uri
         signed = signer.sign(root, **sign_kwargs)
+        if tsa is not None:
+            add_signature_timestamp(signed, tsa)
         return etree.tostring(signed, xml_declaration=True, encoding="UTF-8")
 
     def _pyhanko_signer(self, persona: str) -> Any:
@@ -740,6 +798,33 @@ class TestPKI:
     @classmethod
     def exists(cls, directory: str | os.PathLike[str]) -> bool:
         return (Path(directory) / "state.json").exists()
+
+
+XADES_NS = "http://uri.etsi.org/01903/v1.3.2#"
+DSIG_NS = "http://www.w3.org/2000/09/xmldsig#"
+C14N = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
+
+
+def add_signature_timestamp(
+    root: Any, tsa: TestTSA, *, at: datetime | None = None, imprint_of: bytes | None = None
+) -> None:
+    """Make a XAdES signature XAdES-T in place: an unsigned SignatureTimeStamp over the canonical
+    ds:SignatureValue element (``imprint_of``: time-stamp other bytes instead, to break it)."""
+    from lxml import etree
+
+    signature = root.find(f".//{{{DSIG_NS}}}Signature")
+    value = signature.find(f"{{{DSIG_NS}}}SignatureValue")
+    properties = signature.find(f".//{{{XADES_NS}}}QualifyingProperties")
+    unsigned = properties.find(f"{{{XADES_NS}}}UnsignedProperties")
+    if unsigned is None:
+        unsigned = etree.SubElement(properties, f"{{{XADES_NS}}}UnsignedProperties")
+    props = unsigned.find(f"{{{XADES_NS}}}UnsignedSignatureProperties")
+    if props is None:
+        props = etree.SubElement(unsigned, f"{{{XADES_NS}}}UnsignedSignatureProperties")
+    stamp = etree.SubElement(props, f"{{{XADES_NS}}}SignatureTimeStamp", Id=f"ts-{len(props)}")
+    etree.SubElement(stamp, f"{{{DSIG_NS}}}CanonicalizationMethod", Algorithm=C14N)
+    token = tsa.token(imprint_of if imprint_of is not None else etree.tostring(value, method="c14n"), at=at)
+    etree.SubElement(stamp, f"{{{XADES_NS}}}EncapsulatedTimeStamp").text = base64.b64encode(token).decode()
 
 
 def _next_field_name(writer: Any) -> str:

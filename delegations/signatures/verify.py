@@ -75,8 +75,12 @@ class VerificationPolicy:
     allow_later_signatures: bool = False  # PAdES: accept later revisions that only add signatures
     max_bytes: int = 10 * 1024 * 1024
     embedded_xml_name: str = "delegation.xml"
-    # RFC 3161 time-stamping authorities' roots (DER): PAdES document timestamps must chain to one.
+    # RFC 3161 time-stamping authorities' roots (DER): every timestamp (PAdES document timestamps,
+    # signature timestamps of CMS, PAdES and XAdES-T) must chain to one.
     tsa_anchors: tuple[bytes, ...] = ()
+    # Where the TSA certificates' revocation is looked up (the TSA roots' imported CRLs). None: a
+    # timestamp cannot be relied on (TRY_LATER), as a signature cannot without a revocation source.
+    tsa_revocation: rev.RevocationSource | None = None
 
     @functools.cached_property
     def anchors(self) -> tuple[x509.Certificate, ...]:
@@ -141,10 +145,15 @@ class VerificationPolicy:
 
         tsa = tuple(x509.load_der_x509_certificate(der) for der in self.tsa_anchors)
         source = getattr(self.revocation, "name", None)
+        tsa_source = getattr(self.tsa_revocation, "name", None)
         return [
             (_("信頼する署名用認証局"), names(self.anchors)),
             (_("信頼する時刻認証局"), names(tsa)),
             (_("失効情報源"), str(REVOCATION_SOURCE_LABELS.get(source or "none", source))),
+            (
+                _("時刻認証局の証明書の失効情報源"),
+                str(REVOCATION_SOURCE_LABELS.get(tsa_source or "none", tsa_source)),
+            ),
             (_("後続の署名"), str(_("受け付ける") if self.allow_later_signatures else _("受け付けない"))),
             (_("PDF に添付された XML の名前"), self.embedded_xml_name),
             (_("ファイルの上限"), f"{self.max_bytes:,} B"),
@@ -178,6 +187,11 @@ class _State:
     warnings: list[str] = field(default_factory=list)
     other_failures: list[dict[str, str]] = field(default_factory=list)
     timestamps: list[dict[str, Any]] = field(default_factory=list)
+    # Trusted timestamps whose TSA certificate's revocation is still to be looked up, outside the
+    # event loop: (report entry, TSA certificate, its issuer, the time it asserts).
+    pending_stamps: list[tuple[dict[str, Any], x509.Certificate, x509.Certificate | None, datetime]] = field(
+        default_factory=list
+    )
     # The certificate the file names as its signer, once known: a refusal on format grounds still
     # runs the chain checks on it, so the report lists every failure, not only the first.
     candidate: x509.Certificate | None = None
@@ -318,6 +332,7 @@ def signed_content_matches(report: SignatureReport, content: bytes) -> bool:
 def _finish(state: _State, policy: VerificationPolicy, outcome: tuple[x509.Certificate, dict[str, Any]]) -> None:
     # Outside the event loop: a revocation source may use the ORM, whose connection is per context.
     signer, verdict = outcome
+    _judge_timestamp_authorities(state, policy)
     _judge_signer(state, signer, policy, **verdict)
 
 
@@ -559,6 +574,7 @@ async def _pades(state: _State, data: bytes, policy: VerificationPolicy) -> tupl
     if failure is not None:
         raise _pyhanko_error(failure)
     _cms_status_checks(state, status)
+    _signature_timestamp(state, status, policy)
     for later in signatures[1:]:
         try:
             later_status = await async_validate_pdf_signature(
@@ -616,32 +632,100 @@ async def _document_timestamp(state: _State, stamp: Any, policy: VerificationPol
     from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.sign.validation import async_validate_pdf_timestamp
 
-    part = "timestamp"
     try:
         status = await async_validate_pdf_timestamp(
             stamp, validation_context=policy.tsa_validation_context(state.moment), skip_diff=True
         )
     except (PdfError, ValueError, KeyError, TypeError) as exc:
-        raise _pyhanko_error(exc, part=part) from exc
-    _cms_status_checks(state, status, part=part)
-    tsa = _to_crypto(status.signing_cert)
+        raise _pyhanko_error(exc, part="timestamp") from exc
+    _examine_timestamp(state, status, policy, kind="document", revision=stamp.signed_revision)
+
+
+def _examine_timestamp(
+    state: _State, status: Any, policy: VerificationPolicy, *, kind: str, revision: int | None = None
+) -> None:
+    """An RFC 3161 timestamp as pyHanko judged it (a ``TimestampSignatureStatus``): intact (its
+    imprint), its value, its algorithm, then a TSA trust anchor. It is listed in the report before
+    any refusal, so the report says which timestamp failed; the TSA certificate's revocation is
+    looked up afterwards, outside the event loop (``_judge_timestamp_authorities``).
+
+    ``kind``: "document" (a PDF /DocTimeStamp) or "signature" (over a signature value: the
+    signature-time-stamp attribute of CMS and PAdES, a XAdES SignatureTimeStamp)."""
     from delegations.signatures.profile import fingerprint
 
-    state.timestamps.append(
-        {
-            "time": status.timestamp.astimezone(UTC).isoformat(),
-            "authority": tsa.subject.rfc4514_string(),
-            "authority_sha256": fingerprint(tsa),
-            "revision": stamp.signed_revision,
-            "trusted": bool(status.trusted),
-        }
-    )
+    part = "timestamp"
+    tsa = _to_crypto(status.signing_cert) if status.signing_cert is not None else None
+    entry: dict[str, Any] = {
+        "kind": kind,
+        "time": status.timestamp.astimezone(UTC).isoformat(),
+        "authority": tsa.subject.rfc4514_string() if tsa is not None else "",
+        "authority_sha256": fingerprint(tsa) if tsa is not None else "",
+        "trusted": bool(status.trusted),
+    }
+    if revision is not None:
+        entry["revision"] = revision
+    state.timestamps.append(entry)
+    _cms_status_checks(state, status, part=part)
     if not policy.tsa_anchors:
         raise _fail(SubIndication.NO_CERTIFICATE_CHAIN_FOUND, "timestamp: no_tsa_trust_anchors_configured", part=part)
-    if not status.trusted:
+    if not status.trusted or tsa is None:
         sub = _map_ades(status.trust_problem_indic) or SubIndication.NO_CERTIFICATE_CHAIN_FOUND
         name = getattr(status.trust_problem_indic, "name", "")
         raise _fail(sub, f"timestamp: authority_not_trusted {name}".strip(), part=part)
+    state.pending_stamps.append((entry, tsa, _path_issuer(status), status.timestamp.astimezone(UTC)))
+
+
+def _path_issuer(status: Any) -> x509.Certificate | None:
+    """The certificate that issued the leaf of pyHanko's validation path (a TSA root, usually)."""
+    path: Any = getattr(status, "validation_path", None)
+    if path is None:
+        return None
+    try:
+        authority = path.find_issuing_authority(path.leaf)
+        return _to_crypto(authority.certificate)
+    except (AttributeError, LookupError, ValueError):
+        return None
+
+
+def _judge_timestamp_authorities(state: _State, policy: VerificationPolicy) -> None:
+    """Revocation of each trusted timestamp's TSA certificate (ETSI EN 319 102-1 §5.4: a timestamp
+    is only as good as its TSA certificate). Revoked before the time the timestamp asserts: the
+    timestamp proves nothing (REVOKED). Revoked later: the timestamp stands, and the report says so.
+    No fresh answer: TRY_LATER, never a silent good."""
+    part = "timestamp"
+    pending, state.pending_stamps = state.pending_stamps, []
+    for entry, tsa, issuer, when in pending:
+        if policy.tsa_revocation is None:
+            raise _fail(SubIndication.TRY_LATER, "timestamp: no_tsa_revocation_source_configured", part=part)
+        if issuer is None:
+            raise _fail(SubIndication.TRY_LATER, "timestamp: tsa_issuer_unknown", part=part)
+        result = policy.tsa_revocation.check(tsa, issuer, state.moment)
+        entry["revocation"] = {
+            "status": result.status,
+            "source": result.source,
+            "revoked_at": result.revoked_at.isoformat() if result.revoked_at else None,
+            "detail": result.detail,
+            "crl_sha256": result.evidence.get("crl_sha256"),
+        }
+        if result.status == rev.REVOKED and (result.revoked_at is None or result.revoked_at <= when):
+            revoked = result.revoked_at.isoformat() if result.revoked_at else "?"
+            raise _fail(
+                SubIndication.REVOKED,
+                f"timestamp: tsa_certificate_revoked_at {revoked} before_the_time_stamped {when.isoformat()}",
+                part=part,
+            )
+        if result.status not in (rev.GOOD, rev.REVOKED):
+            raise _fail(
+                SubIndication.TRY_LATER, f"timestamp: tsa_revocation {result.detail or result.status}", part=part
+            )
+
+
+def _signature_timestamp(state: _State, status: Any, policy: VerificationPolicy) -> None:
+    """The signature-time-stamp attribute pyHanko validated beside the signature (CAdES-T, PAdES-T):
+    judged and reported like a document timestamp. (pyHanko keeps the one it trusted, or the last.)"""
+    stamp = getattr(status, "timestamp_validity", None)
+    if stamp is not None:
+        _examine_timestamp(state, stamp, policy, kind="signature")
 
 
 def _signer_outcome(status: Any) -> tuple[x509.Certificate, dict[str, Any]]:
@@ -739,6 +823,7 @@ async def _cms(
     except (ValueError, KeyError, TypeError) as exc:  # pyHanko's refusals are ValueErrors
         raise _pyhanko_error(exc) from exc
     _cms_status_checks(state, status)
+    _signature_timestamp(state, status, policy)
     return _signer_outcome(status)
 
 
@@ -888,7 +973,8 @@ def _xml(state: _State, data: bytes, policy: VerificationPolicy) -> None:
         raise _fail(SubIndication.HASH_FAILURE, "reference_digest_mismatch") from exc
     except (InvalidSignature, InvalidCertificate) as exc:
         raise _fail(SubIndication.SIG_CRYPTO_FAILURE, f"signature_value_invalid: {str(exc)[:120]}") from exc
-    except (InvalidInput, etree.XMLSyntaxError, ValueError) as exc:
+    except (InvalidInput, etree.XMLSyntaxError, etree.DocumentInvalid, ValueError) as exc:
+        # DocumentInvalid: the Signature element breaks the XMLDSig/XAdES schema signxml checks.
         raise _fail(SubIndication.FORMAT_FAILURE, f"signxml: {str(exc)[:160]}") from exc
     algorithms = [
         (el.get("Algorithm") or "").lower()
@@ -908,6 +994,8 @@ def _xml(state: _State, data: bytes, policy: VerificationPolicy) -> None:
                 state.signing_time = datetime.fromisoformat(when.text.strip()).astimezone(UTC)
             except ValueError:
                 state.warnings.append("unreadable_signing_time")
+        _xades_signature_timestamps(state, signature, policy)
+        _judge_timestamp_authorities(state, policy)
     _judge_signer(state, signer, policy, signer_der=signer_der, **_path_verdict(signer, policy, state.moment))
 
 
@@ -918,6 +1006,86 @@ def _xml_algorithms() -> tuple[frozenset[Any], frozenset[Any]]:
     from signxml import DigestAlgorithm, SignatureMethod
 
     return frozenset(m for m in SignatureMethod if not m.name.startswith("HMAC")), frozenset(DigestAlgorithm)
+
+
+# Canonicalisations a XAdES SignatureTimeStamp may name for its input, as lxml's tostring() options.
+# C14N 1.1 differs from 1.0 only in how xml:id and xml:base are inherited, which a ds:SignatureValue
+# element does not have in any signature this service accepts.
+_TIMESTAMP_C14N = {
+    "http://www.w3.org/TR/2001/REC-xml-c14n-20010315": {"exclusive": False, "with_comments": False},
+    "http://www.w3.org/TR/2001/REC-xml-c14n-20010315#WithComments": {"exclusive": False, "with_comments": True},
+    "http://www.w3.org/2006/12/xml-c14n11": {"exclusive": False, "with_comments": False},
+    "http://www.w3.org/2006/12/xml-c14n11#WithComments": {"exclusive": False, "with_comments": True},
+    "http://www.w3.org/2001/10/xml-exc-c14n#": {"exclusive": True, "with_comments": False},
+    "http://www.w3.org/2001/10/xml-exc-c14n#WithComments": {"exclusive": True, "with_comments": True},
+}
+
+
+def _xades_signature_timestamps(state: _State, signature: Any, policy: VerificationPolicy) -> None:
+    """XAdES-T: each xades:SignatureTimeStamp of the unsigned signature properties is an RFC 3161
+    token whose imprint covers the canonical ds:SignatureValue element (ETSI EN 319 132-1,
+    SignatureTimeStamp); it is verified against the TSA trust list and reported like a PDF timestamp."""
+    from asn1crypto import cms
+    from lxml import etree
+    from pyhanko.sign.validation.generic_cms import get_hash_spec_for_tst_digest, validate_tst_signed_data
+    from pyhanko.sign.validation.status import TimestampSignatureStatus
+
+    part = "timestamp"
+    stamps = signature.findall(
+        f"{{{DSIG_NS}}}Object/{{{XADES_NS}}}QualifyingProperties/{{{XADES_NS}}}UnsignedProperties/"
+        f"{{{XADES_NS}}}UnsignedSignatureProperties/{{{XADES_NS}}}SignatureTimeStamp"
+    )
+    if len(signature.findall(f".//{{{XADES_NS}}}SignatureTimeStamp")) != len(stamps):
+        # A timestamp anywhere else would be shown to nobody and checked by nothing.
+        raise _fail(SubIndication.FORMAT_FAILURE, "timestamp: signature_timestamp_out_of_place", part=part)
+    if not stamps:
+        return
+    value = signature.find(f"{{{DSIG_NS}}}SignatureValue")
+    for stamp in stamps:
+        method = stamp.find(f"{{{DSIG_NS}}}CanonicalizationMethod")
+        algorithm = method.get("Algorithm") if method is not None else "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
+        options = _TIMESTAMP_C14N.get(algorithm or "")
+        if options is None:
+            raise _fail(SubIndication.FORMAT_FAILURE, "timestamp: unsupported_canonicalisation", part=part)
+        tokens = stamp.findall(f"{{{XADES_NS}}}EncapsulatedTimeStamp")
+        if len(tokens) != 1:
+            raise _fail(SubIndication.FORMAT_FAILURE, "timestamp: one_encapsulated_timestamp_expected", part=part)
+        try:
+            der = base64.b64decode("".join((tokens[0].text or "").split()), validate=True)
+            info = cms.ContentInfo.load(der, strict=True)
+            if info["content_type"].native != "signed_data":
+                raise ValueError("not SignedData")
+            signed_data = info["content"]
+            signed_data["encap_content_info"]["content"].parsed  # noqa: B018  (parse it here, not later)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise _fail(SubIndication.FORMAT_FAILURE, "timestamp: unreadable_signature_timestamp", part=part) from exc
+        covered = etree.tostring(value, method="c14n", **options)
+
+        def imprint(algo: str, covered: bytes = covered) -> bytes:
+            digest = hashes.Hash(get_hash_spec_for_tst_digest(algo))
+            digest.update(covered)
+            return digest.finalize()
+
+        try:
+            kwargs = _run_coroutine(
+                validate_tst_signed_data(
+                    signed_data,
+                    policy.tsa_validation_context(state.moment),
+                    imprint,
+                    algorithm_policy=_algorithm_policy(),
+                )
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise _pyhanko_error(exc, part=part) from exc
+        try:
+            _examine_timestamp(state, TimestampSignatureStatus(**kwargs), policy, kind="signature")
+        except VerificationFailure as failure:
+            if failure.sub != SubIndication.HASH_FAILURE:
+                raise
+            # A sound token over something else than this signature value (moved from another signature).
+            raise _fail(
+                SubIndication.HASH_FAILURE, "timestamp: imprint_does_not_match_the_signature_value", part=part
+            ) from failure
 
 
 def _xml_certificates(signature: Any) -> list[tuple[bytes, x509.Certificate]] | None:

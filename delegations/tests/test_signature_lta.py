@@ -8,6 +8,7 @@ import io
 import pytest
 from django.core.management import call_command
 
+import audit
 from conftest import make_staff
 from delegations import services, trust
 from delegations.models import TrustAnchor
@@ -27,6 +28,7 @@ def lta_policy(test_pki, fresh_crl) -> VerificationPolicy:
         CRLSource([fresh_crl]),
         allow_later_signatures=True,
         tsa_anchors=(test_pki.timestamping.root_der,),
+        tsa_revocation=CRLSource([test_pki.timestamping.crl()]),
     )
 
 
@@ -161,6 +163,7 @@ def test_an_upload_with_a_document_timestamp_is_stored_with_its_timestamp(
     from django.urls import reverse
 
     trust.install_demo_anchor(trusted_pki.timestamping.root_der, purpose="timestamping")
+    trust.import_crl(trusted_pki.timestamping.crl(), actor=audit.SYSTEM)  # the TSA root's CRL
     delegation = make_finalised(subscriber, member)
     stamped = trusted_pki.timestamp_pdf(trusted_pki.sign_pdf(bytes(delegation.pdf), "representative"))
     stored = services.submit_signed_file(delegation, stamped, actor=member, role="principal")
@@ -172,3 +175,57 @@ def test_an_upload_with_a_document_timestamp_is_stored_with_its_timestamp(
     assert "タイムスタンプ 1" in page
     assert "時刻認証局" in page
     assert "T" not in page.split("タイムスタンプ 1", 1)[1].split("時刻認証局", 1)[0]  # no ISO time
+
+
+@pytest.mark.django_db
+def test_a_tsa_roots_crl_is_imported_like_a_signing_roots(trusted_pki) -> None:
+    from delegations.models import RevocationList
+    from delegations.signatures.profile import fingerprint
+
+    trust.install_demo_anchor(trusted_pki.timestamping.root_der, purpose="timestamping")
+    imported = trust.import_crl(trusted_pki.timestamping.crl(), actor=audit.SYSTEM)
+    assert imported.crl is not None
+    assert RevocationList.objects.current_for(fingerprint(trusted_pki.timestamping.root)) is not None
+
+
+@pytest.mark.django_db
+def test_an_upload_whose_tsa_was_revoked_before_the_timestamp_is_refused_and_recorded(
+    subscriber, member, trusted_pki
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from audit.models import AuditEvent
+
+    tsa = TestTSA.generate(name="Revoked Upload TSA")
+    tsa.revoke(at=datetime.now(UTC) - timedelta(hours=1))
+    trust.install_demo_anchor(tsa.root_der, purpose="timestamping")
+    trust.import_crl(tsa.crl(), actor=audit.SYSTEM)
+    delegation = make_finalised(subscriber, member)
+    stamped = trusted_pki.sign_pdf(bytes(delegation.pdf), "representative", tsa=tsa)
+    with pytest.raises(services.DelegationError) as refused:
+        services.submit_signed_file(delegation, stamped, actor=member, role="principal")
+    assert refused.value.code == "signature_revoked"
+    assert "時刻認証局の証明書" in str(refused.value.message)
+    event = AuditEvent.objects.filter(event_type="delegations.signed_file.refused").latest("id")
+    assert event.data["code"] == "signature_revoked"
+    delegation.refresh_from_db()
+    assert not delegation.signed_files.exists()
+
+
+@pytest.mark.django_db
+def test_the_report_page_lists_a_signature_timestamp_in_japanese_time(subscriber, member, trusted_pki, client) -> None:
+    from django.urls import reverse
+
+    trust.install_demo_anchor(trusted_pki.timestamping.root_der, purpose="timestamping")
+    trust.import_crl(trusted_pki.timestamping.crl(), actor=audit.SYSTEM)
+    delegation = make_finalised(subscriber, member)
+    signed = trusted_pki.sign_pdf(bytes(delegation.pdf), "representative", tsa=trusted_pki.timestamping)
+    stored = services.submit_signed_file(delegation, signed, actor=member, role="principal")
+    (stamp,) = stored.signed_file.report["timestamps"]
+    assert stamp["kind"] == "signature"
+    client.force_login(member)
+    url = reverse("delegations:report", kwargs={"public_id": delegation.public_id, "role": "principal"})
+    page = client.get(url).content.decode()
+    row = page.split("タイムスタンプ 1", 1)[1]
+    assert "署名タイムスタンプ" in row.split("ファイルの SHA-256", 1)[0]
+    assert "T" not in row.split("署名タイムスタンプ", 1)[1].split("時刻認証局", 1)[0]  # no ISO time
