@@ -10,7 +10,9 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from mynatrust.forms import CanonicalEmailField, PlainTextMixin
@@ -225,9 +227,13 @@ class ApplicationForm(FactsForm, EvidenceMixin):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["terms_accepted"].help_text = _("利用約款（%(version)s 版）") % {
-            "version": terms_version_in_force()
-        }
+        # The exact version recorded with the application, linked so it can be read first (§1.1.1).
+        version = terms_version_in_force()
+        self.fields["terms_accepted"].help_text = format_html(
+            '<a href="{}">{}</a>',
+            reverse("repository:document_version", kwargs={"kind": "terms", "version": version}),
+            _("利用約款（%(version)s 版）") % {"version": version},
+        )
 
     def clean_corporate_number(self) -> str:
         text = self.cleaned_data["corporate_number"]

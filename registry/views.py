@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from mynatrust.access import refuse_object, subscriber_required
 from mynatrust.repository.middleware import terms_exempt
+from mynatrust.repository.models import DocumentKind, TermsAcceptance
 from registry import services
 from registry.forms import ApplicationForm, ChangeForm, InviteForm, MemberRemoveForm, MemberRoleForm, ResubmitForm
 from registry.models import Invitation, Membership, RegistryEvidence, Subscriber, SubscriberFacts
@@ -107,7 +108,16 @@ def info(request: HttpRequest) -> HttpResponse:
     versions = subscriber.facts.select_related("submitted_by").prefetch_related(
         Prefetch("evidence", queryset=RegistryEvidence.objects.defer("content").order_by("uploaded_at"))
     )
-    return render(request, "registry/info.html", {"subscriber": subscriber, "versions": versions})
+    member: Any = request.user
+    privacy = (
+        TermsAcceptance.objects.filter(user=member, document__kind=DocumentKind.PRIVACY)
+        .select_related("document")
+        .order_by("-accepted_at")
+        .first()
+    )
+    return render(
+        request, "registry/info.html", {"subscriber": subscriber, "versions": versions, "privacy_accepted": privacy}
+    )
 
 
 @subscriber_required
