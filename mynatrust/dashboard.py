@@ -112,6 +112,19 @@ def _documents() -> QuerySet[Any]:
     return DocumentVersion.objects.filter(status=DocumentVersion.Status.DRAFT)
 
 
+def _rules_to_review_procedures() -> QuerySet[Any]:
+    # §7.2.4: a change of the rules is followed by a review of the business procedures, shown as
+    # done by a new version of them drafted after the rules were approved.
+    from django.db.models import Max
+
+    from mynatrust.repository.models import DocumentKind, DocumentVersion
+
+    versions = DocumentVersion.objects.filter(kind=DocumentKind.PROCEDURES)
+    last_draft = versions.aggregate(last=Max("drafted_at"))["last"]
+    rules = DocumentVersion.objects.approved().filter(kind=DocumentKind.RULES)
+    return rules.filter(decided_at__gt=last_draft) if last_draft is not None else rules
+
+
 def _staff_without_second_factor() -> QuerySet[Any]:
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -226,6 +239,17 @@ QUEUES: tuple[Queue, ...] = (
         lambda e: _admin("mynatrust_incidentrecord_change", e.pk),
         lambda: _admin("mynatrust_incidentrecord_changelist", query="leak_risk__exact=1"),
         _("情報漏えいの恐れがある事故は速やかに報告し、報告日時と報告先を訂正の記録で追記します（6.3.2）"),
+    ),
+    Queue(
+        "procedure_review",
+        _("運用規程の改定に伴う業務手続書の見直し"),
+        (R.SERVICE_ADMINISTRATOR,),
+        "mynatrust.add_proceduredocument",
+        _rules_to_review_procedures,
+        "decided_at",
+        lambda v: reverse("repository:document_version", kwargs={"kind": v.kind, "version": v.version}),
+        lambda: _admin("mynatrust_proceduredocument_changelist"),
+        _("改定された運用規程を読み、業務手続書の新しい版を起案すると消えます（7.2.4）"),
     ),
     Queue(
         "staff_enrolment",

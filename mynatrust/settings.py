@@ -337,6 +337,7 @@ STAFF_QUEUE_OVERDUE_DAYS = {
     "staff_enrolment": 3,
     # §6.3.2: 速やかに.
     "ministry_report": 1,
+    "procedure_review": 30,
     "audit_unsealed": 1,
 } | {key: int(days) for key, days in env.dict("STAFF_QUEUE_OVERDUE_DAYS", default={}).items()}
 

@@ -36,3 +36,13 @@ grant(
     "mynatrust.publish_termination_notice",
 )
 grant(Role.AUDITOR, "mynatrust.view_documentversion", "mynatrust.view_notice", "mynatrust.view_termsacceptance")
+
+# The business procedures (§7.2.4): drafted by the service administrator, approved by the service
+# manager (who holds approve_documentversion), read by every member of staff.
+grant(
+    Role.SERVICE_ADMINISTRATOR,
+    "mynatrust.add_proceduredocument",
+    "mynatrust.change_proceduredocument",
+)
+for _role in Role:
+    grant(_role, "mynatrust.view_proceduredocument")

@@ -21,7 +21,15 @@ from mynatrust.decisions import Decision, NoReasonForm, confirm_page, not_open
 from mynatrust.forms import PlainTextMixin
 from mynatrust.lib import paragraph_diff
 from mynatrust.repository import services
-from mynatrust.repository.models import DocumentVersion, Notice, RepositoryError, TermsAcceptance
+from mynatrust.repository.models import (
+    PUBLIC_KINDS,
+    DocumentKind,
+    DocumentVersion,
+    Notice,
+    ProcedureDocument,
+    RepositoryError,
+    TermsAcceptance,
+)
 
 
 class DocumentForm(forms.ModelForm):
@@ -62,6 +70,9 @@ def _changeform_outside_transaction(
 
 @admin.register(DocumentVersion)
 class DocumentVersionAdmin(admin.ModelAdmin):
+    """The public documents of the repository. ProcedureDocumentAdmin shows the internal ones."""
+
+    kinds: tuple[DocumentKind, ...] = PUBLIC_KINDS
     form = DocumentForm
     list_display = ("__str__", "title", "status", "effective_at", "drafted_by", "decided_by")
     list_filter = ("kind", "status")
@@ -71,7 +82,19 @@ class DocumentVersionAdmin(admin.ModelAdmin):
     actions = None
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[DocumentVersion]:
-        return super().get_queryset(request).select_related("drafted_by", "decided_by")
+        return super().get_queryset(request).filter(kind__in=self.kinds).select_related("drafted_by", "decided_by")
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change, **kwargs)
+        if "kind" in form.base_fields:
+            field: Any = form.base_fields["kind"]
+            field.choices = [(kind.value, kind.label) for kind in self.kinds]
+            field.initial = self.kinds[0].value
+        return form
+
+    def _url_name(self, action: str) -> str:
+        opts = self.model._meta
+        return f"{opts.app_label}_{opts.model_name}_{action}"
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is not None:
@@ -110,9 +133,14 @@ class DocumentVersionAdmin(admin.ModelAdmin):
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
         obj = self.get_object(request, object_id)
-        extra: dict[str, Any] = {"can_decide": obj is not None and self._may_decide(request, obj)}
+        can_decide = obj is not None and self._may_decide(request, obj)
+        extra: dict[str, Any] = {"can_decide": can_decide}
         if obj is not None:
             extra |= comparison_context(obj)
+            extra["is_public"] = obj.kind in PUBLIC_KINDS
+            if can_decide:
+                extra["approve_url"] = reverse(f"admin:{self._url_name('approve')}", args=[obj.pk])
+                extra["reject_url"] = reverse(f"admin:{self._url_name('reject')}", args=[obj.pk])
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
 
     def _may_decide(self, request: HttpRequest, doc: DocumentVersion) -> bool:
@@ -125,16 +153,17 @@ class DocumentVersionAdmin(admin.ModelAdmin):
     def get_urls(self) -> list[Any]:
         wrap = self.admin_site.admin_view
         return [
-            path("<int:pk>/approve/", wrap(self.approve_view), name="mynatrust_documentversion_approve"),
-            path("<int:pk>/reject/", wrap(self.reject_view), name="mynatrust_documentversion_reject"),
+            path("<int:pk>/approve/", wrap(self.approve_view), name=self._url_name("approve")),
+            path("<int:pk>/reject/", wrap(self.reject_view), name=self._url_name("reject")),
             *super().get_urls(),
         ]
 
     def _decision(self, request: HttpRequest, pk: int, *, approve: bool) -> HttpResponse:
         if not request.user.has_perm("mynatrust.approve_documentversion"):
             raise PermissionDenied
-        doc = get_object_or_404(DocumentVersion.objects.select_related("drafted_by"), pk=pk)
+        doc = get_object_or_404(DocumentVersion.objects.select_related("drafted_by"), pk=pk, kind__in=self.kinds)
         actor: Any = request.user
+        internal = doc.kind not in PUBLIC_KINDS
 
         def perform(data: dict[str, Any]) -> Any:
             if not approve:
@@ -142,6 +171,8 @@ class DocumentVersionAdmin(admin.ModelAdmin):
                 return gettext("差し戻しました。起案者が直して新しい版を起案できます。")
             done = services.approve_document(doc, actor=actor, note=data["note"], effective_at=data["effective_at"])
             when = date_format(timezone.localtime(done.effective_at), "DATETIME_FORMAT")
+            if internal:
+                return gettext("承認しました。%(when)s から職員の業務手続きとして効力を持ちます。") % {"when": when}
             if done.effective_at > timezone.now():
                 return gettext(
                     "承認しました。%(when)s に施行されます。それまでリポジトリで改定を予告し、"
@@ -151,7 +182,9 @@ class DocumentVersionAdmin(admin.ModelAdmin):
 
         decision = Decision(
             key="document.approve" if approve else "document.reject",
-            title=gettext("公開文書の版を承認する") if approve else gettext("公開文書の版を差し戻す"),
+            title=(gettext("版を承認する") if internal else gettext("公開文書の版を承認する"))
+            if approve
+            else (gettext("版を差し戻す") if internal else gettext("公開文書の版を差し戻す")),
             button=gettext("承認する") if approve else gettext("差し戻す"),
             consequence=(
                 _(
@@ -159,12 +192,17 @@ class DocumentVersionAdmin(admin.ModelAdmin):
                     "公開され効力を持ちます。施行日時が先であれば、それまでリポジトリで改定を予告し、利用者と受領者等に"
                     "メールで知らせます。承認した版は変更できません。"
                 )
+                if approve and not internal
+                else _(
+                    "運用規程 7.2.4 の業務手続書として、サービス責任者としてこの版を承認します。職員だけが閲覧でき、"
+                    "リポジトリには公開されません。承認した版は変更できません。"
+                )
                 if approve
                 else _("この版を承認せずに起案者へ差し戻します。差し戻した版は公開されず、変更もできません。")
             ),
             facts=document_facts(doc),
             perform=perform,
-            done_url=reverse("admin:mynatrust_documentversion_change", args=[doc.pk]),
+            done_url=reverse(f"admin:{self._url_name('change')}", args=[doc.pk]),
             form_class=ApproveForm if approve else RejectForm,
             errors=(RepositoryError,),
             danger=not approve,
@@ -198,6 +236,14 @@ def comparison_context(doc: DocumentVersion) -> dict[str, Any]:
     previous = DocumentVersion.objects.replaced_by(doc)
     rows = paragraph_diff.compare(previous.body if previous else "", doc.body)
     return {"comparison_rows": rows, "comparison_previous": previous, "comparison_doc": doc}
+
+
+@admin.register(ProcedureDocument)
+class ProcedureDocumentAdmin(DocumentVersionAdmin):
+    """The business procedures (§7.2.4): every member of staff reads them here; the service
+    administrator drafts and revises them, the service manager approves them."""
+
+    kinds = (DocumentKind.PROCEDURES,)
 
 
 class NoticeForm(forms.ModelForm):

@@ -67,6 +67,16 @@ PRIVACY_BODY = """個人情報の取扱いについて
 ご本人からの書面による申請により、ご本人であることを確認したうえで開示し、誤りがあれば訂正または削除します。不要となった個人情報は速やかかつ確実に消去します。"""
 
 
+PROCEDURES_BODY = """1. 利用申込の審査（運用規程 3.1.3）
+登記事項証明書または登記情報の会社法人等番号、本店所在地、代表者を申込内容と照合し、結果を審査記録に残す。
+
+2. 士業の資格確認（運用規程 4.1.2）
+資格団体のホームページで氏名と登録番号を照合する。確認できない場合は資格団体へ電話で問い合わせる。
+
+3. 入退室（運用規程 7.1.1、10.2.3）
+サービス責任者の事前承認を得て、保守員の立会いのもと入室し、入退室記録に記録する。"""
+
+
 def setup(command: Any) -> None:
     operator = User.objects.get(email=demo_email("operator"))
     manager = User.objects.get(email=demo_email("manager"))
@@ -96,6 +106,21 @@ def setup(command: Any) -> None:
         )
         services.approve_document(doc, actor=manager, note="デモ: 内容を確認しました。")
         command.stdout.write(f"  repository: {kind.label} {version} published")
+
+    # The business procedures (§7.2.4): internal, drafted by the service administrator.
+    if not DocumentVersion.objects.filter(kind=DocumentKind.PROCEDURES).exists():
+        administrator = User.objects.get(email=demo_email("admin"))
+        doc = services.draft_document(
+            kind=DocumentKind.PROCEDURES,
+            version="1.0",
+            title="電子委任状の受付・確認手順書",
+            body=PROCEDURES_BODY,
+            effective_at=effective,
+            change_summary="初版（運用規程 1.0 に基づく）",
+            actor=administrator,
+        )
+        services.approve_document(doc, actor=manager, note="デモ: 手順を確認しました。")
+        command.stdout.write("  repository: business procedures 1.0 approved (staff only)")
 
     # The demo subscriber accepted these terms when applying.
     subscriber = User.objects.filter(email=demo_email("subscriber")).first()

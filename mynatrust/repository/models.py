@@ -13,7 +13,15 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-__all__ = ["DocumentKind", "DocumentVersion", "Notice", "RepositoryError", "TermsAcceptance"]
+__all__ = [
+    "PUBLIC_KINDS",
+    "DocumentKind",
+    "DocumentVersion",
+    "Notice",
+    "ProcedureDocument",
+    "RepositoryError",
+    "TermsAcceptance",
+]
 
 
 class RepositoryError(Exception):
@@ -29,6 +37,12 @@ class DocumentKind(models.TextChoices):
     RULES = "rules", _("運用規程")
     # The purposes of collecting personal data (§2.8(2)(3)), shown wherever personal data is asked for.
     PRIVACY = "privacy", _("個人情報の取扱いについて")
+    # Internal: the business procedures under the rules (§7.2.4), read by staff only.
+    PROCEDURES = "procedures", _("業務手続書")
+
+
+# Kinds published in the repository; the others are internal documents of the company.
+PUBLIC_KINDS = (DocumentKind.TERMS, DocumentKind.RULES, DocumentKind.PRIVACY)
 
 
 class DocumentVersionQuerySet(models.QuerySet["DocumentVersion"]):
@@ -49,6 +63,9 @@ class DocumentVersionQuerySet(models.QuerySet["DocumentVersion"]):
     def replaced_by(self, doc: DocumentVersion) -> DocumentVersion | None:
         """The version ``doc`` follows: the latest other approved version of the same document."""
         return self.approved().filter(kind=doc.kind).exclude(pk=doc.pk).order_by("-effective_at", "-pk").first()
+
+    def public(self) -> DocumentVersionQuerySet:
+        return self.filter(kind__in=PUBLIC_KINDS)
 
 
 class DocumentVersion(models.Model):
@@ -124,6 +141,17 @@ class DocumentVersion(models.Model):
 
     def is_published(self, at: datetime | None = None) -> bool:
         return self.status == self.Status.APPROVED and self.effective_at <= (at or timezone.now())
+
+
+class ProcedureDocument(DocumentVersion):
+    """The business procedure documents (§7.2.4) as the staff admin shows them: drafted and revised
+    by the service administrator, approved by the service manager, read by every member of staff
+    and nobody else. Their own permissions keep them apart from the public documents."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("業務手続書")
+        verbose_name_plural = _("業務手続書")
 
 
 class TermsAcceptance(models.Model):

@@ -17,7 +17,14 @@ from django.utils.translation import gettext_lazy as _
 
 import audit
 from mynatrust.models import User
-from mynatrust.repository.models import DocumentKind, DocumentVersion, Notice, RepositoryError, TermsAcceptance
+from mynatrust.repository.models import (
+    PUBLIC_KINDS,
+    DocumentKind,
+    DocumentVersion,
+    Notice,
+    RepositoryError,
+    TermsAcceptance,
+)
 from mynatrust.repository.terms import ACCEPTING_KINDS, current_privacy_notice, current_terms
 from mynatrust.roles import Role
 
@@ -62,10 +69,14 @@ def draft_document(
 ) -> DocumentVersion:
     refuse = _refusing("repository.document.draft_refused", actor, (DocumentVersion._meta.label_lower, ""))
     try:
-        if not actor.has_role(*DRAFTERS):
-            raise RepositoryError(_("公開文書を起案できるのはサービス運用者とサービス責任者です。"))
         if kind not in DocumentKind.values:
             raise RepositoryError(_("文書の種類が正しくありません。"))
+        if kind == DocumentKind.PROCEDURES:
+            # §7.2.4: the service administrator documents and revises the business procedures.
+            if not actor.has_role(Role.SERVICE_ADMINISTRATOR):
+                raise RepositoryError(_("業務手続書を起案できるのはサービス管理者です。"))
+        elif not actor.has_role(*DRAFTERS):
+            raise RepositoryError(_("公開文書を起案できるのはサービス運用者とサービス責任者です。"))
         with transaction.atomic():
             if DocumentVersion.objects.filter(kind=kind, version=version).exists():
                 raise RepositoryError(_("この版は既にあります。別の版を指定してください。"))
@@ -146,7 +157,7 @@ def _decide(
             locked.decided_at = now
             locked.decision_note = note
             locked.save()
-            if approve and locked.effective_at > now:
+            if approve and locked.effective_at > now and locked.kind in PUBLIC_KINDS:
                 # Announced before it takes effect (§2.3.2(4)): the repository shows it as upcoming
                 # from now on, and everyone concerned is mailed once the approval is committed.
                 doc_id = locked.pk

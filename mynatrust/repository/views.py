@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from mynatrust.access import public, subscriber_required
 from mynatrust.repository import services
 from mynatrust.repository.middleware import terms_exempt
-from mynatrust.repository.models import DocumentKind, DocumentVersion, Notice
+from mynatrust.repository.models import PUBLIC_KINDS, DocumentKind, DocumentVersion, Notice
 from mynatrust.repository.terms import current_terms
 
 
@@ -51,7 +51,7 @@ def index(request: HttpRequest) -> HttpResponse:
     context = {
         "documents": [
             (kind, DocumentVersion.objects.current(kind), DocumentVersion.objects.upcoming().filter(kind=kind).first())
-            for kind in DocumentKind
+            for kind in PUBLIC_KINDS
         ],
         "notices": Notice.objects.published()[:5],
         "identity": _identity(),
@@ -61,7 +61,8 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 def _kind(kind: str) -> DocumentKind:
-    if kind not in DocumentKind.values:
+    # Internal documents (the business procedures) are never served here.
+    if kind not in PUBLIC_KINDS:
         raise Http404
     return DocumentKind(kind)
 

@@ -20,7 +20,7 @@ def test_the_demo_publishes_terms_rules_a_banner_and_ledger_entries_once(client,
     demo.setup(command)
     demo.setup(command)
     assert current_terms_version() == settings.REGISTRY_TERMS_VERSION
-    assert DocumentVersion.objects.approved().count() == 3  # terms, rules, privacy notice
+    assert DocumentVersion.objects.approved().count() == 4  # terms, rules, privacy notice, business procedures
     # and a revision of the terms waiting for approval, whose comparison table has changes to show
     draft = DocumentVersion.objects.get(status=DocumentVersion.Status.DRAFT)
     assert draft.kind == "terms" and "第4条の2（通知）" in draft.body
