@@ -3,14 +3,19 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.conf.urls.i18n import is_language_prefix_patterns_used
+from django.core.exceptions import MiddlewareNotUsed
+from django.core.handlers.base import BaseHandler
+from django.core.handlers.exception import convert_exception_to_response
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.middleware.locale import LocaleMiddleware as DjangoLocaleMiddleware
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
+from django.utils.module_loading import import_string
 
 from audit import context
 from mynatrust.lib.client_ip import client_ip
@@ -143,3 +148,51 @@ class LocaleMiddleware(DjangoLocaleMiddleware):
         patch_vary_headers(response, ("Accept-Language",))
         response.headers.setdefault("Content-Language", translation.get_language())
         return response
+
+
+API_PREFIX = "/api/"
+
+
+class _Stack(BaseHandler):
+    """A middleware stack of its own around Django's own view handling (URL resolution, view
+    middleware, exception conversion), built as Django builds ``MIDDLEWARE`` (synchronous)."""
+
+    def __init__(self, paths: list[str]) -> None:
+        self._view_middleware: list[Any] = []
+        self._template_response_middleware: list[Any] = []
+        self._exception_middleware: list[Any] = []
+        handler: Any = convert_exception_to_response(self._get_response)  # type: ignore[attr-defined]
+        for path in reversed(paths):
+            try:
+                instance = import_string(path)(handler)
+            except MiddlewareNotUsed:
+                continue
+            if hasattr(instance, "process_view"):
+                self._view_middleware.insert(0, instance.process_view)
+            if hasattr(instance, "process_template_response"):
+                self._template_response_middleware.append(instance.process_template_response)
+            if hasattr(instance, "process_exception"):
+                self._exception_middleware.append(instance.process_exception)
+            handler = convert_exception_to_response(instance)
+        self._middleware_chain = handler
+
+
+class ApiStackMiddleware:
+    """Sends programs' requests to the API (under ``/api/``, with an ``Authorization`` header)
+    through ``API_MIDDLEWARE``, every other request on through the rest of ``MIDDLEWARE``.
+
+    A program is authenticated by its key on each request, never by a session or a cookie, and every
+    view under ``/api/`` is CSRF-exempt (a guard test holds that): the session, authentication,
+    second-factor, CSRF, messages, lockout, terms-of-use and static-file layers do nothing for it but
+    cost more CPU than the answer's own statement on the service's busiest path. The security headers
+    and the refusals that apply to it (host check, body size, NUL, clickjacking, CSP) stay in the
+    shorter stack. A browser opening an answer's URL sends no key and gets the full stack."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.api: Callable[[HttpRequest], Any] = _Stack(settings.API_MIDDLEWARE)._middleware_chain
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "HTTP_AUTHORIZATION" in request.META and request.path_info.startswith(API_PREFIX):
+            return self.api(request)
+        return self.get_response(request)

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "mynatrust.middleware.ApiStackMiddleware",  # programs' API requests: API_MIDDLEWARE instead of what follows
     "django.middleware.security.SecurityMiddleware",
     "mynatrust.middleware.RequestContextMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -90,6 +91,19 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "mynatrust.middleware.ErrorPageMiddleware",
+]
+# Requests under /api/ with an Authorization header (programs, authenticated by their key on each
+# request): the layers of MIDDLEWARE that apply to them, in the same order (ApiStackMiddleware).
+API_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "mynatrust.middleware.RequestContextMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "mynatrust.middleware.LocaleMiddleware",
+    "mynatrust.middleware.RequestSizeLimitMiddleware",
+    "mynatrust.middleware.NulInPathMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "mynatrust.middleware.ErrorPageMiddleware",
 ]
 
