@@ -117,6 +117,17 @@ class RequestMetricsMiddleware:
         if view.startswith("admin:"):
             view = "admin"  # one label for the whole admin
         method = request.method if request.method in ("GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS") else "other"
-        REQUESTS.labels(method, view, str(response.status_code)).inc()
-        LATENCY.labels(view).observe(time.perf_counter() - started)
+        labels = (method, view, response.status_code)
+        children = _children.get(labels)
+        if children is None:
+            if len(_children) >= 4096:  # views and statuses are bounded; this is a safety net
+                _children.clear()
+            children = _children[labels] = (REQUESTS.labels(method, view, str(labels[2])), LATENCY.labels(view))
+        children[0].inc()
+        children[1].observe(time.perf_counter() - started)
         return response
+
+
+# The metrics' children by label values: prometheus_client checks and locks at each labels() call,
+# which the busiest path pays at every request.
+_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
