@@ -175,7 +175,7 @@ def delegation_validity(request: HttpRequest, delegation_id: str) -> HttpRespons
     body = answer.encode(query.document)
     if signing_key is None:
         return _respond(body, content_type=f"{JSON}; charset=utf-8")
-    return _respond(signing.sign(body, signing_key).encode(), content_type=signing.MEDIA_TYPE)
+    return _respond(signing.signed(body, signing_key), content_type=signing.MEDIA_TYPE)
 
 
 @csrf_exempt  # read-only and cookie-free: any other method is a plain 405
