@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any, ParamSpec, TypeVar
 
 from django.conf import settings
@@ -349,9 +350,16 @@ def answer_query(
     return Query(delegation_id=delegation_id, status=status, document=document, facts=facts)
 
 
+@lru_cache(maxsize=8)
+def _unknown_limit(text: str) -> ratelimit.Rate:
+    return ratelimit.Rate.parse(text)
+
+
 def _count_unknown(organisation: RecipientOrganisation | None, *, actor: Any, channel: str) -> None:
     ident = organisation.public_id if organisation else f"ip:{audit_context.current().ip}"
-    if ratelimit.hit("unknown", ident, ratelimit.Rate.parse(settings.VALIDITY_UNKNOWN_LIMIT)) is None:
+    # Counted through this process's leases (ratelimit.take), as the API counts keys: most unknown
+    # answers cost no round trip to Redis, and all processes together never count more than the limit.
+    if ratelimit.take([("unknown", ident, _unknown_limit(settings.VALIDITY_UNKNOWN_LIMIT))]) is None:
         return
     seconds = settings.VALIDITY_UNKNOWN_PENALTY_SECONDS
     if ratelimit.impose("unknown", ident, seconds):
