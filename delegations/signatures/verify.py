@@ -1025,21 +1025,22 @@ def _xades_signature_timestamps(state: _State, signature: Any, policy: Verificat
     """XAdES-T: each xades:SignatureTimeStamp of the unsigned signature properties is an RFC 3161
     token whose imprint covers the canonical ds:SignatureValue element (ETSI EN 319 132-1,
     SignatureTimeStamp); it is verified against the TSA trust list and reported like a PDF timestamp."""
+    part = "timestamp"
+    anywhere = signature.findall(f".//{{{XADES_NS}}}SignatureTimeStamp")
+    if not anywhere:
+        return
     from asn1crypto import cms
     from lxml import etree
     from pyhanko.sign.validation.generic_cms import get_hash_spec_for_tst_digest, validate_tst_signed_data
     from pyhanko.sign.validation.status import TimestampSignatureStatus
 
-    part = "timestamp"
     stamps = signature.findall(
         f"{{{DSIG_NS}}}Object/{{{XADES_NS}}}QualifyingProperties/{{{XADES_NS}}}UnsignedProperties/"
         f"{{{XADES_NS}}}UnsignedSignatureProperties/{{{XADES_NS}}}SignatureTimeStamp"
     )
-    if len(signature.findall(f".//{{{XADES_NS}}}SignatureTimeStamp")) != len(stamps):
+    if len(anywhere) != len(stamps):
         # A timestamp anywhere else would be shown to nobody and checked by nothing.
         raise _fail(SubIndication.FORMAT_FAILURE, "timestamp: signature_timestamp_out_of_place", part=part)
-    if not stamps:
-        return
     value = signature.find(f"{{{DSIG_NS}}}SignatureValue")
     for stamp in stamps:
         method = stamp.find(f"{{{DSIG_NS}}}CanonicalizationMethod")
