@@ -48,6 +48,7 @@ from delegations.document.errors import DocumentError
 from delegations.models import Delegation, QualificationCheck, RevocationRequest, SignedFile
 from delegations.signatures import SignatureReport, VerificationPolicy, verify
 from delegations.standing import today_in_japan
+from mynatrust import mail_limits
 from mynatrust.lib import delegation_id as delegation_ids
 from mynatrust.lib.pdf_content import PdfContentError, active_content
 from mynatrust.roles import holds
@@ -821,9 +822,17 @@ def delegation_for_acceptance_link(token: str) -> Delegation | None:
     return Delegation.objects.select_related("subscriber").filter(public_id=public_id).first()
 
 
-@_service("delegations.acceptance.send")
 def send_acceptance_to_agent(delegation: Delegation, *, actor: Any, email: str) -> Delegation:
-    """Mail the agent a link to the acceptance to sign (§4.1.1(3)), while the service waits for it."""
+    """Mail the agent a link to the acceptance to sign (§4.1.1(3)), while the service waits for it.
+    The member types the address: the mail is counted first like every mail others cause
+    (mynatrust.mail_limits, which records a refusal itself, outside the transaction)."""
+    if not mail_limits.allow(mail_limits.AGENT_ACCEPTANCE, to=email, account=actor):
+        raise DelegationError(mail_limits.REFUSED, code="mail_limited", field="email")
+    return _send_acceptance_to_agent(delegation, actor=actor, email=email)
+
+
+@_service("delegations.acceptance.send")
+def _send_acceptance_to_agent(delegation: Delegation, *, actor: Any, email: str) -> Delegation:
     _require_status(
         delegation,
         Delegation.Status.AWAITING_SIGNATURES,

@@ -1,6 +1,7 @@
 """Limits on the mails that visitors and members make the service send: sign-up confirmations,
 "someone tried to sign up with your address" notices, password resets, member and staff
-invitations, the notice to a subscriber that someone applied under its corporate number. Without them anyone could use the service to flood a third party's mailbox from the
+invitations, the notice to a subscriber that someone applied under its corporate number, the
+acceptance link a member sends to an agent. Without them anyone could use the service to flood a third party's mailbox from the
 service's own domain, or spend its sending reputation (and with it every notice it must deliver).
 
 Each mail is counted, in the shared rate-limit cache (:mod:`mynatrust.ratelimit`, Redis in
@@ -31,7 +32,16 @@ PASSWORD_RESET = "password_reset"  # noqa: S105 (a kind of mail, not a password)
 MEMBER_INVITATION = "member_invitation"
 STAFF_INVITATION = "staff_invitation"
 SAME_NUMBER_APPLICATION = "same_number_application"
-KINDS = (SIGNUP, SIGNUP_EXISTING, PASSWORD_RESET, MEMBER_INVITATION, STAFF_INVITATION, SAME_NUMBER_APPLICATION)
+AGENT_ACCEPTANCE = "agent_acceptance"
+KINDS = (
+    SIGNUP,
+    SIGNUP_EXISTING,
+    PASSWORD_RESET,
+    MEMBER_INVITATION,
+    STAFF_INVITATION,
+    SAME_NUMBER_APPLICATION,
+    AGENT_ACCEPTANCE,
+)
 
 # What a signed-in sender is told when an invitation is not sent, whichever window refused it (no
 # hint of what others sent to the address). Visitors who sign up or ask for a reset are told nothing.

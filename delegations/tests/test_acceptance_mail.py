@@ -92,3 +92,19 @@ def test_a_draft_or_a_bad_address_sends_nothing_and_is_recorded(client, subscrib
     response = send(delegation, email="not an address")
     assert mail.outbox == []
     assert "メールアドレス" in " ".join(str(m) for m in response.wsgi_request._messages)
+
+
+def test_acceptance_mails_are_limited_like_every_mail_a_member_causes(client, settings, subscriber, member, send):
+    """A member can type any address: the mail is counted per address, account and client address
+    (mynatrust.mail_limits); over the limit nothing is sent, the member is told neutrally and the
+    refusal is on the record."""
+    from audit import tally
+
+    settings.MAIL_RATE_PER_ADDRESS = "2/3600"
+    delegation = make_finalised(subscriber, member)
+    pages = [send(delegation) for _ in range(3)]
+    assert [r.status_code for r in pages] == [302, 302, 302]
+    assert len(mail.outbox) == 2
+    assert "しばらくしてから" in client.get(pages[2]["Location"]).content.decode()
+    tally.flush(now=timezone.now() + timedelta(minutes=2))
+    assert [e.data["kind"] for e in events("mail.throttled")] == ["agent_acceptance"]
