@@ -88,6 +88,22 @@ def setup(command: Any) -> None:
         "service_oid": settings.SERVICE_OID,
     }
     effective = timezone.now() - timedelta(days=1)
+    # The business procedures (§7.2.4): internal, drafted by the service administrator. Drafted
+    # before the rules below are approved, so their review waits in the administrator's queue.
+    if not DocumentVersion.objects.filter(kind=DocumentKind.PROCEDURES).exists():
+        administrator = User.objects.get(email=demo_email("admin"))
+        doc = services.draft_document(
+            kind=DocumentKind.PROCEDURES,
+            version="1.0",
+            title="電子委任状の受付・確認手順書",
+            body=PROCEDURES_BODY,
+            effective_at=effective,
+            change_summary="初版（運用規程 1.0 に基づく）",
+            actor=administrator,
+        )
+        services.approve_document(doc, actor=manager, note="デモ: 手順を確認しました。")
+        command.stdout.write("  repository: business procedures 1.0 approved (staff only)")
+
     for kind, version, title, body in (
         (DocumentKind.TERMS, settings.REGISTRY_TERMS_VERSION, "利用約款", TERMS_BODY),
         (DocumentKind.RULES, "1.0", "電子委任状取扱業務 運用規程", RULES_BODY),
@@ -106,21 +122,6 @@ def setup(command: Any) -> None:
         )
         services.approve_document(doc, actor=manager, note="デモ: 内容を確認しました。")
         command.stdout.write(f"  repository: {kind.label} {version} published")
-
-    # The business procedures (§7.2.4): internal, drafted by the service administrator.
-    if not DocumentVersion.objects.filter(kind=DocumentKind.PROCEDURES).exists():
-        administrator = User.objects.get(email=demo_email("admin"))
-        doc = services.draft_document(
-            kind=DocumentKind.PROCEDURES,
-            version="1.0",
-            title="電子委任状の受付・確認手順書",
-            body=PROCEDURES_BODY,
-            effective_at=effective,
-            change_summary="初版（運用規程 1.0 に基づく）",
-            actor=administrator,
-        )
-        services.approve_document(doc, actor=manager, note="デモ: 手順を確認しました。")
-        command.stdout.write("  repository: business procedures 1.0 approved (staff only)")
 
     # The demo subscriber accepted these terms when applying.
     subscriber = User.objects.filter(email=demo_email("subscriber")).first()

@@ -221,8 +221,11 @@ def test_the_demo_shows_an_incident_reported_to_the_ministry_and_its_recovery_no
     with django_capture_on_commit_callbacks(execute=True):
         demo.setup(SimpleNamespace(stdout=StringIO()))
         demo.setup(SimpleNamespace(stdout=StringIO()))
-    chain = IncidentRecord.objects.order_by("pk")
+    chain = IncidentRecord.objects.filter(summary="有効性確認 API への認証情報の総当たり").order_by("pk")
     assert [entry.ministry_reported_at is not None for entry in chain] == [False, True]
+    # and another one still waiting for its report, in the service manager's queue
+    waiting = next(state for state in dashboard.QUEUES if state.key == "ministry_report").items()
+    assert waiting.exists() and not waiting.filter(pk__in=[entry.pk for entry in chain]).exists()
     recovery = Notice.objects.get(kind=Notice.Kind.RECOVERY)
     assert recovery.is_published and chain[1].notice_public_id == recovery.public_id
     assert any(recovery.title in mail.subject for mail in mailoutbox)
