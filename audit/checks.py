@@ -1,19 +1,22 @@
-"""System checks for the audit log (IDs audit.E0xx)."""
+"""System checks for the audit log (IDs audit.E0xx, audit.W0xx)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import Error, Tags, register
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.db import connections
+
+# §8.1: operation logs are kept at least 3 years and can be shown while kept.
+ONLINE_OPERATION_LOG_DAYS = 3 * 365 + 1
 
 
 @register()
-def audit_configuration(app_configs: Any, **kwargs: Any) -> list[Error]:
+def audit_configuration(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     from audit import keys
 
-    errors: list[Error] = []
+    errors: list[CheckMessage] = []
     if settings.PRODUCTION:
         path = keys.key_path()
         if path is None:
@@ -32,6 +35,15 @@ def audit_configuration(app_configs: Any, **kwargs: Any) -> list[Error]:
                 errors.append(Error(str(err), id="audit.E001"))
     if settings.AUDIT_RETENTION_DAYS < 42:
         errors.append(Error("AUDIT_RETENTION_DAYS is below the 6 weeks §6.2 requires online.", id="audit.E002"))
+    elif settings.AUDIT_RETENTION_DAYS < ONLINE_OPERATION_LOG_DAYS:
+        errors.append(
+            Warning(
+                "AUDIT_RETENTION_DAYS is below 3 years: §8.1 keeps operation logs viewable for 3 years, and "
+                "rows older than this are readable only from archived segment files.",
+                hint="Keep the default (1096 days) unless the archive is searched another way.",
+                id="audit.W001",
+            )
+        )
     if settings.AUDIT_SEALER not in ("thread", "inline", "off"):
         errors.append(Error("AUDIT_SEALER must be thread, inline or off.", id="audit.E003"))
     return errors
