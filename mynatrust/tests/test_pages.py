@@ -57,3 +57,21 @@ def test_a_form_people_fill_in_marks_each_field_required_or_optional(client, rec
     # a sign-in form needs no marks
     client.logout()
     assert "field-mark" not in client.get("/recipient/login/").content.decode()
+
+
+@pytest.mark.django_db
+def test_pages_take_their_colours_and_type_from_the_digital_agency_design_tokens(client):
+    from pathlib import Path
+
+    from django.conf import settings
+
+    html = client.get("/").content.decode()
+    tokens = html.index("vendor/digital-go-jp-design-tokens/tokens.css")
+    assert tokens < html.index("css/site.css")  # the tokens first, the service's styles use them
+    vendored = Path(settings.BASE_DIR) / "static" / "vendor" / "digital-go-jp-design-tokens"
+    assert "MIT License" in (vendored / "LICENSE").read_text()
+    assert "--color-primitive-blue-900" in (vendored / "tokens.css").read_text()
+    site = (Path(settings.BASE_DIR) / "static" / "css" / "site.css").read_text()
+    for role in ("--fg", "--accent", "--error", "--focus"):
+        assert re.search(rf"{role}: var\(--(color|font)-", site), role
+    assert ".button-danger" in site
