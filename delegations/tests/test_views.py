@@ -46,6 +46,10 @@ def test_draft_errors_come_back_by_field(client, subscriber, member):
     assert response.status_code == 200
     errors = response.context["form"].errors
     assert "valid_until" in errors
+    # summarised at the top of the form, each entry leading to its field
+    html = response.content.decode()
+    assert html.index('data-testid="error-summary"') < html.index('name="agent_name"')
+    assert '<a href="#id_valid_until">委任期間の終期：' in html
     assert not Delegation.objects.exists()
 
 
