@@ -215,6 +215,25 @@ def create_draft(subscriber: Subscriber, *, actor: Any, values: dict[str, Any]) 
     return delegation
 
 
+@_service("delegations.draft.delete")
+def delete_draft(delegation: Delegation, *, actor: Any) -> None:
+    """A draft the subscriber no longer wants: it never had an ID, so nothing refers to it."""
+    delegation = _lock(delegation)
+    _require_status(
+        delegation,
+        Delegation.Status.DRAFT,
+        message=_("削除できるのは下書きだけです。確定した電子委任状は削除できません。"),
+    )
+    audit.record(
+        "delegations.draft.deleted",
+        actor=actor,
+        subject=delegation,
+        public_id=delegation.public_id,
+        subscriber=delegation.subscriber.public_id,
+    )
+    delegation.delete()
+
+
 @_service("delegations.draft.edit")
 def edit_draft(delegation: Delegation, *, actor: Any, values: dict[str, Any]) -> Delegation:
     delegation = _lock(delegation)
@@ -858,6 +877,16 @@ def _send_acceptance_to_agent(delegation: Delegation, *, actor: Any, email: str)
 
 
 # --- records of access -----------------------------------------------------------------------------------
+
+
+def record_export(subscriber: Subscriber, *, actor: Any, rows: int, filters: dict[str, Any]) -> None:
+    audit.record(
+        "delegations.list.exported",
+        actor=actor,
+        subscriber=subscriber.public_id,
+        rows=rows,
+        filters={k: str(v) for k, v in filters.items() if v},
+    )
 
 
 def record_download(delegation: Delegation, *, actor: Any, what: str) -> None:

@@ -12,10 +12,12 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from audit import spreadsheet
 from delegations import queries, services
 from delegations.forms import AcceptanceMailForm, DraftForm, ListFilterForm, RevokeForm, SignedFileForm
 from delegations.models import Delegation, SignedFile
@@ -122,6 +124,69 @@ def draft_edit(request: HttpRequest, public_id: str) -> HttpResponse:
             _future_start_warning(request, delegation)
             return redirect("delegations:detail", public_id=public_id)
     return _draft_page(request, delegation.subscriber, form, delegation)
+
+
+@subscriber_required
+@require_http_methods(["GET", "POST"])
+def draft_delete(request: HttpRequest, public_id: str) -> HttpResponse:
+    delegation = _get_delegation_for_member(request, public_id)
+    if request.method == "GET":
+        return render(request, "delegations/delete.html", {"delegation": delegation})
+    try:
+        services.delete_draft(delegation, actor=request.user)
+    except DelegationError as exc:
+        _error(request, exc)
+        return redirect("delegations:detail", public_id=public_id)
+    messages.success(request, _("下書きを削除しました。"))
+    return redirect("delegations:list")
+
+
+EXPORT_HEADER = [
+    _lazy("電子委任状 ID"),
+    _lazy("状態"),
+    _lazy("受任者"),
+    _lazy("受任者の役職"),
+    _lazy("資格（士業）"),
+    _lazy("代理権の内容"),
+    _lazy("代理権の制限"),
+    _lazy("委任期間の始期"),
+    _lazy("委任期間の終期"),
+    _lazy("作成日時（日本時間）"),
+]
+
+
+@subscriber_required
+@require_GET
+def export(request: HttpRequest) -> HttpResponse:
+    """The list as CSV for Excel (UTF-8 with BOM), with the same filter as the page."""
+    subscriber = _get_subscriber_for_member(request)
+    filters = ListFilterForm(request.GET or None)
+    chosen = filters.cleaned_data if filters.is_valid() else {}
+    rows = queries.list_for_subscriber(subscriber, **chosen).only(*queries.LIST_FIELDS, "powers", "limitations")
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="delegations-{localtime():%Y%m%d-%H%M}.csv"'
+    response.write(spreadsheet.BOM)
+    writer = spreadsheet.Writer(response)
+    writer.writerow(str(h) for h in EXPORT_HEADER)
+    count = 0
+    for d in rows.iterator():
+        writer.writerow(
+            [
+                d.delegation_id or "",
+                d.current_status.label,
+                d.agent_name,
+                d.agent_title,
+                d.get_agent_qualification_display(),
+                d.powers,
+                d.limitations,
+                d.valid_from.isoformat() if d.valid_from else "",
+                d.valid_until.isoformat() if d.valid_until else "",
+                f"{localtime(d.created_at):%Y-%m-%d %H:%M}",
+            ]
+        )
+        count += 1
+    services.record_export(subscriber, actor=request.user, rows=count, filters=chosen)
+    return response
 
 
 @subscriber_required

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -249,6 +250,18 @@ def test_b_a_delegation_is_drafted_signed_with_the_test_cards_and_stored(
     stored = Delegation.objects.get()
     assert (stored.status, stored.agent_name) == ("active", "受任 花子")
     assert stored.signed_files.count() == 2
+
+    # A draft nobody wants any more is deleted after a confirmation; the list goes out as CSV.
+    lifecycle.make_draft(subscriber, member, agent_name="削除 予定")
+    page.reload()
+    click_through(journey, page, page.get_by_role("link", name="（下書き）"), "draft-to-delete")
+    click_through(journey, page, page.get_by_test_id("delete-draft"), "delete-confirm")
+    click_through(journey, page, page.get_by_role("button", name="削除する"), "draft-deleted")
+    assert "下書きを削除しました" in page.content()
+    with page.expect_download() as exported:
+        page.get_by_test_id("export-csv").click()
+    assert exported.value.suggested_filename.endswith(".csv")
+    assert delegation_id in Path(exported.value.path()).read_text(encoding="utf-8-sig")
 
 
 def test_c_a_recipient_registers_is_approved_and_checks_the_id_by_api_and_by_form(
