@@ -75,3 +75,21 @@ def test_pages_take_their_colours_and_type_from_the_digital_agency_design_tokens
     for role in ("--fg", "--accent", "--error", "--focus"):
         assert re.search(rf"{role}: var\(--(color|font)-", site), role
     assert ".button-danger" in site
+
+
+@pytest.mark.django_db
+def test_every_page_links_the_public_repository_and_names_the_operator(client, settings):
+    from django.urls import reverse
+
+    html = client.get("/recipient/login/").content.decode()
+    footer = html[html.index('<footer class="site-footer">') :]
+    for url in (
+        reverse("repository:index"),
+        reverse("repository:document", args=["terms"]),
+        reverse("repository:document", args=["rules"]),
+        reverse("repository:document", args=["privacy"]),
+        reverse("repository:notices"),
+        reverse("delegations:card_guide"),
+    ):
+        assert f'href="{url}"' in footer, url
+    assert settings.OPERATOR_NAME in footer
