@@ -27,12 +27,12 @@ class RegistrationForm(PlainTextMixin, forms.Form):
         label=_("代表者の役職"),
         max_length=100,
         required=False,
-        help_text=_("例：代表取締役。個人事業者は空欄で構いません。"),
+        help_text=_("例：代表取締役。個人事業主は空欄で構いません。"),
     )
     representative_name = forms.CharField(label=_("代表者の氏名"), max_length=100)
     representative_address = forms.CharField(label=_("代表者の住所"), max_length=200)
     representative_date_of_birth = forms.DateField(
-        label=_("代表者の生年月日（個人事業者のみ）"),
+        label=_("代表者の生年月日（個人事業主のみ）"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
     )
@@ -45,7 +45,7 @@ class RegistrationForm(PlainTextMixin, forms.Form):
         sole = data.get("kind") == RecipientOrganisation.Kind.SOLE_PROPRIETOR
         born = data.get("representative_date_of_birth")
         if sole and born is None:
-            self.add_error("representative_date_of_birth", _("個人事業者は生年月日を入力してください。"))
+            self.add_error("representative_date_of_birth", _("個人事業主は生年月日を入力してください。"))
         if born is not None and born >= timezone.localdate():
             self.add_error("representative_date_of_birth", _("生年月日が正しくありません。"))
         return data

@@ -33,7 +33,7 @@ class RecipientOrganisation(models.Model):
 
     class Kind(models.TextChoices):
         CORPORATION = "corporation", _("法人・団体")
-        SOLE_PROPRIETOR = "sole_proprietor", _("個人事業者")
+        SOLE_PROPRIETOR = "sole_proprietor", _("個人事業主")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("承認待ち")
@@ -48,7 +48,7 @@ class RecipientOrganisation(models.Model):
     representative_title = models.CharField(_("代表者の役職"), max_length=100, blank=True)
     representative_name = models.CharField(_("代表者の氏名"), max_length=100)
     representative_address = models.CharField(_("代表者の住所"), max_length=200)
-    representative_date_of_birth = models.DateField(_("代表者の生年月日（個人事業者）"), null=True, blank=True)
+    representative_date_of_birth = models.DateField(_("代表者の生年月日（個人事業主）"), null=True, blank=True)
     declarant_name = models.CharField(_("申請者の氏名"), max_length=100)
     status = models.CharField(_("状態"), max_length=16, choices=Status.choices, default=Status.PENDING)
     status_reason = models.CharField(_("理由"), max_length=500, blank=True)

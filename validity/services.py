@@ -71,7 +71,7 @@ def register_recipient(user: Any, details: RecipientDetails, *, actor: Any) -> R
         raise ValidityError(
             "date_of_birth_required",
             400,
-            "個人事業者は生年月日を入力してください。",
+            "個人事業主は生年月日を入力してください。",
             "A sole proprietor must give a date of birth.",
         )
     approve_now = not settings.VALIDITY_RECIPIENT_APPROVAL_REQUIRED

@@ -45,7 +45,7 @@ def test_a_subscriber_signs_up_confirms_the_address_and_reaches_the_member_area(
     page.get_by_role("button", name="ログイン").click()
     page.wait_for_url(re.compile(r"/app/$"))
     assert page.locator("h1").inner_text() == "利用者メニュー"
-    assert "山田 太郎 さん、ようこそ" in page.content()
+    assert "ようこそ、山田 太郎 様" in page.content()
     assert_clean(page)
     # Keyboard users reach the content straight away.
     page.keyboard.press("Tab")

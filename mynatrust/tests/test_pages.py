@@ -93,3 +93,12 @@ def test_every_page_links_the_public_repository_and_names_the_operator(client, s
     ):
         assert f'href="{url}"' in footer, url
     assert settings.OPERATOR_NAME in footer
+
+
+@pytest.mark.django_db
+def test_both_sides_use_the_same_terms_and_business_honorifics(client, recipient):
+    client.force_login(recipient)
+    home = client.get("/recipient/").content.decode()
+    assert "さん、ようこそ" not in home and "様" in home
+    register = client.get("/recipient/register/").content.decode()
+    assert "個人事業主" in register and "個人事業者" not in register
