@@ -253,6 +253,8 @@ class ApplicationForm(FactsForm, EvidenceMixin):
             and "corporate_number" not in self.errors
         ):
             self.add_error("corporate_number", CORPORATE_NUMBER_ERRORS["empty"])
+        if kind == Subscriber.Kind.CORPORATION and not data.get("representative_title"):
+            self.add_error("representative_title", _("法人は代表者の肩書（例：代表取締役）を入力してください。"))
         if (
             kind == Subscriber.Kind.SOLE_PROPRIETOR
             and not data.get("representative_birth_date")

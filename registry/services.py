@@ -236,6 +236,16 @@ def terms_version_in_force() -> str:
     return current_terms_version() or settings.REGISTRY_TERMS_VERSION
 
 
+def _require_title(kind: str, facts: dict[str, Any]) -> None:
+    # §3.1.1 代表者の肩書; every delegation of a corporation carries it (§4.1.4 Table 4-1).
+    if kind == Subscriber.Kind.CORPORATION and not str(facts.get("representative_title") or "").strip():
+        raise RegistryError(
+            gettext_lazy("法人は代表者の肩書（例：代表取締役）を入力してください。"),
+            code="title_missing",
+            field="representative_title",
+        )
+
+
 def apply_for_registration(
     *,
     actor: Any,
@@ -316,6 +326,7 @@ def _apply(
         raise RegistryError(gettext_lazy("利用約款への同意と表明が必要です。"), code="consent_missing")
     if kind == Subscriber.Kind.CORPORATION and not corporate_number:
         raise RegistryError(gettext_lazy("法人番号を入力してください。"), code="corporate_number_missing")
+    _require_title(kind, facts)
     if kind == Subscriber.Kind.SOLE_PROPRIETOR:
         corporate_number = ""
         if not facts.get("representative_birth_date"):
@@ -418,6 +429,7 @@ def approve_facts(
     """Reception approves an application or a change after checking the registry evidence."""
     facts, subscriber = _locked_open_facts(facts)
     sole = subscriber.kind == Subscriber.Kind.SOLE_PROPRIETOR
+    _require_title(subscriber.kind, {"representative_title": facts.representative_title})
     if not sole and not facts.evidence.exists():
         raise RegistryError(gettext_lazy("登記事項の証明が提出されていません。"), code="evidence_missing")
     if sole:
@@ -545,6 +557,7 @@ def resubmit_facts(
         raise RegistryError(gettext_lazy("差し戻された届出はありません。"), code="wrong_state")
     for name, value in _declared(facts).items():
         setattr(version, name, value)
+    _require_title(subscriber.kind, {"representative_title": version.representative_title})
     if subscriber.kind == Subscriber.Kind.SOLE_PROPRIETOR and not version.representative_birth_date:
         raise RegistryError(
             gettext_lazy("個人事業主は生年月日を入力してください。"),
