@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -34,6 +34,22 @@ LIST_FIELDS = (
     "superseded_at",
     "superseded_by_id",
 )
+
+
+# A delegation whose period ends within this many days is counted as ending soon on the list.
+ENDING_SOON_DAYS = 30
+
+
+def counts_for_subscriber(subscriber: Any) -> dict[str, int]:
+    """The list's dashboard in one query: in force today (有効), of those ending within
+    ``ENDING_SOON_DAYS`` (期限間近), and waiting for signatures (署名待ち)."""
+    today = today_in_japan(timezone.now())
+    in_force = Q(status=Delegation.Status.ACTIVE, valid_from__lte=today, valid_until__gte=today)
+    return Delegation.objects.for_subscriber(subscriber).aggregate(
+        valid=Count("pk", filter=in_force),
+        ending=Count("pk", filter=in_force & Q(valid_until__lte=today + timedelta(days=ENDING_SOON_DAYS))),
+        waiting=Count("pk", filter=Q(status=Delegation.Status.AWAITING_SIGNATURES)),
+    )
 
 
 def list_for_subscriber(

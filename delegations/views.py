@@ -68,6 +68,8 @@ def delegation_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "query": query.urlencode(),
             "refusal": subscriber.submission_refusal(),
+            "counts": queries.counts_for_subscriber(subscriber),
+            "ending_days": queries.ENDING_SOON_DAYS,
         },
     )
 

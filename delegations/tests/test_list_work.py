@@ -59,3 +59,18 @@ def test_the_list_is_exported_as_csv_for_excel_with_its_filter(client, subscribe
     only_valid = client.get(reverse("delegations:export") + "?status=valid").content.decode("utf-8")
     assert len(list(csv.reader(io.StringIO(only_valid[1:])))) == 2
     assert events("delegations.list.exported")[-1].data["rows"] == 1
+
+
+def test_the_list_opens_with_counts_of_valid_ending_soon_and_waiting(client, subscriber, member, trusted_pki):
+    from datetime import date, timedelta
+
+    today = date.today()
+    make_active(subscriber, member, trusted_pki, valid_from=today, valid_until=today + timedelta(days=10))
+    make_active(subscriber, member, trusted_pki, valid_from=today, valid_until=today + timedelta(days=200))
+    make_finalised(subscriber, member)
+    make_draft(subscriber, member)
+    client.force_login(member)
+    html = client.get(reverse("delegations:list")).content.decode()
+    assert 'data-testid="count-valid">2<' in html
+    assert 'data-testid="count-ending">1<' in html
+    assert 'data-testid="count-waiting">1<' in html
