@@ -13,7 +13,7 @@ from django.db import transaction
 import audit
 from mynatrust.models import User
 from validity import services, signing
-from validity.models import ApiKey, RecipientMember, RecipientOrganisation
+from validity.models import ApiKey, CheckResult, RecipientMember, RecipientOrganisation
 
 RECIPIENT_EMAIL = "recipient@demo.mynatrust.example.jp"
 APPLICANT_EMAIL = "recipient-applicant@demo.mynatrust.example.jp"
@@ -56,6 +56,7 @@ def setup(command: Any) -> None:
             services.approve_recipient(organisation, actor=audit.SYSTEM, reason="demo")
         if not ApiKey.objects.filter(organisation=organisation, label=DEMO_KEY_LABEL).live().exists():
             _key, plaintext = services.create_api_key(organisation, label=DEMO_KEY_LABEL, actor=user)
+    _kept_check(organisation, user)
     out.write(style.MIGRATE_HEADING("Validity (recipient portal and API)"))
     out.write(f"  recipient organisation: {organisation.name} ({organisation.get_status_display()})")
     if plaintext:
@@ -76,6 +77,7 @@ def setup(command: Any) -> None:
         f"    curl -s {base}/.well-known/jwks.json > jwks.json && .venv/bin/python docs/examples/verify_answer.py answer.jws jwks.json"
     )
     out.write(f"    the form: {base}/recipient/check/ (sign in as {RECIPIENT_EMAIL})")
+    out.write(f"    the history of checks: {base}/recipient/checks/")
 
 
 def _pending_registration(command: Any) -> None:
@@ -109,6 +111,15 @@ def _pending_registration(command: Any) -> None:
             actor=user,
         )
     command.stdout.write(f"  recipient organisation デモ確認工業株式会社 waits for reception ({APPLICANT_EMAIL})")
+
+
+def _kept_check(organisation: RecipientOrganisation, user: Any) -> None:
+    """One check of the demo delegation through the form, so the recipient's history shows it."""
+    delegation_id = _demo_delegation_id()
+    if delegation_id is None or CheckResult.objects.filter(organisation=organisation).exists():
+        return
+    query = services.answer_query(delegation_id, sha256=None, organisation=organisation, actor=user, channel="form")
+    services.keep_check_result(query, organisation=organisation, actor=user)
 
 
 def _demo_delegation_id() -> str | None:

@@ -3,6 +3,7 @@ again from the recipient's history, it shows the answer given then and asks noth
 
 from __future__ import annotations
 
+import io
 from datetime import datetime
 
 import time_machine
@@ -63,3 +64,17 @@ def test_the_history_lists_the_organisations_checks_newest_first(client, recipie
     assert html.index(second) < html.index(first)
     assert "有効" in html and "該当なし" in html
     assert "2026年5月2日 10:00" in html
+
+
+def test_the_demo_recipients_history_holds_one_check_of_the_demo_delegation(settings, tmp_path, db):
+    from django.core.management import call_command
+
+    from validity.models import CheckResult
+
+    settings.DEMO_MODE = True
+    settings.SIGNATURE_TEST_PKI_DIR = str(tmp_path / "testpki")
+    settings.VALIDITY_SIGNING_KEY_FILE = str(tmp_path / "validity.pem")
+    call_command("demo_setup", stdout=io.StringIO())
+    call_command("demo_setup", stdout=io.StringIO())  # kept once
+    kept = CheckResult.objects.get()
+    assert kept.status == "valid" and kept.organisation.name == "デモ受領商事株式会社"
