@@ -1,11 +1,13 @@
-"""Each role's staff home in a real browser, in Japanese, at 1366 px: the dashboards are screenshotted
-(``test-artifacts/screenshots/staff-dashboards/``) and checked like every journey page (one <h1>,
-axe clean, keyboard usable, no CSP violation), carry no English word but proper names, and fit the
-window; the service manager takes a decision through its confirmation page."""
+"""Each role's staff home in a real browser, in Japanese, at 1366 px and at 390 px: the dashboards are
+screenshotted (``test-artifacts/screenshots/staff-dashboards/``) and checked like every journey page
+(one <h1>, axe clean, keyboard usable, no CSP violation), carry no English word but proper names, and
+fit the window; the service manager takes decisions through their confirmation pages (an anchor
+change; a document version beside its 新旧対照表), at both widths."""
 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -14,7 +16,15 @@ from django.utils import timezone
 from conftest import PASSWORD, make_staff, make_user
 from registry.tests.conftest import apply
 
-from .journey_pages import Journey, assert_accessible, assert_no_browser_errors, click_through, current_totp
+from .journey_pages import (
+    PHONE,
+    Journey,
+    assert_accessible,
+    assert_no_browser_errors,
+    assert_no_sideways_scroll,
+    click_through,
+    current_totp,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -39,6 +49,16 @@ def check_japanese_page(page: Any, name: str, *names: str) -> None:
     assert width <= 1366, f"{name}: {width}px wide"
 
 
+def check_on_a_phone(journey: Journey, page: Any, name: str) -> None:
+    """The same page at 390 px: screenshotted, axe clean, nothing wider than the screen."""
+    size = page.viewport_size
+    page.set_viewport_size(PHONE)
+    page.screenshot(path=journey.folder / f"{journey.pages:02d}-{name}-390.png", full_page=True)
+    assert_accessible(page, f"{name} at 390 px")
+    assert_no_sideways_scroll(page, f"{name} at 390 px")
+    page.set_viewport_size(size)
+
+
 def sign_in_to_dashboard(journey: Journey, page: Any, live_server: Any, user: Any, role: str) -> None:
     """Password, then the code; the home page is checked like a journey page, except the count of
     Tab stops (the service manager's menu has more links than the journeys' keyboard walk covers)."""
@@ -57,6 +77,7 @@ def sign_in_to_dashboard(journey: Journey, page: Any, live_server: Any, user: An
     assert page.locator("main, [role=main]").count() == 1
     assert_no_browser_errors(page)
     assert_accessible(page, f"dashboard {role}")
+    check_on_a_phone(journey, page, f"dashboard-{role}")
 
 
 @pytest.fixture
@@ -70,19 +91,28 @@ def queues_filled(db: None) -> dict[str, Any]:
         for role in ("reception", "service_operator", "service_manager", "auditor", "maintenance")
     }
     apply(make_user("shinsei@example.jp", "subscriber"))
-    repository.draft_document(
+    in_force = repository.draft_document(
+        kind="terms",
+        version="2026-04-01",
+        title="利用約款 2026-04-01",
+        body="第1条 この約款は…\n第2条 料金は月額千円とする。",
+        effective_at=timezone.now(),
+        actor=staff["service_operator"],
+    )
+    repository.approve_document(in_force, actor=staff["service_manager"])
+    revision = repository.draft_document(
         kind="terms",
         version="2027-04-01",
         title="利用約款 2027-04-01",
-        body="第1条 この約款は…",
-        effective_at=timezone.now(),
-        change_summary="第3条の改定",
+        body="第1条 この約款は…\n第2条 料金は月額二千円とする。\n第3条 新設の条。",
+        effective_at=timezone.now() + timedelta(days=60),
+        change_summary="第2条の改定と第3条の新設",
         actor=staff["service_operator"],
     )
     change = trust.request_anchor_addition(
         TestPKI.generate().root_der, actor=staff["service_operator"], reason="次の世代"
     )
-    return {**staff, "change": change}
+    return {**staff, "change": change, "revision": revision}
 
 
 @pytest.mark.parametrize("width", [1366])
@@ -125,3 +155,32 @@ def test_the_service_manager_decides_an_anchor_change_through_its_confirmation(
     click_through(journey, page, page.get_by_role("button", name="承認する"), "anchor-change-approved")
     assert "承認しました" in page.inner_text("body")
     assert AnchorChange.objects.get().decision == AnchorChange.Decision.APPROVED
+
+
+def test_the_service_manager_approves_a_document_beside_its_comparison_table(
+    page: Any, live_server: Any, queues_filled: Any
+) -> None:
+    from mynatrust.repository.models import DocumentVersion
+
+    page.set_viewport_size({"width": 1366, "height": 900})
+    journey = Journey("staff-document-approval", page)
+    manager, operator = queues_filled["service_manager"], queues_filled["service_operator"]
+    names = (manager.display_name, operator.display_name)
+    sign_in_to_dashboard(journey, page, live_server, manager, "service_manager")
+    queue = page.locator('[data-queue="document_approval"]')
+    click_through(journey, page, queue.get_by_test_id("queue-oldest"), "document")
+    check_japanese_page(page, "document", *names)
+    check_on_a_phone(journey, page, "document")
+    click_through(
+        journey, page, page.get_by_test_id("decision-buttons").get_by_role("link", name="承認する"), "confirm"
+    )
+    check_japanese_page(page, "document approval", *names)
+    check_on_a_phone(journey, page, "confirm")
+    table = page.get_by_test_id("comparison")
+    assert table.locator("ins").first.inner_text() == "二"  # 千円 → 二千円, underlined
+    assert "（新設）" in table.inner_text()
+    assert "運用規程 9.2" in page.get_by_test_id("decision-consequence").inner_text()
+    assert DocumentVersion.objects.get(pk=queues_filled["revision"].pk).is_draft  # nothing done yet
+    click_through(journey, page, page.get_by_role("button", name="承認する"), "approved")
+    assert "予告" in page.inner_text("body")
+    assert DocumentVersion.objects.get(pk=queues_filled["revision"].pk).status == DocumentVersion.Status.APPROVED
