@@ -5,12 +5,8 @@ archive medium in audit/tests/test_archive.py; docs/faults.md has the results.""
 
 from __future__ import annotations
 
-import glob
 import os
-import shutil
 import signal
-import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -24,6 +20,7 @@ import pytest
 from django.db import connection
 
 from bench import soak
+from mynatrust.tests.clusters import Cluster, cluster  # noqa: F401  (the private cluster fixture)
 from mynatrust.tests.test_running import free_port
 
 pytestmark = pytest.mark.slow
@@ -51,86 +48,6 @@ def service(request: Any, tmp_path: Path) -> Iterator[soak.Service]:
 def _shared_server() -> str:
     db = connection.settings_dict
     return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-
-
-# --- a private PostgreSQL cluster ---------------------------------------------------------------------
-@dataclass
-class Cluster:
-    bin: Path
-    data: Path
-    port: int
-    prefix: list[str]
-
-    @property
-    def url(self) -> str:
-        return f"postgres://postgres@127.0.0.1:{self.port}"
-
-    def ctl(self, *args: str) -> None:
-        subprocess.run([*self.prefix, str(self.bin / "pg_ctl"), "-D", str(self.data), *args], check=True, timeout=120)
-
-
-def _private_cluster(tmp: Path) -> Iterator[Cluster]:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[-3]))
-    if not found and not shutil.which("initdb"):
-        pytest.skip("no PostgreSQL server binaries (initdb, pg_ctl) on this machine for a private cluster")
-    bin_dir = Path(found[-1] if found else str(shutil.which("initdb"))).parent
-    prefix: list[str] = []
-    if os.geteuid() == 0:  # PostgreSQL refuses to run as root: as the postgres account
-        runuser = shutil.which("runuser")
-        try:
-            shutil.chown(tmp, "postgres")
-        except LookupError:
-            runuser = None
-        if runuser is None:
-            pytest.skip("running as root without runuser or a postgres account: no private cluster possible")
-        prefix = [runuser, "-u", "postgres", "--"]
-        tmp.chmod(0o700)
-    cluster = Cluster(bin_dir, tmp / "data", free_port(), prefix)
-    subprocess.run(
-        [
-            *prefix,
-            str(bin_dir / "initdb"),
-            "-D",
-            str(cluster.data),
-            "-A",
-            "trust",
-            "-U",
-            "postgres",
-            "-E",
-            "UTF8",
-            "--no-sync",
-        ],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    # In the cluster's own configuration, so that a restart keeps them (never the shared port).
-    with (cluster.data / "postgresql.conf").open("a") as conf:
-        conf.write(
-            f"port = {cluster.port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{tmp}'\n"
-            "fsync = off\nmax_connections = 50\n"
-        )
-    cluster.ctl("-l", str(tmp / "postgres.log"), "-w", "start")
-    try:
-        yield cluster
-    finally:
-        subprocess.run(
-            [*prefix, str(bin_dir / "pg_ctl"), "-D", str(cluster.data), "-m", "immediate", "-w", "stop"],
-            check=False,
-            capture_output=True,
-            timeout=120,
-        )
-
-
-@pytest.fixture
-def cluster() -> Iterator[Cluster]:
-    # Not under pytest's tmp_path: the postgres account must reach it, and the socket path must be short.
-    tmp = Path(tempfile.mkdtemp(prefix="faults-pg-"))
-    tmp.chmod(0o755)
-    try:
-        yield from _private_cluster(tmp)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 # --- load ---------------------------------------------------------------------------------------------
@@ -202,7 +119,7 @@ def _unsealed(svc: soak.Service) -> int:
 
 # --- PostgreSQL restarted under load ------------------------------------------------------------------
 @pytest.fixture
-def service_on_private_cluster(cluster: Cluster, tmp_path: Path) -> Iterator[tuple[soak.Service, Cluster]]:
+def service_on_private_cluster(cluster: Cluster, tmp_path: Path) -> Iterator[tuple[soak.Service, Cluster]]:  # noqa: F811
     with soak.database(cluster.url, "mynatrust_faults") as url:
         svc = soak.Service(url, free_port(), 2, tmp_path, sealer="loop", redis_db=5)
         svc.prepare(uploads=4, each=1)
@@ -216,7 +133,7 @@ def service_on_private_cluster(cluster: Cluster, tmp_path: Path) -> Iterator[tup
 def test_a_postgresql_restart_under_load_fails_requests_cleanly_and_the_service_recovers_by_itself(
     service_on_private_cluster: tuple[soak.Service, Cluster],
 ) -> None:
-    svc, cluster = service_on_private_cluster
+    svc, server = service_on_private_cluster
     world: dict[str, Any] = svc.world
     workers = svc.worker_pids()
     uploader = soak.Browser(svc.port)
@@ -229,11 +146,11 @@ def test_a_postgresql_restart_under_load_fails_requests_cleanly_and_the_service_
             uploader.upload(world["uploads"][0], "principal", (upload_dir / "0-principal.pdf").read_bytes())[0] == 302
         )
         down = time.monotonic()
-        cluster.ctl("-m", "fast", "-w", "stop")
+        server.ctl("-m", "fast", "-w", "stop")
         time.sleep(1)
         during = uploader.upload(world["uploads"][1], "principal", (upload_dir / "1-principal.pdf").read_bytes())
         time.sleep(3)
-        cluster.ctl("-l", str(cluster.data.parent / "postgres.log"), "-w", "start")
+        server.ctl("-l", str(server.data.parent / "postgres.log"), "-w", "start")
         up = time.monotonic()
         time.sleep(6)
         after = uploader.upload(world["uploads"][2], "principal", (upload_dir / "2-principal.pdf").read_bytes())

@@ -26,7 +26,7 @@ from django.db import connection
 from audit import signing as audit_signing
 from bench import soak
 from conftest import PASSWORD
-from mynatrust.tests.test_faults import Cluster, cluster  # noqa: F401  (the private cluster fixture)
+from mynatrust.tests.clusters import Cluster, cluster  # noqa: F401  (the private cluster fixture)
 from mynatrust.tests.test_running import free_port
 from validity import signing
 
