@@ -93,6 +93,7 @@ EVENT_LABELS: dict[str, Any] = {
     "audit.archive_failed": _("監査ログのアーカイブの失敗"),
     "audit.pruned": _("アーカイブ済み監査ログの削除"),
     "audit.checkpoint": _("チェックポイントの署名"),
+    "audit.server_changed": _("データベースサーバーの変更の検知"),
     # subscribers (registry)
     "registry.subscriber.apply": _("利用申込"),
     "registry.subscriber.applied": _("利用申込"),

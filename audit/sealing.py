@@ -210,23 +210,16 @@ def seal_batch(limit: int | None = None, *, using: str = "default", sign: bool =
         seq, prev = (batch.last_seq, batch.last_hash) if batch else (0, chain.GENESIS)
         horizon, watch = ((batch.horizon, batch.horizon_id), list(batch.watch)) if batch else ((0, 0), [])
         if batch and snapshot and batch.system_id != snapshot.system_id:
-            # Restored onto another server (or the first batch since system IDs were kept): its
-            # transaction IDs are not the old server's, new events may lie below the old horizon.
-            # Look at every event again, by (txid, id); already sealed ones are passed over.
+            # Restored onto another server (or the first batch since system IDs were kept): the
+            # stored horizon and the transaction IDs of restored events are the old server's, not
+            # comparable with this one's. Seal every visible event once, by id (see _rescan).
             log.warning("audit sequencer: server changed (%s -> %s), rescanning", batch.system_id, snapshot.system_id)
-            horizon, watch = (0, 0), []
+            return _rescan(snapshot, batch, limit, using=using, sign=sign)
         with connection.cursor() as cursor:
             scan = _unsealed(cursor, snapshot, horizon, watch, limit)
         rows = scan.rows
         now = timezone.now()
-        seals: list[tuple[int, int, str, str, str]] = []
-        for row in rows:
-            seq += 1
-            entry, float_free = entry_of(row)
-            digest = chain.entry_digest(entry, float_free=float_free)
-            new = chain.chain_hash(prev, digest)
-            seals.append((seq, row[1], digest, prev, new))
-            prev = new
+        seals, seq, prev = _chain(rows, seq, prev)
         if rows:
             with connection.cursor() as cursor:
                 _insert_seals(cursor, seals, now)
@@ -242,6 +235,62 @@ def seal_batch(limit: int | None = None, *, using: str = "default", sign: bool =
             )
         result = SealResult(sealed=len(rows), head_seq=seq, more=scan.full and bool(rows))
         result.checkpoint = _checkpoint_if_due(seq, prev, now, using=using) if sign else None
+    return result
+
+
+def _chain(rows: list[Any], seq: int, prev: str) -> tuple[list[tuple[int, int, str, str, str]], int, str]:
+    """The seals of ``rows`` after position ``seq`` with head ``prev``: (seals, new seq, new head)."""
+    seals: list[tuple[int, int, str, str, str]] = []
+    for row in rows:
+        seq += 1
+        entry, float_free = entry_of(row)
+        digest = chain.entry_digest(entry, float_free=float_free)
+        new = chain.chain_hash(prev, digest)
+        seals.append((seq, row[1], digest, prev, new))
+        prev = new
+    return seals, seq, prev
+
+
+def _rescan(snapshot: _Snapshot, batch: AuditSealBatch, limit: int, *, using: str, sign: bool) -> SealResult:
+    """Seal every committed event not yet sealed, in id order, after a change of server. Whatever a
+    statement sees is committed, so it may be sealed; what commits later is found by the ordinary
+    scans from the horizon this batch stores: the transactions the snapshot saw in progress are
+    watched, and every later one has a transaction ID from the snapshot's xmax on. All in this one
+    transaction (under the sequencer lock), in windows of ``limit`` rows. The change is itself an
+    event, sealed here: there is always a batch row to name the new server."""
+    from audit.recorder import record
+
+    record("audit.server_changed", actor=SYSTEM, previous_system_id=batch.system_id, system_id=snapshot.system_id)
+    seq, prev = batch.last_seq, batch.last_hash
+    connection = connections[using]
+    columns = event_columns(connection.vendor)
+    now = timezone.now()
+    sealed, after = 0, 0
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {columns} FROM audit_auditevent e WHERE e.id > %s "  # noqa: S608  (constants only)
+                "AND NOT EXISTS (SELECT 1 FROM audit_auditseal s WHERE s.event_id = e.id) ORDER BY e.id LIMIT %s",
+                [after, limit],
+            )
+            rows = cursor.fetchall()
+            if not rows:
+                break
+            seals, seq, prev = _chain(rows, seq, prev)
+            _insert_seals(cursor, seals, now)
+        sealed += len(rows)
+        after = rows[-1][1]
+    AuditSealBatch.objects.using(using).create(
+        last_seq=seq,
+        last_hash=prev,
+        horizon=snapshot.xmax,
+        horizon_id=0,
+        watch=[x for x in snapshot.in_progress if x != snapshot.own],
+        sealed_at=now,
+        system_id=snapshot.system_id,
+    )
+    result = SealResult(sealed=sealed, head_seq=seq)
+    result.checkpoint = _checkpoint_if_due(seq, prev, now, using=using) if sign else None
     return result
 
 
