@@ -94,6 +94,10 @@ EVENT_LABELS: dict[str, Any] = {
     "audit.pruned": _("アーカイブ済み監査ログの削除"),
     "audit.checkpoint": _("チェックポイントの署名"),
     "audit.server_changed": _("データベースサーバーの変更の検知"),
+    "audit.restore_loss_request": _("古いバックアップからの復元による欠落の確認依頼"),
+    "audit.restore_loss_requested": _("古いバックアップからの復元による欠落の確認依頼"),
+    "audit.restore_loss_acknowledge": _("古いバックアップからの復元による欠落の確認"),
+    "audit.restore_loss_acknowledged": _("古いバックアップからの復元による欠落の確認"),
     # subscribers (registry)
     "registry.subscriber.apply": _("利用申込"),
     "registry.subscriber.applied": _("利用申込"),

@@ -53,6 +53,9 @@ class Report:
     checkpoints: int = 0
     head_hash: str = ""
     problems: list[Problem] = field(default_factory=list)
+    # Positions lost in a restore older than the signed head, acknowledged (audit.restores): not a
+    # failure, but reported by every verification, for good.
+    losses: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -76,6 +79,7 @@ class Report:
             "checkpoints": self.checkpoints,
             "head_hash": self.head_hash,
             "problems": [str(p) for p in self.problems[:20]],
+            "losses": self.losses,
         }
 
 
@@ -105,10 +109,14 @@ def _signed(kid: str, payload: dict[str, Any], signature: str, public: dict[str,
     return key is not None and signing.verify(key, payload, signature)
 
 
-def verify_chain(from_seq: int | None = None, to_seq: int | None = None, *, workers: int = 1) -> Report:
+def verify_chain(
+    from_seq: int | None = None, to_seq: int | None = None, *, workers: int = 1, against_signed_head: bool = True
+) -> Report:
     """Verify the stored chain. ``workers`` > 1 splits a long range over forked processes (PostgreSQL,
-    outside a transaction; for the command line, not for web workers)."""
+    outside a transaction; for the command line, not for web workers). ``against_signed_head=False``
+    leaves out the head file outside the database (to judge a restore older than it, audit.restores)."""
     report = Report()
+    report.losses = _acknowledged_losses()
     public = keys.public_keys()
     for name in guard.missing_triggers():
         report.problems.append(Problem(None, _("追記専用トリガー %(name)s がありません。") % {"name": name}))
@@ -118,7 +126,7 @@ def verify_chain(from_seq: int | None = None, to_seq: int | None = None, *, work
     last = min(to_seq or hi, hi)
     report.from_seq, report.to_seq = first, last
     checkpoints = {cp.seq: cp for cp in AuditCheckpoint.objects.all()}
-    signed = _signed_head(report)
+    signed = _signed_head(report) if against_signed_head else None
     if to_seq is None:
         _check_unsealed(report)
     if hi == 0:
@@ -160,6 +168,24 @@ def verify_chain(from_seq: int | None = None, to_seq: int | None = None, *, work
     _check_checkpoints(checkpoints, heads, first, checked, report, public, hi=hi)
     _check_signed_head(signed, heads, first, checked, hi, report)
     return report
+
+
+def _acknowledged_losses() -> list[str]:
+    from audit.restores import acknowledged_losses
+
+    return [
+        _(
+            "#%(first)s–#%(last)s: 署名済みの記録が古いバックアップからの復元で失われました"
+            "（%(at)s に確認、イベント %(event)s）。"
+        )
+        % {
+            "first": loss["lost_from"],
+            "last": loss["lost_to"],
+            "at": timezone.localtime(loss["at"]).strftime("%Y-%m-%d %H:%M"),
+            "event": loss["event_id"],
+        }
+        for loss in acknowledged_losses()
+    ]
 
 
 def _check_unsealed(report: Report) -> None:

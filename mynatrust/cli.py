@@ -50,6 +50,16 @@ def entry_point(command: str) -> Iterator[dict[str, str]]:
         audit.context.reset(token)
 
 
+def add_actor_argument(parser: Any) -> None:
+    """``--as EMAIL``: the staff member a command acts for (verified by :func:`verified_staff`)."""
+    parser.add_argument(
+        "--as",
+        dest="actor",
+        required=True,
+        help=f"your staff e-mail address (asks your authenticator code, or reads ${CODE_VARIABLE})",
+    )
+
+
 def _read_code(email: str) -> str:
     code = os.environ.get(CODE_VARIABLE, "")
     if not code:

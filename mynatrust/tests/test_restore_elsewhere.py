@@ -6,7 +6,9 @@ own, and the service pointed at it (its commands run as separate processes with 
   event is sealed (those left unsealed in the backup carry the old server's transaction IDs, far above
   the new server's), new events keep being sealed and signed, ``audit_verify`` passes, /healthz is
   green.
-"""
+- A backup older than the last signed head: events are still sealed, but nothing is signed, the
+  refusal is an audit event, /healthz is red and ``audit_verify`` fails, until the loss is
+  acknowledged by two staff members (``audit_restore``); then the gap stays on the record."""
 
 from __future__ import annotations
 
@@ -23,8 +25,10 @@ from django.conf import settings as django_settings
 from django.db import connection
 
 import audit
+from audit import heads
 from audit.sealing import checkpoint_now, seal_pending
 from bench import soak
+from conftest import make_staff
 from mynatrust.db import is_postgresql
 from mynatrust.operations import backup
 from mynatrust.tests.clusters import Cluster, cluster  # noqa: F401  (the private cluster fixture)
@@ -151,3 +155,55 @@ def test_a_restore_onto_another_server_is_noticed_keeps_sealing_and_verifies(key
         assert facts["checks"]["audit_signed_head"] == "ok" and facts["checks"]["audit_unsealed_age"] == "ok"
         verified = service.manage("audit_verify")
         assert "verified" in verified.stdout
+
+
+def _code(user: Any) -> str:
+    from delegations.tests.test_trust_anchors import code_for
+
+    return code_for(user)
+
+
+def test_a_restore_older_than_the_last_signed_head_is_refused_until_two_people_acknowledge_it(
+    key_host,
+    tmp_path,
+    cluster,  # noqa: F811
+):
+    manager = make_staff("service_manager", "manager@staff.example.jp")
+    auditor = make_staff("auditor", "auditor@staff.example.jp")
+    _signed_log()
+    directory = backup.create_backup(tmp_path / "backups")
+    _signed_log(4)  # the service goes on after the backup: the head file moves past it
+    signed = heads.read(Path(key_host.AUDIT_HEAD_STATE_PATH))
+    assert signed is not None
+
+    with soak.database(cluster.url, "mynatrust_restored") as url:
+        backup.restore_backup(directory, url)
+        service = Service(url, key_host)
+        service.manage("shell", "-c", RECORD)
+        sealed = service.manage("audit_seal").stdout
+        assert "checkpoint at #" not in sealed, sealed  # sealed, but the sequencer signs nothing
+        sealed = service.manage("audit_seal").stdout  # the refusal itself is sealed too
+        facts = service.report()
+        assert facts["unsealed"] == 0 and facts["refused"] == 1, facts
+        assert facts["head_problem"], facts
+        assert facts["healthz"] == 503 and facts["checks"]["audit_signed_head"] == "error", facts
+        verified = service.manage("audit_verify", check=False)
+        assert verified.returncode != 0, verified.stdout
+
+        status = service.manage("audit_restore", "status").stdout
+        assert f"Signed head #{signed.seq}" in status, status
+        service.env["MYNATRUST_OTP_CODE"] = _code(manager)
+        asked = service.manage("audit_restore", "request", "--as", manager.email, "--reason", "月次の復元訓練")
+        request_id = asked.stdout.split()[1]
+        service.env["MYNATRUST_OTP_CODE"] = _code(auditor)
+        done = service.manage("audit_restore", "acknowledge", request_id, "--as", auditor.email)
+        assert "acknowledged" in done.stdout, done.stdout
+
+        sealed = service.manage("audit_seal").stdout
+        assert "checkpoint at #" in sealed, sealed  # signing resumed
+        facts = service.report()
+        assert facts["head_problem"] is None and facts["healthz"] == 200, facts
+        verified = service.manage("audit_verify")
+        assert "verified" in verified.stdout
+        # The gap stays on the record: every verification names it.
+        assert f"-#{signed.seq}".replace("-", "–") in verified.stdout, verified.stdout

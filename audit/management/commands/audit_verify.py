@@ -35,6 +35,8 @@ class Command(BaseCommand):
         )
         for problem in report.problems:
             self.stderr.write(self.style.ERROR(str(problem)))
+        for loss in report.losses:  # acknowledged, and reported by every verification
+            self.stdout.write(self.style.WARNING(loss))
         line = (
             f"#{report.from_seq}–#{report.to_seq}: {report.entries} entries and {report.checkpoints} checkpoint(s) checked; "
             f"head {report.head_hash[:16]}…"

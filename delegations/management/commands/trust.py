@@ -46,12 +46,7 @@ class Command(BaseCommand):
             decide.add_argument("--dry-run", action="store_true")
         for p in sub.choices.values():
             if p.prog.split()[-1] != "list":
-                p.add_argument(
-                    "--as",
-                    dest="actor",
-                    required=True,
-                    help=f"your staff e-mail address (asks your authenticator code, or reads ${cli.CODE_VARIABLE})",
-                )
+                cli.add_actor_argument(p)
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]

@@ -1,0 +1,142 @@
+"""Acknowledging a restore older than the last signed audit head (docs/runbook.md §9).
+
+After such a restore the sequencer refuses to sign (audit.restores): the entries signed after the
+backup are lost, and no one alone may declare that and let signing resume. Two people, each acting
+within their trusted role (§7.2.1), each proving who they are (the command line asks for the
+current code of their authenticator):
+
+- the service manager (サービス責任者), who answers for the service and its recovery (§6.3.1, and
+  the report to users and authorities of §2.1.1 and §6.3.2), requests the acknowledgement with a
+  reason, after the restore was done and checked;
+- the auditor (監査人), who manages the audit log (§7.2.1, §6.2.4), confirms it. Then the loss is
+  recorded for good and the sequencer's head file is re-based.
+
+Every refusal is an audit event. A request lapses after ``REQUEST_HOURS`` hours or as soon as the
+state it describes changes (another signed head, another restore).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+import audit
+from audit import heads, restores
+from audit.models import AuditEvent
+from mynatrust.roles import Role
+
+REQUEST = "audit.restore_loss_request"
+REQUESTED = "audit.restore_loss_requested"
+ACKNOWLEDGE = "audit.restore_loss_acknowledge"
+REQUEST_HOURS = 24
+
+
+class RestoreError(Exception):
+    """A refused request or confirmation; ``message`` is translated and safe to show."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _refuse(attempt: str, code: str, message: str, *, actor: Any, **data: Any) -> RestoreError:
+    audit.record_refused(f"{attempt}_refused", actor=actor, reason=code, **data)
+    return RestoreError(code, message)
+
+
+def _loss(attempt: str, *, actor: Any) -> restores.Loss:
+    try:
+        loss = restores.find_loss()
+    except (restores.Unprovable, heads.Unreadable) as err:
+        raise _refuse(
+            attempt,
+            "unprovable",
+            _("監査ログがそれ自体の検証に失敗しています。復元ではなく改ざんとして調査してください: %(problem)s")
+            % {"problem": err},
+            actor=actor,
+        ) from err
+    if loss is None:
+        raise _refuse(
+            attempt,
+            "no_loss",
+            _("監査ログは最後に署名された先頭を延長しています。確認すべき欠落はありません。"),
+            actor=actor,
+        )
+    return loss
+
+
+def request_acknowledgement(*, actor: Any, reason: str) -> AuditEvent:
+    """The service manager asks that the loss found now be acknowledged."""
+    if not actor.has_role(Role.SERVICE_MANAGER):
+        raise _refuse(REQUEST, "role", _("欠落の確認を依頼できるのはサービス責任者だけです。"), actor=actor)
+    reason = " ".join(reason.split())
+    if not reason:
+        raise _refuse(REQUEST, "no_reason", _("理由（復元の経緯と記録した台帳）を入力してください。"), actor=actor)
+    loss = _loss(REQUEST, actor=actor)
+    return audit.record(REQUESTED, actor=actor, reason=reason[:1000], **loss.facts())
+
+
+def pending_requests() -> list[AuditEvent]:
+    """Requests not yet confirmed and not lapsed, newest first."""
+    since = timezone.now() - timedelta(hours=REQUEST_HOURS)
+    done = {
+        e.data.get("request_id")
+        for e in AuditEvent.objects.filter(event_type=restores.ACKNOWLEDGED, created_at__gte=since)
+    }
+    requests = AuditEvent.objects.filter(event_type=REQUESTED, created_at__gte=since).order_by("-id")
+    return [r for r in requests if r.pk not in done]
+
+
+def acknowledge(request_id: int, *, actor: Any) -> AuditEvent:
+    """The auditor confirms a pending request by someone else; the loss is recorded for good and the
+    head file re-based (audit.restores.acknowledge)."""
+    if not actor.has_role(Role.AUDITOR):
+        raise _refuse(
+            ACKNOWLEDGE, "role", _("欠落を確認できるのは監査人だけです。"), actor=actor, request_id=request_id
+        )
+    request = next((r for r in pending_requests() if r.pk == request_id), None)
+    if request is None:
+        raise _refuse(
+            ACKNOWLEDGE,
+            "no_request",
+            _("確認待ちの依頼 %(id)s はありません（確認済み、%(hours)s 時間の期限切れ、または番号の誤り）。")
+            % {"id": request_id, "hours": REQUEST_HOURS},
+            actor=actor,
+            request_id=request_id,
+        )
+    if request.actor_id == str(actor.pk):
+        raise _refuse(
+            ACKNOWLEDGE,
+            "own_request",
+            _("自分の依頼は確認できません。別の職員（監査人）が確認します。"),
+            actor=actor,
+            request_id=request_id,
+        )
+    loss = _loss(ACKNOWLEDGE, actor=actor)
+    asked = {key: request.data.get(key) for key in ("signed_seq", "signed_head", "anchor_seq", "anchor_head")}
+    if asked != {key: loss.facts()[key] for key in asked}:
+        raise _changed(actor=actor, request_id=request_id)
+    try:
+        return restores.acknowledge(
+            loss,
+            actor=actor,
+            request_id=request.pk,
+            requested_by=request.actor_label,
+            reason=request.data.get("reason", ""),
+        )
+    except restores.Unprovable as err:
+        raise _changed(actor=actor, request_id=request_id) from err
+
+
+def _changed(*, actor: Any, request_id: int) -> RestoreError:
+    return _refuse(
+        ACKNOWLEDGE,
+        "changed",
+        _("依頼の後に状態が変わりました（署名済みの先頭または復元されたログ）。改めて依頼してください。"),
+        actor=actor,
+        request_id=request_id,
+    )
