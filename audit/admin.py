@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from django.contrib import admin, messages
@@ -13,12 +14,14 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import path
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from audit import keys, labels, services, signing, tally
 from audit.forms import ExportForm, VerifyForm
-from audit.models import AuditCheckpoint, AuditEvent, AuditSegment
+from audit.models import AuditCheckpoint, AuditCosignature, AuditEvent, AuditSegment
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -194,6 +197,60 @@ class AuditCheckpointAdmin(ReadOnlyAdmin):
     list_display = ("seq", "head_hash", "signed_at", "key_id")
     fields = ("seq", "head_hash", "signed_at", "key_id", "signature")
     readonly_fields = fields
+
+
+@admin.register(AuditCosignature)
+class AuditCosignatureAdmin(ReadOnlyAdmin):
+    """Witnesses' cosignatures (audit.witness), for the auditor and the service administrator: which
+    checkpoint each witness saw extend the last one it cosigned, and whether its signature and the
+    checkpoint still check out here. Times in the service's time zone; key IDs are fingerprints."""
+
+    list_display = ("seq", "witness", "cosigned_at", "received_at", "signature_status", "checkpoint_status")
+    fields = (
+        "seq",
+        "head_hash",
+        "checkpoint_key_id",
+        "witness_key_id",
+        "cosigned_at",
+        "received_at",
+        "signature_status",
+        "checkpoint_status",
+        "signature",
+    )
+    readonly_fields = fields
+    search_fields = ("=seq", "witness_key_id")
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet[Any], search_term: str) -> Any:
+        if search_term.strip() and not search_term.strip().isdigit():
+            # "=seq" would compare text with a number column: look only at the key IDs then.
+            return queryset.filter(witness_key_id__icontains=search_term.strip()), False
+        return super().get_search_results(request, queryset, search_term)
+
+    @admin.display(description=_("立会人の鍵ID"), ordering="witness_key_id")
+    def witness(self, obj: AuditCosignature) -> str:
+        return f"{obj.witness_key_id[:16]}…"
+
+    @admin.display(description=_("連署日時"))
+    def cosigned_at(self, obj: AuditCosignature) -> str:
+        try:
+            moment = datetime.fromisoformat(obj.signed_at)
+        except ValueError:
+            return str(_("（読み取れない日時）"))
+        return date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+
+    @admin.display(description=_("連署の署名"))
+    def signature_status(self, obj: AuditCosignature) -> str:
+        from audit.witness import verify_cosignature
+
+        key = keys.witness_public_keys().get(obj.witness_key_id)
+        if key is None:
+            return str(_("登録されていない立会人の鍵"))
+        return str(_("正しい") if verify_cosignature(key, obj.document()) else _("一致しません"))
+
+    @admin.display(description=_("チェックポイント"))
+    def checkpoint_status(self, obj: AuditCosignature) -> str:
+        found = AuditCheckpoint.objects.filter(seq=obj.seq, head_hash=obj.head_hash).exists()
+        return str(_("このサービスのチェックポイントと一致") if found else _("一致するチェックポイントがありません"))
 
 
 @admin.register(AuditSegment)

@@ -27,6 +27,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "audit.view_auditevent",
         "audit.view_auditcheckpoint",
         "audit.view_auditsegment",
+        "audit.view_auditcosignature",
     },
     Role.SERVICE_OPERATOR: set(),
     Role.RECEPTION: set(),
@@ -37,6 +38,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "audit.archive_auditlog",
         "audit.view_auditcheckpoint",
         "audit.view_auditsegment",
+        "audit.view_auditcosignature",
     },
     Role.MAINTENANCE: {"mynatrust.view_health"},
 }
