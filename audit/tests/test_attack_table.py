@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
@@ -19,6 +21,7 @@ from audit.services import AuditError, stream_export
 from audit.tests.conftest import postgresql_only, record_many, tampering
 from audit.tests.test_database_holder import rewrite_from
 from audit.verify import verify_chain
+from mynatrust.tests.clusters import cluster  # noqa: F401  (the private cluster fixture)
 
 
 class Rollback(Exception):
@@ -175,4 +178,93 @@ def test_every_attack_of_a_database_holder_is_refused_or_found(db, settings, tmp
     width = max(len(r[0]) for r in rows)
     lines = [f"{'case':<{width}}  {'expected':<26}  detected by", "-" * (width + 50)]
     lines += [f"{n:<{width}}  {e:<26}  {d}" for n, e, d in rows]
+    print("\n" + "\n".join(lines))
+
+
+# --- case 5: restores onto a second PostgreSQL server (started here with initdb) -----------------------
+RESTORED_FACTS = """
+import json
+from audit.models import AuditEvent
+from audit.public import head_problem
+print(json.dumps({
+    "unsealed": AuditEvent.objects.unsealed().count(),
+    "server_changed": AuditEvent.objects.filter(event_type="audit.server_changed").count(),
+    "refused": AuditEvent.objects.filter(event_type="audit.checkpoint_refused").count(),
+    "head_problem": head_problem(),
+}))
+"""
+
+
+def restored_detection(service: Any) -> list[str]:
+    """What finds a restore on the restored database: the sequencer's refusal, audit_verify, the
+    witness (which kept the last head it cosigned)."""
+    import json
+
+    from mynatrust.tests.test_restore_elsewhere import RECORD
+
+    service.manage("shell", "-c", RECORD)
+    service.manage("audit_seal")
+    service.manage("audit_seal")  # a refusal recorded by the first round is sealed by the second
+    facts = json.loads(service.manage("shell", "-c", RESTORED_FACTS).stdout.strip().splitlines()[-1])
+    found = ["noticed"] if facts["server_changed"] else []
+    found += [] if facts["unsealed"] else ["sealed"]
+    found += ["refused"] if facts["refused"] else []
+    found += ["verify"] if service.manage("audit_verify", check=False).returncode else []
+    found += ["witness"] if service.manage("audit_witness", "--local", check=False).returncode else []
+    return found
+
+
+@postgresql_only
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_restore_onto_another_server_goes_on_and_a_rollback_is_found(settings, tmp_path, cluster):  # noqa: F811
+    from bench import soak
+    from mynatrust.operations import backup
+    from mynatrust.tests.test_restore_elsewhere import Service
+
+    key = tmp_path / "checkpoint.pem"
+    key.write_bytes(signing.generate_private_key_pem())
+    witness_key = tmp_path / "witness.pem"
+    witness_key.write_bytes(signing.generate_private_key_pem())
+    settings.AUDIT_CHECKPOINT_KEY_PATH = str(key)
+    settings.AUDIT_CHECKPOINT_EVERY = 1
+    settings.AUDIT_ARCHIVE_DIR = str(tmp_path / "archive")
+    settings.AUDIT_WITNESS_KEY_PATH = str(witness_key)
+    settings.AUDIT_WITNESS_STATE_PATH = str(tmp_path / "witness-head.json")
+
+    def signed_and_witnessed(count: int) -> None:
+        record_many(count)
+        seal_pending()
+        checkpoint_now()
+        call_command("audit_witness", "--local")
+
+    signed_and_witnessed(6)
+    record_many(2)  # committed, not yet sealed when the backup is taken
+    taken = backup.create_backup(tmp_path / "backups")
+    state = [Path(settings.AUDIT_HEAD_STATE_PATH), Path(settings.AUDIT_WITNESS_STATE_PATH)]
+
+    def restored(name: str, expected: str) -> list[str]:
+        kept = [path.read_bytes() for path in state]
+        with soak.database(cluster.url, "mynatrust_attack_restore") as url:
+            backup.restore_backup(taken, url)
+            service = Service(url, settings)
+            service.env["AUDIT_WITNESS_KEY_PATH"] = settings.AUDIT_WITNESS_KEY_PATH
+            service.env["AUDIT_WITNESS_STATE_PATH"] = settings.AUDIT_WITNESS_STATE_PATH
+            found = restored_detection(service)
+        for path, content in zip(state, kept, strict=True):  # the source service's key host goes on
+            path.write_bytes(content)
+        rows.append((name, expected, ", ".join(found) or "NOT DETECTED"))
+        return found
+
+    rows: list[tuple[str, str, str]] = []
+    # As new as the last signed and cosigned head: the service goes on there.
+    found = restored("5 restore onto another server, as new as the signed head", "noticed, sealed (verify passes)")
+    assert found == ["noticed", "sealed"], found
+    # The service signs and the witness cosigns past the backup; then the backup is restored.
+    signed_and_witnessed(3)
+    found = restored("5 rollback: restore older than the signed head", "refused, verify, witness")
+    assert {"noticed", "sealed", "refused", "verify", "witness"} <= set(found), found
+    width = max(len(r[0]) for r in rows)
+    lines = [f"{'case':<{width}}  {'expected':<31}  found by", "-" * (width + 55)]
+    lines += [f"{n:<{width}}  {e:<31}  {d}" for n, e, d in rows]
     print("\n" + "\n".join(lines))
