@@ -41,6 +41,11 @@ def _fast_and_isolated(settings: Any, tmp_path_factory: Any) -> None:
     # The audit sequencer's last signed head (kept outside the database) belongs to one test's
     # database: each test starts with none.
     settings.AUDIT_HEAD_STATE_PATH = str(tmp_path_factory.mktemp("audit-head") / "head.json")
+    # The harness records events when it creates or flushes a test database (role permissions synced
+    # after migrate) and never seals them (no sealer runs in tests). With the default bound of ten
+    # minutes, every /healthz answer of a session longer than that was red (audit_unsealed_age). The
+    # test of the bound travels past whatever value is set here.
+    settings.AUDIT_UNSEALED_MAX_SECONDS = 24 * 3600
     # Every test starts in the service's default language: a page an earlier test on this worker
     # asked for in English (the language cookie) leaves English active in the thread.
     translation.activate(settings.LANGUAGE_CODE)
