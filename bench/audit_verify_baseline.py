@@ -79,12 +79,16 @@ def main() -> None:
                 "AUDIT_HEAD_STATE_PATH": settings.AUDIT_HEAD_STATE_PATH,
             }
             times: dict[str, list[float]] = {"baseline": [], "this checkout": []}
+            # CPU seconds of the verifying process too: on a shared machine wall time moves with others' load.
+            cpus: dict[str, list[float]] = {"baseline": [], "this checkout": []}
             for _round in range(args.rounds):
                 for name, tree in (("baseline", args.baseline_tree), ("this checkout", ROOT)):
                     result = _timed(tree, env)
                     times[name].append(result["seconds"])
+                    cpus[name].append(result["cpu"])
                     print(
-                        f"   {name:<14} {result['seconds']:6.2f} s  {result['entries']:.0f} entries  ok={result['ok']}"
+                        f"   {name:<14} {result['seconds']:6.2f} s ({result['cpu']:6.2f} s CPU)  "
+                        f"{result['entries']:.0f} entries  ok={result['ok']}"
                     )
             base, this = statistics.median(times["baseline"]), statistics.median(times["this checkout"])
             print(
@@ -93,6 +97,10 @@ def main() -> None:
             print(f"   baseline ({args.baseline_tree})  {base:6.2f} s  {args.events / base:9.0f} events/s")
             print(
                 f"   this checkout                 {this:6.2f} s  {args.events / this:9.0f} events/s  ({this / base:.1%} of baseline)"
+            )
+            base_cpu, this_cpu = statistics.median(cpus["baseline"]), statistics.median(cpus["this checkout"])
+            print(
+                f"   CPU: baseline {base_cpu:6.2f} s, this checkout {this_cpu:6.2f} s ({this_cpu / base_cpu:.1%} of baseline)"
             )
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
