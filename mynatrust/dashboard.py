@@ -125,6 +125,21 @@ def _rules_to_review_procedures() -> QuerySet[Any]:
     return rules.filter(decided_at__gt=last_draft) if last_draft is not None else rules
 
 
+def _internal_audit() -> QuerySet[Any]:
+    # §2.6.1: at least one audit a year. The item is the last recorded audit; before the first one,
+    # the year counts from the first staff appointment.
+    from django.db.models import F
+
+    from mynatrust.models import User
+    from mynatrust.operations.models import InternalAuditReport
+
+    last = InternalAuditReport.objects.order_by("-performed_on", "-pk")[:1]
+    if last.exists():
+        return InternalAuditReport.objects.filter(pk__in=last.values("pk")).annotate(since=F("recorded_at"))
+    first = User.objects.filter(kind=User.Kind.STAFF).order_by("date_joined", "pk")[:1]
+    return User.objects.filter(pk__in=first.values("pk")).annotate(since=F("date_joined"))
+
+
 def _staff_without_second_factor() -> QuerySet[Any]:
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -250,6 +265,17 @@ QUEUES: tuple[Queue, ...] = (
         lambda v: reverse("repository:document_version", kwargs={"kind": v.kind, "version": v.version}),
         lambda: _admin("mynatrust_proceduredocument_changelist"),
         _("改定された運用規程を読み、業務手続書の新しい版を起案すると消えます（7.2.4）"),
+    ),
+    Queue(
+        "internal_audit",
+        _("前回の内部監査からの経過"),
+        (R.SERVICE_MANAGER,),
+        "mynatrust.view_internalauditreport",
+        _internal_audit,
+        "since",
+        lambda _item: _admin("mynatrust_internalauditreport_changelist"),
+        lambda: _admin("mynatrust_internalauditreport_changelist"),
+        _("年に1回以上の定期監査（2.6.1）。1年を過ぎても記録がなければ期限超過です"),
     ),
     Queue(
         "staff_enrolment",

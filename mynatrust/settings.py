@@ -352,6 +352,8 @@ STAFF_QUEUE_OVERDUE_DAYS = {
     # §6.3.2: 速やかに.
     "ministry_report": 1,
     "procedure_review": 30,
+    # §2.6.1: at least yearly.
+    "internal_audit": 365,
     "audit_unsealed": 1,
 } | {key: int(days) for key, days in env.dict("STAFF_QUEUE_OVERDUE_DAYS", default={}).items()}
 

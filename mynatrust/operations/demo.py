@@ -12,7 +12,13 @@ from django.utils import timezone
 from mynatrust.management.commands.demo_setup import demo_email
 from mynatrust.models import User
 from mynatrust.operations import services
-from mynatrust.operations.models import ConfigurationChange, EntryExitRecord, IncidentRecord, OperationsMeeting
+from mynatrust.operations.models import (
+    ConfigurationChange,
+    EntryExitRecord,
+    IncidentRecord,
+    InternalAuditReport,
+    OperationsMeeting,
+)
 from mynatrust.repository import services as repository
 from mynatrust.repository.models import Notice
 
@@ -20,6 +26,8 @@ from mynatrust.repository.models import Notice
 def setup(command: Any) -> None:
     if not IncidentRecord.objects.exists():
         _incident(command)
+    if not InternalAuditReport.objects.exists():
+        _internal_audit(command)
     if EntryExitRecord.objects.exists():
         return
     administrator = User.objects.get(email=demo_email("admin"))
@@ -122,3 +130,23 @@ def _incident(command: Any) -> None:
         },
     )
     command.stdout.write("  operations: demo security incident, ministry report and recovery notice")
+
+
+def _internal_audit(command: Any) -> None:
+    """The yearly internal audit (§2.6.1) with its measures, their addressee and results (§2.6.5)."""
+    auditor = User.objects.get(email=demo_email("auditor"))
+    today = timezone.localdate()
+    services.record_entry(
+        InternalAuditReport,
+        actor=auditor,
+        period_start=today - timedelta(days=365 + 30),
+        period_end=today - timedelta(days=30),
+        performed_on=today - timedelta(days=20),
+        scope="信頼される役割の業務運用、電子委任状保管等業務の機能、入退室管理",
+        findings="入退室記録に立会者の記入漏れが1件あった。",
+        recommendations="入退室記録の立会者を必須項目とすること。",
+        measures="入退室記録の立会者とサービス責任者の事前承認を必須項目とする。",
+        responsible="サービス管理者",
+        results="必須化を実施し、サービス責任者が評価した。",
+    )
+    command.stdout.write("  operations: demo internal audit report")

@@ -345,7 +345,9 @@ class SuitabilityCheck(LedgerEntry):
 
 
 class InternalAuditReport(LedgerEntry):
-    """Internal audit reports (§2.6: yearly compliance audit, reported to the service manager)."""
+    """Internal audit reports (§2.6: a yearly compliance audit, reported to the service manager).
+    The measures on the findings are given to the service administrator, their results reported to
+    the service manager, and checked at the next audit (§2.6.5)."""
 
     period_start = models.DateField(_("監査対象期間の開始"))
     period_end = models.DateField(_("監査対象期間の終了"))
@@ -353,13 +355,48 @@ class InternalAuditReport(LedgerEntry):
     scope = models.TextField(_("監査の範囲"))
     findings = models.TextField(_("指摘事項"))
     recommendations = models.TextField(_("改善勧告"), blank=True)
+    measures = models.TextField(_("指摘事項への措置"), blank=True, help_text=_("指摘がなければ「なし」。"))
+    responsible = models.CharField(
+        _("措置の指示先"), max_length=150, blank=True, help_text=_("運用規程 2.6.5 ではサービス管理者。")
+    )
+    results = models.TextField(
+        _("講じた対策の結果"), blank=True, help_text=_("サービス責任者への報告と評価。後日、訂正の記録で追記します。")
+    )
+    previous_follow_up = models.TextField(
+        _("前回の監査の措置の確認"), blank=True, help_text=_("前回の報告がある場合は必須です。")
+    )
 
     retention_kind = "operations.internal_audit"
-    ledger_fields = ("performed_on", "period_start", "period_end", "scope", "findings", "recommendations")
+    ledger_fields = (
+        "performed_on",
+        "period_start",
+        "period_end",
+        "scope",
+        "findings",
+        "recommendations",
+        "measures",
+        "responsible",
+        "results",
+        "previous_follow_up",
+    )
 
     class Meta(LedgerEntry.Meta):
         verbose_name = _("内部監査報告")
         verbose_name_plural = _("内部監査報告")
+
+    def clean(self) -> None:
+        errors: dict[str, Any] = {}
+        if not self.measures.strip():
+            errors["measures"] = _("指摘事項への措置を記入してください（指摘がなければ「なし」）。")
+        if not self.responsible.strip():
+            errors["responsible"] = _("措置の指示先を記入してください。")
+        earlier = type(self).objects.exclude(pk=self.pk)
+        if self.corrects_id is not None:
+            earlier = earlier.exclude(pk=self.corrects_id).exclude(corrects=self.corrects_id)
+        if earlier.exists() and not self.previous_follow_up.strip():
+            errors["previous_follow_up"] = _("前回の監査の措置が講じられたかを確認して記入してください。")
+        if errors:
+            raise ValidationError(errors)
 
 
 class InquiryRecord(LedgerEntry):
