@@ -367,6 +367,8 @@ def _collect_chain_failures(state: _State, signer: x509.Certificate, policy: Ver
         failures = _chain_failures(state, signer, policy, None, revocation=False)
     except VerificationFailure as failure:  # a certificate that cannot even be parsed
         failures = [failure]
+    except ValueError:  # cryptography reads a certificate lazily: a damaged key or name fails here
+        failures = [_fail(SubIndication.FORMAT_FAILURE, "signer_certificate_unreadable")]
     state.other_failures.extend({"sub_indication": f.sub.value, "detail": f.detail} for f in failures)
 
 

@@ -96,7 +96,9 @@ def test_a_signature_timestamp_from_an_untrusted_authority_is_refused(
 def test_a_cms_signature_timestamp_moved_from_another_signature_is_refused(test_pki, fresh_crl, own_tsa) -> None:
     # The token of one signature put into another: sound, trusted, but over another signature value.
     donor = cms.ContentInfo.load(test_pki.sign_cms(SAMPLE_XML, "representative", tsa=own_tsa))
-    target = cms.ContentInfo.load(test_pki.sign_cms(SAMPLE_XML, "representative"))
+    # Another digest, so that the target's signature value differs even when both are signed in the
+    # same second (same signing time, same signed attributes, same deterministic RSA signature).
+    target = cms.ContentInfo.load(test_pki.sign_cms(SAMPLE_XML, "representative", md="sha512"))
     target["content"]["signer_infos"][0]["unsigned_attrs"] = donor["content"]["signer_infos"][0]["unsigned_attrs"]
     report = verify_cms(target.dump(force=True), SAMPLE_XML, _policy(test_pki, fresh_crl, own_tsa))
     assert report.sub_indication == S.HASH_FAILURE
