@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
@@ -199,6 +200,14 @@ class AuditCheckpointAdmin(ReadOnlyAdmin):
     readonly_fields = fields
 
 
+class _JapaneseLabels(forms.ModelForm):
+    """Labels without Django's half-width colon: a Japanese label takes none."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
 @admin.register(AuditCosignature)
 class AuditCosignatureAdmin(ReadOnlyAdmin):
     """Witnesses' cosignatures (audit.witness), for the auditor and the service administrator: which
@@ -218,6 +227,7 @@ class AuditCosignatureAdmin(ReadOnlyAdmin):
         "signature",
     )
     readonly_fields = fields
+    form = _JapaneseLabels
     search_fields = ("=seq", "witness_key_id")
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet[Any], search_term: str) -> Any:
