@@ -152,7 +152,9 @@ def test_canonical_email(typed, key):
     assert canonical_email(typed) == key
 
 
-def test_sign_up_with_a_full_width_spelling_of_a_known_address_is_refused(client, subscriber_member):
+def test_sign_up_with_a_full_width_spelling_of_a_known_address_makes_no_second_account(client, subscriber_member):
+    # Sign-up answers alike for a taken address (no enumeration): the full-width spelling is the same
+    # key, so no second account appears under any spelling and the owner's account is untouched.
     response = client.post(
         reverse("registry:signup"),
         {
@@ -162,8 +164,10 @@ def test_sign_up_with_a_full_width_spelling_of_a_known_address_is_refused(client
             "password2": PASSWORD,
         },
     )
-    assert response.status_code == 200
-    assert not type(subscriber_member).objects.filter(email__contains="＠").exists()
+    assert response.status_code == 302
+    users = type(subscriber_member).objects
+    assert not users.filter(email__contains="＠").exists()
+    assert users.filter(email__iexact=subscriber_member.email).count() == 1
 
 
 def test_a_password_reset_through_the_mailbox_ends_the_account_lockout(client, settings, shared_cache):

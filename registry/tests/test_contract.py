@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import pytest
 import time_machine
 from django.core.management import call_command
+from django.urls import reverse
 from django.utils import timezone
 
 from registry import contract, services
@@ -74,11 +75,14 @@ def test_reception_sees_contracts_nearing_their_end(client, active, reception):
 
 
 def test_suspension_stops_submissions_until_reinstated(client, active, reception):
-    from conftest import otp_login
+    from conftest import decide, otp_login
 
     otp_login(client, reception)
-    url = f"/staff-admin/registry/subscriber/{active.pk}/status/suspend/"
-    assert client.post(url, {"reason": "支払い遅延"}).status_code == 302
+    url = reverse("admin:registry_subscriber_decide", args=[active.pk, "suspend"])
+    client.post(url, {"reason": "支払い遅延"})
+    active.refresh_from_db()
+    assert active.status == Subscriber.Status.ACTIVE  # a POST without the confirmation decides nothing
+    assert decide(client, url, {"reason": "支払い遅延"}).status_code == 302
     active.refresh_from_db()
     assert active.status == Subscriber.Status.SUSPENDED
     assert "利用停止中" in active.submission_refusal()
