@@ -51,19 +51,34 @@ def audit_configuration(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
 
 _PRIVILEGES_SQL = """
 SELECT t.name,
+       has_table_privilege(current_user, c.oid, 'SELECT'),
+       has_table_privilege(current_user, c.oid, 'INSERT'),
        has_table_privilege(current_user, c.oid, 'UPDATE'),
        has_table_privilege(current_user, c.oid, 'DELETE'),
        has_table_privilege(current_user, c.oid, 'TRUNCATE'),
        pg_has_role(current_user, c.relowner, 'USAGE')
 FROM unnest(%s::text[]) AS t(name) JOIN pg_class c ON c.oid = to_regclass(t.name)
 """
+PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE")
+# What the runtime role must not hold, per table: no change or removal of audit rows; no segment row
+# (written by audit_archive as the owner); nothing at all on the permit that lets audit_prune() delete.
+PERMIT_TABLE = "audit_prune_permit"
+
+
+def _forbidden(table: str) -> set[str]:
+    if table == PERMIT_TABLE:
+        return set(PRIVILEGES)
+    if table == "audit_auditsegment":
+        return {"INSERT", "UPDATE", "DELETE", "TRUNCATE"}
+    return {"UPDATE", "DELETE", "TRUNCATE"}
 
 
 @register(Tags.database, deploy=True)
 def audit_database_role(app_configs: Any, databases: Any = None, **kwargs: Any) -> list[Error]:
     """``check --deploy --database default``: the role the application connects as must not be able
-    to change or remove audit rows, nor own the tables (an owner can drop the triggers). Migrations run
-    under another role (docs/runbook.md)."""
+    to change or remove audit rows, write archive segments, touch the permit of ``audit_prune()``, nor
+    own the tables (an owner can drop the triggers). Migrations run under another role
+    (docs/runbook.md)."""
     from audit.guard import TABLES
 
     errors: list[Error] = []
@@ -72,9 +87,9 @@ def audit_database_role(app_configs: Any, databases: Any = None, **kwargs: Any) 
         if connection.vendor != "postgresql":
             continue
         with connection.cursor() as cursor:
-            cursor.execute(_PRIVILEGES_SQL, [list(TABLES)])
-            for table, update, delete, truncate, owner in cursor.fetchall():
-                may = [name for name, held in (("UPDATE", update), ("DELETE", delete), ("TRUNCATE", truncate)) if held]
+            cursor.execute(_PRIVILEGES_SQL, [[*TABLES, PERMIT_TABLE]])
+            for table, *held, owner in cursor.fetchall():
+                may = [name for name, has in zip(PRIVILEGES, held, strict=True) if has and name in _forbidden(table)]
                 if owner:
                     may.insert(0, "OWNER")
                 if may:

@@ -228,6 +228,7 @@ EVENT_LABELS: dict[str, Any] = {
     "repository.terms.accepted": _("利用約款への同意"),
     "repository.privacy_notice.accepted": _("個人情報の取扱いへの同意"),
     # operations
+    "operations.backup.create": _("バックアップの作成"),
     "operations.backup.created": _("バックアップの作成"),
     "operations.backup.restored": _("バックアップからの復元"),
     "operations.ledger.record": _("台帳への記録"),

@@ -33,3 +33,22 @@ def test_a_runtime_role_with_select_and_insert_only_passes(db):
         errors = audit_database_role(None, databases=["default"])
         cursor.execute("RESET ROLE")
     assert [e.msg for e in errors] == ["The application's database role may DELETE on audit_auditseal."]
+
+
+@postgresql_only
+def test_a_runtime_role_that_may_write_segments_or_the_prune_permit_is_an_error(db):
+    """Default privileges grant the runtime role every new table, the permit of audit_prune()
+    included: the runbook revokes it, and the check says so when it was not."""
+    with connection.cursor() as cursor:
+        cursor.execute("DROP ROLE IF EXISTS mynatrust_check_runtime_permit")
+        cursor.execute("CREATE ROLE mynatrust_check_runtime_permit NOLOGIN")
+        cursor.execute(
+            "GRANT SELECT, INSERT ON audit_prune_permit, audit_auditsegment TO mynatrust_check_runtime_permit"
+        )
+        cursor.execute("SET LOCAL ROLE mynatrust_check_runtime_permit")
+        errors = audit_database_role(None, databases=["default"])
+        cursor.execute("RESET ROLE")
+    assert sorted(e.msg for e in errors) == [
+        "The application's database role may INSERT on audit_auditsegment.",
+        "The application's database role may SELECT, INSERT on audit_prune_permit.",
+    ]

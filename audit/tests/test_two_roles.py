@@ -39,6 +39,7 @@ AFTER_MIGRATE = """
 REVOKE UPDATE, DELETE, TRUNCATE ON audit_auditevent, audit_auditseal, audit_auditsealbatch,
        audit_auditcheckpoint, audit_auditsegment, audit_auditcosignature FROM {app};
 REVOKE INSERT ON audit_auditsegment FROM {app};
+REVOKE ALL ON audit_prune_permit FROM {app};
 """
 
 RECORD = """
@@ -169,3 +170,58 @@ def test_the_runtime_role_keeps_the_log_and_cannot_change_it(roles: Roles, tmp_p
     roles.manage(app, "shell", "-c", RECORD)
     assert "checkpoint at #" in roles.manage(app, "audit_seal").stdout
     assert "verified" in roles.manage(app, "audit_verify").stdout
+
+
+def test_backups_are_taken_as_the_owner_and_restore_under_the_split(roles: Roles, tmp_path: Path) -> None:
+    """docs/runbook.md §9: the runtime role cannot read every table (audit_prune_permit is the owner's
+    alone), so its dump would be incomplete: the backup command refuses, says which role to use, writes
+    nothing and records the refusal. The owner's backup restores into a fresh database of the owner's,
+    the runbook's grants applied, and the service runs on it as the runtime role."""
+    app, owner = roles.app, roles.owner
+    roles.manage(app, "shell", "-c", RECORD)
+    roles.manage(app, "audit_seal")
+    out = tmp_path / "backups"
+    out.mkdir()
+    refused = roles.manage(app, "backup", "--out", str(out), check=False)
+    assert refused.returncode != 0
+    assert "audit_prune_permit" in refused.stderr and "所有者ロール" in refused.stderr, refused.stderr
+    assert list(out.iterdir()) == []  # nothing half-written
+    with roles.connect(owner) as conn:
+        row = conn.execute(
+            "SELECT data FROM audit_auditevent WHERE event_type = 'operations.backup.create_refused'"
+        ).fetchone()
+    assert row is not None and row[0]["tables"] == ["audit_prune_permit"] and row[0]["role"] == app
+
+    taken = roles.manage(owner, "backup", "--out", str(out))
+    (directory,) = out.iterdir()
+    assert str(directory) in taken.stdout
+    assert "matches its manifest" in roles.manage(app, "backup", "--verify", str(directory)).stdout
+
+    # Restore: a fresh database of the owner's, its default privileges set first (runbook §2.1), the
+    # dump restored by the owner, the revocations applied after, as after a migration.
+    restored = f"{roles.database}_restored"
+    with _admin() as admin:
+        admin.execute(f"CREATE DATABASE {restored} OWNER {owner}")
+    target = Roles.__new__(Roles)
+    target.__dict__.update({**roles.__dict__, "database": restored})
+    try:
+        with target.connect(owner) as conn:
+            conn.execute(BEFORE_MIGRATE.format(owner=owner, app=app))
+        roles.manage(owner, "restore_backup", str(directory), "--into", target.url(owner))
+        # Before the revocations the deployment check names what the runtime role may still do.
+        before = target.manage(app, "check", "--deploy", "--database", "default", check=False).stderr
+        assert "audit.E004" in before and "audit_prune_permit" in before, before
+        with target.connect(owner) as conn:
+            conn.execute(AFTER_MIGRATE.format(owner=owner, app=app))
+            tables = conn.execute("SELECT tableowner FROM pg_tables WHERE tablename = 'audit_auditevent'").fetchone()
+        assert tables == (owner,)
+        assert "audit.E004" not in target.manage(app, "check", "--deploy", "--database", "default", check=False).stderr
+        target.manage(app, "shell", "-c", RECORD)
+        assert "Sealed" in target.manage(app, "audit_seal").stdout
+        assert "verified" in target.manage(app, "audit_verify").stdout
+        again = target.manage(app, "backup", "--out", str(tmp_path), check=False)
+        assert again.returncode != 0 and "audit_prune_permit" in again.stderr
+    finally:
+        with _admin() as admin:
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [restored])
+            admin.execute(f"DROP DATABASE IF EXISTS {restored}")

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 import audit
 from mynatrust.db import is_postgresql
@@ -107,10 +108,49 @@ def _migration_heads() -> dict[str, str]:
     return heads
 
 
+# Every table, view and sequence pg_dump reads (all schemas but the system's).
+_UNREADABLE_SQL = """
+SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S') AND c.relpersistence <> 't'
+  AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'
+  AND NOT has_table_privilege(c.oid, 'SELECT')
+ORDER BY c.relname
+"""
+
+
+def unreadable_tables() -> tuple[str, list[str]]:
+    """The role the service connects as, and what of the database it may not read. The runtime role
+    of the two-role split (docs/runbook.md §2.1) may not read ``audit_prune_permit``, the owner's
+    alone: backups are taken as the owner role."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_user")
+        role = str(cursor.fetchone()[0])
+        cursor.execute(_UNREADABLE_SQL)
+        return role, [str(name) for (name,) in cursor.fetchall()]
+
+
 def create_backup(out_root: Path, *, actor: Any = None) -> Path:
     """Write one backup directory under ``out_root`` and return it. The dump is one consistent
-    snapshot of the whole database (pg_dump runs in a single repeatable-read transaction)."""
+    snapshot of the whole database (pg_dump runs in a single repeatable-read transaction). Refused,
+    with nothing written, when the connected role cannot read every table (its dump would miss them)."""
     target = Target.from_settings(settings.DATABASES["default"])
+    role, unreadable = unreadable_tables()
+    if unreadable:
+        audit.record_refused(
+            "operations.backup.create_refused",
+            actor=actor or audit.SYSTEM,
+            reason="unreadable_tables",
+            role=role,
+            tables=unreadable,
+        )
+        raise BackupError(
+            _(
+                "ロール %(role)s では読めない表があるため、バックアップを取りませんでした: %(tables)s。"
+                "バックアップはデータベースの所有者ロール（マイグレーションと監査ログのアーカイブを実行するロール）で"
+                "取ってください（運用手順書 §9）。"
+            )
+            % {"role": role, "tables": ", ".join(unreadable)}
+        )
     stamp = timezone.now().strftime("%Y%m%dT%H%M%S%fZ")
     directory = Path(out_root) / f"mynatrust-backup-{stamp}"
     directory.mkdir(parents=True, exist_ok=False)
