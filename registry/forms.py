@@ -20,10 +20,10 @@ from registry import corporate_number as cn
 from registry.matching import HYPHENS
 from registry.models import DataRequest, Subscriber, SubscriberFacts
 from registry.pdf_check import PdfCheckError, check_pdf
-from registry.services import EvidenceInput, terms_version_in_force
+from registry.services import CORPORATE_NUMBER_REQUIRED, EvidenceInput, terms_version_in_force
 
 CORPORATE_NUMBER_ERRORS = {
-    "empty": _("法人番号を入力してください。"),
+    "empty": CORPORATE_NUMBER_REQUIRED,
     "format": _("法人番号は数字13桁で入力してください（英字や記号は使えません）。"),
     "length": _("法人番号は13桁です。12桁の会社法人等番号ではなく、国税庁が指定した13桁の法人番号を入力してください。"),
     "checksum": _("法人番号の検査用数字（先頭の1桁）が合いません。入力に誤りがないか確かめてください。"),
@@ -201,7 +201,10 @@ class ApplicationForm(FactsForm, EvidenceMixin):
         label=_("法人番号（13桁）"),
         required=False,
         max_length=40,
-        help_text=_("法人の場合は必須です。全角数字やハイフンを含めて入力しても構いません。"),
+        help_text=_(
+            "法人・団体は必須です。登記された団体（一般社団法人、NPO法人、協同組合など）は法人として申し込みます。"
+            "全角数字やハイフンを含めて入力しても構いません。"
+        ),
     )
     terms_accepted = forms.BooleanField(label=_("利用約款に同意します"), required=True)
     antisocial_declared = forms.BooleanField(

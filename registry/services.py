@@ -43,6 +43,14 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+# A 団体 is confirmed only through its registry (§3.1.2, §3.1.3) and described in a delegation only
+# as a 法人 with its 法人番号 (Table 4-1 of §4.1.4): one without registration cannot apply.
+CORPORATE_NUMBER_REQUIRED = gettext_lazy(
+    "法人・団体は法人番号を入力してください。登記のない団体は、登記事項証明書で組織を確認できないため"
+    "申し込めません（運用規程 3.1.3）。"
+)
+
+
 class RegistryError(Exception):
     """A refused registry action; ``message`` is translated and safe to show to the user."""
 
@@ -325,7 +333,7 @@ def _apply(
     if not terms_accepted or not antisocial_declared:
         raise RegistryError(gettext_lazy("利用約款への同意と表明が必要です。"), code="consent_missing")
     if kind == Subscriber.Kind.CORPORATION and not corporate_number:
-        raise RegistryError(gettext_lazy("法人番号を入力してください。"), code="corporate_number_missing")
+        raise RegistryError(CORPORATE_NUMBER_REQUIRED, code="corporate_number_missing")
     _require_title(kind, facts)
     if kind == Subscriber.Kind.SOLE_PROPRIETOR:
         corporate_number = ""
