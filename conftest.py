@@ -77,6 +77,25 @@ def make_staff(role: str, email: str | None = None, *, with_device: bool = True)
     return user
 
 
+def suitable(manager: Any, name: str, role: str, **overrides: Any) -> Any:
+    """A suitability check (§7.2.2) recorded by the service manager in the ledger, as an appointment
+    of ``name`` to ``role`` needs beforehand."""
+    from django.utils import timezone
+
+    from mynatrust.operations import services
+    from mynatrust.operations.models import SuitabilityCheck
+
+    fields = {
+        "staff_name": name,
+        "role": role,
+        "checked_on": timezone.localdate(),
+        "items_checked": "履歴書・人事票（賞罰、資格、実務経験、担当業務に必要な知識）",
+        "result": SuitabilityCheck.Result.SUITABLE,
+        **overrides,
+    }
+    return services.record_entry(SuitabilityCheck, actor=manager, **fields)
+
+
 @pytest.fixture
 def subscriber_member(db: None) -> Any:
     return make_user("member@subscriber-a.example.jp", "subscriber")

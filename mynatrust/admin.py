@@ -25,6 +25,7 @@ from mynatrust import staff
 from mynatrust.decisions import Decision, NoReasonForm, confirm_page, read_payload, refuse_decision, sign_payload
 from mynatrust.forms import CanonicalEmailField
 from mynatrust.models import User
+from mynatrust.operations.models import SuitabilityCheck
 from mynatrust.roles import Role
 
 if admin.site.is_registered(Group):
@@ -38,14 +39,51 @@ for _model in (AccessAttempt, AccessFailureLog, AccessLog, StaticDevice, TOTPDev
         admin.site.unregister(_model)
 
 
-class AppointForm(forms.Form):
+class SuitabilityChoice(forms.ModelChoiceField):
+    """The suitability check recorded beforehand (§7.2.2), chosen from those that may still serve."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        # The queryset is set per form (it depends on today): see SuitabilityMixin.
+        super().__init__(
+            queryset=SuitabilityCheck.objects.none(),
+            label=_("適格性確認記録"),
+            help_text=_(
+                "運用規程 7.2.2 により、任命・配置の前に適格性を確認し、「職員の適格性確認記録」に記録します。"
+                "その人とその役割について記録された、適格の記録を選んでください。"
+            ),
+            error_messages={
+                "required": _("適格性確認記録を選んでください。まだなければ、先に台帳に記録してください。"),
+                "invalid_choice": _("この適格性確認記録は選べません（使用済み、訂正済み、または期限切れ）。"),
+            },
+            **kwargs,
+        )
+
+    def label_from_instance(self, obj: Any) -> str:
+        return suitability_label(obj)
+
+
+class SuitabilityMixin(forms.Form):
+    suitability = SuitabilityChoice()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["suitability"].queryset = staff.usable_suitability_checks()  # type: ignore[attr-defined]
+
+
+def suitability_label(check: Any) -> str:
+    return f"{date_format(check.checked_on, 'DATE_FORMAT')} {check.staff_name}（{Role(check.role).label}）"
+
+
+class AppointForm(SuitabilityMixin):
     email = CanonicalEmailField(label=_("メールアドレス"))
     display_name = forms.CharField(label=_("氏名"), max_length=150)
     role = forms.ChoiceField(label=_("役割"), choices=Role.choices)
+    field_order = ["email", "display_name", "role", "suitability"]
 
 
-class RoleForm(forms.Form):
+class RoleForm(SuitabilityMixin):
     role = forms.ChoiceField(label=_("新しい役割"), choices=Role.choices)
+    field_order = ["role", "suitability"]
 
 
 class DismissForm(forms.Form):
@@ -76,6 +114,7 @@ class UserAdmin(admin.ModelAdmin):
         "date_joined",
         "last_login",
         "email_confirmed_at",
+        "appointment_record",
     )
     fields = readonly_fields
     actions = None
@@ -84,6 +123,20 @@ class UserAdmin(admin.ModelAdmin):
     def role_label(self, obj: User) -> str:
         role = obj.staff_role
         return str(role.label) if role else "—"
+
+    @admin.display(description=_("任命と適格性確認"))
+    def appointment_record(self, obj: User) -> str:
+        appointment = obj.appointments.select_related("suitability").first()
+        if appointment is None:
+            return "—"
+        return str(
+            _("%(when)s に%(role)sに任命（適格性確認記録：%(check)s）")
+            % {
+                "when": date_format(timezone.localtime(appointment.appointed_at), "DATETIME_FORMAT"),
+                "role": appointment.get_role_display(),
+                "check": suitability_label(appointment.suitability),
+            }
+        )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         return super().get_queryset(request).prefetch_related("groups")
@@ -156,6 +209,7 @@ class UserAdmin(admin.ModelAdmin):
                     Role(entered["role"]),
                     actor=request.user,  # type: ignore[arg-type]
                     display_name=entered["display_name"],
+                    suitability=SuitabilityCheck.objects.filter(pk=entered.get("suitability") or 0).first(),
                 )
             except staff.StaffError as err:
                 messages.error(request, err.message)
@@ -180,6 +234,7 @@ class UserAdmin(admin.ModelAdmin):
                     (_("メールアドレス"), data["email"]),
                     (_("氏名"), data["display_name"]),
                     (_("役割"), Role(data["role"]).label),
+                    (_("適格性確認記録"), suitability_label(data["suitability"])),
                 ],
                 perform=lambda _data: None,
                 done_url=reverse("admin:mynatrust_user_changelist"),
@@ -192,7 +247,9 @@ class UserAdmin(admin.ModelAdmin):
                 "decision": decision,
                 "target": _("職員"),
                 "form": NoReasonForm(),
-                "token": sign_payload(request, key, {k: str(v) for k, v in data.items()}),
+                "token": sign_payload(
+                    request, key, {**{k: str(v) for k, v in data.items()}, "suitability": str(data["suitability"].pk)}
+                ),
             }
             return TemplateResponse(request, decision.template, context)
         context = {
@@ -252,7 +309,7 @@ class UserAdmin(admin.ModelAdmin):
 
         def perform(data: dict[str, Any]) -> Any:
             if verb == "role":
-                staff.change_role(target, Role(data["role"]), actor=actor)
+                staff.change_role(target, Role(data["role"]), actor=actor, suitability=data["suitability"])
             elif verb == "dismiss":
                 staff.dismiss_staff(target, actor=actor, reason=data["reason"])
             elif verb == "reset":

@@ -23,17 +23,35 @@ def _staff_enrolment(command: Any) -> None:
     factor: the manager's queue of staff still to enrol is not empty."""
     from unittest import mock
 
+    from django.utils import timezone
+
     from mynatrust import staff
     from mynatrust.management.commands.demo_setup import demo_email
     from mynatrust.models import User
+    from mynatrust.operations import services
+    from mynatrust.operations.models import SuitabilityCheck
     from mynatrust.roles import Role
 
     if User.objects.filter(email=demo_email(NEWCOMER)).exists():
         return
     manager = User.objects.get(email=demo_email("manager"))
+    # The suitability check comes first and is named by the appointment (§7.2.2).
+    check = services.record_entry(
+        SuitabilityCheck,
+        actor=manager,
+        staff_name="受付 新任",
+        role=Role.RECEPTION,
+        checked_on=timezone.localdate(),
+        items_checked="履歴書・人事票（入社前後の賞罰、資格、実務経験）、受付業務に必要な知識",
+        result=SuitabilityCheck.Result.SUITABLE,
+    )
     with mock.patch("mynatrust.staff.send_mail"):
-        staff.appoint_staff(demo_email(NEWCOMER), Role.RECEPTION, actor=manager, display_name="受付 新任")
-    command.stdout.write(f"  staff: {demo_email(NEWCOMER)} appointed, not yet enrolled (no password, no code)")
+        staff.appoint_staff(
+            demo_email(NEWCOMER), Role.RECEPTION, actor=manager, display_name="受付 新任", suitability=check
+        )
+    command.stdout.write(
+        f"  staff: {demo_email(NEWCOMER)} appointed after a recorded suitability check, not yet enrolled"
+    )
 
 
 def _incident_to_report(command: Any) -> None:

@@ -119,6 +119,32 @@ class StaffInvitation(models.Model):
         return f"{self.user} ({self.get_purpose_display()})"
 
 
+class StaffAppointment(models.Model):
+    """An appointment or a change of role (任命・配置, §7.2.2) and the suitability check recorded for
+    it beforehand in the ledger. One check serves one appointment; the ledger entry itself is never
+    changed (mynatrust/operations/models.py)."""
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="appointments", verbose_name=_("職員"))
+    role = models.CharField(_("役割"), max_length=32, choices=Role.choices)
+    suitability = models.OneToOneField(
+        "mynatrust.SuitabilityCheck",
+        on_delete=models.PROTECT,
+        related_name="appointment",
+        verbose_name=_("適格性確認記録"),
+    )
+    appointed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", verbose_name=_("任命者"))
+    appointed_at = models.DateTimeField(_("任命日時"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("職員の任命記録")
+        verbose_name_plural = _("職員の任命記録")
+        default_permissions = ()
+        ordering = ["-appointed_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()})"
+
+
 # The ledgers and the repository keep their models beside their services, in this app (label
 # "mynatrust"); importing the modules here registers them when Django loads the app's models.
 # Code imports them from where they are defined, never through this module.

@@ -313,6 +313,9 @@ SERVICE_POLICY_OID = env.str("SERVICE_POLICY_OID", default="0.2.440.200320.3.1.1
 ADMIN_PATH = env.str("ADMIN_PATH", default="staff-admin/").strip("/") + "/"
 # Hours a staff invitation (appointment or second-factor reset) link stays valid; used once.
 STAFF_INVITATION_HOURS = env.int("STAFF_INVITATION_HOURS", default=24)
+# An appointment or change of role needs a suitability check (§7.2.2) recorded at most this many
+# days before it, for that person and that role.
+STAFF_SUITABILITY_MAX_AGE_DAYS = env.int("STAFF_SUITABILITY_MAX_AGE_DAYS", default=90)
 # Minutes an accepted invitation lets its browser session enrol a second factor.
 STAFF_ENROLMENT_MINUTES = env.int("STAFF_ENROLMENT_MINUTES", default=30)
 

@@ -1,6 +1,10 @@
 """Appointing, changing and dismissing service staff (§7.2.1). Only the service manager may, and
 nobody acts on their own account. Each act is an audit event in the same transaction.
 
+An appointment and a change of role (任命・配置) follow a suitability check recorded beforehand in
+the ledger for that person and that role (§7.2.2): the check is named in the appointment, serves it
+alone, and a missing, unsuitable, corrected, stale or mismatched check refuses it (audited).
+
 A new staff member is appointed without a password: a one-time invitation link goes to their own
 mailbox, where they set their own password and enrol their own second factor (the manager never
 holds either). A lost second factor is reset by the service manager (a second person, reason
@@ -16,7 +20,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import models, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -25,7 +29,8 @@ from django.utils.translation import gettext_lazy as _
 import audit
 from mynatrust import mail_limits
 from mynatrust.lib.email_address import canonical_email
-from mynatrust.models import StaffInvitation, User
+from mynatrust.models import StaffAppointment, StaffInvitation, User
+from mynatrust.operations.models import SuitabilityCheck
 from mynatrust.roles import Role
 
 
@@ -48,28 +53,109 @@ def _refuse(event: str, actor: User, target: User | None, err: StaffError, **dat
     audit.record(event, actor=actor, subject=target, refused=True, reason=err.message, **data)
 
 
-def appoint_staff(email: str, role: Role, *, actor: User, display_name: str = "") -> User:
+def _same_name(a: str, b: str) -> bool:
+    import unicodedata
+
+    def fold(text: str) -> str:
+        return "".join(unicodedata.normalize("NFKC", text).split())
+
+    return fold(a) == fold(b)
+
+
+def usable_suitability_checks() -> models.QuerySet[SuitabilityCheck]:
+    """Checks an appointment may still name: suitable, recent, not yet used, the newest entry of
+    their correction chain."""
+    oldest = timezone.localdate() - timedelta(days=settings.STAFF_SUITABILITY_MAX_AGE_DAYS)
+    chains_corrected_later = SuitabilityCheck.objects.filter(
+        corrects_id=models.OuterRef("corrects_id"), pk__gt=models.OuterRef("pk")
+    )
+    return (
+        SuitabilityCheck.objects.filter(result=SuitabilityCheck.Result.SUITABLE, checked_on__gte=oldest)
+        .filter(appointment__isnull=True, corrections__isnull=True)
+        .exclude(models.Exists(chains_corrected_later.exclude(corrects_id=None)))
+        .order_by("-checked_on", "-pk")
+    )
+
+
+def _require_suitability(
+    check: SuitabilityCheck | None, role: Role, name: str, *, lock: bool = True
+) -> SuitabilityCheck:
+    """The check recorded before appointing ``name`` to ``role`` (§7.2.2), locked; StaffError when
+    there is none that may serve."""
+    if check is None:
+        raise StaffError(
+            str(_("任命・配置の前に、職員の適格性確認記録（運用規程 7.2.2）を記録し、その記録を選んでください。"))
+        )
+    rows = SuitabilityCheck.objects.select_for_update() if lock else SuitabilityCheck.objects.all()
+    check = rows.get(pk=check.pk)
+    chain = check.corrects_id or check.pk
+    newest = SuitabilityCheck.objects.filter(models.Q(pk=chain) | models.Q(corrects_id=chain)).order_by("-pk").first()
+    if newest is None or newest.pk != check.pk:
+        raise StaffError(str(_("この適格性確認記録は訂正されています。訂正後の記録を選んでください。")))
+    if check.result != SuitabilityCheck.Result.SUITABLE:
+        raise StaffError(str(_("不適格と確認された記録では任命・配置できません。")))
+    if check.role != role.value:
+        raise StaffError(
+            str(_("適格性確認記録の役割（%(checked)s）と任命する役割（%(role)s）が違います。"))
+            % {"checked": Role(check.role).label, "role": role.label}
+        )
+    if not _same_name(check.staff_name, name):
+        raise StaffError(str(_("適格性確認記録の氏名と任命する職員の氏名が違います。")))
+    oldest = timezone.localdate() - timedelta(days=settings.STAFF_SUITABILITY_MAX_AGE_DAYS)
+    if check.checked_on < oldest or check.checked_on > timezone.localdate():
+        raise StaffError(
+            str(_("適格性確認は任命の前%(days)s日以内のものに限ります。改めて確認し、記録してください。"))
+            % {"days": settings.STAFF_SUITABILITY_MAX_AGE_DAYS}
+        )
+    if StaffAppointment.objects.filter(suitability=check).exists():
+        raise StaffError(str(_("この適格性確認記録は既に別の任命に使われています。")))
+    return check
+
+
+def appoint_staff(
+    email: str,
+    role: Role,
+    *,
+    actor: User,
+    display_name: str = "",
+    suitability: SuitabilityCheck | None = None,
+) -> User:
     """Create a staff account holding ``role``, without a password or second factor, and mail the
-    new member a one-time invitation link (see :func:`accept_invitation`)."""
+    new member a one-time invitation link (see :func:`accept_invitation`). ``suitability`` is the
+    ledger entry of the check made beforehand (§7.2.2)."""
     role = Role(role)
     try:
         _authorise(actor, None, "appoint")
         email = canonical_email(email)
         if User.objects.filter(email__iexact=email).exists():
             raise StaffError(str(_("このメールアドレスのアカウントは既に存在します。")))
+        _require_suitability(suitability, role, display_name, lock=False)
         _count_invitation(email, actor)
         with transaction.atomic():
+            check = _require_suitability(suitability, role, display_name)
             user = User.objects.create_user(email, None, kind=User.Kind.STAFF, is_staff=True, display_name=display_name)
             user.groups.set([Group.objects.get(name=role.value)])
-            audit.record("staff.appointed", actor=actor, subject=user, role=role.value, email=email)
+            StaffAppointment.objects.create(user=user, role=role.value, suitability=check, appointed_by=actor)
+            audit.record(
+                "staff.appointed", actor=actor, subject=user, role=role.value, email=email, suitability=check.audit_id
+            )
             _invite(user, StaffInvitation.Purpose.APPOINTMENT, actor=actor)
     except StaffError as err:
-        _refuse("staff.appoint_refused", actor, None, err, role=role.value, email=email)
+        _refuse(
+            "staff.appoint_refused",
+            actor,
+            None,
+            err,
+            role=role.value,
+            email=email,
+            suitability=suitability.audit_id if suitability else None,
+        )
         raise
     return user
 
 
-def change_role(user: User, role: Role, *, actor: User) -> User:
+def change_role(user: User, role: Role, *, actor: User, suitability: SuitabilityCheck | None = None) -> User:
+    """Move a staff member to ``role`` (配置), after the suitability check for that role (§7.2.2)."""
     role = Role(role)
     try:
         _authorise(actor, user, "change")
@@ -77,17 +163,27 @@ def change_role(user: User, role: Role, *, actor: User) -> User:
             locked = User.objects.select_for_update().get(pk=user.pk)
             if locked.kind != User.Kind.STAFF:
                 raise StaffError(str(_("職員ではないアカウントに役割は付与できません。")))
+            check = _require_suitability(suitability, role, locked.display_name)
             before = locked.staff_role
             locked.groups.set([Group.objects.get(name=role.value)])
+            StaffAppointment.objects.create(user=locked, role=role.value, suitability=check, appointed_by=actor)
             audit.record(
                 "staff.role_changed",
                 actor=actor,
                 subject=locked,
                 before=before.value if before else None,
                 after=role.value,
+                suitability=check.audit_id,
             )
     except StaffError as err:
-        _refuse("staff.role_change_refused", actor, user, err, role=role.value)
+        _refuse(
+            "staff.role_change_refused",
+            actor,
+            user,
+            err,
+            role=role.value,
+            suitability=suitability.audit_id if suitability else None,
+        )
         raise
     return locked
 

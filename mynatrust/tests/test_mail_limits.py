@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from audit import tally
 from audit.models import AuditEvent
-from conftest import PASSWORD, make_user
+from conftest import PASSWORD, make_user, suitable
 from mynatrust import staff
 from mynatrust.models import User
 from mynatrust.roles import Role
@@ -130,7 +130,13 @@ def test_member_invitations_are_limited_per_inviting_account(client, settings, d
 def test_staff_invitations_are_limited_per_address(settings, service_manager, django_capture_on_commit_callbacks):
     settings.MAIL_RATE_PER_ADDRESS = "2/3600"
     with django_capture_on_commit_callbacks(execute=True):
-        member = staff.appoint_staff("new@staff.example.jp", Role.SERVICE_OPERATOR, actor=service_manager)
+        member = staff.appoint_staff(
+            "new@staff.example.jp",
+            Role.SERVICE_OPERATOR,
+            actor=service_manager,
+            display_name="新任 職員",
+            suitability=suitable(service_manager, "新任 職員", "service_operator"),
+        )
         staff.reset_second_factor(member, actor=service_manager, reason="端末紛失")
     with pytest.raises(staff.StaffError) as exc:
         staff.reset_second_factor(member, actor=service_manager, reason="端末紛失")
@@ -148,8 +154,15 @@ def test_while_the_cache_is_unreachable_no_mail_goes_out_and_the_answer_is_the_s
         reset = client.post(reverse("registry:password_reset"), {"email": subscriber_member.email})
     assert signed_up["Location"] == reverse("registry:signup_sent")
     assert reset["Location"] == reverse("registry:password_reset_done")
+    check = suitable(service_manager, "新任 職員", "service_operator")
     with pytest.raises(staff.StaffError):
-        staff.appoint_staff("new@staff.example.jp", Role.SERVICE_OPERATOR, actor=service_manager)
+        staff.appoint_staff(
+            "new@staff.example.jp",
+            Role.SERVICE_OPERATOR,
+            actor=service_manager,
+            display_name="新任 職員",
+            suitability=check,
+        )
     assert mail.outbox == []
     assert not User.objects.filter(email__in=["new@example.jp", "new@staff.example.jp"]).exists()
     assert {(e.data["kind"], e.data["reason"]) for e in throttled()} == {

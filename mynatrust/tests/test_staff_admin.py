@@ -11,7 +11,7 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.models import AuditEvent
-from conftest import PASSWORD, decide, make_staff, make_user, otp_login
+from conftest import PASSWORD, decide, make_staff, make_user, otp_login, suitable
 from mynatrust import staff
 from mynatrust.models import User
 from mynatrust.roles import Role
@@ -79,7 +79,10 @@ def test_subscribers_and_recipients_can_never_sign_in_to_the_admin(client, kind)
 
 # --- role rules --------------------------------------------------------------------------------
 def test_the_service_manager_appoints_staff_with_exactly_one_role(service_manager):
-    user = staff.appoint_staff("new@staff.example.jp", Role.RECEPTION, actor=service_manager)
+    check = suitable(service_manager, "新任 受付", "reception")
+    user = staff.appoint_staff(
+        "new@staff.example.jp", Role.RECEPTION, actor=service_manager, display_name="新任 受付", suitability=check
+    )
     assert user.staff_role == Role.RECEPTION
     assert user.groups.count() == 1
     event = AuditEvent.objects.get(event_type="staff.appointed", subject_id=str(user.pk))
@@ -105,7 +108,8 @@ def test_nobody_changes_their_own_role(service_manager):
 
 def test_a_role_change_and_a_dismissal_are_recorded(service_manager):
     target = make_staff("reception", "r@staff.example.jp")
-    staff.change_role(target, Role.SERVICE_OPERATOR, actor=service_manager)
+    check = suitable(service_manager, target.display_name, "service_operator")
+    staff.change_role(target, Role.SERVICE_OPERATOR, actor=service_manager, suitability=check)
     assert User.objects.get(pk=target.pk).staff_role == Role.SERVICE_OPERATOR
     staff.dismiss_staff(target, actor=service_manager, reason="退職")
     target.refresh_from_db()
@@ -146,7 +150,14 @@ def test_the_admin_appointment_page_is_only_for_the_service_manager(client, role
 def test_the_service_manager_appoints_through_the_admin(client, service_manager):
     otp_login(client, service_manager)
     url = reverse("admin:mynatrust_user_appoint")
-    entered = {"email": "new@staff.example.jp", "display_name": "新任 職員", "role": "auditor", "password": PASSWORD}
+    check = suitable(service_manager, "新任 職員", "auditor")
+    entered = {
+        "email": "new@staff.example.jp",
+        "display_name": "新任 職員",
+        "role": "auditor",
+        "suitability": check.pk,
+        "password": PASSWORD,
+    }
     page = client.post(url, entered)
     # the confirmation page restates who gets which role; nothing is done yet
     assert (
@@ -175,9 +186,10 @@ def test_a_role_change_and_a_dismissal_go_through_their_confirmation_pages(clien
     otp_login(client, service_manager)
     role = reverse("admin:mynatrust_user_role", args=[member.pk])
     assert role in client.get(reverse("admin:mynatrust_user_change", args=[member.pk])).content.decode()
-    client.post(role, {"role": "maintenance"})
+    check = suitable(service_manager, member.display_name, "maintenance")
+    client.post(role, {"role": "maintenance", "suitability": check.pk})
     assert User.objects.get(pk=member.pk).staff_role == Role.AUDITOR  # not confirmed: nothing changes
-    decide(client, role, {"role": "maintenance"})
+    decide(client, role, {"role": "maintenance", "suitability": check.pk})
     assert User.objects.get(pk=member.pk).staff_role == Role.MAINTENANCE
     dismiss = reverse("admin:mynatrust_user_dismiss", args=[member.pk])
     assert "aud@staff.example.jp" in client.get(dismiss).content.decode()
@@ -187,7 +199,12 @@ def test_a_role_change_and_a_dismissal_go_through_their_confirmation_pages(clien
 
 def test_the_admin_refuses_a_self_role_change(client, service_manager):
     otp_login(client, service_manager)
-    response = decide(client, reverse("admin:mynatrust_user_role", args=[service_manager.pk]), {"role": "auditor"})
+    check = suitable(service_manager, service_manager.display_name, "auditor")
+    response = decide(
+        client,
+        reverse("admin:mynatrust_user_role", args=[service_manager.pk]),
+        {"role": "auditor", "suitability": check.pk},
+    )
     assert response.status_code == 200
     assert "自分自身の役割は変更できません" in response.content.decode()
     assert User.objects.get(pk=service_manager.pk).staff_role == Role.SERVICE_MANAGER

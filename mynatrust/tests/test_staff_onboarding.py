@@ -15,7 +15,7 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.models import AuditEvent
-from conftest import PASSWORD, make_staff, otp_login
+from conftest import PASSWORD, make_staff, otp_login, suitable
 from mynatrust import staff
 from mynatrust.models import StaffInvitation, User
 from mynatrust.roles import Role
@@ -44,7 +44,8 @@ def path_of(url: str) -> str:
 
 
 def appoint(manager, email="new@staff.example.jp"):
-    return staff.appoint_staff(email, Role.SERVICE_OPERATOR, actor=manager, display_name="新任 職員")
+    check = suitable(manager, "新任 職員", "service_operator")
+    return staff.appoint_staff(email, Role.SERVICE_OPERATOR, actor=manager, display_name="新任 職員", suitability=check)
 
 
 def test_the_manager_appoints_without_a_password_and_the_link_goes_only_to_the_new_member(
@@ -54,7 +55,12 @@ def test_the_manager_appoints_without_a_password_and_the_link_goes_only_to_the_n
     with django_capture_on_commit_callbacks(execute=True):
         page = client.post(
             reverse("admin:mynatrust_user_appoint"),
-            {"email": "new@staff.example.jp", "display_name": "新任 職員", "role": "service_operator"},
+            {
+                "email": "new@staff.example.jp",
+                "display_name": "新任 職員",
+                "role": "service_operator",
+                "suitability": suitable(service_manager, "新任 職員", "service_operator").pk,
+            },
         )
         confirmation = found(r'name="confirmation" value="([^"]+)"', page.content.decode())
         response = client.post(reverse("admin:mynatrust_user_appoint"), {"confirmation": confirmation}, follow=True)

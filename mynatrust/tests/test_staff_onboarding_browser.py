@@ -18,13 +18,19 @@ NEW_PASSWORD = "my-own-secret-passphrase-2026"
 
 @pytest.mark.parametrize("width", [1366, 390])
 def test_a_new_staff_member_onboards_through_the_invitation_link(page, live_server, mailoutbox, width, settings):
-    from conftest import make_staff
+    from conftest import make_staff, suitable
     from mynatrust import staff
     from mynatrust.roles import Role
 
     settings.SERVICE_BASE_URL = live_server.url
     manager = make_staff("service_manager", "boss@staff.example.jp")
-    staff.appoint_staff("newop@staff.example.jp", Role.SERVICE_OPERATOR, actor=manager, display_name="新任 運用者")
+    staff.appoint_staff(
+        "newop@staff.example.jp",
+        Role.SERVICE_OPERATOR,
+        actor=manager,
+        display_name="新任 運用者",
+        suitability=suitable(manager, "新任 運用者", "service_operator"),
+    )
     [message] = mailoutbox
     match = re.search(r"https?://\S+/invitation/\S+/", str(message.body))
     assert match
