@@ -16,6 +16,7 @@ import tempfile
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from audit import chain
 
@@ -50,12 +51,14 @@ def read(path: Path) -> Head | None:
         raise Unreadable(f"{path}: not a head file ({err})") from err
 
 
-def write(path: Path, head: Head) -> None:
+def write(path: Path, head: Head, *, extra: dict[str, Any] | None = None) -> None:
+    """Replace the head file with ``head`` (and ``extra`` keys, which ``read`` leaves aside: the
+    witness notes a re-base there)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(asdict(head), fh, sort_keys=True)
+            json.dump({**(extra or {}), **asdict(head)}, fh, sort_keys=True)
             fh.write("\n")
             fh.flush()
             os.fsync(fh.fileno())

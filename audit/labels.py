@@ -89,6 +89,8 @@ EVENT_LABELS: dict[str, Any] = {
     "audit.exported": _("監査ログのエクスポート"),
     "audit.cosignature": _("立会人の連署の受付"),
     "audit.cosigned": _("立会人の連署の記録"),
+    "audit.witness_rebase": _("復元による欠落の確認後の立会人の付け替え"),
+    "audit.witness_rebased": _("復元による欠落の確認後の立会人の付け替え"),
     "audit.archived": _("監査ログのアーカイブ"),
     "audit.archive_failed": _("監査ログのアーカイブの失敗"),
     "audit.pruned": _("アーカイブ済み監査ログの削除"),

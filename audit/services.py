@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,7 +23,15 @@ import audit
 from audit import chain, export, keys, signing
 from audit.guard import prune_segment
 from audit.models import AuditCheckpoint, AuditCosignature, AuditEvent, AuditSeal, AuditSegment
-from audit.sealing import CheckpointRefused, checkpoint_at, checkpoint_now, latest_checkpoint, seal_pending
+from audit.sealing import (
+    CheckpointRefused,
+    checkpoint_at,
+    checkpoint_now,
+    entry_of,
+    event_columns,
+    latest_checkpoint,
+    seal_pending,
+)
 from audit.verify import Report, verify_chain
 
 
@@ -250,6 +258,22 @@ def checkpoint_document(since: int | None = None) -> dict[str, Any]:
             for seq, digest, hash_ in links.values_list("seq", "digest", "hash")
         ]
     return document
+
+
+def sealed_entry(event_id: int) -> tuple[int, dict[str, Any]] | None:
+    """The entry of event ``event_id`` as hashed into the chain, with its position; None when there
+    is no such event or it is not sealed yet (what a witness checks against the chain links)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT s.seq, {event_columns(connection.vendor)} FROM audit_auditevent e "  # noqa: S608  (constants only)
+            "JOIN audit_auditseal s ON s.event_id = e.id WHERE e.id = %s",
+            [event_id],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    entry, _float_free = entry_of(row[1:])
+    return int(row[0]), entry
 
 
 def record_cosignature(cosignature: dict[str, Any], *, actor: Any) -> AuditCosignature:

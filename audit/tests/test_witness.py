@@ -19,8 +19,9 @@ from audit.tests.conftest import record_many, tampering
 from audit.tests.test_database_holder import rewrite_from
 
 
-@pytest.fixture
-def witness_setup(db, settings, tmp_path):
+def witness_host(settings, tmp_path):
+    """A witness key and head file under ``tmp_path``, its public key registered with the service;
+    returns the public key's file."""
     key = tmp_path / "witness" / "witness.pem"
     key.parent.mkdir()
     key.write_bytes(signing.generate_private_key_pem())
@@ -29,6 +30,12 @@ def witness_setup(db, settings, tmp_path):
     settings.AUDIT_WITNESS_KEY_PATH = str(key)
     settings.AUDIT_WITNESS_STATE_PATH = str(tmp_path / "witness" / "head.json")
     settings.AUDIT_WITNESS_PUBLIC_KEYS = [str(public)]
+    return public
+
+
+@pytest.fixture
+def witness_setup(db, settings, tmp_path):
+    public = witness_host(settings, tmp_path)
     record_many(4)
     checkpoint_now()
     return public

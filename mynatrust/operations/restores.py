@@ -140,3 +140,80 @@ def _changed(*, actor: Any, request_id: int) -> RestoreError:
         actor=actor,
         request_id=request_id,
     )
+
+
+REBASE = "audit.witness_rebase"
+REBASED = "audit.witness_rebased"
+
+
+def _rebase_messages(code: str, facts: dict[str, Any]) -> str:
+    messages = {
+        "no_fork": _(
+            "新しいチェックポイントは立会人が最後に連署した先頭を延長しています。付け替えは不要です（通常どおり連署してください）。"
+        ),
+        "not_covered": _(
+            "確認された欠落（#%(lost_from)s–#%(lost_to)s）に、立会人が最後に連署した先頭が含まれていません。"
+            "確認されていない分岐です。付け替えず、改ざんとして調査してください。"
+        ),
+        "used": _("この欠落の確認では、既に立会人を付け替えています。"),
+        "fork": _(
+            "立会人が連署した先頭から新しいチェックポイントまで、監査ログの連鎖がつながりません。付け替えず、改ざんとして調査してください。"
+        ),
+        "anchor": _("欠落の確認が示す基点が、新しいチェックポイントまでの連鎖の上にありません。"),
+        "not_in_log": _(
+            "欠落の確認の記録が、サービスの署名したチェックポイントの範囲で封印されていません（署名されていない記録は証拠になりません）。"
+        ),
+        "signature": _("チェックポイントの署名がサービスの鍵で検証できません。"),
+    }
+    return str(messages.get(code, _("立会人は付け替えを拒否しました。"))) % facts
+
+
+def rebase_witness(
+    event_id: int,
+    *,
+    actor: Any,
+    state: Any,
+    witness_key: Any,
+    document_since: Any,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The auditor who acknowledged a loss (``event_id``, audit.restore_loss_acknowledged) moves
+    this host's witness on to the service's new checkpoint (audit.witness.rebase): refused unless
+    the actor is an auditor and that acknowledgement is theirs, and unless the witness itself finds
+    the proof sound. ``document_since(seq)`` answers ``(checkpoint document with the links after
+    seq, the service's public key)``. Records audit.witness_rebased, or the refusal."""
+    from audit import services, witness
+
+    def refuse(code: str, message: str) -> RestoreError:
+        return _refuse(REBASE, code, message, actor=actor, event_id=event_id)
+
+    if not actor.has_role(Role.AUDITOR):
+        raise refuse("role", _("立会人を付け替えられるのは監査人だけです。"))
+    found = services.sealed_entry(event_id)
+    if found is None:
+        raise refuse("no_event", _("記録 %(id)s は封印済みの監査ログにありません。") % {"id": event_id})
+    entry_seq, entry = found
+    if entry["event_type"] != restores.ACKNOWLEDGED:
+        raise refuse(
+            "not_acknowledgement",
+            _("記録 %(id)s は古いバックアップからの復元による欠落の確認ではありません。") % {"id": event_id},
+        )
+    if entry["actor_kind"] != "staff" or entry["actor_id"] != str(actor.pk):
+        raise refuse(
+            "not_yours",
+            _("この欠落を確認したのは別の人です。確認した監査人本人が、自分の立会人を付け替えます。"),
+        )
+    document, service_key = document_since(witness.rebase_start(state, entry).seq)
+    try:
+        cosignature, facts = witness.rebase(
+            document,
+            entry_seq=entry_seq,
+            entry=entry,
+            service_key=service_key,
+            witness_key=witness_key,
+            state=state,
+            by=str(actor.email),
+        )
+    except witness.Refused as err:
+        raise refuse(err.code, _rebase_messages(err.code, err.facts)) from err
+    audit.record(REBASED, actor=actor, **facts)
+    return cosignature, facts

@@ -60,12 +60,17 @@ class Command(BaseCommand):
         )
         parser.add_argument("--print-key", action="store_true", help="print the witness's public key to register")
 
-    def handle(self, *args: Any, **options: Any) -> None:
+    def _witness(self) -> tuple[Any, Path]:
+        """This host's witness key and head file."""
         try:
             witness_key = keys.witness_private_key()
             _key_path, state = keys.witness_paths()
         except keys.KeyUnavailable as err:
             raise CommandError(str(err)) from err
+        return witness_key, state
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        witness_key, state = self._witness()
         if options["print_key"]:
             public = witness_key.public_key()
             self.stdout.write(signing.public_pem(public), ending="")
@@ -77,13 +82,17 @@ class Command(BaseCommand):
             cosignature = witness.cosign(document, service_key=service_key, witness_key=witness_key, state=state)
         except witness.Refused as err:
             raise CommandError(f"NOT cosigned: {err}") from err
-        self._deliver(options, cosignature)
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"Cosigned checkpoint #{cosignature['seq']} (head {cosignature['head'][:16]}…), "
-                f"which extends #{last.seq}; witness key {cosignature['witness_key_id'][:16]}…"
-            )
+        self._finish(
+            options,
+            cosignature,
+            f"Cosigned checkpoint #{cosignature['seq']} (head {cosignature['head'][:16]}…), "
+            f"which extends #{last.seq}; witness key {cosignature['witness_key_id'][:16]}…",
         )
+
+    def _finish(self, options: dict[str, Any], cosignature: dict[str, Any], said: str) -> None:
+        """Hand the cosignature over (store, post or print), then say what was done."""
+        self._deliver(options, cosignature)
+        self.stdout.write(self.style.SUCCESS(said))
 
     def _document(self, options: dict[str, Any], since: int) -> tuple[dict[str, Any], Any]:
         if options["local"]:
