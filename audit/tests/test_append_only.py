@@ -1,4 +1,6 @@
-"""The database itself refuses to change or remove audit rows."""
+"""The database itself refuses to change or remove audit rows: to the superuser the harness connects
+as, by the append-only triggers; to the application's runtime role (docs/runbook.md §2.1), already on
+its privileges, and that role cannot switch the triggers off either."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from django.db import DatabaseError, connection, transaction
 
 from audit import guard
 from audit.sealing import seal_pending
-from audit.tests.conftest import postgresql_only, record_many
+from audit.tests.conftest import acting_as, postgresql_only, record_many
 
 
 @pytest.fixture
@@ -39,14 +41,53 @@ def committed_log(transactional_db):
     ],
 )
 @postgresql_only
-def test_raw_sql_cannot_change_the_log_on_postgresql(committed_log, sql):
+def test_raw_sql_cannot_change_the_log_on_postgresql(committed_log, attacker_role, sql):
+    refusal = "append-only" if attacker_role is None else "permission denied"
     with (
         guard.strict(),
-        pytest.raises(DatabaseError, match="append-only"),
+        pytest.raises(DatabaseError, match=refusal),
         transaction.atomic(),
+        acting_as(attacker_role),
         connection.cursor() as cursor,
     ):
         cursor.execute(sql)
+
+
+@pytest.mark.parametrize(
+    ("sql", "refusal"),
+    [
+        ("ALTER TABLE audit_auditevent DISABLE TRIGGER USER", "must be owner"),
+        ("ALTER TABLE audit_auditseal DISABLE TRIGGER audit_auditseal_no_delete", "must be owner"),
+        ("ALTER TABLE audit_auditevent ENABLE REPLICA TRIGGER audit_auditevent_no_delete", "must be owner"),
+        ("DROP TRIGGER audit_auditevent_no_update ON audit_auditevent", "must be owner"),
+        ("SET session_replication_role = replica", "permission denied"),
+        ("SELECT set_config('session_replication_role', 'replica', true)", "permission denied"),
+        ("INSERT INTO audit_prune_permit (txid) VALUES (pg_current_xact_id()::text::bigint)", "permission denied"),
+        ("SELECT count(*) FROM audit_prune_permit", "permission denied"),
+        ("INSERT INTO audit_auditsegment (first_seq) VALUES (1)", "permission denied"),
+        (
+            "CREATE OR REPLACE FUNCTION audit_refuse_change() RETURNS trigger LANGUAGE sql AS 'SELECT NULL'",
+            "permission denied|must be owner",
+        ),
+    ],
+)
+@postgresql_only
+def test_the_runtime_role_cannot_switch_the_guard_off(sealed_log, runtime_role, sql, refusal):
+    """What a superuser or the owner may do to get past the triggers, refused to the runtime role."""
+    with pytest.raises(DatabaseError, match=refusal), transaction.atomic(), acting_as(runtime_role):
+        connection.cursor().execute(sql)
+    assert guard.missing_triggers() == []
+
+
+@postgresql_only
+def test_the_runtime_role_records_seals_and_verifies(db, runtime_role):
+    """The switch is real and the service's own work passes under it."""
+    from audit.verify import verify_chain
+
+    with transaction.atomic(), acting_as(runtime_role):
+        record_many(3)
+        assert seal_pending().sealed >= 3
+        assert verify_chain(against_signed_head=False).chain_ok
 
 
 @pytest.mark.parametrize(
@@ -75,6 +116,18 @@ def test_pruning_does_not_reach_rows_outside_an_archived_segment(sealed_log):
     events = AuditEvent.objects.count()
     with guard.strict(), pytest.raises(DatabaseError), transaction.atomic():
         guard.prune_segment(1, 2)
+    assert AuditEvent.objects.count() == events
+
+
+@postgresql_only
+def test_the_runtime_role_prunes_only_through_the_checked_function(sealed_log, runtime_role):
+    from audit.models import AuditEvent
+
+    events = AuditEvent.objects.count()
+    with pytest.raises(DatabaseError, match="no archived segment"), transaction.atomic(), acting_as(runtime_role):
+        guard.prune_segment(1, 2)
+    with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic(), acting_as(runtime_role):
+        connection.cursor().execute("DELETE FROM audit_auditevent")
     assert AuditEvent.objects.count() == events
 
 

@@ -18,7 +18,7 @@ from audit.export import Filters
 from audit.models import AuditCheckpoint, AuditEvent, AuditSeal
 from audit.sealing import checkpoint_now, seal_pending
 from audit.services import AuditError, stream_export
-from audit.tests.conftest import postgresql_only, record_many, tampering
+from audit.tests.conftest import acting_as, postgresql_only, record_many, tampering
 from audit.tests.test_database_holder import rewrite_from
 from audit.verify import verify_chain
 from mynatrust.tests.clusters import cluster  # noqa: F401  (the private cluster fixture)
@@ -99,13 +99,16 @@ def replica_trigger() -> None:
         cursor.execute("ALTER TABLE audit_auditevent ENABLE REPLICA TRIGGER audit_auditevent_no_delete")
 
 
-def detect(attack: Callable[[], None], tmp: Path) -> list[str]:
+def detect(attack: Callable[[], None], tmp: Path, role: str | None = None) -> list[str]:
+    """Make the attack (as ``role``, or as the superuser the harness connects as), then ask each
+    defence in turn; the service's own work runs as before."""
     found: list[str] = []
     try:
-        with transaction.atomic():
+        with transaction.atomic(), acting_as(role):
             attack()
-    except DatabaseError:
-        return ["refused"]
+    except DatabaseError as err:
+        # The triggers refuse with "append-only"; privileges with "permission denied" / "must be owner".
+        return ["refused" if "append-only" in str(err) else "refused (privileges)"]
     if not verify_chain().ok:
         found.append("verify")
     record_many(1)
@@ -129,9 +132,15 @@ def detect(attack: Callable[[], None], tmp: Path) -> list[str]:
     return found
 
 
-@postgresql_only
-def test_every_attack_of_a_database_holder_is_refused_or_found(db, settings, tmp_path_factory):
-    attacks: list[tuple[str, str, Callable[[], None], set[str]]] = [
+Attack = tuple[str, str, Callable[[], None], set[str]]
+
+
+def attacks_of(settings: Any, role: str | None) -> list[Attack]:
+    """(case, expected, attack, what must find it). Made as the runtime role of the two-role split
+    (docs/runbook.md §2.1), every change of a row, switch of a trigger or setting only a superuser
+    may change is refused on privileges; what that role may still do is append, and a forged
+    checkpoint row is appended: verification finds it."""
+    as_superuser: list[Attack] = [
         ("1 TRUNCATE with SET audit.allow_flush", "refused", truncate_with_the_setting, {"refused"}),
         ("1 log emptied by a superuser", "verify, refused", empty_as_superuser, {"verify", "refused"}),
         ("2 mid-log rewrite, checkpoints kept", "verify, offline", rewrite_keeping_checkpoints, {"verify"}),
@@ -152,8 +161,20 @@ def test_every_attack_of_a_database_holder_is_refused_or_found(db, settings, tmp
         ("4 forged checkpoint far past the head", "verify (sealing goes on)", forged_far_checkpoint, {"verify"}),
         ("6 guard trigger ENABLE REPLICA", "verify", replica_trigger, {"verify"}),
     ]
+    if role is None:
+        return as_superuser
+    as_runtime: list[Attack] = []
+    for name, _expected, attack, _must in as_superuser:
+        if name.startswith("4 "):
+            as_runtime.append((name, "verify (a row appended)", attack, {"verify"}))
+        else:
+            as_runtime.append((name, "refused (privileges)", attack, {"refused (privileges)"}))
+    return as_runtime
+
+
+def attack_table(settings: Any, tmp_path_factory: Any, role: str | None) -> list[tuple[str, str, str]]:
     rows = []
-    for name, expected, attack, must in attacks:
+    for name, expected, attack, must in attacks_of(settings, role):
         tmp = tmp_path_factory.mktemp("attack")
         witness_key = tmp / "witness.pem"
         witness_key.write_bytes(signing.generate_private_key_pem())
@@ -169,7 +190,7 @@ def test_every_attack_of_a_database_holder_is_refused_or_found(db, settings, tmp
                 call_command("audit_witness", "--local")
                 _plan, chunks = stream_export(Filters(), "jsonl", actor=audit.SYSTEM)
                 (tmp / "kept.zip").write_bytes(b"".join(chunks))
-                found = detect(attack, tmp)
+                found = detect(attack, tmp, role)
                 raise Rollback
         except Rollback:
             pass
@@ -178,7 +199,13 @@ def test_every_attack_of_a_database_holder_is_refused_or_found(db, settings, tmp
     width = max(len(r[0]) for r in rows)
     lines = [f"{'case':<{width}}  {'expected':<26}  detected by", "-" * (width + 50)]
     lines += [f"{n:<{width}}  {e:<26}  {d}" for n, e, d in rows]
-    print("\n" + "\n".join(lines))
+    print(f"\nas {role or 'the superuser'}:\n" + "\n".join(lines))
+    return rows
+
+
+@postgresql_only
+def test_every_attack_of_a_database_holder_is_refused_or_found(db, settings, tmp_path_factory, attacker_role):
+    attack_table(settings, tmp_path_factory, attacker_role)
 
 
 # --- case 5: restores onto a second PostgreSQL server (started here with initdb) -----------------------

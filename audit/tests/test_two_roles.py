@@ -24,23 +24,15 @@ from django.utils import timezone
 
 from audit import signing
 from audit.guard import TABLES
-from audit.tests.conftest import postgresql_only
+from audit.tests.conftest import RUNTIME_DEFAULT_PRIVILEGES, RUNTIME_REVOCATIONS, postgresql_only
 
 ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = [postgresql_only, pytest.mark.slow]
 
 # docs/runbook.md §2.1, step 4, with this test's role names.
-BEFORE_MIGRATE = """
-ALTER DEFAULT PRIVILEGES FOR ROLE {owner} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {app};
-ALTER DEFAULT PRIVILEGES FOR ROLE {owner} GRANT USAGE, SELECT ON SEQUENCES TO {app};
-"""
-AFTER_MIGRATE = """
-REVOKE UPDATE, DELETE, TRUNCATE ON audit_auditevent, audit_auditseal, audit_auditsealbatch,
-       audit_auditcheckpoint, audit_auditsegment, audit_auditcosignature FROM {app};
-REVOKE INSERT ON audit_auditsegment FROM {app};
-REVOKE ALL ON audit_prune_permit FROM {app};
-"""
+BEFORE_MIGRATE = RUNTIME_DEFAULT_PRIVILEGES
+AFTER_MIGRATE = RUNTIME_REVOCATIONS
 
 RECORD = """
 import audit
