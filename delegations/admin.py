@@ -333,6 +333,8 @@ class DelegationAdmin(ReadOnlyAdmin):
         "subscriber__public_id",
         "subscriber__corporate_number",
         "subscriber__facts__organisation_name",
+        "=reception_number",
+        "=revocation_number",
     ]
     list_select_related = ["subscriber"]
     ordering = ["-created_at"]

@@ -187,6 +187,7 @@ def _demo_delegations(command: Any) -> None:
             )
         _demo_sole_proprietor(period)
         _demo_queues(subscriber, member, period, command)
+        _demo_revoked(subscriber, member, period, command)
     active = Delegation.objects.for_subscriber(subscriber).active().order_by("pk").first()
     command.stdout.write(
         f"delegations: {subscriber} has an active delegation {active.delegation_id if active else '-'} and a draft;"
@@ -225,6 +226,30 @@ def _signed(subscriber: Any, member: Any, values: dict[str, Any], agent_card: An
         services.submit_signed_file(finalised, signed, actor=member, role=role, file_name=f"{role}.pdf")
     finalised.refresh_from_db()
     return finalised
+
+
+DEMO_ENDED_AGENT = {
+    **DEMO_AGENT,
+    "agent_name": "鈴木 三郎",
+    "agent_title": "プロジェクト責任者",
+    "agent_identifier": "E-10422",
+}
+
+
+def _demo_revoked(subscriber: Any, member: Any, period: dict[str, Any], command: Any) -> None:
+    """A delegation the subscriber revoked, with its 登録完了通知 and 取消通知 and their 受付番号."""
+    from delegations import services
+    from delegations.models import Delegation
+
+    if Delegation.objects.for_subscriber(subscriber).filter(agent_name=DEMO_ENDED_AGENT["agent_name"]).exists():
+        return
+    ended = _signed(subscriber, member, {**DEMO_ENDED_AGENT, **period})
+    services.revoke_delegation(ended, actor=member, reason="プロジェクトの終了")
+    ended.refresh_from_db()
+    command.stdout.write(
+        f"  delegations: {ended.delegation_id} was revoked by the subscriber (受付番号 {ended.revocation_number});"
+        " its page offers the 登録完了通知 and 取消通知 PDFs"
+    )
 
 
 def _demo_queues(subscriber: Any, member: Any, period: dict[str, Any], command: Any) -> None:

@@ -323,6 +323,10 @@ class Delegation(models.Model):
     updated_at = models.DateTimeField(_("更新日時"), auto_now=True)
     finalised_at = models.DateTimeField(_("確定日時"), null=True, blank=True)
     submitted_at = models.DateTimeField(_("署名済みファイルの受付日時"), null=True, blank=True)
+    # 受付番号 (registry/reception.py) of the registration request (both signatures received) and of
+    # the revocation.
+    reception_number = models.CharField(_("登録申請の受付番号"), max_length=20, blank=True, db_index=True)
+    revocation_number = models.CharField(_("取消しの受付番号"), max_length=20, blank=True, db_index=True)
     identity_confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

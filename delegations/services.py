@@ -52,6 +52,7 @@ from mynatrust import mail_limits
 from mynatrust.lib import delegation_id as delegation_ids
 from mynatrust.lib.pdf_content import PdfContentError, active_content
 from mynatrust.roles import holds
+from registry import reception
 from registry.matching import MatchResult, Verdict, match_identity
 from registry.models import Subscriber
 
@@ -473,10 +474,16 @@ def submit_signed_file(
             else:
                 locked.status = Delegation.Status.SUBMITTED
                 locked.submitted_at = timezone.now()
-                audit.record("delegations.delegation.submitted", actor=actor, subject=locked)
+                locked.reception_number = reception.next_number(reception.DELEGATION)
+                audit.record(
+                    "delegations.delegation.submitted",
+                    actor=actor,
+                    subject=locked,
+                    reception_number=locked.reception_number,
+                )
                 # Activation saves the row once; otherwise it waits for reception (one notice).
                 if not _activate_if_ready(locked, actor=actor, verdicts=list(stored.values())):
-                    locked.save(update_fields=["status", "submitted_at", "updated_at"])
+                    locked.save(update_fields=["status", "submitted_at", "reception_number", "updated_at"])
                     _notify(locked, "submitted")
             return Submission(signed, locked)
     except DelegationError as exc:
@@ -581,7 +588,7 @@ def _activate_if_ready(delegation: Delegation, *, actor: Any, verdicts: list[str
             )
     delegation.status = Delegation.Status.ACTIVE
     delegation.activated_at = now
-    delegation.save(update_fields=["status", "activated_at", "submitted_at", "updated_at"])
+    delegation.save(update_fields=["status", "activated_at", "submitted_at", "reception_number", "updated_at"])
     if predecessor is not None:
         # §4.2: the old ID is retired for good, in the same transaction as the new one starts.
         predecessor.status = Delegation.Status.SUPERSEDED
@@ -724,7 +731,10 @@ def _revoke(delegation: Delegation, *, actor: Any, reason: str, by_operator: boo
     delegation.revoked_at = timezone.now()
     delegation.revoked_by = actor
     delegation.decision_reason = reason
-    delegation.save(update_fields=["status", "revoked_at", "revoked_by", "decision_reason", "updated_at"])
+    delegation.revocation_number = reception.next_number(reception.REVOCATION)
+    delegation.save(
+        update_fields=["status", "revoked_at", "revoked_by", "decision_reason", "revocation_number", "updated_at"]
+    )
     # A successor still in progress can never replace a revoked delegation: close it too.
     for successor in Delegation.objects.open_updates().filter(replaces=delegation).select_for_update():
         successor.status = Delegation.Status.REJECTED
@@ -735,7 +745,12 @@ def _revoke(delegation: Delegation, *, actor: Any, reason: str, by_operator: boo
             "delegations.delegation.update_closed", actor=actor, subject=successor, replaces=delegation.delegation_id
         )
     audit.record(
-        "delegations.delegation.revoked", actor=actor, subject=delegation, reason=reason, by_operator=by_operator
+        "delegations.delegation.revoked",
+        actor=actor,
+        subject=delegation,
+        reason=reason,
+        by_operator=by_operator,
+        reception_number=delegation.revocation_number,
     )
     _notify(delegation, "revoked", reason=reason)
 
@@ -905,6 +920,10 @@ MAIL_SUBJECTS = {
 }
 
 
+# The notices a subscriber can keep as PDF (delegations/notices.py), by the mail that announces them.
+NOTICES = {"activated": "registered", "revoked": "revoked"}
+
+
 def _notify(delegation: Delegation, what: str, **extra: Any) -> None:
     """E-mail the subscriber's members after commit (at once when no transaction is open)."""
     subscriber = delegation.subscriber
@@ -918,6 +937,10 @@ def _notify(delegation: Delegation, what: str, **extra: Any) -> None:
         "standing": delegation.status_for(timezone.now()),
         "link": settings.SERVICE_BASE_URL.rstrip("/")
         + reverse("delegations:detail", kwargs={"public_id": delegation.public_id}),
+        "notice_link": settings.SERVICE_BASE_URL.rstrip("/")
+        + reverse("delegations:notice", kwargs={"public_id": delegation.public_id, "what": NOTICES[what]})
+        if what in NOTICES
+        else "",
         "SERVICE_NAME": settings.SERVICE_NAME,
         **extra,
     }

@@ -18,6 +18,7 @@ urlpatterns = [
     path("<str:public_id>/download/<str:what>", views.download, name="download"),
     path("<str:public_id>/upload/<str:role>/", views.upload, name="upload"),
     path("<str:public_id>/signed/<str:role>", views.signed_file, name="signed_file"),
+    path("<str:public_id>/notices/<str:what>.pdf", views.notice, name="notice"),
     path("<str:public_id>/report/<str:role>/", views.report, name="report"),
     path("<str:public_id>/update/", views.start_update, name="update"),
     path("<str:public_id>/send-acceptance/", views.send_acceptance, name="send_acceptance"),

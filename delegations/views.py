@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from audit import spreadsheet
-from delegations import queries, services
+from delegations import notices, queries, services
 from delegations.forms import AcceptanceMailForm, DraftForm, ListFilterForm, RevokeForm, SignedFileForm
 from delegations.models import Delegation, SignedFile
 from delegations.services import DelegationError
@@ -389,6 +389,18 @@ def download(request: HttpRequest, public_id: str, what: str) -> HttpResponse:
     attr, content_type, name = DOWNLOADS[what]
     services.record_download(delegation, actor=request.user, what=what)
     return _attachment(bytes(getattr(delegation, attr)), content_type, name.format(id=delegation.file_name_id))
+
+
+@subscriber_required
+def notice(request: HttpRequest, public_id: str, what: str) -> HttpResponse:
+    """登録完了通知 or 取消通知 as PDF, once the delegation has one."""
+    delegation = _get_delegation_for_member(request, public_id)
+    if what not in notices.available(delegation):
+        raise Http404
+    services.record_download(delegation, actor=request.user, what=f"notice-{what}.pdf")
+    return _attachment(
+        notices.render(delegation, what), "application/pdf", f"notice-{what}-{delegation.file_name_id}.pdf"
+    )
 
 
 def _get_signed_file(delegation: Delegation, role: str) -> SignedFile:

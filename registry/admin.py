@@ -117,7 +117,13 @@ class MembershipInline(admin.TabularInline):
 class SubscriberAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("display_name", "kind", "corporate_number", "status", "waiting", "applied_at", "contract_end")
     list_filter = (QueueFilter, "status", "kind")
-    search_fields = ("corporate_number", "facts__organisation_name", "memberships__user__email")
+    # A caller quotes the reception number of the application or of a change (受付番号).
+    search_fields = (
+        "corporate_number",
+        "facts__organisation_name",
+        "memberships__user__email",
+        "=facts__reception_number",
+    )
     ordering = ("-applied_at",)
     actions = None
     list_per_page = 50
@@ -291,9 +297,17 @@ class SubscriberAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 @admin.register(SubscriberFacts)
 class SubscriberFactsAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ("subscriber", "version", "state", "organisation_name", "submitted_at", "decided_at")
+    list_display = (
+        "subscriber",
+        "version",
+        "reception_number",
+        "state",
+        "organisation_name",
+        "submitted_at",
+        "decided_at",
+    )
     list_filter = ("state",)
-    search_fields = ("organisation_name", "subscriber__corporate_number")
+    search_fields = ("organisation_name", "subscriber__corporate_number", "=reception_number")
     exclude = ("nta_check",)
     list_select_related = ("subscriber",)
 

@@ -112,6 +112,12 @@ class Subscriber(models.Model):
 
     # -- facts -----------------------------------------------------------------------------
     @property
+    def reception_number(self) -> str:
+        """The application's 受付番号 (that of the first version of the facts)."""
+        first = self.facts.filter(version=1).only("reception_number").first()
+        return first.reception_number if first else ""
+
+    @property
     def current_facts(self) -> SubscriberFacts | None:
         """The approved facts in force (None before the first approval)."""
         return self.facts.filter(state=SubscriberFacts.State.APPROVED).order_by("-version").first()
@@ -164,6 +170,22 @@ class Subscriber(models.Model):
         return self.status == self.Status.ACTIVE and contract.renewal_open(self.contract_end, today)
 
 
+class ReceptionCounter(models.Model):
+    """The last reception number given for one kind of request on one day (registry/reception.py)."""
+
+    kind = models.CharField(_("受付の種類"), max_length=1)
+    day = models.DateField(_("受付日"))
+    last = models.PositiveIntegerField(_("最後の番号"))
+
+    class Meta:
+        verbose_name = _("受付番号の採番")
+        verbose_name_plural = _("受付番号の採番")
+        constraints = [models.UniqueConstraint(fields=["kind", "day"], name="reception_counter_one_per_kind_and_day")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}-{self.day:%Y%m%d}: {self.last}"
+
+
 class SubscriberFacts(models.Model):
     """One version of a subscriber's basic information (§3.1.1, §3.2)."""
 
@@ -200,6 +222,8 @@ class SubscriberFacts(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("届出者")
     )
     submitted_at = models.DateTimeField(_("届出日時"), default=timezone.now)
+    # The application (version 1) or change notification's 受付番号 (registry/reception.py).
+    reception_number = models.CharField(_("受付番号"), max_length=20, blank=True, db_index=True)
     # Confirmed by reception from the registry evidence.
     company_registry_number = models.CharField(_("会社法人等番号"), max_length=12, blank=True)
     registered_representative_name = models.CharField(_("登記上の代表者氏名"), max_length=100, blank=True)
@@ -228,6 +252,9 @@ class SubscriberFacts(models.Model):
                 fields=["subscriber"],
                 condition=Q(state__in=["pending", "returned"]),
                 name="facts_one_open_version",
+            ),
+            models.UniqueConstraint(
+                fields=["reception_number"], condition=~Q(reception_number=""), name="facts_unique_reception_number"
             ),
         ]
 

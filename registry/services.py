@@ -26,7 +26,7 @@ from mynatrust import mail_limits
 from mynatrust.lib.email_address import canonical_email
 from mynatrust.repository.services import accept_current_terms, record_privacy_notice
 from mynatrust.repository.terms import current_terms_version
-from registry import contract, matching
+from registry import contract, matching, reception
 from registry.models import (
     CorporateRecord,
     DataRequest,
@@ -356,7 +356,13 @@ def _apply(
         applied_at=now,
     )
     version = SubscriberFacts.objects.create(
-        subscriber=subscriber, version=1, submitted_by=actor, submitted_at=now, nta_check=check, **_declared(facts)
+        subscriber=subscriber,
+        version=1,
+        submitted_by=actor,
+        submitted_at=now,
+        nta_check=check,
+        reception_number=reception.next_number(reception.APPLICATION),
+        **_declared(facts),
     )
     Membership.objects.create(user=actor, subscriber=subscriber, role=Membership.Role.APPLICANT)
     # Registries are checked for corporations and 団体 only (§3.1.3): a sole proprietor applies
@@ -373,8 +379,9 @@ def _apply(
         terms_version=subscriber.terms_version,
         nta_findings=check.get("findings", []),
         same_number_as=[other.public_id for other in same_number[0]],
+        reception_number=version.reception_number,
     )
-    _mail_on_commit(subscriber, "applied", {})
+    _mail_on_commit(subscriber, "applied", _receipt_of(version))
     for other in same_number[0]:
         told = [a for a in same_number[1] if other.memberships.filter(user__email__iexact=a).exists()]
         _mail_on_commit(other, "same_number_applied", {}, recipients=told)
@@ -629,6 +636,7 @@ def submit_change(
     changed = _changed_fields(current, new)
     if not changed:
         raise RegistryError(gettext_lazy("変更された項目がありません。"), code="no_change")
+    new.reception_number = reception.next_number(reception.CHANGE)
     # For a sole proprietor the date of birth identifies the person too: it is reviewed like a registered fact.
     sole = subscriber.kind == Subscriber.Kind.SOLE_PROPRIETOR
     birth_changed = sole and new.representative_birth_date != current.representative_birth_date
@@ -645,9 +653,14 @@ def submit_change(
         if evidence is not None:
             _store_evidence(new, evidence, actor=actor)
         audit.record(
-            "registry.facts.change_submitted", actor=actor, subject=subscriber, version=new.version, changed=changed
+            "registry.facts.change_submitted",
+            actor=actor,
+            subject=subscriber,
+            version=new.version,
+            changed=changed,
+            reception_number=new.reception_number,
         )
-        _mail_on_commit(subscriber, "change_submitted", {})
+        _mail_on_commit(subscriber, "change_submitted", _receipt_of(new))
     else:
         # Nothing the registry certifies changed: carry the confirmed facts over, effective now.
         new.state = SubscriberFacts.State.APPROVED
@@ -660,7 +673,14 @@ def submit_change(
         current.state = SubscriberFacts.State.SUPERSEDED
         current.save(update_fields=["state"])
         new.save()
-        audit.record("registry.facts.changed", actor=actor, subject=subscriber, version=new.version, changed=changed)
+        audit.record(
+            "registry.facts.changed",
+            actor=actor,
+            subject=subscriber,
+            version=new.version,
+            changed=changed,
+            reception_number=new.reception_number,
+        )
     return new
 
 
@@ -1010,6 +1030,17 @@ MAIL_SUBJECTS = {
     "terminated": gettext_lazy("契約を終了しました"),
     "same_number_applied": gettext_lazy("同じ法人番号で利用申込がありました"),
 }
+
+
+def review_days() -> int:
+    """The days reception aims to decide an application or change within (the queue's overdue mark)."""
+    return int(settings.STAFF_QUEUE_OVERDUE_DAYS.get("subscriber_review", 3))
+
+
+def _receipt_of(facts: SubscriberFacts) -> dict[str, Any]:
+    """What a mail about a received application or change says of its receipt."""
+    link = settings.SERVICE_BASE_URL.rstrip("/") + reverse("registry:receipt", kwargs={"version": facts.version})
+    return {"reception_number": facts.reception_number, "review_days": review_days(), "receipt_link": link}
 
 
 def _mail_on_commit(

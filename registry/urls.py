@@ -11,6 +11,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("apply/", views.apply, name="apply"),
     path("apply/resubmit/", views.resubmit, name="resubmit"),
+    path("receipts/<int:version>.pdf", views.receipt, name="receipt"),
     path("info/", views.info, name="info"),
     path("info/change/", views.change, name="change"),
     path("info/change/withdraw/", views.withdraw_change, name="withdraw_change"),

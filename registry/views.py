@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from mynatrust.access import refuse_object, subscriber_required
 from mynatrust.repository.middleware import terms_exempt
 from mynatrust.repository.models import DocumentKind, TermsAcceptance
-from registry import services
+from registry import receipts, services
 from registry.forms import ApplicationForm, ChangeForm, InviteForm, MemberRemoveForm, MemberRoleForm, ResubmitForm
 from registry.models import Invitation, Membership, RegistryEvidence, Subscriber, SubscriberFacts
 from registry.services import RegistryError
@@ -70,6 +70,8 @@ def home(request: HttpRequest) -> HttpResponse:
             "open": subscriber.open_facts,
             "refusal": subscriber.submission_refusal(),
             "renewal_open": subscriber.renewal_open(),
+            "application": subscriber.facts.filter(version=1).first(),
+            "review_days": services.review_days(),
         },
     )
 
@@ -85,7 +87,7 @@ def apply(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            services.apply_for_registration(
+            subscriber = services.apply_for_registration(
                 actor=request.user,
                 kind=data["kind"],
                 corporate_number=data.get("corporate_number", ""),
@@ -97,7 +99,11 @@ def apply(request: HttpRequest) -> HttpResponse:
         except RegistryError as exc:
             _form_error(form, exc)
         else:
-            messages.success(request, _("利用申込を受け付けました。審査の結果はメールでお知らせします。"))
+            messages.success(
+                request,
+                _("利用申込を受け付けました（受付番号 %(number)s）。審査の結果はメールでお知らせします。")
+                % {"number": subscriber.reception_number},
+            )
             return redirect("registry:home")
     return render(request, "registry/apply.html", {"form": form})
 
@@ -138,7 +144,11 @@ def change(request: HttpRequest) -> HttpResponse:
             _form_error(form, exc)
         else:
             if version.state == SubscriberFacts.State.PENDING:
-                messages.success(request, _("変更届を受け付けました。承認されるまでは現在の登録内容が有効です。"))
+                messages.success(
+                    request,
+                    _("変更届を受け付けました（受付番号 %(number)s）。承認されるまでは現在の登録内容が有効です。")
+                    % {"number": version.reception_number},
+                )
             else:
                 messages.success(request, _("登録内容を変更しました。"))
             return redirect("registry:info")
@@ -175,6 +185,22 @@ def withdraw_change(request: HttpRequest) -> HttpResponse:
     else:
         messages.success(request, _("変更届を取り下げました。"))
     return redirect("registry:info")
+
+
+@terms_exempt  # the receipt of the application itself
+@subscriber_required
+def receipt(request: HttpRequest, version: int) -> HttpResponse:
+    """申込受付票 (version 1) or 変更届受付票 of the member's own subscriber."""
+    subscriber = _get_subscriber_for_member(request)
+    facts = subscriber.facts.select_related("subscriber", "submitted_by").filter(version=version).first()
+    if facts is None:
+        raise Http404
+    name = "application" if version == 1 else f"change-{version}"
+    response = HttpResponse(receipts.render(facts), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="receipt-{name}-{facts.reception_number or version}.pdf"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @subscriber_required

@@ -121,9 +121,9 @@ class ApiKeyInline(ReadOnlyInline):
 
 @admin.register(RecipientOrganisation)
 class RecipientOrganisationAdmin(admin.ModelAdmin):
-    list_display = ("name", "kind", "status", "declarant_name", "created_at", "decided_at")
+    list_display = ("name", "kind", "status", "reception_number", "declarant_name", "created_at", "decided_at")
     list_filter = ("status", "kind")
-    search_fields = ("name", "representative_name", "declarant_name")
+    search_fields = ("name", "representative_name", "declarant_name", "=reception_number")
     ordering = ("-created_at",)
     actions = None
     inlines = (MemberInline, ApiKeyInline)

@@ -50,6 +50,8 @@ class RecipientOrganisation(models.Model):
     representative_address = models.CharField(_("代表者の住所"), max_length=200)
     representative_date_of_birth = models.DateField(_("代表者の生年月日（個人事業主）"), null=True, blank=True)
     declarant_name = models.CharField(_("申請者の氏名"), max_length=100)
+    # 受付番号 of the registration (registry/reception.py).
+    reception_number = models.CharField(_("受付番号"), max_length=20, blank=True, db_index=True, editable=False)
     status = models.CharField(_("状態"), max_length=16, choices=Status.choices, default=Status.PENDING)
     status_reason = models.CharField(_("理由"), max_length=500, blank=True)
     created_at = models.DateTimeField(_("登録日時"), default=timezone.now, editable=False)

@@ -26,6 +26,7 @@ import audit
 from audit import context as audit_context
 from audit.refusals import refusable
 from mynatrust.repository.services import record_privacy_notice
+from registry import reception
 from validity import answer, auth, keys, lookup, ratelimit
 from validity.answer import DelegationFacts, Status, ValidityError
 from validity.models import ApiKey, CheckResult, RecipientMember, RecipientOrganisation
@@ -88,6 +89,7 @@ def register_recipient(user: Any, details: RecipientDetails, *, actor: Any) -> R
         declarant_name=details.declarant_name,
         status=Org.Status.APPROVED if approve_now else Org.Status.PENDING,
         decided_at=timezone.now() if approve_now else None,
+        reception_number=reception.next_number(reception.RECIPIENT),
     )
     RecipientMember.objects.create(organisation=organisation, user=user)
     # The privacy notice shown on the registration form (§2.8(2)): the version is recorded.
@@ -100,6 +102,7 @@ def register_recipient(user: Any, details: RecipientDetails, *, actor: Any) -> R
         kind=organisation.kind,
         status=organisation.status,
         approval_required=not approve_now,
+        reception_number=organisation.reception_number,
     )
     return organisation
 

@@ -51,7 +51,10 @@ def _get_key_for_member(request: HttpRequest, prefix: str) -> ApiKey:
 @recipient_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "validity/home.html", {"organisation": _organisation_for(request)})
+    review_days = settings.STAFF_QUEUE_OVERDUE_DAYS.get("recipient_review", 3)
+    return render(
+        request, "validity/home.html", {"organisation": _organisation_for(request), "review_days": review_days}
+    )
 
 
 @recipient_required
@@ -69,7 +72,11 @@ def register(request: HttpRequest) -> HttpResponse:
             if organisation.is_approved:
                 messages.success(request, _("登録しました。API キーの作成と有効性確認ができます。"))
             else:
-                messages.success(request, _("登録を申請しました。受付担当者の承認をお待ちください。"))
+                messages.success(
+                    request,
+                    _("登録を申請しました（受付番号 %(number)s）。受付担当者の承認をお待ちください。")
+                    % {"number": organisation.reception_number},
+                )
             return redirect("validity:home")
     return render(request, "validity/register.html", {"form": form})
 

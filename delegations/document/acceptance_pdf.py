@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
-from io import BytesIO
-
 from django.utils import translation
-from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer
+from reportlab.platypus import Flowable, Paragraph, Spacer
 
-from . import acceptance, embedded_files
-from .dates import japanese_date
-from .pdf_layout import (
+from mynatrust.lib.pdf_layout import (
     BODY,
     HEADING,
     ID_STYLE,
-    MARGIN,
-    PAGE_SIZE,
     SMALL,
     SUBTITLE,
     TITLE,
-    footer_canvas,
+    build,
     item_table,
     printable,
     register_fonts,
 )
+
+from . import acceptance, embedded_files
+from .dates import japanese_date
 
 
 def render_pdf(content: acceptance.AcceptanceContent) -> bytes:
@@ -34,23 +31,16 @@ def render_pdf(content: acceptance.AcceptanceContent) -> bytes:
 def _render_pdf(content: acceptance.AcceptanceContent) -> bytes:
     xml = acceptance.to_xml(content)
     register_fonts()
-    output = BytesIO()
-    document = SimpleDocTemplate(
-        output,
-        pagesize=PAGE_SIZE,
-        leftMargin=MARGIN,
-        rightMargin=MARGIN,
-        topMargin=MARGIN,
-        bottomMargin=MARGIN + 6,
+    pdf = build(
+        _story(content),
+        footer=f"受諾書 電子委任状 ID {content.delegation_id}",
         title=f"受諾書 {content.delegation_id}",
         author=content.agent_name,
         subject="電子委任状による委任の受諾",
         creator=content.service.name,
-        invariant=True,
     )
-    document.build(_story(content), canvasmaker=footer_canvas(f"受諾書 電子委任状 ID {content.delegation_id}"))
     return embedded_files.attach(
-        output.getvalue(),
+        pdf,
         xml,
         filename=acceptance.FILENAME,
         mime_type=acceptance.MIME_TYPE,

@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-from io import BytesIO
-
 from django.utils import translation
-from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer
+from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer
 
-from . import delegation_xml, embedded_files
-from .content import CorporatePrincipal, DelegationContent, SoleProprietorPrincipal
-from .dates import japanese_date
-from .pdf_layout import (
+from mynatrust.lib.pdf_layout import (
     BODY,
     HEADING,
     ID_STYLE,
-    MARGIN,
-    PAGE_SIZE,
     SMALL,
     SUBTITLE,
     TITLE,
-    footer_canvas,
+    build,
     has_unprintable,
     item_table,
     paragraphs,
@@ -27,6 +20,10 @@ from .pdf_layout import (
     qr_with_caption,
     register_fonts,
 )
+
+from . import delegation_xml, embedded_files
+from .content import CorporatePrincipal, DelegationContent, SoleProprietorPrincipal
+from .dates import japanese_date
 
 
 def render_pdf(content: DelegationContent) -> bytes:
@@ -51,22 +48,14 @@ def extract_xml(pdf: bytes) -> bytes:
 
 def _layout(content: DelegationContent, xml: bytes) -> bytes:
     register_fonts()
-    output = BytesIO()
-    document = SimpleDocTemplate(
-        output,
-        pagesize=PAGE_SIZE,
-        leftMargin=MARGIN,
-        rightMargin=MARGIN,
-        topMargin=MARGIN,
-        bottomMargin=MARGIN + 6,
+    return build(
+        _story(content, xml),
+        footer=f"電子委任状 ID {content.delegation_id}",
         title=f"電子委任状 {content.delegation_id}",
         author=content.principal.display_name,
         subject="電子委任状（委任者記録ファイル方式）",
         creator=content.service.name,
-        invariant=True,
     )
-    document.build(_story(content, xml), canvasmaker=footer_canvas(f"電子委任状 ID {content.delegation_id}"))
-    return output.getvalue()
 
 
 def principal_rows_of(principal: CorporatePrincipal | SoleProprietorPrincipal) -> list[tuple[str, str]]:

@@ -36,8 +36,11 @@ def test_a_recipient_registers_and_waits_for_approval(client, recipient):
     assert organisation.members.get().user == recipient
     event = AuditEvent.objects.get(event_type="validity.recipient.registered")
     assert event.data["name"] == "株式会社受領商事"
+    assert re.fullmatch(r"V-\d{8}-\d{4}", organisation.reception_number)
+    assert event.data["reception_number"] == organisation.reception_number
     page = client.get(reverse("validity:home")).content.decode()
     assert "承認待ち" in page
+    assert organisation.reception_number in page and "受付から5日以内" in page
     # Keys and the form wait for the approval.
     assert client.get(reverse("validity:api_keys")).status_code == 404
     assert "承認されている必要があります" in client.get(reverse("validity:check")).content.decode()

@@ -10,6 +10,7 @@ their place and says so; the attached XML, which is what gets signed, has the ex
 from __future__ import annotations
 
 from collections.abc import Iterable
+from io import BytesIO
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -21,7 +22,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 TEXT_FONT = "HeiseiMin-W3"
 HEADING_FONT = "HeiseiKakuGo-W5"
@@ -123,6 +124,28 @@ def footer_canvas(left_text: str) -> type[Canvas]:
             super().save()
 
     return FooterCanvas
+
+
+def build(story: list[Flowable], *, footer: str, title: str, author: str, subject: str, creator: str) -> bytes:
+    """The PDF bytes of ``story`` on A4 pages with the service's margins and ``footer`` on every page
+    (call :func:`register_fonts` before making the story)."""
+    register_fonts()
+    output = BytesIO()
+    document = SimpleDocTemplate(
+        output,
+        pagesize=PAGE_SIZE,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN,
+        bottomMargin=MARGIN + 6,
+        title=title,
+        author=author,
+        subject=subject,
+        creator=creator,
+        invariant=True,
+    )
+    document.build(story, canvasmaker=footer_canvas(footer))
+    return output.getvalue()
 
 
 def qr_code(text: str, *, size: float = 30 * mm) -> Flowable:
