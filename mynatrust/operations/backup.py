@@ -178,10 +178,7 @@ def create_backup(out_root: Path, *, actor: Any = None) -> Path:
     }
     manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode() + b"\n"
     (directory / MANIFEST_NAME).write_bytes(manifest_bytes)
-    # For `sha256sum -c SHA256SUMS` on a machine without the service.
-    sums = "".join(f"{f['sha256']}  {f['path']}\n" for f in files)
-    sums += f"{hashlib.sha256(manifest_bytes).hexdigest()}  {MANIFEST_NAME}\n"
-    (directory / SUMS_NAME).write_text(sums)
+    (directory / SUMS_NAME).write_text(_sums(files, manifest_bytes))
     from audit import keys
 
     statement = keys.sign_digest(hashlib.sha256(manifest_bytes).hexdigest())
@@ -197,6 +194,13 @@ def create_backup(out_root: Path, *, actor: Any = None) -> Path:
     return directory
 
 
+def _sums(files: list[dict[str, Any]], manifest_bytes: bytes) -> str:
+    """SHA256SUMS, for `sha256sum -c` on a machine without the service: made from the manifest alone,
+    so a backup's sums must be exactly this text."""
+    sums = "".join(f"{f['sha256']}  {f['path']}\n" for f in files)
+    return sums + f"{hashlib.sha256(manifest_bytes).hexdigest()}  {MANIFEST_NAME}\n"
+
+
 def verify_backup(directory: Path) -> list[str]:
     """Problems found when checking every file against the manifest (empty: the backup is intact)."""
     directory = Path(directory)
@@ -210,6 +214,11 @@ def verify_backup(directory: Path) -> list[str]:
     if manifest.get("format") != FORMAT:
         return [f"unknown backup format {manifest.get('format')!r}"]
     problems: list[str] = _signature_problems(directory, manifest_path)
+    sums_path = directory / SUMS_NAME
+    if not sums_path.is_file():
+        problems.append(f"{SUMS_NAME} is missing")
+    elif sums_path.read_text() != _sums(manifest.get("files", []), manifest_path.read_bytes()):
+        problems.append(f"{SUMS_NAME} does not match the signed manifest")
     listed = set()
     for entry in manifest.get("files", []):
         rel = str(entry["path"])

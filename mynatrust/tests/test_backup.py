@@ -236,6 +236,21 @@ def test_a_backup_whose_manifest_and_sums_were_rewritten_is_refused(settings, tm
     assert "manifest.sig.json is missing: the manifest is not signed" in backup.verify_backup(directory)
 
 
+def test_sums_that_disagree_with_the_signed_manifest_are_refused(settings, tmp_path, fresh_database):
+    """SHA256SUMS is for `sha256sum -c` where the service is not installed: whoever swaps a file and
+    its line there (leaving the signed manifest alone) must not pass the backup off either."""
+    settings.AUDIT_SEALER = "off"
+    settings.AUDIT_ARCHIVE_DIR = str(tmp_path / "none")
+    directory = backup.create_backup(tmp_path / "backups")
+    sums = directory / "SHA256SUMS"
+    sums.write_text(sums.read_text().replace(backup.sha256_file(directory / "database.dump"), "0" * 64))
+    assert backup.verify_backup(directory) == ["SHA256SUMS does not match the signed manifest"]
+    with pytest.raises(backup.BackupError, match="SHA256SUMS"):
+        backup.restore_backup(directory, _url(fresh_database))
+    sums.unlink()
+    assert backup.verify_backup(directory) == ["SHA256SUMS is missing"]
+
+
 def test_restore_refuses_the_database_in_use_and_one_that_is_not_empty(settings, tmp_path, fresh_database):
     settings.AUDIT_SEALER = "off"
     settings.AUDIT_ARCHIVE_DIR = str(tmp_path / "none")
