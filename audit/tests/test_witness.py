@@ -139,3 +139,34 @@ def test_a_fork_between_two_exports_is_named_at_its_first_position(witness_setup
 def test_the_document_for_a_witness_starts_after_its_head(witness_setup):
     document = checkpoint_document(since=2)
     assert document["links"][0]["seq"] == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_witness_on_another_host_fetches_and_posts_over_http(live_server, settings, tmp_path):
+    """What the runbook's hourly job does: ``--url`` and the published key, nothing of the database
+    (the witness's head file and key are its own), over a real HTTP connection both ways."""
+    import urllib.request
+    from pathlib import Path
+
+    public = witness_host(settings, tmp_path)
+    assert public.exists()
+    record_many(4)
+    checkpoint_now()
+    service_key = tmp_path / "checkpoint-public.pem"
+    with urllib.request.urlopen(f"{live_server.url}{reverse('audit_checkpoint_key')}") as answer:  # noqa: S310
+        service_key.write_bytes(answer.read())
+    url = f"{live_server.url}{reverse('audit_checkpoint')}"
+    call_command("audit_witness", "--url", url, "--service-key", str(service_key))
+    first = AuditCosignature.objects.get()
+    state = heads.read(Path(settings.AUDIT_WITNESS_STATE_PATH))
+    assert state is not None and state.seq == first.seq
+    record_many(2)
+    checkpoint_now()
+    call_command("audit_witness", "--url", url, "--service-key", str(service_key))
+    assert AuditCosignature.objects.count() == 2
+    assert AuditEvent.objects.filter(event_type="audit.cosigned", actor_kind="witness").count() == 2
+    # A log cut back to before the witness's head is refused over HTTP too.
+    with tampering() as cursor:
+        cursor.execute("DELETE FROM audit_auditcheckpoint WHERE seq > %s", [first.seq])
+    with pytest.raises(CommandError, match="NOT cosigned"):
+        call_command("audit_witness", "--url", url, "--service-key", str(service_key))
