@@ -170,3 +170,39 @@ def test_the_witness_on_another_host_fetches_and_posts_over_http(live_server, se
         cursor.execute("DELETE FROM audit_auditcheckpoint WHERE seq > %s", [first.seq])
     with pytest.raises(CommandError, match="NOT cosigned"):
         call_command("audit_witness", "--url", url, "--service-key", str(service_key))
+
+
+def test_the_demo_shows_the_witness_cosigning_and_the_proof_between_two_exports(witness_setup, tmp_path, capsys):
+    """README's demo section, command by command: demo_setup's witness cosigns the head; then a kept
+    export, a cosignature by the auditor, a new export, and the proof that it extends the kept one
+    with the witness's cosignature checked."""
+    from io import StringIO
+    from types import SimpleNamespace
+
+    from audit import demo
+
+    said = StringIO()
+    demo.setup(SimpleNamespace(stdout=said))
+    assert "Audit witness: cosigned #" in said.getvalue()
+    kept, new, key = tmp_path / "kept.zip", tmp_path / "new.zip", tmp_path / "witness.pub.pem"
+    call_command("audit_export", "--format", "jsonl", "--out", str(kept), stdout=StringIO())
+    record_many(3)
+    call_command("audit_witness", "--local", stdout=StringIO())
+    printed = StringIO()
+    call_command("audit_witness", "--print-key", stdout=printed, stderr=StringIO())
+    key.write_text(printed.getvalue())
+    call_command("audit_export", "--format", "jsonl", "--out", str(new), stdout=StringIO())
+    capsys.readouterr()
+    assert offline_verify.main([str(new), "--since", str(kept), "--witness-key", str(key)]) == 0
+    out = capsys.readouterr().out
+    assert f"extends {kept}" in out and "witness cosignature" in out, out
+
+
+def test_the_witness_needs_a_source_except_to_print_its_key(witness_setup):
+    from io import StringIO
+
+    with pytest.raises(CommandError, match="--url --export --local"):
+        call_command("audit_witness")
+    printed = StringIO()
+    call_command("audit_witness", "--print-key", stdout=printed, stderr=StringIO())
+    assert printed.getvalue().startswith("-----BEGIN PUBLIC KEY-----")

@@ -49,7 +49,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        source = parser.add_mutually_exclusive_group(required=True)
+        source = parser.add_mutually_exclusive_group()  # one is required, except with --print-key
         source.add_argument("--url", help="the service's https://…/.well-known/audit-checkpoint")
         source.add_argument("--export", type=Path, help="an export ZIP instead (the cosignature is printed)")
         source.add_argument("--local", action="store_true", help="this installation's database (the demo)")
@@ -76,6 +76,7 @@ class Command(BaseCommand):
             self.stdout.write(signing.public_pem(public), ending="")
             self.stderr.write(f"key ID {signing.key_id(public)}")
             return
+        self._require_source(options)
         last = heads.read(state) or heads.GENESIS
         document, service_key = self._document(options, last.seq)
         try:
@@ -93,6 +94,10 @@ class Command(BaseCommand):
         """Hand the cosignature over (store, post or print), then say what was done."""
         self._deliver(options, cosignature)
         self.stdout.write(self.style.SUCCESS(said))
+
+    def _require_source(self, options: dict[str, Any]) -> None:
+        if not (options["url"] or options["export"] or options["local"]):
+            raise CommandError("one of the arguments --url --export --local is required")
 
     def _document(self, options: dict[str, Any], since: int) -> tuple[dict[str, Any], Any]:
         if options["local"]:

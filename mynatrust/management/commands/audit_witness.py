@@ -47,6 +47,7 @@ class Command(WitnessCommand):
             raise CommandError("--print-key does not go with --rebase")
         if not options["actor"]:
             raise CommandError("--rebase needs --as EMAIL: the auditor who acknowledged the loss")
+        self._require_source(options)
         witness_key, state = self._witness()
         with cli.entry_point("audit_witness --rebase"):
             actor = cli.verified_staff(options["actor"], command="audit_witness --rebase")
