@@ -46,6 +46,7 @@ from delegations.document.content import (
 )
 from delegations.document.errors import DocumentError
 from delegations.models import Delegation, QualificationCheck, RevocationRequest, SignedFile
+from delegations.signals import delegation_ended
 from delegations.signatures import SignatureReport, VerificationPolicy, verify
 from delegations.standing import today_in_japan
 from mynatrust import mail_limits
@@ -598,6 +599,7 @@ def _activate_if_ready(delegation: Delegation, *, actor: Any, verdicts: list[str
         audit.record(
             "delegations.delegation.superseded", actor=actor, subject=predecessor, successor=delegation.delegation_id
         )
+        delegation_ended.send(Delegation, delegation=predecessor, status=Delegation.Status.SUPERSEDED)
     audit.record("delegations.delegation.activated", actor=actor, subject=delegation)
     _notify(delegation, "activated", predecessor=predecessor.delegation_id if predecessor else "")
     return True
@@ -752,6 +754,7 @@ def _revoke(delegation: Delegation, *, actor: Any, reason: str, by_operator: boo
         by_operator=by_operator,
         reception_number=delegation.revocation_number,
     )
+    delegation_ended.send(Delegation, delegation=delegation, status=Delegation.Status.REVOKED)
     _notify(delegation, "revoked", reason=reason)
 
 

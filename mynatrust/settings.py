@@ -423,6 +423,9 @@ VALIDITY_ANONYMOUS_QUERIES = env.bool("VALIDITY_ANONYMOUS_QUERIES", default=Fals
 # Live API keys an organisation may hold, and how often (seconds) a key's last-used time is written.
 VALIDITY_MAX_API_KEYS = env.int("VALIDITY_MAX_API_KEYS", default=10)
 VALIDITY_LAST_USED_RESOLUTION = env.int("VALIDITY_LAST_USED_RESOLUTION", default=60)
+# Mails to a recipient organisation that kept a check of a delegation later revoked or superseded
+# (validity/notices.py), "<count>/<seconds>" per organisation; beyond it none is sent (audited).
+VALIDITY_END_NOTICE_RATE = env.str("VALIDITY_END_NOTICE_RATE", default="20/3600")
 # Seconds a worker keeps a key's row (every answer confirms it in the database, see validity.auth).
 VALIDITY_KEY_CACHE_SECONDS = env.int("VALIDITY_KEY_CACHE_SECONDS", default=30)
 
@@ -458,6 +461,8 @@ RETENTION_PERIODS = {
     # Personal data no longer needed: sessions once expired, sign-ups never confirmed after 30 days.
     "sessions.expired": "0d",
     "accounts.unconfirmed_signup": "30d",
+    # A recipient's kept check results (its copy; the query itself is in the audit log): 3 years.
+    "validity.check_result": "3y",
     # Public notices: 10 years after they leave the banner.
     "repository.notice": "10y",
     # Operations ledgers, from the day of the entry (the newest entry of a corrected chain).

@@ -15,6 +15,12 @@ class ValidityConfig(AppConfig):
 
         health.register()
 
+        from delegations.signals import delegation_ended
+        from validity import notices, retention
+
+        delegation_ended.connect(notices.on_delegation_ended, dispatch_uid="validity.end_notices")
+        retention.register()
+
         # Reception reviews recipient registrations (§5.2); the service administrator watches keys.
         grant(
             Role.RECEPTION,

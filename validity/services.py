@@ -402,3 +402,14 @@ def keep_check_result(
         file_size=file_size,
         file_sha256=file_sha256,
     )
+
+
+def record_result_printed(kept: CheckResult, *, actor: Any) -> None:
+    """A kept result was taken out as PDF (who took which answer out, and when)."""
+    audit.record(
+        "validity.check_result.printed",
+        actor=actor,
+        subject=kept.organisation,
+        delegation_id=kept.delegation_id,
+        checked_at=kept.answer.get("checked_at"),
+    )

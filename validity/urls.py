@@ -15,6 +15,7 @@ urlpatterns = [
     path("check/", views.check, name="check"),
     path("checks/", views.history, name="history"),
     path("checks/<str:public_id>/", views.check_result, name="check_result"),
+    path("checks/<str:public_id>/result.pdf", views.check_result_pdf, name="check_result_pdf"),
     path("public-check/", views.anonymous_check, name="anonymous_check"),
     *accounts.urls(),
 ]

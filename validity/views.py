@@ -22,7 +22,7 @@ import audit
 from mynatrust.access import public, recipient_required, refuse_object
 from mynatrust.lib import delegation_id as delegation_ids
 from mynatrust.lib.delegation_id import in_file_name
-from validity import answer, ratelimit, services, signing
+from validity import answer, ratelimit, result_pdf, services, signing
 from validity.answer import Status, ValidityError
 from validity.forms import AnonymousCheckForm, ApiKeyForm, CheckForm, RegistrationForm, Sha256UploadHandler
 from validity.models import ApiKey, CheckResult, RecipientOrganisation
@@ -226,6 +226,20 @@ def check_result(request: HttpRequest, public_id: str) -> HttpResponse:
         "download_name": f"validity-{in_file_name(kept.delegation_id)}.jws",
     }
     return render(request, "validity/result.html", context)
+
+
+@recipient_required
+@never_cache
+@require_GET
+def check_result_pdf(request: HttpRequest, public_id: str) -> HttpResponse:
+    """The kept result as a printable PDF, with the signed record attached."""
+    kept = _get_check_result_for_member(request, public_id)
+    services.record_result_printed(kept, actor=request.user)
+    response = HttpResponse(result_pdf.render(kept), content_type="application/pdf")
+    name = f"validity-{in_file_name(kept.delegation_id)}-{kept.checked_at:%Y%m%d%H%M%S}.pdf"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 HISTORY_PAGE_SIZE = 50

@@ -4,6 +4,7 @@ with the journeys' page checks."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -39,3 +40,50 @@ def test_a_waiting_recipient_sees_its_reception_number(page, live_server, width)
     assert page.get_by_test_id("reception-number").inner_text() == organisation.reception_number
     assert "受付から5日以内" in page.content()
     journey.visit(page, "recipient-pending")
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_a_kept_result_prints_as_pdf_and_its_revocation_is_mailed(
+    page, live_server, organisation, recipient, stored, width
+):
+    """The result page offers the 確認結果 PDF; revoking the delegation then mails the checker."""
+    from django.core import mail
+
+    from delegations import services as delegation_services
+    from delegations.document import embedded_files
+    from delegations.models import Delegation
+    from mynatrust.lib import delegation_id as ids
+    from validity.models import CheckResult
+
+    from .conftest import facts
+
+    delegation_id = ids.generate()
+    stored(facts(delegation_id))
+    page.set_viewport_size({"width": width, "height": 900})
+    journey = Journey(f"recipient-result-{width}", page)
+    page.goto(f"{live_server.url}/recipient/login/")
+    page.locator("#id_username").fill(recipient.email)
+    page.locator("#id_password").fill(PASSWORD)
+    page.get_by_role("button", name="ログイン").click()
+    page.wait_for_url(re.compile(r"/recipient/$"))
+    page.goto(f"{live_server.url}/recipient/check/")
+    page.get_by_label("電子委任状 ID").fill(delegation_id)
+    page.get_by_role("button", name="確認する").click()
+    page.wait_for_url(re.compile(r"/recipient/checks/\w+/$"))
+    journey.visit(page, "result")
+    with page.expect_download() as item:
+        page.get_by_test_id("result-pdf").click()
+    pdf = Path(item.value.path()).read_bytes()
+    kept = CheckResult.objects.get()
+    assert embedded_files.extract(pdf, f"validity-{ids.in_file_name(delegation_id)}.jws").decode() == kept.signed_record
+
+    delegation = Delegation.objects.get(delegation_id=delegation_id)
+    owner = delegation.subscriber.memberships.get().user
+    mail.outbox.clear()
+    delegation_services.revoke_delegation(delegation, actor=owner, reason="担当者の退職")
+    (notice,) = [m for m in mail.outbox if "確認した電子委任状" in m.subject]
+    assert notice.to == [recipient.email]
+    page.goto(
+        notice.body.split("確認した時点の結果：")[1].split()[0].replace("https://mynatrust.example.jp", live_server.url)
+    )
+    journey.visit(page, "result-from-notice")

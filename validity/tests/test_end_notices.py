@@ -1,0 +1,143 @@
+"""A recipient that kept a check of a delegation is told when it is revoked or superseded (by mail,
+limited per organisation, audited); the kept results have a retention period; a kept result prints
+as a PDF carrying the service's signed record."""
+
+from __future__ import annotations
+
+import subprocess
+from datetime import UTC, datetime
+
+import pytest
+import time_machine
+from django.core import mail
+from django.core.management import call_command
+from django.urls import reverse
+
+from audit.models import AuditEvent
+from conftest import make_user
+from mynatrust.lib import delegation_id as ids
+from validity.models import CheckResult, RecipientMember
+
+from .conftest import facts, make_organisation
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _check(client, user, delegation_id):
+    client.force_login(user)
+    response = client.post(reverse("validity:check"), {"delegation_id": delegation_id})
+    assert response.status_code == 303
+    return response["Location"]
+
+
+def _revoke(delegation_id):
+    from delegations import services
+    from delegations.models import Delegation
+
+    delegation = Delegation.objects.get(delegation_id=delegation_id)
+    owner = delegation.subscriber.memberships.get().user
+    services.revoke_delegation(delegation, actor=owner, reason="担当者の退職")
+
+
+def test_only_the_organisations_that_kept_a_check_are_told_of_a_revocation(client, recipient, organisation, stored):
+    delegation_id = ids.generate()
+    stored(facts(delegation_id))
+    colleague = make_user("colleague@recipient.example.jp", "recipient")
+    RecipientMember.objects.create(organisation=organisation, user=colleague)
+    _check(client, recipient, delegation_id)
+    _check(client, recipient, delegation_id)  # twice: still one mail
+    result = _check(client, colleague, delegation_id)  # the latest check is the one linked
+    bystander = make_organisation(name="株式会社別会社")  # checked nothing
+    mail.outbox.clear()
+
+    _revoke(delegation_id)
+
+    notices = [m for m in mail.outbox if "確認した電子委任状" in m.subject]
+    assert len(notices) == 1
+    notice = notices[0]
+    assert sorted(notice.to) == sorted([recipient.email, colleague.email])
+    assert bystander.members.get().user.email not in notice.to
+    assert delegation_id in notice.body and "取消し済み" in notice.body
+    assert "https://mynatrust.example.jp" + result in notice.body
+    event = AuditEvent.objects.get(event_type="validity.end_notice.sent")
+    assert event.data["delegation_id"] == delegation_id and event.data["status"] == "revoked"
+    assert event.data["recipients"] == 2 and event.subject_id == organisation.public_id
+
+
+def test_a_suspended_organisation_or_a_former_member_is_not_told(client, recipient, organisation, stored):
+    delegation_id = ids.generate()
+    stored(facts(delegation_id))
+    _check(client, recipient, delegation_id)
+    organisation.status = "suspended"
+    organisation.save()
+    mail.outbox.clear()
+    _revoke(delegation_id)
+    assert [m for m in mail.outbox if "確認した電子委任状" in m.subject] == []
+    assert not AuditEvent.objects.filter(event_type="validity.end_notice.sent").exists()
+
+
+def test_notices_are_limited_per_organisation_and_the_withheld_ones_recorded(
+    client, recipient, organisation, stored, settings
+):
+    settings.VALIDITY_END_NOTICE_RATE = "1/3600"
+    first, second = ids.generate(), ids.generate()
+    for delegation_id in (first, second):
+        stored(facts(delegation_id))
+        _check(client, recipient, delegation_id)
+    mail.outbox.clear()
+    _revoke(first)
+    _revoke(second)
+    assert len([m for m in mail.outbox if "確認した電子委任状" in m.subject]) == 1
+    withheld = AuditEvent.objects.get(event_type="validity.end_notice.throttled")
+    assert withheld.data["delegation_id"] == second and withheld.subject_id == organisation.public_id
+
+
+def test_a_superseded_delegation_is_announced_too(client, recipient, organisation, stored):
+    from delegations.models import Delegation
+    from delegations.signals import delegation_ended
+
+    delegation_id = ids.generate()
+    stored(facts(delegation_id))
+    _check(client, recipient, delegation_id)
+    mail.outbox.clear()
+    delegation_ended.send(
+        Delegation, delegation=Delegation.objects.get(delegation_id=delegation_id), status="superseded"
+    )
+    (notice,) = [m for m in mail.outbox if "確認した電子委任状" in m.subject]
+    assert "変更により失効" in notice.body or "変更済み" in notice.body
+
+
+def test_kept_results_are_removed_after_their_retention_period(client, recipient, organisation, stored, settings):
+    settings.RETENTION_PERIODS = {**settings.RETENTION_PERIODS, "validity.check_result": "1y"}
+    old, recent = ids.generate(), ids.generate()
+    with time_machine.travel(datetime(2025, 1, 10, tzinfo=UTC), tick=False):
+        _check(client, recipient, old)
+    with time_machine.travel(datetime(2026, 1, 10, tzinfo=UTC), tick=False):
+        _check(client, recipient, recent)
+    with time_machine.travel(datetime(2026, 2, 1, tzinfo=UTC), tick=False):
+        call_command("apply_retention", "--kind", "validity.check_result", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert list(CheckResult.objects.values_list("delegation_id", flat=True)) == [recent]
+
+
+def pdf_text(pdf: bytes) -> str:
+    result = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True)  # noqa: S607
+    return result.stdout.decode()
+
+
+def test_a_kept_result_prints_as_a_pdf_with_the_signed_record(client, recipient, organisation, stored):
+    from delegations.document import embedded_files
+
+    delegation_id = ids.generate()
+    stored(facts(delegation_id))
+    result = _check(client, recipient, delegation_id)
+    kept = CheckResult.objects.get()
+    response = client.get(result + "result.pdf")
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    text = pdf_text(response.content)
+    for expected in ("確認結果", delegation_id, "有効", "株式会社受領商事", "代理 一郎", "jwks.json"):
+        assert expected in text, expected
+    jws_name = f"validity-{ids.in_file_name(delegation_id)}.jws"
+    assert embedded_files.extract(response.content, jws_name).decode() == kept.signed_record
+    other = make_organisation(name="株式会社別会社")
+    client.force_login(other.members.get().user)
+    assert client.get(result + "result.pdf").status_code == 404
