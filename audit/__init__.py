@@ -7,9 +7,11 @@ Writing events — the entry points other apps use::
     audit.record("registry.subscriber.approved", actor=request.user, subject=subscriber, note=...)
 
 ``event_type`` must be declared in the catalogue (``audit/labels.py``); an undeclared type raises
-``audit.labels.UndeclaredEventType`` and writes nothing. ``actor`` is a user, an ``audit.Actor`` (``audit.SYSTEM``, ``audit.ANONYMOUS``, or e.g.
-``audit.Actor("api_key", key.public_id, key.label)``), anything with an ``audit_actor()`` method
-returning an Actor, or None (anonymous). ``subject`` is a model instance (its ``audit_id`` or pk is
+``audit.labels.UndeclaredEventType`` and writes nothing. ``actor`` is a ``kernel.Actor``: a user,
+an ``audit.ActorRecord`` (``audit.SYSTEM``, ``audit.ANONYMOUS``, or e.g.
+``audit.ActorRecord("system", "cli:alice", "manage.py trust (alice)")``), anything with an
+``audit_actor()`` method returning one (an API key), or None (anonymous). ``subject`` is a model
+instance (its ``audit_id`` or pk is
 stored) or a ``(type, id)`` pair. Keyword ``data`` must be JSON-serialisable (Django's encoder:
 dates, Decimals and UUIDs become strings). Never put secrets in it. Request ID, client IP and user
 agent come from ``audit.context``, bound per request by the middleware. Call ``record`` inside the
@@ -18,16 +20,11 @@ service's transaction, so the event commits or rolls back with the change it des
 A hot path whose event depends on what it reads (the validity service's answers) reads and records
 in one statement with ``audit.record_reading(..., reading=audit.Reading(sql, params, fields))``.
 
-Refused actions must be on the record even though their transaction rolls back. Record them with
-``audit.record_refused`` after leaving the atomic block::
-
-    try:
-        with transaction.atomic():
-            ...
-            raise DelegationError(_("…"))
-    except DelegationError as err:
-        audit.record_refused("delegations.revoke_refused", actor=actor, subject=delegation, reason=err.message)
-        raise
+Refused actions must be on the record even though their transaction rolls back. A service
+decorated with ``@kernel.service("delegations.delegation.revoke")`` does this for every
+``kernel.ServiceError`` it raises: the refusal ``delegations.delegation.revoke_refused`` is recorded
+after the rollback, once. Outside a service, record it with ``audit.record_refused`` after leaving
+the atomic block.
 
 ``record_refused`` adds ``refused=True``. Outside any transaction it writes at once. Called while an
 enclosing transaction is still open (a nested service, ATOMIC_REQUESTS), it writes through a second,
@@ -48,13 +45,13 @@ from __future__ import annotations
 from typing import Any
 
 from audit import context
-from audit.actors import ANONYMOUS, SYSTEM, Actor
+from audit.actors import ANONYMOUS, SYSTEM, ActorRecord
 from audit.reading import Reading
 
 __all__ = [
     "ANONYMOUS",
     "SYSTEM",
-    "Actor",
+    "ActorRecord",
     "Reading",
     "context",
     "record",

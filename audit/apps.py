@@ -10,6 +10,9 @@ class AuditConfig(AppConfig):
         from django.db.backends.signals import connection_created
 
         from audit import checks, guard, receivers  # noqa: F401  (registers checks)
+        from audit.recorder import record_refused
+        from kernel.services import set_refusal_recorder
 
         connection_created.connect(guard.on_connection_created, dispatch_uid="audit_guard")
         receivers.connect()
+        set_refusal_recorder(record_refused)

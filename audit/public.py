@@ -42,7 +42,7 @@ def checkpoint(request: HttpRequest) -> HttpResponse:
     for a witness. POST: a witness's cosignature of it (stored when the witness's key is registered
     and the signature checks; refused otherwise, as an audit event)."""
     from audit import services
-    from audit.actors import Actor
+    from audit.actors import ActorRecord
 
     if request.method == "POST":
         try:
@@ -51,7 +51,7 @@ def checkpoint(request: HttpRequest) -> HttpResponse:
             cosignature = None
         if not isinstance(cosignature, dict):
             return JsonResponse({"error": "a JSON object is expected"}, status=400)
-        actor = Actor("witness", str(cosignature.get("witness_key_id", ""))[:64], "witness")
+        actor = ActorRecord("witness", str(cosignature.get("witness_key_id", ""))[:64], "witness")
         try:
             stored = services.record_cosignature(cosignature, actor=actor)
         except services.AuditError as err:

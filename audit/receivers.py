@@ -19,7 +19,7 @@ def on_locked_out(sender: Any, request: Any = None, username: str = "", ip_addre
     # Every attempt during a lockout signals again: one event per address, account and minute.
     name = str(username)[:254]
     audit.record_tallied(
-        "auth.locked_out", actor=audit.Actor("anonymous", ip=ip_address or ""), key=name, username=name
+        "auth.locked_out", actor=audit.ActorRecord("anonymous", ip=ip_address or ""), key=name, username=name
     )
 
 

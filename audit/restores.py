@@ -27,6 +27,7 @@ from audit.public import head_problem
 from audit.recorder import record
 from audit.sealing import _lock, latest_checkpoint, seal_pending
 from audit.verify import verify_chain
+from kernel import ServiceError
 
 ACKNOWLEDGED = "audit.restore_loss_acknowledged"
 
@@ -61,7 +62,7 @@ class Loss:
         }
 
 
-class Unprovable(Exception):
+class Unprovable(ServiceError):
     """The restored log does not verify on its own: that is tampering to investigate, not a restore."""
 
 

@@ -32,6 +32,7 @@ from audit import chain, heads, keys, signing
 from audit.actors import SYSTEM
 from audit.guard import in_test_environment
 from audit.models import AuditCheckpoint, AuditSeal, AuditSealBatch
+from kernel import ServiceError
 
 log = logging.getLogger(__name__)
 
@@ -492,5 +493,5 @@ def checkpoint_at(seq: int, *, using: str = "default") -> AuditCheckpoint:
     return checkpoint
 
 
-class CheckpointRefused(Exception):
+class CheckpointRefused(ServiceError):
     """The sequencer would not sign this position (see the audit.checkpoint_refused event)."""

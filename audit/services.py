@@ -33,23 +33,20 @@ from audit.sealing import (
     seal_pending,
 )
 from audit.verify import Report, verify_chain
+from kernel import ServiceError
 
 
-class AuditError(Exception):
+class AuditError(ServiceError):
     """A refused or failed audit-log operation; ``message`` is translated and safe to show."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
-
-def command_actor(command: str) -> audit.Actor:
+def command_actor(command: str) -> audit.ActorRecord:
     """Who runs a management command: the operating-system account on the server."""
     try:
         user = getpass.getuser()
     except (KeyError, OSError):
         user = "?"
-    return audit.Actor("system", f"cli:{user}"[:64], f"manage.py {command} ({user})")
+    return audit.ActorRecord("system", f"cli:{user}"[:64], f"manage.py {command} ({user})")
 
 
 def verify_log(*, actor: Any, from_seq: int | None = None, to_seq: int | None = None, workers: int = 1) -> Report:

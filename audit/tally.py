@@ -25,7 +25,7 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
-from audit.actors import Actor, describe
+from audit.actors import ActorRecord, describe
 from audit.models import AuditTally
 
 WINDOW_SECONDS = 60
@@ -44,7 +44,7 @@ def window_of(at: datetime, seconds: int = WINDOW_SECONDS) -> tuple[datetime, da
     return start, start + timedelta(seconds=seconds)
 
 
-def _key(event_type: str, who: Actor, ip: str, key: str, start: datetime) -> str:
+def _key(event_type: str, who: ActorRecord, ip: str, key: str, start: datetime) -> str:
     # An anonymous visitor has no identity of its own: its address is what tells one apart.
     parts = [event_type, who.kind, who.id, ip if who.kind == "anonymous" else "", key, start.isoformat()]
     return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()
@@ -116,7 +116,7 @@ def flush(*, now: datetime | None = None, using: str = DEFAULT_DB_ALIAS) -> int:
             .order_by("window_end", "id")[:500]
         )
         for row in rows:
-            actor = Actor(row.actor_kind, row.actor_id, row.actor_label, row.ip)
+            actor = ActorRecord(row.actor_kind, row.actor_id, row.actor_label, row.ip)
             data = {
                 **row.data,
                 "count": row.count,

@@ -28,6 +28,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from audit import chain, heads, signing
+from kernel import ServiceError
 
 COSIGNATURE_TYPE = "mynatrust-audit-cosignature/1"
 COSIGNATURE_FIELDS = ("type", "seq", "head", "checkpoint_key_id", "time", "witness_key_id")
@@ -36,14 +37,13 @@ COSIGNATURE_FIELDS = ("type", "seq", "head", "checkpoint_key_id", "time", "witne
 ACKNOWLEDGED = "audit.restore_loss_acknowledged"  # audit.restores.ACKNOWLEDGED (this module stays pure)
 
 
-class Refused(Exception):
+class Refused(ServiceError):
     """The witness will not cosign: the checkpoint is not signed by the service's key, or it does
     not extend the last head the witness cosigned (a fork, or a log cut back). ``code`` names the
     reason of a refused re-base."""
 
     def __init__(self, message: str, code: str = "refused", **facts: Any) -> None:
-        super().__init__(message)
-        self.code = code
+        super().__init__(message, code=code)
         self.facts = facts
 
 

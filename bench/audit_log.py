@@ -124,7 +124,7 @@ def _one_record(i: int) -> None:
     try:
         audit.record(
             "bench.record",
-            actor=audit.Actor("staff", "42", "auditor@staff.example.jp"),
+            actor=audit.ActorRecord("staff", "42", "auditor@staff.example.jp"),
             subject=("registry.subscriber", str(i)),
             n=i,
             note="承認しました",

@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 from django.conf import settings
 from django.core import signing
@@ -31,7 +30,6 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 import audit
-from audit.refusals import refusable
 from delegations import trust
 from delegations.document import acceptance, acceptance_pdf, delegation_pdf, delegation_xml
 from delegations.document.content import (
@@ -49,6 +47,7 @@ from delegations.models import Delegation, QualificationCheck, RevocationRequest
 from delegations.signals import delegation_ended
 from delegations.signatures import SignatureReport, VerificationPolicy, verify
 from delegations.standing import today_in_japan
+from kernel import ServiceError, service
 from mynatrust import mail_limits
 from mynatrust.lib import delegation_id as delegation_ids
 from mynatrust.lib.pdf_content import PdfContentError, active_content
@@ -56,9 +55,6 @@ from mynatrust.roles import holds
 from registry import reception
 from registry.matching import MatchResult, Verdict, match_identity
 from registry.models import Subscriber
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 DRAFT_FIELDS = (
     "agent_name",
@@ -74,21 +70,8 @@ DRAFT_FIELDS = (
 )
 
 
-class DelegationError(Exception):
+class DelegationError(ServiceError):
     """A refused delegation action; ``message`` is translated and safe to show to the user."""
-
-    def __init__(
-        self, message: Any, *, code: str = "invalid", field: str | None = None, details: list[str] | None = None
-    ) -> None:
-        super().__init__(str(message))
-        self.message = str(message)
-        self.code = code
-        self.field = field
-        self.details = details or []
-
-
-def _service(event_type: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    return refusable(event_type, DelegationError)
 
 
 def _lock(delegation: Delegation) -> Delegation:
@@ -205,7 +188,7 @@ def check_draft_values(values: dict[str, Any]) -> None:
         raise DelegationError(exc.message, code="invalid_content", field=field) from exc
 
 
-@_service("delegations.draft.create")
+@service("delegations.draft.create")
 def create_draft(subscriber: Subscriber, *, actor: Any, values: dict[str, Any]) -> Delegation:
     _require_may_submit(subscriber)
     principal_of(subscriber)
@@ -217,7 +200,7 @@ def create_draft(subscriber: Subscriber, *, actor: Any, values: dict[str, Any]) 
     return delegation
 
 
-@_service("delegations.draft.delete")
+@service("delegations.draft.delete")
 def delete_draft(delegation: Delegation, *, actor: Any) -> None:
     """A draft the subscriber no longer wants: it never had an ID, so nothing refers to it."""
     delegation = _lock(delegation)
@@ -236,7 +219,7 @@ def delete_draft(delegation: Delegation, *, actor: Any) -> None:
     delegation.delete()
 
 
-@_service("delegations.draft.edit")
+@service("delegations.draft.edit")
 def edit_draft(delegation: Delegation, *, actor: Any, values: dict[str, Any]) -> Delegation:
     delegation = _lock(delegation)
     _require_status(delegation, Delegation.Status.DRAFT, message=_("確定した電子委任状は編集できません。"))
@@ -274,7 +257,7 @@ def _new_delegation_id() -> str:
             return candidate
 
 
-@_service("delegations.delegation.finalise")
+@service("delegations.delegation.finalise")
 def finalise_draft(delegation: Delegation, *, actor: Any) -> Delegation:
     """Assign the delegation ID and generate the XML, the PDF and the agent's acceptance."""
     delegation = _lock(delegation)
@@ -605,7 +588,7 @@ def _activate_if_ready(delegation: Delegation, *, actor: Any, verdicts: list[str
     return True
 
 
-@_service("delegations.delegation.confirm_identity")
+@service("delegations.delegation.confirm_identity")
 def confirm_identity(delegation: Delegation, *, actor: Any, note: str = "") -> Delegation:
     """Reception confirms a match that differs only at substitute characters (§4.1.5)."""
     delegation = _lock(delegation)
@@ -620,7 +603,7 @@ def confirm_identity(delegation: Delegation, *, actor: Any, note: str = "") -> D
     return delegation
 
 
-@_service("delegations.delegation.qualification_check")
+@service("delegations.delegation.qualification_check")
 def record_qualification_check(
     delegation: Delegation,
     *,
@@ -690,7 +673,7 @@ def _reject(delegation: Delegation, *, actor: Any, reason: str) -> None:
     _notify(delegation, "rejected", reason=reason)
 
 
-@_service("delegations.delegation.reject")
+@service("delegations.delegation.reject")
 def reject_submission(delegation: Delegation, *, actor: Any, reason: str) -> Delegation:
     delegation = _lock(delegation)
     _require_status(delegation, Delegation.Status.SUBMITTED)
@@ -703,7 +686,7 @@ def reject_submission(delegation: Delegation, *, actor: Any, reason: str) -> Del
 # --- update and revocation -------------------------------------------------------------------------------
 
 
-@_service("delegations.delegation.update")
+@service("delegations.delegation.update")
 def start_update(delegation: Delegation, *, actor: Any) -> Delegation:
     """§4.2: copy an active delegation into a new draft; it replaces the old one when it is activated."""
     delegation = _lock(delegation)
@@ -758,7 +741,7 @@ def _revoke(delegation: Delegation, *, actor: Any, reason: str, by_operator: boo
     _notify(delegation, "revoked", reason=reason)
 
 
-@_service("delegations.delegation.revoke")
+@service("delegations.delegation.revoke")
 def revoke_delegation(delegation: Delegation, *, actor: Any, reason: str) -> Delegation:
     """The subscriber revokes an active delegation; effective at once for validity answers. Only an
     administrator of the subscriber, or a member the administrators allowed to, may."""
@@ -780,7 +763,7 @@ def revoke_delegation(delegation: Delegation, *, actor: Any, reason: str) -> Del
     return delegation
 
 
-@_service("delegations.revocation.request")
+@service("delegations.revocation.request")
 def request_revocation(delegation: Delegation, *, actor: Any, reason: str) -> RevocationRequest:
     """An operator asks to revoke; a second staff member must approve (4-eyes)."""
     _require_role(actor, "delegations.revoke_delegation")
@@ -828,12 +811,12 @@ def _decide_revocation(request: RevocationRequest, *, actor: Any, approve: bool,
     return request
 
 
-@_service("delegations.revocation.approve")
+@service("delegations.revocation.approve")
 def approve_revocation(request: RevocationRequest, *, actor: Any, note: str = "") -> RevocationRequest:
     return _decide_revocation(request, actor=actor, approve=True, note=note)
 
 
-@_service("delegations.revocation.reject")
+@service("delegations.revocation.reject")
 def reject_revocation(request: RevocationRequest, *, actor: Any, note: str = "") -> RevocationRequest:
     return _decide_revocation(request, actor=actor, approve=False, note=note)
 
@@ -868,7 +851,7 @@ def send_acceptance_to_agent(delegation: Delegation, *, actor: Any, email: str) 
     return _send_acceptance_to_agent(delegation, actor=actor, email=email)
 
 
-@_service("delegations.acceptance.send")
+@service("delegations.acceptance.send")
 def _send_acceptance_to_agent(delegation: Delegation, *, actor: Any, email: str) -> Delegation:
     _require_status(
         delegation,

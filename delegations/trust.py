@@ -27,21 +27,24 @@ from delegations.signatures import revocation as rev
 from delegations.signatures.profile import fingerprint
 from delegations.signatures.testpki import is_test_pki_certificate
 from delegations.signatures.verify import VerificationPolicy
+from kernel import ServiceError, service
+from kernel.services import record_refusal
 from mynatrust.roles import holds
 
 
-class TrustError(Exception):
+class TrustError(ServiceError):
     """A refused trust-data change; ``message`` is translated and safe to show."""
 
     def __init__(self, message: Any, code: str) -> None:
-        super().__init__(str(message))
-        self.message = message
-        self.code = code
+        super().__init__(message, code=code)
 
 
 def _refuse(event: str, message: Any, code: str, *, actor: Any, subject: Any = None, **data: Any) -> TrustError:
-    audit.record(event, actor=actor, subject=subject, refused=code, **data)
-    return TrustError(message, code)
+    """A refusal recorded now with what the generic record lacks (``data``), so the service's own
+    decorator does not record it again."""
+    error = TrustError(message, code)
+    record_refusal(event, error, actor=actor, subject=subject, **data)
+    return error
 
 
 def _require(actor: Any, perm: str, event: str, *, subject: Any = None, **data: Any) -> None:
@@ -87,6 +90,7 @@ def anchor_candidate(data: bytes) -> x509.Certificate:
     return cert
 
 
+@service("delegations.trust_anchor.add")
 def request_anchor_addition(
     data: bytes, *, actor: Any, reason: str = "", label: str = "", purpose: str = TrustAnchor.Purpose.SIGNING
 ) -> AnchorChange:
@@ -96,11 +100,8 @@ def request_anchor_addition(
     try:
         cert = anchor_candidate(data)
     except TrustError as exc:
-        audit.record(
-            "delegations.trust_anchor.add_refused",
-            actor=actor,
-            refused=exc.code,
-            sha256=hashlib.sha256(data).hexdigest().upper(),
+        record_refusal(
+            "delegations.trust_anchor.add_refused", exc, actor=actor, sha256=hashlib.sha256(data).hexdigest().upper()
         )
         raise
     if purpose not in TrustAnchor.Purpose.values:
@@ -145,6 +146,7 @@ def request_anchor_addition(
     return change
 
 
+@service("delegations.trust_anchor.remove")
 def request_anchor_removal(anchor: TrustAnchor, *, actor: Any, reason: str = "") -> AnchorChange:
     _require(actor, "delegations.change_trustanchor", "delegations.trust_anchor.remove_refused", subject=anchor)
     with transaction.atomic():
@@ -206,10 +208,12 @@ def _decide(change: AnchorChange, *, actor: Any, approve: bool, note: str = "") 
     return change
 
 
+@service("delegations.trust_anchor.approve")
 def approve_anchor_change(change: AnchorChange, *, actor: Any, note: str = "") -> AnchorChange:
     return _decide(change, actor=actor, approve=True, note=note)
 
 
+@service("delegations.trust_anchor.reject")
 def reject_anchor_change(change: AnchorChange, *, actor: Any, note: str = "") -> AnchorChange:
     return _decide(change, actor=actor, approve=False, note=note)
 
@@ -253,6 +257,7 @@ class CRLImport:
     dry_run: bool
 
 
+@service("delegations.crl.import")
 def import_crl(data: bytes, *, actor: Any, dry_run: bool = False, now: datetime | None = None) -> CRLImport:
     """Check a CRL (issuer is an active anchor, signature, freshness, newer than the current one) and
     store its entries in the indexed table; the previous CRL's entries are dropped."""

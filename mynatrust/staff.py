@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 import audit
+from kernel import ServiceError
 from mynatrust import mail_limits
 from mynatrust.lib.email_address import canonical_email
 from mynatrust.models import StaffAppointment, StaffInvitation, User
@@ -34,12 +35,8 @@ from mynatrust.operations.models import SuitabilityCheck
 from mynatrust.roles import Role
 
 
-class StaffError(Exception):
+class StaffError(ServiceError):
     """A refused staff action; ``message`` is translated and safe to show."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 def _authorise(actor: User, target: User | None, action: str) -> None:

@@ -9,7 +9,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 import audit
-from audit.refusals import refusable
+from kernel import ServiceError, service
 from mynatrust import mail_limits
 from mynatrust.lib.email_address import canonical_email
 from mynatrust.repository.services import accept_current_terms, record_privacy_notice
@@ -39,8 +39,6 @@ from registry.models import (
 from registry.nta import PROCESS_DELETED, NtaApiError, NtaClient
 from registry.pdf_check import CheckedPdf
 
-P = ParamSpec("P")
-R = TypeVar("R")
 
 
 # A 団体 is confirmed only through its registry (§3.1.2, §3.1.3) and described in a delegation only
@@ -51,18 +49,8 @@ CORPORATE_NUMBER_REQUIRED = gettext_lazy(
 )
 
 
-class RegistryError(Exception):
+class RegistryError(ServiceError):
     """A refused registry action; ``message`` is translated and safe to show to the user."""
-
-    def __init__(self, message: Any, *, code: str = "invalid", field: str | None = None) -> None:
-        super().__init__(str(message))
-        self.message = str(message)
-        self.code = code
-        self.field = field
-
-
-def _service(event_type: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    return refusable(event_type, RegistryError)
 
 
 # --- inputs --------------------------------------------------------------------------------------
@@ -388,7 +376,7 @@ def _apply(
     return subscriber
 
 
-@_service("registry.subscriber.review_started")
+@service("registry.subscriber.review_started")
 def start_review(subscriber: Subscriber, *, actor: Any) -> Subscriber:
     subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
     if subscriber.status != Subscriber.Status.APPLIED:
@@ -431,7 +419,7 @@ def _in_service_under(subscriber: Subscriber) -> bool:
     )
 
 
-@_service("registry.facts.approve")
+@service("registry.facts.approve")
 def approve_facts(
     facts: SubscriberFacts,
     *,
@@ -513,7 +501,7 @@ def approve_facts(
     return facts
 
 
-@_service("registry.facts.reject")
+@service("registry.facts.reject")
 def reject_facts(facts: SubscriberFacts, *, actor: Any, reason: str) -> SubscriberFacts:
     """Reception rejects an application (the subscriber ends as rejected) or a change (old facts stay);
     also one waiting for the applicant who never answers."""
@@ -541,7 +529,7 @@ def reject_facts(facts: SubscriberFacts, *, actor: Any, reason: str) -> Subscrib
     return facts
 
 
-@_service("registry.facts.return")
+@service("registry.facts.return")
 def return_facts(facts: SubscriberFacts, *, actor: Any, reason: str) -> SubscriberFacts:
     """Reception asks the applicant to correct the form or send new evidence (差戻し)."""
     if not reason.strip():
@@ -561,7 +549,7 @@ def return_facts(facts: SubscriberFacts, *, actor: Any, reason: str) -> Subscrib
     return facts
 
 
-@_service("registry.facts.resubmit")
+@service("registry.facts.resubmit")
 def resubmit_facts(
     subscriber: Subscriber, *, actor: Any, facts: dict[str, Any], evidence: EvidenceInput | None
 ) -> SubscriberFacts:
@@ -610,7 +598,7 @@ def _changed_fields(old: SubscriberFacts | None, new: SubscriberFacts) -> list[s
     return [f for f in SubscriberFacts.DECLARED_FIELDS if getattr(old, f) != getattr(new, f)]
 
 
-@_service("registry.facts.change")
+@service("registry.facts.change")
 def submit_change(
     subscriber: Subscriber, *, actor: Any, facts: dict[str, Any], evidence: EvidenceInput | None
 ) -> SubscriberFacts:
@@ -684,7 +672,7 @@ def submit_change(
     return new
 
 
-@_service("registry.facts.withdraw")
+@service("registry.facts.withdraw")
 def withdraw_change(subscriber: Subscriber, *, actor: Any) -> SubscriberFacts:
     subscriber = _locked_for_member(subscriber, actor)
     if _is_initial(subscriber) or subscriber.status == Subscriber.Status.RETURNED:
@@ -703,7 +691,7 @@ def withdraw_change(subscriber: Subscriber, *, actor: Any) -> SubscriberFacts:
 # --- contract (§10.2.1) and end of contract --------------------------------------------------------
 
 
-@_service("registry.contract.renew")
+@service("registry.contract.renew")
 def renew_contract(subscriber: Subscriber, *, actor: Any) -> Subscriber:
     subscriber = _locked_for_member(subscriber, actor)
     today = timezone.localdate()
@@ -747,7 +735,7 @@ def send_renewal_reminders(*, actor: Any = audit.SYSTEM, today: date | None = No
     return sent
 
 
-@_service("registry.subscriber.suspend")
+@service("registry.subscriber.suspend")
 def suspend_subscriber(subscriber: Subscriber, *, actor: Any, reason: str) -> Subscriber:
     if not reason.strip():
         raise RegistryError(gettext_lazy("利用停止の理由を入力してください。"), code="reason_missing")
@@ -762,7 +750,7 @@ def suspend_subscriber(subscriber: Subscriber, *, actor: Any, reason: str) -> Su
     return subscriber
 
 
-@_service("registry.subscriber.reinstate")
+@service("registry.subscriber.reinstate")
 def reinstate_subscriber(subscriber: Subscriber, *, actor: Any, reason: str) -> Subscriber:
     if not reason.strip():
         raise RegistryError(gettext_lazy("利用再開の理由を入力してください。"), code="reason_missing")
@@ -777,7 +765,7 @@ def reinstate_subscriber(subscriber: Subscriber, *, actor: Any, reason: str) -> 
     return subscriber
 
 
-@_service("registry.subscriber.terminate")
+@service("registry.subscriber.terminate")
 def terminate_subscriber(
     subscriber: Subscriber, *, actor: Any, reason: str, ended_on: date | None = None
 ) -> Subscriber:
@@ -836,7 +824,7 @@ def invite_member(subscriber: Subscriber, *, actor: Any, email: str, accept_url:
     return _invite_member(subscriber, actor=actor, email=email, accept_url=accept_url)
 
 
-@_service("registry.member.invite")
+@service("registry.member.invite")
 def _invite_member(subscriber: Subscriber, *, actor: Any, email: str, accept_url: Callable[[str], str]) -> Invitation:
     subscriber = _locked_for_member(subscriber, actor)
     _require_administrator(subscriber, actor)
@@ -876,7 +864,7 @@ def invitation_for_token(token: str) -> Invitation | None:
     return Invitation.objects.select_related("subscriber").filter(token_hash=_token_hash(token)).first()
 
 
-@_service("registry.member.accept")
+@service("registry.member.accept")
 def accept_invitation(invitation: Invitation, *, actor: Any) -> Membership:
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if not invitation.is_open():
@@ -899,7 +887,7 @@ def accept_invitation(invitation: Invitation, *, actor: Any) -> Membership:
     return membership
 
 
-@_service("registry.member.revoke_invitation")
+@service("registry.member.revoke_invitation")
 def revoke_invitation(invitation: Invitation, *, actor: Any) -> Invitation:
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     _require_administrator(invitation.subscriber, actor)
@@ -918,7 +906,7 @@ def _other_administrators(membership: Membership) -> bool:
     return membership.subscriber.memberships.filter(role__in=roles).exclude(pk=membership.pk).exists()
 
 
-@_service("registry.member.roles")
+@service("registry.member.roles")
 def set_member_role(membership: Membership, *, actor: Any, administrator: bool, may_revoke: bool) -> Membership:
     """An administrator decides who administers and who may revoke; an organisation always keeps
     at least one administrator."""
@@ -944,7 +932,7 @@ def set_member_role(membership: Membership, *, actor: Any, administrator: bool, 
     return membership
 
 
-@_service("registry.member.remove")
+@service("registry.member.remove")
 def remove_member(membership: Membership, *, actor: Any, reason: str) -> None:
     """An administrator removes a member: the membership ends and the account is deactivated, which
     ends its sessions at once (authentication refuses an inactive account on its very next request,
@@ -966,7 +954,7 @@ def remove_member(membership: Membership, *, actor: Any, reason: str) -> None:
 # --- personal-data requests (§2.8(6)(7)), handled by reception --------------------------------------
 
 
-@_service("registry.data_request.record")
+@service("registry.data_request.record")
 def record_data_request(
     *,
     actor: Any,
@@ -988,7 +976,7 @@ def record_data_request(
     return item
 
 
-@_service("registry.data_request.close")
+@service("registry.data_request.close")
 def close_data_request(item: DataRequest, *, actor: Any, state: str, response: str) -> DataRequest:
     if not response.strip():
         raise RegistryError(gettext_lazy("対応内容を入力してください。"), code="reason_missing")

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 from django.utils import translation
 
 from delegations.standing import standing_at, starts_at
+from kernel import ServiceError
 from mynatrust.lib import delegation_id as delegation_ids
 
 JST = ZoneInfo("Asia/Tokyo")
@@ -158,14 +159,13 @@ def encode(document: dict[str, Any]) -> bytes:
 # --- errors --------------------------------------------------------------------------------------
 
 
-class ValidityError(Exception):
+class ValidityError(ServiceError):
     """The validity app's one domain error: a refused request or action. ``code`` is stable,
     ``status`` the HTTP status an API answers with, ``messages`` the text in Japanese and English
     (an API error carries both; a page shows :attr:`message`, in the active language)."""
 
     def __init__(self, code: str, status: int, ja: str, en: str, **params: Any) -> None:
-        super().__init__(code)
-        self.code = code
+        super().__init__(ja, code=code)
         self.status = status
         self.messages = {"ja": str(ja), "en": str(en)}
         self.params = params
@@ -174,9 +174,6 @@ class ValidityError(Exception):
     def message(self) -> str:
         language = translation.get_language() or "ja"
         return self.messages["en"] if language.startswith("en") else self.messages["ja"]
-
-    def __str__(self) -> str:
-        return self.message
 
     def document(self) -> dict[str, Any]:
         return {"error": {"code": self.code, "message": dict(self.messages), **self.params}}

@@ -13,7 +13,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from audit import Actor
+from audit import ActorRecord
 
 
 class RecipientOrganisationQuerySet(models.QuerySet["RecipientOrganisation"]):
@@ -164,8 +164,8 @@ class ApiKey(models.Model):
     def audit_id(self) -> str:
         return self.prefix
 
-    def audit_actor(self) -> Actor:
-        return Actor("api_key", self.prefix, f"{self.organisation.name} / {self.label}")
+    def audit_actor(self) -> ActorRecord:
+        return ActorRecord("api_key", self.prefix, f"{self.organisation.name} / {self.label}")
 
     def is_usable(self, now: Any = None) -> bool:
         now = now or timezone.now()

@@ -8,11 +8,10 @@ transaction with their audit event; a refused one raises :class:`ValidityError` 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -24,7 +23,7 @@ from django.utils.translation import gettext
 
 import audit
 from audit import context as audit_context
-from audit.refusals import refusable
+from kernel import service
 from mynatrust.repository.services import record_privacy_notice
 from registry import reception
 from validity import answer, auth, keys, lookup, ratelimit
@@ -33,14 +32,8 @@ from validity.models import ApiKey, CheckResult, RecipientMember, RecipientOrgan
 
 log = logging.getLogger(__name__)
 
-P = ParamSpec("P")
-R = TypeVar("R")
 
 Org = RecipientOrganisation
-
-
-def _service(event_type: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    return refusable(event_type, ValidityError)
 
 
 def _refuse(code: str, ja: str, en: str) -> ValidityError:
@@ -62,7 +55,7 @@ class RecipientDetails:
     declarant_name: str
 
 
-@_service("validity.recipient.registered")
+@service("validity.recipient.registered")
 def register_recipient(user: Any, details: RecipientDetails, *, actor: Any) -> RecipientOrganisation:
     if getattr(user, "kind", None) != "recipient":
         raise _refuse("not_a_recipient", "受領者等のアカウントではありません。", "This is not a recipient account.")
@@ -158,7 +151,7 @@ def _mail_on_commit(organisation: RecipientOrganisation, reason: str) -> None:
     transaction.on_commit(lambda: send_mail(subject, body, None, addresses))
 
 
-@_service("validity.recipient.approved")
+@service("validity.recipient.approved")
 def approve_recipient(organisation: RecipientOrganisation, *, actor: Any, reason: str = "") -> RecipientOrganisation:
     return _transition(
         organisation,
@@ -170,7 +163,7 @@ def approve_recipient(organisation: RecipientOrganisation, *, actor: Any, reason
     )
 
 
-@_service("validity.recipient.suspended")
+@service("validity.recipient.suspended")
 def suspend_recipient(organisation: RecipientOrganisation, *, actor: Any, reason: str = "") -> RecipientOrganisation:
     return _transition(
         organisation,
@@ -182,7 +175,7 @@ def suspend_recipient(organisation: RecipientOrganisation, *, actor: Any, reason
     )
 
 
-@_service("validity.recipient.rejected")
+@service("validity.recipient.rejected")
 def reject_recipient(organisation: RecipientOrganisation, *, actor: Any, reason: str = "") -> RecipientOrganisation:
     return _transition(
         organisation,
@@ -197,7 +190,7 @@ def reject_recipient(organisation: RecipientOrganisation, *, actor: Any, reason:
 # --- API keys ------------------------------------------------------------------------------------
 
 
-@_service("validity.api_key.created")
+@service("validity.api_key.created")
 def create_api_key(
     organisation: RecipientOrganisation, *, label: str, expires_at: datetime | None = None, actor: Any
 ) -> tuple[ApiKey, str]:
@@ -239,7 +232,7 @@ def create_api_key(
     return key, new.plaintext
 
 
-@_service("validity.api_key.revoked")
+@service("validity.api_key.revoked")
 def revoke_api_key(key: ApiKey, *, actor: Any) -> ApiKey:
     current = ApiKey.objects.select_for_update().get(pk=key.pk)
     if current.revoked_at is not None:

@@ -42,7 +42,9 @@ def events(db, subscriber_member):
     audit.record(
         "test.tricky", actor=audit.SYSTEM, note='=HYPERLINK("x")', nested={"b": [1, 2.5, None], "a": "日本語\n"}
     )
-    audit.record("test.tricky", actor=audit.Actor("anonymous", ip="203.0.113.9"), subject=("x", "'quoted"), value=-1)
+    audit.record(
+        "test.tricky", actor=audit.ActorRecord("anonymous", ip="203.0.113.9"), subject=("x", "'quoted"), value=-1
+    )
 
 
 def check(tmp_path, data, name="export.zip", **kwargs):

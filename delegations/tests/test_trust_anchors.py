@@ -26,8 +26,13 @@ def operators():
     )
 
 
-def events(kind: str) -> list[AuditEvent]:
-    return list(AuditEvent.objects.filter(event_type=kind))
+def events(kind: str, *actors) -> list[AuditEvent]:
+    """Events of ``kind``, by ``actors`` when given. A refusal inside a service is committed through
+    a second connection and outlives the test's own transaction, so counts are taken per actor."""
+    found = AuditEvent.objects.filter(event_type=kind)
+    if actors:
+        found = found.filter(actor_id__in=[str(a.pk) for a in actors])
+    return list(found)
 
 
 def test_an_anchor_is_trusted_only_after_a_second_staff_member_approves(test_pki, operators) -> None:
@@ -287,14 +292,14 @@ def test_a_staff_member_whose_role_does_not_allow_it_cannot_touch_trust_anchors(
             with pytest.raises(trust.TrustError) as excinfo:
                 decide(change, actor=other)
             assert excinfo.value.code == "not_permitted"
-        assert len(events("delegations.trust_anchor.approve_refused")) == 1
+        assert len(events("delegations.trust_anchor.approve_refused", other)) == 1
     trust.approve_anchor_change(change, actor=operators[1])
     with pytest.raises(trust.TrustError) as excinfo:
         trust.request_anchor_removal(TrustAnchor.objects.get(), actor=other)
     assert excinfo.value.code == "not_permitted"
     assert TrustAnchor.objects.get().status == TrustAnchor.Status.ACTIVE
-    assert len(events("delegations.trust_anchor.add_refused")) == 1
-    assert len(events("delegations.trust_anchor.remove_refused")) == 1
+    assert len(events("delegations.trust_anchor.add_refused", other)) == 1
+    assert len(events("delegations.trust_anchor.remove_refused", other)) == 1
 
 
 def test_a_dismissed_staff_member_cannot_act_either(test_pki, operators):
@@ -304,3 +309,28 @@ def test_a_dismissed_staff_member_cannot_act_either(test_pki, operators):
     second.save(update_fields=["is_active"])
     with pytest.raises(trust.TrustError, match="権限"):
         trust.approve_anchor_change(change, actor=second)
+
+
+def test_every_refused_trust_change_is_on_the_record_once(test_pki, operators) -> None:
+    """Refusals found inside the transaction (a duplicate, an anchor not active, a change already
+    decided) are recorded after the rollback, like those found before it; none twice."""
+    first, second = operators
+    change = trust.request_anchor_addition(test_pki.root_der, actor=first)
+    with pytest.raises(trust.TrustError) as duplicate:
+        trust.request_anchor_addition(test_pki.root_der, actor=second)
+    assert duplicate.value.code == "duplicate"
+    with pytest.raises(trust.TrustError) as not_active:
+        trust.request_anchor_removal(change.anchor, actor=second)
+    assert not_active.value.code == "not_active"
+    trust.approve_anchor_change(change, actor=second)
+    with pytest.raises(trust.TrustError) as decided:
+        trust.reject_anchor_change(change, actor=second)
+    assert decided.value.code == "already_decided"
+
+    def codes(kind: str) -> list[str]:
+        return [str(e.data["code"]) for e in events(kind, first, second)]
+
+    assert codes("delegations.trust_anchor.add_refused") == ["duplicate"]
+    assert codes("delegations.trust_anchor.remove_refused") == ["not_active"]
+    assert codes("delegations.trust_anchor.reject_refused") == ["already_decided"]
+    assert all(e.data["refused"] is True for e in events("delegations.trust_anchor.add_refused", first, second))

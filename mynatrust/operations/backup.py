@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 import audit
+from kernel import ServiceError
 from mynatrust.db import is_postgresql
 
 FORMAT = "mynatrust-backup/1"
@@ -34,10 +35,8 @@ SUMS_NAME = "SHA256SUMS"
 SIGNATURE_NAME = "manifest.sig.json"
 
 
-class BackupError(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class BackupError(ServiceError):
+    """A refused action."""
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kernel import ServiceError
 from mynatrust.roles import Role
 
 __all__ = [
@@ -37,12 +38,8 @@ __all__ = [
 ]
 
 
-class LedgerError(Exception):
+class LedgerError(ServiceError):
     """A refused ledger action; ``message`` is translated and safe to show."""
-
-    def __init__(self, message: Any) -> None:
-        super().__init__(str(message))
-        self.message = str(message)
 
 
 class LedgerQuerySet(models.QuerySet[Any]):

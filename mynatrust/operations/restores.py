@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 import audit
 from audit import heads, restores
 from audit.models import AuditEvent
+from kernel import ServiceError
 from mynatrust.roles import Role
 
 REQUEST = "audit.restore_loss_request"
@@ -34,18 +35,18 @@ ACKNOWLEDGE = "audit.restore_loss_acknowledge"
 REQUEST_HOURS = 24
 
 
-class RestoreError(Exception):
+class RestoreError(ServiceError):
     """A refused request or confirmation; ``message`` is translated and safe to show."""
 
     def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+        super().__init__(message, code=code)
 
 
 def _refuse(attempt: str, code: str, message: str, *, actor: Any, **data: Any) -> RestoreError:
     audit.record_refused(f"{attempt}_refused", actor=actor, reason=code, **data)
-    return RestoreError(code, message)
+    error = RestoreError(code, message)
+    error.recorded = True
+    return error
 
 
 def _loss(attempt: str, *, actor: Any) -> restores.Loss:

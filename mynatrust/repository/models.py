@@ -13,6 +13,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kernel import ServiceError
+
 __all__ = [
     "PUBLIC_KINDS",
     "DocumentKind",
@@ -24,12 +26,8 @@ __all__ = [
 ]
 
 
-class RepositoryError(Exception):
+class RepositoryError(ServiceError):
     """A refused repository action; ``message`` is translated and safe to show."""
-
-    def __init__(self, message: Any) -> None:
-        super().__init__(str(message))
-        self.message = str(message)
 
 
 class DocumentKind(models.TextChoices):

@@ -1,0 +1,27 @@
+"""The service kernel: what every app's services share, and nothing of any app.
+
+- :mod:`kernel.actors`: who acts (``Actor``, the type of every service's ``actor``), and how an actor
+  is written on the record (``ActorRecord``, ``describe``).
+- :mod:`kernel.errors`: ``ServiceError``, the base of every refusal a service raises.
+- :mod:`kernel.services`: ``@service(event_type)``, one transaction per service, the refusal
+  recorded after the rollback.
+
+The kernel imports no app of the project (an import-linter contract); the audit app plugs its
+recorder in when it starts (:func:`kernel.services.set_refusal_recorder`).
+"""
+
+from kernel.actors import ANONYMOUS, SYSTEM, Actor, ActorRecord, Person, SelfDescribing, describe
+from kernel.errors import ServiceError
+from kernel.services import service
+
+__all__ = [
+    "ANONYMOUS",
+    "SYSTEM",
+    "Actor",
+    "ActorRecord",
+    "Person",
+    "SelfDescribing",
+    "ServiceError",
+    "describe",
+    "service",
+]
