@@ -47,6 +47,7 @@ from typing import Any
 from audit import context
 from audit.actors import ANONYMOUS, SYSTEM, ActorRecord
 from audit.reading import Reading
+from kernel import Actor
 
 __all__ = [
     "ANONYMOUS",
@@ -61,14 +62,14 @@ __all__ = [
 ]
 
 
-def record(event_type: str, *, actor: Any, subject: Any = None, **data: Any) -> Any:
+def record(event_type: str, *, actor: Actor | None, subject: Any = None, **data: Any) -> Any:
     """Append one event in the current transaction."""
     from audit.recorder import record as _record
 
     return _record(event_type, actor=actor, subject=subject, **data)
 
 
-def record_refused(event_type: str, *, actor: Any, subject: Any = None, **data: Any) -> Any:
+def record_refused(event_type: str, *, actor: Actor | None, subject: Any = None, **data: Any) -> Any:
     """Append one refused action so that it survives the rollback of the caller's transaction."""
     from audit.recorder import record_refused as _record_refused
 
@@ -76,7 +77,7 @@ def record_refused(event_type: str, *, actor: Any, subject: Any = None, **data: 
 
 
 def record_reading(
-    event_type: str, *, actor: Any, subject: Any = None, reading: Reading, at: Any = None, **data: Any
+    event_type: str, *, actor: Actor | None, subject: Any = None, reading: Reading, at: Any = None, **data: Any
 ) -> Any:
     """Read one row and append an event about it in the same statement (see :class:`Reading`): for a
     hot path whose event depends on what it reads, so that recording costs no round trip of its own.
@@ -86,7 +87,7 @@ def record_reading(
     return _record_reading(event_type, actor=actor, subject=subject, reading=reading, at=at, **data)
 
 
-def record_tallied(event_type: str, *, actor: Any, key: str = "", subject: Any = None, **data: Any) -> int:
+def record_tallied(event_type: str, *, actor: Actor | None, key: str = "", subject: Any = None, **data: Any) -> int:
     """Count a repeatable refusal; one event per event type, actor, key and minute (audit.tally)."""
     from audit.tally import record_tallied as _record_tallied
 

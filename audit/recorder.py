@@ -16,6 +16,7 @@ from audit import context, labels
 from audit.actors import describe
 from audit.models import AuditEvent
 from audit.reading import Reading
+from kernel import Actor
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ def _subject(subject: Any) -> tuple[str, str]:
 
 
 def _columns(
-    event_type: str, actor: Any, subject: Any, data: dict[str, Any], at: datetime | None = None
+    event_type: str, actor: Actor | None, subject: Any, data: dict[str, Any], at: datetime | None = None
 ) -> dict[str, Any]:
     """An event's column values (by attribute name), without a model instance."""
     labels.require_declared(event_type)
@@ -56,7 +57,9 @@ def _columns(
     }
 
 
-def _event(event_type: str, actor: Any, subject: Any, data: dict[str, Any], at: datetime | None = None) -> AuditEvent:
+def _event(
+    event_type: str, actor: Actor | None, subject: Any, data: dict[str, Any], at: datetime | None = None
+) -> AuditEvent:
     return AuditEvent(**_columns(event_type, actor, subject, data, at))
 
 
@@ -128,7 +131,7 @@ def _insert(event: AuditEvent, using: str = DEFAULT_DB_ALIAS) -> None:
     event._state.db = using
 
 
-def record(event_type: str, *, actor: Any, subject: Any = None, **data: Any) -> AuditEvent:
+def record(event_type: str, *, actor: Actor | None, subject: Any = None, **data: Any) -> AuditEvent:
     event = _event(event_type, actor, subject, data)
     _insert(event)
     _after_commit()
@@ -155,7 +158,13 @@ def _typed(value: Any, kind: type) -> Any:
 
 
 def record_reading(
-    event_type: str, *, actor: Any, subject: Any = None, reading: Reading, at: datetime | None = None, **data: Any
+    event_type: str,
+    *,
+    actor: Actor | None,
+    subject: Any = None,
+    reading: Reading,
+    at: datetime | None = None,
+    **data: Any,
 ) -> tuple[dict[str, Any], int | None]:
     """Read a row and append an event about it, the event's data completed from the row.
 
@@ -309,7 +318,7 @@ def _in_real_transaction(using: str) -> bool:
     return any(not getattr(block, "_from_testcase", False) for block in getattr(connection, "atomic_blocks", []))
 
 
-def record_refused(event_type: str, *, actor: Any, subject: Any = None, **data: Any) -> AuditEvent:
+def record_refused(event_type: str, *, actor: Actor | None, subject: Any = None, **data: Any) -> AuditEvent:
     data.setdefault("refused", True)
     using = DEFAULT_DB_ALIAS
     if not _in_real_transaction(using):

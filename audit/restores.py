@@ -27,7 +27,7 @@ from audit.public import head_problem
 from audit.recorder import record
 from audit.sealing import _lock, latest_checkpoint, seal_pending
 from audit.verify import verify_chain
-from kernel import ServiceError
+from kernel import Actor, ServiceError
 
 ACKNOWLEDGED = "audit.restore_loss_acknowledged"
 
@@ -86,7 +86,7 @@ def find_loss() -> Loss | None:
     return Loss(signed, anchor, database_seq, problem)
 
 
-def acknowledge(loss: Loss, *, actor: Any, **data: Any) -> AuditEvent:
+def acknowledge(loss: Loss, *, actor: Actor | None, **data: Any) -> AuditEvent:
     """Record the loss for good and re-base the head file onto ``loss.anchor``; the loss must still
     be the one found (nothing signed or restored meanwhile). ``data`` joins the event (who asked,
     why)."""

@@ -33,7 +33,7 @@ from audit.sealing import (
     seal_pending,
 )
 from audit.verify import Report, verify_chain
-from kernel import ServiceError
+from kernel import Actor, ServiceError
 
 
 class AuditError(ServiceError):
@@ -49,7 +49,9 @@ def command_actor(command: str) -> audit.ActorRecord:
     return audit.ActorRecord("system", f"cli:{user}"[:64], f"manage.py {command} ({user})")
 
 
-def verify_log(*, actor: Any, from_seq: int | None = None, to_seq: int | None = None, workers: int = 1) -> Report:
+def verify_log(
+    *, actor: Actor | None, from_seq: int | None = None, to_seq: int | None = None, workers: int = 1
+) -> Report:
     """Seal what is pending, verify the chain (or a range), record ``audit.verified`` with the result.
     Nothing is signed before the chain verified."""
     seal_pending(sign=False)
@@ -58,7 +60,9 @@ def verify_log(*, actor: Any, from_seq: int | None = None, to_seq: int | None = 
     return report
 
 
-def start_export(filters: export.Filters, fmt: str, *, actor: Any, evidence: bool = False) -> export.ExportPlan:
+def start_export(
+    filters: export.Filters, fmt: str, *, actor: Actor | None, evidence: bool = False
+) -> export.ExportPlan:
     """Verify, then fix what an export covers (up to a fresh signed checkpoint) and record
     ``audit.exported``; then stream it with ``export.stream(plan)``. A chain that fails verification
     is not signed and not exported, unless ``evidence``: then it is exported up to the last valid
@@ -89,7 +93,7 @@ def start_export(filters: export.Filters, fmt: str, *, actor: Any, evidence: boo
 
 
 def stream_export(
-    filters: export.Filters, fmt: str, *, actor: Any, evidence: bool = False
+    filters: export.Filters, fmt: str, *, actor: Actor | None, evidence: bool = False
 ) -> tuple[export.ExportPlan, Iterator[bytes]]:
     plan = start_export(filters, fmt, actor=actor, evidence=evidence)
     return plan, export.stream(plan)
@@ -112,7 +116,7 @@ def _archive_range(before: datetime) -> tuple[int, int]:
     return start, end
 
 
-def archive_log(before: datetime, out_dir: Path, *, actor: Any, dry_run: bool = False) -> ArchiveResult:
+def archive_log(before: datetime, out_dir: Path, *, actor: Actor | None, dry_run: bool = False) -> ArchiveResult:
     """Write the not yet archived entries older than ``before`` to one verified segment file."""
     seal_pending(sign=False)
     start, end = _archive_range(before)
@@ -199,7 +203,7 @@ def archive_log(before: datetime, out_dir: Path, *, actor: Any, dry_run: bool = 
     return result
 
 
-def prune_archived(*, actor: Any, dry_run: bool = False) -> ArchiveResult:
+def prune_archived(*, actor: Actor | None, dry_run: bool = False) -> ArchiveResult:
     """Delete from the online tables the rows of archived segments whose newest event is older than
     AUDIT_RETENTION_DAYS. The database triggers let these rows, and only these, go."""
     cutoff = timezone.now() - timedelta(days=settings.AUDIT_RETENTION_DAYS)
@@ -273,7 +277,7 @@ def sealed_entry(event_id: int) -> tuple[int, dict[str, Any]] | None:
     return int(row[0]), entry
 
 
-def record_cosignature(cosignature: dict[str, Any], *, actor: Any) -> AuditCosignature:
+def record_cosignature(cosignature: dict[str, Any], *, actor: Actor | None) -> AuditCosignature:
     """Store a witness's cosignature: a known witness key, a valid signature, over a checkpoint this
     service signed. A refusal is an audit event and changes nothing."""
     from audit.witness import verify_cosignature

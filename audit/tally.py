@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from audit.actors import ActorRecord, describe
 from audit.models import AuditTally
+from kernel import Actor
 
 WINDOW_SECONDS = 60
 
@@ -53,7 +54,7 @@ def _key(event_type: str, who: ActorRecord, ip: str, key: str, start: datetime) 
 def record_tallied(
     event_type: str,
     *,
-    actor: Any,
+    actor: Actor | None,
     key: str = "",
     subject: Any = None,
     at: datetime | None = None,

@@ -29,6 +29,7 @@ from delegations.forms import QualificationCheckForm
 from delegations.forms import ReasonForm as DelegationReasonForm
 from delegations.models import AnchorChange, Delegation, RevocationList, RevocationRequest, TrustAnchor
 from delegations.signatures import SignatureReport
+from mynatrust.access import signed_in
 from mynatrust.decisions import Decision, OptionalReasonForm, ReasonForm, confirm_page
 
 
@@ -112,7 +113,7 @@ class TrustAnchorAdmin(admin.ModelAdmin):
         def add(form: Any) -> Any:
             return trust.request_anchor_addition(
                 form.read(),
-                actor=request.user,
+                actor=signed_in(request),
                 reason=form.cleaned_data.get("reason", ""),
                 label=form.cleaned_data.get("label", ""),
                 purpose=form.cleaned_data.get("purpose") or TrustAnchor.Purpose.SIGNING,
@@ -153,7 +154,7 @@ class TrustAnchorAdmin(admin.ModelAdmin):
         anchor = get_object_or_404(TrustAnchor, pk=pk)
 
         def perform(data: dict[str, Any]) -> Any:
-            trust.request_anchor_removal(anchor, actor=request.user, reason=data["reason"])
+            trust.request_anchor_removal(anchor, actor=signed_in(request), reason=data["reason"])
             return gettext("削除を申請しました。別の職員が承認すると削除されます。")
 
         decision = Decision(
@@ -238,7 +239,7 @@ class AnchorChangeAdmin(ReadOnlyAdmin):
 
         def perform(data: dict[str, Any]) -> Any:
             fn = trust.approve_anchor_change if approve else trust.reject_anchor_change
-            fn(change, actor=request.user, note=data["reason"])
+            fn(change, actor=signed_in(request), note=data["reason"])
             return gettext("承認しました。") if approve else gettext("却下しました。")
 
         if approve:
@@ -306,7 +307,7 @@ class RevocationListAdmin(admin.ModelAdmin):
             return _("CRL を取り込みました（%(n)s 件）。") % {"n": result.entries}
 
         response = _upload_outside_transaction(
-            self, request, CRLUploadForm, lambda form: trust.import_crl(form.read(), actor=request.user), done
+            self, request, CRLUploadForm, lambda form: trust.import_crl(form.read(), actor=signed_in(request)), done
         )
         return response or super().add_view(request, form_url, extra_context)
 
@@ -433,7 +434,7 @@ class DelegationAdmin(ReadOnlyAdmin):
         if action not in self.DECISIONS or not request.user.has_perm(perm):
             raise PermissionDenied
         title, button, consequence, form_class, danger = self.DECISIONS[action]
-        actor = request.user
+        actor = signed_in(request)
 
         def perform(data: dict[str, Any]) -> Any:
             if action == "confirm":
@@ -536,7 +537,7 @@ class RevocationRequestAdmin(ReadOnlyAdmin):
 
         def perform(data: dict[str, Any]) -> Any:
             decide = delegation_services.approve_revocation if approve else delegation_services.reject_revocation
-            decide(item, actor=request.user, note=data["reason"])
+            decide(item, actor=signed_in(request), note=data["reason"])
             return (
                 gettext("取消を承認しました。電子委任状 %(id)s は失効しました。")
                 if approve

@@ -15,6 +15,7 @@ from delegations import trust
 from delegations.models import RevocationList, TrustAnchor
 from delegations.signatures.profile import fingerprint
 from delegations.signatures.testpki import TestPKI
+from kernel import Actor
 
 
 def load_demo_pki() -> TestPKI:
@@ -90,7 +91,7 @@ def test_card_persona(delegation: Any, role: str) -> Any:
     return PersonaSpec(key=f"card-{role}", label=label, name=_jpki_name(name), address=address, birth=_TEST_CARD_BIRTH)
 
 
-def sign_with_test_card(delegation: Any, role: str, *, actor: Any, spec: Any = None) -> bytes:
+def sign_with_test_card(delegation: Any, role: str, *, actor: Actor, spec: Any = None) -> bytes:
     """The delegation PDF (principal) or the acceptance PDF (agent) signed with a test card (PAdES);
     ``spec`` names another card than the one the service expects (the demo's substitute characters)."""
     from delegations.models import SignedFile

@@ -17,7 +17,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core import signing
@@ -47,7 +47,7 @@ from delegations.models import Delegation, QualificationCheck, RevocationRequest
 from delegations.signals import delegation_ended
 from delegations.signatures import SignatureReport, VerificationPolicy, verify
 from delegations.standing import today_in_japan
-from kernel import ServiceError, service
+from kernel import Actor, ServiceError, service
 from mynatrust import mail_limits
 from mynatrust.lib import delegation_id as delegation_ids
 from mynatrust.lib.pdf_content import PdfContentError, active_content
@@ -55,6 +55,9 @@ from mynatrust.roles import holds
 from registry import reception
 from registry.matching import MatchResult, Verdict, match_identity
 from registry.models import Subscriber
+
+if TYPE_CHECKING:
+    from mynatrust.models import User
 
 DRAFT_FIELDS = (
     "agent_name",
@@ -189,7 +192,7 @@ def check_draft_values(values: dict[str, Any]) -> None:
 
 
 @service("delegations.draft.create")
-def create_draft(subscriber: Subscriber, *, actor: Any, values: dict[str, Any]) -> Delegation:
+def create_draft(subscriber: Subscriber, *, actor: User, values: dict[str, Any]) -> Delegation:
     _require_may_submit(subscriber)
     principal_of(subscriber)
     check_draft_values(values)
@@ -201,7 +204,7 @@ def create_draft(subscriber: Subscriber, *, actor: Any, values: dict[str, Any]) 
 
 
 @service("delegations.draft.delete")
-def delete_draft(delegation: Delegation, *, actor: Any) -> None:
+def delete_draft(delegation: Delegation, *, actor: Actor) -> None:
     """A draft the subscriber no longer wants: it never had an ID, so nothing refers to it."""
     delegation = _lock(delegation)
     _require_status(
@@ -220,7 +223,7 @@ def delete_draft(delegation: Delegation, *, actor: Any) -> None:
 
 
 @service("delegations.draft.edit")
-def edit_draft(delegation: Delegation, *, actor: Any, values: dict[str, Any]) -> Delegation:
+def edit_draft(delegation: Delegation, *, actor: Actor, values: dict[str, Any]) -> Delegation:
     delegation = _lock(delegation)
     _require_status(delegation, Delegation.Status.DRAFT, message=_("確定した電子委任状は編集できません。"))
     check_draft_values(values)
@@ -258,7 +261,7 @@ def _new_delegation_id() -> str:
 
 
 @service("delegations.delegation.finalise")
-def finalise_draft(delegation: Delegation, *, actor: Any) -> Delegation:
+def finalise_draft(delegation: Delegation, *, actor: Actor) -> Delegation:
     """Assign the delegation ID and generate the XML, the PDF and the agent's acceptance."""
     delegation = _lock(delegation)
     _require_status(delegation, Delegation.Status.DRAFT, message=_("この電子委任状は既に確定しています。"))
@@ -391,7 +394,7 @@ def submit_signed_file(
     delegation: Delegation,
     data: bytes,
     *,
-    actor: Any,
+    actor: User,
     role: str,
     file_name: str = "",
     content: bytes | None = None,
@@ -498,7 +501,7 @@ def _store(
     report: SignatureReport,
     result: MatchResult,
     *,
-    actor: Any,
+    actor: User,
     file_name: str,
     content: bytes | None,
 ) -> SignedFile:
@@ -556,7 +559,7 @@ def waiting_for(delegation: Delegation, verdicts: list[str] | None = None) -> li
     return waiting
 
 
-def _activate_if_ready(delegation: Delegation, *, actor: Any, verdicts: list[str] | None = None) -> bool:
+def _activate_if_ready(delegation: Delegation, *, actor: Actor, verdicts: list[str] | None = None) -> bool:
     """Activate a locked, submitted delegation once nothing is waiting; supersede its predecessor."""
     if delegation.status != Delegation.Status.SUBMITTED or waiting_for(delegation, verdicts):
         return False
@@ -589,7 +592,7 @@ def _activate_if_ready(delegation: Delegation, *, actor: Any, verdicts: list[str
 
 
 @service("delegations.delegation.confirm_identity")
-def confirm_identity(delegation: Delegation, *, actor: Any, note: str = "") -> Delegation:
+def confirm_identity(delegation: Delegation, *, actor: User, note: str = "") -> Delegation:
     """Reception confirms a match that differs only at substitute characters (§4.1.5)."""
     delegation = _lock(delegation)
     _require_status(delegation, Delegation.Status.SUBMITTED)
@@ -607,7 +610,7 @@ def confirm_identity(delegation: Delegation, *, actor: Any, note: str = "") -> D
 def record_qualification_check(
     delegation: Delegation,
     *,
-    actor: Any,
+    actor: User,
     channel: str,
     method: str,
     checked_on: date,
@@ -664,7 +667,7 @@ def record_qualification_check(
     return check
 
 
-def _reject(delegation: Delegation, *, actor: Any, reason: str) -> None:
+def _reject(delegation: Delegation, *, actor: Actor, reason: str) -> None:
     delegation.status = Delegation.Status.REJECTED
     delegation.rejected_at = timezone.now()
     delegation.decision_reason = reason
@@ -674,7 +677,7 @@ def _reject(delegation: Delegation, *, actor: Any, reason: str) -> None:
 
 
 @service("delegations.delegation.reject")
-def reject_submission(delegation: Delegation, *, actor: Any, reason: str) -> Delegation:
+def reject_submission(delegation: Delegation, *, actor: Actor, reason: str) -> Delegation:
     delegation = _lock(delegation)
     _require_status(delegation, Delegation.Status.SUBMITTED)
     if not reason.strip():
@@ -687,7 +690,7 @@ def reject_submission(delegation: Delegation, *, actor: Any, reason: str) -> Del
 
 
 @service("delegations.delegation.update")
-def start_update(delegation: Delegation, *, actor: Any) -> Delegation:
+def start_update(delegation: Delegation, *, actor: User) -> Delegation:
     """§4.2: copy an active delegation into a new draft; it replaces the old one when it is activated."""
     delegation = _lock(delegation)
     _require_status(
@@ -711,7 +714,7 @@ def start_update(delegation: Delegation, *, actor: Any) -> Delegation:
     return draft
 
 
-def _revoke(delegation: Delegation, *, actor: Any, reason: str, by_operator: bool) -> None:
+def _revoke(delegation: Delegation, *, actor: User, reason: str, by_operator: bool) -> None:
     delegation.status = Delegation.Status.REVOKED
     delegation.revoked_at = timezone.now()
     delegation.revoked_by = actor
@@ -742,7 +745,7 @@ def _revoke(delegation: Delegation, *, actor: Any, reason: str, by_operator: boo
 
 
 @service("delegations.delegation.revoke")
-def revoke_delegation(delegation: Delegation, *, actor: Any, reason: str) -> Delegation:
+def revoke_delegation(delegation: Delegation, *, actor: User, reason: str) -> Delegation:
     """The subscriber revokes an active delegation; effective at once for validity answers. Only an
     administrator of the subscriber, or a member the administrators allowed to, may."""
     membership = delegation.subscriber.memberships.filter(user=actor).first()
@@ -764,7 +767,7 @@ def revoke_delegation(delegation: Delegation, *, actor: Any, reason: str) -> Del
 
 
 @service("delegations.revocation.request")
-def request_revocation(delegation: Delegation, *, actor: Any, reason: str) -> RevocationRequest:
+def request_revocation(delegation: Delegation, *, actor: User, reason: str) -> RevocationRequest:
     """An operator asks to revoke; a second staff member must approve (4-eyes)."""
     _require_role(actor, "delegations.revoke_delegation")
     delegation = _lock(delegation)
@@ -778,13 +781,13 @@ def request_revocation(delegation: Delegation, *, actor: Any, reason: str) -> Re
     return request
 
 
-def _require_role(actor: Any, perm: str) -> None:
+def _require_role(actor: Actor, perm: str) -> None:
     """Staff acts check the role in the service, whatever the entry point."""
     if not holds(actor, perm):
         raise DelegationError(_("この操作を行う権限がありません。"), code="not_permitted")
 
 
-def _decide_revocation(request: RevocationRequest, *, actor: Any, approve: bool, note: str = "") -> RevocationRequest:
+def _decide_revocation(request: RevocationRequest, *, actor: User, approve: bool, note: str = "") -> RevocationRequest:
     _require_role(actor, "delegations.revoke_delegation")
     request = RevocationRequest.objects.select_for_update().select_related("delegation").get(pk=request.pk)
     if request.decision != RevocationRequest.Decision.PENDING:
@@ -812,12 +815,12 @@ def _decide_revocation(request: RevocationRequest, *, actor: Any, approve: bool,
 
 
 @service("delegations.revocation.approve")
-def approve_revocation(request: RevocationRequest, *, actor: Any, note: str = "") -> RevocationRequest:
+def approve_revocation(request: RevocationRequest, *, actor: User, note: str = "") -> RevocationRequest:
     return _decide_revocation(request, actor=actor, approve=True, note=note)
 
 
 @service("delegations.revocation.reject")
-def reject_revocation(request: RevocationRequest, *, actor: Any, note: str = "") -> RevocationRequest:
+def reject_revocation(request: RevocationRequest, *, actor: User, note: str = "") -> RevocationRequest:
     return _decide_revocation(request, actor=actor, approve=False, note=note)
 
 
@@ -842,7 +845,7 @@ def delegation_for_acceptance_link(token: str) -> Delegation | None:
     return Delegation.objects.select_related("subscriber").filter(public_id=public_id).first()
 
 
-def send_acceptance_to_agent(delegation: Delegation, *, actor: Any, email: str) -> Delegation:
+def send_acceptance_to_agent(delegation: Delegation, *, actor: Actor, email: str) -> Delegation:
     """Mail the agent a link to the acceptance to sign (§4.1.1(3)), while the service waits for it.
     The member types the address: the mail is counted first like every mail others cause
     (mynatrust.mail_limits, which records a refusal itself, outside the transaction)."""
@@ -852,7 +855,7 @@ def send_acceptance_to_agent(delegation: Delegation, *, actor: Any, email: str) 
 
 
 @service("delegations.acceptance.send")
-def _send_acceptance_to_agent(delegation: Delegation, *, actor: Any, email: str) -> Delegation:
+def _send_acceptance_to_agent(delegation: Delegation, *, actor: Actor, email: str) -> Delegation:
     _require_status(
         delegation,
         Delegation.Status.AWAITING_SIGNATURES,
@@ -880,7 +883,7 @@ def _send_acceptance_to_agent(delegation: Delegation, *, actor: Any, email: str)
 # --- records of access -----------------------------------------------------------------------------------
 
 
-def record_export(subscriber: Subscriber, *, actor: Any, rows: int, filters: dict[str, Any]) -> None:
+def record_export(subscriber: Subscriber, *, actor: Actor, rows: int, filters: dict[str, Any]) -> None:
     audit.record(
         "delegations.list.exported",
         actor=actor,
@@ -890,7 +893,7 @@ def record_export(subscriber: Subscriber, *, actor: Any, rows: int, filters: dic
     )
 
 
-def record_download(delegation: Delegation, *, actor: Any, what: str) -> None:
+def record_download(delegation: Delegation, *, actor: Actor, what: str) -> None:
     audit.record("delegations.file.downloaded", actor=actor, subject=delegation, what=what)
 
 

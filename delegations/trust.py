@@ -12,11 +12,12 @@ import hashlib
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -27,9 +28,12 @@ from delegations.signatures import revocation as rev
 from delegations.signatures.profile import fingerprint
 from delegations.signatures.testpki import is_test_pki_certificate
 from delegations.signatures.verify import VerificationPolicy
-from kernel import ServiceError, service
+from kernel import Actor, ServiceError, service
 from kernel.services import record_refusal
 from mynatrust.roles import holds
+
+if TYPE_CHECKING:
+    from mynatrust.models import User
 
 
 class TrustError(ServiceError):
@@ -39,7 +43,7 @@ class TrustError(ServiceError):
         super().__init__(message, code=code)
 
 
-def _refuse(event: str, message: Any, code: str, *, actor: Any, subject: Any = None, **data: Any) -> TrustError:
+def _refuse(event: str, message: Any, code: str, *, actor: Actor, subject: Any = None, **data: Any) -> TrustError:
     """A refusal recorded now with what the generic record lacks (``data``), so the service's own
     decorator does not record it again."""
     error = TrustError(message, code)
@@ -47,7 +51,7 @@ def _refuse(event: str, message: Any, code: str, *, actor: Any, subject: Any = N
     return error
 
 
-def _require(actor: Any, perm: str, event: str, *, subject: Any = None, **data: Any) -> None:
+def _require(actor: Actor, perm: str, event: str, *, subject: Any = None, **data: Any) -> None:
     """The actor's role must grant ``perm``, whatever the entry point (admin or command line)."""
     if not holds(actor, perm):
         raise _refuse(
@@ -92,7 +96,7 @@ def anchor_candidate(data: bytes) -> x509.Certificate:
 
 @service("delegations.trust_anchor.add")
 def request_anchor_addition(
-    data: bytes, *, actor: Any, reason: str = "", label: str = "", purpose: str = TrustAnchor.Purpose.SIGNING
+    data: bytes, *, actor: User, reason: str = "", label: str = "", purpose: str = TrustAnchor.Purpose.SIGNING
 ) -> AnchorChange:
     """Request trust in a root: a J-LIS signing CA (``purpose="signing"``) or a time-stamping
     authority's root (``"timestamping"``); another staff member approves (4-eyes) either way."""
@@ -147,7 +151,7 @@ def request_anchor_addition(
 
 
 @service("delegations.trust_anchor.remove")
-def request_anchor_removal(anchor: TrustAnchor, *, actor: Any, reason: str = "") -> AnchorChange:
+def request_anchor_removal(anchor: TrustAnchor, *, actor: User, reason: str = "") -> AnchorChange:
     _require(actor, "delegations.change_trustanchor", "delegations.trust_anchor.remove_refused", subject=anchor)
     with transaction.atomic():
         anchor = TrustAnchor.objects.select_for_update().get(pk=anchor.pk)
@@ -164,7 +168,7 @@ def request_anchor_removal(anchor: TrustAnchor, *, actor: Any, reason: str = "")
     return change
 
 
-def _decide(change: AnchorChange, *, actor: Any, approve: bool, note: str = "") -> AnchorChange:
+def _decide(change: AnchorChange, *, actor: User, approve: bool, note: str = "") -> AnchorChange:
     verb = "approve" if approve else "reject"
     _require(
         actor,
@@ -209,12 +213,12 @@ def _decide(change: AnchorChange, *, actor: Any, approve: bool, note: str = "") 
 
 
 @service("delegations.trust_anchor.approve")
-def approve_anchor_change(change: AnchorChange, *, actor: Any, note: str = "") -> AnchorChange:
+def approve_anchor_change(change: AnchorChange, *, actor: User, note: str = "") -> AnchorChange:
     return _decide(change, actor=actor, approve=True, note=note)
 
 
 @service("delegations.trust_anchor.reject")
-def reject_anchor_change(change: AnchorChange, *, actor: Any, note: str = "") -> AnchorChange:
+def reject_anchor_change(change: AnchorChange, *, actor: User, note: str = "") -> AnchorChange:
     return _decide(change, actor=actor, approve=False, note=note)
 
 
@@ -258,7 +262,7 @@ class CRLImport:
 
 
 @service("delegations.crl.import")
-def import_crl(data: bytes, *, actor: Any, dry_run: bool = False, now: datetime | None = None) -> CRLImport:
+def import_crl(data: bytes, *, actor: Actor, dry_run: bool = False, now: datetime | None = None) -> CRLImport:
     """Check a CRL (issuer is an active anchor, signature, freshness, newer than the current one) and
     store its entries in the indexed table; the previous CRL's entries are dropped."""
     started = time.monotonic()
@@ -363,7 +367,7 @@ def import_crl(data: bytes, *, actor: Any, dry_run: bool = False, now: datetime 
             size=len(parsed.der),
             entries=len(entries),
             der=parsed.der,
-            imported_by=actor if getattr(actor, "pk", None) else None,
+            imported_by=actor if isinstance(actor, get_user_model()) else None,
         )
         _bulk_insert(stored.pk, entries)
         audit.record(

@@ -24,7 +24,7 @@ from delegations.models import Delegation, SignedFile
 from delegations.services import DelegationError
 from delegations.signatures import SignatureReport
 from delegations.standing import Standing
-from mynatrust.access import public, refuse_object, subscriber_required
+from mynatrust.access import public, refuse_object, signed_in, subscriber_required
 from registry.models import Subscriber, member_subscriber
 
 PAGE_SIZE = 50
@@ -81,7 +81,7 @@ def draft_new(request: HttpRequest) -> HttpResponse:
     form = DraftForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            delegation = services.create_draft(subscriber, actor=request.user, values=form.cleaned_data)
+            delegation = services.create_draft(subscriber, actor=signed_in(request), values=form.cleaned_data)
         except DelegationError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
@@ -333,7 +333,7 @@ def upload(request: HttpRequest, public_id: str, role: str) -> HttpResponse:
         submission = services.submit_signed_file(
             delegation,
             form.cleaned_data["file"],
-            actor=request.user,
+            actor=signed_in(request),
             role=role,
             file_name=form.file_name,
             content=form.cleaned_data.get("content"),
@@ -449,7 +449,7 @@ def report(request: HttpRequest, public_id: str, role: str) -> HttpResponse:
 def start_update(request: HttpRequest, public_id: str) -> HttpResponse:
     delegation = _get_delegation_for_member(request, public_id)
     try:
-        draft = services.start_update(delegation, actor=request.user)
+        draft = services.start_update(delegation, actor=signed_in(request))
     except DelegationError as exc:
         _error(request, exc)
         return redirect("delegations:detail", public_id=public_id)
@@ -468,7 +468,7 @@ def revoke(request: HttpRequest, public_id: str) -> HttpResponse:
     form = RevokeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.revoke_delegation(delegation, actor=request.user, reason=form.cleaned_data["reason"])
+            services.revoke_delegation(delegation, actor=signed_in(request), reason=form.cleaned_data["reason"])
         except DelegationError as exc:
             _error(request, exc)
         else:

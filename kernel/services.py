@@ -15,11 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, ParamSpec, Protocol, TypeVar
+from typing import Any, ParamSpec, Protocol, TypeVar, cast
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 
+from kernel.actors import Actor
 from kernel.errors import ServiceError
 
 P = ParamSpec("P")
@@ -27,7 +28,7 @@ R = TypeVar("R")
 
 
 class RefusalRecorder(Protocol):
-    def __call__(self, event_type: str, *, actor: Any, subject: Any = None, **data: Any) -> object: ...
+    def __call__(self, event_type: str, *, actor: Actor | None, subject: Any = None, **data: Any) -> object: ...
 
 
 _recorder: RefusalRecorder | None = None
@@ -38,7 +39,9 @@ def set_refusal_recorder(recorder: RefusalRecorder) -> None:
     _recorder = recorder
 
 
-def record_refusal(event_type: str, error: ServiceError, *, actor: Any, subject: Any = None, **data: Any) -> None:
+def record_refusal(
+    event_type: str, error: ServiceError, *, actor: Actor | None, subject: Any = None, **data: Any
+) -> None:
     """Put ``error`` on the record as ``event_type`` once (a nested service's refusal is not
     written again by the service around it)."""
     if error.recorded:
@@ -60,7 +63,8 @@ def service(event_type: str, *, durable: bool = False) -> Callable[[Callable[P, 
                     return fn(*args, **kwargs)
             except ServiceError as error:
                 subject = args[0] if args and hasattr(args[0], "_meta") else None
-                record_refusal(f"{event_type}_refused", error, actor=kwargs.get("actor"), subject=subject)
+                actor = cast("Actor | None", kwargs.get("actor"))
+                record_refusal(f"{event_type}_refused", error, actor=actor, subject=subject)
                 raise
 
         return run

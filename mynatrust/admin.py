@@ -22,6 +22,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from mynatrust import staff
+from mynatrust.access import signed_in
 from mynatrust.decisions import Decision, NoReasonForm, confirm_page, read_payload, refuse_decision, sign_payload
 from mynatrust.forms import CanonicalEmailField
 from mynatrust.models import User
@@ -305,7 +306,7 @@ class UserAdmin(admin.ModelAdmin):
         users = User.objects.filter(kind=User.Kind.STAFF) if staff_only else User.objects.exclude(kind=User.Kind.STAFF)
         target = get_object_or_404(users, pk=pk)
         form_class, title, button, consequence, message, danger = self.DECISIONS[verb]
-        actor: Any = request.user
+        actor = signed_in(request)
 
         def perform(data: dict[str, Any]) -> Any:
             if verb == "role":

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
+from mynatrust.access import signed_in
 from mynatrust.decisions import Decision, NoReasonForm, confirm_page, not_open
 from registry import matching, services
 from registry.forms import ApproveFactsForm, ApproveSoleProprietorForm, DataRequestCloseForm, ReasonForm
@@ -388,7 +389,7 @@ class DataRequestAdmin(admin.ModelAdmin):
                 try:
                     services.close_data_request(
                         item,
-                        actor=request.user,
+                        actor=signed_in(request),
                         state=form.cleaned_data["state"],
                         response=form.cleaned_data["response"],
                     )
@@ -431,7 +432,7 @@ def submission_facts(subscriber: Subscriber, facts: SubscriberFacts | None) -> l
 def subscriber_decision(request: HttpRequest, subscriber: Subscriber, verb: str) -> Decision:
     """One of reception's or the contract manager's decisions on a subscriber, as its confirmation
     page states it."""
-    actor = request.user
+    actor = signed_in(request)
     facts = subscriber.open_facts
     corporation = subscriber.kind == Subscriber.Kind.CORPORATION
     initial = subscriber.current_facts is None

@@ -9,7 +9,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 import audit
-from kernel import ServiceError, service
+from kernel import Actor, ServiceError, service
 from mynatrust import mail_limits
 from mynatrust.lib.email_address import canonical_email
 from mynatrust.repository.services import accept_current_terms, record_privacy_notice
@@ -38,6 +38,9 @@ from registry.models import (
 )
 from registry.nta import PROCESS_DELETED, NtaApiError, NtaClient
 from registry.pdf_check import CheckedPdf
+
+if TYPE_CHECKING:
+    from mynatrust.models import User
 
 
 
@@ -77,7 +80,7 @@ def _check_evidence_date(issued_on: date, today: date) -> None:
         )
 
 
-def _store_evidence(facts: SubscriberFacts, evidence: EvidenceInput | None, *, actor: Any) -> RegistryEvidence:
+def _store_evidence(facts: SubscriberFacts, evidence: EvidenceInput | None, *, actor: User) -> RegistryEvidence:
     if evidence is not None:
         _check_evidence_date(evidence.issued_on, timezone.localdate())
     if evidence is not None and evidence.pdf is not None:
@@ -198,7 +201,7 @@ def _nta_check(kind: str, corporate_number: str, facts: dict[str, Any]) -> dict[
     return check
 
 
-def recheck_corporate_number(facts: SubscriberFacts, *, actor: Any) -> SubscriberFacts:
+def recheck_corporate_number(facts: SubscriberFacts, *, actor: Actor) -> SubscriberFacts:
     """Reception looks the number up again (after a failed lookup, or a fresh NTA import)."""
     subscriber = facts.subscriber
     check = _nta_check(subscriber.kind, subscriber.corporate_number, facts.declared())  # network: outside
@@ -244,7 +247,7 @@ def _require_title(kind: str, facts: dict[str, Any]) -> None:
 
 def apply_for_registration(
     *,
-    actor: Any,
+    actor: User,
     kind: str,
     corporate_number: str,
     facts: dict[str, Any],
@@ -286,7 +289,7 @@ def apply_for_registration(
     return subscriber
 
 
-def _same_number(kind: str, corporate_number: str, actor: Any) -> tuple[list[Subscriber], list[str]]:
+def _same_number(kind: str, corporate_number: str, actor: User) -> tuple[list[Subscriber], list[str]]:
     """The subscribers already registered or applying under ``corporate_number``, and those of their
     administrators' addresses to tell (mail limits apply)."""
     if kind != Subscriber.Kind.CORPORATION or not corporate_number or Membership.objects.filter(user=actor).exists():
@@ -305,7 +308,7 @@ def _same_number(kind: str, corporate_number: str, actor: Any) -> tuple[list[Sub
 def _apply(
     *,
     same_number: tuple[list[Subscriber], list[str]],
-    actor: Any,
+    actor: User,
     kind: str,
     corporate_number: str,
     facts: dict[str, Any],
@@ -377,7 +380,7 @@ def _apply(
 
 
 @service("registry.subscriber.review_started")
-def start_review(subscriber: Subscriber, *, actor: Any) -> Subscriber:
+def start_review(subscriber: Subscriber, *, actor: Actor) -> Subscriber:
     subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
     if subscriber.status != Subscriber.Status.APPLIED:
         raise RegistryError(gettext_lazy("審査を開始できる状態ではありません。"), code="wrong_state")
@@ -423,7 +426,7 @@ def _in_service_under(subscriber: Subscriber) -> bool:
 def approve_facts(
     facts: SubscriberFacts,
     *,
-    actor: Any,
+    actor: User,
     company_registry_number: str,
     registered_representative_name: str,
     registered_representative_address: str,
@@ -502,7 +505,7 @@ def approve_facts(
 
 
 @service("registry.facts.reject")
-def reject_facts(facts: SubscriberFacts, *, actor: Any, reason: str) -> SubscriberFacts:
+def reject_facts(facts: SubscriberFacts, *, actor: User, reason: str) -> SubscriberFacts:
     """Reception rejects an application (the subscriber ends as rejected) or a change (old facts stay);
     also one waiting for the applicant who never answers."""
     if not reason.strip():
@@ -530,7 +533,7 @@ def reject_facts(facts: SubscriberFacts, *, actor: Any, reason: str) -> Subscrib
 
 
 @service("registry.facts.return")
-def return_facts(facts: SubscriberFacts, *, actor: Any, reason: str) -> SubscriberFacts:
+def return_facts(facts: SubscriberFacts, *, actor: User, reason: str) -> SubscriberFacts:
     """Reception asks the applicant to correct the form or send new evidence (差戻し)."""
     if not reason.strip():
         raise RegistryError(gettext_lazy("差戻しの理由を入力してください。"), code="reason_missing")
@@ -551,7 +554,7 @@ def return_facts(facts: SubscriberFacts, *, actor: Any, reason: str) -> Subscrib
 
 @service("registry.facts.resubmit")
 def resubmit_facts(
-    subscriber: Subscriber, *, actor: Any, facts: dict[str, Any], evidence: EvidenceInput | None
+    subscriber: Subscriber, *, actor: User, facts: dict[str, Any], evidence: EvidenceInput | None
 ) -> SubscriberFacts:
     """The applicant answers a return: corrected facts and/or new evidence go back to review."""
     subscriber = _locked_for_member(subscriber, actor)
@@ -585,7 +588,7 @@ def resubmit_facts(
 # --- basic-info changes (§3.2) ---------------------------------------------------------------------
 
 
-def _locked_for_member(subscriber: Subscriber, actor: Any) -> Subscriber:
+def _locked_for_member(subscriber: Subscriber, actor: User) -> Subscriber:
     subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
     if not subscriber.memberships.filter(user=actor).exists():
         raise RegistryError(gettext_lazy("この利用者の担当者ではありません。"), code="not_member")
@@ -600,7 +603,7 @@ def _changed_fields(old: SubscriberFacts | None, new: SubscriberFacts) -> list[s
 
 @service("registry.facts.change")
 def submit_change(
-    subscriber: Subscriber, *, actor: Any, facts: dict[str, Any], evidence: EvidenceInput | None
+    subscriber: Subscriber, *, actor: User, facts: dict[str, Any], evidence: EvidenceInput | None
 ) -> SubscriberFacts:
     """A member reports changed basic information. Registered facts (name, address, representative)
     need new registry evidence and review, and the old facts stay in force until approved; other
@@ -673,7 +676,7 @@ def submit_change(
 
 
 @service("registry.facts.withdraw")
-def withdraw_change(subscriber: Subscriber, *, actor: Any) -> SubscriberFacts:
+def withdraw_change(subscriber: Subscriber, *, actor: User) -> SubscriberFacts:
     subscriber = _locked_for_member(subscriber, actor)
     if _is_initial(subscriber) or subscriber.status == Subscriber.Status.RETURNED:
         raise RegistryError(
@@ -692,7 +695,7 @@ def withdraw_change(subscriber: Subscriber, *, actor: Any) -> SubscriberFacts:
 
 
 @service("registry.contract.renew")
-def renew_contract(subscriber: Subscriber, *, actor: Any) -> Subscriber:
+def renew_contract(subscriber: Subscriber, *, actor: User) -> Subscriber:
     subscriber = _locked_for_member(subscriber, actor)
     today = timezone.localdate()
     if subscriber.status != Subscriber.Status.ACTIVE:
@@ -716,7 +719,7 @@ def renew_contract(subscriber: Subscriber, *, actor: Any) -> Subscriber:
     return subscriber
 
 
-def send_renewal_reminders(*, actor: Any = audit.SYSTEM, today: date | None = None) -> int:
+def send_renewal_reminders(*, actor: Actor = audit.SYSTEM, today: date | None = None) -> int:
     """E-mail the members of every contract nearing its end, once per contract end date."""
     today = today or timezone.localdate()
     sent = 0
@@ -736,7 +739,7 @@ def send_renewal_reminders(*, actor: Any = audit.SYSTEM, today: date | None = No
 
 
 @service("registry.subscriber.suspend")
-def suspend_subscriber(subscriber: Subscriber, *, actor: Any, reason: str) -> Subscriber:
+def suspend_subscriber(subscriber: Subscriber, *, actor: Actor, reason: str) -> Subscriber:
     if not reason.strip():
         raise RegistryError(gettext_lazy("利用停止の理由を入力してください。"), code="reason_missing")
     subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
@@ -751,7 +754,7 @@ def suspend_subscriber(subscriber: Subscriber, *, actor: Any, reason: str) -> Su
 
 
 @service("registry.subscriber.reinstate")
-def reinstate_subscriber(subscriber: Subscriber, *, actor: Any, reason: str) -> Subscriber:
+def reinstate_subscriber(subscriber: Subscriber, *, actor: Actor, reason: str) -> Subscriber:
     if not reason.strip():
         raise RegistryError(gettext_lazy("利用再開の理由を入力してください。"), code="reason_missing")
     subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
@@ -767,7 +770,7 @@ def reinstate_subscriber(subscriber: Subscriber, *, actor: Any, reason: str) -> 
 
 @service("registry.subscriber.terminate")
 def terminate_subscriber(
-    subscriber: Subscriber, *, actor: Any, reason: str, ended_on: date | None = None
+    subscriber: Subscriber, *, actor: Actor, reason: str, ended_on: date | None = None
 ) -> Subscriber:
     """End the contract. Stored delegations are untouched; the retention period (§6.2.9) and the
     deletion schedule of personal data (§2.8(10)) run from the end date."""
@@ -805,7 +808,7 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _require_administrator(subscriber: Subscriber, actor: Any) -> Membership:
+def _require_administrator(subscriber: Subscriber, actor: User) -> Membership:
     """The actor's membership when it is an administrator of ``subscriber``; refused otherwise."""
     membership = subscriber.memberships.filter(user=actor).first()
     if membership is None:
@@ -815,7 +818,7 @@ def _require_administrator(subscriber: Subscriber, actor: Any) -> Membership:
     return membership
 
 
-def invite_member(subscriber: Subscriber, *, actor: Any, email: str, accept_url: Callable[[str], str]) -> Invitation:
+def invite_member(subscriber: Subscriber, *, actor: User, email: str, accept_url: Callable[[str], str]) -> Invitation:
     """Invite a colleague by e-mail; ``accept_url(token)`` builds the absolute link for the mail.
     Invitations are mails anyone who signs up and applies could send to any address: they are
     counted first (mynatrust.mail_limits, which records a refusal itself, outside the transaction)."""
@@ -825,7 +828,7 @@ def invite_member(subscriber: Subscriber, *, actor: Any, email: str, accept_url:
 
 
 @service("registry.member.invite")
-def _invite_member(subscriber: Subscriber, *, actor: Any, email: str, accept_url: Callable[[str], str]) -> Invitation:
+def _invite_member(subscriber: Subscriber, *, actor: User, email: str, accept_url: Callable[[str], str]) -> Invitation:
     subscriber = _locked_for_member(subscriber, actor)
     _require_administrator(subscriber, actor)
     if subscriber.status in (Subscriber.Status.REJECTED, Subscriber.Status.TERMINATED):
@@ -865,7 +868,7 @@ def invitation_for_token(token: str) -> Invitation | None:
 
 
 @service("registry.member.accept")
-def accept_invitation(invitation: Invitation, *, actor: Any) -> Membership:
+def accept_invitation(invitation: Invitation, *, actor: User) -> Membership:
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if not invitation.is_open():
         raise RegistryError(
@@ -888,7 +891,7 @@ def accept_invitation(invitation: Invitation, *, actor: Any) -> Membership:
 
 
 @service("registry.member.revoke_invitation")
-def revoke_invitation(invitation: Invitation, *, actor: Any) -> Invitation:
+def revoke_invitation(invitation: Invitation, *, actor: User) -> Invitation:
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     _require_administrator(invitation.subscriber, actor)
     if not invitation.is_open():
@@ -907,7 +910,7 @@ def _other_administrators(membership: Membership) -> bool:
 
 
 @service("registry.member.roles")
-def set_member_role(membership: Membership, *, actor: Any, administrator: bool, may_revoke: bool) -> Membership:
+def set_member_role(membership: Membership, *, actor: User, administrator: bool, may_revoke: bool) -> Membership:
     """An administrator decides who administers and who may revoke; an organisation always keeps
     at least one administrator."""
     membership = Membership.objects.select_for_update().select_related("subscriber", "user").get(pk=membership.pk)
@@ -933,7 +936,7 @@ def set_member_role(membership: Membership, *, actor: Any, administrator: bool, 
 
 
 @service("registry.member.remove")
-def remove_member(membership: Membership, *, actor: Any, reason: str) -> None:
+def remove_member(membership: Membership, *, actor: User, reason: str) -> None:
     """An administrator removes a member: the membership ends and the account is deactivated, which
     ends its sessions at once (authentication refuses an inactive account on its very next request,
     whichever session it comes from)."""
@@ -957,7 +960,7 @@ def remove_member(membership: Membership, *, actor: Any, reason: str) -> None:
 @service("registry.data_request.record")
 def record_data_request(
     *,
-    actor: Any,
+    actor: Actor,
     kind: str,
     requester: str,
     details: str,
@@ -977,7 +980,7 @@ def record_data_request(
 
 
 @service("registry.data_request.close")
-def close_data_request(item: DataRequest, *, actor: Any, state: str, response: str) -> DataRequest:
+def close_data_request(item: DataRequest, *, actor: User, state: str, response: str) -> DataRequest:
     if not response.strip():
         raise RegistryError(gettext_lazy("対応内容を入力してください。"), code="reason_missing")
     item = DataRequest.objects.select_for_update().get(pk=item.pk)
@@ -994,7 +997,7 @@ def close_data_request(item: DataRequest, *, actor: Any, state: str, response: s
     return item
 
 
-def record_evidence_viewed(evidence: RegistryEvidence, *, actor: Any) -> None:
+def record_evidence_viewed(evidence: RegistryEvidence, *, actor: Actor) -> None:
     """Reception opened an uploaded certificate: an access to personal data, so an audit event."""
     audit.record(
         "registry.evidence.viewed", actor=actor, subject=evidence, subscriber=evidence.facts.subscriber.public_id

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from mynatrust.access import refuse_object, subscriber_required
+from mynatrust.access import refuse_object, signed_in, subscriber_required
 from mynatrust.repository.middleware import terms_exempt
 from mynatrust.repository.models import DocumentKind, TermsAcceptance
 from registry import receipts, services
@@ -88,7 +88,7 @@ def apply(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             subscriber = services.apply_for_registration(
-                actor=request.user,
+                actor=signed_in(request),
                 kind=data["kind"],
                 corporate_number=data.get("corporate_number", ""),
                 facts=form.facts(),
@@ -138,7 +138,7 @@ def change(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             version = services.submit_change(
-                subscriber, actor=request.user, facts=form.facts(), evidence=form.evidence()
+                subscriber, actor=signed_in(request), facts=form.facts(), evidence=form.evidence()
             )
         except RegistryError as exc:
             _form_error(form, exc)
@@ -165,7 +165,7 @@ def resubmit(request: HttpRequest) -> HttpResponse:
     form = ResubmitForm(request.POST or None, request.FILES or None, current=returned)
     if request.method == "POST" and form.is_valid():
         try:
-            services.resubmit_facts(subscriber, actor=request.user, facts=form.facts(), evidence=form.evidence())
+            services.resubmit_facts(subscriber, actor=signed_in(request), facts=form.facts(), evidence=form.evidence())
         except RegistryError as exc:
             _form_error(form, exc)
         else:
@@ -179,7 +179,7 @@ def resubmit(request: HttpRequest) -> HttpResponse:
 def withdraw_change(request: HttpRequest) -> HttpResponse:
     subscriber = _get_subscriber_for_member(request)
     try:
-        services.withdraw_change(subscriber, actor=request.user)
+        services.withdraw_change(subscriber, actor=signed_in(request))
     except RegistryError as exc:
         messages.error(request, exc.message)
     else:
@@ -227,7 +227,7 @@ def pdf_response(item: RegistryEvidence, *, as_attachment: bool) -> HttpResponse
 def renew(request: HttpRequest) -> HttpResponse:
     subscriber = _get_subscriber_for_member(request)
     try:
-        services.renew_contract(subscriber, actor=request.user)
+        services.renew_contract(subscriber, actor=signed_in(request))
     except RegistryError as exc:
         messages.error(request, exc.message)
     else:
@@ -246,7 +246,7 @@ def members(request: HttpRequest) -> HttpResponse:
         try:
             services.invite_member(
                 subscriber,
-                actor=request.user,
+                actor=signed_in(request),
                 email=form.cleaned_data["email"],
                 accept_url=lambda token: request.build_absolute_uri(reverse("registry:invitation", args=[token])),
             )
@@ -287,7 +287,7 @@ def member_role(request: HttpRequest) -> HttpResponse:
     try:
         services.set_member_role(
             membership,
-            actor=request.user,
+            actor=signed_in(request),
             administrator=form.cleaned_data["administrator"],
             may_revoke=form.cleaned_data["may_revoke"],
         )
@@ -307,7 +307,7 @@ def member_remove(request: HttpRequest) -> HttpResponse:
         return redirect("registry:members")
     membership = _get_colleague_for_member(request, form.cleaned_data["email"])
     try:
-        services.remove_member(membership, actor=request.user, reason=form.cleaned_data["reason"])
+        services.remove_member(membership, actor=signed_in(request), reason=form.cleaned_data["reason"])
     except RegistryError as exc:
         messages.error(request, exc.message)
     else:
@@ -320,7 +320,7 @@ def member_remove(request: HttpRequest) -> HttpResponse:
 def revoke_invitation(request: HttpRequest, public_id: str) -> HttpResponse:
     invitation = _get_invitation_for_member(request, public_id)
     try:
-        services.revoke_invitation(invitation, actor=request.user)
+        services.revoke_invitation(invitation, actor=signed_in(request))
     except RegistryError as exc:
         messages.error(request, exc.message)
     else:
@@ -337,7 +337,7 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
     error = None
     if request.method == "POST":
         try:
-            services.accept_invitation(item, actor=request.user)
+            services.accept_invitation(item, actor=signed_in(request))
         except RegistryError as exc:
             error = exc.message
         else:

@@ -11,9 +11,10 @@ import logging
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -23,12 +24,15 @@ from django.utils.translation import gettext
 
 import audit
 from audit import context as audit_context
-from kernel import service
+from kernel import Actor, service
 from mynatrust.repository.services import record_privacy_notice
 from registry import reception
 from validity import answer, auth, keys, lookup, ratelimit
 from validity.answer import DelegationFacts, Status, ValidityError
 from validity.models import ApiKey, CheckResult, RecipientMember, RecipientOrganisation
+
+if TYPE_CHECKING:
+    from mynatrust.models import User
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +60,7 @@ class RecipientDetails:
 
 
 @service("validity.recipient.registered")
-def register_recipient(user: Any, details: RecipientDetails, *, actor: Any) -> RecipientOrganisation:
+def register_recipient(user: Any, details: RecipientDetails, *, actor: Actor) -> RecipientOrganisation:
     if getattr(user, "kind", None) != "recipient":
         raise _refuse("not_a_recipient", "受領者等のアカウントではありません。", "This is not a recipient account.")
     if RecipientMember.objects.filter(user=user).exists():
@@ -106,7 +110,7 @@ def _transition(
     allowed_from: set[str],
     to: str,
     *,
-    actor: Any,
+    actor: Actor,
     reason: str = "",
 ) -> RecipientOrganisation:
     # Lock the row: two reception staff acting at once see each other's decision.
@@ -121,7 +125,7 @@ def _transition(
     current.status = to
     current.status_reason = reason[:500]
     current.decided_at = timezone.now()
-    current.decided_by = actor if getattr(actor, "pk", None) else None
+    current.decided_by = actor if isinstance(actor, get_user_model()) else None
     current.save(update_fields=["status", "status_reason", "decided_at", "decided_by"])
     audit.record(event, actor=actor, subject=current, name=current.name, previous=previous, status=to, reason=reason)
     prefixes = list(current.api_keys.values_list("prefix", flat=True))
@@ -152,7 +156,7 @@ def _mail_on_commit(organisation: RecipientOrganisation, reason: str) -> None:
 
 
 @service("validity.recipient.approved")
-def approve_recipient(organisation: RecipientOrganisation, *, actor: Any, reason: str = "") -> RecipientOrganisation:
+def approve_recipient(organisation: RecipientOrganisation, *, actor: Actor, reason: str = "") -> RecipientOrganisation:
     return _transition(
         organisation,
         "validity.recipient.approved",
@@ -164,7 +168,7 @@ def approve_recipient(organisation: RecipientOrganisation, *, actor: Any, reason
 
 
 @service("validity.recipient.suspended")
-def suspend_recipient(organisation: RecipientOrganisation, *, actor: Any, reason: str = "") -> RecipientOrganisation:
+def suspend_recipient(organisation: RecipientOrganisation, *, actor: User, reason: str = "") -> RecipientOrganisation:
     return _transition(
         organisation,
         "validity.recipient.suspended",
@@ -176,7 +180,7 @@ def suspend_recipient(organisation: RecipientOrganisation, *, actor: Any, reason
 
 
 @service("validity.recipient.rejected")
-def reject_recipient(organisation: RecipientOrganisation, *, actor: Any, reason: str = "") -> RecipientOrganisation:
+def reject_recipient(organisation: RecipientOrganisation, *, actor: User, reason: str = "") -> RecipientOrganisation:
     return _transition(
         organisation,
         "validity.recipient.rejected",
@@ -192,7 +196,7 @@ def reject_recipient(organisation: RecipientOrganisation, *, actor: Any, reason:
 
 @service("validity.api_key.created")
 def create_api_key(
-    organisation: RecipientOrganisation, *, label: str, expires_at: datetime | None = None, actor: Any
+    organisation: RecipientOrganisation, *, label: str, expires_at: datetime | None = None, actor: User
 ) -> tuple[ApiKey, str]:
     """A new key and its plaintext, which is shown once and never stored."""
     current = Org.objects.select_for_update().get(pk=organisation.pk)
@@ -233,7 +237,7 @@ def create_api_key(
 
 
 @service("validity.api_key.revoked")
-def revoke_api_key(key: ApiKey, *, actor: Any) -> ApiKey:
+def revoke_api_key(key: ApiKey, *, actor: User) -> ApiKey:
     current = ApiKey.objects.select_for_update().get(pk=key.pk)
     if current.revoked_at is not None:
         raise _refuse("already_revoked", "この API キーは既に失効しています。", "This API key is already revoked.")
@@ -270,7 +274,7 @@ def answer_query(
     *,
     sha256: str | None,
     organisation: RecipientOrganisation | None,
-    actor: Any,
+    actor: Actor,
     channel: str,
     guard: auth.KeyGuard | None = None,
     declared_only: bool = False,
@@ -351,7 +355,7 @@ def _unknown_limit(text: str) -> ratelimit.Rate:
     return ratelimit.Rate.parse(text)
 
 
-def _count_unknown(organisation: RecipientOrganisation | None, *, actor: Any, channel: str) -> None:
+def _count_unknown(organisation: RecipientOrganisation | None, *, actor: Actor, channel: str) -> None:
     ident = organisation.public_id if organisation else f"ip:{audit_context.current().ip}"
     # Counted through this process's leases (ratelimit.take), as the API counts keys: most unknown
     # answers cost no round trip to Redis, and all processes together never count more than the limit.
@@ -375,7 +379,7 @@ def keep_check_result(
     query: Query,
     *,
     organisation: RecipientOrganisation,
-    actor: Any,
+    actor: User,
     signed_record: str = "",
     file_name: str = "",
     file_size: int | None = None,

@@ -19,7 +19,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 import audit
-from mynatrust.access import public, recipient_required, refuse_object
+from mynatrust.access import public, recipient_required, refuse_object, signed_in
 from mynatrust.lib import delegation_id as delegation_ids
 from mynatrust.lib.delegation_id import in_file_name
 from validity import answer, ratelimit, result_pdf, services, signing
@@ -90,7 +90,7 @@ def api_keys(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             key, plaintext = services.create_api_key(
-                organisation, label=form.cleaned_data["label"], expires_at=form.expires_at(), actor=request.user
+                organisation, label=form.cleaned_data["label"], expires_at=form.expires_at(), actor=signed_in(request)
             )
         except ValidityError as exc:
             form.add_error(None, exc.message)
@@ -106,7 +106,7 @@ def api_keys(request: HttpRequest) -> HttpResponse:
 def revoke_api_key(request: HttpRequest, prefix: str) -> HttpResponse:
     key = _get_key_for_member(request, prefix)
     try:
-        services.revoke_api_key(key, actor=request.user)
+        services.revoke_api_key(key, actor=signed_in(request))
     except ValidityError as exc:
         messages.error(request, exc.message)
     else:
@@ -183,7 +183,7 @@ def _check(request: HttpRequest, organisation: RecipientOrganisation) -> HttpRes
     kept = services.keep_check_result(
         query,
         organisation=organisation,
-        actor=request.user,
+        actor=signed_in(request),
         signed_record=token or "",
         file_name=upload.name if upload else "",
         file_size=upload.size if upload else None,

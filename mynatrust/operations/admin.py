@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from mynatrust.access import signed_in
 from mynatrust.operations import services
 from mynatrust.operations.models import LEDGERS, LedgerEntry, LedgerError
 
@@ -88,7 +89,7 @@ class LedgerAdmin(admin.ModelAdmin):
         corrects = data.pop("corrects", None)
         reason = data.pop("correction_reason", "")
         fields = {name: data[name] for name in self.model.ledger_fields}
-        actor: Any = request.user
+        actor = signed_in(request)
         entry = services.record_entry(
             self.model,
             actor=actor,

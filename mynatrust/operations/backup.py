@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 import audit
-from kernel import ServiceError
+from kernel import Actor, ServiceError
 from mynatrust.db import is_postgresql
 
 FORMAT = "mynatrust-backup/1"
@@ -128,7 +128,7 @@ def unreadable_tables() -> tuple[str, list[str]]:
         return role, [str(name) for (name,) in cursor.fetchall()]
 
 
-def create_backup(out_root: Path, *, actor: Any = None) -> Path:
+def create_backup(out_root: Path, *, actor: Actor | None = None) -> Path:
     """Write one backup directory under ``out_root`` and return it. The dump is one consistent
     snapshot of the whole database (pg_dump runs in a single repeatable-read transaction). Refused,
     with nothing written, when the connected role cannot read every table (its dump would miss them)."""
@@ -269,7 +269,7 @@ def _database_is_empty(target: Target) -> bool:
     return out.strip() == "0"
 
 
-def restore_backup(directory: Path, database_url: str, *, actor: Any = None) -> None:
+def restore_backup(directory: Path, database_url: str, *, actor: Actor | None = None) -> None:
     """Check the backup, then restore it into ``database_url``, which must exist and be empty
     (never the running database). One transaction: a failure leaves the target empty."""
     problems = verify_backup(directory)

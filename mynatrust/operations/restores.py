@@ -18,7 +18,7 @@ state it describes changes (another signed head, another restore).
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,8 +26,11 @@ from django.utils.translation import gettext as _
 import audit
 from audit import heads, restores
 from audit.models import AuditEvent
-from kernel import ServiceError
+from kernel import Actor, ServiceError
 from mynatrust.roles import Role
+
+if TYPE_CHECKING:
+    from mynatrust.models import User
 
 REQUEST = "audit.restore_loss_request"
 REQUESTED = "audit.restore_loss_requested"
@@ -42,14 +45,14 @@ class RestoreError(ServiceError):
         super().__init__(message, code=code)
 
 
-def _refuse(attempt: str, code: str, message: str, *, actor: Any, **data: Any) -> RestoreError:
+def _refuse(attempt: str, code: str, message: str, *, actor: Actor, **data: Any) -> RestoreError:
     audit.record_refused(f"{attempt}_refused", actor=actor, reason=code, **data)
     error = RestoreError(code, message)
     error.recorded = True
     return error
 
 
-def _loss(attempt: str, *, actor: Any) -> restores.Loss:
+def _loss(attempt: str, *, actor: Actor) -> restores.Loss:
     try:
         loss = restores.find_loss()
     except (restores.Unprovable, heads.Unreadable) as err:
@@ -70,7 +73,7 @@ def _loss(attempt: str, *, actor: Any) -> restores.Loss:
     return loss
 
 
-def request_acknowledgement(*, actor: Any, reason: str) -> AuditEvent:
+def request_acknowledgement(*, actor: User, reason: str) -> AuditEvent:
     """The service manager asks that the loss found now be acknowledged."""
     if not actor.has_role(Role.SERVICE_MANAGER):
         raise _refuse(REQUEST, "role", _("欠落の確認を依頼できるのはサービス責任者だけです。"), actor=actor)
@@ -92,7 +95,7 @@ def pending_requests() -> list[AuditEvent]:
     return [r for r in requests if r.pk not in done]
 
 
-def acknowledge(request_id: int, *, actor: Any) -> AuditEvent:
+def acknowledge(request_id: int, *, actor: User) -> AuditEvent:
     """The auditor confirms a pending request by someone else; the loss is recorded for good and the
     head file re-based (audit.restores.acknowledge)."""
     if not actor.has_role(Role.AUDITOR):
@@ -133,7 +136,7 @@ def acknowledge(request_id: int, *, actor: Any) -> AuditEvent:
         raise _changed(actor=actor, request_id=request_id) from err
 
 
-def _changed(*, actor: Any, request_id: int) -> RestoreError:
+def _changed(*, actor: Actor, request_id: int) -> RestoreError:
     return _refuse(
         ACKNOWLEDGE,
         "changed",

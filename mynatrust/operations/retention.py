@@ -33,6 +33,7 @@ from django.db.models import Model, QuerySet
 from django.utils import timezone
 
 import audit
+from kernel import Actor
 
 DELETE = "delete"
 ANONYMISE = "anonymise"
@@ -147,7 +148,7 @@ def plan(now: datetime | None = None, *, only: set[str] | None = None) -> list[t
     return rows
 
 
-def apply(kind: RecordKind, cutoff: datetime, *, actor: Any = None) -> int:
+def apply(kind: RecordKind, cutoff: datetime, *, actor: Actor | None = None) -> int:
     """Remove or anonymise the records of ``kind`` that are due at ``cutoff``, recording each batch
     (with the ids, where they are not secrets) as ``retention.deleted`` / ``retention.anonymised``."""
     actor = actor or audit.SYSTEM

@@ -17,6 +17,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from mynatrust.access import signed_in
 from mynatrust.decisions import Decision, NoReasonForm, confirm_page, not_open
 from mynatrust.forms import PlainTextMixin
 from mynatrust.lib import paragraph_diff
@@ -111,7 +112,7 @@ class DocumentVersionAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: DocumentVersion, form: Any, change: bool) -> None:
         # Validation ran in the form; the services re-check roles and state inside their transaction.
-        actor: Any = request.user
+        actor = signed_in(request)
         if change:
             fields = {name: form.cleaned_data[name] for name in ("title", "body", "change_summary", "effective_at")}
             saved = services.update_draft(obj, actor=actor, **fields)
@@ -162,7 +163,7 @@ class DocumentVersionAdmin(admin.ModelAdmin):
         if not request.user.has_perm("mynatrust.approve_documentversion"):
             raise PermissionDenied
         doc = get_object_or_404(DocumentVersion.objects.select_related("drafted_by"), pk=pk, kind__in=self.kinds)
-        actor: Any = request.user
+        actor = signed_in(request)
         internal = doc.kind not in PUBLIC_KINDS
 
         def perform(data: dict[str, Any]) -> Any:
@@ -312,7 +313,7 @@ class NoticeAdmin(admin.ModelAdmin):
         if not request.user.has_perm("mynatrust.publish_notice"):
             raise PermissionDenied
         notice = get_object_or_404(Notice, pk=pk)
-        actor: Any = request.user
+        actor = signed_in(request)
 
         def perform(data: dict[str, Any]) -> Any:
             if publish:

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 import audit
+from kernel import Actor
 from mynatrust.models import User
 from mynatrust.repository.models import (
     PUBLIC_KINDS,
@@ -49,7 +50,7 @@ TERMINATION_NOTICE_DAYS = 90
 MAIL_BATCH_SIZE = 200
 
 
-def _refusing(event_type: str, actor: Any, subject: Any, **data: Any) -> Callable[[RepositoryError], None]:
+def _refusing(event_type: str, actor: Actor, subject: Any, **data: Any) -> Callable[[RepositoryError], None]:
     def refuse(err: RepositoryError) -> None:
         audit.record(event_type, actor=actor, subject=subject, refused=True, reason=err.message, **data)
 
@@ -191,7 +192,7 @@ def reject_document(doc: DocumentVersion, *, actor: User, note: str) -> Document
 
 
 # --- terms acceptance ----------------------------------------------------------------------------
-def record_privacy_notice(user: User, *, actor: Any) -> TermsAcceptance | None:
+def record_privacy_notice(user: User, *, actor: Actor) -> TermsAcceptance | None:
     """Record that ``user`` was shown, and accepted, the privacy notice in force (§2.8(2)) when
     giving personal data (application, recipient registration). Idempotent; None while no notice
     is published."""
@@ -210,7 +211,7 @@ def record_privacy_notice(user: User, *, actor: Any) -> TermsAcceptance | None:
     return acceptance
 
 
-def accept_current_terms(user: User, *, actor: Any) -> TermsAcceptance:
+def accept_current_terms(user: User, *, actor: Actor) -> TermsAcceptance:
     """Record that ``user`` accepts the terms in force. Idempotent. Refused when no terms are
     published or the account is not one that accepts terms."""
     refuse = _refusing("repository.terms.accept_refused", actor, user)

@@ -127,7 +127,7 @@ def test_reject_and_return_need_a_reason(desk, applied):
     applied.refresh_from_db()
     assert applied.status == Subscriber.Status.APPLIED
     with pytest.raises(RegistryError):
-        services.reject_facts(applied.open_facts, actor=None, reason="")
+        services.reject_facts(applied.open_facts, actor=None, reason="")  # type: ignore[arg-type]  # a wrong caller
     assert events("registry.facts.reject_refused")
 
 
@@ -140,7 +140,7 @@ def test_starting_the_review_is_recorded(desk, applied):
     assert applied.status == Subscriber.Status.UNDER_REVIEW
     assert events("registry.subscriber.review_started")
     with pytest.raises(RegistryError):
-        services.start_review(applied, actor=None)
+        services.start_review(applied, actor=None)  # type: ignore[arg-type]  # a wrong caller
 
 
 def test_the_queues_separate_applications_to_review_from_those_waiting_for_the_applicant(

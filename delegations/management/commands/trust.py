@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -11,6 +11,9 @@ from delegations import trust
 from delegations.models import AnchorChange, TrustAnchor
 from delegations.signatures.profile import fingerprint
 from mynatrust import cli
+
+if TYPE_CHECKING:
+    from mynatrust.models import User
 
 
 class Command(BaseCommand):
@@ -76,7 +79,7 @@ class Command(BaseCommand):
             )
         self.stdout.write(f"{len(anchors)} anchor(s), {pending.count()} pending change(s)")
 
-    def _add(self, actor: Any, options: dict[str, Any]) -> None:
+    def _add(self, actor: User, options: dict[str, Any]) -> None:
         try:
             data = Path(options["file"]).read_bytes()
         except OSError as exc:
@@ -97,7 +100,7 @@ class Command(BaseCommand):
         )
         self.stdout.write(self.style.SUCCESS(f"requested change #{change.pk}; another staff member must approve it"))
 
-    def _remove(self, actor: Any, options: dict[str, Any]) -> None:
+    def _remove(self, actor: User, options: dict[str, Any]) -> None:
         anchor = TrustAnchor.objects.filter(fingerprint_sha256=options["fingerprint"].replace(":", "").upper()).first()
         if anchor is None:
             raise CommandError("no such anchor")
@@ -107,7 +110,7 @@ class Command(BaseCommand):
         change = trust.request_anchor_removal(anchor, actor=actor, reason=options["reason"])
         self.stdout.write(self.style.SUCCESS(f"requested change #{change.pk}; another staff member must approve it"))
 
-    def _decide(self, actor: Any, options: dict[str, Any], approve: bool) -> None:
+    def _decide(self, actor: User, options: dict[str, Any], approve: bool) -> None:
         change = AnchorChange.objects.filter(pk=options["change_id"]).first()
         if change is None:
             raise CommandError("no such change")
@@ -118,10 +121,10 @@ class Command(BaseCommand):
         change = fn(change, actor=actor)
         self.stdout.write(self.style.SUCCESS(f"{change}: anchor is now {change.anchor.status}"))
 
-    def _approve(self, actor: Any, options: dict[str, Any]) -> None:
+    def _approve(self, actor: User, options: dict[str, Any]) -> None:
         self._decide(actor, options, True)
 
-    def _reject(self, actor: Any, options: dict[str, Any]) -> None:
+    def _reject(self, actor: User, options: dict[str, Any]) -> None:
         self._decide(actor, options, False)
 
 
