@@ -27,12 +27,15 @@ def test_a_forbidden_page_asked_many_times_is_one_event_with_the_count(client, r
     client.force_login(recipient)
     for _ in range(40):
         assert client.get("/app/").status_code == 403
-    [event] = refusals("access.denied")
-    assert event.actor_label == recipient.email and event.actor_kind == "recipient"
-    assert event.data["path"] == "/app/"
-    assert event.data["count"] == 40
-    assert event.data["status"] == 403
-    assert event.data["reason"] == "permission_denied"
+    # One event per minute: two when the requests straddle a minute's end.
+    events = refusals("access.denied")
+    assert 1 <= len(events) <= 2
+    assert sum(event.data["count"] for event in events) == 40
+    for event in events:
+        assert event.actor_label == recipient.email and event.actor_kind == "recipient"
+        assert event.data["path"] == "/app/"
+        assert event.data["status"] == 403
+        assert event.data["reason"] == "permission_denied"
 
 
 def test_a_forbidden_admin_page_is_on_the_record(client):
