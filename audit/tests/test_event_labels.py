@@ -16,7 +16,16 @@ APPS = ("audit", "registry", "delegations", "validity", "mynatrust")
 EVENT = re.compile(r"^[a-z_]+(\.[a-z0-9_]+)+$")
 # Functions whose first argument is an event type; a service decorator names the attempt, whose
 # refusal is recorded as "<name>_refused".
-RECORDERS = {"record", "record_refused", "record_reading", "record_tallied", "_record", "_refuse", "_refusing"}
+RECORDERS = {
+    "record",
+    "record_refused",
+    "record_reading",
+    "record_tallied",
+    "record_refusal",
+    "_record",
+    "_refuse",
+    "_refusing",
+}
 DECORATORS = {"service"}
 
 
