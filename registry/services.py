@@ -43,7 +43,6 @@ if TYPE_CHECKING:
     from mynatrust.models import User
 
 
-
 # A 団体 is confirmed only through its registry (§3.1.2, §3.1.3) and described in a delegation only
 # as a 法人 with its 法人番号 (Table 4-1 of §4.1.4): one without registration cannot apply.
 CORPORATE_NUMBER_REQUIRED = gettext_lazy(

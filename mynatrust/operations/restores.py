@@ -175,7 +175,7 @@ def _rebase_messages(code: str, facts: dict[str, Any]) -> str:
 def rebase_witness(
     event_id: int,
     *,
-    actor: Any,
+    actor: User,
     state: Any,
     witness_key: Any,
     document_since: Any,
