@@ -401,7 +401,7 @@ def keep_check_result(
     )
 
 
-def record_result_printed(kept: CheckResult, *, actor: Any) -> None:
+def record_result_printed(kept: CheckResult, *, actor: Actor) -> None:
     """A kept result was taken out as PDF (who took which answer out, and when)."""
     audit.record(
         "validity.check_result.printed",
