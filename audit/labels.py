@@ -67,6 +67,8 @@ EVENT_LABELS: dict[str, Any] = {
     "auth.otp_enrolled": _("二要素認証の登録"),
     "auth.otp_verified": _("二要素認証に成功"),
     "auth.otp_failed": _("二要素認証の失敗"),
+    "auth.passkey_remove": _("パスキーの削除"),
+    "auth.passkey_removed": _("パスキーの削除"),
     "auth.cli_verified": _("管理コマンドの本人確認"),
     "auth.cli_refused": _("管理コマンドの本人確認の拒否"),
     "mail.throttled": _("メール送信の制限（送信せず）"),

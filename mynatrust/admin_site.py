@@ -1,4 +1,5 @@
-"""The staff admin: password, then a second factor (TOTP), for every staff sign-in.
+"""The staff admin: password, then a second factor (an authenticator app's TOTP code or a passkey,
+mynatrust.passkeys), for every staff sign-in.
 
 A second factor is enrolled only by a browser session that has just used a one-time invitation
 link (mynatrust.staff): the pending secret is made for that session, shown in that one response,
@@ -185,6 +186,8 @@ class StaffAdminSite(admin.AdminSite):
         extra: list[URLPattern] = [
             path("otp/verify/", self.otp_verify, name="otp_verify"),
             path("otp/setup/", self.otp_setup, name="otp_setup"),
+            path("otp/passkeys/", self.admin_view(self.passkeys), name="passkeys"),
+            *_passkey_urls(),
             path("invitation/<str:token>/", self.staff_invitation, name="staff_invitation"),
         ]
         return extra + super().get_urls()
@@ -211,7 +214,9 @@ class StaffAdminSite(admin.AdminSite):
         return render(request, "admin/staff_login.html", context)
 
     def _second_factor_redirect(self, request: HttpRequest) -> HttpResponse:
-        name = "otp_verify" if self._device(request.user) is not None else "otp_setup"
+        from mynatrust.passkeys import has_second_factor
+
+        name = "otp_verify" if has_second_factor(request.user) else "otp_setup"
         url = reverse(f"admin:{name}", current_app=self.name)
         nxt = request.POST.get("next") or request.GET.get("next")
         if nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
@@ -242,11 +247,16 @@ class StaffAdminSite(admin.AdminSite):
         user = self._staff_pending(request)
         if user is None:
             return redirect(reverse("admin:login", current_app=self.name))
-        device = self._device(user)
-        if device is None:
+        from mynatrust import passkeys
+
+        if not passkeys.has_second_factor(user):
             return redirect(reverse("admin:otp_setup", current_app=self.name))
+        device = self._device(user)
         form = TokenForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
+        if request.method == "POST" and device is None:
+            audit.record_tallied("auth.otp_failed", actor=user, key="no_totp", reason="no_totp", device="totp")
+            form.add_error(None, _("このアカウントには認証アプリが登録されていません。パスキーで確認してください。"))
+        elif request.method == "POST" and device is not None and form.is_valid():
             allowed, _data = device.verify_is_allowed()
             if allowed and device.verify_token(form.cleaned_data["token"]):
                 otp_login(request, device)
@@ -256,8 +266,25 @@ class StaffAdminSite(admin.AdminSite):
             form.add_error(
                 "token", _("確認コードが正しくないか、試行回数が多すぎます。しばらく待ってからもう一度お試しください。")
             )
-        context = {**self.each_context(request), "title": _("二要素認証"), "form": form}
+        context = {
+            **self.each_context(request),
+            "title": _("二要素認証"),
+            "form": form,
+            "totp": device is not None,
+            **self._passkey_context(request, use=bool(passkeys.passkeys_of(user))),
+        }
         return render(request, "admin/otp_verify.html", context)
+
+    def _passkey_context(self, request: HttpRequest, *, use: bool) -> dict[str, Any]:
+        """What the passkey part of a page needs: whether to offer it, and where it works."""
+        from mynatrust import passkeys
+
+        return {
+            "passkey": use,
+            "passkey_here": passkeys.origin_allowed(request),
+            "passkey_origin": settings.OTP_WEBAUTHN_ALLOWED_ORIGINS[0] if settings.OTP_WEBAUTHN_ALLOWED_ORIGINS else "",
+            "passkey_next": _query({"next": request.GET["next"]}) if request.GET.get("next") else "",
+        }
 
     @method_decorator_never_cache
     def staff_invitation(self, request: HttpRequest, token: str) -> HttpResponse:
@@ -290,20 +317,16 @@ class StaffAdminSite(admin.AdminSite):
         }
         return render(request, "admin/staff_invitation.html", context)
 
-    def _enrolment_grant(self, request: HttpRequest, user: Any) -> dict[str, Any] | None:
-        grant = request.session.get(ENROLMENT_SESSION_KEY)
-        if not grant or grant.get("user") != user.pk or grant.get("until", 0) < timezone.now().timestamp():
-            return None
-        return dict(grant)
-
     @method_decorator_never_cache
     def otp_setup(self, request: HttpRequest) -> HttpResponse:
         user = self._staff_pending(request)
         if user is None:
             return redirect(reverse("admin:login", current_app=self.name))
-        if self._device(user) is not None:
+        from mynatrust.passkeys import has_second_factor
+
+        if has_second_factor(user):
             return redirect(reverse("admin:otp_verify", current_app=self.name))
-        grant = self._enrolment_grant(request, user)
+        grant = enrolment_grant(request, user)
         if grant is None:
             # A password alone never enrols an authenticator: only the session that used the
             # member's own invitation link may.
@@ -336,8 +359,74 @@ class StaffAdminSite(admin.AdminSite):
             "form": form,
             "secret": secret,
             "qr": _qr_data_uri(device.config_url) if secret else None,
+            **self._passkey_context(request, use=True),
         }
         return render(request, "admin/otp_setup.html", context)
+
+    @method_decorator_never_cache
+    def passkeys(self, request: HttpRequest) -> HttpResponse:
+        """The signed-in member's own passkeys: add one (the browser's prompt), remove one."""
+        from mynatrust import passkeys
+        from mynatrust.staff import StaffError
+
+        user: Any = request.user
+        if request.method == "POST":
+            device = passkeys.WebAuthnCredential.objects.filter(pk=_int(request.POST.get("remove")), user=user).first()
+            try:
+                if device is None:
+                    audit.record_refused("auth.passkey_remove_refused", actor=user, subject=user, reason="unknown")
+                    raise StaffError(str(_("このパスキーは見つかりません。")))
+                passkeys.remove_passkey(device, actor=user)
+            except StaffError as err:
+                messages.error(request, err.message)
+            else:
+                messages.success(request, _("パスキーを削除しました。"))
+            return redirect(reverse("admin:passkeys", current_app=self.name))
+        context = {
+            **self.each_context(request),
+            "title": _("パスキー"),
+            "credentials": passkeys.passkeys_of(user),
+            "totp": self._device(user) is not None,
+            **self._passkey_context(request, use=True),
+        }
+        return render(request, "admin/passkeys.html", context)
+
+
+def enrolment_grant(request: HttpRequest, user: Any) -> dict[str, Any] | None:
+    """The right to enrol a second factor that this session got by using ``user``'s invitation link
+    (mynatrust.staff), while it lasts; None otherwise."""
+    grant = request.session.get(ENROLMENT_SESSION_KEY)
+    if not grant or grant.get("user") != user.pk or grant.get("until", 0) < timezone.now().timestamp():
+        return None
+    return dict(grant)
+
+
+def _passkey_urls() -> list[URLPattern]:
+    """The passkey ceremonies (JSON for static/js/passkey.js), before the admin's sign-in check:
+    they are the second step of it (mynatrust.passkeys checks who may run them)."""
+    from mynatrust import passkeys
+
+    return [
+        path("otp/passkey/register/begin/", passkeys.PasskeyRegistrationBegin.as_view(), name="passkey_register_begin"),
+        path(
+            "otp/passkey/register/complete/",
+            passkeys.PasskeyRegistrationComplete.as_view(),
+            name="passkey_register_complete",
+        ),
+        path("otp/passkey/verify/begin/", passkeys.PasskeyAuthenticationBegin.as_view(), name="passkey_verify_begin"),
+        path(
+            "otp/passkey/verify/complete/",
+            passkeys.PasskeyAuthenticationComplete.as_view(),
+            name="passkey_verify_complete",
+        ),
+    ]
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value or "")
+    except ValueError:
+        return None
 
 
 def _keyed(view: Any) -> Any:

@@ -142,11 +142,13 @@ def _internal_audit() -> QuerySet[Any]:
 
 def _staff_without_second_factor() -> QuerySet[Any]:
     from django_otp.plugins.otp_totp.models import TOTPDevice
+    from django_otp_webauthn.models import WebAuthnCredential
 
     from mynatrust.models import User
 
-    enrolled = TOTPDevice.objects.filter(confirmed=True).values("user_id")
-    return User.objects.filter(kind=User.Kind.STAFF, is_active=True).exclude(pk__in=enrolled)
+    apps = TOTPDevice.objects.filter(confirmed=True).values("user_id")
+    passkeys = WebAuthnCredential.objects.filter(confirmed=True).values("user_id")
+    return User.objects.filter(kind=User.Kind.STAFF, is_active=True).exclude(pk__in=apps).exclude(pk__in=passkeys)
 
 
 def _ministry_reports() -> QuerySet[Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.utils.csp import CSP
@@ -65,6 +66,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "axes",
     "mynatrust",
     "audit",
@@ -318,6 +320,23 @@ STAFF_INVITATION_HOURS = env.int("STAFF_INVITATION_HOURS", default=24)
 STAFF_SUITABILITY_MAX_AGE_DAYS = env.int("STAFF_SUITABILITY_MAX_AGE_DAYS", default=90)
 # Minutes an accepted invitation lets its browser session enrol a second factor.
 STAFF_ENROLMENT_MINUTES = env.int("STAFF_ENROLMENT_MINUTES", default=30)
+
+# Passkeys (WebAuthn, django-otp-webauthn) as a staff member's second factor beside TOTP. A passkey
+# is bound to one domain, the relying party: the host of SERVICE_BASE_URL (an IP address cannot be
+# one, so a loopback address stands for "localhost"), used from the origins listed. Only after the
+# password (no passwordless sign-in): the lockout counts every sign-in the same way.
+_service = urlsplit(SERVICE_BASE_URL)
+_rp_host = "localhost" if _service.hostname in ("127.0.0.1", "::1") else (_service.hostname or "localhost")
+OTP_WEBAUTHN_RP_ID = env.str("WEBAUTHN_RP_ID", default=_rp_host)
+OTP_WEBAUTHN_RP_NAME = env.str("WEBAUTHN_RP_NAME", default="MynaTrust e-LOA")
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env.list(
+    "WEBAUTHN_ORIGINS",
+    default=[f"{_service.scheme}://{OTP_WEBAUTHN_RP_ID}" + (f":{_service.port}" if _service.port else "")],
+)
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+OTP_WEBAUTHN_HELPER_CLASS = "mynatrust.passkeys.PasskeyHelper"
+# Refusals are audit events (mynatrust.passkeys); the library's own traceback logging stays off.
+OTP_WEBAUTHN_EXCEPTION_LOGGER_NAME = ""
 
 # The demo (test PKI, demo-only helpers such as test-card signing) is never on in production.
 DEMO_MODE = env.bool("DEMO_MODE", default=not PRODUCTION)

@@ -272,8 +272,9 @@ def _invite(user: User, purpose: str, *, actor: User | None, reason: str = "", m
 
 def reset_second_factor(user: User, *, actor: User, reason: str) -> None:
     """A lost authenticator: the service manager (never for their own account) removes the member's
-    second factors and sends a re-enrolment link; the member confirms their password there."""
+    second factors (authenticator apps and passkeys) and sends a re-enrolment link; the member confirms their password there."""
     from django_otp.plugins.otp_totp.models import TOTPDevice
+    from django_otp_webauthn.models import WebAuthnCredential
 
     try:
         _authorise(actor, user, "reset")
@@ -284,7 +285,9 @@ def reset_second_factor(user: User, *, actor: User, reason: str) -> None:
             locked = User.objects.select_for_update().get(pk=user.pk)
             if locked.kind != User.Kind.STAFF or not locked.is_active:
                 raise StaffError(str(_("在任中の職員ではありません。")))
-            removed = TOTPDevice.objects.filter(user=locked).delete()[0]
+            removed = 0
+            for model in (TOTPDevice, WebAuthnCredential):  # a passkey's attestation goes with it
+                removed += model.objects.filter(user=locked).delete()[1].get(model._meta.label, 0)
             audit.record("staff.second_factor_reset", actor=actor, subject=locked, reason=reason, removed=removed)
             _invite(locked, StaffInvitation.Purpose.REENROLMENT, actor=actor, reason=reason)
     except StaffError as err:
