@@ -22,10 +22,11 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from audit.admin import ReadOnlyAdmin
+from delegations import confirmation as periodic
 from delegations import services as delegation_services
 from delegations import trust
 from delegations.document.content import Qualification
-from delegations.forms import QualificationCheckForm
+from delegations.forms import FollowUpForm, QualificationCheckForm
 from delegations.forms import ReasonForm as DelegationReasonForm
 from delegations.models import AnchorChange, Delegation, RevocationList, RevocationRequest, TrustAnchor
 from delegations.signatures import SignatureReport
@@ -324,10 +325,39 @@ class RevocationListAdmin(admin.ModelAdmin):
 # so a refusal stays in the audit log).
 
 
+class ConfirmationFilter(admin.SimpleListFilter):
+    """Where the periodic confirmation of §4.3 stands."""
+
+    title = _("定期確認（4.3）")
+    parameter_name = "confirmation"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [
+            ("follow_up", _("督促が必要（期限超過から一定日数）")),
+            ("overdue", _("期限超過")),
+            ("due", _("期限が近い・期限超過")),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        chosen = {"follow_up": periodic.for_follow_up, "overdue": periodic.overdue, "due": periodic.to_confirm}
+        if self.value() in chosen:
+            return queryset.filter(pk__in=chosen[str(self.value())]().values("pk"))
+        return queryset
+
+
 @admin.register(Delegation)
 class DelegationAdmin(ReadOnlyAdmin):
-    list_display = ["__str__", "subscriber", "agent_name", "status", "valid_from", "valid_until", "created_at"]
-    list_filter = ["status", "agent_qualification"]
+    list_display = [
+        "__str__",
+        "subscriber",
+        "agent_name",
+        "status",
+        "valid_from",
+        "valid_until",
+        "confirmation_due_on",
+        "created_at",
+    ]
+    list_filter = ["status", ConfirmationFilter, "agent_qualification"]
     search_fields = [
         "delegation_id",
         "agent_name",
@@ -389,6 +419,11 @@ class DelegationAdmin(ReadOnlyAdmin):
             "revocation_requests": delegation.revocation_requests.select_related("requested_by", "decided_by"),
             "can_review": can_review and delegation.status == Delegation.Status.SUBMITTED,
             "can_revoke": can_revoke and delegation.status == Delegation.Status.ACTIVE,
+            "confirmations": delegation.confirmations.select_related("confirmed_by")[:5],
+            "confirmation_overdue": periodic.overdue().filter(pk=delegation.pk).exists(),
+            "follow_ups": delegation.confirmation_follow_ups.select_related("recorded_by"),
+            "can_follow_up": request.user.has_perm("delegations.follow_up_confirmation")
+            and periodic.overdue().filter(pk=delegation.pk).exists(),
         }
         return TemplateResponse(request, "admin/delegations/delegation/review.html", context)
 
@@ -419,6 +454,15 @@ class DelegationAdmin(ReadOnlyAdmin):
             DelegationReasonForm,
             True,
         ),
+        "follow_up": (
+            _("定期確認の督促を記録する"),
+            _("連絡を記録する"),
+            _(
+                "定期確認（運用規程 4.3）の期限を過ぎた利用者へ連絡したことを記録します。電子委任状の状態は変わりません。"
+            ),
+            FollowUpForm,
+            False,
+        ),
         "revoke": (
             _("取消を申請する"),
             _("取消を申請する"),
@@ -430,7 +474,10 @@ class DelegationAdmin(ReadOnlyAdmin):
 
     def action_view(self, request: HttpRequest, object_id: int, action: str) -> Any:
         delegation = self._delegation(request, object_id)
-        perm = "delegations.revoke_delegation" if action == "revoke" else "delegations.review_delegation"
+        perm = {
+            "revoke": "delegations.revoke_delegation",
+            "follow_up": "delegations.follow_up_confirmation",
+        }.get(action, "delegations.review_delegation")
         if action not in self.DECISIONS or not request.user.has_perm(perm):
             raise PermissionDenied
         title, button, consequence, form_class, danger = self.DECISIONS[action]
@@ -443,6 +490,8 @@ class DelegationAdmin(ReadOnlyAdmin):
                 delegation_services.record_qualification_check(delegation, actor=actor, **data)
             elif action == "reject":
                 delegation_services.reject_submission(delegation, actor=actor, reason=data["reason"])
+            elif action == "follow_up":
+                periodic.record_follow_up(delegation, actor=actor, channel=data["channel"], note=data["note"])
             else:
                 delegation_services.request_revocation(delegation, actor=actor, reason=data["reason"])
             return (

@@ -62,6 +62,7 @@ class DelegationsConfig(AppConfig):
             Role.RECEPTION,
             "delegations.view_delegation",
             "delegations.review_delegation",
+            "delegations.follow_up_confirmation",
             "delegations.view_qualificationcheck",
             "delegations.view_signedfile",
         )

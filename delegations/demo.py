@@ -208,6 +208,14 @@ DEMO_SUBSTITUTE_AGENT = {
     "agent_identifier": "E-20871",
     "agent_address": "東京都杉並区阿佐谷南一丁目15番1号",
 }
+# §4.3: a delegation registered more than a year ago whose periodic confirmation the subscriber has
+# not made, past the reminder mails: it stays in force and waits in reception's follow-up queue.
+DEMO_UNCONFIRMED_AGENT = {
+    **DEMO_AGENT,
+    "agent_name": "伊藤 三郎",
+    "agent_title": "物流課長",
+    "agent_identifier": "E-11852",
+}
 DEMO_REVOKED_AGENT = {
     **DEMO_AGENT,
     "agent_name": "佐藤 次郎",
@@ -277,6 +285,8 @@ def _demo_queues(subscriber: Any, member: Any, period: dict[str, Any], command: 
         revoked = _signed(subscriber, member, {**DEMO_REVOKED_AGENT, **period})
         services.request_revocation(revoked, actor=operator, reason="担当者の退職（利用者からの届出）")
         command.stdout.write(f"  delegations: revocation of {revoked.delegation_id} waits for a second staff member")
+    if not mine.filter(agent_name=DEMO_UNCONFIRMED_AGENT["agent_name"]).exists():
+        _unconfirmed(_signed(subscriber, member, {**DEMO_UNCONFIRMED_AGENT, **period}), command)
     if not AnchorChange.objects.filter(decision=AnchorChange.Decision.PENDING).exists():
         next_generation = TestPKI.generate()
         trust.request_anchor_addition(
@@ -286,3 +296,21 @@ def _demo_queues(subscriber: Any, member: Any, period: dict[str, Any], command: 
             label="デモ: 次の世代の署名用認証局",
         )
         command.stdout.write("  trust anchors: the next generation's root waits for approval")
+
+
+def _unconfirmed(delegation: Any, command: Any) -> None:
+    """Let the periodic confirmation of ``delegation`` fall overdue past the reminders (as if it had
+    been registered over a year ago), and send the mails that would have gone (§4.3)."""
+    from datetime import timedelta
+    from unittest import mock
+
+    from delegations import confirmation
+    from delegations.models import Delegation
+
+    overdue = confirmation.today() - timedelta(days=settings.DELEGATION_CONFIRMATION_FOLLOW_UP_DAYS + 6)
+    Delegation.objects.filter(pk=delegation.pk).update(confirmation_due_on=overdue)
+    with mock.patch("delegations.confirmation.send_mail"):
+        confirmation.send_reminders()
+    command.stdout.write(
+        f"  delegations: {delegation.delegation_id} is overdue for periodic confirmation (reception follows up)"
+    )

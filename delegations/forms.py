@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
-from delegations.models import Delegation, QualificationCheck
+from delegations.models import ConfirmationFollowUp, Delegation, QualificationCheck
 from delegations.services import DelegationError, check_draft_values
 from delegations.standing import Standing
 from mynatrust.forms import CanonicalEmailField, PlainTextMixin
@@ -132,6 +132,15 @@ class RevokeForm(PlainTextMixin, forms.Form):
     reason = forms.CharField(label=_("取消の理由"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
 
 
+class ConfirmationForm(forms.Form):
+    """The periodic confirmation (§4.3): the member states that they checked the contents."""
+
+    confirmed = forms.BooleanField(
+        label=_("この電子委任状の記載内容を確かめ、真正かつ正確であることを確認しました"),
+        error_messages={"required": _("内容を確かめたうえで、チェックを入れてください。")},
+    )
+
+
 class ListFilterForm(PlainTextMixin, forms.Form):
     status = forms.ChoiceField(
         label=_("状態"), choices=[("", _("すべて")), *[(s.value, s.label) for s in Standing]], required=False
@@ -162,3 +171,10 @@ class QualificationCheckForm(PlainTextMixin, forms.Form):
 
 class ReasonForm(PlainTextMixin, forms.Form):
     reason = forms.CharField(label=_("理由"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+
+
+class FollowUpForm(PlainTextMixin, forms.Form):
+    """Reception's contact with a subscriber whose periodic confirmation (§4.3) is overdue."""
+
+    channel = forms.ChoiceField(label=_("連絡の方法（運用規程 6.1）"), choices=ConfirmationFollowUp.Channel.choices)
+    note = forms.CharField(label=_("連絡の内容と結果"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)

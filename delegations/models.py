@@ -349,6 +349,9 @@ class Delegation(models.Model):
         verbose_name=_("取消者"),
     )
     decision_reason = models.TextField(_("理由"), blank=True)
+    # §4.3: the subscriber confirms periodically that a registered delegation is true and accurate.
+    # Set on activation and moved on by each confirmation (delegations/confirmation.py).
+    confirmation_due_on = models.DateField(_("定期確認の期限"), null=True, blank=True, db_index=True)
 
     objects = DelegationQuerySet.as_manager()
 
@@ -359,6 +362,7 @@ class Delegation(models.Model):
         permissions = [
             ("review_delegation", _("電子委任状の受付確認（代替文字・士業の資格確認・不受理）")),
             ("revoke_delegation", _("電子委任状の取消を申請・承認できる")),
+            ("follow_up_confirmation", _("定期確認が済んでいない利用者への連絡を記録できる")),
         ]
         indexes = [
             models.Index(fields=["subscriber", "-created_at", "-id"], name="delegation_subscriber_list"),
@@ -544,3 +548,86 @@ class RevocationRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.delegation} ({self.get_decision_display()})"
+
+
+class PeriodicConfirmation(models.Model):
+    """The subscriber's periodic confirmation that a registered delegation is true and accurate
+    (§4.3 登録済の電子委任状について定期的に真正かつ正確な情報であることを確認する). A delegation that
+    is no longer accurate is updated (§4.2) or revoked instead; this record is never changed."""
+
+    delegation = models.ForeignKey(
+        Delegation, on_delete=models.PROTECT, related_name="confirmations", verbose_name=_("電子委任状")
+    )
+    due_on = models.DateField(_("確認の期限"))
+    next_due_on = models.DateField(_("次回の期限"))
+    statement = models.CharField(_("確認した内容"), max_length=200)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("確認者")
+    )
+    confirmed_at = models.DateTimeField(_("確認日時"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("電子委任状の定期確認")
+        verbose_name_plural = _("電子委任状の定期確認")
+        ordering = ["-confirmed_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.delegation} {self.confirmed_at:%Y-%m-%d}"
+
+
+class ConfirmationNotice(models.Model):
+    """A mail asking for the periodic confirmation of a delegation: once before the due date and
+    once after it passed, per due date (§4.3, §6.1)."""
+
+    class Stage(models.TextChoices):
+        PROMPT = "prompt", _("確認のお願い")
+        REMINDER = "reminder", _("期限超過のお知らせ")
+
+    delegation = models.ForeignKey(
+        Delegation, on_delete=models.PROTECT, related_name="confirmation_notices", verbose_name=_("電子委任状")
+    )
+    due_on = models.DateField(_("確認の期限"))
+    stage = models.CharField(_("段階"), max_length=16, choices=Stage.choices)
+    sent_at = models.DateTimeField(_("送信日時"), default=timezone.now)
+    recipients = models.PositiveIntegerField(_("宛先の数"))
+
+    class Meta:
+        verbose_name = _("定期確認のお知らせ")
+        verbose_name_plural = _("定期確認のお知らせ")
+        ordering = ["-sent_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["delegation", "due_on", "stage"], name="confirmationnotice_once_per_stage")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.delegation} {self.get_stage_display()}"
+
+
+class ConfirmationFollowUp(models.Model):
+    """Reception's contact with a subscriber whose periodic confirmation is overdue, by one of the
+    means of §6.1 (mail, post, hand delivery or telephone)."""
+
+    class Channel(models.TextChoices):
+        MAIL = "mail", _("電子メール")
+        POST = "post", _("郵便")
+        PHONE = "phone", _("電話")
+        HAND = "hand", _("手交")
+
+    delegation = models.ForeignKey(
+        Delegation, on_delete=models.PROTECT, related_name="confirmation_follow_ups", verbose_name=_("電子委任状")
+    )
+    due_on = models.DateField(_("確認の期限"))
+    channel = models.CharField(_("連絡の方法"), max_length=16, choices=Channel.choices)
+    note = models.TextField(_("連絡の内容と結果"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("記録者")
+    )
+    recorded_at = models.DateTimeField(_("記録日時"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("定期確認の督促の記録")
+        verbose_name_plural = _("定期確認の督促の記録")
+        ordering = ["-recorded_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.delegation} {self.get_channel_display()}"

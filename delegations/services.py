@@ -575,7 +575,20 @@ def _activate_if_ready(delegation: Delegation, *, actor: Actor, verdicts: list[s
             )
     delegation.status = Delegation.Status.ACTIVE
     delegation.activated_at = now
-    delegation.save(update_fields=["status", "activated_at", "submitted_at", "reception_number", "updated_at"])
+    # §4.3: the first periodic confirmation falls due one interval after registration.
+    delegation.confirmation_due_on = today_in_japan(now) + timedelta(
+        days=settings.DELEGATION_CONFIRMATION_INTERVAL_DAYS
+    )
+    delegation.save(
+        update_fields=[
+            "status",
+            "activated_at",
+            "confirmation_due_on",
+            "submitted_at",
+            "reception_number",
+            "updated_at",
+        ]
+    )
     if predecessor is not None:
         # §4.2: the old ID is retired for good, in the same transaction as the new one starts.
         predecessor.status = Delegation.Status.SUPERSEDED

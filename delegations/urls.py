@@ -23,5 +23,6 @@ urlpatterns = [
     path("<str:public_id>/update/", views.start_update, name="update"),
     path("<str:public_id>/send-acceptance/", views.send_acceptance, name="send_acceptance"),
     path("<str:public_id>/revoke/", views.revoke, name="revoke"),
+    path("<str:public_id>/confirm/", views.confirm, name="confirm"),
     path("<str:public_id>/test-card/<str:role>/", views.test_card_sign, name="test_card"),
 ]

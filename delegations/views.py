@@ -18,8 +18,15 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from audit import spreadsheet
-from delegations import notices, queries, services
-from delegations.forms import AcceptanceMailForm, DraftForm, ListFilterForm, RevokeForm, SignedFileForm
+from delegations import confirmation, notices, queries, services
+from delegations.forms import (
+    AcceptanceMailForm,
+    ConfirmationForm,
+    DraftForm,
+    ListFilterForm,
+    RevokeForm,
+    SignedFileForm,
+)
 from delegations.models import Delegation, SignedFile
 from delegations.services import DelegationError
 from delegations.signatures import SignatureReport
@@ -70,6 +77,7 @@ def delegation_list(request: HttpRequest) -> HttpResponse:
             "refusal": subscriber.submission_refusal(),
             "counts": queries.counts_for_subscriber(subscriber),
             "ending_days": queries.ENDING_SOON_DAYS,
+            "to_confirm": confirmation.to_confirm().filter(subscriber=subscriber).order_by("confirmation_due_on"),
         },
     )
 
@@ -211,8 +219,42 @@ def detail(request: HttpRequest, public_id: str) -> HttpResponse:
             "waiting": services.waiting_for(delegation) if delegation.status == Delegation.Status.SUBMITTED else [],
             "open_update": Delegation.objects.open_updates().filter(replaces=delegation).first(),
             "test_cards": settings.DEMO_MODE and not settings.PRODUCTION,
+            "confirmation": _confirmation_state(delegation),
+            "confirmation_form": ConfirmationForm(),
         },
     )
+
+
+def _confirmation_state(delegation: Delegation) -> dict[str, Any] | None:
+    """Where the periodic confirmation of §4.3 stands, for a registered delegation (else None)."""
+    if not confirmation.registered().filter(pk=delegation.pk).exists():
+        return None
+    return {
+        "due_on": delegation.confirmation_due_on,
+        "due": confirmation.is_due(delegation),
+        "overdue": confirmation.overdue().filter(pk=delegation.pk).exists(),
+        "last": delegation.confirmations.select_related("confirmed_by").first(),
+    }
+
+
+@subscriber_required
+@require_POST
+def confirm(request: HttpRequest, public_id: str) -> HttpResponse:
+    delegation = _get_delegation_for_member(request, public_id)
+    form = ConfirmationForm(request.POST)
+    try:
+        record = confirmation.confirm_delegation(
+            delegation, actor=signed_in(request), confirmed=form.is_valid() and form.cleaned_data["confirmed"]
+        )
+    except DelegationError as exc:
+        _error(request, exc)
+    else:
+        messages.success(
+            request,
+            _("定期確認を記録しました。次回の期限は%(due)sです。")
+            % {"due": date_format(record.next_due_on, "DATE_FORMAT")},
+        )
+    return redirect("delegations:detail", public_id=public_id)
 
 
 @public

@@ -94,6 +94,22 @@ def _recipients() -> QuerySet[Any]:
     return RecipientOrganisation.objects.filter(status=RecipientOrganisation.Status.PENDING)
 
 
+def _confirmations_overdue() -> QuerySet[Any]:
+    # §4.3: registered delegations whose periodic confirmation is still overdue after the reminders;
+    # an item waits from the day it joined the queue.
+    from django.db.models import DateTimeField, ExpressionWrapper
+    from django.db.models.functions import Cast
+
+    from delegations import confirmation
+
+    joined = timedelta(days=settings.DELEGATION_CONFIRMATION_FOLLOW_UP_DAYS + 1)
+    return confirmation.for_follow_up().annotate(
+        confirmation_waits_since=ExpressionWrapper(
+            Cast("confirmation_due_on", DateTimeField()) + joined, output_field=DateTimeField()
+        )
+    )
+
+
 def _revocation_requests() -> QuerySet[Any]:
     from delegations.models import RevocationRequest
 
@@ -215,6 +231,17 @@ QUEUES: tuple[Queue, ...] = (
         "created_at",
         lambda r: _admin("validity_recipientorganisation_change", r.pk),
         lambda: _admin("validity_recipientorganisation_changelist", query="status__exact=pending"),
+    ),
+    Queue(
+        "confirmation_follow_up",
+        _("定期確認が済んでいない電子委任状"),
+        (R.RECEPTION,),
+        "delegations.follow_up_confirmation",
+        _confirmations_overdue,
+        "confirmation_waits_since",
+        lambda d: _admin("delegations_delegation_change", d.pk),
+        lambda: _admin("delegations_delegation_changelist", query="confirmation=follow_up"),
+        _("利用者が定期確認（4.3）をせず、お知らせの後も期限を過ぎているもの。連絡して記録します"),
     ),
     Queue(
         "revocation_request",

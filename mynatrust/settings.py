@@ -419,6 +419,13 @@ JLIS_SIGN_CA_FINGERPRINTS = env.list(
 # The demo's generated test PKI (keys included): never used in production (delegations.E001).
 SIGNATURE_TEST_PKI_DIR = env.str("SIGNATURE_TEST_PKI_DIR", default=str(BASE_DIR / "var" / "testpki"))
 
+# Periodic confirmation of registered delegations by the subscriber (§4.3): the interval between
+# confirmations, the days before the due date when the first mail goes, and the days after it when
+# an unconfirmed delegation joins reception's follow-up queue (after the reminder mail).
+DELEGATION_CONFIRMATION_INTERVAL_DAYS = env.int("DELEGATION_CONFIRMATION_INTERVAL_DAYS", default=365)
+DELEGATION_CONFIRMATION_NOTICE_DAYS = env.int("DELEGATION_CONFIRMATION_NOTICE_DAYS", default=30)
+DELEGATION_CONFIRMATION_FOLLOW_UP_DAYS = env.int("DELEGATION_CONFIRMATION_FOLLOW_UP_DAYS", default=14)
+
 # --- Validity: recipients, the validity API and form, signed answers (validity/) -------------
 # Recipient registrations wait for reception's approval (§5.2); off: approved on registration.
 VALIDITY_RECIPIENT_APPROVAL_REQUIRED = env.bool("VALIDITY_RECIPIENT_APPROVAL_REQUIRED", default=True)

@@ -24,12 +24,14 @@ def test_demo_setup_gives_the_demo_subscriber_an_active_delegation_and_a_draft_o
     call_command("demo_setup", stdout=_Sink())
     call_command("demo_setup", stdout=_Sink())  # idempotent
     statuses = sorted(Delegation.objects.values_list("status", flat=True))
-    # the active one, a second active one whose revocation waits for approval, a draft, two
-    # waiting for reception (a 士業 agent, and an agent whose certificate has a substitute
-    # character) and one the subscriber revoked, with its notices
-    assert statuses == ["active", "active", "draft", "revoked", "submitted", "submitted"]
+    # the active one, a second active one whose revocation waits for approval, a third whose periodic
+    # confirmation (§4.3) is overdue, a draft, two waiting for reception (a 士業 agent, and an agent
+    # whose certificate has a substitute character) and one the subscriber revoked, with its notices
+    assert statuses == ["active", "active", "active", "draft", "revoked", "submitted", "submitted"]
     revoked = Delegation.objects.get(status="revoked")
     assert revoked.reception_number.startswith("D-") and revoked.revocation_number.startswith("R-")
+    unconfirmed = Delegation.objects.get(agent_name="伊藤 三郎")
+    assert unconfirmed.confirmation_notices.filter(stage="reminder").count() == 1
     # The sole proprietor signed (no registry certificate); its 税理士 agent carries a registration
     # number and waits for reception's qualification check (§4.1.2).
     qualified = Delegation.objects.get(status="submitted", agent_qualification="tax_accountant")
