@@ -390,6 +390,11 @@ REGISTRY_RENEWAL_REMINDER_DAYS = env.int("REGISTRY_RENEWAL_REMINDER_DAYS", defau
 REGISTRY_RETENTION_YEARS = env.int("REGISTRY_RETENTION_YEARS", default=10)
 # A registry certificate (登記事項証明書) must have been issued within this many days.
 REGISTRY_EVIDENCE_MAX_AGE_DAYS = env.int("REGISTRY_EVIDENCE_MAX_AGE_DAYS", default=92)
+# The registry certificate is shown to reception as page images drawn by poppler's pdftoppm
+# (Debian poppler-utils) in a bounded child process: at most this many pages, the longer side of
+# each image this many pixels; later pages are read in the PDF itself.
+REGISTRY_EVIDENCE_PREVIEW_PAGES = env.int("REGISTRY_EVIDENCE_PREVIEW_PAGES", default=10)
+REGISTRY_EVIDENCE_PREVIEW_SIZE = env.int("REGISTRY_EVIDENCE_PREVIEW_SIZE", default=1600)
 # Hours a colleague's invitation link stays valid.
 REGISTRY_INVITATION_HOURS = env.int("REGISTRY_INVITATION_HOURS", default=72)
 # National Tax Agency corporate-number Web-API (法人番号システム Web-API). Empty application ID: the

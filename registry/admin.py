@@ -4,9 +4,11 @@ contract actions. Records are read-only here; every change goes through registry
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import F, Min, Q, QuerySet
@@ -17,10 +19,10 @@ from django.urls import path, reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from mynatrust.access import signed_in
 from mynatrust.decisions import Decision, NoReasonForm, confirm_page, not_open
+from mynatrust.lib.pdf_pages import PdfPageError, render_page
 from registry import matching, services
 from registry.forms import ApproveFactsForm, ApproveSoleProprietorForm, DataRequestCloseForm, ReasonForm
 from registry.models import (
@@ -35,6 +37,8 @@ from registry.models import (
 )
 from registry.services import NTA_FINDINGS, RegistryError
 from registry.views import pdf_response
+
+logger = logging.getLogger(__name__)
 
 
 def _label(name: str) -> Any:
@@ -167,8 +171,13 @@ class SubscriberAdmin(ReadOnlyMixin, admin.ModelAdmin):
             path("<int:object_id>/nta-recheck/", wrap(self.nta_recheck_view), name="registry_subscriber_nta_recheck"),
             path(
                 "evidence/<str:public_id>/",
-                wrap(xframe_options_sameorigin(self.evidence_view)),
+                wrap(self.evidence_view),
                 name="registry_evidence_pdf",
+            ),
+            path(
+                "evidence/<str:public_id>/page/<int:number>/",
+                wrap(self.evidence_page_view),
+                name="registry_evidence_page",
             ),
             *super().get_urls(),
         ]
@@ -201,10 +210,22 @@ class SubscriberAdmin(ReadOnlyMixin, admin.ModelAdmin):
                 certificate_name=open_facts.representative_name,
                 certificate_address=open_facts.representative_address,
             )
+        evidence = list(open_facts.evidence.all()) if open_facts is not None else []
         return {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": _("利用者の審査：%(name)s") % {"name": subscriber},
+            "evidence_pages": [
+                (
+                    item,
+                    [
+                        reverse("admin:registry_evidence_page", args=[item.public_id, n])
+                        for n in range(1, preview_pages(item) + 1)
+                    ],
+                )
+                for item in evidence
+                if item.kind == RegistryEvidence.Kind.PDF
+            ],
             "subscriber": subscriber,
             "current": current,
             "open_facts": open_facts,
@@ -294,6 +315,36 @@ class SubscriberAdmin(ReadOnlyMixin, admin.ModelAdmin):
             raise Http404
         services.record_evidence_viewed(item, actor=request.user)
         return pdf_response(item, as_attachment=False)
+
+    def evidence_page_view(self, request: HttpRequest, public_id: str, number: int) -> HttpResponse:
+        """One page of the certificate as an image (mynatrust/lib/pdf_pages.py says how it is drawn
+        and bounded); each page opened is an access to personal data, so an audit event."""
+        if not request.user.has_perm("registry.view_registryevidence"):
+            raise PermissionDenied
+        item = get_object_or_404(RegistryEvidence.objects.select_related("facts__subscriber"), public_id=public_id)
+        if item.kind != RegistryEvidence.Kind.PDF or not 1 <= number <= preview_pages(item):
+            raise Http404
+        try:
+            image = render_page(bytes(item.content), number, size=settings.REGISTRY_EVIDENCE_PREVIEW_SIZE)
+        except PdfPageError as exc:
+            logger.warning("evidence %s page %d not drawn: %s", item.public_id, number, exc.code)
+            return HttpResponse(
+                _("このページを画像にできませんでした。PDFを別のタブで開いてください。"),
+                status=503,
+                content_type="text/plain; charset=utf-8",
+            )
+        services.record_evidence_viewed(item, actor=request.user, page=number)
+        response = HttpResponse(image, content_type="image/png")
+        response["Content-Disposition"] = f'inline; filename="evidence-{item.public_id}-{number}.png"'
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+def preview_pages(item: RegistryEvidence) -> int:
+    """How many of the certificate's pages are shown as images."""
+    return min(item.page_count or 0, settings.REGISTRY_EVIDENCE_PREVIEW_PAGES)
 
 
 @admin.register(SubscriberFacts)

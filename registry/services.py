@@ -996,10 +996,16 @@ def close_data_request(item: DataRequest, *, actor: User, state: str, response: 
     return item
 
 
-def record_evidence_viewed(evidence: RegistryEvidence, *, actor: Actor) -> None:
-    """Reception opened an uploaded certificate: an access to personal data, so an audit event."""
+def record_evidence_viewed(evidence: RegistryEvidence, *, actor: Actor, page: int | None = None) -> None:
+    """Reception opened an uploaded certificate (or one page of it as an image): an access to
+    personal data, so an audit event."""
+    extra = {} if page is None else {"page": page}
     audit.record(
-        "registry.evidence.viewed", actor=actor, subject=evidence, subscriber=evidence.facts.subscriber.public_id
+        "registry.evidence.viewed",
+        actor=actor,
+        subject=evidence,
+        subscriber=evidence.facts.subscriber.public_id,
+        **extra,
     )
 
 

@@ -93,7 +93,9 @@ def test_application_review_and_approval_end_to_end(page, browser, live_server, 
     desk.get_by_role("link", name="承認する").click()
     desk.wait_for_url(re.compile(r"/decide/approve/$"))
     # the evidence beside the fields, which are typed from it and never pre-filled from the application
-    assert desk.get_by_test_id("review-evidence").locator("iframe").count() == 1
+    evidence_page = desk.get_by_test_id("review-evidence").locator("img.evidence-page").first
+    evidence_page.scroll_into_view_if_needed()
+    desk.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=evidence_page.element_handle())
     assert desk.get_by_label("登記上の代表者氏名").input_value() == ""
     desk.get_by_label("会社法人等番号（12桁）").fill(number[1:])
     desk.get_by_label("登記上の代表者氏名").fill("山田 太郎")

@@ -211,6 +211,70 @@ def test_other_roles_cannot_open_the_review_or_the_evidence(client, applied, rol
     evidence = applied.open_facts.evidence.get()
     assert client.get(review_url(applied)).status_code == 403
     assert client.get(reverse("admin:registry_evidence_pdf", args=[evidence.public_id])).status_code == 403
+    assert client.get(reverse("admin:registry_evidence_page", args=[evidence.public_id, 1])).status_code == 403
+
+
+def _applied_with_pages(subscriber_member, pages):
+    from registry.pdf_check import check_pdf
+    from registry.services import EvidenceInput
+
+    from .conftest import FACTS, make_pdf
+
+    evidence = EvidenceInput(
+        issued_on=date.today(),
+        pdf=check_pdf(make_pdf(pages=pages), max_size=10 * 1024 * 1024),
+        file_name="touki.pdf",
+    )
+    return services.apply_for_registration(
+        actor=subscriber_member,
+        kind="corporation",
+        corporate_number=corporate_number(),
+        facts=dict(FACTS),
+        evidence=evidence,
+        terms_accepted=True,
+        antisocial_declared=True,
+    )
+
+
+def test_the_approval_page_shows_each_page_of_the_certificate_as_an_image(desk, subscriber_member):
+    subscriber = _applied_with_pages(subscriber_member, 3)
+    evidence = subscriber.open_facts.evidence.get()
+    body = desk.get(decide_url(subscriber, "approve")).content.decode()
+    urls = [reverse("admin:registry_evidence_page", args=[evidence.public_id, n]) for n in (1, 2, 3)]
+    assert all(url in body for url in urls) and "<iframe" not in body
+    for url in urls:
+        response = desk.get(url)
+        assert response.status_code == 200
+        assert response["Content-Type"] == "image/png" and response.content.startswith(b"\x89PNG\r\n\x1a\n")
+        assert response["X-Content-Type-Options"] == "nosniff"
+        assert response["Content-Security-Policy"] == "sandbox; default-src 'none'"
+        assert "no-store" in response["Cache-Control"]
+    viewed = events("registry.evidence.viewed")
+    assert sorted(e.data["page"] for e in viewed) == [1, 2, 3]
+    assert {e.subject_id for e in viewed} == {evidence.public_id}
+
+
+def test_only_the_first_pages_up_to_the_limit_are_drawn(desk, subscriber_member, settings):
+    settings.REGISTRY_EVIDENCE_PREVIEW_PAGES = 2
+    subscriber = _applied_with_pages(subscriber_member, 3)
+    evidence = subscriber.open_facts.evidence.get()
+    body = desk.get(decide_url(subscriber, "approve")).content.decode()
+    assert reverse("admin:registry_evidence_page", args=[evidence.public_id, 2]) in body
+    assert reverse("admin:registry_evidence_page", args=[evidence.public_id, 3]) not in body
+    assert "画像は2ページ目までです" in body
+    for number in (0, 3, 99):
+        assert desk.get(reverse("admin:registry_evidence_page", args=[evidence.public_id, number])).status_code == 404
+    assert events("registry.evidence.viewed") == []
+
+
+def test_a_page_that_cannot_be_drawn_says_so_without_a_server_error(desk, applied, monkeypatch):
+    from mynatrust.lib import pdf_pages
+
+    monkeypatch.setattr(pdf_pages, "renderer", lambda: None)
+    evidence = applied.open_facts.evidence.get()
+    response = desk.get(reverse("admin:registry_evidence_page", args=[evidence.public_id, 1]))
+    assert response.status_code == 503
+    assert "PDFを別のタブで開いてください" in response.content.decode()
 
 
 def test_the_auditor_reads_but_cannot_decide(client, applied):
