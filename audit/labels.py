@@ -72,6 +72,10 @@ EVENT_LABELS: dict[str, Any] = {
     "auth.cli_verified": _("管理コマンドの本人確認"),
     "auth.cli_refused": _("管理コマンドの本人確認の拒否"),
     "mail.throttled": _("メール送信の制限（送信せず）"),
+    "mail.announcement.queued": _("一斉メールの送信予約"),
+    "mail.announcement.started": _("一斉メールの送信開始"),
+    "mail.message.retrying": _("メール送信の失敗（再試行予定）"),
+    "mail.message.given_up": _("メール送信の断念"),
     # staff and roles
     "staff.appoint": _("職員の任命"),
     "staff.appointed": _("職員の任命"),

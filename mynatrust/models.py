@@ -149,4 +149,5 @@ class StaffAppointment(models.Model):
 # "mynatrust"); importing the modules here registers them when Django loads the app's models.
 # Code imports them from where they are defined, never through this module.
 from mynatrust.operations import models as operations_models  # noqa: E402, F401
+from mynatrust.outbox import models as outbox_models  # noqa: E402, F401
 from mynatrust.repository import models as repository_models  # noqa: E402, F401

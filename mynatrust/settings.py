@@ -291,6 +291,13 @@ MAILERS = {
         else {},
     }
 }
+# Mail to everyone concerned (announcements, notices) leaves from the outbox worker
+# (manage.py send_mail_outbox --loop): messages per SMTP connection, and tries before a message is
+# given up (1, 2, 4 … minutes apart, at most an hour).
+MAIL_OUTBOX_BATCH_SIZE = env.int("MAIL_OUTBOX_BATCH_SIZE", default=200)
+MAIL_OUTBOX_MAX_ATTEMPTS = env.int("MAIL_OUTBOX_MAX_ATTEMPTS", default=8)
+# /healthz warns (mail_outbox) when a message has waited longer than this to be sent.
+MAIL_OUTBOX_STALE_MINUTES = env.int("MAIL_OUTBOX_STALE_MINUTES", default=15)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="MynaTrust e-LOA <no-reply@mynatrust.example.jp>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

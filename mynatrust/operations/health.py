@@ -88,3 +88,19 @@ def rate_limit_cache() -> str:
 
 register("database", database)
 register("rate_limit_cache", rate_limit_cache)
+
+
+def mail_outbox() -> str:
+    """Mail waiting longer than ``MAIL_OUTBOX_STALE_MINUTES`` to be sent: the outbox worker
+    (``send_mail_outbox --loop``) is not running, or the mail server refuses everything."""
+    from datetime import timedelta
+
+    from django.conf import settings
+
+    from mynatrust.outbox.services import oldest_pending_age
+
+    age = oldest_pending_age()
+    return WARN if age is not None and age > timedelta(minutes=settings.MAIL_OUTBOX_STALE_MINUTES) else OK
+
+
+register("mail_outbox", mail_outbox)

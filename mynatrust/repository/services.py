@@ -4,12 +4,11 @@ transaction; a refusal is recorded after the transaction is left, then raised as
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMessage, mailers
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -18,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 import audit
 from kernel import Actor
 from mynatrust.models import User
+from mynatrust.outbox import services as outbox
 from mynatrust.repository.models import (
     PUBLIC_KINDS,
     DocumentKind,
@@ -35,8 +35,9 @@ __all__ = [
     "approve_document",
     "draft_document",
     "end_notice",
-    "mail_document_announcement",
     "publish_notice",
+    "queue_document_announcement",
+    "queue_notice_mail",
     "record_privacy_notice",
     "reject_document",
     "save_notice_draft",
@@ -47,7 +48,6 @@ DRAFTERS = (Role.SERVICE_OPERATOR, Role.SERVICE_MANAGER)
 NOTICE_PUBLISHERS = (Role.SERVICE_OPERATOR, Role.SERVICE_MANAGER)
 # §6.3.3: the end of the service is announced at least this many days ahead.
 TERMINATION_NOTICE_DAYS = 90
-MAIL_BATCH_SIZE = 200
 
 
 def _refusing(event_type: str, actor: Actor, subject: Any, **data: Any) -> Callable[[RepositoryError], None]:
@@ -160,9 +160,9 @@ def _decide(
             locked.save()
             if approve and locked.effective_at > now and locked.kind in PUBLIC_KINDS:
                 # Announced before it takes effect (§2.3.2(4)): the repository shows it as upcoming
-                # from now on, and everyone concerned is mailed once the approval is committed.
-                doc_id = locked.pk
-                transaction.on_commit(lambda: mail_document_announcement(doc_id))
+                # from now on, and the mail to everyone concerned is queued with the approval (the
+                # outbox worker sends it; mynatrust/outbox/services.py).
+                queue_document_announcement(locked)
             audit.record(
                 event,
                 actor=actor,
@@ -306,8 +306,7 @@ def publish_notice(notice: Notice, *, actor: User) -> Notice:
                 service_end_date=locked.service_end_date,
             )
             if locked.is_mailed:
-                notice_id = locked.pk
-                transaction.on_commit(lambda: mail_notice(notice_id))
+                queue_notice_mail(locked)
     except RepositoryError as err:
         refuse(err)
         raise
@@ -349,50 +348,20 @@ def end_notice(notice: Notice, *, actor: User) -> Notice:
     return locked
 
 
-def notice_mail_recipients() -> Iterator[tuple[int, str]]:
-    """Active subscriber staff and recipients, in primary-key order, streamed from the database."""
-    users = User.objects.filter(is_active=True, kind__in=[User.Kind.SUBSCRIBER, User.Kind.RECIPIENT])
-    yield from users.order_by("pk").values_list("pk", "email").iterator(chunk_size=MAIL_BATCH_SIZE)
-
-
-def mail_notice(notice_id: int, *, batch_size: int = MAIL_BATCH_SIZE) -> int:
-    """E-mail one notice to every active subscriber and recipient. Returns the number sent."""
-    notice = Notice.objects.get(pk=notice_id)
+def queue_notice_mail(notice: Notice) -> None:
+    """Queue one notice to every active subscriber and recipient (inside the publishing
+    transaction); ``repository.notice.mailed`` is recorded with the counts once it is sent."""
     context = {"notice": notice, "SERVICE_NAME": settings.SERVICE_NAME, "base_url": settings.SERVICE_BASE_URL}
     subject = render_to_string("repository/email/notice_subject.txt", context).strip()
     body = render_to_string("repository/email/notice_body.txt", context)
-    sent = _mail_everyone(subject, body, batch_size=batch_size)
-    audit.record("repository.notice.mailed", actor=audit.SYSTEM, subject=notice, sent=sent)
-    return sent
+    outbox.queue_announcement(event_type="repository.notice.mailed", subject=subject, body=body, item=notice)
 
 
-def mail_document_announcement(doc_id: int, *, batch_size: int = MAIL_BATCH_SIZE) -> int:
-    """E-mail the advance announcement of an approved version that takes effect later (the new
-    terms of use, rules or privacy notice, the date it takes effect and where to read it) to every
-    active subscriber and recipient. Returns the number sent."""
-    doc = DocumentVersion.objects.get(pk=doc_id)
+def queue_document_announcement(doc: DocumentVersion) -> None:
+    """Queue the advance announcement of an approved version that takes effect later (the new terms
+    of use, rules or privacy notice, the date it takes effect and where to read it) to every active
+    subscriber and recipient; ``repository.document.mailed`` is recorded with the counts once sent."""
     context = {"doc": doc, "SERVICE_NAME": settings.SERVICE_NAME, "base_url": settings.SERVICE_BASE_URL}
     subject = render_to_string("repository/email/document_subject.txt", context).strip()
     body = render_to_string("repository/email/document_body.txt", context)
-    sent = _mail_everyone(subject, body, batch_size=batch_size)
-    audit.record("repository.document.mailed", actor=audit.SYSTEM, subject=doc, sent=sent)
-    return sent
-
-
-def _mail_everyone(subject: str, body: str, *, batch_size: int) -> int:
-    """One message per address (nobody sees the others), sent in batches over one connection each,
-    so that a few thousand addresses cost a few connections rather than one each."""
-    sent = 0
-    batch: list[EmailMessage] = []
-    for _pk, email in notice_mail_recipients():
-        batch.append(EmailMessage(subject, body, None, [email]))
-        if len(batch) >= batch_size:
-            sent += _send_batch(batch)
-            batch = []
-    if batch:
-        sent += _send_batch(batch)
-    return sent
-
-
-def _send_batch(messages: list[EmailMessage]) -> int:
-    return int(mailers.default.send_messages(messages) or 0)
+    outbox.queue_announcement(event_type="repository.document.mailed", subject=subject, body=body, item=doc)

@@ -12,9 +12,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from io import StringIO
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -67,6 +69,7 @@ def test_incident_and_recovery_notices_are_mailed_to_every_subscriber_and_recipi
 
     with django_capture_on_commit_callbacks(execute=True):
         services.publish_notice(notice, actor=operator)
+    call_command("send_mail_outbox", stdout=StringIO())
 
     addressed = sorted(address for mail in mailoutbox for address in mail.to)
     assert addressed == ["a@subscriber.example.jp", "c@recipient.example.jp"]
@@ -221,6 +224,7 @@ def test_the_demo_shows_an_incident_reported_to_the_ministry_and_its_recovery_no
     with django_capture_on_commit_callbacks(execute=True):
         demo.setup(SimpleNamespace(stdout=StringIO()))
         demo.setup(SimpleNamespace(stdout=StringIO()))
+    call_command("send_mail_outbox", stdout=StringIO())
     chain = IncidentRecord.objects.filter(summary="有効性確認 API への認証情報の総当たり").order_by("pk")
     assert [entry.ministry_reported_at is not None for entry in chain] == [False, True]
     # and another one still waiting for its report, in the service manager's queue

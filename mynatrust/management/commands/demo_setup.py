@@ -55,6 +55,11 @@ class Command(BaseCommand):
         for config in apps.get_app_configs():
             if module_has_submodule(config.module, "demo"):
                 import_module(f"{config.name}.demo").setup(self)
+        # The mails the demo's decisions queued go out now, as the outbox worker would send them.
+        from mynatrust.outbox.services import run_once
+
+        sent = run_once()
+        self.stdout.write(f"  mail outbox: {sent.sent} message(s) sent (in production: send_mail_outbox --loop)")
         self._print_logins()
 
     def _user(self, email: str, kind: str, name: str) -> tuple[User, bool]:

@@ -1,0 +1,234 @@
+"""Mail to everyone concerned, sent from a durable outbox rather than inside the request.
+
+- ``queue_announcement`` runs inside the transaction that decided the mail (a document's approval,
+  a notice's publication): one row with the rendered subject and body. If that transaction rolls
+  back there is no mail; if it commits the mail will be sent, whatever happens to the web worker.
+- ``run_once`` is one pass of the worker (``manage.py send_mail_outbox``): it expands each queued
+  announcement into one row per address (the active subscriber-side and recipient accounts at that
+  moment), sends the rows that are due over one SMTP connection per batch, and closes the
+  announcements with nothing left to send. Rows are claimed with ``FOR UPDATE SKIP LOCKED``, so any
+  number of workers (one per host) share the work and never send a row twice at once.
+- A message the mail server refuses is tried again after 1, 2, 4 … minutes (at most an hour apart)
+  up to ``MAIL_OUTBOX_MAX_ATTEMPTS`` times, then given up. Each pass with failures, each message
+  given up, and each announcement finished (with the numbers sent and not sent) is an audit event.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMessage, mailers
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+import audit
+from mynatrust.models import User
+from mynatrust.outbox.models import MailAnnouncement, OutboxMessage
+
+logger = logging.getLogger(__name__)
+
+BACKOFF_FIRST = timedelta(minutes=1)
+BACKOFF_MAX = timedelta(hours=1)
+
+
+def queue_announcement(*, event_type: str, subject: str, body: str, item: Any) -> MailAnnouncement:
+    """Queue one mail to every active subscriber-side and recipient account; call it inside the
+    transaction that decided it. ``event_type`` is recorded, with the counts, once all is sent."""
+    from mynatrust.repository.models import DocumentVersion, Notice
+
+    announcement = MailAnnouncement.objects.create(
+        event_type=event_type,
+        document=item if isinstance(item, DocumentVersion) else None,
+        notice=item if isinstance(item, Notice) else None,
+        subject=subject,
+        body=body,
+    )
+    audit.record("mail.announcement.queued", actor=audit.SYSTEM, subject=item, announcement=announcement.pk)
+    return announcement
+
+
+def backoff(attempts: int) -> timedelta:
+    """The wait before the next try of a message that has failed ``attempts`` times."""
+    return min(BACKOFF_FIRST * 2 ** max(attempts - 1, 0), BACKOFF_MAX)
+
+
+@dataclass
+class Pass:
+    expanded: int = 0
+    sent: int = 0
+    retrying: int = 0
+    given_up: int = 0
+    finished: int = 0
+
+    @property
+    def worked(self) -> bool:
+        return bool(self.expanded or self.sent or self.retrying or self.given_up or self.finished)
+
+
+def run_once(*, batch_size: int | None = None, now: datetime | None = None) -> Pass:
+    """One pass of the worker: expand, send what is due (batch after batch), finish."""
+    done = Pass()
+    done.expanded = expand_queued(now=now)
+    size = batch_size or settings.MAIL_OUTBOX_BATCH_SIZE
+    while True:
+        sent, retrying, given_up, claimed = send_due(batch_size=size, now=now)
+        done.sent += sent
+        done.retrying += retrying
+        done.given_up += given_up
+        if claimed < size:
+            break
+    done.finished = finish_sent()
+    return done
+
+
+def recipients() -> Any:
+    users = User.objects.filter(is_active=True, kind__in=[User.Kind.SUBSCRIBER, User.Kind.RECIPIENT])
+    return users.order_by("pk").values_list("email", flat=True)
+
+
+def expand_queued(*, now: datetime | None = None) -> int:
+    """One row per address for each queued announcement, in the transaction that marks it sending."""
+    expanded = 0
+    while True:
+        with transaction.atomic():
+            announcement = (
+                MailAnnouncement.objects.select_for_update(skip_locked=True)
+                .filter(state=MailAnnouncement.State.QUEUED)
+                .order_by("queued_at", "pk")
+                .first()
+            )
+            if announcement is None:
+                return expanded
+            rows = [
+                OutboxMessage(announcement=announcement, to=email, next_attempt_at=now or timezone.now())
+                for email in recipients().iterator(chunk_size=2000)
+            ]
+            OutboxMessage.objects.bulk_create(rows, batch_size=2000)
+            announcement.state = MailAnnouncement.State.SENDING
+            announcement.recipients = len(rows)
+            announcement.save(update_fields=["state", "recipients"])
+            audit.record(
+                "mail.announcement.started", actor=audit.SYSTEM, subject=announcement.item, recipients=len(rows)
+            )
+            expanded += 1
+
+
+def send_due(*, batch_size: int, now: datetime | None = None) -> tuple[int, int, int, int]:
+    """Claim up to ``batch_size`` due messages and send them over one connection. Returns (sent,
+    to retry, given up, claimed)."""
+    sent = retrying = given_up = 0
+    max_attempts = settings.MAIL_OUTBOX_MAX_ATTEMPTS
+    with transaction.atomic():
+        at = now or timezone.now()
+        rows = list(
+            OutboxMessage.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("announcement")
+            .filter(status=OutboxMessage.Status.PENDING, next_attempt_at__lte=at)
+            .order_by("next_attempt_at", "pk")[:batch_size]
+        )
+        if not rows:
+            return 0, 0, 0, 0
+        errors: list[str] = []
+        connection = mailers.create_connection("default")
+        try:
+            connection.open()
+        except OSError as exc:  # the mail server cannot be reached (smtplib's errors are OSErrors)
+            failures = {row.pk: _describe(exc) for row in rows}
+        else:
+            failures = {}
+            for row in rows:
+                message = EmailMessage(row.announcement.subject, row.announcement.body, None, [row.to])
+                try:
+                    if not connection.send_messages([message]):
+                        failures[row.pk] = "not accepted"
+                except (OSError, ValueError) as exc:  # refused by the mail server: tried again later
+                    failures[row.pk] = _describe(exc)
+            with contextlib.suppress(OSError):  # the messages were accepted; a failed QUIT changes nothing
+                connection.close()
+        for row in rows:
+            row.attempts += 1
+            if row.pk not in failures:
+                row.status, row.sent_at, row.last_error = OutboxMessage.Status.SENT, at, ""
+                sent += 1
+                continue
+            row.last_error = failures[row.pk][:500]
+            errors.append(row.last_error)
+            if row.attempts >= max_attempts:
+                row.status = OutboxMessage.Status.FAILED
+                given_up += 1
+                audit.record(
+                    "mail.message.given_up",
+                    actor=audit.SYSTEM,
+                    subject=row.announcement.item,
+                    to=row.to,
+                    attempts=row.attempts,
+                    error=row.last_error,
+                )
+            else:
+                row.next_attempt_at = at + backoff(row.attempts)
+                retrying += 1
+        OutboxMessage.objects.bulk_update(rows, ["status", "attempts", "next_attempt_at", "sent_at", "last_error"])
+        if retrying:
+            audit.record("mail.message.retrying", actor=audit.SYSTEM, count=retrying, error=errors[0] if errors else "")
+    if errors:
+        logger.warning("mail outbox: %d of %d not sent (%s)", len(errors), len(rows), errors[0])
+    return sent, retrying, given_up, len(rows)
+
+
+def finish_sent() -> int:
+    """Close each announcement with nothing left to send, recording what was sent and what not."""
+    finished = 0
+    with transaction.atomic():
+        waiting = (
+            MailAnnouncement.objects.select_for_update(skip_locked=True)
+            .filter(state=MailAnnouncement.State.SENDING)
+            .exclude(messages__status=OutboxMessage.Status.PENDING)
+        )
+        for announcement in waiting:
+            counts = announcement.messages.aggregate(
+                sent=Count("pk", filter=Q(status=OutboxMessage.Status.SENT)),
+                failed=Count("pk", filter=Q(status=OutboxMessage.Status.FAILED)),
+            )
+            announcement.state = MailAnnouncement.State.DONE
+            announcement.sent, announcement.failed = counts["sent"], counts["failed"]
+            announcement.finished_at = timezone.now()
+            announcement.save(update_fields=["state", "sent", "failed", "finished_at"])
+            audit.record(
+                announcement.event_type,
+                actor=audit.SYSTEM,
+                subject=announcement.item,
+                sent=counts["sent"],
+                failed=counts["failed"],
+                announcement=announcement.pk,
+            )
+            finished += 1
+    return finished
+
+
+def oldest_pending_age(now: datetime | None = None) -> timedelta | None:
+    """How long the oldest message still to send has been due (None when nothing waits)."""
+    at = now or timezone.now()
+    oldest = (
+        OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING)
+        .order_by("next_attempt_at")
+        .values_list("next_attempt_at", flat=True)
+        .first()
+    )
+    queued = (
+        MailAnnouncement.objects.filter(state=MailAnnouncement.State.QUEUED)
+        .order_by("queued_at")
+        .values_list("queued_at", flat=True)
+        .first()
+    )
+    times = [t for t in (oldest, queued) if t is not None]
+    return max(at - min(times), timedelta(0)) if times else None
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"

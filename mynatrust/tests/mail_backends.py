@@ -1,0 +1,48 @@
+"""Mail backends that behave like a troubled mail server, for the outbox tests: a real backend class
+(the locmem one, which keeps what it accepts in ``django.core.mail.outbox``) that refuses some
+recipients or cannot be reached."""
+
+from __future__ import annotations
+
+import smtplib
+import time
+from collections import Counter
+from typing import Any
+
+from django.core.mail.backends.locmem import EmailBackend
+
+
+class TroubledBackend(EmailBackend):
+    """Refuses an address containing ``bounce`` every time, one containing ``flaky`` the first
+    ``flaky_refusals`` times, and every address while ``down`` is set; waits ``delay`` seconds per
+    message (to make two workers overlap)."""
+
+    tries: Counter[str] = Counter()
+    down = False
+    flaky_refusals = 1
+    delay = 0.0
+
+    def open(self) -> bool:
+        if type(self).down:
+            raise ConnectionRefusedError(111, "Connection refused")
+        return True
+
+    def send_messages(self, messages: Any) -> int:
+        for message in messages:
+            for address in message.to:
+                type(self).tries[address] += 1
+                refused = "bounce" in address or (
+                    "flaky" in address and type(self).tries[address] <= type(self).flaky_refusals
+                )
+                if refused:
+                    raise smtplib.SMTPRecipientsRefused({address: (550, b"mailbox unavailable")})
+        if type(self).delay:
+            time.sleep(type(self).delay)
+        return int(super().send_messages(messages) or 0)
+
+    @classmethod
+    def reset(cls) -> None:
+        cls.tries = Counter()
+        cls.down = False
+        cls.flaky_refusals = 1
+        cls.delay = 0.0

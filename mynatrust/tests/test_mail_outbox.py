@@ -1,0 +1,225 @@
+"""Mail to everyone concerned leaves from a durable outbox, not from the request: the approval of a
+public document (or the publication of a notice) queues one row in its own transaction, and the
+worker (``manage.py send_mail_outbox``) sends one message per address, tries refused ones again
+later, gives up after a limit, and records each step. On PostgreSQL, with real transactions."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from conftest import make_staff, make_user
+from mynatrust.outbox import services as outbox
+from mynatrust.outbox.models import MailAnnouncement, OutboxMessage
+from mynatrust.repository import services
+from mynatrust.repository.models import DocumentVersion
+from mynatrust.repository.services import RepositoryError
+
+from .mail_backends import TroubledBackend
+
+pytestmark = pytest.mark.django_db
+
+TROUBLED = {"default": {"BACKEND": "mynatrust.tests.mail_backends.TroubledBackend"}}
+
+
+@pytest.fixture(autouse=True)
+def _backend_reset() -> Any:
+    TroubledBackend.reset()
+    yield
+    TroubledBackend.reset()
+
+
+@pytest.fixture
+def people() -> list[str]:
+    addresses = ["a@subscriber.example.jp", "b@subscriber.example.jp", "c@recipient.example.jp"]
+    for address in addresses:
+        make_user(address, "recipient" if "recipient" in address else "subscriber")
+    make_user("gone@subscriber.example.jp", "subscriber", is_active=False)
+    return addresses
+
+
+def _revision(effective_in: timedelta = timedelta(days=40)) -> tuple[DocumentVersion, Any]:
+    operator = make_staff("service_operator", "operator@staff.example.jp")
+    manager = make_staff("service_manager", "manager@staff.example.jp")
+    doc = services.draft_document(
+        kind="terms",
+        version="2.0",
+        title="利用約款 2.0",
+        body="第1条 改定後",
+        effective_at=timezone.now() + effective_in,
+        change_summary="第1条の改定",
+        actor=operator,
+    )
+    return doc, manager
+
+
+def events(event_type: str) -> list[AuditEvent]:
+    return list(AuditEvent.objects.filter(event_type=event_type).order_by("id"))
+
+
+def test_an_approval_queues_its_announcement_and_sends_nothing_in_the_request(
+    people, mailoutbox, django_capture_on_commit_callbacks
+):
+    doc, manager = _revision()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.approve_document(doc, actor=manager)
+    assert mailoutbox == []  # nothing leaves from the approving request
+    announcement = MailAnnouncement.objects.get()
+    assert announcement.document_id == doc.pk and announcement.state == MailAnnouncement.State.QUEUED
+    assert "利用約款の改定のお知らせ" in announcement.subject and "/repository/terms/2.0/" in announcement.body
+    assert len(events("mail.announcement.queued")) == 1
+
+    done = outbox.run_once()
+    assert (done.expanded, done.sent, done.finished) == (1, 3, 1)
+    assert sorted(m.to[0] for m in mailoutbox) == people and all(len(m.to) == 1 for m in mailoutbox)
+    announcement.refresh_from_db()
+    assert (announcement.state, announcement.recipients, announcement.sent, announcement.failed) == ("done", 3, 3, 0)
+    assert events("mail.announcement.started")[0].data["recipients"] == 3
+    mailed = events("repository.document.mailed")
+    assert len(mailed) == 1 and mailed[0].data["sent"] == 3 and mailed[0].data["failed"] == 0
+    assert outbox.run_once().worked is False  # a second pass sends nothing again
+    assert len(mailoutbox) == 3
+
+
+def test_an_approval_that_is_refused_queues_nothing(people):
+    doc, _manager = _revision()
+    with pytest.raises(RepositoryError):
+        services.approve_document(doc, actor=doc.drafted_by)  # the drafter may not approve
+    assert not MailAnnouncement.objects.exists()
+
+
+def test_a_version_in_force_at_once_is_not_queued(people):
+    doc, manager = _revision(timedelta(0))
+    services.approve_document(doc, actor=manager)
+    assert not MailAnnouncement.objects.exists()
+
+
+def test_a_refused_address_is_tried_again_later_and_given_up_after_the_limit(people, settings):
+    settings.MAILERS = TROUBLED
+    settings.MAIL_OUTBOX_MAX_ATTEMPTS = 3
+    make_user("flaky@subscriber.example.jp", "subscriber")
+    make_user("bounce@subscriber.example.jp", "subscriber")
+    doc, manager = _revision()
+    services.approve_document(doc, actor=manager)
+
+    start = timezone.now()
+    first = outbox.run_once(now=start)
+    assert (first.sent, first.retrying, first.given_up, first.finished) == (3, 2, 0, 0)
+    assert events("mail.message.retrying")[0].data["count"] == 2
+    waiting = OutboxMessage.objects.filter(status="pending")
+    assert {m.to for m in waiting} == {"flaky@subscriber.example.jp", "bounce@subscriber.example.jp"}
+    assert all(m.next_attempt_at >= start + timedelta(minutes=1) for m in waiting)
+    assert "SMTPRecipientsRefused" in waiting[0].last_error
+    assert outbox.run_once(now=start + timedelta(seconds=30)).sent == 0  # not due yet
+
+    second = outbox.run_once(now=start + timedelta(minutes=1, seconds=1))
+    assert (second.sent, second.retrying) == (1, 1)  # flaky accepted on its second try
+    third = outbox.run_once(now=start + timedelta(minutes=4))
+    assert (third.given_up, third.finished) == (1, 1)  # bounce: third try, the limit
+    gave_up = events("mail.message.given_up")
+    assert [e.data["to"] for e in gave_up] == ["bounce@subscriber.example.jp"] and gave_up[0].data["attempts"] == 3
+    mailed = events("repository.document.mailed")[0]
+    assert (mailed.data["sent"], mailed.data["failed"]) == (4, 1)
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([*people, "flaky@subscriber.example.jp"])
+
+
+def test_an_unreachable_mail_server_loses_nothing(people, settings):
+    settings.MAILERS = TROUBLED
+    doc, manager = _revision()
+    services.approve_document(doc, actor=manager)
+    TroubledBackend.down = True
+    start = timezone.now()
+    assert outbox.run_once(now=start).retrying == 3
+    assert "ConnectionRefusedError" in OutboxMessage.objects.first().last_error  # type: ignore[union-attr]
+    TroubledBackend.down = False
+    later = outbox.run_once(now=start + timedelta(minutes=2))
+    assert (later.sent, later.finished) == (3, 1)
+    assert OutboxMessage.objects.filter(status="sent").count() == 3
+
+
+def test_the_backoff_doubles_up_to_an_hour():
+    assert [outbox.backoff(n) for n in (1, 2, 3)] == [timedelta(minutes=m) for m in (1, 2, 4)]
+    assert outbox.backoff(12) == timedelta(hours=1)
+
+
+def test_a_notice_is_mailed_through_the_outbox_too(people, mailoutbox):
+    manager = make_staff("service_manager", "manager@staff.example.jp")
+    notice = services.save_notice_draft(
+        services.Notice(
+            kind="termination",
+            title="サービス終了",
+            body="終了します。",
+            service_end_date=(timezone.localdate() + timedelta(days=100)),
+        ),
+        actor=manager,
+    )
+    services.publish_notice(notice, actor=manager)
+    assert mailoutbox == []
+    call_command("send_mail_outbox", stdout=StringIO())
+    assert sorted(m.to[0] for m in mailoutbox) == people
+    assert events("repository.notice.mailed")[0].data["sent"] == 3
+
+
+def test_the_command_reports_what_waits_and_what_it_sent(people):
+    doc, manager = _revision()
+    services.approve_document(doc, actor=manager)
+    status = StringIO()
+    call_command("send_mail_outbox", "--status", stdout=status)
+    assert "announcements queued: 1" in status.getvalue()
+    out = StringIO()
+    call_command("send_mail_outbox", "--batch", "2", stdout=out)
+    assert "sent 3" in out.getvalue() and "finished 1" in out.getvalue()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_at_once_never_send_a_message_twice(settings):
+    settings.MAILERS = TROUBLED
+    TroubledBackend.delay = 0.01
+    for i in range(30):
+        make_user(f"m{i}@subscriber.example.jp", "subscriber")
+    doc, manager = _revision()
+    services.approve_document(doc, actor=manager)
+    outbox.expand_queued()
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            outbox.run_once(batch_size=4)
+        except BaseException as exc:  # noqa: BLE001  (reported by the assertion below)
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    workers = [threading.Thread(target=work) for _ in range(2)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert errors == []
+    addressed = [m.to[0] for m in mail.outbox]
+    assert len(addressed) == 30 and len(set(addressed)) == 30
+    assert sum(TroubledBackend.tries.values()) == 30
+    assert MailAnnouncement.objects.get().state == MailAnnouncement.State.DONE
+    assert len(events("repository.document.mailed")) == 1
+
+
+def test_the_health_check_warns_when_mail_waits_too_long(people, settings):
+    from mynatrust.operations import health
+
+    assert health.mail_outbox() == health.OK  # nothing waits
+    doc, manager = _revision()
+    services.approve_document(doc, actor=manager)
+    assert health.mail_outbox() == health.OK  # just queued
+    MailAnnouncement.objects.update(queued_at=timezone.now() - timedelta(minutes=16))
+    assert health.mail_outbox() == health.WARN  # no worker has picked it up
+    outbox.run_once()
+    assert health.mail_outbox() == health.OK
