@@ -12,9 +12,12 @@ from django.core.handlers.base import BaseHandler
 from django.core.handlers.exception import convert_exception_to_response
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
+from django.middleware.csp import ContentSecurityPolicyMiddleware as DjangoContentSecurityPolicyMiddleware
+from django.middleware.csp import get_nonce
 from django.middleware.locale import LocaleMiddleware as DjangoLocaleMiddleware
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
+from django.utils.csp import CSP, build_policy
 from django.utils.module_loading import import_string
 
 from audit import context
@@ -127,6 +130,44 @@ class PrivateCacheMiddleware:
         if user is not None and user.is_authenticated and "no-store" not in response.get("Cache-Control", ""):
             response["Cache-Control"] = "private, no-store"
         return response
+
+
+class ContentSecurityPolicyMiddleware(DjangoContentSecurityPolicyMiddleware):
+    """Django's CSP middleware, except that a response that used no nonce (every API answer, a
+    redirect, a file, /healthz) gets a header built once per policy instead of on each response:
+    without a nonce the header depends on the policy alone. A page that used its nonce still gets
+    its own header from Django. The built header is kept beside a copy of the policy it came from
+    and rebuilt whenever the policy differs (a setting changed, even in place)."""
+
+    _built: dict[int, tuple[Any, Any, str]] = {}
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        if get_nonce(request):
+            return super().process_response(request, response)
+        sentinel = object()
+        if (enforced := getattr(response, "_csp_config", sentinel)) is sentinel:
+            enforced = settings.SECURE_CSP
+        if (report_only := getattr(response, "_csp_ro_config", sentinel)) is sentinel:
+            report_only = settings.SECURE_CSP_REPORT_ONLY
+        for header, config in ((CSP.HEADER_ENFORCE, enforced), (CSP.HEADER_REPORT_ONLY, report_only)):
+            if config and header not in response:
+                response.headers[str(header)] = self._policy(config)
+        return response
+
+    @classmethod
+    def _policy(cls, config: Any) -> str:
+        kept = cls._built.get(id(config))
+        if kept is not None and kept[0] is config and kept[1] == config:
+            return kept[2]
+        policy = build_policy(config)
+        if len(cls._built) > 32:  # policies made on the fly (tests): never an unbounded cache
+            cls._built.clear()
+        cls._built[id(config)] = (config, {k: copy_value(v) for k, v in config.items()}, policy)
+        return policy
+
+
+def copy_value(value: Any) -> Any:
+    return list(value) if isinstance(value, list) else set(value) if isinstance(value, set) else value
 
 
 class LocaleMiddleware(DjangoLocaleMiddleware):

@@ -80,7 +80,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "mynatrust.middleware.RequestContextMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "mynatrust.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "mynatrust.middleware.LocaleMiddleware",
     "mynatrust.middleware.RequestSizeLimitMiddleware",
@@ -100,7 +100,7 @@ MIDDLEWARE = [
 API_MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "mynatrust.middleware.RequestContextMiddleware",
-    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "mynatrust.middleware.ContentSecurityPolicyMiddleware",
     "mynatrust.middleware.LocaleMiddleware",
     "mynatrust.middleware.RequestSizeLimitMiddleware",
     "mynatrust.middleware.NulInPathMiddleware",

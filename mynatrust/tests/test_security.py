@@ -29,6 +29,24 @@ def test_security_headers_are_on_every_page(client):
     assert response["X-Request-ID"]
 
 
+def test_a_response_that_uses_no_nonce_gets_the_policy_built_once_and_identical(client, settings):
+    from django.utils.csp import build_policy
+
+    from mynatrust import middleware
+
+    first = client.get("/healthz")["Content-Security-Policy"]
+    assert "nonce" not in first and first == build_policy(settings.SECURE_CSP)
+    assert client.get("/healthz")["Content-Security-Policy"] is first  # the same string, not rebuilt
+    page = client.get("/")["Content-Security-Policy"]  # a page that used its nonce gets a fresh one
+    assert "'nonce-" in page and page != client.get("/")["Content-Security-Policy"]
+    settings.SECURE_CSP = {**settings.SECURE_CSP, "img-src": ["'self'"]}  # a changed policy is rebuilt
+    changed = client.get("/healthz")["Content-Security-Policy"]
+    assert "img-src 'self';" in changed and "data:" not in changed
+    settings.SECURE_CSP["img-src"].append("data:")  # even when changed in place
+    assert "img-src 'self' data:" in client.get("/healthz")["Content-Security-Policy"]
+    assert middleware.ContentSecurityPolicyMiddleware.__module__ == "mynatrust.middleware"
+
+
 def test_the_admin_pages_carry_the_strict_policy_too(client):
     response = client.get(reverse("admin:login"))
     assert response.status_code == 200
