@@ -6,11 +6,12 @@ the ``cluster`` fixture; import it (and ``Cluster``) from here."""
 from __future__ import annotations
 
 import glob
+import hashlib
 import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,3 +97,39 @@ def cluster() -> Iterator[Cluster]:
         yield from private_cluster(tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+ROOT = Path(__file__).resolve().parents[2]
+# Dumps of a freshly migrated database, one per state of the migrations, kept between test runs on
+# this machine (never in the checkout).
+DUMPS = Path(os.environ.get("MYNATRUST_TEST_CACHE", str(Path.home() / ".cache" / "mynatrust-tests")))
+
+
+def migrations_key() -> str:
+    """What a migrated database depends on: every migration file of the project and the pinned
+    versions of the packages whose migrations run too."""
+    digest = hashlib.sha256((ROOT / "requirements.txt").read_bytes())
+    for path in sorted(ROOT.glob("*/migrations/*.py")):
+        digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:20]
+
+
+def migrate_from_dump(cluster: Cluster, url: str, migrate: Callable[[], object]) -> str:
+    """Bring the empty database at ``url`` to the migrated state: restored from this machine's dump
+    of an earlier migration of the same files (a few seconds), or migrated with ``migrate`` and
+    dumped for the next run. Returns "restored" or "migrated"."""
+    dump = DUMPS / f"migrated-{migrations_key()}.dump"
+    if dump.exists():
+        subprocess.run(
+            [str(cluster.bin / "pg_restore"), "--no-owner", "--exit-on-error", "-d", url, str(dump)],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+        return "restored"
+    migrate()
+    DUMPS.mkdir(parents=True, exist_ok=True)
+    part = dump.with_suffix(f".{os.getpid()}.part")
+    subprocess.run([str(cluster.bin / "pg_dump"), "-Fc", "-f", str(part), url], check=True, timeout=300)
+    os.replace(part, dump)  # whole or not at all, even with two runs at once
+    return "migrated"
