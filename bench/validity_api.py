@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/validity_api.py [--workers 4] [--duration 6] [--rounds 5] [--connections 32]
 
-Needs PostgreSQL (DATABASE_URL's server; works in its own database ``mynatrust_valbench``, created,
+Needs PostgreSQL (DATABASE_URL's server; works in its own database ``mynatrust_valbench`` or BENCH_DATABASE, created,
 migrated and dropped here), Redis on 127.0.0.1:6379 (db 3 is used and flushed) and wrk. gunicorn
 runs the production settings (MYNATRUST_PRODUCTION=true) with 4 sync workers by default; wrk loads it
 with 2 threads and 32 connections on the same machine. Figures: requests/s, p50, p99, non-2xx, and
@@ -51,7 +51,7 @@ sys.path.insert(0, str(ROOT))
 from bench.procs import children, cpu_seconds  # noqa: E402
 
 PY = sys.executable
-DB = "mynatrust_valbench"
+DB = os.environ.get("BENCH_DATABASE", "mynatrust_valbench")  # its own name: two benches at once never share one
 
 
 def _env(base_url: str, key_file: Path) -> dict[str, str]:
