@@ -206,3 +206,28 @@ def test_the_witness_needs_a_source_except_to_print_its_key(witness_setup):
     printed = StringIO()
     call_command("audit_witness", "--print-key", stdout=printed, stderr=StringIO())
     assert printed.getvalue().startswith("-----BEGIN PUBLIC KEY-----")
+
+
+def test_the_witness_without_network_cosigns_the_head_of_an_export(witness_setup, settings, tmp_path, capsys):
+    """docs/auditor.md §4a, step 4: the export must reach back to the witness's head; the
+    cosignature is printed, to be handed over."""
+    from io import StringIO
+
+    from audit import keys
+
+    service_key = tmp_path / "checkpoint-public.pem"
+    service_key.write_text(signing.public_pem(keys.private_key().public_key()))
+    first = export_file(tmp_path / "first.zip")
+    capsys.readouterr()
+    call_command("audit_witness", "--export", str(first), "--service-key", str(service_key))
+    printed = json.loads(capsys.readouterr().out.strip().splitlines()[0])
+    assert witness.verify_cosignature(keys.witness_private_key().public_key(), printed)
+    cosigned = printed["seq"]
+    record_many(3)
+    checkpoint_now()
+    later_only = export_file(tmp_path / "later.zip", since=AuditEvent.objects.order_by("-id")[0].created_at)
+    with pytest.raises(CommandError, match=f"cannot show the chain after #{cosigned}"):
+        call_command("audit_witness", "--export", str(later_only), "--service-key", str(service_key), stdout=StringIO())
+    whole = export_file(tmp_path / "whole.zip")
+    call_command("audit_witness", "--export", str(whole), "--service-key", str(service_key), stdout=StringIO())
+    assert heads.read(keys.witness_paths()[1]).seq > cosigned  # type: ignore[union-attr]
