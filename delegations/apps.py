@@ -13,6 +13,9 @@ class DelegationsConfig(AppConfig):
         )
 
         health.register()
+        from delegations import retention
+
+        retention.register()
         from mynatrust.roles import Role, grant
 
         # Trust anchors and revocation data are the service operator's (§7.2.1); a change is decided

@@ -488,8 +488,16 @@ RETENTION_PERIODS = {
     # Application records (§6.2.9): 10 years after the contract ends (terminated or lapsed), a rejected
     # application 10 years after its receipt (registry/ registers the handler).
     "registry.application": "10y",
-    # Delegations and their signed files: 10 years after they end (delegations/).
+    # Delegations are registered on the subscriber's application (§4.1.5), so §6.2.9 keeps them like
+    # application records: 10 years after their period ends (or after they stop, if later), a rejected
+    # one 10 years after its receipt; then their personal data is erased (§2.8(10)). The signed files
+    # and the certificate data kept with them (§4.1.5) follow the delegation (delegations/).
     "delegations.delegation": "10y",
+    "delegations.signed_file": "10y",
+    "delegations.agent_certificate": "10y",
+    # Recipient registrations (§5.2) are applications too: 10 years after the registration ends
+    # (suspended or rejected; rejected counted from its receipt) (validity/).
+    "validity.recipient_organisation": "10y",
     # The audit log: 10 years; archived and pruned by `manage.py audit_archive --prune`.
     "audit.event": "10y",
     # Access records: sign-ins and failed sign-ins 3 years; lockout counters 6 months.

@@ -74,8 +74,12 @@ class RecipientOrganisation(models.Model):
         ordering = ["-created_at"]
         permissions = [("decide_recipientorganisation", _("受領者等の承認・停止・却下"))]
         constraints = [
+            # A sole proprietor gives the date of birth (§5.2), until retention erases the
+            # representative's data (validity/retention.py).
             models.CheckConstraint(
-                condition=~models.Q(kind="sole_proprietor") | models.Q(representative_date_of_birth__isnull=False),
+                condition=~models.Q(kind="sole_proprietor")
+                | models.Q(representative_date_of_birth__isnull=False)
+                | models.Q(representative_name=""),
                 name="recipient_sole_proprietor_has_date_of_birth",
             ),
         ]

@@ -97,6 +97,11 @@ class RecordKind:
 
 _registry: dict[str, RecordKind] = {}
 
+# Kinds in the table that another command removes, never this one.
+ELSEWHERE = {
+    "audit.event": "removed by audit_archive --prune once archived to the 10-year media and verified",
+}
+
 
 def register(kind: RecordKind) -> RecordKind:
     if kind.name not in periods():
@@ -141,7 +146,7 @@ def plan(now: datetime | None = None, *, only: set[str] | None = None) -> list[t
             continue
         kind = _registry.get(name)
         if kind is None:
-            rows.append((None, Outcome(name, text, None, 0, note="no handler registered")))
+            rows.append((None, Outcome(name, text, None, 0, note=ELSEWHERE.get(name, "no handler registered"))))
             continue
         cutoff = kind.period().before(now)
         rows.append((kind, Outcome(name, str(kind.period()), cutoff, kind.due(cutoff).count())))

@@ -256,10 +256,22 @@ def test_a_kind_without_a_period_in_settings_is_refused(settings):
 
 
 @pytest.mark.django_db
-def test_kinds_in_the_table_without_a_handler_are_listed_not_touched():
+def test_kinds_in_the_table_without_a_handler_are_listed_not_touched(settings):
+    settings.RETENTION_PERIODS = {**settings.RETENTION_PERIODS, "nothing.yet": "1y"}
     output = run("--dry-run")
     assert "registry.application" in output
-    assert "no handler registered" in output
+    assert next(line for line in output.splitlines() if line.startswith("nothing.yet")).endswith(
+        "(no handler registered)"
+    )
+
+
+@pytest.mark.django_db
+def test_the_dry_run_names_the_command_that_removes_audit_events_and_writes_cutoffs_with_their_zone():
+    output = run("--dry-run")
+    [audit_line] = [line for line in output.splitlines() if line.startswith("audit.event")]
+    assert "audit_archive --prune" in audit_line and "no handler" not in audit_line
+    [entries] = [line for line in output.splitlines() if line.startswith("operations.entry_exit")]
+    assert "+0900" in entries  # the cutoff in Japan time, with its offset
 
 
 @pytest.mark.django_db

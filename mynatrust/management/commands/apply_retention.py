@@ -30,14 +30,15 @@ class Command(BaseCommand):
         unknown = sorted((only or set()) - {outcome.kind for _kind, outcome in rows})
         if unknown:
             raise CommandError(f"unknown kind(s): {', '.join(unknown)} (see settings.RETENTION_PERIODS)")
-        self.stdout.write(self.style.MIGRATE_HEADING(f"{'kind':<34} {'period':>7}  {'cutoff':<20} {'due':>7}"))
+        self.stdout.write(self.style.MIGRATE_HEADING(f"{'kind':<34} {'period':>7}  {'cutoff':<22} {'due':>7}"))
         total_due = total_done = 0
         for kind, outcome in rows:
             if kind is None:
-                self.stdout.write(f"{outcome.kind:<34} {outcome.period:>7}  {'—':<20} {'—':>7}  ({outcome.note})")
+                self.stdout.write(f"{outcome.kind:<34} {outcome.period:>7}  {'—':<22} {'—':>7}  ({outcome.note})")
                 continue
-            cutoff = timezone.localtime(outcome.cutoff).strftime("%Y-%m-%d %H:%M") if outcome.cutoff else "—"
-            self.stdout.write(f"{outcome.kind:<34} {outcome.period:>7}  {cutoff:<20} {outcome.due:>7}")
+            # The cutoff with its zone (+09:00 in Japan): never a bare local or UTC time.
+            cutoff = timezone.localtime(outcome.cutoff).strftime("%Y-%m-%d %H:%M %z") if outcome.cutoff else "—"
+            self.stdout.write(f"{outcome.kind:<34} {outcome.period:>7}  {cutoff:<22} {outcome.due:>7}")
             total_due += outcome.due
             if not dry_run and outcome.due and outcome.cutoff is not None:
                 done = retention.apply(kind, outcome.cutoff, actor=audit.SYSTEM)

@@ -1,0 +1,126 @@
+"""Retention of delegations, their signed files and the agents' certificate data (§6.2.9, §2.8(10)).
+
+A delegation is registered on the subscriber's application (§4.1.5 「当社に登録を申請する」), so it is
+one of the 「利用者からの申込書等」 of §6.2.9: one with a period (委任期間) is kept at least 10 years
+from the end of that period, and from the moment it stopped being in force when that came later
+(revoked or superseded after its period, never earlier); one never registered (rejected) at least
+10 years from its receipt. Then, as §2.8(10) asks, the personal data in it is erased:
+
+- ``delegations.delegation``: the generated XML and PDF, the acceptance, the agent's and the
+  principal's names, addresses and identifiers, powers, limitations and reasons. The row stays with
+  its ID, status, dates and digests, so the validity answer and the audit log still resolve.
+- ``delegations.signed_file``: the signed bytes as uploaded, the verification report, the revocation
+  evidence and the match; the digest and size stay.
+- ``delegations.agent_certificate``: the certificate data kept with the delegation (§4.1.5: the
+  signer's certificate, name, address and date of birth), the agent's and the principal's.
+
+Each kind is counted from the delegation's end and registered with its own period in
+RETENTION_PERIODS; ``manage.py apply_retention`` anonymises what is due and records each batch.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from delegations.models import Delegation, SignedFile
+from delegations.standing import today_in_japan
+from mynatrust.operations import retention
+
+
+def ended_before(cutoff: datetime) -> Q:
+    """Delegations whose retention clock started before ``cutoff`` (on ``Delegation``)."""
+    day = today_in_japan(cutoff)
+    status = Delegation.Status
+    was_registered = (
+        Q(status__in=[status.ACTIVE, status.REVOKED, status.SUPERSEDED], valid_until__lt=day)
+        & (Q(revoked_at__isnull=True) | Q(revoked_at__lt=cutoff))
+        & (Q(superseded_at__isnull=True) | Q(superseded_at__lt=cutoff))
+    )
+    # Never registered: from the day the signed files were received (a successor closed before
+    # anything was received: from its closing).
+    never_registered = Q(status=status.REJECTED) & (
+        Q(submitted_at__lt=cutoff) | Q(submitted_at__isnull=True, rejected_at__lt=cutoff)
+    )
+    return was_registered | never_registered
+
+
+def delegations_due(cutoff: datetime) -> QuerySet[Delegation]:
+    return Delegation.objects.filter(ended_before(cutoff)).exclude(agent_name="")
+
+
+def anonymise_delegations(rows: QuerySet[Delegation]) -> int:
+    return rows.update(
+        agent_name="",
+        agent_title="",
+        agent_address="",
+        agent_identifier="",
+        powers="",
+        limitations="",
+        principal_name="",
+        decision_reason="",
+        xml=None,
+        pdf=None,
+        acceptance_xml=None,
+        acceptance_pdf=None,
+    )
+
+
+def _files_of_ended(cutoff: datetime) -> QuerySet[SignedFile]:
+    return SignedFile.objects.filter(delegation__in=Delegation.objects.filter(ended_before(cutoff)))
+
+
+def signed_files_due(cutoff: datetime) -> QuerySet[SignedFile]:
+    return _files_of_ended(cutoff).exclude(size=0)
+
+
+def anonymise_signed_files(rows: QuerySet[SignedFile]) -> int:
+    with transaction.atomic():
+        return rows.update(data=b"", detached_content=None, size=0, report={}, revocation={}, match={})
+
+
+def certificates_due(cutoff: datetime) -> QuerySet[SignedFile]:
+    return _files_of_ended(cutoff).exclude(signer_name="", signer_address="", signer_birth_date="")
+
+
+def anonymise_certificates(rows: QuerySet[SignedFile]) -> int:
+    return rows.update(signer_certificate_der=b"", signer_name="", signer_address="", signer_birth_date="")
+
+
+def register() -> None:
+    kinds = (
+        ("delegations.delegation", _("電子委任状（委任期間の終了後）"), delegations_due, anonymise_delegations),
+        (
+            "delegations.signed_file",
+            _("署名済みファイル（電子委任状の終了後）"),
+            signed_files_due,
+            anonymise_signed_files,
+        ),
+        (
+            "delegations.agent_certificate",
+            _("受任者等の電子証明書の情報（電子委任状の終了後）"),
+            certificates_due,
+            anonymise_certificates,
+        ),
+    )
+    for name, label, due, anonymise in kinds:
+        retention.register(
+            retention.RecordKind(
+                name=name,
+                label=label,
+                due=due,
+                action=retention.ANONYMISE,
+                anonymise=anonymise,
+                identify=_name,  # type: ignore[arg-type]
+            )
+        )
+
+
+def _name(row: Delegation | SignedFile) -> str:
+    """A delegation by its ID; a signed file or certificate by its delegation's ID and its role."""
+    if isinstance(row, SignedFile):
+        return f"{row.delegation.audit_id}/{row.role}"
+    return row.audit_id
