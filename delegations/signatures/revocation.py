@@ -208,63 +208,20 @@ def judge_ocsp_response(
 ) -> RevocationResult:
     """Check an OCSP response: status, our CertID, nonce, responder authority, signature, freshness."""
     evidence = {"ocsp_response_b64": base64.b64encode(der).decode()}
-
-    def later(detail: str) -> RevocationResult:
-        return RevocationResult(TRY_LATER, source, at, detail, evidence=evidence)
-
     try:
         response = ocsp.load_der_ocsp_response(der)
     except ValueError:
-        return later("ocsp_malformed")
-    if response.response_status != ocsp.OCSPResponseStatus.SUCCESSFUL:
-        return later(f"ocsp_status_{response.response_status.name.lower()}")
-    try:
-        single = next(
-            r
-            for r in response.responses
-            if r.serial_number == cert.serial_number
-            and r.issuer_key_hash == _key_hash(issuer, r.hash_algorithm)
-            and r.issuer_name_hash == _name_hash(issuer, r.hash_algorithm)
-        )
-    except StopIteration:
-        return later("ocsp_no_matching_response")
-    if nonce is not None:
-        try:
-            got = response.extensions.get_extension_for_class(x509.OCSPNonce).value.nonce
-        except x509.ExtensionNotFound:
-            return later("ocsp_nonce_missing")
-        if got != nonce:
-            return later("ocsp_nonce_mismatch")
-    # Who signed: the issuer itself, or a responder certificate the issuer delegated (RFC 6960 §4.2.2.2).
-    responder: x509.Certificate | None = None
-    if _responder_matches(response, issuer):
-        responder = issuer
-    else:
-        for candidate in response.certificates:
-            if not _responder_matches(response, candidate) or not verify_issued_by(candidate, issuer):
-                continue
-            try:
-                eku = candidate.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
-            except x509.ExtensionNotFound:
-                continue
-            if ExtendedKeyUsageOID.OCSP_SIGNING in eku and (
-                candidate.not_valid_before_utc <= at <= candidate.not_valid_after_utc
-            ):
-                responder = candidate
-                break
-    if responder is None:
-        return later("ocsp_responder_not_authorised")
-    if response.signature_hash_algorithm is None or not _verify_signature(
-        responder.public_key(), response.signature, response.tbs_response_bytes, response.signature_hash_algorithm
-    ):
-        return later("ocsp_bad_signature")
-    this_update, next_update = single.this_update_utc, single.next_update_utc
+        return RevocationResult(TRY_LATER, source, at, "ocsp_malformed", evidence=evidence)
+    single, responder, problem = _ocsp_answer(response, cert, issuer, at, nonce)
+    if problem or single is None or responder is None:
+        return RevocationResult(TRY_LATER, source, at, problem, evidence=evidence)
     evidence.update(
         {
             "produced_at": response.produced_at_utc.isoformat(),
             "responder": responder.subject.rfc4514_string(),
         }
     )
+    this_update, next_update = single.this_update_utc, single.next_update_utc
     result = RevocationResult(GOOD, source, at, this_update=this_update, next_update=next_update, evidence=evidence)
     if this_update > at + SKEW:
         result.status, result.detail = TRY_LATER, "ocsp_not_yet_valid"
@@ -279,6 +236,61 @@ def judge_ocsp_response(
     elif single.certificate_status == ocsp.OCSPCertStatus.UNKNOWN:
         result.status, result.detail = UNKNOWN, "ocsp_unknown"
     return result
+
+
+def _ocsp_answer(
+    response: ocsp.OCSPResponse, cert: x509.Certificate, issuer: x509.Certificate, at: datetime, nonce: bytes | None
+) -> tuple[Any, x509.Certificate | None, str]:
+    """The single response about ``cert`` and the certificate that signed it, or why the response
+    cannot be relied on (the first problem found)."""
+    if response.response_status != ocsp.OCSPResponseStatus.SUCCESSFUL:
+        return None, None, f"ocsp_status_{response.response_status.name.lower()}"
+    single = next(
+        (
+            r
+            for r in response.responses
+            if r.serial_number == cert.serial_number
+            and r.issuer_key_hash == _key_hash(issuer, r.hash_algorithm)
+            and r.issuer_name_hash == _name_hash(issuer, r.hash_algorithm)
+        ),
+        None,
+    )
+    if single is None:
+        return None, None, "ocsp_no_matching_response"
+    if nonce is not None:
+        try:
+            got = response.extensions.get_extension_for_class(x509.OCSPNonce).value.nonce
+        except x509.ExtensionNotFound:
+            return None, None, "ocsp_nonce_missing"
+        if got != nonce:
+            return None, None, "ocsp_nonce_mismatch"
+    responder = _ocsp_responder(response, issuer, at)
+    if responder is None:
+        return None, None, "ocsp_responder_not_authorised"
+    if response.signature_hash_algorithm is None or not _verify_signature(
+        responder.public_key(), response.signature, response.tbs_response_bytes, response.signature_hash_algorithm
+    ):
+        return None, None, "ocsp_bad_signature"
+    return single, responder, ""
+
+
+def _ocsp_responder(response: ocsp.OCSPResponse, issuer: x509.Certificate, at: datetime) -> x509.Certificate | None:
+    """Who signed: the issuer itself, or a responder certificate the issuer delegated, valid at
+    ``at`` (RFC 6960 §4.2.2.2)."""
+    if _responder_matches(response, issuer):
+        return issuer
+    for candidate in response.certificates:
+        if not _responder_matches(response, candidate) or not verify_issued_by(candidate, issuer):
+            continue
+        try:
+            eku = candidate.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+        except x509.ExtensionNotFound:
+            continue
+        if ExtendedKeyUsageOID.OCSP_SIGNING in eku and (
+            candidate.not_valid_before_utc <= at <= candidate.not_valid_after_utc
+        ):
+            return candidate
+    return None
 
 
 def _responder_matches(response: ocsp.OCSPResponse, cert: x509.Certificate) -> bool:

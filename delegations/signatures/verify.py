@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from delegations.signatures import revocation as rev
 from delegations.signatures.profile import (
+    JPKICertificate,
     JPKIProfileError,
     parse_certificate,
     sha256_hex,
@@ -402,43 +403,69 @@ def _chain_failures(
         raise _fail(SubIndication.SIG_CONSTRAINTS_FAILURE, f"profile: {exc.code}") from exc
     state.signer = profile.to_dict()
     state.warnings.extend(w for w in profile.warnings if w not in state.warnings)
+    failures = _key_failures(signer, profile)
+    issuer = _trusted_issuer(signer, policy, anchor)
+    if issuer is None:
+        failures.append(_fail(SubIndication.NO_CERTIFICATE_CHAIN_FOUND, "no_trusted_anchor_signed_the_certificate"))
+    else:
+        state.chain = [_signer_info(profile, der), _anchor_info(policy.anchor_der(issuer))]
+    failures += _profile_failures(profile, state.moment)
+    if library_verdict is not None and library_verdict not in {f.sub for f in failures}:
+        failures.append(_fail(library_verdict, library_detail or "path_validation"))
+    if not revocation or issuer is None or failures:
+        return failures
+    return _revocation_failures(state, signer, issuer, policy)
+
+
+def _key_failures(signer: x509.Certificate, profile: JPKICertificate) -> list[VerificationFailure]:
     failures: list[VerificationFailure] = []
     key_problem = _key_problem(signer.public_key())
     if key_problem:
         failures.append(_fail(SubIndication.CRYPTO_CONSTRAINTS_FAILURE, key_problem))
     if (profile.signature_hash or "") in WEAK_DIGESTS:
         failures.append(_fail(SubIndication.CRYPTO_CONSTRAINTS_FAILURE, "certificate_signed_with_weak_hash"))
+    return failures
+
+
+def _trusted_issuer(
+    signer: x509.Certificate, policy: VerificationPolicy, anchor: x509.Certificate | None
+) -> x509.Certificate | None:
+    """The trust anchor that signed the certificate (the one the library's path named, when it is
+    trusted and is the issuer), or None."""
     if anchor is not None and anchor in policy.anchors and anchor.subject == signer.issuer:
-        issuer: x509.Certificate | None = anchor
-    else:
-        issuer = next((a for a in policy.anchors if rev.verify_issued_by(signer, a)), None)
-    if issuer is None:
-        failures.append(_fail(SubIndication.NO_CERTIFICATE_CHAIN_FOUND, "no_trusted_anchor_signed_the_certificate"))
-    else:
-        state.chain = [
-            CertificateInfo(
-                subject=profile.subject,
-                issuer=profile.issuer,
-                serial=format(profile.serial, "X"),
-                sha256=profile.sha256,
-                not_before=profile.not_before.isoformat(),
-                not_after=profile.not_after.isoformat(),
-                der_b64=base64.b64encode(der).decode(),
-            ),
-            _anchor_info(policy.anchor_der(issuer)),
-        ]
+        return anchor
+    return next((a for a in policy.anchors if rev.verify_issued_by(signer, a)), None)
+
+
+def _signer_info(profile: JPKICertificate, der: bytes) -> CertificateInfo:
+    return CertificateInfo(
+        subject=profile.subject,
+        issuer=profile.issuer,
+        serial=format(profile.serial, "X"),
+        sha256=profile.sha256,
+        not_before=profile.not_before.isoformat(),
+        not_after=profile.not_after.isoformat(),
+        der_b64=base64.b64encode(der).decode(),
+    )
+
+
+def _profile_failures(profile: JPKICertificate, moment: datetime) -> list[VerificationFailure]:
+    """A JPKI signing certificate (not the card's authentication one), inside its validity."""
+    failures: list[VerificationFailure] = []
     if profile.kind == "authentication":
         failures.append(_fail(SubIndication.SIG_CONSTRAINTS_FAILURE, "authentication_certificate"))
     elif profile.kind != "signing":
         failures.append(_fail(SubIndication.SIG_CONSTRAINTS_FAILURE, "not_a_jpki_signing_certificate"))
-    if state.moment > profile.not_after:
+    if moment > profile.not_after:
         failures.append(_fail(SubIndication.EXPIRED, "certificate_expired"))
-    elif state.moment < profile.not_before:
+    elif moment < profile.not_before:
         failures.append(_fail(SubIndication.NOT_YET_VALID, "certificate_not_yet_valid"))
-    if library_verdict is not None and library_verdict not in {f.sub for f in failures}:
-        failures.append(_fail(library_verdict, library_detail or "path_validation"))
-    if not revocation or issuer is None or failures:
-        return failures
+    return failures
+
+
+def _revocation_failures(
+    state: _State, signer: x509.Certificate, issuer: x509.Certificate, policy: VerificationPolicy
+) -> list[VerificationFailure]:
     if policy.revocation is None:
         state.revocation = rev.RevocationResult(rev.TRY_LATER, "none", state.moment, "no_source").to_dict()
         return [_fail(SubIndication.TRY_LATER, "no_revocation_source_configured")]
@@ -534,21 +561,9 @@ _DIFF_DETAILS = {
 
 
 async def _pades(state: _State, data: bytes, policy: VerificationPolicy) -> tuple[x509.Certificate, dict[str, Any]]:
-    from pyhanko.pdf_utils.misc import PdfError
-    from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.diff_analysis import ModificationLevel
-    from pyhanko.sign.validation import async_validate_pdf_signature
-    from pyhanko.sign.validation.status import SignatureCoverageLevel
-
-    if len(data) > policy.max_bytes:
-        raise _fail(SubIndication.FORMAT_FAILURE, "file_too_large")
-    try:
-        reader = PdfFileReader(io.BytesIO(data), strict=False)
-        embedded = sorted(reader.embedded_signatures, key=lambda s: s.signed_revision)
-        kinds = [e.sig_object_type for e in embedded]
-        revisions = reader.xrefs.total_revisions
-    except (PdfError, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
-        raise _fail(SubIndication.FORMAT_FAILURE, f"pdf_unreadable: {type(exc).__name__}") from exc
+    """The first signature of a PDF, its later co-signatures and document timestamps, and what the
+    first one covers, judged in that order (the first failure is the one reported)."""
+    reader, embedded, kinds, revisions = _pdf_signatures(data, policy)
     signatures = [e for e, kind in zip(embedded, kinds, strict=True) if kind == "/Sig"]
     stamps = [e for e, kind in zip(embedded, kinds, strict=True) if kind == "/DocTimeStamp"]
     state.signature_count = len(signatures)
@@ -562,6 +577,41 @@ async def _pades(state: _State, data: bytes, policy: VerificationPolicy) -> tupl
     except Exception:  # noqa: BLE001  (no identifiable signer: pyHanko says which below)
         state.candidate = None
     vc = policy.validation_context(state.moment)
+    status = await _pdf_first_signature(state, first, vc, policy)
+    _cms_status_checks(state, status)
+    _signature_timestamp(state, status, policy)
+    await _pdf_later_signatures(signatures[1:], vc)
+    for stamp in stamps:
+        await _document_timestamp(state, stamp, policy)
+    _pdf_coverage(data, status, first, embedded, revisions, cosigned=len(signatures) > 1)
+    state.signed_content = _embedded_xml(reader, first, policy.embedded_xml_name)
+    if state.signed_content is None:
+        state.warnings.append("no_embedded_xml")
+    return _signer_outcome(status)
+
+
+def _pdf_signatures(data: bytes, policy: VerificationPolicy) -> tuple[Any, list[Any], list[str], int]:
+    """The reader, the embedded signature objects in revision order with their kinds (/Sig,
+    /DocTimeStamp), and the number of revisions."""
+    from pyhanko.pdf_utils.misc import PdfError
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    if len(data) > policy.max_bytes:
+        raise _fail(SubIndication.FORMAT_FAILURE, "file_too_large")
+    try:
+        reader = PdfFileReader(io.BytesIO(data), strict=False)
+        embedded = sorted(reader.embedded_signatures, key=lambda s: s.signed_revision)
+        kinds = [e.sig_object_type for e in embedded]
+        revisions = reader.xrefs.total_revisions
+    except (PdfError, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
+        raise _fail(SubIndication.FORMAT_FAILURE, f"pdf_unreadable: {type(exc).__name__}") from exc
+    return reader, embedded, kinds, revisions
+
+
+async def _pdf_first_signature(state: _State, first: Any, vc: Any, policy: VerificationPolicy) -> Any:
+    from pyhanko.pdf_utils.misc import PdfError
+    from pyhanko.sign.validation import async_validate_pdf_signature
+
     failure: Exception | None = None
     try:
         status = await async_validate_pdf_signature(
@@ -575,9 +625,15 @@ async def _pades(state: _State, data: bytes, policy: VerificationPolicy) -> tupl
         failure = exc
     if failure is not None:
         raise _pyhanko_error(failure)
-    _cms_status_checks(state, status)
-    _signature_timestamp(state, status, policy)
-    for later in signatures[1:]:
+    return status
+
+
+async def _pdf_later_signatures(later_signatures: list[Any], vc: Any) -> None:
+    """Co-signatures added after the first must be intact and valid."""
+    from pyhanko.pdf_utils.misc import PdfError
+    from pyhanko.sign.validation import async_validate_pdf_signature
+
+    for later in later_signatures:
         try:
             later_status = await async_validate_pdf_signature(
                 later, signer_validation_context=vc, skip_diff=True, algorithm_policy=_algorithm_policy()
@@ -586,10 +642,15 @@ async def _pades(state: _State, data: bytes, policy: VerificationPolicy) -> tupl
             raise _fail(SubIndication.FORMAT_FAILURE, f"a_later_signature_is_invalid: {str(exc)[:120]}") from exc
         if not (later_status.intact and later_status.valid):
             raise _fail(SubIndication.FORMAT_FAILURE, "a_later_signature_is_invalid")
-    for stamp in stamps:
-        await _document_timestamp(state, stamp, policy)
-    # Coverage: the whole file; or its revision, followed by updates that pyHanko's difference
-    # analysis rates harmless (validation data, document timestamps; signatures when allowed).
+
+
+def _pdf_coverage(data: bytes, status: Any, first: Any, embedded: list[Any], revisions: int, *, cosigned: bool) -> None:
+    """The first signature covers the whole file; or its revision, followed by updates that pyHanko's
+    difference analysis rates harmless (validation data, document timestamps; signatures when
+    allowed)."""
+    from pyhanko.sign.diff_analysis import ModificationLevel
+    from pyhanko.sign.validation.status import SignatureCoverageLevel
+
     if status.coverage == SignatureCoverageLevel.ENTIRE_REVISION:
         if first.signed_revision >= revisions - 1:
             raise _fail(
@@ -597,7 +658,7 @@ async def _pades(state: _State, data: bytes, policy: VerificationPolicy) -> tupl
             )
         level = status.modification_level
         allowed = {ModificationLevel.NONE, ModificationLevel.LTA_UPDATES}
-        if len(signatures) > 1:
+        if cosigned:
             allowed.add(ModificationLevel.FORM_FILLING)  # a co-signature fills its signature field
         if level not in allowed:
             name = getattr(level, "name", "OTHER")
@@ -610,10 +671,6 @@ async def _pades(state: _State, data: bytes, policy: VerificationPolicy) -> tupl
             SubIndication.FORMAT_FAILURE,
             f"signature_does_not_cover_the_file: {getattr(status.coverage, 'name', None)}",
         )
-    state.signed_content = _embedded_xml(reader, first, policy.embedded_xml_name)
-    if state.signed_content is None:
-        state.warnings.append("no_embedded_xml")
-    return _signer_outcome(status)
 
 
 def _no_trailing_data(data: bytes, embedded: list[Any], revisions: int) -> None:
@@ -854,16 +911,25 @@ def _hardened_parser() -> Any:
 
 
 def _xml(state: _State, data: bytes, policy: VerificationPolicy) -> None:
+    """An enveloped XMLDSig or XAdES signature over the whole document, judged in the order of the
+    checks below (the first failure is the one reported)."""
+    root = _xml_document(data, policy)
+    signature, xades, certs, leaves = _xml_signature(state, root)
+    refs = _xml_references(signature, root, xades)
+    signer_der, signer = _xml_signer(signature, certs, leaves, xades)
+    results = _xml_integrity(state, data, signer, len(refs), xades)
+    _xml_algorithm_strength(signature)
+    _xml_signed_content(state, results, root)
+    if xades:
+        _xades_signing_time(state, signature)
+        _xades_signature_timestamps(state, signature, policy)
+        _judge_timestamp_authorities(state, policy)
+    _judge_signer(state, signer, policy, signer_der=signer_der, **_path_verdict(signer, policy, state.moment))
+
+
+def _xml_document(data: bytes, policy: VerificationPolicy) -> Any:
+    """The parsed root, with no DTD or entity, within the size limit."""
     from lxml import etree
-    from signxml import (
-        InvalidCertificate,
-        InvalidDigest,
-        InvalidInput,
-        InvalidSignature,
-        SignatureConfiguration,
-        XMLVerifier,
-    )
-    from signxml.xades import XAdESSignatureConfiguration, XAdESVerifier
 
     if len(data) > policy.max_bytes:
         raise _fail(SubIndication.FORMAT_FAILURE, "file_too_large")
@@ -876,6 +942,14 @@ def _xml(state: _State, data: bytes, policy: VerificationPolicy) -> None:
     tree = root.getroottree()
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
         raise _fail(SubIndication.FORMAT_FAILURE, "dtd_or_entity_not_allowed")
+    return root
+
+
+_XmlCertificates = list[tuple[bytes, x509.Certificate]]
+
+
+def _xml_signature(state: _State, root: Any) -> tuple[Any, bool, _XmlCertificates | None, _XmlCertificates]:
+    """The one Signature element, enveloped in the root, with its certificates decoded once."""
     # Every Signature element, the root itself included (an enveloping signature is the root; a
     # counter-signature sits inside another signature).
     signatures = list(root.iter(f"{{{DSIG_NS}}}Signature"))
@@ -899,8 +973,13 @@ def _xml(state: _State, data: bytes, policy: VerificationPolicy) -> None:
         raise _fail(SubIndication.FORMAT_FAILURE, f"more_than_one_signature: {len(signatures)}")
     if signature.getparent() is not root:
         raise _fail(SubIndication.FORMAT_FAILURE, "signature_not_enveloped_in_the_root")
+    return signature, xades, certs, leaves
 
-    # Expected references only (wrapping attacks reference something other than the whole document).
+
+def _xml_references(signature: Any, root: Any, xades: bool) -> list[Any]:
+    """The references, when they are exactly the expected ones: the whole document (URI=""), the
+    signed properties of XAdES, the signature's own KeyInfo; and only transforms that keep the whole
+    document (wrapping attacks reference something other than the whole document)."""
     refs = signature.findall(f"{{{DSIG_NS}}}SignedInfo/{{{DSIG_NS}}}Reference")
     whole = [r for r in refs if r.get("URI") == ""]
     others = [r for r in refs if r.get("URI") != ""]
@@ -929,14 +1008,19 @@ def _xml(state: _State, data: bytes, policy: VerificationPolicy) -> None:
     others = [r for r in others if not (key_info_id and r.get("URI") == f"#{key_info_id}")]
     if others:
         raise _fail(SubIndication.FORMAT_FAILURE, "unexpected_reference")
-
     # Only transforms that keep "the whole document": an XPath or XSLT transform could leave parts
     # of a URI="" reference unsigned.
     for ref in refs:
         for transform in ref.iter(f"{{{DSIG_NS}}}Transform"):
             if transform.get("Algorithm") not in ALLOWED_TRANSFORMS:
                 raise _fail(SubIndication.FORMAT_FAILURE, "unexpected_transform")
+    return refs
 
+
+def _xml_signer(
+    signature: Any, certs: _XmlCertificates | None, leaves: _XmlCertificates, xades: bool
+) -> tuple[bytes, x509.Certificate]:
+    """The one end-entity certificate, and for XAdES the one its signed properties name."""
     if certs is None:
         raise _fail(SubIndication.FORMAT_FAILURE, "bad_x509_certificate_element")
     if len(leaves) != 1:
@@ -944,33 +1028,46 @@ def _xml(state: _State, data: bytes, policy: VerificationPolicy) -> None:
     signer_der, signer = leaves[0]
     if xades:
         _xades_signing_certificate(signature, signer_der)
+    return signer_der, signer
+
+
+def _xml_integrity(state: _State, data: bytes, signer: x509.Certificate, references: int, xades: bool) -> list[Any]:
+    """signxml's verification of the digests and the signature value, with every algorithm admitted
+    so that integrity is judged before strength."""
+    from lxml import etree
+    from signxml import (
+        InvalidCertificate,
+        InvalidDigest,
+        InvalidInput,
+        InvalidSignature,
+        SignatureConfiguration,
+        XMLVerifier,
+    )
+    from signxml.xades import XAdESSignatureConfiguration, XAdESVerifier
 
     # signxml refuses a certificate outside its validity at verification_time; the period is judged
     # in step 5 with its own sub-indication, so signxml checks the signature at a time inside it.
-    # Every algorithm is admitted here so that integrity is judged first; weak ones are refused next.
     inside = min(max(state.moment, signer.not_valid_before_utc), signer.not_valid_after_utc)
     methods, digests = _xml_algorithms()
-    results: list[Any]
     try:
         if xades:
             xades_config = XAdESSignatureConfiguration(
-                expect_references=len(refs),
+                expect_references=references,
                 verification_time=inside,
                 signature_methods=methods,
                 digest_algorithms=digests,
             )
-            results = XAdESVerifier().verify(
-                data, x509_cert=signer, parser=_hardened_parser(), expect_config=xades_config
+            return list(
+                XAdESVerifier().verify(data, x509_cert=signer, parser=_hardened_parser(), expect_config=xades_config)
             )
-        else:
-            config = SignatureConfiguration(
-                expect_references=len(refs),
-                verification_time=inside,
-                signature_methods=methods,
-                digest_algorithms=digests,
-            )
-            outcome: Any = XMLVerifier().verify(data, x509_cert=signer, parser=_hardened_parser(), expect_config=config)
-            results = outcome if isinstance(outcome, list) else [outcome]
+        config = SignatureConfiguration(
+            expect_references=references,
+            verification_time=inside,
+            signature_methods=methods,
+            digest_algorithms=digests,
+        )
+        outcome: Any = XMLVerifier().verify(data, x509_cert=signer, parser=_hardened_parser(), expect_config=config)
+        return outcome if isinstance(outcome, list) else [outcome]
     except InvalidDigest as exc:
         raise _fail(SubIndication.HASH_FAILURE, "reference_digest_mismatch") from exc
     except (InvalidSignature, InvalidCertificate) as exc:
@@ -978,6 +1075,9 @@ def _xml(state: _State, data: bytes, policy: VerificationPolicy) -> None:
     except (InvalidInput, etree.XMLSyntaxError, etree.DocumentInvalid, ValueError) as exc:
         # DocumentInvalid: the Signature element breaks the XMLDSig/XAdES schema signxml checks.
         raise _fail(SubIndication.FORMAT_FAILURE, f"signxml: {str(exc)[:160]}") from exc
+
+
+def _xml_algorithm_strength(signature: Any) -> None:
     algorithms = [
         (el.get("Algorithm") or "").lower()
         for el in signature.iter(f"{{{DSIG_NS}}}SignatureMethod", f"{{{DSIG_NS}}}DigestMethod")
@@ -985,20 +1085,25 @@ def _xml(state: _State, data: bytes, policy: VerificationPolicy) -> None:
     weak = sorted({a.rsplit("#", 1)[-1] for a in algorithms if a.endswith(("sha1", "#md5"))})
     if weak:
         raise _fail(SubIndication.CRYPTO_CONSTRAINTS_FAILURE, f"weak_xml_algorithm: {', '.join(weak)}")
+
+
+def _xml_signed_content(state: _State, results: list[Any], root: Any) -> None:
+    """What was signed, canonicalised: the document the signature envelops."""
+    from lxml import etree
+
     signed = next((r.signed_xml for r in results if r.signed_xml is not None and r.signed_xml.tag == root.tag), None)
     if signed is None:
         raise _fail(SubIndication.FORMAT_FAILURE, "signed_document_not_found")
     state.signed_content = etree.tostring(signed, method="c14n")
-    if xades:
-        when = signature.find(f".//{{{XADES_NS}}}SigningTime")
-        if when is not None and when.text:
-            try:
-                state.signing_time = datetime.fromisoformat(when.text.strip()).astimezone(UTC)
-            except ValueError:
-                state.warnings.append("unreadable_signing_time")
-        _xades_signature_timestamps(state, signature, policy)
-        _judge_timestamp_authorities(state, policy)
-    _judge_signer(state, signer, policy, signer_der=signer_der, **_path_verdict(signer, policy, state.moment))
+
+
+def _xades_signing_time(state: _State, signature: Any) -> None:
+    when = signature.find(f".//{{{XADES_NS}}}SigningTime")
+    if when is not None and when.text:
+        try:
+            state.signing_time = datetime.fromisoformat(when.text.strip()).astimezone(UTC)
+        except ValueError:
+            state.warnings.append("unreadable_signing_time")
 
 
 @functools.cache
