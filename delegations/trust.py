@@ -261,92 +261,121 @@ class CRLImport:
     dry_run: bool
 
 
+CRL_IMPORT_REFUSED = "delegations.crl.import_refused"
+
+
+def _crl_refusal(message: Any, code: str, *, actor: Actor, sha256: str) -> TrustError:
+    return _refuse(CRL_IMPORT_REFUSED, message, code, actor=actor, sha256=sha256)
+
+
 @service("delegations.crl.import")
 def import_crl(data: bytes, *, actor: Actor, dry_run: bool = False, now: datetime | None = None) -> CRLImport:
     """Check a CRL (issuer is an active anchor, signature, freshness, newer than the current one) and
     store its entries in the indexed table; the previous CRL's entries are dropped."""
     started = time.monotonic()
-    now = now or datetime.now(UTC)
     if actor != audit.SYSTEM:  # the system imports what it fetched itself; a person needs the role
-        _require(actor, "delegations.add_revocationlist", "delegations.crl.import_refused")
+        _require(actor, "delegations.add_revocationlist", CRL_IMPORT_REFUSED)
+    parsed = _complete_crl(data, actor=actor)
+    anchor = _crl_issuer(parsed, actor=actor)
+    next_update = _crl_fresh_until(parsed, now or datetime.now(UTC), actor=actor)
+    current = _crl_replaced(parsed, anchor, actor=actor)
+    entries = [(format(r.serial_number, "X"), r.revocation_date_utc, _reason(r)) for r in parsed.crl]
+    stored = None if dry_run else _store_crl(parsed, anchor, current, entries, next_update, actor=actor)
+    return CRLImport(
+        crl=stored,
+        entries=len(entries),
+        crl_number=parsed.number,
+        this_update=parsed.crl.last_update_utc,
+        next_update=next_update,
+        seconds=time.monotonic() - started,
+        dry_run=dry_run,
+    )
+
+
+def _complete_crl(data: bytes, *, actor: Actor) -> rev.ParsedCRL:
+    """The parsed CRL, when it is a full one."""
     try:
         parsed = rev.ParsedCRL.load(data)
     except ValueError as exc:
-        raise _refuse(
-            "delegations.crl.import_refused",
-            _("CRL として読み取れません。"),
-            "not_a_crl",
-            actor=actor,
-            sha256=hashlib.sha256(data).hexdigest().upper(),
-        ) from exc
-    crl = parsed.crl
+        sha256 = hashlib.sha256(data).hexdigest().upper()
+        raise _crl_refusal(_("CRL として読み取れません。"), "not_a_crl", actor=actor, sha256=sha256) from exc
     # A partitioned or delta CRL covers only part of the issuer's certificates: replacing the current
     # full CRL with it would turn revoked certificates outside its scope into a silent "good".
     for ext_class in (x509.IssuingDistributionPoint, x509.DeltaCRLIndicator):
         try:
-            crl.extensions.get_extension_for_class(ext_class)
+            parsed.crl.extensions.get_extension_for_class(ext_class)
         except x509.ExtensionNotFound:
             continue
-        raise _refuse(
-            "delegations.crl.import_refused",
+        raise _crl_refusal(
             _("分割 CRL・差分 CRL には対応していません。完全な CRL を取り込んでください。"),
             "partial_crl",
             actor=actor,
             sha256=parsed.sha256,
         )
+    return parsed
+
+
+def _crl_issuer(parsed: rev.ParsedCRL, *, actor: Actor) -> TrustAnchor:
+    """The active anchor that signed it: a signing root's CRL, or a TSA root's (its TSA
+    certificates' revocation)."""
+    crl = parsed.crl
     anchor = next(
         (
             a
-            # A signing root's CRL, or a TSA root's (its TSA certificates' revocation).
             for a in TrustAnchor.objects.active().filter(subject=crl.issuer.rfc4514_string())
             if rev.verify_issued_by(crl, x509.load_der_x509_certificate(bytes(a.certificate_der)))
         ),
         None,
     )
     if anchor is None:
-        raise _refuse(
-            "delegations.crl.import_refused",
+        raise _crl_refusal(
             _("この CRL の発行者は有効なトラストアンカーではないか、署名が正しくありません。"),
             "untrusted_issuer",
             actor=actor,
             sha256=parsed.sha256,
         )
+    return anchor
+
+
+def _crl_fresh_until(parsed: rev.ParsedCRL, now: datetime, *, actor: Actor) -> datetime:
+    """Its nextUpdate, when ``now`` lies between its thisUpdate and nextUpdate."""
+    crl = parsed.crl
     problem = rev.crl_freshness(crl.last_update_utc, crl.next_update_utc, now)
-    if problem:
-        raise _refuse(
-            "delegations.crl.import_refused",
+    if problem or crl.next_update_utc is None:
+        raise _crl_refusal(
             _("この CRL は有効期間外です（nextUpdate を過ぎているか、まだ発行前です）。"),
-            problem,
+            problem or "no_next_update",
             actor=actor,
             sha256=parsed.sha256,
         )
+    return crl.next_update_utc
+
+
+def _crl_replaced(parsed: rev.ParsedCRL, anchor: TrustAnchor, *, actor: Actor) -> RevocationList | None:
+    """The issuer's current CRL, which this one must be newer than (by CRL number, else by
+    thisUpdate); None for a first import."""
     current = RevocationList.objects.current_for(anchor.fingerprint_sha256)
     if RevocationList.objects.filter(sha256=parsed.sha256).exists():
         raise TrustError(_("この CRL はすでに取り込まれています。"), "already_imported")
     if current is not None and (
         parsed.number <= int(current.crl_number)
         if parsed.number is not None and current.crl_number is not None
-        else crl.last_update_utc <= current.this_update
+        else parsed.crl.last_update_utc <= current.this_update
     ):
-        raise _refuse(
-            "delegations.crl.import_refused",
-            _("現行の CRL より新しくありません。"),
-            "not_newer",
-            actor=actor,
-            sha256=parsed.sha256,
-        )
-    entries = [(format(r.serial_number, "X"), r.revocation_date_utc, _reason(r)) for r in crl]
-    if dry_run:
-        return CRLImport(
-            None,
-            len(entries),
-            parsed.number,
-            crl.last_update_utc,
-            crl.next_update_utc,
-            time.monotonic() - started,
-            True,
-        )
-    assert crl.next_update_utc is not None  # noqa: S101  (crl_freshness refused it otherwise)
+        raise _crl_refusal(_("現行の CRL より新しくありません。"), "not_newer", actor=actor, sha256=parsed.sha256)
+    return current
+
+
+def _store_crl(
+    parsed: rev.ParsedCRL,
+    anchor: TrustAnchor,
+    current: RevocationList | None,
+    entries: list[tuple[str, datetime, str]],
+    next_update: datetime,
+    *,
+    actor: Actor,
+) -> RevocationList:
+    """The CRL and its entries in place of the current one, in one transaction."""
     with transaction.atomic():
         # Imports for one issuer are serialised on its anchor row; a concurrent import that got in
         # first makes this one stale.
@@ -361,8 +390,8 @@ def import_crl(data: bytes, *, actor: Actor, dry_run: bool = False, now: datetim
             anchor=anchor,
             issuer_fingerprint=anchor.fingerprint_sha256,
             crl_number=parsed.number,
-            this_update=crl.last_update_utc,
-            next_update=crl.next_update_utc,
+            this_update=parsed.crl.last_update_utc,
+            next_update=next_update,
             sha256=parsed.sha256,
             size=len(parsed.der),
             entries=len(entries),
@@ -377,13 +406,11 @@ def import_crl(data: bytes, *, actor: Actor, dry_run: bool = False, now: datetim
             crl_number=parsed.number,
             entries=len(entries),
             issuer=anchor.fingerprint_sha256,
-            this_update=crl.last_update_utc.isoformat(),
-            next_update=crl.next_update_utc.isoformat(),
+            this_update=parsed.crl.last_update_utc.isoformat(),
+            next_update=next_update.isoformat(),
             replaced=current.sha256 if current else None,
         )
-    return CRLImport(
-        stored, len(entries), parsed.number, crl.last_update_utc, crl.next_update_utc, time.monotonic() - started, False
-    )
+    return stored
 
 
 def _reason(entry: x509.RevokedCertificate) -> str:
