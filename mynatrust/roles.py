@@ -1,11 +1,21 @@
 """Trusted roles (§7.2.1). Each is a Django group; a staff user holds exactly one.
 
-Role permissions live here, in code, so that a deploy is the only way they change; later apps add
-their codenames to ROLE_PERMISSIONS and the groups follow after the next migrate.
+Role permissions live in code, so that a deploy is the only way they change. Each part declares
+what each role may do with its own models in a ``GRANTS`` table: the project's own below, every
+installed app's in ``<app>/permissions.py``, the repository's and the operations ledgers' in
+their packages' ``permissions.py``. :func:`role_permissions` joins them, and the groups follow
+after the next migrate (mynatrust.signals.sync_role_permissions). Nothing adds to a role at run
+time.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Iterable, Mapping
+from importlib import import_module
+from importlib.util import find_spec
+
+from django.apps import apps
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -19,8 +29,13 @@ class Role(models.TextChoices):
     MAINTENANCE = "maintenance", _("保守員")
 
 
-# "app_label.codename" for every permission a role grants. Roles not named here hold none.
-ROLE_PERMISSIONS: dict[str, set[str]] = {
+# What a part of the project lets each role do: "app_label.codename" permissions. Roles not named
+# hold none there.
+type Grants = Mapping[Role, Iterable[str]]
+
+# The project's own: staff accounts, health, and the audit log (the audit app imports no other app,
+# so its roles are granted here).
+GRANTS: Grants = {
     Role.SERVICE_MANAGER: {"mynatrust.view_user", "mynatrust.manage_staff"},
     Role.SERVICE_ADMINISTRATOR: {
         "mynatrust.view_user",
@@ -44,9 +59,24 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
 }
 
 
-def grant(role: Role, *perms: str) -> None:
-    """Let an app add its permissions to a role from its AppConfig.ready()."""
-    ROLE_PERMISSIONS[role].update(perms)
+# The project's parts that are not apps of their own.
+PROJECT_GRANT_MODULES = ("mynatrust.repository.permissions", "mynatrust.operations.permissions")
+
+
+@functools.cache
+def role_permissions() -> dict[Role, frozenset[str]]:
+    """Every permission each role holds: the project's GRANTS, its parts', and ``GRANTS`` of each
+    installed app that has a ``permissions`` module."""
+    tables: list[Grants] = [GRANTS, *(import_module(name).GRANTS for name in PROJECT_GRANT_MODULES)]
+    for config in apps.get_app_configs():
+        module = f"{config.name}.permissions"
+        if config.name != "mynatrust" and find_spec(module) is not None:
+            tables.append(import_module(module).GRANTS)
+    joined: dict[Role, set[str]] = {role: set() for role in Role}
+    for table in tables:
+        for role, perms in table.items():
+            joined[Role(role)].update(perms)
+    return {role: frozenset(perms) for role, perms in joined.items()}
 
 
 def holds(actor: object, perm: str) -> bool:

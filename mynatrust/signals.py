@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 import audit
 from mynatrust.models import User
-from mynatrust.roles import ROLE_PERMISSIONS, Role
+from mynatrust.roles import Role, role_permissions
 
 
 @receiver(m2m_changed, sender=User.groups.through)
@@ -65,11 +65,11 @@ def login_failed(sender: Any, credentials: dict[str, Any], request: Any = None, 
 
 
 def sync_role_permissions(**kwargs: Any) -> None:
-    """After migrate: make each role group hold exactly the permissions ROLE_PERMISSIONS names."""
+    """After migrate: make each role group hold exactly the permissions role_permissions() names."""
     for role in Role:
         group, _created = Group.objects.get_or_create(name=role.value)
         wanted: set[int] = set()
-        for label in ROLE_PERMISSIONS.get(role, set()):
+        for label in role_permissions()[role]:
             app_label, codename = label.split(".", 1)
             perm = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
             if perm is not None:

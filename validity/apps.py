@@ -7,7 +7,6 @@ class ValidityConfig(AppConfig):
     verbose_name = _("有効性確認")
 
     def ready(self) -> None:
-        from mynatrust.roles import Role, grant
         from validity import (
             checks,  # noqa: F401  (registers the system checks)
             health,
@@ -20,12 +19,3 @@ class ValidityConfig(AppConfig):
 
         delegation_ended.connect(notices.on_delegation_ended, dispatch_uid="validity.end_notices")
         retention.register()
-
-        # Reception reviews recipient registrations (§5.2); the service administrator watches keys.
-        grant(
-            Role.RECEPTION,
-            "validity.view_recipientorganisation",
-            "validity.decide_recipientorganisation",
-            "validity.view_apikey",
-        )
-        grant(Role.SERVICE_ADMINISTRATOR, "validity.view_recipientorganisation", "validity.view_apikey")

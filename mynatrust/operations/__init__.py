@@ -10,10 +10,11 @@ Extension points for other apps (see docs/retention.md and docs/runbook.md):
 
 from __future__ import annotations
 
-from mynatrust.roles import Role, grant
+from mynatrust.roles import Role
 
 # Each ledger is written by the role the rules name and read by the auditor, who alone exports them
-# (the permissions are defined by the ledger models in mynatrust/operations/models.py).
+# (the permissions are defined by the ledger models in mynatrust/operations/models.py and granted in
+# mynatrust/operations/permissions.py).
 WRITERS: dict[str, Role] = {
     "entryexitrecord": Role.SERVICE_ADMINISTRATOR,
     # The service manager keeps the rack keys and their lending ledger (§7.1.1, §7.2.1).
@@ -31,12 +32,5 @@ WRITERS: dict[str, Role] = {
     "disclosurerecord": Role.SERVICE_MANAGER,
     "mediarecord": Role.SERVICE_ADMINISTRATOR,
 }
-
-for _model, _role in WRITERS.items():
-    grant(_role, f"mynatrust.add_{_model}", f"mynatrust.view_{_model}")
-    grant(Role.AUDITOR, f"mynatrust.view_{_model}")
-    # The service manager oversees every ledger (§7.2.1).
-    grant(Role.SERVICE_MANAGER, f"mynatrust.view_{_model}")
-grant(Role.AUDITOR, "mynatrust.export_ledgers")
 
 from mynatrust.operations import checks as _checks  # noqa: E402, F401  (registers the system checks)
