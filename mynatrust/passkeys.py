@@ -16,7 +16,7 @@ The answers are JSON for the page's script (static/js/passkey.js), with a transl
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
@@ -38,6 +38,9 @@ from django_otp_webauthn.views import (
 
 import audit
 from mynatrust.admin_site import ENROLMENT_SESSION_KEY, enrolment_grant
+
+if TYPE_CHECKING:
+    from mynatrust.models import User
 
 DEVICE = "passkey"
 
@@ -198,7 +201,7 @@ class PasskeyAuthenticationComplete(_Authentication, CompleteCredentialAuthentic
         return _next_url(self.request, reverse("admin:index"))
 
 
-def remove_passkey(device: WebAuthnCredential, *, actor: Any) -> None:
+def remove_passkey(device: WebAuthnCredential, *, actor: User) -> None:
     """A member removes one of their own passkeys; never the last second factor they hold (the
     service manager's re-enrolment is the way back from a lost one)."""
     from mynatrust.staff import StaffError
