@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from delegations.standing import Standing, standing_at, today_in_japan
 from mynatrust.lib.delegation_id import in_file_name
+from registry.matching import Verdict
 
 
 class TrustAnchorQuerySet(models.QuerySet["TrustAnchor"]):
@@ -399,6 +400,20 @@ class Delegation(models.Model):
     def is_draft(self) -> bool:
         return self.status == self.Status.DRAFT
 
+    @property
+    def awaits_signatures(self) -> bool:
+        return self.status == self.Status.AWAITING_SIGNATURES
+
+    @property
+    def is_registered(self) -> bool:
+        """Accepted and neither revoked nor superseded (有効 in the lifecycle): it may be changed or
+        revoked, whether or not its period has begun or has ended."""
+        return self.status == self.Status.ACTIVE
+
+    @property
+    def is_rejected(self) -> bool:
+        return self.status == self.Status.REJECTED
+
     def status_for(self, at: datetime) -> Standing:
         """Where this delegation stands at ``at``, as every page, mail and validity answer says it."""
         return standing_at(
@@ -468,6 +483,11 @@ class SignedFile(models.Model):
     @property
     def audit_id(self) -> str:
         return f"{self.delegation.audit_id}:{self.role}"
+
+    @property
+    def matches_exactly(self) -> bool:
+        """The certificate matched without substitute characters (照合: 一致)."""
+        return self.match_verdict == Verdict.MATCH
 
 
 class QualificationCheck(models.Model):

@@ -46,6 +46,16 @@ class Standing(StrEnum):
     def in_force(self) -> bool:
         return self is Standing.VALID
 
+    @property
+    def before_period(self) -> bool:
+        """有効期間前: stored, but its period has not begun."""
+        return self is Standing.NOT_YET_VALID
+
+    @property
+    def after_period(self) -> bool:
+        """期間満了: stored, and its period has ended."""
+        return self is Standing.EXPIRED
+
 
 # One name per status, on every page and in every mail (the recipient's answer uses the same words).
 LABELS: dict[Standing, Any] = {

@@ -74,6 +74,18 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return self.email
 
+    @property
+    def acts_for_subscriber(self) -> bool:
+        return self.kind == self.Kind.SUBSCRIBER
+
+    @property
+    def acts_for_recipient(self) -> bool:
+        return self.kind == self.Kind.RECIPIENT
+
+    @property
+    def is_service_staff(self) -> bool:
+        return self.kind == self.Kind.STAFF
+
     def clean(self) -> None:
         super().clean()
         self.email = canonical_email(self.email)
@@ -117,6 +129,10 @@ class StaffInvitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.get_purpose_display()})"
+
+    @property
+    def is_appointment(self) -> bool:
+        return self.purpose == self.Purpose.APPOINTMENT
 
 
 class StaffAppointment(models.Model):

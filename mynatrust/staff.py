@@ -262,7 +262,7 @@ def _invite(user: User, purpose: str, *, actor: User | None, reason: str = "", m
         expires_at=invitation.expires_at,
     )
     url = settings.SERVICE_BASE_URL.rstrip("/") + reverse("admin:staff_invitation", args=[token])
-    context = {"purpose": purpose, "url": url, "hours": settings.STAFF_INVITATION_HOURS, "email": user.email}
+    context = {"invitation": invitation, "url": url, "hours": settings.STAFF_INVITATION_HOURS, "email": user.email}
     subject = str(_("職員アカウントの設定のご案内"))
     body = render_to_string("admin/email/staff_invitation.txt", context)
     if mail:

@@ -135,6 +135,41 @@ class Subscriber(models.Model):
             .first()
         )
 
+    @property
+    def in_review(self) -> bool:
+        """The application waits for reception (申込受付 or 審査中)."""
+        return self.status in (self.Status.APPLIED, self.Status.UNDER_REVIEW)
+
+    @property
+    def is_returned(self) -> bool:
+        return self.status == self.Status.RETURNED
+
+    @property
+    def in_service(self) -> bool:
+        """利用中: the subscriber may register delegations."""
+        return self.status == self.Status.ACTIVE
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.status == self.Status.SUSPENDED
+
+    @property
+    def under_contract(self) -> bool:
+        """Approved and not terminated: in service or suspended."""
+        return self.status in (self.Status.ACTIVE, self.Status.SUSPENDED)
+
+    @property
+    def is_rejected(self) -> bool:
+        return self.status == self.Status.REJECTED
+
+    @property
+    def is_terminated(self) -> bool:
+        return self.status == self.Status.TERMINATED
+
+    @property
+    def is_sole_proprietor(self) -> bool:
+        return self.kind == self.Kind.SOLE_PROPRIETOR
+
     def registered_representative(self) -> tuple[str, str] | None:
         """Name and address of the representative as confirmed from the registry evidence (or, for a
         sole proprietor, as confirmed by reception), for comparing with a JPKI certificate."""
@@ -275,6 +310,15 @@ class SubscriberFacts(models.Model):
     def latest_evidence(self) -> RegistryEvidence | None:
         return self.evidence.order_by("-uploaded_at", "-pk").first()
 
+    @property
+    def is_pending(self) -> bool:
+        """審査待ち: reception has not decided this version yet."""
+        return self.state == self.State.PENDING
+
+    @property
+    def is_returned(self) -> bool:
+        return self.state == self.State.RETURNED
+
 
 class RegistryEvidence(models.Model):
     """登記事項証明書 (a PDF kept as uploaded) or the online registry-information reference (§3.1.3).
@@ -317,6 +361,10 @@ class RegistryEvidence(models.Model):
     @property
     def audit_id(self) -> str:
         return self.public_id
+
+    @property
+    def is_pdf(self) -> bool:
+        return self.kind == self.Kind.PDF
 
 
 class Membership(models.Model):
@@ -502,6 +550,11 @@ class DataRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.requester}"
+
+    @property
+    def is_open(self) -> bool:
+        """対応中: it can still be closed."""
+        return self.state == self.State.OPEN
 
 
 def member_subscriber(user: User | Any) -> Subscriber | None:

@@ -95,6 +95,14 @@ class RecipientOrganisation(models.Model):
     def is_approved(self) -> bool:
         return self.status == self.Status.APPROVED
 
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.Status.PENDING
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.status == self.Status.SUSPENDED
+
 
 class RecipientMember(models.Model):
     """A recipient-kind account acting for one organisation."""

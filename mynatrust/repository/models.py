@@ -137,6 +137,15 @@ class DocumentVersion(models.Model):
     def is_draft(self) -> bool:
         return self.status == self.Status.DRAFT
 
+    @property
+    def is_approved(self) -> bool:
+        return self.status == self.Status.APPROVED
+
+    @property
+    def is_terms(self) -> bool:
+        """The terms of use (利用約款): subscribers accept each new version at their next sign-in."""
+        return self.kind == DocumentKind.TERMS
+
     def is_published(self, at: datetime | None = None) -> bool:
         return self.status == self.Status.APPROVED and self.effective_at <= (at or timezone.now())
 
