@@ -367,48 +367,36 @@ class RegistryEvidence(models.Model):
         return self.kind == self.Kind.PDF
 
 
-class Membership(models.Model):
-    """A subscriber-kind account working for one subscriber. Several per subscriber."""
+class MemberRole(models.TextChoices):
+    """The role of a member of an organisation that uses the service (a subscriber or a recipient):
+    an administrator invites, removes and decides the others' roles; a member does the daily work."""
 
-    class Role(models.TextChoices):
-        # The applicant who registered the organisation is its first administrator.
-        APPLICANT = "applicant", _("管理者（申込担当者）")
-        ADMINISTRATOR = "administrator", _("管理者")
-        MEMBER = "member", _("担当者")
+    # The account that registered the organisation is its first administrator.
+    APPLICANT = "applicant", _("管理者（申込担当者）")
+    ADMINISTRATOR = "administrator", _("管理者")
+    MEMBER = "member", _("担当者")
 
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="membership", verbose_name=_("アカウント")
-    )
-    subscriber = models.ForeignKey(Subscriber, on_delete=models.PROTECT, related_name="memberships")
-    role = models.CharField(_("役割"), max_length=16, choices=Role.choices, default=Role.MEMBER)
-    # An ordinary member drafts and views; an administrator invites, removes, decides who may revoke,
-    # and revokes. ``may_revoke`` lets an ordinary member revoke too.
-    may_revoke = models.BooleanField(_("取消できる"), default=False)
-    joined_at = models.DateTimeField(_("参加日時"), default=timezone.now)
+
+class AbstractMembership(models.Model):
+    """An account working for one organisation, with its role (registry.members handles both the
+    subscribers' and the recipients' members through this)."""
+
+    Role = MemberRole
+
+    role = models.CharField(_("役割"), max_length=16, choices=MemberRole.choices, default=MemberRole.MEMBER)
 
     class Meta:
-        verbose_name = _("利用者の担当者")
-        verbose_name_plural = _("利用者の担当者")
-
-    def __str__(self) -> str:
-        return f"{self.user} @ {self.subscriber}"
+        abstract = True
 
     @property
     def is_administrator(self) -> bool:
-        return self.role in (self.Role.APPLICANT, self.Role.ADMINISTRATOR)
-
-    @property
-    def can_revoke(self) -> bool:
-        return self.is_administrator or self.may_revoke
+        return self.role in (MemberRole.APPLICANT, MemberRole.ADMINISTRATOR)
 
 
-class Invitation(models.Model):
-    """An e-mail invitation to join a subscriber. Only a digest of the token is stored."""
+class AbstractInvitation(models.Model):
+    """An e-mail invitation to join an organisation. Only a digest of the token is stored."""
 
     public_id = models.CharField(_("公開ID"), max_length=32, unique=True, default=new_public_id, editable=False)
-    subscriber = models.ForeignKey(
-        Subscriber, on_delete=models.PROTECT, related_name="invitations", verbose_name=_("利用者")
-    )
     email = models.EmailField(_("招待先メールアドレス"))
     token_hash = models.CharField(_("招待トークンのハッシュ"), max_length=64, unique=True, editable=False)
     invited_by = models.ForeignKey(
@@ -428,14 +416,49 @@ class Invitation(models.Model):
     revoked_at = models.DateTimeField(_("取消日時"), null=True, blank=True)
 
     class Meta:
-        verbose_name = _("担当者の招待")
-        verbose_name_plural = _("担当者の招待")
+        abstract = True
 
     def __str__(self) -> str:
         return self.email
 
     def is_open(self) -> bool:
         return self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class Membership(AbstractMembership):
+    """A subscriber-kind account working for one subscriber. Several per subscriber."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="membership", verbose_name=_("アカウント")
+    )
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.PROTECT, related_name="memberships")
+    # An ordinary member drafts and views; an administrator invites, removes, decides who may revoke,
+    # and revokes. ``may_revoke`` lets an ordinary member revoke too.
+    may_revoke = models.BooleanField(_("取消できる"), default=False)
+    joined_at = models.DateTimeField(_("参加日時"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("利用者の担当者")
+        verbose_name_plural = _("利用者の担当者")
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.subscriber}"
+
+    @property
+    def can_revoke(self) -> bool:
+        return self.is_administrator or self.may_revoke
+
+
+class Invitation(AbstractInvitation):
+    """An invitation to join a subscriber."""
+
+    subscriber = models.ForeignKey(
+        Subscriber, on_delete=models.PROTECT, related_name="invitations", verbose_name=_("利用者")
+    )
+
+    class Meta:
+        verbose_name = _("担当者の招待")
+        verbose_name_plural = _("担当者の招待")
 
 
 class CorporateRecord(models.Model):

@@ -4,11 +4,9 @@ and is recorded as ``<event>_refused`` after the rollback. E-mail goes out on co
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -23,7 +21,6 @@ from django.utils.translation import gettext_lazy
 import audit
 from kernel import Actor, ServiceError, service
 from mynatrust import mail_limits
-from mynatrust.lib.email_address import canonical_email
 from mynatrust.repository.services import accept_current_terms, record_privacy_notice
 from mynatrust.repository.terms import current_terms_version
 from registry import contract, matching, reception
@@ -800,157 +797,60 @@ def terminate_subscriber(
     return subscriber
 
 
-# --- colleagues ------------------------------------------------------------------------------------
+# --- colleagues (registry.members, shared with the recipients' members) ----------------------------
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+def _subscribers() -> Any:
+    from registry import members
 
-
-def _require_administrator(subscriber: Subscriber, actor: User) -> Membership:
-    """The actor's membership when it is an administrator of ``subscriber``; refused otherwise."""
-    membership = subscriber.memberships.filter(user=actor).first()
-    if membership is None:
-        raise RegistryError(gettext_lazy("この利用者の担当者ではありません。"), code="not_member")
-    if not membership.is_administrator:
-        raise RegistryError(gettext_lazy("この操作は利用者の管理者だけが行えます。"), code="not_administrator")
-    return membership
-
-
-def invite_member(subscriber: Subscriber, *, actor: User, email: str, accept_url: Callable[[str], str]) -> Invitation:
-    """Invite a colleague by e-mail; ``accept_url(token)`` builds the absolute link for the mail.
-    Invitations are mails anyone who signs up and applies could send to any address: they are
-    counted first (mynatrust.mail_limits, which records a refusal itself, outside the transaction)."""
-    if not mail_limits.allow(mail_limits.MEMBER_INVITATION, to=email, account=actor):
-        raise RegistryError(mail_limits.REFUSED, code="mail_limited", field="email")
-    return _invite_member(subscriber, actor=actor, email=email, accept_url=accept_url)
-
-
-@service("registry.member.invite")
-def _invite_member(subscriber: Subscriber, *, actor: User, email: str, accept_url: Callable[[str], str]) -> Invitation:
-    subscriber = _locked_for_member(subscriber, actor)
-    _require_administrator(subscriber, actor)
-    if subscriber.status in (Subscriber.Status.REJECTED, Subscriber.Status.TERMINATED):
-        raise RegistryError(gettext_lazy("この利用者には担当者を招待できません。"), code="wrong_state")
-    email = canonical_email(email)
-    if subscriber.memberships.filter(user__email__iexact=email).exists():
-        raise RegistryError(
-            gettext_lazy("このメールアドレスの方は既に担当者です。"), code="already_member", field="email"
-        )
-    token = secrets.token_urlsafe(32)
-    invitation = Invitation.objects.create(
-        subscriber=subscriber,
-        email=email,
-        token_hash=_token_hash(token),
-        invited_by=actor,
-        expires_at=timezone.now() + timedelta(hours=settings.REGISTRY_INVITATION_HOURS),
+    return members.Team(
+        membership=Membership,
+        invitation=Invitation,
+        org_field="subscriber",
+        account_kind="subscriber",
+        app="registry",
+        audience=gettext_lazy("利用者"),
+        closed=lambda org: org.status in (Subscriber.Status.REJECTED, Subscriber.Status.TERMINATED),
+        flags=("may_revoke",),
     )
-    audit.record("registry.member.invited", actor=actor, subject=subscriber, email=email)
-    link = accept_url(token)
-    org = str(subscriber)
-    transaction.on_commit(
-        lambda: send_mail(
-            _("【%(service)s】担当者としての招待") % {"service": settings.SERVICE_NAME},
-            render_to_string(
-                "registry/email/invitation.txt",
-                {"link": link, "organisation": org, "inviter": actor, "hours": settings.REGISTRY_INVITATION_HOURS},
-            ),
-            None,
-            [email],
-        )
-    )
-    return invitation
+
+
+def invite_member(subscriber: Subscriber, *, actor: Any, email: str, accept_url: Callable[[str], str]) -> Invitation:
+    """Invite a colleague by e-mail; ``accept_url(token)`` builds the absolute link for the mail."""
+    from registry import members
+
+    return members.invite(_subscribers(), subscriber, actor=actor, email=email, accept_url=accept_url)
 
 
 def invitation_for_token(token: str) -> Invitation | None:
-    return Invitation.objects.select_related("subscriber").filter(token_hash=_token_hash(token)).first()
+    from registry import members
+
+    return members.invitation_for_token(_subscribers(), token)
 
 
-@service("registry.member.accept")
-def accept_invitation(invitation: Invitation, *, actor: User) -> Membership:
-    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
-    if not invitation.is_open():
-        raise RegistryError(
-            gettext_lazy("この招待は使えません（期限切れ・使用済み・取消済み）。"), code="invitation_closed"
-        )
-    if getattr(actor, "kind", None) != "subscriber":
-        raise RegistryError(gettext_lazy("利用者アカウントでログインしてください。"), code="not_subscriber_account")
-    if actor.email.lower() != invitation.email.lower():
-        raise RegistryError(
-            gettext_lazy("招待されたメールアドレスのアカウントでログインしてください。"), code="wrong_account"
-        )
-    if Membership.objects.filter(user=actor).exists():
-        raise RegistryError(gettext_lazy("このアカウントは既に利用者に所属しています。"), code="already_member")
-    invitation.accepted_at = timezone.now()
-    invitation.accepted_by = actor
-    invitation.save(update_fields=["accepted_at", "accepted_by"])
-    membership = Membership.objects.create(user=actor, subscriber=invitation.subscriber, role=Membership.Role.MEMBER)
-    audit.record("registry.member.joined", actor=actor, subject=invitation.subscriber, email=actor.email)
-    return membership
+def accept_invitation(invitation: Invitation, *, actor: Any) -> Membership:
+    from registry import members
+
+    return members.accept(_subscribers(), invitation, actor=actor)
 
 
-@service("registry.member.revoke_invitation")
-def revoke_invitation(invitation: Invitation, *, actor: User) -> Invitation:
-    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
-    _require_administrator(invitation.subscriber, actor)
-    if not invitation.is_open():
-        raise RegistryError(gettext_lazy("この招待は既に使えません。"), code="invitation_closed")
-    invitation.revoked_at = timezone.now()
-    invitation.save(update_fields=["revoked_at"])
-    audit.record(
-        "registry.member.invitation_revoked", actor=actor, subject=invitation.subscriber, email=invitation.email
-    )
-    return invitation
+def revoke_invitation(invitation: Invitation, *, actor: Any) -> Invitation:
+    from registry import members
+
+    return members.revoke_invitation(_subscribers(), invitation, actor=actor)
 
 
-def _other_administrators(membership: Membership) -> bool:
-    roles = (Membership.Role.APPLICANT, Membership.Role.ADMINISTRATOR)
-    return membership.subscriber.memberships.filter(role__in=roles).exclude(pk=membership.pk).exists()
+def set_member_role(membership: Membership, *, actor: Any, administrator: bool, may_revoke: bool) -> Membership:
+    """An administrator decides who administers and who may revoke delegations."""
+    from registry import members
+
+    return members.set_role(_subscribers(), membership, actor=actor, administrator=administrator, may_revoke=may_revoke)
 
 
-@service("registry.member.roles")
-def set_member_role(membership: Membership, *, actor: User, administrator: bool, may_revoke: bool) -> Membership:
-    """An administrator decides who administers and who may revoke; an organisation always keeps
-    at least one administrator."""
-    membership = Membership.objects.select_for_update().select_related("subscriber", "user").get(pk=membership.pk)
-    _require_administrator(membership.subscriber, actor)
-    if membership.is_administrator and not administrator and not _other_administrators(membership):
-        raise RegistryError(gettext_lazy("最後の管理者は担当者に変更できません。"), code="last_administrator")
-    before = {"role": membership.role, "may_revoke": membership.may_revoke}
-    if administrator and not membership.is_administrator:
-        membership.role = Membership.Role.ADMINISTRATOR
-    elif not administrator:
-        membership.role = Membership.Role.MEMBER
-    membership.may_revoke = may_revoke
-    membership.save(update_fields=["role", "may_revoke"])
-    audit.record(
-        "registry.member.role_changed",
-        actor=actor,
-        subject=membership.subscriber,
-        member=membership.user.email,
-        before=before,
-        after={"role": membership.role, "may_revoke": membership.may_revoke},
-    )
-    return membership
+def remove_member(membership: Membership, *, actor: Any, reason: str) -> None:
+    from registry import members
 
-
-@service("registry.member.remove")
-def remove_member(membership: Membership, *, actor: User, reason: str) -> None:
-    """An administrator removes a member: the membership ends and the account is deactivated, which
-    ends its sessions at once (authentication refuses an inactive account on its very next request,
-    whichever session it comes from)."""
-    membership = Membership.objects.select_for_update().select_related("subscriber", "user").get(pk=membership.pk)
-    _require_administrator(membership.subscriber, actor)
-    if membership.user_id == getattr(actor, "pk", None):
-        raise RegistryError(gettext_lazy("自分自身は外せません。"), code="self")
-    if not reason.strip():
-        raise RegistryError(gettext_lazy("理由を入力してください。"), code="reason_missing", field="reason")
-    user = membership.user
-    subscriber = membership.subscriber
-    membership.delete()
-    user.is_active = False
-    user.save(update_fields=["is_active"])
-    audit.record("registry.member.removed", actor=actor, subject=subscriber, member=user.email, reason=reason)
+    members.remove(_subscribers(), membership, actor=actor, reason=reason)
 
 
 # --- personal-data requests (§2.8(6)(7)), handled by reception --------------------------------------

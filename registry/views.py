@@ -9,16 +9,15 @@ from django.contrib import messages
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from mynatrust.access import refuse_object, signed_in, subscriber_required
 from mynatrust.repository.middleware import terms_exempt
 from mynatrust.repository.models import DocumentKind, TermsAcceptance
-from registry import receipts, services
-from registry.forms import ApplicationForm, ChangeForm, InviteForm, MemberRemoveForm, MemberRoleForm, ResubmitForm
-from registry.models import Invitation, Membership, RegistryEvidence, Subscriber, SubscriberFacts
+from registry import member_pages, receipts, services
+from registry.forms import ApplicationForm, ChangeForm, ResubmitForm
+from registry.models import Membership, RegistryEvidence, Subscriber, SubscriberFacts
 from registry.services import RegistryError
 
 
@@ -41,14 +40,6 @@ def _get_evidence_for_member(request: HttpRequest, public_id: str) -> RegistryEv
     if evidence is None:
         refuse_object(request, RegistryEvidence.objects.filter(public_id=public_id))
     return evidence
-
-
-def _get_invitation_for_member(request: HttpRequest, public_id: str) -> Invitation:
-    subscriber = _get_subscriber_for_member(request)
-    invitation = Invitation.objects.filter(public_id=public_id, subscriber=subscriber).first()
-    if invitation is None:
-        refuse_object(request, Invitation.objects.filter(public_id=public_id))
-    return invitation
 
 
 def _form_error(form: Any, exc: RegistryError) -> None:
@@ -237,110 +228,45 @@ def renew(request: HttpRequest) -> HttpResponse:
     return redirect("registry:home")
 
 
+def _subscriber_pages() -> member_pages.Pages:
+    return member_pages.Pages(
+        team=services._subscribers,
+        namespace="registry",
+        organisation=_get_subscriber_for_member,
+        home="registry:home",
+        describe=_(
+            "管理者は担当者の招待・削除と、電子委任状を取り消せる担当者の指定ができます。"
+            "担当者は電子委任状の作成と閲覧ができます。"
+        ),
+        flags=(("may_revoke", _("電子委任状を取り消せる")),),
+    )
+
+
 @subscriber_required
 @require_http_methods(["GET", "POST"])
 def members(request: HttpRequest) -> HttpResponse:
-    subscriber = _get_subscriber_for_member(request)
-    form = InviteForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.invite_member(
-                subscriber,
-                actor=signed_in(request),
-                email=form.cleaned_data["email"],
-                accept_url=lambda token: request.build_absolute_uri(reverse("registry:invitation", args=[token])),
-            )
-        except RegistryError as exc:
-            _form_error(form, exc)
-        else:
-            messages.success(request, _("招待メールを送りました。"))
-            return redirect("registry:members")
-    mine = _membership(request)
-    context = {
-        "subscriber": subscriber,
-        "form": form,
-        "is_administrator": bool(mine and mine.is_administrator),
-        "me": mine,
-        "memberships": subscriber.memberships.select_related("user").order_by("joined_at"),
-        "invitations": [i for i in subscriber.invitations.order_by("-created_at")[:50] if i.is_open()],
-    }
-    return render(request, "registry/members.html", context)
-
-
-def _get_colleague_for_member(request: HttpRequest, email: str) -> Membership:
-    """A membership of the visitor's own subscriber, by the colleague's address; 404 otherwise."""
-    subscriber = _get_subscriber_for_member(request)
-    membership = subscriber.memberships.select_related("user").filter(user__email__iexact=email).first()
-    if membership is None:
-        raise Http404
-    return membership
+    return member_pages.members_page(_subscriber_pages(), request)
 
 
 @subscriber_required
 @require_POST
 def member_role(request: HttpRequest) -> HttpResponse:
-    form = MemberRoleForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("入力内容を確認してください。"))
-        return redirect("registry:members")
-    membership = _get_colleague_for_member(request, form.cleaned_data["email"])
-    try:
-        services.set_member_role(
-            membership,
-            actor=signed_in(request),
-            administrator=form.cleaned_data["administrator"],
-            may_revoke=form.cleaned_data["may_revoke"],
-        )
-    except RegistryError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("担当者の権限を変更しました。"))
-    return redirect("registry:members")
+    return member_pages.member_role(_subscriber_pages(), request)
 
 
 @subscriber_required
 @require_POST
 def member_remove(request: HttpRequest) -> HttpResponse:
-    form = MemberRemoveForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("外す理由を入力してください。"))
-        return redirect("registry:members")
-    membership = _get_colleague_for_member(request, form.cleaned_data["email"])
-    try:
-        services.remove_member(membership, actor=signed_in(request), reason=form.cleaned_data["reason"])
-    except RegistryError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("担当者を外しました。そのアカウントは直ちにログアウトされ、使えなくなりました。"))
-    return redirect("registry:members")
+    return member_pages.member_remove(_subscriber_pages(), request)
 
 
 @subscriber_required
 @require_POST
 def revoke_invitation(request: HttpRequest, public_id: str) -> HttpResponse:
-    invitation = _get_invitation_for_member(request, public_id)
-    try:
-        services.revoke_invitation(invitation, actor=signed_in(request))
-    except RegistryError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("招待を取り消しました。"))
-    return redirect("registry:members")
+    return member_pages.revoke_invitation(_subscriber_pages(), request, public_id)
 
 
 @subscriber_required
 @require_http_methods(["GET", "POST"])
 def invitation(request: HttpRequest, token: str) -> HttpResponse:
-    item = services.invitation_for_token(token)
-    if item is None or not item.is_open():
-        return render(request, "registry/invitation.html", {"invitation": None}, status=404)
-    error = None
-    if request.method == "POST":
-        try:
-            services.accept_invitation(item, actor=signed_in(request))
-        except RegistryError as exc:
-            error = exc.message
-        else:
-            messages.success(request, _("%(org)s の担当者になりました。") % {"org": item.subscriber})
-            return redirect("registry:home")
-    return render(request, "registry/invitation.html", {"invitation": item, "error": error})
+    return member_pages.invitation(_subscriber_pages(), request, token)
