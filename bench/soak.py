@@ -278,7 +278,7 @@ for i in range(@UPLOADS@):
 user = make_user("soak@recipient.example.jp", "recipient")
 org = RecipientOrganisation.objects.create(name="負荷試験株式会社", address="東京都", representative_name="a",
     representative_address="b", declarant_name="c", status="approved")
-RecipientMember.objects.create(organisation=org, user=user)
+RecipientMember.objects.create(organisation=org, user=user, role="applicant")
 key, plaintext = validity_services.create_api_key(org, label="soak", actor=user)
 (out / "world.json").write_text(json.dumps({"api_key": plaintext, "ids": ids_by_status, "details": detail_ids,
     "uploads": uploads, "member": member.email, "password": PASSWORD}))

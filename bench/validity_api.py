@@ -95,7 +95,7 @@ from validity.models import RecipientMember, RecipientOrganisation
 user = make_user("bench@recipient.example.jp", "recipient")
 org = RecipientOrganisation.objects.create(name="ベンチ株式会社", address="東京都", representative_name="a",
     representative_address="b", declarant_name="c", status="approved")
-RecipientMember.objects.create(organisation=org, user=user)
+RecipientMember.objects.create(organisation=org, user=user, role="applicant")
 key, plaintext = services.create_api_key(org, label="bench", actor=user)
 from datetime import date, datetime, timedelta
 from mynatrust.lib import delegation_id as ids

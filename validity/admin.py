@@ -109,7 +109,7 @@ class ReadOnlyInline(admin.TabularInline):
 
 class MemberInline(ReadOnlyInline):
     model = RecipientMember
-    fields = ("user", "created_at")
+    fields = ("user", "role", "created_at")
     readonly_fields = fields
 
 

@@ -16,6 +16,7 @@ from validity import services, signing
 from validity.models import ApiKey, CheckResult, RecipientMember, RecipientOrganisation
 
 RECIPIENT_EMAIL = "recipient@demo.mynatrust.example.jp"
+COLLEAGUE_EMAIL = "recipient-colleague@demo.mynatrust.example.jp"
 APPLICANT_EMAIL = "recipient-applicant@demo.mynatrust.example.jp"
 DEMO_KEY_LABEL = "デモ用キー"
 SAMPLE_ID = "7K3Q-9XWA-2M4P-HJ"
@@ -57,6 +58,7 @@ def setup(command: Any) -> None:
         if not ApiKey.objects.filter(organisation=organisation, label=DEMO_KEY_LABEL).live().exists():
             _key, plaintext = services.create_api_key(organisation, label=DEMO_KEY_LABEL, actor=user)
     _kept_check(organisation, user)
+    _colleague(organisation)
     out.write(style.MIGRATE_HEADING("Validity (recipient portal and API)"))
     out.write(f"  recipient organisation: {organisation.name} ({organisation.get_status_display()})")
     if plaintext:
@@ -78,24 +80,39 @@ def setup(command: Any) -> None:
     )
     out.write(f"    the form: {base}/recipient/check/ (sign in as {RECIPIENT_EMAIL})")
     out.write(f"    the history of checks: {base}/recipient/checks/")
+    out.write(
+        f"    members: {base}/recipient/members/ ({RECIPIENT_EMAIL} administers; {COLLEAGUE_EMAIL} checks "
+        "and reads the history but creates no API key)"
+    )
 
 
-def _pending_registration(command: Any) -> None:
-    """An organisation that registered as a recipient and waits for reception's decision."""
+def _new_recipient_account(email: str, display_name: str) -> Any:
+    """A confirmed recipient account with the demo password; None when it exists already."""
     from django.utils import timezone
 
     from mynatrust.management.commands.demo_setup import DEMO_PASSWORD
 
-    if User.objects.filter(email=APPLICANT_EMAIL).exists():
-        return
+    if User.objects.filter(email=email).exists():
+        return None
+    return User.objects.create_user(
+        email, DEMO_PASSWORD, kind=User.Kind.RECIPIENT, display_name=display_name, email_confirmed_at=timezone.now()
+    )
+
+
+def _colleague(organisation: RecipientOrganisation) -> None:
+    """An ordinary member beside the administrator who registered the organisation."""
     with transaction.atomic():
-        user = User.objects.create_user(
-            APPLICANT_EMAIL,
-            DEMO_PASSWORD,
-            kind=User.Kind.RECIPIENT,
-            display_name="申請 三郎",
-            email_confirmed_at=timezone.now(),
-        )
+        user = _new_recipient_account(COLLEAGUE_EMAIL, "確認 次郎")
+        if user is not None:
+            RecipientMember.objects.create(organisation=organisation, user=user, role=RecipientMember.Role.MEMBER)
+
+
+def _pending_registration(command: Any) -> None:
+    """An organisation that registered as a recipient and waits for reception's decision."""
+    with transaction.atomic():
+        user = _new_recipient_account(APPLICANT_EMAIL, "申請 三郎")
+        if user is None:
+            return
         services.register_recipient(
             user,
             services.RecipientDetails(

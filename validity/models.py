@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit import ActorRecord
+from registry.models import AbstractInvitation, AbstractMembership
 
 
 class RecipientOrganisationQuerySet(models.QuerySet["RecipientOrganisation"]):
@@ -104,8 +105,10 @@ class RecipientOrganisation(models.Model):
         return self.status == self.Status.SUSPENDED
 
 
-class RecipientMember(models.Model):
-    """A recipient-kind account acting for one organisation."""
+class RecipientMember(AbstractMembership):
+    """A recipient-kind account acting for one organisation, with its role (registry.members): an
+    administrator invites and removes members and manages the API keys; a member checks delegations
+    and reads the organisation's history."""
 
     organisation = models.ForeignKey(
         RecipientOrganisation, on_delete=models.CASCADE, related_name="members", verbose_name=_("受領者等")
@@ -125,6 +128,18 @@ class RecipientMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation} / {self.user}"
+
+
+class RecipientInvitation(AbstractInvitation):
+    """An invitation to join a recipient organisation."""
+
+    organisation = models.ForeignKey(
+        RecipientOrganisation, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("受領者等")
+    )
+
+    class Meta:
+        verbose_name = _("受領者等の担当者の招待")
+        verbose_name_plural = _("受領者等の担当者の招待")
 
 
 class ApiKeyQuerySet(models.QuerySet["ApiKey"]):

@@ -8,6 +8,7 @@ transaction with their audit event; a refused one raises :class:`ValidityError` 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import lru_cache
@@ -88,7 +89,7 @@ def register_recipient(user: Any, details: RecipientDetails, *, actor: Actor) ->
         decided_at=timezone.now() if approve_now else None,
         reception_number=reception.next_number(reception.RECIPIENT),
     )
-    RecipientMember.objects.create(organisation=organisation, user=user)
+    RecipientMember.objects.create(organisation=organisation, user=user, role=RecipientMember.Role.APPLICANT)
     # The privacy notice shown on the registration form (§2.8(2)): the version is recorded.
     record_privacy_notice(user, actor=actor)
     audit.record(
@@ -198,8 +199,9 @@ def reject_recipient(organisation: RecipientOrganisation, *, actor: User, reason
 def create_api_key(
     organisation: RecipientOrganisation, *, label: str, expires_at: datetime | None = None, actor: User
 ) -> tuple[ApiKey, str]:
-    """A new key and its plaintext, which is shown once and never stored."""
+    """A new key and its plaintext, which is shown once and never stored. Administrators only."""
     current = Org.objects.select_for_update().get(pk=organisation.pk)
+    _require_key_administrator(current, actor)
     if not current.is_approved:
         raise _refuse(
             "not_approved",
@@ -239,6 +241,7 @@ def create_api_key(
 @service("validity.api_key.revoked")
 def revoke_api_key(key: ApiKey, *, actor: User) -> ApiKey:
     current = ApiKey.objects.select_for_update().get(pk=key.pk)
+    _require_key_administrator(current.organisation, actor)
     if current.revoked_at is not None:
         raise _refuse("already_revoked", "この API キーは既に失効しています。", "This API key is already revoked.")
     current.revoked_at = timezone.now()
@@ -254,6 +257,76 @@ def revoke_api_key(key: ApiKey, *, actor: User) -> ApiKey:
         label=current.label,
     )
     return current
+
+
+def _require_key_administrator(organisation: RecipientOrganisation, actor: Any) -> None:
+    """API keys act for the whole organisation: only its administrators create and revoke them."""
+    member = RecipientMember.objects.filter(organisation=organisation, user=actor).first()
+    if member is None or not member.is_administrator:
+        raise ValidityError(
+            "not_administrator",
+            403,
+            "API キーの作成と失効は、受領者等の管理者だけが行えます。",
+            "Only the recipient's administrators create and revoke API keys.",
+        )
+
+
+# --- members (registry.members: the same roles and invitations as the subscribers') ----------------
+
+
+def _recipients() -> Any:
+    from django.utils.translation import gettext_lazy
+
+    from registry import members
+    from validity.models import RecipientInvitation
+
+    return members.Team(
+        membership=RecipientMember,
+        invitation=RecipientInvitation,
+        org_field="organisation",
+        account_kind="recipient",
+        app="validity",
+        audience=gettext_lazy("受領者等"),
+        closed=lambda org: org.status in (Org.Status.REJECTED, Org.Status.SUSPENDED),
+    )
+
+
+def invite_member(
+    organisation: RecipientOrganisation, *, actor: Any, email: str, accept_url: Callable[[str], str]
+) -> Any:
+    from registry import members
+
+    return members.invite(_recipients(), organisation, actor=actor, email=email, accept_url=accept_url)
+
+
+def invitation_for_token(token: str) -> Any:
+    from registry import members
+
+    return members.invitation_for_token(_recipients(), token)
+
+
+def accept_invitation(invitation: Any, *, actor: Any) -> RecipientMember:
+    from registry import members
+
+    return members.accept(_recipients(), invitation, actor=actor)
+
+
+def revoke_invitation(invitation: Any, *, actor: Any) -> Any:
+    from registry import members
+
+    return members.revoke_invitation(_recipients(), invitation, actor=actor)
+
+
+def set_member_role(member: RecipientMember, *, actor: Any, administrator: bool) -> RecipientMember:
+    from registry import members
+
+    return members.set_role(_recipients(), member, actor=actor, administrator=administrator)
+
+
+def remove_member(member: RecipientMember, *, actor: Any, reason: str) -> None:
+    from registry import members
+
+    members.remove(_recipients(), member, actor=actor, reason=reason)
 
 
 # --- queries -------------------------------------------------------------------------------------

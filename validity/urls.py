@@ -17,5 +17,10 @@ urlpatterns = [
     path("checks/<str:public_id>/", views.check_result, name="check_result"),
     path("checks/<str:public_id>/result.pdf", views.check_result_pdf, name="check_result_pdf"),
     path("public-check/", views.anonymous_check, name="anonymous_check"),
+    path("members/", views.members, name="members"),
+    path("members/invitations/<str:public_id>/revoke/", views.revoke_invitation, name="revoke_invitation"),
+    path("members/role/", views.member_role, name="member_role"),
+    path("members/remove/", views.member_remove, name="member_remove"),
+    path("invitations/<str:token>/", views.invitation, name="invitation"),
     *accounts.urls(),
 ]

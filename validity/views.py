@@ -22,6 +22,7 @@ import audit
 from mynatrust.access import public, recipient_required, refuse_object, signed_in
 from mynatrust.lib import delegation_id as delegation_ids
 from mynatrust.lib.delegation_id import in_file_name
+from registry import member_pages
 from validity import answer, ratelimit, result_pdf, services, signing
 from validity.answer import Status, ValidityError
 from validity.forms import AnonymousCheckForm, ApiKeyForm, CheckForm, RegistrationForm, Sha256UploadHandler
@@ -98,7 +99,14 @@ def api_keys(request: HttpRequest) -> HttpResponse:
             # Shown on this response only (no-store); the service keeps just its hash.
             return render(request, "validity/key_created.html", {"key": key, "plaintext": plaintext})
     keys = ApiKey.objects.filter(organisation=organisation).select_related("organisation")
-    return render(request, "validity/api_keys.html", {"form": form, "keys": keys, "organisation": organisation})
+    membership: Any = getattr(request.user, "recipient_membership", None)
+    context = {
+        "form": form,
+        "keys": keys,
+        "organisation": organisation,
+        "is_administrator": bool(membership and membership.is_administrator),
+    }
+    return render(request, "validity/api_keys.html", context)
 
 
 @recipient_required
@@ -299,3 +307,56 @@ def anonymous_check(request: HttpRequest) -> HttpResponse:
     display = STATUS_DISPLAY[query.status]
     context = {"delegation_id": query.delegation_id, "display": display, "when": _instants(query.document)}
     return render(request, "validity/anonymous_result.html", context)
+
+
+# --- members (registry.member_pages, the same pages as the subscribers') ---------------------------
+
+
+def _recipient_pages() -> member_pages.Pages:
+    return member_pages.Pages(
+        team=services._recipients,
+        namespace="validity",
+        organisation=_member_organisation,
+        home="validity:home",
+        describe=_(
+            "管理者は担当者の招待・削除と API キーの作成・失効ができます。"
+            "担当者は電子委任状の有効性確認と確認の履歴の閲覧ができます。"
+        ),
+    )
+
+
+def _member_organisation(request: HttpRequest) -> RecipientOrganisation:
+    organisation = _organisation_for(request)
+    if organisation is None:
+        raise Http404
+    return organisation
+
+
+@recipient_required
+@require_http_methods(["GET", "POST"])
+def members(request: HttpRequest) -> HttpResponse:
+    return member_pages.members_page(_recipient_pages(), request)
+
+
+@recipient_required
+@require_POST
+def member_role(request: HttpRequest) -> HttpResponse:
+    return member_pages.member_role(_recipient_pages(), request)
+
+
+@recipient_required
+@require_POST
+def member_remove(request: HttpRequest) -> HttpResponse:
+    return member_pages.member_remove(_recipient_pages(), request)
+
+
+@recipient_required
+@require_POST
+def revoke_invitation(request: HttpRequest, public_id: str) -> HttpResponse:
+    return member_pages.revoke_invitation(_recipient_pages(), request, public_id)
+
+
+@recipient_required
+@require_http_methods(["GET", "POST"])
+def invitation(request: HttpRequest, token: str) -> HttpResponse:
+    return member_pages.invitation(_recipient_pages(), request, token)

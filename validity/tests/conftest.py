@@ -63,7 +63,8 @@ def make_organisation(user: Any = None, *, status: str = "approved", name: str =
         declarant_name="確認 花子",
         status=status,
     )
-    RecipientMember.objects.create(organisation=organisation, user=user)
+    # The account that registered the organisation administers it.
+    RecipientMember.objects.create(organisation=organisation, user=user, role=RecipientMember.Role.APPLICANT)
     return organisation
 
 

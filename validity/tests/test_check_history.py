@@ -78,3 +78,9 @@ def test_the_demo_recipients_history_holds_one_check_of_the_demo_delegation(sett
     call_command("demo_setup", stdout=io.StringIO())  # kept once
     kept = CheckResult.objects.get()
     assert kept.status == "valid" and kept.organisation.name == "デモ受領商事株式会社"
+    # The demo recipient's members: the registering account administers, a colleague does not.
+    roles = {m.user.email: m.role for m in kept.organisation.members.select_related("user")}
+    assert roles == {
+        "recipient@demo.mynatrust.example.jp": "applicant",
+        "recipient-colleague@demo.mynatrust.example.jp": "member",
+    }

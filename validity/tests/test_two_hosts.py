@@ -55,7 +55,7 @@ for name in ("shared", "penalty", "revoked", "sealed", "spare"):
     user = make_user(f"{name}@recipient.example.jp", "recipient")
     org = RecipientOrganisation.objects.create(name=f"{name}株式会社", address="東京都", representative_name="a",
         representative_address="b", declarant_name="c", status="approved")
-    RecipientMember.objects.create(organisation=org, user=user)
+    RecipientMember.objects.create(organisation=org, user=user, role="applicant")
     key, plaintext = services.create_api_key(org, label=name, actor=user)
     out["keys"][name] = {"plaintext": plaintext, "prefix": key.prefix, "email": user.email}
 stored = facts(ids.generate(), valid_from=date.today(), valid_until=date.today() + timedelta(days=365))
