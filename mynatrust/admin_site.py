@@ -189,8 +189,40 @@ class StaffAdminSite(admin.AdminSite):
             path("otp/passkeys/", self.admin_view(self.passkeys), name="passkeys"),
             *_passkey_urls(),
             path("invitation/<str:token>/", self.staff_invitation, name="staff_invitation"),
+            path("roles/", self.admin_view(self.roles), name="trusted_roles"),
         ]
         return extra + super().get_urls()
+
+    @method_decorator(never_cache)
+    def roles(self, request: HttpRequest) -> TemplateResponse:
+        """The trusted roles as the rules name them (§7.2.1): department, headcount, duties, to whom
+        each answers, who holds it now and what it may open here; the appointments behind them.
+        Every member of staff reads it (§6.2.9 keeps it as the document of responsibilities,
+        authority and chain of command)."""
+        from mynatrust.models import StaffAppointment, User
+        from mynatrust.roles import CHARTERS, role_permissions
+
+        holders: dict[str, list[str]] = {}
+        for user in User.objects.staff().filter(is_active=True).prefetch_related("groups").order_by("pk"):
+            if user.staff_role is not None:
+                holders.setdefault(user.staff_role.value, []).append(user.display_name or user.email)
+        rows = [
+            {
+                "role": role,
+                "charter": charter,
+                "holders": holders.get(role.value, []),
+                "may": _permission_labels(set(role_permissions()[role])),
+            }
+            for role, charter in CHARTERS.items()
+        ]
+        appointments = StaffAppointment.objects.select_related("user", "appointed_by", "suitability")[:20]
+        context = {
+            **self.each_context(request),
+            "title": _("信頼される役割と指揮命令系統"),
+            "rows": rows,
+            "appointments": appointments,
+        }
+        return TemplateResponse(request, "admin/trusted_roles.html", context)
 
     @method_decorator_never_cache
     def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
@@ -464,3 +496,30 @@ def _query(params: dict[str, str]) -> str:
     from urllib.parse import urlencode
 
     return urlencode(params)
+
+
+ACTIONS = {"view": _("閲覧"), "add": _("記録"), "change": _("変更"), "delete": _("削除")}
+
+
+def _permission_labels(perms: set[str]) -> list[str]:
+    """What a role may open and do here, in Japanese: a model's verbose name with the action for
+    Django's own permissions, the declared name for the service's."""
+    from django.apps import apps
+    from django.contrib.auth.models import Permission
+
+    labels = []
+    for perm in sorted(perms):
+        app_label, codename = perm.split(".", 1)
+        action, _sep, model_name = codename.partition("_")
+        model = None
+        if action in ACTIONS:
+            try:
+                model = apps.get_model(app_label, model_name)
+            except LookupError:
+                model = None
+        if model is not None:
+            labels.append(f"{model._meta.verbose_name}（{ACTIONS[action]}）")
+            continue
+        found = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
+        labels.append(found.name if found else codename)
+    return labels

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from importlib import import_module
 from importlib.util import find_spec
+from typing import Any
 
 from django.apps import apps
 from django.db import models
@@ -27,6 +29,78 @@ class Role(models.TextChoices):
     RECEPTION = "reception", _("受付担当者")
     AUDITOR = "auditor", _("監査人")
     MAINTENANCE = "maintenance", _("保守員")
+
+
+@dataclass(frozen=True)
+class Charter:
+    """A trusted role as the rules name and staff it: its department (§7.2), how many hold it, its
+    duties (§7.2.1) and to whom it answers (the chain of command, §2.6.5, §2.6.6, §7.2.1, §8.1)."""
+
+    department: Any
+    headcount: Any
+    duties: Any
+    answers_to: Any
+    of_the_rules: bool = True
+
+
+ONE = _("1名")
+
+# In the order of §7.2.1; reception last, the service's own addition. Shown on the staff page
+# 「信頼される役割」 and in docs/roles.md (a test keeps the two the same).
+CHARTERS: dict[Role, Charter] = {
+    Role.SERVICE_MANAGER: Charter(
+        department=_("第3のトラスト事業室"),
+        headcount=ONE,
+        duties=_(
+            "電子委任状サービスの統括責任者。サービス管理者、サービス運用者の任命と解任を行う。"
+            "サーバーラック鍵の管理、電子委任状保管等設備関連サーバーのアクセス管理を行う。"
+        ),
+        answers_to=_("会社（本サービスの統括責任者）"),
+    ),
+    Role.SERVICE_ADMINISTRATOR: Charter(
+        department=_("第3のトラスト事業室、クラウド基盤課"),
+        headcount=ONE,
+        duties=_(
+            "運用管理者。入退室管理、監査ログによるセキュリティ監視等を行う。DC サーバー室へのアクセスおよび"
+            "電子委任状保管等設備関連サーバーへの操作権限を持たない。"
+        ),
+        answers_to=_("サービス責任者（監査の指摘への措置を指示され、結果を報告する：2.6.5）"),
+    ),
+    Role.SERVICE_OPERATOR: Charter(
+        department=_("第3のトラスト事業室"),
+        headcount=ONE,
+        duties=_(
+            "電子委任状サービスの運用を担当し、システムのメンテナンスおよびトラブル時の復旧を行う。"
+            "単独での DC サーバー室への入室権限を持たない。電子委任状保管等設備関連サーバーへのアクセス権限を持つ。"
+        ),
+        answers_to=_("サービス責任者（作業指示とパスワードの貸出：8.1）"),
+    ),
+    Role.AUDITOR: Charter(
+        department=_("情報システム課"),
+        headcount=ONE,
+        duties=_("監査ログの抽出、検査、管理を行う。"),
+        answers_to=_("サービス責任者に監査報告書を提出する（2.6.6）。被監査部門から独立する（2.6.3）"),
+    ),
+    Role.MAINTENANCE: Charter(
+        department=_("クラウド基盤課"),
+        headcount=ONE,
+        duties=_(
+            "電子委任状保管等設備を構成するハードの保守を行う。DC サーバー室への入室権限を持ち、システムの監視を行う。"
+            "電子委任状保管等設備関連サーバーへのアクセス権限を持たない。"
+        ),
+        answers_to=_("サービス責任者（入室の事前承認：7.1.1、10.2.3）"),
+    ),
+    Role.RECEPTION: Charter(
+        department=_("第3のトラスト事業室"),
+        headcount=_("本サービス独自の役割"),
+        duties=_(
+            "利用申込・変更届と登記情報、士業の資格、受領者等の登録を審査し、定期確認の督促と問合せ対応を記録する"
+            "（7.2 で第3のトラスト事業室に所属する受付担当者。7.2.1 の五つの役割には含まれない）。"
+        ),
+        answers_to=_("サービス責任者"),
+        of_the_rules=False,
+    ),
+}
 
 
 # What a part of the project lets each role do: "app_label.codename" permissions. Roles not named
