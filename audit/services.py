@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max, Min
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext
 
 import audit
 from audit import chain, export, keys, signing
@@ -76,7 +76,7 @@ def start_export(
         if not evidence:
             audit.record_refused("audit.export_refused", actor=actor, filters=filters.describe(), problem=problem)
             raise AuditError(
-                _(
+                gettext(
                     "監査ログの検証に失敗したため、エクスポートしませんでした: %(problem)s"
                     "（証拠として出力するには「検証に失敗したログも出力する」を選んでください）"
                 )
@@ -84,7 +84,7 @@ def start_export(
             )
         checkpoint = latest_checkpoint(report.to_seq)
     if checkpoint is None:
-        raise AuditError(_("監査ログにまだ封印済みの記録がありません。"))
+        raise AuditError(gettext("監査ログにまだ封印済みの記録がありません。"))
     plan = export.plan(filters, fmt, checkpoint)
     plan.problems = [str(p) for p in report.problems if not p.foreign]
     plan.notes = [str(p) for p in report.problems if p.foreign]
@@ -129,12 +129,12 @@ def archive_log(before: datetime, out_dir: Path, *, actor: Actor | None, dry_run
             "audit.archive_failed", actor=actor, first_seq=start, last_seq=end, problem=str(report.first_problem)
         )
         raise AuditError(
-            _("検証に失敗したため、アーカイブしませんでした: %(problem)s") % {"problem": report.first_problem}
+            gettext("検証に失敗したため、アーカイブしませんでした: %(problem)s") % {"problem": report.first_problem}
         )
     try:
         checkpoint = checkpoint_at(end)
     except CheckpointRefused as err:
-        raise AuditError(_("チェックポイントの署名が拒否されたため、アーカイブしませんでした。")) from err
+        raise AuditError(gettext("チェックポイントの署名が拒否されたため、アーカイブしませんでした。")) from err
     prev = AuditSeal.objects.values_list("prev_hash", flat=True).get(seq=start)
     plan = export.ExportPlan(
         filters=export.Filters(),
@@ -163,7 +163,7 @@ def archive_log(before: datetime, out_dir: Path, *, actor: Actor | None, dry_run
         problem = f"{err.strerror or err} ({out_dir})"
         audit.record("audit.archive_failed", actor=actor, first_seq=start, last_seq=end, problem=problem)
         raise AuditError(
-            _("アーカイブファイルを書き出せませんでした: %(problem)s。何も記録・削除していません。")
+            gettext("アーカイブファイルを書き出せませんでした: %(problem)s。何も記録・削除していません。")
             % {"problem": problem}
         ) from err
     from audit.offline_verify import Invalid, verify_file
@@ -173,7 +173,9 @@ def archive_log(before: datetime, out_dir: Path, *, actor: Actor | None, dry_run
         verify_file(partial, key.public_key())
     except Invalid as err:
         partial.unlink()
-        raise AuditError(_("書き出したアーカイブファイルの検証に失敗しました: %(problem)s") % {"problem": err}) from err
+        raise AuditError(
+            gettext("書き出したアーカイブファイルの検証に失敗しました: %(problem)s") % {"problem": err}
+        ) from err
     partial.rename(path)
     segment = AuditSegment(
         first_seq=start,
@@ -241,7 +243,7 @@ def checkpoint_document(since: int | None = None) -> dict[str, Any]:
     head = AuditSeal.objects.aggregate(hi=Max("seq"))["hi"] or 0
     checkpoint = latest_checkpoint(head)
     if checkpoint is None:
-        raise AuditError(_("署名済みのチェックポイントがまだありません。"))
+        raise AuditError(gettext("署名済みのチェックポイントがまだありません。"))
     document: dict[str, Any] = {
         "checkpoint": {**checkpoint.payload(), "signature": checkpoint.signature},
         "public_key": signing.public_pem(keys.private_key().public_key()),
@@ -288,16 +290,16 @@ def record_cosignature(cosignature: dict[str, Any], *, actor: Actor | None) -> A
 
     key = keys.witness_public_keys().get(str(cosignature.get("witness_key_id", "")))
     if key is None:
-        raise refuse(_("この立会人の鍵は登録されていません。"))
+        raise refuse(gettext("この立会人の鍵は登録されていません。"))
     try:
         valid = verify_cosignature(key, cosignature)
     except (KeyError, TypeError, ValueError):
         valid = False
     if not valid:
-        raise refuse(_("連署の署名が正しくありません。"))
+        raise refuse(gettext("連署の署名が正しくありません。"))
     checkpoint = AuditCheckpoint.objects.filter(seq=cosignature["seq"], head_hash=cosignature["head"]).first()
     if checkpoint is None or latest_checkpoint(checkpoint.seq) != checkpoint:
-        raise refuse(_("連署されたチェックポイントはこのサービスが署名したものではありません。"))
+        raise refuse(gettext("連署されたチェックポイントはこのサービスが署名したものではありません。"))
     stored, _created = AuditCosignature.objects.get_or_create(
         seq=checkpoint.seq,
         witness_key_id=cosignature["witness_key_id"],

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import connection, connections, transaction
 from django.db.models import Max, Min
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext
 
 from audit import chain, guard, keys, signing
 from audit import heads as heads_file
@@ -93,12 +93,14 @@ def _anchor(first: int, report: Report, public: dict[str, Any]) -> str | None:
     segment = AuditSegment.objects.filter(last_seq=first - 1).first()
     if segment is None:
         report.problems.append(
-            Problem(first - 1, _("この連番の封印がなく、アーカイブ区間にも含まれていません（削除された可能性）。"))
+            Problem(
+                first - 1, gettext("この連番の封印がなく、アーカイブ区間にも含まれていません（削除された可能性）。")
+            )
         )
         return None
     if not _signed(segment.key_id, segment.payload(), segment.signature, public):
         report.problems.append(
-            Problem(first - 1, _("アーカイブ区間 %(range)s の署名が正しくありません。") % {"range": segment})
+            Problem(first - 1, gettext("アーカイブ区間 %(range)s の署名が正しくありません。") % {"range": segment})
         )
         return None
     return segment.last_hash
@@ -119,7 +121,7 @@ def verify_chain(
     report.losses = _acknowledged_losses()
     public = keys.public_keys()
     for name in guard.missing_triggers():
-        report.problems.append(Problem(None, _("追記専用トリガー %(name)s がありません。") % {"name": name}))
+        report.problems.append(Problem(None, gettext("追記専用トリガー %(name)s がありません。") % {"name": name}))
     bounds = AuditSeal.objects.aggregate(lo=Min("seq"), hi=Max("seq"))
     lo, hi = bounds["lo"] or 0, bounds["hi"] or 0
     first = max(from_seq or lo, lo, 1)
@@ -132,7 +134,7 @@ def verify_chain(
     if hi == 0:
         if checkpoints:
             report.problems.append(
-                Problem(None, _("封印が一件もないのにチェックポイントがあります（全件削除の可能性）。"))
+                Problem(None, gettext("封印が一件もないのにチェックポイントがあります（全件削除の可能性）。"))
             )
         _check_checkpoints(checkpoints, {}, 0, 0, report, public)
         _check_signed_head(signed, {}, 0, 0, 0, report)
@@ -153,7 +155,9 @@ def verify_chain(
     for part in parts:
         if part.first_prev is not None and prev is not None and part.first_prev != prev:
             report.problems.append(
-                Problem(part.first, str(_("直前のハッシュが前の項目のハッシュと一致しません（削除・入替・挿入）。")))
+                Problem(
+                    part.first, str(gettext("直前のハッシュが前の項目のハッシュと一致しません（削除・入替・挿入）。"))
+                )
             )
             break
         report.entries += part.entries
@@ -174,7 +178,7 @@ def _acknowledged_losses() -> list[str]:
     from audit.restores import acknowledged_losses
 
     return [
-        _(
+        gettext(
             "#%(first)s–#%(last)s: 署名済みの記録が古いバックアップからの復元で失われました"
             "（%(at)s に確認、イベント %(event)s）。"
         )
@@ -195,7 +199,9 @@ def _check_unsealed(report: Report) -> None:
     stale = AuditEvent.objects.unsealed().filter(created_at__lt=bound)
     first = stale.order_by("id").values_list("id", "created_at").first()
     if first is not None:
-        message = _("イベント %(id)s などが %(minutes)s 分以上封印されていません（順序署名の停止または見落とし）。") % {
+        message = gettext(
+            "イベント %(id)s などが %(minutes)s 分以上封印されていません（順序署名の停止または見落とし）。"
+        ) % {
             "id": first[0],
             "minutes": settings.AUDIT_UNSEALED_MAX_SECONDS // 60,
         }
@@ -211,7 +217,7 @@ def _signed_head(report: Report) -> heads_file.Head | None:
         return heads_file.read(path)
     except heads_file.Unreadable as err:
         report.problems.append(
-            Problem(None, _("署名済みの先頭を保存したファイルを読めません: %(error)s") % {"error": err})
+            Problem(None, gettext("署名済みの先頭を保存したファイルを読めません: %(error)s") % {"error": err})
         )
         return None
 
@@ -224,14 +230,14 @@ def _check_signed_head(
     if signed is None or signed.seq == 0:
         return
     if signed.seq > hi:
-        message = _(
+        message = gettext(
             "データベースの外に保存された署名済みの先頭は #%(seq)s ですが、ログは %(hi)s で終わっています（末尾の削除または全件削除）。"
         ) % {"seq": signed.seq, "hi": hi}
         report.problems.append(Problem(signed.seq, message))
     elif first <= signed.seq <= last_ok and heads.get(signed.seq) != signed.head:
-        message = _("データベースの外に保存された署名済みの先頭 #%(seq)s をチェーンが通っていません（書き換え）。") % {
-            "seq": signed.seq
-        }
+        message = gettext(
+            "データベースの外に保存された署名済みの先頭 #%(seq)s をチェーンが通っていません（書き換え）。"
+        ) % {"seq": signed.seq}
         report.problems.append(Problem(signed.seq, message))
 
 
@@ -268,16 +274,18 @@ def _verify_range(first: int, last: int, prev: str | None, checkpoint_seqs: set[
                 part.first_prev = prev_hash
             entry, float_free = entry_of(row[4:])
             if chain.entry_digest(entry, float_free=float_free) != digest:
-                message = _("イベント %(id)s の内容がダイジェストと一致しません（改ざん）。") % {"id": entry["id"]}
+                message = gettext("イベント %(id)s の内容がダイジェストと一致しません（改ざん）。") % {
+                    "id": entry["id"]
+                }
                 part.problem = Problem(seq, str(message))
                 return part
             if prev is not None and prev_hash != prev:
                 part.problem = Problem(
-                    seq, str(_("直前のハッシュが前の項目のハッシュと一致しません（削除・入替・挿入）。"))
+                    seq, str(gettext("直前のハッシュが前の項目のハッシュと一致しません（削除・入替・挿入）。"))
                 )
                 return part
             if chain.chain_hash(prev_hash, digest) != stored:
-                part.problem = Problem(seq, str(_("ハッシュの再計算結果が一致しません。")))
+                part.problem = Problem(seq, str(gettext("ハッシュの再計算結果が一致しません。")))
                 return part
             if seq in checkpoint_seqs:
                 part.heads[seq] = stored
@@ -306,8 +314,8 @@ def _joined_rows(first: int, last: int) -> Iterator[tuple[Any, ...]]:
 
 def _gap(seq: int, found: int | None) -> Problem:
     if AuditSeal.objects.filter(seq=seq).exists():
-        return Problem(seq, _("封印はありますが対象のイベントがありません（イベントの削除）。"))
-    return Problem(seq, _("連番 %(seq)s の封印がありません（削除された可能性）。") % {"seq": seq})
+        return Problem(seq, gettext("封印はありますが対象のイベントがありません（イベントの削除）。"))
+    return Problem(seq, gettext("連番 %(seq)s の封印がありません（削除された可能性）。") % {"seq": seq})
 
 
 def _check_checkpoints(
@@ -325,25 +333,25 @@ def _check_checkpoints(
         report.checkpoints += 1
         if not _signed(cp.key_id, cp.payload(), cp.signature, public):
             report.problems.append(
-                Problem(seq, _("チェックポイントの署名が正しくありません（偽造または未知の鍵）。"), foreign=True)
+                Problem(seq, gettext("チェックポイントの署名が正しくありません（偽造または未知の鍵）。"), foreign=True)
             )
             continue
         if seq > hi:
             report.problems.append(
                 Problem(
                     seq,
-                    _(
+                    gettext(
                         "署名済みチェックポイントはこの連番までの記録を示していますが、ログは %(hi)s で終わっています（末尾の削除）。"
                     )
                     % {"hi": hi},
                 )
             )
         elif first <= seq <= last_ok and heads.get(seq) != cp.head_hash:
-            report.problems.append(Problem(seq, _("チェックポイントの先頭ハッシュがチェーンと一致しません。")))
+            report.problems.append(Problem(seq, gettext("チェックポイントの先頭ハッシュがチェーンと一致しません。")))
         if cp.prev_seq:  # chained (version 2): the checkpoint it names must be there, unchanged
             before = checkpoints.get(cp.prev_seq)
             if (before is None and cp.prev_seq >= first) or (before is not None and before.head_hash != cp.prev_head):
-                message = _(
+                message = gettext(
                     "このチェックポイントが直前として示すチェックポイント #%(prev)s がないか、一致しません（削除または書き換え）。"
                 ) % {"prev": cp.prev_seq}
                 report.problems.append(Problem(seq, message))

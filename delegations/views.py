@@ -13,8 +13,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from audit import spreadsheet
@@ -93,7 +93,7 @@ def draft_new(request: HttpRequest) -> HttpResponse:
         except DelegationError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
-            messages.success(request, _("下書きを保存しました。内容を確かめて「確定する」を押してください。"))
+            messages.success(request, gettext("下書きを保存しました。内容を確かめて「確定する」を押してください。"))
             _future_start_warning(request, delegation)
             return redirect("delegations:detail", public_id=delegation.public_id)
     return _draft_page(request, subscriber, form, None)
@@ -121,7 +121,7 @@ def _draft_page(
 def draft_edit(request: HttpRequest, public_id: str) -> HttpResponse:
     delegation = _get_delegation_for_member(request, public_id)
     if not delegation.is_draft:
-        messages.error(request, _("確定した電子委任状は編集できません。"))
+        messages.error(request, gettext("確定した電子委任状は編集できません。"))
         return redirect("delegations:detail", public_id=public_id)
     form = DraftForm(request.POST or None, initial=DraftForm.initial_from(delegation))
     if request.method == "POST" and form.is_valid():
@@ -130,7 +130,7 @@ def draft_edit(request: HttpRequest, public_id: str) -> HttpResponse:
         except DelegationError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
-            messages.success(request, _("下書きを保存しました。"))
+            messages.success(request, gettext("下書きを保存しました。"))
             _future_start_warning(request, delegation)
             return redirect("delegations:detail", public_id=public_id)
     return _draft_page(request, delegation.subscriber, form, delegation)
@@ -147,21 +147,21 @@ def draft_delete(request: HttpRequest, public_id: str) -> HttpResponse:
     except DelegationError as exc:
         _error(request, exc)
         return redirect("delegations:detail", public_id=public_id)
-    messages.success(request, _("下書きを削除しました。"))
+    messages.success(request, gettext("下書きを削除しました。"))
     return redirect("delegations:list")
 
 
 EXPORT_HEADER = [
-    _lazy("電子委任状 ID"),
-    _lazy("状態"),
-    _lazy("受任者"),
-    _lazy("受任者の役職"),
-    _lazy("資格（士業）"),
-    _lazy("代理権の内容"),
-    _lazy("代理権の制限"),
-    _lazy("委任期間の始期"),
-    _lazy("委任期間の終期"),
-    _lazy("作成日時（日本時間）"),
+    _("電子委任状 ID"),
+    _("状態"),
+    _("受任者"),
+    _("受任者の役職"),
+    _("資格（士業）"),
+    _("代理権の内容"),
+    _("代理権の制限"),
+    _("委任期間の始期"),
+    _("委任期間の終期"),
+    _("作成日時（日本時間）"),
 ]
 
 
@@ -251,7 +251,7 @@ def confirm(request: HttpRequest, public_id: str) -> HttpResponse:
     else:
         messages.success(
             request,
-            _("定期確認を記録しました。次回の期限は%(due)sです。")
+            gettext("定期確認を記録しました。次回の期限は%(due)sです。")
             % {"due": date_format(record.next_due_on, "DATE_FORMAT")},
         )
     return redirect("delegations:detail", public_id=public_id)
@@ -263,11 +263,11 @@ def card_signing_guide(request: HttpRequest) -> HttpResponse:
 
 
 STEPS = [
-    ("created", _lazy("作成")),
-    ("finalised", _lazy("確定")),
-    ("principal", _lazy("代表者の署名")),
-    ("agent", _lazy("受任者の受諾")),
-    ("registered", _lazy("登録")),
+    ("created", _("作成")),
+    ("finalised", _("確定")),
+    ("principal", _("代表者の署名")),
+    ("agent", _("受任者の受諾")),
+    ("registered", _("登録")),
 ]
 
 
@@ -295,7 +295,7 @@ def finalise(request: HttpRequest, public_id: str) -> HttpResponse:
     else:
         messages.success(
             request,
-            _("電子委任状 ID %(id)s を付与しました。PDF または XML をダウンロードして署名してください。")
+            gettext("電子委任状 ID %(id)s を付与しました。PDF または XML をダウンロードして署名してください。")
             % {"id": delegation.delegation_id},
         )
     return redirect("delegations:detail", public_id=public_id)
@@ -316,7 +316,7 @@ def send_acceptance(request: HttpRequest, public_id: str) -> HttpResponse:
     except DelegationError as exc:
         _error(request, exc)
     else:
-        messages.success(request, _("%(email)s に受諾書のリンクを送りました。") % {"email": email})
+        messages.success(request, gettext("%(email)s に受諾書のリンクを送りました。") % {"email": email})
     return redirect("delegations:detail", public_id=public_id)
 
 
@@ -386,24 +386,26 @@ def upload(request: HttpRequest, public_id: str, role: str) -> HttpResponse:
         if submission.activated:
             messages.success(request, _activation_message(submission.delegation))
         else:
-            messages.success(request, _("署名を確認し、保存しました。"))
+            messages.success(request, gettext("署名を確認し、保存しました。"))
     return redirect("delegations:detail", public_id=public_id)
 
 
 def _activation_message(delegation: Delegation) -> str:
     standing = delegation.current_status
     if standing is Standing.NOT_YET_VALID:
-        return _("署名を確認し、電子委任状を登録しました。委任期間の始期（%(start)s）までは「有効期間前」です。") % {
-            "start": date_format(delegation.valid_from, "DATE_FORMAT")
-        }
-    return _("署名を確認し、電子委任状を登録しました。現在の状態は「%(label)s」です。") % {"label": standing.label}
+        return gettext(
+            "署名を確認し、電子委任状を登録しました。委任期間の始期（%(start)s）までは「有効期間前」です。"
+        ) % {"start": date_format(delegation.valid_from, "DATE_FORMAT")}
+    return gettext("署名を確認し、電子委任状を登録しました。現在の状態は「%(label)s」です。") % {
+        "label": standing.label
+    }
 
 
 def _future_start_warning(request: HttpRequest, delegation: Delegation) -> None:
     if delegation.starts_later:
         messages.warning(
             request,
-            _("委任期間の始期は %(start)s です。それまでは受領者等の照会にも「有効期間前」と回答します。")
+            gettext("委任期間の始期は %(start)s です。それまでは受領者等の照会にも「有効期間前」と回答します。")
             % {"start": date_format(delegation.valid_from, "DATE_FORMAT")},
         )
 
@@ -497,7 +499,7 @@ def start_update(request: HttpRequest, public_id: str) -> HttpResponse:
         return redirect("delegations:detail", public_id=public_id)
     messages.success(
         request,
-        _("変更用の下書きを作成しました。新しい電子委任状が有効になると、%(id)s は失効します。")
+        gettext("変更用の下書きを作成しました。新しい電子委任状が有効になると、%(id)s は失効します。")
         % {"id": delegation.delegation_id},
     )
     return redirect("delegations:edit", public_id=draft.public_id)
@@ -514,7 +516,7 @@ def revoke(request: HttpRequest, public_id: str) -> HttpResponse:
         except DelegationError as exc:
             _error(request, exc)
         else:
-            messages.success(request, _("電子委任状を取り消しました。"))
+            messages.success(request, gettext("電子委任状を取り消しました。"))
         return redirect("delegations:detail", public_id=public_id)
     return render(request, "delegations/revoke.html", {"delegation": delegation, "form": form})
 

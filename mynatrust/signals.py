@@ -9,7 +9,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.core.exceptions import ValidationError
 from django.db.models.signals import m2m_changed
 from django.dispatch import receiver
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext
 
 import audit
 from mynatrust.models import User
@@ -33,15 +33,15 @@ def one_role_per_staff_user(
 
 def _check_roles(user: User, *, extra: int) -> None:
     if user.kind != User.Kind.STAFF:
-        raise ValidationError(_("役割は職員アカウントにだけ付与できます。"))
+        raise ValidationError(gettext("役割は職員アカウントにだけ付与できます。"))
     if user.groups.count() + extra > 1:
-        raise ValidationError(_("職員が持てる役割は一つだけです。"))
+        raise ValidationError(gettext("職員が持てる役割は一つだけです。"))
 
 
 @receiver(m2m_changed, sender=User.user_permissions.through)
 def no_direct_permissions(sender: Any, action: str, pk_set: set[int] | None, **kw: Any) -> None:
     if action == "pre_add" and pk_set:
-        raise ValidationError(_("権限は役割を通じてだけ与えられます。"))
+        raise ValidationError(gettext("権限は役割を通じてだけ与えられます。"))
 
 
 @receiver(user_logged_in)

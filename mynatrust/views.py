@@ -5,7 +5,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -37,14 +37,14 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
     return _error(
         request,
         400,
-        _("リクエストが正しくありません"),
-        _("送信された内容を処理できませんでした。入力内容を確認して、もう一度お試しください。"),
+        gettext("リクエストが正しくありません"),
+        gettext("送信された内容を処理できませんでした。入力内容を確認して、もう一度お試しください。"),
     )
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     access.record_refusal(request, 403, str(exception or "") or "permission_denied")
-    return _error(request, 403, _("アクセスできません"), _("このページを表示する権限がありません。"))
+    return _error(request, 403, gettext("アクセスできません"), gettext("このページを表示する権限がありません。"))
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -52,7 +52,10 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
     if reason is not None:
         access.record_refusal(request, 404, reason)
     return _error(
-        request, 404, _("ページが見つかりません"), _("お探しのページは存在しないか、移動した可能性があります。")
+        request,
+        404,
+        gettext("ページが見つかりません"),
+        gettext("お探しのページは存在しないか、移動した可能性があります。"),
     )
 
 
@@ -100,16 +103,20 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     return _error(
         request,
         403,
-        _("セキュリティ確認に失敗しました"),
-        _(
+        gettext("セキュリティ確認に失敗しました"),
+        gettext(
             "ページの有効期限が切れたか、Cookie が無効になっています。ページを再読み込みしてから、もう一度送信してください。"
         ),
     )
 
 
 def request_too_large(request: HttpRequest, *args: Any) -> HttpResponse:
-    return _error(request, 413, _("送信サイズが大きすぎます"), _("ファイルまたは送信内容が上限を超えています。"))
+    return _error(
+        request, 413, gettext("送信サイズが大きすぎます"), gettext("ファイルまたは送信内容が上限を超えています。")
+    )
 
 
 def method_not_allowed(request: HttpRequest) -> HttpResponse:
-    return _error(request, 405, _("この操作はできません"), _("このページではその操作を受け付けていません。"))
+    return _error(
+        request, 405, gettext("この操作はできません"), gettext("このページではその操作を受け付けていません。")
+    )

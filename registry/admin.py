@@ -17,8 +17,8 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import formats, timezone
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from mynatrust.access import signed_in
 from mynatrust.decisions import Decision, NoReasonForm, confirm_page, not_open
@@ -57,16 +57,16 @@ class ReadOnlyMixin:
 
 
 NTA_STATUS = {
-    "found": gettext_lazy("公表データあり"),
-    "unknown": gettext_lazy("公表データなし"),
-    "closed": gettext_lazy("登記記録の閉鎖"),
-    "deleted": gettext_lazy("公表データから削除"),
-    "error": gettext_lazy("照会失敗"),
+    "found": _("公表データあり"),
+    "unknown": _("公表データなし"),
+    "closed": _("登記記録の閉鎖"),
+    "deleted": _("公表データから削除"),
+    "error": _("照会失敗"),
 }
 
 
 class QueueFilter(admin.SimpleListFilter):
-    title = gettext_lazy("受付キュー")
+    title = _("受付キュー")
     parameter_name = "queue"
 
     # The queue is the list's default view; "all" shows every subscriber.
@@ -85,11 +85,11 @@ class QueueFilter(admin.SimpleListFilter):
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
         return [
-            ("to_review", gettext_lazy("審査待ち（申込・変更届）")),
-            ("waiting", gettext_lazy("申込者の対応待ち")),
-            ("nearing_end", gettext_lazy("契約終了が近い")),
-            ("expired", gettext_lazy("契約期間切れ")),
-            ("all", gettext_lazy("すべての利用者")),
+            ("to_review", _("審査待ち（申込・変更届）")),
+            ("waiting", _("申込者の対応待ち")),
+            ("nearing_end", _("契約終了が近い")),
+            ("expired", _("契約期間切れ")),
+            ("all", _("すべての利用者")),
         ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
@@ -149,14 +149,14 @@ class SubscriberAdmin(ReadOnlyMixin, admin.ModelAdmin):
             return (F("waiting_since").asc(nulls_last=True), "pk")
         return self.ordering
 
-    @admin.display(description=gettext_lazy("待ち日数"), ordering="waiting_since")
+    @admin.display(description=_("待ち日数"), ordering="waiting_since")
     def waiting(self, obj: Subscriber) -> str:
         since = getattr(obj, "waiting_since", None)
         if since is None:
             return "—"
-        return _("%(days)d 日") % {"days": (timezone.now() - since) // timedelta(days=1)}
+        return gettext("%(days)d 日") % {"days": (timezone.now() - since) // timedelta(days=1)}
 
-    @admin.display(description=gettext_lazy("商号・屋号"))
+    @admin.display(description=_("商号・屋号"))
     def display_name(self, obj: Subscriber) -> str:
         versions = sorted(obj.facts.all(), key=lambda f: f.version)
         approved = [f for f in versions if f.state == SubscriberFacts.State.APPROVED]
@@ -214,7 +214,7 @@ class SubscriberAdmin(ReadOnlyMixin, admin.ModelAdmin):
         return {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": _("利用者の審査：%(name)s") % {"name": subscriber},
+            "title": gettext("利用者の審査：%(name)s") % {"name": subscriber},
             "evidence_pages": [
                 (
                     item,
@@ -252,13 +252,13 @@ class SubscriberAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
     # verb: (permission, button on the item, danger, the states of the subscriber it applies to)
     VERBS: dict[str, tuple[str, Any, bool]] = {
-        "start": ("registry.review_subscriber", gettext_lazy("審査中にする"), False),
-        "approve": ("registry.review_subscriber", gettext_lazy("承認する"), False),
-        "return": ("registry.review_subscriber", gettext_lazy("差し戻す"), False),
-        "reject": ("registry.review_subscriber", gettext_lazy("不承認にする"), True),
-        "suspend": ("registry.manage_contract", gettext_lazy("利用停止にする"), True),
-        "reinstate": ("registry.manage_contract", gettext_lazy("利用を再開する"), False),
-        "terminate": ("registry.manage_contract", gettext_lazy("契約を終了する"), True),
+        "start": ("registry.review_subscriber", _("審査中にする"), False),
+        "approve": ("registry.review_subscriber", _("承認する"), False),
+        "return": ("registry.review_subscriber", _("差し戻す"), False),
+        "reject": ("registry.review_subscriber", _("不承認にする"), True),
+        "suspend": ("registry.manage_contract", _("利用停止にする"), True),
+        "reinstate": ("registry.manage_contract", _("利用を再開する"), False),
+        "terminate": ("registry.manage_contract", _("契約を終了する"), True),
     }
 
     def _verbs(self, subscriber: Subscriber) -> list[str]:
@@ -304,7 +304,7 @@ class SubscriberAdmin(ReadOnlyMixin, admin.ModelAdmin):
         facts = subscriber.open_facts
         if request.method == "POST" and facts is not None and subscriber.corporate_number:
             services.recheck_corporate_number(facts, actor=request.user)
-            messages.success(request, _("法人番号を再照会しました。"))
+            messages.success(request, gettext("法人番号を再照会しました。"))
         return HttpResponseRedirect(reverse("admin:registry_subscriber_change", args=[subscriber.pk]))
 
     def evidence_view(self, request: HttpRequest, public_id: str) -> HttpResponse:
@@ -329,7 +329,7 @@ class SubscriberAdmin(ReadOnlyMixin, admin.ModelAdmin):
         except PdfPageError as exc:
             logger.warning("evidence %s page %d not drawn: %s", item.public_id, number, exc.code)
             return HttpResponse(
-                _("このページを画像にできませんでした。PDFを別のタブで開いてください。"),
+                gettext("このページを画像にできませんでした。PDFを別のタブで開いてください。"),
                 status=503,
                 content_type="text/plain; charset=utf-8",
             )
@@ -447,35 +447,35 @@ class DataRequestAdmin(admin.ModelAdmin):
                 except RegistryError as exc:
                     messages.error(request, exc.message)
                 else:
-                    messages.success(request, _("対応を記録しました。"))
+                    messages.success(request, gettext("対応を記録しました。"))
             else:
-                messages.error(request, _("対応結果と対応内容を入力してください。"))
+                messages.error(request, gettext("対応結果と対応内容を入力してください。"))
         return HttpResponseRedirect(reverse("admin:registry_datarequest_change", args=[item.pk]))
 
 
 def submission_facts(subscriber: Subscriber, facts: SubscriberFacts | None) -> list[tuple[Any, Any]]:
     """The subscriber and the version under decision, restated on a confirmation page."""
     rows: list[tuple[Any, Any]] = [
-        (gettext_lazy("区分"), subscriber.get_kind_display()),
-        (gettext_lazy("法人番号"), subscriber.corporate_number or "—"),
-        (gettext_lazy("状態"), subscriber.get_status_display()),
+        (_("区分"), subscriber.get_kind_display()),
+        (_("法人番号"), subscriber.corporate_number or "—"),
+        (_("状態"), subscriber.get_status_display()),
     ]
     current = subscriber.current_facts
     if facts is None or facts == current:
-        facts, what = current, _("現在の登録内容")
+        facts, what = current, gettext("現在の登録内容")
     elif current is None:
-        what = _("利用申込")
+        what = gettext("利用申込")
     else:
-        what = _("変更届（第%(v)s版）") % {"v": facts.version}
+        what = gettext("変更届（第%(v)s版）") % {"v": facts.version}
     if facts is not None:
         rows += [
-            (gettext_lazy("届出"), what),
+            (_("届出"), what),
             (_label("organisation_name"), facts.organisation_name),
             (_label("address"), facts.address),
-            (gettext_lazy("代表者"), f"{facts.representative_title} {facts.representative_name}".strip()),
+            (_("代表者"), f"{facts.representative_title} {facts.representative_name}".strip()),
             (_label("representative_address"), facts.representative_address),
-            (gettext_lazy("届出者"), getattr(facts.submitted_by, "email", "—")),
-            (gettext_lazy("届出日時"), formats.date_format(timezone.localtime(facts.submitted_at), "DATETIME_FORMAT")),
+            (_("届出者"), getattr(facts.submitted_by, "email", "—")),
+            (_("届出日時"), formats.date_format(timezone.localtime(facts.submitted_at), "DATETIME_FORMAT")),
         ]
     return rows
 
@@ -497,7 +497,7 @@ def subscriber_decision(request: HttpRequest, subscriber: Subscriber, verb: str)
             registered_representative_address=data.get("registered_representative_address", ""),
             reason=data.get("reason", ""),
         )
-        return _("承認しました。申込者にメールで知らせました。")
+        return gettext("承認しました。申込者にメールで知らせました。")
 
     def on_facts(service: Any, message: Any) -> Any:
         def perform(data: dict[str, Any]) -> Any:
@@ -516,17 +516,17 @@ def subscriber_decision(request: HttpRequest, subscriber: Subscriber, verb: str)
     # verb: (title, consequence, perform, form)
     table: dict[str, tuple[Any, Any, Any, Any]] = {
         "start": (
-            _("審査中にする"),
-            gettext_lazy(
+            gettext("審査中にする"),
+            _(
                 "この申込を「審査中」にします。申込者の画面の状態が「審査中」に変わり、他の受付担当者にも"
                 "審査に着手したことが分かります。審査の結果は、このあと承認・差戻し・不承認で記録します。"
             ),
-            on_subscriber(services.start_review, _("審査中にしました。")),
+            on_subscriber(services.start_review, gettext("審査中にしました。")),
             NoReasonForm,
         ),
         "approve": (
-            _("利用申込を承認する") if initial else _("変更届を承認する"),
-            gettext_lazy(
+            gettext("利用申込を承認する") if initial else gettext("変更届を承認する"),
+            _(
                 "届出を承認します。利用申込なら契約が始まり、利用者は電子委任状を登録できるようになります。"
                 "ここに入力した登記上の代表者の氏名・住所は、電子委任状の署名者との照合に使います。"
             ),
@@ -534,35 +534,35 @@ def subscriber_decision(request: HttpRequest, subscriber: Subscriber, verb: str)
             ApproveFactsForm if corporation else ApproveSoleProprietorForm,
         ),
         "return": (
-            _("届出を差し戻す"),
-            gettext_lazy("届出を申込者に差し戻します。申込者には理由がメールで伝わり、修正して再提出できます。"),
-            on_facts(services.return_facts, _("差し戻しました。申込者に理由をメールで知らせました。")),
+            gettext("届出を差し戻す"),
+            _("届出を申込者に差し戻します。申込者には理由がメールで伝わり、修正して再提出できます。"),
+            on_facts(services.return_facts, gettext("差し戻しました。申込者に理由をメールで知らせました。")),
             ReasonForm,
         ),
         "reject": (
-            _("届出を不承認にする"),
-            gettext_lazy("届出を不承認とします。申込者には理由がメールで伝わります。元には戻せません。"),
-            on_facts(services.reject_facts, _("不承認としました。申込者に理由をメールで知らせました。")),
+            gettext("届出を不承認にする"),
+            _("届出を不承認とします。申込者には理由がメールで伝わります。元には戻せません。"),
+            on_facts(services.reject_facts, gettext("不承認としました。申込者に理由をメールで知らせました。")),
             ReasonForm,
         ),
         "suspend": (
-            _("利用を停止する"),
-            gettext_lazy("この利用者の利用を停止します。停止中は電子委任状を新しく登録できません。"),
-            on_subscriber(services.suspend_subscriber, _("利用を停止しました。")),
+            gettext("利用を停止する"),
+            _("この利用者の利用を停止します。停止中は電子委任状を新しく登録できません。"),
+            on_subscriber(services.suspend_subscriber, gettext("利用を停止しました。")),
             ReasonForm,
         ),
         "reinstate": (
-            _("利用を再開する"),
-            gettext_lazy("停止していた利用を再開します。"),
-            on_subscriber(services.reinstate_subscriber, _("利用を再開しました。")),
+            gettext("利用を再開する"),
+            _("停止していた利用を再開します。"),
+            on_subscriber(services.reinstate_subscriber, gettext("利用を再開しました。")),
             ReasonForm,
         ),
         "terminate": (
-            _("契約を終了する"),
-            gettext_lazy(
+            gettext("契約を終了する"),
+            _(
                 "この利用者との契約を終了します。以後は利用できず、記録は保存期間の経過後に削除されます。元には戻せません。"
             ),
-            on_subscriber(services.terminate_subscriber, _("契約を終了しました。")),
+            on_subscriber(services.terminate_subscriber, gettext("契約を終了しました。")),
             ReasonForm,
         ),
     }

@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext
 
 from mynatrust.access import refuse_object, signed_in
 from registry import members
@@ -50,7 +50,7 @@ def members_page(pages: Pages, request: HttpRequest) -> HttpResponse:
         except RegistryError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
-            messages.success(request, _("招待メールを送りました。"))
+            messages.success(request, gettext("招待メールを送りました。"))
             return redirect(pages.url("members"))
     mine = team.memberships(org).filter(user=signed_in(request)).first()
     rows = team.memberships(org).select_related("user").order_by("pk")
@@ -80,7 +80,7 @@ def _colleague(pages: Pages, request: HttpRequest, email: str) -> Any:
 def member_role(pages: Pages, request: HttpRequest) -> HttpResponse:
     form = MemberRoleForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("入力内容を確認してください。"))
+        messages.error(request, gettext("入力内容を確認してください。"))
         return redirect(pages.url("members"))
     membership = _colleague(pages, request, form.cleaned_data["email"])
     flags = {name: name in request.POST for name, _label in pages.flags}
@@ -95,14 +95,14 @@ def member_role(pages: Pages, request: HttpRequest) -> HttpResponse:
     except RegistryError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("担当者の権限を変更しました。"))
+        messages.success(request, gettext("担当者の権限を変更しました。"))
     return redirect(pages.url("members"))
 
 
 def member_remove(pages: Pages, request: HttpRequest) -> HttpResponse:
     form = MemberRemoveForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("外す理由を入力してください。"))
+        messages.error(request, gettext("外す理由を入力してください。"))
         return redirect(pages.url("members"))
     membership = _colleague(pages, request, form.cleaned_data["email"])
     try:
@@ -110,7 +110,9 @@ def member_remove(pages: Pages, request: HttpRequest) -> HttpResponse:
     except RegistryError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("担当者を外しました。そのアカウントは直ちにログアウトされ、使えなくなりました。"))
+        messages.success(
+            request, gettext("担当者を外しました。そのアカウントは直ちにログアウトされ、使えなくなりました。")
+        )
     return redirect(pages.url("members"))
 
 
@@ -124,7 +126,7 @@ def revoke_invitation(pages: Pages, request: HttpRequest, public_id: str) -> Htt
     except RegistryError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("招待を取り消しました。"))
+        messages.success(request, gettext("招待を取り消しました。"))
     return redirect(pages.url("members"))
 
 
@@ -140,7 +142,7 @@ def invitation(pages: Pages, request: HttpRequest, token: str) -> HttpResponse:
         except RegistryError as exc:
             error = exc.message
         else:
-            messages.success(request, _("%(org)s の担当者になりました。") % {"org": team.organisation(item)})
+            messages.success(request, gettext("%(org)s の担当者になりました。") % {"org": team.organisation(item)})
             return redirect(pages.home)
     context = {"invitation": item, "organisation": team.organisation(item), "error": error}
     return render(request, "registry/invitation.html", context)

@@ -29,8 +29,8 @@ from django.core.mail import send_mail
 from django.db import models, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 import audit
 from kernel import service
@@ -86,7 +86,7 @@ def _said(team: Team, message: Any) -> str:
 
 
 def _not_member(team: Team) -> RegistryError:
-    return RegistryError(_said(team, gettext_lazy("この%(audience)sの担当者ではありません。")), code="not_member")
+    return RegistryError(_said(team, _("この%(audience)sの担当者ではありません。")), code="not_member")
 
 
 def require_administrator(team: Team, org: Any, actor: Any) -> Any:
@@ -95,9 +95,7 @@ def require_administrator(team: Team, org: Any, actor: Any) -> Any:
     if membership is None:
         raise _not_member(team)
     if not membership.is_administrator:
-        raise RegistryError(
-            _said(team, gettext_lazy("この操作は%(audience)sの管理者だけが行えます。")), code="not_administrator"
-        )
+        raise RegistryError(_said(team, _("この操作は%(audience)sの管理者だけが行えます。")), code="not_administrator")
     return membership
 
 
@@ -113,14 +111,10 @@ def _invite(org: Any, *, team: Team, actor: Any, email: str, accept_url: Callabl
     org = _locked(team, org, actor)
     require_administrator(team, org, actor)
     if team.closed(org):
-        raise RegistryError(
-            _said(team, gettext_lazy("この%(audience)sには担当者を招待できません。")), code="wrong_state"
-        )
+        raise RegistryError(_said(team, _("この%(audience)sには担当者を招待できません。")), code="wrong_state")
     email = canonical_email(email)
     if team.memberships(org).filter(user__email__iexact=email).exists():
-        raise RegistryError(
-            gettext_lazy("このメールアドレスの方は既に担当者です。"), code="already_member", field="email"
-        )
+        raise RegistryError(_("このメールアドレスの方は既に担当者です。"), code="already_member", field="email")
     token = secrets.token_urlsafe(32)
     invitation = team.invitation.objects.create(  # type: ignore[attr-defined]
         **{team.org_field: org},
@@ -137,7 +131,7 @@ def _invite(org: Any, *, team: Team, actor: Any, email: str, accept_url: Callabl
         "inviter": actor,
         "hours": settings.REGISTRY_INVITATION_HOURS,
     }
-    subject = _("【%(service)s】担当者としての招待") % {"service": settings.SERVICE_NAME}
+    subject = gettext("【%(service)s】担当者としての招待") % {"service": settings.SERVICE_NAME}
     body = render_to_string("registry/email/invitation.txt", context)
     transaction.on_commit(lambda: send_mail(subject, body, None, [email]))
     return invitation
@@ -158,22 +152,16 @@ def accept(team: Team, invitation: Any, *, actor: Any) -> Any:
 def _accept(invitation: Any, *, team: Team, actor: Any) -> Any:
     invitation = type(invitation).objects.select_for_update().get(pk=invitation.pk)
     if not invitation.is_open():
-        raise RegistryError(
-            gettext_lazy("この招待は使えません（期限切れ・使用済み・取消済み）。"), code="invitation_closed"
-        )
+        raise RegistryError(_("この招待は使えません（期限切れ・使用済み・取消済み）。"), code="invitation_closed")
     if getattr(actor, "kind", None) != team.account_kind:
         raise RegistryError(
-            _said(team, gettext_lazy("%(audience)sアカウントでログインしてください。")),
+            _said(team, _("%(audience)sアカウントでログインしてください。")),
             code=f"not_{team.account_kind}_account",
         )
     if actor.email.lower() != invitation.email.lower():
-        raise RegistryError(
-            gettext_lazy("招待されたメールアドレスのアカウントでログインしてください。"), code="wrong_account"
-        )
+        raise RegistryError(_("招待されたメールアドレスのアカウントでログインしてください。"), code="wrong_account")
     if team.membership.objects.filter(user=actor).exists():  # type: ignore[attr-defined]
-        raise RegistryError(
-            _said(team, gettext_lazy("このアカウントは既に%(audience)sに所属しています。")), code="already_member"
-        )
+        raise RegistryError(_said(team, _("このアカウントは既に%(audience)sに所属しています。")), code="already_member")
     invitation.accepted_at = timezone.now()
     invitation.accepted_by = actor
     invitation.save(update_fields=["accepted_at", "accepted_by"])
@@ -194,7 +182,7 @@ def _revoke_invitation(invitation: Any, *, team: Team, actor: Any) -> Any:
     org = team.organisation(invitation)
     require_administrator(team, org, actor)
     if not invitation.is_open():
-        raise RegistryError(gettext_lazy("この招待は既に使えません。"), code="invitation_closed")
+        raise RegistryError(_("この招待は既に使えません。"), code="invitation_closed")
     invitation.revoked_at = timezone.now()
     invitation.save(update_fields=["revoked_at"])
     audit.record(f"{team.app}.member.invitation_revoked", actor=actor, subject=org, email=invitation.email)
@@ -219,7 +207,7 @@ def _set_role(membership: Any, *, team: Team, actor: Any, administrator: bool, f
     )
     require_administrator(team, team.organisation(membership), actor)
     if membership.is_administrator and not administrator and not _other_administrators(team, membership):
-        raise RegistryError(gettext_lazy("最後の管理者は担当者に変更できません。"), code="last_administrator")
+        raise RegistryError(_("最後の管理者は担当者に変更できません。"), code="last_administrator")
     names = [name for name in team.flags if name in flags]
     before = {"role": membership.role, **{name: getattr(membership, name) for name in names}}
     if administrator and not membership.is_administrator:
@@ -253,9 +241,9 @@ def _remove(membership: Any, *, team: Team, actor: Any, reason: str) -> None:
     org = team.organisation(membership)
     require_administrator(team, org, actor)
     if membership.user_id == getattr(actor, "pk", None):
-        raise RegistryError(gettext_lazy("自分自身は外せません。"), code="self")
+        raise RegistryError(_("自分自身は外せません。"), code="self")
     if not reason.strip():
-        raise RegistryError(gettext_lazy("理由を入力してください。"), code="reason_missing", field="reason")
+        raise RegistryError(_("理由を入力してください。"), code="reason_missing", field="reason")
     user = membership.user
     membership.delete()
     user.is_active = False

@@ -15,8 +15,8 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 import audit
 from kernel import Actor, ServiceError, service
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
 # A 団体 is confirmed only through its registry (§3.1.2, §3.1.3) and described in a delegation only
 # as a 法人 with its 法人番号 (Table 4-1 of §4.1.4): one without registration cannot apply.
-CORPORATE_NUMBER_REQUIRED = gettext_lazy(
+CORPORATE_NUMBER_REQUIRED = _(
     "法人・団体は法人番号を入力してください。登記のない団体は、登記事項証明書で組織を確認できないため"
     "申し込めません（運用規程 3.1.3）。"
 )
@@ -67,10 +67,10 @@ class EvidenceInput:
 
 def _check_evidence_date(issued_on: date, today: date) -> None:
     if issued_on > today:
-        raise RegistryError(gettext_lazy("発行日が未来の日付です。"), code="evidence_future", field="issued_on")
+        raise RegistryError(_("発行日が未来の日付です。"), code="evidence_future", field="issued_on")
     if (today - issued_on).days > settings.REGISTRY_EVIDENCE_MAX_AGE_DAYS:
         raise RegistryError(
-            gettext_lazy("登記事項証明書は発行から3か月以内のものを提出してください。"),
+            _("登記事項証明書は発行から3か月以内のものを提出してください。"),
             code="evidence_too_old",
             field="issued_on",
         )
@@ -101,7 +101,7 @@ def _store_evidence(facts: SubscriberFacts, evidence: EvidenceInput | None, *, a
         )
     else:
         raise RegistryError(
-            gettext_lazy("登記事項証明書のPDFか、登記情報提供サービスの照会番号を提出してください。"),
+            _("登記事項証明書のPDFか、登記情報提供サービスの照会番号を提出してください。"),
             code="evidence_missing",
             field="evidence_file",
         )
@@ -180,12 +180,12 @@ def compare_with_nta(check: dict[str, Any], *, organisation_name: str, address: 
 
 
 NTA_FINDINGS = {
-    "unknown": gettext_lazy("法人番号が公表データにありません"),
-    "closed": gettext_lazy("登記記録が閉鎖されています"),
-    "deleted": gettext_lazy("公表データから削除されています"),
-    "lookup_failed": gettext_lazy("法人番号を照会できませんでした（再照会してください）"),
-    "name_differs": gettext_lazy("商号が公表データと異なります"),
-    "address_differs": gettext_lazy("所在地が公表データと異なります"),
+    "unknown": _("法人番号が公表データにありません"),
+    "closed": _("登記記録が閉鎖されています"),
+    "deleted": _("公表データから削除されています"),
+    "lookup_failed": _("法人番号を照会できませんでした（再照会してください）"),
+    "name_differs": _("商号が公表データと異なります"),
+    "address_differs": _("所在地が公表データと異なります"),
 }
 
 
@@ -235,7 +235,7 @@ def _require_title(kind: str, facts: dict[str, Any]) -> None:
     # §3.1.1 代表者の肩書; every delegation of a corporation carries it (§4.1.4 Table 4-1).
     if kind == Subscriber.Kind.CORPORATION and not str(facts.get("representative_title") or "").strip():
         raise RegistryError(
-            gettext_lazy("法人は代表者の肩書（例：代表取締役）を入力してください。"),
+            _("法人は代表者の肩書（例：代表取締役）を入力してください。"),
             code="title_missing",
             field="representative_title",
         )
@@ -314,11 +314,11 @@ def _apply(
     check: dict[str, Any],
 ) -> Subscriber:
     if getattr(actor, "kind", None) != "subscriber":
-        raise RegistryError(gettext_lazy("利用者アカウントでログインしてください。"), code="not_subscriber_account")
+        raise RegistryError(_("利用者アカウントでログインしてください。"), code="not_subscriber_account")
     if Membership.objects.filter(user=actor).exists():
-        raise RegistryError(gettext_lazy("このアカウントは既に利用者に所属しています。"), code="already_member")
+        raise RegistryError(_("このアカウントは既に利用者に所属しています。"), code="already_member")
     if not terms_accepted or not antisocial_declared:
-        raise RegistryError(gettext_lazy("利用約款への同意と表明が必要です。"), code="consent_missing")
+        raise RegistryError(_("利用約款への同意と表明が必要です。"), code="consent_missing")
     if kind == Subscriber.Kind.CORPORATION and not corporate_number:
         raise RegistryError(CORPORATE_NUMBER_REQUIRED, code="corporate_number_missing")
     _require_title(kind, facts)
@@ -326,7 +326,7 @@ def _apply(
         corporate_number = ""
         if not facts.get("representative_birth_date"):
             raise RegistryError(
-                gettext_lazy("個人事業主は生年月日を入力してください。"),
+                _("個人事業主は生年月日を入力してください。"),
                 code="birth_date_missing",
                 field="representative_birth_date",
             )
@@ -379,7 +379,7 @@ def _apply(
 def start_review(subscriber: Subscriber, *, actor: Actor) -> Subscriber:
     subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
     if subscriber.status != Subscriber.Status.APPLIED:
-        raise RegistryError(gettext_lazy("審査を開始できる状態ではありません。"), code="wrong_state")
+        raise RegistryError(_("審査を開始できる状態ではありません。"), code="wrong_state")
     subscriber.status = Subscriber.Status.UNDER_REVIEW
     subscriber.save(update_fields=["status"])
     audit.record("registry.subscriber.review_started", actor=actor, subject=subscriber)
@@ -392,7 +392,7 @@ def _locked_open_facts(
     subscriber = Subscriber.objects.select_for_update().get(pk=facts.subscriber_id)
     facts = SubscriberFacts.objects.select_for_update().get(pk=facts.pk)
     if facts.state not in states:
-        raise RegistryError(gettext_lazy("この届出は審査待ちではありません。"), code="wrong_state")
+        raise RegistryError(_("この届出は審査待ちではありません。"), code="wrong_state")
     return facts, subscriber
 
 
@@ -401,7 +401,7 @@ def _is_initial(subscriber: Subscriber) -> bool:
     return subscriber.status in (Subscriber.Status.APPLIED, Subscriber.Status.UNDER_REVIEW, Subscriber.Status.RETURNED)
 
 
-DUPLICATE_IN_SERVICE = gettext_lazy(
+DUPLICATE_IN_SERVICE = _(
     "この法人番号の利用者が既に利用中（または利用停止中）です。同じ法人の利用者は一つだけ承認できます。"
 )
 
@@ -433,25 +433,25 @@ def approve_facts(
     sole = subscriber.kind == Subscriber.Kind.SOLE_PROPRIETOR
     _require_title(subscriber.kind, {"representative_title": facts.representative_title})
     if not sole and not facts.evidence.exists():
-        raise RegistryError(gettext_lazy("登記事項の証明が提出されていません。"), code="evidence_missing")
+        raise RegistryError(_("登記事項の証明が提出されていません。"), code="evidence_missing")
     if sole:
         # No registry: the representative's JPKI certificate is compared with the declared name and
         # home address (§3.1.1) when the delegation is signed.
         registered_representative_name = registered_representative_name.strip() or facts.representative_name
         registered_representative_address = registered_representative_address.strip() or facts.representative_address
     if not registered_representative_name.strip() or not registered_representative_address.strip():
-        raise RegistryError(gettext_lazy("登記上の代表者の氏名と住所を記録してください。"), code="registered_missing")
+        raise RegistryError(_("登記上の代表者の氏名と住所を記録してください。"), code="registered_missing")
     if subscriber.kind == Subscriber.Kind.CORPORATION:
         if len(company_registry_number) != 12 or not company_registry_number.isdigit():
-            raise RegistryError(gettext_lazy("会社法人等番号は12桁の数字です。"), code="registry_number_format")
+            raise RegistryError(_("会社法人等番号は12桁の数字です。"), code="registry_number_format")
         if company_registry_number != subscriber.corporate_number[1:]:
             raise RegistryError(
-                gettext_lazy("会社法人等番号が法人番号（先頭の検査用数字を除く12桁）と一致しません。"),
+                _("会社法人等番号が法人番号（先頭の検査用数字を除く12桁）と一致しません。"),
                 code="registry_number_mismatch",
             )
     initial = _is_initial(subscriber)
     if not initial and subscriber.status not in (Subscriber.Status.ACTIVE, Subscriber.Status.SUSPENDED):
-        raise RegistryError(gettext_lazy("この利用者の届出は承認できません。"), code="wrong_state")
+        raise RegistryError(_("この利用者の届出は承認できません。"), code="wrong_state")
     if initial and _in_service_under(subscriber):
         raise RegistryError(DUPLICATE_IN_SERVICE, code="duplicate_corporate_number")
     now = timezone.now()
@@ -505,7 +505,7 @@ def reject_facts(facts: SubscriberFacts, *, actor: User, reason: str) -> Subscri
     """Reception rejects an application (the subscriber ends as rejected) or a change (old facts stay);
     also one waiting for the applicant who never answers."""
     if not reason.strip():
-        raise RegistryError(gettext_lazy("不承認の理由を入力してください。"), code="reason_missing")
+        raise RegistryError(_("不承認の理由を入力してください。"), code="reason_missing")
     facts, subscriber = _locked_open_facts(facts, (SubscriberFacts.State.PENDING, SubscriberFacts.State.RETURNED))
     facts.state = SubscriberFacts.State.REJECTED
     facts.decided_by = actor
@@ -532,7 +532,7 @@ def reject_facts(facts: SubscriberFacts, *, actor: User, reason: str) -> Subscri
 def return_facts(facts: SubscriberFacts, *, actor: User, reason: str) -> SubscriberFacts:
     """Reception asks the applicant to correct the form or send new evidence (差戻し)."""
     if not reason.strip():
-        raise RegistryError(gettext_lazy("差戻しの理由を入力してください。"), code="reason_missing")
+        raise RegistryError(_("差戻しの理由を入力してください。"), code="reason_missing")
     facts, subscriber = _locked_open_facts(facts)
     facts.state = SubscriberFacts.State.RETURNED
     facts.decision_reason = reason
@@ -556,13 +556,13 @@ def resubmit_facts(
     subscriber = _locked_for_member(subscriber, actor)
     version = subscriber.facts.select_for_update().filter(state=SubscriberFacts.State.RETURNED).first()
     if version is None:
-        raise RegistryError(gettext_lazy("差し戻された届出はありません。"), code="wrong_state")
+        raise RegistryError(_("差し戻された届出はありません。"), code="wrong_state")
     for name, value in _declared(facts).items():
         setattr(version, name, value)
     _require_title(subscriber.kind, {"representative_title": version.representative_title})
     if subscriber.kind == Subscriber.Kind.SOLE_PROPRIETOR and not version.representative_birth_date:
         raise RegistryError(
-            gettext_lazy("個人事業主は生年月日を入力してください。"),
+            _("個人事業主は生年月日を入力してください。"),
             code="birth_date_missing",
             field="representative_birth_date",
         )
@@ -587,7 +587,7 @@ def resubmit_facts(
 def _locked_for_member(subscriber: Subscriber, actor: User) -> Subscriber:
     subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
     if not subscriber.memberships.filter(user=actor).exists():
-        raise RegistryError(gettext_lazy("この利用者の担当者ではありません。"), code="not_member")
+        raise RegistryError(_("この利用者の担当者ではありません。"), code="not_member")
     return subscriber
 
 
@@ -606,12 +606,12 @@ def submit_change(
     facts (phone, date of birth) take effect at once. Either way a new version keeps the history."""
     subscriber = _locked_for_member(subscriber, actor)
     if subscriber.status not in (Subscriber.Status.ACTIVE, Subscriber.Status.SUSPENDED):
-        raise RegistryError(gettext_lazy("利用中の利用者だけが変更を届け出られます。"), code="wrong_state")
+        raise RegistryError(_("利用中の利用者だけが変更を届け出られます。"), code="wrong_state")
     if subscriber.open_facts is not None:
-        raise RegistryError(gettext_lazy("審査中の変更届があります。結果をお待ちください。"), code="change_open")
+        raise RegistryError(_("審査中の変更届があります。結果をお待ちください。"), code="change_open")
     current = subscriber.current_facts
     if current is None:  # cannot happen for an active subscriber; refuse rather than guess
-        raise RegistryError(gettext_lazy("承認済みの登録内容がありません。"), code="wrong_state")
+        raise RegistryError(_("承認済みの登録内容がありません。"), code="wrong_state")
     latest_version = subscriber.facts.order_by("-version").values_list("version", flat=True).first() or 0
     new = SubscriberFacts(
         subscriber=subscriber,
@@ -622,7 +622,7 @@ def submit_change(
     )
     changed = _changed_fields(current, new)
     if not changed:
-        raise RegistryError(gettext_lazy("変更された項目がありません。"), code="no_change")
+        raise RegistryError(_("変更された項目がありません。"), code="no_change")
     new.reception_number = reception.next_number(reception.CHANGE)
     # For a sole proprietor the date of birth identifies the person too: it is reviewed like a registered fact.
     sole = subscriber.kind == Subscriber.Kind.SOLE_PROPRIETOR
@@ -630,7 +630,7 @@ def submit_change(
     if new.changes_registered_facts(current) or birth_changed:
         if evidence is None and not sole:
             raise RegistryError(
-                gettext_lazy("商号・所在地・代表者の変更には、変更後の登記事項証明書が必要です。"),
+                _("商号・所在地・代表者の変更には、変更後の登記事項証明書が必要です。"),
                 code="evidence_missing",
                 field="evidence_file",
             )
@@ -656,7 +656,7 @@ def submit_change(
         new.registered_representative_address = current.registered_representative_address
         new.nta_check = current.nta_check
         new.decided_at = new.submitted_at
-        new.decision_reason = _("登記事項以外の変更（審査不要）")
+        new.decision_reason = gettext("登記事項以外の変更（審査不要）")
         current.state = SubscriberFacts.State.SUPERSEDED
         current.save(update_fields=["state"])
         new.save()
@@ -675,12 +675,10 @@ def submit_change(
 def withdraw_change(subscriber: Subscriber, *, actor: User) -> SubscriberFacts:
     subscriber = _locked_for_member(subscriber, actor)
     if _is_initial(subscriber) or subscriber.status == Subscriber.Status.RETURNED:
-        raise RegistryError(
-            gettext_lazy("申込そのものは取り下げられません。受付窓口にご連絡ください。"), code="wrong_state"
-        )
+        raise RegistryError(_("申込そのものは取り下げられません。受付窓口にご連絡ください。"), code="wrong_state")
     version = subscriber.open_facts
     if version is None:
-        raise RegistryError(gettext_lazy("取り下げられる変更届はありません。"), code="wrong_state")
+        raise RegistryError(_("取り下げられる変更届はありません。"), code="wrong_state")
     version.state = SubscriberFacts.State.WITHDRAWN
     version.save(update_fields=["state"])
     audit.record("registry.facts.withdrawn", actor=actor, subject=subscriber, version=version.version)
@@ -695,9 +693,9 @@ def renew_contract(subscriber: Subscriber, *, actor: User) -> Subscriber:
     subscriber = _locked_for_member(subscriber, actor)
     today = timezone.localdate()
     if subscriber.status != Subscriber.Status.ACTIVE:
-        raise RegistryError(gettext_lazy("利用中の契約だけが更新できます。"), code="wrong_state")
+        raise RegistryError(_("利用中の契約だけが更新できます。"), code="wrong_state")
     if not contract.renewal_open(subscriber.contract_end, today):
-        raise RegistryError(gettext_lazy("契約の更新はまだ受け付けていません。"), code="too_early")
+        raise RegistryError(_("契約の更新はまだ受け付けていません。"), code="too_early")
     old_end = subscriber.contract_end
     subscriber.contract_end = contract.renewed_end(old_end, today)
     subscriber.terms_version = terms_version_in_force()
@@ -737,10 +735,10 @@ def send_renewal_reminders(*, actor: Actor = audit.SYSTEM, today: date | None = 
 @service("registry.subscriber.suspend")
 def suspend_subscriber(subscriber: Subscriber, *, actor: Actor, reason: str) -> Subscriber:
     if not reason.strip():
-        raise RegistryError(gettext_lazy("利用停止の理由を入力してください。"), code="reason_missing")
+        raise RegistryError(_("利用停止の理由を入力してください。"), code="reason_missing")
     subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
     if subscriber.status != Subscriber.Status.ACTIVE:
-        raise RegistryError(gettext_lazy("利用中の利用者だけが利用停止にできます。"), code="wrong_state")
+        raise RegistryError(_("利用中の利用者だけが利用停止にできます。"), code="wrong_state")
     subscriber.status = Subscriber.Status.SUSPENDED
     subscriber.status_reason = reason
     subscriber.save(update_fields=["status", "status_reason"])
@@ -752,10 +750,10 @@ def suspend_subscriber(subscriber: Subscriber, *, actor: Actor, reason: str) -> 
 @service("registry.subscriber.reinstate")
 def reinstate_subscriber(subscriber: Subscriber, *, actor: Actor, reason: str) -> Subscriber:
     if not reason.strip():
-        raise RegistryError(gettext_lazy("利用再開の理由を入力してください。"), code="reason_missing")
+        raise RegistryError(_("利用再開の理由を入力してください。"), code="reason_missing")
     subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
     if subscriber.status != Subscriber.Status.SUSPENDED:
-        raise RegistryError(gettext_lazy("利用停止中の利用者だけが再開できます。"), code="wrong_state")
+        raise RegistryError(_("利用停止中の利用者だけが再開できます。"), code="wrong_state")
     subscriber.status = Subscriber.Status.ACTIVE
     subscriber.status_reason = reason
     subscriber.save(update_fields=["status", "status_reason"])
@@ -771,10 +769,10 @@ def terminate_subscriber(
     """End the contract. Stored delegations are untouched; the retention period (§6.2.9) and the
     deletion schedule of personal data (§2.8(10)) run from the end date."""
     if not reason.strip():
-        raise RegistryError(gettext_lazy("契約終了の理由を入力してください。"), code="reason_missing")
+        raise RegistryError(_("契約終了の理由を入力してください。"), code="reason_missing")
     subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
     if subscriber.status not in (Subscriber.Status.ACTIVE, Subscriber.Status.SUSPENDED):
-        raise RegistryError(gettext_lazy("利用中または利用停止中の契約だけが終了できます。"), code="wrong_state")
+        raise RegistryError(_("利用中または利用停止中の契約だけが終了できます。"), code="wrong_state")
     ended_on = ended_on or timezone.localdate()
     subscriber.status = Subscriber.Status.TERMINATED
     subscriber.status_reason = reason
@@ -809,7 +807,7 @@ def _subscribers() -> Any:
         org_field="subscriber",
         account_kind="subscriber",
         app="registry",
-        audience=gettext_lazy("利用者"),
+        audience=_("利用者"),
         closed=lambda org: org.status in (Subscriber.Status.REJECTED, Subscriber.Status.TERMINATED),
         flags=("may_revoke",),
     )
@@ -881,12 +879,12 @@ def record_data_request(
 @service("registry.data_request.close")
 def close_data_request(item: DataRequest, *, actor: User, state: str, response: str) -> DataRequest:
     if not response.strip():
-        raise RegistryError(gettext_lazy("対応内容を入力してください。"), code="reason_missing")
+        raise RegistryError(_("対応内容を入力してください。"), code="reason_missing")
     item = DataRequest.objects.select_for_update().get(pk=item.pk)
     if item.state != DataRequest.State.OPEN:
-        raise RegistryError(gettext_lazy("この請求は既に完了しています。"), code="wrong_state")
+        raise RegistryError(_("この請求は既に完了しています。"), code="wrong_state")
     if state not in (DataRequest.State.DONE, DataRequest.State.DECLINED):
-        raise RegistryError(gettext_lazy("対応結果を選んでください。"), code="invalid")
+        raise RegistryError(_("対応結果を選んでください。"), code="invalid")
     item.state = state
     item.response = response
     item.handled_by = actor
@@ -912,19 +910,19 @@ def record_evidence_viewed(evidence: RegistryEvidence, *, actor: Actor, page: in
 # --- mail ------------------------------------------------------------------------------------------
 
 MAIL_SUBJECTS = {
-    "applied": gettext_lazy("利用申込を受け付けました"),
-    "approved": gettext_lazy("利用申込を承認しました"),
-    "rejected": gettext_lazy("利用申込を承認できませんでした"),
-    "returned": gettext_lazy("申込内容の確認をお願いします"),
-    "change_submitted": gettext_lazy("変更届を受け付けました"),
-    "change_approved": gettext_lazy("変更届を承認しました"),
-    "change_rejected": gettext_lazy("変更届を承認できませんでした"),
-    "renewal_reminder": gettext_lazy("契約期間の終了が近づいています"),
-    "renewed": gettext_lazy("契約を更新しました"),
-    "suspended": gettext_lazy("ご利用を停止しました"),
-    "reinstated": gettext_lazy("ご利用を再開しました"),
-    "terminated": gettext_lazy("契約を終了しました"),
-    "same_number_applied": gettext_lazy("同じ法人番号で利用申込がありました"),
+    "applied": _("利用申込を受け付けました"),
+    "approved": _("利用申込を承認しました"),
+    "rejected": _("利用申込を承認できませんでした"),
+    "returned": _("申込内容の確認をお願いします"),
+    "change_submitted": _("変更届を受け付けました"),
+    "change_approved": _("変更届を承認しました"),
+    "change_rejected": _("変更届を承認できませんでした"),
+    "renewal_reminder": _("契約期間の終了が近づいています"),
+    "renewed": _("契約を更新しました"),
+    "suspended": _("ご利用を停止しました"),
+    "reinstated": _("ご利用を再開しました"),
+    "terminated": _("契約を終了しました"),
+    "same_number_applied": _("同じ法人番号で利用申込がありました"),
 }
 
 

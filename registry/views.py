@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from mynatrust.access import refuse_object, signed_in, subscriber_required
@@ -72,7 +72,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def apply(request: HttpRequest) -> HttpResponse:
     if _membership(request) is not None:
-        messages.info(request, _("このアカウントは既に利用者に所属しています。"))
+        messages.info(request, gettext("このアカウントは既に利用者に所属しています。"))
         return redirect("registry:home")
     form = ApplicationForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -92,7 +92,7 @@ def apply(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _("利用申込を受け付けました（受付番号 %(number)s）。審査の結果はメールでお知らせします。")
+                gettext("利用申込を受け付けました（受付番号 %(number)s）。審査の結果はメールでお知らせします。")
                 % {"number": subscriber.reception_number},
             )
             return redirect("registry:home")
@@ -123,7 +123,7 @@ def change(request: HttpRequest) -> HttpResponse:
     subscriber = _get_subscriber_for_member(request)
     current = subscriber.current_facts
     if current is None or subscriber.open_facts is not None:
-        messages.info(request, _("現在、変更を届け出ることはできません。"))
+        messages.info(request, gettext("現在、変更を届け出ることはできません。"))
         return redirect("registry:info")
     form = ChangeForm(request.POST or None, request.FILES or None, current=current)
     if request.method == "POST" and form.is_valid():
@@ -137,11 +137,11 @@ def change(request: HttpRequest) -> HttpResponse:
             if version.state == SubscriberFacts.State.PENDING:
                 messages.success(
                     request,
-                    _("変更届を受け付けました（受付番号 %(number)s）。承認されるまでは現在の登録内容が有効です。")
+                    gettext("変更届を受け付けました（受付番号 %(number)s）。承認されるまでは現在の登録内容が有効です。")
                     % {"number": version.reception_number},
                 )
             else:
-                messages.success(request, _("登録内容を変更しました。"))
+                messages.success(request, gettext("登録内容を変更しました。"))
             return redirect("registry:info")
     return render(request, "registry/change.html", {"form": form, "subscriber": subscriber})
 
@@ -160,7 +160,7 @@ def resubmit(request: HttpRequest) -> HttpResponse:
         except RegistryError as exc:
             _form_error(form, exc)
         else:
-            messages.success(request, _("再提出を受け付けました。"))
+            messages.success(request, gettext("再提出を受け付けました。"))
             return redirect("registry:home")
     return render(request, "registry/resubmit.html", {"form": form, "returned": returned})
 
@@ -174,7 +174,7 @@ def withdraw_change(request: HttpRequest) -> HttpResponse:
     except RegistryError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("変更届を取り下げました。"))
+        messages.success(request, gettext("変更届を取り下げました。"))
     return redirect("registry:info")
 
 
@@ -223,7 +223,7 @@ def renew(request: HttpRequest) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         messages.success(
-            request, _("契約を更新しました。新しい契約終了日は %(end)s です。") % {"end": subscriber.contract_end}
+            request, gettext("契約を更新しました。新しい契約終了日は %(end)s です。") % {"end": subscriber.contract_end}
         )
     return redirect("registry:home")
 
@@ -234,11 +234,11 @@ def _subscriber_pages() -> member_pages.Pages:
         namespace="registry",
         organisation=_get_subscriber_for_member,
         home="registry:home",
-        describe=_(
+        describe=gettext(
             "管理者は担当者の招待・削除と、電子委任状を取り消せる担当者の指定ができます。"
             "担当者は電子委任状の作成と閲覧ができます。"
         ),
-        flags=(("may_revoke", _("電子委任状を取り消せる")),),
+        flags=(("may_revoke", gettext("電子委任状を取り消せる")),),
     )
 
 

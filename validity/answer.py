@@ -162,7 +162,11 @@ def encode(document: dict[str, Any]) -> bytes:
 class ValidityError(ServiceError):
     """The validity app's one domain error: a refused request or action. ``code`` is stable,
     ``status`` the HTTP status an API answers with, ``messages`` the text in Japanese and English
-    (an API error carries both; a page shows :attr:`message`, in the active language)."""
+    (an API error carries both; a page shows :attr:`message`, in the active language).
+
+    The pairs are written here rather than taken from the catalogue because one API answer carries
+    both languages at once, whatever language the request had (CONTRIBUTING.md, "Text and
+    languages")."""
 
     def __init__(self, code: str, status: int, ja: str, en: str, **params: Any) -> None:
         super().__init__(ja, code=code)

@@ -22,6 +22,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 import audit
 from audit import context as audit_context
@@ -275,8 +276,6 @@ def _require_key_administrator(organisation: RecipientOrganisation, actor: Any) 
 
 
 def _recipients() -> Any:
-    from django.utils.translation import gettext_lazy
-
     from registry import members
     from validity.models import RecipientInvitation
 
@@ -286,7 +285,7 @@ def _recipients() -> Any:
         org_field="organisation",
         account_kind="recipient",
         app="validity",
-        audience=gettext_lazy("受領者等"),
+        audience=_("受領者等"),
         closed=lambda org: org.status in (Org.Status.REJECTED, Org.Status.SUSPENDED),
     )
 

@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -71,11 +71,11 @@ def register(request: HttpRequest) -> HttpResponse:
             form.add_error(None, exc.message)
         else:
             if organisation.is_approved:
-                messages.success(request, _("登録しました。API キーの作成と有効性確認ができます。"))
+                messages.success(request, gettext("登録しました。API キーの作成と有効性確認ができます。"))
             else:
                 messages.success(
                     request,
-                    _("登録を申請しました（受付番号 %(number)s）。受付担当者の承認をお待ちください。")
+                    gettext("登録を申請しました（受付番号 %(number)s）。受付担当者の承認をお待ちください。")
                     % {"number": organisation.reception_number},
                 )
             return redirect("validity:home")
@@ -118,7 +118,7 @@ def revoke_api_key(request: HttpRequest, prefix: str) -> HttpResponse:
     except ValidityError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("API キー「%(label)s」を失効させました。") % {"label": key.label})
+        messages.success(request, gettext("API キー「%(label)s」を失効させました。") % {"label": key.label})
     return redirect("validity:api_keys")
 
 
@@ -146,7 +146,7 @@ def _instants(document: dict[str, Any]) -> dict[str, Any]:
 
 def _too_many(request: HttpRequest, template: str, form: Any, wait: int) -> HttpResponse:
     form.add_error(
-        None, _("照会の回数が上限を超えました。%(seconds)d 秒後にもう一度お試しください。") % {"seconds": wait}
+        None, gettext("照会の回数が上限を超えました。%(seconds)d 秒後にもう一度お試しください。") % {"seconds": wait}
     )
     response = render(request, template, {"form": form}, status=429)
     response["Retry-After"] = str(wait)
@@ -318,7 +318,7 @@ def _recipient_pages() -> member_pages.Pages:
         namespace="validity",
         organisation=_member_organisation,
         home="validity:home",
-        describe=_(
+        describe=gettext(
             "管理者は担当者の招待・削除と API キーの作成・失効ができます。"
             "担当者は電子委任状の有効性確認と確認の履歴の閲覧ができます。"
         ),

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext
 
 import audit
 from kernel import Actor, ServiceError
@@ -143,7 +143,7 @@ def create_backup(out_root: Path, *, actor: Actor | None = None) -> Path:
             tables=unreadable,
         )
         raise BackupError(
-            _(
+            gettext(
                 "ロール %(role)s では読めない表があるため、バックアップを取りませんでした: %(tables)s。"
                 "バックアップはデータベースの所有者ロール（マイグレーションと監査ログのアーカイブを実行するロール）で"
                 "取ってください（運用手順書 §9）。"

@@ -21,7 +21,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext
 
 import audit
 from audit import heads, restores
@@ -59,7 +59,7 @@ def _loss(attempt: str, *, actor: Actor) -> restores.Loss:
         raise _refuse(
             attempt,
             "unprovable",
-            _("監査ログがそれ自体の検証に失敗しています。復元ではなく改ざんとして調査してください: %(problem)s")
+            gettext("監査ログがそれ自体の検証に失敗しています。復元ではなく改ざんとして調査してください: %(problem)s")
             % {"problem": err},
             actor=actor,
         ) from err
@@ -67,7 +67,7 @@ def _loss(attempt: str, *, actor: Actor) -> restores.Loss:
         raise _refuse(
             attempt,
             "no_loss",
-            _("監査ログは最後に署名された先頭を延長しています。確認すべき欠落はありません。"),
+            gettext("監査ログは最後に署名された先頭を延長しています。確認すべき欠落はありません。"),
             actor=actor,
         )
     return loss
@@ -76,10 +76,12 @@ def _loss(attempt: str, *, actor: Actor) -> restores.Loss:
 def request_acknowledgement(*, actor: User, reason: str) -> AuditEvent:
     """The service manager asks that the loss found now be acknowledged."""
     if not actor.has_role(Role.SERVICE_MANAGER):
-        raise _refuse(REQUEST, "role", _("欠落の確認を依頼できるのはサービス責任者だけです。"), actor=actor)
+        raise _refuse(REQUEST, "role", gettext("欠落の確認を依頼できるのはサービス責任者だけです。"), actor=actor)
     reason = " ".join(reason.split())
     if not reason:
-        raise _refuse(REQUEST, "no_reason", _("理由（復元の経緯と記録した台帳）を入力してください。"), actor=actor)
+        raise _refuse(
+            REQUEST, "no_reason", gettext("理由（復元の経緯と記録した台帳）を入力してください。"), actor=actor
+        )
     loss = _loss(REQUEST, actor=actor)
     return audit.record(REQUESTED, actor=actor, reason=reason[:1000], **loss.facts())
 
@@ -100,14 +102,14 @@ def acknowledge(request_id: int, *, actor: User) -> AuditEvent:
     head file re-based (audit.restores.acknowledge)."""
     if not actor.has_role(Role.AUDITOR):
         raise _refuse(
-            ACKNOWLEDGE, "role", _("欠落を確認できるのは監査人だけです。"), actor=actor, request_id=request_id
+            ACKNOWLEDGE, "role", gettext("欠落を確認できるのは監査人だけです。"), actor=actor, request_id=request_id
         )
     request = next((r for r in pending_requests() if r.pk == request_id), None)
     if request is None:
         raise _refuse(
             ACKNOWLEDGE,
             "no_request",
-            _("確認待ちの依頼 %(id)s はありません（確認済み、%(hours)s 時間の期限切れ、または番号の誤り）。")
+            gettext("確認待ちの依頼 %(id)s はありません（確認済み、%(hours)s 時間の期限切れ、または番号の誤り）。")
             % {"id": request_id, "hours": REQUEST_HOURS},
             actor=actor,
             request_id=request_id,
@@ -116,7 +118,7 @@ def acknowledge(request_id: int, *, actor: User) -> AuditEvent:
         raise _refuse(
             ACKNOWLEDGE,
             "own_request",
-            _("自分の依頼は確認できません。別の職員（監査人）が確認します。"),
+            gettext("自分の依頼は確認できません。別の職員（監査人）が確認します。"),
             actor=actor,
             request_id=request_id,
         )
@@ -140,7 +142,7 @@ def _changed(*, actor: Actor, request_id: int) -> RestoreError:
     return _refuse(
         ACKNOWLEDGE,
         "changed",
-        _("依頼の後に状態が変わりました（署名済みの先頭または復元されたログ）。改めて依頼してください。"),
+        gettext("依頼の後に状態が変わりました（署名済みの先頭または復元されたログ）。改めて依頼してください。"),
         actor=actor,
         request_id=request_id,
     )
@@ -152,24 +154,24 @@ REBASED = "audit.witness_rebased"
 
 def _rebase_messages(code: str, facts: dict[str, Any]) -> str:
     messages = {
-        "no_fork": _(
+        "no_fork": gettext(
             "新しいチェックポイントは立会人が最後に連署した先頭を延長しています。付け替えは不要です（通常どおり連署してください）。"
         ),
-        "not_covered": _(
+        "not_covered": gettext(
             "確認された欠落（#%(lost_from)s–#%(lost_to)s）に、立会人が最後に連署した先頭が含まれていません。"
             "確認されていない分岐です。付け替えず、改ざんとして調査してください。"
         ),
-        "used": _("この欠落の確認では、既に立会人を付け替えています。"),
-        "fork": _(
+        "used": gettext("この欠落の確認では、既に立会人を付け替えています。"),
+        "fork": gettext(
             "立会人が連署した先頭から新しいチェックポイントまで、監査ログの連鎖がつながりません。付け替えず、改ざんとして調査してください。"
         ),
-        "anchor": _("欠落の確認が示す基点が、新しいチェックポイントまでの連鎖の上にありません。"),
-        "not_in_log": _(
+        "anchor": gettext("欠落の確認が示す基点が、新しいチェックポイントまでの連鎖の上にありません。"),
+        "not_in_log": gettext(
             "欠落の確認の記録が、サービスの署名したチェックポイントの範囲で封印されていません（署名されていない記録は証拠になりません）。"
         ),
-        "signature": _("チェックポイントの署名がサービスの鍵で検証できません。"),
+        "signature": gettext("チェックポイントの署名がサービスの鍵で検証できません。"),
     }
-    return str(messages.get(code, _("立会人は付け替えを拒否しました。"))) % facts
+    return str(messages.get(code, gettext("立会人は付け替えを拒否しました。"))) % facts
 
 
 def rebase_witness(
@@ -191,20 +193,20 @@ def rebase_witness(
         return _refuse(REBASE, code, message, actor=actor, event_id=event_id)
 
     if not actor.has_role(Role.AUDITOR):
-        raise refuse("role", _("立会人を付け替えられるのは監査人だけです。"))
+        raise refuse("role", gettext("立会人を付け替えられるのは監査人だけです。"))
     found = services.sealed_entry(event_id)
     if found is None:
-        raise refuse("no_event", _("記録 %(id)s は封印済みの監査ログにありません。") % {"id": event_id})
+        raise refuse("no_event", gettext("記録 %(id)s は封印済みの監査ログにありません。") % {"id": event_id})
     entry_seq, entry = found
     if entry["event_type"] != restores.ACKNOWLEDGED:
         raise refuse(
             "not_acknowledgement",
-            _("記録 %(id)s は古いバックアップからの復元による欠落の確認ではありません。") % {"id": event_id},
+            gettext("記録 %(id)s は古いバックアップからの復元による欠落の確認ではありません。") % {"id": event_id},
         )
     if entry["actor_kind"] != "staff" or entry["actor_id"] != str(actor.pk):
         raise refuse(
             "not_yours",
-            _("この欠落を確認したのは別の人です。確認した監査人本人が、自分の立会人を付け替えます。"),
+            gettext("この欠落を確認したのは別の人です。確認した監査人本人が、自分の立会人を付け替えます。"),
         )
     document, service_key = document_since(witness.rebase_start(state, entry).seq)
     try:

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.translation import gettext as gettext_now
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 import audit
@@ -115,7 +115,7 @@ def _columns(model: type[LedgerEntry]) -> list[str]:
 
 def _header(model: type[LedgerEntry], name: str) -> str:
     if name == "pk":
-        return gettext_now("記録番号")
+        return gettext("記録番号")
     field: Any = model._meta.get_field(name)
     return str(field.verbose_name)
 
@@ -137,7 +137,7 @@ def _cell(entry: LedgerEntry, name: str) -> str:
     if getattr(field, "choices", None):
         return str(getattr(entry, f"get_{name}_display")())
     if isinstance(value, bool):
-        return gettext_now("はい") if value else gettext_now("いいえ")
+        return gettext("はい") if value else gettext("いいえ")
     if hasattr(value, "astimezone"):
         return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S")
     return str(value)

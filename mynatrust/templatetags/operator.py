@@ -11,7 +11,7 @@ from django import template
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext
 
 register = template.Library()
 
@@ -51,4 +51,4 @@ def contact_point_text() -> SafeString:
 def mail_opening() -> str:
     """The first line of every mail: the service's own words, never text a user chose (a display
     name or an organisation name is quoted further down, as what was entered)."""
-    return str(_("%(service)s からのお知らせです。") % {"service": settings.SERVICE_NAME})
+    return str(gettext("%(service)s からのお知らせです。") % {"service": settings.SERVICE_NAME})

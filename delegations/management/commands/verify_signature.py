@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext
 
 from delegations import trust
 from delegations.signatures import Indication, signed_content_matches, verify
@@ -53,19 +53,23 @@ class Command(BaseCommand):
         if options["json"]:
             self.stdout.write(report.to_json())
         else:
-            self.stdout.write(_("適用したポリシー"))
+            self.stdout.write(gettext("適用したポリシー"))
             for label, value in policy.describe():
                 self.stdout.write(f"  {label}: {value}")
             for label, value in report.rows():
                 self.stdout.write(f"{label}: {value}")
             if content is not None and report.passed:
                 self.stdout.write(
-                    _("署名対象の内容: %(verdict)s")
-                    % {"verdict": _("--content と一致しません") if mismatch else _("--content と一致します")}
+                    gettext("署名対象の内容: %(verdict)s")
+                    % {
+                        "verdict": gettext("--content と一致しません")
+                        if mismatch
+                        else gettext("--content と一致します")
+                    }
                 )
             style = self.style.SUCCESS if code == 0 else self.style.ERROR
             self.stdout.write(style(f"{report.indication.value} {report.sub_indication or ''}".strip()))
         if mismatch and options["json"]:
-            self.stderr.write(_("署名対象の内容: %(verdict)s") % {"verdict": _("--content と一致しません")})
+            self.stderr.write(gettext("署名対象の内容: %(verdict)s") % {"verdict": gettext("--content と一致しません")})
         if code:
             sys.exit(code)
