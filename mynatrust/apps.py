@@ -12,8 +12,10 @@ class MynaTrustConfig(AppConfig):
     def ready(self) -> None:
         from mynatrust import checks, signals  # noqa: F401  (registers receivers and checks)
         from mynatrust.operations import audit_figures
+        from mynatrust.repository import retention as repository_retention
 
         audit_figures.register()
+        repository_retention.register()
 
         post_migrate.connect(_after_last_app_migrated, dispatch_uid="mynatrust_sync_roles")
 

@@ -1,5 +1,6 @@
 """The record kinds of the foundation, registered with mynatrust.operations.retention on first use.
-Registry, delegations, validity and audit register their own (see docs/retention.md)."""
+Registry, delegations, validity, audit and the public repository register their own (see
+docs/retention.md)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from django.utils.translation import gettext_lazy as _
 from mynatrust.models import User
 from mynatrust.operations.models import LEDGERS, LedgerEntry
 from mynatrust.operations.retention import RecordKind, register
-from mynatrust.repository.models import Notice
 
 
 def _ledger_due(model: type[LedgerEntry]) -> Any:
@@ -45,16 +45,6 @@ for _model in LEDGERS:
         )
     )
 
-register(
-    RecordKind(
-        name="repository.notice",
-        label=_("告知（掲示終了後）"),
-        due=lambda cutoff: Notice.objects.filter(published_at__isnull=False, ends_at__lt=cutoff).exclude(
-            kind=Notice.Kind.TERMINATION
-        ),
-        identify=lambda obj: str(getattr(obj, "public_id", obj.pk)),
-    )
-)
 register(
     RecordKind(
         name="access.login_log",

@@ -37,19 +37,19 @@ BACKOFF_FIRST = timedelta(minutes=1)
 BACKOFF_MAX = timedelta(hours=1)
 
 
-def queue_announcement(*, event_type: str, subject: str, body: str, item: Any) -> MailAnnouncement:
-    """Queue one mail to every active subscriber-side and recipient account; call it inside the
-    transaction that decided it. ``event_type`` is recorded, with the counts, once all is sent."""
-    from mynatrust.repository.models import DocumentVersion, Notice
-
+def queue_announcement(
+    *, event_type: str, subject: str, body: str, document: Any = None, notice: Any = None
+) -> MailAnnouncement:
+    """Queue one mail to every active subscriber-side and recipient account about ``document`` (a
+    public document's version) or ``notice``; call it inside the transaction that decided it.
+    ``event_type`` is recorded, with the counts, once all is sent. The outbox knows the repository's
+    models only through these two foreign keys, so it imports nothing of the repository."""
     announcement = MailAnnouncement.objects.create(
-        event_type=event_type,
-        document=item if isinstance(item, DocumentVersion) else None,
-        notice=item if isinstance(item, Notice) else None,
-        subject=subject,
-        body=body,
+        event_type=event_type, document=document, notice=notice, subject=subject, body=body
     )
-    audit.record("mail.announcement.queued", actor=audit.SYSTEM, subject=item, announcement=announcement.pk)
+    audit.record(
+        "mail.announcement.queued", actor=audit.SYSTEM, subject=document or notice, announcement=announcement.pk
+    )
     return announcement
 
 

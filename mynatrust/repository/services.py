@@ -354,7 +354,7 @@ def queue_notice_mail(notice: Notice) -> None:
     context = {"notice": notice, "SERVICE_NAME": settings.SERVICE_NAME, "base_url": settings.SERVICE_BASE_URL}
     subject = render_to_string("repository/email/notice_subject.txt", context).strip()
     body = render_to_string("repository/email/notice_body.txt", context)
-    outbox.queue_announcement(event_type="repository.notice.mailed", subject=subject, body=body, item=notice)
+    outbox.queue_announcement(event_type="repository.notice.mailed", subject=subject, body=body, notice=notice)
 
 
 def queue_document_announcement(doc: DocumentVersion) -> None:
@@ -364,4 +364,4 @@ def queue_document_announcement(doc: DocumentVersion) -> None:
     context = {"doc": doc, "SERVICE_NAME": settings.SERVICE_NAME, "base_url": settings.SERVICE_BASE_URL}
     subject = render_to_string("repository/email/document_subject.txt", context).strip()
     body = render_to_string("repository/email/document_body.txt", context)
-    outbox.queue_announcement(event_type="repository.document.mailed", subject=subject, body=body, item=doc)
+    outbox.queue_announcement(event_type="repository.document.mailed", subject=subject, body=body, document=doc)
