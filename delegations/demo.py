@@ -173,7 +173,7 @@ def _demo_delegations(command: Any) -> None:
         return
     today = timezone.localdate()
     period = {"valid_from": today, "valid_until": date(today.year + 1, 3, 31)}
-    with mock.patch("delegations.services.send_mail"):
+    with mock.patch("delegations.services.notices.send_mail"), mock.patch("delegations.services.acceptance.send_mail"):
         if not Delegation.objects.for_subscriber(subscriber).active().exists():
             draft = services.create_draft(subscriber, actor=member, values={**DEMO_AGENT, **period})
             finalised = services.finalise_draft(draft, actor=member)

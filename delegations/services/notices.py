@@ -1,0 +1,57 @@
+"""Mail to the subscriber when a delegation is activated or ends, rendered from templates."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from delegations.models import Delegation
+
+if TYPE_CHECKING:
+    pass
+
+
+MAIL_SUBJECTS = {
+    "stored": _("署名済みファイルを受け付けました"),
+    "refused": _("署名済みファイルを受け付けられませんでした"),
+    "submitted": _("電子委任状の署名がそろいました"),
+    "activated": _("電子委任状を登録しました"),
+    "rejected": _("電子委任状を受理できませんでした"),
+    "revoked": _("電子委任状を取り消しました"),
+}
+
+
+# The notices a subscriber can keep as PDF (delegations/notices.py), by the mail that announces them.
+NOTICES = {"activated": "registered", "revoked": "revoked"}
+
+
+def _notify(delegation: Delegation, what: str, **extra: Any) -> None:
+    """E-mail the subscriber's members after commit (at once when no transaction is open)."""
+    subscriber = delegation.subscriber
+    recipients = list(subscriber.memberships.values_list("user__email", flat=True))
+    if not recipients:
+        return
+    ctx = {
+        "what": what,
+        "organisation": str(subscriber),
+        "delegation": delegation,
+        "standing": delegation.status_for(timezone.now()),
+        "link": settings.SERVICE_BASE_URL.rstrip("/")
+        + reverse("delegations:detail", kwargs={"public_id": delegation.public_id}),
+        "notice_link": settings.SERVICE_BASE_URL.rstrip("/")
+        + reverse("delegations:notice", kwargs={"public_id": delegation.public_id, "what": NOTICES[what]})
+        if what in NOTICES
+        else "",
+        "SERVICE_NAME": settings.SERVICE_NAME,
+        **extra,
+    }
+    subject = f"【{settings.SERVICE_NAME}】{MAIL_SUBJECTS[what]}"
+    body = render_to_string("delegations/email/notice.txt", ctx)
+    transaction.on_commit(lambda: send_mail(subject, body, None, recipients))
