@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 import audit
 from kernel import Actor, ServiceError, service
+from kernel.services import record_refusal
 from mynatrust import mail_limits
 from mynatrust.repository.services import accept_current_terms, record_privacy_notice
 from mynatrust.repository.terms import current_terms_version
@@ -273,14 +274,7 @@ def apply_for_registration(
             # The privacy notice shown beside the form (§2.8(2)): its version is recorded too.
             record_privacy_notice(actor, actor=actor)
     except RegistryError as exc:
-        audit.record(
-            "registry.subscriber.apply_refused",
-            actor=actor,
-            subject=None,
-            code=exc.code,
-            reason=exc.message,
-            corporate_number=corporate_number,
-        )
+        record_refusal("registry.subscriber.apply_refused", exc, actor=actor, corporate_number=corporate_number)
         raise
     return subscriber
 

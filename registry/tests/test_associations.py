@@ -41,7 +41,8 @@ def test_the_service_refuses_an_association_without_a_corporate_number_and_recor
         apply(subscriber_member, number="", **ASSOCIATION)
     assert "登記のない団体" in str(refused.value.message)
     assert not Subscriber.objects.exists()
-    assert events("registry.subscriber.apply_refused")[-1].data["code"] == "corporate_number_missing"
+    refusal = events("registry.subscriber.apply_refused")[-1]
+    assert refusal.data["code"] == "corporate_number_missing" and refusal.data["refused"] is True
 
 
 def test_a_registered_association_applies_like_a_corporation(subscriber_member):
