@@ -19,6 +19,7 @@ from delegations.services.common import DelegationError, _lock, _require_may_sub
 from delegations.services.notices import _notify
 from delegations.services.reception import _activate_if_ready
 from delegations.signatures import SignatureReport, VerificationPolicy, verify
+from kernel.services import record_refusal
 from mynatrust.lib.pdf_content import PdfContentError, active_content
 from registry import reception
 from registry.matching import MatchResult, Verdict, match_identity
@@ -40,6 +41,8 @@ class Submission:
 
 
 ROLE_NAMES: dict[str, Any] = {SignedFile.Role.PRINCIPAL: _("委任者（代表者）"), SignedFile.Role.AGENT: _("受任者")}
+NOT_ACCEPTING = _("この電子委任状は署名済みファイルを受け付ける状態ではありません。")
+
 FIELD_NAMES = {"name": _("氏名"), "address": _("住所")}
 
 
@@ -133,83 +136,32 @@ def submit_signed_file(
 
     Verified before any lock (the signature check is the slow part); then, under the row lock,
     the state, the signed content's digest and the signer's identity decide. ``content``: for a
-    detached CMS, the XML that was signed (the stored XML when omitted)."""
+    detached CMS, the XML that was signed (the stored XML when omitted). A refusal is recorded with
+    the file's digest and the verification's verdict, and the subscriber is told."""
     sha256 = hashlib.sha256(data).hexdigest()
     report: SignatureReport | None = None
     try:
-        if role not in SignedFile.Role.values:
-            raise DelegationError(_("署名済みファイルの種類が正しくありません。"), code="bad_role")
-        if not data:
-            raise DelegationError(_("ファイルが空です。"), code="empty")
-        if len(data) > settings.MAX_UPLOAD_SIZE or (content is not None and len(content) > settings.MAX_UPLOAD_SIZE):
-            raise DelegationError(
-                _("ファイルが大きすぎます（上限 %(mb)s MB）。") % {"mb": settings.MAX_UPLOAD_SIZE // (1024 * 1024)},
-                code="too_large",
-            )
-        if SignedFile.objects.filter(delegation=delegation, role=role).exists():
-            raise DelegationError(_("この署名済みファイルは既に受け付けています。"), code="already_stored")
-        _require_status(
+        _check_upload(delegation, data, role=role, content=content)
+        report = _verified(delegation, data, role=role, content=content, policy=policy)
+        result = _signer_match(delegation, data, role=role, report=report)
+        return _accept(
             delegation,
-            Delegation.Status.AWAITING_SIGNATURES,
-            message=_("この電子委任状は署名済みファイルを受け付ける状態ではありません。"),
-        )
-        expected = bytes((delegation.xml if role == SignedFile.Role.PRINCIPAL else delegation.acceptance_xml) or b"")
-        expected_sha256 = delegation.xml_sha256 if role == SignedFile.Role.PRINCIPAL else delegation.acceptance_sha256
-        report = verify(
             data,
-            policy
-            or trust.verification_policy(document="acceptance" if role == SignedFile.Role.AGENT else "delegation"),
-            content=content if content is not None else expected,
+            sha256,
+            role=role,
+            report=report,
+            result=result,
+            actor=actor,
+            file_name=file_name,
+            content=content,
         )
-        if not report.passed:
-            raise DelegationError(report.message, code=f"signature_{(report.sub_indication or 'failed').lower()}")
-        wrong = _wrong_document(report, expected_sha256) or _active_pdf(report, data)
-        if wrong is not None:
-            raise wrong
-        signer = report.signer or {}
-        result = _match(delegation, role, signer)
-        if result.verdict == Verdict.MISMATCH:
-            raise _mismatch(role, result)
-        with transaction.atomic():
-            locked = _lock(delegation)
-            _require_status(
-                locked,
-                Delegation.Status.AWAITING_SIGNATURES,
-                message=_("この電子委任状は署名済みファイルを受け付ける状態ではありません。"),
-            )
-            _require_may_submit(locked.subscriber)
-            stored = dict(SignedFile.objects.filter(delegation=locked).values_list("role", "match_verdict"))
-            if role in stored:
-                raise DelegationError(_("この署名済みファイルは既に受け付けています。"), code="already_stored")
-            signed = _store(
-                locked, role, data, sha256, report, result, actor=actor, file_name=file_name, content=content
-            )
-            stored[role] = signed.match_verdict
-            if set(stored) != set(SignedFile.Role.values):
-                _notify(locked, "stored", role=str(ROLE_NAMES[role]))
-            else:
-                locked.status = Delegation.Status.SUBMITTED
-                locked.submitted_at = timezone.now()
-                locked.reception_number = reception.next_number(reception.DELEGATION)
-                audit.record(
-                    "delegations.delegation.submitted",
-                    actor=actor,
-                    subject=locked,
-                    reception_number=locked.reception_number,
-                )
-                # Activation saves the row once; otherwise it waits for reception (one notice).
-                if not _activate_if_ready(locked, actor=actor, verdicts=list(stored.values())):
-                    locked.save(update_fields=["status", "submitted_at", "reception_number", "updated_at"])
-                    _notify(locked, "submitted")
-            return Submission(signed, locked)
     except DelegationError as exc:
-        audit.record_refused(
+        record_refusal(
             "delegations.signed_file.refused",
+            exc,
             actor=actor,
             subject=delegation,
             role=role,
-            code=exc.code,
-            reason=exc.message,
             details=exc.details,
             sha256=sha256,
             size=len(data),
@@ -220,6 +172,90 @@ def submit_signed_file(
             delegation, "refused", reason="\n".join([exc.message, *exc.details]), role=str(ROLE_NAMES.get(role, ""))
         )
         raise
+
+
+def _check_upload(delegation: Delegation, data: bytes, *, role: str, content: bytes | None) -> None:
+    """What can be refused before reading the signature: the kind, the size, a file already stored,
+    the delegation's state."""
+    if role not in SignedFile.Role.values:
+        raise DelegationError(_("署名済みファイルの種類が正しくありません。"), code="bad_role")
+    if not data:
+        raise DelegationError(_("ファイルが空です。"), code="empty")
+    if len(data) > settings.MAX_UPLOAD_SIZE or (content is not None and len(content) > settings.MAX_UPLOAD_SIZE):
+        raise DelegationError(
+            _("ファイルが大きすぎます（上限 %(mb)s MB）。") % {"mb": settings.MAX_UPLOAD_SIZE // (1024 * 1024)},
+            code="too_large",
+        )
+    if SignedFile.objects.filter(delegation=delegation, role=role).exists():
+        raise DelegationError(_("この署名済みファイルは既に受け付けています。"), code="already_stored")
+    _require_status(delegation, Delegation.Status.AWAITING_SIGNATURES, message=NOT_ACCEPTING)
+
+
+def _verified(
+    delegation: Delegation, data: bytes, *, role: str, content: bytes | None, policy: VerificationPolicy | None
+) -> SignatureReport:
+    """The signature's report, when it passed: over the document this role signs."""
+    expected = bytes((delegation.xml if role == SignedFile.Role.PRINCIPAL else delegation.acceptance_xml) or b"")
+    report = verify(
+        data,
+        policy or trust.verification_policy(document="acceptance" if role == SignedFile.Role.AGENT else "delegation"),
+        content=content if content is not None else expected,
+    )
+    if not report.passed:
+        raise DelegationError(report.message, code=f"signature_{(report.sub_indication or 'failed').lower()}")
+    return report
+
+
+def _signer_match(delegation: Delegation, data: bytes, *, role: str, report: SignatureReport) -> MatchResult:
+    """The signed document is this delegation's, carries no active content, and its signer is not
+    someone else than the person the delegation names."""
+    expected_sha256 = delegation.xml_sha256 if role == SignedFile.Role.PRINCIPAL else delegation.acceptance_sha256
+    wrong = _wrong_document(report, expected_sha256) or _active_pdf(report, data)
+    if wrong is not None:
+        raise wrong
+    result = _match(delegation, role, report.signer or {})
+    if result.verdict == Verdict.MISMATCH:
+        raise _mismatch(role, result)
+    return result
+
+
+def _accept(
+    delegation: Delegation,
+    data: bytes,
+    sha256: str,
+    *,
+    role: str,
+    report: SignatureReport,
+    result: MatchResult,
+    actor: User,
+    file_name: str,
+    content: bytes | None,
+) -> Submission:
+    """Under the row lock: store the file; with both files in, submit the delegation and activate it
+    when nothing waits for reception."""
+    with transaction.atomic():
+        locked = _lock(delegation)
+        _require_status(locked, Delegation.Status.AWAITING_SIGNATURES, message=NOT_ACCEPTING)
+        _require_may_submit(locked.subscriber)
+        stored = dict(SignedFile.objects.filter(delegation=locked).values_list("role", "match_verdict"))
+        if role in stored:
+            raise DelegationError(_("この署名済みファイルは既に受け付けています。"), code="already_stored")
+        signed = _store(locked, role, data, sha256, report, result, actor=actor, file_name=file_name, content=content)
+        stored[role] = signed.match_verdict
+        if set(stored) != set(SignedFile.Role.values):
+            _notify(locked, "stored", role=str(ROLE_NAMES[role]))
+            return Submission(signed, locked)
+        locked.status = Delegation.Status.SUBMITTED
+        locked.submitted_at = timezone.now()
+        locked.reception_number = reception.next_number(reception.DELEGATION)
+        audit.record(
+            "delegations.delegation.submitted", actor=actor, subject=locked, reception_number=locked.reception_number
+        )
+        # Activation saves the row once; otherwise it waits for reception (one notice).
+        if not _activate_if_ready(locked, actor=actor, verdicts=list(stored.values())):
+            locked.save(update_fields=["status", "submitted_at", "reception_number", "updated_at"])
+            _notify(locked, "submitted")
+        return Submission(signed, locked)
 
 
 def _store(
