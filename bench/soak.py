@@ -207,9 +207,9 @@ class Service:
         self.manage("audit_seal", production=True)
         done = self.manage("audit_verify", production=True, check=False)
         text = (done.stdout + done.stderr).strip()
-        found = re.search(r"#(\d+)–#(\d+): (\d+) entries and (\d+) checkpoint", text)
+        found = re.search(r"#(\d+)–#(\d+): 記録 (\d+) 件とチェックポイント (\d+) 件", text)
         return {
-            "ok": done.returncode == 0 and "Audit log verified" in text,
+            "ok": done.returncode == 0 and "監査ログを検証しました" in text,
             "entries": int(found.group(3)) if found else 0,
             "checkpoints": int(found.group(4)) if found else 0,
             "output": text.splitlines()[-1] if text else "",

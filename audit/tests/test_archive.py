@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from datetime import timedelta
@@ -83,11 +84,11 @@ def test_the_archive_command_has_a_dry_run(old_and_new, tmp_path, capsys):
     before = (timezone.localdate() - timedelta(days=50)).isoformat()
     call_command("audit_archive", "--before", before, "--out", str(tmp_path), "--prune", "--dry-run")
     out = capsys.readouterr().out
-    assert "Would archive #1" in out
+    assert "#1–#" in out and "（試行のみ）" in out
     assert not AuditSegment.objects.exists()
     assert not list(tmp_path.iterdir())
     call_command("audit_archive", "--before", before, "--out", str(tmp_path), "--prune")
-    assert "Pruned" in capsys.readouterr().out
+    assert re.search(r"書き出し済みセグメントの [1-9]\d* 件を削除しました", capsys.readouterr().out)
     assert len(list(tmp_path.glob("*.zip"))) == 1
 
 

@@ -278,7 +278,7 @@ def test_two_sealer_processes_at_once_never_fork_the_chain(transactional_db, set
                 sealer.wait()
         for reader in readers:
             reader.join(timeout=30)
-    sealed = [sum(int(n) for n in re.findall(r"Sealed (\d+) event", out)) for out in outputs]
+    sealed = [sum(int(n) for n in re.findall(r"(\d+) 件を封印しました", out)) for out in outputs]
     assert all(sealer.returncode == 0 for sealer in sealers), outputs
     assert all(n > 0 for n in sealed), outputs  # both really sealed, taking turns
     assert AuditEvent.objects.unsealed().count() == 0

@@ -121,7 +121,7 @@ def test_the_runtime_role_keeps_the_log_and_cannot_change_it(roles: Roles, tmp_p
     # The service at work as the runtime role: record, seal, sign, verify, export.
     roles.manage(app, "shell", "-c", RECORD)
     sealed = roles.manage(app, "audit_seal").stdout
-    assert "Sealed" in sealed and "checkpoint at #" in sealed, sealed
+    assert "件を封印しました" in sealed and "チェックポイントは #" in sealed, sealed
     assert "verified" in roles.manage(app, "audit_verify").stdout
     exported = roles.manage(app, "audit_export", "--out", str(tmp_path / "export.zip"), check=False)
     assert exported.returncode == 0, exported.stdout + exported.stderr
@@ -148,7 +148,7 @@ def test_the_runtime_role_keeps_the_log_and_cannot_change_it(roles: Roles, tmp_p
     # Archiving as the owner; pruning only through the SECURITY DEFINER function.
     tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
     archived = roles.manage(owner, "audit_archive", "--before", tomorrow, "--out", str(tmp_path / "segments"))
-    assert "Archived #1–#" in archived.stdout, archived.stdout
+    assert "#1–#" in archived.stdout and "書き出しました" in archived.stdout, archived.stdout
     with roles.connect(owner) as conn:
         conn.execute(f"GRANT EXECUTE ON FUNCTION audit_prune(bigint, bigint) TO {app}")
         first, last = conn.execute("SELECT first_seq, last_seq FROM audit_auditsegment").fetchone()  # type: ignore[misc]
@@ -209,7 +209,7 @@ def test_backups_are_taken_as_the_owner_and_restore_under_the_split(roles: Roles
         assert tables == (owner,)
         assert "audit.E004" not in target.manage(app, "check", "--deploy", "--database", "default", check=False).stderr
         target.manage(app, "shell", "-c", RECORD)
-        assert "Sealed" in target.manage(app, "audit_seal").stdout
+        assert "件を封印しました" in target.manage(app, "audit_seal").stdout
         assert "verified" in target.manage(app, "audit_verify").stdout
         again = target.manage(app, "backup", "--out", str(tmp_path), check=False)
         assert again.returncode != 0 and "audit_prune_permit" in again.stderr

@@ -57,7 +57,7 @@ def test_the_witness_cosigns_heads_that_extend_the_last_one_it_cosigned(witness_
     call_command("audit_witness", "--local")
     assert AuditCosignature.objects.count() == 2
     assert AuditEvent.objects.filter(event_type="audit.cosigned").count() == 2
-    assert "Cosigned checkpoint" in capsys.readouterr().out
+    assert "に連署しました" in capsys.readouterr().out
 
 
 def test_a_rewritten_log_signed_again_with_the_stolen_key_is_refused_by_the_witness(witness_setup, settings):
@@ -168,7 +168,7 @@ def test_the_witness_on_another_host_fetches_and_posts_over_http(live_server, se
     # A log cut back to before the witness's head is refused over HTTP too.
     with tampering() as cursor:
         cursor.execute("DELETE FROM audit_auditcheckpoint WHERE seq > %s", [first.seq])
-    with pytest.raises(CommandError, match="NOT cosigned"):
+    with pytest.raises(CommandError, match="連署しませんでした"):
         call_command("audit_witness", "--url", url, "--service-key", str(service_key))
 
 
@@ -201,7 +201,7 @@ def test_the_demo_shows_the_witness_cosigning_and_the_proof_between_two_exports(
 def test_the_witness_needs_a_source_except_to_print_its_key(witness_setup):
     from io import StringIO
 
-    with pytest.raises(CommandError, match="--url --export --local"):
+    with pytest.raises(CommandError, match="--url、--export、--local のいずれか"):
         call_command("audit_witness")
     printed = StringIO()
     call_command("audit_witness", "--print-key", stdout=printed, stderr=StringIO())
@@ -226,7 +226,7 @@ def test_the_witness_without_network_cosigns_the_head_of_an_export(witness_setup
     record_many(3)
     checkpoint_now()
     later_only = export_file(tmp_path / "later.zip", since=AuditEvent.objects.order_by("-id")[0].created_at)
-    with pytest.raises(CommandError, match=f"cannot show the chain after #{cosigned}"):
+    with pytest.raises(CommandError, match=f"前回連署した先頭 #{cosigned} より後のチェーンを示せません"):
         call_command("audit_witness", "--export", str(later_only), "--service-key", str(service_key), stdout=StringIO())
     whole = export_file(tmp_path / "whole.zip")
     call_command("audit_witness", "--export", str(whole), "--service-key", str(service_key), stdout=StringIO())

@@ -148,7 +148,7 @@ def test_a_restore_onto_another_server_is_noticed_keeps_sealing_and_verifies(key
         assert facts["system_id"] == service.system_identifier()
 
         service.manage("shell", "-c", RECORD)  # the service keeps working on the new server
-        assert "Sealed 3 event(s)" in service.manage("audit_seal").stdout
+        assert "3 件を封印しました" in service.manage("audit_seal").stdout
         facts = service.report()
         assert facts["unsealed"] == 0 and facts["head_problem"] is None and facts["refused"] == 0, facts
         assert facts["healthz"] == 200, facts

@@ -77,7 +77,7 @@ def test_the_auditor_who_acknowledged_the_loss_rebases_the_witness(lost, people,
     acknowledged = _acknowledged(people)
     checkpoint = checkpoint_now()
     assert checkpoint is not None
-    with pytest.raises(CommandError, match="NOT cosigned"):  # the witness still holds the lost head
+    with pytest.raises(CommandError, match="連署しませんでした"):  # the witness still holds the lost head
         call_command("audit_witness", "--local")
 
     said = _rebase(monkeypatch, people["auditor"], acknowledged.pk)
@@ -155,5 +155,5 @@ def test_a_fork_nobody_acknowledged_is_not_rebased(lost, people, witness_state, 
 
     assert _refusals() == ["not_covered", "not_in_log"]
     assert witness_state.read_bytes() == state
-    with pytest.raises(CommandError, match="NOT cosigned"):
+    with pytest.raises(CommandError, match="連署しませんでした"):
         call_command("audit_witness", "--local")

@@ -204,7 +204,7 @@ def test_two_hosts_share_limits_penalties_revocations_the_chain_and_a_database_r
     assert _unsealed(b.database_url) == 0, f"not sealed {taken_over:.1f} s after the other sealer was killed"
     print(f"the surviving sealer had sealed everything {taken_over:.1f} s after the other was killed")
     verified = b.manage("audit_verify", production=True, check=False)
-    assert verified.returncode == 0 and "Audit log verified" in verified.stdout + verified.stderr, verified.stdout
+    assert verified.returncode == 0 and "監査ログを検証しました" in verified.stdout + verified.stderr, verified.stdout
 
     # The database restarted: both hosts answer 503 with Retry-After at once, none hangs, then 200
     # (a key neither host has read yet: its row is needed).

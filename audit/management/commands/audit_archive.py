@@ -5,17 +5,20 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from audit.services import AuditError, archive_log, command_actor, prune_archived
+from kernel import commands
 
 
-class Command(BaseCommand):
-    help = (
-        "Archive the audit entries older than --before into a verified segment file (manifest and signed "
-        "checkpoint inside) for the 10-year media. --prune then removes from the database the archived rows "
-        "older than AUDIT_RETENTION_DAYS: the only way rows ever leave it."
+class Command(commands.Command):
+    help = _(
+        "--before より前の監査ログを、検証済みのセグメントファイル（マニフェストと署名付きチェックポイントを含む）"
+        "として10年保存の媒体用に書き出します。--prune を付けると、書き出し済みで AUDIT_RETENTION_DAYS を過ぎた行を"
+        "データベースから削除します（行がデータベースを離れる唯一の方法です）。"
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -23,14 +26,16 @@ class Command(BaseCommand):
             "--before",
             type=date.fromisoformat,
             required=True,
-            help="archive entries before this date (YYYY-MM-DD, local)",
+            help=gettext("この日付より前の記録を書き出す（YYYY-MM-DD、日本時間）"),
         )
         parser.add_argument(
-            "--out", type=Path, default=None, help="directory for segment files (default AUDIT_ARCHIVE_DIR)"
+            "--out", type=Path, default=None, help=gettext("セグメントファイルの書き出し先（既定: AUDIT_ARCHIVE_DIR）")
         )
-        parser.add_argument("--prune", action="store_true", help="then delete archived rows past the retention period")
         parser.add_argument(
-            "--dry-run", action="store_true", help="say what would be archived and pruned; write nothing"
+            "--prune", action="store_true", help=gettext("続けて、保存期間を過ぎた書き出し済みの行を削除する")
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help=gettext("書き出し・削除の対象を示すだけで、何も書き込まない")
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -43,13 +48,24 @@ class Command(BaseCommand):
         except AuditError as err:
             raise CommandError(err.message) from err
         if result.last_seq < result.first_seq:
-            self.stdout.write("Nothing new to archive before that date.")
+            self.stdout.write(gettext("その日付より前に、新たに書き出す記録はありません。"))
         elif dry:
-            self.stdout.write(f"Would archive #{result.first_seq}–#{result.last_seq} to {out} (dry run).")
+            self.stdout.write(
+                gettext("#%(first)s–#%(last)s を %(out)s に書き出します（試行のみ）。")
+                % {"first": result.first_seq, "last": result.last_seq, "out": out}
+            )
         else:
-            self.stdout.write(self.style.SUCCESS(f"Archived #{result.first_seq}–#{result.last_seq} to {result.path}."))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    gettext("#%(first)s–#%(last)s を %(path)s に書き出しました。")
+                    % {"first": result.first_seq, "last": result.last_seq, "path": result.path}
+                )
+            )
         if options["prune"]:
             pruned = prune_archived(actor=actor, dry_run=dry)
-            verb = "Would prune" if dry else "Pruned"
-            segments = ", ".join(pruned.pruned_segments) or "none"
-            self.stdout.write(f"{verb} {pruned.pruned_events} event(s) of archived segment(s): {segments}.")
+            facts = {"count": pruned.pruned_events, "segments": ", ".join(pruned.pruned_segments) or gettext("なし")}
+            if dry:
+                said = gettext("書き出し済みセグメントの %(count)s 件を削除します（試行のみ）: %(segments)s。") % facts
+            else:
+                said = gettext("書き出し済みセグメントの %(count)s 件を削除しました: %(segments)s。") % facts
+            self.stdout.write(said)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand
 from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
 from audit import labels
+from kernel import commands
 
 
 def markdown_table() -> str:
@@ -25,8 +26,8 @@ def markdown_table() -> str:
     return "\n".join(rows) + "\n"
 
 
-class Command(BaseCommand):
-    help = "Print the catalogue of audit event types (the table in docs/auditor.md)."
+class Command(commands.Command):
+    help = _("監査イベント種別の一覧（docs/auditor.md の表）を出力します。")
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.stdout.write(markdown_table(), ending="")

@@ -3,27 +3,30 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from audit.services import command_actor, verify_log
+from kernel import commands
 
 
-class Command(BaseCommand):
-    help = (
-        "Verify the audit log: recompute every hash, check sequence continuity and every checkpoint "
-        "signature. Reports the first bad entry. The verification is itself an audit event."
+class Command(commands.Command):
+    help = _(
+        "監査ログを検証します。すべてのハッシュを計算し直し、連番の連続とすべてのチェックポイントの署名を確かめ、"
+        "最初の不正な記録を報告します。検証そのものも監査イベントです。"
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "--from", dest="from_seq", type=int, help="first sequence number (default: the first online)"
+            "--from", dest="from_seq", type=int, help=gettext("最初の連番（既定: データベースにある最初の記録）")
         )
-        parser.add_argument("--to", dest="to_seq", type=int, help="last sequence number (default: the head)")
+        parser.add_argument("--to", dest="to_seq", type=int, help=gettext("最後の連番（既定: 先頭）"))
         parser.add_argument(
             "--workers",
             type=int,
             default=os.cpu_count() or 1,
-            help="processes for long ranges (PostgreSQL; default: cores)",
+            help=gettext("長い範囲で使うプロセス数（PostgreSQL。既定: コア数）"),
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -37,10 +40,27 @@ class Command(BaseCommand):
             self.stderr.write(self.style.ERROR(str(problem)))
         for loss in report.losses:  # acknowledged, and reported by every verification
             self.stdout.write(self.style.WARNING(loss))
-        line = (
-            f"#{report.from_seq}–#{report.to_seq}: {report.entries} entries and {report.checkpoints} checkpoint(s) checked; "
-            f"head {report.head_hash[:16]}…"
-        )
+        facts = {
+            "first": report.from_seq,
+            "last": report.to_seq,
+            "entries": report.entries,
+            "checkpoints": report.checkpoints,
+            "head": f"{report.head_hash[:16]}…",
+        }
         if not report.ok:
-            raise CommandError(f"Audit log verification FAILED. {line}")
-        self.stdout.write(self.style.SUCCESS(f"Audit log verified. {line}"))
+            raise CommandError(
+                gettext(
+                    "監査ログの検証に失敗しました。#%(first)s–#%(last)s: 記録 %(entries)s 件とチェックポイント "
+                    "%(checkpoints)s 件を確認。先頭 %(head)s"
+                )
+                % facts
+            )
+        self.stdout.write(
+            self.style.SUCCESS(
+                gettext(
+                    "監査ログを検証しました。#%(first)s–#%(last)s: 記録 %(entries)s 件とチェックポイント "
+                    "%(checkpoints)s 件を確認。先頭 %(head)s"
+                )
+                % facts
+            )
+        )

@@ -6,9 +6,12 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from audit import heads, keys, signing, witness
+from kernel import commands
 
 
 def _fetch(url: str, since: int) -> dict[str, Any]:
@@ -35,30 +38,30 @@ def _from_export(path: Path, since: int) -> dict[str, Any]:
         links = [json.loads(line) for line in archive.read("chain.jsonl").splitlines() if line.strip()]
     if since and manifest["from_seq"] > since + 1:
         raise CommandError(
-            f"{path} starts at #{manifest['from_seq']}: it cannot show the chain after #{since}, the head cosigned last."
+            gettext("%(path)s は #%(first)s から始まります。前回連署した先頭 #%(since)s より後のチェーンを示せません。")
+            % {"path": path, "first": manifest["from_seq"], "since": since}
         )
     return {"checkpoint": manifest["checkpoint"], "links": [link for link in links if link["seq"] > since]}
 
 
-class Command(BaseCommand):
-    help = (
-        "Witness the audit log: fetch the latest signed checkpoint (from the service's "
-        "/.well-known/audit-checkpoint, or from an export), check that it extends the head this witness "
-        "cosigned last (kept in its own file), cosign it with the witness's own Ed25519 key and hand the "
-        "cosignature back. Run by the auditor, on another host."
+class Command(commands.Command):
+    help = _(
+        "監査ログを立会人として確かめます。最新の署名付きチェックポイントを（サービスの "
+        "/.well-known/audit-checkpoint、または書き出しから）取得し、この立会人が前回連署した先頭（専用のファイルに保管）"
+        "を延長していることを確かめ、立会人自身の Ed25519 鍵で連署して、連署を返します。監査人が別のホストで実行します。"
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         source = parser.add_mutually_exclusive_group()  # one is required, except with --print-key
-        source.add_argument("--url", help="the service's https://…/.well-known/audit-checkpoint")
-        source.add_argument("--export", type=Path, help="an export ZIP instead (the cosignature is printed)")
-        source.add_argument("--local", action="store_true", help="this installation's database (the demo)")
+        source.add_argument("--url", help=gettext("サービスの https://…/.well-known/audit-checkpoint"))
+        source.add_argument("--export", type=Path, help=gettext("代わりに書き出しの ZIP を使う（連署は画面に出力）"))
+        source.add_argument("--local", action="store_true", help=gettext("このインストールのデータベース（デモ）"))
         parser.add_argument(
             "--service-key",
             type=Path,
-            help="the service's checkpoint public key (PEM), as published; required with --url",
+            help=gettext("公開されているサービスのチェックポイント公開鍵（PEM）。--url では必須"),
         )
-        parser.add_argument("--print-key", action="store_true", help="print the witness's public key to register")
+        parser.add_argument("--print-key", action="store_true", help=gettext("登録する立会人の公開鍵を出力する"))
 
     def _witness(self) -> tuple[Any, Path]:
         """This host's witness key and head file."""
@@ -74,7 +77,7 @@ class Command(BaseCommand):
         if options["print_key"]:
             public = witness_key.public_key()
             self.stdout.write(signing.public_pem(public), ending="")
-            self.stderr.write(f"key ID {signing.key_id(public)}")
+            self.stderr.write(gettext("鍵 ID %(key_id)s") % {"key_id": signing.key_id(public)})
             return
         self._require_source(options)
         last = heads.read(state) or heads.GENESIS
@@ -82,12 +85,19 @@ class Command(BaseCommand):
         try:
             cosignature = witness.cosign(document, service_key=service_key, witness_key=witness_key, state=state)
         except witness.Refused as err:
-            raise CommandError(f"NOT cosigned: {err}") from err
+            raise CommandError(gettext("連署しませんでした: %(reason)s") % {"reason": err}) from err
         self._finish(
             options,
             cosignature,
-            f"Cosigned checkpoint #{cosignature['seq']} (head {cosignature['head'][:16]}…), "
-            f"which extends #{last.seq}; witness key {cosignature['witness_key_id'][:16]}…",
+            gettext(
+                "チェックポイント #%(seq)s（先頭 %(head)s…）に連署しました。#%(last)s を延長しています。立会人の鍵 %(key)s…"
+            )
+            % {
+                "seq": cosignature["seq"],
+                "head": cosignature["head"][:16],
+                "last": last.seq,
+                "key": cosignature["witness_key_id"][:16],
+            },
         )
 
     def _finish(self, options: dict[str, Any], cosignature: dict[str, Any], said: str) -> None:
@@ -97,7 +107,7 @@ class Command(BaseCommand):
 
     def _require_source(self, options: dict[str, Any]) -> None:
         if not (options["url"] or options["export"] or options["local"]):
-            raise CommandError("one of the arguments --url --export --local is required")
+            raise CommandError(gettext("--url、--export、--local のいずれかを指定してください"))
 
     def _document(self, options: dict[str, Any], since: int) -> tuple[dict[str, Any], Any]:
         if options["local"]:
@@ -108,7 +118,7 @@ class Command(BaseCommand):
             except (AuditError, keys.KeyUnavailable) as err:
                 raise CommandError(str(err)) from err
         if options["service_key"] is None:
-            raise CommandError("--service-key: the service's published checkpoint key is required")
+            raise CommandError(gettext("--service-key: 公開されているサービスのチェックポイント鍵が必要です"))
         service_key = signing.load_public_key(options["service_key"].read_bytes())
         if options["export"]:
             return _from_export(options["export"], since), service_key
@@ -121,7 +131,9 @@ class Command(BaseCommand):
             try:
                 record_cosignature(cosignature, actor=command_actor("audit_witness"))
             except AuditError as err:
-                raise CommandError(f"the service did not store the cosignature: {err.message}") from err
+                raise CommandError(
+                    gettext("サービスは連署を保存しませんでした: %(reason)s") % {"reason": err.message}
+                ) from err
         elif options["url"]:
             _post(options["url"], cosignature)
         else:
