@@ -9,6 +9,8 @@ host and the witness hold a head the restored log no longer has."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,14 @@ from mynatrust.tests.test_restore_acknowledgement import _record, head_file, peo
 from mynatrust.tests.test_restore_elsewhere import key_host  # noqa: F401  (the checkpoint key fixture)
 
 pytestmark = pytest.mark.django_db
+
+
+@contextmanager
+def _refused(code: str) -> Iterator[None]:
+    """The command refuses in Japanese; the service's refusal (its code) is the cause."""
+    with pytest.raises(CommandError, match=r"^拒否しました: ") as caught:
+        yield
+    assert getattr(caught.value.__cause__, "code", None) == code
 
 
 @pytest.fixture
@@ -82,7 +92,7 @@ def test_the_auditor_who_acknowledged_the_loss_rebases_the_witness(lost, people,
 
     said = _rebase(monkeypatch, people["auditor"], acknowledged.pk)
 
-    assert f"cosigned checkpoint #{checkpoint.seq}" in said
+    assert f"チェックポイント #{checkpoint.seq} に連署しました" in said
     state = heads.read(witness_state)
     assert state is not None and (state.seq, state.head) == (checkpoint.seq, checkpoint.head_hash)
     kept = json.loads(witness_state.read_text())["rebased"]
@@ -105,7 +115,7 @@ def test_the_auditor_who_acknowledged_the_loss_rebases_the_witness(lost, people,
     assert later is not None
     call_command("audit_witness", "--local", stdout=StringIO())
     assert AuditCosignature.objects.filter(seq=later.seq).exists()
-    with pytest.raises(CommandError, match=r"refused \(no_fork\)"):
+    with _refused("no_fork"):
         _rebase(monkeypatch, people["auditor"], acknowledged.pk)
 
 
@@ -119,7 +129,7 @@ def test_a_rebase_needs_the_acknowledgement_of_the_auditor_who_runs_it(lost, peo
     with pytest.raises(CommandError, match="--as"):
         call_command("audit_witness", "--local", "--rebase", str(acknowledged.pk))
     monkeypatch.setenv("MYNATRUST_OTP_CODE", "000000")
-    with pytest.raises(CommandError, match="authenticator code"):
+    with pytest.raises(CommandError, match="認証アプリのコードが違う"):
         call_command("audit_witness", "--local", "--rebase", str(acknowledged.pk), "--as", people["auditor"].email)
     for who, event_id, code in (
         (people["manager"], acknowledged.pk, "role"),
@@ -127,7 +137,7 @@ def test_a_rebase_needs_the_acknowledgement_of_the_auditor_who_runs_it(lost, peo
         (people["auditor"], acknowledged.pk + 10_000, "no_event"),
         (other_auditor, acknowledged.pk, "not_yours"),
     ):
-        with pytest.raises(CommandError, match=rf"refused \({code}\)"):
+        with _refused(code):
             _rebase(monkeypatch, who, event_id)
 
     assert _refusals() == ["role", "not_acknowledgement", "no_event", "not_yours"]
@@ -148,9 +158,9 @@ def test_a_fork_nobody_acknowledged_is_not_rebased(lost, people, witness_state, 
     seal_pending()  # sealed, but not signed: the sequencer still refuses the restored log
     state = witness_state.read_bytes()
 
-    with pytest.raises(CommandError, match=r"refused \(not_covered\)"):
+    with _refused("not_covered"):
         _rebase(monkeypatch, people["auditor"], beside.pk)
-    with pytest.raises(CommandError, match=r"refused \(not_in_log\)"):
+    with _refused("not_in_log"):
         _rebase(monkeypatch, people["auditor"], forged.pk)
 
     assert _refusals() == ["not_covered", "not_in_log"]

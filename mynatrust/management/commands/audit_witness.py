@@ -10,6 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
+from django.utils.text import format_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from audit.management.commands.audit_witness import Command as WitnessCommand
 from mynatrust import cli
@@ -17,10 +20,14 @@ from mynatrust.operations import restores
 
 
 class Command(WitnessCommand):
-    help = WitnessCommand.help + (
-        " With --rebase EVENT_ID --as EMAIL (the auditor who acknowledged a restore older than the heads "
-        "this witness cosigned): check that acknowledgement against the signed chain and cosign the new "
-        "checkpoint; the re-base is kept in the witness's head file and journal and recorded."
+    help = format_lazy(
+        "{}{}",
+        WitnessCommand.help,
+        _(
+            "--rebase EVENT_ID --as EMAIL（この立会人が連署した先頭より古いバックアップからの復元を確認した監査人）では、"
+            "その確認を署名付きチェーンと照合し、新しいチェックポイントに連署します。付け替えは立会人の先頭ファイルと"
+            "記録簿に残り、監査イベントとして記録されます。"
+        ),
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -29,24 +36,27 @@ class Command(WitnessCommand):
             "--rebase",
             type=int,
             metavar="EVENT_ID",
-            help="the audit.restore_loss_acknowledged event that allows cosigning past the lost heads",
+            help=gettext("失われた先頭を越えて連署することを認める audit.restore_loss_acknowledged イベント"),
         )
         parser.add_argument(
             "--as",
             dest="actor",
-            help=f"with --rebase: your staff e-mail address (asks your authenticator code, or reads ${cli.CODE_VARIABLE})",
+            help=gettext(
+                "--rebase とともに: あなたの職員メールアドレス（認証アプリのコードを尋ねます。$%(variable)s からも読みます）"
+            )
+            % {"variable": cli.CODE_VARIABLE},
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["rebase"] is None:
             if options["actor"]:
-                raise CommandError("--as goes with --rebase only")
+                raise CommandError(gettext("--as は --rebase とともにだけ使えます"))
             super().handle(*args, **options)
             return
         if options["print_key"]:
-            raise CommandError("--print-key does not go with --rebase")
+            raise CommandError(gettext("--print-key は --rebase とともに使えません"))
         if not options["actor"]:
-            raise CommandError("--rebase needs --as EMAIL: the auditor who acknowledged the loss")
+            raise CommandError(gettext("--rebase には --as EMAIL（消失を確認した監査人）が必要です"))
         self._require_source(options)
         witness_key, state = self._witness()
         with cli.entry_point("audit_witness --rebase"):
@@ -60,11 +70,14 @@ class Command(WitnessCommand):
                     document_since=lambda since: self._document(options, since),
                 )
             except restores.RestoreError as exc:
-                raise CommandError(f"refused ({exc.code}): {exc.message}") from exc
+                raise CommandError(gettext("拒否しました: %(reason)s") % {"reason": exc.message}) from exc
             self._finish(
                 options,
                 cosignature,
-                f"Re-based: the witness's head #{facts['from_seq']} was lost (#{facts['lost_from']}–"
-                f"#{facts['lost_to']}, acknowledged in event {facts['event_id']}); cosigned checkpoint "
-                f"#{facts['to_seq']}, which extends #{facts['onto_seq']}, cosigned before. Kept in {state} and its journal.",
+                gettext(
+                    "付け替えました。立会人の先頭 #%(from_seq)s は失われています（#%(lost_from)s–#%(lost_to)s、"
+                    "イベント %(event_id)s で確認済み）。チェックポイント #%(to_seq)s に連署しました。これは以前に連署した "
+                    "#%(onto_seq)s を延長しています。%(state)s とその記録簿に保管しました。"
+                )
+                % {**facts, "state": state},
             )
