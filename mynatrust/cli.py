@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.core.management.base import CommandError
+from django.utils.translation import gettext
 
 import audit
 from audit.context import RequestContext
@@ -56,7 +57,8 @@ def add_actor_argument(parser: Any) -> None:
         "--as",
         dest="actor",
         required=True,
-        help=f"your staff e-mail address (asks your authenticator code, or reads ${CODE_VARIABLE})",
+        help=gettext("あなたの職員メールアドレス（認証アプリの現在のコードを尋ねます。$%(variable)s からも読みます）")
+        % {"variable": CODE_VARIABLE},
     )
 
 
@@ -64,7 +66,7 @@ def _read_code(email: str) -> str:
     code = os.environ.get(CODE_VARIABLE, "")
     if not code:
         try:
-            code = getpass.getpass(f"Current authenticator code for {email}: ")
+            code = getpass.getpass(gettext("%(email)s の認証アプリの現在のコード: ") % {"email": email})
         except EOFError:
             code = ""
     return code.strip()
@@ -80,16 +82,21 @@ def verified_staff(email: str, *, command: str) -> Any:
     user = User.objects.filter(email__iexact=email.strip(), is_staff=True, is_active=True).first()
     if user is None:
         audit.record_refused("auth.cli_refused", actor=audit.ANONYMOUS, reason="no_such_staff", command=command)
-        raise CommandError(f"no active staff user {email}")
+        raise CommandError(gettext("有効な職員 %(email)s はいません。") % {"email": email})
     devices = list(TOTPDevice.objects.filter(user=user, confirmed=True))
     if not devices:
         audit.record_refused("auth.cli_refused", actor=user, reason="no_totp_device", command=command)
         raise CommandError(
-            f"{email} has no authenticator (TOTP) device: enrol one in the admin, or act in the admin instead"
+            gettext(
+                "%(email)s には認証アプリ（TOTP）が登録されていません。管理画面で登録するか、管理画面で操作してください。"
+            )
+            % {"email": email}
         )
     code = _read_code(email)
     if not code or not any(device.verify_token(code) for device in devices):
         audit.record_refused("auth.cli_refused", actor=user, reason="bad_code", command=command)
-        raise CommandError(f"the authenticator code for {email} is wrong, already used, or too many attempts failed")
+        raise CommandError(
+            gettext("%(email)s の認証アプリのコードが違うか、使用済みか、失敗が多すぎます。") % {"email": email}
+        )
     audit.record("auth.cli_verified", actor=user, command=command)
     return user

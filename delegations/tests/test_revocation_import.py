@@ -154,7 +154,7 @@ def test_the_crl_command_imports_with_dry_run_and_status(test_pki, anchor, tmp_p
     assert not RevocationList.objects.exists()
     # Naming a staff member is not enough: their current authenticator code is asked.
     monkeypatch.setenv("MYNATRUST_OTP_CODE", "not-a-code")
-    with pytest.raises(CommandError, match="authenticator code"):
+    with pytest.raises(CommandError, match="認証アプリのコードが違う"):
         call_command("crl", "import", str(path), "--as", "op1@staff.example.jp", stdout=out)
     assert not RevocationList.objects.exists()
     TOTPDevice.objects.update(throttling_failure_count=0)  # the failure above throttles the next try

@@ -262,7 +262,7 @@ def test_the_command_line_cannot_act_as_a_staff_member_without_their_code(test_p
     for code in ("", "000000", "12345x"):
         monkeypatch.setenv("MYNATRUST_OTP_CODE", code)
         monkeypatch.setattr("getpass.getpass", lambda prompt="": "")
-        with pytest.raises(CommandError, match="authenticator code"):
+        with pytest.raises(CommandError, match="認証アプリのコードが違う"):
             call_command("trust", "add", str(root), "--as", "op1@staff.example.jp", stdout=StringIO())
     assert not TrustAnchor.objects.exists()
     refused = AuditEvent.objects.filter(event_type="auth.cli_refused", actor_id=str(first.pk))
@@ -276,7 +276,7 @@ def test_the_command_line_cannot_act_as_a_staff_member_without_their_code(test_p
     TOTPDevice.objects.filter(user=first).update(throttling_failure_count=0, throttling_failure_timestamp=None)
     call_command("trust", "add", str(root), "--as", "op1@staff.example.jp", stdout=StringIO())
     change = AnchorChange.objects.get()
-    with pytest.raises(CommandError, match="authenticator code"):
+    with pytest.raises(CommandError, match="認証アプリのコードが違う"):
         call_command("trust", "remove", change.anchor.fingerprint_sha256, "--as", "op1@staff.example.jp")
 
 
