@@ -129,3 +129,19 @@ def test_every_health_check_has_a_japanese_name():
     from mynatrust.operations import health
 
     assert set(health.registered()) <= set(dashboard.HEALTH_LABELS)
+
+
+def test_no_list_page_offers_a_bulk_action_to_any_role(staff_by_role, rf):
+    """Decisions are pages with a confirmation, never a bulk action: no model admin offers any action
+    (not even a bulk delete) to any staff role."""
+    from django.contrib import admin
+
+    offered = {}
+    for role, user in staff_by_role.items():
+        for model, model_admin in admin.site._registry.items():
+            request = rf.get("/")
+            request.user = user
+            actions = model_admin.get_actions(request)
+            if actions:
+                offered[(role, model._meta.label)] = sorted(actions)
+    assert offered == {}

@@ -9,6 +9,7 @@ import re
 import pytest
 
 from conftest import PASSWORD, make_staff, make_user
+from mynatrust.tests.journey_pages import admin_sign_in
 
 from .conftest import corporate_number, make_pdf
 
@@ -20,14 +21,6 @@ def assert_clean(page) -> None:
     assert page.locator("h1").count() == 1
     assert [m.text for m in page.console_messages if m.type == "error"] == []
     assert page.page_errors == []
-
-
-def current_totp(user) -> str:
-    from django_otp.oath import totp
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    device = TOTPDevice.objects.get(user=user)
-    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
 
 
 def test_application_review_and_approval_end_to_end(page, browser, live_server, tmp_path):
@@ -73,14 +66,7 @@ def test_application_review_and_approval_end_to_end(page, browser, live_server, 
     # -- reception reviews in the admin (password, then TOTP) ----------------------------------
     staff_context = browser.new_context(locale="ja-JP")
     desk = staff_context.new_page()
-    desk.goto(f"{live_server.url}/staff-admin/")
-    desk.locator("#id_username").fill(reception.email)
-    desk.locator("#id_password").fill(PASSWORD)
-    desk.locator("input[type=submit]").click()
-    desk.wait_for_url(re.compile(r"/otp/verify/"))
-    desk.locator("#id_token").fill(current_totp(reception))
-    desk.locator("input[type=submit]").click()
-    desk.wait_for_url(re.compile(r"/staff-admin/$"))
+    admin_sign_in(desk, live_server, reception)
     desk.goto(f"{live_server.url}/staff-admin/registry/subscriber/?queue=to_review")
     desk.get_by_role("link", name="株式会社みなと商事").click()
     assert desk.get_by_test_id("nta-status").inner_text() == "公表データなし"
