@@ -22,7 +22,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -38,6 +38,9 @@ from mynatrust import mail_limits
 from mynatrust.lib.email_address import canonical_email
 from registry.models import AbstractInvitation, AbstractMembership, MemberRole
 from registry.services import RegistryError
+
+if TYPE_CHECKING:
+    from mynatrust.models import User
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,7 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _locked(team: Team, org: Any, actor: Any) -> Any:
+def _locked(team: Team, org: Any, actor: User) -> Any:
     org = type(org).objects.select_for_update().get(pk=org.pk)
     if not team.memberships(org).filter(user=actor).exists():
         raise _not_member(team)
@@ -89,7 +92,7 @@ def _not_member(team: Team) -> RegistryError:
     return RegistryError(_said(team, _("この%(audience)sの担当者ではありません。")), code="not_member")
 
 
-def require_administrator(team: Team, org: Any, actor: Any) -> Any:
+def require_administrator(team: Team, org: Any, actor: User) -> Any:
     """The actor's membership when it is an administrator of ``org``; refused otherwise."""
     membership = team.memberships(org).filter(user=actor).first()
     if membership is None:
@@ -99,7 +102,7 @@ def require_administrator(team: Team, org: Any, actor: Any) -> Any:
     return membership
 
 
-def invite(team: Team, org: Any, *, actor: Any, email: str, accept_url: Callable[[str], str]) -> Any:
+def invite(team: Team, org: Any, *, actor: User, email: str, accept_url: Callable[[str], str]) -> Any:
     """Invite a colleague by e-mail; ``accept_url(token)`` builds the absolute link for the mail.
     Invitations are mails: counted first (mynatrust.mail_limits, which records a refusal itself)."""
     if not mail_limits.allow(mail_limits.MEMBER_INVITATION, to=email, account=actor):
@@ -107,7 +110,7 @@ def invite(team: Team, org: Any, *, actor: Any, email: str, accept_url: Callable
     return _in_service(team, "invite", _invite, org, actor=actor, email=email, accept_url=accept_url)
 
 
-def _invite(org: Any, *, team: Team, actor: Any, email: str, accept_url: Callable[[str], str]) -> Any:
+def _invite(org: Any, *, team: Team, actor: User, email: str, accept_url: Callable[[str], str]) -> Any:
     org = _locked(team, org, actor)
     require_administrator(team, org, actor)
     if team.closed(org):
@@ -145,11 +148,11 @@ def invitation_for_token(team: Team, token: str) -> Any:
     )
 
 
-def accept(team: Team, invitation: Any, *, actor: Any) -> Any:
+def accept(team: Team, invitation: Any, *, actor: User) -> Any:
     return _in_service(team, "accept", _accept, invitation, actor=actor)
 
 
-def _accept(invitation: Any, *, team: Team, actor: Any) -> Any:
+def _accept(invitation: Any, *, team: Team, actor: User) -> Any:
     invitation = type(invitation).objects.select_for_update().get(pk=invitation.pk)
     if not invitation.is_open():
         raise RegistryError(_("この招待は使えません（期限切れ・使用済み・取消済み）。"), code="invitation_closed")
@@ -173,11 +176,11 @@ def _accept(invitation: Any, *, team: Team, actor: Any) -> Any:
     return membership
 
 
-def revoke_invitation(team: Team, invitation: Any, *, actor: Any) -> Any:
+def revoke_invitation(team: Team, invitation: Any, *, actor: User) -> Any:
     return _in_service(team, "revoke_invitation", _revoke_invitation, invitation, actor=actor)
 
 
-def _revoke_invitation(invitation: Any, *, team: Team, actor: Any) -> Any:
+def _revoke_invitation(invitation: Any, *, team: Team, actor: User) -> Any:
     invitation = type(invitation).objects.select_for_update().get(pk=invitation.pk)
     org = team.organisation(invitation)
     require_administrator(team, org, actor)
@@ -195,13 +198,13 @@ def _other_administrators(team: Team, membership: Any) -> bool:
     return bool(others.exists())
 
 
-def set_role(team: Team, membership: Any, *, actor: Any, administrator: bool, **flags: bool) -> Any:
+def set_role(team: Team, membership: Any, *, actor: User, administrator: bool, **flags: bool) -> Any:
     """An administrator decides who administers (and the team's own flags, such as who may revoke);
     an organisation always keeps at least one administrator."""
     return _in_service(team, "roles", _set_role, membership, actor=actor, administrator=administrator, flags=flags)
 
 
-def _set_role(membership: Any, *, team: Team, actor: Any, administrator: bool, flags: dict[str, bool]) -> Any:
+def _set_role(membership: Any, *, team: Team, actor: User, administrator: bool, flags: dict[str, bool]) -> Any:
     membership = (
         type(membership).objects.select_for_update().select_related(team.org_field, "user").get(pk=membership.pk)
     )
@@ -228,13 +231,13 @@ def _set_role(membership: Any, *, team: Team, actor: Any, administrator: bool, f
     return membership
 
 
-def remove(team: Team, membership: Any, *, actor: Any, reason: str) -> None:
+def remove(team: Team, membership: Any, *, actor: User, reason: str) -> None:
     """An administrator removes a member (never themself, reason required): the membership ends and
     the account is deactivated, which ends its sessions at once."""
     _in_service(team, "remove", _remove, membership, actor=actor, reason=reason)
 
 
-def _remove(membership: Any, *, team: Team, actor: Any, reason: str) -> None:
+def _remove(membership: Any, *, team: Team, actor: User, reason: str) -> None:
     membership = (
         type(membership).objects.select_for_update().select_related(team.org_field, "user").get(pk=membership.pk)
     )

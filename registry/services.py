@@ -807,7 +807,7 @@ def _subscribers() -> Any:
     )
 
 
-def invite_member(subscriber: Subscriber, *, actor: Any, email: str, accept_url: Callable[[str], str]) -> Invitation:
+def invite_member(subscriber: Subscriber, *, actor: User, email: str, accept_url: Callable[[str], str]) -> Invitation:
     """Invite a colleague by e-mail; ``accept_url(token)`` builds the absolute link for the mail."""
     from registry import members
 
@@ -820,26 +820,26 @@ def invitation_for_token(token: str) -> Invitation | None:
     return members.invitation_for_token(_subscribers(), token)
 
 
-def accept_invitation(invitation: Invitation, *, actor: Any) -> Membership:
+def accept_invitation(invitation: Invitation, *, actor: User) -> Membership:
     from registry import members
 
     return members.accept(_subscribers(), invitation, actor=actor)
 
 
-def revoke_invitation(invitation: Invitation, *, actor: Any) -> Invitation:
+def revoke_invitation(invitation: Invitation, *, actor: User) -> Invitation:
     from registry import members
 
     return members.revoke_invitation(_subscribers(), invitation, actor=actor)
 
 
-def set_member_role(membership: Membership, *, actor: Any, administrator: bool, may_revoke: bool) -> Membership:
+def set_member_role(membership: Membership, *, actor: User, administrator: bool, may_revoke: bool) -> Membership:
     """An administrator decides who administers and who may revoke delegations."""
     from registry import members
 
     return members.set_role(_subscribers(), membership, actor=actor, administrator=administrator, may_revoke=may_revoke)
 
 
-def remove_member(membership: Membership, *, actor: Any, reason: str) -> None:
+def remove_member(membership: Membership, *, actor: User, reason: str) -> None:
     from registry import members
 
     members.remove(_subscribers(), membership, actor=actor, reason=reason)

@@ -260,7 +260,7 @@ def revoke_api_key(key: ApiKey, *, actor: User) -> ApiKey:
     return current
 
 
-def _require_key_administrator(organisation: RecipientOrganisation, actor: Any) -> None:
+def _require_key_administrator(organisation: RecipientOrganisation, actor: User) -> None:
     """API keys act for the whole organisation: only its administrators create and revoke them."""
     member = RecipientMember.objects.filter(organisation=organisation, user=actor).first()
     if member is None or not member.is_administrator:
@@ -291,7 +291,7 @@ def _recipients() -> Any:
 
 
 def invite_member(
-    organisation: RecipientOrganisation, *, actor: Any, email: str, accept_url: Callable[[str], str]
+    organisation: RecipientOrganisation, *, actor: User, email: str, accept_url: Callable[[str], str]
 ) -> Any:
     from registry import members
 
@@ -304,25 +304,25 @@ def invitation_for_token(token: str) -> Any:
     return members.invitation_for_token(_recipients(), token)
 
 
-def accept_invitation(invitation: Any, *, actor: Any) -> RecipientMember:
+def accept_invitation(invitation: Any, *, actor: User) -> RecipientMember:
     from registry import members
 
     return members.accept(_recipients(), invitation, actor=actor)
 
 
-def revoke_invitation(invitation: Any, *, actor: Any) -> Any:
+def revoke_invitation(invitation: Any, *, actor: User) -> Any:
     from registry import members
 
     return members.revoke_invitation(_recipients(), invitation, actor=actor)
 
 
-def set_member_role(member: RecipientMember, *, actor: Any, administrator: bool) -> RecipientMember:
+def set_member_role(member: RecipientMember, *, actor: User, administrator: bool) -> RecipientMember:
     from registry import members
 
     return members.set_role(_recipients(), member, actor=actor, administrator=administrator)
 
 
-def remove_member(member: RecipientMember, *, actor: Any, reason: str) -> None:
+def remove_member(member: RecipientMember, *, actor: User, reason: str) -> None:
     from registry import members
 
     members.remove(_recipients(), member, actor=actor, reason=reason)
