@@ -170,6 +170,7 @@ EVENT_LABELS: dict[str, Any] = {
     "delegations.delegation.qualification_check": _("士業の資格確認"),
     "delegations.delegation.qualification_checked": _("士業の資格確認"),
     "delegations.delegation.activated": _("電子委任状の有効化"),
+    "delegations.delegation.end_reminder_sent": _("委任期間の終了の案内"),
     "delegations.delegation.reject": _("電子委任状の不受理"),
     "delegations.delegation.rejected": _("電子委任状の不受理"),
     "delegations.delegation.revoke": _("電子委任状の取消"),

@@ -328,6 +328,7 @@ class Delegation(models.Model):
     # the revocation.
     reception_number = models.CharField(_("登録申請の受付番号"), max_length=20, blank=True, db_index=True)
     revocation_number = models.CharField(_("取消しの受付番号"), max_length=20, blank=True, db_index=True)
+    reminded_for_end = models.DateField(_("終了の案内を送った委任期間の終期"), null=True, blank=True)
     identity_confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

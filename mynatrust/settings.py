@@ -437,6 +437,9 @@ SIGNATURE_TEST_PKI_DIR = env.str("SIGNATURE_TEST_PKI_DIR", default=str(BASE_DIR 
 DELEGATION_CONFIRMATION_INTERVAL_DAYS = env.int("DELEGATION_CONFIRMATION_INTERVAL_DAYS", default=365)
 DELEGATION_CONFIRMATION_NOTICE_DAYS = env.int("DELEGATION_CONFIRMATION_NOTICE_DAYS", default=30)
 DELEGATION_CONFIRMATION_FOLLOW_UP_DAYS = env.int("DELEGATION_CONFIRMATION_FOLLOW_UP_DAYS", default=14)
+# Days before a delegation's period ends when its subscriber's members are reminded, once per end
+# date (`manage.py delegation_end_reminders`, run daily).
+DELEGATION_END_REMINDER_DAYS = env.int("DELEGATION_END_REMINDER_DAYS", default=30)
 
 # --- Validity: recipients, the validity API and form, signed answers (validity/) -------------
 # Recipient registrations wait for reception's approval (§5.2); off: approved on registration.

@@ -34,6 +34,7 @@ from delegations.services.drafts import (
 from delegations.services.notices import MAIL_SUBJECTS, NOTICES
 from delegations.services.reception import confirm_identity, record_qualification_check, reject_submission, waiting_for
 from delegations.services.records import record_download, record_export
+from delegations.services.reminders import send_end_reminders
 from delegations.services.revocation import (
     approve_revocation,
     reject_revocation,
@@ -71,6 +72,7 @@ __all__ = [
     "request_revocation",
     "revoke_delegation",
     "send_acceptance_to_agent",
+    "send_end_reminders",
     "start_update",
     "submit_signed_file",
     "waiting_for",
