@@ -187,7 +187,7 @@ def test_backups_are_taken_as_the_owner_and_restore_under_the_split(roles: Roles
     taken = roles.manage(owner, "backup", "--out", str(out))
     (directory,) = out.iterdir()
     assert str(directory) in taken.stdout
-    assert "matches its manifest" in roles.manage(app, "backup", "--verify", str(directory)).stdout
+    assert "はマニフェストと一致します" in roles.manage(app, "backup", "--verify", str(directory)).stdout
 
     # Restore: a fresh database of the owner's, its default privileges set first (runbook §2.1), the
     # dump restored by the owner, the revocations applied after, as after a migration.

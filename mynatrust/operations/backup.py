@@ -52,7 +52,11 @@ class Target:
     @classmethod
     def from_settings(cls, db: dict[str, Any]) -> Target:
         if not is_postgresql(db):
-            raise BackupError("Backups need PostgreSQL (DATABASE_URL=postgres://…); the SQLite demo has none.")
+            raise BackupError(
+                gettext(
+                    "バックアップには PostgreSQL（DATABASE_URL=postgres://…）が必要です。SQLite のデモにはありません。"
+                )
+            )
         return cls(
             name=str(db.get("NAME") or ""),
             host=str(db.get("HOST") or ""),
@@ -87,9 +91,14 @@ def _run(args: list[str], target: Target) -> str:
     try:
         done = subprocess.run(args, env=target.env(), capture_output=True, text=True, check=False)  # noqa: S603
     except FileNotFoundError as err:
-        raise BackupError(f"{args[0]} is not installed (Debian: postgresql-client).") from err
+        raise BackupError(
+            gettext("%(program)s がインストールされていません（Debian: postgresql-client）。") % {"program": args[0]}
+        ) from err
     if done.returncode != 0:
-        raise BackupError(f"{args[0]} failed: {done.stderr.strip()[:2000]}")
+        raise BackupError(
+            gettext("%(program)s が失敗しました: %(output)s")
+            % {"program": args[0], "output": done.stderr.strip()[:2000]}
+        )
     return done.stdout
 
 
@@ -205,34 +214,34 @@ def verify_backup(directory: Path) -> list[str]:
     directory = Path(directory)
     manifest_path = directory / MANIFEST_NAME
     if not manifest_path.is_file():
-        return [f"{MANIFEST_NAME} is missing"]
+        return [gettext("%(name)s がありません") % {"name": MANIFEST_NAME}]
     try:
         manifest = json.loads(manifest_path.read_text())
     except ValueError:
-        return [f"{MANIFEST_NAME} is not valid JSON"]
+        return [gettext("%(name)s は正しい JSON ではありません") % {"name": MANIFEST_NAME}]
     if manifest.get("format") != FORMAT:
-        return [f"unknown backup format {manifest.get('format')!r}"]
+        return [gettext("不明なバックアップ形式です: %(format)r") % {"format": manifest.get("format")}]
     problems: list[str] = _signature_problems(directory, manifest_path)
     sums_path = directory / SUMS_NAME
     if not sums_path.is_file():
-        problems.append(f"{SUMS_NAME} is missing")
+        problems.append(gettext("%(name)s がありません") % {"name": SUMS_NAME})
     elif sums_path.read_text() != _sums(manifest.get("files", []), manifest_path.read_bytes()):
-        problems.append(f"{SUMS_NAME} does not match the signed manifest")
+        problems.append(gettext("%(name)s が署名付きマニフェストと一致しません") % {"name": SUMS_NAME})
     listed = set()
     for entry in manifest.get("files", []):
         rel = str(entry["path"])
         listed.add(rel)
         path = directory / rel
         if not path.is_file():
-            problems.append(f"{rel}: missing")
+            problems.append(gettext("%(path)s: ありません") % {"path": rel})
         elif path.stat().st_size != entry["size"] or sha256_file(path) != entry["sha256"]:
-            problems.append(f"{rel}: digest does not match the manifest")
+            problems.append(gettext("%(path)s: ダイジェストがマニフェストと一致しません") % {"path": rel})
     if DUMP_NAME not in listed:
-        problems.append(f"{DUMP_NAME} is not in the manifest")
+        problems.append(gettext("%(name)s がマニフェストにありません") % {"name": DUMP_NAME})
     for path in directory.rglob("*"):
         rel = path.relative_to(directory).as_posix()
         if path.is_file() and rel not in listed and rel not in (MANIFEST_NAME, SUMS_NAME, SIGNATURE_NAME):
-            problems.append(f"{rel}: not in the manifest")
+            problems.append(gettext("%(path)s: マニフェストにありません") % {"path": rel})
     return problems
 
 
@@ -242,13 +251,13 @@ def _signature_problems(directory: Path, manifest_path: Path) -> list[str]:
 
     path = directory / SIGNATURE_NAME
     if not path.is_file():
-        return [f"{SIGNATURE_NAME} is missing: the manifest is not signed"]
+        return [gettext("%(name)s がありません。マニフェストは署名されていません") % {"name": SIGNATURE_NAME}]
     try:
         statement = json.loads(path.read_text())
     except ValueError:
-        return [f"{SIGNATURE_NAME} is not valid JSON"]
+        return [gettext("%(name)s は正しい JSON ではありません") % {"name": SIGNATURE_NAME}]
     if not isinstance(statement, dict):
-        return [f"{SIGNATURE_NAME} is not a signature statement"]
+        return [gettext("%(name)s は署名の記述ではありません") % {"name": SIGNATURE_NAME}]
     problem = keys.signed_digest_problem(statement, sha256_file(manifest_path))
     return [f"{MANIFEST_NAME}: {problem}"] if problem else []
 
@@ -274,13 +283,18 @@ def restore_backup(directory: Path, database_url: str, *, actor: Actor | None = 
     (never the running database). One transaction: a failure leaves the target empty."""
     problems = verify_backup(directory)
     if problems:
-        raise BackupError("The backup does not match its manifest: " + "; ".join(problems))
+        raise BackupError(
+            gettext("バックアップがマニフェストと一致しません: %(problems)s") % {"problems": "；".join(problems)}
+        )
     target = Target.from_url(database_url)
     current = Target.from_settings(settings.DATABASES["default"])
     if (target.name, target.host, target.port) == (current.name, current.host, current.port):
-        raise BackupError("Refusing to restore over the database the service is using.")
+        raise BackupError(gettext("サービスが使用中のデータベースには復元しません。"))
     if not _database_is_empty(target):
-        raise BackupError(f"Database {target.name!r} is not empty: restore only into a fresh database.")
+        raise BackupError(
+            gettext("データベース %(name)s は空ではありません。新しい空のデータベースにだけ復元できます。")
+            % {"name": target.name}
+        )
     _run(
         [
             "pg_restore",

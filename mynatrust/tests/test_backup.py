@@ -187,7 +187,7 @@ def test_a_backup_restores_into_a_fresh_database_with_the_audit_chain_intact(set
         [sys.executable, "manage.py", "audit_verify"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
     )
     assert verified.returncode == 0, verified.stdout + verified.stderr
-    assert "verified" in verified.stdout
+    assert "監査ログを検証しました" in verified.stdout
 
 
 def test_a_damaged_backup_is_refused(settings, tmp_path, fresh_database):
@@ -202,9 +202,10 @@ def test_a_damaged_backup_is_refused(settings, tmp_path, fresh_database):
     (directory / "stray.txt").write_text("x")
 
     problems = backup.verify_backup(directory)
-    assert "database.dump: digest does not match the manifest" in problems
-    assert "stray.txt: not in the manifest" in problems
-    with pytest.raises(backup.BackupError, match="does not match"):
+    assert "database.dump: ダイジェストがマニフェストと一致しません" in problems
+    assert "stray.txt: マニフェストにありません" in problems
+    assert len(problems) == 2
+    with pytest.raises(backup.BackupError, match="バックアップがマニフェストと一致しません"):
         backup.restore_backup(directory, _url(fresh_database))
 
 
@@ -230,10 +231,10 @@ def test_a_backup_whose_manifest_and_sums_were_rewritten_is_refused(settings, tm
         f"{backup.sha256_file(dump)}  database.dump\n{hashlib.sha256(manifest_bytes).hexdigest()}  manifest.json\n"
     )
     assert backup.verify_backup(directory) == ["manifest.json: the signature is over another manifest"]
-    with pytest.raises(backup.BackupError, match="signature"):
+    with pytest.raises(backup.BackupError, match="the signature is over another manifest"):
         backup.restore_backup(directory, _url(fresh_database))
     (directory / "manifest.sig.json").unlink()
-    assert "manifest.sig.json is missing: the manifest is not signed" in backup.verify_backup(directory)
+    assert "manifest.sig.json がありません。マニフェストは署名されていません" in backup.verify_backup(directory)
 
 
 def test_sums_that_disagree_with_the_signed_manifest_are_refused(settings, tmp_path, fresh_database):
@@ -244,19 +245,19 @@ def test_sums_that_disagree_with_the_signed_manifest_are_refused(settings, tmp_p
     directory = backup.create_backup(tmp_path / "backups")
     sums = directory / "SHA256SUMS"
     sums.write_text(sums.read_text().replace(backup.sha256_file(directory / "database.dump"), "0" * 64))
-    assert backup.verify_backup(directory) == ["SHA256SUMS does not match the signed manifest"]
-    with pytest.raises(backup.BackupError, match="SHA256SUMS"):
+    assert backup.verify_backup(directory) == ["SHA256SUMS が署名付きマニフェストと一致しません"]
+    with pytest.raises(backup.BackupError, match="SHA256SUMS が署名付きマニフェストと一致しません"):
         backup.restore_backup(directory, _url(fresh_database))
     sums.unlink()
-    assert backup.verify_backup(directory) == ["SHA256SUMS is missing"]
+    assert backup.verify_backup(directory) == ["SHA256SUMS がありません"]
 
 
 def test_restore_refuses_the_database_in_use_and_one_that_is_not_empty(settings, tmp_path, fresh_database):
     settings.AUDIT_SEALER = "off"
     settings.AUDIT_ARCHIVE_DIR = str(tmp_path / "none")
     directory = backup.create_backup(tmp_path / "backups")
-    with pytest.raises(backup.BackupError, match="the service is using"):
+    with pytest.raises(backup.BackupError, match="サービスが使用中のデータベース"):
         backup.restore_backup(directory, _url(connection.settings_dict["NAME"]))
     backup.restore_backup(directory, _url(fresh_database))
-    with pytest.raises(backup.BackupError, match="not empty"):
+    with pytest.raises(backup.BackupError, match="空ではありません"):
         backup.restore_backup(directory, _url(fresh_database))

@@ -5,22 +5,27 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
+from kernel import commands
 from mynatrust.operations import backup
 
 
-class Command(BaseCommand):
-    help = (
-        "Back up the database (pg_dump custom format, one consistent snapshot) and the audit archive "
-        "segments into a new directory under --out, with manifest.json and SHA256SUMS; or, with --verify, "
-        "check an existing backup against its manifest. Key files are not included (secret store)."
+class Command(commands.Command):
+    help = _(
+        "データベース（pg_dump のカスタム形式、一貫した1つのスナップショット）と監査アーカイブのセグメントを、"
+        "--out の下に新しく作るディレクトリに manifest.json と SHA256SUMS とともにバックアップします。--verify では、"
+        "既存のバックアップをそのマニフェストと照合します。鍵ファイルは含みません（秘密情報の保管場所）。"
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         group = parser.add_mutually_exclusive_group(required=True)
-        group.add_argument("--out", help="directory under which the backup directory is created")
-        group.add_argument("--verify", metavar="BACKUP_DIR", help="check a backup directory against its manifest")
+        group.add_argument("--out", help=gettext("バックアップのディレクトリを作る場所"))
+        group.add_argument(
+            "--verify", metavar="BACKUP_DIR", help=gettext("バックアップのディレクトリをそのマニフェストと照合する")
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["verify"]:
@@ -28,12 +33,19 @@ class Command(BaseCommand):
             for problem in problems:
                 self.stderr.write(self.style.ERROR(problem))
             if problems:
-                raise CommandError(f"Backup {options['verify']} is NOT intact ({len(problems)} problem(s)).")
-            self.stdout.write(self.style.SUCCESS(f"Backup {options['verify']} matches its manifest."))
+                raise CommandError(
+                    gettext("バックアップ %(path)s は完全ではありません（問題 %(count)s 件）。")
+                    % {"path": options["verify"], "count": len(problems)}
+                )
+            self.stdout.write(
+                self.style.SUCCESS(
+                    gettext("バックアップ %(path)s はマニフェストと一致します。") % {"path": options["verify"]}
+                )
+            )
             return
-        self.stdout.write("Dumping the database…")
+        self.stdout.write(gettext("データベースを書き出しています…"))
         try:
             directory = backup.create_backup(Path(options["out"]))
         except backup.BackupError as err:
             raise CommandError(err.message) from err
-        self.stdout.write(self.style.SUCCESS(f"Backup written to {directory}"))
+        self.stdout.write(self.style.SUCCESS(gettext("バックアップを %(path)s に書き込みました") % {"path": directory}))
