@@ -176,7 +176,7 @@ def setup(command: Any) -> None:
         applicant.set_password(DEMO_PASSWORD)
         applicant.save(update_fields=["password"])
     # The demo's console mailer would print every notice as raw MIME; the demo does not need them.
-    with mock.patch("registry.services.send_mail"):
+    with mock.patch("registry.services.mail.send_mail"):
         if not Membership.objects.filter(user=member).exists():
             subscriber = _apply(member, DEMO_CORPORATE_NUMBER, DEMO_CORPORATION)
             name, address = DEMO_REPRESENTATIVE

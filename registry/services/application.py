@@ -1,0 +1,380 @@
+"""Applications (§3.1) and their review: apply, start the review, approve, reject, return, resubmit."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+import audit
+from kernel import Actor, service
+from kernel.services import record_refusal
+from mynatrust import mail_limits
+from mynatrust.repository.services import accept_current_terms, record_privacy_notice
+from mynatrust.repository.terms import current_terms_version
+from registry import contract, reception
+from registry.models import (
+    Membership,
+    Subscriber,
+    SubscriberFacts,
+)
+from registry.services.common import (
+    CORPORATE_NUMBER_REQUIRED,
+    RegistryError,
+    _changed_fields,
+    _declared,
+    _is_initial,
+    _locked_for_member,
+)
+from registry.services.corporate import _nta_check
+from registry.services.evidence import EvidenceInput, _store_evidence
+from registry.services.mail import _mail_on_commit, _receipt_of
+
+if TYPE_CHECKING:
+    from mynatrust.models import User
+
+
+def terms_version_in_force() -> str:
+    """The version of the terms of use applicants agree to: the published one, else the setting."""
+    return current_terms_version() or settings.REGISTRY_TERMS_VERSION
+
+
+def _require_title(kind: str, facts: dict[str, Any]) -> None:
+    # §3.1.1 代表者の肩書; every delegation of a corporation carries it (§4.1.4 Table 4-1).
+    if kind == Subscriber.Kind.CORPORATION and not str(facts.get("representative_title") or "").strip():
+        raise RegistryError(
+            _("法人は代表者の肩書（例：代表取締役）を入力してください。"),
+            code="title_missing",
+            field="representative_title",
+        )
+
+
+def apply_for_registration(
+    *,
+    actor: User,
+    kind: str,
+    corporate_number: str,
+    facts: dict[str, Any],
+    evidence: EvidenceInput | None,
+    terms_accepted: bool,
+    antisocial_declared: bool,
+) -> Subscriber:
+    """A subscriber-kind account applies for its business; it becomes the applicant member."""
+    check = _nta_check(kind, corporate_number, facts)  # a network call: before the transaction
+    same_number = _same_number(kind, corporate_number, actor)  # counts mails: before the transaction
+    try:
+        with transaction.atomic():
+            subscriber = _apply(
+                same_number=same_number,
+                actor=actor,
+                kind=kind,
+                corporate_number=corporate_number,
+                facts=facts,
+                evidence=evidence,
+                terms_accepted=terms_accepted,
+                antisocial_declared=antisocial_declared,
+                check=check,
+            )
+            if current_terms_version() is not None:
+                # Agreeing in the application form is the acceptance the member area asks for.
+                accept_current_terms(actor, actor=actor)
+            # The privacy notice shown beside the form (§2.8(2)): its version is recorded too.
+            record_privacy_notice(actor, actor=actor)
+    except RegistryError as exc:
+        record_refusal("registry.subscriber.apply_refused", exc, actor=actor, corporate_number=corporate_number)
+        raise
+    return subscriber
+
+
+def _same_number(kind: str, corporate_number: str, actor: User) -> tuple[list[Subscriber], list[str]]:
+    """The subscribers already registered or applying under ``corporate_number``, and those of their
+    administrators' addresses to tell (mail limits apply)."""
+    if kind != Subscriber.Kind.CORPORATION or not corporate_number or Membership.objects.filter(user=actor).exists():
+        return [], []
+    others = list(
+        Subscriber.objects.filter(corporate_number=corporate_number).exclude(
+            status__in=[Subscriber.Status.REJECTED, Subscriber.Status.TERMINATED]
+        )
+    )
+    roles = (Membership.Role.APPLICANT, Membership.Role.ADMINISTRATOR)
+    addresses = Membership.objects.filter(subscriber__in=others, role__in=roles).values_list("user__email", flat=True)
+    told = [a for a in addresses if mail_limits.allow(mail_limits.SAME_NUMBER_APPLICATION, to=a, account=actor)]
+    return others, told
+
+
+def _apply(
+    *,
+    same_number: tuple[list[Subscriber], list[str]],
+    actor: User,
+    kind: str,
+    corporate_number: str,
+    facts: dict[str, Any],
+    evidence: EvidenceInput | None,
+    terms_accepted: bool,
+    antisocial_declared: bool,
+    check: dict[str, Any],
+) -> Subscriber:
+    if getattr(actor, "kind", None) != "subscriber":
+        raise RegistryError(_("利用者アカウントでログインしてください。"), code="not_subscriber_account")
+    if Membership.objects.filter(user=actor).exists():
+        raise RegistryError(_("このアカウントは既に利用者に所属しています。"), code="already_member")
+    if not terms_accepted or not antisocial_declared:
+        raise RegistryError(_("利用約款への同意と表明が必要です。"), code="consent_missing")
+    if kind == Subscriber.Kind.CORPORATION and not corporate_number:
+        raise RegistryError(CORPORATE_NUMBER_REQUIRED, code="corporate_number_missing")
+    _require_title(kind, facts)
+    if kind == Subscriber.Kind.SOLE_PROPRIETOR:
+        corporate_number = ""
+        if not facts.get("representative_birth_date"):
+            raise RegistryError(
+                _("個人事業主は生年月日を入力してください。"),
+                code="birth_date_missing",
+                field="representative_birth_date",
+            )
+    # A number already registered or applied for is accepted like any other: the form never tells
+    # whether a company is a subscriber (§2.7.1). Reception sees the others (§3.1.3) and approves at
+    # most one; the other subscriber's administrators are told by mail.
+    now = timezone.now()
+    subscriber = Subscriber.objects.create(
+        kind=kind,
+        corporate_number=corporate_number,
+        terms_version=terms_version_in_force(),
+        terms_accepted_at=now,
+        antisocial_declared_at=now,
+        applied_at=now,
+    )
+    version = SubscriberFacts.objects.create(
+        subscriber=subscriber,
+        version=1,
+        submitted_by=actor,
+        submitted_at=now,
+        nta_check=check,
+        reception_number=reception.next_number(reception.APPLICATION),
+        **_declared(facts),
+    )
+    Membership.objects.create(user=actor, subscriber=subscriber, role=Membership.Role.APPLICANT)
+    # Registries are checked for corporations and 団体 only (§3.1.3): a sole proprietor applies
+    # without one (a business-address document may still be attached) and is identified by their
+    # own JPKI signature and basic four items when they sign (§3.1.1, Table 4-1).
+    if evidence is not None or kind != Subscriber.Kind.SOLE_PROPRIETOR:
+        _store_evidence(version, evidence, actor=actor)
+    audit.record(
+        "registry.subscriber.applied",
+        actor=actor,
+        subject=subscriber,
+        kind=kind,
+        corporate_number=corporate_number,
+        terms_version=subscriber.terms_version,
+        nta_findings=check.get("findings", []),
+        same_number_as=[other.public_id for other in same_number[0]],
+        reception_number=version.reception_number,
+    )
+    _mail_on_commit(subscriber, "applied", _receipt_of(version))
+    for other in same_number[0]:
+        told = [a for a in same_number[1] if other.memberships.filter(user__email__iexact=a).exists()]
+        _mail_on_commit(other, "same_number_applied", {}, recipients=told)
+    return subscriber
+
+
+@service("registry.subscriber.review_started")
+def start_review(subscriber: Subscriber, *, actor: Actor) -> Subscriber:
+    subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
+    if subscriber.status != Subscriber.Status.APPLIED:
+        raise RegistryError(_("審査を開始できる状態ではありません。"), code="wrong_state")
+    subscriber.status = Subscriber.Status.UNDER_REVIEW
+    subscriber.save(update_fields=["status"])
+    audit.record("registry.subscriber.review_started", actor=actor, subject=subscriber)
+    return subscriber
+
+
+def _locked_open_facts(
+    facts: SubscriberFacts, states: tuple[str, ...] = (SubscriberFacts.State.PENDING,)
+) -> tuple[SubscriberFacts, Subscriber]:
+    subscriber = Subscriber.objects.select_for_update().get(pk=facts.subscriber_id)
+    facts = SubscriberFacts.objects.select_for_update().get(pk=facts.pk)
+    if facts.state not in states:
+        raise RegistryError(_("この届出は審査待ちではありません。"), code="wrong_state")
+    return facts, subscriber
+
+
+DUPLICATE_IN_SERVICE = _(
+    "この法人番号の利用者が既に利用中（または利用停止中）です。同じ法人の利用者は一つだけ承認できます。"
+)
+
+
+def _in_service_under(subscriber: Subscriber) -> bool:
+    """Another subscriber with the same corporate number is in service (active or suspended)."""
+    return bool(subscriber.corporate_number) and (
+        Subscriber.objects.filter(
+            corporate_number=subscriber.corporate_number,
+            status__in=[Subscriber.Status.ACTIVE, Subscriber.Status.SUSPENDED],
+        )
+        .exclude(pk=subscriber.pk)
+        .exists()
+    )
+
+
+@service("registry.facts.approve")
+def approve_facts(
+    facts: SubscriberFacts,
+    *,
+    actor: User,
+    company_registry_number: str,
+    registered_representative_name: str,
+    registered_representative_address: str,
+    reason: str = "",
+) -> SubscriberFacts:
+    """Reception approves an application or a change after checking the registry evidence."""
+    facts, subscriber = _locked_open_facts(facts)
+    sole = subscriber.kind == Subscriber.Kind.SOLE_PROPRIETOR
+    _require_title(subscriber.kind, {"representative_title": facts.representative_title})
+    if not sole and not facts.evidence.exists():
+        raise RegistryError(_("登記事項の証明が提出されていません。"), code="evidence_missing")
+    if sole:
+        # No registry: the representative's JPKI certificate is compared with the declared name and
+        # home address (§3.1.1) when the delegation is signed.
+        registered_representative_name = registered_representative_name.strip() or facts.representative_name
+        registered_representative_address = registered_representative_address.strip() or facts.representative_address
+    if not registered_representative_name.strip() or not registered_representative_address.strip():
+        raise RegistryError(_("登記上の代表者の氏名と住所を記録してください。"), code="registered_missing")
+    if subscriber.kind == Subscriber.Kind.CORPORATION:
+        if len(company_registry_number) != 12 or not company_registry_number.isdigit():
+            raise RegistryError(_("会社法人等番号は12桁の数字です。"), code="registry_number_format")
+        if company_registry_number != subscriber.corporate_number[1:]:
+            raise RegistryError(
+                _("会社法人等番号が法人番号（先頭の検査用数字を除く12桁）と一致しません。"),
+                code="registry_number_mismatch",
+            )
+    initial = _is_initial(subscriber)
+    if not initial and subscriber.status not in (Subscriber.Status.ACTIVE, Subscriber.Status.SUSPENDED):
+        raise RegistryError(_("この利用者の届出は承認できません。"), code="wrong_state")
+    if initial and _in_service_under(subscriber):
+        raise RegistryError(DUPLICATE_IN_SERVICE, code="duplicate_corporate_number")
+    now = timezone.now()
+    previous = subscriber.current_facts
+    if previous is not None:
+        previous.state = SubscriberFacts.State.SUPERSEDED
+        previous.save(update_fields=["state"])
+    facts.state = SubscriberFacts.State.APPROVED
+    facts.company_registry_number = company_registry_number
+    facts.registered_representative_name = registered_representative_name.strip()
+    facts.registered_representative_address = registered_representative_address.strip()
+    facts.decided_by = actor
+    facts.decided_at = now
+    facts.decision_reason = reason
+    facts.save()
+    if initial:
+        today = timezone.localdate()
+        subscriber.status = Subscriber.Status.ACTIVE
+        subscriber.status_reason = reason
+        subscriber.approved_at = now
+        subscriber.contract_start = today
+        subscriber.contract_end = contract.term_end(today)
+        try:
+            with transaction.atomic():
+                subscriber.save(
+                    update_fields=["status", "status_reason", "approved_at", "contract_start", "contract_end"]
+                )
+        except IntegrityError:  # another application for the number was approved at the same moment
+            raise RegistryError(DUPLICATE_IN_SERVICE, code="duplicate_corporate_number") from None
+        audit.record(
+            "registry.subscriber.approved",
+            actor=actor,
+            subject=subscriber,
+            version=facts.version,
+            contract_end=subscriber.contract_end,
+        )
+    else:
+        audit.record(
+            "registry.facts.approved",
+            actor=actor,
+            subject=subscriber,
+            version=facts.version,
+            changed=_changed_fields(previous, facts),
+        )
+    _mail_on_commit(subscriber, "approved" if initial else "change_approved", {"reason": reason})
+    return facts
+
+
+@service("registry.facts.reject")
+def reject_facts(facts: SubscriberFacts, *, actor: User, reason: str) -> SubscriberFacts:
+    """Reception rejects an application (the subscriber ends as rejected) or a change (old facts stay);
+    also one waiting for the applicant who never answers."""
+    if not reason.strip():
+        raise RegistryError(_("不承認の理由を入力してください。"), code="reason_missing")
+    facts, subscriber = _locked_open_facts(facts, (SubscriberFacts.State.PENDING, SubscriberFacts.State.RETURNED))
+    facts.state = SubscriberFacts.State.REJECTED
+    facts.decided_by = actor
+    facts.decided_at = timezone.now()
+    facts.decision_reason = reason
+    facts.save(update_fields=["state", "decided_by", "decided_at", "decision_reason"])
+    initial = _is_initial(subscriber)
+    if initial:
+        subscriber.status = Subscriber.Status.REJECTED
+        subscriber.status_reason = reason
+        subscriber.save(update_fields=["status", "status_reason"])
+    audit.record(
+        "registry.subscriber.rejected" if initial else "registry.facts.rejected",
+        actor=actor,
+        subject=subscriber,
+        version=facts.version,
+        reason=reason,
+    )
+    _mail_on_commit(subscriber, "rejected" if initial else "change_rejected", {"reason": reason})
+    return facts
+
+
+@service("registry.facts.return")
+def return_facts(facts: SubscriberFacts, *, actor: User, reason: str) -> SubscriberFacts:
+    """Reception asks the applicant to correct the form or send new evidence (差戻し)."""
+    if not reason.strip():
+        raise RegistryError(_("差戻しの理由を入力してください。"), code="reason_missing")
+    facts, subscriber = _locked_open_facts(facts)
+    facts.state = SubscriberFacts.State.RETURNED
+    facts.decision_reason = reason
+    facts.decided_by = actor
+    facts.decided_at = timezone.now()
+    facts.save(update_fields=["state", "decision_reason", "decided_by", "decided_at"])
+    if _is_initial(subscriber):
+        subscriber.status = Subscriber.Status.RETURNED
+        subscriber.status_reason = reason
+        subscriber.save(update_fields=["status", "status_reason"])
+    audit.record("registry.facts.returned", actor=actor, subject=subscriber, version=facts.version, reason=reason)
+    _mail_on_commit(subscriber, "returned", {"reason": reason})
+    return facts
+
+
+@service("registry.facts.resubmit")
+def resubmit_facts(
+    subscriber: Subscriber, *, actor: User, facts: dict[str, Any], evidence: EvidenceInput | None
+) -> SubscriberFacts:
+    """The applicant answers a return: corrected facts and/or new evidence go back to review."""
+    subscriber = _locked_for_member(subscriber, actor)
+    version = subscriber.facts.select_for_update().filter(state=SubscriberFacts.State.RETURNED).first()
+    if version is None:
+        raise RegistryError(_("差し戻された届出はありません。"), code="wrong_state")
+    for name, value in _declared(facts).items():
+        setattr(version, name, value)
+    _require_title(subscriber.kind, {"representative_title": version.representative_title})
+    if subscriber.kind == Subscriber.Kind.SOLE_PROPRIETOR and not version.representative_birth_date:
+        raise RegistryError(
+            _("個人事業主は生年月日を入力してください。"),
+            code="birth_date_missing",
+            field="representative_birth_date",
+        )
+    if subscriber.kind == Subscriber.Kind.CORPORATION:
+        version.nta_check = _nta_check(subscriber.kind, subscriber.corporate_number, facts)
+    version.state = SubscriberFacts.State.PENDING
+    version.submitted_by = actor
+    version.submitted_at = timezone.now()
+    version.save()
+    if evidence is not None:
+        _store_evidence(version, evidence, actor=actor)
+    if subscriber.status == Subscriber.Status.RETURNED:
+        subscriber.status = Subscriber.Status.APPLIED
+        subscriber.save(update_fields=["status"])
+    audit.record("registry.facts.resubmitted", actor=actor, subject=subscriber, version=version.version)
+    return version
