@@ -479,7 +479,7 @@ MIDDLEWARE = [
     "mynatrust.repository.middleware.TermsAcceptanceMiddleware",
 ]
 # Where the repository links to (paths served by other apps).
-REPOSITORY_API_DOCS_PATH = env.str("REPOSITORY_API_DOCS_PATH", default="/api/v1/openapi.json")
+REPOSITORY_API_DOCS_PATH = env.str("REPOSITORY_API_DOCS_PATH", default="/api/")
 REPOSITORY_JWKS_PATH = env.str("REPOSITORY_JWKS_PATH", default="/.well-known/jwks.json")
 REPOSITORY_AUDIT_KEY_PATH = env.str("REPOSITORY_AUDIT_KEY_PATH", default="/.well-known/audit-checkpoint-key.pem")
 # Bearer token that lets Prometheus read /metrics without an admin session; empty: maintenance role only.

@@ -7,10 +7,12 @@ from audit import public as audit_public
 from mynatrust import views
 from mynatrust.access import public
 from validity import api as validity_api
+from validity import views as validity_views
 
 urlpatterns = [
     # First: the validity API is the busiest path, and Django tries the patterns in order.
     path("api/v1/", include("validity.api_urls")),
+    path("api/", validity_views.api_documentation, name="api_docs"),
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("i18n/setlang/", public(set_language), name="set_language"),

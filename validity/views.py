@@ -23,7 +23,7 @@ from mynatrust.access import public, recipient_required, refuse_object, signed_i
 from mynatrust.lib import delegation_id as delegation_ids
 from mynatrust.lib.delegation_id import in_file_name
 from registry import member_pages
-from validity import answer, ratelimit, result_pdf, services, signing
+from validity import answer, api_docs, ratelimit, result_pdf, services, signing
 from validity.answer import Status, ValidityError
 from validity.forms import AnonymousCheckForm, ApiKeyForm, CheckForm, RegistrationForm, Sha256UploadHandler
 from validity.models import ApiKey, CheckResult, RecipientOrganisation
@@ -360,3 +360,20 @@ def revoke_invitation(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def invitation(request: HttpRequest, token: str) -> HttpResponse:
     return member_pages.invitation(_recipient_pages(), request, token)
+
+
+@public
+@require_GET
+def api_documentation(request: HttpRequest) -> HttpResponse:
+    """The API described in Japanese, made from the OpenAPI document the API serves."""
+    from validity.api import _openapi_document
+
+    base = request.build_absolute_uri("/api/v1").rstrip("/")
+    api = api_docs.page(_openapi_document(), base)
+    context = {
+        "api": api,
+        "schema_names": [schema["name"] for schema in api["schemas"]],
+        "openapi_url": request.build_absolute_uri(reverse("validity_api:openapi")),
+        "jwks_url": request.build_absolute_uri(reverse("jwks")),
+    }
+    return render(request, "validity/api_docs.html", context)

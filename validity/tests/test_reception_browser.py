@@ -87,3 +87,14 @@ def test_a_kept_result_prints_as_pdf_and_its_revocation_is_mailed(
         notice.body.split("確認した時点の結果：")[1].split()[0].replace("https://mynatrust.example.jp", live_server.url)
     )
     journey.visit(page, "result-from-notice")
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_the_api_page_reads_in_japanese_on_both_widths(page, live_server, width):
+    page.set_viewport_size({"width": width, "height": 900})
+    journey = Journey(f"api-docs-{width}", page)
+    page.goto(f"{live_server.url}/")
+    page.get_by_role("link", name="有効性確認 API の仕様").first.click()
+    page.wait_for_url(re.compile(r"/api/$"))
+    assert page.get_by_test_id("operation").count() == 2 and page.get_by_test_id("schema").count() == 3
+    journey.visit(page, "api-docs")
