@@ -110,16 +110,23 @@ def api_keys(request: HttpRequest) -> HttpResponse:
 
 
 @recipient_required
-@require_POST
+@never_cache
+@require_http_methods(["GET", "POST"])
 def revoke_api_key(request: HttpRequest, prefix: str) -> HttpResponse:
+    """A confirmation page naming the key and what stops working; revoked only from its form."""
     key = _get_key_for_member(request, prefix)
-    try:
-        services.revoke_api_key(key, actor=signed_in(request))
-    except ValidityError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, gettext("API キー「%(label)s」を失効させました。") % {"label": key.label})
-    return redirect("validity:api_keys")
+    if key.revoked_at is not None:
+        messages.info(request, gettext("API キー「%(label)s」は既に失効しています。") % {"label": key.label})
+        return redirect("validity:api_keys")
+    if request.method == "POST" and request.POST.get("confirmed") == "yes":
+        try:
+            services.revoke_api_key(key, actor=signed_in(request))
+        except ValidityError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, gettext("API キー「%(label)s」を失効させました。") % {"label": key.label})
+        return redirect("validity:api_keys")
+    return render(request, "validity/api_key_revoke.html", {"key": key})
 
 
 def _record(document: dict[str, Any]) -> tuple[str, str] | tuple[None, None]:

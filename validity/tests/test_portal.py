@@ -196,12 +196,21 @@ def test_a_key_can_expire_and_be_revoked_by_its_organisation_only(client, recipi
     outsider = make_user("outsider@recipient.example.jp", "recipient")
     make_organisation(outsider, name="他社")
     client.force_login(outsider)
-    assert client.post(reverse("validity:revoke_api_key", args=[key.prefix])).status_code == 404
+    assert client.post(reverse("validity:revoke_api_key", args=[key.prefix]), {"confirmed": "yes"}).status_code == 404
     client.force_login(recipient)
-    assert client.post(reverse("validity:revoke_api_key", args=[key.prefix])).status_code == 302
+    url = reverse("validity:revoke_api_key", args=[key.prefix])
+    # A confirmation page first: what the key is, what stops working; a bare POST changes nothing.
+    page = client.get(url).content.decode()
+    assert "期限付き" in page and key.prefix in page and "照会できなくなります" in page
+    assert 'name="confirmed"' in page
+    assert client.post(url).status_code == 200
+    key.refresh_from_db()
+    assert key.revoked_at is None
+    assert client.post(url, {"confirmed": "yes"}).status_code == 302
     key.refresh_from_db()
     assert key.revoked_at is not None
     assert AuditEvent.objects.filter(event_type="validity.api_key.revoked").count() == 1
+    assert client.get(url).status_code == 302  # nothing left to confirm
 
 
 def test_an_expiry_in_the_past_is_refused(client, recipient, organisation):

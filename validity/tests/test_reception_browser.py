@@ -14,6 +14,14 @@ from mynatrust.tests.journey_pages import Journey
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+def sign_in(page, live_server, user) -> None:
+    page.goto(f"{live_server.url}/recipient/login/")
+    page.locator("#id_username").fill(user.email)
+    page.locator("#id_password").fill(PASSWORD)
+    page.get_by_role("button", name="ログイン").click()
+    page.wait_for_url(re.compile(r"/recipient/$"))
+
+
 @pytest.mark.parametrize("width", [1366, 390])
 def test_a_waiting_recipient_sees_its_reception_number(page, live_server, width):
     from validity import services
@@ -32,11 +40,7 @@ def test_a_waiting_recipient_sees_its_reception_number(page, live_server, width)
         declarant_name="確認 一郎",
     )
     organisation = services.register_recipient(checker, details, actor=checker)
-    page.goto(f"{live_server.url}/recipient/login/")
-    page.locator("#id_username").fill(checker.email)
-    page.locator("#id_password").fill(PASSWORD)
-    page.get_by_role("button", name="ログイン").click()
-    page.wait_for_url(re.compile(r"/recipient/$"))
+    sign_in(page, live_server, checker)
     assert page.get_by_test_id("reception-number").inner_text() == organisation.reception_number
     assert "受付から5日以内" in page.content()
     journey.visit(page, "recipient-pending")
@@ -61,11 +65,7 @@ def test_a_kept_result_prints_as_pdf_and_its_revocation_is_mailed(
     stored(facts(delegation_id))
     page.set_viewport_size({"width": width, "height": 900})
     journey = Journey(f"recipient-result-{width}", page)
-    page.goto(f"{live_server.url}/recipient/login/")
-    page.locator("#id_username").fill(recipient.email)
-    page.locator("#id_password").fill(PASSWORD)
-    page.get_by_role("button", name="ログイン").click()
-    page.wait_for_url(re.compile(r"/recipient/$"))
+    sign_in(page, live_server, recipient)
     page.goto(f"{live_server.url}/recipient/check/")
     page.get_by_label("電子委任状 ID").fill(delegation_id)
     page.get_by_role("button", name="確認する").click()
@@ -98,3 +98,29 @@ def test_the_api_page_reads_in_japanese_on_both_widths(page, live_server, width)
     page.wait_for_url(re.compile(r"/api/$"))
     assert page.get_by_test_id("operation").count() == 2 and page.get_by_test_id("schema").count() == 3
     journey.visit(page, "api-docs")
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_revoking_an_api_key_goes_through_a_confirmation_page(page, live_server, organisation, recipient, width):
+    from validity import services
+    from validity.models import ApiKey
+
+    services.create_api_key(organisation, actor=recipient, label="基幹システム")
+    key = ApiKey.objects.get()
+    page.set_viewport_size({"width": width, "height": 900})
+    journey = Journey(f"api-key-revoke-{width}", page)
+    sign_in(page, live_server, recipient)
+    page.goto(f"{live_server.url}/recipient/keys/")
+    journey.visit(page, "keys")
+    page.get_by_test_id(f"revoke-{key.prefix}").click()
+    page.wait_for_url(re.compile(r"/revoke/$"))
+    assert "基幹システム" in page.get_by_test_id("key-to-revoke").inner_text()
+    journey.visit(page, "confirm")
+    key.refresh_from_db()
+    assert key.revoked_at is None  # opening the page changed nothing
+    page.get_by_test_id("confirm-revoke").click()
+    page.wait_for_url(re.compile(r"/recipient/keys/$"))
+    assert "失効させました" in page.content()
+    key.refresh_from_db()
+    assert key.revoked_at is not None
+    journey.visit(page, "revoked")
