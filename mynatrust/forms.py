@@ -91,3 +91,36 @@ class PlainTextMixin:
                 },
             )
         return valid
+
+
+# --- 入力 → 確認 → 完了 ------------------------------------------------------------------------------
+STEPS = (_("入力"), _("確認"), _("完了"))
+CONFIRMED = "confirmed"  # the field the confirmation page's submit button carries
+
+
+def confirmation_rows(form: forms.Form) -> list[tuple[Any, str]]:
+    """What a valid bound ``form`` will submit, as (label, text) rows for a confirmation page: the
+    label of a choice rather than its code, はい/いいえ for a tick box, a date in the page's format."""
+    from datetime import date
+
+    from django.utils.formats import date_format
+
+    rows: list[tuple[Any, str]] = []
+    for name, field in form.fields.items():
+        value = form.cleaned_data.get(name)
+        if isinstance(field, forms.BooleanField):
+            text = str(_("はい") if value else _("いいえ"))
+        elif isinstance(field, forms.ChoiceField):
+            labels = {str(key): label for key, label in field.choices}  # type: ignore[misc,union-attr]
+            text = str(labels.get(str(value), value)) if value not in (None, "") else ""
+        elif isinstance(value, date):
+            text = date_format(value, "DATE_FORMAT")
+        else:
+            text = "" if value is None else str(value)
+        rows.append((field.label, text))
+    return rows
+
+
+def is_confirmed(request: Any) -> bool:
+    """True when a POST comes from the confirmation page's final button (not the 修正する one)."""
+    return request.method == "POST" and request.POST.get(CONFIRMED) == "yes" and "edit" not in request.POST

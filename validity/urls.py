@@ -10,6 +10,7 @@ accounts = Audience("recipient", "validity", home="validity:home")
 urlpatterns = [
     path("", views.home, name="home"),
     path("register/", views.register, name="register"),
+    path("register/done/", views.register_done, name="register_done"),
     path("keys/", views.api_keys, name="api_keys"),
     path("keys/<str:prefix>/revoke/", views.revoke_api_key, name="revoke_api_key"),
     path("check/", views.check, name="check"),

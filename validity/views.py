@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 import audit
 from mynatrust.access import public, recipient_required, refuse_object, signed_in
+from mynatrust.forms import STEPS, confirmation_rows, is_confirmed
 from mynatrust.lib import delegation_id as delegation_ids
 from mynatrust.lib.delegation_id import in_file_name
 from registry import member_pages
@@ -61,25 +62,32 @@ def home(request: HttpRequest) -> HttpResponse:
 @recipient_required
 @require_http_methods(["GET", "POST"])
 def register(request: HttpRequest) -> HttpResponse:
+    """入力 → 確認 → 完了: the form, then what will be sent (nothing stored yet), then the receipt."""
     if _organisation_for(request) is not None:
         return redirect("validity:home")
     form = RegistrationForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and "edit" not in request.POST:
+        if not is_confirmed(request):
+            context = {"form": form, "rows": confirmation_rows(form), "steps": STEPS, "current": 2}
+            return render(request, "validity/register_confirm.html", context)
         try:
-            organisation = services.register_recipient(request.user, form.details(), actor=request.user)
+            services.register_recipient(request.user, form.details(), actor=request.user)
         except ValidityError as exc:
             form.add_error(None, exc.message)
         else:
-            if organisation.is_approved:
-                messages.success(request, gettext("登録しました。API キーの作成と有効性確認ができます。"))
-            else:
-                messages.success(
-                    request,
-                    gettext("登録を申請しました（受付番号 %(number)s）。受付担当者の承認をお待ちください。")
-                    % {"number": organisation.reception_number},
-                )
-            return redirect("validity:home")
-    return render(request, "validity/register.html", {"form": form})
+            return redirect("validity:register_done")
+    return render(request, "validity/register.html", {"form": form, "steps": STEPS, "current": 1})
+
+
+@recipient_required
+@require_GET
+def register_done(request: HttpRequest) -> HttpResponse:
+    organisation = _organisation_for(request)
+    if organisation is None:
+        return redirect("validity:register")
+    review_days = settings.STAFF_QUEUE_OVERDUE_DAYS.get("recipient_review", 3)
+    context = {"organisation": organisation, "steps": STEPS, "current": 3, "review_days": review_days}
+    return render(request, "validity/register_done.html", context)
 
 
 @recipient_required
@@ -249,7 +257,7 @@ def check_result(request: HttpRequest, public_id: str) -> HttpResponse:
 def check_result_pdf(request: HttpRequest, public_id: str) -> HttpResponse:
     """The kept result as a printable PDF, with the signed record attached."""
     kept = _get_check_result_for_member(request, public_id)
-    services.record_result_printed(kept, actor=request.user)
+    services.record_result_printed(kept, actor=signed_in(request))
     response = HttpResponse(result_pdf.render(kept), content_type="application/pdf")
     name = f"validity-{in_file_name(kept.delegation_id)}-{kept.checked_at:%Y%m%d%H%M%S}.pdf"
     response["Content-Disposition"] = f'attachment; filename="{name}"'

@@ -315,7 +315,12 @@ def test_c_a_recipient_registers_is_approved_and_checks_the_id_by_api_and_by_for
         keys.type(value)
     keys.press("Shift+Tab")  # back one field and forward again: nothing traps the focus
     tab_to(page, "申請者の氏名", limit=1)
-    press_on(journey, page, "登録を申請する", r"/recipient/$", "menu-pending")
+    # 入力 → 確認 → 完了: what will be sent, then the receipt with its 受付番号.
+    press_on(journey, page, "入力内容を確認する", r"/recipient/register/$", "register-confirm")
+    assert "株式会社とりひき" in page.get_by_test_id("confirm-list").inner_text()
+    press_on(journey, page, "登録を申請する", r"/recipient/register/done/$", "register-done")
+    assert page.get_by_test_id("reception-number").inner_text().startswith("V-")
+    press_on(journey, page, "受領者メニューへ", r"/recipient/$", "menu-pending")
     assert page.get_by_test_id("recipient-status").inner_text() == "承認待ち"
 
     # -- reception approves the organisation in the admin --------------------------------------

@@ -52,8 +52,11 @@ def test_a_recipient_registers_creates_a_key_and_checks_an_id(page, live_server,
     page.get_by_label("代表者の氏名").fill("受領 一郎")
     page.get_by_label("代表者の住所").fill("東京都港区芝公園1-1-1")
     page.get_by_label("申請者の氏名").fill("確認 次郎")
+    page.get_by_role("button", name="入力内容を確認する").click()
+    page.wait_for_url(re.compile(r"/recipient/register/$"))
+    assert "株式会社ブラウザ受領" in page.get_by_test_id("confirm-list").inner_text()
     page.get_by_role("button", name="登録を申請する").click()
-    page.wait_for_url(re.compile(r"/recipient/$"))
+    page.wait_for_url(re.compile(r"/recipient/register/done/$"))
     assert page.get_by_test_id("recipient-status").inner_text() == "承認待ち"
     assert_clean(page)
 

@@ -24,7 +24,26 @@ REGISTRATION: dict[str, str] = {
     "representative_name": "受領 太郎",
     "representative_address": "東京都港区芝公園4-2-8",
     "declarant_name": "確認 花子",
+    "confirmed": "yes",  # sent from the confirmation page
 }
+ENTERED = {k: v for k, v in REGISTRATION.items() if k != "confirmed"}  # what a person types
+
+
+def test_registration_goes_input_confirm_done(client, recipient):
+    client.force_login(recipient)
+    confirm = client.post(reverse("validity:register"), ENTERED)
+    html = confirm.content.decode()
+    assert confirm.status_code == 200 and "受領者等の登録（確認）" in html
+    assert "法人・団体" in html and "株式会社受領商事" in html  # the choice's label, not its code
+    assert 'name="confirmed" value="yes"' in html and 'aria-current="step"' in html
+    assert not RecipientOrganisation.objects.exists()  # nothing stored before the confirmation
+    back = client.post(reverse("validity:register"), {**REGISTRATION, "edit": "1"})
+    assert "入力内容を確認する" in back.content.decode() and not RecipientOrganisation.objects.exists()
+    done = client.post(reverse("validity:register"), REGISTRATION)
+    assert done.status_code == 302 and done["Location"] == reverse("validity:register_done")
+    page = client.get(done["Location"]).content.decode()
+    organisation = RecipientOrganisation.objects.get()
+    assert "受領者等の登録（完了）" in page and organisation.reception_number in page
 
 
 def test_a_recipient_registers_and_waits_for_approval(client, recipient):
@@ -68,7 +87,7 @@ def test_a_sole_proprietor_must_give_the_date_of_birth(client, recipient):
 
 
 def test_registering_twice_is_refused_and_recorded(recipient):
-    details = services.RecipientDetails(**REGISTRATION, representative_date_of_birth=None)
+    details = services.RecipientDetails(**ENTERED, representative_date_of_birth=None)
     services.register_recipient(recipient, details, actor=recipient)
     with pytest.raises(ValidityError):
         services.register_recipient(recipient, details, actor=recipient)
@@ -76,7 +95,7 @@ def test_registering_twice_is_refused_and_recorded(recipient):
 
 
 def test_only_recipient_accounts_register(subscriber_member):
-    details = services.RecipientDetails(**REGISTRATION, representative_date_of_birth=None)
+    details = services.RecipientDetails(**ENTERED, representative_date_of_birth=None)
     with pytest.raises(ValidityError):
         services.register_recipient(subscriber_member, details, actor=subscriber_member)
 

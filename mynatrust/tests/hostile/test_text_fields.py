@@ -63,6 +63,7 @@ def _registration() -> dict[str, str]:
         "representative_name": "受領 太郎",
         "representative_address": "東京都港区芝公園4-2-8",
         "declarant_name": "確認 花子",
+        "confirmed": "yes",  # the confirmation page's final button (入力 → 確認 → 完了)
     }
 
 
