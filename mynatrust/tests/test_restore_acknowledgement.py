@@ -180,9 +180,9 @@ def test_the_command_asks_each_person_for_their_authenticator_code(older_restore
 
     out = StringIO()
     call_command("audit_restore", "status", stdout=out)
-    assert f"Signed head #{older_restore.seq}" in out.getvalue()
+    assert f"署名された先頭 #{older_restore.seq}" in out.getvalue()
     monkeypatch.setenv("MYNATRUST_OTP_CODE", "000000")
-    with pytest.raises(CommandError, match="authenticator code"):
+    with pytest.raises(CommandError, match="認証アプリのコードが違う"):
         call_command("audit_restore", "request", "--as", people["manager"].email, "--reason", "復元", stdout=out)
     assert _refusals("auth.cli_refused") == ["bad_code"]
     TOTPDevice.objects.update(throttling_failure_count=0, throttling_failure_timestamp=None)
@@ -192,5 +192,5 @@ def test_the_command_asks_each_person_for_their_authenticator_code(older_restore
     assert request.data["entry_point"]["entry"] == "cli"
     monkeypatch.setenv("MYNATRUST_OTP_CODE", code_for(people["auditor"]))
     call_command("audit_restore", "acknowledge", str(request.pk), "--as", people["auditor"].email, stdout=out)
-    assert "acknowledged" in out.getvalue()
+    assert "の欠落を確認しました" in out.getvalue()
     assert audit_signed_head() == "ok"

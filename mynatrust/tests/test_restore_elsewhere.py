@@ -142,7 +142,7 @@ def test_a_restore_onto_another_server_is_noticed_keeps_sealing_and_verifies(key
         assert service.system_identifier() != _source_system_identifier()
 
         sealed = service.manage("audit_seal").stdout
-        assert "checkpoint at #" in sealed, sealed
+        assert "チェックポイントは #" in sealed, sealed
         facts = service.report()
         assert facts["unsealed"] == 0, facts
         assert facts["system_id"] == service.system_identifier()
@@ -191,13 +191,13 @@ def test_a_restore_older_than_the_last_signed_head_is_refused_until_two_people_a
         assert verified.returncode != 0, verified.stdout
 
         status = service.manage("audit_restore", "status").stdout
-        assert f"Signed head #{signed.seq}" in status, status
+        assert f"署名された先頭 #{signed.seq}" in status, status
         service.env["MYNATRUST_OTP_CODE"] = _code(manager)
         asked = service.manage("audit_restore", "request", "--as", manager.email, "--reason", "月次の復元訓練")
         request_id = asked.stdout.split()[1]
         service.env["MYNATRUST_OTP_CODE"] = _code(auditor)
         done = service.manage("audit_restore", "acknowledge", request_id, "--as", auditor.email)
-        assert "acknowledged" in done.stdout, done.stdout
+        assert "の欠落を確認しました" in done.stdout, done.stdout
 
         sealed = service.manage("audit_seal").stdout
         assert "checkpoint at #" in sealed, sealed  # signing resumed

@@ -3,34 +3,41 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
+from django.utils.text import format_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from audit import heads, restores
+from kernel import commands
 from mynatrust import cli
 from mynatrust.operations import restores as acknowledgements
 
 
-class Command(BaseCommand):
-    help = (
-        "After a restore from a backup older than the last signed audit head the sequencer signs nothing "
-        "until the loss is acknowledged by two people. `audit_restore status` shows the loss and pending "
-        "requests; `audit_restore request --as EMAIL --reason TEXT` (the service manager) asks; "
-        "`audit_restore acknowledge REQUEST_ID --as EMAIL` (the auditor, another person) records the lost "
-        "positions for good and re-bases the head file. Acting --as a staff member asks for that member's "
-        f"current authenticator code (without echo, or from ${cli.CODE_VARIABLE})."
+class Command(commands.Command):
+    help = format_lazy(
+        _(
+            "最後に署名された監査ログの先頭より古いバックアップから復元したあと、シーケンサーは2人がその欠落を確認するまで"
+            "何も署名しません。`audit_restore status` は欠落と未確認の依頼を示し、`audit_restore request --as EMAIL "
+            "--reason TEXT`（サービス責任者）が確認を依頼し、`audit_restore acknowledge REQUEST_ID --as EMAIL`"
+            "（監査人、別の人）が失われた位置を確定して先頭ファイルを付け替えます。--as で職員として操作するときは、"
+            "その職員の認証アプリの現在のコードを尋ねます（画面に表示せず、または ${variable} から）。"
+        ),
+        variable=cli.CODE_VARIABLE,
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
-        sub.add_parser("status", help="the loss found now, and the pending requests")
-        request = sub.add_parser("request", help="ask that the loss be acknowledged (service manager)")
-        request.add_argument("--reason", required=True, help="what was restored, why, and where it is recorded")
-        request.add_argument("--dry-run", action="store_true", help="show the loss without requesting")
-        acknowledge = sub.add_parser("acknowledge", help="confirm a request by someone else (auditor)")
-        acknowledge.add_argument("request_id", type=int)
-        acknowledge.add_argument("--dry-run", action="store_true", help="show the request without confirming")
+        sub.add_parser("status", help=gettext("いま見つかる欠落と、未確認の依頼"))
+        request = sub.add_parser("request", help=gettext("欠落の確認を依頼する（サービス責任者）"))
+        request.add_argument("--reason", required=True, help=gettext("何を、なぜ復元したか、その記録がどこにあるか"))
+        request.add_argument("--dry-run", action="store_true", help=gettext("依頼せずに欠落を示す"))
+        acknowledge = sub.add_parser("acknowledge", help=gettext("別の人の依頼を確認する（監査人）"))
+        acknowledge.add_argument("request_id", type=int, help=gettext("依頼の番号"))
+        acknowledge.add_argument("--dry-run", action="store_true", help=gettext("確認せずに依頼を示す"))
         for p in (request, acknowledge):
             cli.add_actor_argument(p)
 
@@ -41,7 +48,7 @@ class Command(BaseCommand):
             return
         if options["dry_run"]:
             self._status()
-            self.stdout.write("dry run: nothing requested or acknowledged")
+            self.stdout.write(gettext("試行のみ: 依頼も確認もしていません"))
             return
         with cli.entry_point(f"audit_restore {action}"):
             actor = cli.verified_staff(options["actor"], command=f"audit_restore {action}")
@@ -50,37 +57,79 @@ class Command(BaseCommand):
                     event = acknowledgements.request_acknowledgement(actor=actor, reason=options["reason"])
                     self.stdout.write(
                         self.style.SUCCESS(
-                            f"Request {event.pk} recorded: positions #{event.data['lost_from']}–#{event.data['lost_to']} "
-                            "lost. The auditor confirms it with `audit_restore acknowledge "
-                            f"{event.pk} --as EMAIL` within {acknowledgements.REQUEST_HOURS} hours."
+                            gettext(
+                                "依頼 %(id)s を記録しました: 位置 #%(lost_from)s–#%(lost_to)s が失われています。監査人が "
+                                "%(hours)s 時間以内に `audit_restore acknowledge %(id)s --as EMAIL` で確認します。"
+                            )
+                            % {
+                                "id": event.pk,
+                                "lost_from": event.data["lost_from"],
+                                "lost_to": event.data["lost_to"],
+                                "hours": acknowledgements.REQUEST_HOURS,
+                            }
                         )
                     )
                 else:
                     event = acknowledgements.acknowledge(options["request_id"], actor=actor)
                     self.stdout.write(
                         self.style.SUCCESS(
-                            f"Loss of #{event.data['lost_from']}–#{event.data['lost_to']} acknowledged (event {event.pk}); "
-                            f"the head file now names checkpoint #{event.data['anchor_seq']}, signing resumes."
+                            gettext(
+                                "#%(lost_from)s–#%(lost_to)s の欠落を確認しました（イベント %(id)s）。先頭ファイルは"
+                                "チェックポイント #%(anchor)s を指し、署名を再開します。"
+                            )
+                            % {
+                                "lost_from": event.data["lost_from"],
+                                "lost_to": event.data["lost_to"],
+                                "id": event.pk,
+                                "anchor": event.data["anchor_seq"],
+                            }
                         )
                     )
             except acknowledgements.RestoreError as exc:
-                raise CommandError(f"refused ({exc.code}): {exc.message}") from exc
+                raise CommandError(gettext("拒否しました: %(reason)s") % {"reason": exc.message}) from exc
 
     def _status(self) -> None:
         try:
             loss = restores.find_loss()
         except (restores.Unprovable, heads.Unreadable) as err:
-            raise CommandError(f"The audit log does not verify on its own: {err}") from err
+            raise CommandError(gettext("監査ログがそれだけでは検証できません: %(reason)s") % {"reason": err}) from err
         if loss is None:
-            self.stdout.write("The audit log extends the last signed head: nothing to acknowledge.")
+            self.stdout.write(gettext("監査ログは最後に署名された先頭を延長しています。確認するものはありません。"))
         else:
             self.stdout.write(
-                f"Signed head #{loss.signed.seq} ({loss.signed.head[:16]}…, {loss.signed.time}) is not in this log: "
-                f"{loss.problem}.\nThe newest checkpoint this log holds is #{loss.anchor.seq}; the log's head is "
-                f"#{loss.database_seq}. Lost as signed: #{loss.lost_from}–#{loss.lost_to}."
+                gettext(
+                    "署名された先頭 #%(seq)s（%(head)s…、%(time)s）はこのログにありません: %(problem)s。\n"
+                    "このログにある最新のチェックポイントは #%(anchor)s、ログの先頭は #%(database)s です。"
+                    "署名済みで失われた範囲: #%(lost_from)s–#%(lost_to)s。"
+                )
+                % {
+                    "seq": loss.signed.seq,
+                    "head": loss.signed.head[:16],
+                    "time": _when(loss.signed.time),
+                    "problem": loss.problem,
+                    "anchor": loss.anchor.seq,
+                    "database": loss.database_seq,
+                    "lost_from": loss.lost_from,
+                    "lost_to": loss.lost_to,
+                }
             )
         for request in acknowledgements.pending_requests():
             self.stdout.write(
-                f"pending request {request.pk} by {request.actor_label} at {request.created_at:%Y-%m-%d %H:%M}Z: "
-                f"#{request.data.get('lost_from')}–#{request.data.get('lost_to')}, {request.data.get('reason', '')}"
+                gettext("未確認の依頼 %(id)s（%(who)s、%(when)s）: #%(lost_from)s–#%(lost_to)s、%(reason)s")
+                % {
+                    "id": request.pk,
+                    "who": request.actor_label,
+                    "when": commands.moment(request.created_at),
+                    "lost_from": request.data.get("lost_from"),
+                    "lost_to": request.data.get("lost_to"),
+                    "reason": request.data.get("reason", ""),
+                }
             )
+
+
+def _when(value: str) -> str:
+    """A head file's time (ISO 8601, UTC) as a person in Japan reads it."""
+    try:
+        return commands.moment(datetime.fromisoformat(value))
+    except ValueError:
+        return value or "—"
