@@ -122,7 +122,7 @@ def test_the_runtime_role_keeps_the_log_and_cannot_change_it(roles: Roles, tmp_p
     roles.manage(app, "shell", "-c", RECORD)
     sealed = roles.manage(app, "audit_seal").stdout
     assert "件を封印しました" in sealed and "チェックポイントは #" in sealed, sealed
-    assert "verified" in roles.manage(app, "audit_verify").stdout
+    assert "監査ログを検証しました" in roles.manage(app, "audit_verify").stdout
     exported = roles.manage(app, "audit_export", "--out", str(tmp_path / "export.zip"), check=False)
     assert exported.returncode == 0, exported.stdout + exported.stderr
 
@@ -160,8 +160,8 @@ def test_the_runtime_role_keeps_the_log_and_cannot_change_it(roles: Roles, tmp_p
         left = conn.execute("SELECT count(*) FROM audit_auditseal WHERE seq <= %s", [last]).fetchone()
         assert left == (0,)
     roles.manage(app, "shell", "-c", RECORD)
-    assert "checkpoint at #" in roles.manage(app, "audit_seal").stdout
-    assert "verified" in roles.manage(app, "audit_verify").stdout
+    assert "チェックポイントは #" in roles.manage(app, "audit_seal").stdout
+    assert "監査ログを検証しました" in roles.manage(app, "audit_verify").stdout
 
 
 def test_backups_are_taken_as_the_owner_and_restore_under_the_split(roles: Roles, tmp_path: Path) -> None:
@@ -210,7 +210,7 @@ def test_backups_are_taken_as_the_owner_and_restore_under_the_split(roles: Roles
         assert "audit.E004" not in target.manage(app, "check", "--deploy", "--database", "default", check=False).stderr
         target.manage(app, "shell", "-c", RECORD)
         assert "件を封印しました" in target.manage(app, "audit_seal").stdout
-        assert "verified" in target.manage(app, "audit_verify").stdout
+        assert "監査ログを検証しました" in target.manage(app, "audit_verify").stdout
         again = target.manage(app, "backup", "--out", str(tmp_path), check=False)
         assert again.returncode != 0 and "audit_prune_permit" in again.stderr
     finally:

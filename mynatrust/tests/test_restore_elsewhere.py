@@ -154,7 +154,7 @@ def test_a_restore_onto_another_server_is_noticed_keeps_sealing_and_verifies(key
         assert facts["healthz"] == 200, facts
         assert facts["checks"]["audit_signed_head"] == "ok" and facts["checks"]["audit_unsealed_age"] == "ok"
         verified = service.manage("audit_verify")
-        assert "verified" in verified.stdout
+        assert "監査ログを検証しました" in verified.stdout
 
 
 def _code(user: Any) -> str:
@@ -181,7 +181,7 @@ def test_a_restore_older_than_the_last_signed_head_is_refused_until_two_people_a
         service = Service(url, key_host)
         service.manage("shell", "-c", RECORD)
         sealed = service.manage("audit_seal").stdout
-        assert "checkpoint at #" not in sealed, sealed  # sealed, but the sequencer signs nothing
+        assert "チェックポイントは #" not in sealed, sealed  # sealed, but the sequencer signs nothing
         sealed = service.manage("audit_seal").stdout  # the refusal itself is sealed too
         facts = service.report()
         assert facts["unsealed"] == 0 and facts["refused"] == 1, facts
@@ -200,10 +200,10 @@ def test_a_restore_older_than_the_last_signed_head_is_refused_until_two_people_a
         assert "の欠落を確認しました" in done.stdout, done.stdout
 
         sealed = service.manage("audit_seal").stdout
-        assert "checkpoint at #" in sealed, sealed  # signing resumed
+        assert "チェックポイントは #" in sealed, sealed  # signing resumed
         facts = service.report()
         assert facts["head_problem"] is None and facts["healthz"] == 200, facts
         verified = service.manage("audit_verify")
-        assert "verified" in verified.stdout
+        assert "監査ログを検証しました" in verified.stdout
         # The gap stays on the record: every verification names it.
         assert f"-#{signed.seq}".replace("-", "–") in verified.stdout, verified.stdout
