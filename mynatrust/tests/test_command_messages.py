@@ -1,0 +1,171 @@
+"""The management commands speak Japanese to the operators and auditors who run them.
+
+Every message a person reads from a command (what it writes to stdout or stderr, the text of a
+CommandError, its help texts) is a translatable Japanese source string, with the English in the
+catalogue. This test reads the commands' source and fails on a string literal with ASCII letters
+and no Japanese in one of those places, outside a gettext call, unless it is a machine output of
+the allow-list below.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections import Counter
+from collections.abc import Iterator
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command, get_commands, load_command_class
+from django.utils import translation
+
+BASE = Path(settings.BASE_DIR)
+JAPANESE = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uff00-\uffef]")
+LETTERS = re.compile(r"[A-Za-z]")
+TRANSLATING = {"_", "gettext", "gettext_lazy", "ngettext", "ngettext_lazy", "pgettext", "_lazy"}
+
+# (command file, literal): why it is not a person's sentence.
+ALLOWED: dict[tuple[str, str], str] = {}
+
+# Commands whose English is still to be translated, with the number of English literals they hold
+# now: the number may only fall. A file leaves this table once it holds none.
+PENDING: dict[str, int] = {
+    "delegations/management/commands/crl.py": 15,
+    "delegations/management/commands/delegation_confirmations.py": 5,
+    "delegations/management/commands/delegation_end_reminders.py": 2,
+    "delegations/management/commands/demo_card.py": 19,
+    "delegations/management/commands/testpki.py": 40,
+    "delegations/management/commands/trust.py": 33,
+    "delegations/management/commands/verify_signature.py": 6,
+    "mynatrust/management/commands/apply_retention.py": 14,
+    "mynatrust/management/commands/compile_translations.py": 4,
+    "mynatrust/management/commands/demo_setup.py": 27,
+    "mynatrust/management/commands/demo_totp.py": 5,
+    "mynatrust/management/commands/send_mail_outbox.py": 16,
+    "mynatrust/management/commands/staff_bootstrap.py": 6,
+    "registry/management/commands/import_corporate_numbers.py": 10,
+    "registry/management/commands/send_contract_reminders.py": 6,
+    "validity/management/commands/validity_signing_key.py": 10,
+}
+
+
+def command_files() -> list[Path]:
+    apps = ("audit", "delegations", "kernel", "mynatrust", "registry", "validity")
+    return sorted(p for app in apps for p in (BASE / app).glob("**/management/commands/*.py"))
+
+
+def _texts(node: ast.AST | None) -> Iterator[ast.Constant]:
+    """The string literals of an expression that end up in the text (not keys, calls or formats)."""
+    if node is None:
+        return
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        yield node
+    elif isinstance(node, ast.JoinedStr):
+        for value in node.values:
+            if isinstance(value, ast.FormattedValue):
+                yield from _texts(value.value)  # the expression, not its format spec (%Y-%m-%d)
+            else:
+                yield from _texts(value)
+    elif isinstance(node, ast.BinOp):
+        yield from _texts(node.left)
+        yield from _texts(node.right)
+    elif isinstance(node, ast.IfExp):
+        yield from _texts(node.body)
+        yield from _texts(node.orelse)
+    elif isinstance(node, ast.BoolOp):
+        for value in node.values:
+            yield from _texts(value)
+    elif isinstance(node, ast.Call):
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+        if name in TRANSLATING:
+            return
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Attribute) and func.value.attr == "style":
+            yield from _texts(node.args[0] if node.args else None)  # self.style.SUCCESS(text)
+
+
+def _person_texts(tree: ast.AST) -> Iterator[ast.AST]:
+    """The expressions a person reads: written to stdout/stderr, raised as CommandError, help."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Attribute) and func.attr == "write":
+                receiver = func.value
+                name = receiver.attr if isinstance(receiver, ast.Attribute) else getattr(receiver, "id", "")
+                if name in {"stdout", "stderr", "out"}:
+                    yield from node.args[:1]
+            if isinstance(func, ast.Name) and func.id == "CommandError":
+                yield from node.args[:1]
+            for keyword in node.keywords:
+                if keyword.arg in {"help", "description"}:
+                    yield keyword.value
+        elif isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "help" for t in node.targets):
+            yield node.value
+
+
+def english_literals() -> list[tuple[str, int, str]]:
+    found = []
+    for path in command_files():
+        relative = path.relative_to(BASE).as_posix()
+        for expression in _person_texts(ast.parse(path.read_text(encoding="utf-8"))):
+            for literal in _texts(expression):
+                text = str(literal.value)
+                if LETTERS.search(text) and not JAPANESE.search(text) and (relative, text) not in ALLOWED:
+                    found.append((relative, literal.lineno, text))
+    return found
+
+
+def test_the_scan_finds_the_commands_and_an_english_literal() -> None:
+    assert len(command_files()) >= 20
+    sample = ast.parse('raise CommandError(f"{path} exists; refusing")\nself.stdout.write(_("日本語 {x}"))')
+    assert [c.value for e in _person_texts(sample) for c in _texts(e)] == [" exists; refusing"]
+
+
+def test_commands_write_no_english_literal_to_a_person() -> None:
+    found = english_literals()
+    new = [f for f in found if f[0] not in PENDING]
+    assert not new, "\n".join(f"{path}:{line}: {text!r}" for path, line, text in new)
+    counts = Counter(path for path, _line, _text in found)
+    grown = {path: counts[path] for path, limit in PENDING.items() if counts[path] > limit}
+    assert not grown, grown
+
+
+def test_allowed_literals_are_still_in_the_commands() -> None:
+    sources = {p.relative_to(BASE).as_posix(): p.read_text(encoding="utf-8") for p in command_files()}
+    stale = [key for key in ALLOWED if key[1] not in sources.get(key[0], "")]
+    assert not stale
+
+
+def _translated_commands() -> list[str]:
+    names = []
+    for name, app in get_commands().items():
+        module = BASE / app.replace(".", "/") / "management" / "commands" / f"{name}.py"
+        if module.is_file() and module.relative_to(BASE).as_posix() not in PENDING:
+            names.append(name)
+    return sorted(names)
+
+
+@pytest.mark.parametrize("name", _translated_commands())
+def test_help_is_japanese_by_default_and_english_when_asked(name: str) -> None:
+    """Commands run in settings.LANGUAGE_CODE (Japanese): their --help is Japanese."""
+    app = get_commands()[name]
+    command = load_command_class(app, name)
+    assert translation.get_language() == settings.LANGUAGE_CODE == "ja"
+    help_text = command.create_parser("manage.py", name).format_help()
+    assert JAPANESE.search(str(command.help)), help_text
+    with translation.override("en"):
+        english = str(load_command_class(app, name).help)
+    assert not JAPANESE.search(english), english
+
+
+@pytest.mark.django_db
+def test_a_command_speaks_japanese_without_activating_it() -> None:
+    """Django leaves the active language alone in commands: Japanese, the project's default."""
+    from audit.models import AuditEvent
+
+    out = StringIO()
+    call_command("audit_seal", "--dry-run", stdout=out)
+    pending = AuditEvent.objects.unsealed().count()
+    assert f"封印待ちのイベントは {pending} 件です" in out.getvalue(), out.getvalue()
