@@ -90,7 +90,7 @@ class NulInPathMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if "\x00" not in request.path and "%00" not in request.META.get("QUERY_STRING", ""):
             return self.get_response(request)
-        if request.path.startswith("/api/"):
+        if request.path.startswith(API_PREFIX):
             return JsonResponse({"error": self.API_ERROR}, status=400, json_dumps_params={"ensure_ascii": False})
         from mynatrust.views import bad_request
 
@@ -191,7 +191,8 @@ class LocaleMiddleware(DjangoLocaleMiddleware):
         return response
 
 
-API_PREFIX = "/api/"
+# The API proper; /api/ itself is the API's documentation page, a page like any other.
+API_PREFIX = "/api/v1/"
 
 
 class _Stack(BaseHandler):
@@ -219,7 +220,7 @@ class _Stack(BaseHandler):
 
 
 class ApiStackMiddleware:
-    """Sends programs' requests to the API (under ``/api/``, with an ``Authorization`` header)
+    """Sends programs' requests to the API (under ``/api/v1/``, with an ``Authorization`` header)
     through ``API_MIDDLEWARE``, every other request on through the rest of ``MIDDLEWARE``.
 
     A program is authenticated by its key on each request, never by a session or a cookie, and every

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 
 from mynatrust import access
 from mynatrust.access import public
+from mynatrust.middleware import API_PREFIX
 from mynatrust.operations import health
 
 
@@ -82,7 +83,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
     unavailable = isinstance(sys.exception(), OperationalError | InterfaceError)
     status = 503 if unavailable else 500
-    if request.path.startswith("/api/"):
+    if request.path.startswith(API_PREFIX):
         code, ja, en = API_UNAVAILABLE if unavailable else API_SERVER_ERROR
         response: HttpResponse = JsonResponse(
             {"error": {"code": code, "message": {"ja": ja, "en": en}}},

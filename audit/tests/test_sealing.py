@@ -250,7 +250,7 @@ def test_two_sealer_processes_at_once_never_fork_the_chain(transactional_db, set
     try:
         for sealer in sealers:  # both running before the first event
             assert sealer.stdout is not None
-            assert "Sealing every" in sealer.stdout.readline()
+            assert "封印します" in sealer.stdout.readline()  # the sealer's start line
         readers = [threading.Thread(target=read_all, args=(i,)) for i in range(len(sealers))]
         for reader in readers:
             reader.start()

@@ -6,6 +6,7 @@ archive medium in audit/tests/test_archive.py; docs/faults.md has the results.""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import threading
 import time
@@ -114,7 +115,9 @@ def _wait_for(predicate: Any, timeout: float, what: str) -> None:
 
 def _unsealed(svc: soak.Service) -> int:
     out = svc.manage("audit_seal", "--dry-run", production=True).stdout
-    return int(out.split()[0])
+    found = re.search(r"(\d+)", out)  # the count, in whichever language it is said
+    assert found, out
+    return int(found.group(1))
 
 
 # --- PostgreSQL restarted under load ------------------------------------------------------------------

@@ -44,7 +44,7 @@ def _api_views(patterns: list, prefix: str = "") -> list[tuple[str, object]]:
         route = prefix + str(pattern.pattern)
         if isinstance(pattern, URLResolver):
             found += _api_views(pattern.url_patterns, route)
-        elif isinstance(pattern, URLPattern) and route.startswith("api/"):
+        elif isinstance(pattern, URLPattern) and route.startswith("api/v1/"):
             found.append((route, pattern.callback))
     return found
 

@@ -47,6 +47,7 @@ def test_the_registering_account_administers_and_others_join_as_members(client, 
             "representative_address": "東京都港区芝公園4-2-8",
             "declarant_name": "確認 花子",
             "privacy_notice": "on",
+            "confirmed": "yes",  # sent from the confirmation page
         },
     )
     assert RecipientMember.objects.get(user=recipient).role == RecipientMember.Role.APPLICANT

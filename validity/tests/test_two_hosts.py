@@ -185,8 +185,9 @@ def test_two_hosts_share_limits_penalties_revocations_the_chain_and_a_database_r
     assert b.get(_validity(world), revoked["plaintext"])[0] == 200
     browser = _sign_in(a, revoked["email"])
     _status, page = browser.send("GET", "/recipient/keys/")
-    form = soak._urlencode({"csrfmiddlewaretoken": browser.token(page)})
     path = f"/recipient/keys/{revoked['prefix']}/revoke/"
+    _status, page = browser.send("GET", path)  # the revocation's own confirmation page
+    form = soak._urlencode({"csrfmiddlewaretoken": browser.token(page), "confirmed": "yes"})
     assert browser.send("POST", path, body=form, content_type="application/x-www-form-urlencoded")[0] == 302
     status, _h, body = b.get(_validity(world), revoked["plaintext"])
     assert status == 401 and json.loads(body)["error"]["code"] == "invalid_api_key"
