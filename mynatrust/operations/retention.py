@@ -31,6 +31,8 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 import audit
 from kernel import Actor
@@ -99,7 +101,7 @@ _registry: dict[str, RecordKind] = {}
 
 # Kinds in the table that another command removes, never this one.
 ELSEWHERE = {
-    "audit.event": "removed by audit_archive --prune once archived to the 10-year media and verified",
+    "audit.event": _("10年保存の媒体に保管して検証したあと、audit_archive --prune が削除します"),
 }
 
 
@@ -133,7 +135,7 @@ class Outcome:
     cutoff: datetime | None
     due: int
     applied: int = 0
-    note: str = ""
+    note: str | Promise = ""
 
 
 def plan(now: datetime | None = None, *, only: set[str] | None = None) -> list[tuple[RecordKind | None, Outcome]]:
@@ -146,7 +148,9 @@ def plan(now: datetime | None = None, *, only: set[str] | None = None) -> list[t
             continue
         kind = _registry.get(name)
         if kind is None:
-            rows.append((None, Outcome(name, text, None, 0, note=ELSEWHERE.get(name, "no handler registered"))))
+            rows.append(
+                (None, Outcome(name, text, None, 0, note=ELSEWHERE.get(name, _("処理する仕組みが登録されていません"))))
+            )
             continue
         cutoff = kind.period().before(now)
         rows.append((kind, Outcome(name, str(kind.period()), cutoff, kind.due(cutoff).count())))

@@ -174,10 +174,10 @@ def test_the_command_reports_what_waits_and_what_it_sent(people):
     services.approve_document(doc, actor=manager)
     status = StringIO()
     call_command("send_mail_outbox", "--status", stdout=status)
-    assert "announcements queued: 1" in status.getvalue()
+    assert "一斉メール（送信待ち）: 1 件" in status.getvalue()
     out = StringIO()
     call_command("send_mail_outbox", "--batch", "2", stdout=out)
-    assert "sent 3" in out.getvalue() and "finished 1" in out.getvalue()
+    assert "送信 3 通" in out.getvalue() and "送り終えた一斉メール 1 件" in out.getvalue()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -105,7 +105,7 @@ def test_a_dry_run_lists_what_is_due_and_changes_nothing(administrator):
     old = entry_at(administrator, cutoff - timedelta(seconds=1))
     output = run("--dry-run")
     assert "operations.entry_exit" in output
-    assert "Dry run: 1 record(s) due" in output
+    assert "試行のみ: 期限を過ぎた記録は 1 件です。何も変更していません。" in output
     assert EntryExitRecord.objects.filter(pk=old.pk).exists()
     assert not AuditEvent.objects.filter(event_type__startswith="retention.").exists()
 
@@ -119,7 +119,7 @@ def test_a_real_run_removes_only_what_is_past_its_period_and_records_it(administ
 
     output = run()
 
-    assert "deleted 1" in output
+    assert "  1 件を削除しました" in output
     remaining = set(EntryExitRecord.objects.values_list("pk", flat=True))
     assert remaining == {at_edge.pk, inside.pk}
     event = AuditEvent.objects.get(event_type="retention.deleted")
@@ -129,7 +129,7 @@ def test_a_real_run_removes_only_what_is_past_its_period_and_records_it(administ
     assert event.data["period"] == "3y"
     assert AuditEvent.objects.filter(event_type="retention.run").exists()
     # A second run finds nothing more.
-    assert "Done: 0 of 0" in run()
+    assert "完了: 期限を過ぎた 0 件のうち 0 件を削除または匿名化しました。" in run()
 
 
 @pytest.mark.django_db
@@ -243,7 +243,7 @@ def test_another_app_registers_a_kind_that_anonymises(extra_kind):
     with time_machine.travel(NOW - timedelta(days=400), tick=False):
         old = make_user("old@recipient.example.jp", "recipient", display_name="鈴木 花子")
     output = run("--kind", "test.anonymised")
-    assert "anonymised 1" in output
+    assert "  1 件を匿名化しました" in output
     old.refresh_from_db()
     assert old.display_name == ""
     event = AuditEvent.objects.get(event_type="retention.anonymised")
@@ -261,24 +261,25 @@ def test_kinds_in_the_table_without_a_handler_are_listed_not_touched(settings):
     output = run("--dry-run")
     assert "registry.application" in output
     assert next(line for line in output.splitlines() if line.startswith("nothing.yet")).endswith(
-        "(no handler registered)"
+        "処理する仕組みが登録されていません"
     )
 
 
 @pytest.mark.django_db
-def test_the_dry_run_names_the_command_that_removes_audit_events_and_writes_cutoffs_with_their_zone():
+def test_the_dry_run_names_the_command_that_removes_audit_events_and_writes_cutoffs_in_japan_time():
     output = run("--dry-run")
     [audit_line] = [line for line in output.splitlines() if line.startswith("audit.event")]
-    assert "audit_archive --prune" in audit_line and "no handler" not in audit_line
+    assert "audit_archive --prune" in audit_line and "登録されていません" not in audit_line
     [entries] = [line for line in output.splitlines() if line.startswith("operations.entry_exit")]
-    assert "+0900" in entries  # the cutoff in Japan time, with its offset
+    # 2023-11-25 03:00 UTC (NOW minus 3 years) is noon in Japan; the period is read as a person says it.
+    assert "保存期間 3 年、2023年11月25日 12:00 より前のもの 0 件" in entries, entries
 
 
 @pytest.mark.django_db
 def test_an_unknown_kind_is_an_error():
     from django.core.management.base import CommandError
 
-    with pytest.raises(CommandError, match="unknown kind"):
+    with pytest.raises(CommandError, match=r"不明な種類です: nothing\.here"):
         run("--kind", "nothing.here")
 
 

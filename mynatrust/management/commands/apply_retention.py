@@ -5,22 +5,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 import audit
+from kernel import commands
 from mynatrust.operations import retention
 
 
-class Command(BaseCommand):
-    help = (
-        "List the records past their retention period (§6.2.9) per kind, then delete or anonymise them. "
-        "Nothing inside its period is touched; every deletion is an audit event. Run daily."
+class Command(commands.Command):
+    help = _(
+        "保存期間（§6.2.9）を過ぎた記録を種類ごとに示し、削除または匿名化します。期間内の記録には触れず、"
+        "削除はすべて監査イベントになります。毎日実行します。"
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--dry-run", action="store_true", help="only list what is due; change nothing")
-        parser.add_argument("--kind", action="append", default=[], help="only this kind (repeatable)")
+        parser.add_argument("--dry-run", action="store_true", help=gettext("期限を過ぎたものを示すだけで何も変えない"))
+        parser.add_argument("--kind", action="append", default=[], help=gettext("この種類だけ（繰り返し指定可）"))
 
     def handle(self, *args: Any, **options: Any) -> None:
         dry_run: bool = options["dry_run"]
@@ -29,27 +32,57 @@ class Command(BaseCommand):
         rows = retention.plan(now, only=only)
         unknown = sorted((only or set()) - {outcome.kind for _kind, outcome in rows})
         if unknown:
-            raise CommandError(f"unknown kind(s): {', '.join(unknown)} (see settings.RETENTION_PERIODS)")
-        self.stdout.write(self.style.MIGRATE_HEADING(f"{'kind':<34} {'period':>7}  {'cutoff':<22} {'due':>7}"))
+            raise CommandError(
+                gettext("不明な種類です: %(kinds)s（settings.RETENTION_PERIODS を参照してください）")
+                % {"kinds": ", ".join(unknown)}
+            )
+        self.stdout.write(self.style.MIGRATE_HEADING(gettext("保存期間を過ぎた記録（種類ごと）")))
         total_due = total_done = 0
         for kind, outcome in rows:
+            facts = {"kind": outcome.kind, "period": period_text(outcome.period)}
             if kind is None:
-                self.stdout.write(f"{outcome.kind:<34} {outcome.period:>7}  {'—':<22} {'—':>7}  ({outcome.note})")
+                self.stdout.write(gettext("%(kind)s: 保存期間 %(period)s。%(note)s") % {**facts, "note": outcome.note})
                 continue
-            # The cutoff with its zone (+09:00 in Japan): never a bare local or UTC time.
-            cutoff = timezone.localtime(outcome.cutoff).strftime("%Y-%m-%d %H:%M %z") if outcome.cutoff else "—"
-            self.stdout.write(f"{outcome.kind:<34} {outcome.period:>7}  {cutoff:<22} {outcome.due:>7}")
+            # The cutoff in Japan time, as a person in Japan reads it: never a bare UTC time.
+            self.stdout.write(
+                gettext("%(kind)s: 保存期間 %(period)s、%(cutoff)s より前のもの %(due)s 件")
+                % {**facts, "cutoff": commands.moment(outcome.cutoff), "due": outcome.due}
+            )
             total_due += outcome.due
             if not dry_run and outcome.due and outcome.cutoff is not None:
                 done = retention.apply(kind, outcome.cutoff, actor=audit.SYSTEM)
                 total_done += done
-                verb = "anonymised" if kind.action == retention.ANONYMISE else "deleted"
-                self.stdout.write(self.style.SUCCESS(f"  {verb} {done}"))
+                if kind.action == retention.ANONYMISE:
+                    said = gettext("  %(count)s 件を匿名化しました") % {"count": done}
+                else:
+                    said = gettext("  %(count)s 件を削除しました") % {"count": done}
+                self.stdout.write(self.style.SUCCESS(said))
         if dry_run:
-            self.stdout.write(self.style.WARNING(f"Dry run: {total_due} record(s) due, nothing changed."))
+            self.stdout.write(
+                self.style.WARNING(
+                    gettext("試行のみ: 期限を過ぎた記録は %(count)s 件です。何も変更していません。")
+                    % {"count": total_due}
+                )
+            )
         else:
             if total_done:
                 audit.record("retention.run", actor=audit.SYSTEM, due=total_due, applied=total_done)
             self.stdout.write(
-                self.style.SUCCESS(f"Done: {total_done} of {total_due} due record(s) removed or anonymised.")
+                self.style.SUCCESS(
+                    gettext("完了: 期限を過ぎた %(due)s 件のうち %(done)s 件を削除または匿名化しました。")
+                    % {"due": total_due, "done": total_done}
+                )
             )
+
+
+def period_text(text: str) -> str:
+    """A period of the settings table (10y, 6m, 30d) as a person reads it: 10年, 6か月, 30日."""
+    try:
+        period = retention.Period.parse(text)
+    except ValueError:
+        return text
+    if period.years:
+        return gettext("%(count)s 年") % {"count": period.years}
+    if period.months:
+        return gettext("%(count)s か月") % {"count": period.months}
+    return gettext("%(count)s 日") % {"count": period.days}

@@ -6,11 +6,14 @@ from typing import Any
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from kernel import commands
 
 
-class Command(BaseCommand):
-    help = "Compile locale/*/LC_MESSAGES/*.po to .mo (pure Python: no GNU gettext needed)."
+class Command(commands.Command):
+    help = _("locale/*/LC_MESSAGES/*.po を .mo にコンパイルします（Python だけで動き、GNU gettext は不要です）。")
 
     def handle(self, *args: Any, **options: Any) -> None:
         count = 0
@@ -25,5 +28,9 @@ class Command(BaseCommand):
                     write_mo(mo, catalog, use_fuzzy=False)
                 count += 1
                 if options["verbosity"] > 1:
-                    self.stdout.write(f"compiled {po_path.relative_to(settings.BASE_DIR)}")
-        self.stdout.write(self.style.SUCCESS(f"translations: {count} catalogue(s) compiled"))
+                    self.stdout.write(
+                        gettext("%(path)s をコンパイルしました") % {"path": po_path.relative_to(settings.BASE_DIR)}
+                    )
+        self.stdout.write(
+            self.style.SUCCESS(gettext("翻訳: %(count)s 件のカタログをコンパイルしました") % {"count": count})
+        )

@@ -5,24 +5,31 @@ import time
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from kernel import commands
 
-class Command(BaseCommand):
-    help = "Print the current TOTP code of a demo staff account (DEMO_MODE only)."
+
+class Command(commands.Command):
+    help = _("デモの職員アカウントの現在の TOTP コードを表示します（DEMO_MODE のときだけ）。")
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("email")
+        parser.add_argument("email", help=gettext("デモの職員のメールアドレス"))
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEMO_MODE or settings.PRODUCTION:
-            raise CommandError("demo_totp runs only with DEMO_MODE on and never in production.")
+            raise CommandError(gettext("demo_totp は DEMO_MODE が有効なときだけ動き、本番環境では動きません。"))
         device = TOTPDevice.objects.filter(user__email__iexact=options["email"], confirmed=True).first()
         if device is None:
-            raise CommandError("No confirmed TOTP device for that account.")
+            raise CommandError(gettext("そのアカウントには確認済みの TOTP 装置がありません。"))
         code = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits, drift=device.drift)
         secret = base64.b32encode(device.bin_key).decode().rstrip("=")
         remaining = device.step - int(time.time() - device.t0) % device.step
-        self.stdout.write(f"{code:0{device.digits}d}  (valid for {remaining}s; secret for an app: {secret})")
+        self.stdout.write(
+            gettext("%(code)s（あと %(seconds)s 秒有効。認証アプリに登録する秘密鍵: %(secret)s）")
+            % {"code": f"{code:0{device.digits}d}", "seconds": remaining, "secret": secret}
+        )
