@@ -40,9 +40,6 @@ PENDING: dict[str, int] = {
     "delegations/management/commands/trust.py": 33,
     "delegations/management/commands/verify_signature.py": 6,
     "mynatrust/management/commands/demo_setup.py": 27,
-    "registry/management/commands/import_corporate_numbers.py": 10,
-    "registry/management/commands/send_contract_reminders.py": 6,
-    "validity/management/commands/validity_signing_key.py": 10,
 }
 
 

@@ -59,9 +59,19 @@ def test_reminders_go_out_once_per_contract_end(active, mailoutbox, django_captu
     ):
         call_command("send_contract_reminders", stdout=out)
         call_command("send_contract_reminders", stdout=out)
-    assert "1 renewal reminders sent" in out.getvalue() and "0 renewal reminders sent" in out.getvalue()
+    assert "更新案内を 1 件送りました。" in out.getvalue() and "更新案内を 0 件送りました。" in out.getvalue()
     assert len(mailoutbox) == 1 and "終了が近づいています" in mailoutbox[0].subject
     assert len(events("registry.contract.reminder_sent")) == 1
+
+
+def test_a_dry_run_lists_who_would_be_reminded_and_sends_nothing(active, mailoutbox):
+    out = io.StringIO()
+    with time_machine.travel(active.contract_end - timedelta(days=30), tick=False):
+        call_command("send_contract_reminders", "--dry-run", stdout=out)
+    end = f"{active.contract_end.year}年{active.contract_end.month}月{active.contract_end.day}日"
+    assert f"  {active}（契約終了日 {end}）" in out.getvalue()
+    assert "試行のみ: 1 件の更新案内を送ることになります。何も送っていません。" in out.getvalue()
+    assert mailoutbox == [] and events("registry.contract.reminder_sent") == []
 
 
 def test_reception_sees_contracts_nearing_their_end(client, active, reception):

@@ -32,7 +32,7 @@ def test_it_imports_a_unicode_csv(tmp_path):
     record = CorporateRecord.objects.get(pk=number_for(3))
     assert record.name == "株式会社テスト商事3" and record.prefecture_name == "東京都"
     assert str(record.update_date) == "2024-04-01" and record.close_date is None
-    assert "25 rows imported, 0 bad rows" in out
+    assert "25 件を取り込み、不正な行 0 件を飛ばしました。" in out
 
 
 def test_importing_the_same_file_twice_leaves_the_same_table(tmp_path):
@@ -40,7 +40,7 @@ def test_importing_the_same_file_twice_leaves_the_same_table(tmp_path):
     run(path, batch_size=7)
     first = table()
     out, _err = run(path, batch_size=7)
-    assert "already imported" in out
+    assert "all.csv: 取り込み済みです（40 件）。" in out
     assert table() == first
     run(path, batch_size=7, force=True)
     assert table() == first
@@ -72,7 +72,7 @@ def test_bad_rows_are_reported_with_their_line_numbers_and_skipped(tmp_path):
     assert "mixed.csv:6: 列の数が12です" in err
     assert "mixed.csv:8: 文字コード" in err
     assert CorporateRecord.objects.count() == 5
-    assert "4 bad rows" in out
+    assert "不正な行 4 件" in out
     assert ImportRun.objects.get().bad_rows == 4
 
 
@@ -106,7 +106,7 @@ def test_an_interrupted_import_resumes_after_its_last_committed_batch(tmp_path, 
     assert ImportRun.objects.get().lines_done == 20
     monkeypatch.setattr(Importer, "_write", original)
     out, _err = run(path, batch_size=10)
-    assert "resumed after line 20" in out
+    assert "（20 行目の次から再開）" in out
     assert CorporateRecord.objects.count() == 30
     assert ImportRun.objects.get().finished_at is not None
 
@@ -132,12 +132,12 @@ def test_history_rows_are_not_the_latest_state(tmp_path):
     rows = [nta_row(1, name="株式会社現在"), nta_row(1, name="株式会社過去", latest="0", update_date="2025-01-01")]
     out, _err = run(write_csv(tmp_path / "history.csv", rows))
     assert CorporateRecord.objects.get(pk=number_for(1)).name == "株式会社現在"
-    assert "1 history rows skipped" in out
+    assert "履歴の行 1 件" in out
 
 
 def test_a_dry_run_writes_nothing(tmp_path):
     out, _err = run(write_csv(tmp_path / "all.csv", [nta_row(i) for i in range(5)]), dry_run=True)
-    assert "Dry run" in out
+    assert "試行のみ: 5 件を取り込めます。不正な行 0 件を飛ばします。何も書き込んでいません。" in out
     assert not CorporateRecord.objects.exists() and not ImportRun.objects.exists()
 
 

@@ -45,5 +45,5 @@ def test_the_command_creates_a_key_once_and_never_overwrites(tmp_path, capsys):
     assert target.stat().st_mode & 0o777 == 0o600
     from django.core.management.base import CommandError
 
-    with pytest.raises(CommandError):
+    with pytest.raises(CommandError, match="は既にあります。鍵は決して上書きしません。"):
         call_command("validity_signing_key", "create", str(target))

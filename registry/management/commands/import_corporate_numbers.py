@@ -4,27 +4,30 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 import audit
+from kernel import commands
 from registry.importer import Importer, Summary
 from registry.nta import FileFormatError
 
 
-class Command(BaseCommand):
-    help = (
-        "Import the National Tax Agency's corporate-number data (法人番号公表サイトの全件データ・差分データ: "
-        "ZIP or CSV, UTF-8 or Shift_JIS, 30 columns, no header) into the local table. Idempotent and "
-        "resumable: a file already imported is skipped (--force reads it again), an interrupted one "
-        "continues after its last committed batch. Bad rows are reported with their line number and skipped."
+class Command(commands.Command):
+    help = _(
+        "国税庁の法人番号公表サイトの全件データ・差分データ（ZIP または CSV、UTF-8 または Shift_JIS、30列、"
+        "見出し行なし）を手元の表に取り込みます。何度実行しても同じ結果になり、中断から再開できます。"
+        "取り込み済みのファイルは飛ばし（--force で読み直します）、中断したファイルは最後に確定した単位の"
+        "次から続けます。不正な行は行番号とともに示して飛ばします。"
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("files", nargs="+", type=Path, help="ZIP or CSV files, in publication order")
-        parser.add_argument("--dry-run", action="store_true", help="validate only; write nothing")
-        parser.add_argument("--force", action="store_true", help="import files already imported again")
-        parser.add_argument("--batch-size", type=int, default=20_000)
-        parser.add_argument("--quiet-bad-rows", action="store_true", help="count bad rows without listing them")
+        parser.add_argument("files", nargs="+", type=Path, help=gettext("ZIP または CSV のファイル（公表順）"))
+        parser.add_argument("--dry-run", action="store_true", help=gettext("検証だけして何も書き込まない"))
+        parser.add_argument("--force", action="store_true", help=gettext("取り込み済みのファイルももう一度取り込む"))
+        parser.add_argument("--batch-size", type=int, default=20_000, help=gettext("1回に確定する行数（既定 20000）"))
+        parser.add_argument("--quiet-bad-rows", action="store_true", help=gettext("不正な行を一覧せず数だけ示す"))
 
     def handle(self, *args: Any, **options: Any) -> None:
         show_bad = not options["quiet_bad_rows"]
@@ -35,7 +38,12 @@ class Command(BaseCommand):
                 self.stderr.write(f"{name}:{line}: {reason}")
 
         def progress(summary: Summary, rate: float) -> None:
-            text = f"  {summary.file_name}: {summary.lines:,} lines, {summary.written:,} rows ({rate:,.0f} lines/s)"
+            text = gettext("  %(file)s: %(lines)s 行を読み、%(rows)s 件を書き込み（毎秒 %(rate)s 行）") % {
+                "file": summary.file_name,
+                "lines": f"{summary.lines:,}",
+                "rows": f"{summary.written:,}",
+                "rate": f"{rate:,.0f}",
+            }
             if interactive:
                 self.stderr.write(text, ending="\r")
             elif summary.lines % 1_000_000 < options["batch_size"]:
@@ -51,7 +59,7 @@ class Command(BaseCommand):
         totals = Summary("total")
         for path in options["files"]:
             if not path.is_file():
-                raise CommandError(f"{path}: ファイルがありません。")
+                raise CommandError(gettext("%(path)s: ファイルがありません。") % {"path": path})
             try:
                 summary = importer.import_file(path)
             except FileFormatError as exc:
@@ -60,14 +68,27 @@ class Command(BaseCommand):
                 self.stderr.write("")
             if summary.already_done:
                 self.stdout.write(
-                    f"{path.name}: already imported ({summary.written:,} rows); use --force to read it again"
+                    gettext("%(file)s: 取り込み済みです（%(rows)s 件）。もう一度読むには --force を付けます。")
+                    % {"file": path.name, "rows": f"{summary.written:,}"}
                 )
                 continue
-            resumed = f", resumed after line {summary.resumed_from:,}" if summary.resumed_from else ""
-            self.stdout.write(
-                f"{path.name}: {summary.lines:,} lines, {summary.written:,} rows written, "
-                f"{summary.history_skipped:,} history rows skipped, {summary.bad:,} bad rows{resumed}"
+            facts = {
+                "file": path.name,
+                "lines": f"{summary.lines:,}",
+                "rows": f"{summary.written:,}",
+                "history": f"{summary.history_skipped:,}",
+                "bad": f"{summary.bad:,}",
+            }
+            said = (
+                gettext(
+                    "%(file)s: %(lines)s 行を読み、%(rows)s 件を書き込み、履歴の行 %(history)s 件と不正な行 %(bad)s 件を"
+                    "飛ばしました"
+                )
+                % facts
             )
+            if summary.resumed_from:
+                said += gettext("（%(line)s 行目の次から再開）") % {"line": f"{summary.resumed_from:,}"}
+            self.stdout.write(said)
             totals.written += summary.written
             totals.bad += summary.bad
             if not options["dry_run"]:
@@ -80,5 +101,14 @@ class Command(BaseCommand):
                     bad_rows=summary.bad,
                 )
         style = self.style.WARNING if totals.bad else self.style.SUCCESS
-        prefix = "Dry run: " if options["dry_run"] else ""
-        self.stdout.write(style(f"{prefix}{totals.written:,} rows imported, {totals.bad:,} bad rows skipped."))
+        facts = {"rows": f"{totals.written:,}", "bad": f"{totals.bad:,}"}
+        if options["dry_run"]:
+            said = (
+                gettext(
+                    "試行のみ: %(rows)s 件を取り込めます。不正な行 %(bad)s 件を飛ばします。何も書き込んでいません。"
+                )
+                % facts
+            )
+        else:
+            said = gettext("%(rows)s 件を取り込み、不正な行 %(bad)s 件を飛ばしました。") % facts
+        self.stdout.write(style(said))
