@@ -35,7 +35,7 @@ def test_members_are_reminded_once_before_the_period_ends(subscriber, member, tr
 
     out = io.StringIO()
     call_command("delegation_end_reminders", stdout=out)  # the next day's run: nothing twice
-    assert "0 " in out.getvalue()
+    assert "委任期間の終了のお知らせを 0 件送りました。" in out.getvalue()
     assert len([m for m in mail.outbox if "委任期間の終了" in m.subject]) == 1
     later.refresh_from_db()
     assert later.reminded_for_end is None

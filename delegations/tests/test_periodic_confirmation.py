@@ -181,8 +181,10 @@ def test_the_subscriber_confirms_on_the_delegation_page(client, subscriber, memb
 def test_the_daily_command_mails_and_counts(subscriber, member, trusted_pki, settings, capsys):
     due_in(make_active(subscriber, member, trusted_pki), 3)
     call_command("delegation_confirmations", "--dry-run")
-    assert "prompt (due within the notice period): 1 due" in capsys.readouterr().out
+    assert (
+        "確認のお願い（通知期間内に期限が来るもの）: 対象 1 件（試行のみ、送っていません）" in capsys.readouterr().out
+    )
     assert not ConfirmationNotice.objects.exists()
     call_command("delegation_confirmations")
-    assert "1 mailed" in capsys.readouterr().out
+    assert "確認のお願い（通知期間内に期限が来るもの）: 1 件送りました" in capsys.readouterr().out
     assert ConfirmationNotice.objects.count() == 1

@@ -150,7 +150,7 @@ def test_the_crl_command_imports_with_dry_run_and_status(test_pki, anchor, tmp_p
     path.write_bytes(test_pki.crl())
     out = StringIO()
     call_command("crl", "import", str(path), "--dry-run", stdout=out)
-    assert "would import" in out.getvalue()
+    assert "試行のみ: CRL #" in out.getvalue() and "何も保存していません。" in out.getvalue()
     assert not RevocationList.objects.exists()
     # Naming a staff member is not enough: their current authenticator code is asked.
     monkeypatch.setenv("MYNATRUST_OTP_CODE", "not-a-code")
@@ -164,8 +164,8 @@ def test_the_crl_command_imports_with_dry_run_and_status(test_pki, anchor, tmp_p
     imported = AuditEvent.objects.get(event_type="delegations.crl.imported")
     assert imported.data["entry_point"]["entry"] == "cli"
     call_command("crl", "status", stdout=out)
-    assert "1 current CRL(s), 0 stale" in out.getvalue()
-    with pytest.raises(CommandError, match="already_imported"):
+    assert "現在の CRL 1 件（うち期限切れ 0 件）" in out.getvalue()
+    with pytest.raises(CommandError, match="拒否しました: この CRL はすでに取り込まれています。"):
         call_command("crl", "import", str(path), stdout=out)
 
 

@@ -118,7 +118,7 @@ def test_the_trust_command_follows_the_same_four_eyes_rule(
     out = StringIO()
     monkeypatch.setenv("MYNATRUST_OTP_CODE", code_for(first))
     call_command("trust", "add", str(root), "--as", "op1@staff.example.jp", "--dry-run", stdout=out)
-    assert "J-LIS match: NO" in out.getvalue()
+    assert "J-LIS の公表する指紋との一致: 一致しません" in out.getvalue()
     assert not TrustAnchor.objects.exists()
     time_machine.shift(30)
     monkeypatch.setenv("MYNATRUST_OTP_CODE", code_for(first))
@@ -126,13 +126,14 @@ def test_the_trust_command_follows_the_same_four_eyes_rule(
     change = AnchorChange.objects.get()
     time_machine.shift(30)
     monkeypatch.setenv("MYNATRUST_OTP_CODE", code_for(first))
-    with pytest.raises(CommandError, match="four_eyes"):
+    with pytest.raises(CommandError, match="拒否しました: 申請した本人は承認・却下できません。"):
         call_command("trust", "approve", str(change.pk), "--as", "op1@staff.example.jp", stdout=out)
     monkeypatch.setenv("MYNATRUST_OTP_CODE", code_for(second))
     call_command("trust", "approve", str(change.pk), "--as", "op2@staff.example.jp", stdout=out)
     out = StringIO()
     call_command("trust", "list", stdout=out)
-    assert "1 anchor(s), 0 pending change(s)" in out.getvalue()
+    assert "トラストアンカー 1 件、承認待ちの変更 0 件" in out.getvalue()
+    assert "署名用電子証明書の認証局／有効／テスト用 PKI／" in out.getvalue()
     # Every event of the commands says where it came from.
     approved = AuditEvent.objects.get(event_type="delegations.trust_anchor.add_approved")
     assert approved.data["entry_point"]["entry"] == "cli"
@@ -252,6 +253,31 @@ def test_an_end_entity_certificate_uploaded_in_the_admin_is_refused_and_audited(
     assert not TrustAnchor.objects.exists()
     assert events("delegations.trust_anchor.add_refused")
     assert client.get("/staff-admin/delegations/trustanchor/add/").status_code == 200
+
+
+def test_the_trust_command_records_the_refusals_it_finds_before_the_service(
+    test_pki, operators, tmp_path, monkeypatch, time_machine
+) -> None:
+    """An unknown anchor or change, an unreadable file, a certificate that is no root: refused in
+    Japanese by their reason, never their code, and on the record like the service's own refusals."""
+    time_machine.move_to("2026-12-06 12:00:00+00:00", tick=False)
+    first, _second = operators
+    leaf = tmp_path / "leaf.der"
+    leaf.write_bytes(test_pki.personas["representative"].cert.public_bytes(Encoding.DER))
+    cases = [
+        (["remove", "AB" * 32], "remove", "no_such_anchor", "指紋 " + "AB" * 32 + " のトラストアンカーはありません。"),
+        (["approve", "999"], "approve", "no_such_change", "変更 #999 はありません。"),
+        (["add", str(tmp_path / "missing.pem")], "add", "unreadable", "ファイルを読めません: "),
+        (["add", str(leaf)], "add", "not_a_root", "自己署名の CA 証明書ではないため"),
+    ]
+    for args, verb, code, reason in cases:
+        time_machine.shift(30)
+        monkeypatch.setenv("MYNATRUST_OTP_CODE", code_for(first))
+        with pytest.raises(CommandError, match=f"^拒否しました: {reason}"):
+            call_command("trust", *args, "--as", "op1@staff.example.jp", stdout=StringIO())
+        [refused] = [e for e in events(f"delegations.trust_anchor.{verb}_refused", first) if e.data["code"] == code]
+        assert refused.data["entry_point"]["command"] == f"trust {verb}" and refused.data["reason"].startswith(reason)
+    assert not TrustAnchor.objects.exists() and not AnchorChange.objects.exists()
 
 
 def test_the_command_line_cannot_act_as_a_staff_member_without_their_code(test_pki, operators, tmp_path, monkeypatch):

@@ -6,30 +6,39 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
+from django.utils.text import format_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 import audit
 from delegations import trust
 from delegations.models import RevocationList
+from kernel import commands
 from mynatrust import cli
 
 
-class Command(BaseCommand):
-    help = (
-        "CRL data: `crl import FILE [--as EMAIL] [--dry-run]`, `crl status`. With --as, the staff member's "
-        f"current authenticator code is asked (or read from ${cli.CODE_VARIABLE}); without it the import is "
-        "recorded as the system's, from the command line of this host and user."
+class Command(commands.Command):
+    help = format_lazy(
+        _(
+            "CRL（失効リスト）のデータ: `crl import FILE [--as EMAIL] [--dry-run]`、`crl status`。--as を付けると"
+            "その職員の認証アプリの現在のコードを尋ねます（または ${variable} から読みます）。付けないと、取込みは"
+            "このホストとこの利用者のコマンドラインからのシステムの操作として記録されます。"
+        ),
+        variable=cli.CODE_VARIABLE,
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
-        imp = sub.add_parser("import", help="check and import a CRL (DER or PEM)")
-        imp.add_argument("file")
+        imp = sub.add_parser("import", help=gettext("CRL（DER または PEM）を検査して取り込む"))
+        imp.add_argument("file", help=gettext("CRL のファイル"))
         imp.add_argument(
-            "--as", dest="actor", help="your staff e-mail address (asks your authenticator code); default: the system"
+            "--as",
+            dest="actor",
+            help=gettext("あなたの職員メールアドレス（認証アプリのコードを尋ねます）。既定: システム"),
         )
-        imp.add_argument("--dry-run", action="store_true", help="check the CRL without storing it")
-        sub.add_parser("status", help="current CRL per issuer, with freshness")
+        imp.add_argument("--dry-run", action="store_true", help=gettext("CRL を検査するだけで保存しない"))
+        sub.add_parser("status", help=gettext("発行者ごとの現在の CRL と、その鮮度"))
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "status":
@@ -38,21 +47,31 @@ class Command(BaseCommand):
         try:
             data = Path(options["file"]).read_bytes()
         except OSError as exc:
-            raise CommandError(f"cannot read: {exc}") from exc
+            raise CommandError(gettext("ファイルを読めません: %(error)s") % {"error": exc}) from exc
         with cli.entry_point("crl import"):
             actor = cli.verified_staff(options["actor"], command="crl import") if options["actor"] else audit.SYSTEM
             try:
                 result = trust.import_crl(data, actor=actor, dry_run=options["dry_run"])
             except trust.TrustError as exc:
-                raise CommandError(f"refused ({exc.code}): {exc.message}") from exc
-        verb = "would import" if result.dry_run else "imported"
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"{verb} CRL #{result.crl_number}: {result.entries} entries, "
-                f"thisUpdate {result.this_update:%Y-%m-%d %H:%M}Z, nextUpdate "
-                f"{result.next_update:%Y-%m-%d %H:%M}Z, {result.seconds:.1f} s"
+                raise CommandError(gettext("拒否しました: %(reason)s") % {"reason": exc.message}) from exc
+        facts = {
+            "number": result.crl_number,
+            "entries": result.entries,
+            "this_update": commands.moment(result.this_update),
+            "next_update": commands.moment(result.next_update),
+            "seconds": f"{result.seconds:.1f}",
+        }
+        if result.dry_run:
+            said = gettext(
+                "試行のみ: CRL #%(number)s を取り込めます（失効 %(entries)s 件、発行 %(this_update)s、"
+                "次回更新 %(next_update)s、%(seconds)s 秒）。何も保存していません。"
             )
-        )
+        else:
+            said = gettext(
+                "CRL #%(number)s を取り込みました（失効 %(entries)s 件、発行 %(this_update)s、"
+                "次回更新 %(next_update)s、%(seconds)s 秒）。"
+            )
+        self.stdout.write(self.style.SUCCESS(said % facts))
 
     def _status(self) -> None:
         now = datetime.now(UTC)
@@ -64,8 +83,16 @@ class Command(BaseCommand):
             style = self.style.SUCCESS if fresh else self.style.ERROR
             self.stdout.write(
                 style(
-                    f"{crl.anchor.fingerprint_sha256[:16]}… CRL #{crl.crl_number} entries={crl.entries} "
-                    f"nextUpdate={crl.next_update.isoformat()} {'fresh' if fresh else 'STALE'}"
+                    gettext("%(issuer)s… CRL #%(number)s: 失効 %(entries)s 件、次回更新 %(next_update)s、%(state)s")
+                    % {
+                        "issuer": crl.anchor.fingerprint_sha256[:16],
+                        "number": crl.crl_number,
+                        "entries": crl.entries,
+                        "next_update": commands.moment(crl.next_update),
+                        "state": gettext("期限内") if fresh else gettext("期限切れ"),
+                    }
                 )
             )
-        self.stdout.write(f"{len(current)} current CRL(s), {stale} stale")
+        self.stdout.write(
+            gettext("現在の CRL %(count)s 件（うち期限切れ %(stale)s 件）") % {"count": len(current), "stale": stale}
+        )

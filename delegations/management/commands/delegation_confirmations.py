@@ -5,24 +5,34 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from delegations import confirmation
 from delegations.models import ConfirmationNotice
+from kernel import commands
 
 
-class Command(BaseCommand):
-    help = (
-        "Mail subscribers whose registered delegations fall due for periodic confirmation (§4.3), and those "
-        "whose due date has passed; list how many wait for reception's follow-up. Run daily."
+class Command(commands.Command):
+    help = _(
+        "登録された電子委任状の定期確認（§4.3）の時期が来た利用者と、期限を過ぎた利用者にメールを送り、"
+        "受付の対応を待つ件数を示します。毎日実行します。"
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--dry-run", action="store_true", help="only count; send and record nothing")
+        parser.add_argument("--dry-run", action="store_true", help=gettext("数えるだけで、送信も記録もしない"))
 
     def handle(self, *args: Any, **options: Any) -> None:
         counts = confirmation.send_reminders(dry_run=options["dry_run"])
-        verb = "due" if options["dry_run"] else "mailed"
-        self.stdout.write(f"prompt (due within the notice period): {counts[ConfirmationNotice.Stage.PROMPT]} {verb}")
-        self.stdout.write(f"reminder (due date passed): {counts[ConfirmationNotice.Stage.REMINDER]} {verb}")
-        self.stdout.write(f"waiting for reception's follow-up: {confirmation.for_follow_up().count()}")
+        if options["dry_run"]:
+            prompt = gettext(
+                "確認のお願い（通知期間内に期限が来るもの）: 対象 %(count)s 件（試行のみ、送っていません）"
+            )
+            reminder = gettext("期限超過のお知らせ（期限を過ぎたもの）: 対象 %(count)s 件（試行のみ、送っていません）")
+        else:
+            prompt = gettext("確認のお願い（通知期間内に期限が来るもの）: %(count)s 件送りました")
+            reminder = gettext("期限超過のお知らせ（期限を過ぎたもの）: %(count)s 件送りました")
+        self.stdout.write(prompt % {"count": counts[ConfirmationNotice.Stage.PROMPT]})
+        self.stdout.write(reminder % {"count": counts[ConfirmationNotice.Stage.REMINDER]})
+        self.stdout.write(gettext("受付の対応待ち: %(count)s 件") % {"count": confirmation.for_follow_up().count()})

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from delegations import services
+from kernel import commands
 
 
-class Command(BaseCommand):
-    help = (
-        "Mail the members of subscribers whose active delegations end within DELEGATION_END_REMINDER_DAYS. Run daily."
+class Command(commands.Command):
+    help = _(
+        "有効な電子委任状の委任期間が DELEGATION_END_REMINDER_DAYS 日以内に終わる利用者の構成員にメールで"
+        "知らせます。毎日実行します。"
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
         sent = services.send_end_reminders()
-        self.stdout.write(f"{sent} reminders sent.")
+        self.stdout.write(gettext("委任期間の終了のお知らせを %(count)s 件送りました。") % {"count": sent})

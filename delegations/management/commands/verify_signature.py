@@ -6,44 +6,48 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from delegations import trust
 from delegations.signatures import Indication, signed_content_matches, verify
+from kernel import commands
 
 EXIT_CODES = {Indication.TOTAL_PASSED: 0, Indication.TOTAL_FAILED: 1, Indication.INDETERMINATE: 2}
 
 
-class Command(BaseCommand):
-    help = (
-        "Verify a PAdES PDF, an enveloped XMLDSig/XAdES XML or a detached CMS signature under the service's "
-        "one verification policy (the one uploads use: installed trust anchors, TSA trust anchors, the "
-        "configured revocation source, later signatures and document timestamps accepted). Exit status: "
-        "0 TOTAL_PASSED, 1 TOTAL_FAILED or signed content other than --content, 2 INDETERMINATE."
+class Command(commands.Command):
+    help = _(
+        "PAdES の PDF、エンベロープ型の XMLDSig／XAdES の XML、または分離型の CMS 署名を、サービスの唯一の"
+        "検証ポリシー（アップロードと同じもの: 登録済みのトラストアンカー、時刻認証局のトラストアンカー、設定した"
+        "失効情報源、後続の署名とドキュメントタイムスタンプを受け付ける）で検証します。終了コード: "
+        "0 TOTAL_PASSED、1 TOTAL_FAILED または --content と異なる署名対象、2 INDETERMINATE。"
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("file", help="the signed file (PDF, XML, or a DER/PEM CMS signature)")
+        parser.add_argument("file", help=gettext("署名されたファイル（PDF、XML、または DER／PEM の CMS 署名）"))
         parser.add_argument(
             "--content",
-            help="the expected signed XML: the bytes a detached CMS covers; for a PDF or XML signature, "
-            "compared with the embedded or enveloped document (the command fails when they differ)",
+            help=gettext(
+                "署名対象であるはずの XML: 分離型の CMS ではそれが覆うバイト列。PDF や XML の署名では、添付または"
+                "包含された文書と比べます（異なればコマンドは失敗します）"
+            ),
         )
         parser.add_argument(
             "--document",
             choices=trust.DOCUMENTS,
             default="delegation",
-            help="which XML a signed PDF must carry: the delegation (default) or the agent's acceptance",
+            help=gettext("署名された PDF が添付しているべき XML: 委任状（既定）または代理人の受諾"),
         )
-        parser.add_argument("--json", action="store_true", help="print the stored JSON form of the report")
+        parser.add_argument("--json", action="store_true", help=gettext("保存される JSON 形式の検証レポートを表示する"))
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             data = Path(options["file"]).read_bytes()
             content = Path(options["content"]).read_bytes() if options["content"] else None
         except OSError as exc:
-            raise CommandError(f"cannot read: {exc}") from exc
+            raise CommandError(gettext("ファイルを読めません: %(error)s") % {"error": exc}) from exc
         policy = trust.verification_policy(document=options["document"])
         report = verify(data, policy, content=content)
         code = EXIT_CODES[report.indication]
@@ -68,7 +72,10 @@ class Command(BaseCommand):
                     }
                 )
             style = self.style.SUCCESS if code == 0 else self.style.ERROR
-            self.stdout.write(style(f"{report.indication.value} {report.sub_indication or ''}".strip()))
+            codes = f"{report.indication.value} {report.sub_indication or ''}".strip()
+            self.stdout.write(
+                style(gettext("結論: %(label)s（%(codes)s）") % {"label": report.indication_label, "codes": codes})
+            )
         if mismatch and options["json"]:
             self.stderr.write(gettext("署名対象の内容: %(verdict)s") % {"verdict": gettext("--content と一致しません")})
         if code:
