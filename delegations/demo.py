@@ -237,6 +237,28 @@ def _signed(subscriber: Any, member: Any, values: dict[str, Any], agent_card: An
     return finalised
 
 
+def signed_demo_delegation(values: dict[str, Any]) -> Any:
+    """A delegation of the demo corporation with ``values`` (agent and matters; the period is the demo's),
+    signed with test cards and registered, for another app's demo data; None without the demo subscriber."""
+    from datetime import date
+    from unittest import mock
+
+    from django.utils import timezone
+
+    from mynatrust.management.commands.demo_setup import demo_email
+    from mynatrust.models import User
+    from registry.models import member_subscriber
+
+    member = User.objects.filter(email=demo_email("subscriber")).first()
+    subscriber = member_subscriber(member) if member else None
+    if member is None or subscriber is None or not subscriber.may_submit():
+        return None
+    today = timezone.localdate()
+    period = {"valid_from": today, "valid_until": date(today.year + 1, 3, 31)}
+    with mock.patch("delegations.services.notices.send_mail"), mock.patch("delegations.services.acceptance.send_mail"):
+        return _signed(subscriber, member, {**DEMO_AGENT, **values, **period})
+
+
 DEMO_ENDED_AGENT = {
     **DEMO_AGENT,
     "agent_name": "鈴木 三郎",

@@ -59,6 +59,7 @@ def setup(command: Any) -> None:
             _key, plaintext = services.create_api_key(organisation, label=DEMO_KEY_LABEL, actor=user)
     _kept_check(organisation, user)
     _colleague(organisation)
+    _end_notice(organisation, user, command)
     out.write(style.MIGRATE_HEADING("Validity (recipient portal and API)"))
     out.write(f"  recipient organisation: {organisation.name} ({organisation.get_status_display()})")
     if plaintext:
@@ -137,6 +138,44 @@ def _kept_check(organisation: RecipientOrganisation, user: Any) -> None:
         return
     query = services.answer_query(delegation_id, sha256=None, organisation=organisation, actor=user, channel="form")
     services.keep_check_result(query, organisation=organisation, actor=user)
+
+
+# The agent of the delegation the demo recipient checks and its subscriber then revokes.
+DEMO_ENDED_AGENT = {
+    "agent_name": "中村 四郎",
+    "agent_title": "入札担当課長",
+    "agent_identifier": "E-12760",
+    "powers": "国及び地方公共団体の入札への参加、見積書の提出並びに契約の締結",
+}
+
+
+def _end_notice(organisation: RecipientOrganisation, user: Any, command: Any) -> None:
+    """The end notice a newcomer should see: the demo recipient checks and keeps a delegation of the
+    demo corporation, which then revokes it; the recipient is mailed (printed by the demo's console
+    mail) as validity.notices tells every organisation that kept a check of an ended delegation."""
+    from unittest import mock
+
+    from delegations import demo as delegations_demo
+    from delegations import services as delegation_services
+    from delegations.models import Delegation
+
+    if Delegation.objects.filter(agent_name=DEMO_ENDED_AGENT["agent_name"]).exists():
+        return
+    delegation = delegations_demo.signed_demo_delegation(DEMO_ENDED_AGENT)
+    if delegation is None or delegation.status != Delegation.Status.ACTIVE:
+        return
+    query = services.answer_query(
+        delegation.delegation_id, sha256=None, organisation=organisation, actor=user, channel="form"
+    )
+    services.keep_check_result(query, organisation=organisation, actor=user)
+    owner = delegation.subscriber.memberships.order_by("pk").first()
+    command.stdout.write(
+        f"  end notice: {organisation.name} checked and kept {delegation.delegation_id}; its subscriber now"
+        f" revokes it, and the mail to {user.email} (the end notice) is printed below"
+    )
+    # Only the recipient's notice is printed: the subscriber's own 取消通知 is in its page as a PDF.
+    with mock.patch("delegations.services.notices.send_mail"):
+        delegation_services.revoke_delegation(delegation, actor=owner.user, reason="受任者の異動（デモ）")
 
 
 def _demo_delegation_id() -> str | None:

@@ -26,9 +26,10 @@ def test_demo_setup_gives_the_demo_subscriber_an_active_delegation_and_a_draft_o
     statuses = sorted(Delegation.objects.values_list("status", flat=True))
     # the active one, a second active one whose revocation waits for approval, a third whose periodic
     # confirmation (§4.3) is overdue, a draft, two waiting for reception (a 士業 agent, and an agent
-    # whose certificate has a substitute character) and one the subscriber revoked, with its notices
-    assert statuses == ["active", "active", "active", "draft", "revoked", "submitted", "submitted"]
-    revoked = Delegation.objects.get(status="revoked")
+    # whose certificate has a substitute character), one the subscriber revoked, with its notices, and
+    # one the demo recipient had checked before its subscriber revoked it (the end notice)
+    assert statuses == ["active", "active", "active", "draft", "revoked", "revoked", "submitted", "submitted"]
+    revoked = Delegation.objects.get(status="revoked", agent_name="鈴木 三郎")
     assert revoked.reception_number.startswith("D-") and revoked.revocation_number.startswith("R-")
     unconfirmed = Delegation.objects.get(agent_name="伊藤 三郎")
     assert unconfirmed.confirmation_notices.filter(stage="reminder").count() == 1

@@ -141,3 +141,29 @@ def test_a_kept_result_prints_as_a_pdf_with_the_signed_record(client, recipient,
     other = make_organisation(name="株式会社別会社")
     client.force_login(other.members.get().user)
     assert client.get(result + "result.pdf").status_code == 404
+
+
+def test_the_demo_shows_an_end_notice_to_the_recipient_that_kept_a_check(settings, tmp_path):
+    """A newcomer running the demo sees the mail: the demo recipient kept a check of a delegation that
+    its subscriber then revoked; the notice goes to the recipient and is printed (console mail)."""
+    import io
+
+    settings.DEMO_MODE = True
+    settings.SIGNATURE_TEST_PKI_DIR = str(tmp_path / "testpki")
+    settings.VALIDITY_SIGNING_KEY_FILE = str(tmp_path / "validity.pem")
+    out = io.StringIO()
+    call_command("demo_setup", stdout=out)
+
+    notices = [m for m in mail.outbox if "確認した電子委任状の状態が変わりました" in m.subject]
+    assert len(notices) == 1
+    assert notices[0].to == ["recipient@demo.mynatrust.example.jp"]
+    assert "取消し済み" in notices[0].body
+    ended = AuditEvent.objects.get(event_type="validity.end_notice.sent")
+    assert ended.data["delegation_id"] in notices[0].body
+    assert "end notice" in out.getvalue() and ended.data["delegation_id"] in out.getvalue()
+    # The recipient's history shows the kept check of the delegation that ended.
+    assert CheckResult.objects.filter(delegation_id=ended.data["delegation_id"]).exists()
+
+    mail.outbox.clear()
+    call_command("demo_setup", stdout=io.StringIO())  # idempotent: no second notice
+    assert not [m for m in mail.outbox if "確認した電子委任状" in m.subject]
