@@ -236,7 +236,7 @@ def test_the_testpki_command_initialises_issues_revokes_and_signs(settings, tmp_
     directory = tmp_path / "pki"
     out = StringIO()
     call_command("testpki", "--dir", str(directory), "init", stdout=out)
-    with pytest.raises(CommandError, match="already holds"):
+    with pytest.raises(CommandError, match="には既にテスト用 PKI があります（置き換えるには --force）。"):
         call_command("testpki", "--dir", str(directory), "init", stdout=out)
     call_command(
         "testpki",
@@ -261,7 +261,7 @@ def test_the_testpki_command_initialises_issues_revokes_and_signs(settings, tmp_
     assert "clerk" in pki.personas
     assert pki["clerk"].serial in pki.revoked
     settings.PRODUCTION = True
-    with pytest.raises(CommandError, match="never used in production"):
+    with pytest.raises(CommandError, match="テスト用 PKI は本番環境では決して使いません。"):
         call_command("testpki", "--dir", str(directory), "crl", "--out", str(tmp_path / "c2.crl"), stdout=out)
 
 

@@ -27,15 +27,13 @@ LETTERS = re.compile(r"[A-Za-z]")
 TRANSLATING = {"_", "gettext", "gettext_lazy", "ngettext", "ngettext_lazy", "pgettext", "_lazy"}
 
 # (command file, literal): why it is not a person's sentence.
-ALLOWED: dict[tuple[str, str], str] = {}
+ALLOWED: dict[tuple[str, str], str] = {
+    ("delegations/management/commands/demo_card.py", "  SOFTHSM2_CONF="): "a shell command line, copied as it is",
+}
 
 # Commands whose English is still to be translated, with the number of English literals they hold
 # now: the number may only fall. A file leaves this table once it holds none.
-PENDING: dict[str, int] = {
-    "delegations/management/commands/demo_card.py": 19,
-    "delegations/management/commands/testpki.py": 40,
-    "mynatrust/management/commands/demo_setup.py": 27,
-}
+PENDING: dict[str, int] = {}
 
 
 def command_files() -> list[Path]:

@@ -3,33 +3,44 @@
 from __future__ import annotations
 
 import secrets
+import shlex
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from delegations import softcard
 from delegations.models import Delegation, SignedFile
+from kernel import commands
 from mynatrust.lib import delegation_id as delegation_ids
 
 PIN = "1234abcd"
 
 
-class Command(BaseCommand):
-    help = (
-        "Demo only: a SoftHSM2 token holding a test card for a delegation awaiting signatures (the "
-        "representative's for the delegation PDF, or the agent's for the acceptance PDF, each beside an "
-        "authentication key), and the command that signs the downloaded PDF with it through PKCS#11."
+class Command(commands.Command):
+    help = _(
+        "デモ専用: 署名待ちの電子委任状のためのテスト用カード（電子委任状の PDF には委任者の代表者の、受諾書の PDF には受任者の"
+        "署名用の鍵を、それぞれ利用者証明用の鍵と並べて持つ）を SoftHSM2 のトークンに作り、ダウンロードした PDF に"
+        "PKCS#11 でそのカードで署名するコマンドを示します。"
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("delegation_id", help="the delegation ID shown on its page")
-        parser.add_argument("--role", choices=SignedFile.Role.values, default=SignedFile.Role.PRINCIPAL)
+        parser.add_argument("delegation_id", help=gettext("電子委任状のページに表示される委任状 ID"))
+        parser.add_argument(
+            "--role",
+            choices=SignedFile.Role.values,
+            default=SignedFile.Role.PRINCIPAL,
+            help=gettext(
+                "だれのカードか: principal は委任者の代表者（既定、電子委任状に署名）、agent は受任者（受諾書に署名）"
+            ),
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.PRODUCTION or not settings.DEMO_MODE:
-            raise CommandError("demo_card runs only in the demo (DEMO_MODE)")
+            raise CommandError(gettext("demo_card はデモ（DEMO_MODE）でだけ動きます。"))
         from delegations.demo import load_demo_pki, test_card_persona
 
         try:
@@ -38,7 +49,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc.message)) from exc
         delegation = Delegation.objects.filter(delegation_id=canonical).select_related("subscriber").first()
         if delegation is None or delegation.status != Delegation.Status.AWAITING_SIGNATURES:
-            raise CommandError(f"no delegation {canonical} awaiting signatures")
+            raise CommandError(gettext("署名待ちの電子委任状 %(id)s はありません。") % {"id": canonical})
         role = options["role"]
         pki = load_demo_pki()
         persona = pki.issue(test_card_persona(delegation, role))
@@ -51,11 +62,19 @@ class Command(BaseCommand):
         (folder / "test-root.der").write_bytes(pki.root_der)
         (folder / "test-crl.der").write_bytes(pki.crl())
         document = "delegation" if role == SignedFile.Role.PRINCIPAL else "acceptance"
-        self.stdout.write(self.style.SUCCESS(f"test card {label} ({persona.spec.name}) in {folder}"))
-        self.stdout.write(f"Download {document}-{delegation.file_name_id}.pdf from the delegation's page, then:")
+        pdf = f"{document}-{delegation.file_name_id}.pdf"
         self.stdout.write(
-            f"  SOFTHSM2_CONF={conf} .venv/bin/python -m delegations.cardsign {document}-{delegation.file_name_id}.pdf"
-            f" --module {softcard.SOFTHSM_MODULE} --token {label}"
-            f" --trust {folder / 'test-root.der'} --crl {folder / 'test-crl.der'}"
+            self.style.SUCCESS(
+                gettext("テスト用カード %(label)s（%(name)s）を %(folder)s に作りました。")
+                % {"label": label, "name": persona.spec.name, "folder": folder}
+            )
         )
-        self.stdout.write(f"The card's signing password is {PIN}. Upload the -signed.pdf it writes.")
+        self.stdout.write(gettext("電子委任状のページから %(pdf)s をダウンロードし、次を実行します:") % {"pdf": pdf})
+        # The shell command to copy, each argument quoted for the shell (a folder may hold a space).
+        sign = [".venv/bin/python", "-m", "delegations.cardsign", pdf, "--module", str(softcard.SOFTHSM_MODULE)]
+        sign += ["--token", label, "--trust", str(folder / "test-root.der"), "--crl", str(folder / "test-crl.der")]
+        self.stdout.write(f"  SOFTHSM2_CONF={shlex.quote(str(conf))} {shlex.join(sign)}")
+        self.stdout.write(
+            gettext("カードの署名用パスワードは %(pin)s です。書き出された -signed.pdf をアップロードします。")
+            % {"pin": PIN}
+        )

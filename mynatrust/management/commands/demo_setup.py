@@ -12,13 +12,16 @@ from typing import Any
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import module_has_submodule
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 import audit
+from kernel import commands
 from mynatrust.models import User
 from mynatrust.roles import Role
 
@@ -40,12 +43,12 @@ def demo_email(local: str) -> str:
     return f"{local}@{DEMO_DOMAIN}"
 
 
-class Command(BaseCommand):
-    help = "Create (or refresh) the demo accounts and data. Refused unless DEMO_MODE is on."
+class Command(commands.Command):
+    help = _("デモのアカウントとデータを作ります（作り直します）。DEMO_MODE が有効でなければ拒否します。")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEMO_MODE or settings.PRODUCTION:
-            raise CommandError("demo_setup runs only with DEMO_MODE on and never in production.")
+            raise CommandError(gettext("demo_setup は DEMO_MODE が有効なときだけ動き、本番環境では動きません。"))
         with transaction.atomic():
             created = self._accounts()
         if created:
@@ -59,7 +62,10 @@ class Command(BaseCommand):
         from mynatrust.outbox.services import run_once
 
         sent = run_once()
-        self.stdout.write(f"  mail outbox: {sent.sent} message(s) sent (in production: send_mail_outbox --loop)")
+        self.stdout.write(
+            gettext("  メールの送信待ち: %(count)s 通を送りました（本番環境では send_mail_outbox --loop が送ります）")
+            % {"count": sent.sent}
+        )
         self._print_logins()
 
     def _user(self, email: str, kind: str, name: str) -> tuple[User, bool]:
@@ -96,27 +102,54 @@ class Command(BaseCommand):
         out = self.stdout
         base = settings.SERVICE_BASE_URL.rstrip("/")
         admin = f"{base}/{settings.ADMIN_PATH}"
+        login = gettext("  %(who)s: %(url)s  %(email)s")
         out.write("")
-        out.write(self.style.MIGRATE_HEADING(f"Demo logins (password for all: {DEMO_PASSWORD})"))
-        out.write(f"  subscriber staff  {base}/app/login/        {demo_email('subscriber')}")
-        out.write(f"  applicant         {base}/app/login/        {demo_email('applicant')}")
-        out.write(f"  recipient         {base}/recipient/login/  {demo_email('recipient')}")
-        for role, local, _name in STAFF:
-            out.write(f"  {role.value:<22} {admin:<40} {demo_email(local)}")
-        out.write("  Staff need a second factor: `.venv/bin/python manage.py demo_totp EMAIL` (from this folder)")
-        out.write("  prints the current code, or add the secret it shows to an authenticator app.")
-        out.write("")
-        out.write(self.style.MIGRATE_HEADING("Start here"))
-        out.write(f"  1. Open {base}/app/login/ and sign in as {demo_email('subscriber')}: click 電子委任状")
-        out.write("     to see the active delegation and a draft; open the draft, finalise it, sign it with the")
-        out.write("     test card (a button on the page) and upload the signed files.")
         out.write(
-            f"  2. Open {base}/recipient/login/ as {demo_email('recipient')}: click 電子委任状の有効性を確認する and"
+            self.style.MIGRATE_HEADING(
+                gettext("デモのログイン（パスワードはすべて %(password)s）") % {"password": DEMO_PASSWORD}
+            )
         )
-        out.write("     type the active delegation's ID (printed above) to see the answer a recipient gets.")
-        out.write(f"  3. Open {admin} as {demo_email('reception')} (code from demo_totp) to review the")
-        out.write(f"     waiting application, or as {demo_email('auditor')} to verify and export the audit log.")
-        out.write("  The public site (terms, notices, the API documentation) is at " + f"{base}/ .")
+        for who, url, local in (
+            (gettext("利用者の構成員"), f"{base}/app/login/", "subscriber"),
+            (gettext("利用申込みをした人"), f"{base}/app/login/", "applicant"),
+            (gettext("受領者"), f"{base}/recipient/login/", "recipient"),
+        ):
+            out.write(login % {"who": who, "url": url, "email": demo_email(local)})
+        for role, local, _name in STAFF:
+            out.write(login % {"who": role.label, "url": admin, "email": demo_email(local)})
+        out.write(
+            gettext(
+                "  職員には2つ目の要素が要ります: このフォルダで `.venv/bin/python manage.py demo_totp EMAIL` を"
+                "実行すると現在のコードを表示します。表示される秘密鍵を認証アプリに登録することもできます。"
+            )
+        )
+        out.write("")
+        out.write(self.style.MIGRATE_HEADING(gettext("ここから始めます")))
+        out.write(
+            gettext(
+                "  1. %(url)s を開いて %(email)s でログインし、「電子委任状」を押すと、有効な電子委任状と下書きが"
+                "表示されます。下書きを開いて確定し、テスト用カード（ページのボタン）で署名して、署名済みのファイルを"
+                "アップロードします。"
+            )
+            % {"url": f"{base}/app/login/", "email": demo_email("subscriber")}
+        )
+        out.write(
+            gettext(
+                "  2. %(url)s を %(email)s で開き、「電子委任状の有効性を確認する」を押して、有効な電子委任状の ID"
+                "（上に表示）を入力すると、受領者が受け取る回答が表示されます。"
+            )
+            % {"url": f"{base}/recipient/login/", "email": demo_email("recipient")}
+        )
+        out.write(
+            gettext(
+                "  3. %(url)s を %(reception)s（コードは demo_totp から）で開くと審査待ちの申込みを審査でき、"
+                "%(auditor)s で開くと監査ログを検証して書き出せます。"
+            )
+            % {"url": admin, "reception": demo_email("reception"), "auditor": demo_email("auditor")}
+        )
+        out.write(
+            gettext("  公開サイト（利用規約、お知らせ、API の説明）は %(url)s にあります。") % {"url": f"{base}/"}
+        )
         out.write("")
 
 
