@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext
+
 from audit import heads, keys, signing, witness
 from audit.sealing import checkpoint_now
 from audit.services import AuditError, checkpoint_document, command_actor, record_cosignature
@@ -13,10 +15,14 @@ from audit.services import AuditError, checkpoint_document, command_actor, recor
 def setup(command: Any) -> None:
     key = keys.private_key()  # generated under var/ on first use outside production
     checkpoint = checkpoint_now()
-    head = f"#{checkpoint.seq}" if checkpoint else "empty"
-    command.stdout.write(
-        f"Audit log: sealed up to {head}; checkpoint key {keys.key_path()} (key ID {signing.key_id(key.public_key())[:16]}…)."
-    )
+    facts = {"path": keys.key_path(), "key_id": signing.key_id(key.public_key())[:16]}
+    if checkpoint:
+        said = gettext(
+            "監査ログ: #%(seq)s まで封印しました。チェックポイントの署名鍵 %(path)s（鍵 ID %(key_id)s…）。"
+        ) % {**facts, "seq": checkpoint.seq}
+    else:
+        said = gettext("監査ログ: まだ空です。チェックポイントの署名鍵 %(path)s（鍵 ID %(key_id)s…）。") % facts
+    command.stdout.write(said)
     _witness(command)
 
 
@@ -33,6 +39,9 @@ def _witness(command: Any) -> None:
         )
         record_cosignature(cosignature, actor=command_actor("demo_setup"))
     except (keys.KeyUnavailable, AuditError, witness.Refused) as err:
-        command.stdout.write(f"Audit witness: not cosigned ({err}).")
+        command.stdout.write(gettext("監査の立会人: 連署していません（%(reason)s）。") % {"reason": err})
         return
-    command.stdout.write(f"Audit witness: cosigned #{cosignature['seq']} (key {cosignature['witness_key_id'][:16]}…).")
+    command.stdout.write(
+        gettext("監査の立会人: #%(seq)s に連署しました（鍵 ID %(key_id)s…）。")
+        % {"seq": cosignature["seq"], "key_id": cosignature["witness_key_id"][:16]}
+    )

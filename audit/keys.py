@@ -9,6 +9,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from django.conf import settings
+from django.utils.translation import gettext
 
 from audit import signing
 
@@ -51,12 +52,14 @@ def _load(path: str) -> Ed25519PrivateKey:
 def private_key() -> Ed25519PrivateKey:
     path = key_path()
     if path is None:
-        raise KeyUnavailable("AUDIT_CHECKPOINT_KEY_PATH is not set")
+        raise KeyUnavailable(gettext("AUDIT_CHECKPOINT_KEY_PATH が設定されていません"))
     _ensure(path)
     try:
         return _load(str(path))
     except (OSError, ValueError) as err:
-        raise KeyUnavailable(f"cannot load the checkpoint key {path}: {err}") from err
+        raise KeyUnavailable(
+            gettext("チェックポイントの署名鍵 %(path)s を読み込めません: %(error)s") % {"path": path, "error": err}
+        ) from err
 
 
 def public_keys() -> dict[str, Ed25519PublicKey]:
@@ -92,7 +95,7 @@ def witness_paths() -> tuple[Path, Path]:
     """This host's witness key and head file (``manage.py audit_witness``)."""
     value = getattr(settings, "AUDIT_WITNESS_KEY_PATH", "")
     if not value:
-        raise KeyUnavailable("AUDIT_WITNESS_KEY_PATH is not set")
+        raise KeyUnavailable(gettext("AUDIT_WITNESS_KEY_PATH が設定されていません"))
     key = Path(value)
     state = getattr(settings, "AUDIT_WITNESS_STATE_PATH", "")
     return key, Path(state) if state else key.with_name(key.name + ".head")
@@ -104,7 +107,9 @@ def witness_private_key() -> Ed25519PrivateKey:
     try:
         return signing.load_private_key(path.read_bytes())
     except (OSError, ValueError) as err:
-        raise KeyUnavailable(f"cannot load the witness key {path}: {err}") from err
+        raise KeyUnavailable(
+            gettext("立会人の鍵 %(path)s を読み込めません: %(error)s") % {"path": path, "error": err}
+        ) from err
 
 
 def sign_digest(sha256: str) -> dict[str, str]:
@@ -120,11 +125,11 @@ def signed_digest_problem(statement: dict[str, str], sha256: str) -> str | None:
     payload = {name: statement.get(name) for name in ("type", "sha256", "key_id")}
     key = public_keys().get(str(statement.get("key_id")))
     if key is None:
-        return "signed with an unknown key"
+        return gettext("知らない鍵で署名されています")
     if payload["type"] != signing.BACKUP_MANIFEST_TYPE or not signing.verify(
         key, payload, str(statement.get("signature"))
     ):
-        return "the signature does not verify"
+        return gettext("署名を検証できません")
     if payload["sha256"] != sha256:
-        return "the signature is over another manifest"
+        return gettext("署名は別のマニフェストに対するものです")
     return None

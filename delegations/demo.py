@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext
 
 import audit
 from delegations import trust
@@ -57,8 +58,12 @@ def setup(command: Any) -> None:
             actor=audit.SYSTEM,
         )
     command.stdout.write(
-        f"test PKI: {settings.SIGNATURE_TEST_PKI_DIR} (root {pki.root_fingerprint[:16]}…, "
-        f"personas: {', '.join(pki.personas)})"
+        gettext("テスト用 PKI: %(path)s（ルート %(root)s…、ペルソナ: %(personas)s）")
+        % {
+            "path": settings.SIGNATURE_TEST_PKI_DIR,
+            "root": pki.root_fingerprint[:16],
+            "personas": ", ".join(pki.personas),
+        }
     )
     _demo_delegations(command)
 
@@ -191,8 +196,11 @@ def _demo_delegations(command: Any) -> None:
         _demo_revoked(subscriber, member, period, command)
     active = Delegation.objects.for_subscriber(subscriber).active().order_by("pk").first()
     command.stdout.write(
-        f"delegations: {subscriber} has an active delegation {active.delegation_id if active else '-'} and a draft;"
-        " /app/delegations/ (test-card signing is offered on a finalised draft)"
+        gettext(
+            "電子委任状: %(subscriber)s には有効な電子委任状 %(id)s と下書きがあります。/app/delegations/"
+            "（確定した下書きではテスト用カードで署名できます）"
+        )
+        % {"subscriber": subscriber, "id": active.delegation_id if active else "—"}
     )
 
 
@@ -278,8 +286,11 @@ def _demo_revoked(subscriber: Any, member: Any, period: dict[str, Any], command:
     services.revoke_delegation(ended, actor=member, reason="プロジェクトの終了")
     ended.refresh_from_db()
     command.stdout.write(
-        f"  delegations: {ended.delegation_id} was revoked by the subscriber (受付番号 {ended.revocation_number});"
-        " its page offers the 登録完了通知 and 取消通知 PDFs"
+        gettext(
+            "  電子委任状: %(id)s は利用者が取り消しました（受付番号 %(number)s）。そのページから登録完了通知と"
+            "取消通知の PDF を開けます"
+        )
+        % {"id": ended.delegation_id, "number": ended.revocation_number}
     )
 
 
@@ -301,12 +312,14 @@ def _demo_queues(subscriber: Any, member: Any, period: dict[str, Any], command: 
             address=DEMO_SUBSTITUTE_AGENT["agent_address"],
             birth=_TEST_CARD_BIRTH,
         )
-        waiting = _signed(subscriber, member, {**DEMO_SUBSTITUTE_AGENT, **period}, agent_card=card)
-        command.stdout.write(f"  delegations: {waiting.pk} waits for reception (substitute character)")
+        _signed(subscriber, member, {**DEMO_SUBSTITUTE_AGENT, **period}, agent_card=card)
+        command.stdout.write(gettext("  電子委任状: 代替文字を含む1件が受付の確認を待っています"))
     if not RevocationRequest.objects.exists():
         revoked = _signed(subscriber, member, {**DEMO_REVOKED_AGENT, **period})
         services.request_revocation(revoked, actor=operator, reason="担当者の退職（利用者からの届出）")
-        command.stdout.write(f"  delegations: revocation of {revoked.delegation_id} waits for a second staff member")
+        command.stdout.write(
+            gettext("  電子委任状: %(id)s の取消しが2人目の職員の判断を待っています") % {"id": revoked.delegation_id}
+        )
     if not mine.filter(agent_name=DEMO_UNCONFIRMED_AGENT["agent_name"]).exists():
         _unconfirmed(_signed(subscriber, member, {**DEMO_UNCONFIRMED_AGENT, **period}), command)
     if not AnchorChange.objects.filter(decision=AnchorChange.Decision.PENDING).exists():
@@ -317,7 +330,7 @@ def _demo_queues(subscriber: Any, member: Any, period: dict[str, Any], command: 
             reason="署名用認証局の次の世代（デモ）",
             label="デモ: 次の世代の署名用認証局",
         )
-        command.stdout.write("  trust anchors: the next generation's root waits for approval")
+        command.stdout.write(gettext("  トラストアンカー: 次の世代のルート証明書が承認を待っています"))
 
 
 def _unconfirmed(delegation: Any, command: Any) -> None:
@@ -334,5 +347,6 @@ def _unconfirmed(delegation: Any, command: Any) -> None:
     with mock.patch("delegations.confirmation.send_mail"):
         confirmation.send_reminders()
     command.stdout.write(
-        f"  delegations: {delegation.delegation_id} is overdue for periodic confirmation (reception follows up)"
+        gettext("  電子委任状: %(id)s は定期確認の期限を過ぎています（受付が対応します）")
+        % {"id": delegation.delegation_id}
     )

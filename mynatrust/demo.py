@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext
+
 
 def setup(command: Any) -> None:
     from mynatrust.operations import demo as operations_demo
@@ -50,7 +52,8 @@ def _staff_enrolment(command: Any) -> None:
             demo_email(NEWCOMER), Role.RECEPTION, actor=manager, display_name="受付 新任", suitability=check
         )
     command.stdout.write(
-        f"  staff: {demo_email(NEWCOMER)} appointed after a recorded suitability check, not yet enrolled"
+        gettext("  職員: %(email)s を適格性の確認を記録したうえで任命しました（まだ登録を済ませていません）")
+        % {"email": demo_email(NEWCOMER)}
     )
 
 
@@ -82,4 +85,4 @@ def _incident_to_report(command: Any) -> None:
         security_failure=True,
         leak_risk=True,
     )
-    command.stdout.write("  operations: a second incident waits for its report to the ministry")
+    command.stdout.write(gettext("  運用: 2件目のセキュリティ事故が主務省庁への報告を待っています"))

@@ -230,8 +230,8 @@ def test_a_backup_whose_manifest_and_sums_were_rewritten_is_refused(settings, tm
     (directory / "SHA256SUMS").write_text(
         f"{backup.sha256_file(dump)}  database.dump\n{hashlib.sha256(manifest_bytes).hexdigest()}  manifest.json\n"
     )
-    assert backup.verify_backup(directory) == ["manifest.json: the signature is over another manifest"]
-    with pytest.raises(backup.BackupError, match="the signature is over another manifest"):
+    assert backup.verify_backup(directory) == ["manifest.json: 署名は別のマニフェストに対するものです"]
+    with pytest.raises(backup.BackupError, match="署名は別のマニフェストに対するものです"):
         backup.restore_backup(directory, _url(fresh_database))
     (directory / "manifest.sig.json").unlink()
     assert "manifest.sig.json がありません。マニフェストは署名されていません" in backup.verify_backup(directory)
