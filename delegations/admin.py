@@ -28,7 +28,14 @@ from delegations import trust
 from delegations.document.content import Qualification
 from delegations.forms import FollowUpForm, QualificationCheckForm
 from delegations.forms import ReasonForm as DelegationReasonForm
-from delegations.models import AnchorChange, Delegation, RevocationList, RevocationRequest, TrustAnchor
+from delegations.models import (
+    AnchorChange,
+    Delegation,
+    MatterTemplate,
+    RevocationList,
+    RevocationRequest,
+    TrustAnchor,
+)
 from delegations.signatures import SignatureReport
 from mynatrust.access import signed_in
 from mynatrust.decisions import Decision, OptionalReasonForm, ReasonForm, confirm_page
@@ -668,3 +675,32 @@ def decision_item(
         "state": state,
     }
     return TemplateResponse(request, "admin/decision_item.html", context)
+
+
+@admin.register(MatterTemplate)
+class MatterTemplateAdmin(admin.ModelAdmin):
+    """The 委任事項 templates subscribers pick when drafting: the service administrator keeps them;
+    every save is a new version and an audit event with the whole text (never deleted: retired)."""
+
+    list_display = ["label", "category", "position", "is_active", "version", "updated_at"]
+    list_filter = ["category", "is_active"]
+    search_fields = ["label", "powers"]
+    fields = [
+        "category",
+        "label",
+        "powers",
+        "limitations",
+        "position",
+        "is_active",
+        "version",
+        "updated_by",
+        "updated_at",
+    ]
+    readonly_fields = ["version", "updated_by", "updated_at"]
+    actions = None
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: MatterTemplate, form: Any, change: bool) -> None:
+        delegation_services.save_matter_template(obj, actor=signed_in(request))

@@ -652,3 +652,44 @@ class ConfirmationFollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.delegation} {self.get_channel_display()}"
+
+
+class MatterTemplate(models.Model):
+    """A ready-made 委任事項: the powers (and limitations) of a common kind of delegation, kept by staff
+    in the admin. A subscriber drafting a delegation picks one and edits the text; the draft keeps its
+    own copy, so a later change of the template changes no draft. Each save raises ``version`` and is
+    an audit event with the whole text (``delegations.matter_template.saved``); templates are retired
+    (``is_active``), never deleted."""
+
+    class Category(models.TextChoices):
+        BIDDING = "bidding", _("入札・契約")
+        PROCUREMENT = "procurement", _("調達・購買")
+        FINANCE = "finance", _("経理・支払")
+        FILINGS = "filings", _("申請・届出")
+        OTHER = "other", _("その他")
+
+    category = models.CharField(_("分類"), max_length=16, choices=Category.choices)
+    label = models.CharField(_("ひな形の名称"), max_length=100)
+    powers = models.TextField(_("代理権の内容"), max_length=20000)
+    limitations = models.TextField(_("代理権の制限"), max_length=20000, blank=True)
+    position = models.PositiveIntegerField(_("表示順"), default=100)
+    is_active = models.BooleanField(_("使用中"), default=True, help_text=_("外すと、作成画面の一覧に表示されません。"))
+    version = models.PositiveIntegerField(_("版"), default=1, editable=False)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        editable=False,
+        verbose_name=_("最終更新者"),
+    )
+    updated_at = models.DateTimeField(_("更新日時"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("委任事項のひな形")
+        verbose_name_plural = _("委任事項のひな形")
+        ordering = ["category", "position", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()}：{self.label}"

@@ -12,6 +12,7 @@ checks, follows up the yearly confirmations (§4.3) and rejects. The auditor rea
 
 from mynatrust.roles import Grants, Role
 
+TEMPLATES_VIEW = "delegations.view_mattertemplate"
 TRUST_VIEW = ("delegations.view_trustanchor", "delegations.view_anchorchange", "delegations.view_revocationlist")
 
 GRANTS: Grants = {
@@ -33,12 +34,24 @@ GRANTS: Grants = {
         "delegations.revoke_delegation",
         "delegations.view_revocationrequest",
     ),
+    # The 委任事項 templates subscribers start from: kept by the service administrator.
+    Role.SERVICE_ADMINISTRATOR: (
+        "delegations.add_mattertemplate",
+        "delegations.change_mattertemplate",
+        TEMPLATES_VIEW,
+    ),
     Role.RECEPTION: (
+        TEMPLATES_VIEW,
         "delegations.view_delegation",
         "delegations.review_delegation",
         "delegations.follow_up_confirmation",
         "delegations.view_qualificationcheck",
         "delegations.view_signedfile",
     ),
-    Role.AUDITOR: (*TRUST_VIEW, "delegations.view_delegation", "delegations.view_revocationrequest"),
+    Role.AUDITOR: (
+        *TRUST_VIEW,
+        TEMPLATES_VIEW,
+        "delegations.view_delegation",
+        "delegations.view_revocationrequest",
+    ),
 }

@@ -14,6 +14,7 @@ urlpatterns = [
     path("<str:public_id>/", views.detail, name="detail"),
     path("<str:public_id>/edit/", views.draft_edit, name="edit"),
     path("<str:public_id>/delete/", views.draft_delete, name="delete"),
+    path("<str:public_id>/copy/", views.draft_copy, name="copy"),
     path("<str:public_id>/finalise/", views.finalise, name="finalise"),
     path("<str:public_id>/download/<str:what>", views.download, name="download"),
     path("<str:public_id>/upload/<str:role>/", views.upload, name="upload"),

@@ -12,7 +12,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.formats import date_format
-from django.utils.timezone import localtime
+from django.utils.timezone import localtime, now
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -27,10 +27,10 @@ from delegations.forms import (
     RevokeForm,
     SignedFileForm,
 )
-from delegations.models import Delegation, SignedFile
+from delegations.models import Delegation, MatterTemplate, SignedFile
 from delegations.services import DelegationError
 from delegations.signatures import SignatureReport
-from delegations.standing import Standing
+from delegations.standing import Standing, today_in_japan
 from mynatrust.access import public, refuse_object, signed_in, subscriber_required
 from registry.models import Subscriber, member_subscriber
 
@@ -82,25 +82,64 @@ def delegation_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _picked_template(request: HttpRequest) -> MatterTemplate | None:
+    """The active 委任事項 template named by ``template`` (in the query or the form), else None."""
+    picked = request.POST.get("template") or request.GET.get("template") or ""
+    return services.active_templates().filter(pk=int(picked)).first() if picked.isdigit() else None
+
+
 @subscriber_required
 @require_http_methods(["GET", "POST"])
 def draft_new(request: HttpRequest) -> HttpResponse:
     subscriber = _get_subscriber_for_member(request)
-    form = DraftForm(request.POST or None)
+    template = _picked_template(request)
+    initial = {"powers": template.powers, "limitations": template.limitations} if template else None
+    form = DraftForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            delegation = services.create_draft(subscriber, actor=signed_in(request), values=form.cleaned_data)
+            delegation = services.create_draft(
+                subscriber, actor=signed_in(request), values=form.cleaned_data, template=template
+            )
         except DelegationError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             messages.success(request, gettext("下書きを保存しました。内容を確かめて「確定する」を押してください。"))
             _future_start_warning(request, delegation)
             return redirect("delegations:detail", public_id=delegation.public_id)
-    return _draft_page(request, subscriber, form, None)
+    return _draft_page(request, subscriber, form, None, template=template)
+
+
+@subscriber_required
+@require_http_methods(["GET", "POST"])
+def draft_copy(request: HttpRequest, public_id: str) -> HttpResponse:
+    """ "Copy to create": the draft page filled from one of the subscriber's delegations (agent,
+    matters, the period's dates still ahead); saving it makes a new draft, audited as a copy."""
+    source = _get_delegation_for_member(request, public_id)
+    subscriber = source.subscriber
+    initial = services.copy_values(source, today=today_in_japan(now()))
+    form = DraftForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            delegation = services.copy_draft(source, subscriber, actor=signed_in(request), values=form.cleaned_data)
+        except DelegationError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(
+                request, gettext("複写して下書きを保存しました。内容を確かめて「確定する」を押してください。")
+            )
+            _future_start_warning(request, delegation)
+            return redirect("delegations:detail", public_id=delegation.public_id)
+    return _draft_page(request, subscriber, form, None, source=source)
 
 
 def _draft_page(
-    request: HttpRequest, subscriber: Subscriber, form: DraftForm, delegation: Delegation | None
+    request: HttpRequest,
+    subscriber: Subscriber,
+    form: DraftForm,
+    delegation: Delegation | None,
+    *,
+    template: MatterTemplate | None = None,
+    source: Delegation | None = None,
 ) -> HttpResponse:
     form_refusal: str | None
     try:
@@ -112,7 +151,16 @@ def _draft_page(
     return render(
         request,
         "delegations/draft.html",
-        {"form": form, "principal": principal, "refusal": form_refusal, "delegation": delegation},
+        {
+            "form": form,
+            "principal": principal,
+            "refusal": form_refusal,
+            "delegation": delegation,
+            "source": source,
+            "template": template,
+            # The picker is offered on a new draft (not on an edit or a copy, whose text exists).
+            "templates": services.active_templates() if delegation is None and source is None else None,
+        },
     )
 
 

@@ -25,6 +25,8 @@ from delegations.services.common import DRAFT_FIELDS, DelegationError, _lock
 from delegations.services.drafts import (
     check_draft_values,
     content_of,
+    copy_draft,
+    copy_values,
     create_draft,
     delete_draft,
     edit_draft,
@@ -43,6 +45,7 @@ from delegations.services.revocation import (
     start_update,
 )
 from delegations.services.signed_files import FIELD_NAMES, Submission, submit_signed_file
+from delegations.services.templates import active_templates, save_matter_template
 
 __all__ = [
     "ACCEPTANCE_LINK_SALT",
@@ -54,10 +57,13 @@ __all__ = [
     "Submission",
     "_lock",
     "acceptance_link_token",
+    "active_templates",
     "approve_revocation",
     "check_draft_values",
     "confirm_identity",
     "content_of",
+    "copy_draft",
+    "copy_values",
     "create_draft",
     "delegation_for_acceptance_link",
     "delete_draft",
@@ -71,6 +77,7 @@ __all__ = [
     "reject_submission",
     "request_revocation",
     "revoke_delegation",
+    "save_matter_template",
     "send_acceptance_to_agent",
     "send_end_reminders",
     "start_update",

@@ -23,7 +23,7 @@ from delegations.document.content import (
     SoleProprietorPrincipal,
 )
 from delegations.document.errors import DocumentError
-from delegations.models import Delegation
+from delegations.models import Delegation, MatterTemplate
 from delegations.services.common import DRAFT_FIELDS, DelegationError, _lock, _require_may_submit, _require_status
 from delegations.standing import today_in_japan
 from kernel import Actor, service
@@ -115,16 +115,57 @@ def check_draft_values(values: dict[str, Any]) -> None:
         raise DelegationError(exc.message, code="invalid_content", field=field) from exc
 
 
-@service("delegations.draft.create")
-def create_draft(subscriber: Subscriber, *, actor: User, values: dict[str, Any]) -> Delegation:
+def _new_draft(subscriber: Subscriber, *, actor: User, values: dict[str, Any]) -> Delegation:
     _require_may_submit(subscriber)
     principal_of(subscriber)
     check_draft_values(values)
-    delegation = Delegation.objects.create(
+    return Delegation.objects.create(
         subscriber=subscriber, created_by=actor, **{k: values.get(k) or "" for k in DRAFT_FIELDS}
     )
-    audit.record("delegations.draft.created", actor=actor, subject=delegation, subscriber=subscriber.public_id)
+
+
+@service("delegations.draft.create")
+def create_draft(
+    subscriber: Subscriber, *, actor: User, values: dict[str, Any], template: MatterTemplate | None = None
+) -> Delegation:
+    """A new draft; ``template`` names the 委任事項 template the subscriber started from (its text
+    as edited is in ``values``), kept in the audit event with the template's version."""
+    delegation = _new_draft(subscriber, actor=actor, values=values)
+    audit.record(
+        "delegations.draft.created",
+        actor=actor,
+        subject=delegation,
+        subscriber=subscriber.public_id,
+        **({"template": {"id": template.pk, "version": template.version}} if template else {}),
+    )
     return delegation
+
+
+@service("delegations.draft.copy")
+def copy_draft(source: Delegation, subscriber: Subscriber, *, actor: User, values: dict[str, Any]) -> Delegation:
+    """A new draft made from ``source`` ("copy to create"): the page offered the source's agent and
+    matters and its period's dates still ahead, the member edited them into ``values``. Signatures,
+    the ID and the generated documents are never copied. Only a member of the source's subscriber."""
+    if source.subscriber_id != subscriber.pk or not subscriber.memberships.filter(user=actor).exists():
+        raise DelegationError(_("この電子委任状は複写できません。"), code="not_member")
+    delegation = _new_draft(subscriber, actor=actor, values=values)
+    audit.record(
+        "delegations.draft.copied",
+        actor=actor,
+        subject=delegation,
+        subscriber=subscriber.public_id,
+        copied_from=source.public_id,
+    )
+    return delegation
+
+
+def copy_values(source: Delegation, *, today: date) -> dict[str, Any]:
+    """What "copy to create" offers from ``source``: every draft field, less a period date already past."""
+    values = {k: getattr(source, k) for k in DRAFT_FIELDS}
+    for key in ("valid_from", "valid_until"):
+        if values[key] is None or values[key] < today:
+            values[key] = None
+    return values
 
 
 @service("delegations.draft.delete")
