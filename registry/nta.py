@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
+from django.utils.translation import gettext
 from lxml import etree
 
 # (CSV/XML name, CorporateRecord field, max length), in the order of the published CSV.
@@ -90,31 +91,40 @@ _SMALL_LIMITS = [(i, n) for i, n in _LIMITS if n < 300]
 
 
 def check_row(fields: list[str], *, full: bool = True) -> None:
-    """Raise RowError (reason in Japanese) unless the row can be stored as it is.
+    """Raise RowError (reason in the active language) unless the row can be stored as it is.
 
     ``full=False`` leaves dates and lengths to the database (the importer's fast path: PostgreSQL
     refuses the batch and the importer then checks it again in full, row by row)."""
     if len(fields) != len(COLUMNS):
-        raise RowError(f"列の数が{len(fields)}です（{len(COLUMNS)}列のはずです）")
+        raise RowError(
+            gettext("列の数が%(count)sです（%(expected)s列のはずです）")
+            % {"count": len(fields), "expected": len(COLUMNS)}
+        )
     sequence = fields[0]
     if not (sequence.isascii() and sequence.isdigit()) or len(sequence) > 18:
-        raise RowError(f"一連番号が数字ではありません: {sequence[:20]!r}")
+        raise RowError(gettext("一連番号が数字ではありません: %(value)r") % {"value": sequence[:20]})
     if not _valid_number(fields[1]):
-        raise RowError(f"法人番号が正しくありません: {fields[1][:20]!r}")
+        raise RowError(gettext("法人番号が正しくありません: %(value)r") % {"value": fields[1][:20]})
     if fields[20] and not _valid_number(fields[20]):
-        raise RowError(f"承継先法人番号が正しくありません: {fields[20][:20]!r}")
+        raise RowError(gettext("承継先法人番号が正しくありません: %(value)r") % {"value": fields[20][:20]})
     if not fields[6]:
-        raise RowError("商号又は名称が空です")
+        raise RowError(gettext("商号又は名称が空です"))
     if not full:
         return
     for i in _DATE_INDEXES:
         text = fields[i]
         if text and not _is_date(text):
-            raise RowError(f"{COLUMNS[i][0]} の日付が正しくありません: {text[:20]!r}")
+            raise RowError(
+                gettext("%(column)s の日付が正しくありません: %(value)r")
+                % {"column": COLUMNS[i][0], "value": text[:20]}
+            )
     limits = _SMALL_LIMITS if sum(map(len, fields)) < 300 else _LIMITS
     for i, limit in limits:
         if len(fields[i]) > limit:
-            raise RowError(f"{COLUMNS[i][0]} が長すぎます（{len(fields[i])}文字）")
+            raise RowError(
+                gettext("%(column)s が長すぎます（%(length)s文字）")
+                % {"column": COLUMNS[i][0], "length": len(fields[i])}
+            )
 
 
 def parse_row(fields: list[str]) -> list[Any]:
@@ -137,7 +147,7 @@ def open_source(path: Path) -> Iterator[IO[bytes]]:
         with zipfile.ZipFile(path) as archive:
             names = [n for n in archive.namelist() if n.lower().endswith(".csv")]
             if not names:
-                raise FileFormatError("ZIPファイルにCSVファイルが含まれていません。")
+                raise FileFormatError(gettext("ZIPファイルにCSVファイルが含まれていません。"))
             with archive.open(names[0]) as member:
                 yield io.BufferedReader(member, buffer_size=1 << 20)  # type: ignore[type-var]
     else:
@@ -151,7 +161,9 @@ def detect_encoding(head: bytes) -> str:
     if head.startswith(b"\xef\xbb\xbf"):
         return "utf-8-sig"
     if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head[:4096]:
-        raise FileFormatError("UTF-16 やバイナリのファイルは読めません。UTF-8 か Shift_JIS の CSV を指定してください。")
+        raise FileFormatError(
+            gettext("UTF-16 やバイナリのファイルは読めません。UTF-8 か Shift_JIS の CSV を指定してください。")
+        )
     lines = head.split(b"\n")
     if len(lines) > 1 and len(head) >= 1 << 20:
         lines = lines[:-1]  # the last line of a full sample may be cut in the middle of a character
@@ -167,7 +179,7 @@ def detect_encoding(head: bytes) -> str:
         return "utf-8"
     if counts["cp932"] * 2 > len(lines):
         return "cp932"
-    raise FileFormatError("文字コードを判別できません。UTF-8 か Shift_JIS の CSV を指定してください。")
+    raise FileFormatError(gettext("文字コードを判別できません。UTF-8 か Shift_JIS の CSV を指定してください。"))
 
 
 @dataclass(frozen=True)

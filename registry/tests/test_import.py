@@ -35,6 +35,17 @@ def test_it_imports_a_unicode_csv(tmp_path):
     assert "25 件を取り込み、不正な行 0 件を飛ばしました。" in out
 
 
+def test_an_english_reader_gets_the_summary_and_the_bad_rows_in_english(tmp_path):
+    from django.utils import translation
+
+    path = write_csv(tmp_path / "mixed.csv", [nta_row(0), nta_row(1)[:12], nta_row(2, update_date="2024-13-45")])
+    with translation.override("en"):
+        out, err = run(path)
+    assert "mixed.csv:2: 12 columns (expected 30)" in err
+    assert "mixed.csv:3: invalid date in updateDate: '2024-13-45'" in err
+    assert "1 rows imported, 2 bad rows skipped." in out
+
+
 def test_importing_the_same_file_twice_leaves_the_same_table(tmp_path):
     path = write_csv(tmp_path / "all.csv", [nta_row(i) for i in range(40)])
     run(path, batch_size=7)
