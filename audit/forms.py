@@ -39,7 +39,7 @@ class ExportForm(forms.Form):
         label=_("種別"),
         required=False,
         max_length=80,
-        help_text=_("例: auth.login。末尾を「.」にすると名前空間全体（auth.）"),
+        help_text=_("例：auth.login。末尾を「.」にすると名前空間全体（auth.）"),
     )
     actor = forms.CharField(label=_("操作者（ID またはメールアドレス）"), required=False, max_length=255)
     subject_type = forms.CharField(label=_("対象種別"), required=False, max_length=80)

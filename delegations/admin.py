@@ -18,6 +18,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -39,6 +40,7 @@ from delegations.models import (
 from delegations.signatures import SignatureReport
 from mynatrust.access import signed_in
 from mynatrust.decisions import Decision, OptionalReasonForm, ReasonForm, confirm_page
+from mynatrust.lib.identifiers import identifier, item_name
 
 
 class _UploadForm(forms.ModelForm):
@@ -171,9 +173,9 @@ class TrustAnchorAdmin(admin.ModelAdmin):
             button=gettext("削除を申請する"),
             consequence=_("削除を申請します。別の職員が承認した時点で、これを根とする署名は受け付けなくなります。"),
             facts=[
-                (_("トラストアンカー"), anchor),
-                (_("主体者"), anchor.subject),
-                (_("SHA-256 フィンガープリント"), anchor.fingerprint_sha256),
+                (_("トラストアンカー"), item_name(anchor)),
+                (_("主体者"), identifier(anchor.subject)),
+                (_("SHA-256 フィンガープリント"), identifier(anchor.fingerprint_sha256)),
                 (_("状態"), anchor.get_status_display()),
             ],
             perform=perform,
@@ -208,10 +210,10 @@ class AnchorChangeAdmin(ReadOnlyAdmin):
     def _facts(self, change: AnchorChange) -> list[tuple[Any, Any]]:
         anchor = change.anchor
         return [
-            (_("トラストアンカー"), anchor),
+            (_("トラストアンカー"), item_name(anchor)),
             (_("操作"), change.get_action_display()),
-            (_("主体者"), anchor.subject),
-            (_("SHA-256 フィンガープリント"), anchor.fingerprint_sha256),
+            (_("主体者"), identifier(anchor.subject)),
+            (_("SHA-256 フィンガープリント"), identifier(anchor.fingerprint_sha256)),
             (
                 _("有効期間"),
                 f"{date_format(anchor.not_before, 'DATE_FORMAT')} 〜 {date_format(anchor.not_after, 'DATE_FORMAT')}",
@@ -622,7 +624,7 @@ class RevocationRequestAdmin(ReadOnlyAdmin):
 def delegation_facts(delegation: Delegation) -> list[tuple[Any, Any]]:
     """The delegation restated on a decision page: who gives what to whom, for how long."""
     return [
-        (_("電子委任状 ID"), delegation.delegation_id or "—"),
+        (_("電子委任状 ID"), identifier(delegation.delegation_id) or "—"),
         (_("状態"), delegation.get_status_display()),
         (_("委任者"), delegation.principal_name or delegation.subscriber),
         (_("受任者"), " ".join(filter(None, [delegation.agent_title, delegation.agent_name]))),
@@ -639,7 +641,7 @@ def qualification_facts(delegation: Delegation) -> list[tuple[Any, Any]]:
     qualification = Qualification(delegation.agent_qualification)
     return [
         *delegation_facts(delegation),
-        (_("資格と登録番号"), f"{qualification.label} {delegation.agent_identifier}"),
+        (_("資格と登録番号"), format_html("{} {}", qualification.label, identifier(delegation.agent_identifier))),
         (_("確認先の資格団体"), qualification.professional_body),
     ]
 
@@ -669,6 +671,7 @@ def decision_item(
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.model._meta,
         "title": f"{model_admin.model._meta.verbose_name} — {obj}",
+        "heading": format_html("{} — {}", model_admin.model._meta.verbose_name, item_name(obj)),
         "target": obj,
         "facts": facts,
         "buttons": buttons,

@@ -328,7 +328,7 @@ def _demo_queues(subscriber: Any, member: Any, period: dict[str, Any], command: 
             next_generation.root_der,
             actor=operator,
             reason="署名用認証局の次の世代（デモ）",
-            label="デモ: 次の世代の署名用認証局",
+            label="デモ：次の世代の署名用認証局",
         )
         command.stdout.write(gettext("  トラストアンカー: 次の世代のルート証明書が承認を待っています"))
 

@@ -11,10 +11,13 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from delegations.standing import Standing, standing_at, today_in_japan
 from mynatrust.lib.delegation_id import in_file_name
+from mynatrust.lib.identifiers import identifier, item_name
 from registry.matching import Verdict
 
 
@@ -64,6 +67,10 @@ class TrustAnchor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.label or self.subject} ({self.fingerprint_sha256[:16]}…)"
+
+    def html_name(self) -> SafeString:
+        """The name on a page: the subject and the fingerprint are identifiers, the label is not."""
+        return format_html("{} ({}…)", self.label or identifier(self.subject), identifier(self.fingerprint_sha256[:16]))
 
     @property
     def audit_id(self) -> str:
@@ -130,6 +137,9 @@ class AnchorChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.anchor} ({self.get_decision_display()})"
+
+    def html_name(self) -> SafeString:
+        return format_html("{} {} ({})", self.get_action_display(), item_name(self.anchor), self.get_decision_display())
 
 
 class RevocationListQuerySet(models.QuerySet["RevocationList"]):
@@ -388,6 +398,12 @@ class Delegation(models.Model):
     def __str__(self) -> str:
         return self.delegation_id or str(_("下書き %(id)s") % {"id": self.public_id})
 
+    def html_name(self) -> SafeString:
+        """The name on a page, its ID marked up as an identifier."""
+        if self.delegation_id:
+            return identifier(self.delegation_id)
+        return SafeString(conditional_escape(_("下書き %(id)s")) % {"id": identifier(self.public_id)})
+
     @property
     def audit_id(self) -> str:
         return self.delegation_id or self.public_id
@@ -569,6 +585,9 @@ class RevocationRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.delegation} ({self.get_decision_display()})"
+
+    def html_name(self) -> SafeString:
+        return format_html("{} ({})", item_name(self.delegation), self.get_decision_display())
 
 
 class PeriodicConfirmation(models.Model):

@@ -54,7 +54,7 @@ def setup(command: Any) -> None:
         else:
             organisation = membership.organisation
         if not organisation.is_approved:
-            services.approve_recipient(organisation, actor=audit.SYSTEM, reason="デモ: 登録内容を確認しました。")
+            services.approve_recipient(organisation, actor=audit.SYSTEM, reason="デモ：登録内容を確認しました。")
         if not ApiKey.objects.filter(organisation=organisation, label=DEMO_KEY_LABEL).live().exists():
             _key, plaintext = services.create_api_key(organisation, label=DEMO_KEY_LABEL, actor=user)
     _kept_check(organisation, user)

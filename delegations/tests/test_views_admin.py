@@ -3,6 +3,7 @@ revocation with a second staff member's approval. No stored fact is editable."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -177,3 +178,27 @@ def test_rejecting_a_revocation_needs_a_reason(client, subscriber, member, trust
     decide(client, url, {"reason": "本人確認の結果、届出は誤りでした"})
     request.refresh_from_db()
     assert request.decision == "rejected"
+
+
+def _outside_identifiers(html: str) -> str:
+    """The page's body without the elements that mark up identifiers."""
+    body = html.split("<body", 1)[1]
+    return re.sub(r'<data class="identifier" translate="no" value="[^"]*">[^<]*</data>', " ", body)
+
+
+def test_decision_pages_mark_up_the_delegation_id_as_an_identifier(client, subscriber, member, trusted_pki):
+    """The check that a Japanese page has no English word skips identifiers by their markup, so the
+    ID must be marked up wherever the item and its confirmation pages show it (facts, breadcrumbs,
+    heading)."""
+    delegation, request, approver = _revocation_waiting(subscriber, member, trusted_pki)
+    otp_login(client, approver)
+    assert delegation.delegation_id
+    marked = f'<data class="identifier" translate="no" value="{delegation.delegation_id}">'
+    for url in (
+        reverse("admin:delegations_revocationrequest_change", args=[request.pk]),
+        reverse("admin:delegations_revocationrequest_decide", args=[request.pk, "approve"]),
+        reverse("admin:delegations_revocationrequest_decide", args=[request.pk, "reject"]),
+    ):
+        html = client.get(url).content.decode()
+        assert marked in html, url
+        assert delegation.delegation_id not in _outside_identifiers(html), url

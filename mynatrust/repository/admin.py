@@ -43,7 +43,7 @@ class ApproveForm(PlainTextMixin, forms.Form):
     effective_at = forms.DateTimeField(
         label=_("施行日時（変更する場合）"),
         required=False,
-        help_text=_("空欄なら起案どおり。過去の日時は承認の時点になります。例: 2027/04/01 0:00"),
+        help_text=_("空欄なら起案どおり。過去の日時は承認の時点になります。例：2027/04/01 0:00"),
     )
     note = forms.CharField(label=_("承認の所見（任意）"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
 

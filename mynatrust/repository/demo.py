@@ -101,7 +101,7 @@ def setup(command: Any) -> None:
             change_summary="初版（運用規程 1.0 に基づく）",
             actor=administrator,
         )
-        services.approve_document(doc, actor=manager, note="デモ: 手順を確認しました。")
+        services.approve_document(doc, actor=manager, note="デモ：手順を確認しました。")
         command.stdout.write("  repository: business procedures 1.0 approved (staff only)")
 
     for kind, version, title, body in (
@@ -120,7 +120,7 @@ def setup(command: Any) -> None:
             change_summary="初版",
             actor=operator,
         )
-        services.approve_document(doc, actor=manager, note="デモ: 内容を確認しました。")
+        services.approve_document(doc, actor=manager, note="デモ：内容を確認しました。")
         command.stdout.write(f"  repository: {kind.label} {version} published")
 
     # The demo subscriber accepted these terms when applying.

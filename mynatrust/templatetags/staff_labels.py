@@ -1,7 +1,8 @@
 """Words for the codes the staff pages show: ``{% load staff_labels %}``.
 
 ``{{ verdict|verdict_label }}`` (identity matching), ``{{ source|lookup_source_label }}`` (where the
-corporate-number record came from), ``{{ iso_text|iso_moment }}`` (a stored ISO 8601 time, shown in
+corporate-number record came from), ``{{ obj|item_name }}`` (an item's name, its identifiers marked up
+as such, see ``mynatrust.lib.identifiers``), ``{{ iso_text|iso_moment }}`` (a stored ISO 8601 time, shown in
 Japan time like ``moment``), ``{{ n|byte_size }}`` (a size in the reader's words).
 """
 
@@ -13,8 +14,10 @@ from typing import Any
 from django import template
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
+from mynatrust.lib import identifiers
 from mynatrust.templatetags.moments import moment
 
 register = template.Library()
@@ -54,3 +57,8 @@ def iso_moment(value: Any) -> str:
 @register.filter
 def byte_size(value: Any) -> str:
     return str(filesizeformat(value))
+
+
+@register.filter
+def item_name(value: Any) -> SafeString:
+    return identifiers.item_name(value)

@@ -91,19 +91,50 @@ _RAW = [
 _DATA = re.compile(r"\S+@\S+|https?://\S+|\b[\w.-]+\.(?:pdf|xml|p7s|jws|json|csv)\b|\b[0-9a-f]{16,}\b", re.I)
 
 
-# The visible text without <code> elements: names and values written for programs (an API page's
-# field names, a digest) are marked up as code, shown beside their Japanese explanation; every other
-# word must read as Japanese. Hidden through the CSSOM, which the page's CSP allows, then restored.
-_TEXT_WITHOUT_CODE_JS = """
-() => {
-  const codes = [...document.querySelectorAll("code")];
-  const before = codes.map(e => e.style.display);
-  codes.forEach(e => { e.style.display = "none"; });
+# Identifiers are marked up as such wherever they are shown: <code> for names and values written for
+# programs (an API page's field names, a digest), <data> or translate="no" for the IDs of items (a
+# delegation ID, a serial number), each beside its Japanese explanation. The checks read the visible
+# text without them; every other word must read as Japanese. Hidden through the CSSOM, which the
+# page's CSP allows, then restored.
+IDENTIFIERS = "code, data, [translate=no]"
+_TEXT_WITHOUT_IDENTIFIERS_JS = """
+selector => {
+  const ids = [...document.querySelectorAll(selector)];
+  const before = ids.map(e => e.style.display);
+  ids.forEach(e => { e.style.display = "none"; });
   const text = document.body.innerText;
-  codes.forEach((e, i) => { e.style.display = before[i]; });
+  ids.forEach((e, i) => { e.style.display = before[i]; });
   return text;
 }
 """
+
+
+def text_without_identifiers(page: Any) -> str:
+    """The visible text of the page without the identifiers marked up as such."""
+    return str(page.evaluate(_TEXT_WITHOUT_IDENTIFIERS_JS, IDENTIFIERS))
+
+
+# Words of Latin script allowed on a Japanese admin page: proper names and standard abbreviations.
+ALLOWED = {"MynaTrust", "e-LOA", "LOA", "SHA", "J-LIS", "LIS", "API", "ID", "CSV", "JSON", "PDF", "XML", "CRL", "TOTP"}
+ALLOWED |= {"JPKI", "PKI", "Web", "NTA", "OID", "URL", "HSM", "PEM", "KB", "MB"}
+
+
+def english_words(text: str) -> list[str]:
+    """The words of Latin script in ``text`` that are neither allowed names nor data (e-mail
+    addresses, fingerprints). Identifiers are not taken out here: the page marks them up."""
+    text = re.sub(r"[\w.+-]+@[\w.-]+", " ", text)  # e-mail addresses are names
+    text = re.sub(r"\b[0-9A-Fa-f:]{16,}\b", " ", text)  # fingerprints and hashes
+    words = [w.strip("-") for w in re.findall(r"[A-Za-z][A-Za-z-]{2,}", text)]
+    return sorted({w for w in words if w not in ALLOWED})
+
+
+def assert_no_english_words(page: Any, name: str, *names: str) -> None:
+    """No English word on a Japanese page but allowed names, the people's ``names`` as they were
+    entered and the identifiers the page marks up as such."""
+    text = re.sub(r"[\w.+-]+@[\w.-]+", " ", text_without_identifiers(page))  # before a name cuts one
+    for person in names:
+        text = re.sub(re.escape(person), " ", text, flags=re.IGNORECASE)
+    assert english_words(text) == [], f"{name}: {english_words(text)}"
 
 
 def is_staff_page(page: Any) -> bool:
@@ -115,7 +146,7 @@ def assert_reads_japanese(page: Any, name: str) -> None:
     visible text of a Japanese page."""
     if page.evaluate("document.documentElement.lang") != "ja":
         return
-    text = _DATA.sub(" ", page.evaluate(_TEXT_WITHOUT_CODE_JS))
+    text = _DATA.sub(" ", text_without_identifiers(page))
     found = [(what, m.group(0)) for what, pattern in _RAW for m in pattern.finditer(text)]
     assert found == [], f"{name}: {found[:10]}"
 

@@ -3,9 +3,10 @@
 The demo's data is loaded (it fills every staff queue), each deciding role signs in and opens the
 page of every item that has decisions; every decision button found there is followed to its
 confirmation page, which must be one <h1>, axe clean, free of CSP violations and no wider than
-the window at either width. (The English-word check of the dashboard test is not run here yet:
-fragments of delegation IDs trip it on the delegation pages.) Nothing is decided: the pages are
-only opened. The review of an application (the side-by-side page) shows the registry certificate
+the window at either width, and read as Japanese: no English word but allowed names, no raw code, no
+ISO or UTC time. Identifiers (a delegation ID, a serial number) are not words: the pages mark them up
+as such (``<data translate="no">``) and the check reads the text without them. Nothing is decided:
+the pages are only opened. The review of an application (the side-by-side page) shows the registry certificate
 as page images, each loaded."""
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ from .journey_pages import (
     admin_sign_in,
     assert_accessible,
     assert_no_browser_errors,
+    assert_no_english_words,
     assert_no_sideways_scroll,
+    assert_reads_japanese,
     in_thread,
 )
 
@@ -102,6 +105,17 @@ def _demo_setup() -> None:
         connection.close()
 
 
+def assert_reads_japanese_without_english(page: Any, name: str) -> None:
+    """Both checks of the text, both reported: no raw code or time, no English word."""
+    found = []
+    for check in (assert_reads_japanese, assert_no_english_words):
+        try:
+            check(page, name)
+        except AssertionError as exc:
+            found.append(str(exc))
+    assert found == [], "; ".join(found)
+
+
 def check_confirmation_page(journey: Journey, page: Any, name: str) -> None:
     page.wait_for_load_state()
     journey.pages += 1
@@ -113,6 +127,7 @@ def check_confirmation_page(journey: Journey, page: Any, name: str) -> None:
         assert_no_browser_errors(page)
         assert_accessible(page, f"{name} at {width} px")
         assert_no_sideways_scroll(page, f"{name} at {width} px")
+        assert_reads_japanese_without_english(page, f"{name} at {width} px")
     page.set_viewport_size(DESKTOP)
 
 

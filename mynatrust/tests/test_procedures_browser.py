@@ -14,8 +14,8 @@ from conftest import make_staff
 from mynatrust.repository import services
 from mynatrust.repository.models import DocumentKind
 
-from .journey_pages import Journey, assert_accessible, assert_no_browser_errors
-from .test_staff_workspace_browser import english_words, sign_in_to_dashboard
+from .journey_pages import Journey, assert_accessible, assert_no_browser_errors, english_words
+from .test_staff_workspace_browser import sign_in_to_dashboard
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -6,7 +6,6 @@ change; a document version beside its 新旧対照表), at both widths."""
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from typing import Any
 
@@ -22,34 +21,16 @@ from .journey_pages import (
     admin_sign_in,
     assert_accessible,
     assert_no_browser_errors,
+    assert_no_english_words,
     assert_no_sideways_scroll,
     click_through,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-# Words of Latin script allowed on a Japanese admin page: proper names and standard abbreviations.
-ALLOWED = {"MynaTrust", "e-LOA", "LOA", "SHA", "J-LIS", "LIS", "API", "ID", "CSV", "JSON", "PDF", "XML", "CRL", "TOTP"}
-ALLOWED |= {"JPKI", "PKI", "Web", "NTA", "OID", "URL", "HSM", "PEM", "KB", "MB"}
-
-
-# A delegation ID (four groups, the last with its check symbol) is a name too.
-DELEGATION_ID = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{1,2}[*~$=U]?")
-
-
-def english_words(text: str) -> list[str]:
-    text = re.sub(r"[\w.+-]+@[\w.-]+", " ", text)  # e-mail addresses are names
-    text = DELEGATION_ID.sub(" ", text)
-    text = re.sub(r"\b[0-9A-Fa-f:]{16,}\b", " ", text)  # fingerprints and hashes
-    words = [w.strip("-") for w in re.findall(r"[A-Za-z][A-Za-z-]{2,}", text)]
-    return sorted({w for w in words if w not in ALLOWED})
-
 
 def check_japanese_page(page: Any, name: str, *names: str) -> None:
-    text = DELEGATION_ID.sub(" ", re.sub(r"[\w.+-]+@[\w.-]+", " ", page.inner_text("body")))
-    for person in names:  # people's names as they were entered
-        text = re.sub(re.escape(person), " ", text, flags=re.IGNORECASE)
-    assert english_words(text) == [], name
+    assert_no_english_words(page, name, *names)
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 1366, f"{name}: {width}px wide"
 
