@@ -18,6 +18,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from django.utils.translation import gettext
+
 from audit import chain
 
 
@@ -76,18 +78,26 @@ def write(path: Path, head: Head, *, extra: dict[str, Any] | None = None) -> Non
 def extension_problem(start: Head, links: Iterable[tuple[int, str, str]], end: Head) -> str | None:
     """Whether the chain ``links`` ((seq, digest, hash), in seq order, the positions after ``start``
     up to ``end``) leads from ``start`` to ``end``: None when it does, else the first position where
-    it does not, in words. For a hash chain this is the whole consistency proof."""
+    it does not, in words (the active language). For a hash chain this is the whole consistency proof."""
     if end.seq < start.seq:
-        return f"#{end.seq} is behind the last signed head #{start.seq}"
+        return gettext("#%(end)s は最後に署名した先頭 #%(start)s より前です") % {"end": end.seq, "start": start.seq}
     if end.seq == start.seq:
-        return None if end.head == start.head else f"#{end.seq} has another hash than the last signed head"
+        if end.head == start.head:
+            return None
+        return gettext("#%(end)s のハッシュ値が最後に署名した先頭と違います") % {"end": end.seq}
     prev, expected = start.head, start.seq + 1
     for seq, digest, hash_ in links:
         if seq != expected:
-            return f"position #{expected} is missing"
+            return gettext("位置 #%(seq)s がありません") % {"seq": expected}
         if chain.chain_hash(prev, digest) != hash_:
-            return f"position #{seq} does not continue the last signed head #{start.seq}"
+            return gettext("位置 #%(seq)s は最後に署名した先頭 #%(start)s に続いていません") % {
+                "seq": seq,
+                "start": start.seq,
+            }
         prev, expected = hash_, expected + 1
     if expected - 1 != end.seq or prev != end.head:
-        return f"the chain from #{start.seq} does not end at #{end.seq} with the head to sign"
+        return gettext("#%(start)s からのチェーンが、署名する先頭 #%(end)s で終わっていません") % {
+            "start": start.seq,
+            "end": end.seq,
+        }
     return None
