@@ -183,3 +183,37 @@ def decide(client: Any, url: str, data: dict[str, Any] | None = None) -> Any:
     token = re.search(r'name="confirmation" value="([^"]+)"', page.content.decode())
     assert token, "no confirmation form on the page"
     return client.post(url, {**(data or {}), "confirmation": token.group(1)})
+
+
+def hidden_fields(html: str) -> dict[str, Any]:
+    """The hidden fields of a page's form, as a browser would send them back (one value a name, or a
+    list when a name repeats)."""
+    import html as html_lib
+    import re
+
+    fields: dict[str, Any] = {}
+    for tag in re.findall(r"<input\b[^>]*>", html):
+        if 'type="hidden"' not in tag:
+            continue
+        name = re.search(r'name="([^"]*)"', tag)
+        value = re.search(r'value="([^"]*)"', tag)
+        if name is None or name.group(1) == "csrfmiddlewaretoken":
+            continue
+        text = html_lib.unescape(value.group(1)) if value else ""
+        key = name.group(1)
+        fields[key] = (
+            [*fields[key], text]
+            if isinstance(fields.get(key), list)
+            else ([fields[key], text] if key in fields else text)
+        )
+    return fields
+
+
+def post_through_confirmation(client: Any, url: str, data: dict[str, Any]) -> Any:
+    """Send a form as a person does (入力 → 確認 → 完了): the entered values, then the confirmation
+    page's final button with what that page carries. An entry the form refuses answers at once."""
+    entered = client.post(url, data)
+    body = entered.content.decode()
+    if entered.status_code != 200 or 'data-testid="submit-confirmed"' not in body:
+        return entered
+    return client.post(url, hidden_fields(body))

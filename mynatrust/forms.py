@@ -98,9 +98,10 @@ STEPS = (_("入力"), _("確認"), _("完了"))
 CONFIRMED = "confirmed"  # the field the confirmation page's submit button carries
 
 
-def confirmation_rows(form: forms.Form) -> list[tuple[Any, str]]:
+def confirmation_rows(form: forms.Form, texts: dict[str, str] | None = None) -> list[tuple[Any, str]]:
     """What a valid bound ``form`` will submit, as (label, text) rows for a confirmation page: the
-    label of a choice rather than its code, はい/いいえ for a tick box, a date in the page's format."""
+    label of a choice rather than its code, はい/いいえ for a tick box, a date in the page's format;
+    ``texts`` gives a field's text where the form's value is not one to show (a file)."""
     from datetime import date
 
     from django.utils.formats import date_format
@@ -108,7 +109,9 @@ def confirmation_rows(form: forms.Form) -> list[tuple[Any, str]]:
     rows: list[tuple[Any, str]] = []
     for name, field in form.fields.items():
         value = form.cleaned_data.get(name)
-        if isinstance(field, forms.BooleanField):
+        if texts and name in texts:
+            text = texts[name]
+        elif isinstance(field, forms.BooleanField):
             text = str(_("はい") if value else _("いいえ"))
         elif isinstance(field, forms.ChoiceField):
             labels = {str(key): label for key, label in field.choices}  # type: ignore[misc,union-attr]

@@ -397,6 +397,9 @@ REGISTRY_RENEWAL_REMINDER_DAYS = env.int("REGISTRY_RENEWAL_REMINDER_DAYS", defau
 REGISTRY_RETENTION_YEARS = env.int("REGISTRY_RETENTION_YEARS", default=10)
 # A registry certificate (登記事項証明書) must have been issued within this many days.
 REGISTRY_EVIDENCE_MAX_AGE_DAYS = env.int("REGISTRY_EVIDENCE_MAX_AGE_DAYS", default=92)
+# How long an application's confirmation page stays good (入力 → 確認 → 完了): its signed token and
+# the evidence file held for it (registry.StagedEvidence) expire together.
+REGISTRY_CONFIRMATION_SECONDS = env.int("REGISTRY_CONFIRMATION_SECONDS", default=30 * 60)
 # The registry certificate is shown to reception as page images drawn by poppler's pdftoppm
 # (Debian poppler-utils) in a bounded child process: at most this many pages, the longer side of
 # each image this many pixels; later pages are read in the PDF itself.
@@ -491,6 +494,9 @@ RETENTION_PERIODS = {
     # Application records (§6.2.9): 10 years after the contract ends (terminated or lapsed), a rejected
     # application 10 years after its receipt (registry/ registers the handler).
     "registry.application": "10y",
+    # An application's evidence file held between its confirmation page and its final button: deleted
+    # once the confirmation has expired (REGISTRY_CONFIRMATION_SECONDS), never kept (registry/).
+    "registry.staged_evidence": "0d",
     # Delegations are registered on the subscriber's application (§4.1.5), so §6.2.9 keeps them like
     # application records: 10 years after their period ends (or after they stop, if later), a rejected
     # one 10 years after its receipt; then their personal data is erased (§2.8(10)). The signed files

@@ -10,6 +10,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -18,9 +19,9 @@ from django.utils.translation import gettext_lazy as _
 from mynatrust.forms import CanonicalEmailField, PlainTextMixin
 from registry import corporate_number as cn
 from registry.matching import HYPHENS
-from registry.models import DataRequest, Subscriber, SubscriberFacts
+from registry.models import DataRequest, StagedEvidence, Subscriber, SubscriberFacts
 from registry.pdf_check import PdfCheckError, check_pdf
-from registry.services import CORPORATE_NUMBER_REQUIRED, EvidenceInput, terms_version_in_force
+from registry.services import CORPORATE_NUMBER_REQUIRED, EvidenceInput, held_pdf, terms_version_in_force
 
 CORPORATE_NUMBER_ERRORS = {
     "empty": CORPORATE_NUMBER_REQUIRED,
@@ -139,8 +140,20 @@ class EvidenceMixin(PlainTextMixin, forms.Form):
     )
     issued_on = forms.DateField(label=_("証明書の発行日（照会番号の取得日）"), required=False, widget=DateInput())
 
+    def __init__(self, *args: Any, kept: StagedEvidence | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The file chosen before 修正する went back to the form: sent again unless replaced.
+        self.kept = kept if kept is not None and kept.content else None
+        if self.kept is not None:
+            self.fields["evidence_file"].help_text = _(
+                "選択済みのファイル「%(name)s」（%(size)s、%(pages)sページ）を提出します。"
+                "別のファイルを選ぶか照会番号を入力すると、置き換わります。"
+            ) % {"name": self.kept.file_name, "size": filesizeformat(self.kept.size), "pages": self.kept.page_count}
+
     def clean_evidence_file(self) -> Any:
         upload = self.cleaned_data.get("evidence_file")
+        if not upload and self.kept is not None and not str(self.data.get("online_reference", "")).strip():
+            return held_pdf(self.kept), self.kept.file_name
         if not upload:
             return None
         limit = settings.MAX_UPLOAD_SIZE
@@ -184,6 +197,10 @@ class EvidenceMixin(PlainTextMixin, forms.Form):
             )
         elif (pdf or reference) and not data.get("issued_on") and "issued_on" not in self.errors:
             self.add_error("issued_on", _("発行日を入力してください。"))
+
+    def confirmed_values(self) -> dict[str, Any]:
+        """What the confirmation page shows and its token is signed over (the file goes by its held row)."""
+        return {name: value for name, value in self.cleaned_data.items() if name != "evidence_file"}
 
     def evidence(self) -> EvidenceInput | None:
         data = self.cleaned_data

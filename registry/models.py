@@ -367,6 +367,36 @@ class RegistryEvidence(models.Model):
         return self.kind == self.Kind.PDF
 
 
+class StagedEvidence(models.Model):
+    """The evidence file of an application between its confirmation page and its final button
+    (入力 → 確認 → 完了), or an empty one when the application gives a reference number instead.
+
+    One per account: reaching the confirmation page again replaces it (a new ``token``, so an earlier
+    confirmation no longer submits). The final button turns it into the application's
+    ``RegistryEvidence`` and deletes it in the same transaction; a refused confirmation deletes it;
+    an abandoned one is deleted when anyone reaches a confirmation page after its ``expires_at``, and
+    by ``apply_retention`` (``registry.staged_evidence``). Held in the database like the evidence
+    itself, so no host keeps files on local disk and no file travels in a cookie or a page
+    (docs/architecture.md §8)."""
+
+    token = models.CharField(max_length=43, unique=True, default=new_public_id, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    file_name = models.CharField(_("ファイル名"), max_length=255, blank=True)
+    content = models.BinaryField(_("内容"), blank=True, editable=False)
+    size = models.PositiveIntegerField(_("サイズ（バイト）"), default=0)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    page_count = models.PositiveIntegerField(_("ページ数"), null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("確認待ちの提出ファイル")
+        verbose_name_plural = _("確認待ちの提出ファイル")
+
+    def __str__(self) -> str:
+        return self.file_name
+
+
 class MemberRole(models.TextChoices):
     """The role of a member of an organisation that uses the service (a subscriber or a recipient):
     an administrator invites, removes and decides the others' roles; a member does the daily work."""

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mynatrust.operations import retention
-from registry.models import RegistryEvidence, Subscriber, SubscriberFacts
+from registry.models import RegistryEvidence, StagedEvidence, Subscriber, SubscriberFacts
 
 
 def due(cutoff: datetime) -> QuerySet[SubscriberFacts]:
@@ -54,5 +54,13 @@ def register() -> None:
             action=retention.ANONYMISE,
             anonymise=anonymise,
             identify=lambda facts: f"{facts.subscriber.public_id}/v{facts.version}",  # type: ignore[attr-defined]
+        )
+    )
+    retention.register(
+        retention.RecordKind(
+            name="registry.staged_evidence",
+            label=_("確認待ちの提出ファイル（確認の期限切れ後）"),
+            due=lambda cutoff: StagedEvidence.objects.filter(expires_at__lt=cutoff),
+            identify=None,  # held under a token that submits the application: only the count is recorded
         )
     )

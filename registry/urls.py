@@ -10,6 +10,7 @@ accounts = Audience("subscriber", "registry", home="registry:home")
 urlpatterns = [
     path("", views.home, name="home"),
     path("apply/", views.apply, name="apply"),
+    path("apply/done/", views.apply_done, name="apply_done"),
     path("apply/resubmit/", views.resubmit, name="resubmit"),
     path("receipts/<int:version>.pdf", views.receipt, name="receipt"),
     path("info/", views.info, name="info"),

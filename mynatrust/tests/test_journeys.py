@@ -105,9 +105,19 @@ def test_a_corporation_applies_and_reception_approves_it(
     page.get_by_label("証明書の発行日（照会番号の取得日）").fill((timezone.localdate() - timedelta(days=7)).isoformat())
     page.get_by_label("利用約款に同意します").check()
     page.get_by_label(re.compile("反社会的勢力")).check()
-    page.get_by_role("button", name="申し込む").click()
-    page.wait_for_url(re.compile(r"/app/$"))
-    journey.visit(page, "menu-applied")
+    # 入力 → 確認 → 完了: every value and the file restated, 修正する back to the filled form with the
+    # file kept, then the receipt with its 受付番号 and the 申込受付票.
+    click_through(journey, page, page.get_by_role("button", name="入力内容を確認する"), "apply-confirm")
+    confirm = page.get_by_test_id("confirm-list").inner_text()
+    assert "株式会社みなと商事" in confirm and "touki.pdf" in confirm and "1ページ" in confirm
+    click_through(journey, page, page.get_by_role("button", name="修正する"), "apply-edit")
+    assert page.get_by_label("代表者の氏名").input_value() == "山田 太郎"
+    assert page.get_by_text("選択済みのファイル「touki.pdf」").is_visible()
+    click_through(journey, page, page.get_by_role("button", name="入力内容を確認する"), "apply-confirm-again")
+    press_on(journey, page, "申し込む", r"/app/apply/done/$", "apply-done")
+    assert page.get_by_test_id("reception-number").inner_text().startswith("A-")
+    assert page.get_by_test_id("receipt-pdf").is_visible()
+    click_through(journey, page, page.get_by_role("link", name="利用者メニューへ"), "menu-applied")
     assert page.get_by_test_id("subscriber-status").inner_text() == "申込受付"
 
     # -- reception reviews in the admin -----------------------------------------------------------

@@ -20,6 +20,14 @@ from registry.services.application import (
 )
 from registry.services.changes import submit_change, withdraw_change
 from registry.services.common import CORPORATE_NUMBER_REQUIRED, RegistryError
+from registry.services.confirmation import (
+    confirmation_token,
+    held_pdf,
+    hold_evidence,
+    kept_token,
+    open_held,
+    refuse_confirmation,
+)
 from registry.services.contract import (
     reinstate_subscriber,
     renew_contract,
@@ -60,13 +68,19 @@ __all__ = [
     "approve_facts",
     "close_data_request",
     "compare_with_nta",
+    "confirmation_token",
+    "held_pdf",
+    "hold_evidence",
     "invitation_for_token",
     "invite_member",
+    "kept_token",
     "lookup_corporate_number",
     "nta_client",
+    "open_held",
     "recheck_corporate_number",
     "record_data_request",
     "record_evidence_viewed",
+    "refuse_confirmation",
     "reinstate_subscriber",
     "reject_facts",
     "remove_member",

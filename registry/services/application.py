@@ -18,6 +18,7 @@ from mynatrust.repository.terms import current_terms_version
 from registry import contract, reception
 from registry.models import (
     Membership,
+    StagedEvidence,
     Subscriber,
     SubscriberFacts,
 )
@@ -29,6 +30,7 @@ from registry.services.common import (
     _is_initial,
     _locked_for_member,
 )
+from registry.services.confirmation import take_held
 from registry.services.corporate import _nta_check
 from registry.services.evidence import EvidenceInput, _store_evidence
 from registry.services.mail import _mail_on_commit, _receipt_of
@@ -61,12 +63,17 @@ def apply_for_registration(
     evidence: EvidenceInput | None,
     terms_accepted: bool,
     antisocial_declared: bool,
+    held: StagedEvidence | None = None,
 ) -> Subscriber:
-    """A subscriber-kind account applies for its business; it becomes the applicant member."""
+    """A subscriber-kind account applies for its business; it becomes the applicant member. From the
+    form's final button, ``held`` is the confirmation's held file: used once, gone with the
+    application's commit, and deleted when the application is refused."""
     check = _nta_check(kind, corporate_number, facts)  # a network call: before the transaction
     same_number = _same_number(kind, corporate_number, actor)  # counts mails: before the transaction
     try:
         with transaction.atomic():
+            if held is not None:
+                take_held(held)
             subscriber = _apply(
                 same_number=same_number,
                 actor=actor,
@@ -84,6 +91,8 @@ def apply_for_registration(
             # The privacy notice shown beside the form (§2.8(2)): its version is recorded too.
             record_privacy_notice(actor, actor=actor)
     except RegistryError as exc:
+        if held is not None:
+            StagedEvidence.objects.filter(owner=actor).delete()
         record_refusal("registry.subscriber.apply_refused", exc, actor=actor, corporate_number=corporate_number)
         raise
     return subscriber

@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from conftest import otp_login
-from registry.models import Membership, RegistryEvidence, Subscriber, SubscriberFacts
+from conftest import hidden_fields, otp_login, post_through_confirmation
+from registry.models import Membership, RegistryEvidence, StagedEvidence, Subscriber, SubscriberFacts
 
 from .conftest import FACTS, apply, approve, corporate_number, events, make_pdf
 
@@ -41,7 +41,13 @@ def nothing_stored():
         or SubscriberFacts.objects.exists()
         or RegistryEvidence.objects.exists()
         or Membership.objects.exists()
+        or StagedEvidence.objects.exists()
     )
+
+
+def submit(client, data):
+    """入力 → 確認 → 完了, as the applicant does it."""
+    return post_through_confirmation(client, URL, data)
 
 
 def test_a_subscriber_account_applies_for_its_corporation(
@@ -49,7 +55,7 @@ def test_a_subscriber_account_applies_for_its_corporation(
 ):
     client.force_login(subscriber_member)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(URL, form_data())
+        response = submit(client, form_data())
     assert response.status_code == 302, response.context["form"].errors
     subscriber = Subscriber.objects.get()
     assert subscriber.status == Subscriber.Status.APPLIED
@@ -70,14 +76,14 @@ def test_full_width_digits_and_hyphens_in_the_corporate_number_are_normalised(cl
     client.force_login(subscriber_member)
     number = corporate_number()
     spaced = "".join(chr(ord(c) + 0xFEE0) for c in number[:4]) + "－" + number[4:8] + "-" + number[8:]
-    assert client.post(URL, form_data(corporate_number=spaced)).status_code == 302
+    assert submit(client, form_data(corporate_number=spaced)).status_code == 302
     assert Subscriber.objects.get().corporate_number == number
 
 
 def test_a_sole_proprietor_applies_with_a_date_of_birth_and_no_corporate_number(client, subscriber_member):
     client.force_login(subscriber_member)
     data = form_data(kind="sole_proprietor", corporate_number="", representative_birth_date="1980-04-01")
-    response = client.post(URL, data)
+    response = submit(client, data)
     assert response.status_code == 302
     subscriber = Subscriber.objects.get()
     assert subscriber.kind == "sole_proprietor" and subscriber.corporate_number == ""
@@ -154,7 +160,7 @@ def test_a_file_over_the_upload_limit_but_inside_the_request_limit_gets_the_form
 
 def test_the_online_registry_reference_is_accepted_instead_of_a_pdf(client, subscriber_member):
     client.force_login(subscriber_member)
-    response = client.post(URL, form_data(evidence_file=None, online_reference="１２３４５６７８９０"))
+    response = submit(client, form_data(evidence_file=None, online_reference="１２３４５６７８９０"))
     assert response.status_code == 302
     evidence = RegistryEvidence.objects.get()
     assert evidence.kind == "online" and evidence.online_reference == "1234567890"
@@ -172,8 +178,8 @@ def test_the_form_answers_the_same_whether_or_not_the_corporate_number_is_a_subs
     mail.outbox.clear()
     client.force_login(other_subscriber_member)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(URL, form_data())
-    assert response.status_code == 302 and response["Location"] == reverse("registry:home")
+        response = submit(client, form_data())
+    assert response.status_code == 302 and response["Location"] == reverse("registry:apply_done")
     second = Subscriber.objects.get(memberships__user=other_subscriber_member)
     assert second.status == Subscriber.Status.APPLIED
     assert second.corporate_number == existing.corporate_number
@@ -263,8 +269,142 @@ def test_with_published_terms_the_application_is_the_acceptance_the_member_area_
     repository.approve_document(draft, actor=manager)
     client.force_login(subscriber_member)
     assert client.get(URL).status_code == 200  # the form itself is not behind the terms page
-    response = client.post(URL, form_data())
+    response = submit(client, form_data())
     assert response.status_code == 302
     assert Subscriber.objects.get().terms_version == "2026-12"
     assert has_accepted_current_terms(subscriber_member)
     assert client.get("/app/").status_code == 200  # not sent to accept the terms again
+
+
+# --- 入力 → 確認 → 完了 --------------------------------------------------------------------------
+
+
+def confirm_page(client, data=None):
+    response = client.post(URL, data or form_data())
+    body = response.content.decode()
+    assert response.status_code == 200 and 'data-testid="submit-confirmed"' in body, body[:2000]
+    return body
+
+
+def test_the_application_goes_input_confirm_done(client, subscriber_member):
+    client.force_login(subscriber_member)
+    body = confirm_page(client)
+    # Every value restated (a choice by its label), and the file by name, size, pages and digest.
+    assert "利用申込（確認）" in body and 'aria-current="step"' in body
+    assert "株式会社みなと商事" in body and f"<dd>{Subscriber.Kind.CORPORATION.label}</dd>" in body
+    assert "山田 太郎" in body and "0312345678" in body and "はい" in body
+    assert "touki.pdf" in body and "1ページ" in body
+    digest = StagedEvidence.objects.get().sha256
+    assert f"<code>{digest}</code>" in body
+    assert "申し込む" in body and "修正する" in body
+    # Nothing of the application stored yet: the file is held only until the final button.
+    assert not Subscriber.objects.exists() and not RegistryEvidence.objects.exists()
+    assert StagedEvidence.objects.count() == 1
+    # 修正する: back to the filled form, the chosen file kept.
+    back = client.post(URL, {**hidden_fields(body), "edit": "1"})
+    edit = back.content.decode()
+    assert back.status_code == 200 and "入力内容を確認する" in edit
+    assert 'value="山田 太郎"' in edit and "touki.pdf" in edit
+    assert not Subscriber.objects.exists()
+    # Confirm again from the edited form (no new file: the kept one goes with it), then submit.
+    again = client.post(URL, {**hidden_fields(edit), **{k: v for k, v in form_data().items() if k != "evidence_file"}})
+    assert 'data-testid="submit-confirmed"' in again.content.decode() and "touki.pdf" in again.content.decode()
+    done = client.post(URL, hidden_fields(again.content.decode()))
+    assert done.status_code == 302 and done["Location"] == reverse("registry:apply_done")
+    facts = Subscriber.objects.get().facts.get()
+    assert facts.evidence.get().sha256 == digest
+    assert not StagedEvidence.objects.exists()  # the held file became the application's, once
+    page = client.get(done["Location"]).content.decode()
+    assert "利用申込（完了）" in page and facts.reception_number in page
+    assert "審査の目安" in page and reverse("registry:receipt", kwargs={"version": 1}) in page
+
+
+def test_the_confirmation_page_holds_no_file_in_the_page_or_the_session(client, subscriber_member):
+    client.force_login(subscriber_member)
+    body = confirm_page(client)
+    assert 'type="file"' not in body and "%PDF" not in body and 'enctype="multipart/form-data"' not in body
+    assert all(b"%PDF" not in str(value).encode() for value in client.session.values())
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        pytest.param(lambda fields: {**fields, "organisation_name": "株式会社すりかえ"}, id="changed-value"),
+        pytest.param(lambda fields: {**fields, "kind": "sole_proprietor"}, id="changed-choice"),
+        pytest.param(lambda fields: {**fields, "confirmation": fields["confirmation"][:-4] + "AAAA"}, id="forged"),
+        pytest.param(lambda fields: {k: v for k, v in fields.items() if k != "confirmation"}, id="no-token"),
+    ],
+)
+def test_a_tampered_confirmation_is_refused_recorded_and_leaves_nothing(client, subscriber_member, tamper):
+    client.force_login(subscriber_member)
+    fields = tamper(hidden_fields(confirm_page(client)))
+    response = client.post(URL, fields)
+    assert response.status_code == 200
+    assert "もう一度" in " ".join(response.context["form"].non_field_errors())
+    assert nothing_stored()  # no application, no evidence and no held file
+    refused = events("registry.subscriber.apply_refused")
+    assert refused and refused[-1].data["code"].startswith("confirmation_")
+
+
+def test_a_replayed_confirmation_is_refused_and_recorded(client, subscriber_member):
+    client.force_login(subscriber_member)
+    first = hidden_fields(confirm_page(client))
+    second = hidden_fields(confirm_page(client))  # a new confirmation replaces the first
+    assert client.post(URL, first).status_code == 200
+    assert events("registry.subscriber.apply_refused")[-1].data["code"] == "confirmation_used"
+    assert nothing_stored()
+    # The replaced one is gone with its file: the applicant confirms again.
+    assert client.post(URL, second).status_code == 200 and nothing_stored()
+    fields = hidden_fields(confirm_page(client))
+    assert client.post(URL, fields).status_code == 302
+    # Sent once: the same confirmation again changes nothing and is on the record.
+    assert client.post(URL, fields).status_code == 302
+    assert Subscriber.objects.count() == 1 and RegistryEvidence.objects.count() == 1
+    assert events("registry.subscriber.apply_refused")[-1].data["code"] == "confirmation_used"
+
+
+def test_another_accounts_confirmation_is_refused_and_theirs_is_untouched(
+    client, subscriber_member, other_subscriber_member
+):
+    client.force_login(subscriber_member)
+    theirs = hidden_fields(confirm_page(client))
+    client.force_login(other_subscriber_member)
+    response = client.post(URL, theirs)
+    assert response.status_code == 200 and not Subscriber.objects.exists()
+    refused = events("registry.subscriber.apply_refused")[-1]
+    assert refused.data["code"] == "confirmation_other_account" and refused.actor_id == str(other_subscriber_member.pk)
+    assert StagedEvidence.objects.get().owner == subscriber_member  # the owner's held file stays
+    client.force_login(subscriber_member)
+    assert client.post(URL, theirs).status_code == 302  # and the owner still submits it
+    assert Membership.objects.get().user == subscriber_member
+
+
+def test_an_expired_confirmation_is_refused_and_its_file_removed(client, subscriber_member, settings):
+    import time_machine
+
+    client.force_login(subscriber_member)
+    fields = hidden_fields(confirm_page(client))
+    later = timezone.now() + timedelta(seconds=settings.REGISTRY_CONFIRMATION_SECONDS + 1)
+    with time_machine.travel(later, tick=False):
+        response = client.post(URL, fields)
+    assert response.status_code == 200 and nothing_stored()
+    assert events("registry.subscriber.apply_refused")[-1].data["code"] == "confirmation_expired"
+
+
+def test_an_abandoned_confirmation_is_removed_once_expired(subscriber_member, other_subscriber_member, client):
+    """Nobody pressed a button: the held file goes at the next retention run after its expiry, or
+    when anyone reaches a confirmation page."""
+    from django.core.management import call_command
+
+    client.force_login(subscriber_member)
+    confirm_page(client)
+    call_command("apply_retention", "--kind", "registry.staged_evidence")
+    assert StagedEvidence.objects.count() == 1  # not yet expired: kept
+    StagedEvidence.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    call_command("apply_retention", "--kind", "registry.staged_evidence")
+    assert not StagedEvidence.objects.exists()
+    confirm_page(client)
+    StagedEvidence.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    client.force_login(other_subscriber_member)
+    confirm_page(client)
+    assert StagedEvidence.objects.get().owner == other_subscriber_member

@@ -57,11 +57,17 @@ def test_application_review_and_approval_end_to_end(page, browser, live_server, 
     page.get_by_label("証明書の発行日（照会番号の取得日）").fill(_recent_date())
     page.get_by_label("利用約款に同意します").check()
     page.get_by_label(re.compile("反社会的勢力")).check()
+    page.get_by_role("button", name="入力内容を確認する").click()
+    page.wait_for_url(re.compile(r"/app/apply/$"))
+    assert "touki.pdf" in page.get_by_test_id("confirm-list").inner_text()
+    assert_clean(page)
     page.get_by_role("button", name="申し込む").click()
-    page.wait_for_url(re.compile(r"/app/$"))
+    page.wait_for_url(re.compile(r"/app/apply/done/$"))
     assert "利用申込を受け付けました" in page.content()
     assert page.get_by_test_id("subscriber-status").inner_text() == "申込受付"
     assert_clean(page)
+    page.get_by_role("link", name="利用者メニューへ").click()
+    page.wait_for_url(re.compile(r"/app/$"))
 
     # -- reception reviews in the admin (password, then TOTP) ----------------------------------
     staff_context = browser.new_context(locale="ja-JP")
