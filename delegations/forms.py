@@ -135,6 +135,8 @@ class RevokeForm(PlainTextMixin, forms.Form):
 class ConfirmationForm(forms.Form):
     """The periodic confirmation (§4.3): the member states that they checked the contents."""
 
+    field_marks = True
+
     confirmed = forms.BooleanField(
         label=_("この電子委任状の記載内容を確かめ、真正かつ正確であることを確認しました"),
         error_messages={"required": _("内容を確かめたうえで、チェックを入れてください。")},

@@ -10,7 +10,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm, PasswordResetForm
+from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm, PasswordResetForm, SetPasswordForm
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core.exceptions import ValidationError
@@ -69,6 +69,8 @@ OWN_AREAS: dict[str, str] = {User.Kind.SUBSCRIBER: "registry", User.Kind.RECIPIE
 
 
 class SignUpForm(PlainTextMixin, BaseUserCreationForm):
+    field_marks = True  # 必須/任意 beside each label (templates/forms/field_mark.html)
+
     class Meta:
         model = User
         fields = ("email", "display_name")
@@ -101,6 +103,8 @@ class ConfirmAddressForm(forms.Form):
     """The confirmation step asks for the password chosen at sign-up: whoever registered someone
     else's address cannot have its owner activate that registration by pressing a button."""
 
+    field_marks = True
+
     password = forms.CharField(
         label=_("パスワード"),
         strip=False,
@@ -111,6 +115,7 @@ class ConfirmAddressForm(forms.Form):
 
 class AudienceAuthenticationForm(AuthenticationForm):
     kind: str = ""
+    field_marks = True
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -129,6 +134,7 @@ class AudienceAuthenticationForm(AuthenticationForm):
 
 class AudiencePasswordResetForm(PasswordResetForm):
     kind: str = ""
+    field_marks = True
     email = CanonicalEmailField(
         label=_("メールアドレス"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
     )
@@ -142,9 +148,15 @@ class AudiencePasswordResetForm(PasswordResetForm):
             super().save(*args, **kwargs)
 
 
+class NewPasswordForm(SetPasswordForm):
+    field_marks = True
+
+
 class ResetConfirmView(auth_views.PasswordResetConfirmView):
     """Django's page; a new password set through the mailbox also ends the account's lockout
     (mynatrust.lockout), so its owner signs in at once with it."""
+
+    form_class = NewPasswordForm
 
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)

@@ -341,6 +341,8 @@ class MemberRoleForm(forms.Form):
 
 
 class MemberRemoveForm(PlainTextMixin, forms.Form):
+    field_marks = True
+
     email = CanonicalEmailField(widget=forms.HiddenInput)
     reason = forms.CharField(label=_("外す理由"), max_length=500)
 

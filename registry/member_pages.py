@@ -100,20 +100,23 @@ def member_role(pages: Pages, request: HttpRequest) -> HttpResponse:
 
 
 def member_remove(pages: Pages, request: HttpRequest) -> HttpResponse:
-    form = MemberRemoveForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, gettext("外す理由を入力してください。"))
+    """Removing a colleague is confirmed on a page of its own (GET ``?email=``), which asks for the
+    reason; its POST removes them."""
+    email = request.POST.get("email") or request.GET.get("email") or ""
+    membership = _colleague(pages, request, email)
+    form = MemberRemoveForm(request.POST or None, initial={"email": membership.user.email})
+    if request.method == "POST" and form.is_valid():
+        try:
+            members.remove(pages.team(), membership, actor=signed_in(request), reason=form.cleaned_data["reason"])
+        except RegistryError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request, gettext("担当者を外しました。そのアカウントは直ちにログアウトされ、使えなくなりました。")
+            )
         return redirect(pages.url("members"))
-    membership = _colleague(pages, request, form.cleaned_data["email"])
-    try:
-        members.remove(pages.team(), membership, actor=signed_in(request), reason=form.cleaned_data["reason"])
-    except RegistryError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(
-            request, gettext("担当者を外しました。そのアカウントは直ちにログアウトされ、使えなくなりました。")
-        )
-    return redirect(pages.url("members"))
+    context = {"form": form, "membership": membership, "ns": pages.namespace}
+    return render(request, "registry/member_remove.html", context)
 
 
 def revoke_invitation(pages: Pages, request: HttpRequest, public_id: str) -> HttpResponse:

@@ -360,7 +360,7 @@ def member_role(request: HttpRequest) -> HttpResponse:
 
 
 @recipient_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def member_remove(request: HttpRequest) -> HttpResponse:
     return member_pages.member_remove(_recipient_pages(), request)
 

@@ -115,6 +115,8 @@ def notice(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 class AcceptTermsForm(forms.Form):
+    field_marks = True
+
     agree = forms.BooleanField(label=_("上記の利用約款に同意します"), required=True)
 
 

@@ -54,9 +54,9 @@ def test_a_form_people_fill_in_marks_each_field_required_or_optional(client, rec
     client.force_login(recipient)
     html = client.get("/recipient/register/").content.decode()
     assert 'class="field-mark field-mark-required">必須<' in html and 'class="field-mark">任意<' in html
-    # a sign-in form needs no marks
+    # the sign-in form too: every form a person fills in (mynatrust/tests/test_design_system.py)
     client.logout()
-    assert "field-mark" not in client.get("/recipient/login/").content.decode()
+    assert 'class="field-mark field-mark-required">必須<' in client.get("/recipient/login/").content.decode()
 
 
 @pytest.mark.django_db

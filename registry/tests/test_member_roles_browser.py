@@ -36,6 +36,9 @@ def test_an_administrator_manages_members_in_the_browser(page, live_server, acti
     page.wait_for_url(re.compile(r"/app/members/$"))
     assert "担当者の権限を変更しました" in page.content()
     assert Membership.objects.get(user=colleague).may_revoke
+    page.get_by_role("link", name="同僚 一郎 さんを外す").click()  # removing is confirmed on its own page
+    page.wait_for_url(re.compile(r"/app/members/remove/"))
+    journey.visit(page, "member-remove-confirm")
     page.get_by_label("外す理由").fill("退職")
     page.get_by_role("button", name="同僚 一郎 さんを外す").click()
     page.wait_for_url(re.compile(r"/app/members/$"))

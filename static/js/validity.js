@@ -1,7 +1,7 @@
 // Progressive enhancement only: the API key page works without this file (the key is selectable).
 (function () {
   "use strict";
-  document.querySelectorAll("button.validity-copy[data-copy]").forEach(function (button) {
+  document.querySelectorAll("button[data-copy]").forEach(function (button) {
     var field = document.getElementById(button.getAttribute("data-copy"));
     if (!field || !navigator.clipboard) {
       return;

@@ -47,9 +47,10 @@ def test_a_recipient_administrator_manages_members_in_the_browser(page, live_ser
     page.wait_for_url(re.compile(r"/recipient/members/$"))
     assert "担当者の権限を変更しました" in page.content()
     assert RecipientMember.objects.get(user__email="kept@recipient.example.jp").is_administrator
-    page.locator("form", has=page.get_by_role("button", name="同僚 二郎 さんを外す")).get_by_label("外す理由").fill(
-        "退職"
-    )
+    page.get_by_role("link", name="同僚 二郎 さんを外す").click()  # removing is confirmed on its own page
+    page.wait_for_url(re.compile(r"/recipient/members/remove/"))
+    journey.visit(page, "member-remove-confirm")
+    page.get_by_label("外す理由").fill("退職")
     page.get_by_role("button", name="同僚 二郎 さんを外す").click()
     page.wait_for_url(re.compile(r"/recipient/members/$"))
     journey.visit(page, "member-removed")
