@@ -14,7 +14,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from audit import heads, keys, signing
+from audit import heads, keys, services, signing
+from audit.actors import ActorRecord
 from audit.models import AuditEvent, AuditSeal, AuditSegment
 
 # Past this many unsealed events /healthz warns: the sequencer (audit_seal --loop) is behind or down.
@@ -41,9 +42,6 @@ def checkpoint(request: HttpRequest) -> HttpResponse:
     """GET: the latest signed checkpoint (with ``?since=SEQ``, the chain links after SEQ up to it),
     for a witness. POST: a witness's cosignature of it (stored when the witness's key is registered
     and the signature checks; refused otherwise, as an audit event)."""
-    from audit import services
-    from audit.actors import ActorRecord
-
     if request.method == "POST":
         try:
             cosignature = json.loads(request.body)

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 import logging
 import weakref
 from collections.abc import Iterable
@@ -8,134 +7,22 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from django.core.serializers.json import DjangoJSONEncoder
-from django.db import DEFAULT_DB_ALIAS, NotSupportedError, connections, transaction
-from django.utils import timezone
+from django.db import DEFAULT_DB_ALIAS, NotSupportedError, connections
 
-from audit import context, labels
-from audit.actors import describe
+from audit import rows
 from audit.models import AuditEvent
 from audit.reading import Reading
+from audit.sealing import after_commit, wake_after_commit
 from kernel import Actor
 
 log = logging.getLogger(__name__)
 
 
-def _subject(subject: Any) -> tuple[str, str]:
-    if subject is None:
-        return "", ""
-    if isinstance(subject, tuple):
-        return str(subject[0]), str(subject[1])
-    meta = getattr(subject, "_meta", None)
-    if meta is not None:
-        return meta.label_lower, str(getattr(subject, "audit_id", None) or subject.pk)
-    return type(subject).__name__, str(subject)
-
-
-def _columns(
-    event_type: str, actor: Actor | None, subject: Any, data: dict[str, Any], at: datetime | None = None
-) -> dict[str, Any]:
-    """An event's column values (by attribute name), without a model instance."""
-    labels.require_declared(event_type)
-    who = describe(actor)
-    ctx = context.current()
-    subject_type, subject_id = _subject(subject)
-    if ctx.entry_point and "entry_point" not in data:
-        data = {**data, "entry_point": ctx.entry_point}
-    return {
-        "created_at": at or timezone.now(),
-        "event_type": _text(event_type, 80),
-        "actor_kind": _text(who.kind, 16),
-        "actor_id": _text(who.id, 64),
-        "actor_label": _text(who.label, 255),
-        "subject_type": _text(subject_type, 80),
-        "subject_id": _text(subject_id, 64),
-        "data": _json_data(data),
-        "request_id": _text(ctx.request_id, 64),
-        "ip": _text(who.ip or ctx.ip, 64),
-        "user_agent": _text(ctx.user_agent, 255),
-    }
-
-
-def _event(
-    event_type: str, actor: Actor | None, subject: Any, data: dict[str, Any], at: datetime | None = None
-) -> AuditEvent:
-    return AuditEvent(**_columns(event_type, actor, subject, data, at))
-
-
-_PLAIN = (str, int, bool, type(None))
-
-
-def _json_data(data: dict[str, Any]) -> dict[str, Any]:
-    """``data`` as it reads back from JSON (dates, decimals, … as DjangoJSONEncoder writes them; NUL
-    replaced, see below). Flat text, integers, booleans and nulls already are: no round trip."""
-    if all(
-        type(key) is str
-        and type(value) in _PLAIN
-        and "\x00" not in key
-        and not (type(value) is str and "\x00" in value)
-        for key, value in data.items()
-    ):
-        return dict(data)
-    text = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False)
-    return _without_nul(json.loads(text)) if "\\u0000" in text else json.loads(text)
-
-
-# PostgreSQL stores no NUL character in text or jsonb: an event about hostile input (a typed ID, a
-# user agent) would fail to insert and be lost. It is recorded as U+FFFD, visibly replaced.
-def _text(value: str, limit: int) -> str:
-    return value.replace("\x00", "\ufffd")[:limit]
-
-
-def _without_nul(value: Any) -> Any:
-    if isinstance(value, str):
-        return value.replace("\x00", "\ufffd")
-    if isinstance(value, list):
-        return [_without_nul(item) for item in value]
-    if isinstance(value, dict):
-        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
-    return value
-
-
-def _wake_sealer() -> None:
-    from audit.sealing import after_commit
-
-    after_commit()
-
-
-def _after_commit() -> None:
-    # Once per transaction, however many events it records; at once in autocommit (the validity
-    # answer's statement), without going through on_commit's bookkeeping.
-    connection = transaction.get_connection()
-    if not connection.in_atomic_block and connection.get_autocommit():
-        _wake_sealer()
-    elif not (connection.in_atomic_block and any(entry[1] is _wake_sealer for entry in connection.run_on_commit)):
-        transaction.on_commit(_wake_sealer)
-
-
-_COLUMNS = [f for f in AuditEvent._meta.concrete_fields if f.column not in ("id", "txid")]
-_INSERT = "INSERT INTO audit_auditevent ({}) VALUES ({}) RETURNING id".format(  # noqa: S608  (model's own columns)
-    ", ".join(str(f.column) for f in _COLUMNS), ", ".join(["%s"] * len(_COLUMNS))
-)
-
-
-def _insert(event: AuditEvent, using: str = DEFAULT_DB_ALIAS) -> None:
-    """One INSERT … RETURNING, without the ORM's per-save machinery (it cost more than the
-    statement); AuditEvent has no signals or save() logic to skip."""
-    connection = connections[using]
-    values = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in _COLUMNS]
-    with connection.cursor() as cursor:
-        cursor.execute(_INSERT, values)
-        event.pk = cursor.fetchone()[0]
-    event._state.adding = False
-    event._state.db = using
-
-
 def record(event_type: str, *, actor: Actor | None, subject: Any = None, **data: Any) -> AuditEvent:
-    event = _event(event_type, actor, subject, data)
-    _insert(event)
-    _after_commit()
-    return event
+    appended = rows.event(event_type, actor, subject, data)
+    rows.insert(appended)
+    wake_after_commit()
+    return appended
 
 
 def _expressions(fields: Iterable[tuple[str, str]]) -> str:
@@ -189,11 +76,11 @@ def record_reading(
         computed = _computed(row, reading)
         event_id = None
         if holds:
-            event = _event(event_type, actor, subject, {**data, **computed}, at)
-            _insert(event, using)
-            event_id = event.pk
+            appended = rows.event(event_type, actor, subject, {**data, **computed}, at)
+            rows.insert(appended, using)
+            event_id = appended.pk
     else:
-        values = _bound_values(_columns(event_type, actor, subject, data, at), connection)
+        values = _bound_values(rows.columns(event_type, actor, subject, data, at), connection)
         sql = _reading_statement(reading.sql, _field_sql(reading), reading.guard)
         params = {**reading.params, **values}
         try:
@@ -210,7 +97,7 @@ def record_reading(
         event_id = row.pop("audit__id")
         computed = _computed(row, reading)
     if event_id is not None:
-        _after_commit()
+        wake_after_commit()
     return {**row, **computed}, event_id
 
 
@@ -227,7 +114,7 @@ def _bound_values(columns: dict[str, Any], connection: Any) -> dict[str, Any]:
     return values
 
 
-_KINDS = {f.attname: (f, f.get_internal_type()) for f in _COLUMNS}
+_KINDS = {f.attname: (f, f.get_internal_type()) for f in rows.COLUMNS}
 _JSON_COLUMNS = [name for name, (_f, kind) in _KINDS.items() if kind == "JSONField"]
 _PREPARED_COLUMNS = [
     (name, field)
@@ -246,12 +133,12 @@ def _reading_statement(read: str, fields: tuple[tuple[str, str], ...], guard: st
     the same read, so that it is prepared once per connection)."""
     expressions = _expressions(fields)
     pairs = ", ".join(f"'{name}', reading.{_field(name)}" for name, _sql in fields)
-    columns = ", ".join(str(f.column) for f in _COLUMNS)
+    columns = ", ".join(str(f.column) for f in rows.COLUMNS)
     placeholders = ", ".join(
         f"%(audit__{f.column})s::jsonb || jsonb_build_object({pairs})"
         if f.attname == "data" and fields
         else f"%(audit__{f.column})s"
-        for f in _COLUMNS
+        for f in rows.COLUMNS
     )
     # Table and columns are the model's own; every value is a bound parameter.
     return (
@@ -323,7 +210,7 @@ def record_refused(event_type: str, *, actor: Actor | None, subject: Any = None,
     using = DEFAULT_DB_ALIAS
     if not _in_real_transaction(using):
         return record(event_type, actor=actor, subject=subject, **data)
-    event = _event(event_type, actor, subject, data)
+    refusal = rows.event(event_type, actor, subject, data)
     if connections[using].vendor == "postgresql":
         # A second connection in autocommit: the refusal is committed now, whatever the caller's
         # transaction does next. Rare enough that opening a connection is acceptable.
@@ -331,15 +218,15 @@ def record_refused(event_type: str, *, actor: Actor | None, subject: Any = None,
         alias = f"{using}__audit_refusal"
         connections[alias] = side
         try:
-            event.save(using=alias, force_insert=True)
+            refusal.save(using=alias, force_insert=True)
         finally:
             side.close()
             del connections[alias]
-        _wake_sealer()
-        return event
+        after_commit()
+        return refusal
     # SQLite (demo): one writer at a time, so a second connection would wait for the caller's own
     # transaction. The refusal shares that transaction; callers record after their atomic block.
     log.warning("%s recorded inside an open transaction on SQLite; it is lost if that rolls back", event_type)
-    event.save(force_insert=True)
-    _after_commit()
-    return event
+    refusal.save(force_insert=True)
+    wake_after_commit()
+    return refusal

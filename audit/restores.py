@@ -22,14 +22,13 @@ from django.db.models import Max
 from django.utils import timezone
 
 from audit import chain, heads, keys, signing
+from audit.losses import ACKNOWLEDGED
 from audit.models import AuditEvent, AuditSeal
 from audit.public import head_problem
 from audit.recorder import record
 from audit.sealing import _lock, latest_checkpoint, seal_pending
 from audit.verify import verify_chain
 from kernel import Actor, ServiceError
-
-ACKNOWLEDGED = "audit.restore_loss_acknowledged"
 
 
 @dataclass(frozen=True)
@@ -103,11 +102,3 @@ def acknowledge(loss: Loss, *, actor: Actor | None, **data: Any) -> AuditEvent:
         now = chain.format_time(timezone.now())
         heads.write(path, heads.Head(loss.anchor.seq, loss.anchor.head, now, kid))
     return event
-
-
-def acknowledged_losses() -> list[dict[str, Any]]:
-    """Every loss acknowledged so far (the events' data, oldest first), for verification reports."""
-    return [
-        {**event.data, "event_id": event.pk, "at": event.created_at, "actor": event.actor_label}
-        for event in AuditEvent.objects.filter(event_type=ACKNOWLEDGED).order_by("id")
-    ]

@@ -20,6 +20,7 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,11 +29,11 @@ from django.conf import settings
 from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
 
-from audit import chain, heads, keys, signing
+from audit import chain, heads, keys, rows, signing
 from audit.actors import SYSTEM
 from audit.guard import in_test_environment
-from audit.models import AuditCheckpoint, AuditSeal, AuditSealBatch
-from kernel import ServiceError
+from audit.models import AuditCheckpoint, AuditEvent, AuditSeal, AuditSealBatch
+from kernel import Actor, ServiceError
 
 log = logging.getLogger(__name__)
 
@@ -259,9 +260,7 @@ def _rescan(snapshot: _Snapshot, batch: AuditSealBatch, limit: int, *, using: st
     watched, and every later one has a transaction ID from the snapshot's xmax on. All in this one
     transaction (under the sequencer lock), in windows of ``limit`` rows. The change is itself an
     event, sealed here: there is always a batch row to name the new server."""
-    from audit.recorder import record
-
-    record("audit.server_changed", actor=SYSTEM, previous_system_id=batch.system_id, system_id=snapshot.system_id)
+    _record("audit.server_changed", actor=SYSTEM, previous_system_id=batch.system_id, system_id=snapshot.system_id)
     seq, prev = batch.last_seq, batch.last_hash
     connection = connections[using]
     columns = event_columns(connection.vendor)
@@ -410,13 +409,10 @@ def _extension_problem(last: heads.Head, new: heads.Head, *, using: str) -> str 
 def _refuse(seq: int, head: str, reason: str) -> None:
     """Record the refusal in the sealing transaction, which commits (its seals stand); at most once
     per checkpoint interval, since sealing the refusal itself makes a new head to refuse."""
-    from audit.models import AuditEvent
-    from audit.recorder import record
-
     log.error("audit checkpoint at #%s refused: %s", seq, reason)
     since = timezone.now() - timedelta(seconds=settings.AUDIT_CHECKPOINT_SECONDS)
     if not AuditEvent.objects.filter(event_type="audit.checkpoint_refused", created_at__gte=since).exists():
-        record("audit.checkpoint_refused", actor=SYSTEM, refused=True, seq=seq, head=head, reason=reason)
+        _record("audit.checkpoint_refused", actor=SYSTEM, refused=True, seq=seq, head=head, reason=reason)
 
 
 def checkpoint_now(*, using: str = "default") -> AuditCheckpoint | None:
@@ -447,9 +443,8 @@ class _SealerThread(threading.Thread):
             self.wakeup.wait(timeout=settings.AUDIT_CHECKPOINT_SECONDS)
             self.wakeup.clear()
             try:
-                from audit import tally
-
-                tally.flush()  # refusals counted in windows that have closed (audit.tally)
+                for task in _round_tasks:
+                    task()  # e.g. refusals counted in windows that have closed (audit.tally, see audit.apps)
                 seal_pending()
             except Exception:  # never let the thread die; the next wake-up or audit_seal --loop retries
                 log.exception("audit sealing failed")
@@ -460,6 +455,31 @@ class _SealerThread(threading.Thread):
 
 _thread: _SealerThread | None = None
 _thread_lock = threading.Lock()
+_round_tasks: list[Callable[[], object]] = []
+
+
+def before_each_round(task: Callable[[], object]) -> None:
+    """Run ``task`` at the start of every round of the sealer thread (audit.apps adds the flush of
+    audit.tally, which itself records events and so stands above this module)."""
+    if task not in _round_tasks:
+        _round_tasks.append(task)
+
+
+def _record(event_type: str, *, actor: Actor | None, **data: Any) -> None:
+    """The sequencer's own events (audit.recorder.record, which stands above this module)."""
+    rows.insert(rows.event(event_type, actor, None, data))
+    wake_after_commit()
+
+
+def wake_after_commit() -> None:
+    """Have the sequencer run once the current transaction commits: once per transaction, however
+    many events it records; at once in autocommit (the validity answer's statement), without going
+    through on_commit's bookkeeping."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block and connection.get_autocommit():
+        after_commit()
+    elif not (connection.in_atomic_block and any(entry[1] is after_commit for entry in connection.run_on_commit)):
+        transaction.on_commit(after_commit)
 
 
 def after_commit() -> None:

@@ -25,6 +25,7 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
+from audit import rows, sealing
 from audit.actors import ActorRecord, describe
 from audit.models import AuditTally
 from kernel import Actor
@@ -63,11 +64,9 @@ def record_tallied(
 ) -> int:
     """Count one occurrence; returns the count so far in this window (1: the window just opened).
     Call it outside an atomic block that may roll back (a refusal is recorded after the rollback)."""
-    from audit.recorder import _columns
-
     now = at or timezone.now()
     start, end = window_of(now, window)
-    columns = _columns(event_type, actor, subject, data)
+    columns = rows.columns(event_type, actor, subject, data)
     who = describe(actor)
     row = AuditTally(
         key=_key(columns["event_type"], who, columns["ip"], key, start),
@@ -105,18 +104,16 @@ def record_tallied(
 def flush(*, now: datetime | None = None, using: str = DEFAULT_DB_ALIAS) -> int:
     """Write one event for each closed window and forget the window; returns how many were written.
     Concurrent flushers skip each other's rows (FOR UPDATE SKIP LOCKED on PostgreSQL)."""
-    from audit.recorder import _after_commit, _event, _insert
-
     now = now or timezone.now()
     written = 0
     with transaction.atomic(using=using):
-        rows = list(
+        closed = list(
             AuditTally.objects.using(using)
             .select_for_update(skip_locked=True)
             .filter(window_end__lte=now)
             .order_by("window_end", "id")[:500]
         )
-        for row in rows:
+        for row in closed:
             actor = ActorRecord(row.actor_kind, row.actor_id, row.actor_label, row.ip)
             data = {
                 **row.data,
@@ -127,12 +124,12 @@ def flush(*, now: datetime | None = None, using: str = DEFAULT_DB_ALIAS) -> int:
                 "window_end": row.window_end,
             }
             subject = (row.subject_type, row.subject_id) if row.subject_type else None
-            event = _event(row.event_type, actor, subject, data)
+            event = rows.event(row.event_type, actor, subject, data)
             # Who asked and from where is the first occurrence's, not the flusher's request.
             event.request_id, event.user_agent, event.ip = row.request_id, row.user_agent, row.ip
-            _insert(event, using=using)
+            rows.insert(event, using=using)
             written += 1
-        if rows:
-            AuditTally.objects.using(using).filter(pk__in=[row.pk for row in rows]).delete()
-            _after_commit()
+        if closed:
+            AuditTally.objects.using(using).filter(pk__in=[row.pk for row in closed]).delete()
+            sealing.wake_after_commit()
     return written

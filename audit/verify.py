@@ -17,6 +17,7 @@ from django.utils.translation import gettext
 
 from audit import chain, guard, keys, signing
 from audit import heads as heads_file
+from audit.losses import acknowledged_losses
 from audit.models import AuditCheckpoint, AuditEvent, AuditSeal, AuditSegment
 from audit.sealing import entry_of, event_columns
 
@@ -175,8 +176,6 @@ def verify_chain(
 
 
 def _acknowledged_losses() -> list[str]:
-    from audit.restores import acknowledged_losses
-
     return [
         gettext(
             "#%(first)s–#%(last)s: 署名済みの記録が古いバックアップからの復元で失われました"

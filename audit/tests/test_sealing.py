@@ -51,6 +51,14 @@ def test_sealing_after_commit_runs_inline_when_configured(transactional_db, sett
     assert AuditSeal.objects.filter(event=event).exists()
 
 
+def test_every_round_of_the_sealer_thread_flushes_the_closed_tally_windows_first():
+    # audit.tally records events and wakes the sequencer, so the sequencer does not import it: the
+    # app adds the flush to the thread's rounds when it starts.
+    from audit import sealing, tally
+
+    assert sealing._round_tasks == [tally.flush]
+
+
 def test_checkpoints_follow_every_n_entries(db, settings):
     settings.AUDIT_CHECKPOINT_EVERY = 4
     settings.AUDIT_SEAL_BATCH = 4

@@ -316,7 +316,7 @@ def test_an_events_data_is_stored_as_json_reads_it_back(value: dict[str, object]
 
     from django.core.serializers.json import DjangoJSONEncoder
 
-    from audit.recorder import _json_data, _without_nul
+    from audit.rows import _json_data, _without_nul
 
     expected = _without_nul(json.loads(json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False)))
     got = _json_data(value)
