@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from pathlib import Path
-from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -15,14 +13,13 @@ from django.views.decorators.http import require_safe
 
 import audit
 from mynatrust.access import audience, public
-from validity import answer, auth, keys, ratelimit, services, signing, views
+from validity import answer, api_docs, auth, keys, ratelimit, services, signing, views
 from validity.answer import ValidityError
 from validity.auth import admit
 from validity.models import ApiKey
 
 API = "api"
 JSON = "application/json"
-OPENAPI_PATH = Path(__file__).resolve().parent / "openapi.json"
 
 
 def _respond(body: bytes, status: int = 200, content_type: str = JSON, **headers: str) -> HttpResponse:
@@ -188,16 +185,11 @@ def jwks(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@lru_cache(maxsize=1)
-def _openapi_document() -> dict[str, Any]:
-    return json.loads(OPENAPI_PATH.read_text(encoding="utf-8"))
-
-
 @csrf_exempt  # read-only and cookie-free: any other method is a plain 405
 @public
 @require_safe
 def openapi(request: HttpRequest) -> HttpResponse:
-    document = dict(_openapi_document())
+    document = dict(api_docs.openapi_document())
     document["servers"] = [{"url": request.build_absolute_uri("/api/v1").rstrip("/")}]
     response = _respond(json.dumps(document, ensure_ascii=False).encode(), content_type=f"{JSON}; charset=utf-8")
     response["Cache-Control"] = "public, max-age=300"

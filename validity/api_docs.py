@@ -6,8 +6,11 @@ a property added to the document appears on the page, and a test fails while it 
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from django.utils.html import escape
@@ -25,6 +28,13 @@ TYPES = {
     "null": "null",
 }
 FORMATS = {"date": "日付", "date-time": "日時", "delegation-id": "電子委任状 ID"}
+OPENAPI_PATH = Path(__file__).resolve().parent / "openapi.json"
+
+
+@lru_cache(maxsize=1)
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI document as the API serves it (validity.api) and this page reads it."""
+    return json.loads(OPENAPI_PATH.read_text(encoding="utf-8"))
 
 
 def japanese(node: dict[str, Any], key: str = "description") -> SafeString:

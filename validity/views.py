@@ -381,10 +381,8 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
 @require_GET
 def api_documentation(request: HttpRequest) -> HttpResponse:
     """The API described in Japanese, made from the OpenAPI document the API serves."""
-    from validity.api import _openapi_document
-
     base = request.build_absolute_uri("/api/v1").rstrip("/")
-    api = api_docs.page(_openapi_document(), base)
+    api = api_docs.page(api_docs.openapi_document(), base)
     context = {
         "api": api,
         "schema_names": [schema["name"] for schema in api["schemas"]],

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from validity.answer import Status
-from validity.api import OPENAPI_PATH
+from validity.api_docs import OPENAPI_PATH
 from validity.presentation import STATUS_DISPLAY
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mynatrust.lib import delegation_id as delegation_ids
-from validity.api import OPENAPI_PATH
+from validity.api_docs import OPENAPI_PATH
 
 # Full-width forms of the ASCII symbols, and the separators the pattern declares.
 _WIDE = {chr(code): chr(code + 0xFEE0) for code in range(0x21, 0x7F)}
