@@ -36,8 +36,8 @@ import audit
 from kernel import service
 from mynatrust import mail_limits
 from mynatrust.lib.email_address import canonical_email
+from registry.errors import RegistryError
 from registry.models import AbstractInvitation, AbstractMembership, MemberRole
-from registry.services import RegistryError
 
 if TYPE_CHECKING:
     from mynatrust.models import User

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext_lazy as _
 
-from kernel import ServiceError
+from registry.errors import RegistryError
 from registry.models import (
     Subscriber,
     SubscriberFacts,
@@ -22,10 +22,6 @@ CORPORATE_NUMBER_REQUIRED = _(
     "法人・団体は法人番号を入力してください。登記のない団体は、登記事項証明書で組織を確認できないため"
     "申し込めません（運用規程 3.1.3）。"
 )
-
-
-class RegistryError(ServiceError):
-    """A refused registry action; ``message`` is translated and safe to show to the user."""
 
 
 def _declared(values: dict[str, Any]) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext_lazy as _
 
+from registry import members
 from registry.models import (
     Invitation,
     Membership,
@@ -18,8 +19,6 @@ if TYPE_CHECKING:
 
 
 def _subscribers() -> Any:
-    from registry import members
-
     return members.Team(
         membership=Membership,
         invitation=Invitation,
@@ -34,37 +33,25 @@ def _subscribers() -> Any:
 
 def invite_member(subscriber: Subscriber, *, actor: User, email: str, accept_url: Callable[[str], str]) -> Invitation:
     """Invite a colleague by e-mail; ``accept_url(token)`` builds the absolute link for the mail."""
-    from registry import members
-
     return members.invite(_subscribers(), subscriber, actor=actor, email=email, accept_url=accept_url)
 
 
 def invitation_for_token(token: str) -> Invitation | None:
-    from registry import members
-
     return members.invitation_for_token(_subscribers(), token)
 
 
 def accept_invitation(invitation: Invitation, *, actor: User) -> Membership:
-    from registry import members
-
     return members.accept(_subscribers(), invitation, actor=actor)
 
 
 def revoke_invitation(invitation: Invitation, *, actor: User) -> Invitation:
-    from registry import members
-
     return members.revoke_invitation(_subscribers(), invitation, actor=actor)
 
 
 def set_member_role(membership: Membership, *, actor: User, administrator: bool, may_revoke: bool) -> Membership:
     """An administrator decides who administers and who may revoke delegations."""
-    from registry import members
-
     return members.set_role(_subscribers(), membership, actor=actor, administrator=administrator, may_revoke=may_revoke)
 
 
 def remove_member(membership: Membership, *, actor: User, reason: str) -> None:
-    from registry import members
-
     members.remove(_subscribers(), membership, actor=actor, reason=reason)
