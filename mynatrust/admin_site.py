@@ -40,6 +40,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 import audit
+from mynatrust import passkeys
 
 
 def method_decorator_never_cache(func: Any) -> Any:
@@ -97,7 +98,6 @@ class InvitationPasswordForm(forms.Form):
         return data
 
 
-ENROLMENT_SESSION_KEY = "staff_enrolment"  # {"user": pk, "until": epoch seconds, "device": pk or None}
 MAX_SEARCH_TERM = 200
 
 
@@ -246,9 +246,7 @@ class StaffAdminSite(admin.AdminSite):
         return render(request, "admin/staff_login.html", context)
 
     def _second_factor_redirect(self, request: HttpRequest) -> HttpResponse:
-        from mynatrust.passkeys import has_second_factor
-
-        name = "otp_verify" if has_second_factor(request.user) else "otp_setup"
+        name = "otp_verify" if passkeys.has_second_factor(request.user) else "otp_setup"
         url = reverse(f"admin:{name}", current_app=self.name)
         nxt = request.POST.get("next") or request.GET.get("next")
         if nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
@@ -279,8 +277,6 @@ class StaffAdminSite(admin.AdminSite):
         user = self._staff_pending(request)
         if user is None:
             return redirect(reverse("admin:login", current_app=self.name))
-        from mynatrust import passkeys
-
         if not passkeys.has_second_factor(user):
             return redirect(reverse("admin:otp_setup", current_app=self.name))
         device = self._device(user)
@@ -309,8 +305,6 @@ class StaffAdminSite(admin.AdminSite):
 
     def _passkey_context(self, request: HttpRequest, *, use: bool) -> dict[str, Any]:
         """What the passkey part of a page needs: whether to offer it, and where it works."""
-        from mynatrust import passkeys
-
         return {
             "passkey": use,
             "passkey_here": passkeys.origin_allowed(request),
@@ -338,7 +332,11 @@ class StaffAdminSite(admin.AdminSite):
                 return render(request, "admin/staff_invitation.html", context, status=400)
             auth_login(request, user, backend="mynatrust.lockout.AccountBackend")
             until = timezone.now() + timedelta(minutes=settings.STAFF_ENROLMENT_MINUTES)
-            request.session[ENROLMENT_SESSION_KEY] = {"user": user.pk, "until": until.timestamp(), "device": None}
+            request.session[passkeys.ENROLMENT_SESSION_KEY] = {
+                "user": user.pk,
+                "until": until.timestamp(),
+                "device": None,
+            }
             return redirect(reverse("admin:otp_setup", current_app=self.name))
         context = {
             **self.each_context(request),
@@ -354,11 +352,9 @@ class StaffAdminSite(admin.AdminSite):
         user = self._staff_pending(request)
         if user is None:
             return redirect(reverse("admin:login", current_app=self.name))
-        from mynatrust.passkeys import has_second_factor
-
-        if has_second_factor(user):
+        if passkeys.has_second_factor(user):
             return redirect(reverse("admin:otp_verify", current_app=self.name))
-        grant = enrolment_grant(request, user)
+        grant = passkeys.enrolment_grant(request, user)
         if grant is None:
             # A password alone never enrols an authenticator: only the session that used the
             # member's own invitation link may.
@@ -372,7 +368,7 @@ class StaffAdminSite(admin.AdminSite):
                 device.confirmed = True
                 device.save(update_fields=["confirmed"])
                 TOTPDevice.objects.filter(user=user, confirmed=False).delete()
-                request.session.pop(ENROLMENT_SESSION_KEY, None)
+                request.session.pop(passkeys.ENROLMENT_SESSION_KEY, None)
                 otp_login(request, device)
                 audit.record("auth.otp_enrolled", actor=user, subject=user, device="totp")
                 return self._finish(request)
@@ -383,7 +379,7 @@ class StaffAdminSite(admin.AdminSite):
             # A new secret for this session only, shown in this one response.
             TOTPDevice.objects.filter(user=user, confirmed=False).delete()
             device = TOTPDevice.objects.create(user=user, name=str(_("認証アプリ")), confirmed=False)
-            request.session[ENROLMENT_SESSION_KEY] = {**grant, "device": device.pk}
+            request.session[passkeys.ENROLMENT_SESSION_KEY] = {**grant, "device": device.pk}
             secret = base64.b32encode(device.bin_key).decode().rstrip("=")
         context = {
             **self.each_context(request),
@@ -398,7 +394,6 @@ class StaffAdminSite(admin.AdminSite):
     @method_decorator_never_cache
     def passkeys(self, request: HttpRequest) -> HttpResponse:
         """The signed-in member's own passkeys: add one (the browser's prompt), remove one."""
-        from mynatrust import passkeys
         from mynatrust.staff import StaffError
 
         user: Any = request.user
@@ -424,20 +419,9 @@ class StaffAdminSite(admin.AdminSite):
         return render(request, "admin/passkeys.html", context)
 
 
-def enrolment_grant(request: HttpRequest, user: Any) -> dict[str, Any] | None:
-    """The right to enrol a second factor that this session got by using ``user``'s invitation link
-    (mynatrust.staff), while it lasts; None otherwise."""
-    grant = request.session.get(ENROLMENT_SESSION_KEY)
-    if not grant or grant.get("user") != user.pk or grant.get("until", 0) < timezone.now().timestamp():
-        return None
-    return dict(grant)
-
-
 def _passkey_urls() -> list[URLPattern]:
     """The passkey ceremonies (JSON for static/js/passkey.js), before the admin's sign-in check:
     they are the second step of it (mynatrust.passkeys checks who may run them)."""
-    from mynatrust import passkeys
-
     return [
         path("otp/passkey/register/begin/", passkeys.PasskeyRegistrationBegin.as_view(), name="passkey_register_begin"),
         path(

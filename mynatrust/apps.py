@@ -11,10 +11,11 @@ class MynaTrustConfig(AppConfig):
 
     def ready(self) -> None:
         from mynatrust import checks, signals  # noqa: F401  (registers receivers and checks)
-        from mynatrust.operations import audit_figures
+        from mynatrust.operations import audit_figures, kinds
         from mynatrust.repository import retention as repository_retention
 
         audit_figures.register()
+        kinds.register()  # the foundation's own record kinds (ledgers, sessions, login records, sign-ups)
         repository_retention.register()
 
         post_migrate.connect(_after_last_app_migrated, dispatch_uid="mynatrust_sync_roles")

@@ -22,6 +22,7 @@ from django.utils.module_loading import import_string
 
 from audit import context
 from mynatrust.lib.client_ip import client_ip
+from mynatrust.views import API_PREFIX, bad_request, method_not_allowed, request_too_large
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
@@ -63,8 +64,6 @@ class RequestSizeLimitMiddleware:
         except ValueError:
             length = 0
         if length > settings.MAX_UPLOAD_SIZE:
-            from mynatrust.views import request_too_large
-
             return request_too_large(request)
         return self.get_response(request)
 
@@ -92,8 +91,6 @@ class NulInPathMiddleware:
             return self.get_response(request)
         if request.path.startswith(API_PREFIX):
             return JsonResponse({"error": self.API_ERROR}, status=400, json_dumps_params={"ensure_ascii": False})
-        from mynatrust.views import bad_request
-
         return bad_request(request)
 
 
@@ -106,8 +103,6 @@ class ErrorPageMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         if response.status_code == 405 and not response.content and request.method != "HEAD":
-            from mynatrust.views import method_not_allowed
-
             page = method_not_allowed(request)
             if response.has_header("Allow"):
                 page["Allow"] = response["Allow"]
@@ -189,10 +184,6 @@ class LocaleMiddleware(DjangoLocaleMiddleware):
         patch_vary_headers(response, ("Accept-Language",))
         response.headers.setdefault("Content-Language", translation.get_language())
         return response
-
-
-# The API proper; /api/ itself is the API's documentation page, a page like any other.
-API_PREFIX = "/api/v1/"
 
 
 class _Stack(BaseHandler):

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django_otp import devices_for_user
@@ -37,12 +38,25 @@ from django_otp_webauthn.views import (
 )
 
 import audit
-from mynatrust.admin_site import ENROLMENT_SESSION_KEY, enrolment_grant
 
 if TYPE_CHECKING:
     from mynatrust.models import User
 
 DEVICE = "passkey"
+
+# The right to enrol a second factor that a session got by an invitation link (mynatrust.admin_site
+# grants it, mynatrust.staff sends the link).
+ENROLMENT_SESSION_KEY = "staff_enrolment"  # {"user": pk, "until": epoch seconds, "device": pk or None}
+
+
+def enrolment_grant(request: HttpRequest, user: Any) -> dict[str, Any] | None:
+    """The right to enrol a second factor that this session got by using ``user``'s invitation link
+    (mynatrust.staff), while it lasts; None otherwise."""
+    grant = request.session.get(ENROLMENT_SESSION_KEY)
+    if not grant or grant.get("user") != user.pk or grant.get("until", 0) < timezone.now().timestamp():
+        return None
+    return dict(grant)
+
 
 # What the person reads for each refusal (the library's own texts are English).
 MESSAGES: dict[str, Any] = {

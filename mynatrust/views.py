@@ -11,8 +11,10 @@ from django.views.decorators.http import require_GET
 
 from mynatrust import access
 from mynatrust.access import public
-from mynatrust.middleware import API_PREFIX
 from mynatrust.operations import health
+
+# The API proper; /api/ itself is the API's documentation page, a page like any other.
+API_PREFIX = "/api/v1/"
 
 
 @public

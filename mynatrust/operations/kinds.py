@@ -1,4 +1,5 @@
-"""The record kinds of the foundation, registered with mynatrust.operations.retention on first use.
+"""The record kinds of the foundation, registered with mynatrust.operations.retention when the project
+starts (mynatrust.apps).
 Registry, delegations, validity, audit and the public repository register their own (see
 docs/retention.md)."""
 
@@ -13,8 +14,9 @@ from django.db.models import ProtectedError, Q, QuerySet, RestrictedError
 from django.utils.translation import gettext_lazy as _
 
 from mynatrust.models import User
+from mynatrust.operations import retention
 from mynatrust.operations.models import LEDGERS, LedgerEntry
-from mynatrust.operations.retention import RecordKind, register
+from mynatrust.operations.retention import RecordKind
 
 
 def _ledger_due(model: type[LedgerEntry]) -> Any:
@@ -35,47 +37,6 @@ def _purge(queryset: QuerySet[Any]) -> int:
     return int(queryset.purge())  # type: ignore[attr-defined]
 
 
-for _model in LEDGERS:
-    register(
-        RecordKind(
-            name=_model.retention_kind,
-            label=_model._meta.verbose_name_plural,
-            due=_ledger_due(_model),
-            remove=_purge,
-        )
-    )
-
-register(
-    RecordKind(
-        name="access.login_log",
-        label=_("ログイン記録"),
-        due=lambda cutoff: AccessLog.objects.filter(attempt_time__lt=cutoff),
-    )
-)
-register(
-    RecordKind(
-        name="access.login_failures",
-        label=_("ログイン失敗の記録"),
-        due=lambda cutoff: AccessFailureLog.objects.filter(attempt_time__lt=cutoff),
-    )
-)
-register(
-    RecordKind(
-        name="access.lockout_counters",
-        label=_("ロックアウト判定用の失敗回数"),
-        due=lambda cutoff: AccessAttempt.objects.filter(attempt_time__lt=cutoff),
-    )
-)
-register(
-    RecordKind(
-        name="sessions.expired",
-        label=_("期限切れのセッション"),
-        due=lambda cutoff: Session.objects.filter(expire_date__lt=cutoff),
-        identify=None,  # session keys are secrets: only the count is recorded
-    )
-)
-
-
 def _delete_each(queryset: QuerySet[Any]) -> int:
     # Another app may still hold a protected reference to an account; such an account stays.
     deleted = 0
@@ -88,16 +49,52 @@ def _delete_each(queryset: QuerySet[Any]) -> int:
     return deleted
 
 
-register(
-    RecordKind(
-        name="accounts.unconfirmed_signup",
-        label=_("メール未確認のまま放置された登録（個人データ）"),
-        due=lambda cutoff: User.objects.filter(
-            kind__in=[User.Kind.SUBSCRIBER, User.Kind.RECIPIENT],
-            email_confirmed_at__isnull=True,
-            last_login__isnull=True,
-            date_joined__lt=cutoff,
+def register() -> None:
+    for kind in _kinds():
+        retention.register(kind)
+
+
+def _kinds() -> list[RecordKind]:
+    return [
+        *(
+            RecordKind(
+                name=model.retention_kind,
+                label=model._meta.verbose_name_plural,
+                due=_ledger_due(model),
+                remove=_purge,
+            )
+            for model in LEDGERS
         ),
-        remove=_delete_each,
-    )
-)
+        RecordKind(
+            name="access.login_log",
+            label=_("ログイン記録"),
+            due=lambda cutoff: AccessLog.objects.filter(attempt_time__lt=cutoff),
+        ),
+        RecordKind(
+            name="access.login_failures",
+            label=_("ログイン失敗の記録"),
+            due=lambda cutoff: AccessFailureLog.objects.filter(attempt_time__lt=cutoff),
+        ),
+        RecordKind(
+            name="access.lockout_counters",
+            label=_("ロックアウト判定用の失敗回数"),
+            due=lambda cutoff: AccessAttempt.objects.filter(attempt_time__lt=cutoff),
+        ),
+        RecordKind(
+            name="sessions.expired",
+            label=_("期限切れのセッション"),
+            due=lambda cutoff: Session.objects.filter(expire_date__lt=cutoff),
+            identify=None,  # session keys are secrets: only the count is recorded
+        ),
+        RecordKind(
+            name="accounts.unconfirmed_signup",
+            label=_("メール未確認のまま放置された登録（個人データ）"),
+            due=lambda cutoff: User.objects.filter(
+                kind__in=[User.Kind.SUBSCRIBER, User.Kind.RECIPIENT],
+                email_confirmed_at__isnull=True,
+                last_login__isnull=True,
+                date_joined__lt=cutoff,
+            ),
+            remove=_delete_each,
+        ),
+    ]

@@ -115,13 +115,7 @@ def register(kind: RecordKind) -> RecordKind:
 
 
 def registered() -> list[RecordKind]:
-    _builtin()
     return [_registry[name] for name in sorted(_registry)]
-
-
-def _builtin() -> None:
-    # The kinds of the foundation (ledgers, notices, sessions, login records), registered on first use.
-    from mynatrust.operations import kinds  # noqa: F401
 
 
 def periods() -> dict[str, str]:
@@ -140,7 +134,6 @@ class Outcome:
 
 def plan(now: datetime | None = None, *, only: set[str] | None = None) -> list[tuple[RecordKind | None, Outcome]]:
     """What is due now, per kind in the settings table (kinds without a handler are listed too)."""
-    _builtin()
     now = now or timezone.now()
     rows: list[tuple[RecordKind | None, Outcome]] = []
     for name, text in sorted(periods().items()):
