@@ -60,23 +60,7 @@ def _emit(value: Any, out: list[str]) -> None:
     elif isinstance(value, float):
         out.append(_number(value))
     elif isinstance(value, dict):
-        out.append("{")
-        keys = list(value)
-        for key in keys:
-            if not isinstance(key, str):
-                raise TypeError(f"object keys must be strings, not {type(key).__name__}")
-        # Code-point order equals UTF-16 order unless a key holds a character above U+FFFF.
-        if any(max(k, default="\0") > "\uffff" for k in keys):
-            keys.sort(key=_utf16_key)
-        else:
-            keys.sort()
-        for index, key in enumerate(keys):
-            if index:
-                out.append(",")
-            out.append(_encode_string(key))
-            out.append(":")
-            _emit(value[key], out)
-        out.append("}")
+        _emit_object(value, out)
     elif isinstance(value, list | tuple):
         out.append("[")
         for index, item in enumerate(value):
@@ -86,6 +70,26 @@ def _emit(value: Any, out: list[str]) -> None:
         out.append("]")
     else:
         raise TypeError(f"{type(value).__name__} has no canonical JSON form")
+
+
+def _emit_object(value: dict[Any, Any], out: list[str]) -> None:
+    out.append("{")
+    keys = list(value)
+    for key in keys:
+        if not isinstance(key, str):
+            raise TypeError(f"object keys must be strings, not {type(key).__name__}")
+    # Code-point order equals UTF-16 order unless a key holds a character above U+FFFF.
+    if any(max(k, default="\0") > "\uffff" for k in keys):
+        keys.sort(key=_utf16_key)
+    else:
+        keys.sort()
+    for index, key in enumerate(keys):
+        if index:
+            out.append(",")
+        out.append(_encode_string(key))
+        out.append(":")
+        _emit(value[key], out)
+    out.append("}")
 
 
 def canonical_json(value: Any) -> bytes:

@@ -19,6 +19,7 @@ import json
 import sys
 import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -85,70 +86,100 @@ def verify_file(path: Path, expected_key: Any = None, witness_keys: list[Any] | 
         raise Invalid(f"not a readable ZIP: {err}") from err
     with archive:
         manifest = json.loads(archive.read("manifest.json"))
-        if manifest.get("format") != FORMAT:
-            raise Invalid(f"unknown format {manifest.get('format')!r}")
-        for name, info in manifest["files"].items():
-            if _sha256(archive, name) != info["sha256"]:
-                raise Invalid(f"{name}: SHA-256 differs from the manifest (file changed)")
+        key = _check_manifest(archive, manifest, expected_key)
         cp = manifest["checkpoint"]
-        key = expected_key or signing.load_public_key(manifest["public_key"].encode())
-        if signing.key_id(key) != cp["key_id"]:
-            raise Invalid("the checkpoint was signed with another key than the one given")
-        payload = signing.signed_checkpoint_payload(cp)
-        if not signing.verify(key, payload, cp["signature"]):
-            raise Invalid(f"checkpoint #{cp['seq']}: signature invalid")
-        if manifest.get("missing_entries"):
-            listed = ", ".join(f"#{seq}" for seq in manifest["missing_entries"][:10])
-            raise Invalid(f"the export marks chain positions whose entry is gone from the log: {listed}")
-        if manifest.get("verified") is False:
-            raise Invalid(f"the export marks a log that failed verification: {'; '.join(manifest.get('problems', []))}")
-        if manifest["to_seq"] != cp["seq"]:
-            raise Invalid("the export does not end at its checkpoint")
-        parse = _csv_entries if manifest["events_format"] == "csv" else _jsonl_entries
-        with (
-            archive.open(f"events.{manifest['events_format']}") as events_file,
-            archive.open("chain.jsonl") as chain_file,
-        ):
-            events = parse(events_file)
-            pending = next(events, None)
-            prev = manifest["first_prev_hash"]
-            expected = manifest["from_seq"]
-            # Heads named by the checkpoints and cosignatures the export carries, checked on the way.
-            named = {int(item["seq"]) for item in manifest.get("checkpoints", []) + manifest.get("cosignatures", [])}
-            seen: dict[int, str] = {}
-            count = 0
-            # Without a filter every position has its entry: a gap is an entry removed, not left out.
-            complete = not manifest.get("filters")
-            for raw in io.TextIOWrapper(chain_file, encoding="utf-8"):
-                link = json.loads(raw)
-                if link["seq"] != expected:
-                    raise Invalid(f"chain: position #{expected} missing (found #{link['seq']})")
-                computed = chain.chain_hash(prev, link["digest"])
-                if computed != link["hash"]:
-                    raise Invalid(f"chain #{expected}: hash does not follow from the previous one")
-                if pending is not None and pending[0] == expected:
-                    seq, entry, digest, float_free = pending
-                    if chain.entry_digest(entry, float_free=float_free) != link["digest"] or digest != link["digest"]:
-                        raise Invalid(
-                            f"entry #{seq} (event {entry.get('id')}): content differs from its digest (edited)"
-                        )
-                    count += 1
-                    pending = next(events, None)
-                elif complete:
-                    raise Invalid(f"entry #{expected} is missing from an unfiltered export (removed from the log)")
-                if expected in named:
-                    seen[expected] = computed
-                prev = computed
-                expected += 1
-            if pending is not None:
-                raise Invalid(f"entry #{pending[0]} is outside the chain or out of order")
-        if expected - 1 != cp["seq"] or prev != cp["head"]:
-            raise Invalid(f"chain ends at #{expected - 1} with a head other than the signed checkpoint #{cp['seq']}")
-        if count != manifest["count"]:
-            raise Invalid(f"{count} entries, manifest says {manifest['count']}")
-        _check_heads(manifest, key, seen, witness_keys or [])
+        walk = _walk_chain(archive, manifest)
+        if walk.last != cp["seq"] or walk.head != cp["head"]:
+            raise Invalid(f"chain ends at #{walk.last} with a head other than the signed checkpoint #{cp['seq']}")
+        if walk.count != manifest["count"]:
+            raise Invalid(f"{walk.count} entries, manifest says {manifest['count']}")
+        _check_heads(manifest, key, walk.seen, witness_keys or [])
         manifest["key_fingerprint"] = signing.key_id(key)
         return dict(manifest)
+
+
+def _check_manifest(archive: zipfile.ZipFile, manifest: dict[str, Any], expected_key: Any) -> Any:
+    """The files are those the manifest lists and its checkpoint is signed; returns the key that
+    signed it (``expected_key``, else the one in the export)."""
+    if manifest.get("format") != FORMAT:
+        raise Invalid(f"unknown format {manifest.get('format')!r}")
+    for name, info in manifest["files"].items():
+        if _sha256(archive, name) != info["sha256"]:
+            raise Invalid(f"{name}: SHA-256 differs from the manifest (file changed)")
+    cp = manifest["checkpoint"]
+    key = expected_key or signing.load_public_key(manifest["public_key"].encode())
+    if signing.key_id(key) != cp["key_id"]:
+        raise Invalid("the checkpoint was signed with another key than the one given")
+    payload = signing.signed_checkpoint_payload(cp)
+    if not signing.verify(key, payload, cp["signature"]):
+        raise Invalid(f"checkpoint #{cp['seq']}: signature invalid")
+    if manifest.get("missing_entries"):
+        listed = ", ".join(f"#{seq}" for seq in manifest["missing_entries"][:10])
+        raise Invalid(f"the export marks chain positions whose entry is gone from the log: {listed}")
+    if manifest.get("verified") is False:
+        raise Invalid(f"the export marks a log that failed verification: {'; '.join(manifest.get('problems', []))}")
+    if manifest["to_seq"] != cp["seq"]:
+        raise Invalid("the export does not end at its checkpoint")
+    return key
+
+
+@dataclass
+class _Walk:
+    """Where the walk along the exported chain got to."""
+
+    head: str
+    last: int
+    count: int = 0  # entries checked against their link
+    seen: dict[int, str] = field(default_factory=dict)  # hashes at the positions the heads name
+
+
+def _walk_chain(archive: zipfile.ZipFile, manifest: dict[str, Any]) -> _Walk:
+    """Recompute every link of chain.jsonl from the first exported position, and check each exported
+    entry against its link's digest."""
+    parse = _csv_entries if manifest["events_format"] == "csv" else _jsonl_entries
+    # Heads named by the checkpoints and cosignatures the export carries, checked on the way.
+    named = {int(item["seq"]) for item in manifest.get("checkpoints", []) + manifest.get("cosignatures", [])}
+    # Without a filter every position has its entry: a gap is an entry removed, not left out.
+    complete = not manifest.get("filters")
+    walk = _Walk(head=manifest["first_prev_hash"], last=manifest["from_seq"] - 1)
+    with (
+        archive.open(f"events.{manifest['events_format']}") as events_file,
+        archive.open("chain.jsonl") as chain_file,
+    ):
+        events = parse(events_file)
+        pending = next(events, None)
+        for raw in io.TextIOWrapper(chain_file, encoding="utf-8"):
+            link = json.loads(raw)
+            expected = walk.last + 1
+            computed = _follow(walk.head, expected, link)
+            if pending is not None and pending[0] == expected:
+                _check_entry(pending, link)
+                walk.count += 1
+                pending = next(events, None)
+            elif complete:
+                raise Invalid(f"entry #{expected} is missing from an unfiltered export (removed from the log)")
+            if expected in named:
+                walk.seen[expected] = computed
+            walk.head, walk.last = computed, expected
+        if pending is not None:
+            raise Invalid(f"entry #{pending[0]} is outside the chain or out of order")
+    return walk
+
+
+def _follow(prev: str, expected: int, link: dict[str, Any]) -> str:
+    """The hash of ``link``, which must be at position ``expected`` and follow from ``prev``."""
+    if link["seq"] != expected:
+        raise Invalid(f"chain: position #{expected} missing (found #{link['seq']})")
+    computed = chain.chain_hash(prev, link["digest"])
+    if computed != link["hash"]:
+        raise Invalid(f"chain #{expected}: hash does not follow from the previous one")
+    return computed
+
+
+def _check_entry(pending: tuple[int, dict[str, Any], str, bool], link: dict[str, Any]) -> None:
+    seq, entry, digest, float_free = pending
+    if chain.entry_digest(entry, float_free=float_free) != link["digest"] or digest != link["digest"]:
+        raise Invalid(f"entry #{seq} (event {entry.get('id')}): content differs from its digest (edited)")
 
 
 def _check_heads(manifest: dict[str, Any], key: Any, seen: dict[int, str], witness_keys: list[Any]) -> None:

@@ -123,18 +123,7 @@ def archive_log(before: datetime, out_dir: Path, *, actor: Actor | None, dry_run
     result = ArchiveResult(first_seq=start, last_seq=end)
     if end < start or dry_run:
         return result
-    report = verify_chain(start, end)
-    if not report.chain_ok:
-        audit.record(
-            "audit.archive_failed", actor=actor, first_seq=start, last_seq=end, problem=str(report.first_problem)
-        )
-        raise AuditError(
-            gettext("検証に失敗したため、アーカイブしませんでした: %(problem)s") % {"problem": report.first_problem}
-        )
-    try:
-        checkpoint = checkpoint_at(end)
-    except CheckpointRefused as err:
-        raise AuditError(gettext("チェックポイントの署名が拒否されたため、アーカイブしませんでした。")) from err
+    checkpoint = _verified_checkpoint(start, end, actor=actor)
     prev = AuditSeal.objects.values_list("prev_hash", flat=True).get(seq=start)
     plan = export.ExportPlan(
         filters=export.Filters(),
@@ -146,9 +135,48 @@ def archive_log(before: datetime, out_dir: Path, *, actor: Actor | None, dry_run
     )
     path = out_dir / f"audit-segment-{start:012d}-{end:012d}.zip"
     partial = path.with_suffix(".partial")
+    sha256 = _write_segment_file(plan, partial, actor=actor)
+    key = keys.private_key()
+    _check_written(partial, key)
+    partial.rename(path)
+    segment = AuditSegment(
+        first_seq=start,
+        last_seq=end,
+        prev_hash=prev,
+        last_hash=checkpoint.head_hash,
+        file_name=path.name,
+        sha256=sha256,
+        created_at=timezone.now(),
+        key_id=signing.key_id(key.public_key()),
+        signature="",
+    )
+    segment.signature = signing.sign(key, segment.payload())
+    _record_segment(segment, before, actor=actor)
+    result.segment, result.path = segment, path
+    return result
+
+
+def _verified_checkpoint(start: int, end: int, *, actor: Actor | None) -> AuditCheckpoint:
+    """A checkpoint at ``end`` once ``start``..``end`` verifies; refused (and recorded) otherwise."""
+    report = verify_chain(start, end)
+    if not report.chain_ok:
+        audit.record(
+            "audit.archive_failed", actor=actor, first_seq=start, last_seq=end, problem=str(report.first_problem)
+        )
+        raise AuditError(
+            gettext("検証に失敗したため、アーカイブしませんでした: %(problem)s") % {"problem": report.first_problem}
+        )
+    try:
+        return checkpoint_at(end)
+    except CheckpointRefused as err:
+        raise AuditError(gettext("チェックポイントの署名が拒否されたため、アーカイブしませんでした。")) from err
+
+
+def _write_segment_file(plan: export.ExportPlan, partial: Path, *, actor: Actor | None) -> str:
+    """Write the segment to ``partial`` and flush it to the medium; returns its SHA-256."""
     digest = hashlib.sha256()
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
+        partial.parent.mkdir(parents=True, exist_ok=True)
         with partial.open("wb") as fh:
             for chunk in export.stream(plan):
                 fh.write(chunk)
@@ -160,15 +188,20 @@ def archive_log(before: datetime, out_dir: Path, *, actor: Actor | None, dry_run
         # recorded (so nothing becomes prunable), and the operator is told what the system said.
         with contextlib.suppress(OSError):
             partial.unlink(missing_ok=True)
-        problem = f"{err.strerror or err} ({out_dir})"
-        audit.record("audit.archive_failed", actor=actor, first_seq=start, last_seq=end, problem=problem)
+        problem = f"{err.strerror or err} ({partial.parent})"
+        first, last = plan.from_seq, plan.from_seq + plan.count - 1
+        audit.record("audit.archive_failed", actor=actor, first_seq=first, last_seq=last, problem=problem)
         raise AuditError(
             gettext("アーカイブファイルを書き出せませんでした: %(problem)s。何も記録・削除していません。")
             % {"problem": problem}
         ) from err
+    return digest.hexdigest()
+
+
+def _check_written(partial: Path, key: Any) -> None:
+    """Read the written file back as an auditor would; remove it when it does not verify."""
     from audit.offline_verify import Invalid, verify_file
 
-    key = keys.private_key()
     try:
         verify_file(partial, key.public_key())
     except Invalid as err:
@@ -176,33 +209,21 @@ def archive_log(before: datetime, out_dir: Path, *, actor: Actor | None, dry_run
         raise AuditError(
             gettext("書き出したアーカイブファイルの検証に失敗しました: %(problem)s") % {"problem": err}
         ) from err
-    partial.rename(path)
-    segment = AuditSegment(
-        first_seq=start,
-        last_seq=end,
-        prev_hash=prev,
-        last_hash=checkpoint.head_hash,
-        file_name=path.name,
-        sha256=digest.hexdigest(),
-        created_at=timezone.now(),
-        key_id=signing.key_id(key.public_key()),
-        signature="",
-    )
-    segment.signature = signing.sign(key, segment.payload())
+
+
+def _record_segment(segment: AuditSegment, before: datetime, *, actor: Actor | None) -> None:
     with transaction.atomic():
         segment.save(force_insert=True)
         audit.record(
             "audit.archived",
             actor=actor,
             subject=segment,
-            first_seq=start,
-            last_seq=end,
-            file=path.name,
+            first_seq=segment.first_seq,
+            last_seq=segment.last_seq,
+            file=segment.file_name,
             sha256=segment.sha256,
             before=chain.format_time(before),
         )
-    result.segment, result.path = segment, path
-    return result
 
 
 def prune_archived(*, actor: Actor | None, dry_run: bool = False) -> ArchiveResult:

@@ -151,6 +151,17 @@ def verify_chain(
             )
     else:
         parts = [_verify_range(first, last, prev, cps)] if first <= last else []
+    heads, checked_to = _join(parts, prev, first, report)
+    checked = last if not report.problems else checked_to
+    _check_checkpoints(checkpoints, heads, first, checked, report, public, hi=hi)
+    _check_signed_head(signed, heads, first, checked, hi, report)
+    return report
+
+
+def _join(parts: list[_Range], prev: str | None, first: int, report: Report) -> tuple[dict[int, str], int]:
+    """Join the verified ranges in order, each to the hash the one before ended on (``prev``: the
+    hash before ``first``); sets the report's entries and head. Returns the hashes at the positions
+    asked for and the last position checked."""
     heads: dict[int, str] = {}
     checked_to = first - 1
     for part in parts:
@@ -169,10 +180,7 @@ def verify_chain(
             report.problems.append(part.problem)
             break
     report.head_hash = prev or ""
-    checked = last if not report.problems else checked_to
-    _check_checkpoints(checkpoints, heads, first, checked, report, public, hi=hi)
-    _check_signed_head(signed, heads, first, checked, hi, report)
-    return report
+    return heads, checked_to
 
 
 def _acknowledged_losses() -> list[str]:

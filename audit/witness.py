@@ -166,6 +166,43 @@ def rebase_start(state: Path, entry: dict[str, Any]) -> heads.Head:
     return max((h for h in vouched_heads(state) if h.seq <= anchor_seq), key=lambda h: h.seq)
 
 
+def _check_covered(loss: dict[str, Any], last: heads.Head) -> None:
+    """The acknowledged loss holds ``last``, the head cosigned last."""
+    if not loss["lost_from"] <= last.seq <= loss["lost_to"] or (
+        last.seq == loss["signed_seq"] and last.head != loss["signed_head"]
+    ):
+        raise Refused(
+            f"the acknowledged loss #{loss['lost_from']}–#{loss['lost_to']} does not hold #{last.seq}, "
+            "the head cosigned last",
+            "not_covered",
+            **loss,
+        )
+
+
+def _check_chain_to(
+    new: heads.Head,
+    *,
+    start: heads.Head,
+    links: list[tuple[int, str, str]],
+    loss: dict[str, Any],
+    entry: dict[str, Any],
+    entry_seq: int,
+) -> None:
+    """The chain leads from ``start`` to ``new`` through the loss's anchor, and holds ``entry`` at
+    ``entry_seq`` after the anchor."""
+    problem = heads.extension_problem(start, (link for link in links if link[0] > start.seq), new)
+    if problem is not None:
+        raise Refused(f"from #{start.seq}, cosigned by this witness: {problem}", "fork", start=start.seq)
+    at = {seq: (digest, hash_) for seq, digest, hash_ in links}
+    anchor_hash = start.head if loss["anchor_seq"] == start.seq else at.get(loss["anchor_seq"], ("", ""))[1]
+    if anchor_hash != loss["anchor_head"]:
+        raise Refused(f"the anchor #{loss['anchor_seq']} is not on the chain to #{new.seq}", "anchor")
+    if not loss["anchor_seq"] < entry_seq <= new.seq or at[entry_seq][0] != chain.entry_digest(entry):
+        raise Refused(
+            f"entry {entry.get('id')} is not sealed at #{entry_seq} before checkpoint #{new.seq}", "not_in_log"
+        )
+
+
 def rebase(
     document: dict[str, Any],
     *,
@@ -191,29 +228,11 @@ def rebase(
     if heads.extension_problem(last, (link for link in links if link[0] > last.seq), new) is None:
         raise Refused(f"checkpoint #{new.seq} extends the head cosigned last (#{last.seq})", "no_fork")
     loss = _loss_of(entry)
-    if not loss["lost_from"] <= last.seq <= loss["lost_to"] or (
-        last.seq == loss["signed_seq"] and last.head != loss["signed_head"]
-    ):
-        raise Refused(
-            f"the acknowledged loss #{loss['lost_from']}–#{loss['lost_to']} does not hold #{last.seq}, "
-            "the head cosigned last",
-            "not_covered",
-            **loss,
-        )
+    _check_covered(loss, last)
     if any(r.get("kind") == "rebased" and r.get("event_id") == entry.get("id") for r in journal(state)):
         raise Refused(f"entry {entry.get('id')} re-based this witness already", "used")
     start = rebase_start(state, entry)
-    problem = heads.extension_problem(start, (link for link in links if link[0] > start.seq), new)
-    if problem is not None:
-        raise Refused(f"from #{start.seq}, cosigned by this witness: {problem}", "fork", start=start.seq)
-    at = {seq: (digest, hash_) for seq, digest, hash_ in links}
-    anchor_hash = start.head if loss["anchor_seq"] == start.seq else at.get(loss["anchor_seq"], ("", ""))[1]
-    if anchor_hash != loss["anchor_head"]:
-        raise Refused(f"the anchor #{loss['anchor_seq']} is not on the chain to #{new.seq}", "anchor")
-    if not loss["anchor_seq"] < entry_seq <= new.seq or at[entry_seq][0] != chain.entry_digest(entry):
-        raise Refused(
-            f"entry {entry.get('id')} is not sealed at #{entry_seq} before checkpoint #{new.seq}", "not_in_log"
-        )
+    _check_chain_to(new, start=start, links=links, loss=loss, entry=entry, entry_seq=entry_seq)
     moment = chain.format_time(now or datetime.now(UTC))
     cosignature = _cosignature(new, checkpoint, witness_key, moment)
     facts = {
