@@ -5,8 +5,9 @@ contract actions. Records are read-only here; every change goes through registry
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib import admin, messages
@@ -37,6 +38,9 @@ from registry.models import (
 )
 from registry.services import NTA_FINDINGS, RegistryError
 from registry.views import pdf_response
+
+if TYPE_CHECKING:
+    from mynatrust.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -483,10 +487,75 @@ def submission_facts(subscriber: Subscriber, facts: SubscriberFacts | None) -> l
 def subscriber_decision(request: HttpRequest, subscriber: Subscriber, verb: str) -> Decision:
     """One of reception's or the contract manager's decisions on a subscriber, as its confirmation
     page states it."""
-    actor = signed_in(request)
     facts = subscriber.open_facts
-    corporation = subscriber.kind == Subscriber.Kind.CORPORATION
-    initial = subscriber.current_facts is None
+    title, consequence = _subscriber_wording(verb, initial=subscriber.current_facts is None)
+    return Decision(
+        key=f"subscriber.{verb}",
+        title=title,
+        button=SubscriberAdmin.VERBS[verb][1],
+        consequence=consequence,
+        facts=submission_facts(subscriber, facts),
+        perform=_subscriber_performers(subscriber, facts, actor=signed_in(request))[verb],
+        done_url=reverse("admin:registry_subscriber_change", args=[subscriber.pk]),
+        form_class=_subscriber_form(verb, corporation=subscriber.kind == Subscriber.Kind.CORPORATION),
+        errors=(RegistryError,),
+        danger=SubscriberAdmin.VERBS[verb][2],
+        template="admin/registry/subscriber/approve_confirm.html"
+        if verb == "approve"
+        else "admin/decision_confirm.html",
+    )
+
+
+def _subscriber_form(verb: str, *, corporation: bool) -> Any:
+    if verb == "approve":
+        return ApproveFactsForm if corporation else ApproveSoleProprietorForm
+    return NoReasonForm if verb == "start" else ReasonForm
+
+
+def _subscriber_wording(verb: str, *, initial: bool) -> tuple[Any, Any]:
+    """A decision's title and what it does, as its confirmation page says them."""
+    wording: dict[str, tuple[Any, Any]] = {
+        "start": (
+            gettext("審査中にする"),
+            _(
+                "この申込を「審査中」にします。申込者の画面の状態が「審査中」に変わり、他の受付担当者にも"
+                "審査に着手したことが分かります。審査の結果は、このあと承認・差戻し・不承認で記録します。"
+            ),
+        ),
+        "approve": (
+            gettext("利用申込を承認する") if initial else gettext("変更届を承認する"),
+            _(
+                "届出を承認します。利用申込なら契約が始まり、利用者は電子委任状を登録できるようになります。"
+                "ここに入力した登記上の代表者の氏名・住所は、電子委任状の署名者との照合に使います。"
+            ),
+        ),
+        "return": (
+            gettext("届出を差し戻す"),
+            _("届出を申込者に差し戻します。申込者には理由がメールで伝わり、修正して再提出できます。"),
+        ),
+        "reject": (
+            gettext("届出を不承認にする"),
+            _("届出を不承認とします。申込者には理由がメールで伝わります。元には戻せません。"),
+        ),
+        "suspend": (
+            gettext("利用を停止する"),
+            _("この利用者の利用を停止します。停止中は電子委任状を新しく登録できません。"),
+        ),
+        "reinstate": (gettext("利用を再開する"), _("停止していた利用を再開します。")),
+        "terminate": (
+            gettext("契約を終了する"),
+            _(
+                "この利用者との契約を終了します。以後は利用できず、記録は保存期間の経過後に削除されます。元には戻せません。"
+            ),
+        ),
+    }
+    return wording[verb]
+
+
+def _subscriber_performers(
+    subscriber: Subscriber, facts: SubscriberFacts | None, *, actor: User
+) -> dict[str, Callable[[dict[str, Any]], Any]]:
+    """What each decision does with the confirmed form's data; returns the message shown after."""
 
     def approve(data: dict[str, Any]) -> Any:
         services.approve_facts(
@@ -499,86 +568,26 @@ def subscriber_decision(request: HttpRequest, subscriber: Subscriber, verb: str)
         )
         return gettext("承認しました。申込者にメールで知らせました。")
 
-    def on_facts(service: Any, message: Any) -> Any:
+    def on_facts(service: Any, message: Any) -> Callable[[dict[str, Any]], Any]:
         def perform(data: dict[str, Any]) -> Any:
             service(facts, actor=actor, reason=data["reason"])
             return message
 
         return perform
 
-    def on_subscriber(service: Any, message: Any) -> Any:
+    def on_subscriber(service: Any, message: Any) -> Callable[[dict[str, Any]], Any]:
         def perform(data: dict[str, Any]) -> Any:
             service(subscriber, actor=actor, **({"reason": data["reason"]} if "reason" in data else {}))
             return message
 
         return perform
 
-    # verb: (title, consequence, perform, form)
-    table: dict[str, tuple[Any, Any, Any, Any]] = {
-        "start": (
-            gettext("審査中にする"),
-            _(
-                "この申込を「審査中」にします。申込者の画面の状態が「審査中」に変わり、他の受付担当者にも"
-                "審査に着手したことが分かります。審査の結果は、このあと承認・差戻し・不承認で記録します。"
-            ),
-            on_subscriber(services.start_review, gettext("審査中にしました。")),
-            NoReasonForm,
-        ),
-        "approve": (
-            gettext("利用申込を承認する") if initial else gettext("変更届を承認する"),
-            _(
-                "届出を承認します。利用申込なら契約が始まり、利用者は電子委任状を登録できるようになります。"
-                "ここに入力した登記上の代表者の氏名・住所は、電子委任状の署名者との照合に使います。"
-            ),
-            approve,
-            ApproveFactsForm if corporation else ApproveSoleProprietorForm,
-        ),
-        "return": (
-            gettext("届出を差し戻す"),
-            _("届出を申込者に差し戻します。申込者には理由がメールで伝わり、修正して再提出できます。"),
-            on_facts(services.return_facts, gettext("差し戻しました。申込者に理由をメールで知らせました。")),
-            ReasonForm,
-        ),
-        "reject": (
-            gettext("届出を不承認にする"),
-            _("届出を不承認とします。申込者には理由がメールで伝わります。元には戻せません。"),
-            on_facts(services.reject_facts, gettext("不承認としました。申込者に理由をメールで知らせました。")),
-            ReasonForm,
-        ),
-        "suspend": (
-            gettext("利用を停止する"),
-            _("この利用者の利用を停止します。停止中は電子委任状を新しく登録できません。"),
-            on_subscriber(services.suspend_subscriber, gettext("利用を停止しました。")),
-            ReasonForm,
-        ),
-        "reinstate": (
-            gettext("利用を再開する"),
-            _("停止していた利用を再開します。"),
-            on_subscriber(services.reinstate_subscriber, gettext("利用を再開しました。")),
-            ReasonForm,
-        ),
-        "terminate": (
-            gettext("契約を終了する"),
-            _(
-                "この利用者との契約を終了します。以後は利用できず、記録は保存期間の経過後に削除されます。元には戻せません。"
-            ),
-            on_subscriber(services.terminate_subscriber, gettext("契約を終了しました。")),
-            ReasonForm,
-        ),
+    return {
+        "start": on_subscriber(services.start_review, gettext("審査中にしました。")),
+        "approve": approve,
+        "return": on_facts(services.return_facts, gettext("差し戻しました。申込者に理由をメールで知らせました。")),
+        "reject": on_facts(services.reject_facts, gettext("不承認としました。申込者に理由をメールで知らせました。")),
+        "suspend": on_subscriber(services.suspend_subscriber, gettext("利用を停止しました。")),
+        "reinstate": on_subscriber(services.reinstate_subscriber, gettext("利用を再開しました。")),
+        "terminate": on_subscriber(services.terminate_subscriber, gettext("契約を終了しました。")),
     }
-    title, consequence, perform, form_class = table[verb]
-    return Decision(
-        key=f"subscriber.{verb}",
-        title=title,
-        button=SubscriberAdmin.VERBS[verb][1],
-        consequence=consequence,
-        facts=submission_facts(subscriber, facts),
-        perform=perform,
-        done_url=reverse("admin:registry_subscriber_change", args=[subscriber.pk]),
-        form_class=form_class,
-        errors=(RegistryError,),
-        danger=SubscriberAdmin.VERBS[verb][2],
-        template="admin/registry/subscriber/approve_confirm.html"
-        if verb == "approve"
-        else "admin/decision_confirm.html",
-    )

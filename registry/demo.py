@@ -159,50 +159,20 @@ def _apply(user: User, number: str, facts: dict[str, Any]) -> Any:
     )
 
 
-def setup(command: Any) -> None:
-    out = command.stdout
-    _records()
-    member = User.objects.get(email=demo_email("subscriber"))
-    reception = User.objects.get(email=demo_email("reception"))
-    applicant, _created = User.objects.get_or_create(
-        email=demo_email("applicant"),
-        defaults={
-            "kind": User.Kind.SUBSCRIBER,
-            "display_name": "佐藤 花子",
-            "email_confirmed_at": timezone.now(),
-        },
-    )
-    if _created:
-        applicant.set_password(DEMO_PASSWORD)
-        applicant.save(update_fields=["password"])
-    # The demo's console mailer would print every notice as raw MIME; the demo does not need them.
-    with mock.patch("registry.services.mail.send_mail"):
-        if not Membership.objects.filter(user=member).exists():
-            subscriber = _apply(member, DEMO_CORPORATE_NUMBER, DEMO_CORPORATION)
-            name, address = DEMO_REPRESENTATIVE
-            services.approve_facts(
-                subscriber.open_facts,
-                actor=reception,
-                company_registry_number=DEMO_CORPORATE_NUMBER[1:],
-                registered_representative_name=name,
-                registered_representative_address=address,
-                reason="デモ：登記事項証明書で確認済み",
-            )
-        if not Membership.objects.filter(user=applicant).exists():
-            _apply(applicant, PENDING_CORPORATE_NUMBER, PENDING_CORPORATION)
-        _sole_proprietor(reception)
-    # An ordinary member beside the administrator (the applicant): drafts and views, may not revoke
-    # until the administrator allows it on /app/members/.
-    colleague, created = User.objects.get_or_create(
-        email=demo_email("colleague"),
-        defaults={"kind": User.Kind.SUBSCRIBER, "display_name": "鈴木 一郎", "email_confirmed_at": timezone.now()},
+def _demo_subscriber_account(role: str, display_name: str) -> Any:
+    """A confirmed subscriber-kind account with the demo password (kept as it is when it exists)."""
+    user, created = User.objects.get_or_create(
+        email=demo_email(role),
+        defaults={"kind": User.Kind.SUBSCRIBER, "display_name": display_name, "email_confirmed_at": timezone.now()},
     )
     if created:
-        colleague.set_password(DEMO_PASSWORD)
-        colleague.save(update_fields=["password"])
-    owner = Membership.objects.filter(user=member).select_related("subscriber").first()
-    if owner is not None and not Membership.objects.filter(user=colleague).exists():
-        Membership.objects.create(user=colleague, subscriber=owner.subscriber, role=Membership.Role.MEMBER)
+        user.set_password(DEMO_PASSWORD)
+        user.save(update_fields=["password"])
+    return user
+
+
+def _tell(command: Any) -> None:
+    out = command.stdout
     out.write("")
     out.write(command.style.MIGRATE_HEADING("Registry demo"))
     out.write(f"  {demo_email('subscriber')}: member of 株式会社マイナ商事 ({DEMO_CORPORATE_NUMBER}), approved;")
@@ -221,3 +191,33 @@ def setup(command: Any) -> None:
     out.write(
         "  NTA data: `manage.py import_corporate_numbers FILE.zip` loads the bulk download (see docs/registry.md)."
     )
+
+
+def setup(command: Any) -> None:
+    _records()
+    member = User.objects.get(email=demo_email("subscriber"))
+    reception = User.objects.get(email=demo_email("reception"))
+    applicant = _demo_subscriber_account("applicant", "佐藤 花子")
+    # The demo's console mailer would print every notice as raw MIME; the demo does not need them.
+    with mock.patch("registry.services.mail.send_mail"):
+        if not Membership.objects.filter(user=member).exists():
+            subscriber = _apply(member, DEMO_CORPORATE_NUMBER, DEMO_CORPORATION)
+            name, address = DEMO_REPRESENTATIVE
+            services.approve_facts(
+                subscriber.open_facts,
+                actor=reception,
+                company_registry_number=DEMO_CORPORATE_NUMBER[1:],
+                registered_representative_name=name,
+                registered_representative_address=address,
+                reason="デモ：登記事項証明書で確認済み",
+            )
+        if not Membership.objects.filter(user=applicant).exists():
+            _apply(applicant, PENDING_CORPORATE_NUMBER, PENDING_CORPORATION)
+        _sole_proprietor(reception)
+    # An ordinary member beside the administrator (the applicant): drafts and views, may not revoke
+    # until the administrator allows it on /app/members/.
+    colleague = _demo_subscriber_account("colleague", "鈴木 一郎")
+    owner = Membership.objects.filter(user=member).select_related("subscriber").first()
+    if owner is not None and not Membership.objects.filter(user=colleague).exists():
+        Membership.objects.create(user=colleague, subscriber=owner.subscriber, role=Membership.Role.MEMBER)
+    _tell(command)

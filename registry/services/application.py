@@ -126,23 +126,14 @@ def _apply(
     antisocial_declared: bool,
     check: dict[str, Any],
 ) -> Subscriber:
-    if getattr(actor, "kind", None) != "subscriber":
-        raise RegistryError(_("利用者アカウントでログインしてください。"), code="not_subscriber_account")
-    if Membership.objects.filter(user=actor).exists():
-        raise RegistryError(_("このアカウントは既に利用者に所属しています。"), code="already_member")
-    if not terms_accepted or not antisocial_declared:
-        raise RegistryError(_("利用約款への同意と表明が必要です。"), code="consent_missing")
-    if kind == Subscriber.Kind.CORPORATION and not corporate_number:
-        raise RegistryError(CORPORATE_NUMBER_REQUIRED, code="corporate_number_missing")
-    _require_title(kind, facts)
-    if kind == Subscriber.Kind.SOLE_PROPRIETOR:
-        corporate_number = ""
-        if not facts.get("representative_birth_date"):
-            raise RegistryError(
-                _("個人事業主は生年月日を入力してください。"),
-                code="birth_date_missing",
-                field="representative_birth_date",
-            )
+    corporate_number = _check_application(
+        actor=actor,
+        kind=kind,
+        corporate_number=corporate_number,
+        facts=facts,
+        terms_accepted=terms_accepted,
+        antisocial_declared=antisocial_declared,
+    )
     # A number already registered or applied for is accepted like any other: the form never tells
     # whether a company is a subscriber (§2.7.1). Reception sees the others (§3.1.3) and approves at
     # most one; the other subscriber's administrators are told by mail.
@@ -170,12 +161,56 @@ def _apply(
     # own JPKI signature and basic four items when they sign (§3.1.1, Table 4-1).
     if evidence is not None or kind != Subscriber.Kind.SOLE_PROPRIETOR:
         _store_evidence(version, evidence, actor=actor)
+    _announce_application(version, same_number=same_number, check=check, actor=actor)
+    return subscriber
+
+
+def _check_application(
+    *,
+    actor: User,
+    kind: str,
+    corporate_number: str,
+    facts: dict[str, Any],
+    terms_accepted: bool,
+    antisocial_declared: bool,
+) -> str:
+    """Refuse what may not apply; returns the corporate number to store (none for a sole proprietor)."""
+    if getattr(actor, "kind", None) != "subscriber":
+        raise RegistryError(_("利用者アカウントでログインしてください。"), code="not_subscriber_account")
+    if Membership.objects.filter(user=actor).exists():
+        raise RegistryError(_("このアカウントは既に利用者に所属しています。"), code="already_member")
+    if not terms_accepted or not antisocial_declared:
+        raise RegistryError(_("利用約款への同意と表明が必要です。"), code="consent_missing")
+    if kind == Subscriber.Kind.CORPORATION and not corporate_number:
+        raise RegistryError(CORPORATE_NUMBER_REQUIRED, code="corporate_number_missing")
+    _require_title(kind, facts)
+    if kind == Subscriber.Kind.SOLE_PROPRIETOR:
+        if not facts.get("representative_birth_date"):
+            raise RegistryError(
+                _("個人事業主は生年月日を入力してください。"),
+                code="birth_date_missing",
+                field="representative_birth_date",
+            )
+        return ""
+    return corporate_number
+
+
+def _announce_application(
+    version: SubscriberFacts,
+    *,
+    same_number: tuple[list[Subscriber], list[str]],
+    check: dict[str, Any],
+    actor: User,
+) -> None:
+    """The application's event, its receipt to the applicant, and a word to the administrators of
+    the other subscribers under the same number."""
+    subscriber = version.subscriber
     audit.record(
         "registry.subscriber.applied",
         actor=actor,
         subject=subscriber,
-        kind=kind,
-        corporate_number=corporate_number,
+        kind=subscriber.kind,
+        corporate_number=subscriber.corporate_number,
         terms_version=subscriber.terms_version,
         nta_findings=check.get("findings", []),
         same_number_as=[other.public_id for other in same_number[0]],
@@ -185,7 +220,6 @@ def _apply(
     for other in same_number[0]:
         told = [a for a in same_number[1] if other.memberships.filter(user__email__iexact=a).exists()]
         _mail_on_commit(other, "same_number_applied", {}, recipients=told)
-    return subscriber
 
 
 @service("registry.subscriber.review_started")
@@ -238,25 +272,10 @@ def approve_facts(
 ) -> SubscriberFacts:
     """Reception approves an application or a change after checking the registry evidence."""
     facts, subscriber = _locked_open_facts(facts)
-    sole = subscriber.kind == Subscriber.Kind.SOLE_PROPRIETOR
-    _require_title(subscriber.kind, {"representative_title": facts.representative_title})
-    if not sole and not facts.evidence.exists():
-        raise RegistryError(_("登記事項の証明が提出されていません。"), code="evidence_missing")
-    if sole:
-        # No registry: the representative's JPKI certificate is compared with the declared name and
-        # home address (§3.1.1) when the delegation is signed.
-        registered_representative_name = registered_representative_name.strip() or facts.representative_name
-        registered_representative_address = registered_representative_address.strip() or facts.representative_address
-    if not registered_representative_name.strip() or not registered_representative_address.strip():
-        raise RegistryError(_("登記上の代表者の氏名と住所を記録してください。"), code="registered_missing")
-    if subscriber.kind == Subscriber.Kind.CORPORATION:
-        if len(company_registry_number) != 12 or not company_registry_number.isdigit():
-            raise RegistryError(_("会社法人等番号は12桁の数字です。"), code="registry_number_format")
-        if company_registry_number != subscriber.corporate_number[1:]:
-            raise RegistryError(
-                _("会社法人等番号が法人番号（先頭の検査用数字を除く12桁）と一致しません。"),
-                code="registry_number_mismatch",
-            )
+    name, address = _registered_representative(
+        facts, subscriber, registered_representative_name, registered_representative_address
+    )
+    _check_registry_number(subscriber, company_registry_number)
     initial = _is_initial(subscriber)
     if not initial and subscriber.status not in (Subscriber.Status.ACTIVE, Subscriber.Status.SUSPENDED):
         raise RegistryError(_("この利用者の届出は承認できません。"), code="wrong_state")
@@ -269,33 +288,14 @@ def approve_facts(
         previous.save(update_fields=["state"])
     facts.state = SubscriberFacts.State.APPROVED
     facts.company_registry_number = company_registry_number
-    facts.registered_representative_name = registered_representative_name.strip()
-    facts.registered_representative_address = registered_representative_address.strip()
+    facts.registered_representative_name = name
+    facts.registered_representative_address = address
     facts.decided_by = actor
     facts.decided_at = now
     facts.decision_reason = reason
     facts.save()
     if initial:
-        today = timezone.localdate()
-        subscriber.status = Subscriber.Status.ACTIVE
-        subscriber.status_reason = reason
-        subscriber.approved_at = now
-        subscriber.contract_start = today
-        subscriber.contract_end = contract.term_end(today)
-        try:
-            with transaction.atomic():
-                subscriber.save(
-                    update_fields=["status", "status_reason", "approved_at", "contract_start", "contract_end"]
-                )
-        except IntegrityError:  # another application for the number was approved at the same moment
-            raise RegistryError(DUPLICATE_IN_SERVICE, code="duplicate_corporate_number") from None
-        audit.record(
-            "registry.subscriber.approved",
-            actor=actor,
-            subject=subscriber,
-            version=facts.version,
-            contract_end=subscriber.contract_end,
-        )
+        _start_contract(subscriber, facts, actor=actor, reason=reason)
     else:
         audit.record(
             "registry.facts.approved",
@@ -306,6 +306,60 @@ def approve_facts(
         )
     _mail_on_commit(subscriber, "approved" if initial else "change_approved", {"reason": reason})
     return facts
+
+
+def _registered_representative(
+    facts: SubscriberFacts, subscriber: Subscriber, name: str, address: str
+) -> tuple[str, str]:
+    """The representative's name and address as the registry gives them (the declared ones for a
+    sole proprietor when reception leaves them empty), stripped; refused when evidence or either
+    is missing."""
+    sole = subscriber.kind == Subscriber.Kind.SOLE_PROPRIETOR
+    _require_title(subscriber.kind, {"representative_title": facts.representative_title})
+    if not sole and not facts.evidence.exists():
+        raise RegistryError(_("登記事項の証明が提出されていません。"), code="evidence_missing")
+    if sole:
+        # No registry: the representative's JPKI certificate is compared with the declared name and
+        # home address (§3.1.1) when the delegation is signed.
+        name = name.strip() or facts.representative_name
+        address = address.strip() or facts.representative_address
+    if not name.strip() or not address.strip():
+        raise RegistryError(_("登記上の代表者の氏名と住所を記録してください。"), code="registered_missing")
+    return name.strip(), address.strip()
+
+
+def _check_registry_number(subscriber: Subscriber, company_registry_number: str) -> None:
+    if subscriber.kind != Subscriber.Kind.CORPORATION:
+        return
+    if len(company_registry_number) != 12 or not company_registry_number.isdigit():
+        raise RegistryError(_("会社法人等番号は12桁の数字です。"), code="registry_number_format")
+    if company_registry_number != subscriber.corporate_number[1:]:
+        raise RegistryError(
+            _("会社法人等番号が法人番号（先頭の検査用数字を除く12桁）と一致しません。"),
+            code="registry_number_mismatch",
+        )
+
+
+def _start_contract(subscriber: Subscriber, facts: SubscriberFacts, *, actor: User, reason: str) -> None:
+    """An approved application: the subscriber is in service from today for the contract's term."""
+    today = timezone.localdate()
+    subscriber.status = Subscriber.Status.ACTIVE
+    subscriber.status_reason = reason
+    subscriber.approved_at = facts.decided_at
+    subscriber.contract_start = today
+    subscriber.contract_end = contract.term_end(today)
+    try:
+        with transaction.atomic():
+            subscriber.save(update_fields=["status", "status_reason", "approved_at", "contract_start", "contract_end"])
+    except IntegrityError:  # another application for the number was approved at the same moment
+        raise RegistryError(DUPLICATE_IN_SERVICE, code="duplicate_corporate_number") from None
+    audit.record(
+        "registry.subscriber.approved",
+        actor=actor,
+        subject=subscriber,
+        version=facts.version,
+        contract_end=subscriber.contract_end,
+    )
 
 
 @service("registry.facts.reject")

@@ -55,47 +55,59 @@ def submit_change(
     sole = subscriber.kind == Subscriber.Kind.SOLE_PROPRIETOR
     birth_changed = sole and new.representative_birth_date != current.representative_birth_date
     if new.changes_registered_facts(current) or birth_changed:
-        if evidence is None and not sole:
-            raise RegistryError(
-                _("商号・所在地・代表者の変更には、変更後の登記事項証明書が必要です。"),
-                code="evidence_missing",
-                field="evidence_file",
-            )
-        new.state = SubscriberFacts.State.PENDING
-        new.nta_check = _nta_check(subscriber.kind, subscriber.corporate_number, facts)
-        new.save()
-        if evidence is not None:
-            _store_evidence(new, evidence, actor=actor)
-        audit.record(
-            "registry.facts.change_submitted",
-            actor=actor,
-            subject=subscriber,
-            version=new.version,
-            changed=changed,
-            reception_number=new.reception_number,
-        )
-        _mail_on_commit(subscriber, "change_submitted", _receipt_of(new))
+        _submit_for_review(new, evidence, facts=facts, changed=changed, actor=actor)
     else:
-        # Nothing the registry certifies changed: carry the confirmed facts over, effective now.
-        new.state = SubscriberFacts.State.APPROVED
-        new.company_registry_number = current.company_registry_number
-        new.registered_representative_name = current.registered_representative_name
-        new.registered_representative_address = current.registered_representative_address
-        new.nta_check = current.nta_check
-        new.decided_at = new.submitted_at
-        new.decision_reason = gettext("登記事項以外の変更（審査不要）")
-        current.state = SubscriberFacts.State.SUPERSEDED
-        current.save(update_fields=["state"])
-        new.save()
-        audit.record(
-            "registry.facts.changed",
-            actor=actor,
-            subject=subscriber,
-            version=new.version,
-            changed=changed,
-            reception_number=new.reception_number,
-        )
+        _change_at_once(new, current, changed=changed, actor=actor)
     return new
+
+
+def _submit_for_review(
+    new: SubscriberFacts, evidence: EvidenceInput | None, *, facts: dict[str, Any], changed: list[str], actor: User
+) -> None:
+    """A change of what the registry certifies: pending with its evidence until reception decides."""
+    subscriber = new.subscriber
+    if evidence is None and subscriber.kind != Subscriber.Kind.SOLE_PROPRIETOR:
+        raise RegistryError(
+            _("商号・所在地・代表者の変更には、変更後の登記事項証明書が必要です。"),
+            code="evidence_missing",
+            field="evidence_file",
+        )
+    new.state = SubscriberFacts.State.PENDING
+    new.nta_check = _nta_check(subscriber.kind, subscriber.corporate_number, facts)
+    new.save()
+    if evidence is not None:
+        _store_evidence(new, evidence, actor=actor)
+    audit.record(
+        "registry.facts.change_submitted",
+        actor=actor,
+        subject=subscriber,
+        version=new.version,
+        changed=changed,
+        reception_number=new.reception_number,
+    )
+    _mail_on_commit(subscriber, "change_submitted", _receipt_of(new))
+
+
+def _change_at_once(new: SubscriberFacts, current: SubscriberFacts, *, changed: list[str], actor: User) -> None:
+    """Nothing the registry certifies changed: carry the confirmed facts over, effective now."""
+    new.state = SubscriberFacts.State.APPROVED
+    new.company_registry_number = current.company_registry_number
+    new.registered_representative_name = current.registered_representative_name
+    new.registered_representative_address = current.registered_representative_address
+    new.nta_check = current.nta_check
+    new.decided_at = new.submitted_at
+    new.decision_reason = gettext("登記事項以外の変更（審査不要）")
+    current.state = SubscriberFacts.State.SUPERSEDED
+    current.save(update_fields=["state"])
+    new.save()
+    audit.record(
+        "registry.facts.changed",
+        actor=actor,
+        subject=new.subscriber,
+        version=new.version,
+        changed=changed,
+        reception_number=new.reception_number,
+    )
 
 
 @service("registry.facts.withdraw")
