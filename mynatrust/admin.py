@@ -195,64 +195,11 @@ class UserAdmin(admin.ModelAdmin):
         """The appointment form, then its confirmation page restating who gets which role; only the
         confirmation (a token that carries what it restated) appoints."""
         self._guard(request)
-        key = "staff.appoint"
         if request.method == "POST" and "confirmation" in request.POST:
-            entered = read_payload(request, key)
-            if entered is None:
-                refuse_decision(request, key)
-                messages.error(
-                    request, _("確認画面を経ていないため、実行しませんでした。内容を確認してから実行してください。")
-                )
-                return HttpResponseRedirect(request.path)
-            try:
-                user = staff.appoint_staff(
-                    entered["email"],
-                    Role(entered["role"]),
-                    actor=request.user,  # type: ignore[arg-type]
-                    display_name=entered["display_name"],
-                    suitability=SuitabilityCheck.objects.filter(pk=entered.get("suitability") or 0).first(),
-                )
-            except staff.StaffError as err:
-                messages.error(request, err.message)
-                return HttpResponseRedirect(request.path)
-            messages.success(
-                request,
-                _("%(email)s を任命しました。招待リンクを本人のメールアドレスに送りました。") % {"email": user.email},
-            )
-            return HttpResponseRedirect(reverse("admin:mynatrust_user_change", args=[user.pk]))
+            return self._appoint_confirmed(request)
         form = AppointForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            data = form.cleaned_data
-            decision = Decision(
-                key=key,
-                title=str(_("職員を任命する")),
-                button=_("任命する"),
-                consequence=_(
-                    "この人を職員に任命し、役割を与えます。本人のメールアドレスに招待リンクを送り、本人がパスワードと"
-                    "二要素認証を登録した時点から管理画面を使えます。"
-                ),
-                facts=[
-                    (_("メールアドレス"), data["email"]),
-                    (_("氏名"), data["display_name"]),
-                    (_("役割"), Role(data["role"]).label),
-                    (_("適格性確認記録"), suitability_label(data["suitability"])),
-                ],
-                perform=lambda _data: None,
-                done_url=reverse("admin:mynatrust_user_changelist"),
-                form_class=NoReasonForm,
-            )
-            context = {
-                **self.admin_site.each_context(request),
-                "opts": self.model._meta,
-                "title": decision.title,
-                "decision": decision,
-                "target": _("職員"),
-                "form": NoReasonForm(),
-                "token": sign_payload(
-                    request, key, {**{k: str(v) for k, v in data.items()}, "suitability": str(data["suitability"].pk)}
-                ),
-            }
-            return TemplateResponse(request, decision.template, context)
+            return self._appoint_confirmation(request, form.cleaned_data)
         context = {
             **self.admin_site.each_context(request),
             "title": _("職員を任命する"),
@@ -261,6 +208,69 @@ class UserAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/mynatrust/user/staff_form.html", context)
+
+    APPOINT = "staff.appoint"
+
+    def _appoint_confirmation(self, request: HttpRequest, data: dict[str, Any]) -> HttpResponse:
+        """The page that restates the appointment, with the token that carries it."""
+        decision = Decision(
+            key=self.APPOINT,
+            title=str(_("職員を任命する")),
+            button=_("任命する"),
+            consequence=_(
+                "この人を職員に任命し、役割を与えます。本人のメールアドレスに招待リンクを送り、本人がパスワードと"
+                "二要素認証を登録した時点から管理画面を使えます。"
+            ),
+            facts=[
+                (_("メールアドレス"), data["email"]),
+                (_("氏名"), data["display_name"]),
+                (_("役割"), Role(data["role"]).label),
+                (_("適格性確認記録"), suitability_label(data["suitability"])),
+            ],
+            perform=lambda _data: None,
+            done_url=reverse("admin:mynatrust_user_changelist"),
+            form_class=NoReasonForm,
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": decision.title,
+            "decision": decision,
+            "target": _("職員"),
+            "form": NoReasonForm(),
+            "token": sign_payload(
+                request,
+                self.APPOINT,
+                {**{k: str(v) for k, v in data.items()}, "suitability": str(data["suitability"].pk)},
+            ),
+        }
+        return TemplateResponse(request, decision.template, context)
+
+    def _appoint_confirmed(self, request: HttpRequest) -> HttpResponse:
+        """Appoint what the confirmation page restated (refused without its token)."""
+        entered = read_payload(request, self.APPOINT)
+        if entered is None:
+            refuse_decision(request, self.APPOINT)
+            messages.error(
+                request, _("確認画面を経ていないため、実行しませんでした。内容を確認してから実行してください。")
+            )
+            return HttpResponseRedirect(request.path)
+        try:
+            user = staff.appoint_staff(
+                entered["email"],
+                Role(entered["role"]),
+                actor=request.user,  # type: ignore[arg-type]
+                display_name=entered["display_name"],
+                suitability=SuitabilityCheck.objects.filter(pk=entered.get("suitability") or 0).first(),
+            )
+        except staff.StaffError as err:
+            messages.error(request, err.message)
+            return HttpResponseRedirect(request.path)
+        messages.success(
+            request,
+            _("%(email)s を任命しました。招待リンクを本人のメールアドレスに送りました。") % {"email": user.email},
+        )
+        return HttpResponseRedirect(reverse("admin:mynatrust_user_change", args=[user.pk]))
 
     # decision: (form, title, button, consequence, message, danger)
     DECISIONS: dict[str, tuple[type[forms.Form], Any, Any, Any, Any, bool]] = {

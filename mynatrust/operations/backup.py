@@ -142,6 +142,36 @@ def create_backup(out_root: Path, *, actor: Actor | None = None) -> Path:
     snapshot of the whole database (pg_dump runs in a single repeatable-read transaction). Refused,
     with nothing written, when the connected role cannot read every table (its dump would miss them)."""
     target = Target.from_settings(settings.DATABASES["default"])
+    _require_readable(actor)
+    stamp = timezone.now().strftime("%Y%m%dT%H%M%S%fZ")
+    directory = Path(out_root) / f"mynatrust-backup-{stamp}"
+    directory.mkdir(parents=True, exist_ok=False)
+    os.chmod(directory, 0o700)
+    dump = directory / DUMP_NAME
+    _run(["pg_dump", "--format=custom", "--no-owner", "--no-privileges", "--file", str(dump)], target)
+
+    archive_src = Path(settings.AUDIT_ARCHIVE_DIR) if getattr(settings, "AUDIT_ARCHIVE_DIR", "") else None
+    if archive_src is not None and archive_src.is_dir():
+        shutil.copytree(archive_src, directory / ARCHIVE_DIR_NAME)
+
+    files, manifest_bytes = _write_manifest(directory, target)
+    from audit import keys
+
+    statement = keys.sign_digest(hashlib.sha256(manifest_bytes).hexdigest())
+    (directory / SIGNATURE_NAME).write_text(json.dumps(statement, indent=2) + "\n")
+    audit.record(
+        "operations.backup.created",
+        actor=actor or audit.SYSTEM,
+        subject=("backup", directory.name),
+        manifest_sha256=hashlib.sha256(manifest_bytes).hexdigest(),
+        files=len(files),
+        bytes=sum(f["size"] for f in files),
+    )
+    return directory
+
+
+def _require_readable(actor: Actor | None) -> None:
+    """Refuse (recorded) when the connected role cannot read every table: its dump would miss them."""
     role, unreadable = unreadable_tables()
     if unreadable:
         audit.record_refused(
@@ -159,17 +189,10 @@ def create_backup(out_root: Path, *, actor: Actor | None = None) -> Path:
             )
             % {"role": role, "tables": ", ".join(unreadable)}
         )
-    stamp = timezone.now().strftime("%Y%m%dT%H%M%S%fZ")
-    directory = Path(out_root) / f"mynatrust-backup-{stamp}"
-    directory.mkdir(parents=True, exist_ok=False)
-    os.chmod(directory, 0o700)
-    dump = directory / DUMP_NAME
-    _run(["pg_dump", "--format=custom", "--no-owner", "--no-privileges", "--file", str(dump)], target)
 
-    archive_src = Path(settings.AUDIT_ARCHIVE_DIR) if getattr(settings, "AUDIT_ARCHIVE_DIR", "") else None
-    if archive_src is not None and archive_src.is_dir():
-        shutil.copytree(archive_src, directory / ARCHIVE_DIR_NAME)
 
+def _write_manifest(directory: Path, target: Target) -> tuple[list[dict[str, Any]], bytes]:
+    """MANIFEST and SHA256SUMS of what ``directory`` holds; returns the files listed and the manifest."""
     files = []
     for path in sorted(p for p in directory.rglob("*") if p.is_file()):
         files.append(
@@ -187,19 +210,7 @@ def create_backup(out_root: Path, *, actor: Actor | None = None) -> Path:
     manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode() + b"\n"
     (directory / MANIFEST_NAME).write_bytes(manifest_bytes)
     (directory / SUMS_NAME).write_text(_sums(files, manifest_bytes))
-    from audit import keys
-
-    statement = keys.sign_digest(hashlib.sha256(manifest_bytes).hexdigest())
-    (directory / SIGNATURE_NAME).write_text(json.dumps(statement, indent=2) + "\n")
-    audit.record(
-        "operations.backup.created",
-        actor=actor or audit.SYSTEM,
-        subject=("backup", directory.name),
-        manifest_sha256=hashlib.sha256(manifest_bytes).hexdigest(),
-        files=len(files),
-        bytes=sum(f["size"] for f in files),
-    )
-    return directory
+    return files, manifest_bytes
 
 
 def _sums(files: list[dict[str, Any]], manifest_bytes: bytes) -> str:

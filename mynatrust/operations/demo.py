@@ -4,7 +4,7 @@ Idempotent."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.utils import timezone
@@ -30,10 +30,33 @@ def setup(command: Any) -> None:
         _internal_audit(command)
     if EntryExitRecord.objects.exists():
         return
-    administrator = User.objects.get(email=demo_email("admin"))
     manager = User.objects.get(email=demo_email("manager"))
     operator = User.objects.get(email=demo_email("operator"))
     now = timezone.now()
+    _server_room_visit(manager, now)
+    services.record_entry(
+        ConfigurationChange,
+        actor=operator,
+        performed_at=now - timedelta(days=2),
+        summary="監査ログのチェックポイント間隔を 1,000 件に変更",
+        reason="検証時間の短縮",
+        approved_by_name="管理 責任子",
+        impact="なし（検証済み）",
+    )
+    services.record_entry(
+        OperationsMeeting,
+        actor=manager,
+        held_on=timezone.localdate() - timedelta(days=5),
+        attendees="管理 責任子、管理 者太郎、運用 者花子、監査 人二郎",
+        agenda="前月の稼働状況、障害の有無、失効情報の更新状況",
+        decisions="特になし。次回は保守計画を確認する。",
+    )
+    command.stdout.write("  operations: demo ledger entries recorded")
+
+
+def _server_room_visit(manager: User, now: datetime) -> None:
+    """A maintenance visit to the server room: entry (with a correction of its purpose), exit."""
+    administrator = User.objects.get(email=demo_email("admin"))
     visit: dict[str, Any] = {
         "area": EntryExitRecord.Area.SERVER_ROOM,
         "person_name": "業者 一郎",
@@ -66,24 +89,6 @@ def setup(command: Any) -> None:
         occurred_at=now - timedelta(hours=2),
         **visit,
     )
-    services.record_entry(
-        ConfigurationChange,
-        actor=operator,
-        performed_at=now - timedelta(days=2),
-        summary="監査ログのチェックポイント間隔を 1,000 件に変更",
-        reason="検証時間の短縮",
-        approved_by_name="管理 責任子",
-        impact="なし（検証済み）",
-    )
-    services.record_entry(
-        OperationsMeeting,
-        actor=manager,
-        held_on=timezone.localdate() - timedelta(days=5),
-        attendees="管理 責任子、管理 者太郎、運用 者花子、監査 人二郎",
-        agenda="前月の稼働状況、障害の有無、失効情報の更新状況",
-        decisions="特になし。次回は保守計画を確認する。",
-    )
-    command.stdout.write("  operations: demo ledger entries recorded")
 
 
 def _incident(command: Any) -> None:

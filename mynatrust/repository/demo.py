@@ -5,7 +5,7 @@ banner. Idempotent."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -88,22 +88,39 @@ def setup(command: Any) -> None:
         "service_oid": settings.SERVICE_OID,
     }
     effective = timezone.now() - timedelta(days=1)
-    # The business procedures (§7.2.4): internal, drafted by the service administrator. Drafted
-    # before the rules below are approved, so their review waits in the administrator's queue.
-    if not DocumentVersion.objects.filter(kind=DocumentKind.PROCEDURES).exists():
-        administrator = User.objects.get(email=demo_email("admin"))
-        doc = services.draft_document(
-            kind=DocumentKind.PROCEDURES,
-            version="1.0",
-            title="電子委任状の受付・確認手順書",
-            body=PROCEDURES_BODY,
-            effective_at=effective,
-            change_summary="初版（運用規程 1.0 に基づく）",
-            actor=administrator,
-        )
-        services.approve_document(doc, actor=manager, note="デモ：手順を確認しました。")
-        command.stdout.write("  repository: business procedures 1.0 approved (staff only)")
+    _procedures(manager, effective, command)
+    _published_documents(context, operator, manager, effective, command)
+    # The demo subscriber accepted these terms when applying.
+    subscriber = User.objects.filter(email=demo_email("subscriber")).first()
+    terms = DocumentVersion.objects.current(DocumentKind.TERMS)
+    if subscriber is not None and terms and not TermsAcceptance.objects.filter(user=subscriber, document=terms):
+        services.accept_current_terms(subscriber, actor=subscriber)
+    _draft_revision(context, operator, command)
+    _maintenance_notice(operator, command)
 
+
+def _procedures(manager: User, effective: datetime, command: Any) -> None:
+    """The business procedures (§7.2.4): internal, drafted by the service administrator. Drafted
+    before the rules are approved, so their review waits in the administrator's queue."""
+    if DocumentVersion.objects.filter(kind=DocumentKind.PROCEDURES).exists():
+        return
+    administrator = User.objects.get(email=demo_email("admin"))
+    doc = services.draft_document(
+        kind=DocumentKind.PROCEDURES,
+        version="1.0",
+        title="電子委任状の受付・確認手順書",
+        body=PROCEDURES_BODY,
+        effective_at=effective,
+        change_summary="初版（運用規程 1.0 に基づく）",
+        actor=administrator,
+    )
+    services.approve_document(doc, actor=manager, note="デモ：手順を確認しました。")
+    command.stdout.write("  repository: business procedures 1.0 approved (staff only)")
+
+
+def _published_documents(
+    context: dict[str, Any], operator: User, manager: User, effective: datetime, command: Any
+) -> None:
     for kind, version, title, body in (
         (DocumentKind.TERMS, settings.REGISTRY_TERMS_VERSION, "利用約款", TERMS_BODY),
         (DocumentKind.RULES, "1.0", "電子委任状取扱業務 運用規程", RULES_BODY),
@@ -123,30 +140,25 @@ def setup(command: Any) -> None:
         services.approve_document(doc, actor=manager, note="デモ：内容を確認しました。")
         command.stdout.write(f"  repository: {kind.label} {version} published")
 
-    # The demo subscriber accepted these terms when applying.
-    subscriber = User.objects.filter(email=demo_email("subscriber")).first()
-    terms = DocumentVersion.objects.current(DocumentKind.TERMS)
-    if subscriber is not None and terms and not TermsAcceptance.objects.filter(user=subscriber, document=terms):
-        services.accept_current_terms(subscriber, actor=subscriber)
 
-    _draft_revision(context, operator, command)
-
-    if not Notice.objects.filter(title="定期保守のお知らせ").exists():
-        start = timezone.localtime() + timedelta(days=7)
-        start = start.replace(hour=2, minute=0, second=0, microsecond=0)
-        notice = services.save_notice_draft(
-            Notice(
-                kind=Notice.Kind.MAINTENANCE,
-                title="定期保守のお知らせ",
-                body=f"{start:%Y年%-m月%-d日} 2:00〜4:00 に定期保守を行います。この間、有効性確認 API と画面を停止します。",
-                period_start=start,
-                ends_at=start + timedelta(hours=2),
-                banner=True,
-            ),
-            actor=operator,
-        )
-        services.publish_notice(notice, actor=operator)
-        command.stdout.write("  repository: maintenance notice published (banner)")
+def _maintenance_notice(operator: User, command: Any) -> None:
+    if Notice.objects.filter(title="定期保守のお知らせ").exists():
+        return
+    start = timezone.localtime() + timedelta(days=7)
+    start = start.replace(hour=2, minute=0, second=0, microsecond=0)
+    notice = services.save_notice_draft(
+        Notice(
+            kind=Notice.Kind.MAINTENANCE,
+            title="定期保守のお知らせ",
+            body=f"{start:%Y年%-m月%-d日} 2:00〜4:00 に定期保守を行います。この間、有効性確認 API と画面を停止します。",
+            period_start=start,
+            ends_at=start + timedelta(hours=2),
+            banner=True,
+        ),
+        actor=operator,
+    )
+    services.publish_notice(notice, actor=operator)
+    command.stdout.write("  repository: maintenance notice published (banner)")
 
 
 REVISION_VERSION = "2027-04-01"
