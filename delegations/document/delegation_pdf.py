@@ -87,19 +87,8 @@ def _story(content: DelegationContent, xml: bytes) -> list[Flowable]:
         Paragraph(content.delegation_id, ID_STYLE),
         Spacer(1, 6),
         Paragraph("委任者は、下記の受任者に対し、下記の委任期間において、下記の代理権を与えます。", BODY),
-    ]
-    principal_rows = principal_rows_of(content.principal)
-    agent = content.agent
-    agent_rows = [("氏名", agent.name)]
-    if agent.title:
-        agent_rows.append(("役職", agent.title))
-    if agent.qualification is not None:
-        agent_rows.append(("資格（士業）", str(agent.qualification.label)))
-    agent_rows += [("住所", agent.address), (str(agent.identifier_kind.label), agent.identifier)]
-
-    story += [
-        KeepTogether([Paragraph("1. 委任者", HEADING), item_table(principal_rows)]),
-        KeepTogether([Paragraph("2. 受任者", HEADING), item_table(agent_rows)]),
+        KeepTogether([Paragraph("1. 委任者", HEADING), item_table(principal_rows_of(content.principal))]),
+        KeepTogether([Paragraph("2. 受任者", HEADING), item_table(_agent_rows(content))]),
         Paragraph("3. 代理権の内容", HEADING),
         *paragraphs(content.powers),
         Paragraph("4. 代理権の制限", HEADING),
@@ -113,25 +102,7 @@ def _story(content: DelegationContent, xml: bytes) -> list[Flowable]:
                 ),
             ]
         ),
-        KeepTogether(
-            [
-                Paragraph("6. 電子委任状取扱サービス", HEADING),
-                item_table(
-                    [
-                        ("サービスの名称", content.service.name),
-                        ("運用規程", content.service.policy_url),
-                        ("有効性の確認", content.service.validity_url),
-                        ("作成日", japanese_date(content.issued_on)),
-                    ]
-                ),
-                Spacer(1, 4),
-                qr_with_caption(
-                    content.service.validity_url,
-                    "この QR コードは上記の有効性確認 URL（電子委任状 ID 入り）です。"
-                    "スマートフォン等で読み取ると、この電子委任状が現在有効かどうかを確認する方法が表示されます。",
-                ),
-            ]
-        ),
+        _service_section(content),
         Spacer(1, 6),
         Paragraph(
             printable(
@@ -151,6 +122,39 @@ def _story(content: DelegationContent, xml: bytes) -> list[Flowable]:
             )
         )
     return story
+
+
+def _agent_rows(content: DelegationContent) -> list[tuple[str, str]]:
+    agent = content.agent
+    rows = [("氏名", agent.name)]
+    if agent.title:
+        rows.append(("役職", agent.title))
+    if agent.qualification is not None:
+        rows.append(("資格（士業）", str(agent.qualification.label)))
+    return [*rows, ("住所", agent.address), (str(agent.identifier_kind.label), agent.identifier)]
+
+
+def _service_section(content: DelegationContent) -> Flowable:
+    """6. The service, with the QR code of the validity URL."""
+    return KeepTogether(
+        [
+            Paragraph("6. 電子委任状取扱サービス", HEADING),
+            item_table(
+                [
+                    ("サービスの名称", content.service.name),
+                    ("運用規程", content.service.policy_url),
+                    ("有効性の確認", content.service.validity_url),
+                    ("作成日", japanese_date(content.issued_on)),
+                ]
+            ),
+            Spacer(1, 4),
+            qr_with_caption(
+                content.service.validity_url,
+                "この QR コードは上記の有効性確認 URL（電子委任状 ID 入り）です。"
+                "スマートフォン等で読み取ると、この電子委任状が現在有効かどうかを確認する方法が表示されます。",
+            ),
+        ]
+    )
 
 
 def _all_text(content: DelegationContent) -> str:

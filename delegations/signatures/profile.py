@@ -292,26 +292,10 @@ def parse_certificate(data: bytes | x509.Certificate, *, der: bytes | None = Non
             raise JPKIProfileError("bad_gender", "gender must be 1, 2 or 3")
     name = values.get(OID_NAME)
     address = values.get(OID_ADDRESS)
-    warnings: list[str] = []
     name_subs = _flags(values.get(OID_NAME_SUBSTITUTES, ""), "name")
     address_subs = _flags(values.get(OID_ADDRESS_SUBSTITUTES, ""), "address")
-    if address is not None and len(address) > MAX_ADDRESS_CHARS:
-        warnings.append("address_longer_than_200")
-    if name is not None and OID_NAME_SUBSTITUTES in values and len(values[OID_NAME_SUBSTITUTES]) != len(name):
-        warnings.append("name_substitute_flags_length")
-    if (
-        address is not None
-        and OID_ADDRESS_SUBSTITUTES in values
-        and len(values[OID_ADDRESS_SUBSTITUTES]) != len(address)
-    ):
-        warnings.append("address_substitute_flags_length")
     has_basic4 = name is not None and address is not None and birth is not None and gender is not None
-    if has_basic4 and {"digital_signature", "non_repudiation"} <= set(key_usage):
-        kind = "signing"
-    elif JPKI_AUTH_OU in issuer_ous or (key_usage and "non_repudiation" not in key_usage and not has_basic4):
-        kind = "authentication"
-    else:
-        kind = "other"
+    kind = _kind(has_basic4=has_basic4, key_usage=key_usage, issuer_ous=issuer_ous)
     return JPKICertificate(
         kind=kind,
         subject=cert.subject.rfc4514_string(),
@@ -330,8 +314,35 @@ def parse_certificate(data: bytes | x509.Certificate, *, der: bytes | None = Non
         address_substitutes=address_subs,
         birth_date=birth,
         gender=gender,
-        warnings=tuple(warnings),
+        warnings=_warnings(values),
     )
+
+
+def _kind(*, has_basic4: bool, key_usage: tuple[str, ...], issuer_ous: tuple[str, ...]) -> str:
+    """signing (basic four items and non-repudiation), authentication, or other."""
+    if has_basic4 and {"digital_signature", "non_repudiation"} <= set(key_usage):
+        return "signing"
+    if JPKI_AUTH_OU in issuer_ous or (key_usage and "non_repudiation" not in key_usage and not has_basic4):
+        return "authentication"
+    return "other"
+
+
+def _warnings(values: dict[str, str]) -> tuple[str, ...]:
+    """What the profile tolerates but notes: a long address, flags of another length than their text."""
+    name = values.get(OID_NAME)
+    address = values.get(OID_ADDRESS)
+    warnings: list[str] = []
+    if address is not None and len(address) > MAX_ADDRESS_CHARS:
+        warnings.append("address_longer_than_200")
+    if name is not None and OID_NAME_SUBSTITUTES in values and len(values[OID_NAME_SUBSTITUTES]) != len(name):
+        warnings.append("name_substitute_flags_length")
+    if (
+        address is not None
+        and OID_ADDRESS_SUBSTITUTES in values
+        and len(values[OID_ADDRESS_SUBSTITUTES]) != len(address)
+    ):
+        warnings.append("address_substitute_flags_length")
+    return tuple(warnings)
 
 
 def require_signing_certificate(data: bytes | x509.Certificate) -> JPKICertificate:

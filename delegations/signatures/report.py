@@ -320,9 +320,6 @@ class SignatureReport:
     def rows(self) -> list[tuple[Any, str]]:
         """(label, value) pairs for a readable rendering in the current language (command output,
         report pages). Codes appear only in parentheses beside their translated label."""
-        signer = self.signer or {}
-        birth = (signer.get("birth_date") or {}) if signer else {}
-        gender = {"male": _("男"), "female": _("女"), "unknown": _("不明")}.get(signer.get("gender") or "", "")
         rows: list[tuple[Any, str]] = [
             (_("判定"), f"{self.indication_label}（{self.indication.value}）"),
             (_("理由"), _sub_text(self.sub_indication)),
@@ -330,48 +327,14 @@ class SignatureReport:
             (_("形式"), str(CONTAINER_LABELS.get(self.container, CONTAINER_LABELS["unknown"]))),
             (_("検証日時"), _when(self.validation_time)),
             (_("署名日時（署名者の申告）"), _when(self.signing_time)),
-            (_("署名者の氏名"), signer.get("name") or "—"),
-            (_("氏名の代替文字の位置"), ", ".join(str(i + 1) for i in signer.get("name_substitutes") or []) or "—"),
-            (_("署名者の住所"), signer.get("address") or "—"),
-            (
-                _("住所の代替文字の位置"),
-                ", ".join(str(i + 1) for i in signer.get("address_substitutes") or []) or "—",
-            ),
-            (_("生年月日"), _birth_text(birth)),
-            (_("性別"), str(gender) or "—"),
-            (_("証明書のシリアル番号"), signer.get("serial") or "—"),
-            (
-                _("証明書の有効期間"),
-                f"{_when(_parse(signer.get('not_before')))} 〜 {_when(_parse(signer.get('not_after')))}"
-                if signer
-                else "—",
-            ),
+            *_signer_rows(self.signer or {}),
         ]
         for i, cert in enumerate(self.chain):
             rows.append((_("証明書チェーン %(n)s") % {"n": i + 1}, f"{cert.subject}（SHA-256 {cert.sha256}）"))
         if self.revocation:
             rows.append((_("失効確認"), _revocation_text(self.revocation)))
         for i, stamp in enumerate(self.timestamps):
-            # Reports stored before signature timestamps were listed hold document timestamps only.
-            kind = TIMESTAMP_KIND_LABELS.get(stamp.get("kind") or "document", TIMESTAMP_KIND_LABELS["document"])
-            text = str(
-                _("%(time)s　時刻認証局：%(authority)s（SHA-256 %(sha256)s）")
-                % {
-                    "time": _when(_parse(stamp.get("time"))),
-                    "authority": stamp.get("authority") or "—",
-                    "sha256": stamp.get("authority_sha256") or "—",
-                }
-            )
-            revocation = stamp.get("revocation") or {}
-            if revocation.get("status"):
-                status = REVOCATION_STATUS_LABELS.get(revocation["status"], revocation["status"])
-                if revocation["status"] == "revoked" and revocation.get("revoked_at"):
-                    status = _("%(status)s（%(when)s）") % {
-                        "status": status,
-                        "when": _when(_parse(revocation["revoked_at"])),
-                    }
-                text += "　" + str(_("証明書の失効確認：%(status)s") % {"status": status})
-            rows.append((_("タイムスタンプ %(n)s") % {"n": i + 1}, f"{kind}　{text}"))
+            rows.append((_("タイムスタンプ %(n)s") % {"n": i + 1}, _timestamp_text(stamp)))
         rows.append((_("ファイルの SHA-256"), self.file_sha256 or "—"))
         rows.append((_("署名対象 XML の SHA-256"), self.signed_content_sha256 or "—"))
         for other in self.other_failures:
@@ -443,6 +406,52 @@ def _when(value: datetime | None) -> str:
 
     local = timezone.localtime(value)  # as the pages' {{ value|moment:"seconds" }} writes it
     return f"{date(local, 'DATE_FORMAT')} {time(local, 'H:i:s')}"
+
+
+def _signer_rows(signer: dict[str, Any]) -> list[tuple[Any, str]]:
+    """The signer's basic four items and certificate, as the report shows them."""
+    birth = (signer.get("birth_date") or {}) if signer else {}
+    gender = {"male": _("男"), "female": _("女"), "unknown": _("不明")}.get(signer.get("gender") or "", "")
+    return [
+        (_("署名者の氏名"), signer.get("name") or "—"),
+        (_("氏名の代替文字の位置"), ", ".join(str(i + 1) for i in signer.get("name_substitutes") or []) or "—"),
+        (_("署名者の住所"), signer.get("address") or "—"),
+        (
+            _("住所の代替文字の位置"),
+            ", ".join(str(i + 1) for i in signer.get("address_substitutes") or []) or "—",
+        ),
+        (_("生年月日"), _birth_text(birth)),
+        (_("性別"), str(gender) or "—"),
+        (_("証明書のシリアル番号"), signer.get("serial") or "—"),
+        (
+            _("証明書の有効期間"),
+            f"{_when(_parse(signer.get('not_before')))} 〜 {_when(_parse(signer.get('not_after')))}" if signer else "—",
+        ),
+    ]
+
+
+def _timestamp_text(stamp: dict[str, Any]) -> str:
+    """A timestamp: its kind, time, authority and the authority's revocation status."""
+    # Reports stored before signature timestamps were listed hold document timestamps only.
+    kind = TIMESTAMP_KIND_LABELS.get(stamp.get("kind") or "document", TIMESTAMP_KIND_LABELS["document"])
+    text = str(
+        _("%(time)s　時刻認証局：%(authority)s（SHA-256 %(sha256)s）")
+        % {
+            "time": _when(_parse(stamp.get("time"))),
+            "authority": stamp.get("authority") or "—",
+            "sha256": stamp.get("authority_sha256") or "—",
+        }
+    )
+    revocation = stamp.get("revocation") or {}
+    if revocation.get("status"):
+        status = REVOCATION_STATUS_LABELS.get(revocation["status"], revocation["status"])
+        if revocation["status"] == "revoked" and revocation.get("revoked_at"):
+            status = _("%(status)s（%(when)s）") % {
+                "status": status,
+                "when": _when(_parse(revocation["revoked_at"])),
+            }
+        text += "　" + str(_("証明書の失効確認：%(status)s") % {"status": status})
+    return f"{kind}　{text}"
 
 
 def _sub_text(sub: SubIndication | None, detail: str | None = None) -> str:

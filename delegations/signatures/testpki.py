@@ -241,40 +241,46 @@ def build_end_entity(
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .add_extension(_crl_dp(spec.prefecture), critical=False)
     )
-    if spec.signing:
-        builder = builder.add_extension(
-            x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True
-        ).add_extension(
-            x509.CertificatePolicies([x509.PolicyInformation(ObjectIdentifier(JPKI_SIGNING_POLICY_OID), None)]),
-            critical=True,
-        )
-        others = [
-            (OID_NAME, spec.name or ""),
-            (OID_NAME_SUBSTITUTES, spec.name_flags or "0" * len(spec.name or "")),
-            (OID_GENDER, spec.gender),
-            (OID_BIRTH_DATE, spec.birth),
-            (OID_ADDRESS, spec.address or ""),
-            (OID_ADDRESS_SUBSTITUTES, spec.address_flags or "0" * len(spec.address or "")),
-        ]
-        builder = builder.add_extension(
-            x509.SubjectAlternativeName(
-                [x509.OtherName(ObjectIdentifier(oid), encode_der_utf8string(value)) for oid, value in others]
-            ),
-            critical=False,
-        )
-    else:
-        builder = builder.add_extension(
-            x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True
-        ).add_extension(
-            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]),
-            critical=False,
-        )
+    builder = _with_signing_profile(builder, spec) if spec.signing else _with_authentication_profile(builder)
     if spec.unknown_critical:
         builder = builder.add_extension(x509.UnrecognizedExtension(UNKNOWN_CRITICAL_OID, b"\x05\x00"), critical=True)
     cert = builder.sign(issuer_key, hashes.SHA256())
     if spec.hash_name == "sha1":
         cert = _resign_sha1(cert, issuer_key)
     return cert
+
+
+def _with_signing_profile(builder: x509.CertificateBuilder, spec: PersonaSpec) -> x509.CertificateBuilder:
+    """The signing certificate's key usage, critical policy and the basic four items in otherName."""
+    builder = builder.add_extension(
+        x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True
+    ).add_extension(
+        x509.CertificatePolicies([x509.PolicyInformation(ObjectIdentifier(JPKI_SIGNING_POLICY_OID), None)]),
+        critical=True,
+    )
+    others = [
+        (OID_NAME, spec.name or ""),
+        (OID_NAME_SUBSTITUTES, spec.name_flags or "0" * len(spec.name or "")),
+        (OID_GENDER, spec.gender),
+        (OID_BIRTH_DATE, spec.birth),
+        (OID_ADDRESS, spec.address or ""),
+        (OID_ADDRESS_SUBSTITUTES, spec.address_flags or "0" * len(spec.address or "")),
+    ]
+    return builder.add_extension(
+        x509.SubjectAlternativeName(
+            [x509.OtherName(ObjectIdentifier(oid), encode_der_utf8string(value)) for oid, value in others]
+        ),
+        critical=False,
+    )
+
+
+def _with_authentication_profile(builder: x509.CertificateBuilder) -> x509.CertificateBuilder:
+    return builder.add_extension(
+        x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True
+    ).add_extension(
+        x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]),
+        critical=False,
+    )
 
 
 _SHA256_RSA = bytes.fromhex("300d06092a864886f70d01010b0500")
@@ -564,6 +570,23 @@ class TestPKI:
             return ocsp.OCSPResponseBuilder.build_unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST).public_bytes(
                 serialization.Encoding.DER
             )
+        builder = self._ocsp_answer(request, now=now, next_update=next_update)
+        key, responder = (
+            (self.lookalike_key, self.lookalike) if signer == "lookalike" else (self.ocsp_key, self.ocsp_cert)
+        )
+        builder = builder.responder_id(ocsp.OCSPResponderEncoding.HASH, responder).certificates([responder])
+        try:
+            nonce = request.extensions.get_extension_for_class(x509.OCSPNonce).value
+            builder = builder.add_extension(nonce, critical=False)
+        except x509.ExtensionNotFound:
+            pass
+        response = builder.sign(key, hashes.SHA256())
+        return response.public_bytes(serialization.Encoding.DER)
+
+    def _ocsp_answer(
+        self, request: ocsp.OCSPRequest, *, now: datetime, next_update: timedelta | None
+    ) -> ocsp.OCSPResponseBuilder:
+        """The single response about the serial asked for: good, revoked (with its time) or unknown."""
         target = next((p for p in self.personas.values() if p.serial == request.serial_number), None)
         if target is None or target.issuer is not self.root:
             cert, status = self.ocsp_cert, ocsp.OCSPCertStatus.UNKNOWN
@@ -598,17 +621,7 @@ class TestPKI:
                 revocation_time=None,
                 revocation_reason=None,
             )
-        key, responder = (
-            (self.lookalike_key, self.lookalike) if signer == "lookalike" else (self.ocsp_key, self.ocsp_cert)
-        )
-        builder = builder.responder_id(ocsp.OCSPResponderEncoding.HASH, responder).certificates([responder])
-        try:
-            nonce = request.extensions.get_extension_for_class(x509.OCSPNonce).value
-            builder = builder.add_extension(nonce, critical=False)
-        except x509.ExtensionNotFound:
-            pass
-        response = builder.sign(key, hashes.SHA256())
-        return response.public_bytes(serialization.Encoding.DER)
+        return builder
 
     # --- time stamps and validation data, as long-term (LTA) tools add them -------------------
     @property

@@ -1136,10 +1136,7 @@ def _xades_signature_timestamps(state: _State, signature: Any, policy: Verificat
     anywhere = signature.findall(f".//{{{XADES_NS}}}SignatureTimeStamp")
     if not anywhere:
         return
-    from asn1crypto import cms
     from lxml import etree
-    from pyhanko.sign.validation.generic_cms import get_hash_spec_for_tst_digest, validate_tst_signed_data
-    from pyhanko.sign.validation.status import TimestampSignatureStatus
 
     stamps = signature.findall(
         f"{{{DSIG_NS}}}Object/{{{XADES_NS}}}QualifyingProperties/{{{XADES_NS}}}UnsignedProperties/"
@@ -1150,50 +1147,67 @@ def _xades_signature_timestamps(state: _State, signature: Any, policy: Verificat
         raise _fail(SubIndication.FORMAT_FAILURE, "timestamp: signature_timestamp_out_of_place", part=part)
     value = signature.find(f"{{{DSIG_NS}}}SignatureValue")
     for stamp in stamps:
-        method = stamp.find(f"{{{DSIG_NS}}}CanonicalizationMethod")
-        algorithm = method.get("Algorithm") if method is not None else "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
-        options = _TIMESTAMP_C14N.get(algorithm or "")
-        if options is None:
-            raise _fail(SubIndication.FORMAT_FAILURE, "timestamp: unsupported_canonicalisation", part=part)
-        tokens = stamp.findall(f"{{{XADES_NS}}}EncapsulatedTimeStamp")
-        if len(tokens) != 1:
-            raise _fail(SubIndication.FORMAT_FAILURE, "timestamp: one_encapsulated_timestamp_expected", part=part)
-        try:
-            der = base64.b64decode("".join((tokens[0].text or "").split()), validate=True)
-            info = cms.ContentInfo.load(der, strict=True)
-            if info["content_type"].native != "signed_data":
-                raise ValueError("not SignedData")
-            signed_data = info["content"]
-            signed_data["encap_content_info"]["content"].parsed  # noqa: B018  (parse it here, not later)
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            raise _fail(SubIndication.FORMAT_FAILURE, "timestamp: unreadable_signature_timestamp", part=part) from exc
-        covered = etree.tostring(value, method="c14n", **options)
+        options, signed_data = _xades_timestamp_token(stamp)
+        _check_signature_timestamp(state, signed_data, etree.tostring(value, method="c14n", **options), policy)
 
-        def imprint(algo: str, covered: bytes = covered) -> bytes:
-            digest = hashes.Hash(get_hash_spec_for_tst_digest(algo))
-            digest.update(covered)
-            return digest.finalize()
 
-        try:
-            kwargs = _run_coroutine(
-                validate_tst_signed_data(
-                    signed_data,
-                    policy.tsa_validation_context(state.moment),
-                    imprint,
-                    algorithm_policy=_algorithm_policy(),
-                )
+def _xades_timestamp_token(stamp: Any) -> tuple[dict[str, Any], Any]:
+    """A xades:SignatureTimeStamp's canonicalisation options and its token's SignedData."""
+    from asn1crypto import cms
+
+    part = "timestamp"
+    method = stamp.find(f"{{{DSIG_NS}}}CanonicalizationMethod")
+    algorithm = method.get("Algorithm") if method is not None else "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
+    options = _TIMESTAMP_C14N.get(algorithm or "")
+    if options is None:
+        raise _fail(SubIndication.FORMAT_FAILURE, "timestamp: unsupported_canonicalisation", part=part)
+    tokens = stamp.findall(f"{{{XADES_NS}}}EncapsulatedTimeStamp")
+    if len(tokens) != 1:
+        raise _fail(SubIndication.FORMAT_FAILURE, "timestamp: one_encapsulated_timestamp_expected", part=part)
+    try:
+        der = base64.b64decode("".join((tokens[0].text or "").split()), validate=True)
+        info = cms.ContentInfo.load(der, strict=True)
+        if info["content_type"].native != "signed_data":
+            raise ValueError("not SignedData")
+        signed_data = info["content"]
+        signed_data["encap_content_info"]["content"].parsed  # noqa: B018  (parse it here, not later)
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise _fail(SubIndication.FORMAT_FAILURE, "timestamp: unreadable_signature_timestamp", part=part) from exc
+    return options, signed_data
+
+
+def _check_signature_timestamp(state: _State, signed_data: Any, covered: bytes, policy: VerificationPolicy) -> None:
+    """The token is a sound timestamp of a trusted TSA whose imprint is that of ``covered``."""
+    from pyhanko.sign.validation.generic_cms import get_hash_spec_for_tst_digest, validate_tst_signed_data
+    from pyhanko.sign.validation.status import TimestampSignatureStatus
+
+    part = "timestamp"
+
+    def imprint(algo: str) -> bytes:
+        digest = hashes.Hash(get_hash_spec_for_tst_digest(algo))
+        digest.update(covered)
+        return digest.finalize()
+
+    try:
+        kwargs = _run_coroutine(
+            validate_tst_signed_data(
+                signed_data,
+                policy.tsa_validation_context(state.moment),
+                imprint,
+                algorithm_policy=_algorithm_policy(),
             )
-        except (ValueError, KeyError, TypeError) as exc:
-            raise _pyhanko_error(exc, part=part) from exc
-        try:
-            _examine_timestamp(state, TimestampSignatureStatus(**kwargs), policy, kind="signature")
-        except VerificationFailure as failure:
-            if failure.sub != SubIndication.HASH_FAILURE:
-                raise
-            # A sound token over something else than this signature value (moved from another signature).
-            raise _fail(
-                SubIndication.HASH_FAILURE, "timestamp: imprint_does_not_match_the_signature_value", part=part
-            ) from failure
+        )
+    except (ValueError, KeyError, TypeError) as exc:
+        raise _pyhanko_error(exc, part=part) from exc
+    try:
+        _examine_timestamp(state, TimestampSignatureStatus(**kwargs), policy, kind="signature")
+    except VerificationFailure as failure:
+        if failure.sub != SubIndication.HASH_FAILURE:
+            raise
+        # A sound token over something else than this signature value (moved from another signature).
+        raise _fail(
+            SubIndication.HASH_FAILURE, "timestamp: imprint_does_not_match_the_signature_value", part=part
+        ) from failure
 
 
 def _xml_certificates(signature: Any) -> list[tuple[bytes, x509.Certificate]] | None:
