@@ -103,54 +103,56 @@ def property_rows(document: dict[str, Any], schema: dict[str, Any], prefix: str 
     return rows
 
 
+def _operation(
+    document: dict[str, Any], path: str, method: str, operation: dict[str, Any], base_url: str
+) -> dict[str, Any]:
+    parameters = [
+        Row(
+            name=parameter["name"],
+            type=PLACES.get(parameter["in"], parameter["in"]) + "・" + type_text(document, parameter["schema"]),
+            required=bool(parameter.get("required")),
+            description=japanese(parameter),
+            pattern=parameter["schema"].get("pattern", ""),
+        )
+        for parameter in (resolve(document, p)[1] for p in operation.get("parameters", []))
+    ]
+    return {
+        "id": operation.get("operationId", ""),
+        "method": method.upper(),
+        "path": path,
+        "url": base_url + path,
+        "summary": japanese(operation, "summary"),
+        "authenticated": operation.get("security", document.get("security")) != [],
+        "parameters": parameters,
+        "responses": [
+            _response(document, status, response) for status, response in operation.get("responses", {}).items()
+        ],
+    }
+
+
+def _response(document: dict[str, Any], status: str, response: dict[str, Any]) -> dict[str, Any]:
+    _name, target = resolve(document, response)
+    content = []
+    for media, body in target.get("content", {}).items():
+        ref, schema = resolve(document, body.get("schema", {}))
+        content.append((media, ref or type_text(document, schema), japanese(body.get("schema", {}))))
+    headers = [resolve(document, h)[1] | {"name": h_name} for h_name, h in target.get("headers", {}).items()]
+    return {
+        "status": status,
+        "description": japanese(target),
+        "content": content,
+        "headers": [(h["name"], japanese(h)) for h in headers],
+    }
+
+
 def page(document: dict[str, Any], base_url: str) -> dict[str, Any]:
     """What the template shows, taken from ``document``."""
-    operations = []
-    for path, item in document.get("paths", {}).items():
-        for method in METHODS:
-            if method not in item:
-                continue
-            operation = item[method]
-            parameters = [
-                Row(
-                    name=parameter["name"],
-                    type=PLACES.get(parameter["in"], parameter["in"]) + "・" + type_text(document, parameter["schema"]),
-                    required=bool(parameter.get("required")),
-                    description=japanese(parameter),
-                    pattern=parameter["schema"].get("pattern", ""),
-                )
-                for parameter in (resolve(document, p)[1] for p in operation.get("parameters", []))
-            ]
-            responses = []
-            for status, response in operation.get("responses", {}).items():
-                _name, target = resolve(document, response)
-                content = []
-                for media, body in target.get("content", {}).items():
-                    ref, schema = resolve(document, body.get("schema", {}))
-                    content.append((media, ref or type_text(document, schema), japanese(body.get("schema", {}))))
-                headers = [
-                    resolve(document, h)[1] | {"name": h_name} for h_name, h in target.get("headers", {}).items()
-                ]
-                responses.append(
-                    {
-                        "status": status,
-                        "description": japanese(target),
-                        "content": content,
-                        "headers": [(h["name"], japanese(h)) for h in headers],
-                    }
-                )
-            operations.append(
-                {
-                    "id": operation.get("operationId", ""),
-                    "method": method.upper(),
-                    "path": path,
-                    "url": base_url + path,
-                    "summary": japanese(operation, "summary"),
-                    "authenticated": operation.get("security", document.get("security")) != [],
-                    "parameters": parameters,
-                    "responses": responses,
-                }
-            )
+    operations = [
+        _operation(document, path, method, item[method], base_url)
+        for path, item in document.get("paths", {}).items()
+        for method in METHODS
+        if method in item
+    ]
     components = document.get("components", {})
     schemas = [
         {

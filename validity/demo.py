@@ -33,6 +33,16 @@ def setup(command: Any) -> None:
     if user is None:
         out.write(style.WARNING(f"validity: no demo recipient {RECIPIENT_EMAIL}; skipped"))
         return
+    organisation, plaintext = _recipient_with_key(user)
+    _kept_check(organisation, user)
+    _colleague(organisation)
+    _end_notice(organisation, user, command)
+    _tell(command, organisation, plaintext)
+
+
+def _recipient_with_key(user: Any) -> tuple[RecipientOrganisation, str | None]:
+    """The demo recipient's organisation, registered and approved, with a live demo key (its
+    plaintext when created now, else None)."""
     plaintext = None
     with transaction.atomic():
         membership = RecipientMember.objects.filter(user=user).select_related("organisation").first()
@@ -57,9 +67,11 @@ def setup(command: Any) -> None:
             services.approve_recipient(organisation, actor=audit.SYSTEM, reason="デモ：登録内容を確認しました。")
         if not ApiKey.objects.filter(organisation=organisation, label=DEMO_KEY_LABEL).live().exists():
             _key, plaintext = services.create_api_key(organisation, label=DEMO_KEY_LABEL, actor=user)
-    _kept_check(organisation, user)
-    _colleague(organisation)
-    _end_notice(organisation, user, command)
+    return organisation, plaintext
+
+
+def _tell(command: Any, organisation: RecipientOrganisation, plaintext: str | None) -> None:
+    out, style = command.stdout, command.style
     out.write(style.MIGRATE_HEADING("Validity (recipient portal and API)"))
     out.write(f"  recipient organisation: {organisation.name} ({organisation.get_status_display()})")
     if plaintext:

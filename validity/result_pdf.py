@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date, datetime
+from typing import Any
 
 from django.conf import settings
 from django.urls import reverse
@@ -44,7 +45,7 @@ def _when(text: str | None) -> str:
     return moment(timezone.localtime(datetime.fromisoformat(text))) if text else "—"
 
 
-def _render(kept: CheckResult) -> bytes:
+def _result_rows(kept: CheckResult) -> list[tuple[str, str]]:
     answer = kept.answer
     display = STATUS_DISPLAY[Status(kept.status)]
     checker = kept.checked_by
@@ -61,59 +62,71 @@ def _render(kept: CheckResult) -> bytes:
         rows.append(("取消し日時", _when(answer["revoked_at"])))
     if answer.get("superseded_at"):
         rows.append(("変更日時", _when(answer["superseded_at"])))
-    sections = []
-    if "principal" in answer:
-        principal = answer["principal"]
-        agent = answer.get("agent", {})
-        sections.append(
-            (
-                "電子委任状の内容",
-                [
-                    (
-                        "委任者",
-                        principal.get("name", "")
-                        + (
-                            f"（法人番号 {principal['corporate_number']}）" if principal.get("corporate_number") else ""
-                        ),
-                    ),
-                    ("受任者", agent.get("name", "") + (f"（{agent['title']}）" if agent.get("title") else "")),
-                    ("代理権の内容", answer.get("powers", "")),
-                    ("代理権の制限", answer.get("limitations") or "なし"),
-                    ("保管ファイルの SHA-256", answer.get("signed_file_sha256", "")),
-                ],
-            )
+    return rows
+
+
+def _content_section(answer: dict[str, Any]) -> list[tuple[str, list[tuple[str, str]]]]:
+    if "principal" not in answer:
+        return []
+    principal = answer["principal"]
+    agent = answer.get("agent", {})
+    number = f"（法人番号 {principal['corporate_number']}）" if principal.get("corporate_number") else ""
+    return [
+        (
+            "電子委任状の内容",
+            [
+                ("委任者", principal.get("name", "") + number),
+                ("受任者", agent.get("name", "") + (f"（{agent['title']}）" if agent.get("title") else "")),
+                ("代理権の内容", answer.get("powers", "")),
+                ("代理権の制限", answer.get("limitations") or "なし"),
+                ("保管ファイルの SHA-256", answer.get("signed_file_sha256", "")),
+            ],
         )
-    if kept.file_sha256:
-        match = {True: "一致", False: "不一致（このファイルを有効な電子委任状として扱わないでください）"}.get(
-            answer.get("digest_match"), "照合できません"
+    ]
+
+
+def _file_section(kept: CheckResult) -> list[tuple[str, list[tuple[str, str]]]]:
+    if not kept.file_sha256:
+        return []
+    match = {True: "一致", False: "不一致（このファイルを有効な電子委任状として扱わないでください）"}.get(
+        kept.answer.get("digest_match"), "照合できません"
+    )
+    return [
+        (
+            "お手元のファイルとの照合",
+            [
+                ("結果", match),
+                ("ファイル", f"{kept.file_name}（{kept.file_size or 0:,} バイト、保存していません）"),
+                ("SHA-256", kept.file_sha256),
+            ],
         )
-        sections.append(
-            (
-                "お手元のファイルとの照合",
-                [
-                    ("結果", match),
-                    ("ファイル", f"{kept.file_name}（{kept.file_size or 0:,} バイト、保存していません）"),
-                    ("SHA-256", kept.file_sha256),
-                ],
-            )
-        )
+    ]
+
+
+def _record_rows(kept: CheckResult) -> list[tuple[str, str]]:
+    if not kept.signed_record:
+        return [("署名付きの記録", "作成できませんでした")]
+    digest = hashlib.sha256(kept.signed_record.encode()).hexdigest()
     base = settings.SERVICE_BASE_URL.rstrip("/")
-    if kept.signed_record:
-        digest = hashlib.sha256(kept.signed_record.encode()).hexdigest()
-        record = [
-            ("署名付きの記録", f"添付ファイル {jws_file_name(kept)}（JWS）"),
-            ("記録の SHA-256", digest),
-            ("公開鍵", base + reverse("jwks")),
-        ]
-    else:
-        record = [("署名付きの記録", "作成できませんでした")]
-    sections.append(("当サービスの署名", record))
+    return [
+        ("署名付きの記録", f"添付ファイル {jws_file_name(kept)}（JWS）"),
+        ("記録の SHA-256", digest),
+        ("公開鍵", base + reverse("jwks")),
+    ]
+
+
+def _render(kept: CheckResult) -> bytes:
+    sections = [
+        *_content_section(kept.answer),
+        *_file_section(kept),
+        ("当サービスの署名", _record_rows(kept)),
+    ]
     return render_receipt(
         title="有効性の確認結果",
         service_name=settings.SERVICE_NAME,
         reference_label="電子委任状 ID",
         reference=kept.delegation_id,
-        rows=rows,
+        rows=_result_rows(kept),
         sections=sections,
         notes=[
             "この書面は、上記の確認日時に当サービスが回答した結果を写したものです。確認日時より後の取消し等は"
