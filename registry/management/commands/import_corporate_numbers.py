@@ -30,8 +30,32 @@ class Command(commands.Command):
         parser.add_argument("--quiet-bad-rows", action="store_true", help=gettext("不正な行を一覧せず数だけ示す"))
 
     def handle(self, *args: Any, **options: Any) -> None:
-        show_bad = not options["quiet_bad_rows"]
         interactive = sys.stderr.isatty()
+        importer = self._importer(options, interactive=interactive)
+        totals = Summary("total")
+        for path in options["files"]:
+            if not path.is_file():
+                raise CommandError(gettext("%(path)s: ファイルがありません。") % {"path": path})
+            summary = self._import_file(importer, path, interactive=interactive, dry_run=options["dry_run"])
+            if summary is not None:
+                totals.written += summary.written
+                totals.bad += summary.bad
+        style = self.style.WARNING if totals.bad else self.style.SUCCESS
+        facts = {"rows": f"{totals.written:,}", "bad": f"{totals.bad:,}"}
+        if options["dry_run"]:
+            said = (
+                gettext(
+                    "試行のみ: %(rows)s 件を取り込めます。不正な行 %(bad)s 件を飛ばします。何も書き込んでいません。"
+                )
+                % facts
+            )
+        else:
+            said = gettext("%(rows)s 件を取り込み、不正な行 %(bad)s 件を飛ばしました。") % facts
+        self.stdout.write(style(said))
+
+    def _importer(self, options: dict[str, Any], *, interactive: bool) -> Importer:
+        """An importer that lists bad rows (unless asked not to) and shows its progress on stderr."""
+        show_bad = not options["quiet_bad_rows"]
 
         def bad(name: str, line: int, reason: str) -> None:
             if show_bad:
@@ -49,66 +73,52 @@ class Command(commands.Command):
             elif summary.lines % 1_000_000 < options["batch_size"]:
                 self.stderr.write(text)
 
-        importer = Importer(
+        return Importer(
             batch_size=options["batch_size"],
             dry_run=options["dry_run"],
             force=options["force"],
             report_bad=bad,
             progress=progress,
         )
-        totals = Summary("total")
-        for path in options["files"]:
-            if not path.is_file():
-                raise CommandError(gettext("%(path)s: ファイルがありません。") % {"path": path})
-            try:
-                summary = importer.import_file(path)
-            except FileFormatError as exc:
-                raise CommandError(f"{path}: {exc}") from None
-            if interactive:
-                self.stderr.write("")
-            if summary.already_done:
-                self.stdout.write(
-                    gettext("%(file)s: 取り込み済みです（%(rows)s 件）。もう一度読むには --force を付けます。")
-                    % {"file": path.name, "rows": f"{summary.written:,}"}
-                )
-                continue
-            facts = {
-                "file": path.name,
-                "lines": f"{summary.lines:,}",
-                "rows": f"{summary.written:,}",
-                "history": f"{summary.history_skipped:,}",
-                "bad": f"{summary.bad:,}",
-            }
-            said = (
-                gettext(
-                    "%(file)s: %(lines)s 行を読み、%(rows)s 件を書き込み、履歴の行 %(history)s 件と不正な行 %(bad)s 件を"
-                    "飛ばしました"
-                )
-                % facts
+
+    def _import_file(self, importer: Importer, path: Path, *, interactive: bool, dry_run: bool) -> Summary | None:
+        """Import one file and say what it gave; None when it was imported already."""
+        try:
+            summary = importer.import_file(path)
+        except FileFormatError as exc:
+            raise CommandError(f"{path}: {exc}") from None
+        if interactive:
+            self.stderr.write("")
+        if summary.already_done:
+            self.stdout.write(
+                gettext("%(file)s: 取り込み済みです（%(rows)s 件）。もう一度読むには --force を付けます。")
+                % {"file": path.name, "rows": f"{summary.written:,}"}
             )
-            if summary.resumed_from:
-                said += gettext("（%(line)s 行目の次から再開）") % {"line": f"{summary.resumed_from:,}"}
-            self.stdout.write(said)
-            totals.written += summary.written
-            totals.bad += summary.bad
-            if not options["dry_run"]:
-                audit.record(
-                    "registry.corporate_numbers.imported",
-                    actor=audit.SYSTEM,
-                    file=path.name,
-                    lines=summary.lines,
-                    rows=summary.written,
-                    bad_rows=summary.bad,
-                )
-        style = self.style.WARNING if totals.bad else self.style.SUCCESS
-        facts = {"rows": f"{totals.written:,}", "bad": f"{totals.bad:,}"}
-        if options["dry_run"]:
-            said = (
-                gettext(
-                    "試行のみ: %(rows)s 件を取り込めます。不正な行 %(bad)s 件を飛ばします。何も書き込んでいません。"
-                )
-                % facts
+            return None
+        facts = {
+            "file": path.name,
+            "lines": f"{summary.lines:,}",
+            "rows": f"{summary.written:,}",
+            "history": f"{summary.history_skipped:,}",
+            "bad": f"{summary.bad:,}",
+        }
+        said = (
+            gettext(
+                "%(file)s: %(lines)s 行を読み、%(rows)s 件を書き込み、履歴の行 %(history)s 件と不正な行 %(bad)s 件を"
+                "飛ばしました"
             )
-        else:
-            said = gettext("%(rows)s 件を取り込み、不正な行 %(bad)s 件を飛ばしました。") % facts
-        self.stdout.write(style(said))
+            % facts
+        )
+        if summary.resumed_from:
+            said += gettext("（%(line)s 行目の次から再開）") % {"line": f"{summary.resumed_from:,}"}
+        self.stdout.write(said)
+        if not dry_run:
+            audit.record(
+                "registry.corporate_numbers.imported",
+                actor=audit.SYSTEM,
+                file=path.name,
+                lines=summary.lines,
+                rows=summary.written,
+                bad_rows=summary.bad,
+            )
+        return summary
