@@ -8,16 +8,7 @@ its audit event inside (``@kernel.service``) and refuses with :class:`RegistryEr
 (``from registry import services``); the modules are its inside.
 """
 
-from registry.services.application import (
-    DUPLICATE_IN_SERVICE,
-    apply_for_registration,
-    approve_facts,
-    reject_facts,
-    resubmit_facts,
-    return_facts,
-    start_review,
-    terms_version_in_force,
-)
+from registry.services.application import apply_for_registration, terms_version_in_force
 from registry.services.changes import submit_change, withdraw_change
 from registry.services.common import CORPORATE_NUMBER_REQUIRED, RegistryError
 from registry.services.confirmation import (
@@ -53,6 +44,14 @@ from registry.services.members import (
     remove_member,
     revoke_invitation,
     set_member_role,
+)
+from registry.services.review import (
+    DUPLICATE_IN_SERVICE,
+    approve_facts,
+    reject_facts,
+    resubmit_facts,
+    return_facts,
+    start_review,
 )
 
 __all__ = [
