@@ -13,6 +13,7 @@ urlpatterns = [
     path("acceptance/<str:token>/acceptance.pdf", views.acceptance_link_pdf, name="acceptance_link_pdf"),
     path("<str:public_id>/", views.detail, name="detail"),
     path("<str:public_id>/edit/", views.draft_edit, name="edit"),
+    path("<str:public_id>/saved/", views.draft_saved, name="saved"),
     path("<str:public_id>/delete/", views.draft_delete, name="delete"),
     path("<str:public_id>/copy/", views.draft_copy, name="copy"),
     path("<str:public_id>/finalise/", views.finalise, name="finalise"),

@@ -4,6 +4,7 @@ service, render or redirect."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -32,6 +33,8 @@ from delegations.services import DelegationError
 from delegations.signatures import SignatureReport
 from delegations.standing import Standing, today_in_japan
 from mynatrust.access import public, refuse_object, signed_in, subscriber_required
+from mynatrust.forms import STEPS as FORM_STEPS
+from mynatrust.forms import confirmation_rows, is_confirmed
 from registry.models import Subscriber, member_subscriber
 
 PAGE_SIZE = 50
@@ -91,22 +94,20 @@ def _picked_template(request: HttpRequest) -> MatterTemplate | None:
 @subscriber_required
 @require_http_methods(["GET", "POST"])
 def draft_new(request: HttpRequest) -> HttpResponse:
+    """入力 → 確認 → 完了: the form, then what will be saved (nothing yet), then the saved draft."""
     subscriber = _get_subscriber_for_member(request)
     template = _picked_template(request)
     initial = {"powers": template.powers, "limitations": template.limitations} if template else None
     form = DraftForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            delegation = services.create_draft(
-                subscriber, actor=signed_in(request), values=form.cleaned_data, template=template
-            )
-        except DelegationError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-        else:
-            messages.success(request, gettext("下書きを保存しました。内容を確かめて「確定する」を押してください。"))
-            _future_start_warning(request, delegation)
-            return redirect("delegations:detail", public_id=delegation.public_id)
-    return _draft_page(request, subscriber, form, None, template=template)
+    return _draft_steps(
+        request,
+        subscriber,
+        form,
+        lambda: services.create_draft(
+            subscriber, actor=signed_in(request), values=form.cleaned_data, template=template
+        ),
+        template=template,
+    )
 
 
 @subscriber_required
@@ -118,18 +119,48 @@ def draft_copy(request: HttpRequest, public_id: str) -> HttpResponse:
     subscriber = source.subscriber
     initial = services.copy_values(source, today=today_in_japan(now()))
     form = DraftForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    return _draft_steps(
+        request,
+        subscriber,
+        form,
+        lambda: services.copy_draft(source, subscriber, actor=signed_in(request), values=form.cleaned_data),
+        source=source,
+    )
+
+
+def _draft_steps(
+    request: HttpRequest,
+    subscriber: Subscriber,
+    form: DraftForm,
+    save: Callable[[], Delegation],
+    delegation: Delegation | None = None,
+    **page: Any,
+) -> HttpResponse:
+    """A valid form shows the confirmation page and saves nothing; its final button saves and leads
+    to the 完了 page; 修正する (or an error) shows the filled form again."""
+    if request.method == "POST" and form.is_valid() and "edit" not in request.POST:
+        if not is_confirmed(request):
+            return _draft_page(request, subscriber, form, delegation, current=2, **page)
         try:
-            delegation = services.copy_draft(source, subscriber, actor=signed_in(request), values=form.cleaned_data)
+            saved = save()
         except DelegationError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
-            messages.success(
-                request, gettext("複写して下書きを保存しました。内容を確かめて「確定する」を押してください。")
-            )
-            _future_start_warning(request, delegation)
-            return redirect("delegations:detail", public_id=delegation.public_id)
-    return _draft_page(request, subscriber, form, None, source=source)
+            _future_start_warning(request, saved)
+            return redirect("delegations:saved", public_id=saved.public_id)
+    return _draft_page(request, subscriber, form, delegation, **page)
+
+
+@subscriber_required
+@require_GET
+def draft_saved(request: HttpRequest, public_id: str) -> HttpResponse:
+    """完了: the draft as saved, and what comes next (確定する on its page)."""
+    delegation = _get_delegation_for_member(request, public_id)
+    if not delegation.is_draft:
+        return redirect("delegations:detail", public_id=public_id)
+    return render(
+        request, "delegations/draft_saved.html", {"delegation": delegation, "steps": FORM_STEPS, "current": 3}
+    )
 
 
 def _draft_page(
@@ -140,6 +171,7 @@ def _draft_page(
     *,
     template: MatterTemplate | None = None,
     source: Delegation | None = None,
+    current: int = 1,
 ) -> HttpResponse:
     form_refusal: str | None
     try:
@@ -150,9 +182,13 @@ def _draft_page(
         form_refusal = subscriber.submission_refusal()
     return render(
         request,
-        "delegations/draft.html",
+        "delegations/draft_confirm.html" if current == 2 else "delegations/draft.html",
         {
             "form": form,
+            "rows": confirmation_rows(form) if current == 2 else None,
+            "carry": [("template", template.pk)] if template else [],
+            "steps": FORM_STEPS,
+            "current": current,
             "principal": principal,
             "refusal": form_refusal,
             "delegation": delegation,
@@ -172,16 +208,13 @@ def draft_edit(request: HttpRequest, public_id: str) -> HttpResponse:
         messages.error(request, gettext("確定した電子委任状は編集できません。"))
         return redirect("delegations:detail", public_id=public_id)
     form = DraftForm(request.POST or None, initial=DraftForm.initial_from(delegation))
-    if request.method == "POST" and form.is_valid():
-        try:
-            delegation = services.edit_draft(delegation, actor=request.user, values=form.cleaned_data)
-        except DelegationError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-        else:
-            messages.success(request, gettext("下書きを保存しました。"))
-            _future_start_warning(request, delegation)
-            return redirect("delegations:detail", public_id=public_id)
-    return _draft_page(request, delegation.subscriber, form, delegation)
+    return _draft_steps(
+        request,
+        delegation.subscriber,
+        form,
+        lambda: services.edit_draft(delegation, actor=signed_in(request), values=form.cleaned_data),
+        delegation,
+    )
 
 
 @subscriber_required

@@ -88,9 +88,7 @@ def test_draft_sign_upload_update_supersede_and_revoke_in_a_browser(
     page.get_by_label("代理権の内容").fill("物品購入契約の締結\n請求書の受領")
     page.get_by_label("委任期間の始期").fill("2026-12-01")
     page.get_by_label("委任期間の終期").fill("2027-11-30")
-    page.get_by_role("button", name="下書きを保存する").click()
-    page.wait_for_load_state()
-    assert_clean(page)
+    save_draft(page)
     assert page.get_by_test_id("delegation-status").inner_text() == "下書き"
 
     # -- finalise, download, sign with test cards, upload: active --------------------------------
@@ -102,8 +100,7 @@ def test_draft_sign_upload_update_supersede_and_revoke_in_a_browser(
     page.wait_for_load_state()
     assert_clean(page)
     page.get_by_label("代理権の内容").fill("物品購入契約の締結（1件 300 万円以下）")
-    page.get_by_role("button", name="下書きを保存する").click()
-    page.wait_for_load_state()
+    save_draft(page)
     second_id = finalise_sign_and_submit(page, tmp_path)
     assert second_id != first_id
     second_url = page.url
@@ -130,3 +127,17 @@ def test_draft_sign_upload_update_supersede_and_revoke_in_a_browser(
     assert_clean(page)
     assert_accessible(page)
     assert first_id in page.content() and second_id in page.content()
+
+
+def save_draft(page) -> None:
+    """入力 → 確認 → 完了: the values restated, the draft saved, then its page."""
+    page.get_by_role("button", name="入力内容を確認する").click()
+    page.wait_for_load_state()
+    assert_clean(page)
+    assert page.get_by_test_id("confirm-list").is_visible()
+    page.get_by_role("button", name="下書きを保存する").click()
+    page.wait_for_url(re.compile(r"/saved/$"))
+    assert_clean(page)
+    page.get_by_test_id("to-detail").click()
+    page.wait_for_url(re.compile(r"/app/delegations/[^/]+/$"))
+    assert_clean(page)

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 import pytest
 from django.urls import reverse
 
-from conftest import make_staff, otp_login
+from conftest import make_staff, otp_login, post_through_confirmation
 from delegations.models import Delegation, MatterTemplate
 from delegations.tests.lifecycle import AGENT_NAME, draft_values, events, make_active, make_draft
 
@@ -96,7 +96,9 @@ def test_the_subscriber_picks_a_template_and_edits_it_before_saving(client, subs
     assert re.search(r'<textarea name="powers"[^>]*>\s*</textarea>', ignored)
 
     edited = "入札及び見積に関する一切の件（令和8年度の工事に限る）"
-    response = client.post(reverse("delegations:new"), {**_form_values(powers=edited), "template": str(template.pk)})
+    response = post_through_confirmation(
+        client, reverse("delegations:new"), {**_form_values(powers=edited), "template": str(template.pk)}
+    )
     assert response.status_code == 302
     draft = Delegation.objects.get()
     assert draft.powers == edited
@@ -132,7 +134,7 @@ def test_a_delegation_is_copied_into_a_new_draft_without_signatures_or_past_date
     assert f'value="{(today + timedelta(days=30)).isoformat()}"' in page  # the end is ahead: copied
     assert Delegation.objects.count() == 1  # opening the page copies nothing
 
-    response = client.post(copy_url, _form_values(limitations="1件100万円以下"))
+    response = post_through_confirmation(client, copy_url, _form_values(limitations="1件100万円以下"))
     assert response.status_code == 302
     copy = Delegation.objects.exclude(pk=source.pk).get()
     assert copy.status == Delegation.Status.DRAFT and copy.delegation_id is None

@@ -40,7 +40,13 @@ def test_a_draft_from_a_template_then_copied(page, live_server, member, subscrib
     assert page.locator("#id_agent_name").input_value() == source.agent_name
     assert source.delegation_id in page.get_by_test_id("copied-from").inner_text()
     journey.visit(page, "copy")
+    page.get_by_role("button", name="入力内容を確認する").click()
+    page.wait_for_url(f"**/{source.public_id}/copy/")
+    journey.visit(page, "copy-confirm")
     page.get_by_role("button", name="下書きを保存する").click()
+    page.wait_for_url("**/app/delegations/*/saved/")
+    journey.visit(page, "copy-saved")
+    page.get_by_test_id("to-detail").click()
     page.wait_for_url("**/app/delegations/*/")
     assert Delegation.objects.filter(status=Delegation.Status.DRAFT, agent_name=source.agent_name).count() == 1
     journey.visit(page, "copied-draft")

@@ -13,6 +13,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
+from conftest import post_through_confirmation
 from delegations import services
 from delegations.models import Delegation
 from delegations.services import DelegationError
@@ -130,7 +131,7 @@ def test_drafting_refuses_a_period_that_has_ended(client, subscriber, member):
     assert refused.value.field == "valid_until" and refused.value.code == "period_ended"
     client.force_login(member)
     values = draft_values(valid_from=date(2025, 4, 1), valid_until=today - timedelta(days=1))
-    response = client.post(reverse("delegations:new"), {k: str(v) for k, v in values.items()})
+    response = post_through_confirmation(client, reverse("delegations:new"), {k: str(v) for k, v in values.items()})
     assert response.status_code == 200 and "既に過ぎています" in response.content.decode()
     assert not Delegation.objects.exists()
 
@@ -154,8 +155,8 @@ def test_drafting_warns_when_the_period_starts_later(client, subscriber, member)
     today = today_in_japan(timezone.now())
     client.force_login(member)
     values = draft_values(valid_from=today + timedelta(days=10), valid_until=today + timedelta(days=40))
-    response = client.post(reverse("delegations:new"), {k: str(v) for k, v in values.items()}, follow=True)
-    assert "有効期間前" in response.content.decode()
+    saved = post_through_confirmation(client, reverse("delegations:new"), {k: str(v) for k, v in values.items()})
+    assert "有効期間前" in client.get(saved["Location"]).content.decode()
     assert Delegation.objects.get().status == Delegation.Status.DRAFT
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
+from conftest import hidden_fields, post_through_confirmation
 from delegations.models import Delegation, SignedFile
 from delegations.signatures import verify_pades
 from delegations.tests.lifecycle import AGENT_NAME, draft_values, make_active, make_finalised, signed_pair
@@ -27,6 +28,52 @@ def _form(**overrides: Any) -> dict[str, Any]:
     return {k: v.isoformat() if isinstance(v, date) else v for k, v in values.items()}
 
 
+def save(client: Any, address: str, data: dict[str, Any]) -> Any:
+    """入力 → 確認 → 完了, as the subscriber does it."""
+    return post_through_confirmation(client, address, data)
+
+
+def test_a_new_draft_goes_input_confirm_done(client, subscriber, member):
+    client.force_login(member)
+    confirm = client.post(url("new"), _form())
+    html = confirm.content.decode()
+    assert confirm.status_code == 200 and "電子委任状の作成（確認）" in html and 'aria-current="step"' in html
+    assert AGENT_NAME in html and 'data-testid="submit-confirmed"' in html
+    assert '<span class="step-number">2</span> 確認</li>' in html  # the form's steps, not the lifecycle's
+    assert not Delegation.objects.exists()  # nothing saved before the confirmation
+    back = client.post(url("new"), {**hidden_fields(html), "edit": "1"})
+    assert "入力内容を確認する" in back.content.decode() and f'value="{AGENT_NAME}"' in back.content.decode()
+    assert not Delegation.objects.exists()
+    done = client.post(url("new"), hidden_fields(html))
+    delegation = Delegation.objects.get()
+    assert done.status_code == 302 and done["Location"] == url("saved", delegation)
+    page = client.get(done["Location"]).content.decode()
+    assert "下書きの保存（完了）" in page and AGENT_NAME in page and url("detail", delegation) in page
+
+
+def test_editing_a_draft_goes_input_confirm_done(client, subscriber, member):
+    client.force_login(member)
+    save(client, url("new"), _form())
+    delegation = Delegation.objects.get()
+    confirm = client.post(url("edit", delegation), _form(agent_title="経理部長"))
+    html = confirm.content.decode()
+    assert "下書きの編集（確認）" in html and "経理部長" in html
+    delegation.refresh_from_db()
+    assert delegation.agent_title != "経理部長"  # unchanged before the confirmation
+    done = client.post(url("edit", delegation), hidden_fields(html))
+    assert done.status_code == 302 and done["Location"] == url("saved", delegation)
+    delegation.refresh_from_db()
+    assert delegation.agent_title == "経理部長"
+
+
+def test_the_saved_page_is_the_members_own(client, subscriber, member, other_subscriber, other_member):
+    client.force_login(member)
+    save(client, url("new"), _form())
+    delegation = Delegation.objects.get()
+    client.force_login(other_member)
+    assert client.get(url("saved", delegation)).status_code == 404
+
+
 def test_the_draft_form_shows_the_principal_from_the_register_and_has_no_field_for_it(client, subscriber, member):
     client.force_login(member)
     page = client.get(url("new"))
@@ -34,9 +81,9 @@ def test_the_draft_form_shows_the_principal_from_the_register_and_has_no_field_f
     assert page.status_code == 200 and html.count("<h1") == 1
     assert "代表 太郎" in html and subscriber.corporate_number in html
     assert 'name="representative_name"' not in html and 'name="corporate_number"' not in html
-    response = client.post(url("new"), {**_form(), "representative_name": "偽物 次郎"})
+    response = save(client, url("new"), {**_form(), "representative_name": "偽物 次郎"})
     delegation = Delegation.objects.get()
-    assert response.status_code == 302 and response["Location"] == url("detail", delegation)
+    assert response.status_code == 302 and response["Location"] == url("saved", delegation)
     assert delegation.agent_name == AGENT_NAME and delegation.status == "draft"
 
 
@@ -55,7 +102,7 @@ def test_draft_errors_come_back_by_field(client, subscriber, member):
 
 def test_finalising_gives_the_id_and_the_four_downloads(client, subscriber, member):
     client.force_login(member)
-    client.post(url("new"), _form())
+    save(client, url("new"), _form())
     delegation = Delegation.objects.get()
     client.post(url("finalise", delegation))
     delegation.refresh_from_db()

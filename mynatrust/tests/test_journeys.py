@@ -242,7 +242,11 @@ def test_b_a_delegation_is_drafted_signed_with_the_test_cards_and_stored(
     page.get_by_label("代理権の内容").fill("物品購入契約の締結\n請求書の受領")
     page.get_by_label("委任期間の始期").fill(date.today().isoformat())
     page.get_by_label("委任期間の終期").fill((date.today() + timedelta(days=365)).isoformat())
-    click_through(journey, page, page.get_by_role("button", name="下書きを保存する"), "draft-saved")
+    # 入力 → 確認 → 完了: the values restated, then the saved draft and the way to its page.
+    click_through(journey, page, page.get_by_role("button", name="入力内容を確認する"), "draft-confirm")
+    assert "受任 花子" in page.get_by_test_id("confirm-list").inner_text()
+    click_through(journey, page, page.get_by_role("button", name="下書きを保存する"), "draft-done")
+    click_through(journey, page, page.get_by_test_id("to-detail"), "draft-saved")
     assert page.get_by_test_id("delegation-status").inner_text() == "下書き"
     assert page.locator("[data-testid=steps] [aria-current=step]").inner_text().endswith("確定")
 
@@ -404,7 +408,9 @@ def test_d_the_subscriber_updates_the_delegation_and_later_revokes_the_new_one(
     click_through(journey, page, page.get_by_role("link", name=old_id), "active")
     click_through(journey, page, page.get_by_test_id("start-update"), "update-draft")
     page.get_by_label("代理権の内容").fill("物品購入契約の締結（1件 300 万円以下）")
-    click_through(journey, page, page.get_by_role("button", name="下書きを保存する"), "update-saved")
+    click_through(journey, page, page.get_by_role("button", name="入力内容を確認する"), "update-confirm")
+    click_through(journey, page, page.get_by_role("button", name="下書きを保存する"), "update-done")
+    click_through(journey, page, page.get_by_test_id("to-detail"), "update-saved")
     new_id = sign_with_test_cards(journey, page, tmp_path, "update")
     assert new_id != old_id
     assert check_by_api(page, live_server, api_key, old_id)["status"] == "superseded"
