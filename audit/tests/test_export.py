@@ -138,3 +138,90 @@ def test_every_export_is_an_audit_event(events, tmp_path):
     assert event.data["filters"] == {"event_type": "auth."}
     assert event.data["count"] == 1
     assert event.actor_kind == "system"
+
+
+def forged(data: bytes, name: str, change) -> bytes:
+    """``rewrite`` by a forger who also puts the changed member's SHA-256 in the manifest."""
+    import hashlib
+
+    changed = rewrite(data, name, change)
+    content = zipfile.ZipFile(io.BytesIO(changed)).read(name)
+
+    def fix_manifest(raw: bytes) -> bytes:
+        manifest = json.loads(raw)
+        manifest["files"][name]["sha256"] = hashlib.sha256(content).hexdigest()
+        return json.dumps(manifest).encode()
+
+    return rewrite(changed, "manifest.json", fix_manifest) if name != "manifest.json" else changed
+
+
+def _links(content: bytes) -> list[dict]:
+    return [json.loads(line) for line in content.decode().splitlines() if line.strip()]
+
+
+def _jsonl(items: list[dict]) -> bytes:
+    return "".join(json.dumps(item) + "\n" for item in items).encode()
+
+
+def _drop_second_link(content: bytes) -> bytes:
+    links = _links(content)
+    return _jsonl(links[:1] + links[2:])
+
+
+def _change_a_hash(content: bytes) -> bytes:
+    links = _links(content)
+    links[1]["hash"] = "00" * 32
+    return _jsonl(links)
+
+
+def _drop_last_link(content: bytes) -> bytes:
+    return _jsonl(_links(content)[:-1])
+
+
+def _swap_two_entries(content: bytes) -> bytes:
+    lines = content.decode().splitlines(keepends=True)
+    lines[0], lines[1] = lines[1], lines[0]
+    return "".join(lines).encode()
+
+
+def _manifest(**changes):
+    def change(content: bytes) -> bytes:
+        return json.dumps({**json.loads(content), **changes}).encode()
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("member", "change", "problem"),
+    [
+        ("chain.jsonl", _drop_second_link, r"chain: position #\d+ missing"),
+        ("chain.jsonl", _change_a_hash, r"chain #\d+: hash does not follow"),
+        ("chain.jsonl", _drop_last_link, r"outside the chain or out of order"),
+        ("events.jsonl", _swap_two_entries, r"entry #\d+ is missing from an unfiltered export"),
+        ("manifest.json", _manifest(count=1), r"entries, manifest says 1"),
+        ("manifest.json", _manifest(format="something/2"), r"unknown format"),
+        ("manifest.json", _manifest(missing_entries=[3]), r"gone from the log: #3"),
+        ("manifest.json", _manifest(to_seq=1), r"does not end at its checkpoint"),
+    ],
+)
+def test_the_offline_verifier_walks_the_chain_and_names_the_first_problem(events, tmp_path, member, change, problem):
+    # Every member rewritten by a forger who fixes the manifest's file hashes too.
+    with pytest.raises(offline_verify.Invalid, match=problem):
+        check(tmp_path, forged(export_bytes("jsonl"), member, change))
+
+
+def test_the_offline_verifier_needs_the_chain_to_end_at_the_signed_head(events, tmp_path):
+    # A complete walk whose last link is not the checkpoint's head: links and entries cut together.
+    data = export_bytes("jsonl", event_type="test.tricky")  # filtered: positions may lack an entry
+    manifest = json.loads(zipfile.ZipFile(io.BytesIO(data)).read("manifest.json"))
+    last = manifest["to_seq"]
+
+    def cut_links(content: bytes) -> bytes:
+        return _jsonl([link for link in _links(content) if link["seq"] < last])
+
+    def cut_entries(content: bytes) -> bytes:
+        return _jsonl([item for item in _links(content) if item["seq"] < last])
+
+    cut = forged(forged(data, "chain.jsonl", cut_links), "events.jsonl", cut_entries)
+    with pytest.raises(offline_verify.Invalid, match=rf"chain ends at #{last - 1} with a head other than"):
+        check(tmp_path, cut)
