@@ -12,6 +12,7 @@ from typing import Any
 from unittest import mock
 
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from mynatrust.management.commands.demo_setup import DEMO_PASSWORD, demo_email
 from mynatrust.models import User
@@ -174,22 +175,45 @@ def _demo_subscriber_account(role: str, display_name: str) -> Any:
 def _tell(command: Any) -> None:
     out = command.stdout
     out.write("")
-    out.write(command.style.MIGRATE_HEADING("Registry demo"))
-    out.write(f"  {demo_email('subscriber')}: member of 株式会社マイナ商事 ({DEMO_CORPORATE_NUMBER}), approved;")
-    out.write("    representative 山田 太郎, 東京都世田谷区太子堂四丁目5番6号. Try /app/, /app/info/, /app/members/.")
+    out.write(command.style.MIGRATE_HEADING(gettext("利用者登録のデモ")))
     out.write(
-        f"  {demo_email('colleague')}: an ordinary member of 株式会社マイナ商事 (drafts and views; may not"
-        " revoke). As the administrator (subscriber@) on /app/members/: allow revoking, make administrator, remove."
+        gettext("  %(email)s: 承認済みの%(name)s（%(number)s）の構成員です。")
+        % {"email": demo_email("subscriber"), "name": "株式会社マイナ商事", "number": DEMO_CORPORATE_NUMBER}
     )
-    out.write(f"  {demo_email('applicant')}: applied for 合同会社みなとデザイン, waiting for reception.")
     out.write(
-        f"  {demo_email('sole')}: やまだ商店, a sole proprietor approved without a registry certificate;"
-        " its delegation to a 税理士 (registration number) waits for reception's qualification check."
+        gettext("    代表者は%(name)s、%(address)sです。/app/、/app/info/、/app/members/ を開いてみてください。")
+        % {"name": "山田 太郎", "address": "東京都世田谷区太子堂四丁目5番6号"}
     )
-    out.write(f"  As {demo_email('reception')}: admin → 利用者 → 受付キュー「審査待ち」, open the application,")
-    out.write("    view the certificate PDF, note the NTA finding (address differs), then approve / return / reject.")
     out.write(
-        "  NTA data: `manage.py import_corporate_numbers FILE.zip` loads the bulk download (see docs/registry.md)."
+        gettext(
+            "  %(email)s: %(name)sの一般の構成員です（下書きと閲覧ができ、取消しはできません）。"
+            "管理者（subscriber@）として /app/members/ で、取消しの許可、管理者にすること、削除ができます。"
+        )
+        % {"email": demo_email("colleague"), "name": "株式会社マイナ商事"}
+    )
+    out.write(
+        gettext("  %(email)s: %(name)sの利用を申し込み、受付を待っています。")
+        % {"email": demo_email("applicant"), "name": "合同会社みなとデザイン"}
+    )
+    out.write(
+        gettext(
+            "  %(email)s: 登記事項証明書なしで承認された個人事業主の%(name)sです。税理士（登録番号）への"
+            "電子委任状が受付の資格確認を待っています。"
+        )
+        % {"email": demo_email("sole"), "name": "やまだ商店"}
+    )
+    out.write(
+        gettext(
+            "  %(email)s として: 管理画面 → 利用者 → 受付キュー「審査待ち」で申込みを開き、証明書の PDF を見て、"
+            "国税庁のデータとの照合結果（所在地が違う）を確かめてから、承認・差戻し・却下します。"
+        )
+        % {"email": demo_email("reception")}
+    )
+    out.write(
+        gettext(
+            "  国税庁のデータ: `manage.py import_corporate_numbers FILE.zip` で全件データを取り込みます"
+            "（docs/registry.md を参照）。"
+        )
     )
 
 

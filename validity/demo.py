@@ -9,6 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext
 
 import audit
 from mynatrust.models import User
@@ -27,11 +28,17 @@ def setup(command: Any) -> None:
     key_path = Path(settings.VALIDITY_SIGNING_KEY_FILE) if settings.VALIDITY_SIGNING_KEY_FILE else None
     if key_path is not None and not key_path.exists():
         kid = signing.generate_key_file(key_path)
-        out.write(f"validity: created the response signing key {key_path} (kid {kid})")
+        out.write(
+            gettext("有効性確認: 回答の署名鍵 %(path)s を作りました（鍵 ID %(kid)s）") % {"path": key_path, "kid": kid}
+        )
     _pending_registration(command)
     user = User.objects.filter(email=RECIPIENT_EMAIL, kind=User.Kind.RECIPIENT).first()
     if user is None:
-        out.write(style.WARNING(f"validity: no demo recipient {RECIPIENT_EMAIL}; skipped"))
+        out.write(
+            style.WARNING(
+                gettext("有効性確認: デモの受領者 %(email)s がいないため飛ばしました") % {"email": RECIPIENT_EMAIL}
+            )
+        )
         return
     organisation, plaintext = _recipient_with_key(user)
     _kept_check(organisation, user)
@@ -72,17 +79,22 @@ def _recipient_with_key(user: Any) -> tuple[RecipientOrganisation, str | None]:
 
 def _tell(command: Any, organisation: RecipientOrganisation, plaintext: str | None) -> None:
     out, style = command.stdout, command.style
-    out.write(style.MIGRATE_HEADING("Validity (recipient portal and API)"))
-    out.write(f"  recipient organisation: {organisation.name} ({organisation.get_status_display()})")
+    out.write(style.MIGRATE_HEADING(gettext("有効性確認（受領者のページと API）")))
+    out.write(
+        gettext("  受領者の組織: %(name)s（%(status)s）")
+        % {"name": organisation.name, "status": organisation.get_status_display()}
+    )
     if plaintext:
-        out.write(f"  API key (demo only, shown once; it is stored hashed): {plaintext}")
+        out.write(
+            gettext("  API キー（デモ専用。表示はこの1回だけで、ハッシュ値で保存します）: %(key)s") % {"key": plaintext}
+        )
         shown = plaintext
     else:
-        shown = "<the demo key printed when it was created, or a new one from /recipient/keys/>"
-        out.write("  API key: already created earlier (create another at /recipient/keys/)")
+        shown = gettext("[作成時に表示したデモのキー、または /recipient/keys/ で作る新しいキー]")
+        out.write(gettext("  API キー: 作成済みです（別のキーは /recipient/keys/ で作れます）"))
     base = settings.SERVICE_BASE_URL.rstrip("/")
     sample = _demo_delegation_id() or SAMPLE_ID
-    out.write("  Try:")
+    out.write(gettext("  試してみてください:"))
     out.write(f"    curl -s -H 'Authorization: Bearer {shown}' {base}/api/v1/delegations/{sample}/validity")
     out.write(
         f"    curl -s -H 'Authorization: Bearer {shown}' -H 'Accept: application/jose' "
@@ -91,11 +103,17 @@ def _tell(command: Any, organisation: RecipientOrganisation, plaintext: str | No
     out.write(
         f"    curl -s {base}/.well-known/jwks.json > jwks.json && .venv/bin/python docs/examples/verify_answer.py answer.jws jwks.json"
     )
-    out.write(f"    the form: {base}/recipient/check/ (sign in as {RECIPIENT_EMAIL})")
-    out.write(f"    the history of checks: {base}/recipient/checks/")
     out.write(
-        f"    members: {base}/recipient/members/ ({RECIPIENT_EMAIL} administers; {COLLEAGUE_EMAIL} checks "
-        "and reads the history but creates no API key)"
+        gettext("    確認のフォーム: %(url)s（%(email)s でログイン）")
+        % {"url": f"{base}/recipient/check/", "email": RECIPIENT_EMAIL}
+    )
+    out.write(gettext("    確認の履歴: %(url)s") % {"url": f"{base}/recipient/checks/"})
+    out.write(
+        gettext(
+            "    構成員: %(url)s（%(admin)s が管理者です。%(colleague)s は確認と履歴の閲覧ができ、API キーは"
+            "作れません）"
+        )
+        % {"url": f"{base}/recipient/members/", "admin": RECIPIENT_EMAIL, "colleague": COLLEAGUE_EMAIL}
     )
 
 
@@ -140,7 +158,10 @@ def _pending_registration(command: Any) -> None:
             ),
             actor=user,
         )
-    command.stdout.write(f"  recipient organisation デモ確認工業株式会社 waits for reception ({APPLICANT_EMAIL})")
+    command.stdout.write(
+        gettext("  受領者の組織 %(name)s が受付を待っています（%(email)s）")
+        % {"name": "デモ確認工業株式会社", "email": APPLICANT_EMAIL}
+    )
 
 
 def _kept_check(organisation: RecipientOrganisation, user: Any) -> None:
@@ -182,8 +203,11 @@ def _end_notice(organisation: RecipientOrganisation, user: Any, command: Any) ->
     services.keep_check_result(query, organisation=organisation, actor=user)
     owner = delegation.subscriber.memberships.order_by("pk").first()
     command.stdout.write(
-        f"  end notice: {organisation.name} checked and kept {delegation.delegation_id}; its subscriber now"
-        f" revokes it, and the mail to {user.email} (the end notice) is printed below"
+        gettext(
+            "  終了の通知: %(organisation)s が %(id)s を確認して結果を保存しました。その利用者がいまこれを取り消し、"
+            "%(email)s あてのメール（終了の通知）を下に表示します"
+        )
+        % {"organisation": organisation.name, "id": delegation.delegation_id, "email": user.email}
     )
     # Only the recipient's notice is printed: the subscriber's own 取消通知 is in its page as a PDF.
     with mock.patch("delegations.services.notices.send_mail"):

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from mynatrust.management.commands.demo_setup import demo_email
 from mynatrust.models import User
@@ -51,7 +52,7 @@ def setup(command: Any) -> None:
         agenda="前月の稼働状況、障害の有無、失効情報の更新状況",
         decisions="特になし。次回は保守計画を確認する。",
     )
-    command.stdout.write("  operations: demo ledger entries recorded")
+    command.stdout.write(gettext("  運用: デモの記録簿に記録しました"))
 
 
 def _server_room_visit(manager: User, now: datetime) -> None:
@@ -134,7 +135,7 @@ def _incident(command: Any) -> None:
             "ministry_report": "総務省・経済産業省の担当課へ電話と電子メールで報告（デモ）",
         },
     )
-    command.stdout.write("  operations: demo security incident, ministry report and recovery notice")
+    command.stdout.write(gettext("  運用: デモのセキュリティ事故と、主務省庁への報告、復旧のお知らせを記録しました"))
 
 
 def _internal_audit(command: Any) -> None:
@@ -154,4 +155,4 @@ def _internal_audit(command: Any) -> None:
         responsible="サービス管理者",
         results="必須化を実施し、サービス責任者が評価した。",
     )
-    command.stdout.write("  operations: demo internal audit report")
+    command.stdout.write(gettext("  運用: デモの内部監査報告を記録しました"))

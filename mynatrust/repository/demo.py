@@ -10,6 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from mynatrust.management.commands.demo_setup import demo_email
 from mynatrust.models import User
@@ -115,7 +116,7 @@ def _procedures(manager: User, effective: datetime, command: Any) -> None:
         actor=administrator,
     )
     services.approve_document(doc, actor=manager, note="デモ：手順を確認しました。")
-    command.stdout.write("  repository: business procedures 1.0 approved (staff only)")
+    command.stdout.write(gettext("  リポジトリ: 業務手順書 1.0 を承認しました（職員のみ）"))
 
 
 def _published_documents(
@@ -138,7 +139,9 @@ def _published_documents(
             actor=operator,
         )
         services.approve_document(doc, actor=manager, note="デモ：内容を確認しました。")
-        command.stdout.write(f"  repository: {kind.label} {version} published")
+        command.stdout.write(
+            gettext("  リポジトリ: %(kind)s %(version)s を公開しました") % {"kind": kind.label, "version": version}
+        )
 
 
 def _maintenance_notice(operator: User, command: Any) -> None:
@@ -158,7 +161,7 @@ def _maintenance_notice(operator: User, command: Any) -> None:
         actor=operator,
     )
     services.publish_notice(notice, actor=operator)
-    command.stdout.write("  repository: maintenance notice published (banner)")
+    command.stdout.write(gettext("  リポジトリ: 保守のお知らせを公開しました（バナー）"))
 
 
 REVISION_VERSION = "2027-04-01"
@@ -188,4 +191,7 @@ def _draft_revision(context: dict[str, Any], operator: User, command: Any) -> No
         change_summary="第4条に届出の期限を定め、第4条の2（通知）を新設します。",
         actor=operator,
     )
-    command.stdout.write(f"  repository: terms {REVISION_VERSION} drafted, waiting for the service manager")
+    command.stdout.write(
+        gettext("  リポジトリ: 利用約款 %(version)s の案を作りました。サービス責任者の承認を待っています")
+        % {"version": REVISION_VERSION}
+    )

@@ -160,7 +160,10 @@ def test_the_demo_shows_an_end_notice_to_the_recipient_that_kept_a_check(setting
     assert "取消し済み" in notices[0].body
     ended = AuditEvent.objects.get(event_type="validity.end_notice.sent")
     assert ended.data["delegation_id"] in notices[0].body
-    assert "end notice" in out.getvalue() and ended.data["delegation_id"] in out.getvalue()
+    [told] = [line for line in out.getvalue().splitlines() if line.startswith("  終了の通知: ")]
+    assert (
+        ended.data["delegation_id"] in told and "recipient@demo.mynatrust.example.jp あてのメール（終了の通知）" in told
+    )
     # The recipient's history shows the kept check of the delegation that ended.
     assert CheckResult.objects.filter(delegation_id=ended.data["delegation_id"]).exists()
 
