@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from django.utils.translation import gettext
 
 from audit import chain, heads, signing
 from kernel import ServiceError
@@ -99,9 +100,11 @@ def vouched_heads(state: Path) -> list[heads.Head]:
 def _checked(document: dict[str, Any], service_key: Ed25519PublicKey) -> tuple[dict[str, Any], heads.Head]:
     checkpoint = document["checkpoint"]
     if checkpoint.get("key_id") != signing.key_id(service_key):
-        raise Refused("the checkpoint is signed with another key than the service's", "signature")
+        raise Refused(gettext("チェックポイントはサービスの鍵とは別の鍵で署名されています"), "signature")
     if not signing.verify(service_key, signing.signed_checkpoint_payload(checkpoint), checkpoint["signature"]):
-        raise Refused(f"checkpoint #{checkpoint['seq']}: signature invalid", "signature")
+        raise Refused(
+            gettext("チェックポイント #%(seq)s: 署名が正しくありません") % {"seq": checkpoint["seq"]}, "signature"
+        )
     return checkpoint, heads.Head(int(checkpoint["seq"]), str(checkpoint["head"]))
 
 
@@ -133,7 +136,11 @@ def cosign(
     last = heads.read(state) or heads.GENESIS
     problem = heads.extension_problem(last, links_of(document.get("links", [])), new)
     if problem is not None:
-        raise Refused(f"does not extend the head cosigned last (#{last.seq}): {problem}", "fork")
+        raise Refused(
+            gettext("前回連署した先頭（#%(seq)s）を延長していません: %(problem)s")
+            % {"seq": last.seq, "problem": problem},
+            "fork",
+        )
     moment = chain.format_time(now or datetime.now(UTC))
     cosignature = _cosignature(new, checkpoint, witness_key, moment)
     if new.seq != last.seq:
@@ -145,7 +152,9 @@ def cosign(
 def _loss_of(entry: dict[str, Any]) -> dict[str, Any]:
     data = entry.get("data")
     if entry.get("event_type") != ACKNOWLEDGED or not isinstance(data, dict):
-        raise Refused(f"entry {entry.get('id')} is not an acknowledged loss", "not_acknowledgement")
+        raise Refused(
+            gettext("エントリー %(id)s は確認された欠落ではありません") % {"id": entry.get("id")}, "not_acknowledgement"
+        )
     try:
         return {
             "lost_from": int(data["lost_from"]),
@@ -156,7 +165,9 @@ def _loss_of(entry: dict[str, Any]) -> dict[str, Any]:
             "anchor_head": str(data["anchor_head"]),
         }
     except (KeyError, TypeError, ValueError) as err:
-        raise Refused(f"entry {entry.get('id')} is not an acknowledged loss", "not_acknowledgement") from err
+        raise Refused(
+            gettext("エントリー %(id)s は確認された欠落ではありません") % {"id": entry.get("id")}, "not_acknowledgement"
+        ) from err
 
 
 def rebase_start(state: Path, entry: dict[str, Any]) -> heads.Head:
@@ -172,8 +183,8 @@ def _check_covered(loss: dict[str, Any], last: heads.Head) -> None:
         last.seq == loss["signed_seq"] and last.head != loss["signed_head"]
     ):
         raise Refused(
-            f"the acknowledged loss #{loss['lost_from']}–#{loss['lost_to']} does not hold #{last.seq}, "
-            "the head cosigned last",
+            gettext("確認された欠落 #%(lost_from)s–#%(lost_to)s は、前回連署した先頭 #%(seq)s を含みません")
+            % {"lost_from": loss["lost_from"], "lost_to": loss["lost_to"], "seq": last.seq},
             "not_covered",
             **loss,
         )
@@ -192,14 +203,24 @@ def _check_chain_to(
     ``entry_seq`` after the anchor."""
     problem = heads.extension_problem(start, (link for link in links if link[0] > start.seq), new)
     if problem is not None:
-        raise Refused(f"from #{start.seq}, cosigned by this witness: {problem}", "fork", start=start.seq)
+        raise Refused(
+            gettext("この立会人が連署した #%(start)s から: %(problem)s") % {"start": start.seq, "problem": problem},
+            "fork",
+            start=start.seq,
+        )
     at = {seq: (digest, hash_) for seq, digest, hash_ in links}
     anchor_hash = start.head if loss["anchor_seq"] == start.seq else at.get(loss["anchor_seq"], ("", ""))[1]
     if anchor_hash != loss["anchor_head"]:
-        raise Refused(f"the anchor #{loss['anchor_seq']} is not on the chain to #{new.seq}", "anchor")
+        raise Refused(
+            gettext("基準点 #%(anchor)s は #%(seq)s までのチェーン上にありません")
+            % {"anchor": loss["anchor_seq"], "seq": new.seq},
+            "anchor",
+        )
     if not loss["anchor_seq"] < entry_seq <= new.seq or at[entry_seq][0] != chain.entry_digest(entry):
         raise Refused(
-            f"entry {entry.get('id')} is not sealed at #{entry_seq} before checkpoint #{new.seq}", "not_in_log"
+            gettext("エントリー %(id)s は、チェックポイント #%(checkpoint)s より前の #%(seq)s に封印されていません")
+            % {"id": entry.get("id"), "seq": entry_seq, "checkpoint": new.seq},
+            "not_in_log",
         )
 
 
@@ -226,11 +247,15 @@ def rebase(
     last = heads.read(state) or heads.GENESIS
     links = list(links_of(document.get("links", [])))
     if heads.extension_problem(last, (link for link in links if link[0] > last.seq), new) is None:
-        raise Refused(f"checkpoint #{new.seq} extends the head cosigned last (#{last.seq})", "no_fork")
+        raise Refused(
+            gettext("チェックポイント #%(seq)s は前回連署した先頭（#%(last)s）を延長しています")
+            % {"seq": new.seq, "last": last.seq},
+            "no_fork",
+        )
     loss = _loss_of(entry)
     _check_covered(loss, last)
     if any(r.get("kind") == "rebased" and r.get("event_id") == entry.get("id") for r in journal(state)):
-        raise Refused(f"entry {entry.get('id')} re-based this witness already", "used")
+        raise Refused(gettext("エントリー %(id)s でこの立会人は既に付け替えています") % {"id": entry.get("id")}, "used")
     start = rebase_start(state, entry)
     _check_chain_to(new, start=start, links=links, loss=loss, entry=entry, entry_seq=entry_seq)
     moment = chain.format_time(now or datetime.now(UTC))
