@@ -53,6 +53,7 @@ NO_FORM = {
     "registry:password_reset_complete": "reads",
     "delegations:export": "CSV",
     "delegations:card_guide": "reads",
+    "delegations:saved": "reads (the draft's 完了 step)",
     "delegations:acceptance_link": "reads (the agent's page from the mail: downloads only)",
     "delegations:acceptance_link_pdf": "PDF",
     "delegations:finalise": "POST only (from delegations:detail)",
