@@ -210,14 +210,29 @@ def bootstrap_service_manager(email: str, password: str, *, display_name: str = 
     """First appointment on a new installation: allowed only while no active service manager exists.
     Returns the account and its one-time enrolment link (printed on the host: whoever runs this is
     the new manager), where the password is confirmed and the second factor enrolled."""
-    with transaction.atomic():
-        group = Group.objects.select_for_update().get(name=Role.SERVICE_MANAGER.value)
-        if group.user_set.filter(is_active=True).exists():
-            raise StaffError(str(_("サービス責任者は既に任命されています。管理画面から任命してください。")))
-        user = User.objects.create_user(email, password, kind=User.Kind.STAFF, is_staff=True, display_name=display_name)
-        user.groups.set([group])
-        audit.record("staff.appointed", actor=audit.SYSTEM, subject=user, role=group.name, bootstrap=True)
-        link = _invite(user, StaffInvitation.Purpose.REENROLMENT, actor=None, reason="bootstrap", mail=False)
+    try:
+        with transaction.atomic():
+            group = Group.objects.select_for_update().get(name=Role.SERVICE_MANAGER.value)
+            if group.user_set.filter(is_active=True).exists():
+                raise StaffError(str(_("サービス責任者は既に任命されています。管理画面から任命してください。")))
+            user = User.objects.create_user(
+                email, password, kind=User.Kind.STAFF, is_staff=True, display_name=display_name
+            )
+            user.groups.set([group])
+            audit.record("staff.appointed", actor=audit.SYSTEM, subject=user, role=group.name, bootstrap=True)
+            link = _invite(user, StaffInvitation.Purpose.REENROLMENT, actor=None, reason="bootstrap", mail=False)
+    except StaffError as err:
+        # Someone on the host tried to make a second first manager: on the record like a refusal in the admin.
+        audit.record(
+            "staff.appoint_refused",
+            actor=audit.SYSTEM,
+            refused=True,
+            reason=err.message,
+            role=Role.SERVICE_MANAGER.value,
+            email=email,
+            bootstrap=True,
+        )
+        raise
     return user, link
 
 

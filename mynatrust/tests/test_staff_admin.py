@@ -230,3 +230,8 @@ def test_the_first_service_manager_is_bootstrapped_once(monkeypatch):
     monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
     with pytest.raises(CommandError, match="既に任命"):
         call_command("staff_bootstrap", "second@staff.example.jp", "--password-stdin", stdout=io.StringIO())
+    assert not User.objects.filter(email="second@staff.example.jp").exists()
+    # A second bootstrap on the host is a refused appointment, on the record like one in the admin.
+    [refused] = AuditEvent.objects.filter(event_type="staff.appoint_refused")
+    assert refused.data["email"] == "second@staff.example.jp" and refused.data["bootstrap"] is True
+    assert refused.data["reason"].startswith("サービス責任者は既に任命されています")
