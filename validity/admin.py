@@ -1,5 +1,5 @@
 """Reception reviews recipient registrations here: approve, suspend or reject, each through
-validity/services.py. Nothing is edited directly; API keys are visible, never their secrets."""
+validity/services/. Nothing is edited directly; API keys are visible, never their secrets."""
 
 from __future__ import annotations
 

@@ -174,11 +174,12 @@ class KeyGuard:
     def sql(self) -> str:
         return _GUARD_SQL
 
-    def params(self) -> dict[str, Any]:
-        ops = connections[DEFAULT_DB_ALIAS].ops
+    def params(self, *, at: datetime | None = None, ops: Any = None) -> dict[str, Any]:
+        """The guard's parameters, the key usable at ``at`` (default: now)."""
+        ops = ops or connections[DEFAULT_DB_ALIAS].ops
         return {
             "guard__key": self.key.pk,
-            "guard__now": ops.adapt_datetimefield_value(timezone.now()),
+            "guard__now": ops.adapt_datetimefield_value(at or timezone.now()),
             "guard__approved": _APPROVED,
             "guard__organisation": self.key.organisation.name,
         }

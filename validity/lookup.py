@@ -16,13 +16,16 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
 
 from audit import Reading
 from delegations.queries import canonical_facts_query, stored_from_row, validity_facts
 from validity.answer import JST, DelegationFacts
+
+if TYPE_CHECKING:
+    from validity.auth import KeyGuard
 
 # The period is a pair of calendar dates in Japan, inclusive: compared with the day in Japan of the
 # instant checked, it is exactly answer.status_at's comparison with the first instant of each day.
@@ -53,22 +56,23 @@ def find_delegation(delegation_id: str) -> DelegationFacts | None:
     return _facts(validity_facts(delegation_id))
 
 
-def reading(delegation_id: str, *, checked_at: datetime, digest: str | None) -> Reading:
+_FIELDS_SQL = {"status": (STATUS_SQL, str), "digest_match": (DIGEST_MATCH_SQL, bool)}
+
+
+def reading(delegation_id: str, *, checked_at: datetime, digest: str | None, guard: KeyGuard | None = None) -> Reading:
     """The read of one delegation ID in canonical form (as :func:`validity.answer.parse_delegation_id`
     returns it: not parsed again here), with ``status`` and ``digest_match`` computed for the
-    instant ``checked_at`` and the digest the caller holds (lower-case hex, or None)."""
+    instant ``checked_at`` and the digest the caller holds (lower-case hex, or None). With
+    ``guard``, the event is appended only while the key is still usable at ``checked_at``."""
     sql, params = canonical_facts_query(delegation_id)
     ops = connections[DEFAULT_DB_ALIAS].ops
-    return Reading(
-        sql=sql,
-        params={
-            **params,
-            "checked_at": ops.adapt_datetimefield_value(checked_at),
-            "checked_on": ops.adapt_datefield_value(checked_at.astimezone(JST).date()),
-            "digest": digest,
-        },
-        fields={"status": (STATUS_SQL, str), "digest_match": (DIGEST_MATCH_SQL, bool)},
-    )
+    params["checked_at"] = ops.adapt_datetimefield_value(checked_at)
+    params["checked_on"] = ops.adapt_datefield_value(checked_at.astimezone(JST).date())
+    params["digest"] = digest
+    if guard is None:
+        return Reading(sql=sql, params=params, fields=_FIELDS_SQL)
+    params.update(guard.params(at=checked_at, ops=ops))
+    return Reading(sql=sql, params=params, fields=_FIELDS_SQL, guard=guard.sql)
 
 
 def facts_from(row: dict[str, Any]) -> DelegationFacts | None:

@@ -1,6 +1,6 @@
 """Recipients (受領者等, §5.2) and their API keys.
 
-State changes go through ``validity/services.py``; this module holds rows and query vocabulary.
+State changes go through ``validity/services/``; this module holds rows and query vocabulary.
 """
 
 from __future__ import annotations

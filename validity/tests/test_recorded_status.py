@@ -82,3 +82,34 @@ def test_an_unknown_id_is_recorded_unknown_with_no_digest_verdict():
     assert (row["status"], row["digest_match"]) == ("unknown", None)
     stored_data = AuditEvent.objects.get(pk=event_id).data
     assert (stored_data["status"], stored_data["digest_match"]) == ("unknown", None)
+
+
+def test_a_verdict_that_differs_from_the_record_stands_and_is_recorded_as_a_mismatch(stored, monkeypatch):
+    from validity import answer, services
+    from validity.answer import Status
+
+    delegation_id = ids.generate()
+    stored(facts(delegation_id, valid_from=date(2020, 1, 1), valid_until=date(2099, 12, 31)))
+    monkeypatch.setattr(answer, "status_at", lambda _facts, _at: Status.EXPIRED)  # the two disagree
+    query = services.answer_query(
+        delegation_id, sha256=None, organisation=None, actor=audit.ANONYMOUS, channel="anonymous"
+    )
+    assert query.status is Status.EXPIRED  # the answer stands
+    recorded = AuditEvent.objects.get(event_type="validity.query", subject_id=delegation_id)
+    mismatch = AuditEvent.objects.get(event_type="validity.query_mismatch", subject_id=delegation_id)
+    assert recorded.data["status"] == "valid"
+    assert mismatch.data["event_id"] == recorded.pk
+    assert mismatch.data["recorded"] == {"status": "valid", "digest_match": None}
+    assert mismatch.data["answered"] == {"status": "expired", "digest_match": None}
+
+
+def test_an_answer_that_agrees_with_its_record_records_no_mismatch(stored):
+    from validity import services
+
+    delegation_id = ids.generate()
+    stored(facts(delegation_id, valid_from=date(2020, 1, 1), valid_until=date(2099, 12, 31)))
+    query = services.answer_query(
+        delegation_id, sha256="ab" * 32, organisation=None, actor=audit.ANONYMOUS, channel="anonymous"
+    )
+    assert query.status.value == "valid" and query.document["digest_match"] is True
+    assert not AuditEvent.objects.filter(event_type="validity.query_mismatch").exists()
