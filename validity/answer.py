@@ -151,9 +151,13 @@ def digest_matches(stored: str, given: str) -> bool:
     return hmac.compare_digest(stored.lower().encode(), given.lower().encode())
 
 
+# json.dumps with these options builds an encoder per call; the answer's is built once.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
 def encode(document: dict[str, Any]) -> bytes:
     """The one serialisation of an answer or error: the plain response body and the JWS payload."""
-    return json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+    return _ENCODER.encode(document).encode()
 
 
 # --- errors --------------------------------------------------------------------------------------

@@ -40,6 +40,12 @@ def _wants_jose(request: HttpRequest) -> bool | None:
     header = request.META.get("HTTP_ACCEPT", "").strip()
     if not header:
         return False
+    return _jose_for(header) if len(header) <= 256 else _jose_for.__wrapped__(header)
+
+
+@lru_cache(maxsize=64)
+def _jose_for(header: str) -> bool | None:
+    """The verdict on one Accept header (a program sends the same one with every request)."""
     quality: dict[str, float] = {}
     for part in header.split(","):
         media, *params = (piece.strip().lower() for piece in part.split(";"))

@@ -100,10 +100,25 @@ def signed(payload: bytes, key: ECKey) -> bytes:
     the service's busiest answer: the header is the same for every answer under a key, so it is
     encoded once per key. joserfc still loads the keys and publishes them; the tests verify the
     answers with it and with the documented example verifier."""
-    signing_input = _header_segment(key.kid or key.thumbprint()) + b"." + _b64(payload)
-    der = key.get_op_key("sign").sign(signing_input, ec.ECDSA(hashes.SHA256()))
-    r, s = utils.decode_dss_signature(der)
+    private, header = _signer(key)
+    signing_input = header + b"." + _b64(payload)
+    r, s = utils.decode_dss_signature(private.sign(signing_input, _ES256))
     return signing_input + b"." + _b64(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
+
+
+_ES256 = ec.ECDSA(hashes.SHA256())
+# Per key object (loaded once per file): its private key as cryptography holds it and the encoded
+# header, so that joserfc's key checks run once per key, not at every answer.
+_signers: dict[int, tuple[ECKey, ec.EllipticCurvePrivateKey, bytes]] = {}
+
+
+def _signer(key: ECKey) -> tuple[ec.EllipticCurvePrivateKey, bytes]:
+    kept = _signers.get(id(key))
+    if kept is None or kept[0] is not key:
+        if len(_signers) >= 16:
+            _signers.clear()
+        kept = _signers[id(key)] = (key, key.get_op_key("sign"), _header_segment(key.kid or key.thumbprint()))
+    return kept[1], kept[2]
 
 
 @lru_cache(maxsize=16)
