@@ -132,6 +132,7 @@ EVENT_LABELS: dict[str, Any] = {
     "registry.facts.change_submitted": _("変更届の提出"),
     "registry.facts.changed": _("登録内容の変更"),
     "registry.facts.nta_rechecked": _("法人番号の再照会"),
+    "registry.facts.nta_confirmed": _("国税庁の公表データの行ごとの確認"),
     "registry.evidence.uploaded": _("登記事項証明書の提出"),
     "registry.evidence.viewed": _("登記事項証明書の閲覧"),
     "registry.contract.renew": _("契約の更新"),

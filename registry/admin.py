@@ -25,7 +25,13 @@ from mynatrust.access import signed_in
 from mynatrust.decisions import Decision, NoReasonForm, confirm_page, not_open
 from mynatrust.lib.pdf_pages import PdfPageError, render_page
 from registry import matching, services
-from registry.forms import ApproveFactsForm, ApproveSoleProprietorForm, DataRequestCloseForm, ReasonForm
+from registry.forms import (
+    ApproveFactsForm,
+    ApproveSoleProprietorForm,
+    DataRequestCloseForm,
+    ReasonForm,
+    nta_confirmation,
+)
 from registry.models import (
     CorporateRecord,
     DataRequest,
@@ -497,7 +503,7 @@ def subscriber_decision(request: HttpRequest, subscriber: Subscriber, verb: str)
         facts=submission_facts(subscriber, facts),
         perform=_subscriber_performers(subscriber, facts, actor=signed_in(request))[verb],
         done_url=reverse("admin:registry_subscriber_change", args=[subscriber.pk]),
-        form_class=_subscriber_form(verb, corporation=subscriber.kind == Subscriber.Kind.CORPORATION),
+        form_class=_subscriber_form(verb, facts if subscriber.kind == Subscriber.Kind.CORPORATION else None),
         errors=(RegistryError,),
         danger=SubscriberAdmin.VERBS[verb][2],
         template="admin/registry/subscriber/approve_confirm.html"
@@ -506,9 +512,10 @@ def subscriber_decision(request: HttpRequest, subscriber: Subscriber, verb: str)
     )
 
 
-def _subscriber_form(verb: str, *, corporation: bool) -> Any:
+def _subscriber_form(verb: str, corporation_facts: SubscriberFacts | None) -> Any:
+    """The decision's form; a corporation's approval carries the rows of its NTA record."""
     if verb == "approve":
-        return ApproveFactsForm if corporation else ApproveSoleProprietorForm
+        return ApproveFactsForm.for_facts(corporation_facts) if corporation_facts else ApproveSoleProprietorForm
     return NoReasonForm if verb == "start" else ReasonForm
 
 
@@ -565,6 +572,7 @@ def _subscriber_performers(
             registered_representative_name=data.get("registered_representative_name", ""),
             registered_representative_address=data.get("registered_representative_address", ""),
             reason=data.get("reason", ""),
+            nta_confirmation=nta_confirmation(data),
         )
         return gettext("承認しました。申込者にメールで知らせました。")
 

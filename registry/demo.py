@@ -234,6 +234,7 @@ def setup(command: Any) -> None:
                 registered_representative_name=name,
                 registered_representative_address=address,
                 reason="デモ：登記事項証明書で確認済み",
+                nta_confirmation={key: services.NtaRow("match") for key in services.NTA_ROWS},
             )
         if not Membership.objects.filter(user=applicant).exists():
             _apply(applicant, PENDING_CORPORATE_NUMBER, PENDING_CORPORATION)

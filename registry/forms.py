@@ -21,7 +21,17 @@ from registry import corporate_number as cn
 from registry.matching import HYPHENS
 from registry.models import DataRequest, StagedEvidence, Subscriber, SubscriberFacts
 from registry.pdf_check import PdfCheckError, check_pdf
-from registry.services import CORPORATE_NUMBER_REQUIRED, EvidenceInput, held_pdf, terms_version_in_force
+from registry.services import (
+    CORPORATE_NUMBER_REQUIRED,
+    NTA_ROW_LABELS,
+    NTA_ROWS,
+    VERDICT_LABELS,
+    EvidenceInput,
+    NtaRow,
+    held_pdf,
+    nta_rows,
+    terms_version_in_force,
+)
 
 CORPORATE_NUMBER_ERRORS = {
     "empty": CORPORATE_NUMBER_REQUIRED,
@@ -353,7 +363,8 @@ class MemberRemoveForm(PlainTextMixin, forms.Form):
 class ApproveFactsForm(PlainTextMixin, forms.Form):
     """Approving an application or a change of a corporation: the reviewer reads the registry
     evidence beside this form, types what it certifies (never pre-filled from the applicant's own
-    entries) and confirms each declared fact against it."""
+    entries) and confirms each row of the NTA record against the application and the certificate
+    (一致 / 不一致, a note required for 不一致; ``registry.services.nta_review``)."""
 
     company_registry_number = forms.CharField(
         label=_("会社法人等番号（12桁）"), max_length=20, help_text=_("登記事項証明書に記載の番号を入力")
@@ -364,14 +375,54 @@ class ApproveFactsForm(PlainTextMixin, forms.Form):
     registered_representative_address = forms.CharField(
         label=_("登記上の代表者住所"), max_length=300, help_text=_("証明書に記載のとおりに入力")
     )
-    organisation_name_checked = forms.BooleanField(label=_("商号が証明書の記載と一致することを確認した"))
-    address_checked = forms.BooleanField(label=_("本店の所在地が証明書の記載と一致することを確認した"))
     reason = forms.CharField(
         label=_("所見・申込者への連絡事項（任意）"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
+    # The rows of the NTA record as the page shows them; set by ``for_facts``.
+    nta_rows: list[dict[str, str]] = []
+
+    @classmethod
+    def for_facts(cls, facts: SubscriberFacts) -> type[ApproveFactsForm]:
+        """The form for one application, carrying its NTA rows."""
+        return type("ApproveFactsForm", (cls,), {"nta_rows": nta_rows(facts)})
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for key in NTA_ROWS:
+            label = NTA_ROW_LABELS[key]
+            verdict = forms.ChoiceField(
+                label=_("%(row)sの確認") % {"row": label},
+                choices=list(VERDICT_LABELS.items()),
+                widget=forms.RadioSelect,
+                error_messages={"required": _("一致か不一致かを選んでください。")},
+            )
+            note = forms.CharField(
+                label=_("%(row)sの確認メモ（不一致なら必須）") % {"row": label}, required=False, max_length=500
+            )
+            verdict.in_nta_rows = note.in_nta_rows = True  # type: ignore[attr-defined]
+            self.fields[f"nta_{key}"] = verdict
+            self.fields[f"nta_{key}_note"] = note
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for key in NTA_ROWS:
+            if data.get(f"nta_{key}") == "mismatch" and not data.get(f"nta_{key}_note", "").strip():
+                self.add_error(f"nta_{key}_note", _("不一致とした理由（公表データと何が異なるか）を記入してください。"))
+        return data
 
     def clean_company_registry_number(self) -> str:
         return cn.normalise(self.cleaned_data["company_registry_number"])
+
+    def row_fields(self) -> list[tuple[dict[str, str], Any, Any]]:
+        """Each NTA row beside its two fields, for the page."""
+        return [(row, self[f"nta_{row['row']}"], self[f"nta_{row['row']}_note"]) for row in self.nta_rows]
+
+
+def nta_confirmation(data: dict[str, Any]) -> dict[str, NtaRow]:
+    """The reviewer's answers from a valid approval form."""
+    return {
+        key: NtaRow(data[f"nta_{key}"], data.get(f"nta_{key}_note", "")) for key in NTA_ROWS if f"nta_{key}" in data
+    }
 
 
 class ApproveSoleProprietorForm(PlainTextMixin, forms.Form):

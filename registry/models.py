@@ -253,6 +253,9 @@ class SubscriberFacts(models.Model):
     representative_phone = models.CharField(_("代表者の電話番号"), max_length=20)
     representative_birth_date = models.DateField(_("代表者の生年月日"), null=True, blank=True)
     nta_check = models.JSONField(_("法人番号の照合結果"), default=dict, blank=True)
+    # The reviewer's confirmation of the NTA record, row by row, stored with the approval
+    # (registry.services.nta_review): [{"row", "nta", "entry", "verdict", "note"}, …].
+    nta_confirmation = models.JSONField(_("国税庁の公表データの確認"), default=list, blank=True)
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("届出者")
     )

@@ -8,6 +8,7 @@ Japan time like ``moment``), ``{{ n|byte_size }}`` (a size in the reader's words
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,14 +34,14 @@ LOOKUP_SOURCES = {
 }
 
 
-@register.filter
-def verdict_label(value: Any) -> str:
-    return str(VERDICTS.get(str(value), value))
+def labelled(labels: Mapping[str, Any]) -> Callable[[Any], str]:
+    """A filter that puts a stored code into its words (the code itself when it has none)."""
+    return lambda value: str(labels.get(str(value), value))
 
 
-@register.filter
-def lookup_source_label(value: Any) -> str:
-    return str(LOOKUP_SOURCES.get(str(value), value))
+# Identity-matching verdicts; where a corporate-number record came from.
+verdict_label = register.filter("verdict_label", labelled(VERDICTS))
+lookup_source_label = register.filter("lookup_source_label", labelled(LOOKUP_SOURCES))
 
 
 @register.filter

@@ -363,3 +363,9 @@ def in_thread(function: Any, *args: Any) -> Any:
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(function, *args).result()
+
+
+def confirm_every_nta_row(page: Any) -> None:
+    """On an approval page: 一致 on each row of the NTA record."""
+    for row in page.locator(".nta-row").all():
+        row.get_by_label("一致", exact=True).check()

@@ -21,7 +21,17 @@ from conftest import PASSWORD, make_staff, make_user
 from delegations.tests import lifecycle
 from delegations.tests.lifecycle import make_finalised, make_subscriber, signed_pair
 
-from .journey_pages import Journey, click_through, in_thread, open_in_admin, press_on, sign_in, staff_sign_in, tab_to
+from .journey_pages import (
+    Journey,
+    click_through,
+    confirm_every_nta_row,
+    in_thread,
+    open_in_admin,
+    press_on,
+    sign_in,
+    staff_sign_in,
+    tab_to,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -126,8 +136,7 @@ def test_a_corporation_applies_and_reception_approves_it(
     desk.get_by_label("会社法人等番号（12桁）").fill(number[1:])
     desk.get_by_label("登記上の代表者氏名").fill("山田 太郎")
     desk.get_by_label("登記上の代表者住所").fill("東京都世田谷区太子堂四丁目5番6号")
-    desk.get_by_label("商号が証明書の記載と一致することを確認した").check()
-    desk.get_by_label("本店の所在地が証明書の記載と一致することを確認した").check()
+    confirm_every_nta_row(desk)
     desk.get_by_role("button", name="承認する").click()
     desk.wait_for_url(re.compile(r"/staff-admin/registry/subscriber/\d+/change/$"))
     journey.visit(desk, "admin-approved")

@@ -45,6 +45,7 @@ from registry.services.members import (
     revoke_invitation,
     set_member_role,
 )
+from registry.services.nta_review import NTA_ROW_LABELS, NTA_ROWS, VERDICT_LABELS, NtaRow, nta_rows
 from registry.services.review import (
     DUPLICATE_IN_SERVICE,
     approve_facts,
@@ -59,7 +60,11 @@ __all__ = [
     "DUPLICATE_IN_SERVICE",
     "MAIL_SUBJECTS",
     "NTA_FINDINGS",
+    "NTA_ROWS",
+    "NTA_ROW_LABELS",
+    "VERDICT_LABELS",
     "EvidenceInput",
+    "NtaRow",
     "RegistryError",
     "_subscribers",
     "accept_invitation",
@@ -75,6 +80,7 @@ __all__ = [
     "kept_token",
     "lookup_corporate_number",
     "nta_client",
+    "nta_rows",
     "open_held",
     "recheck_corporate_number",
     "record_data_request",

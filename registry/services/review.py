@@ -3,6 +3,7 @@ the applicant's resubmission after a return."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
@@ -27,6 +28,7 @@ from registry.services.common import (
 from registry.services.corporate import _nta_check
 from registry.services.evidence import EvidenceInput, _store_evidence
 from registry.services.mail import _mail_on_commit
+from registry.services.nta_review import NtaRow, confirm_nta_rows
 
 if TYPE_CHECKING:
     from mynatrust.models import User
@@ -79,8 +81,10 @@ def approve_facts(
     registered_representative_name: str,
     registered_representative_address: str,
     reason: str = "",
+    nta_confirmation: Mapping[str, NtaRow] | None = None,
 ) -> SubscriberFacts:
-    """Reception approves an application or a change after checking the registry evidence."""
+    """Reception approves an application or a change after checking the registry evidence and
+    confirming the NTA record row by row (``registry.services.nta_review``)."""
     facts, subscriber = _locked_open_facts(facts)
     name, address = _registered_representative(
         facts, subscriber, registered_representative_name, registered_representative_address
@@ -89,6 +93,7 @@ def approve_facts(
     initial = _is_initial(subscriber)
     if not initial and subscriber.status not in (Subscriber.Status.ACTIVE, Subscriber.Status.SUSPENDED):
         raise RegistryError(_("この利用者の届出は承認できません。"), code="wrong_state")
+    facts.nta_confirmation = confirm_nta_rows(facts, nta_confirmation, actor=actor)
     if initial and _in_service_under(subscriber):
         raise RegistryError(DUPLICATE_IN_SERVICE, code="duplicate_corporate_number")
     now = timezone.now()

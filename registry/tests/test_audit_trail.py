@@ -45,6 +45,7 @@ def test_a_whole_life_is_in_the_audit_log(subscriber_member, reception):
         "registry.facts.returned",
         "registry.evidence.uploaded",
         "registry.facts.resubmitted",
+        "registry.facts.nta_confirmed",  # the reviewer's rows, with the approval
         "registry.subscriber.approved",
         "registry.evidence.uploaded",
         "registry.facts.change_submitted",

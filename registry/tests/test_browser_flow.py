@@ -9,7 +9,7 @@ import re
 import pytest
 
 from conftest import PASSWORD, make_staff, make_user
-from mynatrust.tests.journey_pages import admin_sign_in
+from mynatrust.tests.journey_pages import admin_sign_in, confirm_every_nta_row
 
 from .conftest import corporate_number, make_pdf
 
@@ -92,8 +92,7 @@ def test_application_review_and_approval_end_to_end(page, browser, live_server, 
     desk.get_by_label("会社法人等番号（12桁）").fill(number[1:])
     desk.get_by_label("登記上の代表者氏名").fill("山田 太郎")
     desk.get_by_label("登記上の代表者住所").fill("東京都世田谷区太子堂四丁目5番6号")
-    desk.get_by_label("商号が証明書の記載と一致することを確認した").check()
-    desk.get_by_label("本店の所在地が証明書の記載と一致することを確認した").check()
+    confirm_every_nta_row(desk)
     desk.get_by_role("button", name="承認する").click()
     desk.wait_for_url(re.compile(r"/registry/subscriber/\d+/change/$"))
     assert "承認しました" in desk.content()

@@ -13,7 +13,7 @@ from registry import services
 from registry.models import SubscriberFacts
 from registry.services import RegistryError
 
-from .conftest import events, evidence_input, make_pdf
+from .conftest import events, every_nta_row_matches, evidence_input, make_pdf
 
 pytestmark = pytest.mark.django_db
 
@@ -55,6 +55,7 @@ def test_a_new_representative_waits_for_review_while_the_old_one_stays_in_force(
         company_registry_number=active.corporate_number[1:],
         registered_representative_name="鈴木 一郎",
         registered_representative_address="東京都目黒区中目黒一丁目1番1号",
+        nta_confirmation=every_nta_row_matches(),
     )
     assert active.registered_representative() == ("鈴木 一郎", "東京都目黒区中目黒一丁目1番1号")
     states = list(active.facts.order_by("version").values_list("version", "state"))

@@ -30,8 +30,11 @@ def decide_url(subscriber, verb):
 READ_FROM_EVIDENCE = {
     "registered_representative_name": "山田 太郎",
     "registered_representative_address": "東京都世田谷区太子堂四丁目5番6号",
-    "organisation_name_checked": "on",
-    "address_checked": "on",
+    # each row of the NTA record confirmed against the application and the certificate
+    "nta_name": "match",
+    "nta_address": "match",
+    "nta_corporate_number": "match",
+    "nta_status": "match",
 }
 
 
@@ -360,11 +363,12 @@ def test_the_approval_page_shows_the_evidence_beside_empty_fields_the_reviewer_t
     form = page.context["form"]
     # never pre-filled from the applicant's own entries
     assert not form.initial and 'value="山田 太郎"' not in body
-    assert "商号が証明書の記載と一致することを確認した" in body
+    for row in ("name", "address", "corporate_number", "status"):
+        assert f'data-testid="nta-row-{row}"' in body, row
 
 
 def test_an_approval_without_each_field_confirmed_changes_nothing(desk, applied):
-    data = {k: v for k, v in READ_FROM_EVIDENCE.items() if k != "address_checked"}
+    data = {k: v for k, v in READ_FROM_EVIDENCE.items() if k != "nta_address"}
     response = decide(
         desk, decide_url(applied, "approve"), {"company_registry_number": applied.corporate_number[1:], **data}
     )
@@ -417,3 +421,113 @@ def test_the_contract_is_suspended_through_its_confirmation_page(desk, active):
     active.refresh_from_db()
     assert active.status == Subscriber.Status.SUSPENDED
     assert decide_url(active, "reinstate") in desk.get(review_url(active)).content.decode()
+
+
+# --- the NTA record confirmed row by row ---------------------------------------------------------------
+def _published(subscriber, **record):
+    """The NTA's record of the applicant's number, looked up again as reception would."""
+    CorporateRecord.objects.create(
+        corporate_number=subscriber.corporate_number,
+        **{
+            "name": "株式会社みなと商事",
+            "prefecture_name": "東京都",
+            "city_name": "港区",
+            "street_number": "芝公園一丁目2番3号",
+            "latest": "1",
+            **record,
+        },
+    )
+    services.recheck_corporate_number(subscriber.open_facts, actor=make_staff("reception", "r2@staff.example.jp"))
+
+
+def _confirm(**rows):
+    from registry.services import NtaRow
+
+    verdicts = {"name": "match", "address": "match", "corporate_number": "match", "status": "match", **rows}
+    return {key: NtaRow(*value) if isinstance(value, tuple) else NtaRow(value) for key, value in verdicts.items()}
+
+
+def _approve(subscriber, reviewer, confirmation):
+    return services.approve_facts(
+        subscriber.open_facts,
+        actor=reviewer,
+        company_registry_number=subscriber.corporate_number[1:],
+        registered_representative_name="山田 太郎",
+        registered_representative_address="東京都世田谷区太子堂四丁目5番6号",
+        nta_confirmation=confirmation,
+    )
+
+
+def test_an_approval_without_every_nta_row_confirmed_is_refused_and_audited(applied, reception):
+    _published(applied)
+    with pytest.raises(RegistryError) as refused:
+        _approve(applied, reception, {k: v for k, v in _confirm().items() if k != "status"})
+    assert refused.value.code == "nta_unconfirmed"
+    applied.refresh_from_db()
+    assert applied.status == Subscriber.Status.APPLIED
+    assert events("registry.facts.approve_refused")[0].data["code"] == "nta_unconfirmed"
+    assert not events("registry.facts.nta_confirmed")
+
+
+def test_a_mismatched_nta_row_blocks_the_approval_with_its_note_on_record(applied, reception):
+    _published(applied, close_date=date(2026, 1, 31), close_cause="01")
+    with pytest.raises(RegistryError) as refused:
+        _approve(applied, reception, _confirm(status=("mismatch", "公表データでは閉鎖済み")))
+    assert refused.value.code == "nta_mismatch"
+    applied.refresh_from_db()
+    assert applied.status == Subscriber.Status.APPLIED and applied.open_facts.nta_confirmation == []
+    reason = events("registry.facts.approve_refused")[0].data["reason"]
+    assert "登記記録の状態" in reason and "公表データでは閉鎖済み" in reason
+
+
+def test_a_mismatch_needs_a_note(applied, reception):
+    _published(applied)
+    with pytest.raises(RegistryError) as refused:
+        _approve(applied, reception, _confirm(name=("mismatch", " ")))
+    assert refused.value.code == "nta_note_missing"
+
+
+def test_the_nta_confirmation_is_stored_with_the_decision_and_audited(applied, reception):
+    _published(applied)
+    facts = _approve(applied, reception, _confirm(address=("match", "丁目の表記のみ異なる")))
+    rows = {row["row"]: row for row in facts.nta_confirmation}
+    assert list(rows) == ["name", "address", "corporate_number", "status"]
+    assert rows["name"] == {
+        "row": "name",
+        "nta": "株式会社みなと商事",
+        "entry": "株式会社みなと商事",
+        "verdict": "match",
+        "note": "",
+    }
+    assert rows["corporate_number"]["nta"] == applied.corporate_number
+    assert rows["address"]["note"] == "丁目の表記のみ異なる"
+    event = events("registry.facts.nta_confirmed")[0]
+    assert event.subject_id == applied.public_id and event.data["rows"] == facts.nta_confirmation
+
+
+def test_the_approval_page_confirms_the_nta_record_row_by_row(desk, applied):
+    _published(applied, close_date=date(2026, 1, 31), close_cause="01")
+    page = desk.get(decide_url(applied, "approve")).content.decode()
+    row = page.split('data-testid="nta-row-status"')[1].split("</fieldset>")[0]
+    assert "閉鎖" in row and "2026" in row and "一致" in row and "不一致" in row
+    name_row = page.split('data-testid="nta-row-name"')[1].split("</fieldset>")[0]
+    assert name_row.count("株式会社みなと商事") == 2  # the NTA's and the application's, side by side
+    data = {"company_registry_number": applied.corporate_number[1:], **READ_FROM_EVIDENCE, "nta_status": "mismatch"}
+    response = decide(desk, decide_url(applied, "approve"), data)
+    assert response.status_code == 200
+    assert "理由" in str(response.context["form"].errors["nta_status_note"])
+    data["nta_status_note"] = "閉鎖されている"
+    response = decide(desk, decide_url(applied, "approve"), data)
+    assert response.status_code == 200
+    assert "差し戻" in response.content.decode()
+    applied.refresh_from_db()
+    assert applied.status == Subscriber.Status.APPLIED
+    assert events("registry.facts.approve_refused")[0].data["code"] == "nta_mismatch"
+
+
+def test_the_review_page_restates_the_confirmation_given_at_the_approval(desk, applied, reception):
+    _published(applied)
+    _approve(applied, reception, _confirm(address=("match", "丁目の表記のみ異なる")))
+    page = desk.get(review_url(applied)).content.decode()
+    table = page.split('data-testid="nta-confirmation"')[1].split("</table>")[0]
+    assert "本店の所在地" in table and "丁目の表記のみ異なる" in table and table.count("一致") == 4
