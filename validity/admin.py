@@ -15,11 +15,12 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from audit.admin import ReadOnlyAdmin
 from mynatrust.decisions import Decision, confirm_page, not_open
 from mynatrust.forms import PlainTextMixin
 from validity import services
 from validity.answer import ValidityError
-from validity.models import ApiKey, RecipientMember, RecipientOrganisation
+from validity.models import ApiKey, RecipientInvitation, RecipientMember, RecipientOrganisation
 
 DECIDE = "validity.decide_recipientorganisation"
 # decision: (service, states it applies to, title, button, consequence, message, reason required, danger)
@@ -217,3 +218,15 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(RecipientInvitation)
+class RecipientInvitationAdmin(ReadOnlyAdmin):
+    """Invitations to join a recipient organisation, read only: who was invited to which
+    organisation, by whom, and whether it was accepted, revoked or left to expire. The token's hash
+    is never shown. Invitations are made, accepted and revoked by the organisation's members."""
+
+    list_display = ("email", "organisation", "invited_by", "created_at", "expires_at", "accepted_at", "revoked_at")
+    list_select_related = ("organisation", "invited_by")
+    search_fields = ("email", "organisation__name")
+    exclude = ("token_hash",)

@@ -245,3 +245,22 @@ def test_the_number_of_live_keys_is_limited(recipient, organisation, settings):
         services.create_api_key(organisation, label=f"k{n}", actor=recipient)
     with pytest.raises(ValidityError):
         services.create_api_key(organisation, label="one too many", actor=recipient)
+
+
+def test_reception_reads_the_recipient_invitations_in_japanese_and_changes_none(client, recipient, staff_by_role):
+    organisation = make_organisation(recipient)
+    invitation = services.invite_member(organisation, actor=recipient, email="new@recipient.example.jp", accept_url=str)
+    listing = reverse("admin:validity_recipientinvitation_changelist")
+    otp_login(client, staff_by_role["reception"])
+    page = client.get(listing)
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "new@recipient.example.jp" in body and organisation.name in body
+    for header in ("招待先メールアドレス", "受領者等", "招待日時", "有効期限", "承諾日時", "取消日時"):
+        assert header in body, header
+    item = client.get(reverse("admin:validity_recipientinvitation_change", args=[invitation.pk])).content.decode()
+    assert invitation.token_hash not in item and "招待トークンのハッシュ" not in item
+    assert client.get(reverse("admin:validity_recipientinvitation_add")).status_code == 403
+    assert client.post(reverse("admin:validity_recipientinvitation_delete", args=[invitation.pk])).status_code == 403
+    otp_login(client, staff_by_role["maintenance"])
+    assert client.get(listing).status_code == 403
