@@ -306,9 +306,10 @@ class ChangeForm(FactsForm, EvidenceMixin):
         kwargs.setdefault("initial", current.declared())
         super().__init__(*args, **kwargs)
         self.current = current
-        self.fields["evidence_file"].help_text = _(
-            "商号・所在地・代表者を変更する場合は、変更後の登記事項証明書が必要です。"
-        )
+        if self.kept is None:  # else the help text names the file kept from the confirmation page
+            self.fields["evidence_file"].help_text = _(
+                "商号・所在地・代表者を変更する場合は、変更後の登記事項証明書が必要です。"
+            )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

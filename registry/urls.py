@@ -15,6 +15,7 @@ urlpatterns = [
     path("receipts/<int:version>.pdf", views.receipt, name="receipt"),
     path("info/", views.info, name="info"),
     path("info/change/", views.change, name="change"),
+    path("info/change/done/", views.change_done, name="change_done"),
     path("info/change/withdraw/", views.withdraw_change, name="withdraw_change"),
     path("evidence/<str:public_id>/", views.evidence, name="evidence"),
     path("contract/renew/", views.renew, name="renew"),

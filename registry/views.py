@@ -5,21 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.defaultfilters import filesizeformat
-from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from mynatrust.access import refuse_object, signed_in, subscriber_required
-from mynatrust.forms import STEPS, confirmation_rows, is_confirmed
+from mynatrust.forms import STEPS, is_confirmed
 from mynatrust.repository.middleware import terms_exempt
 from mynatrust.repository.models import DocumentKind, TermsAcceptance
-from registry import member_pages, receipts, services
+from registry import evidence_steps, member_pages, receipts, services
 from registry.forms import ApplicationForm, ChangeForm, ResubmitForm
 from registry.models import Membership, RegistryEvidence, StagedEvidence, Subscriber, SubscriberFacts
 from registry.services import RegistryError
@@ -75,48 +72,17 @@ def home(request: HttpRequest) -> HttpResponse:
 @subscriber_required
 @require_http_methods(["GET", "POST"])
 def apply(request: HttpRequest) -> HttpResponse:
-    """入力 → 確認 → 完了. The form; then what will be sent, every value and the file by name, size,
-    pages and digest, with the file held (registry.services.confirmation) and nothing of the
-    application stored; then the final button applies and the receipt follows."""
-    actor = signed_in(request)
+    """入力 → 確認 → 完了 (registry.evidence_steps); the receipt follows the final button."""
     if _membership(request) is not None:
         if is_confirmed(request):  # a confirmation sent again once the application went in
-            services.refuse_confirmation(actor, "confirmation_used")
+            services.refuse_confirmation(signed_in(request), "confirmation_used")
         messages.info(request, gettext("このアカウントは既に利用者に所属しています。"))
         return redirect("registry:home")
-    if request.method != "POST" or not request.POST:  # a body that is no form (JSON) reads as none
-        return _apply_page(request, ApplicationForm())
-    confirming, editing = is_confirmed(request), "edit" in request.POST
-    try:
-        if confirming or editing:
-            held = services.open_held(request.POST.get("confirmation", ""), actor=actor)
-        elif request.POST.get("kept"):
-            held = services.open_held(request.POST["kept"], actor=actor, kept=True)
-        else:
-            held = None
-    except RegistryError as exc:
-        return _apply_page(request, _refused_form(request, exc))
-    form = ApplicationForm(request.POST, None if confirming or editing else request.FILES, kept=held)
-    if editing:  # 修正する: the filled form again, the chosen file kept
-        return _apply_page(request, form)
-    if not form.is_valid():
-        if confirming:  # the confirmation page sent values that no longer pass: changed on the way
-            return _apply_page(
-                request, _refused_form(request, services.refuse_confirmation(actor, "confirmation_changed"))
-            )
-        return _apply_page(request, form)
-    if not confirming:
-        pdf = form.cleaned_data.get("evidence_file")
-        held = services.hold_evidence(
-            actor=actor, pdf=pdf[0] if pdf else None, file_name=pdf[1] if pdf else "", kept=held
-        )
-        return _apply_confirm_page(request, form, held)
-    assert held is not None  # noqa: S101  (a confirmation always names its held row)
-    try:
-        services.open_held(request.POST["confirmation"], actor=actor, values=form.confirmed_values())
+
+    def submit(form: ApplicationForm, held: StagedEvidence) -> None:
         data = form.cleaned_data
         services.apply_for_registration(
-            actor=actor,
+            actor=signed_in(request),
             kind=data["kind"],
             corporate_number=data.get("corporate_number", ""),
             facts=form.facts(),
@@ -125,46 +91,12 @@ def apply(request: HttpRequest) -> HttpResponse:
             antisocial_declared=data["antisocial_declared"],
             held=held,
         )
-    except RegistryError as exc:
-        refused = ApplicationForm(request.POST)
-        refused.is_valid()
-        _form_error(refused, exc)
-        return _apply_page(request, refused)
-    return redirect("registry:apply_done")
 
-
-def _refused_form(request: HttpRequest, exc: RegistryError) -> ApplicationForm:
-    """The entered values again, without the file, and why the confirmation was refused."""
-    form = ApplicationForm(request.POST)
-    form.is_valid()
-    form.add_error(None, exc.message)
-    return form
-
-
-def _apply_page(request: HttpRequest, form: ApplicationForm) -> HttpResponse:
-    kept = services.kept_token(form.kept) if form.kept is not None else ""
-    return render(request, "registry/apply.html", {"form": form, "kept": kept, "steps": STEPS, "current": 1})
-
-
-def _apply_confirm_page(request: HttpRequest, form: ApplicationForm, held: StagedEvidence) -> HttpResponse:
-    texts: dict[str, str] = {}
-    if held.content:
-        texts["evidence_file"] = format_html(
-            "{}（{}、{}）<br>SHA-256 <code>{}</code>",
-            held.file_name,
-            filesizeformat(held.size),
-            gettext("%(pages)sページ") % {"pages": held.page_count},
-            held.sha256,
-        )
-    context = {
-        "form": form,
-        "rows": confirmation_rows(form, texts),
-        "confirmation": services.confirmation_token(held, form.confirmed_values()),
-        "minutes": settings.REGISTRY_CONFIRMATION_SECONDS // 60,
-        "steps": STEPS,
-        "current": 2,
-    }
-    return render(request, "registry/apply_confirm.html", context)
+    confirm = {"confirm_title": gettext("利用申込（確認）"), "submit_label": gettext("申し込む")}
+    steps = evidence_steps.EvidenceSteps(
+        "apply", ApplicationForm, submit, "registry/apply.html", "registry:apply_done", confirm
+    )
+    return evidence_steps.run(steps, request)
 
 
 @terms_exempt  # the receipt of the application itself
@@ -205,30 +137,48 @@ def info(request: HttpRequest) -> HttpResponse:
 @subscriber_required
 @require_http_methods(["GET", "POST"])
 def change(request: HttpRequest) -> HttpResponse:
+    """入力 → 確認 → 完了 (registry.evidence_steps), like the application."""
     subscriber = _get_subscriber_for_member(request)
     current = subscriber.current_facts
     if current is None or subscriber.open_facts is not None:
+        if is_confirmed(request):  # a confirmation sent again once the change went in
+            services.refuse_confirmation(signed_in(request), "confirmation_used", purpose="change")
         messages.info(request, gettext("現在、変更を届け出ることはできません。"))
         return redirect("registry:info")
-    form = ChangeForm(request.POST or None, request.FILES or None, current=current)
-    if request.method == "POST" and form.is_valid():
-        try:
-            version = services.submit_change(
-                subscriber, actor=signed_in(request), facts=form.facts(), evidence=form.evidence()
-            )
-        except RegistryError as exc:
-            _form_error(form, exc)
-        else:
-            if version.state == SubscriberFacts.State.PENDING:
-                messages.success(
-                    request,
-                    gettext("変更届を受け付けました（受付番号 %(number)s）。承認されるまでは現在の登録内容が有効です。")
-                    % {"number": version.reception_number},
-                )
-            else:
-                messages.success(request, gettext("登録内容を変更しました。"))
-            return redirect("registry:info")
-    return render(request, "registry/change.html", {"form": form, "subscriber": subscriber})
+
+    def form(*args: Any, **kwargs: Any) -> ChangeForm:
+        return ChangeForm(*args, current=current, **kwargs)
+
+    def submit(form: ChangeForm, held: StagedEvidence) -> None:
+        actor = signed_in(request)
+        services.submit_change(subscriber, actor=actor, facts=form.facts(), evidence=form.evidence(), held=held)
+
+    context = {
+        "subscriber": subscriber,
+        "confirm_title": gettext("登録内容の変更届（確認）"),
+        "submit_label": gettext("届け出る"),
+    }
+    steps = evidence_steps.EvidenceSteps(
+        "change", form, submit, "registry/change.html", "registry:change_done", context
+    )
+    return evidence_steps.run(steps, request)
+
+
+@subscriber_required
+@require_GET
+def change_done(request: HttpRequest) -> HttpResponse:
+    """完了: the change as filed; a change under review with its 受付番号 and 変更届受付票."""
+    subscriber = _get_subscriber_for_member(request)
+    version = subscriber.facts.order_by("-version").first()
+    context = {
+        "subscriber": subscriber,
+        "version": version,
+        "pending": version is not None and version.state == SubscriberFacts.State.PENDING,
+        "review_days": services.review_days(),
+        "steps": STEPS,
+        "current": 3,
+    }
+    return render(request, "registry/change_done.html", context)
 
 
 @subscriber_required

@@ -147,6 +147,15 @@ def test_a_corporation_applies_and_reception_approves_it(
     journey.visit(page, "menu-active")
     assert page.get_by_test_id("subscriber-status").inner_text() == "利用中"
 
+    # -- a change of the phone number (変更届): 入力 → 確認 → 完了, in force at once ------------------
+    click_through(journey, page, page.get_by_role("link", name="登録内容と変更の届出"), "info")
+    click_through(journey, page, page.get_by_role("link", name="登録内容の変更を届け出る"), "change")
+    page.get_by_label("代表者の電話番号").fill("090-1234-5678")
+    click_through(journey, page, page.get_by_role("button", name="入力内容を確認する"), "change-confirm")
+    assert "09012345678" in page.get_by_test_id("confirm-list").inner_text()
+    click_through(journey, page, page.get_by_role("button", name="届け出る"), "change-done")
+    assert "登録内容を変更しました" in page.content()
+
 
 # --- the delegation and the people who rely on it ----------------------------------------------
 

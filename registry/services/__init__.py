@@ -13,6 +13,7 @@ from registry.services.changes import submit_change, withdraw_change
 from registry.services.common import CORPORATE_NUMBER_REQUIRED, RegistryError
 from registry.services.confirmation import (
     confirmation_token,
+    discard_held,
     held_pdf,
     hold_evidence,
     kept_token,
@@ -73,6 +74,7 @@ __all__ = [
     "close_data_request",
     "compare_with_nta",
     "confirmation_token",
+    "discard_held",
     "held_pdf",
     "hold_evidence",
     "invitation_for_token",

@@ -12,10 +12,12 @@ import audit
 from kernel import service
 from registry import reception
 from registry.models import (
+    StagedEvidence,
     Subscriber,
     SubscriberFacts,
 )
 from registry.services.common import RegistryError, _changed_fields, _declared, _is_initial, _locked_for_member
+from registry.services.confirmation import take_held
 from registry.services.corporate import _nta_check
 from registry.services.evidence import EvidenceInput, _store_evidence
 from registry.services.mail import _mail_on_commit, _receipt_of
@@ -26,11 +28,19 @@ if TYPE_CHECKING:
 
 @service("registry.facts.change")
 def submit_change(
-    subscriber: Subscriber, *, actor: User, facts: dict[str, Any], evidence: EvidenceInput | None
+    subscriber: Subscriber,
+    *,
+    actor: User,
+    facts: dict[str, Any],
+    evidence: EvidenceInput | None,
+    held: StagedEvidence | None = None,
 ) -> SubscriberFacts:
     """A member reports changed basic information. Registered facts (name, address, representative)
     need new registry evidence and review, and the old facts stay in force until approved; other
-    facts (phone, date of birth) take effect at once. Either way a new version keeps the history."""
+    facts (phone, date of birth) take effect at once. Either way a new version keeps the history.
+    From the form's final button, ``held`` is the confirmation's held file, used once."""
+    if held is not None:
+        take_held(held)
     subscriber = _locked_for_member(subscriber, actor)
     if subscriber.status not in (Subscriber.Status.ACTIVE, Subscriber.Status.SUSPENDED):
         raise RegistryError(_("利用中の利用者だけが変更を届け出られます。"), code="wrong_state")

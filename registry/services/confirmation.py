@@ -34,12 +34,18 @@ from registry.services.common import RegistryError
 if TYPE_CHECKING:
     from mynatrust.models import User
 
-CONFIRMATION_SALT = "registry.application.confirmation"
-KEPT_SALT = "registry.application.kept-evidence"  # the file kept when 修正する goes back to the form
+# The forms that take these steps, and the attempt each refusal is recorded under. A token is signed
+# for one of them (its salt), so an application's confirmation never files a change, nor the reverse.
+PURPOSES = {"apply": "registry.subscriber.apply", "change": "registry.facts.change"}
 
 CONFIRMATION_REFUSED = _(
-    "確認画面の内容を確認できなかったため、申込を受け付けませんでした。お手数ですが、入力内容をもう一度ご確認ください。"
+    "確認画面の内容を確認できなかったため、受け付けませんでした。お手数ですが、入力内容をもう一度ご確認ください。"
 )
+
+
+def _salt(purpose: str, kept: bool = False) -> str:
+    # ``kept``: the token of the file kept when 修正する goes back to the form.
+    return f"registry.{purpose}.{'kept-evidence' if kept else 'confirmation'}"
 
 
 def values_digest(values: dict[str, Any]) -> str:
@@ -75,47 +81,61 @@ def hold_evidence(
         )
 
 
-def confirmation_token(held: StagedEvidence, values: dict[str, Any]) -> str:
-    return signing.dumps({"u": held.owner_id, "s": held.token, "v": values_digest(values)}, salt=CONFIRMATION_SALT)
+def confirmation_token(held: StagedEvidence, values: dict[str, Any], *, purpose: str = "apply") -> str:
+    payload = {"u": held.owner_id, "s": held.token, "v": values_digest(values)}
+    return signing.dumps(payload, salt=_salt(purpose))
 
 
-def kept_token(held: StagedEvidence) -> str:
-    return signing.dumps({"u": held.owner_id, "s": held.token}, salt=KEPT_SALT)
+def kept_token(held: StagedEvidence, *, purpose: str = "apply") -> str:
+    return signing.dumps({"u": held.owner_id, "s": held.token}, salt=_salt(purpose, kept=True))
 
 
-def refuse_confirmation(actor: User, code: str) -> RegistryError:
+def discard_held(actor: User) -> None:
+    """The account's held file, gone (a refused confirmation or submission)."""
+    StagedEvidence.objects.filter(owner=actor).delete()
+
+
+def refuse_confirmation(actor: User, code: str, *, purpose: str = "apply") -> RegistryError:
     """Record a refused confirmation and delete the file this account held; the caller raises or
     shows the returned error."""
-    StagedEvidence.objects.filter(owner=actor).delete()
+    discard_held(actor)
     error = RegistryError(CONFIRMATION_REFUSED, code=code)
-    record_refusal("registry.subscriber.apply_refused", error, actor=actor)
+    record_refusal(f"{PURPOSES[purpose]}_refused", error, actor=actor)
     return error
 
 
-def open_held(token: str, *, actor: User, kept: bool = False, values: dict[str, Any] | None = None) -> StagedEvidence:
+def open_held(
+    token: str, *, actor: User, purpose: str = "apply", kept: bool = False, values: dict[str, Any] | None = None
+) -> StagedEvidence:
     """The held row a confirmation token (or, with ``kept``, the edit form's token) names, after
     every check; ``values``, when given, must be the values the token was signed over."""
     try:
-        payload = signing.loads(
-            token, salt=KEPT_SALT if kept else CONFIRMATION_SALT, max_age=settings.REGISTRY_CONFIRMATION_SECONDS
-        )
+        payload = signing.loads(token, salt=_salt(purpose, kept), max_age=settings.REGISTRY_CONFIRMATION_SECONDS)
     except signing.SignatureExpired:
-        raise refuse_confirmation(actor, "confirmation_expired") from None
+        raise refuse_confirmation(actor, "confirmation_expired", purpose=purpose) from None
     except signing.BadSignature:
-        raise refuse_confirmation(actor, "confirmation_invalid") from None
+        raise refuse_confirmation(actor, "confirmation_invalid", purpose=purpose) from None
+    code = _mismatch(payload, actor, values)
+    if code:
+        raise refuse_confirmation(actor, code, purpose=purpose)
+    return StagedEvidence.objects.get(owner=actor, token=payload["s"])
+
+
+def _mismatch(payload: Any, actor: User, values: dict[str, Any] | None) -> str:
+    """Why a verified token does not submit, or "" when it does."""
     if not isinstance(payload, dict) or payload.get("u") != actor.pk:
         # Another account's page: refused and recorded, that account's held file left alone.
-        raise refuse_confirmation(actor, "confirmation_other_account")
+        return "confirmation_other_account"
     held = StagedEvidence.objects.filter(owner=actor, token=payload.get("s")).first()
     if held is None:
-        raise refuse_confirmation(actor, "confirmation_used")
+        return "confirmation_used"
     if held.expires_at <= timezone.now():
-        raise refuse_confirmation(actor, "confirmation_expired")
+        return "confirmation_expired"
     if values is not None and values_digest(values) != payload.get("v"):
-        raise refuse_confirmation(actor, "confirmation_changed")
+        return "confirmation_changed"
     if held.content and hashlib.sha256(bytes(held.content)).hexdigest() != held.sha256:
-        raise refuse_confirmation(actor, "confirmation_changed")
-    return held
+        return "confirmation_changed"
+    return ""
 
 
 def held_pdf(held: StagedEvidence | None) -> CheckedPdf | None:

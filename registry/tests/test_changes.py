@@ -9,13 +9,17 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from conftest import hidden_fields, post_through_confirmation
 from registry import services
-from registry.models import SubscriberFacts
+from registry.models import RegistryEvidence, StagedEvidence, SubscriberFacts
 from registry.services import RegistryError
 
 from .conftest import events, every_nta_row_matches, evidence_input, make_pdf
 
 pytestmark = pytest.mark.django_db
+
+
+URL = "/app/info/change/"
 
 
 def declared(subscriber, **changes):
@@ -36,7 +40,7 @@ def test_a_new_representative_waits_for_review_while_the_old_one_stays_in_force(
     data["evidence_file"] = SimpleUploadedFile("new.pdf", make_pdf("変更後"))
     data["issued_on"] = (timezone.localdate() - timedelta(days=1)).isoformat()
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post("/app/info/change/", data)
+        response = post_through_confirmation(client, URL, data)
     assert response.status_code == 302, response.context["form"].errors
     active.refresh_from_db()
     assert active.registered_representative() == ("山田 太郎", "東京都世田谷区太子堂四丁目5番6号")
@@ -90,7 +94,7 @@ def test_registered_facts_cannot_change_without_evidence(client, active, subscri
 
 def test_a_phone_number_change_takes_effect_at_once_and_is_kept_in_the_history(client, active, subscriber_member):
     client.force_login(subscriber_member)
-    response = client.post("/app/info/change/", post_data(active, representative_phone="090-1234-5678"))
+    response = post_through_confirmation(client, URL, post_data(active, representative_phone="090-1234-5678"))
     assert response.status_code == 302, response.context["form"].errors
     active.refresh_from_db()
     current = active.current_facts
@@ -154,3 +158,45 @@ def test_a_sole_proprietors_date_of_birth_is_reviewed_like_a_registered_fact(oth
     change = services.submit_change(subscriber, actor=other_subscriber_member, facts=facts, evidence=None)
     assert change.state == SubscriberFacts.State.PENDING
     assert subscriber.current_facts.representative_birth_date == date(1970, 1, 2)
+
+
+# --- 入力 → 確認 → 完了 --------------------------------------------------------------------------
+
+
+def _new_representative(active):
+    data = post_data(active, representative_name="鈴木 一郎", representative_address="東京都目黒区中目黒1-1-1")
+    data["evidence_file"] = SimpleUploadedFile("henkou.pdf", make_pdf("変更後"))
+    data["issued_on"] = (timezone.localdate() - timedelta(days=1)).isoformat()
+    return data
+
+
+def test_a_change_goes_input_confirm_done(client, active, subscriber_member):
+    client.force_login(subscriber_member)
+    confirm = client.post(URL, _new_representative(active))
+    html = confirm.content.decode()
+    assert confirm.status_code == 200 and "登録内容の変更届（確認）" in html and 'aria-current="step"' in html
+    assert "鈴木 一郎" in html and "henkou.pdf" in html and "1ページ" in html
+    assert f"<code>{StagedEvidence.objects.get().sha256}</code>" in html
+    assert active.facts.count() == 1 and RegistryEvidence.objects.count() == 1  # nothing filed yet
+    back = client.post(URL, {**hidden_fields(html), "edit": "1"})
+    assert 'value="鈴木 一郎"' in back.content.decode() and "henkou.pdf" in back.content.decode()
+    done = client.post(URL, hidden_fields(html))
+    assert done.status_code == 302 and done["Location"] == "/app/info/change/done/"
+    pending = active.open_facts
+    assert pending.version == 2 and pending.evidence.get().file_name == "henkou.pdf"
+    assert not StagedEvidence.objects.exists()
+    page = client.get(done["Location"]).content.decode()
+    assert "登録内容の変更届（完了）" in page and pending.reception_number in page and "変更届受付票" in page
+
+
+def test_a_tampered_change_confirmation_is_refused_recorded_and_files_nothing(client, active, subscriber_member):
+    client.force_login(subscriber_member)
+    fields = hidden_fields(client.post(URL, _new_representative(active)).content.decode())
+    response = client.post(URL, {**fields, "representative_name": "別人 次郎"})
+    assert response.status_code == 200 and "もう一度" in " ".join(response.context["form"].non_field_errors())
+    assert active.facts.count() == 1 and RegistryEvidence.objects.count() == 1
+    assert not StagedEvidence.objects.exists()
+    assert events("registry.facts.change_refused")[-1].data["code"] == "confirmation_changed"
+    # An application's confirmation does not file a change, nor the other way round.
+    response = client.post("/app/apply/", fields)
+    assert response.status_code == 302 and active.facts.count() == 1
