@@ -36,6 +36,9 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("admin/delegations/delegation/review.html", "waiting"): (
         "names of the checks still open, computed by delegations.services.waiting_for"
     ),
+    ("forms/confirm.html", "field.widget_type"): (
+        "the kind of widget of a form field (a file is carried by the signed token, not sent again), not a model"
+    ),
     ("delegations/email/notice.txt", "what"): "which notice the mail is, chosen by the sending service",
     ("registry/email/notice.txt", "what"): "which notice the mail is, chosen by the sending service",
 }
