@@ -270,7 +270,7 @@ class IncidentRecord(LedgerEntry):
         _("主務省庁への報告（報告先・方法）"),
         max_length=300,
         blank=True,
-        help_text=_("例: 総務省・経済産業省の担当課へ電話と電子メールで報告（受付番号）。"),
+        help_text=_("例：総務省・経済産業省の担当課へ電話と電子メールで報告（受付番号）。"),
     )
 
     retention_kind = "operations.incident"

@@ -80,7 +80,7 @@ class DocumentVersion(models.Model):
         _("版"),
         max_length=32,
         validators=[RegexValidator(r"^[0-9A-Za-z][0-9A-Za-z._-]*$", _("版は英数字と . _ - で入力してください。"))],
-        help_text=_("例: 2026-04-01、1.1。公開ページの URL に使われます。"),
+        help_text=_("例：2026-04-01、1.1。公開ページの URL に使われます。"),
     )
     title = models.CharField(_("表題"), max_length=200)
     body = models.TextField(_("本文"))
