@@ -12,6 +12,7 @@ urlpatterns = [
     path("apply/", views.apply, name="apply"),
     path("apply/done/", views.apply_done, name="apply_done"),
     path("apply/resubmit/", views.resubmit, name="resubmit"),
+    path("apply/resubmit/done/", views.resubmit_done, name="resubmit_done"),
     path("receipts/<int:version>.pdf", views.receipt, name="receipt"),
     path("info/", views.info, name="info"),
     path("info/change/", views.change, name="change"),

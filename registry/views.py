@@ -43,10 +43,6 @@ def _get_evidence_for_member(request: HttpRequest, public_id: str) -> RegistryEv
     return evidence
 
 
-def _form_error(form: Any, exc: RegistryError) -> None:
-    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-
-
 @subscriber_required
 def home(request: HttpRequest) -> HttpResponse:
     membership = _membership(request)
@@ -184,20 +180,41 @@ def change_done(request: HttpRequest) -> HttpResponse:
 @subscriber_required
 @require_http_methods(["GET", "POST"])
 def resubmit(request: HttpRequest) -> HttpResponse:
+    """入力 → 確認 → 完了 (registry.evidence_steps), like the application it corrects."""
     subscriber = _get_subscriber_for_member(request)
     returned = subscriber.facts.filter(state=SubscriberFacts.State.RETURNED).first()
     if returned is None:
-        raise Http404
-    form = ResubmitForm(request.POST or None, request.FILES or None, current=returned)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.resubmit_facts(subscriber, actor=signed_in(request), facts=form.facts(), evidence=form.evidence())
-        except RegistryError as exc:
-            _form_error(form, exc)
-        else:
-            messages.success(request, gettext("再提出を受け付けました。"))
+        if is_confirmed(request):  # a confirmation sent again once the resubmission went in
+            services.refuse_confirmation(signed_in(request), "confirmation_used", purpose="resubmit")
             return redirect("registry:home")
-    return render(request, "registry/resubmit.html", {"form": form, "returned": returned})
+        raise Http404
+
+    def form(*args: Any, **kwargs: Any) -> ResubmitForm:
+        return ResubmitForm(*args, current=returned, **kwargs)
+
+    def submit(form: ResubmitForm, held: StagedEvidence) -> None:
+        actor = signed_in(request)
+        services.resubmit_facts(subscriber, actor=actor, facts=form.facts(), evidence=form.evidence(), held=held)
+
+    context = {
+        "returned": returned,
+        "confirm_title": gettext("申込内容の修正・再提出（確認）"),
+        "submit_label": gettext("再提出する"),
+    }
+    steps = evidence_steps.EvidenceSteps(
+        "resubmit", form, submit, "registry/resubmit.html", "registry:resubmit_done", context
+    )
+    return evidence_steps.run(steps, request)
+
+
+@subscriber_required
+@require_GET
+def resubmit_done(request: HttpRequest) -> HttpResponse:
+    """完了: the corrected application or change back in review, with its 受付番号 and 受付票."""
+    subscriber = _get_subscriber_for_member(request)
+    version = subscriber.facts.filter(state=SubscriberFacts.State.PENDING).order_by("-version").first()
+    context = {"subscriber": subscriber, "version": version, "review_days": services.review_days()}
+    return render(request, "registry/resubmit_done.html", {**context, "steps": STEPS, "current": 3})
 
 
 @subscriber_required

@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parents[2]
 NO_FORM = {
     "registry:apply_done": "reads (the application's 完了 step)",
     "registry:change_done": "reads (the change's 完了 step)",
+    "registry:resubmit_done": "reads (the resubmission's 完了 step)",
     "registry:receipt": "PDF",
     "registry:withdraw_change": "POST only (from registry:info)",
     "registry:info": "reads; its one form (withdrawing a pending change) is a button alone",

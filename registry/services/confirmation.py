@@ -36,7 +36,11 @@ if TYPE_CHECKING:
 
 # The forms that take these steps, and the attempt each refusal is recorded under. A token is signed
 # for one of them (its salt), so an application's confirmation never files a change, nor the reverse.
-PURPOSES = {"apply": "registry.subscriber.apply", "change": "registry.facts.change"}
+PURPOSES = {
+    "apply": "registry.subscriber.apply",
+    "change": "registry.facts.change",
+    "resubmit": "registry.facts.resubmit",
+}
 
 CONFIRMATION_REFUSED = _(
     "確認画面の内容を確認できなかったため、受け付けませんでした。お手数ですが、入力内容をもう一度ご確認ください。"

@@ -14,6 +14,7 @@ import audit
 from kernel import Actor, service
 from registry import contract
 from registry.models import (
+    StagedEvidence,
     Subscriber,
     SubscriberFacts,
 )
@@ -25,6 +26,7 @@ from registry.services.common import (
     _is_initial,
     _locked_for_member,
 )
+from registry.services.confirmation import take_held
 from registry.services.corporate import _nta_check
 from registry.services.evidence import EvidenceInput, _store_evidence
 from registry.services.mail import _mail_on_commit
@@ -227,9 +229,17 @@ def return_facts(facts: SubscriberFacts, *, actor: User, reason: str) -> Subscri
 
 @service("registry.facts.resubmit")
 def resubmit_facts(
-    subscriber: Subscriber, *, actor: User, facts: dict[str, Any], evidence: EvidenceInput | None
+    subscriber: Subscriber,
+    *,
+    actor: User,
+    facts: dict[str, Any],
+    evidence: EvidenceInput | None,
+    held: StagedEvidence | None = None,
 ) -> SubscriberFacts:
-    """The applicant answers a return: corrected facts and/or new evidence go back to review."""
+    """The applicant answers a return: corrected facts and/or new evidence go back to review.
+    From the form's final button, ``held`` is the confirmation's held file, used once."""
+    if held is not None:
+        take_held(held)
     subscriber = _locked_for_member(subscriber, actor)
     version = subscriber.facts.select_for_update().filter(state=SubscriberFacts.State.RETURNED).first()
     if version is None:

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
-from conftest import decide, make_staff, otp_login
+from conftest import decide, hidden_fields, make_staff, otp_login
 from registry import services
 from registry.models import CorporateRecord, Subscriber, SubscriberFacts
 from registry.services import RegistryError
@@ -100,8 +100,18 @@ def test_reception_returns_an_application_and_the_applicant_resubmits(
     assert "証明書の発行日が読み取れません" in home
     data = {k: v for k, v in applied.open_facts.declared().items() if v is not None}
     data["representative_title"] = "代表取締役社長"
-    response = client.post("/app/apply/resubmit/", data)
-    assert response.status_code == 302, response.context["form"].errors
+    confirm = client.post("/app/apply/resubmit/", data).content.decode()
+    assert 'data-testid="submit-confirmed"' in confirm and "代表取締役社長" in confirm
+    applied.refresh_from_db()
+    assert applied.status == Subscriber.Status.RETURNED  # the confirmation page stores nothing
+    response = client.post("/app/apply/resubmit/", hidden_fields(confirm))
+    assert response.status_code == 302 and response["Location"] == "/app/apply/resubmit/done/"
+    done = client.get(response["Location"]).content.decode()
+    assert "再提出を受け付けました" in done and 'data-testid="reception-number"' in done
+    replayed = client.post("/app/apply/resubmit/", hidden_fields(confirm))  # the final button again
+    assert replayed.status_code == 302 and replayed["Location"] == "/app/"
+    assert events("registry.facts.resubmit_refused")[0].data["code"] == "confirmation_used"
+    assert len(events("registry.facts.resubmitted")) == 1
     applied.refresh_from_db()
     assert applied.status == Subscriber.Status.APPLIED
     assert applied.open_facts.representative_title == "代表取締役社長"
