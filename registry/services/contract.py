@@ -70,31 +70,53 @@ def send_renewal_reminders(*, actor: Actor = audit.SYSTEM, today: date | None = 
 
 @service("registry.subscriber.suspend")
 def suspend_subscriber(subscriber: Subscriber, *, actor: Actor, reason: str) -> Subscriber:
-    if not reason.strip():
-        raise RegistryError(_("利用停止の理由を入力してください。"), code="reason_missing")
-    subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
-    if subscriber.status != Subscriber.Status.ACTIVE:
-        raise RegistryError(_("利用中の利用者だけが利用停止にできます。"), code="wrong_state")
-    subscriber.status = Subscriber.Status.SUSPENDED
-    subscriber.status_reason = reason
-    subscriber.save(update_fields=["status", "status_reason"])
-    audit.record("registry.subscriber.suspended", actor=actor, subject=subscriber, reason=reason)
-    _mail_on_commit(subscriber, "suspended", {"reason": reason})
-    return subscriber
+    return _pause_or_resume(
+        subscriber,
+        actor=actor,
+        reason=reason,
+        change=(Subscriber.Status.ACTIVE, Subscriber.Status.SUSPENDED),
+        done=("registry.subscriber.suspended", "suspended"),
+        reason_missing=_("利用停止の理由を入力してください。"),
+        wrong_state=_("利用中の利用者だけが利用停止にできます。"),
+    )
 
 
 @service("registry.subscriber.reinstate")
 def reinstate_subscriber(subscriber: Subscriber, *, actor: Actor, reason: str) -> Subscriber:
+    return _pause_or_resume(
+        subscriber,
+        actor=actor,
+        reason=reason,
+        change=(Subscriber.Status.SUSPENDED, Subscriber.Status.ACTIVE),
+        done=("registry.subscriber.reinstated", "reinstated"),
+        reason_missing=_("利用再開の理由を入力してください。"),
+        wrong_state=_("利用停止中の利用者だけが再開できます。"),
+    )
+
+
+def _pause_or_resume(
+    subscriber: Subscriber,
+    *,
+    actor: Actor,
+    reason: str,
+    change: tuple[str, str],
+    done: tuple[str, str],
+    reason_missing: object,
+    wrong_state: object,
+) -> Subscriber:
+    """Suspension and reinstatement: ``change`` is (from status, to status), ``done`` the audit event
+    and the mail that say it happened."""
+    (before, after), (event, mail) = change, done
     if not reason.strip():
-        raise RegistryError(_("利用再開の理由を入力してください。"), code="reason_missing")
+        raise RegistryError(reason_missing, code="reason_missing")
     subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
-    if subscriber.status != Subscriber.Status.SUSPENDED:
-        raise RegistryError(_("利用停止中の利用者だけが再開できます。"), code="wrong_state")
-    subscriber.status = Subscriber.Status.ACTIVE
+    if subscriber.status != before:
+        raise RegistryError(wrong_state, code="wrong_state")
+    subscriber.status = after
     subscriber.status_reason = reason
     subscriber.save(update_fields=["status", "status_reason"])
-    audit.record("registry.subscriber.reinstated", actor=actor, subject=subscriber, reason=reason)
-    _mail_on_commit(subscriber, "reinstated", {"reason": reason})
+    audit.record(event, actor=actor, subject=subscriber, reason=reason)
+    _mail_on_commit(subscriber, mail, {"reason": reason})
     return subscriber
 
 
