@@ -44,13 +44,26 @@ PENDING_CORPORATION = {
     "representative_birth_date": None,
 }
 
+# An application reception returned: its applicant corrects it in three steps on /app/apply/resubmit/.
+RETURNED_CORPORATE_NUMBER = "9120001077777"
+RETURNED_CORPORATION = {
+    "organisation_name": "株式会社なにわ物産",
+    "address": "大阪府大阪市北区梅田一丁目2番3号",
+    "representative_title": "社長",
+    "representative_name": "高橋 次郎",
+    "representative_address": "大阪府大阪市北区梅田一丁目2番3号",
+    "representative_phone": "0661230000",
+    "representative_birth_date": None,
+}
+RETURNED_REASON = "代表者の役職を登記事項証明書のとおり（代表取締役）に直して、再提出してください。"
+
 RECORDS = [
     # number, name, prefecture, city, street, close date
     (DEMO_CORPORATE_NUMBER, "株式会社マイナ商事", "東京都", "千代田区", "霞が関２丁目１－２", None),
     # The NTA address is the old one: reception sees "所在地が公表データと異なります" beside the application.
     (PENDING_CORPORATE_NUMBER, "合同会社みなとデザイン", "東京都", "港区", "海岸１丁目１－１", None),
     ("4010001012345", "株式会社閉鎖済み商会", "東京都", "中央区", "日本橋１丁目１－１", date(2023, 3, 31)),
-    ("9120001077777", "株式会社なにわ物産", "大阪府", "大阪市北区", "梅田１丁目２－３", None),
+    (RETURNED_CORPORATE_NUMBER, "株式会社なにわ物産", "大阪府", "大阪市北区", "梅田１丁目２－３", None),
 ]
 
 
@@ -197,6 +210,12 @@ def _tell(command: Any) -> None:
     )
     out.write(
         gettext(
+            "  %(email)s: %(name)sの申込みが受付から差し戻されています。/app/apply/resubmit/ で修正し、確認してから再提出します。"
+        )
+        % {"email": demo_email("returned"), "name": "株式会社なにわ物産"}
+    )
+    out.write(
+        gettext(
             "  %(email)s: 登記事項証明書なしで承認された個人事業主の%(name)sです。税理士（登録番号）への"
             "電子委任状が受付の資格確認を待っています。"
         )
@@ -238,6 +257,10 @@ def setup(command: Any) -> None:
             )
         if not Membership.objects.filter(user=applicant).exists():
             _apply(applicant, PENDING_CORPORATE_NUMBER, PENDING_CORPORATION)
+        returned = _demo_subscriber_account("returned", "高橋 次郎")
+        if not Membership.objects.filter(user=returned).exists():
+            applied = _apply(returned, RETURNED_CORPORATE_NUMBER, RETURNED_CORPORATION)
+            services.return_facts(applied.open_facts, actor=reception, reason=RETURNED_REASON)
         _sole_proprietor(reception)
     # An ordinary member beside the administrator (the applicant): drafts and views, may not revoke
     # until the administrator allows it on /app/members/.
