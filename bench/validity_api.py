@@ -42,6 +42,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -230,13 +231,14 @@ def _pgbench_sample(pgbench: int) -> tuple[float, int, dict[str, float]]:
     return time.monotonic(), int(last or 0), {**cpu, "client": cpu_seconds(pgbench)}
 
 
-def _pgbench(script: Path, clients: int, args: argparse.Namespace) -> dict[str, float]:
+def _pgbench(script: Path, clients: int, args: argparse.Namespace, options: str = "") -> dict[str, float]:
     """The answer's statement alone, ``clients`` connections of pgbench (prepared, durable commit):
     answers/s and CPU per answer counted in the middle of the run (the connections are open), the
     answers from the audit events written meanwhile."""
     cmd = ["pgbench", "-h", "127.0.0.1", "-U", "postgres", "-n", "-M", "prepared", "-f", str(script)]
     cmd += ["-c", str(clients), "-j", str(args.threads), "-T", str(args.duration), DB]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = {**os.environ, "PGOPTIONS": options} if options else None
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     time.sleep(1.0)
     t0, first, cpu0 = _pgbench_sample(proc.pid)
     time.sleep(max(1.0, args.duration - 2.0))
@@ -281,9 +283,16 @@ def main() -> None:
         help="a checkout of earlier code (e.g. `git archive <commit> | tar -x -C DIR`), served by a third "
         "gunicorn on --port + 2 from the same database: the API scenarios run against it too, in the same rounds",
     )
+    parser.add_argument(
+        "--commit-delay",
+        type=int,
+        default=0,
+        help="also run the CTE view, the JSON answer and pgbench at 16 and 32 clients with sessions that set this "
+        "commit_delay (µs; group commit: PostgreSQL's superuser setting, in production postgresql.conf)",
+    )
+    parser.add_argument("--commit-siblings", type=int, default=1, help="commit_siblings with --commit-delay")
     args = parser.parse_args()
     base = f"http://127.0.0.1:{args.port}"
-    before = f"http://127.0.0.1:{args.port + 2}"
     with tempfile.TemporaryDirectory() as tmp:
         key_file = Path(tmp) / "answer-key.pem"
         env = _env(base, key_file)
@@ -296,71 +305,62 @@ def main() -> None:
             _manage(env, "validity_signing_key", "create", str(key_file))
             _manage(env, "migrate", "-v0", "--skip-checks")  # the bench has no audit checkpoint key
             delegation_id, plaintext = _manage(env, "shell", "-c", SETUP).strip().splitlines()[-2:]
-            servers = [_serve(env, args.port, args.workers, Path(tmp) / "gunicorn.log")]
-            nowait = f"http://127.0.0.1:{args.port + 1}"
-            if args.commit_diagnostic:
-                no_flush = {**env, "DATABASE_URL": env["DATABASE_URL"] + "?options=-c%20synchronous_commit%3Doff"}
-                servers.append(_serve(no_flush, args.port + 1, args.workers, Path(tmp) / "gunicorn-nowait.log"))
-            if args.before:
-                servers.append(
-                    _serve(
-                        {**env, "PYTHONPATH": str(args.before.resolve())},
-                        args.port + 2,
-                        args.workers,
-                        Path(tmp) / "gunicorn-before.log",
-                        cwd=args.before.resolve(),
-                    )
+            servers = {base: _serve(env, args.port, args.workers, Path(tmp) / "gunicorn.log")}
+            variants = _variants(args, env)
+            for root, (variant_env, cwd, _scenarios) in variants.items():
+                servers[root] = _serve(
+                    variant_env, int(root.rpartition(":")[2]), args.workers, _log(tmp, root), cwd=cwd
                 )
             try:
-                _wait(f"{base}/bench/bare", Path(tmp) / "gunicorn.log")
-                if args.before:
-                    _wait(f"{before}/bench/bare", Path(tmp) / "gunicorn-before.log")
-                if args.commit_diagnostic:
-                    _wait(f"{nowait}/bench/bare", Path(tmp) / "gunicorn-nowait.log")
+                for root in servers:
+                    _wait(f"{root}/bench/bare", _log(tmp, root))
                 auth = f"Authorization: Bearer {plaintext}"
                 api = f"{base}/api/v1/delegations/{delegation_id}/validity"
                 unknown = f"{base}/api/v1/delegations/7K3Q-9XWA-2M4P-HJ/validity"
+                urls = {
+                    "cte": (f"{base}/bench/cte", ()),
+                    "select-insert": (f"{base}/bench/select-insert", ()),
+                    "json": (api, (auth,)),
+                    "jws": (api, (auth, "Accept: application/jose")),
+                    "unknown": (unknown, (auth,)),
+                }
                 runs = [
                     ("bare JSON view", f"{base}/bench/bare", ()),
                     ("one indexed SELECT", f"{base}/bench/select", ()),
-                    ("SELECT + INSERT", f"{base}/bench/select-insert", ()),
-                    ("one CTE (read + INSERT)", f"{base}/bench/cte", ()),
-                    ("validity API (JSON)", api, (auth,)),
-                    ("validity API (JWS)", api, (auth, "Accept: application/jose")),
-                    ("API, unknown ID (JSON)", unknown, (auth,)),
+                    ("SELECT + INSERT", *urls["select-insert"]),
+                    ("one CTE (read + INSERT)", *urls["cte"]),
+                    ("validity API (JSON)", *urls["json"]),
+                    ("validity API (JWS)", *urls["jws"]),
+                    ("API, unknown ID (JSON)", *urls["unknown"]),
                 ]
-                if args.before:
-                    runs += [
-                        ("before: API (JSON)", api.replace(base, before), (auth,)),
-                        ("before: API (JWS)", api.replace(base, before), (auth, "Accept: application/jose")),
-                        ("before: unknown ID", unknown.replace(base, before), (auth,)),
-                    ]
                 runs += [(f"pgbench -c{n}: statement", f"pgbench:{n}", ()) for n in CLIENTS]
-                if args.commit_diagnostic:
-                    runs += [
-                        ("SELECT + INSERT *", f"{nowait}/bench/select-insert", ()),
-                        ("validity API (JSON) *", api.replace(base, nowait), (auth,)),
-                    ]
+                for root, (_, _, scenarios) in variants.items():
+                    for label, name in scenarios:
+                        if name.startswith("pgbench:"):
+                            runs.append((label, name, ()))
+                        else:
+                            url, headers = urls[name]
+                            runs.append((label, url.replace(base, root), headers))
                 _expect_status(api, plaintext, "valid")
                 _expect_status(unknown, plaintext, "unknown")
                 for _label, url, headers in runs[:1]:
                     _wrk(url, argparse.Namespace(**{**vars(args), "duration": 2}), *headers)  # warm up
-                roots = [base] + ([nowait] if args.commit_diagnostic else []) + ([before] if args.before else [])
-                serving = {root: _Serving(server.pid) for server, root in zip(servers, roots, strict=True)}
+                serving = {root: _Serving(server.pid) for root, server in servers.items()}
                 # Round-robin rounds, median per scenario: a load elsewhere on the machine then
                 # weighs on every scenario alike instead of on whichever ran at the wrong moment.
                 rounds: dict[str, list[dict[str, float]]] = {label: [] for label, _u, _h in runs}
                 for _round in range(args.rounds):
                     for label, url, headers in runs:
                         if url.startswith("pgbench:"):
-                            rounds[label].append(_pgbench(script, int(url.partition(":")[2]), args))
+                            _kind, clients, *options = url.split(":", 2)
+                            rounds[label].append(_pgbench(script, int(clients), args, "".join(options)))
                             continue
-                        root = next(r for r in (nowait, before, base) if url.startswith(r))
+                        root = url.split("/bench/")[0].split("/api/")[0]
                         rounds[label].append(_wrk(url, args, *headers, serving=serving[root]))
                 results = {label: _median(samples) for label, samples in rounds.items()}
                 stored_bytes = _event_bytes()
             finally:
-                for server in servers:
+                for server in servers.values():
                     server.terminate()
                     server.wait(timeout=30)
         finally:
@@ -392,6 +392,7 @@ def main() -> None:
         "processor is what runs out)"
     )
     _print_ceiling(results, args)
+    _print_goals(results)
     print(
         f"audit table after the run: {stored_bytes[1]:,} events, {stored_bytes[0] / max(1, stored_bytes[1]):.0f} bytes "
         "per event (table, TOAST and indexes; not yet sealed)"
@@ -399,6 +400,38 @@ def main() -> None:
     _print_rounds(rounds)
     if args.commit_diagnostic:
         print("* served with synchronous_commit=off: commits do not wait for the WAL flush (diagnosis only)")
+    if args.commit_delay:
+        print(
+            f"+ sessions with commit_delay={args.commit_delay} µs and commit_siblings={args.commit_siblings}: the "
+            "flushing backend waits that long first when that many other transactions are open (group commit)"
+        )
+
+
+def _variants(
+    args: argparse.Namespace, env: dict[str, str]
+) -> dict[str, tuple[dict[str, str], Path, list[tuple[str, str]]]]:
+    """The servers beside the main one, by root URL: their environment, working directory and the
+    scenarios (label, what) they serve in the same rounds."""
+    variants: dict[str, tuple[dict[str, str], Path, list[tuple[str, str]]]] = {}
+    if args.commit_diagnostic:
+        no_flush = {**env, "DATABASE_URL": env["DATABASE_URL"] + "?options=-c%20synchronous_commit%3Doff"}
+        scenarios = [("SELECT + INSERT *", "select-insert"), ("validity API (JSON) *", "json")]
+        variants[f"http://127.0.0.1:{args.port + 1}"] = (no_flush, ROOT, scenarios)
+    if args.before:
+        earlier = {**env, "PYTHONPATH": str(args.before.resolve())}
+        scenarios = [("before: API (JSON)", "json"), ("before: API (JWS)", "jws"), ("before: unknown ID", "unknown")]
+        variants[f"http://127.0.0.1:{args.port + 2}"] = (earlier, args.before.resolve(), scenarios)
+    if args.commit_delay:
+        options = f"-c commit_delay={args.commit_delay} -c commit_siblings={args.commit_siblings}"
+        grouped = {**env, "DATABASE_URL": env["DATABASE_URL"] + "?options=" + urllib.parse.quote(options)}
+        scenarios = [("one CTE (read + INSERT) +", "cte"), ("validity API (JSON) +", "json")]
+        scenarios += [(f"pgbench -c{n}: statement +", f"pgbench:{n}:{options}") for n in CLIENTS[1:]]
+        variants[f"http://127.0.0.1:{args.port + 3}"] = (grouped, ROOT, scenarios)
+    return variants
+
+
+def _log(tmp: str, root: str) -> Path:
+    return Path(tmp) / f"gunicorn-{root.rpartition(':')[2]}.log"
 
 
 def _print_ceiling(results: dict[str, dict[str, float]], args: argparse.Namespace) -> None:
@@ -416,6 +449,9 @@ def _print_ceiling(results: dict[str, dict[str, float]], args: argparse.Namespac
         else:
             continue
         db = r["cpu_postgres"]
+        if not db or not other:
+            print(f"{label:<24}{r['rps']:>10.0f}{r['p50']:>8.2f}  (no CPU counted: a run too short to sample)")
+            continue
         per_app = f"{1000 / other:>14.0f}" if what == "app" else f"{'':>14}"
         print(
             f"{label:<24}{r['rps']:>10.0f}{r['p50']:>8.2f}{db:>9.2f}{other:>11.2f}{db / (db + other):>10.0%}"
@@ -427,6 +463,63 @@ def _print_ceiling(results: dict[str, dict[str, float]], args: argparse.Namespac
         "lat: pgbench's mean latency, the API's p50. CPU in ms per answer: DB = the PostgreSQL backends; "
         "other = pgbench (a client that does nothing else) or the application (gunicorn workers + "
         "Redis); per core: 1000 / those ms"
+    )
+
+
+GOALS = (
+    # (goal, label, what, scenario, baseline, kind, target)
+    ("1", "JSON answer: capacity vs one SELECT", "validity API (JSON)", "one indexed SELECT", "capacity", 1.00),
+    ("1", "JSON answer: CPU vs one CTE", "validity API (JSON)", "one CTE (read + INSERT)", "cpu", 1.10),
+    ("1", "unknown ID: capacity vs one SELECT", "API, unknown ID (JSON)", "one indexed SELECT", "capacity", 1.00),
+    ("1", "unknown ID: CPU vs one CTE", "API, unknown ID (JSON)", "one CTE (read + INSERT)", "cpu", 1.10),
+    ("2", "signed answer: capacity vs one SELECT", "validity API (JWS)", "one indexed SELECT", "capacity", 0.90),
+    ("3", "JSON answer: p99 vs one SELECT's", "validity API (JSON)", "one indexed SELECT", "p99", 1.00),
+)
+
+
+BEFORE = {
+    "validity API (JSON)": "before: API (JSON)",
+    "validity API (JWS)": "before: API (JWS)",
+    "API, unknown ID (JSON)": "before: unknown ID",
+}
+
+
+def _goal(kind: str, scenario: dict[str, float], baseline: dict[str, float], target: float) -> tuple[str, str, bool]:
+    """One goal's measured figure, its baseline's and whether it is met."""
+    if kind == "capacity":
+        ratio = baseline["cpu_ms"] / scenario["cpu_ms"]
+        return f"{ratio:.0%} ({scenario['cpu_ms']:.2f} ms)", f"{baseline['cpu_ms']:.2f} ms", ratio >= target
+    if kind == "cpu":
+        ratio = scenario["cpu_ms"] / baseline["cpu_ms"]
+        return f"{ratio:.2f}× ({scenario['cpu_ms']:.2f} ms)", f"{baseline['cpu_ms']:.2f} ms", ratio <= target
+    return f"{scenario['p99']:.1f} ms", f"{baseline['p99']:.1f} ms", scenario["p99"] <= baseline["p99"] * target
+
+
+def _print_goals(results: dict[str, dict[str, float]]) -> None:
+    """Goals 1–4 of the validity answer in one table, each beside its baseline of this run (and the
+    code served by --before beside it, when there is one)."""
+    targets = {"capacity": "≥ {:.0%}", "cpu": "≤ {:.2f}×", "p99": "≤ baseline"}
+    print(f"\n{'goal':<5}{'':<40}{'measured':>20}{'baseline':>12}{'target':>12}{'met':>5}{'before':>20}")
+    for number, label, name, base, kind, target in GOALS:
+        measured, baseline, met = _goal(kind, results[name], results[base], target)
+        before = results.get(BEFORE[name])
+        was = _goal(kind, before, results[base], target)[0] if before else ""
+        print(
+            f"{number:<5}{label:<40}{measured:>20}{baseline:>12}{targets[kind].format(target):>12}"
+            f"{'yes' if met else 'NO':>5}{was:>20}"
+        )
+    ceiling = max((r["rps"], label) for label, r in results.items() if label.endswith(": statement"))
+    api = results["validity API (JSON)"]
+    share = api["cpu_postgres"] / api["cpu_ms"]
+    print(
+        f"{'4':<5}{'database ceiling: answers/s':<40}{ceiling[0]:>20,.0f}{api['rps']:>12,.0f}{'measured':>12}{'':>5}"
+        f"\n{'':<5}(pgbench's best of 8, 16 and 32 clients, at {ceiling[1].split(':')[0].removeprefix('pgbench ')}; beside it the JSON "
+        f"answer through the application; the database's share of the answer's CPU: {share:.0%})"
+    )
+    print(
+        "goals: capacity = the baseline's CPU per request over the scenario's; CPU vs one CTE = the scenario's CPU "
+        "per request over the CTE view's; p99 = the median over rounds of each round's p99; before = the code "
+        "served by --before, against the same baseline"
     )
 
 
