@@ -272,3 +272,29 @@ def test_only_a_staff_member_whose_role_allows_it_imports_a_crl(test_pki, anchor
     assert excinfo.value.code == "not_permitted"
     assert not RevocationList.objects.exists()
     assert AuditEvent.objects.filter(event_type="delegations.crl.import_refused", actor_id=str(auditor.pk)).exists()
+
+
+def test_the_crl_command_records_a_file_it_cannot_read(test_pki, anchor, tmp_path, monkeypatch, time_machine) -> None:
+    """A missing file and a directory: refused in Japanese, imported nothing, and on the record as
+    the import's refusal by whoever ran the command (the system, or the staff member of --as)."""
+    from delegations.tests.test_trust_anchors import code_for
+    from mynatrust.models import User
+
+    time_machine.move_to("2026-12-06 12:00:00+00:00", tick=False)
+    operator = User.objects.get(email="op1@staff.example.jp")
+    for path, staff in ((tmp_path / "missing.crl", False), (tmp_path, False), (tmp_path / "missing.crl", True)):
+        time_machine.shift(30)  # a code is accepted once: the next one
+        extra = ["--as", operator.email] if staff else []
+        monkeypatch.setenv("MYNATRUST_OTP_CODE", code_for(operator))
+        before = set(
+            AuditEvent.objects.filter(event_type="delegations.crl.import_refused").values_list("pk", flat=True)
+        )
+        with pytest.raises(CommandError, match=r"^拒否しました: ファイルを読めません: "):
+            call_command("crl", "import", str(path), *extra, stdout=StringIO())
+        [refused] = AuditEvent.objects.filter(event_type="delegations.crl.import_refused").exclude(pk__in=before)
+        assert refused.data["code"] == "unreadable" and refused.data["reason"].startswith("ファイルを読めません: ")
+        assert refused.data["entry_point"]["command"] == "crl import"
+        assert (refused.actor_kind, refused.actor_id) == (
+            ("staff", str(operator.pk)) if staff else ("system", "system")
+        )
+    assert not RevocationList.objects.exists()

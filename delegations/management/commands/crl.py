@@ -15,6 +15,7 @@ import audit
 from delegations import trust
 from delegations.models import RevocationList
 from kernel import commands
+from kernel.services import record_refusal
 from mynatrust import cli
 
 
@@ -44,15 +45,14 @@ class Command(commands.Command):
         if options["action"] == "status":
             self._status()
             return
-        try:
-            data = Path(options["file"]).read_bytes()
-        except OSError as exc:
-            raise CommandError(gettext("ファイルを読めません: %(error)s") % {"error": exc}) from exc
         with cli.entry_point("crl import"):
             actor = cli.verified_staff(options["actor"], command="crl import") if options["actor"] else audit.SYSTEM
             try:
-                result = trust.import_crl(data, actor=actor, dry_run=options["dry_run"])
+                result = trust.import_crl(_read(options["file"]), actor=actor, dry_run=options["dry_run"])
             except trust.TrustError as exc:
+                # An unreadable file is refused before the service runs: on the record all the same,
+                # as the import's refusal; one the service recorded is not written twice.
+                record_refusal(trust.CRL_IMPORT_REFUSED, exc, actor=actor)
                 raise CommandError(gettext("拒否しました: %(reason)s") % {"reason": exc.message}) from exc
         facts = {
             "number": result.crl_number,
@@ -96,3 +96,10 @@ class Command(commands.Command):
         self.stdout.write(
             gettext("現在の CRL %(count)s 件（うち期限切れ %(stale)s 件）") % {"count": len(current), "stale": stale}
         )
+
+
+def _read(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise trust.TrustError(gettext("ファイルを読めません: %(error)s") % {"error": exc}, "unreadable") from exc
