@@ -1,14 +1,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from django.conf import settings
 from django.core.management.base import CommandError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+import audit
 from kernel import commands
+from mynatrust import cli
 from validity import signing
 
 
@@ -40,11 +42,24 @@ class Command(commands.Command):
         if not str(target) or str(target) == ".":
             raise CommandError(gettext("パスを指定するか、VALIDITY_SIGNING_KEY_FILE を設定してください。"))
         if target.exists():
-            raise CommandError(gettext("%(path)s は既にあります。鍵は決して上書きしません。") % {"path": target})
+            _refuse_to_overwrite(target)
         if options["dry_run"]:
             self.stdout.write(gettext("試行のみ: %(path)s を作ることになります。") % {"path": target})
             return
-        kid = signing.generate_key_file(target)
+        try:
+            kid = signing.generate_key_file(target)
+        except FileExistsError:  # made by someone else since the check above
+            _refuse_to_overwrite(target)
         self.stdout.write(
             self.style.SUCCESS(gettext("%(path)s を作りました（鍵 ID %(kid)s）") % {"path": target, "kid": kid})
         )
+
+
+def _refuse_to_overwrite(target: Path) -> NoReturn:
+    """Refuse, on the record as the system's from this command line, to replace a key file."""
+    reason = gettext("%(path)s は既にあります。鍵は決して上書きしません。") % {"path": target}
+    with cli.entry_point("validity_signing_key create"):
+        audit.record_refused(
+            "validity.signing_key.create_refused", actor=audit.SYSTEM, code="exists", reason=reason, path=str(target)
+        )
+    raise CommandError(reason)
