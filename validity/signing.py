@@ -20,6 +20,7 @@ from typing import Any
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, utils
 from django.conf import settings
+from django.utils.translation import gettext
 from joserfc.jwk import ECKey
 
 ALGORITHM = "ES256"
@@ -27,7 +28,8 @@ MEDIA_TYPE = "application/jose"
 
 
 class SigningKeyError(Exception):
-    pass
+    """A key that cannot sign or be published; its text is in the language active when it was raised
+    (the system check's, Japanese by default)."""
 
 
 @lru_cache(maxsize=16)
@@ -35,13 +37,15 @@ def _load(path: str, mtime: float) -> ECKey:
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
-        raise SigningKeyError(f"cannot read {path}: {exc.strerror}") from exc
+        raise SigningKeyError(_unreadable(path, exc)) from exc
     try:
         key = ECKey.import_key(data)
     except Exception as exc:
-        raise SigningKeyError(f"{path} is not an EC key in PEM: {exc}") from exc
+        raise SigningKeyError(
+            gettext("%(path)s は PEM の EC 鍵ではありません: %(error)s") % {"path": path, "error": exc}
+        ) from exc
     if key.as_dict(private=False).get("crv") != "P-256":
-        raise SigningKeyError(f"{path}: ES256 needs a P-256 key")
+        raise SigningKeyError(gettext("%(path)s: ES256 には P-256 の鍵が必要です") % {"path": path})
     key.ensure_kid()  # its thumbprint, computed once per file instead of at every signature
     return key
 
@@ -50,17 +54,21 @@ def load_key(path: str) -> ECKey:
     try:
         mtime = os.stat(path).st_mtime
     except OSError as exc:
-        raise SigningKeyError(f"cannot read {path}: {exc.strerror}") from exc
+        raise SigningKeyError(_unreadable(path, exc)) from exc
     return _load(path, mtime)
+
+
+def _unreadable(path: str, exc: OSError) -> str:
+    return gettext("%(path)s を読めません: %(error)s") % {"path": path, "error": exc.strerror}
 
 
 def current_key() -> ECKey:
     path = settings.VALIDITY_SIGNING_KEY_FILE
     if not path:
-        raise SigningKeyError("VALIDITY_SIGNING_KEY_FILE is not set")
+        raise SigningKeyError(gettext("VALIDITY_SIGNING_KEY_FILE が設定されていません"))
     key = load_key(path)
     if not key.is_private:
-        raise SigningKeyError(f"{path} holds no private key")
+        raise SigningKeyError(gettext("%(path)s には秘密鍵がありません") % {"path": path})
     return key
 
 

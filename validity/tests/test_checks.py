@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from io import StringIO
+from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from django.core.management import call_command
+from django.utils import translation
 
 from validity import checks, signing
 
@@ -34,6 +38,50 @@ def test_a_public_key_alone_cannot_sign(settings, tmp_path, signing_keys):
     assert [e.id for e in checks.signing_key(None)] == ["validity.E001"]
 
 
+def _p384(path: Path) -> None:
+    key = ec.generate_private_key(ec.SECP384R1())
+    path.write_bytes(key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
+
+
+def _public(path: Path, signing_keys: dict[str, Path]) -> None:
+    path.write_bytes(signing.load_key(str(signing_keys["current"])).as_pem(private=False))
+
+
+# (what is at the path, the problem in Japanese, in English); {path} is the key file's path.
+KEY_PROBLEMS = [
+    # no path set at all
+    (None, "VALIDITY_SIGNING_KEY_FILE が設定されていません", "VALIDITY_SIGNING_KEY_FILE is not set"),
+    # nothing there (stat fails) and a directory (the read fails): the operating system's reason follows
+    ("missing", "{path} を読めません: ", "cannot read {path}: "),
+    ("directory", "{path} を読めません: ", "cannot read {path}: "),
+    ("text", "{path} は PEM の EC 鍵ではありません: ", "{path} is not an EC key in PEM: "),
+    ("p384", "{path}: ES256 には P-256 の鍵が必要です", "{path}: ES256 needs a P-256 key"),
+    ("public", "{path} には秘密鍵がありません", "{path} holds no private key"),
+]
+
+
+@pytest.mark.parametrize(
+    ("content", "japanese", "english"), KEY_PROBLEMS, ids=[content or "unset" for content, *_ in KEY_PROBLEMS]
+)
+def test_a_key_problem_is_said_in_japanese_and_in_english_through_the_catalogue(
+    content, japanese, english, settings, tmp_path, signing_keys
+):
+    path = tmp_path / "key.pem"
+    if content == "directory":
+        path.mkdir()
+    elif content == "text":
+        path.write_text("not a key\n")
+    elif content == "p384":
+        _p384(path)
+    elif content == "public":
+        _public(path, signing_keys)
+    settings.VALIDITY_SIGNING_KEY_FILE = "" if content is None else str(path)
+    for language, expected in (("ja", japanese), ("en", english)):
+        with translation.override(language), pytest.raises(signing.SigningKeyError) as raised:
+            signing.current_key()
+        assert str(raised.value).startswith(expected.format(path=path)), str(raised.value)
+
+
 def test_a_malformed_rate_is_reported(settings):
     settings.VALIDITY_RATE_PER_KEY = "lots"
     assert [e.id for e in checks.rates(None)] == ["validity.E002"]
@@ -56,8 +104,6 @@ def test_the_command_creates_a_key_once_and_never_overwrites(tmp_path, capsys):
 def test_refusing_to_overwrite_a_key_is_on_the_record_and_leaves_the_key_as_it_was(tmp_path, monkeypatch):
     """The refusal, with --dry-run too, and for a file made by another run after the command looked,
     is the system's from the command line, naming the file."""
-    from pathlib import Path
-
     from django.core.management.base import CommandError
 
     from audit.models import AuditEvent
