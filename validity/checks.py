@@ -1,4 +1,5 @@
-"""System checks of the validity app (IDs validity.E0xx)."""
+"""System checks of the validity app (IDs validity.E0xx), said in the language active when they run
+(Japanese for the operator, like every command)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.checks import Error, register
+from django.utils.translation import gettext
 
 from validity import ratelimit, signing
 
@@ -19,8 +21,11 @@ def signing_key(app_configs: Any, **kwargs: Any) -> list[Error]:
     except signing.SigningKeyError as exc:
         return [
             Error(
-                f"No usable key to sign validity answers: {exc}.",
-                hint="Set VALIDITY_SIGNING_KEY_FILE to a P-256 private key in PEM (manage.py validity_signing_key).",
+                gettext("有効性回答に署名できる鍵がありません: %(problem)s") % {"problem": exc},
+                hint=gettext(
+                    "VALIDITY_SIGNING_KEY_FILE に PEM の P-256 秘密鍵のファイルを指定してください"
+                    "（manage.py validity_signing_key create で作れます）。"
+                ),
                 id="validity.E001",
             )
         ]
@@ -40,5 +45,10 @@ def rates(app_configs: Any, **kwargs: Any) -> list[Error]:
         try:
             ratelimit.Rate.parse(getattr(settings, name))
         except ValueError:
-            errors.append(Error(f"{name} must be '<count>/<seconds>'.", id="validity.E002"))
+            errors.append(
+                Error(
+                    gettext("%(name)s は「回数/秒数」の形で指定してください（例: 600/60）。") % {"name": name},
+                    id="validity.E002",
+                )
+            )
     return errors

@@ -82,6 +82,28 @@ def test_a_key_problem_is_said_in_japanese_and_in_english_through_the_catalogue(
         assert str(raised.value).startswith(expected.format(path=path)), str(raised.value)
 
 
+def test_the_checks_speak_japanese_to_the_operator_and_english_through_the_catalogue(settings):
+    settings.PRODUCTION = True
+    settings.VALIDITY_SIGNING_KEY_FILE = ""
+    settings.VALIDITY_RATE_PER_IP = "lots"
+    [key] = checks.signing_key(None)
+    assert key.msg == "有効性回答に署名できる鍵がありません: VALIDITY_SIGNING_KEY_FILE が設定されていません"
+    assert key.hint == (
+        "VALIDITY_SIGNING_KEY_FILE に PEM の P-256 秘密鍵のファイルを指定してください"
+        "（manage.py validity_signing_key create で作れます）。"
+    )
+    [rate] = checks.rates(None)
+    assert rate.msg == "VALIDITY_RATE_PER_IP は「回数/秒数」の形で指定してください（例: 600/60）。"
+    with translation.override("en"):
+        [key] = checks.signing_key(None)
+        [rate] = checks.rates(None)
+    assert key.msg == "No usable key to sign validity answers: VALIDITY_SIGNING_KEY_FILE is not set."
+    assert key.hint == (
+        "Set VALIDITY_SIGNING_KEY_FILE to a P-256 private key in PEM (manage.py validity_signing_key create makes one)."
+    )
+    assert rate.msg == "VALIDITY_RATE_PER_IP must be count/seconds (e.g. 600/60)."
+
+
 def test_a_malformed_rate_is_reported(settings):
     settings.VALIDITY_RATE_PER_KEY = "lots"
     assert [e.id for e in checks.rates(None)] == ["validity.E002"]
