@@ -36,6 +36,15 @@ def cpu_seconds(pid: int, *, reaped_children: bool = False) -> float:
     return ticks / TICK
 
 
+def machine_busy_seconds() -> float:
+    """CPU time the whole machine has spent busy since boot, all processors together (user, nice,
+    system, interrupts, steal; not idle or waiting for I/O): what every process, kernel threads
+    included, took from the processors."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / TICK
+
+
 def rss_mb(pid: int) -> float | None:
     with suppress(OSError):
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():

@@ -37,6 +37,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -49,7 +50,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.procs import children, cpu_seconds  # noqa: E402
+from bench.procs import children, cpu_seconds, machine_busy_seconds  # noqa: E402
 
 PY = sys.executable
 DB = os.environ.get("BENCH_DATABASE", "mynatrust_valbench")  # its own name: two benches at once never share one
@@ -182,7 +183,10 @@ def _wrk(url: str, args: argparse.Namespace, *headers: str, serving: _Serving | 
     for header in headers:
         cmd += ["-H", header]
     before = serving.sample() if serving else {}
+    machine, client, began = machine_busy_seconds(), _children_seconds(), time.monotonic()
     out = subprocess.run([*cmd, url], check=True, capture_output=True, text=True).stdout
+    machine, client = machine_busy_seconds() - machine, _children_seconds() - client
+    busy = machine / ((time.monotonic() - began) * (os.cpu_count() or 1))
     cpu = serving.spent(before, serving.sample()) if serving else {}
 
     def latency(label: str) -> float:
@@ -206,7 +210,17 @@ def _wrk(url: str, args: argparse.Namespace, *headers: str, serving: _Serving | 
         "socket_errors": 0.0 if not errors else 1.0,
         **{f"cpu_{part}": cpu.get(part, float("nan")) * 1000 / requests for part in PARTS},
         "cpu_ms": sum(cpu.values(), 0.0) * 1000 / requests if cpu else float("nan"),
+        "cpu_wrk": client * 1000 / requests,
+        "cpu_rest": (machine - client - sum(cpu.values(), 0.0)) * 1000 / requests if cpu else float("nan"),
+        "cpu_machine": machine * 1000 / requests,
+        "busy": busy,
     }
+
+
+def _children_seconds() -> float:
+    """CPU time of this process's finished children (wrk, once it has been waited for)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 CLIENTS = (8, 16, 32)
@@ -382,14 +396,18 @@ def main() -> None:
             f"{label:<24}{r['rps']:>10.0f}{r['p50']:>9.2f}{r['p99']:>9.2f}{r['non2xx']:>9.0f}{r['rps'] / select:>10.0%}"
             f"{r['cpu_ms']:>12.2f}{select_cpu / r['cpu_ms']:>19.0%}"
         )
-    print(f"\n{'CPU ms per request':<24}" + "".join(f"{part:>10}" for part in PARTS))
+    columns = (*PARTS, "wrk", "rest", "machine")
+    print(f"\n{'CPU ms per request':<24}" + "".join(f"{part:>10}" for part in columns) + f"{'busy':>7}")
     for label, r in results.items():
         if not label.startswith("pgbench"):
-            print(f"{label:<24}" + "".join(f"{r[f'cpu_{part}']:>10.2f}" for part in PARTS))
+            print(f"{label:<24}" + "".join(f"{r[f'cpu_{part}']:>10.2f}" for part in columns) + f"{r['busy']:>7.0%}")
     print(
         "CPU ms/req: gunicorn workers + their PostgreSQL backends + Redis, per request served; capacity vs "
         "SELECT: the SELECT baseline's CPU per request over the scenario's (its requests/s ratio where the "
-        "processor is what runs out)"
+        "processor is what runs out). wrk: the load generator; rest: everything else the machine's processors "
+        "did meanwhile (PostgreSQL's WAL writer, checkpointer and autovacuum, the kernel's I/O work; any other "
+        "load on the machine); machine: all of it, busy time of every processor per request; busy: the share of the "
+        "processors' time that was busy during the run (below 100%: the processors waited, for the disk or for work)"
     )
     _print_ceiling(results, args)
     _print_goals(results)
