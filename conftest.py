@@ -217,3 +217,24 @@ def post_through_confirmation(client: Any, url: str, data: dict[str, Any]) -> An
     if entered.status_code != 200 or 'data-testid="submit-confirmed"' not in body:
         return entered
     return client.post(url, hidden_fields(body))
+
+
+def assert_check_said(
+    settings: Any,
+    values: dict[str, Any],
+    check: Any,
+    check_id: str,
+    japanese: tuple[str, str | None],
+    english: tuple[str, str | None],
+) -> None:
+    """With ``values`` set, the system check ``check`` reports ``check_id`` once, its (message, hint)
+    in Japanese by default and in English under the English catalogue."""
+    from django.utils import translation
+
+    for name, value in values.items():
+        setattr(settings, name, value)
+    [message] = [m for m in check(None) if m.id == check_id]
+    assert (message.msg, message.hint) == japanese
+    with translation.override("en"):
+        [message] = [m for m in check(None) if m.id == check_id]
+    assert (message.msg, message.hint) == english

@@ -1,4 +1,5 @@
-"""System checks for the audit log (IDs audit.E0xx, audit.W0xx)."""
+"""System checks for the audit log (IDs audit.E0xx, audit.W0xx), said in the language active when they
+run (Japanese for the operator, like every command)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.db import connections
+from django.utils.translation import gettext
 
 # §8.1: operation logs are kept at least 3 years and can be shown while kept.
 ONLINE_OPERATION_LOG_DAYS = 3 * 365 + 1
@@ -18,34 +20,48 @@ def audit_configuration(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
 
     errors: list[CheckMessage] = []
     if settings.PRODUCTION:
-        path = keys.key_path()
-        if path is None:
+        try:
+            keys.private_key()
+        except keys.KeyUnavailable as err:  # no path set, or no key there: said in the check's language
             errors.append(
                 Error(
-                    "No audit checkpoint key is configured.",
-                    hint="Set AUDIT_CHECKPOINT_KEY_PATH to an Ed25519 private key (PKCS#8 PEM) mounted from the secret store; "
-                    "`manage.py audit_key --generate PATH` makes one.",
+                    gettext("監査ログのチェックポイントに署名できる鍵がありません: %(problem)s") % {"problem": err},
+                    hint=gettext(
+                        "AUDIT_CHECKPOINT_KEY_PATH に、秘密情報の保管庫からマウントした Ed25519 秘密鍵"
+                        "（PKCS#8 の PEM）のファイルを指定してください（manage.py audit_key --generate PATH で作れます）。"
+                    ),
                     id="audit.E001",
                 )
             )
-        else:
-            try:
-                keys.private_key()
-            except keys.KeyUnavailable as err:
-                errors.append(Error(str(err), id="audit.E001"))
     if settings.AUDIT_RETENTION_DAYS < 42:
-        errors.append(Error("AUDIT_RETENTION_DAYS is below the 6 weeks §6.2 requires online.", id="audit.E002"))
+        errors.append(
+            Error(
+                gettext(
+                    "AUDIT_RETENTION_DAYS が 6 週間（42 日）未満です。§6.2 は監査ログを 6 週間オンラインで保つよう求めています。"
+                ),
+                hint=gettext("AUDIT_RETENTION_DAYS を 42 以上にしてください（既定値は 1096 日）。"),
+                id="audit.E002",
+            )
+        )
     elif settings.AUDIT_RETENTION_DAYS < ONLINE_OPERATION_LOG_DAYS:
         errors.append(
             Warning(
-                "AUDIT_RETENTION_DAYS is below 3 years: §8.1 keeps operation logs viewable for 3 years, and "
-                "rows older than this are readable only from archived segment files.",
-                hint="Keep the default (1096 days) unless the archive is searched another way.",
+                gettext(
+                    "AUDIT_RETENTION_DAYS が 3 年未満です。§8.1 は操作ログを 3 年間閲覧できるよう求めていますが、"
+                    "この日数より古い行はアーカイブしたセグメントファイルからしか読めません。"
+                ),
+                hint=gettext("アーカイブを別の方法で検索するのでなければ、既定値（1096 日）のままにしてください。"),
                 id="audit.W001",
             )
         )
     if settings.AUDIT_SEALER not in ("thread", "inline", "off"):
-        errors.append(Error("AUDIT_SEALER must be thread, inline or off.", id="audit.E003"))
+        errors.append(
+            Error(
+                gettext("AUDIT_SEALER は thread、inline、off のいずれかにしてください（現在は %(value)s）。")
+                % {"value": repr(settings.AUDIT_SEALER)},
+                id="audit.E003",
+            )
+        )
     return errors
 
 
@@ -95,9 +111,14 @@ def audit_database_role(app_configs: Any, databases: Any = None, **kwargs: Any) 
                 if may:
                     errors.append(
                         Error(
-                            f"The application's database role may {', '.join(may)} on {table}.",
-                            hint="Run the application as a role with SELECT and INSERT only on the audit tables; "
-                            "migrate and archive as the owner role (docs/runbook.md, creating the two roles).",
+                            gettext(
+                                "アプリケーションのデータベースロールが %(table)s に、持ってはならない権限 %(privileges)s を持っています。"
+                            )
+                            % {"table": table, "privileges": ", ".join(may)},
+                            hint=gettext(
+                                "アプリケーションは監査テーブルに SELECT と INSERT だけを持つロールで動かし、"
+                                "migrate とアーカイブは所有者のロールで行ってください（docs/runbook.md の 2 つのロールの作り方）。"
+                            ),
                             obj=alias,
                             id="audit.E004",
                         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import connection
+from django.utils import translation
 
 from audit.checks import audit_database_role
 from audit.tests.conftest import postgresql_only
@@ -31,8 +32,13 @@ def test_a_runtime_role_with_select_and_insert_only_passes(db):
         cursor.execute("GRANT DELETE ON audit_auditseal TO mynatrust_check_runtime_h1")
         cursor.execute("SET LOCAL ROLE mynatrust_check_runtime_h1")
         errors = audit_database_role(None, databases=["default"])
+        with translation.override("en"):
+            english = audit_database_role(None, databases=["default"])
         cursor.execute("RESET ROLE")
-    assert [e.msg for e in errors] == ["The application's database role may DELETE on audit_auditseal."]
+    assert [e.msg for e in errors] == [
+        "アプリケーションのデータベースロールが audit_auditseal に、持ってはならない権限 DELETE を持っています。"
+    ]
+    assert [e.msg for e in english] == ["The application's database role may DELETE on audit_auditseal."]
 
 
 @postgresql_only
@@ -49,6 +55,6 @@ def test_a_runtime_role_that_may_write_segments_or_the_prune_permit_is_an_error(
         errors = audit_database_role(None, databases=["default"])
         cursor.execute("RESET ROLE")
     assert sorted(e.msg for e in errors) == [
-        "The application's database role may INSERT on audit_auditsegment.",
-        "The application's database role may SELECT, INSERT on audit_prune_permit.",
+        "アプリケーションのデータベースロールが audit_auditsegment に、持ってはならない権限 INSERT を持っています。",
+        "アプリケーションのデータベースロールが audit_prune_permit に、持ってはならない権限 SELECT, INSERT を持っています。",
     ]
