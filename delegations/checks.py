@@ -1,4 +1,5 @@
-"""System checks for signature verification (run by `manage.py check --deploy`)."""
+"""System checks for signature verification (run by `manage.py check --deploy`), said in the language
+active when they run (Japanese for the operator, like every command)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.db import DatabaseError
+from django.utils.translation import gettext
 
 
 @register(Tags.security, deploy=True)
@@ -30,16 +32,23 @@ def test_pki_not_trusted_in_production(app_configs: Any = None, **kwargs: Any) -
         if anchor.is_test_pki or is_test_pki_certificate(x509.load_der_x509_certificate(bytes(anchor.certificate_der))):
             messages.append(
                 Error(
-                    "The test PKI root is trusted in production.",
-                    hint=f"Remove trust anchor {anchor.fingerprint_sha256} (manage.py trust remove).",
+                    gettext("本番環境でテスト用 PKI のルート証明書が信頼されています。"),
+                    hint=gettext(
+                        "manage.py trust remove %(fingerprint)s でこのトラストアンカーの削除を申請してください。"
+                    )
+                    % {"fingerprint": anchor.fingerprint_sha256},
                     id="delegations.E001",
                 )
             )
         elif anchor.purpose == TrustAnchor.Purpose.SIGNING and not anchor.matches_jlis:  # J-LIS publishes CAs only
             messages.append(
                 Warning(
-                    "A trust anchor does not match any J-LIS published fingerprint.",
-                    hint=f"Check {anchor.fingerprint_sha256} against J-LIS, or add it to JLIS_SIGN_CA_FINGERPRINTS.",
+                    gettext("トラストアンカーが J-LIS の公開しているどの指紋とも一致しません。"),
+                    hint=gettext(
+                        "%(fingerprint)s を J-LIS の公開する指紋と照らし合わせてください。"
+                        "J-LIS の CA であれば、その指紋を JLIS_SIGN_CA_FINGERPRINTS に加えてください。"
+                    )
+                    % {"fingerprint": anchor.fingerprint_sha256},
                     id="delegations.W001",
                 )
             )
@@ -51,14 +60,33 @@ def revocation_source_configured(app_configs: Any = None, **kwargs: Any) -> list
     source = settings.SIGNATURE_REVOCATION_SOURCE
     if source not in ("crl", "ocsp", "provider"):
         return [
-            Error(f"SIGNATURE_REVOCATION_SOURCE must be crl, ocsp or provider, not {source!r}.", id="delegations.E002")
+            Error(
+                gettext(
+                    "SIGNATURE_REVOCATION_SOURCE は crl、ocsp、provider のいずれかにしてください（現在は %(value)s）。"
+                )
+                % {"value": repr(source)},
+                id="delegations.E002",
+            )
         ]
     if source == "ocsp" and not settings.SIGNATURE_OCSP_URL:
-        return [Error("SIGNATURE_REVOCATION_SOURCE is ocsp but SIGNATURE_OCSP_URL is empty.", id="delegations.E002")]
+        return [
+            Error(
+                gettext("SIGNATURE_REVOCATION_SOURCE が ocsp ですが、SIGNATURE_OCSP_URL が空です。"),
+                hint=gettext("SIGNATURE_OCSP_URL に OCSP レスポンダの URL を設定してください。"),
+                id="delegations.E002",
+            )
+        ]
     if source == "provider" and not (settings.SIGNATURE_PROVIDER_URL and settings.SIGNATURE_PROVIDER_TOKEN):
         return [
             Error(
-                "SIGNATURE_REVOCATION_SOURCE is provider but SIGNATURE_PROVIDER_URL or _TOKEN is empty.",
+                gettext(
+                    "SIGNATURE_REVOCATION_SOURCE が provider ですが、SIGNATURE_PROVIDER_URL か "
+                    "SIGNATURE_PROVIDER_TOKEN が空です。"
+                ),
+                hint=gettext(
+                    "プラットフォーム事業者の API の URL（SIGNATURE_PROVIDER_URL）とトークン"
+                    "（SIGNATURE_PROVIDER_TOKEN）を、両方とも設定してください。"
+                ),
                 id="delegations.E002",
             )
         ]
@@ -71,8 +99,10 @@ def test_cards_off_in_production(app_configs: Any = None, **kwargs: Any) -> list
     if settings.PRODUCTION and settings.DEMO_MODE:
         return [
             Error(
-                "Test-card signing is offered because DEMO_MODE is on in production.",
-                hint="Set DEMO_MODE=false; test-card signing must never be reachable in production.",
+                gettext("本番環境で DEMO_MODE が有効なため、テストカードでの署名が使えるようになっています。"),
+                hint=gettext(
+                    "DEMO_MODE=false にしてください。テストカードでの署名は、本番環境では決して使えてはなりません。"
+                ),
                 id="delegations.E003",
             )
         ]

@@ -9,6 +9,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import IntegrityError, transaction
+from django.utils import translation
 
 from audit.models import AuditEvent
 from conftest import decide, make_staff, otp_login
@@ -148,7 +149,14 @@ def test_check_deploy_fails_when_the_test_pki_root_is_trusted_in_production(test
     )
     assert e001_check() == []  # not production
     settings.PRODUCTION = True
-    assert [m.id for m in e001_check()] == ["delegations.E001"]
+    [error] = e001_check()
+    assert error.id == "delegations.E001"
+    fingerprint = TrustAnchor.objects.get().fingerprint_sha256
+    assert error.msg == "本番環境でテスト用 PKI のルート証明書が信頼されています。"
+    assert error.hint == f"manage.py trust remove {fingerprint} でこのトラストアンカーの削除を申請してください。"
+    with translation.override("en"):
+        [error] = e001_check()
+    assert error.hint == f"Request the removal of this trust anchor with manage.py trust remove {fingerprint}."
 
 
 def test_production_refuses_to_even_request_the_test_root(test_pki, operators, settings) -> None:
