@@ -1,4 +1,5 @@
-"""System checks for misconfiguration (IDs mynatrust.E0xx / W0xx)."""
+"""System checks for misconfiguration (IDs mynatrust.E0xx / W0xx), said in the language active when they
+run (Japanese for the operator, like every command)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.checks import Error, Tags, register
+from django.utils.translation import gettext
 
 from mynatrust.db import is_postgresql
 
@@ -16,9 +18,21 @@ from mynatrust.db import is_postgresql
 def production_safeguards(app_configs: Any, **kwargs: Any) -> list[Error]:
     errors: list[Error] = []
     if settings.DEMO_MODE and settings.PRODUCTION:
-        errors.append(Error("DEMO_MODE is on in production.", id="mynatrust.E001"))
+        errors.append(
+            Error(
+                gettext("本番環境で DEMO_MODE が有効です。"),
+                hint=gettext("DEMO_MODE=false にしてください（デモの機能は本番環境では使えてはなりません）。"),
+                id="mynatrust.E001",
+            )
+        )
     if settings.PRODUCTION and not is_postgresql(settings.DATABASES["default"]):
-        errors.append(Error("Production must run on PostgreSQL (DATABASE_URL=postgres://…).", id="mynatrust.E002"))
+        errors.append(
+            Error(
+                gettext("本番環境のデータベースが PostgreSQL ではありません。"),
+                hint=gettext("DATABASE_URL に PostgreSQL の URL（postgres://…）を指定してください。"),
+                id="mynatrust.E002",
+            )
+        )
     return errors
 
 
@@ -55,36 +69,69 @@ def production_addresses_and_shared_state(app_configs: Any, **kwargs: Any) -> li
         if _unsafe_public_url(getattr(settings, name)):
             errors.append(
                 Error(
-                    f"{name} must be the service's public https address; it is stamped into signed "
-                    f"delegations, signed answers and mails (now {getattr(settings, name)!r}).",
+                    gettext(
+                        "%(name)s がサービスの公開 https アドレスではありません（現在は %(value)s）。"
+                        "署名した委任状、署名した回答、メールに書き込まれるアドレスです。"
+                    )
+                    % {"name": name, "value": repr(getattr(settings, name))},
+                    hint=gettext(
+                        "%(name)s に、サービスを公開している https の URL を指定してください"
+                        "（localhost や 127.0.0.1 は使えません）。"
+                    )
+                    % {"name": name},
                     id="mynatrust.E010",
                 )
             )
     if "*" in settings.ALLOWED_HOSTS:
-        errors.append(Error("ALLOWED_HOSTS must name the service's hosts, not '*'.", id="mynatrust.E011"))
+        errors.append(
+            Error(
+                gettext("ALLOWED_HOSTS には '*' ではなく、サービスのホスト名を指定してください。"),
+                id="mynatrust.E011",
+            )
+        )
     host = urlsplit(settings.SERVICE_BASE_URL).hostname or ""
     if host and not _allowed(host):
-        errors.append(Error(f"The host of SERVICE_BASE_URL ({host}) is not in ALLOWED_HOSTS.", id="mynatrust.E012"))
+        errors.append(
+            Error(
+                gettext("SERVICE_BASE_URL のホスト（%(host)s）が ALLOWED_HOSTS にありません。") % {"host": host},
+                hint=gettext("ALLOWED_HOSTS に %(host)s を加えるか、SERVICE_BASE_URL を直してください。")
+                % {"host": host},
+                id="mynatrust.E012",
+            )
+        )
     for alias in {"default", settings.RATE_LIMIT_CACHE}:
         backend = settings.CACHES.get(alias, {}).get("BACKEND", "")
         if backend in UNSHARED_CACHES:
             errors.append(
                 Error(
-                    f"The cache {alias!r} ({backend.rsplit('.', 1)[-1]}) is not shared between workers: rate limits "
-                    "and lockout counters would be split. Use Redis (CACHE_URL=rediscache://…).",
+                    gettext(
+                        "キャッシュ %(alias)s（%(backend)s）はワーカーの間で共有されません。"
+                        "レート制限とロックアウトの回数がワーカーごとに分かれてしまいます。"
+                    )
+                    % {"alias": repr(alias), "backend": backend.rsplit(".", 1)[-1]},
+                    hint=gettext("Redis を使ってください（CACHE_URL=rediscache://…）。"),
                     id="mynatrust.E013",
                 )
             )
     proxies = settings.TRUSTED_PROXY_COUNT
     if proxies < 0 or proxies > 5:
-        errors.append(Error("TRUSTED_PROXY_COUNT must be between 0 and 5.", id="mynatrust.E014"))
+        errors.append(
+            Error(
+                gettext("TRUSTED_PROXY_COUNT は 0 から 5 までにしてください（現在は %(count)s）。")
+                % {"count": proxies},
+                id="mynatrust.E014",
+            )
+        )
     elif proxies == 0 and getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
         # HTTPS is terminated by a proxy (its X-Forwarded-Proto is trusted), yet no proxy is counted:
         # every client would have the proxy's address, one lockout and one rate limit for all.
         errors.append(
             Error(
-                "TRUSTED_PROXY_COUNT is 0 while a TLS proxy is trusted (SECURE_PROXY_SSL_HEADER): set it to "
-                "the number of proxies that append to X-Forwarded-For.",
+                gettext(
+                    "TLS を終端するプロキシを信頼している（SECURE_PROXY_SSL_HEADER）のに、TRUSTED_PROXY_COUNT が 0 です。"
+                    "利用者がみなプロキシのアドレスになり、ロックアウトとレート制限を全員で分け合ってしまいます。"
+                ),
+                hint=gettext("TRUSTED_PROXY_COUNT に、X-Forwarded-For に追記するプロキシの数を設定してください。"),
                 id="mynatrust.E015",
             )
         )
@@ -100,12 +147,12 @@ def _allowed(host: str) -> bool:
 @register()
 def mail_rates(app_configs: Any, **kwargs: Any) -> list[Error]:
     """The mail limits (mynatrust/mail_limits.py) must read as rates, or no such mail could be sent."""
-    from mynatrust.ratelimit import Rate
+    from mynatrust.ratelimit import Rate, malformed_setting
 
     errors = []
     for name in ("MAIL_RATE_PER_ADDRESS", "MAIL_RATE_PER_ACCOUNT", "MAIL_RATE_PER_CLIENT"):
         try:
             Rate.parse(getattr(settings, name))
         except ValueError:
-            errors.append(Error(f"{name} must be '<count>/<seconds>'.", id="mynatrust.E016"))
+            errors.append(Error(malformed_setting(name), id="mynatrust.E016"))
     return errors

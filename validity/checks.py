@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.checks import Error, register
 from django.utils.translation import gettext
 
+from mynatrust.ratelimit import malformed_setting
 from validity import ratelimit, signing
 
 
@@ -45,10 +46,5 @@ def rates(app_configs: Any, **kwargs: Any) -> list[Error]:
         try:
             ratelimit.Rate.parse(getattr(settings, name))
         except ValueError:
-            errors.append(
-                Error(
-                    gettext("%(name)s は「回数/秒数」の形で指定してください（例: 600/60）。") % {"name": name},
-                    id="validity.E002",
-                )
-            )
+            errors.append(Error(malformed_setting(name), id="validity.E002"))
     return errors

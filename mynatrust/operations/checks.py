@@ -1,4 +1,5 @@
-"""System checks for the operations settings (IDs mynatrust.E1xx / W1xx)."""
+"""System checks for the operations settings (IDs mynatrust.E1xx / W1xx), said in the language active
+when they run (Japanese for the operator, like every command)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.utils.translation import gettext
 
 from mynatrust.operations.retention import Period
 
@@ -19,8 +21,9 @@ def retention_periods(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
         except ValueError:
             problems.append(
                 Error(
-                    f"RETENTION_PERIODS[{kind!r}] = {text!r} is not a period.",
-                    hint='Use a number followed by y, m or d: "10y", "6m", "30d".',
+                    gettext("RETENTION_PERIODS[%(kind)s] = %(text)s は期間として読めません。")
+                    % {"kind": repr(kind), "text": repr(text)},
+                    hint=gettext("数字の後に y、m、d のどれかを付けてください（例: 10y、6m、30d）。"),
                     id="mynatrust.E101",
                 )
             )
@@ -33,8 +36,11 @@ def metrics_token(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     if token and len(token) < 24:
         return [
             Warning(
-                "METRICS_TOKEN is short enough to guess.",
-                hint="Use at least 24 random characters, or leave it empty (maintenance role sign-in only).",
+                gettext("METRICS_TOKEN が推測できるほど短いです。"),
+                hint=gettext(
+                    "METRICS_TOKEN は 24 文字以上のランダムな文字列にするか、空にしてください"
+                    "（空のときは、保守員としてサインインした人だけが /metrics を読めます）。"
+                ),
                 id="mynatrust.W101",
             )
         ]
