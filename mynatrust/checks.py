@@ -64,6 +64,11 @@ def production_addresses_and_shared_state(app_configs: Any, **kwargs: Any) -> li
     """Settings a production deployment must not leave at their development values."""
     if not settings.PRODUCTION:
         return []
+    return [*_public_addresses(), *_shared_caches(), *_proxies()]
+
+
+def _public_addresses() -> list[Error]:
+    """The service's public addresses: https, not local, and its host among ALLOWED_HOSTS."""
     errors: list[Error] = []
     for name in ("SERVICE_BASE_URL", "SERVICE_POLICY_URL"):
         if _unsafe_public_url(getattr(settings, name)):
@@ -99,6 +104,12 @@ def production_addresses_and_shared_state(app_configs: Any, **kwargs: Any) -> li
                 id="mynatrust.E012",
             )
         )
+    return errors
+
+
+def _shared_caches() -> list[Error]:
+    """Caches every worker shares: rate limits and lockouts count once for the whole service."""
+    errors: list[Error] = []
     for alias in {"default", settings.RATE_LIMIT_CACHE}:
         backend = settings.CACHES.get(alias, {}).get("BACKEND", "")
         if backend in UNSHARED_CACHES:
@@ -113,6 +124,12 @@ def production_addresses_and_shared_state(app_configs: Any, **kwargs: Any) -> li
                     id="mynatrust.E013",
                 )
             )
+    return errors
+
+
+def _proxies() -> list[Error]:
+    """The count of trusted proxies, which decides each client's address."""
+    errors: list[Error] = []
     proxies = settings.TRUSTED_PROXY_COUNT
     if proxies < 0 or proxies > 5:
         errors.append(
