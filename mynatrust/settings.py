@@ -7,6 +7,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
@@ -22,7 +23,21 @@ environ.Env.read_env(BASE_DIR / ".env")
 PRODUCTION = env.bool("MYNATRUST_PRODUCTION", default=False)
 DEBUG = env.bool("DEBUG", default=False)
 
+
+def _required(name: str) -> str:
+    """A variable production does not start without: refused in words an operator can act on."""
+    value = env.str(name, default="")
+    if not value:
+        raise ImproperlyConfigured(
+            f"本番環境（MYNATRUST_PRODUCTION=true）では環境変数 {name} が必要です。"
+            "設定してから起動してください（各変数の意味は .env.example にあります）。"
+        )
+    return value
+
+
 if PRODUCTION:
+    for _name in ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL"):
+        _required(_name)
     SECRET_KEY = env.str("SECRET_KEY")
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
     DATABASES = {"default": env.db_url("DATABASE_URL")}
