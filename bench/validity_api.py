@@ -485,7 +485,7 @@ def _print_ceiling(results: dict[str, dict[str, float]], args: argparse.Namespac
 
 
 GOALS = (
-    # (goal, label, what, scenario, baseline, kind, target)
+    # (goal's number, label, scenario, its baseline, kind of figure, target)
     ("1", "JSON answer: capacity vs one SELECT", "validity API (JSON)", "one indexed SELECT", "capacity", 1.00),
     ("1", "JSON answer: CPU vs one CTE", "validity API (JSON)", "one CTE (read + INSERT)", "cpu", 1.10),
     ("1", "unknown ID: capacity vs one SELECT", "API, unknown ID (JSON)", "one indexed SELECT", "capacity", 1.00),

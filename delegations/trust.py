@@ -12,6 +12,7 @@ import hashlib
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
@@ -41,6 +42,15 @@ class TrustError(ServiceError):
 
     def __init__(self, message: Any, code: str) -> None:
         super().__init__(message, code=code)
+
+
+def read_file(path: str) -> bytes:
+    """An operator's file for a trust-data change (an anchor, a CRL); one that cannot be read is
+    refused like any other trust-data change (code ``unreadable``)."""
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise TrustError(_("ファイルを読めません: %(error)s") % {"error": exc}, "unreadable") from exc
 
 
 def _refuse(event: str, message: Any, code: str, *, actor: Actor, subject: Any = None, **data: Any) -> TrustError:

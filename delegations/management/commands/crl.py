@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
@@ -48,7 +47,7 @@ class Command(commands.Command):
         with cli.entry_point("crl import"):
             actor = cli.verified_staff(options["actor"], command="crl import") if options["actor"] else audit.SYSTEM
             try:
-                result = trust.import_crl(_read(options["file"]), actor=actor, dry_run=options["dry_run"])
+                result = trust.import_crl(trust.read_file(options["file"]), actor=actor, dry_run=options["dry_run"])
             except trust.TrustError as exc:
                 # An unreadable file is refused before the service runs: on the record all the same,
                 # as the import's refusal; one the service recorded is not written twice.
@@ -96,10 +95,3 @@ class Command(commands.Command):
         self.stdout.write(
             gettext("現在の CRL %(count)s 件（うち期限切れ %(stale)s 件）") % {"count": len(current), "stale": stale}
         )
-
-
-def _read(path: str) -> bytes:
-    try:
-        return Path(path).read_bytes()
-    except OSError as exc:
-        raise trust.TrustError(gettext("ファイルを読めません: %(error)s") % {"error": exc}, "unreadable") from exc

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from django.core.management.base import CommandError, CommandParser
@@ -120,10 +119,7 @@ class Command(commands.Command):
         )
 
     def _add(self, actor: User, options: dict[str, Any]) -> None:
-        try:
-            data = Path(options["file"]).read_bytes()
-        except OSError as exc:
-            raise trust.TrustError(gettext("ファイルを読めません: %(error)s") % {"error": exc}, "unreadable") from exc
+        data = trust.read_file(options["file"])
         cert = trust.anchor_candidate(data)
         fp = fingerprint(cert)
         matches = fp in {f.replace(":", "").upper() for f in _published()}
