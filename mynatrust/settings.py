@@ -512,6 +512,11 @@ RETENTION_PERIODS = {
     # An application's evidence file held between its confirmation page and its final button: deleted
     # once the confirmation has expired (REGISTRY_CONFIRMATION_SECONDS), never kept (registry/).
     "registry.staged_evidence": "0d",
+    # Invitations to join a subscriber or a recipient organisation: an ended one (accepted, withdrawn,
+    # or expired unanswered) is no longer needed, the audit log keeps who invited whom and who joined
+    # (§2.8(10)); deleted 30 days after it ended. An open invitation is never touched (registry/, validity/).
+    "registry.ended_invitation": "30d",
+    "validity.ended_invitation": "30d",
     # Delegations are registered on the subscriber's application (§4.1.5), so §6.2.9 keeps them like
     # application records: 10 years after their period ends (or after they stop, if later), a rejected
     # one 10 years after its receipt; then their personal data is erased (§2.8(10)). The signed files

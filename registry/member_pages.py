@@ -123,7 +123,7 @@ def revoke_invitation(pages: Pages, request: HttpRequest, public_id: str) -> Htt
     team = pages.team()
     invitation = team.invitations(pages.organisation(request)).filter(public_id=public_id).first()
     if invitation is None:
-        refuse_object(request, team.invitation.objects.filter(public_id=public_id))  # type: ignore[attr-defined]
+        refuse_object(request, team.invitation.objects.filter(public_id=public_id))
     try:
         members.revoke_invitation(team, invitation, actor=signed_in(request))
     except RegistryError as exc:

@@ -65,7 +65,7 @@ class Team:
         return self.membership.objects.filter(**{self.org_field: org})  # type: ignore[attr-defined]
 
     def invitations(self, org: Any) -> models.QuerySet[Any]:
-        return self.invitation.objects.filter(**{self.org_field: org})  # type: ignore[attr-defined]
+        return self.invitation.objects.filter(**{self.org_field: org})
 
 
 def _in_service[T](team: Team, name: str, fn: Callable[..., T], subject: Any, **kwargs: Any) -> T:
@@ -119,7 +119,7 @@ def _invite(org: Any, *, team: Team, actor: User, email: str, accept_url: Callab
     if team.memberships(org).filter(user__email__iexact=email).exists():
         raise RegistryError(_("このメールアドレスの方は既に担当者です。"), code="already_member", field="email")
     token = secrets.token_urlsafe(32)
-    invitation = team.invitation.objects.create(  # type: ignore[attr-defined]
+    invitation = team.invitation.objects.create(
         **{team.org_field: org},
         email=email,
         token_hash=_token_hash(token),
@@ -141,11 +141,7 @@ def _invite(org: Any, *, team: Team, actor: User, email: str, accept_url: Callab
 
 
 def invitation_for_token(team: Team, token: str) -> Any:
-    return (
-        team.invitation.objects.select_related(team.org_field)  # type: ignore[attr-defined]
-        .filter(token_hash=_token_hash(token))
-        .first()
-    )
+    return team.invitation.objects.select_related(team.org_field).filter(token_hash=_token_hash(token)).first()
 
 
 def accept(team: Team, invitation: Any, *, actor: User) -> Any:

@@ -8,7 +8,7 @@ one). Only an approved version is in force; older versions stay as history (§3.
 from __future__ import annotations
 
 import secrets
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -426,6 +426,16 @@ class AbstractMembership(models.Model):
         return self.role in (MemberRole.APPLICANT, MemberRole.ADMINISTRATOR)
 
 
+class InvitationQuerySet(models.QuerySet[Any]):
+    def ended_before(self, cutoff: datetime) -> InvitationQuerySet:
+        """Invitations that ended before ``cutoff``: accepted or withdrawn then, or left unanswered
+        until they expired then. An open one has not ended (``cutoff`` is never later than now)."""
+        unanswered = Q(accepted_at__isnull=True, revoked_at__isnull=True)
+        return self.filter(
+            Q(accepted_at__lt=cutoff) | Q(revoked_at__lt=cutoff) | (unanswered & Q(expires_at__lt=cutoff))
+        )
+
+
 class AbstractInvitation(models.Model):
     """An e-mail invitation to join an organisation. Only a digest of the token is stored."""
 
@@ -447,6 +457,8 @@ class AbstractInvitation(models.Model):
         verbose_name=_("承諾した担当者"),
     )
     revoked_at = models.DateTimeField(_("取消日時"), null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
 
     class Meta:
         abstract = True

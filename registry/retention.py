@@ -1,8 +1,13 @@
-"""Retention of application records (§6.2.9): kept 10 years from the end of the contract (its
-termination, or its expiry when it lapsed without renewal), and an application that never became a
-contract (rejected) 10 years from its receipt; then the personal data in them is anonymised and the
-registry evidence files are emptied. The subscriber row,
-its public ID and the digests stay, so stored delegations and the audit log still resolve."""
+"""Retention in the registry (docs/retention.md).
+
+- ``registry.application``: application records (§6.2.9) are kept 10 years from the end of the
+  contract (its termination, or its expiry when it lapsed without renewal), and an application that
+  never became a contract (rejected) 10 years from its receipt; then the personal data in them is
+  anonymised and the registry evidence files are emptied. The subscriber row, its public ID and the
+  digests stay, so stored delegations and the audit log still resolve.
+- ``registry.ended_invitation``: an invitation to join a subscriber that was accepted, withdrawn or
+  left to expire is no longer needed (§2.8(10)): the audit log keeps who invited which address and
+  who joined. It is deleted once its period has passed since it ended; an open one is never due."""
 
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mynatrust.operations import retention
-from registry.models import RegistryEvidence, StagedEvidence, Subscriber, SubscriberFacts
+from registry.models import Invitation, RegistryEvidence, StagedEvidence, Subscriber, SubscriberFacts
 
 
 def due(cutoff: datetime) -> QuerySet[SubscriberFacts]:
@@ -62,5 +67,13 @@ def register() -> None:
             label=_("確認待ちの提出ファイル（確認の期限切れ後）"),
             due=lambda cutoff: StagedEvidence.objects.filter(expires_at__lt=cutoff),
             identify=None,  # held under a token that submits the application: only the count is recorded
+        )
+    )
+    retention.register(
+        retention.RecordKind(
+            name="registry.ended_invitation",
+            label=_("担当者の招待（承諾・取消し・期限切れの後）"),
+            due=lambda cutoff: Invitation.objects.ended_before(cutoff),
+            identify=lambda invitation: invitation.public_id,  # type: ignore[attr-defined]
         )
     )

@@ -7,7 +7,11 @@
   like the subscribers' under §6.2.9 — 10 years from the end of the registration (its suspension),
   a rejected one from its receipt — then the personal data in it is erased (§2.8(10)): the
   representative's name, title, address and date of birth, the declarant, and a sole proprietor's
-  trade name and business address. The row and its public ID stay, so the audit log resolves."""
+  trade name and business address. The row and its public ID stay, so the audit log resolves.
+- ``validity.ended_invitation``: an invitation to join a recipient organisation that was accepted,
+  withdrawn or left to expire is no longer needed (§2.8(10)): the audit log keeps who invited which
+  address and who joined. It is deleted once its period has passed since it ended; an open one is
+  never due."""
 
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from mynatrust.operations import retention
-from validity.models import CheckResult, RecipientOrganisation
+from validity.models import CheckResult, RecipientInvitation, RecipientOrganisation
 
 
 def due(cutoff: datetime) -> QuerySet[CheckResult]:
@@ -61,5 +65,13 @@ def register() -> None:
             action=retention.ANONYMISE,
             anonymise=anonymise_organisations,
             identify=lambda organisation: organisation.public_id,  # type: ignore[attr-defined]
+        )
+    )
+    retention.register(
+        retention.RecordKind(
+            name="validity.ended_invitation",
+            label=_("受領者等の担当者の招待（承諾・取消し・期限切れの後）"),
+            due=lambda cutoff: RecipientInvitation.objects.ended_before(cutoff),
+            identify=lambda invitation: invitation.public_id,  # type: ignore[attr-defined]
         )
     )

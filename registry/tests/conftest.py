@@ -127,3 +127,30 @@ def events(event_type: str) -> list[Any]:
 
 
 __all__ = ["FACTS", "apply", "approve", "corporate_number", "events", "evidence_input", "make_pdf", "make_user"]
+
+
+def make_invitation(model: Any, inviter: Any, *, ended: str, days_ago: float, **organisation: Any) -> Any:
+    """An invitation of ``model`` (the subscribers' or the recipients') to ``organisation``
+    (``subscriber=…`` or ``organisation=…``) that ended ``days_ago`` days ago the way ``ended`` says:
+    "accepted", "revoked" or "expired"; "open": sent that long ago and still valid."""
+    import secrets
+
+    from django.utils import timezone
+
+    at = timezone.now() - timedelta(days=days_ago)
+    fields: dict[str, Any] = {"created_at": at - timedelta(days=1), "expires_at": at + timedelta(days=2)}
+    if ended == "accepted":
+        fields |= {"accepted_at": at, "accepted_by": make_user(f"{secrets.token_hex(4)}@example.jp", inviter.kind)}
+    elif ended == "revoked":
+        fields |= {"revoked_at": at}
+    elif ended == "expired":
+        fields |= {"created_at": at - timedelta(days=3), "expires_at": at}
+    else:
+        fields |= {"created_at": at, "expires_at": timezone.now() + timedelta(hours=1)}
+    return model.objects.create(
+        **organisation,
+        email=f"{secrets.token_hex(4)}@invited.example.jp",
+        token_hash=secrets.token_hex(32),
+        invited_by=inviter,
+        **fields,
+    )
