@@ -42,13 +42,14 @@ ENDING_SOON_DAYS = 30
 
 def counts_for_subscriber(subscriber: Any) -> dict[str, int]:
     """The list's dashboard in one query: in force today (有効), of those ending within
-    ``ENDING_SOON_DAYS`` (期限間近), and waiting for signatures (署名待ち)."""
+    ``ENDING_SOON_DAYS`` (期限間近), waiting for signatures (署名待ち), and drafts (下書き)."""
     today = today_in_japan(timezone.now())
     in_force = Q(status=Delegation.Status.ACTIVE, valid_from__lte=today, valid_until__gte=today)
     return Delegation.objects.for_subscriber(subscriber).aggregate(
         valid=Count("pk", filter=in_force),
         ending=Count("pk", filter=in_force & Q(valid_until__lte=today + timedelta(days=ENDING_SOON_DAYS))),
         waiting=Count("pk", filter=Q(status=Delegation.Status.AWAITING_SIGNATURES)),
+        drafts=Count("pk", filter=Q(status=Delegation.Status.DRAFT)),
     )
 
 

@@ -16,6 +16,12 @@ from the end of that period, and from the moment it stopped being in force when 
 
 Each kind is counted from the delegation's end and registered with its own period in
 RETENTION_PERIODS; ``manage.py apply_retention`` anonymises what is due and records each batch.
+
+A draft is none of these: it was never signed nor submitted, so it is no record under §6.2.9, only
+personal data the subscriber typed in. ``delegations.idle_draft``: a draft nobody has saved for the
+period (its ``updated_at``, moved on by every save) is no longer needed and is deleted whole
+(§2.8(10)), as the subscriber's own 削除 would; nothing refers to a draft. Anything past the draft
+(finalised, submitted, registered, rejected) is never due.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from delegations.models import Delegation, SignedFile
@@ -90,7 +97,33 @@ def anonymise_certificates(rows: QuerySet[SignedFile]) -> int:
     return rows.update(signer_certificate_der=b"", signer_name="", signer_address="", signer_birth_date="")
 
 
+def idle_drafts_due(cutoff: datetime) -> QuerySet[Delegation]:
+    return Delegation.objects.drafts().filter(updated_at__lt=cutoff)
+
+
+def remove_idle_drafts(batch: QuerySet[Delegation]) -> int:
+    """Delete the drafts of ``batch`` that are still idle drafts once locked: one saved or finalised
+    since the run listed it (its service holds the same lock) is no longer due and stays."""
+    cutoff = IDLE_DRAFTS.period().before(timezone.now())
+    with transaction.atomic():
+        ids = list(
+            idle_drafts_due(cutoff).filter(pk__in=batch.values("pk")).select_for_update().values_list("pk", flat=True)
+        )
+        return Delegation.objects.filter(pk__in=ids).delete()[0]
+
+
+IDLE_DRAFTS = retention.RecordKind(
+    name="delegations.idle_draft",
+    label=_("電子委任状の下書き（最後に保存した後）"),
+    due=idle_drafts_due,
+    remove=remove_idle_drafts,
+    # By its public ID: a draft has no delegation ID.
+    identify=lambda draft: draft.public_id,  # type: ignore[attr-defined]
+)
+
+
 def register() -> None:
+    retention.register(IDLE_DRAFTS)
     kinds = (
         ("delegations.delegation", _("電子委任状（委任期間の終了後）"), delegations_due, anonymise_delegations),
         (

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from audit import spreadsheet
-from delegations import confirmation, notices, queries, services
+from delegations import confirmation, notices, queries, retention, services
 from delegations.forms import (
     AcceptanceMailForm,
     ConfirmationForm,
@@ -69,6 +69,7 @@ def delegation_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    counts = queries.counts_for_subscriber(subscriber)
     return render(
         request,
         "delegations/list.html",
@@ -78,7 +79,9 @@ def delegation_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "query": query.urlencode(),
             "refusal": subscriber.submission_refusal(),
-            "counts": queries.counts_for_subscriber(subscriber),
+            "counts": counts,
+            # How long an untouched draft is kept (docs/retention.md), told to a subscriber who has one.
+            "drafts_kept_for": retention.IDLE_DRAFTS.period().spoken() if counts["drafts"] else "",
             "ending_days": queries.ENDING_SOON_DAYS,
             "to_confirm": confirmation.to_confirm().filter(subscriber=subscriber).order_by("confirmation_due_on"),
         },

@@ -524,6 +524,9 @@ RETENTION_PERIODS = {
     "delegations.delegation": "10y",
     "delegations.signed_file": "10y",
     "delegations.agent_certificate": "10y",
+    # A draft never finalised is not signed and not a registered record: one nobody has saved for 6
+    # months is no longer needed and is deleted whole (§2.8(10)); nothing past the draft is touched.
+    "delegations.idle_draft": "6m",
     # Recipient registrations (§5.2) are applications too: 10 years after the registration ends
     # (suspended or rejected; rejected counted from its receipt) (validity/).
     "validity.recipient_organisation": "10y",

@@ -32,6 +32,7 @@ from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.utils import timezone
 from django.utils.functional import Promise
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 import audit
@@ -72,6 +73,14 @@ class Period:
     def __str__(self) -> str:
         parts = [f"{n}{u}" for n, u in ((self.years, "y"), (self.months, "m"), (self.days, "d")) if n]
         return "".join(parts) or "0d"
+
+    def spoken(self) -> str:
+        """The period as a person reads it, in the active language: 10 年, 6 か月, 30 日."""
+        if self.years:
+            return gettext("%(count)s 年") % {"count": self.years}
+        if self.months:
+            return gettext("%(count)s か月") % {"count": self.months}
+        return gettext("%(count)s 日") % {"count": self.days}
 
 
 def _days_in_month(year: int, month: int) -> int:

@@ -283,9 +283,13 @@ def test_b_a_delegation_is_drafted_signed_with_the_test_cards_and_stored(
     assert (stored.status, stored.agent_name) == ("active", "受任 花子")
     assert stored.signed_files.count() == 2
 
-    # A draft nobody wants any more is deleted after a confirmation; the list goes out as CSV.
+    # A draft nobody wants any more is deleted after a confirmation; the list goes out as CSV. While
+    # there is a draft, the list says how long an untouched one is kept (docs/retention.md).
     lifecycle.make_draft(subscriber, member, agent_name="削除 予定")
     page.reload()
+    journey.visit(page, "delegations-with-draft")
+    notice = page.get_by_test_id("draft-retention").inner_text()
+    assert notice == "保存したまま 6 か月変更のない下書きは、自動的に削除されます。"
     click_through(journey, page, page.get_by_role("link", name="（下書き）"), "draft-to-delete")
     click_through(journey, page, page.get_by_test_id("delete-draft"), "delete-confirm")
     click_through(journey, page, page.get_by_role("button", name="削除する"), "draft-deleted")

@@ -78,11 +78,6 @@ class Command(commands.Command):
 def period_text(text: str) -> str:
     """A period of the settings table (10y, 6m, 30d) as a person reads it: 10年, 6か月, 30日."""
     try:
-        period = retention.Period.parse(text)
+        return retention.Period.parse(text).spoken()
     except ValueError:
         return text
-    if period.years:
-        return gettext("%(count)s 年") % {"count": period.years}
-    if period.months:
-        return gettext("%(count)s か月") % {"count": period.months}
-    return gettext("%(count)s 日") % {"count": period.days}
