@@ -596,11 +596,13 @@ class RevocationRequestAdmin(ReadOnlyAdmin):
         def perform(data: dict[str, Any]) -> Any:
             decide = delegation_services.approve_revocation if approve else delegation_services.reject_revocation
             decide(item, actor=signed_in(request), note=data["reason"])
-            return (
-                gettext("取消を承認しました。電子委任状 %(id)s は失効しました。")
+            # The ID is marked up as an identifier, as on every staff page (format_html escapes it).
+            return format_html(
+                gettext("取消を承認しました。電子委任状 {id} は失効しました。")
                 if approve
-                else gettext("取消申請を却下しました。電子委任状 %(id)s は引き続き有効です。")
-            ) % {"id": item.delegation}
+                else gettext("取消申請を却下しました。電子委任状 {id} は引き続き有効です。"),
+                id=item_name(item.delegation),
+            )
 
         decision = Decision(
             key=f"revocation.{verb}",

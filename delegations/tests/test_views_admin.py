@@ -202,3 +202,30 @@ def test_decision_pages_mark_up_the_delegation_id_as_an_identifier(client, subsc
         html = client.get(url).content.decode()
         assert marked in html, url
         assert delegation.delegation_id not in _outside_identifiers(html), url
+
+
+@pytest.mark.parametrize(
+    ("verb", "language", "message"),
+    [
+        ("approve", "ja", "取消を承認しました。電子委任状 {id} は失効しました。"),
+        ("reject", "ja", "取消申請を却下しました。電子委任状 {id} は引き続き有効です。"),
+        ("approve", "en", "Revocation approved. Delegation {id} is revoked."),
+        ("reject", "en", "Revocation request rejected. Delegation {id} remains active."),
+    ],
+)
+def test_the_decision_message_marks_up_the_delegation_id(
+    client, settings, subscriber, member, trusted_pki, verb, language, message
+):
+    """The message after a decision names the delegation as every staff page does: its ID marked up
+    as an identifier, in Japanese by default and in English from the catalogue."""
+    delegation, request, approver = _revocation_waiting(subscriber, member, trusted_pki)
+    otp_login(client, approver)
+    if language != settings.LANGUAGE_CODE:
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    url = reverse("admin:delegations_revocationrequest_decide", args=[request.pk, verb])
+    response = decide(client, url, {"reason": "本人確認の結果、届出は誤りでした"})
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    number = delegation.delegation_id
+    marked = f'<data class="identifier" translate="no" value="{number}">{number}</data>'
+    assert f'<li class="success">{message.format(id=marked)}</li>' in page
