@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -134,6 +134,26 @@ def otp_login(client: Any, user: Any) -> None:
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
+
+
+@pytest.fixture
+def after_retention_lists(monkeypatch: Any) -> Callable[[Callable[[], object]], None]:
+    """``after_retention_lists(change)``: the next retention run calls ``change()`` once it has listed
+    the records due and before it removes or anonymises any, as a save committed by someone else at
+    that moment would be seen (a record that stops being due in between)."""
+    from mynatrust.operations import retention
+
+    listing = retention.due_ids
+
+    def hook(change: Callable[[], object]) -> None:
+        def listed_then_changed(kind: Any, cutoff: Any) -> list[Any]:
+            ids = listing(kind, cutoff)
+            change()
+            return ids
+
+        monkeypatch.setattr(retention, "due_ids", listed_then_changed)
+
+    return hook
 
 
 # --- browser ---------------------------------------------------------------------------------

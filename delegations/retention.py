@@ -30,7 +30,6 @@ from datetime import datetime
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from delegations.models import Delegation, SignedFile
@@ -101,22 +100,10 @@ def idle_drafts_due(cutoff: datetime) -> QuerySet[Delegation]:
     return Delegation.objects.drafts().filter(updated_at__lt=cutoff)
 
 
-def remove_idle_drafts(batch: QuerySet[Delegation]) -> int:
-    """Delete the drafts of ``batch`` that are still idle drafts once locked: one saved or finalised
-    since the run listed it (its service holds the same lock) is no longer due and stays."""
-    cutoff = IDLE_DRAFTS.period().before(timezone.now())
-    with transaction.atomic():
-        ids = list(
-            idle_drafts_due(cutoff).filter(pk__in=batch.values("pk")).select_for_update().values_list("pk", flat=True)
-        )
-        return Delegation.objects.filter(pk__in=ids).delete()[0]
-
-
 IDLE_DRAFTS = retention.RecordKind(
     name="delegations.idle_draft",
     label=_("電子委任状の下書き（最後に保存した後）"),
     due=idle_drafts_due,
-    remove=remove_idle_drafts,
     # By its public ID: a draft has no delegation ID.
     identify=lambda draft: draft.public_id,  # type: ignore[attr-defined]
 )

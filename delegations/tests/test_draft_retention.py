@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from delegations import retention, services
+from delegations import services
 from delegations.models import Delegation
 from delegations.tests.lifecycle import events, make_active, make_draft, make_finalised
 
@@ -103,12 +103,13 @@ def test_an_idle_update_draft_goes_and_its_original_stays_registered(subscriber,
     assert services.start_update(original, actor=member).replaces_id == original.pk
 
 
-def test_a_draft_finalised_after_the_run_listed_it_is_not_deleted(subscriber, member):
+def test_a_draft_finalised_after_the_run_listed_it_is_not_deleted(subscriber, member, after_retention_lists):
     # The run lists the idle drafts, then deletes them; one finalised in between is no draft any more.
     draft = last_saved(make_draft(subscriber, member), days_ago=186)
-    services.finalise_draft(draft, actor=member)
-    retention.remove_idle_drafts(Delegation.objects.filter(pk=draft.pk))
+    after_retention_lists(lambda: services.finalise_draft(draft, actor=member))
+    run()
     assert Delegation.objects.get(pk=draft.pk).awaits_signatures
+    assert not deletions()
 
 
 def test_the_list_tells_the_subscriber_when_an_untouched_draft_is_deleted(client, subscriber, member, settings):

@@ -161,43 +161,59 @@ def plan(now: datetime | None = None, *, only: set[str] | None = None) -> list[t
 
 def apply(kind: RecordKind, cutoff: datetime, *, actor: Actor | None = None) -> int:
     """Remove or anonymise the records of ``kind`` that are due at ``cutoff``, recording each batch
-    (with the ids, where they are not secrets) as ``retention.deleted`` / ``retention.anonymised``."""
+    (with the ids, where they are not secrets) as ``retention.deleted`` / ``retention.anonymised``.
+    Returns how many were removed or anonymised, which may be fewer than were listed."""
     actor = actor or audit.SYSTEM
     total = 0
     with transaction.atomic():
-        queryset = kind.due(cutoff)
-        # Newest first: a ledger correction always goes before the entry it references.
-        ids = sorted(queryset.values_list("pk", flat=True), reverse=True)
-        if not ids:
-            return 0
-        model = queryset.model
+        ids = due_ids(kind, cutoff)
         for start in range(0, len(ids), AUDIT_BATCH):
-            chunk = ids[start : start + AUDIT_BATCH]
-            batch = model._default_manager.filter(pk__in=chunk)
-            names = {obj.pk: kind.identify(obj) for obj in batch} if kind.identify else {}
-            if kind.action == ANONYMISE:
-                assert kind.anonymise is not None  # noqa: S101  (checked by register)
-                count = kind.anonymise(batch)
-                gone = set(chunk)
-            else:
-                if kind.remove is not None:
-                    kind.remove(batch)
-                else:
-                    batch.delete()
-                # Count what is really gone (a handler may skip rows another app still protects).
-                gone = set(chunk) - set(model._default_manager.filter(pk__in=chunk).values_list("pk", flat=True))
-                count = len(gone)
-            total += count
-            if not count:
-                continue
-            audit.record(
-                "retention.anonymised" if kind.action == ANONYMISE else "retention.deleted",
-                actor=actor,
-                subject=("retention.kind", kind.name),
-                model=model._meta.label_lower,
-                period=str(kind.period()),
-                cutoff=cutoff,
-                count=count,
-                ids=[names[pk] for pk in chunk if pk in gone] if kind.identify else None,
-            )
+            total += apply_batch(kind, cutoff, ids[start : start + AUDIT_BATCH], actor=actor)
     return total
+
+
+def due_ids(kind: RecordKind, cutoff: datetime) -> list[Any]:
+    """The primary keys of the records of ``kind`` due at ``cutoff``, newest first: a ledger
+    correction always goes before the entry it references."""
+    return sorted(kind.due(cutoff).values_list("pk", flat=True), reverse=True)
+
+
+def apply_batch(kind: RecordKind, cutoff: datetime, listed: list[Any], *, actor: Actor) -> int:
+    """Remove or anonymise those of the ``listed`` records that are still due, and record them.
+
+    A record may stop being due after it was listed (a sign-up confirmed, a draft saved, a contract's
+    end corrected): the batch is selected again by the kind's own condition as well as by its keys,
+    and its rows are locked until the kind's transaction ends, so a change committed before is seen
+    and a change to a locked row waits. What dropped out is left alone and is not counted."""
+    queryset = kind.due(cutoff)
+    model = queryset.model
+    still_due = {obj.pk: obj for obj in queryset.filter(pk__in=listed).select_for_update(of=("self",))}
+    chunk = [pk for pk in listed if pk in still_due]
+    if not chunk:
+        return 0
+    names = {pk: kind.identify(obj) for pk, obj in still_due.items()} if kind.identify else {}
+    batch = model._default_manager.filter(pk__in=chunk)
+    if kind.action == ANONYMISE:
+        assert kind.anonymise is not None  # noqa: S101  (checked by register)
+        count = kind.anonymise(batch)
+        gone = set(chunk)
+    else:
+        if kind.remove is not None:
+            kind.remove(batch)
+        else:
+            batch.delete()
+        # Count what is really gone (a handler may skip rows another app still protects).
+        gone = set(chunk) - set(model._default_manager.filter(pk__in=chunk).values_list("pk", flat=True))
+        count = len(gone)
+    if count:
+        audit.record(
+            "retention.anonymised" if kind.action == ANONYMISE else "retention.deleted",
+            actor=actor,
+            subject=("retention.kind", kind.name),
+            model=model._meta.label_lower,
+            period=str(kind.period()),
+            cutoff=cutoff,
+            count=count,
+            ids=[names[pk] for pk in chunk if pk in gone] if kind.identify else None,
+        )
+    return count

@@ -217,6 +217,41 @@ def test_sign_ups_never_confirmed_are_deleted_after_30_days():
     assert {confirmed.pk, staff.pk, fresh.pk} <= remaining
 
 
+@pytest.mark.django_db
+def test_a_sign_up_confirmed_after_the_run_listed_it_is_kept_and_not_counted(after_retention_lists):
+    with time_machine.travel(NOW - timedelta(days=31), tick=False):
+        stale = unconfirmed("stale@example.jp", "subscriber")
+        late = unconfirmed("late@example.jp", "recipient")
+    # The address is confirmed once the run has listed both and before it deletes them.
+    after_retention_lists(lambda: User.objects.filter(pk=late.pk).update(email_confirmed_at=NOW))
+
+    output = run("--kind", "accounts.unconfirmed_signup")
+
+    assert User.objects.filter(pk=late.pk).exists()
+    assert not User.objects.filter(pk=stale.pk).exists()
+    assert "  1 件を削除しました" in output
+    event = AuditEvent.objects.get(event_type="retention.deleted")
+    assert (event.data["count"], event.data["ids"]) == (1, [str(stale.pk)])
+    assert AuditEvent.objects.get(event_type="retention.run").data["applied"] == 1
+
+
+@pytest.mark.django_db
+def test_a_chain_corrected_after_the_run_listed_it_is_kept_and_not_counted(administrator, after_retention_lists):
+    cutoff = datetime(2023, 11, 25, 3, 0, tzinfo=UTC)
+    corrected = entry_at(administrator, cutoff - timedelta(days=30))
+    old = entry_at(administrator, cutoff - timedelta(days=20))
+    # A correction recorded in between: the chain's newest entry is now inside the period.
+    after_retention_lists(lambda: entry_at(administrator, NOW, corrects=corrected, correction_reason="誤記"))
+
+    run("--kind", "operations.entry_exit")
+
+    assert EntryExitRecord.objects.filter(pk=corrected.pk).exists()
+    assert EntryExitRecord.objects.filter(corrects=corrected).exists()
+    assert not EntryExitRecord.objects.filter(pk=old.pk).exists()
+    event = AuditEvent.objects.get(event_type="retention.deleted")
+    assert (event.data["count"], event.data["ids"]) == (1, [str(old.pk)])
+
+
 # --- the registry --------------------------------------------------------------------------------------
 @pytest.fixture
 def extra_kind(settings):

@@ -85,3 +85,27 @@ def test_a_live_contract_is_never_due_however_old_the_application(subscriber_mem
     )
     call_command("apply_retention", "--kind", "registry.application", stdout=io.StringIO())
     assert SubscriberFacts.objects.get(subscriber=subscriber).representative_name == "山田 太郎"
+
+
+def test_an_application_whose_contract_end_moved_after_the_run_listed_it_is_kept_and_not_counted(
+    subscriber_member, other_subscriber_member, after_retention_lists
+):
+    day = timezone.localdate()
+    lapsed = {"status": Subscriber.Status.ACTIVE, "contract_end": day - timedelta(days=int(365.25 * 10.1))}
+    moved = apply(subscriber_member)
+    Subscriber.objects.filter(pk=moved.pk).update(**lapsed)
+    old = apply(other_subscriber_member, number=corporate_number("010401054321"))
+    Subscriber.objects.filter(pk=old.pk).update(**lapsed)
+    # The contract's end is corrected once the run has listed both and before it anonymises them.
+    after_retention_lists(lambda: Subscriber.objects.filter(pk=moved.pk).update(contract_end=day + timedelta(days=100)))
+
+    call_command("apply_retention", "--kind", "registry.application", stdout=io.StringIO())
+
+    kept = SubscriberFacts.objects.get(subscriber=moved)
+    assert kept.representative_name == "山田 太郎"
+    assert all(bytes(e.content) != b"" for e in RegistryEvidence.objects.filter(facts=kept))
+    anonymised = SubscriberFacts.objects.get(subscriber=old)
+    assert anonymised.representative_name == ""
+    event = AuditEvent.objects.get(event_type="retention.anonymised")
+    assert (event.data["count"], event.data["ids"]) == (1, [f"{old.public_id}/v{anonymised.version}"])
+    assert AuditEvent.objects.get(event_type="retention.run").data["applied"] == 1
