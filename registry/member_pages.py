@@ -63,7 +63,7 @@ def members_page(pages: Pages, request: HttpRequest) -> HttpResponse:
         "is_administrator": bool(mine and mine.is_administrator),
         "me": mine,
         "memberships": [(m, [(name, label, getattr(m, name)) for name, label in pages.flags]) for m in rows],
-        "invitations": [i for i in team.invitations(org).order_by("-created_at")[:50] if i.is_open()],
+        "invitations": list(team.invitations(org).open().order_by("-created_at")[:50]),
     }
     return render(request, "registry/members.html", context)
 

@@ -37,7 +37,7 @@ from kernel import service
 from mynatrust import mail_limits
 from mynatrust.lib.email_address import canonical_email
 from registry.errors import RegistryError
-from registry.models import AbstractInvitation, AbstractMembership, MemberRole
+from registry.models import AbstractInvitation, AbstractMembership, InvitationQuerySet, MemberRole
 
 if TYPE_CHECKING:
     from mynatrust.models import User
@@ -64,7 +64,7 @@ class Team:
     def memberships(self, org: Any) -> models.QuerySet[Any]:
         return self.membership.objects.filter(**{self.org_field: org})  # type: ignore[attr-defined]
 
-    def invitations(self, org: Any) -> models.QuerySet[Any]:
+    def invitations(self, org: Any) -> InvitationQuerySet:
         return self.invitation.objects.filter(**{self.org_field: org})
 
 

@@ -427,6 +427,11 @@ class AbstractMembership(models.Model):
 
 
 class InvitationQuerySet(models.QuerySet[Any]):
+    def open(self) -> InvitationQuerySet:
+        """Invitations that may still be accepted: neither accepted nor withdrawn, and not yet
+        expired (as ``is_open()`` says of one)."""
+        return self.filter(accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now())
+
     def ended_before(self, cutoff: datetime) -> InvitationQuerySet:
         """Invitations that ended before ``cutoff``: accepted or withdrawn then, or left unanswered
         until they expired then. An open one has not ended (``cutoff`` is never later than now)."""

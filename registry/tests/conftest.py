@@ -154,3 +154,18 @@ def make_invitation(model: Any, inviter: Any, *, ended: str, days_ago: float, **
         invited_by=inviter,
         **fields,
     )
+
+
+def open_behind_closed(client: Any, url: str, model: Any, inviter: Any, **organisation: Any) -> tuple[str, list[str]]:
+    """One open invitation of ``model`` sent 5 days ago, then 51 newer ones that have ended since
+    (accepted, withdrawn and expired in turn): more than the members page shows at once. Returns
+    the open one's address and the invited addresses the members page at ``url`` lists to ``inviter``."""
+    import re
+
+    still_open = make_invitation(model, inviter, ended="open", days_ago=5, **organisation)
+    for number in range(51):
+        ended = ("accepted", "revoked", "expired")[number % 3]
+        make_invitation(model, inviter, ended=ended, days_ago=0.5, **organisation)
+    client.force_login(inviter)
+    page = client.get(url).content.decode()
+    return still_open.email, re.findall(r"[0-9a-f]{8}@invited\.example\.jp", page)

@@ -10,10 +10,10 @@ from django.urls import reverse
 from conftest import decide, make_staff, make_user, otp_login
 from mynatrust import staff
 from registry import services
-from registry.models import Membership
+from registry.models import Invitation, Membership
 from registry.services import RegistryError
 
-from .conftest import events
+from .conftest import events, make_invitation, open_behind_closed
 
 pytestmark = pytest.mark.django_db
 
@@ -114,6 +114,21 @@ def test_the_members_page_shows_the_controls_only_to_an_administrator(client, ac
     client.force_login(subscriber_member)
     page = client.get(reverse("registry:members")).content.decode()
     assert "招待メールを送る" in page and "同僚 一郎 さんを外す" in page
+
+
+def test_open_invitations_are_those_neither_accepted_withdrawn_nor_expired(active, subscriber_member):
+    made = {
+        ended: make_invitation(Invitation, subscriber_member, ended=ended, days_ago=1, subscriber=active)
+        for ended in ("open", "accepted", "revoked", "expired")
+    }
+    assert list(Invitation.objects.open()) == [made["open"]]
+    assert [ended for ended, invitation in made.items() if invitation.is_open()] == ["open"]
+
+
+def test_the_members_page_lists_an_open_invitation_behind_fifty_newer_closed_ones(client, active, subscriber_member):
+    url = reverse("registry:members")
+    still_open, listed = open_behind_closed(client, url, Invitation, subscriber_member, subscriber=active)
+    assert listed == [still_open]  # and no ended invitation
 
 
 def test_the_service_manager_deactivates_an_outside_account_with_a_reason(client, active, colleague, recipient):

@@ -15,6 +15,7 @@ from django.urls import reverse
 from audit.models import AuditEvent
 from conftest import PASSWORD, make_user
 from registry.services import RegistryError
+from registry.tests.conftest import open_behind_closed
 from validity import services
 from validity.answer import ValidityError
 from validity.models import ApiKey, RecipientInvitation, RecipientMember
@@ -175,3 +176,9 @@ def test_another_organisations_members_and_invitations_are_out_of_reach(client, 
         services.accept_invitation(invitation, actor=recipient)
     assert exc.value.code == "wrong_account"
     assert len(events("validity.member.accept_refused")) == 2
+
+
+def test_the_members_page_lists_an_open_invitation_behind_fifty_newer_closed_ones(client, organisation, recipient):
+    url = reverse("validity:members")
+    still_open, listed = open_behind_closed(client, url, RecipientInvitation, recipient, organisation=organisation)
+    assert listed == [still_open]  # and no ended invitation
