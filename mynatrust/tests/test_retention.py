@@ -3,6 +3,7 @@ chains, the registry other apps extend, and every deletion on the audit record."
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from io import StringIO
 
@@ -57,6 +58,17 @@ def test_the_settings_table_covers_the_periods_the_rules_name(settings):
         Period.parse(text)
     # Every registered kind has a period.
     assert {kind.name for kind in retention.registered()} <= set(table)
+
+
+def test_the_table_in_the_docs_has_one_row_per_kind_in_settings_with_its_period(settings):
+    # docs/retention.md is the table the service manager approves: every kind in settings, with its period.
+    text = (settings.BASE_DIR / "docs" / "retention.md").read_text()
+    rows = re.findall(r"^\| `([^`]+)` \| ([^|]+?) \|", text, re.MULTILINE)
+    assert sorted(kind for kind, _period in rows) == sorted(settings.RETENTION_PERIODS)
+    unit = {"year": "y", "month": "m", "day": "d"}
+    for kind, period in rows:
+        number, word = period.split()
+        assert f"{number}{unit[word.removesuffix('s')]}" == settings.RETENTION_PERIODS[kind], kind
 
 
 # --- running it ----------------------------------------------------------------------------------------
