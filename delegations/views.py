@@ -13,6 +13,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime, now
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -35,6 +36,7 @@ from delegations.standing import Standing, today_in_japan
 from mynatrust.access import public, refuse_object, signed_in, subscriber_required
 from mynatrust.forms import STEPS as FORM_STEPS
 from mynatrust.forms import confirmation_rows, is_confirmed
+from mynatrust.lib.identifiers import identifier
 from registry.models import Subscriber, member_subscriber
 
 PAGE_SIZE = 50
@@ -58,7 +60,8 @@ def _get_delegation_for_member(request: HttpRequest, public_id: str) -> Delegati
 
 
 def _error(request: HttpRequest, exc: DelegationError) -> None:
-    messages.error(request, " ".join([exc.message, *exc.details]))
+    # Handed over as HTML: the refusal escaped, an identifier it names marked up (with_identifiers).
+    messages.error(request, format_html_join(" ", "{}", ((part,) for part in [exc.message, *exc.details])))
 
 
 @subscriber_required
@@ -379,8 +382,10 @@ def finalise(request: HttpRequest, public_id: str) -> HttpResponse:
     else:
         messages.success(
             request,
-            gettext("電子委任状 ID %(id)s を付与しました。PDF または XML をダウンロードして署名してください。")
-            % {"id": delegation.delegation_id},
+            format_html(
+                gettext("電子委任状 ID {id} を付与しました。PDF または XML をダウンロードして署名してください。"),
+                id=identifier(delegation.delegation_id),
+            ),
         )
     return redirect("delegations:detail", public_id=public_id)
 
@@ -583,8 +588,10 @@ def start_update(request: HttpRequest, public_id: str) -> HttpResponse:
         return redirect("delegations:detail", public_id=public_id)
     messages.success(
         request,
-        gettext("変更用の下書きを作成しました。新しい電子委任状が有効になると、%(id)s は失効します。")
-        % {"id": delegation.delegation_id},
+        format_html(
+            gettext("変更用の下書きを作成しました。新しい電子委任状が有効になると、{id} は失効します。"),
+            id=identifier(delegation.delegation_id),
+        ),
     )
     return redirect("delegations:edit", public_id=draft.public_id)
 

@@ -19,6 +19,7 @@ from delegations.services.notices import _notify
 from delegations.signals import delegation_ended
 from delegations.standing import today_in_japan
 from kernel import Actor, service
+from mynatrust.lib.identifiers import with_identifiers
 from registry.matching import Verdict
 
 if TYPE_CHECKING:
@@ -49,8 +50,11 @@ def _activate_if_ready(delegation: Delegation, *, actor: Actor, verdicts: list[s
         predecessor = Delegation.objects.select_for_update().get(pk=delegation.replaces_id)
         if predecessor.status != Delegation.Status.ACTIVE:
             raise DelegationError(
-                _("変更元の電子委任状（%(id)s）は既に「%(status)s」のため、この変更は有効にできません。")
-                % {"id": predecessor.delegation_id, "status": predecessor.get_status_display()},
+                with_identifiers(
+                    _("変更元の電子委任状（{id}）は既に「{status}」のため、この変更は有効にできません。"),
+                    ids={"id": predecessor.delegation_id},
+                    status=predecessor.get_status_display(),
+                ),
                 code="predecessor_not_active",
             )
     delegation.status = Delegation.Status.ACTIVE

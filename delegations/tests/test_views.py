@@ -283,3 +283,95 @@ def test_an_account_without_a_subscriber_and_other_audiences_are_kept_out(client
     assert client.get(url("list")).status_code == 403
     client.logout()
     assert client.get(url("list")).status_code == 302
+
+
+def _marked(number: str) -> str:
+    return f'<data class="identifier" translate="no" value="{number}">{number}</data>'
+
+
+def _speaking(client: Any, settings: Any, language: str) -> None:
+    if language != settings.LANGUAGE_CODE:
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("ja", "電子委任状 ID {id} を付与しました。PDF または XML をダウンロードして署名してください。"),
+        ("en", "Delegation ID {id} has been assigned. Download the PDF or XML and sign it."),
+    ],
+)
+def test_the_message_after_finalising_marks_up_the_new_id(client, settings, subscriber, member, language, message):
+    """The ID just issued is named as staff pages name it: marked up as an identifier, escaped."""
+    client.force_login(member)
+    _speaking(client, settings, language)
+    save(client, url("new"), _form())
+    draft = Delegation.objects.get()
+    page = client.post(url("finalise", draft), follow=True).content.decode()
+    draft.refresh_from_db()
+    assert draft.delegation_id
+    assert f'<li class="message success">{message.format(id=_marked(draft.delegation_id))}</li>' in page
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("ja", "変更用の下書きを作成しました。新しい電子委任状が有効になると、{id} は失効します。"),
+        (
+            "en",
+            "A draft for the update was created. When the new electronic delegation becomes active, {id} is superseded.",
+        ),
+    ],
+)
+def test_the_message_after_starting_an_update_marks_up_the_original_id(
+    client, settings, subscriber, member, trusted_pki, language, message
+):
+    client.force_login(member)
+    old = make_active(subscriber, member, trusted_pki)
+    _speaking(client, settings, language)
+    page = client.post(url("update", old), follow=True).content.decode()
+    assert f'<li class="message success">{message.format(id=_marked(old.delegation_id))}</li>' in page
+
+
+def _update_whose_original_has_ended(subscriber: Any, member: Any, pki: Any) -> tuple[Delegation, Delegation, bytes]:
+    """An update with the agent's acceptance in, its original no longer active (superseded by
+    something else meanwhile): the principal's signature is the last one, and activation refuses."""
+    from delegations import services
+
+    old = make_active(subscriber, member, pki)
+    update = services.finalise_draft(services.start_update(old, actor=member), actor=member)
+    principal, agent = signed_pair(update, pki)
+    services.submit_signed_file(update, agent, actor=member, role="agent")
+    Delegation.objects.filter(pk=old.pk).update(status=Delegation.Status.SUPERSEDED)
+    return old, update, principal
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("ja", "変更元の電子委任状（{id}）は既に「変更により失効」のため、この変更は有効にできません。"),
+        ("en", 'The original electronic delegation ({id}) is already "Superseded", so this update cannot take effect.'),
+    ],
+)
+def test_the_refusal_to_activate_an_update_marks_up_the_original_id_on_the_page_only(
+    client, settings, subscriber, member, trusted_pki, language, message
+):
+    """The refusal names the original by its ID: marked up on the page, plain text on the record."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from audit.models import AuditEvent
+
+    old, update, principal = _update_whose_original_has_ended(subscriber, member, trusted_pki)
+    client.force_login(member)
+    _speaking(client, settings, language)
+    response = client.post(
+        url("upload", update, role="principal"), {"file": SimpleUploadedFile("p.pdf", principal)}, follow=True
+    )
+    page = response.content.decode()
+    assert old.delegation_id
+    assert f'<li class="message error">{message.format(id=_marked(old.delegation_id))}</li>' in page
+    update.refresh_from_db()
+    assert update.status == Delegation.Status.AWAITING_SIGNATURES
+    refusal = AuditEvent.objects.filter(event_type="delegations.signed_file.refused").order_by("id").last()
+    assert refusal is not None and refusal.data["code"] == "predecessor_not_active"
+    assert refusal.data["reason"] == message.format(id=old.delegation_id)

@@ -14,7 +14,7 @@ from conftest import decide, make_staff, otp_login
 from delegations import services
 from delegations.models import Delegation, RevocationRequest
 from delegations.signatures.testpki import PersonaSpec
-from delegations.tests.lifecycle import make_active, make_finalised, signed_pair
+from delegations.tests.lifecycle import draft_values, make_active, make_finalised, signed_pair
 
 pytestmark = pytest.mark.django_db
 
@@ -229,3 +229,36 @@ def test_the_decision_message_marks_up_the_delegation_id(
     number = delegation.delegation_id
     marked = f'<data class="identifier" translate="no" value="{number}">{number}</data>'
     assert f'<li class="success">{message.format(id=marked)}</li>' in page
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("ja", "変更元の電子委任状（{id}）は既に「変更により失効」のため、この変更は有効にできません。"),
+        ("en", 'The original electronic delegation ({id}) is already "Superseded", so this update cannot take effect.'),
+    ],
+)
+def test_a_refused_confirmation_marks_up_the_original_id_in_the_form_error(
+    client, settings, subscriber, member, trusted_pki, language, message
+):
+    """Reception confirms the substitute characters of an update whose original is no longer active:
+    the refusal shown above the decision form names the original with its ID marked up."""
+    trusted_pki.issue(PersonaSpec("agent_sub3", "代替", name="受任\u3000花子", name_flags="00010", address="大阪府1番"))
+    old = make_active(subscriber, member, trusted_pki)
+    update = services.start_update(old, actor=member)
+    services.edit_draft(update, actor=member, values=draft_values(agent_name="受任 華子"))
+    update = services.finalise_draft(update, actor=member)
+    principal, _agent = signed_pair(update, trusted_pki)
+    services.submit_signed_file(update, principal, actor=member, role="principal")
+    agent = trusted_pki.sign_pdf(bytes(update.acceptance_pdf or b""), "agent_sub3")
+    services.submit_signed_file(update, agent, actor=member, role="agent")
+    Delegation.objects.filter(pk=old.pk).update(status=Delegation.Status.SUPERSEDED)
+    otp_login(client, make_staff("reception", "rc@staff.example.jp"))
+    if language != settings.LANGUAGE_CODE:
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    page = decide(client, _action(update, "confirm"), {"reason": "戸籍の表記を確認"}).content.decode()
+    number = old.delegation_id
+    marked = f'<data class="identifier" translate="no" value="{number}">{number}</data>'
+    assert f'<p class="errornote" role="alert">{message.format(id=marked)}</p>' in page
+    update.refresh_from_db()
+    assert update.status == Delegation.Status.SUBMITTED
