@@ -1,29 +1,120 @@
-"""What every management command of the project shares: help in the reader's language, and times
-written as a person in Japan reads them.
+"""What every management command of the project shares: help and the system checks' report in the
+reader's language, and times written as a person in Japan reads them.
 
 Commands run in ``settings.LANGUAGE_CODE`` (Japanese): Django leaves the active language alone in
 management commands. A command's ``help`` is a lazy translation (``gettext_lazy``), which argparse
 cannot format; :class:`Command` turns it into text when the parser is made.
+
+The project's system checks speak Japanese, but Django's ``BaseCommand.check`` frames them in
+English it does not mark for translation ("System check identified some issues:", "ERRORS:",
+"HINT:", the count). :meth:`Command.check` reports the same issues, in the same groups, order and
+streams, with the same exit status, its frame in the reader's language (Django's words in the
+English catalogue). Every command of the project has it, ``manage.py check`` among them
+(``mynatrust/management/commands/check.py``); Django's own commands (``migrate``, ``runserver``)
+keep Django's frame: the runbook runs ``check --deploy`` before them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core import checks
+from django.core.management.base import BaseCommand, CommandParser, SystemCheckError
 from django.template.defaultfilters import date, time
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django.apps import AppConfig
+
+# BaseCommand.check's groups, most serious first: the lowest level of each, and its heading. The
+# last takes every level below the one before it.
+CHECK_GROUPS = (
+    (checks.CRITICAL, _("重大なエラー：")),
+    (checks.ERROR, _("エラー：")),
+    (checks.WARNING, _("警告：")),
+    (checks.INFO, _("情報：")),
+    (checks.DEBUG, _("デバッグ：")),
+)
 
 
 class Command(BaseCommand):
-    """A management command whose ``help`` may be a lazy translation."""
+    """A management command whose ``help`` may be a lazy translation and whose system checks are
+    reported in the reader's language (see the module)."""
 
     help: Any = ""
 
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
         self.help = str(self.help)
         return super().create_parser(prog_name, subcommand, **kwargs)
+
+    def check(
+        self,
+        app_configs: Sequence[AppConfig] | None = None,
+        tags: Sequence[str] | None = None,
+        display_num_errors: bool = False,
+        include_deployment_checks: bool = False,
+        fail_level: int = checks.ERROR,
+        databases: Sequence[str] | None = None,
+    ) -> None:
+        """BaseCommand.check, said in the reader's language: an issue at ``fail_level`` or above
+        raises SystemCheckError (its report on stderr, exit status 1); other issues go to stderr,
+        and the count alone (``display_num_errors``) to stdout."""
+        issues = checks.run_checks(
+            app_configs=app_configs,
+            tags=tags,
+            include_deployment_checks=include_deployment_checks,
+            databases=databases,
+        )
+        shown = [issue for issue in issues if not issue.is_silenced()]
+        body = "".join(self._check_group(heading, group) for heading, group in _grouped(shown))
+        footer = _check_count(len(shown), len(issues) - len(shown)) if display_num_errors else ""
+        if shown and footer:
+            footer = "\n" + footer
+        if any(issue.is_serious(fail_level) for issue in shown):
+            header = gettext("システムチェックでエラーになりました。次の問題があります：") + "\n"
+            raise SystemCheckError(self.style.ERROR(header) + body + footer)
+        said = (gettext("システムチェックで次の問題が見つかりました：") + "\n" if shown else "") + body + footer
+        if shown:
+            self.stderr.write(said, lambda text: text)
+        elif said:
+            self.stdout.write(said)
+
+    def _check_group(self, heading: Any, group: list[checks.CheckMessage]) -> str:
+        lines = "\n".join(sorted(self._check_line(issue) for issue in group))
+        return f"\n{heading}\n{lines}\n"
+
+    def _check_line(self, issue: checks.CheckMessage) -> str:
+        """Django's line for the issue (its object, ID and message), the hint introduced in the
+        reader's language."""
+        line = str(checks.CheckMessage(issue.level, issue.msg, obj=issue.obj, id=issue.id))
+        if issue.hint:
+            line += "\n\t" + gettext("ヒント：%(hint)s") % {"hint": issue.hint}
+        return self.style.ERROR(line) if issue.is_serious() else self.style.WARNING(line)
+
+
+def _grouped(issues: list[checks.CheckMessage]) -> list[tuple[Any, list[checks.CheckMessage]]]:
+    """The issues under the heading of their group, most serious group first, empty ones left out."""
+    groups: list[list[checks.CheckMessage]] = [[] for _group in CHECK_GROUPS]
+    for issue in issues:
+        number = next((n for n, (floor, _h) in enumerate(CHECK_GROUPS) if issue.level >= floor), len(groups) - 1)
+        groups[number].append(issue)
+    return [(heading, group) for (_floor, heading), group in zip(CHECK_GROUPS, groups, strict=True) if group]
+
+
+def _check_count(shown: int, silenced: int) -> str:
+    if not shown:
+        return gettext("システムチェックで問題は見つかりませんでした（抑制 %(silenced)s 件）。") % {
+            "silenced": silenced
+        }
+    return ngettext(
+        "システムチェックで %(count)s 件の問題が見つかりました（抑制 %(silenced)s 件）。",
+        "システムチェックで %(count)s 件の問題が見つかりました（抑制 %(silenced)s 件）。",
+        shown,
+    ) % {"count": shown, "silenced": silenced}
 
 
 def moment(value: datetime | None) -> str:

@@ -3,10 +3,14 @@ through the catalogue."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from io import StringIO
 from typing import Any
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, SystemCheckError
 from django.utils import translation
 
 from conftest import assert_check_said
@@ -95,3 +99,108 @@ def test_a_malformed_rate_reads_the_same_in_every_app(settings: Any) -> None:
             [mail] = checks.mail_rates(None)
             [validity] = validity_checks.rates(None)
         assert mail.msg.replace("MAIL_RATE_PER_CLIENT", "…") == validity.msg.replace("VALIDITY_RATE_PER_IP", "…")
+
+
+# ``manage.py check`` and every project command that runs the checks frame the issues as Django's
+# BaseCommand.check does, in the reader's language: Japanese by default, Django's English under the
+# English catalogue.
+FRAME = {
+    "システムチェックでエラーになりました。次の問題があります：": "SystemCheckError: System check identified some issues:",
+    "システムチェックで次の問題が見つかりました：": "System check identified some issues:",
+    "重大なエラー：": "CRITICALS:",
+    "エラー：": "ERRORS:",
+    "警告：": "WARNINGS:",
+    "情報：": "INFOS:",
+    "デバッグ：": "DEBUGS:",
+}
+ENGLISH_FRAME = ("SystemCheckError", "System check", "ERRORS:", "WARNINGS:", "HINT:", "silenced")
+
+
+def _in_djangos_words(said: str) -> str:
+    """The Japanese frame put back into Django's English words, line by line."""
+    lines = []
+    for line in said.split("\n"):
+        line = FRAME.get(line, line)
+        line = re.sub(r"^\tヒント：", "\tHINT: ", line)
+        line = re.sub(
+            r"^システムチェックで問題は見つかりませんでした（抑制 (\d+) 件）。$",
+            r"System check identified no issues (\1 silenced).",
+            line,
+        )
+        line = re.sub(
+            r"^システムチェックで (\d+) 件の問題が見つかりました（抑制 (\d+) 件）。$",
+            lambda m: f"System check identified {m[1]} issue{'' if m[1] == '1' else 's'} ({m[2]} silenced).",
+            line,
+        )
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _djangos_check(**options: Any) -> str:
+    """What Django's own BaseCommand.check says of the same checks."""
+    with pytest.raises(SystemCheckError) as said:
+        BaseCommand().check(display_num_errors=True, **options)
+    return str(said.value)
+
+
+@pytest.mark.django_db
+def test_check_fails_with_the_same_issues_in_a_japanese_frame(settings: Any) -> None:
+    settings.PRODUCTION = settings.DEMO_MODE = True
+    with pytest.raises(SystemCheckError) as said:
+        call_command("check", "--deploy")
+    ours = str(said.value)
+    assert ours.startswith("システムチェックでエラーになりました。次の問題があります：\n\nエラー：\n")
+    assert "?: (mynatrust.E001) 本番環境で DEMO_MODE が有効です。\n\tヒント：DEMO_MODE=false にしてください" in ours
+    assert re.search(r"\n\nシステムチェックで \d+ 件の問題が見つかりました（抑制 0 件）。$", ours)
+    assert not [word for word in ENGLISH_FRAME if word in ours]
+    assert _in_djangos_words(ours) == _djangos_check(include_deployment_checks=True)
+
+
+@pytest.mark.django_db
+def test_check_says_djangos_english_frame_under_the_english_catalogue(settings: Any) -> None:
+    settings.PRODUCTION = settings.DEMO_MODE = True
+    with translation.override("en"), pytest.raises(SystemCheckError) as said:
+        call_command("check", "--deploy")
+    ours = str(said.value)
+    assert ours.startswith("SystemCheckError: System check identified some issues:\n\nERRORS:\n")
+    assert "?: (mynatrust.E001) DEMO_MODE is on in production.\n\tHINT: Set DEMO_MODE=false" in ours
+    with translation.override("en"):
+        assert ours == _djangos_check(include_deployment_checks=True)
+
+
+@pytest.mark.django_db
+def test_warnings_pass_unless_the_fail_level_says_otherwise(settings: Any) -> None:
+    """--deploy, --tag and --fail-level as Django has them: the development settings only warn."""
+    out, err = StringIO(), StringIO()
+    call_command("check", "--deploy", "--tag", "security", stdout=out, stderr=err)
+    said = err.getvalue()
+    assert out.getvalue() == ""
+    assert said.startswith("システムチェックで次の問題が見つかりました：\n\n警告：\n?: (security.W")
+    assert re.search(r"\n\nシステムチェックで \d+ 件の問題が見つかりました（抑制 0 件）。\n$", said)
+    with pytest.raises(SystemCheckError) as failed:
+        call_command("check", "--deploy", "--tag", "security", "--fail-level", "WARNING")
+    assert str(failed.value).startswith("システムチェックでエラーになりました。次の問題があります：\n\n警告：\n")
+
+
+def test_a_clean_check_says_so_in_japanese(settings: Any) -> None:
+    out = StringIO()
+    call_command("check", "--tag", "compatibility", stdout=out)
+    assert out.getvalue() == "システムチェックで問題は見つかりませんでした（抑制 0 件）。\n"
+    with translation.override("en"):
+        call_command("check", "--tag", "compatibility", stdout=out)
+    assert out.getvalue().endswith("\nSystem check identified no issues (0 silenced).\n")
+
+
+def test_an_unknown_tag_is_refused_in_japanese() -> None:
+    with pytest.raises(CommandError, match="「no_such_tag」というタグのシステムチェックはありません。"):
+        call_command("check", "--tag", "no_such_tag")
+
+
+@pytest.mark.django_db
+def test_a_project_command_that_runs_the_checks_frames_them_in_japanese_too(settings: Any) -> None:
+    """Every command of the project shares the frame (kernel.commands.Command)."""
+    settings.MAIL_RATE_PER_CLIENT = "thirty an hour"
+    with pytest.raises(SystemCheckError) as said:
+        call_command("audit_seal", "--dry-run", skip_checks=False)
+    assert str(said.value).startswith("システムチェックでエラーになりました。次の問題があります：\n\nエラー：\n")
+    assert "(mynatrust.E016)" in str(said.value)

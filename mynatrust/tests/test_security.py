@@ -137,7 +137,7 @@ PRODUCTION_ENV = {
 def test_check_deploy_is_clean_with_production_settings():
     result = _manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION_ENV)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "no issues" in result.stdout
+    assert "システムチェックで問題は見つかりませんでした（抑制 0 件）。" in result.stdout, result.stdout
 
 
 @pytest.mark.parametrize(
@@ -159,6 +159,19 @@ def test_check_deploy_fails_for_each_unsafe_production_setting(unsafe, check_id)
     result = _manage("check", "--deploy", **{**PRODUCTION_ENV, **unsafe})
     assert result.returncode != 0
     assert check_id in result.stderr + result.stdout
+
+
+def test_check_deploy_fails_with_its_frame_in_japanese():
+    """The operator reads the whole of it in Japanese: the checks' messages and Django's frame
+    around them (the English is in the catalogue)."""
+    result = _manage("check", "--deploy", **{**PRODUCTION_ENV, "SERVICE_BASE_URL": "http://eloa.example.jp"})
+    assert result.returncode == 1, result.stdout + result.stderr
+    said = result.stderr
+    assert "システムチェックでエラーになりました。次の問題があります：\n\nエラー：\n" in said, said
+    assert "?: (mynatrust.E010) SERVICE_BASE_URL がサービスの公開 https アドレスではありません" in said
+    assert "\n\tヒント：SERVICE_BASE_URL に、サービスを公開している https の URL を指定してください" in said
+    assert re.search(r"\n\nシステムチェックで \d+ 件の問題が見つかりました（抑制 0 件）。\n$", said), said
+    assert not [word for word in ("SystemCheckError", "System check", "ERRORS", "HINT", "silenced") if word in said]
 
 
 @pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL"])
