@@ -1,13 +1,15 @@
-"""The service's URLs plus four baselines served by the same gunicorn (bench only)."""
+"""The service's URLs plus five baselines served by the same gunicorn (bench only)."""
 
 from __future__ import annotations
 
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
+from django.views.decorators.csrf import csrf_exempt
 
 import audit
 from audit import labels
+from mynatrust.access import audience
 from mynatrust.urls import urlpatterns as service_urls
 from validity.models import ApiKey
 
@@ -54,7 +56,18 @@ def one_cte(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"label": label})
 
 
+@csrf_exempt
+@audience("api")
+def api_floor(request: HttpRequest, delegation_id: str) -> HttpResponse:
+    """The least any keyed API request costs: the API's middleware, the URL's resolution and a fixed
+    body, with no key check, no statement and no Redis (its path has the answer's shape)."""
+    response = HttpResponse(b'{"status":"valid"}', content_type="application/json; charset=utf-8")
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 urlpatterns = [
+    path("api/v1/bench-floor/<str:delegation_id>/validity", api_floor),
     path("bench/cte", one_cte),
     path("bench/bare", bare),
     path("bench/select", one_select),
