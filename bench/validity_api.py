@@ -1,6 +1,6 @@
 """Validity API speed (issue 7), beside three baselines served by the same gunicorn in the same run.
 
-    .venv/bin/python bench/validity_api.py [--workers 4] [--duration 6] [--rounds 5] [--connections 32]
+    .venv/bin/python bench/validity_api.py [--workers 4] [--duration 3] [--rounds 12] [--seed N] [--connections 32]
 
 Needs PostgreSQL (DATABASE_URL's server; works in its own database ``mynatrust_valbench`` or BENCH_DATABASE, created,
 migrated and dropped here), Redis on 127.0.0.1:6379 (db 3 is used and flushed) and wrk. gunicorn
@@ -24,7 +24,7 @@ INSERT is not sealed either); production runs it as its own process (``audit_sea
 
 The database's ceiling: pgbench (prepared, durable commit) runs the answer's one statement exactly as
 the API sends it (captured from a real answer with its values: the delegation's read, the key's
-check, the audit INSERT) with 8, 16 and 32 clients, in the same rounds; the table prints its
+check, the audit INSERT) with 8, 16 and 32 clients, in rounds after the HTTP ones; the table prints its
 answers/s beside the API's, the CPU each side spends per answer (the PostgreSQL backends against
 pgbench or the application) and answers/s per core of each. With ``--before DIR`` (a checkout of
 earlier code) a third gunicorn serves the API scenarios from it, in the same rounds, on the same
@@ -566,7 +566,7 @@ def _goal(
     rounds = sum(1 for r in ratios if (r >= target if higher else r <= target))
     key = "p99" if kind == "p99" else "cpu_ms"
     own, base = statistics.median(s[key] for s in scenario), statistics.median(b[key] for b in baseline)
-    shown = f"{ratio:.0%}" if higher else f"{ratio:.2f}×"
+    shown = f"{ratio:.1%}" if higher else f"{ratio:.3f}×"  # enough digits that "met" never looks rounded
     return f"{shown} {rounds:>2}/{len(ratios)} ({own:.2f} ms)", f"{base:.2f} ms", met
 
 
