@@ -232,6 +232,7 @@ EVENT_LABELS: dict[str, Any] = {
     "validity.api_key.created": _("API キーの発行"),
     "validity.api_key.revoked": _("API キーの失効"),
     "validity.signing_key.create": _("有効性回答の署名鍵の作成"),
+    "validity.signing_key.created": _("有効性回答の署名鍵の作成"),
     "validity.recipient.registered": _("受領者等の登録申請"),
     "validity.recipient.approved": _("受領者等の登録の承認"),
     "validity.recipient.rejected": _("受領者等の登録の却下"),

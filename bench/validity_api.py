@@ -326,8 +326,8 @@ def main() -> None:
         subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", DB], check=True)
         subprocess.run(["redis-cli", "-n", "3", "FLUSHDB"], check=True, capture_output=True)
         try:
-            _manage(env, "validity_signing_key", "create", str(key_file))
             _manage(env, "migrate", "-v0", "--skip-checks")  # the bench has no audit checkpoint key
+            _manage(env, "validity_signing_key", "create", str(key_file))
             delegation_id, plaintext = _manage(env, "shell", "-c", SETUP).strip().splitlines()[-2:]
             servers = {base: _serve(env, args.port, args.workers, Path(tmp) / "gunicorn.log")}
             variants = _variants(args, env)

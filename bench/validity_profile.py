@@ -119,8 +119,8 @@ def main() -> None:
         subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", DB], check=True)
         subprocess.run(["redis-cli", "-n", "3", "FLUSHDB"], check=True, capture_output=True)
         try:
-            _manage(env, "validity_signing_key", "create", str(key_file))
             _manage(env, "migrate", "-v0", "--skip-checks")
+            _manage(env, "validity_signing_key", "create", str(key_file))
             delegation_id, plaintext = _manage(env, "shell", "-c", SETUP).strip().splitlines()[-2:]
             os.environ.update(env)
             if args.instructions:

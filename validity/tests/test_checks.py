@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import uuid
 from io import StringIO
 from pathlib import Path
 
@@ -151,3 +155,69 @@ def test_refusing_to_overwrite_a_key_is_on_the_record_and_leaves_the_key_as_it_w
         assert event.data["refused"] is True and event.data["code"] == "exists"
         assert event.data["reason"] == f"{target} は既にあります。鍵は決して上書きしません。"
         assert event.data["entry_point"]["command"] == "validity_signing_key create"
+
+
+def _events(event_type: str, target: Path) -> list:
+    from audit.models import AuditEvent
+
+    return list(AuditEvent.objects.filter(event_type=event_type, data__path=str(target)))
+
+
+@pytest.mark.django_db
+def test_creating_a_key_is_on_the_record_with_the_kid_the_key_set_publishes(tmp_path, settings):
+    """One event, the system's from the command line, naming the file and the key by the kid that
+    /.well-known/jwks.json will publish; never the private key. A refusal adds only its own event."""
+    from django.core.management.base import CommandError
+
+    target = tmp_path / "k.pem"
+    out = StringIO()
+    call_command("validity_signing_key", "create", str(target), stdout=out)
+    settings.VALIDITY_SIGNING_KEY_FILE = str(target)
+    [published] = signing.jwks()["keys"]
+    [created] = _events("validity.signing_key.created", target)
+    assert (created.actor_kind, created.actor_id) == ("system", "system")
+    assert created.data["kid"] == published["kid"] and published["kid"] in out.getvalue()
+    assert created.data["path"] == str(target)
+    assert created.data["entry_point"]["command"] == "validity_signing_key create"
+    private = str(signing.load_key(str(target)).as_dict(private=True)["d"])
+    assert private not in str(created.data) and "PRIVATE KEY" not in str(created.data)
+    with pytest.raises(CommandError):
+        call_command("validity_signing_key", "create", str(target), stdout=StringIO())
+    assert len(_events("validity.signing_key.created", target)) == 1
+    assert len(_events("validity.signing_key.create_refused", target)) == 1
+
+
+@pytest.mark.django_db
+def test_a_dry_run_creates_nothing_and_records_nothing(tmp_path):
+    from audit.models import AuditEvent
+
+    target = tmp_path / "k.pem"
+    before = AuditEvent.objects.count()
+    call_command("validity_signing_key", "create", str(target), "--dry-run", stdout=StringIO())
+    assert not target.exists() and AuditEvent.objects.count() == before
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgres"), reason="needs PostgreSQL")
+@pytest.mark.parametrize("where", ["empty", "unreachable"])
+def test_a_key_whose_creation_cannot_be_recorded_is_not_left_behind(tmp_path, where):
+    """Against a database without the service's tables (migrate not run yet), or none at all, the
+    command fails in words and no key file is left that the audit log does not know of."""
+    from bench import soak
+
+    target = tmp_path / "keys" / "k.pem"
+    server = os.environ["DATABASE_URL"].rsplit("/", 1)[0]
+    with soak.database(server, f"mt_signing_key_{uuid.uuid4().hex[:12]}") as url:
+        if where == "unreachable":
+            url = "postgres://postgres@127.0.0.1:1/nothing"
+        done = subprocess.run(
+            [sys.executable, "manage.py", "validity_signing_key", "create", str(target)],
+            cwd=Path(__file__).resolve().parents[2],
+            env={**os.environ, "DATABASE_URL": url},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    assert done.returncode != 0, done.stdout
+    assert not target.exists()
+    assert "を作りました" not in done.stdout

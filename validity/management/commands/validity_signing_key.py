@@ -5,6 +5,7 @@ from typing import Any, NoReturn
 
 from django.conf import settings
 from django.core.management.base import CommandError
+from django.db import DatabaseError, transaction
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -46,13 +47,38 @@ class Command(commands.Command):
         if options["dry_run"]:
             self.stdout.write(gettext("試行のみ: %(path)s を作ることになります。") % {"path": target})
             return
-        try:
-            kid = signing.generate_key_file(target)
-        except FileExistsError:  # made by someone else since the check above
-            _refuse_to_overwrite(target)
+        kid = _create_on_the_record(target)
         self.stdout.write(
             self.style.SUCCESS(gettext("%(path)s を作りました（鍵 ID %(kid)s）") % {"path": target, "kid": kid})
         )
+
+
+def _create_on_the_record(target: Path) -> str:
+    """Write the key and its event in one step: the event is inserted in the transaction that is open
+    while the file is written, and a file whose event was not committed (no database, no tables yet)
+    is removed, so that no key can sign answers without the audit log knowing of it. The kid is the
+    one the key set publishes (its thumbprint); the private key is never recorded."""
+    created = False
+    try:
+        with cli.entry_point("validity_signing_key create"), transaction.atomic():
+            kid = signing.generate_key_file(target)
+            created = True
+            audit.record("validity.signing_key.created", actor=audit.SYSTEM, kid=kid, path=str(target))
+    except FileExistsError:  # made by someone else since the command looked
+        _refuse_to_overwrite(target)
+    except BaseException as exc:
+        if created:
+            target.unlink(missing_ok=True)
+        if isinstance(exc, DatabaseError):
+            raise CommandError(_unrecorded(exc)) from exc
+        raise
+    return kid
+
+
+def _unrecorded(exc: DatabaseError) -> str:
+    return gettext(
+        "鍵の作成を監査ログに記録できないため、鍵を作りませんでした（先に migrate を実行してください）: %(error)s"
+    ) % {"error": exc}
 
 
 def _refuse_to_overwrite(target: Path) -> NoReturn:
