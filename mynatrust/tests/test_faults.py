@@ -247,15 +247,19 @@ def test_a_worker_killed_in_the_middle_of_an_upload_leaves_nothing_half_stored(s
         waiting: list[Any] = []
 
         def blocked() -> bool:
+            # Only the upload's own event: another writer of the audit log (the sequencer's round,
+            # a tally's flush) waits on the same lock and is not the transaction under test.
             with psycopg.connect(dsn, autocommit=True) as probe:
                 waiting[:] = probe.execute(
-                    "SELECT pid, client_port FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND wait_event_type = 'Lock' AND query ILIKE '%%audit_auditevent%%'"
+                    "SELECT pid, client_port, query FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock' AND query ILIKE '%%INSERT INTO audit_auditevent%%' "
+                    "AND query LIKE '%%delegations.signed\\_file.%%'"
                 ).fetchall()
             return bool(waiting)
 
         _wait_for(blocked, 60, "the upload to reach its audit event")
-        backend, client_port = waiting[0]
+        backend, client_port, query = waiting[0]
+        assert "'delegations.signed_file.stored'" in query, query  # not refused: then nothing is stored
         victim = _worker_holding(workers, client_port, int(dsn.rsplit(":", 1)[1].split("/")[0]))
         with psycopg.connect(dsn, autocommit=True) as probe:  # the signed file is written, not committed
             assert probe.execute(
