@@ -32,16 +32,24 @@ def head_path() -> Path | None:
     return key.with_name(key.name + ".head") if key else None
 
 
+def generate_key_file(path: Path) -> str:
+    """Write a new Ed25519 private key (PKCS#8 PEM, mode 0600) and return its key ID. Refuses to
+    overwrite (FileExistsError)."""
+    pem = signing.generate_private_key_pem()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(pem)
+    return signing.key_id(signing.load_private_key(pem).public_key())
+
+
 def _ensure(path: Path) -> None:
     if path.exists() or settings.PRODUCTION:
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        generate_key_file(path)
     except FileExistsError:  # another process generated it first
         return
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(signing.generate_private_key_pem())
 
 
 @cache

@@ -101,6 +101,8 @@ EVENT_LABELS: dict[str, Any] = {
     "audit.archive_failed": _("監査ログのアーカイブの失敗"),
     "audit.pruned": _("アーカイブ済み監査ログの削除"),
     "audit.checkpoint": _("チェックポイントの署名"),
+    "audit.checkpoint_key.create": _("チェックポイントの署名鍵の作成"),
+    "audit.checkpoint_key.created": _("チェックポイントの署名鍵の作成"),
     "audit.server_changed": _("データベースサーバーの変更の検知"),
     "audit.restore_loss_request": _("古いバックアップからの復元による欠落の確認依頼"),
     "audit.restore_loss_requested": _("古いバックアップからの復元による欠落の確認依頼"),

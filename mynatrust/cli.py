@@ -5,50 +5,24 @@ asks that member to prove who they are with the current code of their authentica
 device they use for the admin): typed without echo, or for scripts taken from the environment
 variable ``MYNATRUST_OTP_CODE``. A code is accepted once (django-otp refuses a replay and throttles
 failures), a wrong code is an audit event, and every event the command records carries its entry
-point: ``cli``, the host, the operating-system user and the command. The service then checks the
-member's role itself, as it does for the admin.
+point: ``cli``, the host, the operating-system user and the command (``entry_point``, from
+:mod:`audit.commandline`). The service then checks the member's role itself, as it does for the
+admin.
 """
 
 from __future__ import annotations
 
 import getpass
 import os
-import socket
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from django.core.management.base import CommandError
 from django.utils.translation import gettext
 
 import audit
-from audit.context import RequestContext
+from audit.commandline import entry_point as entry_point  # the commands that act for staff bind it
 
 CODE_VARIABLE = "MYNATRUST_OTP_CODE"
-
-
-def _os_user() -> str:
-    try:
-        return getpass.getuser()
-    except OSError:  # no user name known to the system (a container with an arbitrary uid)
-        return str(os.getuid())
-
-
-@contextmanager
-def entry_point(command: str) -> Iterator[dict[str, str]]:
-    """Bind the audit context for a management command: every event recorded inside says that it
-    came from the command line, on which host, run by which operating-system user."""
-    where = {"entry": "cli", "host": socket.gethostname(), "os_user": _os_user(), "command": command}
-    token = audit.context.bind(
-        RequestContext(
-            request_id=f"cli-{uuid.uuid4().hex[:20]}", user_agent=f"manage.py {command}"[:255], entry_point=where
-        )
-    )
-    try:
-        yield where
-    finally:
-        audit.context.reset(token)
 
 
 def add_actor_argument(parser: Any) -> None:

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import uuid
 from io import StringIO
 from pathlib import Path
 
@@ -203,21 +200,10 @@ def test_a_dry_run_creates_nothing_and_records_nothing(tmp_path):
 def test_a_key_whose_creation_cannot_be_recorded_is_not_left_behind(tmp_path, where):
     """Against a database without the service's tables (migrate not run yet), or none at all, the
     command fails in words and no key file is left that the audit log does not know of."""
-    from bench import soak
+    from audit.testing import manage_without_the_log
 
     target = tmp_path / "keys" / "k.pem"
-    server = os.environ["DATABASE_URL"].rsplit("/", 1)[0]
-    with soak.database(server, f"mt_signing_key_{uuid.uuid4().hex[:12]}") as url:
-        if where == "unreachable":
-            url = "postgres://postgres@127.0.0.1:1/nothing"
-        done = subprocess.run(
-            [sys.executable, "manage.py", "validity_signing_key", "create", str(target)],
-            cwd=Path(__file__).resolve().parents[2],
-            env={**os.environ, "DATABASE_URL": url},
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+    done = manage_without_the_log("validity_signing_key", "create", str(target), where=where)
     assert done.returncode != 0, done.stdout
     assert not target.exists()
     assert "を作りました" not in done.stdout

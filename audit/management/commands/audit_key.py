@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -9,13 +8,26 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from audit import keys, signing
+from audit.commandline import KeyFile
 from kernel import commands
+
+# The key that signs the audit log's checkpoints exists only together with the event of its creation.
+CHECKPOINT_KEY = KeyFile(
+    command="audit_key --generate",
+    created="audit.checkpoint_key.created",
+    refused="audit.checkpoint_key.create_refused",
+    identifier="key_id",  # the SHA-256 auditors compare (audit_key, the checkpoints, the published key)
+)
 
 
 class Command(commands.Command):
     help = _(
-        "監査人がチェックポイントの検証に使う公開鍵を表示します。--generate で Ed25519 のチェックポイント鍵ファイルを新たに作ります。"
+        "監査人がチェックポイントの検証に使う公開鍵を表示します。--generate で Ed25519 のチェックポイント鍵ファイルを新たに作り、"
+        "その作成を監査ログに記録します（先に migrate を実行してください）。"
     )
+
+    # It creates the key whose absence the checks report (audit.E001).
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -25,19 +37,13 @@ class Command(commands.Command):
     def handle(self, *args: Any, **options: Any) -> None:
         path = options["generate"]
         if path is not None:
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError as err:
-                raise CommandError(gettext("%(path)s は既にあります。鍵は上書きしません。") % {"path": path}) from err
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(signing.generate_private_key_pem())
-            key = signing.load_private_key(path.read_bytes()).public_key()
+            key_id = CHECKPOINT_KEY.create(path, keys.generate_key_file)
             self.stdout.write(
                 self.style.SUCCESS(
                     gettext(
                         "%(path)s に書き込みました。鍵 ID %(key_id)s。AUDIT_CHECKPOINT_KEY_PATH にこのファイルを指定してください。"
                     )
-                    % {"path": path, "key_id": signing.key_id(key)}
+                    % {"path": path, "key_id": key_id}
                 )
             )
             return

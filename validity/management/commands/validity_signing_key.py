@@ -1,18 +1,24 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 from django.conf import settings
 from django.core.management.base import CommandError
-from django.db import DatabaseError, transaction
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-import audit
+from audit.commandline import KeyFile
 from kernel import commands
-from mynatrust import cli
 from validity import signing
+
+# The key that signs every validity answer exists only together with the event of its creation.
+SIGNING_KEY = KeyFile(
+    command="validity_signing_key create",
+    created="validity.signing_key.created",
+    refused="validity.signing_key.create_refused",
+    identifier="kid",  # as /.well-known/jwks.json publishes it (the RFC 7638 thumbprint)
+)
 
 
 class Command(commands.Command):
@@ -43,49 +49,11 @@ class Command(commands.Command):
         if not str(target) or str(target) == ".":
             raise CommandError(gettext("パスを指定するか、VALIDITY_SIGNING_KEY_FILE を設定してください。"))
         if target.exists():
-            _refuse_to_overwrite(target)
+            SIGNING_KEY.refuse_to_overwrite(target)
         if options["dry_run"]:
             self.stdout.write(gettext("試行のみ: %(path)s を作ることになります。") % {"path": target})
             return
-        kid = _create_on_the_record(target)
+        kid = SIGNING_KEY.create(target, signing.generate_key_file)
         self.stdout.write(
             self.style.SUCCESS(gettext("%(path)s を作りました（鍵 ID %(kid)s）") % {"path": target, "kid": kid})
         )
-
-
-def _create_on_the_record(target: Path) -> str:
-    """Write the key and its event in one step: the event is inserted in the transaction that is open
-    while the file is written, and a file whose event was not committed (no database, no tables yet)
-    is removed, so that no key can sign answers without the audit log knowing of it. The kid is the
-    one the key set publishes (its thumbprint); the private key is never recorded."""
-    created = False
-    try:
-        with cli.entry_point("validity_signing_key create"), transaction.atomic():
-            kid = signing.generate_key_file(target)
-            created = True
-            audit.record("validity.signing_key.created", actor=audit.SYSTEM, kid=kid, path=str(target))
-    except FileExistsError:  # made by someone else since the command looked
-        _refuse_to_overwrite(target)
-    except BaseException as exc:
-        if created:
-            target.unlink(missing_ok=True)
-        if isinstance(exc, DatabaseError):
-            raise CommandError(_unrecorded(exc)) from exc
-        raise
-    return kid
-
-
-def _unrecorded(exc: DatabaseError) -> str:
-    return gettext(
-        "鍵の作成を監査ログに記録できないため、鍵を作りませんでした（先に migrate を実行してください）: %(error)s"
-    ) % {"error": exc}
-
-
-def _refuse_to_overwrite(target: Path) -> NoReturn:
-    """Refuse, on the record as the system's from this command line, to replace a key file."""
-    reason = gettext("%(path)s は既にあります。鍵は決して上書きしません。") % {"path": target}
-    with cli.entry_point("validity_signing_key create"):
-        audit.record_refused(
-            "validity.signing_key.create_refused", actor=audit.SYSTEM, code="exists", reason=reason, path=str(target)
-        )
-    raise CommandError(reason)
