@@ -17,6 +17,11 @@ An app adds its records from its AppConfig.ready() (or at import of its models m
 ``due(cutoff)`` returns the queryset of records whose period ended before ``cutoff`` (strictly
 before: a record exactly at the edge is kept). The command never calls it with a cutoff later than
 now minus the period in settings.
+
+A kind whose records' owners are told before the removal gives ``notice=retention.Notice(due=...,
+send=...)``: the command sends the notices due before it removes anything of the kind (a dry run
+only counts them). The kind's own ``due`` must then ask for the notice (sent long enough before),
+so that nothing is removed untold.
 """
 
 from __future__ import annotations
@@ -101,9 +106,23 @@ class RecordKind:
     identify: Callable[[Model], str] | None = lambda obj: str(obj.pk)
     # Removes the due records and returns how many; default: queryset.delete().
     remove: Callable[[QuerySet[Any]], int] | None = None
+    # Tells the records' owners before removal (see Notice); None: nobody is told.
+    notice: Notice | None = None
 
     def period(self) -> Period:
         return Period.parse(periods()[self.name])
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Telling the owner of a record before its removal, a step ``apply_retention`` takes first.
+
+    ``due(now)``: the records to tell now (not yet told for their current period). ``send(record,
+    now)``: tell one, mark it told and record it; it is called on the row locked and still due, in
+    its own transaction, so a failure (mail down) leaves that record untold for the next run."""
+
+    due: Callable[[datetime], QuerySet[Any]]
+    send: Callable[[Any, datetime], None]
 
 
 _registry: dict[str, RecordKind] = {}
@@ -157,6 +176,26 @@ def plan(now: datetime | None = None, *, only: set[str] | None = None) -> list[t
         cutoff = kind.period().before(now)
         rows.append((kind, Outcome(name, str(kind.period()), cutoff, kind.due(cutoff).count())))
     return rows
+
+
+def notices_due(kind: RecordKind, now: datetime) -> int:
+    """How many records of ``kind`` are to be told of their removal at ``now`` (the dry run's count)."""
+    return kind.notice.due(now).count() if kind.notice else 0
+
+
+def send_notices(kind: RecordKind, now: datetime) -> int:
+    """Tell the owners of the records of ``kind`` due a notice at ``now``, one record per
+    transaction, each locked and asked again whether it is still due. Returns how many were told."""
+    if kind.notice is None:
+        return 0
+    sent = 0
+    for pk in kind.notice.due(now).values_list("pk", flat=True):
+        with transaction.atomic():
+            record = kind.notice.due(now).filter(pk=pk).select_for_update(of=("self",)).first()
+            if record is not None:
+                kind.notice.send(record, now)
+                sent += 1
+    return sent
 
 
 def apply(kind: RecordKind, cutoff: datetime, *, actor: Actor | None = None) -> int:

@@ -297,6 +297,56 @@ def test_another_app_registers_a_kind_that_anonymises(extra_kind):
     assert event.data["ids"] == [str(old.pk)]
 
 
+@pytest.fixture
+def noticed_kind(settings):
+    """A kind that tells each record's owner before removing it: a user is due a year after joining
+    once told (its display name marked), and is told when it is due within 30 days."""
+    settings.RETENTION_PERIODS = {**settings.RETENTION_PERIODS, "test.noticed": "1y"}
+    told: list[tuple[int, datetime]] = []
+
+    def tell(user, now):
+        told.append((user.pk, now))
+        User.objects.filter(pk=user.pk).update(display_name="told")
+
+    retention.register(
+        retention.RecordKind(
+            name="test.noticed",
+            label="test",
+            due=lambda cutoff: User.objects.filter(kind="recipient", date_joined__lt=cutoff, display_name="told"),
+            notice=retention.Notice(
+                due=lambda now: User.objects.filter(
+                    kind="recipient", date_joined__lt=now - timedelta(days=335)
+                ).exclude(display_name="told"),
+                send=tell,
+            ),
+        )
+    )
+    yield told
+    retention._registry.pop("test.noticed", None)
+
+
+@pytest.mark.django_db
+def test_a_kind_tells_before_it_removes_and_a_dry_run_tells_nobody(noticed_kind):
+    with time_machine.travel(NOW - timedelta(days=400), tick=False):
+        old = make_user("old@recipient.example.jp", "recipient")
+    with time_machine.travel(NOW - timedelta(days=340), tick=False):
+        soon = make_user("soon@recipient.example.jp", "recipient")
+
+    output = run("--kind", "test.noticed", "--dry-run")
+    assert "削除前のお知らせの対象 2 件（送っていません）" in output and not noticed_kind
+
+    output = run("--kind", "test.noticed")
+    # Both are told; neither is removed by the run that told it.
+    assert "削除前のお知らせを 2 件送りました" in output and "より前のもの 0 件" in output
+    assert sorted(pk for pk, _now in noticed_kind) == sorted([old.pk, soon.pk])
+    assert {now for _pk, now in noticed_kind} == {NOW}
+    assert User.objects.filter(pk__in=[old.pk, soon.pk]).count() == 2
+    # The next run tells nobody twice and removes the one told and past its period.
+    output = run("--kind", "test.noticed")
+    assert "削除前のお知らせを 0 件送りました" in output and "  1 件を削除しました" in output
+    assert list(User.objects.filter(pk__in=[old.pk, soon.pk]).values_list("pk", flat=True)) == [soon.pk]
+
+
 def test_a_kind_without_a_period_in_settings_is_refused(settings):
     with pytest.raises(ValueError, match="no period"):
         retention.register(retention.RecordKind(name="nowhere", label="x", due=lambda cutoff: None))  # type: ignore[arg-type,return-value]

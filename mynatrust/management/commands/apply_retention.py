@@ -3,6 +3,7 @@ retention period (settings.RETENTION_PERIODS; mynatrust/operations/retention.py;
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
@@ -49,6 +50,8 @@ class Command(commands.Command):
                 % {**facts, "cutoff": commands.moment(outcome.cutoff), "due": outcome.due}
             )
             total_due += outcome.due
+            if kind.notice is not None:
+                self._tell(kind, now, dry_run=dry_run)
             if not dry_run and outcome.due and outcome.cutoff is not None:
                 done = retention.apply(kind, outcome.cutoff, actor=audit.SYSTEM)
                 total_done += done
@@ -73,6 +76,15 @@ class Command(commands.Command):
                     % {"due": total_due, "done": total_done}
                 )
             )
+
+    def _tell(self, kind: retention.RecordKind, now: datetime, *, dry_run: bool) -> None:
+        """Send the kind's notices before its removal; a dry run counts them and sends none."""
+        if dry_run:
+            count = retention.notices_due(kind, now)
+            self.stdout.write(gettext("  削除前のお知らせの対象 %(count)s 件（送っていません）") % {"count": count})
+            return
+        sent = retention.send_notices(kind, now)
+        self.stdout.write(self.style.SUCCESS(gettext("  削除前のお知らせを %(count)s 件送りました") % {"count": sent}))
 
 
 def period_text(text: str) -> str:
