@@ -166,6 +166,7 @@ EVENT_LABELS: dict[str, Any] = {
     "delegations.draft.deleted": _("下書きの削除"),
     "delegations.draft.copy": _("複写による下書きの作成"),
     "delegations.draft.copied": _("複写による下書きの作成"),
+    "delegations.draft.idle_notice_sent": _("下書きの削除予定の案内"),
     "delegations.matter_template.save": _("委任事項のひな形の保存"),
     "delegations.matter_template.saved": _("委任事項のひな形の保存"),
     "delegations.list.exported": _("電子委任状の一覧の CSV 出力"),

@@ -339,6 +339,9 @@ class Delegation(models.Model):
     reception_number = models.CharField(_("登録申請の受付番号"), max_length=20, blank=True, db_index=True)
     revocation_number = models.CharField(_("取消しの受付番号"), max_length=20, blank=True, db_index=True)
     reminded_for_end = models.DateField(_("終了の案内を送った委任期間の終期"), null=True, blank=True)
+    # When the subscriber's members were told that this draft, idle, is to be deleted (retention,
+    # delegations.idle_draft); a notice older than updated_at was for an earlier idle period.
+    idle_notice_sent_at = models.DateTimeField(_("下書きの削除予定のお知らせの送信日時"), null=True, blank=True)
     identity_confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

@@ -22,18 +22,30 @@ personal data the subscriber typed in. ``delegations.idle_draft``: a draft nobod
 period (its ``updated_at``, moved on by every save) is no longer needed and is deleted whole
 (§2.8(10)), as the subscriber's own 削除 would; nothing refers to a draft. Anything past the draft
 (finalised, submitted, registered, rejected) is never due.
+
+Before that, the subscriber's members are told by mail (``apply_retention`` sends it first, the
+kind's notice): once the period will have run out by the start of the Japan day
+DELEGATION_IDLE_DRAFT_NOTICE_DAYS from today, the mail names that day, and the time it went is kept
+on the draft (``idle_notice_sent_at``, written without moving ``updated_at``). A save moves
+``updated_at`` past it, so the notice no longer counts and the next idle period is told anew. The
+draft is due only with a notice of its current idle period sent on a Japan day at least the lead
+before today: never deleted untold, nor earlier than the day the mail named.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+import audit
 from delegations.models import Delegation, SignedFile
-from delegations.standing import today_in_japan
+from delegations.services.notices import notify_now
+from delegations.standing import starts_at, today_in_japan
 from mynatrust.operations import retention
 
 
@@ -96,8 +108,49 @@ def anonymise_certificates(rows: QuerySet[SignedFile]) -> int:
     return rows.update(signer_certificate_der=b"", signer_name="", signer_address="", signer_birth_date="")
 
 
+def notice_lead() -> timedelta:
+    return timedelta(days=settings.DELEGATION_IDLE_DRAFT_NOTICE_DAYS)
+
+
+def _told_this_idle_period() -> Q:
+    return Q(idle_notice_sent_at__gte=F("updated_at"))
+
+
 def idle_drafts_due(cutoff: datetime) -> QuerySet[Delegation]:
-    return Delegation.objects.drafts().filter(updated_at__lt=cutoff)
+    """Drafts last saved before ``cutoff`` whose members were told of this idle period on a Japan day
+    at least the lead before today (so on or after the day the mail named)."""
+    told_by = starts_at(today_in_japan(timezone.now()) - notice_lead() + timedelta(days=1))
+    return (
+        Delegation.objects.drafts()
+        .filter(updated_at__lt=cutoff, idle_notice_sent_at__lt=told_by)
+        .filter(_told_this_idle_period())
+    )
+
+
+def deletion_day(now: datetime) -> date:
+    """The Japan day a draft told at ``now`` is deleted on (the lead from today)."""
+    return today_in_japan(now) + notice_lead()
+
+
+def idle_drafts_to_tell(now: datetime) -> QuerySet[Delegation]:
+    """Drafts whose period runs out by the start of the deletion day, not told of this idle period."""
+    runs_out = IDLE_DRAFTS.period().before(starts_at(deletion_day(now)))
+    return Delegation.objects.drafts().filter(updated_at__lt=runs_out).exclude(_told_this_idle_period())
+
+
+def tell_idle_draft(draft: Delegation, now: datetime) -> None:
+    """Mail the members that ``draft`` is to be deleted and keep when (without moving ``updated_at``,
+    which would restart its idle period). Called on the draft locked; a failed mail rolls it back."""
+    deletes_on = deletion_day(now)
+    Delegation.objects.filter(pk=draft.pk).update(idle_notice_sent_at=now)
+    mailed = notify_now(draft, "idle_draft", deletes_on=deletes_on, period=IDLE_DRAFTS.period().spoken())
+    audit.record(
+        "delegations.draft.idle_notice_sent",
+        actor=audit.SYSTEM,
+        subject=draft,
+        deletes_on=deletes_on.isoformat(),
+        recipients=mailed,
+    )
 
 
 IDLE_DRAFTS = retention.RecordKind(
@@ -106,6 +159,7 @@ IDLE_DRAFTS = retention.RecordKind(
     due=idle_drafts_due,
     # By its public ID: a draft has no delegation ID.
     identify=lambda draft: draft.public_id,  # type: ignore[attr-defined]
+    notice=retention.Notice(due=idle_drafts_to_tell, send=tell_idle_draft),
 )
 
 

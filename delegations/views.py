@@ -85,6 +85,7 @@ def delegation_list(request: HttpRequest) -> HttpResponse:
             "counts": counts,
             # How long an untouched draft is kept (docs/retention.md), told to a subscriber who has one.
             "drafts_kept_for": retention.IDLE_DRAFTS.period().spoken() if counts["drafts"] else "",
+            "drafts_notice_days": retention.notice_lead().days,
             "ending_days": queries.ENDING_SOON_DAYS,
             "to_confirm": confirmation.to_confirm().filter(subscriber=subscriber).order_by("confirmation_due_on"),
         },

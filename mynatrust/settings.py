@@ -458,6 +458,10 @@ DELEGATION_CONFIRMATION_FOLLOW_UP_DAYS = env.int("DELEGATION_CONFIRMATION_FOLLOW
 # Days before a delegation's period ends when its subscriber's members are reminded, once per end
 # date (`manage.py delegation_end_reminders`, run daily).
 DELEGATION_END_REMINDER_DAYS = env.int("DELEGATION_END_REMINDER_DAYS", default=30)
+# Days before a draft nobody saves (retention kind delegations.idle_draft) is deleted when its
+# subscriber's members are told, once per idle period; the draft is deleted no earlier than this
+# many days after the notice (`manage.py apply_retention`, docs/retention.md).
+DELEGATION_IDLE_DRAFT_NOTICE_DAYS = env.int("DELEGATION_IDLE_DRAFT_NOTICE_DAYS", default=14)
 
 # --- Validity: recipients, the validity API and form, signed answers (validity/) -------------
 # Recipient registrations wait for reception's approval (§5.2); off: approved on registration.

@@ -1,4 +1,5 @@
-"""Mail to the subscriber when a delegation is activated or ends, rendered from templates."""
+"""Mail to the subscriber when a delegation is activated or ends, or an idle draft is to be
+deleted, rendered from templates."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ MAIL_SUBJECTS = {
     "rejected": _("電子委任状を受理できませんでした"),
     "revoked": _("電子委任状を取り消しました"),
     "ending": _("電子委任状の委任期間の終了が近づいています"),
+    "idle_draft": _("電子委任状の下書きが削除されます"),
 }
 
 
@@ -35,10 +37,26 @@ NOTICES = {"activated": "registered", "revoked": "revoked"}
 
 def _notify(delegation: Delegation, what: str, **extra: Any) -> None:
     """E-mail the subscriber's members after commit (at once when no transaction is open)."""
+    subject, body, recipients = _message(delegation, what, **extra)
+    if recipients:
+        transaction.on_commit(lambda: send_mail(subject, body, None, recipients))
+
+
+def notify_now(delegation: Delegation, what: str, **extra: Any) -> int:
+    """E-mail the subscriber's members now, inside the caller's transaction: a mail that cannot be
+    sent raises and rolls back what the caller recorded of it. Returns how many were mailed."""
+    subject, body, recipients = _message(delegation, what, **extra)
+    if recipients:
+        send_mail(subject, body, None, recipients)
+    return len(recipients)
+
+
+def _message(delegation: Delegation, what: str, **extra: Any) -> tuple[str, str, list[str]]:
+    """The subject, the body (in the active language) and the members' addresses."""
     subscriber = delegation.subscriber
     recipients = list(subscriber.memberships.values_list("user__email", flat=True))
     if not recipients:
-        return
+        return "", "", []
     ctx = {
         "what": what,
         "organisation": str(subscriber),
@@ -54,5 +72,4 @@ def _notify(delegation: Delegation, what: str, **extra: Any) -> None:
         **extra,
     }
     subject = f"【{settings.SERVICE_NAME}】{MAIL_SUBJECTS[what]}"
-    body = render_to_string("delegations/email/notice.txt", ctx)
-    transaction.on_commit(lambda: send_mail(subject, body, None, recipients))
+    return subject, render_to_string("delegations/email/notice.txt", ctx), recipients

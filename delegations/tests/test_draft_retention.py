@@ -1,7 +1,11 @@
 """Retention of drafts never submitted (§2.8(10)): a draft nobody has saved for 6 months is no
 longer needed and is deleted whole, each deletion on the audit log. A draft is not signed and not a
 registered record; anything past the draft (finalised, submitted, registered, ended) is never
-touched by this kind, however old. The list tells the subscriber how long an untouched draft stays."""
+touched by this kind, however old. The list tells the subscriber how long an untouched draft stays.
+
+The subscriber's members are told by mail DELEGATION_IDLE_DRAFT_NOTICE_DAYS (14) days before,
+once per idle period, by the same daily run; a draft is deleted only once that notice went out at
+least the lead earlier (Japan dates), never without it."""
 
 from __future__ import annotations
 
@@ -9,13 +13,18 @@ import io
 from datetime import timedelta
 
 import pytest
+from django.core import mail
 from django.core.management import call_command
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 
 from delegations import services
 from delegations.models import Delegation
-from delegations.tests.lifecycle import events, make_active, make_draft, make_finalised
+from delegations.retention import IDLE_DRAFTS
+from delegations.standing import today_in_japan
+from delegations.tests.lifecycle import draft_values, events, make_active, make_draft, make_finalised
+from mynatrust.operations import retention
 
 pytestmark = pytest.mark.django_db
 
@@ -30,6 +39,17 @@ def last_saved(delegation: Delegation, *, days_ago: float, **fields: object) -> 
     return delegation
 
 
+def noticed(draft: Delegation, *, days_ago: float) -> Delegation:
+    """Pretend the notice of the draft's coming deletion went out ``days_ago`` days ago."""
+    Delegation.objects.filter(pk=draft.pk).update(idle_notice_sent_at=timezone.now() - timedelta(days=days_ago))
+    draft.refresh_from_db()
+    return draft
+
+
+def notices() -> list:
+    return [m for m in mail.outbox if "下書き" in m.subject or "draft" in m.subject]
+
+
 def run(*args: str) -> str:
     out = io.StringIO()
     call_command("apply_retention", "--kind", KIND, *args, stdout=out)
@@ -41,7 +61,7 @@ def deletions() -> list:
 
 
 def test_a_draft_nobody_saved_for_six_months_is_deleted_and_the_deletion_recorded(subscriber, member):
-    idle = last_saved(make_draft(subscriber, member), days_ago=186)
+    idle = noticed(last_saved(make_draft(subscriber, member), days_ago=186), days_ago=14)
     # Created long ago but saved last month: the clock runs from the last change.
     edited = last_saved(make_draft(subscriber, member, agent_identifier="A-002"), days_ago=30)
 
@@ -61,7 +81,7 @@ def test_a_draft_saved_inside_the_period_is_kept(subscriber, member):
 
 
 def test_a_dry_run_counts_the_idle_drafts_and_deletes_none(subscriber, member):
-    draft = last_saved(make_draft(subscriber, member), days_ago=400)
+    draft = noticed(last_saved(make_draft(subscriber, member), days_ago=400), days_ago=20)
     output = run("--dry-run")
     assert f"{KIND}: 保存期間 6 か月、" in output and "より前のもの 1 件" in output
     assert Delegation.objects.filter(pk=draft.pk).exists()
@@ -92,7 +112,7 @@ def test_a_delegation_past_its_draft_is_never_touched_however_old(subscriber, me
 
 def test_an_idle_update_draft_goes_and_its_original_stays_registered(subscriber, member, trusted_pki):
     original = make_active(subscriber, member, trusted_pki)
-    update = last_saved(services.start_update(original, actor=member), days_ago=186)
+    update = noticed(last_saved(services.start_update(original, actor=member), days_ago=186), days_ago=20)
 
     run()
 
@@ -105,7 +125,7 @@ def test_an_idle_update_draft_goes_and_its_original_stays_registered(subscriber,
 
 def test_a_draft_finalised_after_the_run_listed_it_is_not_deleted(subscriber, member, after_retention_lists):
     # The run lists the idle drafts, then deletes them; one finalised in between is no draft any more.
-    draft = last_saved(make_draft(subscriber, member), days_ago=186)
+    draft = noticed(last_saved(make_draft(subscriber, member), days_ago=186), days_ago=20)
     after_retention_lists(lambda: services.finalise_draft(draft, actor=member))
     run()
     assert Delegation.objects.get(pk=draft.pk).awaits_signatures
@@ -114,10 +134,130 @@ def test_a_draft_finalised_after_the_run_listed_it_is_not_deleted(subscriber, me
 
 def test_the_list_tells_the_subscriber_when_an_untouched_draft_is_deleted(client, subscriber, member, settings):
     client.force_login(member)
-    notice = "保存したまま 6 か月変更のない下書きは、自動的に削除されます。"
+    notice = (
+        "保存したまま 6 か月変更のない下書きは、自動的に削除されます。削除の 14 日以上前に、メールでお知らせします。"
+    )
     assert notice not in client.get(reverse("delegations:list")).content.decode()  # no draft, no notice
     make_draft(subscriber, member)
     assert notice in client.get(reverse("delegations:list")).content.decode()
-    # The page says the period the service really keeps.
+    # The page says the period and the lead the service really keeps.
     settings.RETENTION_PERIODS = {**settings.RETENTION_PERIODS, KIND: "3m"}
-    assert "保存したまま 3 か月変更のない下書き" in client.get(reverse("delegations:list")).content.decode()
+    settings.DELEGATION_IDLE_DRAFT_NOTICE_DAYS = 10
+    page = client.get(reverse("delegations:list")).content.decode()
+    assert "保存したまま 3 か月変更のない下書き" in page and "削除の 10 日以上前に" in page
+
+
+# --- the notice before the deletion -----------------------------------------------------------------
+
+
+def japanese_date(day) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def test_the_members_are_told_once_with_the_day_of_the_deletion(subscriber, member):
+    # 6 months less the 14 days' lead is about 168 days: a draft saved 175 days ago is told now, one
+    # saved 150 days ago not yet.
+    idle = last_saved(make_draft(subscriber, member, agent_name="下書き 太郎"), days_ago=175)
+    recent = last_saved(make_draft(subscriber, member, agent_identifier="A-002"), days_ago=150)
+    mail.outbox.clear()
+
+    output = run()
+
+    deletes_on = today_in_japan(timezone.now()) + timedelta(days=14)
+    [notice] = notices()
+    assert notice.subject == "【MynaTrust e-LOA】電子委任状の下書きが削除されます"
+    assert member.email in notice.to
+    assert idle.public_id in notice.body and "下書き 太郎" in notice.body
+    assert f"{japanese_date(deletes_on)}に自動的に削除されます" in notice.body
+    assert "下書きを保存すると削除されません" in notice.body
+    assert "UTC" not in notice.body
+    assert "削除前のお知らせを 1 件送りました" in output
+    idle.refresh_from_db()
+    assert idle.idle_notice_sent_at is not None and Delegation.objects.filter(pk=idle.pk).exists()
+    # Recording the notice is no save of the draft: its idle clock does not move.
+    assert idle.updated_at < timezone.now() - timedelta(days=174)
+    [event] = events("delegations.draft.idle_notice_sent")
+    assert event.subject_id == idle.public_id and event.data["deletes_on"] == deletes_on.isoformat()
+    assert event.data["recipients"] == 1
+    recent.refresh_from_db()
+    assert recent.idle_notice_sent_at is None
+
+    run()  # the next run: the draft was told, nothing twice
+    assert len(notices()) == 1 and len(events("delegations.draft.idle_notice_sent")) == 1
+
+
+def test_the_notice_reads_in_english_through_the_catalogue(subscriber, member):
+    idle = last_saved(make_draft(subscriber, member), days_ago=175)
+    mail.outbox.clear()
+    now = timezone.now()
+    with translation.override("en"):
+        assert retention.send_notices(IDLE_DRAFTS, now) == 1
+        said = date_format(today_in_japan(now) + timedelta(days=14))
+    [notice] = notices()
+    assert notice.subject == "【MynaTrust e-LOA】A delegation draft will be deleted"
+    assert idle.public_id in notice.body
+    assert f"will be deleted automatically on {said}" in notice.body
+    assert "Saving the draft keeps it" in notice.body
+    assert "下書き" not in notice.body
+
+
+def test_saving_the_draft_again_needs_a_new_notice(subscriber, member):
+    draft = noticed(last_saved(make_draft(subscriber, member), days_ago=190), days_ago=20)
+    services.edit_draft(draft, actor=member, values=draft_values(powers="見積書の受領"))
+    mail.outbox.clear()
+
+    run()  # saved just now: neither deleted nor told
+
+    assert Delegation.objects.filter(pk=draft.pk).exists() and not notices()
+    # Idle again for 190 days: the notice of the earlier idle period, older than the save, does not
+    # count. The draft is told anew and kept until the lead has passed.
+    draft = last_saved(draft, days_ago=190)
+    Delegation.objects.filter(pk=draft.pk).update(idle_notice_sent_at=draft.updated_at - timedelta(days=20))
+    run()
+    assert Delegation.objects.filter(pk=draft.pk).exists() and not deletions()
+    assert len(notices()) == 1
+
+
+def test_a_draft_is_never_deleted_before_its_notice_is_the_lead_old(subscriber, member):
+    never_told = last_saved(make_draft(subscriber, member), days_ago=400)
+    told_lately = noticed(
+        last_saved(make_draft(subscriber, member, agent_identifier="A-002"), days_ago=400), days_ago=13
+    )
+    mail.outbox.clear()
+
+    assert "より前のもの 0 件" in run("--dry-run")
+    run()
+
+    assert set(Delegation.objects.values_list("pk", flat=True)) == {never_told.pk, told_lately.pk}
+    assert not deletions()
+    # The draft nobody was told about is told now, to be deleted 14 days on; the other not again.
+    [notice] = notices()
+    assert never_told.public_id in notice.body
+
+    noticed(never_told, days_ago=14)
+    noticed(told_lately, days_ago=14)
+    run()
+    assert not Delegation.objects.exists()
+    [event] = deletions()
+    assert sorted(event.data["ids"]) == sorted([never_told.public_id, told_lately.public_id])
+
+
+def test_a_draft_told_then_saved_is_not_deleted_on_the_announced_day(subscriber, member):
+    # Told 14 days ago, then saved (its notice older than the save): kept, and not told again yet.
+    draft = noticed(last_saved(make_draft(subscriber, member), days_ago=400), days_ago=14)
+    Delegation.objects.filter(pk=draft.pk).update(updated_at=timezone.now() - timedelta(days=10))
+    mail.outbox.clear()
+    run()
+    assert Delegation.objects.filter(pk=draft.pk).exists() and not deletions() and not notices()
+
+
+def test_a_dry_run_sends_no_notice(subscriber, member):
+    draft = last_saved(make_draft(subscriber, member), days_ago=175)
+    mail.outbox.clear()
+
+    output = run("--dry-run")
+
+    assert "削除前のお知らせの対象 1 件（送っていません）" in output
+    assert not notices() and not events("delegations.draft.idle_notice_sent")
+    draft.refresh_from_db()
+    assert draft.idle_notice_sent_at is None

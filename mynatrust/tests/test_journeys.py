@@ -289,7 +289,10 @@ def test_b_a_delegation_is_drafted_signed_with_the_test_cards_and_stored(
     page.reload()
     journey.visit(page, "delegations-with-draft")
     notice = page.get_by_test_id("draft-retention").inner_text()
-    assert notice == "保存したまま 6 か月変更のない下書きは、自動的に削除されます。"
+    assert (
+        notice
+        == "保存したまま 6 か月変更のない下書きは、自動的に削除されます。削除の 14 日以上前に、メールでお知らせします。"
+    )
     click_through(journey, page, page.get_by_role("link", name="（下書き）"), "draft-to-delete")
     click_through(journey, page, page.get_by_test_id("delete-draft"), "delete-confirm")
     click_through(journey, page, page.get_by_role("button", name="削除する"), "draft-deleted")
