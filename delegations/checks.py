@@ -107,3 +107,19 @@ def test_cards_off_in_production(app_configs: Any = None, **kwargs: Any) -> list
             )
         ]
     return []
+
+
+@register()
+def idle_draft_notice_lead(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """An idle draft is deleted no earlier than this many days after its subscriber is told
+    (delegations/retention.py): 0 would tell and delete on the same day."""
+    days = settings.DELEGATION_IDLE_DRAFT_NOTICE_DAYS
+    if days >= 1:
+        return []
+    return [
+        Error(
+            gettext("DELEGATION_IDLE_DRAFT_NOTICE_DAYS は 1 以上にしてください（現在は %(days)s）。") % {"days": days},
+            hint=gettext("0 では、下書きを削除するその日にお知らせすることになります（既定値は 14）。"),
+            id="delegations.E004",
+        )
+    ]

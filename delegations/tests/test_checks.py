@@ -43,11 +43,24 @@ CHECKS = [
             "Set DEMO_MODE=false; test-card signing must never be reachable in production.",
         ),
     ),
+    (
+        {"DELEGATION_IDLE_DRAFT_NOTICE_DAYS": 0},
+        checks.idle_draft_notice_lead,
+        "delegations.E004",
+        (
+            "DELEGATION_IDLE_DRAFT_NOTICE_DAYS は 1 以上にしてください（現在は 0）。",
+            "0 では、下書きを削除するその日にお知らせすることになります（既定値は 14）。",
+        ),
+        (
+            "DELEGATION_IDLE_DRAFT_NOTICE_DAYS must be 1 or more (it is 0).",
+            "With 0 a draft would be deleted on the day its notice is sent (the default is 14).",
+        ),
+    ),
 ]
 
 
 @pytest.mark.parametrize(
-    ("values", "check", "check_id", "japanese", "english"), CHECKS, ids=["E002-source", "E002-provider", "E003"]
+    ("values", "check", "check_id", "japanese", "english"), CHECKS, ids=["E002-source", "E002-provider", "E003", "E004"]
 )
 def test_a_check_is_said_in_japanese_and_in_english_through_the_catalogue(
     values, check, check_id, japanese, english, settings
