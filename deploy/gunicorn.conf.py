@@ -2,6 +2,8 @@
 
 import multiprocessing
 import os
+import subprocess
+import sys
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
@@ -19,6 +21,15 @@ accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 errorlog = "-"
 # Client address, request ID, request line, status, size, duration in microseconds.
 access_log_format = '%({x-forwarded-for}i)s %(h)s [%(t)s] %({x-request-id}o)s "%(r)s" %(s)s %(B)s %(D)sus "%(a)s"'
+
+
+def on_starting(server):
+    """Before any worker: the settings must load. A missing or unreadable setting is told once, in
+    one line, rather than as a traceback from every worker that tries. A separate process, so that
+    the master keeps no settings of its own and a reload (HUP) reads them afresh."""
+    done = subprocess.run([sys.executable, "-m", "mynatrust.lib.environment"], check=False)
+    if done.returncode:
+        raise SystemExit(done.returncode)
 
 
 def worker_exit(server, worker):

@@ -6,17 +6,17 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 from mynatrust.db import POSTGRESQL, is_postgresql
+from mynatrust.lib import environment
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env")
+env = environment.Env()
+environment.Env.read_env(BASE_DIR / ".env")
 
 # "production" turns on every deploy-time safeguard and refuses to start with missing secrets;
 # "demo" is the embedded default (SQLite, demo data, test PKI).

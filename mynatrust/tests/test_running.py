@@ -83,3 +83,40 @@ def test_gunicorn_serves_with_production_settings_and_records_start_and_stop():
     types = list(AuditEvent.objects.values_list("event_type", flat=True))
     assert types.count("system.start") >= 1, output
     assert types.count("system.stop") == types.count("system.start"), output
+
+
+@pytest.mark.parametrize(
+    ("unsafe", "told"),
+    [
+        ({"ALLOWED_HOSTS": ""}, "環境変数 ALLOWED_HOSTS が必要です"),
+        ({"DB_CONN_MAX_AGE": "sixty"}, "環境変数 DB_CONN_MAX_AGE の値を読めません（整数を指定してください）"),
+        ({"DATABASE_URL": "postgres://u:pw-not-shown@db:port/x"}, "環境変数 DATABASE_URL の形式を読めません"),
+        ({"DATABASE_URL": "pgsql-typo://u:pw-not-shown@db/x"}, "環境変数 DATABASE_URL の形式を読めません"),
+    ],
+)
+def test_gunicorn_refuses_unsafe_settings_with_one_message_and_no_traceback(unsafe, told):
+    """An operator who starts the service with a missing or unsafe production setting reads why,
+    once, in Japanese: not a traceback from every worker that tried to load the settings."""
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL"))},
+        "MYNATRUST_PRODUCTION": "true",
+        "SECRET_KEY": "gunicorn-test-" + "k" * 50,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/never_opened",
+        "GUNICORN_BIND": f"127.0.0.1:{free_port()}",
+        "GUNICORN_WORKERS": "3",
+        **unsafe,
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "mynatrust.wsgi"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode != 0, output
+    assert "Traceback" not in output and "Booting worker" not in output, output
+    assert output.count(told) == 1, output
+    assert "起動できません" in output and "pw-not-shown" not in output, output
