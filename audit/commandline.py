@@ -89,8 +89,12 @@ class KeyFile:
     def refuse_to_overwrite(self, target: Path) -> NoReturn:
         """Refuse, on the record as the system's from this command line, to replace a key file."""
         reason = gettext("%(path)s は既にあります。鍵は決して上書きしません。") % {"path": target}
-        with entry_point(self.command):
-            audit.record_refused(self.refused, actor=audit.SYSTEM, code="exists", reason=reason, path=str(target))
+        try:
+            with entry_point(self.command):
+                audit.record_refused(self.refused, actor=audit.SYSTEM, code="exists", reason=reason, path=str(target))
+        except DatabaseError as exc:  # the key stays as it was all the same; the operator is told both
+            unrecorded = gettext("この拒否は監査ログに記録できませんでした: %(error)s") % {"error": exc}
+            raise CommandError(f"{reason}\n{unrecorded}") from exc
         raise CommandError(reason)
 
 

@@ -107,3 +107,25 @@ def test_in_production_the_key_the_checks_ask_for_can_be_generated(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert target.exists() and len(_events("audit.checkpoint_key.created", target)) == 1
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgres"), reason="needs PostgreSQL")
+@pytest.mark.parametrize(
+    ("command", "name"),
+    [(("audit_key", "--generate"), "checkpoint.pem"), (("validity_signing_key", "create"), "answer-key.pem")],
+)
+@pytest.mark.parametrize("where", ["empty", "unreachable"])
+def test_an_existing_key_is_kept_and_the_refusal_told_in_words_without_a_database(tmp_path, command, name, where):
+    """Refusing to replace a key does not need the log to refuse: without it the key stays as it
+    was and the operator reads why, and that the refusal could not be recorded, not a traceback."""
+    from audit.testing import manage_without_the_log
+
+    target = tmp_path / name
+    target.write_bytes(b"an existing key\n")
+    done = manage_without_the_log(*command, str(target), where=where)
+    assert done.returncode != 0, done.stdout
+    assert target.read_bytes() == b"an existing key\n"
+    assert "Traceback" not in done.stderr, done.stderr
+    assert f"{target} は既にあります。鍵は決して上書きしません。" in done.stderr, done.stderr
+    assert "この拒否は監査ログに記録できませんでした" in done.stderr, done.stderr
