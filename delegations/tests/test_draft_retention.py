@@ -13,6 +13,7 @@ import io
 from datetime import timedelta
 
 import pytest
+from django.contrib.sessions.models import Session
 from django.core import mail
 from django.core.management import call_command
 from django.urls import reverse
@@ -191,7 +192,7 @@ def test_the_notice_reads_in_english_through_the_catalogue(subscriber, member):
     mail.outbox.clear()
     now = timezone.now()
     with translation.override("en"):
-        assert retention.send_notices(IDLE_DRAFTS, now) == 1
+        assert retention.send_notices(IDLE_DRAFTS, now).sent == 1
         said = date_format(today_in_japan(now) + timedelta(days=14))
     [notice] = notices()
     assert notice.subject == "【MynaTrust e-LOA】A delegation draft will be deleted"
@@ -261,3 +262,52 @@ def test_a_dry_run_sends_no_notice(subscriber, member):
     assert not notices() and not events("delegations.draft.idle_notice_sent")
     draft.refresh_from_db()
     assert draft.idle_notice_sent_at is None
+
+
+# --- a notice that cannot be sent -----------------------------------------------------------------
+
+DISCONNECTED = {"default": {"BACKEND": "mynatrust.tests.mail_backends.DisconnectedBackend"}}
+
+
+def test_a_notice_that_cannot_be_sent_is_recorded_and_the_run_goes_on_then_fails(subscriber, member, settings):
+    # Idle 400 days and never told: due a notice, and past the period.
+    draft = last_saved(make_draft(subscriber, member), days_ago=400)
+    expired = Session.objects.create(
+        session_key="expired" + "0" * 25, session_data="x", expire_date=timezone.now() - timedelta(hours=1)
+    )
+    working, settings.MAILERS = settings.MAILERS, DISCONNECTED
+    out, err = io.StringIO(), io.StringIO()
+
+    with pytest.raises(SystemExit) as exited:
+        call_command("apply_retention", "--kind", KIND, "--kind", "sessions.expired", stdout=out, stderr=err)
+
+    assert exited.value.code == 1
+    # The kind after it is still removed; the draft is neither marked nor deleted.
+    assert not Session.objects.filter(pk=expired.pk).exists()
+    assert "  1 件を削除しました" in out.getvalue()
+    draft.refresh_from_db()
+    assert draft.idle_notice_sent_at is None
+    assert not events("delegations.draft.idle_notice_sent") and not deletions()
+    [failure] = events("retention.notice_failed")
+    assert failure.data["kind"] == KIND and failure.data["id"] == draft.public_id
+    assert failure.data["error"] == "SMTPServerDisconnected"
+    assert failure.data["reason"] == "Connection unexpectedly closed"
+    said = err.getvalue()
+    assert "送れなかった削除前のお知らせ" in said and f"{KIND}: 1 件" in said
+    assert "Traceback" not in said and "sessions.expired" not in said
+    # The same summary in English through the catalogue.
+    err = io.StringIO()
+    with translation.override("en"), pytest.raises(SystemExit):
+        call_command("apply_retention", "--kind", KIND, stdout=io.StringIO(), stderr=err)
+    assert "Notices before deletion not sent, per kind." in err.getvalue()
+    assert f"{KIND}: 1\n" in err.getvalue() and "件" not in err.getvalue()
+
+    # The next run, with the mail working again, tells the draft.
+    settings.MAILERS = working
+    mail.outbox.clear()
+    assert "削除前のお知らせを 1 件送りました" in run()
+    [notice] = notices()
+    assert draft.public_id in notice.body
+    draft.refresh_from_db()
+    assert draft.idle_notice_sent_at is not None
+    assert Delegation.objects.filter(pk=draft.pk).exists()

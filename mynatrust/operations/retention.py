@@ -26,6 +26,7 @@ so that nothing is removed untold.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -42,6 +43,8 @@ from django.utils.translation import gettext_lazy as _
 
 import audit
 from kernel import Actor
+
+log = logging.getLogger(__name__)
 
 DELETE = "delete"
 ANONYMISE = "anonymise"
@@ -183,19 +186,89 @@ def notices_due(kind: RecordKind, now: datetime) -> int:
     return kind.notice.due(now).count() if kind.notice else 0
 
 
-def send_notices(kind: RecordKind, now: datetime) -> int:
+# A notice that could not be sent: the mail server unreachable, the connection dropped, an address
+# or the sender refused, the login refused. smtplib's errors (smtplib.SMTPException) and the
+# socket's (ConnectionError, TimeoutError) are all OSErrors; the project has no mail error of its own.
+MAIL_ERRORS: tuple[type[BaseException], ...] = (OSError,)
+# The reason recorded with a failure: the first line of the error, cut to this length.
+REASON_LENGTH = 200
+
+
+@dataclass
+class Notices:
+    """What sending the notices of one kind came to: how many were told, how many could not be sent
+    (the mail, see MAIL_ERRORS) and how many failed on any other error (a mistake in the code)."""
+
+    sent: int = 0
+    not_sent: int = 0
+    unexpected: int = 0
+
+    @property
+    def failed(self) -> int:
+        return self.not_sent + self.unexpected
+
+
+def send_notices(kind: RecordKind, now: datetime) -> Notices:
     """Tell the owners of the records of ``kind`` due a notice at ``now``, one record per
-    transaction, each locked and asked again whether it is still due. Returns how many were told."""
+    transaction, each locked and asked again whether it is still due.
+
+    A notice that fails rolls back that record's transaction (its mark), so the record stays untold,
+    is not due for removal and is tried again on the next run; the failure is the audit event
+    ``retention.notice_failed`` and the other records are still told. Any other error than the
+    mail's is handled the same way and its traceback logged."""
+    outcome = Notices()
     if kind.notice is None:
-        return 0
-    sent = 0
+        return outcome
     for pk in kind.notice.due(now).values_list("pk", flat=True):
-        with transaction.atomic():
-            record = kind.notice.due(now).filter(pk=pk).select_for_update(of=("self",)).first()
-            if record is not None:
-                kind.notice.send(record, now)
-                sent += 1
-    return sent
+        try:
+            outcome.sent += _tell_one(kind, pk, now)
+        except Exception as exc:  # noqa: BLE001  (recorded, counted and failing the run at its end)
+            _notice_failed(kind, pk, now, exc, outcome)
+    return outcome
+
+
+def _tell_one(kind: RecordKind, pk: Any, now: datetime) -> int:
+    """Tell the owner of one record if it is still due, in its own transaction; 1 if told."""
+    assert kind.notice is not None  # noqa: S101  (send_notices asks)
+    with transaction.atomic():
+        record = kind.notice.due(now).filter(pk=pk).select_for_update(of=("self",)).first()
+        if record is None:
+            return 0
+        kind.notice.send(record, now)
+        return 1
+
+
+def _notice_failed(kind: RecordKind, pk: Any, now: datetime, exc: Exception, outcome: Notices) -> None:
+    """Count and record a notice that failed (its transaction already rolled back)."""
+    name = _identify(kind, pk, now)
+    if isinstance(exc, MAIL_ERRORS):
+        outcome.not_sent += 1
+    else:
+        outcome.unexpected += 1
+        log.exception("retention: the notice of %s %s failed on an unexpected error", kind.name, name)
+    audit.record(
+        "retention.notice_failed",
+        actor=audit.SYSTEM,
+        subject=("retention.kind", kind.name),
+        kind=kind.name,
+        id=name,
+        error=type(exc).__name__,
+        reason=short_reason(exc),
+    )
+
+
+def _identify(kind: RecordKind, pk: Any, now: datetime) -> str | None:
+    """How the audit log names the record ``pk`` of ``kind`` (None for a kind whose ids are secrets)."""
+    if kind.identify is None or kind.notice is None:
+        return None
+    record = kind.notice.due(now).model._default_manager.filter(pk=pk).first()
+    return kind.identify(record) if record is not None else str(pk)
+
+
+def short_reason(exc: BaseException) -> str:
+    """The first line of the error's text, cut short: what the mail server answered, never a body."""
+    lines = str(exc).strip().splitlines()
+    return lines[0][:REASON_LENGTH] if lines else ""
 
 
 def apply(kind: RecordKind, cutoff: datetime, *, actor: Actor | None = None) -> int:

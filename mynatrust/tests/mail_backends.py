@@ -1,6 +1,6 @@
 """Mail backends that behave like a troubled mail server, for the outbox tests: a real backend class
 (the locmem one, which keeps what it accepts in ``django.core.mail.outbox``) that refuses some
-recipients or cannot be reached."""
+recipients, cannot be reached or drops every connection."""
 
 from __future__ import annotations
 
@@ -46,3 +46,10 @@ class TroubledBackend(EmailBackend):
         cls.down = False
         cls.flaky_refusals = 1
         cls.delay = 0.0
+
+
+class DisconnectedBackend(EmailBackend):
+    """A mail server that drops the connection at every message: nothing is accepted."""
+
+    def send_messages(self, messages: Any) -> int:
+        raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")

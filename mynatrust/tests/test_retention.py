@@ -297,6 +297,24 @@ def test_another_app_registers_a_kind_that_anonymises(extra_kind):
     assert event.data["ids"] == [str(old.pk)]
 
 
+def register_noticed(name, tell):
+    """Register ``name``: a recipient is due a year after joining once told (its display name marked
+    "told" by ``tell(user, now)``), and is told when it is due within 30 days."""
+    retention.register(
+        retention.RecordKind(
+            name=name,
+            label="test",
+            due=lambda cutoff: User.objects.filter(kind="recipient", date_joined__lt=cutoff, display_name="told"),
+            notice=retention.Notice(
+                due=lambda now: User.objects.filter(
+                    kind="recipient", date_joined__lt=now - timedelta(days=335)
+                ).exclude(display_name="told"),
+                send=tell,
+            ),
+        )
+    )
+
+
 @pytest.fixture
 def noticed_kind(settings):
     """A kind that tells each record's owner before removing it: a user is due a year after joining
@@ -308,19 +326,7 @@ def noticed_kind(settings):
         told.append((user.pk, now))
         User.objects.filter(pk=user.pk).update(display_name="told")
 
-    retention.register(
-        retention.RecordKind(
-            name="test.noticed",
-            label="test",
-            due=lambda cutoff: User.objects.filter(kind="recipient", date_joined__lt=cutoff, display_name="told"),
-            notice=retention.Notice(
-                due=lambda now: User.objects.filter(
-                    kind="recipient", date_joined__lt=now - timedelta(days=335)
-                ).exclude(display_name="told"),
-                send=tell,
-            ),
-        )
-    )
+    register_noticed("test.noticed", tell)
     yield told
     retention._registry.pop("test.noticed", None)
 
@@ -345,6 +351,59 @@ def test_a_kind_tells_before_it_removes_and_a_dry_run_tells_nobody(noticed_kind)
     output = run("--kind", "test.noticed")
     assert "削除前のお知らせを 0 件送りました" in output and "  1 件を削除しました" in output
     assert list(User.objects.filter(pk__in=[old.pk, soon.pk]).values_list("pk", flat=True)) == [soon.pk]
+
+
+@pytest.fixture
+def faulty_notice_kind(settings):
+    """A kind whose notice marks the user told and then fails on a programming error for an address
+    with ``broken``, as a mistake in a kind's code would. Named to come before every other kind."""
+    settings.RETENTION_PERIODS = {**settings.RETENTION_PERIODS, "a.faulty_notice": "1y"}
+
+    def tell(user, now):
+        User.objects.filter(pk=user.pk).update(display_name="told")
+        if "broken" in user.email:
+            raise KeyError("deletes_on")
+
+    register_noticed("a.faulty_notice", tell)
+    yield
+    retention._registry.pop("a.faulty_notice", None)
+
+
+@pytest.mark.django_db
+def test_a_programming_error_in_a_notice_is_recorded_logged_and_fails_the_run_after_the_others(
+    faulty_notice_kind, caplog
+):
+    with time_machine.travel(NOW - timedelta(days=340), tick=False):
+        broken = make_user("broken@recipient.example.jp", "recipient")
+        fine = make_user("fine@recipient.example.jp", "recipient")
+    with time_machine.travel(NOW - timedelta(days=31), tick=False):
+        stale = unconfirmed("stale@example.jp", "subscriber")
+    out, err = StringIO(), StringIO()
+
+    with time_machine.travel(NOW, tick=False), pytest.raises(SystemExit) as exited:
+        kinds = ("--kind", "a.faulty_notice", "--kind", "accounts.unconfirmed_signup")
+        call_command("apply_retention", *kinds, stdout=out, stderr=err)
+
+    assert exited.value.code == 1
+    # The other record of the kind is told, its mark kept; the failed one's mark is rolled back.
+    assert User.objects.get(pk=fine.pk).display_name == "told"
+    assert User.objects.get(pk=broken.pk).display_name != "told"
+    # The kind after it is still removed.
+    assert not User.objects.filter(pk=stale.pk).exists()
+    assert "削除前のお知らせを 1 件送りました" in out.getvalue() and "  1 件を削除しました" in out.getvalue()
+    [failure] = AuditEvent.objects.filter(event_type="retention.notice_failed")
+    assert {key: failure.data[key] for key in ("kind", "id", "error", "reason")} == {
+        "kind": "a.faulty_notice",
+        "id": str(broken.pk),
+        "error": "KeyError",
+        "reason": "'deletes_on'",
+    }
+    assert set(failure.data) <= {"kind", "id", "error", "reason", "entry_point"}
+    # Not swallowed: the traceback is in the log, the operator is told to look there.
+    [logged] = [r for r in caplog.records if r.exc_info and r.exc_info[0] is KeyError]
+    assert "a.faulty_notice" in logged.getMessage()
+    said = err.getvalue()
+    assert "a.faulty_notice: 1 件" in said and "想定外のエラー" in said and "Traceback" not in said
 
 
 def test_a_kind_without_a_period_in_settings_is_refused(settings):

@@ -1,8 +1,13 @@
 """manage.py apply_retention [--dry-run] [--kind NAME …]: remove or anonymise records past their
-retention period (settings.RETENTION_PERIODS; mynatrust/operations/retention.py; docs/retention.md)."""
+retention period (settings.RETENTION_PERIODS; mynatrust/operations/retention.py; docs/retention.md).
+
+A notice before removal that cannot be sent stops nothing: the other records and kinds are done,
+then the command says per kind how many notices were not sent and exits with status 1 (NOTICE_FAILED)
+so that the scheduler reports the run; what was removed stays removed."""
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +19,9 @@ from django.utils.translation import gettext_lazy as _
 import audit
 from kernel import commands
 from mynatrust.operations import retention
+
+# The exit status of a run in which a notice before removal could not be sent.
+NOTICE_FAILED = 1
 
 
 class Command(commands.Command):
@@ -39,6 +47,7 @@ class Command(commands.Command):
             )
         self.stdout.write(self.style.MIGRATE_HEADING(gettext("保存期間を過ぎた記録（種類ごと）")))
         total_due = total_done = 0
+        self.failed: dict[str, retention.Notices] = {}
         for kind, outcome in rows:
             facts = {"kind": outcome.kind, "period": period_text(outcome.period)}
             if kind is None:
@@ -76,6 +85,7 @@ class Command(commands.Command):
                     % {"due": total_due, "done": total_done}
                 )
             )
+        self._report_failed_notices()
 
     def _tell(self, kind: retention.RecordKind, now: datetime, *, dry_run: bool) -> None:
         """Send the kind's notices before its removal; a dry run counts them and sends none."""
@@ -83,8 +93,34 @@ class Command(commands.Command):
             count = retention.notices_due(kind, now)
             self.stdout.write(gettext("  削除前のお知らせの対象 %(count)s 件（送っていません）") % {"count": count})
             return
-        sent = retention.send_notices(kind, now)
-        self.stdout.write(self.style.SUCCESS(gettext("  削除前のお知らせを %(count)s 件送りました") % {"count": sent}))
+        notices = retention.send_notices(kind, now)
+        self.stdout.write(
+            self.style.SUCCESS(gettext("  削除前のお知らせを %(count)s 件送りました") % {"count": notices.sent})
+        )
+        if notices.failed:
+            self.failed[kind.name] = notices
+            self.stdout.write(
+                self.style.ERROR(
+                    gettext("  削除前のお知らせを %(count)s 件送れませんでした（削除せず、次の実行で改めて送ります）")
+                    % {"count": notices.failed}
+                )
+            )
+
+    def _report_failed_notices(self) -> None:
+        """Say per kind how many notices were not sent and end with a non-zero status."""
+        if not self.failed:
+            return
+        self.stderr.write(
+            gettext("送れなかった削除前のお知らせ（種類ごと）。これらの記録は削除せず、次の実行で改めて送ります：")
+        )
+        for name, notices in self.failed.items():
+            line = gettext("  %(kind)s: %(count)s 件") % {"kind": name, "count": notices.failed}
+            if notices.unexpected:
+                line += gettext("（うち %(count)s 件は想定外のエラーです。ログを確認してください）") % {
+                    "count": notices.unexpected
+                }
+            self.stderr.write(line)
+        sys.exit(NOTICE_FAILED)
 
 
 def period_text(text: str) -> str:
