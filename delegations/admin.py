@@ -18,7 +18,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -421,6 +422,7 @@ class DelegationAdmin(ReadOnlyAdmin):
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": gettext("電子委任状 %(id)s") % {"id": delegation},
+            "heading": SafeString(conditional_escape(gettext("電子委任状 %(id)s")) % {"id": item_name(delegation)}),
             "delegation": delegation,
             "files": [(f, SignatureReport.from_dict(f.report)) for f in files],
             "waiting": waiting,
