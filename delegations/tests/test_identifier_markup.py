@@ -5,7 +5,6 @@ checks know them for what they are, and the whole ID is one element to select an
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from typing import Any
 
@@ -16,37 +15,21 @@ from conftest import make_staff, otp_login
 from delegations import confirmation, services
 from delegations.models import Delegation
 from delegations.tests.lifecycle import make_active
+from mynatrust.tests.identifier_markup import assert_only_marked, marked, speak
 
 pytestmark = pytest.mark.django_db
 
 LANGUAGES = ["ja", "en"]
 
 
-def marked(value: str) -> str:
-    return f'<data class="identifier" translate="no" value="{value}">{value}</data>'
-
-
-def outside_identifiers(html: str) -> str:
-    """The body of the page without its marked-up identifiers (the <title> may name the ID as text)."""
-    body = html.split("<body", 1)[1]
-    return re.sub(r'<data class="identifier" translate="no" value="[^"]*">[^<]*</data>', " ", body)
-
-
 def page(client: Any, settings: Any, language: str, name: str, delegation: Delegation, **kwargs: Any) -> str:
-    if language != settings.LANGUAGE_CODE:
-        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    speak(client, settings, language)
     address = reverse(f"delegations:{name}", kwargs={"public_id": delegation.public_id, **kwargs})
     response = client.get(address)
     assert response.status_code == 200, address
     html = response.content.decode()
     assert f'<html lang="{language}">' in html
     return html
-
-
-def assert_only_marked(html: str, *values: str) -> None:
-    for value in values:
-        assert marked(value) in html
-        assert value not in outside_identifiers(html)
 
 
 @pytest.fixture
@@ -76,8 +59,7 @@ def test_an_update_names_its_original_by_a_marked_up_id(client, settings, member
 def test_the_list_marks_up_the_ids_in_its_table_and_its_reminder(client, settings, member, active, language):
     Delegation.objects.filter(pk=active.pk).update(confirmation_due_on=confirmation.today() - timedelta(days=2))
     client.force_login(member)
-    if language != settings.LANGUAGE_CODE:
-        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    speak(client, settings, language)
     html = client.get(reverse("delegations:list")).content.decode()
     assert 'data-testid="to-confirm"' in html
     assert html.count(marked(active.delegation_id)) == 2
@@ -105,8 +87,7 @@ def test_a_revoked_delegation_marks_up_its_revocation_number(client, settings, m
 def test_the_staff_review_page_marks_up_the_id_and_the_numbers(client, settings, member, active, language):
     services.start_update(active, actor=member)
     otp_login(client, make_staff("service_operator", "op@staff.example.jp"))
-    if language != settings.LANGUAGE_CODE:
-        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    speak(client, settings, language)
     html = client.get(reverse("admin:delegations_delegation_change", args=[active.pk])).content.decode()
     assert f'<html lang="{language}"' in html
     assert f'<li aria-current="page">{marked(active.delegation_id)}</li>' in html  # the breadcrumb
