@@ -369,3 +369,29 @@ def confirm_every_nta_row(page: Any) -> None:
     """On an approval page: 一致 on each row of the NTA record."""
     for row in page.locator(".nta-row").all():
         row.get_by_label("一致", exact=True).check()
+
+
+# --- tables wider than the screen ------------------------------------------------------------
+
+
+def assert_table_scrolls_with_a_hint(page: Any, region_name: str, width: int, *, hint_words: str) -> None:
+    """At ``width`` px: the table in the region ``region_name`` scrolls inside its own box (the page
+    does not scroll sideways); the hint the region names as its description is shown exactly when
+    the table is wider than the box, in ``hint_words``; a keyboard user reaches the box with Tab and
+    scrolls it with the arrow keys; axe finds nothing serious and the browser reports no error."""
+    page.set_viewport_size({"width": width, "height": 900})
+    page.wait_for_load_state()
+    region = page.get_by_role("region", name=region_name, exact=True)
+    hint = page.locator(f"#{region.get_attribute('aria-describedby')}")
+    wider = region.evaluate("el => el.scrollWidth > el.clientWidth + 1")
+    assert hint.is_visible() == wider, f"{region_name} {width}: wider {wider}, hint shown {hint.is_visible()}"
+    if wider:
+        assert hint_words in hint.inner_text()
+        assert region.get_attribute("tabindex") == "0"
+        region.focus()
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function("el => el.scrollLeft > 0", arg=region.element_handle())
+        region.evaluate("el => { el.scrollLeft = 0; }")
+    assert_no_sideways_scroll(page, f"{region_name} {width}")
+    assert_accessible(page, f"{region_name} {width}")
+    assert_no_browser_errors(page)
