@@ -5,8 +5,9 @@
 - :mod:`kernel.errors`: ``ServiceError``, the base of every refusal a service raises.
 - :mod:`kernel.services`: ``@service(event_type)``, one transaction per service, the refusal
   recorded after the rollback.
-- :mod:`kernel.commands`: the base of the management commands (help in the reader's language) and
-  ``moment``, a time as a person in Japan reads it.
+- :mod:`kernel.commands`: the base of the management commands (help, system checks and failures in
+  the reader's language) and ``moment``, a time as a person in Japan reads it.
+- :mod:`kernel.check_texts`: Django's and the third-party apps' system checks in Japanese, by ID.
 
 The kernel imports no app of the project (an import-linter contract); the audit app plugs its
 recorder in when it starts (:func:`kernel.services.set_refusal_recorder`).

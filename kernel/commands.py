@@ -9,9 +9,11 @@ The project's system checks speak Japanese, but Django's ``BaseCommand.check`` f
 English it does not mark for translation ("System check identified some issues:", "ERRORS:",
 "HINT:", the count). :meth:`Command.check` reports the same issues, in the same groups, order and
 streams, with the same exit status, its frame in the reader's language (Django's words in the
-English catalogue). Every command of the project has it, ``manage.py check`` among them
-(``mynatrust/management/commands/check.py``); Django's own commands (``migrate``, ``runserver``)
-keep Django's frame: the runbook runs ``check --deploy`` before them.
+English catalogue). Django's own checks and those of the third-party apps are said in Japanese
+too (:mod:`kernel.check_texts`, by their ID), in Django's words under English. Every command of the
+project has it, ``manage.py check`` among them (``mynatrust/management/commands/check.py``);
+Django's own commands (``migrate``, ``runserver``) keep Django's frame and words: the runbook runs
+``check --deploy`` before them.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from django.template.defaultfilters import date, time
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+
+from kernel.check_texts import in_readers_language
 
 if TYPE_CHECKING:
     from django.apps import AppConfig
@@ -89,7 +93,8 @@ class Command(BaseCommand):
 
     def _check_line(self, issue: checks.CheckMessage) -> str:
         """Django's line for the issue (its object, ID and message), the hint introduced in the
-        reader's language."""
+        reader's language; Django's own checks in Japanese too (:mod:`kernel.check_texts`)."""
+        issue = in_readers_language(issue)
         line = str(checks.CheckMessage(issue.level, issue.msg, obj=issue.obj, id=issue.id))
         if issue.hint:
             line += "\n\t" + gettext("ヒント：%(hint)s") % {"hint": issue.hint}

@@ -106,15 +106,15 @@ def test_english_is_available_through_the_language_switch(client):
     assert '<html lang="en">' in response.content.decode()
 
 
-def _manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+def _manage(*args: str, cwd: Path | str = ROOT, **env: str) -> subprocess.CompletedProcess[str]:
     base = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("DJANGO_", "MYNATRUST_", "SECRET", "ALLOWED", "DATABASE_URL"))
     }
     return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
+        [sys.executable, str(ROOT / "manage.py"), *args],
+        cwd=cwd,
         env={**base, **env},
         capture_output=True,
         text=True,
@@ -172,6 +172,52 @@ def test_check_deploy_fails_with_its_frame_in_japanese():
     assert "\n\tヒント：SERVICE_BASE_URL に、サービスを公開している https の URL を指定してください" in said
     assert re.search(r"\n\nシステムチェックで \d+ 件の問題が見つかりました（抑制 0 件）。\n$", said), said
     assert not [word for word in ("SystemCheckError", "System check", "ERRORS", "HINT", "silenced") if word in said]
+
+
+# Every check of Django or of a third-party app that the production settings can raise, each by the
+# unsafe value of an environment variable of the service (.env.example): its ID, the values that
+# raise it ({tmp} is a fresh directory, the command's working directory too), and the variable its
+# Japanese text names. An ID here without Japanese in kernel/check_texts.py fails.
+DJANGO_CHECKS = [
+    ("security.W004", {"SECURE_HSTS_SECONDS": "0"}, "SECURE_HSTS_SECONDS"),
+    ("security.W008", {"SECURE_SSL_REDIRECT": "false"}, "SECURE_SSL_REDIRECT"),
+    ("security.W009", {"SECRET_KEY": "short"}, "SECRET_KEY"),
+    ("security.W009", {"SECRET_KEY": "django-insecure-" + "a1b2c3d4e5" * 5}, "SECRET_KEY"),
+    ("security.W018", {"DEBUG": "true"}, "DEBUG"),
+    ("security.W020", {"ALLOWED_HOSTS": ","}, "ALLOWED_HOSTS"),
+    ("security.W021", {"SECURE_HSTS_PRELOAD": "false"}, "SECURE_HSTS_PRELOAD"),
+    ("4_0.E001", {"CSRF_TRUSTED_ORIGINS": "eloa.example.jp"}, "CSRF_TRUSTED_ORIGINS"),
+    ("caches.W002", {"CACHE_URL": "filecache://{tmp}/static/cache", "STATIC_ROOT": "{tmp}/static"}, "CACHE_URL"),
+    ("caches.W003", {"CACHE_URL": "filecache://relative/cache"}, "CACHE_URL"),
+    ("staticfiles.E002", {"STATIC_ROOT": str(ROOT / "static")}, "STATIC_ROOT"),
+    ("async.E001", {"DJANGO_ALLOW_ASYNC_UNSAFE": "true"}, "DJANGO_ALLOW_ASYNC_UNSAFE"),
+    ("otp_webauthn.E010", {"WEBAUTHN_RP_ID": ""}, "WEBAUTHN_RP_ID"),
+    ("otp_webauthn.E011", {"WEBAUTHN_RP_NAME": ""}, "WEBAUTHN_RP_NAME"),
+    ("otp_webauthn.E030", {"WEBAUTHN_ORIGINS": ""}, "WEBAUTHN_ORIGINS"),
+    ("otp_webauthn.E031", {"WEBAUTHN_ORIGINS": "http://eloa.example.jp"}, "WEBAUTHN_ORIGINS"),
+]
+JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+ENGLISH_SENTENCE = re.compile(r"[A-Za-z]+ [a-z]+ [a-z]+ [a-z]+")
+
+
+def test_every_django_check_production_settings_can_raise_has_japanese():
+    from kernel import check_texts
+
+    assert [check_id for check_id, _unsafe, _name in DJANGO_CHECKS if check_id not in check_texts.TEXTS] == []
+
+
+@pytest.mark.parametrize(("check_id", "unsafe", "name"), DJANGO_CHECKS)
+def test_check_deploy_says_djangos_checks_in_japanese(check_id, unsafe, name, tmp_path):
+    """What is wrong and the variable that puts it right, in Japanese, for Django's checks too."""
+    unsafe = {key: value.replace("{tmp}", str(tmp_path)) for key, value in unsafe.items()}
+    result = _manage("check", "--deploy", cwd=tmp_path, **{**PRODUCTION_ENV, **unsafe})
+    said = result.stderr
+    found = re.search(rf"^\?: \({re.escape(check_id)}\) (.*)\n\tヒント：(.*)$", said, re.M)
+    assert found, said
+    message, hint = found.groups()
+    assert JAPANESE.search(message) and not ENGLISH_SENTENCE.search(message), message
+    assert JAPANESE.search(hint) and name in hint, hint
+    assert "Traceback" not in said
 
 
 @pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL"])
