@@ -14,16 +14,22 @@ too (:mod:`kernel.check_texts`, by their ID), in Django's words under English. E
 project has it, ``manage.py check`` among them (``mynatrust/management/commands/check.py``);
 Django's own commands (``migrate``, ``runserver``) keep Django's frame and words: the runbook runs
 ``check --deploy`` before them.
+
+A command of the project that fails (``CommandError``) from the command line says so behind
+「エラー：」 ("Error:" in English) instead of Django's "CommandError: ", with the same exit status;
+called in code (``call_command``) or with ``--traceback`` it raises as Django's does. Django's own
+commands keep "CommandError: ".
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.core import checks
-from django.core.management.base import BaseCommand, CommandParser, SystemCheckError
+from django.core.management.base import BaseCommand, CommandError, CommandParser, SystemCheckError
 from django.template.defaultfilters import date, time
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
@@ -46,14 +52,28 @@ CHECK_GROUPS = (
 
 
 class Command(BaseCommand):
-    """A management command whose ``help`` may be a lazy translation and whose system checks are
-    reported in the reader's language (see the module)."""
+    """A management command whose ``help`` may be a lazy translation and whose system checks and
+    failure are reported in the reader's language (see the module)."""
 
     help: Any = ""
 
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
         self.help = str(self.help)
         return super().create_parser(prog_name, subcommand, **kwargs)
+
+    def execute(self, *args: Any, **options: Any) -> Any:
+        """BaseCommand.execute; run from the command line, a CommandError (a failed system check
+        aside, which frames itself) is written to stderr behind 「エラー：」 and ends the process with
+        its exit status, as run_from_argv would with Django's English prefix."""
+        if not getattr(self, "_called_from_command_line", False) or options.get("traceback"):
+            return super().execute(*args, **options)
+        try:
+            return super().execute(*args, **options)
+        except SystemCheckError:
+            raise
+        except CommandError as error:
+            self.stderr.write(gettext("エラー：%(message)s") % {"message": error})
+            sys.exit(error.returncode)
 
     def check(
         self,

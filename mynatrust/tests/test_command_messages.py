@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import ast
 import re
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from io import StringIO
@@ -20,6 +22,7 @@ import pytest
 from babel.messages.pofile import read_po
 from django.conf import settings
 from django.core.management import call_command, get_commands, load_command_class
+from django.core.management.base import CommandError
 from django.utils import translation
 
 BASE = Path(settings.BASE_DIR)
@@ -224,3 +227,44 @@ def test_a_command_writes_english_under_the_english_catalogue() -> None:
     assert "Dry run: 0 reminders would be sent; nothing sent." in said, said
     assert "operations.entry_exit: period 3 year(s), 0 due from before " in said, said
     assert not JAPANESE.search(said.replace("—", "")), said
+
+
+# A project command that fails (CommandError) from the command line says so behind a prefix in the
+# reader's language, with the exit status Django gives it (kernel.commands.Command).
+def test_a_failing_command_says_error_in_japanese() -> None:
+    result = subprocess.run(
+        [sys.executable, str(BASE / "manage.py"), "check", "--tag", "no_such_tag"],
+        cwd=BASE,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr == "エラー：「no_such_tag」というタグのシステムチェックはありません。\n"
+
+
+def _run_check_command(*argv: str) -> str:
+    """``manage.py check ARGV`` as the command line runs it (run_from_argv), in this process."""
+    err = StringIO()
+    command = type(load_command_class("mynatrust", "check"))(stdout=StringIO(), stderr=err)
+    with pytest.raises(SystemExit) as exited:
+        command.run_from_argv(["manage.py", "check", *argv])
+    assert exited.value.code == 1
+    return err.getvalue()
+
+
+def test_a_failing_command_says_error_in_english() -> None:
+    assert (
+        _run_check_command("--tag", "no_such_tag")
+        == "エラー：「no_such_tag」というタグのシステムチェックはありません。\n"
+    )
+    with translation.override("en"):
+        said = _run_check_command("--tag", "no_such_tag")
+    assert said == 'Error: There is no system check with the "no_such_tag" tag.\n'
+
+
+def test_a_failing_command_still_raises_with_traceback() -> None:
+    command = load_command_class("mynatrust", "check")
+    with pytest.raises(CommandError, match="「no_such_tag」というタグのシステムチェックはありません。"):
+        command.run_from_argv(["manage.py", "check", "--tag", "no_such_tag", "--traceback"])
