@@ -76,6 +76,7 @@ EVENT_LABELS: dict[str, Any] = {
     "mail.announcement.started": _("一斉メールの送信開始"),
     "mail.message.retrying": _("メール送信の失敗（再試行予定）"),
     "mail.message.given_up": _("メール送信の断念"),
+    "mail.not_sent": _("メールを送信できなかった"),
     # staff and roles
     "staff.appoint": _("職員の任命"),
     "staff.appointed": _("職員の任命"),

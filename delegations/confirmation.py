@@ -23,7 +23,6 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.template.loader import render_to_string
@@ -36,6 +35,7 @@ from delegations.models import ConfirmationFollowUp, ConfirmationNotice, Delegat
 from delegations.services import DelegationError, _lock
 from delegations.standing import today_in_japan
 from kernel import service
+from mynatrust.mail import send_after_commit
 from mynatrust.roles import holds
 
 if TYPE_CHECKING:
@@ -213,4 +213,4 @@ def _mail(subscriber: Any, stage: str, items: list[Delegation]) -> None:
         }
         subject = f"【{settings.SERVICE_NAME}】{SUBJECTS[stage]}"
         body = render_to_string("delegations/email/confirmation.txt", context)
-        transaction.on_commit(lambda: send_mail(subject, body, None, recipients))
+        send_after_commit(subject, body, recipients, about=subscriber)

@@ -178,7 +178,10 @@ def _demo_delegations(command: Any) -> None:
         return
     today = timezone.localdate()
     period = {"valid_from": today, "valid_until": date(today.year + 1, 3, 31)}
-    with mock.patch("delegations.services.notices.send_mail"), mock.patch("delegations.services.acceptance.send_mail"):
+    with (
+        mock.patch("delegations.services.notices.send_after_commit"),
+        mock.patch("delegations.services.acceptance.send_after_commit"),
+    ):
         if not Delegation.objects.for_subscriber(subscriber).active().exists():
             draft = services.create_draft(subscriber, actor=member, values={**DEMO_AGENT, **period})
             finalised = services.finalise_draft(draft, actor=member)
@@ -263,7 +266,10 @@ def signed_demo_delegation(values: dict[str, Any]) -> Any:
         return None
     today = timezone.localdate()
     period = {"valid_from": today, "valid_until": date(today.year + 1, 3, 31)}
-    with mock.patch("delegations.services.notices.send_mail"), mock.patch("delegations.services.acceptance.send_mail"):
+    with (
+        mock.patch("delegations.services.notices.send_after_commit"),
+        mock.patch("delegations.services.acceptance.send_after_commit"),
+    ):
         return _signed(subscriber, member, {**DEMO_AGENT, **values, **period})
 
 
@@ -344,7 +350,7 @@ def _unconfirmed(delegation: Any, command: Any) -> None:
 
     overdue = confirmation.today() - timedelta(days=settings.DELEGATION_CONFIRMATION_FOLLOW_UP_DAYS + 6)
     Delegation.objects.filter(pk=delegation.pk).update(confirmation_due_on=overdue)
-    with mock.patch("delegations.confirmation.send_mail"):
+    with mock.patch("delegations.confirmation.send_after_commit"):
         confirmation.send_reminders()
     command.stdout.write(
         gettext("  電子委任状: %(id)s は定期確認の期限を過ぎています（受付が対応します）")

@@ -25,8 +25,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.mail import send_mail
-from django.db import models, transaction
+from django.db import models
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -36,6 +35,7 @@ import audit
 from kernel import service
 from mynatrust import mail_limits
 from mynatrust.lib.email_address import canonical_email
+from mynatrust.mail import send_after_commit
 from registry.errors import RegistryError
 from registry.models import AbstractInvitation, AbstractMembership, InvitationQuerySet, MemberRole
 
@@ -136,7 +136,7 @@ def _invite(org: Any, *, team: Team, actor: User, email: str, accept_url: Callab
     }
     subject = gettext("【%(service)s】担当者としての招待") % {"service": settings.SERVICE_NAME}
     body = render_to_string("registry/email/invitation.txt", context)
-    transaction.on_commit(lambda: send_mail(subject, body, None, [email]))
+    send_after_commit(subject, body, [email], about=org)
     return invitation
 
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -20,6 +18,7 @@ from django.utils.translation import gettext, override
 import audit
 from delegations.standing import Standing
 from mynatrust import ratelimit
+from mynatrust.mail import send_after_commit
 from validity.models import CheckResult, RecipientOrganisation
 
 
@@ -81,4 +80,4 @@ def _mail_on_commit(organisation: RecipientOrganisation, latest: CheckResult, st
         }
         subject = f"【{settings.SERVICE_NAME}】" + gettext("確認した電子委任状の状態が変わりました")
         body = render_to_string("validity/email/ended.txt", context)
-    transaction.on_commit(lambda: send_mail(subject, body, None, to))
+    send_after_commit(subject, body, to, about=organisation)

@@ -7,8 +7,6 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core import signing
-from django.core.mail import send_mail
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -18,6 +16,7 @@ from delegations.models import Delegation, SignedFile
 from delegations.services.common import DelegationError, _require_status
 from kernel import Actor, service
 from mynatrust import mail_limits
+from mynatrust.mail import send_after_commit
 
 if TYPE_CHECKING:
     pass
@@ -73,5 +72,5 @@ def _send_acceptance_to_agent(delegation: Delegation, *, actor: Actor, email: st
     }
     subject = f"【{settings.SERVICE_NAME}】{_('電子委任状の受諾書への署名のお願い')}"
     body = render_to_string("delegations/email/acceptance.txt", ctx)
-    transaction.on_commit(lambda: send_mail(subject, body, None, [email]))
+    send_after_commit(subject, body, [email], about=delegation)
     return delegation

@@ -3,21 +3,16 @@ deleted, rendered from templates."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from delegations.models import Delegation
-
-if TYPE_CHECKING:
-    pass
-
+from mynatrust.mail import send_after_commit, send_now
 
 MAIL_SUBJECTS = {
     "stored": _("署名済みファイルを受け付けました"),
@@ -38,17 +33,14 @@ NOTICES = {"activated": "registered", "revoked": "revoked"}
 def _notify(delegation: Delegation, what: str, **extra: Any) -> None:
     """E-mail the subscriber's members after commit (at once when no transaction is open)."""
     subject, body, recipients = _message(delegation, what, **extra)
-    if recipients:
-        transaction.on_commit(lambda: send_mail(subject, body, None, recipients))
+    send_after_commit(subject, body, recipients, about=delegation)
 
 
 def notify_now(delegation: Delegation, what: str, **extra: Any) -> int:
     """E-mail the subscriber's members now, inside the caller's transaction: a mail that cannot be
     sent raises and rolls back what the caller recorded of it. Returns how many were mailed."""
     subject, body, recipients = _message(delegation, what, **extra)
-    if recipients:
-        send_mail(subject, body, None, recipients)
-    return len(recipients)
+    return send_now(subject, body, recipients)
 
 
 def _message(delegation: Delegation, what: str, **extra: Any) -> tuple[str, str, list[str]]:

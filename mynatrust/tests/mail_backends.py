@@ -53,3 +53,17 @@ class DisconnectedBackend(EmailBackend):
 
     def send_messages(self, messages: Any) -> int:
         raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+
+
+# The mail server down, for the tests of mail sent after a commit (mynatrust.mail).
+DOWN = {"default": {"BACKEND": "mynatrust.tests.mail_backends.DisconnectedBackend", "OPTIONS": {}}}
+
+
+def not_sent(to: str) -> Any:
+    """The one ``mail.not_sent`` event about ``to`` (the system's, naming the refusal)."""
+    from audit.models import AuditEvent
+
+    [event] = AuditEvent.objects.filter(event_type="mail.not_sent", data__to=[to])
+    assert event.actor_kind == "system"
+    assert event.data["error"].startswith("SMTPServerDisconnected")
+    return event

@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.mail import send_mail
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from mynatrust.mail import send_after_commit
 from registry.models import (
     Subscriber,
     SubscriberFacts,
@@ -67,4 +66,4 @@ def _mail_on_commit(
     }
     subject = f"【{settings.SERVICE_NAME}】{MAIL_SUBJECTS[what]}"
     body = render_to_string("registry/email/notice.txt", ctx)
-    transaction.on_commit(lambda: send_mail(subject, body, None, recipients))
+    send_after_commit(subject, body, recipients, about=subscriber)

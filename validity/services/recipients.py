@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -17,6 +16,7 @@ from django.utils.translation import gettext
 
 import audit
 from kernel import Actor, service
+from mynatrust.mail import send_after_commit
 from mynatrust.repository.services import record_privacy_notice
 from registry import reception
 from validity import auth
@@ -133,7 +133,7 @@ def _mail_on_commit(organisation: RecipientOrganisation, reason: str) -> None:
     }
     subject = f"【{settings.SERVICE_NAME}】" + gettext("受領者等の登録について")
     body = render_to_string("validity/email/decision.txt", context)
-    transaction.on_commit(lambda: send_mail(subject, body, None, addresses))
+    send_after_commit(subject, body, addresses, about=organisation)
 
 
 @service("validity.recipient.approved")

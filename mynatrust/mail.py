@@ -1,0 +1,62 @@
+"""Mail that follows a decision: an invitation, a confirmation link, a notice that a delegation was
+registered. It is sent once the transaction that decided it has committed (at once outside one),
+so a rolled-back decision mails nothing.
+
+A mail the server refuses (down, a dropped connection, a refused address) never turns what was
+already done into an error page, nor stops a command's loop over its recipients: it is logged and
+put on the record as ``mail.not_sent`` (the system's: to whom, the subject line, what the mail is
+about and the error; never the body, which may hold a link that signs in or confirms). Whoever
+needs it can then ask again (a new invitation, a new sign-up, a password reset); announcements to
+everyone go through the durable outbox instead (mynatrust.outbox).
+
+``send`` mails at once, with the same care, where no transaction decides anything (a password
+reset). ``send_now`` is for the one mail that must have left before anything is recorded of it (the notice
+that gates a removal, mynatrust.operations.retention): it raises, inside the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from functools import partial
+from typing import Any
+
+from django.core.mail import send_mail
+from django.db import transaction
+
+import audit
+
+logger = logging.getLogger(__name__)
+
+# What a mail server's refusal raises: smtplib's errors and socket errors are OSErrors; Django's
+# message refuses a malformed address with ValueError.
+REFUSALS = (OSError, ValueError)
+
+
+def send_after_commit(subject: str, body: str, to: Iterable[str], *, about: Any = None) -> None:
+    """Mail ``to`` once the current transaction commits; a refusal is recorded, never raised.
+    ``about``: the model instance the mail concerns (the event's subject)."""
+    recipients = list(to)
+    if recipients:
+        transaction.on_commit(partial(send, subject, body, recipients, about=about))
+
+
+def send_now(subject: str, body: str, to: Iterable[str]) -> int:
+    """Mail ``to`` now and return how many were addressed; a refusal raises."""
+    recipients = list(to)
+    if recipients:
+        send_mail(subject, body, None, recipients)
+    return len(recipients)
+
+
+def send(subject: str, body: str, recipients: list[str], *, about: Any = None) -> None:
+    """Mail ``recipients`` now, when nothing is decided with it (a password reset's link); a
+    refusal is recorded, never raised."""
+    try:
+        send_mail(subject, body, None, recipients)
+    except REFUSALS as exc:
+        error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:300]
+        logger.warning("mail not sent to %d address(es): %s", len(recipients), error)
+        audit.record(
+            "mail.not_sent", actor=audit.SYSTEM, subject=about, to=recipients, mail_subject=subject, error=error
+        )
