@@ -34,6 +34,9 @@ class Queue:
     item_url: Callable[[Any], str]
     list_url: Callable[[], str]
     help: Any = ""
+    # When the oldest item began to wait, where ``since`` orders the items but is not that instant
+    # itself (a calendar date in Japan).
+    waits_from: Callable[[Any], datetime] | None = None
 
 
 @dataclass(frozen=True)
@@ -95,19 +98,19 @@ def _recipients() -> QuerySet[Any]:
 
 
 def _confirmations_overdue() -> QuerySet[Any]:
-    # §4.3: registered delegations whose periodic confirmation is still overdue after the reminders;
-    # an item waits from the day it joined the queue.
-    from django.db.models import DateTimeField, ExpressionWrapper
-    from django.db.models.functions import Cast
-
+    # §4.3: registered delegations whose periodic confirmation is still overdue after the reminders.
     from delegations import confirmation
 
+    return confirmation.for_follow_up()
+
+
+def _confirmation_waits_from(delegation: Any) -> datetime:
+    """An item waits from the start of the Japan day it joined the queue (the day after the
+    follow-up days), not from that date read as midnight UTC, nine hours later."""
+    from delegations.standing import starts_at
+
     joined = timedelta(days=settings.DELEGATION_CONFIRMATION_FOLLOW_UP_DAYS + 1)
-    return confirmation.for_follow_up().annotate(
-        confirmation_waits_since=ExpressionWrapper(
-            Cast("confirmation_due_on", DateTimeField()) + joined, output_field=DateTimeField()
-        )
-    )
+    return starts_at(delegation.confirmation_due_on + joined)
 
 
 def _revocation_requests() -> QuerySet[Any]:
@@ -238,10 +241,11 @@ QUEUES: tuple[Queue, ...] = (
         (R.RECEPTION,),
         "delegations.follow_up_confirmation",
         _confirmations_overdue,
-        "confirmation_waits_since",
+        "confirmation_due_on",
         lambda d: _admin("delegations_delegation_change", d.pk),
         lambda: _admin("delegations_delegation_changelist", query="confirmation=follow_up"),
         _("利用者が定期確認（4.3）をせず、お知らせの後も期限を過ぎているもの。連絡して記録します"),
+        waits_from=_confirmation_waits_from,
     ),
     Queue(
         "revocation_request",
@@ -331,6 +335,12 @@ QUEUES: tuple[Queue, ...] = (
 )
 
 
+def _waits_from(queue: Queue, oldest: Any) -> datetime | None:
+    if oldest is None:
+        return None
+    return queue.waits_from(oldest) if queue.waits_from else getattr(oldest, queue.since)
+
+
 def queues_for(user: Any) -> list[QueueState]:
     role = getattr(user, "staff_role", None)
     states = []
@@ -343,7 +353,7 @@ def queues_for(user: Any) -> list[QueueState]:
             QueueState(
                 queue=queue,
                 count=items.count(),
-                oldest_at=getattr(oldest, queue.since) if oldest is not None else None,
+                oldest_at=_waits_from(queue, oldest),
                 oldest_url=queue.item_url(oldest) if oldest is not None else "",
                 list_url=queue.list_url(),
                 limit_days=limit_days(queue.key),

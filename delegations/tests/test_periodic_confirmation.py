@@ -4,9 +4,11 @@ delegation itself stays in force (the rules attach no consequence to it)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core import mail
 from django.core.management import call_command
 from django.urls import reverse
@@ -188,3 +190,21 @@ def test_the_daily_command_mails_and_counts(subscriber, member, trusted_pki, set
     call_command("delegation_confirmations")
     assert "確認のお願い（通知期間内に期限が来るもの）: 1 件送りました" in capsys.readouterr().out
     assert ConfirmationNotice.objects.count() == 1
+
+
+@pytest.mark.parametrize("clock", ["2027-03-10 00:30 +09:00", "2027-03-10 08:59 +09:00", "2027-03-10 23:30 +09:00"])
+def test_a_delegation_waits_in_receptions_queue_from_the_start_of_the_japan_day(
+    subscriber, member, trusted_pki, settings, staff_by_role, clock
+):
+    """It joins the queue at 00:00 in Japan on the day after the follow-up days: on that day the
+    dashboard says 0 days at any hour, never -1 (a date taken as midnight UTC, nine hours late)."""
+    now = datetime.strptime(clock, "%Y-%m-%d %H:%M %z")
+    delegation = make_active(subscriber, member, trusted_pki)
+    with time_machine.travel(now, tick=False):
+        due_in(delegation, -settings.DELEGATION_CONFIRMATION_FOLLOW_UP_DAYS - 1)
+        [state] = [
+            s for s in dashboard.queues_for(staff_by_role["reception"]) if s.queue.key == "confirmation_follow_up"
+        ]
+        assert state.count == 1
+        assert state.oldest_at == datetime(2027, 3, 10, tzinfo=ZoneInfo("Asia/Tokyo"))
+        assert state.age_days == 0 and not state.overdue
