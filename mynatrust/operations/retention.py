@@ -266,22 +266,51 @@ def _identify(kind: RecordKind, pk: Any, now: datetime) -> str | None:
 
 
 def short_reason(exc: BaseException) -> str:
-    """The first line of the error's text, cut short: what the mail server answered, never a body."""
+    """The first line of the error's text, cut short: what the mail server or the database answered,
+    never a body."""
     lines = str(exc).strip().splitlines()
     return lines[0][:REASON_LENGTH] if lines else ""
 
 
-def apply(kind: RecordKind, cutoff: datetime, *, actor: Actor | None = None) -> int:
-    """Remove or anonymise the records of ``kind`` that are due at ``cutoff``, recording each batch
-    (with the ids, where they are not secrets) as ``retention.deleted`` / ``retention.anonymised``.
-    Returns how many were removed or anonymised, which may be fewer than were listed."""
+@dataclass
+class Applied:
+    """What removing or anonymising the records of one kind came to: how many were done (in the
+    batches that committed) and whether the kind stopped on an error (``retention.failed``)."""
+
+    done: int = 0
+    failed: bool = False
+
+
+def apply(kind: RecordKind, cutoff: datetime, *, actor: Actor | None = None) -> Applied:
+    """Remove or anonymise the records of ``kind`` that are due at ``cutoff``, one transaction per
+    batch, recording each batch (with the ids, where they are not secrets) as ``retention.deleted`` /
+    ``retention.anonymised``. ``done`` may be fewer than were listed.
+
+    An error (the database's, a lock timeout, a row another table still points to, or a mistake in
+    the kind's code) rolls back the batch it happened in and stops this kind only: the batches
+    before it stay done and counted, the failure is the audit event ``retention.failed`` and its
+    traceback is logged; the caller goes on with the other kinds."""
     actor = actor or audit.SYSTEM
-    total = 0
-    with transaction.atomic():
-        ids = due_ids(kind, cutoff)
+    outcome = Applied()
+    try:
+        with transaction.atomic():
+            ids = due_ids(kind, cutoff)
         for start in range(0, len(ids), AUDIT_BATCH):
-            total += apply_batch(kind, cutoff, ids[start : start + AUDIT_BATCH], actor=actor)
-    return total
+            with transaction.atomic():
+                outcome.done += apply_batch(kind, cutoff, ids[start : start + AUDIT_BATCH], actor=actor)
+    except Exception as exc:  # recorded, logged and failing the run at its end
+        outcome.failed = True
+        log.exception("retention: %s failed after %s record(s) removed or anonymised", kind.name, outcome.done)
+        audit.record(
+            "retention.failed",
+            actor=actor,
+            subject=("retention.kind", kind.name),
+            kind=kind.name,
+            error=type(exc).__name__,
+            reason=short_reason(exc),
+            done=outcome.done,
+        )
+    return outcome
 
 
 def due_ids(kind: RecordKind, cutoff: datetime) -> list[Any]:
@@ -295,7 +324,7 @@ def apply_batch(kind: RecordKind, cutoff: datetime, listed: list[Any], *, actor:
 
     A record may stop being due after it was listed (a sign-up confirmed, a draft saved, a contract's
     end corrected): the batch is selected again by the kind's own condition as well as by its keys,
-    and its rows are locked until the kind's transaction ends, so a change committed before is seen
+    and its rows are locked until the batch's transaction ends, so a change committed before is seen
     and a change to a locked row waits. What dropped out is left alone and is not counted."""
     queryset = kind.due(cutoff)
     model = queryset.model

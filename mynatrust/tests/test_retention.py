@@ -12,7 +12,7 @@ import time_machine
 from axes.models import AccessLog
 from django.contrib.sessions.models import Session
 from django.core.management import call_command
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from audit.models import AuditEvent
 from conftest import make_staff, make_user
@@ -404,6 +404,94 @@ def test_a_programming_error_in_a_notice_is_recorded_logged_and_fails_the_run_af
     assert "a.faulty_notice" in logged.getMessage()
     said = err.getvalue()
     assert "a.faulty_notice: 1 件" in said and "想定外のエラー" in said and "Traceback" not in said
+
+
+@pytest.fixture
+def faulty_removal_kind(settings, monkeypatch):
+    """A kind removing old recipients (display name "old") two per batch, whose removal deletes its
+    batch and then breaks the unique constraint on e-mail addresses (a real error of the database)
+    for a batch holding an address with ``broken``. Named to come before every other kind."""
+    settings.RETENTION_PERIODS = {**settings.RETENTION_PERIODS, "a.faulty_removal": "1y"}
+    monkeypatch.setattr(retention, "AUDIT_BATCH", 2)
+
+    def remove(batch):
+        broken = batch.filter(email__contains="broken").exists()
+        count = batch.delete()[1].get("mynatrust.User", 0)
+        if broken:
+            User.objects.filter(email="keeper@example.jp").update(email="neighbour@example.jp")
+        return count
+
+    retention.register(
+        retention.RecordKind(
+            name="a.faulty_removal",
+            label="test",
+            due=lambda cutoff: User.objects.filter(kind="recipient", date_joined__lt=cutoff, display_name="old"),
+            remove=remove,
+        )
+    )
+    yield
+    retention._registry.pop("a.faulty_removal", None)
+
+
+@pytest.mark.django_db
+def test_a_kind_failing_in_its_second_batch_keeps_its_first_and_fails_the_run_after_the_others(
+    faulty_removal_kind, caplog
+):
+    with time_machine.travel(NOW - timedelta(days=400), tick=False):
+        # Removed newest first: the two fine ones are the first batch, the two broken ones the second.
+        broken = [make_user(f"broken{n}@recipient.example.jp", "recipient", display_name="old") for n in (1, 2)]
+        fine = [make_user(f"fine{n}@recipient.example.jp", "recipient", display_name="old") for n in (1, 2)]
+        make_user("keeper@example.jp", "subscriber")
+        make_user("neighbour@example.jp", "subscriber")
+    with time_machine.travel(NOW - timedelta(days=31), tick=False):
+        stale = unconfirmed("stale@example.jp", "subscriber")
+    kinds = ("--kind", "a.faulty_removal", "--kind", "accounts.unconfirmed_signup")
+    # A dry run removes nothing, so it does not fail.
+    assert "試行のみ: 期限を過ぎた記録は 5 件です。" in run(*kinds, "--dry-run")
+    out, err = StringIO(), StringIO()
+
+    with time_machine.travel(NOW, tick=False), pytest.raises(SystemExit) as exited:
+        call_command("apply_retention", *kinds, stdout=out, stderr=err)
+
+    assert exited.value.code == 1
+    # The first batch stays removed; the second is rolled back whole (its deletion with it).
+    assert set(User.objects.filter(display_name="old").values_list("pk", flat=True)) == {u.pk for u in broken}
+    assert User.objects.filter(email="keeper@example.jp").exists()
+    # The kind after it is still removed.
+    assert not User.objects.filter(pk=stale.pk).exists()
+    [deleted] = AuditEvent.objects.filter(event_type="retention.deleted", subject_id="a.faulty_removal")
+    assert (deleted.data["count"], sorted(deleted.data["ids"])) == (2, sorted(str(u.pk) for u in fine))
+    assert AuditEvent.objects.get(event_type="retention.run").data["applied"] == 3
+    [failure] = AuditEvent.objects.filter(event_type="retention.failed")
+    assert failure.subject_id == "a.faulty_removal"
+    assert {key: failure.data[key] for key in ("kind", "error", "done")} == {
+        "kind": "a.faulty_removal",
+        "error": "IntegrityError",
+        "done": 2,
+    }
+    assert failure.data["reason"].startswith("duplicate key value violates unique constraint")
+    assert "\n" not in failure.data["reason"] and len(failure.data["reason"]) <= 200
+    assert set(failure.data) <= {"kind", "error", "reason", "done", "entry_point"}
+    said = out.getvalue()
+    assert "  2 件を削除しました" in said and "  1 件を削除しました" in said
+    # Not swallowed: the traceback is in the log, the operator is told which kind failed.
+    [logged] = [r for r in caplog.records if r.exc_info and r.exc_info[0].__name__ == "IntegrityError"]
+    assert "a.faulty_removal" in logged.getMessage()
+    said = err.getvalue()
+    assert "途中で失敗した種類" in said and "a.faulty_removal: 2 件を処理したあとに失敗しました" in said
+    assert "Traceback" not in said and "accounts.unconfirmed_signup" not in said
+
+    # The next run fails on the broken batch again, now its first: nothing more removed or counted.
+    err = StringIO()
+    with time_machine.travel(NOW, tick=False), translation.override("en"), pytest.raises(SystemExit) as exited:
+        call_command("apply_retention", "--kind", "a.faulty_removal", stdout=StringIO(), stderr=err)
+    assert exited.value.code == 1
+    said = err.getvalue()
+    assert "Kinds that failed part-way." in said and "a.faulty_removal: failed after 0 record(s)" in said
+    assert "件" not in said
+    assert User.objects.filter(display_name="old").count() == 2
+    assert AuditEvent.objects.filter(event_type="retention.deleted", subject_id="a.faulty_removal").count() == 1
+    assert sorted(event.data["done"] for event in AuditEvent.objects.filter(event_type="retention.failed")) == [0, 2]
 
 
 def test_a_kind_without_a_period_in_settings_is_refused(settings):

@@ -1,9 +1,10 @@
 """manage.py apply_retention [--dry-run] [--kind NAME …]: remove or anonymise records past their
 retention period (settings.RETENTION_PERIODS; mynatrust/operations/retention.py; docs/retention.md).
 
-A notice before removal that cannot be sent stops nothing: the other records and kinds are done,
-then the command says per kind how many notices were not sent and exits with status 1 (NOTICE_FAILED)
-so that the scheduler reports the run; what was removed stays removed."""
+A notice before removal that cannot be sent stops nothing: the other records and kinds are done.
+A kind whose removal fails stops itself only (its failed batch rolled back, the batches before kept).
+At the end the command says per kind how many notices were not sent and which kinds failed, and
+exits with status 1 (FAILED) so that the scheduler reports the run; what was removed stays removed."""
 
 from __future__ import annotations
 
@@ -20,8 +21,8 @@ import audit
 from kernel import commands
 from mynatrust.operations import retention
 
-# The exit status of a run in which a notice before removal could not be sent.
-NOTICE_FAILED = 1
+# The exit status of a run in which a notice before removal could not be sent or a kind failed.
+FAILED = 1
 
 
 class Command(commands.Command):
@@ -48,6 +49,7 @@ class Command(commands.Command):
         self.stdout.write(self.style.MIGRATE_HEADING(gettext("保存期間を過ぎた記録（種類ごと）")))
         total_due = total_done = 0
         self.failed: dict[str, retention.Notices] = {}
+        self.failed_kinds: dict[str, int] = {}
         for kind, outcome in rows:
             facts = {"kind": outcome.kind, "period": period_text(outcome.period)}
             if kind is None:
@@ -62,13 +64,7 @@ class Command(commands.Command):
             if kind.notice is not None:
                 self._tell(kind, now, dry_run=dry_run)
             if not dry_run and outcome.due and outcome.cutoff is not None:
-                done = retention.apply(kind, outcome.cutoff, actor=audit.SYSTEM)
-                total_done += done
-                if kind.action == retention.ANONYMISE:
-                    said = gettext("  %(count)s 件を匿名化しました") % {"count": done}
-                else:
-                    said = gettext("  %(count)s 件を削除しました") % {"count": done}
-                self.stdout.write(self.style.SUCCESS(said))
+                total_done += self._remove(kind, outcome.cutoff)
         if dry_run:
             self.stdout.write(
                 self.style.WARNING(
@@ -85,7 +81,7 @@ class Command(commands.Command):
                     % {"due": total_due, "done": total_done}
                 )
             )
-        self._report_failed_notices()
+        self._report_failures()
 
     def _tell(self, kind: retention.RecordKind, now: datetime, *, dry_run: bool) -> None:
         """Send the kind's notices before its removal; a dry run counts them and sends none."""
@@ -106,8 +102,42 @@ class Command(commands.Command):
                 )
             )
 
+    def _remove(self, kind: retention.RecordKind, cutoff: datetime) -> int:
+        """Remove or anonymise what is due of the kind and say how many; a kind that failed part-way
+        is noted for the summary at the end. Returns how many were done."""
+        applied = retention.apply(kind, cutoff, actor=audit.SYSTEM)
+        if kind.action == retention.ANONYMISE:
+            said = gettext("  %(count)s 件を匿名化しました") % {"count": applied.done}
+        else:
+            said = gettext("  %(count)s 件を削除しました") % {"count": applied.done}
+        self.stdout.write(self.style.SUCCESS(said))
+        if applied.failed:
+            self.failed_kinds[kind.name] = applied.done
+            self.stdout.write(
+                self.style.ERROR(gettext("  ここで失敗しました。残りは次の実行で処理します（ログを確認してください）"))
+            )
+        return applied.done
+
+    def _report_failures(self) -> None:
+        """Say per kind how many notices were not sent and which kinds failed, then end with a
+        non-zero status."""
+        self._report_failed_notices()
+        if self.failed_kinds:
+            self.stderr.write(
+                gettext(
+                    "途中で失敗した種類。失敗した回の処理は取り消し、それより前に済んだものはそのままです。"
+                    "残りは次の実行で処理します。ログを確認してください："
+                )
+            )
+            for name, done in self.failed_kinds.items():
+                self.stderr.write(
+                    gettext("  %(kind)s: %(count)s 件を処理したあとに失敗しました") % {"kind": name, "count": done}
+                )
+        if self.failed or self.failed_kinds:
+            sys.exit(FAILED)
+
     def _report_failed_notices(self) -> None:
-        """Say per kind how many notices were not sent and end with a non-zero status."""
+        """Say per kind how many notices were not sent."""
         if not self.failed:
             return
         self.stderr.write(
@@ -120,7 +150,6 @@ class Command(commands.Command):
                     "count": notices.unexpected
                 }
             self.stderr.write(line)
-        sys.exit(NOTICE_FAILED)
 
 
 def period_text(text: str) -> str:
