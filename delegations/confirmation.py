@@ -20,10 +20,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -35,7 +35,7 @@ from delegations.models import ConfirmationFollowUp, ConfirmationNotice, Delegat
 from delegations.services import DelegationError, _lock
 from delegations.standing import today_in_japan
 from kernel import service
-from mynatrust.mail import send_after_commit
+from mynatrust.mail import Mail, Tally, mark_once_sent
 from mynatrust.roles import holds
 
 if TYPE_CHECKING:
@@ -169,48 +169,58 @@ def _pending(stage: str, day: date) -> QuerySet[Delegation]:
     return candidates.exclude(Exists(sent)).select_related("subscriber").order_by("confirmation_due_on", "pk")
 
 
+# The key of send_reminders' answer that counts the mails the mail server refused.
+NOT_SENT = "not_sent"
+
+
 def send_reminders(day: date | None = None, *, dry_run: bool = False) -> dict[str, int]:
     """Mail each subscriber once per stage with the delegations that stage concerns (never twice for
-    the same due date); returns the number of delegations per stage."""
+    the same due date); returns the number of delegations mailed per stage (due, in a dry run) and,
+    under NOT_SENT, the number of mails the server refused: those are not recorded as sent (the
+    ConfirmationNotice rows roll back with the mail) and go on the next run."""
     day = day or today()
     counts: dict[str, int] = {}
+    tally = Tally()
     for stage in (ConfirmationNotice.Stage.PROMPT, ConfirmationNotice.Stage.REMINDER):
         by_subscriber: dict[Any, list[Delegation]] = defaultdict(list)
         for delegation in _pending(stage, day):
             by_subscriber[delegation.subscriber].append(delegation)
-        counts[stage] = sum(len(items) for items in by_subscriber.values())
-        if not dry_run:
-            for subscriber, items in by_subscriber.items():
-                _mail(subscriber, stage, items)
+        if dry_run:
+            counts[stage] = sum(len(items) for items in by_subscriber.values())
+            continue
+        counts[stage] = 0
+        for subscriber, items in by_subscriber.items():
+            if mark_once_sent(partial(_mark, subscriber, stage, items), tally):
+                counts[stage] += len(items)
+    counts[NOT_SENT] = tally.not_sent
     return counts
 
 
-def _mail(subscriber: Any, stage: str, items: list[Delegation]) -> None:
+def _mark(subscriber: Any, stage: str, items: list[Delegation]) -> Mail:
+    """Record that ``stage``'s mail about ``items`` went to the subscriber's members, and return it
+    (mark_once_sent sends it in the same transaction)."""
     recipients = list(subscriber.memberships.values_list("user__email", flat=True))
-    with transaction.atomic():
-        for delegation in items:
-            assert delegation.confirmation_due_on is not None  # noqa: S101  (selected by due date)
-            ConfirmationNotice.objects.create(
-                delegation=delegation, due_on=delegation.confirmation_due_on, stage=stage, recipients=len(recipients)
-            )
-        audit.record(
-            "delegations.confirmation.reminded",
-            actor=audit.SYSTEM,
-            subject=("registry.subscriber", subscriber.public_id),
-            stage=stage,
-            delegations=[d.delegation_id for d in items],
-            recipients=len(recipients),
+    for delegation in items:
+        assert delegation.confirmation_due_on is not None  # noqa: S101  (selected by due date)
+        ConfirmationNotice.objects.create(
+            delegation=delegation, due_on=delegation.confirmation_due_on, stage=stage, recipients=len(recipients)
         )
-        if not recipients:
-            return
-        base = settings.SERVICE_BASE_URL.rstrip("/")
-        context = {
-            "stage": stage,
-            "organisation": str(subscriber),
-            "items": [(d, base + reverse("delegations:detail", kwargs={"public_id": d.public_id})) for d in items],
-            "overdue": stage == ConfirmationNotice.Stage.REMINDER,
-            "SERVICE_NAME": settings.SERVICE_NAME,
-        }
-        subject = f"【{settings.SERVICE_NAME}】{SUBJECTS[stage]}"
-        body = render_to_string("delegations/email/confirmation.txt", context)
-        send_after_commit(subject, body, recipients, about=subscriber)
+    audit.record(
+        "delegations.confirmation.reminded",
+        actor=audit.SYSTEM,
+        subject=("registry.subscriber", subscriber.public_id),
+        stage=stage,
+        delegations=[d.delegation_id for d in items],
+        recipients=len(recipients),
+    )
+    base = settings.SERVICE_BASE_URL.rstrip("/")
+    context = {
+        "stage": stage,
+        "organisation": str(subscriber),
+        "items": [(d, base + reverse("delegations:detail", kwargs={"public_id": d.public_id})) for d in items],
+        "overdue": stage == ConfirmationNotice.Stage.REMINDER,
+        "SERVICE_NAME": settings.SERVICE_NAME,
+    }
+    subject = f"【{settings.SERVICE_NAME}】{SUBJECTS[stage]}"
+    body = render_to_string("delegations/email/confirmation.txt", context) if recipients else ""
+    return Mail(subject, body, recipients, about=subscriber)

@@ -350,7 +350,7 @@ def _unconfirmed(delegation: Any, command: Any) -> None:
 
     overdue = confirmation.today() - timedelta(days=settings.DELEGATION_CONFIRMATION_FOLLOW_UP_DAYS + 6)
     Delegation.objects.filter(pk=delegation.pk).update(confirmation_due_on=overdue)
-    with mock.patch("delegations.confirmation.send_after_commit"):
+    with mock.patch("mynatrust.mail.send_now"):
         confirmation.send_reminders()
     command.stdout.write(
         gettext("  電子委任状: %(id)s は定期確認の期限を過ぎています（受付が対応します）")

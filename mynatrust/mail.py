@@ -10,14 +10,19 @@ needs it can then ask again (a new invitation, a new sign-up, a password reset);
 everyone go through the durable outbox instead (mynatrust.outbox).
 
 ``send`` mails at once, with the same care, where no transaction decides anything (a password
-reset). ``send_now`` is for the one mail that must have left before anything is recorded of it (the notice
+reset). ``send_now`` is for a mail that must have left before anything is recorded of it (the notice
 that gates a removal, mynatrust.operations.retention): it raises, inside the caller's transaction.
+``mark_once_sent`` wraps it for a daily reminder: it marks the record as reminded and sends in one
+transaction, so a refused mail leaves the record unmarked (tried again on the next run) and is
+recorded as ``mail.not_sent`` once that transaction has rolled back. ``record_not_sent`` is the one
+way a refusal is recorded.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -55,8 +60,55 @@ def send(subject: str, body: str, recipients: list[str], *, about: Any = None) -
     try:
         send_mail(subject, body, None, recipients)
     except REFUSALS as exc:
-        error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:300]
-        logger.warning("mail not sent to %d address(es): %s", len(recipients), error)
-        audit.record(
-            "mail.not_sent", actor=audit.SYSTEM, subject=about, to=recipients, mail_subject=subject, error=error
-        )
+        record_not_sent(subject, recipients, exc, about=about)
+
+
+def record_not_sent(subject: str, recipients: Iterable[str], exc: BaseException, *, about: Any = None) -> None:
+    """Log a refused mail and record it as ``mail.not_sent`` (the system's: to whom, the subject line,
+    what it concerns, the error's first line; never the body). Call it outside any transaction that
+    the refusal rolls back, or the record goes with it."""
+    recipients = list(recipients)
+    error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:300]
+    logger.warning("mail not sent to %d address(es): %s", len(recipients), error)
+    audit.record("mail.not_sent", actor=audit.SYSTEM, subject=about, to=recipients, mail_subject=subject, error=error)
+
+
+@dataclass(frozen=True)
+class Mail:
+    """A mail to send with the record that says it was sent (see ``mark_once_sent``)."""
+
+    subject: str
+    body: str
+    to: list[str] = field(default_factory=list)
+    about: Any = None
+
+
+@dataclass
+class Tally:
+    """What a run of reminders came to: mails sent, and mails the server refused (each recorded as
+    ``mail.not_sent``, its record left unmarked)."""
+
+    sent: int = 0
+    not_sent: int = 0
+
+
+def mark_once_sent(mark: Callable[[], Mail | None], tally: Tally) -> bool:
+    """Run ``mark`` (which records that a mail was sent and returns it, or None when there is nothing
+    to send) and send its mail with ``send_now``, in one transaction: the mark commits only once the
+    mail has left. A refusal rolls the transaction back, is recorded as ``mail.not_sent`` outside it
+    and counted in ``tally``; any other error raises. True when a mail was sent (or had nobody to go to)."""
+    mail: Mail | None = None
+    try:
+        with transaction.atomic():
+            mail = mark()
+            if mail is None:
+                return False
+            send_now(mail.subject, mail.body, mail.to)
+    except REFUSALS as exc:
+        if mail is None:  # raised by ``mark``, not by the mail server
+            raise
+        record_not_sent(mail.subject, mail.to, exc, about=mail.about)
+        tally.not_sent += 1
+        return False
+    tally.sent += 1
+    return True

@@ -11,6 +11,7 @@ import pytest
 import time_machine
 from django.core import mail
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.urls import reverse
 
 from conftest import decide, make_staff, otp_login
@@ -20,6 +21,7 @@ from delegations.services import DelegationError, revoke_delegation
 from delegations.standing import Standing
 from delegations.tests.lifecycle import events, make_active
 from mynatrust import dashboard
+from mynatrust.tests.mail_backends import DOWN
 
 pytestmark = pytest.mark.django_db
 
@@ -76,7 +78,7 @@ def test_a_revoked_delegation_is_no_longer_asked_for(subscriber, member, trusted
     with pytest.raises(DelegationError) as refused:
         confirmation.confirm_delegation(delegation, actor=member, confirmed=True)
     assert refused.value.code == "wrong_state"
-    assert confirmation.send_reminders() == {"prompt": 0, "reminder": 0}
+    assert confirmation.send_reminders() == {"prompt": 0, "reminder": 0, "not_sent": 0}
 
 
 def test_mails_go_once_before_and_once_after_the_due_date(
@@ -84,17 +86,17 @@ def test_mails_go_once_before_and_once_after_the_due_date(
 ):
     delegation = due_in(make_active(subscriber, member, trusted_pki), settings.DELEGATION_CONFIRMATION_NOTICE_DAYS + 1)
     mail.outbox.clear()
-    assert confirmation.send_reminders() == {"prompt": 0, "reminder": 0}
+    assert confirmation.send_reminders() == {"prompt": 0, "reminder": 0, "not_sent": 0}
     due_in(delegation, settings.DELEGATION_CONFIRMATION_NOTICE_DAYS)
     with django_capture_on_commit_callbacks(execute=True):
-        assert confirmation.send_reminders() == {"prompt": 1, "reminder": 0}
-        assert confirmation.send_reminders() == {"prompt": 0, "reminder": 0}  # never twice
+        assert confirmation.send_reminders() == {"prompt": 1, "reminder": 0, "not_sent": 0}
+        assert confirmation.send_reminders() == {"prompt": 0, "reminder": 0, "not_sent": 0}  # never twice
     [prompt] = mail.outbox
     assert prompt.to == [member.email] and "定期確認のお願い" in prompt.subject
     assert str(delegation.delegation_id) in str(prompt.body) and "4.3" in str(prompt.body)
     due_in(delegation, -1)
     with django_capture_on_commit_callbacks(execute=True):
-        assert confirmation.send_reminders() == {"prompt": 0, "reminder": 1}
+        assert confirmation.send_reminders() == {"prompt": 0, "reminder": 1, "not_sent": 0}
     assert "期限を過ぎています" in mail.outbox[-1].subject
     assert list(ConfirmationNotice.objects.values_list("stage", flat=True).order_by("pk")) == ["prompt", "reminder"]
     reminded = events("delegations.confirmation.reminded")
@@ -102,7 +104,7 @@ def test_mails_go_once_before_and_once_after_the_due_date(
     assert reminded[0].data["delegations"] == [delegation.delegation_id]
     # A confirmation moves the due date on: the next year's mails go again, once each.
     confirmation.confirm_delegation(delegation, actor=member, confirmed=True)
-    assert confirmation.send_reminders() == {"prompt": 0, "reminder": 0}
+    assert confirmation.send_reminders() == {"prompt": 0, "reminder": 0, "not_sent": 0}
 
 
 def test_an_unconfirmed_delegation_stays_in_force_and_joins_receptions_queue(
@@ -190,6 +192,44 @@ def test_the_daily_command_mails_and_counts(subscriber, member, trusted_pki, set
     call_command("delegation_confirmations")
     assert "確認のお願い（通知期間内に期限が来るもの）: 1 件送りました" in capsys.readouterr().out
     assert ConfirmationNotice.objects.count() == 1
+
+
+def test_a_mail_the_server_refuses_is_not_recorded_as_sent_and_goes_on_the_next_run(
+    subscriber, member, trusted_pki, settings, capsys
+):
+    soon = due_in(make_active(subscriber, member, trusted_pki), 3)
+    late = due_in(make_active(subscriber, member, trusted_pki), -1)
+    working, settings.MAILERS = settings.MAILERS, DOWN
+    with pytest.raises(CommandError) as failed:
+        call_command("delegation_confirmations")
+    said = capsys.readouterr().out
+    assert "確認のお願い（通知期間内に期限が来るもの）: 0 件送りました" in said
+    assert "期限超過のお知らせ（期限を過ぎたもの）: 0 件送りました" in said
+    assert failed.value.returncode == 1
+    assert str(failed.value) == (
+        "定期確認のメールを 2 通送れませんでした（メールサーバーが受け付けませんでした）。"
+        "送信済みにしていないので、次の実行で改めて送ります。"
+    )
+    # Nothing says they were mailed; each refused mail (one per stage) is on the record, once.
+    assert not ConfirmationNotice.objects.exists() and not events("delegations.confirmation.reminded")
+    refused = events("mail.not_sent")
+    assert [e.data["mail_subject"] for e in refused] == [
+        "【MynaTrust e-LOA】電子委任状の定期確認のお願い",
+        "【MynaTrust e-LOA】電子委任状の定期確認の期限を過ぎています",
+    ]
+    assert {e.subject_id for e in refused} == {subscriber.public_id}
+
+    # The next run, with the mail working again, sends each once.
+    settings.MAILERS = working
+    mail.outbox.clear()
+    call_command("delegation_confirmations")
+    call_command("delegation_confirmations")
+    said = capsys.readouterr().out
+    assert "確認のお願い（通知期間内に期限が来るもの）: 1 件送りました" in said
+    assert "期限超過のお知らせ（期限を過ぎたもの）: 1 件送りました" in said
+    assert len(mail.outbox) == 2 and len(events("mail.not_sent")) == 2
+    assert str(soon.delegation_id) in str(mail.outbox[0].body) and str(late.delegation_id) in str(mail.outbox[1].body)
+    assert sorted(ConfirmationNotice.objects.values_list("stage", flat=True)) == ["prompt", "reminder"]
 
 
 @pytest.mark.parametrize("clock", ["2027-03-10 00:30 +09:00", "2027-03-10 08:59 +09:00", "2027-03-10 23:30 +09:00"])

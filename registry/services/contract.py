@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 from typing import TYPE_CHECKING
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 import audit
 from kernel import Actor, service
+from mynatrust.mail import Mail, Tally, mark_once_sent
 from registry import contract
 from registry.models import (
     Subscriber,
@@ -18,7 +19,7 @@ from registry.models import (
 from registry.services.application import terms_version_in_force
 from registry.services.changes import _locked_for_member
 from registry.services.common import RegistryError
-from registry.services.mail import _mail_on_commit
+from registry.services.mail import _mail_on_commit, _message
 
 if TYPE_CHECKING:
     from mynatrust.models import User
@@ -49,23 +50,29 @@ def renew_contract(subscriber: Subscriber, *, actor: User) -> Subscriber:
     return subscriber
 
 
-def send_renewal_reminders(*, actor: Actor = audit.SYSTEM, today: date | None = None) -> int:
-    """E-mail the members of every contract nearing its end, once per contract end date."""
+def send_renewal_reminders(*, actor: Actor = audit.SYSTEM, today: date | None = None) -> Tally:
+    """E-mail the members of every contract nearing its end, once per contract end date. A reminder
+    is marked only once its mail has left (one subscriber per transaction): a refused mail leaves the
+    subscriber unreminded, is recorded as ``mail.not_sent`` and counted, and goes on the next run."""
     today = today or timezone.localdate()
-    sent = 0
+    tally = Tally()
     for pk in Subscriber.objects.nearing_end(today).values_list("pk", flat=True):
-        with transaction.atomic():
-            subscriber = Subscriber.objects.select_for_update().get(pk=pk)
-            if subscriber.reminded_for_end == subscriber.contract_end:
-                continue
-            subscriber.reminded_for_end = subscriber.contract_end
-            subscriber.save(update_fields=["reminded_for_end"])
-            audit.record(
-                "registry.contract.reminder_sent", actor=actor, subject=subscriber, contract_end=subscriber.contract_end
-            )
-            _mail_on_commit(subscriber, "renewal_reminder", {})
-            sent += 1
-    return sent
+        mark_once_sent(partial(_mark_reminded, pk, actor), tally)
+    return tally
+
+
+def _mark_reminded(pk: int, actor: Actor) -> Mail | None:
+    """Mark the subscriber ``pk`` as reminded for its contract end and return the reminder; None when
+    it already was."""
+    subscriber = Subscriber.objects.select_for_update().get(pk=pk)
+    if subscriber.reminded_for_end == subscriber.contract_end:
+        return None
+    subscriber.reminded_for_end = subscriber.contract_end
+    subscriber.save(update_fields=["reminded_for_end"])
+    audit.record(
+        "registry.contract.reminder_sent", actor=actor, subject=subscriber, contract_end=subscriber.contract_end
+    )
+    return _message(subscriber, "renewal_reminder", {})
 
 
 @service("registry.subscriber.suspend")

@@ -9,7 +9,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from mynatrust.mail import send_after_commit
+from mynatrust.mail import Mail, send_after_commit
 from registry.models import (
     Subscriber,
     SubscriberFacts,
@@ -51,10 +51,18 @@ def _mail_on_commit(
     subscriber: Subscriber, what: str, extra: dict[str, Any], *, recipients: list[str] | None = None
 ) -> None:
     """Mail ``recipients`` (every member when None) about ``subscriber`` once committed."""
+    mail = _message(subscriber, what, extra, recipients=recipients)
+    send_after_commit(mail.subject, mail.body, mail.to, about=subscriber)
+
+
+def _message(subscriber: Subscriber, what: str, extra: dict[str, Any], *, recipients: list[str] | None = None) -> Mail:
+    """The mail ``what`` about ``subscriber`` to ``recipients`` (every member when None), in the
+    active language; no body when there is nobody to mail."""
     if recipients is None:
         recipients = list(subscriber.memberships.values_list("user__email", flat=True))
+    subject = f"【{settings.SERVICE_NAME}】{MAIL_SUBJECTS[what]}"
     if not recipients:
-        return
+        return Mail(subject, "", [], about=subscriber)
     ctx = {
         "what": what,
         "organisation": str(subscriber),
@@ -64,6 +72,4 @@ def _mail_on_commit(
         "SERVICE_NAME": settings.SERVICE_NAME,
         **extra,
     }
-    subject = f"【{settings.SERVICE_NAME}】{MAIL_SUBJECTS[what]}"
-    body = render_to_string("registry/email/notice.txt", ctx)
-    send_after_commit(subject, body, recipients, about=subscriber)
+    return Mail(subject, render_to_string("registry/email/notice.txt", ctx), recipients, about=subscriber)

@@ -8,9 +8,11 @@ from datetime import date, timedelta
 import pytest
 import time_machine
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from mynatrust.tests.mail_backends import DOWN
 from registry import contract, services
 from registry.models import Subscriber
 from registry.services import RegistryError
@@ -62,6 +64,45 @@ def test_reminders_go_out_once_per_contract_end(active, mailoutbox, django_captu
     assert "更新案内を 1 件送りました。" in out.getvalue() and "更新案内を 0 件送りました。" in out.getvalue()
     assert len(mailoutbox) == 1 and "終了が近づいています" in mailoutbox[0].subject
     assert len(events("registry.contract.reminder_sent")) == 1
+
+
+def test_a_reminder_the_mail_server_refuses_is_not_marked_and_goes_on_the_next_run(
+    active, other_active, mailoutbox, settings
+):
+    working, settings.MAILERS = settings.MAILERS, DOWN
+    out = io.StringIO()
+    with time_machine.travel(active.contract_end - timedelta(days=30), tick=False):
+        with pytest.raises(CommandError) as failed:
+            call_command("send_contract_reminders", stdout=out)
+        assert "更新案内を 0 件送りました。" in out.getvalue()
+        assert failed.value.returncode == 1
+        assert str(failed.value) == (
+            "更新案内を 2 件送れませんでした（メールサーバーが受け付けませんでした）。"
+            "送信済みにしていないので、次の実行で改めて送ります。"
+        )
+        # Nothing says they were reminded; each refused mail is on the record, once.
+        for subscriber in (active, other_active):
+            subscriber.refresh_from_db()
+            assert subscriber.reminded_for_end is None
+        assert events("registry.contract.reminder_sent") == []
+        refused = events("mail.not_sent")
+        assert sorted(e.subject_id for e in refused) == sorted([active.public_id, other_active.public_id])
+        assert all("終了が近づいています" in e.data["mail_subject"] for e in refused)
+        # The same summary in English through the catalogue.
+        with translation.override("en"), pytest.raises(CommandError) as failed:
+            call_command("send_contract_reminders", stdout=io.StringIO())
+        assert str(failed.value) == (
+            "2 renewal reminder(s) could not be sent (the mail server refused them). They are not "
+            "marked as sent: the next run sends them."
+        )
+
+        # The next run, with the mail working again, reminds each once.
+        settings.MAILERS = working
+        call_command("send_contract_reminders", stdout=out)
+        call_command("send_contract_reminders", stdout=out)
+    assert "更新案内を 2 件送りました。" in out.getvalue()
+    assert len(mailoutbox) == 2 and all("終了が近づいています" in m.subject for m in mailoutbox)
+    assert len(events("registry.contract.reminder_sent")) == 2 and len(events("mail.not_sent")) == 4
 
 
 def test_a_dry_run_lists_who_would_be_reminded_and_sends_nothing(active, mailoutbox):

@@ -1,11 +1,13 @@
 """manage.py delegation_confirmations [--dry-run]: mail the periodic-confirmation notices of §4.3
-(delegations/confirmation.py). Run daily; a notice is never sent twice for the same due date."""
+(delegations/confirmation.py). Run daily; a notice is never sent twice for the same due date. A mail
+the mail server refuses is not recorded as sent: the run says how many and fails (exit status 1),
+and the next run sends it."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -36,3 +38,11 @@ class Command(commands.Command):
         self.stdout.write(prompt % {"count": counts[ConfirmationNotice.Stage.PROMPT]})
         self.stdout.write(reminder % {"count": counts[ConfirmationNotice.Stage.REMINDER]})
         self.stdout.write(gettext("受付の対応待ち: %(count)s 件") % {"count": confirmation.for_follow_up().count()})
+        if counts.get(confirmation.NOT_SENT):
+            raise CommandError(
+                gettext(
+                    "定期確認のメールを %(count)s 通送れませんでした（メールサーバーが受け付けませんでした）。"
+                    "送信済みにしていないので、次の実行で改めて送ります。"
+                )
+                % {"count": counts[confirmation.NOT_SENT]}
+            )

@@ -1,10 +1,13 @@
 """manage.py delegation_end_reminders: remind subscribers before a delegation's period ends
-(DELEGATION_END_REMINDER_DAYS). Run daily; each end date is reminded once."""
+(DELEGATION_END_REMINDER_DAYS). Run daily; each end date is reminded once. A reminder the mail
+server refuses is not marked: the run says how many and fails (exit status 1), and the next run
+sends it."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.core.management.base import CommandError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -19,5 +22,13 @@ class Command(commands.Command):
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        sent = services.send_end_reminders()
-        self.stdout.write(gettext("委任期間の終了のお知らせを %(count)s 件送りました。") % {"count": sent})
+        tally = services.send_end_reminders()
+        self.stdout.write(gettext("委任期間の終了のお知らせを %(count)s 件送りました。") % {"count": tally.sent})
+        if tally.not_sent:
+            raise CommandError(
+                gettext(
+                    "委任期間の終了のお知らせを %(count)s 件送れませんでした（メールサーバーが受け付けませんでした）。"
+                    "送信済みにしていないので、次の実行で改めて送ります。"
+                )
+                % {"count": tally.not_sent}
+            )

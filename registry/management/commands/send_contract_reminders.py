@@ -1,8 +1,13 @@
+"""manage.py send_contract_reminders [--dry-run]: remind the members of contracts nearing their end
+(registry.services.send_renewal_reminders). Run daily; each contract end date is reminded once. A
+reminder the mail server refuses is not marked: the run says how many and fails (exit status 1),
+and the next run sends it."""
+
 from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.db.models import F
 from django.template.defaultfilters import date
 from django.utils import timezone
@@ -38,5 +43,13 @@ class Command(commands.Command):
                 % {"count": len(due)}
             )
             return
-        sent = services.send_renewal_reminders(actor=audit.SYSTEM, today=today)
-        self.stdout.write(self.style.SUCCESS(gettext("更新案内を %(count)s 件送りました。") % {"count": sent}))
+        tally = services.send_renewal_reminders(actor=audit.SYSTEM, today=today)
+        self.stdout.write(self.style.SUCCESS(gettext("更新案内を %(count)s 件送りました。") % {"count": tally.sent}))
+        if tally.not_sent:
+            raise CommandError(
+                gettext(
+                    "更新案内を %(count)s 件送れませんでした（メールサーバーが受け付けませんでした）。"
+                    "送信済みにしていないので、次の実行で改めて送ります。"
+                )
+                % {"count": tally.not_sent}
+            )
