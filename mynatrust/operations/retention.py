@@ -50,6 +50,11 @@ DELETE = "delete"
 ANONYMISE = "anonymise"
 # Rows of one run recorded per audit event (ids), so a large run is several events.
 AUDIT_BATCH = 500
+# The step of a kind that failed (``step`` of ``retention.failed``): counting its due records,
+# listing the records to tell before removal, removing or anonymising them.
+PLANNING = "planning"
+NOTICES = "notices"
+REMOVAL = "removal"
 
 _PERIOD = re.compile(r"^\s*(\d+)\s*([ymd])\s*$")
 
@@ -161,10 +166,15 @@ class Outcome:
     due: int
     applied: int = 0
     note: str | Promise = ""
+    # The error that kept the kind's due records from being counted (its traceback logged); the
+    # kind is then skipped for the run. Recording it is the caller's: a dry run records nothing.
+    error: Exception | None = None
 
 
 def plan(now: datetime | None = None, *, only: set[str] | None = None) -> list[tuple[RecordKind | None, Outcome]]:
-    """What is due now, per kind in the settings table (kinds without a handler are listed too)."""
+    """What is due now, per kind in the settings table (kinds without a handler are listed too).
+    A kind whose due records cannot be counted is listed with its ``error``; the others are still
+    counted."""
     now = now or timezone.now()
     rows: list[tuple[RecordKind | None, Outcome]] = []
     for name, text in sorted(periods().items()):
@@ -176,14 +186,33 @@ def plan(now: datetime | None = None, *, only: set[str] | None = None) -> list[t
                 (None, Outcome(name, text, None, 0, note=ELSEWHERE.get(name, _("処理する仕組みが登録されていません"))))
             )
             continue
-        cutoff = kind.period().before(now)
-        rows.append((kind, Outcome(name, str(kind.period()), cutoff, kind.due(cutoff).count())))
+        rows.append((kind, _plan_kind(kind, text, now)))
     return rows
 
 
-def notices_due(kind: RecordKind, now: datetime) -> int:
-    """How many records of ``kind`` are to be told of their removal at ``now`` (the dry run's count)."""
-    return kind.notice.due(now).count() if kind.notice else 0
+def _plan_kind(kind: RecordKind, text: str, now: datetime) -> Outcome:
+    """Count what is due of ``kind`` at ``now``, in a transaction of its own so that a database error
+    (or a mistake in the kind's condition) leaves the other kinds to be counted."""
+    try:
+        with transaction.atomic():
+            cutoff = kind.period().before(now)
+            return Outcome(kind.name, str(kind.period()), cutoff, kind.due(cutoff).count())
+    except Exception as exc:  # logged here; recorded by a real run and failing it at its end
+        log.exception("retention: the due records of %s could not be counted", kind.name)
+        return Outcome(kind.name, text, None, 0, error=exc)
+
+
+def notices_due(kind: RecordKind, now: datetime) -> int | None:
+    """How many records of ``kind`` are to be told of their removal at ``now`` (the dry run's count);
+    None when they cannot be listed (the traceback logged, nothing recorded)."""
+    if kind.notice is None:
+        return 0
+    try:
+        with transaction.atomic():
+            return kind.notice.due(now).count()
+    except Exception:  # logged; the dry run says it and fails at its end
+        log.exception("retention: the records of %s to tell could not be listed", kind.name)
+        return None
 
 
 # A notice that could not be sent: the mail server unreachable, the connection dropped, an address
@@ -197,11 +226,13 @@ REASON_LENGTH = 200
 @dataclass
 class Notices:
     """What sending the notices of one kind came to: how many were told, how many could not be sent
-    (the mail, see MAIL_ERRORS) and how many failed on any other error (a mistake in the code)."""
+    (the mail, see MAIL_ERRORS) and how many failed on any other error (a mistake in the code);
+    ``unlisted`` when the records to tell could not be listed, so that none was told."""
 
     sent: int = 0
     not_sent: int = 0
     unexpected: int = 0
+    unlisted: bool = False
 
     @property
     def failed(self) -> int:
@@ -215,11 +246,23 @@ def send_notices(kind: RecordKind, now: datetime) -> Notices:
     A notice that fails rolls back that record's transaction (its mark), so the record stays untold,
     is not due for removal and is tried again on the next run; the failure is the audit event
     ``retention.notice_failed`` and the other records are still told. Any other error than the
-    mail's is handled the same way and its traceback logged."""
+    mail's is handled the same way and its traceback logged.
+
+    An error while listing the records to tell (the database's, a mistake in the kind's condition)
+    tells none: it is recorded as ``retention.failed`` (step ``notices``), its traceback logged, and
+    ``unlisted`` set so that the caller removes nothing of the kind in this run."""
     outcome = Notices()
     if kind.notice is None:
         return outcome
-    for pk in kind.notice.due(now).values_list("pk", flat=True):
+    try:
+        with transaction.atomic():
+            listed = list(kind.notice.due(now).values_list("pk", flat=True))
+    except Exception as exc:  # recorded, logged and failing the run at its end
+        log.exception("retention: the records of %s to tell could not be listed", kind.name)
+        record_failure(kind, exc, step=NOTICES)
+        outcome.unlisted = True
+        return outcome
+    for pk in listed:
         try:
             outcome.sent += _tell_one(kind, pk, now)
         except Exception as exc:  # noqa: BLE001  (recorded, counted and failing the run at its end)
@@ -301,16 +344,23 @@ def apply(kind: RecordKind, cutoff: datetime, *, actor: Actor | None = None) -> 
     except Exception as exc:  # recorded, logged and failing the run at its end
         outcome.failed = True
         log.exception("retention: %s failed after %s record(s) removed or anonymised", kind.name, outcome.done)
-        audit.record(
-            "retention.failed",
-            actor=actor,
-            subject=("retention.kind", kind.name),
-            kind=kind.name,
-            error=type(exc).__name__,
-            reason=short_reason(exc),
-            done=outcome.done,
-        )
+        record_failure(kind, exc, step=REMOVAL, done=outcome.done, actor=actor)
     return outcome
+
+
+def record_failure(kind: RecordKind, exc: Exception, *, step: str, done: int = 0, actor: Actor | None = None) -> None:
+    """Record that ``kind`` stopped on ``exc`` at ``step`` (PLANNING, NOTICES or REMOVAL) after
+    ``done`` records: the audit event ``retention.failed``, never the error's full text."""
+    audit.record(
+        "retention.failed",
+        actor=actor or audit.SYSTEM,
+        subject=("retention.kind", kind.name),
+        kind=kind.name,
+        step=step,
+        error=type(exc).__name__,
+        reason=short_reason(exc),
+        done=done,
+    )
 
 
 def due_ids(kind: RecordKind, cutoff: datetime) -> list[Any]:

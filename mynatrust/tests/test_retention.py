@@ -464,14 +464,15 @@ def test_a_kind_failing_in_its_second_batch_keeps_its_first_and_fails_the_run_af
     assert AuditEvent.objects.get(event_type="retention.run").data["applied"] == 3
     [failure] = AuditEvent.objects.filter(event_type="retention.failed")
     assert failure.subject_id == "a.faulty_removal"
-    assert {key: failure.data[key] for key in ("kind", "error", "done")} == {
+    assert {key: failure.data[key] for key in ("kind", "step", "error", "done")} == {
         "kind": "a.faulty_removal",
+        "step": "removal",
         "error": "IntegrityError",
         "done": 2,
     }
     assert failure.data["reason"].startswith("duplicate key value violates unique constraint")
     assert "\n" not in failure.data["reason"] and len(failure.data["reason"]) <= 200
-    assert set(failure.data) <= {"kind", "error", "reason", "done", "entry_point"}
+    assert set(failure.data) <= {"kind", "step", "error", "reason", "done", "entry_point"}
     said = out.getvalue()
     assert "  2 件を削除しました" in said and "  1 件を削除しました" in said
     # Not swallowed: the traceback is in the log, the operator is told which kind failed.
@@ -492,6 +493,151 @@ def test_a_kind_failing_in_its_second_batch_keeps_its_first_and_fails_the_run_af
     assert User.objects.filter(display_name="old").count() == 2
     assert AuditEvent.objects.filter(event_type="retention.deleted", subject_id="a.faulty_removal").count() == 1
     assert sorted(event.data["done"] for event in AuditEvent.objects.filter(event_type="retention.failed")) == [0, 2]
+
+
+@pytest.fixture
+def unplannable_kind(settings):
+    """A kind whose condition is wrong (a column that does not exist): counting its due records fails
+    in PostgreSQL. Named to come before every other kind."""
+    settings.RETENTION_PERIODS = {**settings.RETENTION_PERIODS, "a.unplannable": "1y"}
+    retention.register(
+        retention.RecordKind(
+            name="a.unplannable",
+            label="test",
+            due=lambda cutoff: User.objects.filter(kind="recipient", date_joined__lt=cutoff).extra(
+                where=["no_such_column IS NULL"]
+            ),
+        )
+    )
+    yield
+    retention._registry.pop("a.unplannable", None)
+
+
+UNPLANNABLE_AND_SIGNUPS = ("--kind", "a.unplannable", "--kind", "accounts.unconfirmed_signup")
+
+
+def run_failing(*args: str) -> tuple[str, str]:
+    """Run the command expecting it to end with status 1; its stdout and stderr."""
+    out, err = StringIO(), StringIO()
+    with time_machine.travel(NOW, tick=False), pytest.raises(SystemExit) as exited:
+        call_command("apply_retention", *args, stdout=out, stderr=err)
+    assert exited.value.code == 1
+    return out.getvalue(), err.getvalue()
+
+
+@pytest.mark.django_db
+def test_a_dry_run_says_which_kind_could_not_be_counted_counts_the_others_and_fails(unplannable_kind, caplog):
+    with time_machine.travel(NOW - timedelta(days=400), tick=False):
+        kept = make_user("old@recipient.example.jp", "recipient")
+    with time_machine.travel(NOW - timedelta(days=31), tick=False):
+        stale = unconfirmed("stale@example.jp", "subscriber")
+
+    out, err = run_failing(*UNPLANNABLE_AND_SIGNUPS, "--dry-run")
+
+    assert "a.unplannable: 保存期間 1 年、期限を過ぎた記録を数えられませんでした" in out
+    assert "accounts.unconfirmed_signup: 保存期間 30 日、" in out and "より前のもの 1 件" in out
+    assert "試行のみ: 期限を過ぎた記録は 1 件です。何も変更していません。" in out
+    assert "試行のみのため何も記録していません" in err
+    assert "a.unplannable: 期限を過ぎた記録を数えられず、お知らせも削除もしていません" in err
+    assert "accounts.unconfirmed_signup" not in err and "Traceback" not in err
+    [logged] = [r for r in caplog.records if r.exc_info and r.exc_info[0].__name__ == "ProgrammingError"]
+    assert "a.unplannable" in logged.getMessage()
+    with translation.override("en"):
+        out, err = run_failing(*UNPLANNABLE_AND_SIGNUPS, "--dry-run")
+    assert "a.unplannable: period 1 year(s); its due records could not be counted (see the log)" in out
+    assert "a dry run: nothing recorded" in err and "a.unplannable: its due records could not be counted" in err
+    assert "件" not in out + err
+    # A dry run changes and records nothing.
+    assert User.objects.filter(pk__in=[kept.pk, stale.pk]).count() == 2
+    assert not AuditEvent.objects.filter(event_type__startswith="retention.").exists()
+
+
+@pytest.mark.django_db
+def test_a_kind_that_cannot_be_counted_is_skipped_recorded_and_fails_the_run_after_the_others(unplannable_kind, caplog):
+    with time_machine.travel(NOW - timedelta(days=400), tick=False):
+        kept = make_user("old@recipient.example.jp", "recipient")
+    with time_machine.travel(NOW - timedelta(days=31), tick=False):
+        stale = unconfirmed("stale@example.jp", "subscriber")
+
+    out, err = run_failing(*UNPLANNABLE_AND_SIGNUPS)
+
+    assert not User.objects.filter(pk=stale.pk).exists()
+    assert User.objects.filter(pk=kept.pk).exists()
+    assert "  1 件を削除しました" in out
+    assert AuditEvent.objects.get(event_type="retention.run").data["applied"] == 1
+    [failure] = AuditEvent.objects.filter(event_type="retention.failed")
+    assert failure.subject_id == "a.unplannable"
+    assert {key: failure.data[key] for key in ("kind", "step", "error", "done")} == {
+        "kind": "a.unplannable",
+        "step": "planning",
+        "error": "ProgrammingError",
+        "done": 0,
+    }
+    assert "no_such_column" in failure.data["reason"] and len(failure.data["reason"]) <= 200
+    assert set(failure.data) <= {"kind", "step", "error", "reason", "done", "entry_point"}
+    [logged] = [r for r in caplog.records if r.exc_info and r.exc_info[0].__name__ == "ProgrammingError"]
+    assert "a.unplannable" in logged.getMessage()
+    assert "途中で失敗した種類" in err
+    assert "a.unplannable: 期限を過ぎた記録を数えられず、お知らせも削除もしていません" in err
+    assert "accounts.unconfirmed_signup" not in err and "Traceback" not in err
+
+
+@pytest.fixture
+def unlistable_notice_kind(settings):
+    """A kind with records due for removal (told and a year old) whose notice listing fails in
+    PostgreSQL (a column that does not exist). Named to come before every other kind."""
+    settings.RETENTION_PERIODS = {**settings.RETENTION_PERIODS, "a.unlistable": "1y"}
+    retention.register(
+        retention.RecordKind(
+            name="a.unlistable",
+            label="test",
+            due=lambda cutoff: User.objects.filter(kind="recipient", date_joined__lt=cutoff, display_name="told"),
+            notice=retention.Notice(
+                due=lambda now: User.objects.filter(kind="recipient").extra(where=["no_such_column IS NULL"]),
+                send=lambda record, now: None,
+            ),
+        )
+    )
+    yield
+    retention._registry.pop("a.unlistable", None)
+
+
+@pytest.mark.django_db
+def test_a_kind_whose_notices_cannot_be_listed_removes_nothing_and_fails_the_run_after_the_others(
+    unlistable_notice_kind, caplog
+):
+    with time_machine.travel(NOW - timedelta(days=400), tick=False):
+        told = make_user("told@recipient.example.jp", "recipient", display_name="told")
+    with time_machine.travel(NOW - timedelta(days=31), tick=False):
+        stale = unconfirmed("stale@example.jp", "subscriber")
+    kinds = ("--kind", "a.unlistable", "--kind", "accounts.unconfirmed_signup")
+
+    out, err = run_failing(*kinds, "--dry-run")
+    assert "削除前のお知らせの対象を一覧できませんでした" in out
+    assert "a.unlistable: 削除前のお知らせの対象を一覧できず、お知らせも削除もしていません" in err
+    assert not AuditEvent.objects.filter(event_type__startswith="retention.").exists()
+
+    out, err = run_failing(*kinds)
+
+    # Its due record is known but its notices are not: nothing of the kind is removed.
+    assert User.objects.filter(pk=told.pk).exists()
+    assert not User.objects.filter(pk=stale.pk).exists()
+    assert "削除前のお知らせの対象を一覧できませんでした" in out and "  1 件を削除しました" in out
+    assert AuditEvent.objects.get(event_type="retention.run").data["applied"] == 1
+    assert not AuditEvent.objects.filter(event_type="retention.deleted", subject_id="a.unlistable").exists()
+    assert not AuditEvent.objects.filter(event_type="retention.notice_failed").exists()
+    [failure] = AuditEvent.objects.filter(event_type="retention.failed")
+    assert failure.subject_id == "a.unlistable"
+    assert {key: failure.data[key] for key in ("kind", "step", "error", "done")} == {
+        "kind": "a.unlistable",
+        "step": "notices",
+        "error": "ProgrammingError",
+        "done": 0,
+    }
+    assert len([r for r in caplog.records if r.exc_info and r.exc_info[0].__name__ == "ProgrammingError"]) == 2
+    assert "途中で失敗した種類" in err
+    assert "a.unlistable: 削除前のお知らせの対象を一覧できず、お知らせも削除もしていません" in err
+    assert "accounts.unconfirmed_signup" not in err and "Traceback" not in err
 
 
 def test_a_kind_without_a_period_in_settings_is_refused(settings):

@@ -2,7 +2,8 @@
 retention period (settings.RETENTION_PERIODS; mynatrust/operations/retention.py; docs/retention.md).
 
 A notice before removal that cannot be sent stops nothing: the other records and kinds are done.
-A kind whose removal fails stops itself only (its failed batch rolled back, the batches before kept).
+A kind whose removal fails stops itself only (its failed batch rolled back, the batches before kept);
+a kind whose due records cannot be counted, or whose records to tell cannot be listed, is skipped.
 At the end the command says per kind how many notices were not sent and which kinds failed, and
 exits with status 1 (FAILED) so that the scheduler reports the run; what was removed stays removed."""
 
@@ -48,12 +49,17 @@ class Command(commands.Command):
             )
         self.stdout.write(self.style.MIGRATE_HEADING(gettext("保存期間を過ぎた記録（種類ごと）")))
         total_due = total_done = 0
+        self.dry_run = dry_run
         self.failed: dict[str, retention.Notices] = {}
-        self.failed_kinds: dict[str, int] = {}
+        # Kind -> (the step it failed at, how many of it were done before).
+        self.failed_kinds: dict[str, tuple[str, int]] = {}
         for kind, outcome in rows:
             facts = {"kind": outcome.kind, "period": period_text(outcome.period)}
             if kind is None:
                 self.stdout.write(gettext("%(kind)s: 保存期間 %(period)s。%(note)s") % {**facts, "note": outcome.note})
+                continue
+            if outcome.error is not None:
+                self._unplanned(kind, outcome.error, facts)
                 continue
             # The cutoff in Japan time, as a person in Japan reads it: never a bare UTC time.
             self.stdout.write(
@@ -61,8 +67,8 @@ class Command(commands.Command):
                 % {**facts, "cutoff": commands.moment(outcome.cutoff), "due": outcome.due}
             )
             total_due += outcome.due
-            if kind.notice is not None:
-                self._tell(kind, now, dry_run=dry_run)
+            if kind.notice is not None and not self._tell(kind, now, dry_run=dry_run):
+                continue  # its records to tell are unknown: nothing of it is removed
             if not dry_run and outcome.due and outcome.cutoff is not None:
                 total_done += self._remove(kind, outcome.cutoff)
         if dry_run:
@@ -83,13 +89,44 @@ class Command(commands.Command):
             )
         self._report_failures()
 
-    def _tell(self, kind: retention.RecordKind, now: datetime, *, dry_run: bool) -> None:
-        """Send the kind's notices before its removal; a dry run counts them and sends none."""
+    def _unplanned(self, kind: retention.RecordKind, error: Exception, facts: dict[str, str]) -> None:
+        """Say that the kind's due records could not be counted and skip it; a real run records it."""
+        self.stdout.write(
+            self.style.ERROR(
+                gettext(
+                    "%(kind)s: 保存期間 %(period)s、期限を過ぎた記録を数えられませんでした（ログを確認してください）"
+                )
+                % facts
+            )
+        )
+        self.failed_kinds[kind.name] = (retention.PLANNING, 0)
+        if not self.dry_run:
+            retention.record_failure(kind, error, step=retention.PLANNING)
+
+    def _unlisted(self, kind: retention.RecordKind) -> bool:
+        """Say that the kind's records to tell could not be listed; False, the kind is skipped."""
+        self.stdout.write(
+            self.style.ERROR(
+                gettext(
+                    "  削除前のお知らせの対象を一覧できませんでした（この種類は削除しません。ログを確認してください）"
+                )
+            )
+        )
+        self.failed_kinds[kind.name] = (retention.NOTICES, 0)
+        return False
+
+    def _tell(self, kind: retention.RecordKind, now: datetime, *, dry_run: bool) -> bool:
+        """Send the kind's notices before its removal; a dry run counts them and sends none. False
+        when the records to tell could not be listed (nothing of the kind is then removed)."""
         if dry_run:
             count = retention.notices_due(kind, now)
+            if count is None:
+                return self._unlisted(kind)
             self.stdout.write(gettext("  削除前のお知らせの対象 %(count)s 件（送っていません）") % {"count": count})
-            return
+            return True
         notices = retention.send_notices(kind, now)
+        if notices.unlisted:
+            return self._unlisted(kind)
         self.stdout.write(
             self.style.SUCCESS(gettext("  削除前のお知らせを %(count)s 件送りました") % {"count": notices.sent})
         )
@@ -101,6 +138,7 @@ class Command(commands.Command):
                     % {"count": notices.failed}
                 )
             )
+        return True
 
     def _remove(self, kind: retention.RecordKind, cutoff: datetime) -> int:
         """Remove or anonymise what is due of the kind and say how many; a kind that failed part-way
@@ -112,7 +150,7 @@ class Command(commands.Command):
             said = gettext("  %(count)s 件を削除しました") % {"count": applied.done}
         self.stdout.write(self.style.SUCCESS(said))
         if applied.failed:
-            self.failed_kinds[kind.name] = applied.done
+            self.failed_kinds[kind.name] = (retention.REMOVAL, applied.done)
             self.stdout.write(
                 self.style.ERROR(gettext("  ここで失敗しました。残りは次の実行で処理します（ログを確認してください）"))
             )
@@ -122,19 +160,32 @@ class Command(commands.Command):
         """Say per kind how many notices were not sent and which kinds failed, then end with a
         non-zero status."""
         self._report_failed_notices()
-        if self.failed_kinds:
+        self._report_failed_kinds()
+        if self.failed or self.failed_kinds:
+            sys.exit(FAILED)
+
+    def _report_failed_kinds(self) -> None:
+        """Say which kinds failed, at which step and after how many records."""
+        if not self.failed_kinds:
+            return
+        if self.dry_run:
+            self.stderr.write(gettext("失敗した種類（試行のみのため何も記録していません）。ログを確認してください："))
+        else:
             self.stderr.write(
                 gettext(
                     "途中で失敗した種類。失敗した回の処理は取り消し、それより前に済んだものはそのままです。"
                     "残りは次の実行で処理します。ログを確認してください："
                 )
             )
-            for name, done in self.failed_kinds.items():
-                self.stderr.write(
-                    gettext("  %(kind)s: %(count)s 件を処理したあとに失敗しました") % {"kind": name, "count": done}
-                )
-        if self.failed or self.failed_kinds:
-            sys.exit(FAILED)
+        for name, (step, done) in self.failed_kinds.items():
+            facts = {"kind": name, "count": done}
+            if step == retention.PLANNING:
+                line = gettext("  %(kind)s: 期限を過ぎた記録を数えられず、お知らせも削除もしていません") % facts
+            elif step == retention.NOTICES:
+                line = gettext("  %(kind)s: 削除前のお知らせの対象を一覧できず、お知らせも削除もしていません") % facts
+            else:
+                line = gettext("  %(kind)s: %(count)s 件を処理したあとに失敗しました") % facts
+            self.stderr.write(line)
 
     def _report_failed_notices(self) -> None:
         """Say per kind how many notices were not sent."""
