@@ -41,3 +41,10 @@ class ServiceError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+
+def first_line(error: BaseException, limit: int = 200) -> str:
+    """The first line of ``error``'s text, cut to ``limit`` characters: what a mail server or the
+    database answered, short enough for an audit event, and never the rest (a body, a query)."""
+    lines = str(error).strip().splitlines()
+    return lines[0][:limit] if lines else ""

@@ -30,6 +30,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 
 import audit
+from kernel.errors import first_line
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ def record_not_sent(subject: str, recipients: Iterable[str], exc: BaseException,
     what it concerns, the error's first line; never the body). Call it outside any transaction that
     the refusal rolls back, or the record goes with it."""
     recipients = list(recipients)
-    error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:300]
+    error = f"{type(exc).__name__}: {first_line(exc, 300)}"[:300]
     logger.warning("mail not sent to %d address(es): %s", len(recipients), error)
     audit.record("mail.not_sent", actor=audit.SYSTEM, subject=about, to=recipients, mail_subject=subject, error=error)
 

@@ -43,6 +43,7 @@ from django.utils.translation import gettext_lazy as _
 
 import audit
 from kernel import Actor
+from kernel.errors import first_line
 
 log = logging.getLogger(__name__)
 
@@ -296,7 +297,7 @@ def _notice_failed(kind: RecordKind, pk: Any, now: datetime, exc: Exception, out
         kind=kind.name,
         id=name,
         error=type(exc).__name__,
-        reason=short_reason(exc),
+        reason=first_line(exc, REASON_LENGTH),
     )
 
 
@@ -306,13 +307,6 @@ def _identify(kind: RecordKind, pk: Any, now: datetime) -> str | None:
         return None
     record = kind.notice.due(now).model._default_manager.filter(pk=pk).first()
     return kind.identify(record) if record is not None else str(pk)
-
-
-def short_reason(exc: BaseException) -> str:
-    """The first line of the error's text, cut short: what the mail server or the database answered,
-    never a body."""
-    lines = str(exc).strip().splitlines()
-    return lines[0][:REASON_LENGTH] if lines else ""
 
 
 @dataclass
@@ -358,7 +352,7 @@ def record_failure(kind: RecordKind, exc: Exception, *, step: str, done: int = 0
         kind=kind.name,
         step=step,
         error=type(exc).__name__,
-        reason=short_reason(exc),
+        reason=first_line(exc, REASON_LENGTH),
         done=done,
     )
 
