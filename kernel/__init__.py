@@ -5,9 +5,10 @@
 - :mod:`kernel.errors`: ``ServiceError``, the base of every refusal a service raises.
 - :mod:`kernel.services`: ``@service(event_type)``, one transaction per service, the refusal
   recorded after the rollback.
-- :mod:`kernel.commands`: the base of the management commands (help, system checks and failures in
-  the reader's language) and ``moment``, a time as a person in Japan reads it.
+- :mod:`kernel.commands`: the base of the management commands (help, system checks, failures and
+  argument errors in the reader's language) and ``moment``, a time as a person in Japan reads it.
 - :mod:`kernel.check_texts`: Django's and the third-party apps' system checks in Japanese, by ID.
+- :mod:`kernel.argparse_texts`: argparse's errors and help frame in Japanese, by argparse's wording.
 
 The kernel imports no app of the project (an import-linter contract); the audit app plugs its
 recorder in when it starts (:func:`kernel.services.set_refusal_recorder`).

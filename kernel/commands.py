@@ -19,6 +19,11 @@ A command of the project that fails (``CommandError``) from the command line say
 「エラー：」 ("Error:" in English) instead of Django's "CommandError: ", with the same exit status;
 called in code (``call_command``) or with ``--traceback`` it raises as Django's does. Django's own
 commands keep "CommandError: ".
+
+Their arguments are read by :class:`ReadersParser`, Django's ``CommandParser`` whose errors and help
+frame are in the reader's language (:mod:`kernel.argparse_texts`): a wrong argument on the command
+line prints the usage line (「使い方：」) and 「manage.py COMMAND: エラー：…」 and exits with status 2, as
+argparse does; called in code it raises CommandError (「エラー：…」), as Django's parser does.
 """
 
 from __future__ import annotations
@@ -26,15 +31,22 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 from django.core import checks
-from django.core.management.base import BaseCommand, CommandError, CommandParser, SystemCheckError
+from django.core.management.base import (
+    BaseCommand,
+    CommandError,
+    CommandParser,
+    DjangoHelpFormatter,
+    SystemCheckError,
+)
 from django.template.defaultfilters import date, time
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from kernel import argparse_texts
 from kernel.check_texts import in_readers_language
 
 if TYPE_CHECKING:
@@ -51,6 +63,52 @@ CHECK_GROUPS = (
 )
 
 
+class ReadersHelpFormatter(DjangoHelpFormatter):
+    """Django's help layout, the usage line behind 「使い方：」 ("usage: " in English)."""
+
+    def add_usage(self, usage: Any, actions: Any, groups: Any, prefix: str | None = None) -> None:
+        super().add_usage(usage, actions, groups, gettext("使い方：") if prefix is None else prefix)
+
+
+class ReadersParser(CommandParser):
+    """Django's CommandParser, its errors and help frame in the reader's language (made by
+    :func:`in_readers_language_parser`)."""
+
+    def say_frame(self) -> None:
+        """The headings and the help of argparse's and Django's own options in the reader's language."""
+        for group in self._action_groups:
+            group.title = argparse_texts.help_said(group.title)
+        for action in self._actions:
+            action.help = argparse_texts.help_said(action.help)
+
+    def error(self, message: str) -> NoReturn:
+        """From the command line, the usage line and the error on stderr, exit status 2 (argparse's);
+        in code, CommandError (Django's)."""
+        text = gettext("エラー：%(message)s") % {"message": argparse_texts.said(message)}
+        if self.called_from_command_line:
+            self.print_usage(sys.stderr)
+            self.exit(2, f"{self.prog}: {text}\n")
+        raise CommandError(text)
+
+
+def in_readers_language_parser(parser: CommandParser) -> ReadersParser:
+    """``parser`` and the parsers of its sub-commands as ReadersParsers, their frame said.
+
+    BaseCommand.create_parser builds a CommandParser by its name, adds Django's options and then the
+    command's own (``add_subparsers`` among them, whose parsers take the class of the parser then);
+    the finished parsers take the subclass, which adds methods and no state."""
+    parser.__class__ = ReadersParser
+    parser = cast(ReadersParser, parser)
+    parser.formatter_class = ReadersHelpFormatter
+    parser.say_frame()
+    for action in parser._actions:
+        if isinstance(action.choices, dict):  # the sub-commands, by name
+            for sub in action.choices.values():
+                if isinstance(sub, CommandParser):
+                    in_readers_language_parser(sub)
+    return parser
+
+
 class Command(BaseCommand):
     """A management command whose ``help`` may be a lazy translation and whose system checks and
     failure are reported in the reader's language (see the module)."""
@@ -58,8 +116,10 @@ class Command(BaseCommand):
     help: Any = ""
 
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        """Django's parser, made a :class:`ReadersParser` with its sub-commands' parsers."""
         self.help = str(self.help)
-        return super().create_parser(prog_name, subcommand, **kwargs)
+        kwargs.setdefault("formatter_class", ReadersHelpFormatter)
+        return in_readers_language_parser(super().create_parser(prog_name, subcommand, **kwargs))
 
     def execute(self, *args: Any, **options: Any) -> Any:
         """BaseCommand.execute; run from the command line, a CommandError (a failed system check
