@@ -2,6 +2,10 @@
 
 Standard library only, so it runs under whatever ``python3`` the machine has; it finds a Python
 3.12 or newer, makes ``.venv``, installs the pinned requirements, then runs the demo or the tests.
+
+It speaks Japanese, like the service; ``MYNATRUST_LANGUAGE=en`` makes it speak English. It runs before
+Django is installed, so its lines are in :data:`LINES`, both languages side by side, rather than in
+the service's catalogue.
 """
 
 from __future__ import annotations
@@ -21,14 +25,74 @@ MIN_PYTHON = (3, 12)
 DEFAULT_TEST_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/mynatrust"
 
 
-def say(message: str) -> None:
-    print(f"[mynatrust] {message}", flush=True)
+# Every line this script prints, by name: (Japanese, English).
+LINES: dict[str, tuple[str, str]] = {
+    "usage": (
+        "使い方：python3 deploy/bootstrap.py demo [アドレス:ポート] | test [pytest の引数]",
+        "usage: python3 deploy/bootstrap.py demo [ADDRESS:PORT] | test [PYTEST ARGS]",
+    ),
+    "failed": ("失敗しました（終了コード {code}）：{command}", "failed ({code}): {command}"),
+    "no_python": (
+        "Python 3.12 以上が必要ですが、PATH に見つかりません（python3.13、python3.12、python3 を探しました）。",
+        "Python 3.12 or newer is needed and none was found on PATH (tried python3.13, python3.12, python3).",
+    ),
+    "install_python": (
+        "OS のパッケージや python.org などから入れて、もう一度このコマンドを実行してください。",
+        "Install it (for example from your OS packages or python.org) and run this command again.",
+    ),
+    "creating_venv": ("{python} で .venv を作ります", "creating .venv with {python}"),
+    "installing": ("{requirements} をインストールします", "installing {requirements}"),
+    "serving": (
+        "http://{address}/ で動かしています（Ctrl+C で止まります）",
+        "serving on http://{address}/  (Ctrl+C stops)",
+    ),
+    "starting_postgres": ("PostgreSQL {version} を起動します", "starting PostgreSQL {version}"),
+    "no_postgres": (
+        "127.0.0.1:5432 の PostgreSQL に接続できません。起動するか、DATABASE_URL を設定してください。",
+        "PostgreSQL is not reachable on 127.0.0.1:5432: start it, or set DATABASE_URL.",
+    ),
+    "starting_redis": ("127.0.0.1:6379 で Redis を起動します", "starting Redis on 127.0.0.1:6379"),
+    "no_redis": (
+        "127.0.0.1:6379 の Redis に接続できません。流量制限のテストが失敗します。redis-server を起動してください。",
+        "Redis is not reachable on 127.0.0.1:6379: the rate-limit tests will fail. Start redis-server.",
+    ),
+    "installing_os": ("OS のパッケージ {packages} をインストールします", "installing {packages} from the OS packages"),
+    "missing_os": (
+        "OS のパッケージ {packages} がありません。それを使うテストは失敗します。インストールしてください。",
+        "missing OS packages: {packages}; the tests that need them will fail. Install them.",
+    ),
+    "step_lint": ("ruff（コードの検査）", "ruff lint"),
+    "step_format": ("ruff（書式の確認）", "ruff format"),
+    "step_types": ("mypy（型の検査）", "mypy"),
+    "step_imports": ("lint-imports（アプリ間の import の約束）", "import contracts"),
+    "step_migrations": ("makemigrations --check（マイグレーションの漏れ）", "migrations"),
+    "step_pytest": ("pytest（テスト）", "pytest"),
+    "no_tests": (
+        "pytest がテストを 1 件も集めませんでした。これは失敗です",
+        "pytest collected no tests: that is a failure",
+    ),
+}
+
+
+def english() -> bool:
+    """English when MYNATRUST_LANGUAGE starts with "en"; Japanese otherwise."""
+    return os.environ.get("MYNATRUST_LANGUAGE", "").strip().lower().startswith("en")
+
+
+def line(name: str, **values: object) -> str:
+    """The line ``name`` of :data:`LINES` in the reader's language, its values written in."""
+    japanese, english_line = LINES[name]
+    return (english_line if english() else japanese).format(**values)
+
+
+def say(name: str, **values: object) -> None:
+    print(f"[mynatrust] {line(name, **values)}", flush=True)
 
 
 def run(*cmd: str, env: dict[str, str] | None = None, check: bool = True) -> int:
     code = subprocess.call(list(cmd), cwd=ROOT, env=env)
     if check and code != 0:
-        say(f"failed ({code}): {' '.join(cmd)}")
+        say("failed", code=code, command=" ".join(cmd))
         sys.exit(code or 1)
     return code
 
@@ -56,8 +120,8 @@ def find_python() -> str:
         path = name if os.path.isabs(name) else shutil.which(name)
         if path and (version_of(path) or (0, 0)) >= MIN_PYTHON:
             return path
-    say("Python 3.12 or newer is needed and none was found on PATH (tried python3.13, python3.12, python3).")
-    say("Install it (for example from your OS packages or python.org) and run this command again.")
+    say("no_python")
+    say("install_python")
     sys.exit(2)
 
 
@@ -71,14 +135,14 @@ def ensure_venv(requirements: str) -> str:
         if VENV.exists():
             shutil.rmtree(VENV)
         base = find_python()
-        say(f"creating .venv with {base}")
+        say("creating_venv", python=base)
         run(base, "-m", "venv", str(VENV))
     digest = hashlib.sha256()
     for name in ("requirements.txt", requirements):
         digest.update((ROOT / name).read_bytes())
     stamp = VENV / ".requirements.sha256"
     if not stamp.exists() or stamp.read_text().strip() != digest.hexdigest():
-        say(f"installing {requirements}")
+        say("installing", requirements=requirements)
         run(str(py), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--upgrade", "pip")
         run(str(py), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", requirements)
         stamp.write_text(digest.hexdigest())
@@ -102,7 +166,7 @@ def demo(extra: list[str]) -> None:
     manage(py, "migrate", "--no-input", env=env)
     manage(py, "createcachetable", env=env)
     manage(py, "demo_setup", env=env)
-    say(f"serving on http://{address}/  (Ctrl+C stops)")
+    say("serving", address=address)
     os.chdir(ROOT)
     os.execve(py, [py, "manage.py", "runserver", address], env)  # noqa: S606
 
@@ -124,10 +188,10 @@ def ensure_postgres(url: str) -> None:
     clusters = Path("/etc/postgresql")
     if ctl and clusters.is_dir():
         for version in sorted(p.name for p in clusters.iterdir()):
-            say(f"starting PostgreSQL {version}")
+            say("starting_postgres", version=version)
             run(ctl, "--skip-systemctl-redirect", version, "main", "start", check=False)
     if not port_open("127.0.0.1", 5432):
-        say("PostgreSQL is not reachable on 127.0.0.1:5432: start it, or set DATABASE_URL.")
+        say("no_postgres")
         sys.exit(2)
 
 
@@ -137,7 +201,7 @@ def ensure_redis() -> None:
         return
     server = shutil.which("redis-server")
     if server:
-        say("starting Redis on 127.0.0.1:6379")
+        say("starting_redis")
         run(
             server,
             "--daemonize",
@@ -156,7 +220,7 @@ def ensure_redis() -> None:
             if port_open("127.0.0.1", 6379):
                 return
             time.sleep(0.1)
-    say("Redis is not reachable on 127.0.0.1:6379: the rate-limit tests will fail. Start redis-server.")
+    say("no_redis")
 
 
 # What the tests need from the OS, by the file that shows it is there: the browser and a Japanese
@@ -183,12 +247,12 @@ def ensure_system_packages() -> None:
     if not missing:
         return
     if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
-        say(f"installing {', '.join(missing)} from the OS packages")
+        say("installing_os", packages=", ".join(missing))
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         run("apt-get", "update", "-q", env=env)
         run("apt-get", "install", "-y", "-q", *missing, env=env)
         return
-    say(f"missing OS packages: {', '.join(missing)}; the tests that need them will fail. Install them.")
+    say("missing_os", packages=", ".join(missing))
 
 
 def test(extra: list[str]) -> None:
@@ -202,27 +266,27 @@ def test(extra: list[str]) -> None:
     ensure_system_packages()
     manage(py, "compile_translations", env=env)
     steps: list[tuple[str, list[str]]] = [
-        ("ruff lint", [py, "-m", "ruff", "check", "."]),
-        ("ruff format", [py, "-m", "ruff", "format", "--check", "."]),
-        ("mypy", [py, "-m", "mypy", "."]),
-        ("import contracts", [str(Path(py).parent / "lint-imports"), "--no-cache"]),
-        ("migrations", [py, "manage.py", "makemigrations", "--check", "--dry-run"]),
+        ("step_lint", [py, "-m", "ruff", "check", "."]),
+        ("step_format", [py, "-m", "ruff", "format", "--check", "."]),
+        ("step_types", [py, "-m", "mypy", "."]),
+        ("step_imports", [str(Path(py).parent / "lint-imports"), "--no-cache"]),
+        ("step_migrations", [py, "manage.py", "makemigrations", "--check", "--dry-run"]),
     ]
     for label, cmd in steps:
         say(label)
         # The migration check needs no server: an in-memory database keeps it self-contained.
-        run(*cmd, env={**env, "DATABASE_URL": "sqlite://:memory:"} if label == "migrations" else env)
-    say("pytest")
+        run(*cmd, env={**env, "DATABASE_URL": "sqlite://:memory:"} if label == "step_migrations" else env)
+    say("step_pytest")
     code = run(py, "-m", "pytest", *extra, env=env, check=False)
     if code == 5:
-        say("pytest collected no tests: that is a failure")
+        say("no_tests")
         sys.exit(1)
     sys.exit(code)
 
 
 def main(argv: list[str]) -> None:
     if len(argv) < 2 or argv[1] not in {"demo", "test"}:
-        print("usage: python3 deploy/bootstrap.py demo [ADDRESS:PORT] | test [PYTEST ARGS]")
+        print(line("usage"))
         sys.exit(2)
     {"demo": demo, "test": test}[argv[1]](argv[2:])
 
