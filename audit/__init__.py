@@ -59,6 +59,7 @@ __all__ = [
     "record_reading",
     "record_refused",
     "record_tallied",
+    "subject_of",
 ]
 
 
@@ -92,3 +93,11 @@ def record_tallied(event_type: str, *, actor: Actor | None, key: str = "", subje
     from audit.tally import record_tallied as _record_tallied
 
     return _record_tallied(event_type, actor=actor, key=key, subject=subject, **data)
+
+
+def subject_of(subject: Any) -> tuple[str, str]:
+    """The ``(type, id)`` pair the log stores for ``subject``: kept by whoever records an event about
+    it later without holding the instance (the mail outbox), and passed back as ``subject``."""
+    from audit.rows import subject_of as _subject_of
+
+    return _subject_of(subject)

@@ -241,7 +241,8 @@ EVENT_LABELS: dict[str, Any] = {
     "validity.recipient.approved": _("受領者等の登録の承認"),
     "validity.recipient.rejected": _("受領者等の登録の却下"),
     "validity.recipient.suspended": _("受領者等の利用停止"),
-    "validity.end_notice.sent": _("確認済みの電子委任状の取消し等の通知"),
+    "validity.end_notice.queued": _("確認済みの電子委任状の取消し等の通知の送信予約"),
+    "validity.end_notice.sent": _("確認済みの電子委任状の取消し等の通知の送信完了"),
     "validity.end_notice.throttled": _("確認済みの電子委任状の取消し等の通知の制限（送信せず）"),
     "validity.check_result.printed": _("有効性確認の結果の PDF 出力"),
     # repository (public documents and notices)

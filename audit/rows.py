@@ -18,7 +18,7 @@ from audit.models import AuditEvent
 from kernel import Actor
 
 
-def _subject(subject: Any) -> tuple[str, str]:
+def subject_of(subject: Any) -> tuple[str, str]:
     if subject is None:
         return "", ""
     if isinstance(subject, tuple):
@@ -36,7 +36,7 @@ def columns(
     labels.require_declared(event_type)
     who = describe(actor)
     ctx = context.current()
-    subject_type, subject_id = _subject(subject)
+    subject_type, subject_id = subject_of(subject)
     if ctx.entry_point and "entry_point" not in data:
         data = {**data, "entry_point": ctx.entry_point}
     return {

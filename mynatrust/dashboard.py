@@ -371,7 +371,7 @@ HEALTH_LABELS = {
     "answer_signing_key": _("有効性回答の署名鍵"),
     "audit_signed_head": _("監査ログの署名済み先頭"),
     "audit_unsealed_age": _("監査ログの未封印の滞留時間"),
-    "mail_outbox": _("一斉メールの送信待ち"),
+    "mail_outbox": _("メールの送信待ち"),
 }
 HEALTH_STATUS = {"ok": _("正常"), "warn": _("注意"), "error": _("異常")}
 

@@ -6,8 +6,9 @@ A mail the server refuses (down, a dropped connection, a refused address) never 
 already done into an error page, nor stops a command's loop over its recipients: it is logged and
 put on the record as ``mail.not_sent`` (the system's: to whom, the subject line, what the mail is
 about and the error; never the body, which may hold a link that signs in or confirms). Whoever
-needs it can then ask again (a new invitation, a new sign-up, a password reset); announcements to
-everyone go through the durable outbox instead (mynatrust.outbox).
+needs it can then ask again (a new invitation, a new sign-up, a password reset). Announcements to
+everyone, and a recipient's notice that a delegation it checked has ended (which carries no secret
+link and must not be lost), go through the durable outbox instead (mynatrust.outbox).
 
 ``send`` mails at once, with the same care, where no transaction decides anything (a password
 reset). ``send_now`` is for a mail that must have left before anything is recorded of it (the notice

@@ -306,7 +306,7 @@ MAILERS = {
         else {},
     }
 }
-# Mail to everyone concerned (announcements, notices) leaves from the outbox worker
+# Mail to everyone concerned (announcements, notices) and recipients' end notices leave from the outbox worker
 # (manage.py send_mail_outbox --loop): messages per SMTP connection, and tries before a message is
 # given up (1, 2, 4 … minutes apart, at most an hour).
 MAIL_OUTBOX_BATCH_SIZE = env.int("MAIL_OUTBOX_BATCH_SIZE", default=200)

@@ -184,8 +184,10 @@ DEMO_ENDED_AGENT = {
 
 def _end_notice(organisation: RecipientOrganisation, user: Any, command: Any) -> None:
     """The end notice a newcomer should see: the demo recipient checks and keeps a delegation of the
-    demo corporation, which then revokes it; the recipient is mailed (printed by the demo's console
-    mail) as validity.notices tells every organisation that kept a check of an ended delegation."""
+    demo corporation, which then revokes it; the recipient's notice is queued in the mail outbox as
+    validity.notices does for every organisation that kept a check of an ended delegation, and the
+    demo's pass of the outbox (demo_setup, after every app's demo) sends it, printed by the console
+    mail like the demo's other mails."""
     from unittest import mock
 
     from delegations import demo as delegations_demo
@@ -205,7 +207,7 @@ def _end_notice(organisation: RecipientOrganisation, user: Any, command: Any) ->
     command.stdout.write(
         gettext(
             "  終了の通知: %(organisation)s が %(id)s を確認して結果を保存しました。その利用者がいまこれを取り消し、"
-            "%(email)s あてのメール（終了の通知）を下に表示します"
+            "%(email)s あてのメール（終了の通知）を送信待ちに入れます（下のメールの送信で表示します）"
         )
         % {"organisation": organisation.name, "id": delegation.delegation_id, "email": user.email}
     )

@@ -2,8 +2,15 @@
 superseded, each approved organisation holding a kept check result of its ID gets one mail, to the
 members who made those checks. Nobody else is told (a recipient that never checked the ID learns
 nothing of it). Limited per organisation (VALIDITY_END_NOTICE_RATE): a subscriber revoking many
-delegations at once cannot flood a recipient's mailbox; a notice withheld by the limit, like each
-one sent, is an audit event."""
+delegations at once cannot flood a recipient's mailbox; a notice withheld by the limit is an audit
+event.
+
+The notice is queued in the durable mail outbox (mynatrust.outbox) inside the transaction that
+ended the delegation, recorded as ``validity.end_notice.queued``: a rolled-back decision queues
+nothing, and a mail server that is down delays the notice without losing it (the outbox worker
+tries again). The worker records ``validity.end_notice.sent``, with the numbers sent and not sent,
+once every address is done. The mail holds no secret link (its links need signing in), so it may
+wait in the database."""
 
 from __future__ import annotations
 
@@ -18,7 +25,8 @@ from django.utils.translation import gettext, override
 import audit
 from delegations.standing import Standing
 from mynatrust import ratelimit
-from mynatrust.mail import send_after_commit
+from mynatrust.outbox import services as outbox
+from mynatrust.outbox.models import MailAnnouncement
 from validity.models import CheckResult, RecipientOrganisation
 
 
@@ -27,7 +35,7 @@ def on_delegation_ended(sender: Any, *, delegation: Any, status: str, **kwargs: 
 
 
 def notify_checkers(delegation_id: str, *, status: str) -> int:
-    """Mail each organisation that kept a check of ``delegation_id``; the number of mails."""
+    """Queue a mail to each organisation that kept a check of ``delegation_id``; the number queued."""
     kept = (
         CheckResult.objects.filter(
             delegation_id=delegation_id, organisation__status=RecipientOrganisation.Status.APPROVED
@@ -46,7 +54,7 @@ def notify_checkers(delegation_id: str, *, status: str) -> int:
             row.organisation_id, (row.organisation, row, set())
         )
         addresses.add(user.email)
-    sent = 0
+    queued = 0
     rate = ratelimit.Rate.parse(settings.VALIDITY_END_NOTICE_RATE)
     for organisation, latest, addresses in by_organisation.values():
         try:
@@ -57,15 +65,22 @@ def notify_checkers(delegation_id: str, *, status: str) -> int:
         if wait:
             audit.record("validity.end_notice.throttled", actor=audit.SYSTEM, subject=organisation, **details)
             continue
+        announcement = _queue(organisation, latest, status, sorted(addresses), details)
         audit.record(
-            "validity.end_notice.sent", actor=audit.SYSTEM, subject=organisation, recipients=len(addresses), **details
+            "validity.end_notice.queued",
+            actor=audit.SYSTEM,
+            subject=organisation,
+            recipients=len(addresses),
+            announcement=announcement.pk,
+            **details,
         )
-        _mail_on_commit(organisation, latest, status, sorted(addresses))
-        sent += 1
-    return sent
+        queued += 1
+    return queued
 
 
-def _mail_on_commit(organisation: RecipientOrganisation, latest: CheckResult, status: str, to: list[str]) -> None:
+def _queue(
+    organisation: RecipientOrganisation, latest: CheckResult, status: str, to: list[str], details: dict[str, str]
+) -> MailAnnouncement:
     base = settings.SERVICE_BASE_URL.rstrip("/")
     with override(settings.LANGUAGE_CODE):
         context = {
@@ -80,4 +95,6 @@ def _mail_on_commit(organisation: RecipientOrganisation, latest: CheckResult, st
         }
         subject = f"【{settings.SERVICE_NAME}】" + gettext("確認した電子委任状の状態が変わりました")
         body = render_to_string("validity/email/ended.txt", context)
-    send_after_commit(subject, body, to, about=organisation)
+    return outbox.queue_mail(
+        subject, body, to=to, event_type="validity.end_notice.sent", about=organisation, details=details
+    )

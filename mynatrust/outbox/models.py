@@ -1,6 +1,7 @@
-"""The mail outbox: a mail to many addresses is written to the database in the transaction that
-decided it, and sent afterwards by a worker (``manage.py send_mail_outbox --loop``), never inside a
-person's request. mynatrust/outbox/services.py holds the mechanism."""
+"""The mail outbox: a mail decided by a transaction (to everyone, or to addresses named then) is
+written to the database in that transaction, and sent afterwards by a worker (``manage.py
+send_mail_outbox --loop``), never inside a person's request. mynatrust/outbox/services.py holds the
+mechanism."""
 
 from __future__ import annotations
 
@@ -10,15 +11,24 @@ from django.utils.translation import gettext_lazy as _
 
 
 class MailAnnouncement(models.Model):
-    """One mail to every active subscriber-side and recipient account: the advance announcement of
-    an approved public document, or a published notice. Its text is fixed when it is queued."""
+    """One mail to send: to every active subscriber-side and recipient account (the advance
+    announcement of an approved public document, a published notice), expanded into one row per
+    address when the worker takes it up; or to the addresses listed when it was queued (a recipient's
+    notice that a delegation it checked has ended), with its rows written at once. Its text is fixed
+    when it is queued. ``about_type``/``about_id`` name what a listed mail concerns in the audit
+    log's terms, so the outbox needs no foreign key to the app that decided it."""
 
     class State(models.TextChoices):
         QUEUED = "queued", _("送信待ち")
         SENDING = "sending", _("送信中")
         DONE = "done", _("送信完了")
 
+    class Audience(models.TextChoices):
+        EVERYONE = "everyone", _("全アカウント")
+        LISTED = "listed", _("指定した宛先")
+
     event_type = models.CharField(_("完了時の監査イベント"), max_length=60)
+    audience = models.CharField(_("宛先の範囲"), max_length=10, choices=Audience.choices, default=Audience.EVERYONE)
     document = models.ForeignKey(
         "mynatrust.DocumentVersion",
         models.PROTECT,
@@ -30,6 +40,9 @@ class MailAnnouncement(models.Model):
     notice = models.ForeignKey(
         "mynatrust.Notice", models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("告知")
     )
+    about_type = models.CharField(_("対象種別"), max_length=80, blank=True)
+    about_id = models.CharField(_("対象ID"), max_length=64, blank=True)
+    details = models.JSONField(_("完了時の監査イベントに記録する内容"), default=dict, blank=True)
     subject = models.CharField(_("件名"), max_length=255)
     body = models.TextField(_("本文"))
     state = models.CharField(_("状態"), max_length=10, choices=State.choices, default=State.QUEUED)
@@ -40,20 +53,23 @@ class MailAnnouncement(models.Model):
     finished_at = models.DateTimeField(_("完了日時"), null=True, blank=True)
 
     class Meta:
-        verbose_name = _("一斉メール")
-        verbose_name_plural = _("一斉メール")
+        verbose_name = _("送信するメール")
+        verbose_name_plural = _("送信するメール")
         indexes = [models.Index(fields=["state", "queued_at"], name="outbox_announcement_state")]
 
     def __str__(self) -> str:
         return self.subject
 
     @property
-    def item(self) -> models.Model | None:
+    def item(self) -> models.Model | tuple[str, str] | None:
+        """What the mail concerns, as the subject of its audit events."""
+        if self.about_type:
+            return (self.about_type, self.about_id)
         return self.document or self.notice
 
 
 class OutboxMessage(models.Model):
-    """One address of an announcement. Sent at least once: a worker that dies after the mail
+    """One address of a mail to send. Sent at least once: a worker that dies after the mail
     server accepted a message but before its row was marked may send that one message again."""
 
     class Status(models.TextChoices):
@@ -62,7 +78,7 @@ class OutboxMessage(models.Model):
         FAILED = "failed", _("送信を断念")
 
     announcement = models.ForeignKey(
-        MailAnnouncement, models.PROTECT, related_name="messages", verbose_name=_("一斉メール")
+        MailAnnouncement, models.PROTECT, related_name="messages", verbose_name=_("送信するメール")
     )
     to = models.EmailField(_("宛先"))
     status = models.CharField(_("状態"), max_length=10, choices=Status.choices, default=Status.PENDING)

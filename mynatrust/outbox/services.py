@@ -3,6 +3,9 @@
 - ``queue_announcement`` runs inside the transaction that decided the mail (a document's approval,
   a notice's publication): one row with the rendered subject and body. If that transaction rolls
   back there is no mail; if it commits the mail will be sent, whatever happens to the web worker.
+- ``queue_mail`` does the same for a mail to addresses decided in that transaction (a recipient's
+  notice that a delegation it checked has ended): it writes the mail with one row per address at
+  once, and from there the worker treats it like any other.
 - ``run_once`` is one pass of the worker (``manage.py send_mail_outbox``): it expands each queued
   announcement into one row per address (the active subscriber-side and recipient accounts at that
   moment), sends the rows that are due over one SMTP connection per batch, and closes the
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -49,6 +53,42 @@ def queue_announcement(
     )
     audit.record(
         "mail.announcement.queued", actor=audit.SYSTEM, subject=document or notice, announcement=announcement.pk
+    )
+    return announcement
+
+
+def queue_mail(
+    subject: str,
+    body: str,
+    *,
+    to: Iterable[str],
+    event_type: str,
+    about: Any = None,
+    details: dict[str, Any] | None = None,
+) -> MailAnnouncement:
+    """Queue one mail to the addresses ``to`` (one message each, so nobody sees the others); call it
+    inside the transaction that decided it, which records its own event naming the returned mail.
+    ``event_type`` is recorded once all is sent, about ``about`` (a model instance, or the audit
+    log's ``(type, id)`` pair), with ``details``, the numbers sent and not sent. Refuses an empty
+    list (ValueError): a mail to nobody would be recorded as sent."""
+    addresses = sorted(set(to))
+    if not addresses:
+        raise ValueError("queue_mail needs at least one address")
+    about_type, about_id = audit.subject_of(about)
+    announcement = MailAnnouncement.objects.create(
+        event_type=event_type,
+        audience=MailAnnouncement.Audience.LISTED,
+        about_type=about_type,
+        about_id=about_id,
+        details=details or {},
+        subject=subject,
+        body=body,
+        state=MailAnnouncement.State.SENDING,
+        recipients=len(addresses),
+    )
+    due = announcement.queued_at
+    OutboxMessage.objects.bulk_create(
+        OutboxMessage(announcement=announcement, to=address, next_attempt_at=due) for address in addresses
     )
     return announcement
 
@@ -93,13 +133,14 @@ def recipients() -> Any:
 
 
 def expand_queued(*, now: datetime | None = None) -> int:
-    """One row per address for each queued announcement, in the transaction that marks it sending."""
+    """One row per address for each queued announcement to everyone, in the transaction that marks
+    it sending (a mail to listed addresses has its rows from the start)."""
     expanded = 0
     while True:
         with transaction.atomic():
             announcement = (
                 MailAnnouncement.objects.select_for_update(skip_locked=True)
-                .filter(state=MailAnnouncement.State.QUEUED)
+                .filter(state=MailAnnouncement.State.QUEUED, audience=MailAnnouncement.Audience.EVERYONE)
                 .order_by("queued_at", "pk")
                 .first()
             )
@@ -199,14 +240,8 @@ def finish_sent() -> int:
             announcement.sent, announcement.failed = counts["sent"], counts["failed"]
             announcement.finished_at = timezone.now()
             announcement.save(update_fields=["state", "sent", "failed", "finished_at"])
-            audit.record(
-                announcement.event_type,
-                actor=audit.SYSTEM,
-                subject=announcement.item,
-                sent=counts["sent"],
-                failed=counts["failed"],
-                announcement=announcement.pk,
-            )
+            data = {**announcement.details, **counts, "announcement": announcement.pk}
+            audit.record(announcement.event_type, actor=audit.SYSTEM, subject=announcement.item, **data)
             finished += 1
     return finished
 

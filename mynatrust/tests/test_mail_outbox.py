@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from django.core import mail
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -174,10 +174,10 @@ def test_the_command_reports_what_waits_and_what_it_sent(people):
     services.approve_document(doc, actor=manager)
     status = StringIO()
     call_command("send_mail_outbox", "--status", stdout=status)
-    assert "一斉メール（送信待ち）: 1 件" in status.getvalue()
+    assert "送信するメール（送信待ち）: 1 件" in status.getvalue()
     out = StringIO()
     call_command("send_mail_outbox", "--batch", "2", stdout=out)
-    assert "送信 3 通" in out.getvalue() and "送り終えた一斉メール 1 件" in out.getvalue()
+    assert "送信 3 通" in out.getvalue() and "送り終えたメール 1 件" in out.getvalue()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -223,3 +223,44 @@ def test_the_health_check_warns_when_mail_waits_too_long(people, settings):
     assert health.mail_outbox() == health.WARN  # no worker has picked it up
     outbox.run_once()
     assert health.mail_outbox() == health.OK
+
+
+def test_a_mail_to_listed_addresses_goes_to_them_only_and_is_retried(people, settings):
+    """A mail decided for a few named addresses (a recipient's end notice) is written with its rows in
+    the deciding transaction: the worker sends it to those addresses only (never to everyone), tries
+    a refused one again, and closes it with the event named, about the subject given, with its data."""
+    settings.MAILERS = TROUBLED
+    about = make_user("about@recipient.example.jp", "recipient")
+    with transaction.atomic():
+        announcement = outbox.queue_mail(
+            "件名",
+            "本文",
+            to=["flaky@recipient.example.jp", "bounce@recipient.example.jp", "flaky@recipient.example.jp"],
+            event_type="validity.end_notice.sent",
+            about=about,
+            details={"delegation_id": "X"},
+        )
+    assert announcement.audience == MailAnnouncement.Audience.LISTED and announcement.recipients == 2
+    status = StringIO()
+    call_command("send_mail_outbox", "--status", stdout=status)
+    assert "送信するメール（送信中）: 1 件" in status.getvalue()
+    assert "メッセージ（送信待ち）: 2 件" in status.getvalue()
+    settings.MAIL_OUTBOX_MAX_ATTEMPTS = 2
+    start = timezone.now()
+    first = outbox.run_once(now=start)
+    assert (first.expanded, first.sent, first.retrying) == (0, 0, 2)  # listed: nothing to expand
+    later = outbox.run_once(now=start + timedelta(minutes=2))
+    assert (later.sent, later.given_up, later.finished) == (1, 1, 1)
+    assert [m.to for m in mail.outbox] == [["flaky@recipient.example.jp"]]  # none of the people
+    [given_up] = events("mail.message.given_up")
+    [done] = events("validity.end_notice.sent")
+    for event in (given_up, done):
+        assert (event.subject_type, event.subject_id) == ("mynatrust.user", str(about.pk))
+    assert (done.data["sent"], done.data["failed"], done.data["delegation_id"]) == (1, 1, "X")
+    assert outbox.run_once(now=start + timedelta(hours=2)).worked is False
+
+
+def test_a_mail_to_listed_addresses_refuses_an_empty_list():
+    with pytest.raises(ValueError, match="address"):
+        outbox.queue_mail("件名", "本文", to=[], event_type="validity.end_notice.sent")
+    assert not MailAnnouncement.objects.exists()

@@ -1,21 +1,28 @@
-"""A recipient that kept a check of a delegation is told when it is revoked or superseded (by mail,
-limited per organisation, audited); the kept results have a retention period; a kept result prints
-as a PDF carrying the service's signed record."""
+"""A recipient that kept a check of a delegation is told when it is revoked or superseded (by mail
+queued in the deciding transaction and sent by the outbox worker, limited per organisation,
+audited); the kept results have a retention period; a kept result prints as a PDF carrying the
+service's signed record."""
 
 from __future__ import annotations
 
 import subprocess
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import time_machine
 from django.core import mail
 from django.core.management import call_command
+from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from audit.models import AuditEvent
 from conftest import make_user
 from mynatrust.lib import delegation_id as ids
+from mynatrust.outbox import services as outbox
+from mynatrust.outbox.models import MailAnnouncement
+from mynatrust.tests.mail_backends import DOWN
 from validity.models import CheckResult, RecipientMember
 
 from .conftest import facts, make_organisation
@@ -39,6 +46,16 @@ def _revoke(delegation_id):
     services.revoke_delegation(delegation, actor=owner, reason="担当者の退職")
 
 
+def _notices() -> list[Any]:
+    """The end notices the outbox worker has sent so far (one pass first)."""
+    outbox.run_once()
+    return [m for m in mail.outbox if "確認した電子委任状" in m.subject]
+
+
+def _events(event_type: str) -> list[AuditEvent]:
+    return list(AuditEvent.objects.filter(event_type=event_type).order_by("id"))
+
+
 def test_only_the_organisations_that_kept_a_check_are_told_of_a_revocation(client, recipient, organisation, stored):
     delegation_id = ids.generate()
     stored(facts(delegation_id))
@@ -51,17 +68,23 @@ def test_only_the_organisations_that_kept_a_check_are_told_of_a_revocation(clien
     mail.outbox.clear()
 
     _revoke(delegation_id)
+    assert [m for m in mail.outbox if "確認した電子委任状" in m.subject] == []  # queued, not sent in the request
 
-    notices = [m for m in mail.outbox if "確認した電子委任状" in m.subject]
-    assert len(notices) == 1
+    notices = _notices()
+    # One mail to the organisation, one message per address: nobody sees the other addresses.
+    assert sorted(address for m in notices for address in m.to) == sorted([recipient.email, colleague.email])
+    assert all(len(m.to) == 1 for m in notices) and len({m.subject for m in notices}) == 1
+    assert bystander.members.get().user.email not in [address for m in notices for address in m.to]
     notice = notices[0]
-    assert sorted(notice.to) == sorted([recipient.email, colleague.email])
-    assert bystander.members.get().user.email not in notice.to
     assert delegation_id in notice.body and "取消し済み" in notice.body
     assert "https://mynatrust.example.jp" + result in notice.body
-    event = AuditEvent.objects.get(event_type="validity.end_notice.sent")
-    assert event.data["delegation_id"] == delegation_id and event.data["status"] == "revoked"
-    assert event.data["recipients"] == 2 and event.subject_id == organisation.public_id
+    [queued] = _events("validity.end_notice.queued")
+    assert queued.data["delegation_id"] == delegation_id and queued.data["status"] == "revoked"
+    assert queued.data["recipients"] == 2 and queued.subject_id == organisation.public_id
+    [sent] = _events("validity.end_notice.sent")
+    assert (sent.data["sent"], sent.data["failed"]) == (2, 0) and sent.subject_id == organisation.public_id
+    assert sent.data["delegation_id"] == delegation_id and sent.data["status"] == "revoked"
+    assert sent.data["announcement"] == queued.data["announcement"]
 
 
 def test_a_suspended_organisation_or_a_former_member_is_not_told(client, recipient, organisation, stored):
@@ -72,8 +95,8 @@ def test_a_suspended_organisation_or_a_former_member_is_not_told(client, recipie
     organisation.save()
     mail.outbox.clear()
     _revoke(delegation_id)
-    assert [m for m in mail.outbox if "確認した電子委任状" in m.subject] == []
-    assert not AuditEvent.objects.filter(event_type="validity.end_notice.sent").exists()
+    assert _notices() == []
+    assert not AuditEvent.objects.filter(event_type__startswith="validity.end_notice.").exists()
 
 
 def test_notices_are_limited_per_organisation_and_the_withheld_ones_recorded(
@@ -87,9 +110,12 @@ def test_notices_are_limited_per_organisation_and_the_withheld_ones_recorded(
     mail.outbox.clear()
     _revoke(first)
     _revoke(second)
-    assert len([m for m in mail.outbox if "確認した電子委任状" in m.subject]) == 1
+    assert MailAnnouncement.objects.count() == 1  # the withheld one is not queued
+    assert [e.data["delegation_id"] for e in _events("validity.end_notice.queued")] == [first]
+    assert len(_notices()) == 1
     withheld = AuditEvent.objects.get(event_type="validity.end_notice.throttled")
     assert withheld.data["delegation_id"] == second and withheld.subject_id == organisation.public_id
+    assert [e.data["delegation_id"] for e in _events("validity.end_notice.sent")] == [first]
 
 
 def test_a_superseded_delegation_is_announced_too(client, recipient, organisation, stored):
@@ -103,8 +129,53 @@ def test_a_superseded_delegation_is_announced_too(client, recipient, organisatio
     delegation_ended.send(
         Delegation, delegation=Delegation.objects.get(delegation_id=delegation_id), status="superseded"
     )
-    (notice,) = [m for m in mail.outbox if "確認した電子委任状" in m.subject]
+    (notice,) = _notices()
     assert "変更により失効" in notice.body or "変更済み" in notice.body
+
+
+def test_a_notice_decided_while_the_mail_server_is_down_is_sent_once_it_is_back(
+    client, recipient, organisation, stored, settings
+):
+    """The mail server drops every connection when the delegation is revoked and at the worker's
+    first pass: nothing is lost, the notice leaves once the server is back, exactly once."""
+    delegation_id = ids.generate()
+    stored(facts(delegation_id))
+    _check(client, recipient, delegation_id)
+    mail.outbox.clear()
+    working, settings.MAILERS = settings.MAILERS, DOWN
+    _revoke(delegation_id)
+    start = timezone.now()
+    assert outbox.run_once(now=start).retrying == 1
+    # (the subscriber's own mail about its revocation is not the outbox's: it is recorded as not sent)
+    assert not AuditEvent.objects.filter(event_type="mail.not_sent", data__to__contains=[recipient.email]).exists()
+    assert _events("validity.end_notice.sent") == []  # not before it has left
+
+    settings.MAILERS = working
+    assert outbox.run_once(now=start + timedelta(minutes=2)).sent == 1
+    assert outbox.run_once(now=start + timedelta(hours=2)).worked is False  # nothing is sent twice
+    (notice,) = [m for m in mail.outbox if "確認した電子委任状" in m.subject]
+    assert notice.to == [recipient.email] and delegation_id in notice.body
+    told = ["validity.end_notice.queued", "mail.message.retrying", "validity.end_notice.sent"]
+    order = list(AuditEvent.objects.filter(event_type__in=told).order_by("id").values_list("event_type", flat=True))
+    assert order == ["validity.end_notice.queued", "mail.message.retrying", "validity.end_notice.sent"]
+    [sent] = _events("validity.end_notice.sent")
+    assert (sent.data["sent"], sent.data["failed"]) == (1, 0) and sent.subject_id == organisation.public_id
+
+
+def test_a_rolled_back_revocation_queues_no_notice(client, recipient, organisation, stored):
+    delegation_id = ids.generate()
+    stored(facts(delegation_id))
+    _check(client, recipient, delegation_id)
+    mail.outbox.clear()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        _revoke(delegation_id)
+        raise RuntimeError  # whatever undoes the decision undoes its notice
+    assert not MailAnnouncement.objects.exists()
+    assert _notices() == [] and not AuditEvent.objects.filter(event_type__startswith="validity.end_notice.").exists()
+
+    _revoke(delegation_id)  # decided for good this time: queued once, sent once
+    assert len(_events("validity.end_notice.queued")) == 1
+    assert len(_notices()) == 1
 
 
 def test_kept_results_are_removed_after_their_retention_period(client, recipient, organisation, stored, settings):
@@ -154,11 +225,14 @@ def test_the_demo_shows_an_end_notice_to_the_recipient_that_kept_a_check(setting
     out = io.StringIO()
     call_command("demo_setup", stdout=out)
 
+    # Sent from the outbox, as the demo sends every queued mail before it prints the logins.
     notices = [m for m in mail.outbox if "確認した電子委任状の状態が変わりました" in m.subject]
     assert len(notices) == 1
     assert notices[0].to == ["recipient@demo.mynatrust.example.jp"]
     assert "取消し済み" in notices[0].body
+    assert AuditEvent.objects.get(event_type="validity.end_notice.queued").data["recipients"] == 1
     ended = AuditEvent.objects.get(event_type="validity.end_notice.sent")
+    assert ended.data["sent"] == 1
     assert ended.data["delegation_id"] in notices[0].body
     [told] = [line for line in out.getvalue().splitlines() if line.startswith("  終了の通知: ")]
     assert (

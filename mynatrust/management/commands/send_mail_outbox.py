@@ -15,7 +15,7 @@ from mynatrust.outbox.services import run_once
 
 class Command(commands.Command):
     help = _(
-        "メールの送信待ち（公開文書のお知らせ、通知）を送ります。1回だけ、または --loop で常駐ワーカーとして"
+        "メールの送信待ち（公開文書のお知らせ、通知、確認した電子委任状の終了の通知）を送ります。1回だけ、または --loop で常駐ワーカーとして"
         "動きます。複数のワーカー（ホストごとに1つ）が安全に作業を分け合います。"
     )
 
@@ -30,7 +30,7 @@ class Command(commands.Command):
             states = dict(MailAnnouncement.State.choices)
             for state, count in MailAnnouncement.objects.values_list("state").annotate(n=_count()).order_by("state"):
                 self.stdout.write(
-                    gettext("一斉メール（%(state)s）: %(count)s 件")
+                    gettext("送信するメール（%(state)s）: %(count)s 件")
                     % {"state": states.get(state, state), "count": count}
                 )
             statuses = dict(OutboxMessage.Status.choices)
@@ -79,7 +79,7 @@ class Command(commands.Command):
             self.stdout.write(
                 gettext(
                     "宛先ごとに展開した一斉メール %(expanded)s 件、送信 %(sent)s 通、再試行待ち %(retrying)s 通、"
-                    "断念 %(given_up)s 通、送り終えた一斉メール %(finished)s 件"
+                    "断念 %(given_up)s 通、送り終えたメール %(finished)s 件"
                 )
                 % {
                     "expanded": done.expanded,
