@@ -17,17 +17,26 @@ that gates a removal, mynatrust.operations.retention): it raises, inside the cal
 transaction, so a refused mail leaves the record unmarked (tried again on the next run) and is
 recorded as ``mail.not_sent`` once that transaction has rolled back. ``record_not_sent`` is the one
 way a refusal is recorded.
+
+``one_connection()`` makes every ``send_now`` inside it use one connection to the mail server
+(opened once, closed at the end) instead of one per mail, and keeps the connection-level error that
+ended it (``Connection.lost``: the server unreachable, silent or dropping the connection, as opposed
+to a refusal of one address or message): from then on ``send_now`` raises ``MailServerUnreachable``
+at once, so a run of many mails waits for the server's timeout once, not once per mail.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Callable, Iterable
+import smtplib
+from collections.abc import Callable, Iterable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage, mailers, send_mail
 from django.db import transaction
 
 import audit
@@ -52,8 +61,72 @@ def send_now(subject: str, body: str, to: Iterable[str]) -> int:
     """Mail ``to`` now and return how many were addressed; a refusal raises."""
     recipients = list(to)
     if recipients:
-        send_mail(subject, body, None, recipients)
+        shared = _shared.get()
+        if shared is None:
+            send_mail(subject, body, None, recipients)
+        else:
+            shared.send(EmailMessage(subject, body, None, recipients))
     return len(recipients)
+
+
+class MailServerUnreachable(ConnectionError):
+    """``send_now`` inside ``one_connection()`` after the connection was lost: nothing was tried."""
+
+
+def connection_lost(exc: BaseException) -> bool:
+    """Whether ``exc`` ended the connection itself (the server gone, silent or hanging up) rather than
+    refusing one mail (an address, the sender or the message: the server answered, SMTP goes on)."""
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return True
+    return isinstance(exc, OSError) and not isinstance(exc, smtplib.SMTPException)
+
+
+@dataclass
+class Connection:
+    """One connection to the mail server shared by the mails sent inside ``one_connection()``;
+    ``lost`` is the connection-level error that ended it, if one did."""
+
+    backend: Any
+    opened: bool = False
+    lost: BaseException | None = None
+
+    def open(self) -> None:
+        """Connect (once); a failure raises and is kept as ``lost``."""
+        if self.lost is not None:
+            raise MailServerUnreachable(first_line(self.lost, 200)) from self.lost
+        if self.opened:
+            return
+        try:
+            self.backend.open()
+        except OSError as exc:  # unreachable, refused, timed out, or the login or greeting refused
+            self.lost = exc
+            raise
+        self.opened = True
+
+    def send(self, message: EmailMessage) -> None:
+        self.open()
+        try:
+            self.backend.send_messages([message])
+        except OSError as exc:
+            if connection_lost(exc):
+                self.lost = exc
+            raise
+
+
+_shared: ContextVar[Connection | None] = ContextVar("mynatrust_mail_connection", default=None)
+
+
+@contextlib.contextmanager
+def one_connection() -> Iterator[Connection]:
+    """Send every ``send_now`` inside the block over one connection (see the module's text)."""
+    connection = Connection(mailers.create_connection("default"))
+    token = _shared.set(connection)
+    try:
+        yield connection
+    finally:
+        _shared.reset(token)
+        with contextlib.suppress(OSError):  # what was sent was accepted; a failed QUIT changes nothing
+            connection.backend.close()
 
 
 def send(subject: str, body: str, recipients: list[str], *, about: Any = None) -> None:

@@ -9,6 +9,7 @@ least the lead earlier (Japan dates), never without it."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 from datetime import timedelta
 
@@ -26,6 +27,7 @@ from delegations.retention import IDLE_DRAFTS
 from delegations.standing import today_in_japan
 from delegations.tests.lifecycle import draft_values, events, make_active, make_draft, make_finalised
 from mynatrust.operations import retention
+from mynatrust.tests.smtp_servers import DROPS, SILENT, closed_port, mail_server
 
 pytestmark = pytest.mark.django_db
 
@@ -311,3 +313,70 @@ def test_a_notice_that_cannot_be_sent_is_recorded_and_the_run_goes_on_then_fails
     draft.refresh_from_db()
     assert draft.idle_notice_sent_at is not None
     assert Delegation.objects.filter(pk=draft.pk).exists()
+
+
+# --- the mail server down or refusing, through the real SMTP backend ---------------------------------
+
+
+def run_failing(*kinds: str) -> tuple[str, str]:
+    """Run the command for ``kinds`` expecting status 1; its stdout and stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.raises(SystemExit) as exited:
+        call_command("apply_retention", *[arg for kind in kinds for arg in ("--kind", kind)], stdout=out, stderr=err)
+    assert exited.value.code == 1
+    return out.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize("behaviour", [SILENT, DROPS, "closed"])
+def test_a_mail_server_that_cannot_be_reached_is_tried_once_and_the_rest_left_for_the_next_run(
+    subscriber, member, settings, behaviour
+):
+    # Three drafts idle 400 days and never told: each due a notice. An expired session: due, untold.
+    drafts = [last_saved(make_draft(subscriber, member), days_ago=400) for _n in range(3)]
+    expired = Session.objects.create(
+        session_key="expired" + "0" * 25, session_data="x", expire_date=timezone.now() - timedelta(hours=1)
+    )
+    with contextlib.ExitStack() as stack:
+        server = closed_port() if behaviour == "closed" else stack.enter_context(mail_server(behaviour))
+        settings.MAILERS = server.mailers(timeout=0.3)
+
+        out, err = run_failing(KIND, "sessions.expired")
+
+    # One connection tried for the whole run (none accepted on a closed port), not one per draft.
+    assert server.connections == (0 if behaviour == "closed" else 1)
+    # One event says how many were not tried and why; no draft is marked, deleted or failed alone.
+    assert not events("retention.notice_failed")
+    [left] = events("retention.notices_not_tried")
+    assert left.subject_id == KIND and left.data["kind"] == KIND and left.data["count"] == 3
+    expected = "ConnectionRefusedError" if behaviour == "closed" else "SMTPServerDisconnected"
+    assert left.data["error"] == expected and left.data["reason"]
+    assert set(left.data) <= {"kind", "count", "error", "reason", "entry_point"}
+    assert not Delegation.objects.filter(pk__in=[d.pk for d in drafts], idle_notice_sent_at__isnull=False).exists()
+    assert Delegation.objects.filter(pk__in=[d.pk for d in drafts]).count() == 3
+    assert not events("delegations.draft.idle_notice_sent") and not deletions()
+    # What needs no notice is still removed; the run fails at its end and says why.
+    assert not Session.objects.filter(pk=expired.pk).exists()
+    assert "メールサーバーに接続できないため、削除前のお知らせ 3 件は送っていません" in out
+    assert f"{KIND}: 3 件（うち 3 件はメールサーバーに接続できないため送っていません）" in err
+    assert "Traceback" not in err
+
+
+def test_a_refused_address_fails_its_own_notice_only_and_the_notices_share_one_connection(
+    subscriber, member, other_subscriber, other_member, settings
+):
+    told = last_saved(make_draft(subscriber, member), days_ago=400)
+    refused = last_saved(make_draft(other_subscriber, other_member), days_ago=400)
+    with mail_server(refuse="delegations-b") as server:
+        settings.MAILERS = server.mailers()
+
+        _out, err = run_failing(KIND)
+
+    assert server.connections == 1
+    assert server.delivered == [[member.email]]
+    told.refresh_from_db()
+    refused.refresh_from_db()
+    assert told.idle_notice_sent_at is not None and refused.idle_notice_sent_at is None
+    [failure] = events("retention.notice_failed")
+    assert failure.data["id"] == refused.public_id and failure.data["error"] == "SMTPRecipientsRefused"
+    assert not events("retention.notices_not_tried")
+    assert f"{KIND}: 1 件\n" in err and "メールサーバー" not in err

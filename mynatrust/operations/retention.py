@@ -44,6 +44,7 @@ from django.utils.translation import gettext_lazy as _
 import audit
 from kernel import Actor
 from kernel.errors import first_line
+from mynatrust import mail
 
 log = logging.getLogger(__name__)
 
@@ -227,31 +228,47 @@ REASON_LENGTH = 200
 @dataclass
 class Notices:
     """What sending the notices of one kind came to: how many were told, how many could not be sent
-    (the mail, see MAIL_ERRORS) and how many failed on any other error (a mistake in the code);
-    ``unlisted`` when the records to tell could not be listed, so that none was told."""
+    (the mail, see MAIL_ERRORS), how many failed on any other error (a mistake in the code) and how
+    many were not tried because the mail server could not be reached (``not_tried``); ``unlisted``
+    when the records to tell could not be listed, so that none was told."""
 
     sent: int = 0
     not_sent: int = 0
     unexpected: int = 0
+    not_tried: int = 0
     unlisted: bool = False
 
     @property
     def failed(self) -> int:
-        return self.not_sent + self.unexpected
+        return self.not_sent + self.unexpected + self.not_tried
 
 
-def send_notices(kind: RecordKind, now: datetime) -> Notices:
+@dataclass
+class Mailing:
+    """The notices of one run: once the mail server could not be reached (``lost``, a connection-level
+    error, see ``mail.connection_lost``), no further notice of the run is tried."""
+
+    lost: BaseException | None = None
+
+
+def send_notices(kind: RecordKind, now: datetime, mailing: Mailing | None = None) -> Notices:
     """Tell the owners of the records of ``kind`` due a notice at ``now``, one record per
-    transaction, each locked and asked again whether it is still due.
+    transaction, each locked and asked again whether it is still due, all over one connection to
+    the mail server.
 
     A notice that fails rolls back that record's transaction (its mark), so the record stays untold,
     is not due for removal and is tried again on the next run; the failure is the audit event
     ``retention.notice_failed`` and the other records are still told. Any other error than the
     mail's is handled the same way and its traceback logged.
 
+    Once the mail server cannot be reached (the connection cannot be opened, or is lost: not one
+    address refused), the records left are not tried in this run, nor those of later kinds sharing
+    ``mailing``: they stay untold, and one audit event ``retention.notices_not_tried`` says how many
+    and why.
+
     An error while listing the records to tell (the database's, a mistake in the kind's condition)
     tells none: it is recorded as ``retention.failed`` (step ``notices``), its traceback logged, and
-    ``unlisted`` set so that the caller removes nothing of the kind in this run."""
+    ``unlisted`` set so that the caller says so (records told before stay due for removal)."""
     outcome = Notices()
     if kind.notice is None:
         return outcome
@@ -263,12 +280,32 @@ def send_notices(kind: RecordKind, now: datetime) -> Notices:
         record_failure(kind, exc, step=NOTICES)
         outcome.unlisted = True
         return outcome
-    for pk in listed:
-        try:
-            outcome.sent += _tell_one(kind, pk, now)
-        except Exception as exc:  # noqa: BLE001  (recorded, counted and failing the run at its end)
-            _notice_failed(kind, pk, now, exc, outcome)
+    mailing = mailing or Mailing()
+    left = _tell_all(kind, listed, now, mailing, outcome) if listed and mailing.lost is None else len(listed)
+    if left:
+        assert mailing.lost is not None  # noqa: S101  (only a lost connection leaves records)
+        outcome.not_tried = left
+        record_error("retention.notices_not_tried", kind, mailing.lost, count=left)
     return outcome
+
+
+def _tell_all(kind: RecordKind, listed: list[Any], now: datetime, mailing: Mailing, outcome: Notices) -> int:
+    """Tell the ``listed`` records over one connection; how many were left untried when it was lost."""
+    with mail.one_connection() as connection:
+        try:
+            connection.open()
+        except OSError as exc:  # the server unreachable: nothing tried
+            mailing.lost = exc
+            return len(listed)
+        for done, pk in enumerate(listed, start=1):
+            try:
+                outcome.sent += _tell_one(kind, pk, now)
+            except Exception as exc:  # noqa: BLE001  (recorded, counted and failing the run at its end)
+                _notice_failed(kind, pk, now, exc, outcome)
+            if connection.lost is not None:
+                mailing.lost = connection.lost
+                return len(listed) - done
+    return 0
 
 
 def _tell_one(kind: RecordKind, pk: Any, now: datetime) -> int:
@@ -290,15 +327,7 @@ def _notice_failed(kind: RecordKind, pk: Any, now: datetime, exc: Exception, out
     else:
         outcome.unexpected += 1
         log.exception("retention: the notice of %s %s failed on an unexpected error", kind.name, name)
-    audit.record(
-        "retention.notice_failed",
-        actor=audit.SYSTEM,
-        subject=("retention.kind", kind.name),
-        kind=kind.name,
-        id=name,
-        error=type(exc).__name__,
-        reason=first_line(exc, REASON_LENGTH),
-    )
+    record_error("retention.notice_failed", kind, exc, id=name)
 
 
 def _identify(kind: RecordKind, pk: Any, now: datetime) -> str | None:
@@ -311,11 +340,14 @@ def _identify(kind: RecordKind, pk: Any, now: datetime) -> str | None:
 
 @dataclass
 class Applied:
-    """What removing or anonymising the records of one kind came to: how many were done (in the
-    batches that committed) and whether the kind stopped on an error (``retention.failed``)."""
+    """What removing or anonymising the records of one kind came to: how many were done in how many
+    batches that committed, whether the kind stopped on an error (``retention.failed``) and whether
+    that error rolled a batch back (``rolled_back``; otherwise the due records could not be listed)."""
 
     done: int = 0
+    batches: int = 0
     failed: bool = False
+    rolled_back: bool = False
 
 
 def apply(kind: RecordKind, cutoff: datetime, *, actor: Actor | None = None) -> Applied:
@@ -333,8 +365,10 @@ def apply(kind: RecordKind, cutoff: datetime, *, actor: Actor | None = None) -> 
         with transaction.atomic():
             ids = due_ids(kind, cutoff)
         for start in range(0, len(ids), AUDIT_BATCH):
+            outcome.rolled_back = True  # until the batch commits
             with transaction.atomic():
                 outcome.done += apply_batch(kind, cutoff, ids[start : start + AUDIT_BATCH], actor=actor)
+            outcome.batches, outcome.rolled_back = outcome.batches + 1, False
     except Exception as exc:  # recorded, logged and failing the run at its end
         outcome.failed = True
         log.exception("retention: %s failed after %s record(s) removed or anonymised", kind.name, outcome.done)
@@ -345,15 +379,22 @@ def apply(kind: RecordKind, cutoff: datetime, *, actor: Actor | None = None) -> 
 def record_failure(kind: RecordKind, exc: Exception, *, step: str, done: int = 0, actor: Actor | None = None) -> None:
     """Record that ``kind`` stopped on ``exc`` at ``step`` (PLANNING, NOTICES or REMOVAL) after
     ``done`` records: the audit event ``retention.failed``, never the error's full text."""
+    record_error("retention.failed", kind, exc, actor=actor, step=step, done=done)
+
+
+def record_error(
+    event_type: str, kind: RecordKind, exc: BaseException, *, actor: Actor | None = None, **data: Any
+) -> None:
+    """Record ``event_type`` about ``kind`` with ``data`` and the error: its class and the first line
+    of its text (REASON_LENGTH at most), never its full text."""
     audit.record(
-        "retention.failed",
+        event_type,
         actor=actor or audit.SYSTEM,
         subject=("retention.kind", kind.name),
         kind=kind.name,
-        step=step,
+        **data,
         error=type(exc).__name__,
         reason=first_line(exc, REASON_LENGTH),
-        done=done,
     )
 
 

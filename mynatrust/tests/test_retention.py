@@ -479,7 +479,12 @@ def test_a_kind_failing_in_its_second_batch_keeps_its_first_and_fails_the_run_af
     [logged] = [r for r in caplog.records if r.exc_info and r.exc_info[0].__name__ == "IntegrityError"]
     assert "a.faulty_removal" in logged.getMessage()
     said = err.getvalue()
-    assert "途中で失敗した種類" in said and "a.faulty_removal: 2 件を処理したあとに失敗しました" in said
+    # Said per kind: the batch kept, the one rolled back, the remainder left for the next run.
+    assert "失敗した種類と、それぞれで済んだこと" in said
+    assert (
+        "a.faulty_removal: 1 回分 2 件を処理したあと、次の回で失敗してその回を取り消しました"
+        "（済んだ 1 回分はそのままです）" in said
+    )
     assert "Traceback" not in said and "accounts.unconfirmed_signup" not in said
 
     # The next run fails on the broken batch again, now its first: nothing more removed or counted.
@@ -488,7 +493,8 @@ def test_a_kind_failing_in_its_second_batch_keeps_its_first_and_fails_the_run_af
         call_command("apply_retention", "--kind", "a.faulty_removal", stdout=StringIO(), stderr=err)
     assert exited.value.code == 1
     said = err.getvalue()
-    assert "Kinds that failed part-way." in said and "a.faulty_removal: failed after 0 record(s)" in said
+    assert "Kinds that failed, and what was done of each." in said
+    assert "a.faulty_removal: its first batch (up to 2 records) failed and was rolled back; nothing removed" in said
     assert "件" not in said
     assert User.objects.filter(display_name="old").count() == 2
     assert AuditEvent.objects.filter(event_type="retention.deleted", subject_id="a.faulty_removal").count() == 1
@@ -577,8 +583,10 @@ def test_a_kind_that_cannot_be_counted_is_skipped_recorded_and_fails_the_run_aft
     assert set(failure.data) <= {"kind", "step", "error", "reason", "done", "entry_point"}
     [logged] = [r for r in caplog.records if r.exc_info and r.exc_info[0].__name__ == "ProgrammingError"]
     assert "a.unplannable" in logged.getMessage()
-    assert "途中で失敗した種類" in err
+    assert "失敗した種類と、それぞれで済んだこと" in err
     assert "a.unplannable: 期限を過ぎた記録を数えられず、お知らせも削除もしていません" in err
+    # No batch ran: nothing is said of batches rolled back or kept.
+    assert "取り消し" not in err and "回分" not in err
     assert "accounts.unconfirmed_signup" not in err and "Traceback" not in err
 
 
@@ -603,28 +611,34 @@ def unlistable_notice_kind(settings):
 
 
 @pytest.mark.django_db
-def test_a_kind_whose_notices_cannot_be_listed_removes_nothing_and_fails_the_run_after_the_others(
+def test_a_kind_whose_notices_cannot_be_listed_still_removes_what_was_told_and_fails_the_run(
     unlistable_notice_kind, caplog
 ):
     with time_machine.travel(NOW - timedelta(days=400), tick=False):
+        # Told long ago and past its period: its due condition needs no new notice.
         told = make_user("told@recipient.example.jp", "recipient", display_name="told")
+        # Past its period but never told: never due, whatever the notices' listing does.
+        untold = make_user("untold@recipient.example.jp", "recipient")
     with time_machine.travel(NOW - timedelta(days=31), tick=False):
         stale = unconfirmed("stale@example.jp", "subscriber")
     kinds = ("--kind", "a.unlistable", "--kind", "accounts.unconfirmed_signup")
 
     out, err = run_failing(*kinds, "--dry-run")
     assert "削除前のお知らせの対象を一覧できませんでした" in out
-    assert "a.unlistable: 削除前のお知らせの対象を一覧できず、お知らせも削除もしていません" in err
+    assert "a.unlistable: 削除前のお知らせの対象を一覧できず、お知らせはしていません" in err
     assert not AuditEvent.objects.filter(event_type__startswith="retention.").exists()
 
     out, err = run_failing(*kinds)
 
-    # Its due record is known but its notices are not: nothing of the kind is removed.
-    assert User.objects.filter(pk=told.pk).exists()
+    # The record told long enough ago is removed (§2.8(10)); the untold one stays.
+    assert not User.objects.filter(pk=told.pk).exists()
+    assert User.objects.filter(pk=untold.pk).exists()
     assert not User.objects.filter(pk=stale.pk).exists()
-    assert "削除前のお知らせの対象を一覧できませんでした" in out and "  1 件を削除しました" in out
-    assert AuditEvent.objects.get(event_type="retention.run").data["applied"] == 1
-    assert not AuditEvent.objects.filter(event_type="retention.deleted", subject_id="a.unlistable").exists()
+    assert "削除前のお知らせの対象を一覧できませんでした" in out
+    assert out.count("  1 件を削除しました") == 2
+    assert AuditEvent.objects.get(event_type="retention.run").data["applied"] == 2
+    [deleted] = AuditEvent.objects.filter(event_type="retention.deleted", subject_id="a.unlistable")
+    assert deleted.data["ids"] == [str(told.pk)]
     assert not AuditEvent.objects.filter(event_type="retention.notice_failed").exists()
     [failure] = AuditEvent.objects.filter(event_type="retention.failed")
     assert failure.subject_id == "a.unlistable"
@@ -635,9 +649,15 @@ def test_a_kind_whose_notices_cannot_be_listed_removes_nothing_and_fails_the_run
         "done": 0,
     }
     assert len([r for r in caplog.records if r.exc_info and r.exc_info[0].__name__ == "ProgrammingError"]) == 2
-    assert "途中で失敗した種類" in err
-    assert "a.unlistable: 削除前のお知らせの対象を一覧できず、お知らせも削除もしていません" in err
+    assert (
+        "a.unlistable: 削除前のお知らせの対象を一覧できず、お知らせはしていません。"
+        "お知らせ済みで期限を過ぎた 1 件は削除または匿名化しました" in err
+    )
     assert "accounts.unconfirmed_signup" not in err and "Traceback" not in err
+    with translation.override("en"):
+        _out, err = run_failing(*kinds)
+    assert "a.unlistable: the records to tell could not be listed; nobody told. 0 record(s) told" in err
+    assert "件" not in err
 
 
 def test_a_kind_without_a_period_in_settings_is_refused(settings):

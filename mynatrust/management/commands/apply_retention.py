@@ -1,15 +1,19 @@
 """manage.py apply_retention [--dry-run] [--kind NAME …]: remove or anonymise records past their
 retention period (settings.RETENTION_PERIODS; mynatrust/operations/retention.py; docs/retention.md).
 
-A notice before removal that cannot be sent stops nothing: the other records and kinds are done.
-A kind whose removal fails stops itself only (its failed batch rolled back, the batches before kept);
-a kind whose due records cannot be counted, or whose records to tell cannot be listed, is skipped.
-At the end the command says per kind how many notices were not sent and which kinds failed, and
-exits with status 1 (FAILED) so that the scheduler reports the run; what was removed stays removed."""
+A notice before removal that cannot be sent stops nothing: the other records and kinds are done;
+once the mail server cannot be reached, the run tries no further notice (all go over one
+connection). A kind whose removal fails stops itself only (its failed batch rolled back, the
+batches before kept); a kind whose due records cannot be counted is skipped; a kind whose records
+to tell cannot be listed tells nobody but still removes what was told long enough ago. At the end
+the command says per kind how many notices were not sent and what happened of each kind that
+failed, and exits with status 1 (FAILED) so that the scheduler reports the run; what was removed
+stays removed."""
 
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +28,14 @@ from mynatrust.operations import retention
 
 # The exit status of a run in which a notice before removal could not be sent or a kind failed.
 FAILED = 1
+
+
+@dataclass(frozen=True)
+class KindFailure:
+    """How a kind failed, for the summary: the step, and for a removal what it had done."""
+
+    step: str
+    applied: retention.Applied | None = None
 
 
 class Command(commands.Command):
@@ -51,8 +63,10 @@ class Command(commands.Command):
         total_due = total_done = 0
         self.dry_run = dry_run
         self.failed: dict[str, retention.Notices] = {}
-        # Kind -> (the step it failed at, how many of it were done before).
-        self.failed_kinds: dict[str, tuple[str, int]] = {}
+        # Kind -> how it failed (a kind whose notices could not be listed may fail its removal too).
+        self.failed_kinds: dict[str, list[KindFailure]] = {}
+        self.mailing = retention.Mailing()
+        self.removed: dict[str, int] = {}
         for kind, outcome in rows:
             facts = {"kind": outcome.kind, "period": period_text(outcome.period)}
             if kind is None:
@@ -67,8 +81,8 @@ class Command(commands.Command):
                 % {**facts, "cutoff": commands.moment(outcome.cutoff), "due": outcome.due}
             )
             total_due += outcome.due
-            if kind.notice is not None and not self._tell(kind, now, dry_run=dry_run):
-                continue  # its records to tell are unknown: nothing of it is removed
+            if kind.notice is not None:
+                self._tell(kind, now, dry_run=dry_run)
             if not dry_run and outcome.due and outcome.cutoff is not None:
                 total_done += self._remove(kind, outcome.cutoff)
         if dry_run:
@@ -99,58 +113,71 @@ class Command(commands.Command):
                 % facts
             )
         )
-        self.failed_kinds[kind.name] = (retention.PLANNING, 0)
+        self.failed_kinds.setdefault(kind.name, []).append(KindFailure(retention.PLANNING))
         if not self.dry_run:
             retention.record_failure(kind, error, step=retention.PLANNING)
 
-    def _unlisted(self, kind: retention.RecordKind) -> bool:
-        """Say that the kind's records to tell could not be listed; False, the kind is skipped."""
+    def _unlisted(self, kind: retention.RecordKind) -> None:
+        """Say that the kind's records to tell could not be listed. Its removal goes on: a record is
+        due only once told long enough ago, so what is due was told (docs/retention.md)."""
         self.stdout.write(
             self.style.ERROR(
                 gettext(
-                    "  削除前のお知らせの対象を一覧できませんでした（この種類は削除しません。ログを確認してください）"
+                    "  削除前のお知らせの対象を一覧できませんでした（お知らせはせず、お知らせ済みで期限を過ぎた"
+                    "ものだけを削除します。ログを確認してください）"
                 )
             )
         )
-        self.failed_kinds[kind.name] = (retention.NOTICES, 0)
-        return False
+        self.failed_kinds.setdefault(kind.name, []).append(KindFailure(retention.NOTICES))
 
-    def _tell(self, kind: retention.RecordKind, now: datetime, *, dry_run: bool) -> bool:
-        """Send the kind's notices before its removal; a dry run counts them and sends none. False
-        when the records to tell could not be listed (nothing of the kind is then removed)."""
+    def _tell(self, kind: retention.RecordKind, now: datetime, *, dry_run: bool) -> None:
+        """Send the kind's notices before its removal; a dry run counts them and sends none."""
         if dry_run:
             count = retention.notices_due(kind, now)
             if count is None:
-                return self._unlisted(kind)
-            self.stdout.write(gettext("  削除前のお知らせの対象 %(count)s 件（送っていません）") % {"count": count})
-            return True
-        notices = retention.send_notices(kind, now)
+                self._unlisted(kind)
+            else:
+                self.stdout.write(gettext("  削除前のお知らせの対象 %(count)s 件（送っていません）") % {"count": count})
+            return
+        notices = retention.send_notices(kind, now, self.mailing)
         if notices.unlisted:
-            return self._unlisted(kind)
+            self._unlisted(kind)
+            return
         self.stdout.write(
             self.style.SUCCESS(gettext("  削除前のお知らせを %(count)s 件送りました") % {"count": notices.sent})
         )
+        if notices.not_tried:
+            self.stdout.write(
+                self.style.ERROR(
+                    gettext(
+                        "  メールサーバーに接続できないため、削除前のお知らせ %(count)s 件は送っていません"
+                        "（削除せず、次の実行で改めて送ります）"
+                    )
+                    % {"count": notices.not_tried}
+                )
+            )
         if notices.failed:
             self.failed[kind.name] = notices
+        if notices.failed - notices.not_tried:
             self.stdout.write(
                 self.style.ERROR(
                     gettext("  削除前のお知らせを %(count)s 件送れませんでした（削除せず、次の実行で改めて送ります）")
-                    % {"count": notices.failed}
+                    % {"count": notices.failed - notices.not_tried}
                 )
             )
-        return True
 
     def _remove(self, kind: retention.RecordKind, cutoff: datetime) -> int:
         """Remove or anonymise what is due of the kind and say how many; a kind that failed part-way
         is noted for the summary at the end. Returns how many were done."""
         applied = retention.apply(kind, cutoff, actor=audit.SYSTEM)
+        self.removed[kind.name] = applied.done
         if kind.action == retention.ANONYMISE:
             said = gettext("  %(count)s 件を匿名化しました") % {"count": applied.done}
         else:
             said = gettext("  %(count)s 件を削除しました") % {"count": applied.done}
         self.stdout.write(self.style.SUCCESS(said))
         if applied.failed:
-            self.failed_kinds[kind.name] = (retention.REMOVAL, applied.done)
+            self.failed_kinds.setdefault(kind.name, []).append(KindFailure(retention.REMOVAL, applied))
             self.stdout.write(
                 self.style.ERROR(gettext("  ここで失敗しました。残りは次の実行で処理します（ログを確認してください）"))
             )
@@ -165,27 +192,51 @@ class Command(commands.Command):
             sys.exit(FAILED)
 
     def _report_failed_kinds(self) -> None:
-        """Say which kinds failed, at which step and after how many records."""
+        """Say which kinds failed and, for each, what was done of it and what was not."""
         if not self.failed_kinds:
             return
         if self.dry_run:
             self.stderr.write(gettext("失敗した種類（試行のみのため何も記録していません）。ログを確認してください："))
         else:
             self.stderr.write(
-                gettext(
-                    "途中で失敗した種類。失敗した回の処理は取り消し、それより前に済んだものはそのままです。"
-                    "残りは次の実行で処理します。ログを確認してください："
-                )
+                gettext("失敗した種類と、それぞれで済んだこと。残りは次の実行で処理します。ログを確認してください：")
             )
-        for name, (step, done) in self.failed_kinds.items():
-            facts = {"kind": name, "count": done}
-            if step == retention.PLANNING:
-                line = gettext("  %(kind)s: 期限を過ぎた記録を数えられず、お知らせも削除もしていません") % facts
-            elif step == retention.NOTICES:
-                line = gettext("  %(kind)s: 削除前のお知らせの対象を一覧できず、お知らせも削除もしていません") % facts
-            else:
-                line = gettext("  %(kind)s: %(count)s 件を処理したあとに失敗しました") % facts
-            self.stderr.write(line)
+        for name, failures in self.failed_kinds.items():
+            for failure in failures:
+                self.stderr.write(self._what_happened(name, failure))
+
+    def _what_happened(self, name: str, failure: KindFailure) -> str:
+        """One line of the summary: what a failed kind came to at the step it failed."""
+        if failure.step == retention.PLANNING:
+            return gettext("  %(kind)s: 期限を過ぎた記録を数えられず、お知らせも削除もしていません") % {"kind": name}
+        if failure.step == retention.NOTICES:
+            if self.dry_run:
+                return gettext("  %(kind)s: 削除前のお知らせの対象を一覧できず、お知らせはしていません") % {
+                    "kind": name
+                }
+            done = self.removed.get(name, 0)
+            return gettext(
+                "  %(kind)s: 削除前のお知らせの対象を一覧できず、お知らせはしていません。"
+                "お知らせ済みで期限を過ぎた %(count)s 件は削除または匿名化しました"
+            ) % {"kind": name, "count": done}
+        applied = failure.applied or retention.Applied()
+        facts = {"kind": name, "count": applied.done, "batches": applied.batches, "size": retention.AUDIT_BATCH}
+        if not applied.rolled_back:
+            return gettext("  %(kind)s: 期限を過ぎた記録を一覧できず、何も削除・匿名化していません") % facts
+        if not applied.batches:
+            return (
+                gettext(
+                    "  %(kind)s: 最初の回（最大 %(size)s 件）で失敗してその回を取り消し、何も削除・匿名化していません"
+                )
+                % facts
+            )
+        return (
+            gettext(
+                "  %(kind)s: %(batches)s 回分 %(count)s 件を処理したあと、次の回で失敗してその回を取り消しました"
+                "（済んだ %(batches)s 回分はそのままです）"
+            )
+            % facts
+        )
 
     def _report_failed_notices(self) -> None:
         """Say per kind how many notices were not sent."""
@@ -196,6 +247,10 @@ class Command(commands.Command):
         )
         for name, notices in self.failed.items():
             line = gettext("  %(kind)s: %(count)s 件") % {"kind": name, "count": notices.failed}
+            if notices.not_tried:
+                line += gettext("（うち %(count)s 件はメールサーバーに接続できないため送っていません）") % {
+                    "count": notices.not_tried
+                }
             if notices.unexpected:
                 line += gettext("（うち %(count)s 件は想定外のエラーです。ログを確認してください）") % {
                     "count": notices.unexpected
