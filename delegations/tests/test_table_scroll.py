@@ -1,6 +1,7 @@
 """The delegation list's table scrolls in a labelled, focusable box whose first line says so, in
-the reader's language (the browser shows that line only when the table is wider than the box:
-test_table_scroll_browser)."""
+the reader's language: the page as sent, which is what a browser without scripts keeps (with
+site.js, the box is a Tab stop and the line is shown and read only while the table is wider than
+the box: test_table_scroll_browser)."""
 
 from __future__ import annotations
 
