@@ -18,11 +18,13 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import formats, timezone
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from mynatrust.access import signed_in
 from mynatrust.decisions import Decision, NoReasonForm, confirm_page, not_open
+from mynatrust.lib.identifiers import identifier
 from mynatrust.lib.pdf_pages import PdfPageError, render_page
 from registry import matching, services
 from registry.forms import (
@@ -53,6 +55,12 @@ logger = logging.getLogger(__name__)
 
 def _label(name: str) -> Any:
     return getattr(SubscriberFacts._meta.get_field(name), "verbose_name", name)
+
+
+@admin.display(description=_("法人番号"), ordering="corporate_number")
+def corporate_number_marked(obj: Any) -> SafeString:
+    """A corporate number in a list or on an item's page, marked up as an identifier."""
+    return identifier(obj.corporate_number)
 
 
 class ReadOnlyMixin:
@@ -130,7 +138,7 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Subscriber)
 class SubscriberAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ("display_name", "kind", "corporate_number", "status", "waiting", "applied_at", "contract_end")
+    list_display = ("display_name", "kind", corporate_number_marked, "status", "waiting", "applied_at", "contract_end")
     list_filter = (QueueFilter, "status", "kind")
     # A caller quotes the reception number of the application or of a change (受付番号).
     search_fields = (
@@ -376,9 +384,21 @@ class SubscriberFactsAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 @admin.register(CorporateRecord)
 class CorporateRecordAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ("corporate_number", "name", "prefecture_name", "city_name", "close_date", "update_date")
+    list_display = ("corporate_number_marked", "name", "prefecture_name", "city_name", "close_date", "update_date")
     search_fields = ("=corporate_number", "name")
     show_full_result_count = False
+    # The numbers on the record's page are identifiers too, shown by the columns below.
+    MARKED = {"corporate_number": "corporate_number_marked", "successor_corporate_number": "successor_marked"}
+    readonly_fields = tuple(MARKED.values())
+    corporate_number_marked = staticmethod(corporate_number_marked)
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        names = [str(name) for name in super().get_fields(request, obj)]
+        return [self.MARKED.get(name, name) for name in names if name not in self.readonly_fields]
+
+    @admin.display(description=_("承継先法人番号"), ordering="successor_corporate_number")
+    def successor_marked(self, obj: CorporateRecord) -> SafeString:
+        return identifier(obj.successor_corporate_number)
 
 
 @admin.register(ImportRun)
@@ -467,7 +487,7 @@ def submission_facts(subscriber: Subscriber, facts: SubscriberFacts | None) -> l
     """The subscriber and the version under decision, restated on a confirmation page."""
     rows: list[tuple[Any, Any]] = [
         (_("区分"), subscriber.get_kind_display()),
-        (_("法人番号"), subscriber.corporate_number or "—"),
+        (_("法人番号"), identifier(subscriber.corporate_number) or "—"),
         (_("状態"), subscriber.get_status_display()),
     ]
     current = subscriber.current_facts

@@ -15,8 +15,11 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
+from mynatrust.lib.identifiers import identifier
 from registry import contract
 
 if TYPE_CHECKING:
@@ -552,6 +555,10 @@ class CorporateRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.corporate_number} {self.name}"
+
+    def html_name(self) -> SafeString:
+        """The name on a page: the corporate number is an identifier, the name is not."""
+        return format_html("{} {}", identifier(self.corporate_number), self.name)
 
     @property
     def address(self) -> str:

@@ -1,5 +1,5 @@
-"""Delegation IDs, reception numbers and registration numbers on the subscriber's pages and on the
-staff review page are marked up as identifiers (``mynatrust.lib.identifiers``), as the messages
+"""Delegation IDs, reception numbers, registration numbers and corporate numbers (法人番号) on the
+subscriber's pages and on the staff review page are marked up as identifiers (``mynatrust.lib.identifiers``), as the messages
 that name them already are: a browser does not translate them, a screen reader and the Japanese-text
 checks know them for what they are, and the whole ID is one element to select and copy."""
 
@@ -56,6 +56,15 @@ def test_an_update_names_its_original_by_a_marked_up_id(client, settings, member
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
+def test_a_draft_names_its_principal_by_a_marked_up_corporate_number(client, settings, member, active, language):
+    client.force_login(member)
+    draft = services.start_update(active, actor=member)
+    html = page(client, settings, language, "edit", draft)
+    assert 'data-testid="principal"' in html
+    assert_only_marked(html, active.subscriber.corporate_number)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
 def test_the_list_marks_up_the_ids_in_its_table_and_its_reminder(client, settings, member, active, language):
     Delegation.objects.filter(pk=active.pk).update(confirmation_due_on=confirmation.today() - timedelta(days=2))
     client.force_login(member)
@@ -91,4 +100,4 @@ def test_the_staff_review_page_marks_up_the_id_and_the_numbers(client, settings,
     html = client.get(reverse("admin:delegations_delegation_change", args=[active.pk])).content.decode()
     assert f'<html lang="{language}"' in html
     assert f'<li aria-current="page">{marked(active.delegation_id)}</li>' in html  # the breadcrumb
-    assert_only_marked(html, active.delegation_id, "EMP-0042", active.xml_sha256)
+    assert_only_marked(html, active.delegation_id, "EMP-0042", active.xml_sha256, active.subscriber.corporate_number)

@@ -1,6 +1,6 @@
-"""Delegation IDs and reception numbers on a recipient's pages are marked up as identifiers
-(``mynatrust.lib.identifiers``), as on the subscriber's: never translated, one item to read, select
-and copy."""
+"""Delegation IDs, reception numbers and the principal's corporate number (法人番号) on a
+recipient's pages are marked up as identifiers (``mynatrust.lib.identifiers``), as on the
+subscriber's: never translated, one item to read, select and copy."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def test_the_result_and_the_history_mark_up_the_id(client, settings, recipient, 
     client.force_login(recipient)
     speak(client, settings, language)
     result = client.post(reverse("validity:check"), {"delegation_id": delegation_id})["Location"]
-    assert_only_marked(get(client, result, language), delegation_id)
+    assert_only_marked(get(client, result, language), delegation_id, facts(delegation_id).principal_corporate_number)
     assert_only_marked(get(client, reverse("validity:history"), language), delegation_id)
 
 
