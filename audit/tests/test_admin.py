@@ -66,7 +66,7 @@ def test_the_auditor_verifies_from_the_admin_and_it_is_recorded(client, staff_by
     auditor = staff_by_role["auditor"]
     otp_login(client, auditor)
     page = client.post(reverse("admin:audit_auditevent_verify"), {"from_seq": "", "to_seq": ""}).content.decode()
-    assert "結果: 正常" in page
+    assert "結果：正常" in page
     event = AuditEvent.objects.get(event_type="audit.verified")
     assert event.actor_id == str(auditor.pk)
     assert event.data["ok"] is True

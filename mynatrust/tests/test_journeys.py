@@ -478,7 +478,7 @@ def test_e_an_auditor_verifies_and_exports_the_log_and_the_offline_verifier_acce
     )
     click_through(journey, page, page.get_by_role("link", name="検証", exact=True), "verify")
     click_through(journey, page, page.get_by_role("button", name="検証する"), "verified")
-    assert "結果: 正常" in page.content()
+    assert "結果：正常" in page.content()
 
     click_through(journey, page, page.locator(".breadcrumbs").get_by_role("link", name="監査ログ"), "audit-log-again")
     click_through(journey, page, page.get_by_role("link", name="公開鍵"), "public-key")

@@ -1,0 +1,64 @@
+"""A Japanese label takes the full-width colon (「電子委任状 ID：」), never the half-width one.
+
+The browser journeys read the rendered Japanese pages for a half-width colon
+(``journey_pages._RAW``), but only on the pages they visit and never in a mail. This scan reads every
+template as its Japanese source: the text of each ``{% translate %}`` and ``{% blocktranslate %}``,
+with a template variable standing for a word, and fails where Japanese (or a variable used as a
+label, as in ``{{ kind }}: {{ title }}``) is followed by ``:``. A colon after the translation,
+outside it (``{% translate "理由" %}:``), is the same flaw and is caught too: the colon belongs in
+the string, so that the English catalogue can give English its own ``:``. URLs, times and program
+text (``<code>``) are not labels.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from django.conf import settings
+
+TEMPLATES = Path(settings.BASE_DIR) / "templates"
+
+_COMMENTS = re.compile(r"\{#.*?#\}|\{%\s*comment\s*%\}.*?\{%\s*endcomment\s*%\}", re.DOTALL)
+_CODE = re.compile(r"<code\b.*?</code>", re.DOTALL)
+_TRANSLATE = re.compile(r"""\{%-?\s*(?:translate|trans)\s+(?:"([^"]*)"|'([^']*)')[^%]*%\}""")
+_VARIABLE = re.compile(r"\{\{.*?\}\}", re.DOTALL)
+_TAG = re.compile(r"\{%.*?%\}", re.DOTALL)
+# A variable is read as a word of the sentence: 〓 is Japanese, so a variable used as a label is one.
+_WORD = "〓"
+_JAPANESE = r"[\u3000-\u30ff\u3400-\u9fff\uff00-\uffef]"
+# Japanese, perhaps a few Latin letters of the same label (電子委任状 ID), then a colon that does not
+# begin a URL's // or separate the digits of a time.
+_HALF_WIDTH_COLON = re.compile(rf"{_JAPANESE}[A-Za-z0-9 -]{{0,8}}:(?![/\d])")
+
+
+def as_japanese_text(source: str) -> str:
+    """The template's text as a Japanese reader gets it, with its variables as words."""
+    text = _CODE.sub(" ", _COMMENTS.sub(" ", source))
+    text = _TRANSLATE.sub(lambda m: m.group(1) if m.group(1) is not None else m.group(2), text)
+    text = _VARIABLE.sub(_WORD, text)
+    return _TAG.sub("", text)
+
+
+def half_width_colons(source: str) -> list[str]:
+    text = as_japanese_text(source)
+    return [text[max(0, m.start() - 12) : m.end() + 8].strip() for m in _HALF_WIDTH_COLON.finditer(text)]
+
+
+def test_the_scan_knows_a_half_width_colon_after_japanese() -> None:
+    assert half_width_colons('{% translate "電子委任状 ID" %}: {{ id }}')
+    assert half_width_colons('{% translate "結果: 正常" %}')
+    assert half_width_colons("{% blocktranslate %}終了日: {{ date }}{% endblocktranslate %}")
+    assert half_width_colons("[{{ SERVICE_NAME }}] {{ notice.get_kind_display }}: {{ notice.title }}")
+    assert not half_width_colons('{% translate "電子委任状 ID：" %} {{ id }}')
+    assert not half_width_colons("{% translate \"全文\" %} {{ base_url }}{% url 'repository:notice' n %}")
+    assert not half_width_colons("<p>受付 12:30</p><code>Authorization: Bearer キー</code>")
+
+
+def test_no_template_puts_a_half_width_colon_after_japanese() -> None:
+    found = {
+        str(path.relative_to(TEMPLATES)): colons
+        for path in sorted(TEMPLATES.rglob("*"))
+        if path.suffix in (".html", ".txt") and (colons := half_width_colons(path.read_text(encoding="utf-8")))
+    }
+    assert found == {}
