@@ -25,7 +25,7 @@ def audit_configuration(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
         except keys.KeyUnavailable as err:  # no path set, or no key there: said in the check's language
             errors.append(
                 Error(
-                    gettext("監査ログのチェックポイントに署名できる鍵がありません: %(problem)s") % {"problem": err},
+                    gettext("監査ログのチェックポイントに署名できる鍵がありません：%(problem)s") % {"problem": err},
                     hint=gettext(
                         "AUDIT_CHECKPOINT_KEY_PATH に、秘密情報の保管庫からマウントした Ed25519 秘密鍵"
                         "（PKCS#8 の PEM）のファイルを指定してください（manage.py audit_key --generate PATH で作れます）。"

@@ -93,12 +93,12 @@ class KeyFile:
             with entry_point(self.command):
                 audit.record_refused(self.refused, actor=audit.SYSTEM, code="exists", reason=reason, path=str(target))
         except DatabaseError as exc:  # the key stays as it was all the same; the operator is told both
-            unrecorded = gettext("この拒否は監査ログに記録できませんでした: %(error)s") % {"error": exc}
+            unrecorded = gettext("この拒否は監査ログに記録できませんでした：%(error)s") % {"error": exc}
             raise CommandError(f"{reason}\n{unrecorded}") from exc
         raise CommandError(reason)
 
 
 def _unrecorded(exc: DatabaseError) -> str:
     return gettext(
-        "鍵の作成を監査ログに記録できないため、鍵を作りませんでした（先に migrate を実行してください）: %(error)s"
+        "鍵の作成を監査ログに記録できないため、鍵を作りませんでした（先に migrate を実行してください）：%(error)s"
     ) % {"error": exc}

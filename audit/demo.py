@@ -18,10 +18,10 @@ def setup(command: Any) -> None:
     facts = {"path": keys.key_path(), "key_id": signing.key_id(key.public_key())[:16]}
     if checkpoint:
         said = gettext(
-            "監査ログ: #%(seq)s まで封印しました。チェックポイントの署名鍵 %(path)s（鍵 ID %(key_id)s…）。"
+            "監査ログ：#%(seq)s まで封印しました。チェックポイントの署名鍵 %(path)s（鍵 ID %(key_id)s…）。"
         ) % {**facts, "seq": checkpoint.seq}
     else:
-        said = gettext("監査ログ: まだ空です。チェックポイントの署名鍵 %(path)s（鍵 ID %(key_id)s…）。") % facts
+        said = gettext("監査ログ：まだ空です。チェックポイントの署名鍵 %(path)s（鍵 ID %(key_id)s…）。") % facts
     command.stdout.write(said)
     _witness(command)
 
@@ -39,9 +39,9 @@ def _witness(command: Any) -> None:
         )
         record_cosignature(cosignature, actor=command_actor("demo_setup"))
     except (keys.KeyUnavailable, AuditError, witness.Refused) as err:
-        command.stdout.write(gettext("監査の立会人: 連署していません（%(reason)s）。") % {"reason": err})
+        command.stdout.write(gettext("監査の立会人：連署していません（%(reason)s）。") % {"reason": err})
         return
     command.stdout.write(
-        gettext("監査の立会人: #%(seq)s に連署しました（鍵 ID %(key_id)s…）。")
+        gettext("監査の立会人：#%(seq)s に連署しました（鍵 ID %(key_id)s…）。")
         % {"seq": cosignature["seq"], "key_id": cosignature["witness_key_id"][:16]}
     )

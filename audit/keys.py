@@ -66,7 +66,7 @@ def private_key() -> Ed25519PrivateKey:
         return _load(str(path))
     except (OSError, ValueError) as err:
         raise KeyUnavailable(
-            gettext("チェックポイントの署名鍵 %(path)s を読み込めません: %(error)s") % {"path": path, "error": err}
+            gettext("チェックポイントの署名鍵 %(path)s を読み込めません：%(error)s") % {"path": path, "error": err}
         ) from err
 
 
@@ -116,7 +116,7 @@ def witness_private_key() -> Ed25519PrivateKey:
         return signing.load_private_key(path.read_bytes())
     except (OSError, ValueError) as err:
         raise KeyUnavailable(
-            gettext("立会人の鍵 %(path)s を読み込めません: %(error)s") % {"path": path, "error": err}
+            gettext("立会人の鍵 %(path)s を読み込めません：%(error)s") % {"path": path, "error": err}
         ) from err
 
 

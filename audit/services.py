@@ -77,7 +77,7 @@ def start_export(
             audit.record_refused("audit.export_refused", actor=actor, filters=filters.describe(), problem=problem)
             raise AuditError(
                 gettext(
-                    "監査ログの検証に失敗したため、エクスポートしませんでした: %(problem)s"
+                    "監査ログの検証に失敗したため、エクスポートしませんでした：%(problem)s"
                     "（証拠として出力するには「検証に失敗したログも出力する」を選んでください）"
                 )
                 % {"problem": problem}
@@ -164,7 +164,7 @@ def _verified_checkpoint(start: int, end: int, *, actor: Actor | None) -> AuditC
             "audit.archive_failed", actor=actor, first_seq=start, last_seq=end, problem=str(report.first_problem)
         )
         raise AuditError(
-            gettext("検証に失敗したため、アーカイブしませんでした: %(problem)s") % {"problem": report.first_problem}
+            gettext("検証に失敗したため、アーカイブしませんでした：%(problem)s") % {"problem": report.first_problem}
         )
     try:
         return checkpoint_at(end)
@@ -192,7 +192,7 @@ def _write_segment_file(plan: export.ExportPlan, partial: Path, *, actor: Actor 
         first, last = plan.from_seq, plan.from_seq + plan.count - 1
         audit.record("audit.archive_failed", actor=actor, first_seq=first, last_seq=last, problem=problem)
         raise AuditError(
-            gettext("アーカイブファイルを書き出せませんでした: %(problem)s。何も記録・削除していません。")
+            gettext("アーカイブファイルを書き出せませんでした：%(problem)s。何も記録・削除していません。")
             % {"problem": problem}
         ) from err
     return digest.hexdigest()
@@ -207,7 +207,7 @@ def _check_written(partial: Path, key: Any) -> None:
     except Invalid as err:
         partial.unlink()
         raise AuditError(
-            gettext("書き出したアーカイブファイルの検証に失敗しました: %(problem)s") % {"problem": err}
+            gettext("書き出したアーカイブファイルの検証に失敗しました：%(problem)s") % {"problem": err}
         ) from err
 
 

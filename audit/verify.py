@@ -224,7 +224,7 @@ def _signed_head(report: Report) -> heads_file.Head | None:
         return heads_file.read(path)
     except heads_file.Unreadable as err:
         report.problems.append(
-            Problem(None, gettext("署名済みの先頭を保存したファイルを読めません: %(error)s") % {"error": err})
+            Problem(None, gettext("署名済みの先頭を保存したファイルを読めません：%(error)s") % {"error": err})
         )
         return None
 

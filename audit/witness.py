@@ -137,7 +137,7 @@ def cosign(
     problem = heads.extension_problem(last, links_of(document.get("links", [])), new)
     if problem is not None:
         raise Refused(
-            gettext("前回連署した先頭（#%(seq)s）を延長していません: %(problem)s")
+            gettext("前回連署した先頭（#%(seq)s）を延長していません：%(problem)s")
             % {"seq": last.seq, "problem": problem},
             "fork",
         )
@@ -204,7 +204,7 @@ def _check_chain_to(
     problem = heads.extension_problem(start, (link for link in links if link[0] > start.seq), new)
     if problem is not None:
         raise Refused(
-            gettext("この立会人が連署した #%(start)s から: %(problem)s") % {"start": start.seq, "problem": problem},
+            gettext("この立会人が連署した #%(start)s から：%(problem)s") % {"start": start.seq, "problem": problem},
             "fork",
             start=start.seq,
         )

@@ -83,7 +83,7 @@ def open_session(module: str | None, token_label: str | None, pin: str | None) -
     lib = pkcs11.lib(_module_path(module))
     token = _token(lib, token_label)
     password = (
-        pin if pin is not None else getpass.getpass("署名用電子証明書のパスワード（6〜16文字、表示されません）: ")
+        pin if pin is not None else getpass.getpass("署名用電子証明書のパスワード（6〜16文字、表示されません）：")
     )
     try:
         session = token.open(user_pin=password)

@@ -58,7 +58,7 @@ def setup(command: Any) -> None:
             actor=audit.SYSTEM,
         )
     command.stdout.write(
-        gettext("テスト用 PKI: %(path)s（ルート %(root)s…、ペルソナ: %(personas)s）")
+        gettext("テスト用 PKI：%(path)s（ルート %(root)s…、ペルソナ：%(personas)s）")
         % {
             "path": settings.SIGNATURE_TEST_PKI_DIR,
             "root": pki.root_fingerprint[:16],
@@ -200,7 +200,7 @@ def _demo_delegations(command: Any) -> None:
     active = Delegation.objects.for_subscriber(subscriber).active().order_by("pk").first()
     command.stdout.write(
         gettext(
-            "電子委任状: %(subscriber)s には有効な電子委任状 %(id)s と下書きがあります。/app/delegations/"
+            "電子委任状：%(subscriber)s には有効な電子委任状 %(id)s と下書きがあります。/app/delegations/"
             "（確定した下書きではテスト用カードで署名できます）"
         )
         % {"subscriber": subscriber, "id": active.delegation_id if active else "—"}
@@ -293,7 +293,7 @@ def _demo_revoked(subscriber: Any, member: Any, period: dict[str, Any], command:
     ended.refresh_from_db()
     command.stdout.write(
         gettext(
-            "  電子委任状: %(id)s は利用者が取り消しました（受付番号 %(number)s）。そのページから登録完了通知と"
+            "  電子委任状：%(id)s は利用者が取り消しました（受付番号 %(number)s）。そのページから登録完了通知と"
             "取消通知の PDF を開けます"
         )
         % {"id": ended.delegation_id, "number": ended.revocation_number}
@@ -319,12 +319,12 @@ def _demo_queues(subscriber: Any, member: Any, period: dict[str, Any], command: 
             birth=_TEST_CARD_BIRTH,
         )
         _signed(subscriber, member, {**DEMO_SUBSTITUTE_AGENT, **period}, agent_card=card)
-        command.stdout.write(gettext("  電子委任状: 代替文字を含む1件が受付の確認を待っています"))
+        command.stdout.write(gettext("  電子委任状：代替文字を含む1件が受付の確認を待っています"))
     if not RevocationRequest.objects.exists():
         revoked = _signed(subscriber, member, {**DEMO_REVOKED_AGENT, **period})
         services.request_revocation(revoked, actor=operator, reason="担当者の退職（利用者からの届出）")
         command.stdout.write(
-            gettext("  電子委任状: %(id)s の取消しが2人目の職員の判断を待っています") % {"id": revoked.delegation_id}
+            gettext("  電子委任状：%(id)s の取消しが2人目の職員の判断を待っています") % {"id": revoked.delegation_id}
         )
     if not mine.filter(agent_name=DEMO_UNCONFIRMED_AGENT["agent_name"]).exists():
         _unconfirmed(_signed(subscriber, member, {**DEMO_UNCONFIRMED_AGENT, **period}), command)
@@ -336,7 +336,7 @@ def _demo_queues(subscriber: Any, member: Any, period: dict[str, Any], command: 
             reason="署名用認証局の次の世代（デモ）",
             label="デモ：次の世代の署名用認証局",
         )
-        command.stdout.write(gettext("  トラストアンカー: 次の世代のルート証明書が承認を待っています"))
+        command.stdout.write(gettext("  トラストアンカー：次の世代のルート証明書が承認を待っています"))
 
 
 def _unconfirmed(delegation: Any, command: Any) -> None:
@@ -353,6 +353,6 @@ def _unconfirmed(delegation: Any, command: Any) -> None:
     with mock.patch("mynatrust.mail.send_now"):
         confirmation.send_reminders()
     command.stdout.write(
-        gettext("  電子委任状: %(id)s は定期確認の期限を過ぎています（受付が対応します）")
+        gettext("  電子委任状：%(id)s は定期確認の期限を過ぎています（受付が対応します）")
         % {"id": delegation.delegation_id}
     )

@@ -50,7 +50,7 @@ def read_file(path: str) -> bytes:
     try:
         return Path(path).read_bytes()
     except OSError as exc:
-        raise TrustError(_("ファイルを読めません: %(error)s") % {"error": exc}, "unreadable") from exc
+        raise TrustError(_("ファイルを読めません：%(error)s") % {"error": exc}, "unreadable") from exc
 
 
 def _refuse(event: str, message: Any, code: str, *, actor: Actor, subject: Any = None, **data: Any) -> TrustError:

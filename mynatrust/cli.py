@@ -40,7 +40,7 @@ def _read_code(email: str) -> str:
     code = os.environ.get(CODE_VARIABLE, "")
     if not code:
         try:
-            code = getpass.getpass(gettext("%(email)s の認証アプリの現在のコード: ") % {"email": email})
+            code = getpass.getpass(gettext("%(email)s の認証アプリの現在のコード：") % {"email": email})
         except EOFError:
             code = ""
     return code.strip()

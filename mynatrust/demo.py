@@ -52,7 +52,7 @@ def _staff_enrolment(command: Any) -> None:
             demo_email(NEWCOMER), Role.RECEPTION, actor=manager, display_name="受付 新任", suitability=check
         )
     command.stdout.write(
-        gettext("  職員: %(email)s を適格性の確認を記録したうえで任命しました（まだ登録を済ませていません）")
+        gettext("  職員：%(email)s を適格性の確認を記録したうえで任命しました（まだ登録を済ませていません）")
         % {"email": demo_email(NEWCOMER)}
     )
 
@@ -85,4 +85,4 @@ def _incident_to_report(command: Any) -> None:
         security_failure=True,
         leak_risk=True,
     )
-    command.stdout.write(gettext("  運用: 2件目のセキュリティ事故が主務省庁への報告を待っています"))
+    command.stdout.write(gettext("  運用：2件目のセキュリティ事故が主務省庁への報告を待っています"))

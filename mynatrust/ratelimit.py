@@ -53,7 +53,7 @@ class Rate:
 def malformed_setting(name: str) -> str:
     """What a system check says of the rate setting *name* that :meth:`Rate.parse` refuses, in the
     language active when it runs: one wording for every app's rates (mynatrust.E016, validity.E002)."""
-    return gettext("%(name)s は「回数/秒数」の形で指定してください（例: 600/60）。") % {"name": name}
+    return gettext("%(name)s は「回数/秒数」の形で指定してください（例：600/60）。") % {"name": name}
 
 
 def _cache() -> BaseCache:

@@ -223,14 +223,14 @@ def _tell(command: Any) -> None:
     )
     out.write(
         gettext(
-            "  %(email)s として: 管理画面 → 利用者 → 受付キュー「審査待ち」で申込みを開き、証明書の PDF を見て、"
+            "  %(email)s として：管理画面 → 利用者 → 受付キュー「審査待ち」で申込みを開き、証明書の PDF を見て、"
             "国税庁のデータとの照合結果（所在地が違う）を確かめてから、承認・差戻し・却下します。"
         )
         % {"email": demo_email("reception")}
     )
     out.write(
         gettext(
-            "  国税庁のデータ: `manage.py import_corporate_numbers FILE.zip` で全件データを取り込みます"
+            "  国税庁のデータ：`manage.py import_corporate_numbers FILE.zip` で全件データを取り込みます"
             "（docs/registry.md を参照）。"
         )
     )

@@ -102,11 +102,11 @@ def check_row(fields: list[str], *, full: bool = True) -> None:
         )
     sequence = fields[0]
     if not (sequence.isascii() and sequence.isdigit()) or len(sequence) > 18:
-        raise RowError(gettext("一連番号が数字ではありません: %(value)r") % {"value": sequence[:20]})
+        raise RowError(gettext("一連番号が数字ではありません：%(value)r") % {"value": sequence[:20]})
     if not _valid_number(fields[1]):
-        raise RowError(gettext("法人番号が正しくありません: %(value)r") % {"value": fields[1][:20]})
+        raise RowError(gettext("法人番号が正しくありません：%(value)r") % {"value": fields[1][:20]})
     if fields[20] and not _valid_number(fields[20]):
-        raise RowError(gettext("承継先法人番号が正しくありません: %(value)r") % {"value": fields[20][:20]})
+        raise RowError(gettext("承継先法人番号が正しくありません：%(value)r") % {"value": fields[20][:20]})
     if not fields[6]:
         raise RowError(gettext("商号又は名称が空です"))
     if not full:
@@ -115,7 +115,7 @@ def check_row(fields: list[str], *, full: bool = True) -> None:
         text = fields[i]
         if text and not _is_date(text):
             raise RowError(
-                gettext("%(column)s の日付が正しくありません: %(value)r")
+                gettext("%(column)s の日付が正しくありません：%(value)r")
                 % {"column": COLUMNS[i][0], "value": text[:20]}
             )
     limits = _SMALL_LIMITS if sum(map(len, fields)) < 300 else _LIMITS

@@ -22,7 +22,7 @@ def signing_key(app_configs: Any, **kwargs: Any) -> list[Error]:
     except signing.SigningKeyError as exc:
         return [
             Error(
-                gettext("有効性回答に署名できる鍵がありません: %(problem)s") % {"problem": exc},
+                gettext("有効性回答に署名できる鍵がありません：%(problem)s") % {"problem": exc},
                 hint=gettext(
                     "VALIDITY_SIGNING_KEY_FILE に PEM の P-256 秘密鍵のファイルを指定してください"
                     "（manage.py validity_signing_key create で作れます）。"

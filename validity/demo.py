@@ -29,14 +29,14 @@ def setup(command: Any) -> None:
     if key_path is not None and not key_path.exists():
         kid = signing.generate_key_file(key_path)
         out.write(
-            gettext("有効性確認: 回答の署名鍵 %(path)s を作りました（鍵 ID %(kid)s）") % {"path": key_path, "kid": kid}
+            gettext("有効性確認：回答の署名鍵 %(path)s を作りました（鍵 ID %(kid)s）") % {"path": key_path, "kid": kid}
         )
     _pending_registration(command)
     user = User.objects.filter(email=RECIPIENT_EMAIL, kind=User.Kind.RECIPIENT).first()
     if user is None:
         out.write(
             style.WARNING(
-                gettext("有効性確認: デモの受領者 %(email)s がいないため飛ばしました") % {"email": RECIPIENT_EMAIL}
+                gettext("有効性確認：デモの受領者 %(email)s がいないため飛ばしました") % {"email": RECIPIENT_EMAIL}
             )
         )
         return
@@ -81,20 +81,20 @@ def _tell(command: Any, organisation: RecipientOrganisation, plaintext: str | No
     out, style = command.stdout, command.style
     out.write(style.MIGRATE_HEADING(gettext("有効性確認（受領者のページと API）")))
     out.write(
-        gettext("  受領者の組織: %(name)s（%(status)s）")
+        gettext("  受領者の組織：%(name)s（%(status)s）")
         % {"name": organisation.name, "status": organisation.get_status_display()}
     )
     if plaintext:
         out.write(
-            gettext("  API キー（デモ専用。表示はこの1回だけで、ハッシュ値で保存します）: %(key)s") % {"key": plaintext}
+            gettext("  API キー（デモ専用。表示はこの1回だけで、ハッシュ値で保存します）：%(key)s") % {"key": plaintext}
         )
         shown = plaintext
     else:
         shown = gettext("[作成時に表示したデモのキー、または /recipient/keys/ で作る新しいキー]")
-        out.write(gettext("  API キー: 作成済みです（別のキーは /recipient/keys/ で作れます）"))
+        out.write(gettext("  API キー：作成済みです（別のキーは /recipient/keys/ で作れます）"))
     base = settings.SERVICE_BASE_URL.rstrip("/")
     sample = _demo_delegation_id() or SAMPLE_ID
-    out.write(gettext("  試してみてください:"))
+    out.write(gettext("  試してみてください："))
     out.write(f"    curl -s -H 'Authorization: Bearer {shown}' {base}/api/v1/delegations/{sample}/validity")
     out.write(
         f"    curl -s -H 'Authorization: Bearer {shown}' -H 'Accept: application/jose' "
@@ -104,13 +104,13 @@ def _tell(command: Any, organisation: RecipientOrganisation, plaintext: str | No
         f"    curl -s {base}/.well-known/jwks.json > jwks.json && .venv/bin/python docs/examples/verify_answer.py answer.jws jwks.json"
     )
     out.write(
-        gettext("    確認のフォーム: %(url)s（%(email)s でログイン）")
+        gettext("    確認のフォーム：%(url)s（%(email)s でログイン）")
         % {"url": f"{base}/recipient/check/", "email": RECIPIENT_EMAIL}
     )
-    out.write(gettext("    確認の履歴: %(url)s") % {"url": f"{base}/recipient/checks/"})
+    out.write(gettext("    確認の履歴：%(url)s") % {"url": f"{base}/recipient/checks/"})
     out.write(
         gettext(
-            "    構成員: %(url)s（%(admin)s が管理者です。%(colleague)s は確認と履歴の閲覧ができ、API キーは"
+            "    構成員：%(url)s（%(admin)s が管理者です。%(colleague)s は確認と履歴の閲覧ができ、API キーは"
             "作れません）"
         )
         % {"url": f"{base}/recipient/members/", "admin": RECIPIENT_EMAIL, "colleague": COLLEAGUE_EMAIL}
@@ -206,7 +206,7 @@ def _end_notice(organisation: RecipientOrganisation, user: Any, command: Any) ->
     owner = delegation.subscriber.memberships.order_by("pk").first()
     command.stdout.write(
         gettext(
-            "  終了の通知: %(organisation)s が %(id)s を確認して結果を保存しました。その利用者がいまこれを取り消し、"
+            "  終了の通知：%(organisation)s が %(id)s を確認して結果を保存しました。その利用者がいまこれを取り消し、"
             "%(email)s あてのメール（終了の通知）を送信待ちに入れます（下のメールの送信で表示します）"
         )
         % {"organisation": organisation.name, "id": delegation.delegation_id, "email": user.email}

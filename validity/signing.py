@@ -42,7 +42,7 @@ def _load(path: str, mtime: float) -> ECKey:
         key = ECKey.import_key(data)
     except Exception as exc:
         raise SigningKeyError(
-            gettext("%(path)s は PEM の EC 鍵ではありません: %(error)s") % {"path": path, "error": exc}
+            gettext("%(path)s は PEM の EC 鍵ではありません：%(error)s") % {"path": path, "error": exc}
         ) from exc
     if key.as_dict(private=False).get("crv") != "P-256":
         raise SigningKeyError(gettext("%(path)s: ES256 には P-256 の鍵が必要です") % {"path": path})
@@ -59,7 +59,7 @@ def load_key(path: str) -> ECKey:
 
 
 def _unreadable(path: str, exc: OSError) -> str:
-    return gettext("%(path)s を読めません: %(error)s") % {"path": path, "error": exc.strerror}
+    return gettext("%(path)s を読めません：%(error)s") % {"path": path, "error": exc.strerror}
 
 
 def current_key() -> ECKey:

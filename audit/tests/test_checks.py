@@ -13,7 +13,7 @@ CHECKS = [
         {"PRODUCTION": True, "AUDIT_CHECKPOINT_KEY_PATH": ""},
         "audit.E001",
         (
-            "監査ログのチェックポイントに署名できる鍵がありません: AUDIT_CHECKPOINT_KEY_PATH が設定されていません",
+            "監査ログのチェックポイントに署名できる鍵がありません：AUDIT_CHECKPOINT_KEY_PATH が設定されていません",
             "AUDIT_CHECKPOINT_KEY_PATH に、秘密情報の保管庫からマウントした Ed25519 秘密鍵"
             "（PKCS#8 の PEM）のファイルを指定してください（manage.py audit_key --generate PATH で作れます）。",
         ),

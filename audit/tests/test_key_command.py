@@ -27,7 +27,7 @@ def _published_key_id(client, settings, target: Path) -> str:
     settings.AUDIT_CHECKPOINT_KEY_PATH = str(target)
     shown = StringIO()
     call_command("audit_key", stdout=shown)
-    [key_id] = re.findall(r"鍵 ID（鍵そのものの SHA-256）: ([0-9a-f]{64})", shown.getvalue())
+    [key_id] = re.findall(r"鍵 ID（鍵そのものの SHA-256）：([0-9a-f]{64})", shown.getvalue())
     assert client.get("/.well-known/audit-checkpoint-key.pem")["X-Key-ID"] == key_id
     return key_id
 

@@ -184,7 +184,7 @@ def test_the_demo_shows_the_witness_cosigning_and_the_proof_between_two_exports(
 
     said = StringIO()
     demo.setup(SimpleNamespace(stdout=said))
-    assert re.search(r"監査の立会人: #\d+ に連署しました（鍵 ID [0-9a-f]{16}…）。", said.getvalue()), said.getvalue()
+    assert re.search(r"監査の立会人：#\d+ に連署しました（鍵 ID [0-9a-f]{16}…）。", said.getvalue()), said.getvalue()
     kept, new, key = tmp_path / "kept.zip", tmp_path / "new.zip", tmp_path / "witness.pub.pem"
     call_command("audit_export", "--format", "jsonl", "--out", str(kept), stdout=StringIO())
     record_many(3)

@@ -186,11 +186,11 @@ def test_the_daily_command_mails_and_counts(subscriber, member, trusted_pki, set
     due_in(make_active(subscriber, member, trusted_pki), 3)
     call_command("delegation_confirmations", "--dry-run")
     assert (
-        "確認のお願い（通知期間内に期限が来るもの）: 対象 1 件（試行のみ、送っていません）" in capsys.readouterr().out
+        "確認のお願い（通知期間内に期限が来るもの）：対象 1 件（試行のみ、送っていません）" in capsys.readouterr().out
     )
     assert not ConfirmationNotice.objects.exists()
     call_command("delegation_confirmations")
-    assert "確認のお願い（通知期間内に期限が来るもの）: 1 件送りました" in capsys.readouterr().out
+    assert "確認のお願い（通知期間内に期限が来るもの）：1 件送りました" in capsys.readouterr().out
     assert ConfirmationNotice.objects.count() == 1
 
 
@@ -203,8 +203,8 @@ def test_a_mail_the_server_refuses_is_not_recorded_as_sent_and_goes_on_the_next_
     with pytest.raises(CommandError) as failed:
         call_command("delegation_confirmations")
     said = capsys.readouterr().out
-    assert "確認のお願い（通知期間内に期限が来るもの）: 0 件送りました" in said
-    assert "期限超過のお知らせ（期限を過ぎたもの）: 0 件送りました" in said
+    assert "確認のお願い（通知期間内に期限が来るもの）：0 件送りました" in said
+    assert "期限超過のお知らせ（期限を過ぎたもの）：0 件送りました" in said
     assert failed.value.returncode == 1
     assert str(failed.value) == (
         "定期確認のメールを 2 通送れませんでした（メールサーバーが受け付けませんでした）。"
@@ -225,8 +225,8 @@ def test_a_mail_the_server_refuses_is_not_recorded_as_sent_and_goes_on_the_next_
     call_command("delegation_confirmations")
     call_command("delegation_confirmations")
     said = capsys.readouterr().out
-    assert "確認のお願い（通知期間内に期限が来るもの）: 1 件送りました" in said
-    assert "期限超過のお知らせ（期限を過ぎたもの）: 1 件送りました" in said
+    assert "確認のお願い（通知期間内に期限が来るもの）：1 件送りました" in said
+    assert "期限超過のお知らせ（期限を過ぎたもの）：1 件送りました" in said
     assert len(mail.outbox) == 2 and len(events("mail.not_sent")) == 2
     assert str(soon.delegation_id) in str(mail.outbox[0].body) and str(late.delegation_id) in str(mail.outbox[1].body)
     assert sorted(ConfirmationNotice.objects.values_list("stage", flat=True)) == ["prompt", "reminder"]

@@ -150,7 +150,7 @@ def test_the_crl_command_imports_with_dry_run_and_status(test_pki, anchor, tmp_p
     path.write_bytes(test_pki.crl())
     out = StringIO()
     call_command("crl", "import", str(path), "--dry-run", stdout=out)
-    assert "試行のみ: CRL #" in out.getvalue() and "何も保存していません。" in out.getvalue()
+    assert "試行のみ：CRL #" in out.getvalue() and "何も保存していません。" in out.getvalue()
     assert not RevocationList.objects.exists()
     # Naming a staff member is not enough: their current authenticator code is asked.
     monkeypatch.setenv("MYNATRUST_OTP_CODE", "not-a-code")
@@ -165,7 +165,7 @@ def test_the_crl_command_imports_with_dry_run_and_status(test_pki, anchor, tmp_p
     assert imported.data["entry_point"]["entry"] == "cli"
     call_command("crl", "status", stdout=out)
     assert "現在の CRL 1 件（うち期限切れ 0 件）" in out.getvalue()
-    with pytest.raises(CommandError, match="拒否しました: この CRL はすでに取り込まれています。"):
+    with pytest.raises(CommandError, match="拒否しました：この CRL はすでに取り込まれています。"):
         call_command("crl", "import", str(path), stdout=out)
 
 
@@ -289,10 +289,10 @@ def test_the_crl_command_records_a_file_it_cannot_read(test_pki, anchor, tmp_pat
         before = set(
             AuditEvent.objects.filter(event_type="delegations.crl.import_refused").values_list("pk", flat=True)
         )
-        with pytest.raises(CommandError, match=r"^拒否しました: ファイルを読めません: "):
+        with pytest.raises(CommandError, match=r"^拒否しました：ファイルを読めません："):
             call_command("crl", "import", str(path), *extra, stdout=StringIO())
         [refused] = AuditEvent.objects.filter(event_type="delegations.crl.import_refused").exclude(pk__in=before)
-        assert refused.data["code"] == "unreadable" and refused.data["reason"].startswith("ファイルを読めません: ")
+        assert refused.data["code"] == "unreadable" and refused.data["reason"].startswith("ファイルを読めません：")
         assert refused.data["entry_point"]["command"] == "crl import"
         assert (refused.actor_kind, refused.actor_id) == (
             ("staff", str(operator.pk)) if staff else ("system", "system")

@@ -152,7 +152,7 @@ def test_the_trust_command_adds_a_tsa_root(test_pki, operators, tmp_path, monkey
     monkeypatch.setenv("MYNATRUST_OTP_CODE", code_for(first))
     out = io.StringIO()
     call_command("trust", "add", str(path), "--purpose", "timestamping", "--as", first.email, stdout=out)
-    assert "用途: 時刻認証局（タイムスタンプ）" in out.getvalue()
+    assert "用途：時刻認証局（タイムスタンプ）" in out.getvalue()
     assert TrustAnchor.objects.get().purpose == "timestamping"
 
 

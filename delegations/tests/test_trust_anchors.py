@@ -119,7 +119,7 @@ def test_the_trust_command_follows_the_same_four_eyes_rule(
     out = StringIO()
     monkeypatch.setenv("MYNATRUST_OTP_CODE", code_for(first))
     call_command("trust", "add", str(root), "--as", "op1@staff.example.jp", "--dry-run", stdout=out)
-    assert "J-LIS の公表する指紋との一致: 一致しません" in out.getvalue()
+    assert "J-LIS の公表する指紋との一致：一致しません" in out.getvalue()
     assert not TrustAnchor.objects.exists()
     time_machine.shift(30)
     monkeypatch.setenv("MYNATRUST_OTP_CODE", code_for(first))
@@ -127,7 +127,7 @@ def test_the_trust_command_follows_the_same_four_eyes_rule(
     change = AnchorChange.objects.get()
     time_machine.shift(30)
     monkeypatch.setenv("MYNATRUST_OTP_CODE", code_for(first))
-    with pytest.raises(CommandError, match="拒否しました: 申請した本人は承認・却下できません。"):
+    with pytest.raises(CommandError, match="拒否しました：申請した本人は承認・却下できません。"):
         call_command("trust", "approve", str(change.pk), "--as", "op1@staff.example.jp", stdout=out)
     monkeypatch.setenv("MYNATRUST_OTP_CODE", code_for(second))
     call_command("trust", "approve", str(change.pk), "--as", "op2@staff.example.jp", stdout=out)
@@ -275,13 +275,13 @@ def test_the_trust_command_records_the_refusals_it_finds_before_the_service(
     cases = [
         (["remove", "AB" * 32], "remove", "no_such_anchor", "指紋 " + "AB" * 32 + " のトラストアンカーはありません。"),
         (["approve", "999"], "approve", "no_such_change", "変更 #999 はありません。"),
-        (["add", str(tmp_path / "missing.pem")], "add", "unreadable", "ファイルを読めません: "),
+        (["add", str(tmp_path / "missing.pem")], "add", "unreadable", "ファイルを読めません："),
         (["add", str(leaf)], "add", "not_a_root", "自己署名の CA 証明書ではないため"),
     ]
     for args, verb, code, reason in cases:
         time_machine.shift(30)
         monkeypatch.setenv("MYNATRUST_OTP_CODE", code_for(first))
-        with pytest.raises(CommandError, match=f"^拒否しました: {reason}"):
+        with pytest.raises(CommandError, match=f"^拒否しました：{reason}"):
             call_command("trust", *args, "--as", "op1@staff.example.jp", stdout=StringIO())
         [refused] = [e for e in events(f"delegations.trust_anchor.{verb}_refused", first) if e.data["code"] == code]
         assert refused.data["entry_point"]["command"] == f"trust {verb}" and refused.data["reason"].startswith(reason)

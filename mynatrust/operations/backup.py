@@ -92,11 +92,11 @@ def _run(args: list[str], target: Target) -> str:
         done = subprocess.run(args, env=target.env(), capture_output=True, text=True, check=False)  # noqa: S603
     except FileNotFoundError as err:
         raise BackupError(
-            gettext("%(program)s がインストールされていません（Debian: postgresql-client）。") % {"program": args[0]}
+            gettext("%(program)s がインストールされていません（Debian：postgresql-client）。") % {"program": args[0]}
         ) from err
     if done.returncode != 0:
         raise BackupError(
-            gettext("%(program)s が失敗しました: %(output)s")
+            gettext("%(program)s が失敗しました：%(output)s")
             % {"program": args[0], "output": done.stderr.strip()[:2000]}
         )
     return done.stdout
@@ -183,7 +183,7 @@ def _require_readable(actor: Actor | None) -> None:
         )
         raise BackupError(
             gettext(
-                "ロール %(role)s では読めない表があるため、バックアップを取りませんでした: %(tables)s。"
+                "ロール %(role)s では読めない表があるため、バックアップを取りませんでした：%(tables)s。"
                 "バックアップはデータベースの所有者ロール（マイグレーションと監査ログのアーカイブを実行するロール）で"
                 "取ってください（運用手順書 §9）。"
             )
@@ -231,7 +231,7 @@ def verify_backup(directory: Path) -> list[str]:
     except ValueError:
         return [gettext("%(name)s は正しい JSON ではありません") % {"name": MANIFEST_NAME}]
     if manifest.get("format") != FORMAT:
-        return [gettext("不明なバックアップ形式です: %(format)r") % {"format": manifest.get("format")}]
+        return [gettext("不明なバックアップ形式です：%(format)r") % {"format": manifest.get("format")}]
     problems: list[str] = _signature_problems(directory, manifest_path)
     sums_path = directory / SUMS_NAME
     if not sums_path.is_file():
@@ -295,7 +295,7 @@ def restore_backup(directory: Path, database_url: str, *, actor: Actor | None = 
     problems = verify_backup(directory)
     if problems:
         raise BackupError(
-            gettext("バックアップがマニフェストと一致しません: %(problems)s") % {"problems": "；".join(problems)}
+            gettext("バックアップがマニフェストと一致しません：%(problems)s") % {"problems": "；".join(problems)}
         )
     target = Target.from_url(database_url)
     current = Target.from_settings(settings.DATABASES["default"])

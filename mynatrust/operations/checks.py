@@ -23,7 +23,7 @@ def retention_periods(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
                 Error(
                     gettext("RETENTION_PERIODS[%(kind)s] = %(text)s は期間として読めません。")
                     % {"kind": repr(kind), "text": repr(text)},
-                    hint=gettext("数字の後に y、m、d のどれかを付けてください（例: 10y、6m、30d）。"),
+                    hint=gettext("数字の後に y、m、d のどれかを付けてください（例：10y、6m、30d）。"),
                     id="mynatrust.E101",
                 )
             )

@@ -52,7 +52,7 @@ def setup(command: Any) -> None:
         agenda="前月の稼働状況、障害の有無、失効情報の更新状況",
         decisions="特になし。次回は保守計画を確認する。",
     )
-    command.stdout.write(gettext("  運用: デモの記録簿に記録しました"))
+    command.stdout.write(gettext("  運用：デモの記録簿に記録しました"))
 
 
 def _server_room_visit(manager: User, now: datetime) -> None:
@@ -135,7 +135,7 @@ def _incident(command: Any) -> None:
             "ministry_report": "総務省・経済産業省の担当課へ電話と電子メールで報告（デモ）",
         },
     )
-    command.stdout.write(gettext("  運用: デモのセキュリティ事故と、主務省庁への報告、復旧のお知らせを記録しました"))
+    command.stdout.write(gettext("  運用：デモのセキュリティ事故と、主務省庁への報告、復旧のお知らせを記録しました"))
 
 
 def _internal_audit(command: Any) -> None:
@@ -155,4 +155,4 @@ def _internal_audit(command: Any) -> None:
         responsible="サービス管理者",
         results="必須化を実施し、サービス責任者が評価した。",
     )
-    command.stdout.write(gettext("  運用: デモの内部監査報告を記録しました"))
+    command.stdout.write(gettext("  運用：デモの内部監査報告を記録しました"))

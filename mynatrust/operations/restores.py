@@ -59,7 +59,7 @@ def _loss(attempt: str, *, actor: Actor) -> restores.Loss:
         raise _refuse(
             attempt,
             "unprovable",
-            gettext("監査ログがそれ自体の検証に失敗しています。復元ではなく改ざんとして調査してください: %(problem)s")
+            gettext("監査ログがそれ自体の検証に失敗しています。復元ではなく改ざんとして調査してください：%(problem)s")
             % {"problem": err},
             actor=actor,
         ) from err

@@ -116,7 +116,7 @@ def _procedures(manager: User, effective: datetime, command: Any) -> None:
         actor=administrator,
     )
     services.approve_document(doc, actor=manager, note="デモ：手順を確認しました。")
-    command.stdout.write(gettext("  リポジトリ: 業務手順書 1.0 を承認しました（職員のみ）"))
+    command.stdout.write(gettext("  リポジトリ：業務手順書 1.0 を承認しました（職員のみ）"))
 
 
 def _published_documents(
@@ -140,7 +140,7 @@ def _published_documents(
         )
         services.approve_document(doc, actor=manager, note="デモ：内容を確認しました。")
         command.stdout.write(
-            gettext("  リポジトリ: %(kind)s %(version)s を公開しました") % {"kind": kind.label, "version": version}
+            gettext("  リポジトリ：%(kind)s %(version)s を公開しました") % {"kind": kind.label, "version": version}
         )
 
 
@@ -161,7 +161,7 @@ def _maintenance_notice(operator: User, command: Any) -> None:
         actor=operator,
     )
     services.publish_notice(notice, actor=operator)
-    command.stdout.write(gettext("  リポジトリ: 保守のお知らせを公開しました（バナー）"))
+    command.stdout.write(gettext("  リポジトリ：保守のお知らせを公開しました（バナー）"))
 
 
 REVISION_VERSION = "2027-04-01"
@@ -192,6 +192,6 @@ def _draft_revision(context: dict[str, Any], operator: User, command: Any) -> No
         actor=operator,
     )
     command.stdout.write(
-        gettext("  リポジトリ: 利用約款 %(version)s の案を作りました。サービス責任者の承認を待っています")
+        gettext("  リポジトリ：利用約款 %(version)s の案を作りました。サービス責任者の承認を待っています")
         % {"version": REVISION_VERSION}
     )

@@ -52,7 +52,7 @@ CHECKS: list[tuple[dict[str, Any], Callable[..., Any], str, tuple[str, str | Non
         {"MAIL_RATE_PER_CLIENT": "thirty an hour"},
         checks.mail_rates,
         "mynatrust.E016",
-        ("MAIL_RATE_PER_CLIENT は「回数/秒数」の形で指定してください（例: 600/60）。", None),
+        ("MAIL_RATE_PER_CLIENT は「回数/秒数」の形で指定してください（例：600/60）。", None),
         ("MAIL_RATE_PER_CLIENT must be count/seconds (e.g. 600/60).", None),
     ),
     (
@@ -61,7 +61,7 @@ CHECKS: list[tuple[dict[str, Any], Callable[..., Any], str, tuple[str, str | Non
         "mynatrust.E101",
         (
             "RETENTION_PERIODS['operations.entry_exit'] = 'three years' は期間として読めません。",
-            "数字の後に y、m、d のどれかを付けてください（例: 10y、6m、30d）。",
+            "数字の後に y、m、d のどれかを付けてください（例：10y、6m、30d）。",
         ),
         (
             "RETENTION_PERIODS['operations.entry_exit'] = 'three years' is not a period.",

@@ -36,7 +36,7 @@ pytestmark = pytest.mark.django_db
 @contextmanager
 def _refused(code: str) -> Iterator[None]:
     """The command refuses in Japanese; the service's refusal (its code) is the cause."""
-    with pytest.raises(CommandError, match=r"^拒否しました: ") as caught:
+    with pytest.raises(CommandError, match=r"^拒否しました：") as caught:
         yield
     assert getattr(caught.value.__cause__, "code", None) == code
 

@@ -111,7 +111,7 @@ def test_a_dry_run_lists_who_would_be_reminded_and_sends_nothing(active, mailout
         call_command("send_contract_reminders", "--dry-run", stdout=out)
     end = f"{active.contract_end.year}年{active.contract_end.month}月{active.contract_end.day}日"
     assert f"  {active}（契約終了日 {end}）" in out.getvalue()
-    assert "試行のみ: 1 件の更新案内を送ることになります。何も送っていません。" in out.getvalue()
+    assert "試行のみ：1 件の更新案内を送ることになります。何も送っていません。" in out.getvalue()
     assert mailoutbox == [] and events("registry.contract.reminder_sent") == []
 
 

@@ -148,7 +148,7 @@ def test_history_rows_are_not_the_latest_state(tmp_path):
 
 def test_a_dry_run_writes_nothing(tmp_path):
     out, _err = run(write_csv(tmp_path / "all.csv", [nta_row(i) for i in range(5)]), dry_run=True)
-    assert "試行のみ: 5 件を取り込めます。不正な行 0 件を飛ばします。何も書き込んでいません。" in out
+    assert "試行のみ：5 件を取り込めます。不正な行 0 件を飛ばします。何も書き込んでいません。" in out
     assert not CorporateRecord.objects.exists() and not ImportRun.objects.exists()
 
 

@@ -53,9 +53,9 @@ KEY_PROBLEMS = [
     # no path set at all
     (None, "VALIDITY_SIGNING_KEY_FILE が設定されていません", "VALIDITY_SIGNING_KEY_FILE is not set"),
     # nothing there (stat fails) and a directory (the read fails): the operating system's reason follows
-    ("missing", "{path} を読めません: ", "cannot read {path}: "),
-    ("directory", "{path} を読めません: ", "cannot read {path}: "),
-    ("text", "{path} は PEM の EC 鍵ではありません: ", "{path} is not an EC key in PEM: "),
+    ("missing", "{path} を読めません：", "cannot read {path}: "),
+    ("directory", "{path} を読めません：", "cannot read {path}: "),
+    ("text", "{path} は PEM の EC 鍵ではありません：", "{path} is not an EC key in PEM: "),
     ("p384", "{path}: ES256 には P-256 の鍵が必要です", "{path}: ES256 needs a P-256 key"),
     ("public", "{path} には秘密鍵がありません", "{path} holds no private key"),
 ]
@@ -88,13 +88,13 @@ def test_the_checks_speak_japanese_to_the_operator_and_english_through_the_catal
     settings.VALIDITY_SIGNING_KEY_FILE = ""
     settings.VALIDITY_RATE_PER_IP = "lots"
     [key] = checks.signing_key(None)
-    assert key.msg == "有効性回答に署名できる鍵がありません: VALIDITY_SIGNING_KEY_FILE が設定されていません"
+    assert key.msg == "有効性回答に署名できる鍵がありません：VALIDITY_SIGNING_KEY_FILE が設定されていません"
     assert key.hint == (
         "VALIDITY_SIGNING_KEY_FILE に PEM の P-256 秘密鍵のファイルを指定してください"
         "（manage.py validity_signing_key create で作れます）。"
     )
     [rate] = checks.rates(None)
-    assert rate.msg == "VALIDITY_RATE_PER_IP は「回数/秒数」の形で指定してください（例: 600/60）。"
+    assert rate.msg == "VALIDITY_RATE_PER_IP は「回数/秒数」の形で指定してください（例：600/60）。"
     with translation.override("en"):
         [key] = checks.signing_key(None)
         [rate] = checks.rates(None)

@@ -234,7 +234,7 @@ def test_the_demo_shows_an_end_notice_to_the_recipient_that_kept_a_check(setting
     ended = AuditEvent.objects.get(event_type="validity.end_notice.sent")
     assert ended.data["sent"] == 1
     assert ended.data["delegation_id"] in notices[0].body
-    [told] = [line for line in out.getvalue().splitlines() if line.startswith("  終了の通知: ")]
+    [told] = [line for line in out.getvalue().splitlines() if line.startswith("  終了の通知：")]
     assert (
         ended.data["delegation_id"] in told and "recipient@demo.mynatrust.example.jp あてのメール（終了の通知）" in told
     )

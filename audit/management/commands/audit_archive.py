@@ -29,7 +29,7 @@ class Command(commands.Command):
             help=gettext("この日付より前の記録を書き出す（YYYY-MM-DD、日本時間）"),
         )
         parser.add_argument(
-            "--out", type=Path, default=None, help=gettext("セグメントファイルの書き出し先（既定: AUDIT_ARCHIVE_DIR）")
+            "--out", type=Path, default=None, help=gettext("セグメントファイルの書き出し先（既定：AUDIT_ARCHIVE_DIR）")
         )
         parser.add_argument(
             "--prune", action="store_true", help=gettext("続けて、保存期間を過ぎた書き出し済みの行を削除する")
@@ -65,7 +65,7 @@ class Command(commands.Command):
             pruned = prune_archived(actor=actor, dry_run=dry)
             facts = {"count": pruned.pruned_events, "segments": ", ".join(pruned.pruned_segments) or gettext("なし")}
             if dry:
-                said = gettext("書き出し済みセグメントの %(count)s 件を削除します（試行のみ）: %(segments)s。") % facts
+                said = gettext("書き出し済みセグメントの %(count)s 件を削除します（試行のみ）：%(segments)s。") % facts
             else:
-                said = gettext("書き出し済みセグメントの %(count)s 件を削除しました: %(segments)s。") % facts
+                said = gettext("書き出し済みセグメントの %(count)s 件を削除しました：%(segments)s。") % facts
             self.stdout.write(said)

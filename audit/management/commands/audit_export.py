@@ -44,7 +44,7 @@ class Command(commands.Command):
             help=gettext("検証に失敗するログも書き出す（署名はせず、マニフェストに verified: false と記載）"),
         )
         parser.add_argument(
-            "--out", type=Path, help=gettext("書き出すファイル（既定: 現在のディレクトリに自動の名前。- で標準出力）")
+            "--out", type=Path, help=gettext("書き出すファイル（既定：現在のディレクトリに自動の名前。- で標準出力）")
         )
 
     def handle(self, *args: Any, **options: Any) -> None:

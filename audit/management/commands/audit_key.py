@@ -52,4 +52,4 @@ class Command(commands.Command):
         except keys.KeyUnavailable as err:
             raise CommandError(str(err)) from err
         self.stdout.write(signing.public_pem(key))
-        self.stdout.write(gettext("鍵 ID（鍵そのものの SHA-256）: %(key_id)s") % {"key_id": signing.key_id(key)})
+        self.stdout.write(gettext("鍵 ID（鍵そのものの SHA-256）：%(key_id)s") % {"key_id": signing.key_id(key)})

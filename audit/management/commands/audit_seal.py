@@ -55,7 +55,7 @@ class Command(commands.Command):
                     # the chain stands (nothing is sealed twice: see audit.sealing).
                     if not failing:
                         self.stderr.write(
-                            gettext("封印に失敗しました。データベースが応答するまで再試行します: %(error)s")
+                            gettext("封印に失敗しました。データベースが応答するまで再試行します：%(error)s")
                             % {"error": err}
                         )
                     failing = True

@@ -19,14 +19,14 @@ class Command(commands.Command):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "--from", dest="from_seq", type=int, help=gettext("最初の連番（既定: データベースにある最初の記録）")
+            "--from", dest="from_seq", type=int, help=gettext("最初の連番（既定：データベースにある最初の記録）")
         )
-        parser.add_argument("--to", dest="to_seq", type=int, help=gettext("最後の連番（既定: 先頭）"))
+        parser.add_argument("--to", dest="to_seq", type=int, help=gettext("最後の連番（既定：先頭）"))
         parser.add_argument(
             "--workers",
             type=int,
             default=os.cpu_count() or 1,
-            help=gettext("長い範囲で使うプロセス数（PostgreSQL。既定: コア数）"),
+            help=gettext("長い範囲で使うプロセス数（PostgreSQL。既定：コア数）"),
         )
 
     def handle(self, *args: Any, **options: Any) -> None:

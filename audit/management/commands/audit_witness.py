@@ -85,7 +85,7 @@ class Command(commands.Command):
         try:
             cosignature = witness.cosign(document, service_key=service_key, witness_key=witness_key, state=state)
         except witness.Refused as err:
-            raise CommandError(gettext("連署しませんでした: %(reason)s") % {"reason": err}) from err
+            raise CommandError(gettext("連署しませんでした：%(reason)s") % {"reason": err}) from err
         self._finish(
             options,
             cosignature,
@@ -132,7 +132,7 @@ class Command(commands.Command):
                 record_cosignature(cosignature, actor=command_actor("audit_witness"))
             except AuditError as err:
                 raise CommandError(
-                    gettext("サービスは連署を保存しませんでした: %(reason)s") % {"reason": err.message}
+                    gettext("サービスは連署を保存しませんでした：%(reason)s") % {"reason": err.message}
                 ) from err
         elif options["url"]:
             _post(options["url"], cosignature)

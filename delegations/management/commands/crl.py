@@ -21,7 +21,7 @@ from mynatrust import cli
 class Command(commands.Command):
     help = format_lazy(
         _(
-            "CRL（失効リスト）のデータ: `crl import FILE [--as EMAIL] [--dry-run]`、`crl status`。--as を付けると"
+            "CRL（失効リスト）のデータ：`crl import FILE [--as EMAIL] [--dry-run]`、`crl status`。--as を付けると"
             "その職員の認証アプリの現在のコードを尋ねます（または ${variable} から読みます）。付けないと、取込みは"
             "このホストとこの利用者のコマンドラインからのシステムの操作として記録されます。"
         ),
@@ -35,7 +35,7 @@ class Command(commands.Command):
         imp.add_argument(
             "--as",
             dest="actor",
-            help=gettext("あなたの職員メールアドレス（認証アプリのコードを尋ねます）。既定: システム"),
+            help=gettext("あなたの職員メールアドレス（認証アプリのコードを尋ねます）。既定：システム"),
         )
         imp.add_argument("--dry-run", action="store_true", help=gettext("CRL を検査するだけで保存しない"))
         sub.add_parser("status", help=gettext("発行者ごとの現在の CRL と、その鮮度"))
@@ -52,7 +52,7 @@ class Command(commands.Command):
                 # An unreadable file is refused before the service runs: on the record all the same,
                 # as the import's refusal; one the service recorded is not written twice.
                 record_refusal(trust.CRL_IMPORT_REFUSED, exc, actor=actor)
-                raise CommandError(gettext("拒否しました: %(reason)s") % {"reason": exc.message}) from exc
+                raise CommandError(gettext("拒否しました：%(reason)s") % {"reason": exc.message}) from exc
         facts = {
             "number": result.crl_number,
             "entries": result.entries,
@@ -62,7 +62,7 @@ class Command(commands.Command):
         }
         if result.dry_run:
             said = gettext(
-                "試行のみ: CRL #%(number)s を取り込めます（失効 %(entries)s 件、発行 %(this_update)s、"
+                "試行のみ：CRL #%(number)s を取り込めます（失効 %(entries)s 件、発行 %(this_update)s、"
                 "次回更新 %(next_update)s、%(seconds)s 秒）。何も保存していません。"
             )
         else:

@@ -29,15 +29,15 @@ class Command(commands.Command):
         counts = confirmation.send_reminders(dry_run=options["dry_run"])
         if options["dry_run"]:
             prompt = gettext(
-                "確認のお願い（通知期間内に期限が来るもの）: 対象 %(count)s 件（試行のみ、送っていません）"
+                "確認のお願い（通知期間内に期限が来るもの）：対象 %(count)s 件（試行のみ、送っていません）"
             )
-            reminder = gettext("期限超過のお知らせ（期限を過ぎたもの）: 対象 %(count)s 件（試行のみ、送っていません）")
+            reminder = gettext("期限超過のお知らせ（期限を過ぎたもの）：対象 %(count)s 件（試行のみ、送っていません）")
         else:
-            prompt = gettext("確認のお願い（通知期間内に期限が来るもの）: %(count)s 件送りました")
-            reminder = gettext("期限超過のお知らせ（期限を過ぎたもの）: %(count)s 件送りました")
+            prompt = gettext("確認のお願い（通知期間内に期限が来るもの）：%(count)s 件送りました")
+            reminder = gettext("期限超過のお知らせ（期限を過ぎたもの）：%(count)s 件送りました")
         self.stdout.write(prompt % {"count": counts[ConfirmationNotice.Stage.PROMPT]})
         self.stdout.write(reminder % {"count": counts[ConfirmationNotice.Stage.REMINDER]})
-        self.stdout.write(gettext("受付の対応待ち: %(count)s 件") % {"count": confirmation.for_follow_up().count()})
+        self.stdout.write(gettext("受付の対応待ち：%(count)s 件") % {"count": confirmation.for_follow_up().count()})
         if counts.get(confirmation.NOT_SENT):
             raise CommandError(
                 gettext(

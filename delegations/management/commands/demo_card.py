@@ -22,7 +22,7 @@ PIN = "1234abcd"
 
 class Command(commands.Command):
     help = _(
-        "デモ専用: 署名待ちの電子委任状のためのテスト用カード（電子委任状の PDF には委任者の代表者の、受諾書の PDF には受任者の"
+        "デモ専用：署名待ちの電子委任状のためのテスト用カード（電子委任状の PDF には委任者の代表者の、受諾書の PDF には受任者の"
         "署名用の鍵を、それぞれ利用者証明用の鍵と並べて持つ）を SoftHSM2 のトークンに作り、ダウンロードした PDF に"
         "PKCS#11 でそのカードで署名するコマンドを示します。"
     )
@@ -34,7 +34,7 @@ class Command(commands.Command):
             choices=SignedFile.Role.values,
             default=SignedFile.Role.PRINCIPAL,
             help=gettext(
-                "だれのカードか: principal は委任者の代表者（既定、電子委任状に署名）、agent は受任者（受諾書に署名）"
+                "だれのカードか：principal は委任者の代表者（既定、電子委任状に署名）、agent は受任者（受諾書に署名）"
             ),
         )
 
@@ -69,7 +69,7 @@ class Command(commands.Command):
                 % {"label": label, "name": persona.spec.name, "folder": folder}
             )
         )
-        self.stdout.write(gettext("電子委任状のページから %(pdf)s をダウンロードし、次を実行します:") % {"pdf": pdf})
+        self.stdout.write(gettext("電子委任状のページから %(pdf)s をダウンロードし、次を実行します：") % {"pdf": pdf})
         # The shell command to copy, each argument quoted for the shell (a folder may hold a space).
         sign = [".venv/bin/python", "-m", "delegations.cardsign", pdf, "--module", str(softcard.SOFTHSM_MODULE)]
         sign += ["--token", label, "--trust", str(folder / "test-root.der"), "--crl", str(folder / "test-crl.der")]

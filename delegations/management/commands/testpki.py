@@ -18,7 +18,7 @@ from kernel import commands
 
 class Command(commands.Command):
     help = _(
-        "JPKI の署名用プロファイルによるテスト用 PKI: `testpki init`、`testpki issue NAME --name ... --address ...`、"
+        "JPKI の署名用プロファイルによるテスト用 PKI：`testpki init`、`testpki issue NAME --name ... --address ...`、"
         "`testpki revoke NAME`、`testpki crl --out FILE`、`testpki sign PERSONA FILE --out FILE`、"
         "`testpki timestamp FILE --out FILE`（テスト用時刻認証局のドキュメントタイムスタンプ）、"
         "`testpki dss FILE --out FILE`。本番環境では拒否します。"
@@ -26,7 +26,7 @@ class Command(commands.Command):
 
     def add_arguments(self, parser: CommandParser) -> None:
         dry_run, out = gettext("何をするかを示すだけにする"), gettext("書き出すファイル")
-        parser.add_argument("--dir", default=None, help=gettext("PKI のディレクトリ（既定: SIGNATURE_TEST_PKI_DIR）"))
+        parser.add_argument("--dir", default=None, help=gettext("PKI のディレクトリ（既定：SIGNATURE_TEST_PKI_DIR）"))
         sub = parser.add_subparsers(dest="action", required=True)
         init = sub.add_parser(
             "init", help=gettext("ルート、よく似た名前の偽ルート、OCSP レスポンダー、ペルソナを生成する")
@@ -56,14 +56,14 @@ class Command(commands.Command):
             "--container",
             choices=["pades", "xmldsig", "xades", "cms"],
             default=None,
-            help=gettext("署名の形式（既定: PDF なら pades、それ以外は xmldsig）"),
+            help=gettext("署名の形式（既定：PDF なら pades、それ以外は xmldsig）"),
         )
         stamp = sub.add_parser(
             "timestamp", help=gettext("署名済みの PDF にテスト用時刻認証局のドキュメントタイムスタンプを加える")
         )
         stamp.add_argument("file", help=gettext("署名済みの PDF"))
         stamp.add_argument("--out", required=True, help=out)
-        dss = sub.add_parser("dss", help=gettext("署名済みの PDF に検証データ（DSS: ルートと CRL）を加える"))
+        dss = sub.add_parser("dss", help=gettext("署名済みの PDF に検証データ（DSS：ルートと CRL）を加える"))
         dss.add_argument("file", help=gettext("署名済みの PDF"))
         dss.add_argument("--out", required=True, help=out)
 
@@ -80,12 +80,12 @@ class Command(commands.Command):
                 )
             if options["dry_run"]:
                 self.stdout.write(
-                    gettext("試行のみ: %(path)s にテスト用 PKI を生成することになります。") % {"path": directory}
+                    gettext("試行のみ：%(path)s にテスト用 PKI を生成することになります。") % {"path": directory}
                 )
                 return
             pki = TestPKI.generate()
             pki.save(directory)
-            self.stdout.write(gettext("ルートの SHA-256 指紋: %(fingerprint)s") % {"fingerprint": pki.root_fingerprint})
+            self.stdout.write(gettext("ルートの SHA-256 指紋：%(fingerprint)s") % {"fingerprint": pki.root_fingerprint})
             self.stdout.write(
                 self.style.SUCCESS(
                     gettext("ペルソナ %(count)s 人のテスト用 PKI を %(path)s に作りました。")
@@ -113,7 +113,7 @@ class Command(commands.Command):
         )
         if options["dry_run"]:
             self.stdout.write(
-                gettext("試行のみ: %(name)s の %(key)s を発行することになります。") % {"key": spec.key, "name": name}
+                gettext("試行のみ：%(name)s の %(key)s を発行することになります。") % {"key": spec.key, "name": name}
             )
             return
         persona = pki.issue(spec)
@@ -129,7 +129,7 @@ class Command(commands.Command):
         if options["key"] not in pki.personas:
             raise CommandError(_unknown(pki))
         if options["dry_run"]:
-            self.stdout.write(gettext("試行のみ: %(key)s を失効させることになります。") % {"key": options["key"]})
+            self.stdout.write(gettext("試行のみ：%(key)s を失効させることになります。") % {"key": options["key"]})
             return
         pki.revoke(options["key"])
         pki.save(directory)

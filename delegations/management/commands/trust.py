@@ -77,7 +77,7 @@ class Command(commands.Command):
                 # A refusal found before the service ran (an unreadable file, an unknown anchor) is on
                 # the record too; one the service recorded is not written twice.
                 record_refusal(f"delegations.trust_anchor.{action}_refused", exc, actor=actor)
-                raise CommandError(gettext("拒否しました: %(reason)s") % {"reason": exc.message}) from exc
+                raise CommandError(gettext("拒否しました：%(reason)s") % {"reason": exc.message}) from exc
 
     def _list(self) -> None:
         anchors = list(TrustAnchor.objects.all())
@@ -124,19 +124,19 @@ class Command(commands.Command):
         fp = fingerprint(cert)
         matches = fp in {f.replace(":", "").upper() for f in _published()}
         purposes = dict(TrustAnchor.Purpose.choices)
-        self.stdout.write(gettext("主体者: %(subject)s") % {"subject": cert.subject.rfc4514_string()})
-        self.stdout.write(gettext("SHA-256 指紋: %(fingerprint)s") % {"fingerprint": fp})
+        self.stdout.write(gettext("主体者：%(subject)s") % {"subject": cert.subject.rfc4514_string()})
+        self.stdout.write(gettext("SHA-256 指紋：%(fingerprint)s") % {"fingerprint": fp})
         self.stdout.write(
-            gettext("有効期間: %(not_before)s〜%(not_after)s")
+            gettext("有効期間：%(not_before)s〜%(not_after)s")
             % {"not_before": _day(cert.not_valid_before_utc), "not_after": _day(cert.not_valid_after_utc)}
         )
-        self.stdout.write(gettext("用途: %(purpose)s") % {"purpose": purposes[options["purpose"]]})
+        self.stdout.write(gettext("用途：%(purpose)s") % {"purpose": purposes[options["purpose"]]})
         self.stdout.write(
-            gettext("J-LIS の公表する指紋との一致: %(answer)s")
+            gettext("J-LIS の公表する指紋との一致：%(answer)s")
             % {"answer": gettext("一致します") if matches else gettext("一致しません")}
         )
         if options["dry_run"]:
-            self.stdout.write(gettext("試行のみ: 何も申請していません。"))
+            self.stdout.write(gettext("試行のみ：何も申請していません。"))
             return
         change = trust.request_anchor_addition(
             data, actor=actor, reason=options["reason"], label=options["label"], purpose=options["purpose"]
@@ -152,7 +152,7 @@ class Command(commands.Command):
                 "no_such_anchor",
             )
         if options["dry_run"]:
-            self.stdout.write(gettext("試行のみ: %(anchor)s の削除を申請することになります。") % {"anchor": anchor})
+            self.stdout.write(gettext("試行のみ：%(anchor)s の削除を申請することになります。") % {"anchor": anchor})
             return
         change = trust.request_anchor_removal(anchor, actor=actor, reason=options["reason"])
         self.stdout.write(self.style.SUCCESS(_requested(change)))
@@ -165,9 +165,9 @@ class Command(commands.Command):
             )
         if options["dry_run"]:
             if approve:
-                said = gettext("試行のみ: %(change)s を承認することになります。")
+                said = gettext("試行のみ：%(change)s を承認することになります。")
             else:
-                said = gettext("試行のみ: %(change)s を却下することになります。")
+                said = gettext("試行のみ：%(change)s を却下することになります。")
             self.stdout.write(said % {"change": change})
             return
         fn = trust.approve_anchor_change if approve else trust.reject_anchor_change

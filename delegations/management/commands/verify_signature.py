@@ -20,8 +20,8 @@ EXIT_CODES = {Indication.TOTAL_PASSED: 0, Indication.TOTAL_FAILED: 1, Indication
 class Command(commands.Command):
     help = _(
         "PAdES の PDF、エンベロープ型の XMLDSig／XAdES の XML、または分離型の CMS 署名を、サービスの唯一の"
-        "検証ポリシー（アップロードと同じもの: 登録済みのトラストアンカー、時刻認証局のトラストアンカー、設定した"
-        "失効情報源、後続の署名とドキュメントタイムスタンプを受け付ける）で検証します。終了コード: "
+        "検証ポリシー（アップロードと同じもの：登録済みのトラストアンカー、時刻認証局のトラストアンカー、設定した"
+        "失効情報源、後続の署名とドキュメントタイムスタンプを受け付ける）で検証します。終了コード："
         "0 TOTAL_PASSED、1 TOTAL_FAILED または --content と異なる署名対象、2 INDETERMINATE。"
     )
 
@@ -30,7 +30,7 @@ class Command(commands.Command):
         parser.add_argument(
             "--content",
             help=gettext(
-                "署名対象であるはずの XML: 分離型の CMS ではそれが覆うバイト列。PDF や XML の署名では、添付または"
+                "署名対象であるはずの XML：分離型の CMS ではそれが覆うバイト列。PDF や XML の署名では、添付または"
                 "包含された文書と比べます（異なればコマンドは失敗します）"
             ),
         )
@@ -38,7 +38,7 @@ class Command(commands.Command):
             "--document",
             choices=trust.DOCUMENTS,
             default="delegation",
-            help=gettext("署名された PDF が添付しているべき XML: 委任状（既定）または代理人の受諾"),
+            help=gettext("署名された PDF が添付しているべき XML：委任状（既定）または代理人の受諾"),
         )
         parser.add_argument("--json", action="store_true", help=gettext("保存される JSON 形式の検証レポートを表示する"))
 
@@ -47,7 +47,7 @@ class Command(commands.Command):
             data = Path(options["file"]).read_bytes()
             content = Path(options["content"]).read_bytes() if options["content"] else None
         except OSError as exc:
-            raise CommandError(gettext("ファイルを読めません: %(error)s") % {"error": exc}) from exc
+            raise CommandError(gettext("ファイルを読めません：%(error)s") % {"error": exc}) from exc
         policy = trust.verification_policy(document=options["document"])
         report = verify(data, policy, content=content)
         code = EXIT_CODES[report.indication]
@@ -64,7 +64,7 @@ class Command(commands.Command):
                 self.stdout.write(f"{label}: {value}")
             if content is not None and report.passed:
                 self.stdout.write(
-                    gettext("署名対象の内容: %(verdict)s")
+                    gettext("署名対象の内容：%(verdict)s")
                     % {
                         "verdict": gettext("--content と一致しません")
                         if mismatch
@@ -74,9 +74,9 @@ class Command(commands.Command):
             style = self.style.SUCCESS if code == 0 else self.style.ERROR
             codes = f"{report.indication.value} {report.sub_indication or ''}".strip()
             self.stdout.write(
-                style(gettext("結論: %(label)s（%(codes)s）") % {"label": report.indication_label, "codes": codes})
+                style(gettext("結論：%(label)s（%(codes)s）") % {"label": report.indication_label, "codes": codes})
             )
         if mismatch and options["json"]:
-            self.stderr.write(gettext("署名対象の内容: %(verdict)s") % {"verdict": gettext("--content と一致しません")})
+            self.stderr.write(gettext("署名対象の内容：%(verdict)s") % {"verdict": gettext("--content と一致しません")})
         if code:
             sys.exit(code)

@@ -48,7 +48,7 @@ class Command(commands.Command):
             return
         if options["dry_run"]:
             self._status()
-            self.stdout.write(gettext("試行のみ: 依頼も確認もしていません"))
+            self.stdout.write(gettext("試行のみ：依頼も確認もしていません"))
             return
         with cli.entry_point(f"audit_restore {action}"):
             actor = cli.verified_staff(options["actor"], command=f"audit_restore {action}")
@@ -58,7 +58,7 @@ class Command(commands.Command):
                     self.stdout.write(
                         self.style.SUCCESS(
                             gettext(
-                                "依頼 %(id)s を記録しました: 位置 #%(lost_from)s–#%(lost_to)s が失われています。監査人が "
+                                "依頼 %(id)s を記録しました：位置 #%(lost_from)s–#%(lost_to)s が失われています。監査人が "
                                 "%(hours)s 時間以内に `audit_restore acknowledge %(id)s --as EMAIL` で確認します。"
                             )
                             % {
@@ -86,21 +86,21 @@ class Command(commands.Command):
                         )
                     )
             except acknowledgements.RestoreError as exc:
-                raise CommandError(gettext("拒否しました: %(reason)s") % {"reason": exc.message}) from exc
+                raise CommandError(gettext("拒否しました：%(reason)s") % {"reason": exc.message}) from exc
 
     def _status(self) -> None:
         try:
             loss = restores.find_loss()
         except (restores.Unprovable, heads.Unreadable) as err:
-            raise CommandError(gettext("監査ログがそれだけでは検証できません: %(reason)s") % {"reason": err}) from err
+            raise CommandError(gettext("監査ログがそれだけでは検証できません：%(reason)s") % {"reason": err}) from err
         if loss is None:
             self.stdout.write(gettext("監査ログは最後に署名された先頭を延長しています。確認するものはありません。"))
         else:
             self.stdout.write(
                 gettext(
-                    "署名された先頭 #%(seq)s（%(head)s…、%(time)s）はこのログにありません: %(problem)s。\n"
+                    "署名された先頭 #%(seq)s（%(head)s…、%(time)s）はこのログにありません：%(problem)s。\n"
                     "このログにある最新のチェックポイントは #%(anchor)s、ログの先頭は #%(database)s です。"
-                    "署名済みで失われた範囲: #%(lost_from)s–#%(lost_to)s。"
+                    "署名済みで失われた範囲：#%(lost_from)s–#%(lost_to)s。"
                 )
                 % {
                     "seq": loss.signed.seq,
@@ -115,7 +115,7 @@ class Command(commands.Command):
             )
         for request in acknowledgements.pending_requests():
             self.stdout.write(
-                gettext("未確認の依頼 %(id)s（%(who)s、%(when)s）: #%(lost_from)s–#%(lost_to)s、%(reason)s")
+                gettext("未確認の依頼 %(id)s（%(who)s、%(when)s）：#%(lost_from)s–#%(lost_to)s、%(reason)s")
                 % {
                     "id": request.pk,
                     "who": request.actor_label,

@@ -42,7 +42,7 @@ class Command(WitnessCommand):
             "--as",
             dest="actor",
             help=gettext(
-                "--rebase とともに: あなたの職員メールアドレス（認証アプリのコードを尋ねます。$%(variable)s からも読みます）"
+                "--rebase とともに：あなたの職員メールアドレス（認証アプリのコードを尋ねます。$%(variable)s からも読みます）"
             )
             % {"variable": cli.CODE_VARIABLE},
         )
@@ -70,7 +70,7 @@ class Command(WitnessCommand):
                     document_since=lambda since: self._document(options, since),
                 )
             except restores.RestoreError as exc:
-                raise CommandError(gettext("拒否しました: %(reason)s") % {"reason": exc.message}) from exc
+                raise CommandError(gettext("拒否しました：%(reason)s") % {"reason": exc.message}) from exc
             self._finish(
                 options,
                 cosignature,

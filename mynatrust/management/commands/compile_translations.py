@@ -32,5 +32,5 @@ class Command(commands.Command):
                         gettext("%(path)s をコンパイルしました") % {"path": po_path.relative_to(settings.BASE_DIR)}
                     )
         self.stdout.write(
-            self.style.SUCCESS(gettext("翻訳: %(count)s 件のカタログをコンパイルしました") % {"count": count})
+            self.style.SUCCESS(gettext("翻訳：%(count)s 件のカタログをコンパイルしました") % {"count": count})
         )

@@ -63,7 +63,7 @@ class Command(commands.Command):
 
         sent = run_once()
         self.stdout.write(
-            gettext("  メールの送信待ち: %(count)s 通を送りました（本番環境では send_mail_outbox --loop が送ります）")
+            gettext("  メールの送信待ち：%(count)s 通を送りました（本番環境では send_mail_outbox --loop が送ります）")
             % {"count": sent.sent}
         )
         self._print_logins()
@@ -119,7 +119,7 @@ class Command(commands.Command):
             out.write(login % {"who": role.label, "url": admin, "email": demo_email(local)})
         out.write(
             gettext(
-                "  職員には2つ目の要素が要ります: このフォルダで `.venv/bin/python manage.py demo_totp EMAIL` を"
+                "  職員には2つ目の要素が要ります：このフォルダで `.venv/bin/python manage.py demo_totp EMAIL` を"
                 "実行すると現在のコードを表示します。表示される秘密鍵を認証アプリに登録することもできます。"
             )
         )

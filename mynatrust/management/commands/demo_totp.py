@@ -30,6 +30,6 @@ class Command(commands.Command):
         secret = base64.b32encode(device.bin_key).decode().rstrip("=")
         remaining = device.step - int(time.time() - device.t0) % device.step
         self.stdout.write(
-            gettext("%(code)s（あと %(seconds)s 秒有効。認証アプリに登録する秘密鍵: %(secret)s）")
+            gettext("%(code)s（あと %(seconds)s 秒有効。認証アプリに登録する秘密鍵：%(secret)s）")
             % {"code": f"{code:0{device.digits}d}", "seconds": remaining, "secret": secret}
         )

@@ -34,6 +34,6 @@ class Command(commands.Command):
         self.stdout.write(self.style.SUCCESS(gettext("%(path)s を復元しました。") % {"path": options["backup_dir"]}))
         self.stdout.write(
             gettext(
-                "次に: DATABASE_URL=postgres://… manage.py audit_verify を実行し、有効性確認の応答を比べてください。"
+                "次に：DATABASE_URL=postgres://… manage.py audit_verify を実行し、有効性確認の応答を比べてください。"
             )
         )

@@ -30,8 +30,8 @@ class Command(commands.Command):
         if options["password_stdin"]:
             password = sys.stdin.readline().rstrip("\n")
         else:
-            password = getpass.getpass(gettext("パスワード: "))
-            if password != getpass.getpass(gettext("パスワード（確認）: ")):
+            password = getpass.getpass(gettext("パスワード："))
+            if password != getpass.getpass(gettext("パスワード（確認）：")):
                 raise CommandError(gettext("2つのパスワードが一致しません。"))
         try:
             validate_password(password)
@@ -45,7 +45,7 @@ class Command(commands.Command):
             self.style.SUCCESS(
                 gettext(
                     "%(email)s をサービス責任者に任命しました。この1回限りのリンクを開き、パスワードを確認して"
-                    "認証アプリを登録してください（有効期間 %(hours)s 時間）:\n%(link)s"
+                    "認証アプリを登録してください（有効期間 %(hours)s 時間）：\n%(link)s"
                 )
                 % {"email": user.email, "hours": settings.STAFF_INVITATION_HOURS, "link": link}
             )

@@ -45,7 +45,7 @@ class Command(commands.Command):
         if options["dry_run"]:
             said = (
                 gettext(
-                    "試行のみ: %(rows)s 件を取り込めます。不正な行 %(bad)s 件を飛ばします。何も書き込んでいません。"
+                    "試行のみ：%(rows)s 件を取り込めます。不正な行 %(bad)s 件を飛ばします。何も書き込んでいません。"
                 )
                 % facts
             )

@@ -39,7 +39,7 @@ class Command(commands.Command):
                     % {"subscriber": subscriber, "end": date(subscriber.contract_end, "DATE_FORMAT")}
                 )
             self.stdout.write(
-                gettext("試行のみ: %(count)s 件の更新案内を送ることになります。何も送っていません。")
+                gettext("試行のみ：%(count)s 件の更新案内を送ることになります。何も送っていません。")
                 % {"count": len(due)}
             )
             return

@@ -24,7 +24,7 @@ SIGNING_KEY = KeyFile(
 class Command(commands.Command):
     help = _(
         "署名付きの有効性回答（ES256）に使う P-256 の鍵を作るか、公開している鍵を示します。"
-        "鍵の交換: 新しい鍵を作り、古いファイルを VALIDITY_PUBLISHED_KEY_FILES に加え、"
+        "鍵の交換：新しい鍵を作り、古いファイルを VALIDITY_PUBLISHED_KEY_FILES に加え、"
         "VALIDITY_SIGNING_KEY_FILE を新しい鍵に向けて、ワーカーを再起動します。"
     )
 
@@ -35,7 +35,7 @@ class Command(commands.Command):
         parser.add_argument(
             "action", choices=["create", "show"], help=gettext("create: 鍵を作る、show: 公開している鍵を示す")
         )
-        parser.add_argument("path", nargs="?", help=gettext("作るファイル（既定: VALIDITY_SIGNING_KEY_FILE）"))
+        parser.add_argument("path", nargs="?", help=gettext("作るファイル（既定：VALIDITY_SIGNING_KEY_FILE）"))
         parser.add_argument("--dry-run", action="store_true", help=gettext("何を作るかを示すだけで何も作らない"))
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -43,7 +43,7 @@ class Command(commands.Command):
             keys = signing.jwks()["keys"]
             for jwk in keys:
                 self.stdout.write(gettext("鍵 ID %(kid)s（%(alg)s）") % {"kid": jwk["kid"], "alg": jwk["alg"]})
-            self.stdout.write(self.style.SUCCESS(gettext("公開している鍵: %(count)s 件") % {"count": len(keys)}))
+            self.stdout.write(self.style.SUCCESS(gettext("公開している鍵：%(count)s 件") % {"count": len(keys)}))
             return
         target = Path(options["path"] or settings.VALIDITY_SIGNING_KEY_FILE or "")
         if not str(target) or str(target) == ".":
@@ -51,7 +51,7 @@ class Command(commands.Command):
         if target.exists():
             SIGNING_KEY.refuse_to_overwrite(target)
         if options["dry_run"]:
-            self.stdout.write(gettext("試行のみ: %(path)s を作ることになります。") % {"path": target})
+            self.stdout.write(gettext("試行のみ：%(path)s を作ることになります。") % {"path": target})
             return
         kid = SIGNING_KEY.create(target, signing.generate_key_file)
         self.stdout.write(
