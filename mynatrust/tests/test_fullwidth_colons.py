@@ -13,6 +13,7 @@ text (``<code>``) are not labels.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
@@ -55,10 +56,45 @@ def test_the_scan_knows_a_half_width_colon_after_japanese() -> None:
     assert not half_width_colons("<p>受付 12:30</p><code>Authorization: Bearer キー</code>")
 
 
+def every_template(check: Callable[[str], list[str]], *, staff_pages: bool = True) -> dict[str, list[str]]:
+    """What ``check`` finds in each template of pages and mails (the staff pages' too, or not)."""
+    found = {}
+    for path in sorted(TEMPLATES.rglob("*")):
+        name = path.relative_to(TEMPLATES)
+        if path.suffix not in (".html", ".txt") or (not staff_pages and name.parts[0] == "admin"):
+            continue
+        if findings := check(path.read_text(encoding="utf-8")):
+            found[str(name)] = findings
+    return found
+
+
 def test_no_template_puts_a_half_width_colon_after_japanese() -> None:
-    found = {
-        str(path.relative_to(TEMPLATES)): colons
-        for path in sorted(TEMPLATES.rglob("*"))
-        if path.suffix in (".html", ".txt") and (colons := half_width_colons(path.read_text(encoding="utf-8")))
-    }
-    assert found == {}
+    assert every_template(half_width_colons) == {}
+
+
+# The other side of the same rule: a full-width colon written after a translation, outside it
+# (「{% translate "電話" %}：」), reaches the English page too ("Telephone：073…"), and one inside a
+# string with nothing after it reaches English with no space before the value ("Delegation ID:AB12").
+# Either way the label and its value belong in one string. The staff pages (admin/) keep many such
+# labels and are not scanned yet.
+_COLON_AFTER_TRANSLATION = re.compile(
+    r"(?:\{%-?\s*(?:translate|trans)\s+(?:\"[^\"]*\"|'[^']*')[^%]*%\}|endblocktranslate\s*%\})："
+)
+_COLON_THEN_VALUE = re.compile(r"\{%-?\s*(?:translate|trans)\s+\"[^\"]*：\"\s*%\}(?=\{\{|<)")
+
+
+def colons_english_inherits(source: str) -> list[str]:
+    source = _COMMENTS.sub(" ", source)
+    found = [*_COLON_AFTER_TRANSLATION.finditer(source), *_COLON_THEN_VALUE.finditer(source)]
+    return [source[m.start() : m.end() + 12] for m in found]
+
+
+def test_the_scan_knows_a_colon_that_english_would_inherit() -> None:
+    assert colons_english_inherits('{% translate "電話" %}：{{ phone }}')
+    assert colons_english_inherits('{% translate "電子委任状 ID：" %}{{ id }}')
+    assert not colons_english_inherits("{% blocktranslate %}電話：{{ phone }}{% endblocktranslate %}")
+    assert not colons_english_inherits('{% translate "理由：" %}\n{{ reason }}')
+
+
+def test_no_page_or_mail_leaves_its_colon_to_english() -> None:
+    assert every_template(colons_english_inherits, staff_pages=False) == {}
