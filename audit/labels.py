@@ -77,6 +77,7 @@ EVENT_LABELS: dict[str, Any] = {
     "mail.message.retrying": _("メール送信の失敗（再試行予定）"),
     "mail.message.given_up": _("メール送信の断念"),
     "mail.not_sent": _("メールを送信できなかった"),
+    "mail.sent_late": _("すぐに送れなかった通知メールの送信完了"),
     # staff and roles
     "staff.appoint": _("職員の任命"),
     "staff.appointed": _("職員の任命"),

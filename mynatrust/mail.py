@@ -1,14 +1,23 @@
-"""Mail that follows a decision: an invitation, a confirmation link, a notice that a delegation was
-registered. It is sent once the transaction that decided it has committed (at once outside one),
-so a rolled-back decision mails nothing.
+"""Mail that follows a decision and holds a secret link: an invitation, a sign-up's confirmation
+link, a delegation's acceptance link, a password reset or a staff account's first sign-in link.
+Their tokens are kept only hashed, so the mail itself must not wait in the database: it is sent
+once the transaction that decided it has committed (at once outside one), so a rolled-back decision
+mails nothing.
+
+Not durable, then; nor is the answer to a sign-up with an address that already has an account,
+which stands in for the confirmation mail and so must leave the same way. The other mails are: the
+notices of a decision (a delegation registered or revoked, an application approved, a subscriber
+suspended, a recipient organisation approved ...), which hold no secret (their links need signing
+in) and must reach the people concerned (operating rules §2.3.2(4)), go through the durable
+outbox's ``send_after_commit`` (mynatrust.outbox.services): queued with the decision, tried as soon
+as it commits, retried by the worker while the mail server is down. So do announcements to everyone
+and a recipient's end notice.
 
 A mail the server refuses (down, a dropped connection, a refused address) never turns what was
 already done into an error page, nor stops a command's loop over its recipients: it is logged and
 put on the record as ``mail.not_sent`` (the system's: to whom, the subject line, what the mail is
 about and the error; never the body, which may hold a link that signs in or confirms). Whoever
-needs it can then ask again (a new invitation, a new sign-up, a password reset). Announcements to
-everyone, and a recipient's notice that a delegation it checked has ended (which carries no secret
-link and must not be lost), go through the durable outbox instead (mynatrust.outbox).
+needs it can then ask again (a new invitation, a new sign-up, a password reset).
 
 ``send`` mails at once, with the same care, where no transaction decides anything (a password
 reset). ``send_now`` is for a mail that must have left before anything is recorded of it (the notice

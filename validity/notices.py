@@ -6,9 +6,9 @@ delegations at once cannot flood a recipient's mailbox; a notice withheld by the
 event.
 
 The notice is queued in the durable mail outbox (mynatrust.outbox) inside the transaction that
-ended the delegation, recorded as ``validity.end_notice.queued``: a rolled-back decision queues
-nothing, and a mail server that is down delays the notice without losing it (the outbox worker
-tries again). The worker records ``validity.end_notice.sent``, with the numbers sent and not sent,
+ended the delegation, recorded as ``validity.end_notice.queued``, and tried as soon as that
+transaction commits: a rolled-back decision queues nothing, and a mail server that is down delays
+the notice without losing it (the outbox worker tries again). The worker records ``validity.end_notice.sent``, with the numbers sent and not sent,
 once every address is done. The mail holds no secret link (its links need signing in), so it may
 wait in the database."""
 
@@ -96,5 +96,5 @@ def _queue(
         subject = f"【{settings.SERVICE_NAME}】" + gettext("確認した電子委任状の状態が変わりました")
         body = render_to_string("validity/email/ended.txt", context)
     return outbox.queue_mail(
-        subject, body, to=to, event_type="validity.end_notice.sent", about=organisation, details=details
+        subject, body, to=to, event_type="validity.end_notice.sent", about=organisation, details=details, at_once=True
     )

@@ -1,5 +1,10 @@
 """Mail to the subscriber when a delegation is activated or ends, or an idle draft is to be
-deleted, rendered from templates."""
+deleted, rendered from templates. The notices of a decision (stored, submitted, activated,
+rejected, revoked) go through the durable mail outbox; the reminders (ending,
+idle_draft) are sent by their command with ``notify_now``, which marks them only once sent. The
+notice that an upload was refused is not stored: refused input leaves no row behind, so it is mailed
+as the refusal happens and a mail server's refusal is recorded as ``mail.not_sent``; the subscriber
+saw the refusal on the page when it was made."""
 
 from __future__ import annotations
 
@@ -12,7 +17,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from delegations.models import Delegation
-from mynatrust.mail import send_after_commit, send_now
+from mynatrust import mail
+from mynatrust.mail import send_now
+from mynatrust.outbox.services import send_after_commit
 
 MAIL_SUBJECTS = {
     "stored": _("署名済みファイルを受け付けました"),
@@ -31,8 +38,13 @@ NOTICES = {"activated": "registered", "revoked": "revoked"}
 
 
 def _notify(delegation: Delegation, what: str, **extra: Any) -> None:
-    """E-mail the subscriber's members after commit (at once when no transaction is open)."""
+    """E-mail the subscriber's members through the durable outbox: queued with the decision, sent as
+    soon as it commits, retried if the mail server refuses it (the mail has no secret link). A
+    refused upload's notice is mailed without being stored (see the module)."""
     subject, body, recipients = _message(delegation, what, **extra)
+    if what == "refused":
+        mail.send_after_commit(subject, body, recipients, about=delegation)
+        return
     send_after_commit(subject, body, recipients, about=delegation)
 
 

@@ -16,7 +16,9 @@ class MailAnnouncement(models.Model):
     address when the worker takes it up; or to the addresses listed when it was queued (a recipient's
     notice that a delegation it checked has ended), with its rows written at once. Its text is fixed
     when it is queued. ``about_type``/``about_id`` name what a listed mail concerns in the audit
-    log's terms, so the outbox needs no foreign key to the app that decided it."""
+    log's terms, so the outbox needs no foreign key to the app that decided it. ``quiet``: the
+    completion event is recorded only when some address was not sent at the first try (a decision's
+    notice, whose decision is already on the record)."""
 
     class State(models.TextChoices):
         QUEUED = "queued", _("送信待ち")
@@ -43,6 +45,14 @@ class MailAnnouncement(models.Model):
     about_type = models.CharField(_("対象種別"), max_length=80, blank=True)
     about_id = models.CharField(_("対象ID"), max_length=64, blank=True)
     details = models.JSONField(_("完了時の監査イベントに記録する内容"), default=dict, blank=True)
+    quiet = models.BooleanField(
+        _("すぐに送れたときは完了を記録しない"),
+        default=False,
+        help_text=_(
+            "決定の通知など、決定そのものが監査ログに記録されるメールでは、最初の試行ですべての宛先に"
+            "送れたときは完了のイベントを記録しません（再試行したときや断念したときは記録します）。"
+        ),
+    )
     subject = models.CharField(_("件名"), max_length=255)
     body = models.TextField(_("本文"))
     state = models.CharField(_("状態"), max_length=10, choices=State.choices, default=State.QUEUED)

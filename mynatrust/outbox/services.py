@@ -5,7 +5,15 @@
   back there is no mail; if it commits the mail will be sent, whatever happens to the web worker.
 - ``queue_mail`` does the same for a mail to addresses decided in that transaction (a recipient's
   notice that a delegation it checked has ended): it writes the mail with one row per address at
-  once, and from there the worker treats it like any other.
+  once, and from there the worker treats it like any other. With ``at_once`` it is also tried right
+  after that transaction commits (``deliver``: the worker's own claim, send and mark, for this
+  mail's rows only), so people get it at once while an outage only delays it.
+- ``send_after_commit`` is that for a decision's notice to the people it concerns (a delegation
+  registered, an application approved ...): durable, tried at once, and ``quiet``: the decision is
+  already on the record, so only a notice that could not be sent at the first try is recorded
+  (``mail.sent_late``, with the numbers sent and not sent). Never for a mail holding a secret link
+  (a sign-up confirmation, an invitation, an acceptance link, a password reset): its token must not
+  wait in the database (mynatrust.mail).
 - ``run_once`` is one pass of the worker (``manage.py send_mail_outbox``): it expands each queued
   announcement into one row per address (the active subscriber-side and recipient accounts at that
   moment), sends the rows that are due over one SMTP connection per batch, and closes the
@@ -23,6 +31,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -65,32 +74,71 @@ def queue_mail(
     event_type: str,
     about: Any = None,
     details: dict[str, Any] | None = None,
+    at_once: bool = False,
+    quiet: bool = False,
 ) -> MailAnnouncement:
     """Queue one mail to the addresses ``to`` (one message each, so nobody sees the others); call it
     inside the transaction that decided it, which records its own event naming the returned mail.
     ``event_type`` is recorded once all is sent, about ``about`` (a model instance, or the audit
-    log's ``(type, id)`` pair), with ``details``, the numbers sent and not sent. Refuses an empty
-    list (ValueError): a mail to nobody would be recorded as sent."""
+    log's ``(type, id)`` pair), with ``details``, the numbers sent and not sent (with ``quiet``, only
+    when some address was not sent at the first try). ``at_once``: try it as soon as the transaction
+    commits (``deliver``); what fails is left to the worker. Refuses an empty list (ValueError): a
+    mail to nobody would be recorded as sent."""
     addresses = sorted(set(to))
     if not addresses:
         raise ValueError("queue_mail needs at least one address")
     about_type, about_id = audit.subject_of(about)
-    announcement = MailAnnouncement.objects.create(
-        event_type=event_type,
-        audience=MailAnnouncement.Audience.LISTED,
-        about_type=about_type,
-        about_id=about_id,
-        details=details or {},
-        subject=subject,
-        body=body,
-        state=MailAnnouncement.State.SENDING,
-        recipients=len(addresses),
-    )
-    due = announcement.queued_at
-    OutboxMessage.objects.bulk_create(
-        OutboxMessage(announcement=announcement, to=address, next_attempt_at=due) for address in addresses
-    )
+    with transaction.atomic():
+        announcement = MailAnnouncement.objects.create(
+            event_type=event_type,
+            audience=MailAnnouncement.Audience.LISTED,
+            about_type=about_type,
+            about_id=about_id,
+            details=details or {},
+            quiet=quiet,
+            subject=subject,
+            body=body,
+            state=MailAnnouncement.State.SENDING,
+            recipients=len(addresses),
+        )
+        due = announcement.queued_at
+        OutboxMessage.objects.bulk_create(
+            OutboxMessage(announcement=announcement, to=address, next_attempt_at=due) for address in addresses
+        )
+    if at_once:
+        # robust: the decision has committed; whatever goes wrong here is the worker's to finish.
+        transaction.on_commit(partial(deliver, announcement.pk), robust=True)
     return announcement
+
+
+def send_after_commit(subject: str, body: str, to: Iterable[str], *, about: Any) -> MailAnnouncement | None:
+    """Mail a decision's notice to ``to`` durably: queued in the deciding transaction, tried as soon
+    as it commits, retried by the worker if the mail server refuses it. The decision is on the record
+    already, so nothing more is recorded unless the notice could not be sent at the first try
+    (``mail.sent_late``, about ``about``, with its subject line). For mails without a secret link
+    only. None when there is nobody to mail."""
+    recipients = list(to)
+    if not recipients:
+        return None
+    return queue_mail(
+        subject,
+        body,
+        to=recipients,
+        event_type="mail.sent_late",
+        about=about,
+        details={"mail_subject": subject},
+        at_once=True,
+        quiet=True,
+    )
+
+
+def deliver(announcement_id: int) -> Pass:
+    """Try the due messages of one mail now, through the worker's claim, send and mark (a row another
+    worker holds is skipped, so nothing is sent twice), and close the mail if nothing is left."""
+    done = Pass()
+    _send_batches(done, batch_size=settings.MAIL_OUTBOX_BATCH_SIZE, announcement_id=announcement_id)
+    done.finished = finish_sent(announcement_id=announcement_id)
+    return done
 
 
 def backoff(attempts: int) -> timedelta:
@@ -115,16 +163,21 @@ def run_once(*, batch_size: int | None = None, now: datetime | None = None) -> P
     """One pass of the worker: expand, send what is due (batch after batch), finish."""
     done = Pass()
     done.expanded = expand_queued(now=now)
-    size = batch_size or settings.MAIL_OUTBOX_BATCH_SIZE
+    _send_batches(done, batch_size=batch_size or settings.MAIL_OUTBOX_BATCH_SIZE, now=now)
+    done.finished = finish_sent()
+    return done
+
+
+def _send_batches(
+    done: Pass, *, batch_size: int, now: datetime | None = None, announcement_id: int | None = None
+) -> None:
     while True:
-        sent, retrying, given_up, claimed = send_due(batch_size=size, now=now)
+        sent, retrying, given_up, claimed = send_due(batch_size=batch_size, now=now, announcement_id=announcement_id)
         done.sent += sent
         done.retrying += retrying
         done.given_up += given_up
-        if claimed < size:
-            break
-    done.finished = finish_sent()
-    return done
+        if claimed < batch_size:
+            return
 
 
 def recipients() -> Any:
@@ -160,38 +213,28 @@ def expand_queued(*, now: datetime | None = None) -> int:
             expanded += 1
 
 
-def send_due(*, batch_size: int, now: datetime | None = None) -> tuple[int, int, int, int]:
-    """Claim up to ``batch_size`` due messages and send them over one connection. Returns (sent,
-    to retry, given up, claimed)."""
+def send_due(
+    *, batch_size: int, now: datetime | None = None, announcement_id: int | None = None
+) -> tuple[int, int, int, int]:
+    """Claim up to ``batch_size`` due messages (of one mail, with ``announcement_id``) and send them
+    over one connection. Returns (sent, to retry, given up, claimed)."""
     sent = retrying = given_up = 0
     max_attempts = settings.MAIL_OUTBOX_MAX_ATTEMPTS
     with transaction.atomic():
         at = now or timezone.now()
+        due = OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING, next_attempt_at__lte=at)
+        if announcement_id is not None:
+            due = due.filter(announcement_id=announcement_id)
         rows = list(
-            OutboxMessage.objects.select_for_update(skip_locked=True, of=("self",))
+            due.select_for_update(skip_locked=True, of=("self",))
             .select_related("announcement")
-            .filter(status=OutboxMessage.Status.PENDING, next_attempt_at__lte=at)
             .order_by("next_attempt_at", "pk")[:batch_size]
         )
         if not rows:
             return 0, 0, 0, 0
+        failures = _send(rows)
         errors: list[str] = []
-        connection = mailers.create_connection("default")
-        try:
-            connection.open()
-        except OSError as exc:  # the mail server cannot be reached (smtplib's errors are OSErrors)
-            failures = {row.pk: _describe(exc) for row in rows}
-        else:
-            failures = {}
-            for row in rows:
-                message = EmailMessage(row.announcement.subject, row.announcement.body, None, [row.to])
-                try:
-                    if not connection.send_messages([message]):
-                        failures[row.pk] = "not accepted"
-                except (OSError, ValueError) as exc:  # refused by the mail server: tried again later
-                    failures[row.pk] = _describe(exc)
-            with contextlib.suppress(OSError):  # the messages were accepted; a failed QUIT changes nothing
-                connection.close()
+        later: list[OutboxMessage] = []
         for row in rows:
             row.attempts += 1
             if row.pk not in failures:
@@ -213,17 +256,52 @@ def send_due(*, batch_size: int, now: datetime | None = None) -> tuple[int, int,
                 )
             else:
                 row.next_attempt_at = at + backoff(row.attempts)
-                retrying += 1
+                later.append(row)
         OutboxMessage.objects.bulk_update(rows, ["status", "attempts", "next_attempt_at", "sent_at", "last_error"])
-        if retrying:
-            audit.record("mail.message.retrying", actor=audit.SYSTEM, count=retrying, error=errors[0] if errors else "")
+        retrying = len(later)
+        if later:
+            _record_retrying(later, errors[0])
     if errors:
         logger.warning("mail outbox: %d of %d not sent (%s)", len(errors), len(rows), errors[0])
     return sent, retrying, given_up, len(rows)
 
 
-def finish_sent() -> int:
-    """Close each announcement with nothing left to send, recording what was sent and what not."""
+def _send(rows: list[OutboxMessage]) -> dict[int, str]:
+    """Send one message per row over one connection; the error of each row not sent, by its id."""
+    connection = mailers.create_connection("default")
+    try:
+        connection.open()
+    except OSError as exc:  # the mail server cannot be reached (smtplib's errors are OSErrors)
+        return {row.pk: _describe(exc) for row in rows}
+    failures = {}
+    for row in rows:
+        message = EmailMessage(row.announcement.subject, row.announcement.body, None, [row.to])
+        try:
+            if not connection.send_messages([message]):
+                failures[row.pk] = "not accepted"
+        except (OSError, ValueError) as exc:  # refused by the mail server: tried again later
+            failures[row.pk] = _describe(exc)
+    with contextlib.suppress(OSError):  # the messages were accepted; a failed QUIT changes nothing
+        connection.close()
+    return failures
+
+
+def _record_retrying(rows: list[OutboxMessage], error: str) -> None:
+    """One event for the messages of a pass left to try again; when they all belong to one mail to
+    listed addresses (a decision's notice tried at once), it names what that mail is about and its
+    subject line, so the record ties the delay to the decision."""
+    mails = {row.announcement_id: row.announcement for row in rows}
+    about: dict[str, Any] = {}
+    if len(mails) == 1:
+        [mail] = mails.values()
+        if mail.audience == MailAnnouncement.Audience.LISTED:
+            about = {"subject": mail.item, "mail_subject": mail.subject}
+    audit.record("mail.message.retrying", actor=audit.SYSTEM, count=len(rows), error=error, **about)
+
+
+def finish_sent(*, announcement_id: int | None = None) -> int:
+    """Close each announcement (or the one ``announcement_id``) with nothing left to send, recording
+    what was sent and what not (a quiet one only when some address was not sent at the first try)."""
     finished = 0
     with transaction.atomic():
         waiting = (
@@ -231,17 +309,22 @@ def finish_sent() -> int:
             .filter(state=MailAnnouncement.State.SENDING)
             .exclude(messages__status=OutboxMessage.Status.PENDING)
         )
+        if announcement_id is not None:
+            waiting = waiting.filter(pk=announcement_id)
         for announcement in waiting:
             counts = announcement.messages.aggregate(
                 sent=Count("pk", filter=Q(status=OutboxMessage.Status.SENT)),
                 failed=Count("pk", filter=Q(status=OutboxMessage.Status.FAILED)),
+                retried=Count("pk", filter=Q(attempts__gt=1)),
             )
+            retried = counts.pop("retried")
             announcement.state = MailAnnouncement.State.DONE
             announcement.sent, announcement.failed = counts["sent"], counts["failed"]
             announcement.finished_at = timezone.now()
             announcement.save(update_fields=["state", "sent", "failed", "finished_at"])
-            data = {**announcement.details, **counts, "announcement": announcement.pk}
-            audit.record(announcement.event_type, actor=audit.SYSTEM, subject=announcement.item, **data)
+            if not announcement.quiet or retried or counts["failed"]:
+                data = {**announcement.details, **counts, "announcement": announcement.pk}
+                audit.record(announcement.event_type, actor=audit.SYSTEM, subject=announcement.item, **data)
             finished += 1
     return finished
 

@@ -67,3 +67,62 @@ def not_sent(to: str) -> Any:
     assert event.actor_kind == "system"
     assert event.data["error"].startswith("SMTPServerDisconnected")
     return event
+
+
+def decided_while_down(settings: Any, decide: Any, words: str, about: Any) -> Any:
+    """Take a decision (``decide()``) while the mail server drops every connection, then check its
+    notice (subject containing ``words``) is kept, not recorded as lost, and sent exactly once by one
+    pass of the outbox worker when the server is back, the delay on the record about ``about``.
+    Returns the notice as sent."""
+    from datetime import timedelta
+
+    from django.core import mail
+    from django.utils import timezone
+
+    import audit
+    from audit.models import AuditEvent
+    from mynatrust.outbox import services as outbox
+
+    def notices() -> list[Any]:
+        return [m for m in mail.outbox if words in m.subject]
+
+    working, settings.MAILERS = settings.MAILERS, DOWN
+    mail.outbox.clear()
+    decide()
+    assert notices() == []
+    assert not AuditEvent.objects.filter(event_type="mail.not_sent").exists()  # not lost
+    [retrying] = about_mail(AuditEvent.objects.filter(event_type="mail.message.retrying"), words)
+    assert (retrying.subject_type, retrying.subject_id) == audit.subject_of(about) and retrying.data[
+        "error"
+    ].startswith("SMTPServerDisconnected")
+    assert outbox.run_once().worked is False  # the worker waits for the backoff
+    settings.MAILERS = working
+    back = timezone.now() + timedelta(minutes=2)
+    assert outbox.run_once(now=back).sent >= 1  # one pass
+    assert outbox.run_once(now=back + timedelta(hours=2)).worked is False  # nothing is sent twice
+    [notice] = notices()
+    [late] = about_mail(AuditEvent.objects.filter(event_type="mail.sent_late"), words)
+    assert (late.subject_type, late.subject_id) == audit.subject_of(about) and (
+        late.data["sent"],
+        late.data["failed"],
+    ) == (1, 0)
+    return notice
+
+
+def decided_while_up(decide: Any, words: str) -> Any:
+    """Take a decision with the mail server up: its notice has left once the decision returns, and
+    nothing more than the decision is on the record (no completion event for a mail sent at once)."""
+    from django.core import mail
+
+    from audit.models import AuditEvent
+
+    mail.outbox.clear()
+    decide()
+    [notice] = [m for m in mail.outbox if words in m.subject]
+    assert not AuditEvent.objects.filter(event_type__in=["mail.sent_late", "mail.message.retrying"]).exists()
+    return notice
+
+
+def about_mail(events: Any, words: str) -> list[Any]:
+    """The events about a mail whose subject line contains ``words``."""
+    return [e for e in events if words in e.data.get("mail_subject", "")]

@@ -1,4 +1,5 @@
-"""Mail to subscribers, rendered from templates and sent on commit."""
+"""Mail to subscribers, rendered from templates: a decision's notice through the durable mail
+outbox, sent as soon as the decision commits; the renewal reminder by its command (``_message``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from mynatrust.mail import Mail, send_after_commit
+from mynatrust.mail import Mail
+from mynatrust.outbox.services import send_after_commit
 from registry.models import (
     Subscriber,
     SubscriberFacts,
@@ -50,7 +52,9 @@ def _receipt_of(facts: SubscriberFacts) -> dict[str, Any]:
 def _mail_on_commit(
     subscriber: Subscriber, what: str, extra: dict[str, Any], *, recipients: list[str] | None = None
 ) -> None:
-    """Mail ``recipients`` (every member when None) about ``subscriber`` once committed."""
+    """Mail ``recipients`` (every member when None) about ``subscriber`` through the durable outbox:
+    queued with the decision, sent as soon as it commits, retried if the mail server refuses it (no
+    mail here holds a secret link; the receipt and the menu need signing in)."""
     mail = _message(subscriber, what, extra, recipients=recipients)
     send_after_commit(mail.subject, mail.body, mail.to, about=subscriber)
 

@@ -16,7 +16,7 @@ from django.utils.translation import gettext
 
 import audit
 from kernel import Actor, service
-from mynatrust.mail import send_after_commit
+from mynatrust.outbox.services import send_after_commit
 from mynatrust.repository.services import record_privacy_notice
 from registry import reception
 from validity import auth
@@ -120,7 +120,8 @@ def _transition(
 
 
 def _mail_on_commit(organisation: RecipientOrganisation, reason: str) -> None:
-    """Tell the organisation's accounts about a decision, once it is committed."""
+    """Tell the organisation's accounts about a decision through the durable outbox: sent as soon as
+    it commits, retried if the mail server refuses it (the mail has no secret link)."""
     addresses = list(organisation.members.values_list("user__email", flat=True))
     if not addresses:
         return

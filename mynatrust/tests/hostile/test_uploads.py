@@ -223,8 +223,15 @@ def test_a_path_trick_in_the_file_name_of_a_good_file_is_kept_only_as_a_plain_na
     assert "/" not in stored.file_name and "\\" not in stored.file_name
     assert all(ch.isprintable() for ch in stored.file_name), repr(stored.file_name)
     assert len(stored.file_name) <= 255
-    assert snapshot.changed_rows().keys() == {"delegations.signedfile"}
-    snapshot.assert_nothing_stored(allowing=("delegations.signedfile",))
+    assert snapshot.changed_rows().keys() == {
+        "delegations.signedfile",
+        "mynatrust.mailannouncement",
+        "mynatrust.outboxmessage",
+    }
+    snapshot.assert_nothing_stored(
+        # the stored file, and the notice to its subscriber that it was stored (durable mail)
+        allowing=("delegations.signedfile", "mynatrust.mailannouncement", "mynatrust.outboxmessage")
+    )
 
 
 # --- sizes and bodies ---------------------------------------------------------------------------------------
@@ -401,5 +408,7 @@ def test_a_path_trick_in_the_name_of_registry_evidence_is_kept_only_as_a_plain_n
             "registry.registryevidence",
             "registry.membership",
             "registry.receptioncounter",  # the accepted application's 受付番号
+            "mynatrust.mailannouncement",  # the notice that the application was received (durable mail)
+            "mynatrust.outboxmessage",
         )
     )
