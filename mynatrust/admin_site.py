@@ -502,8 +502,18 @@ def _permission_labels(perms: set[str]) -> list[str]:
             except LookupError:
                 model = None
         if model is not None:
-            labels.append(f"{model._meta.verbose_name}（{ACTIONS[action]}）")
+            labels.append(
+                str(_("%(subject)s（%(action)s）") % {"subject": model._meta.verbose_name, "action": ACTIONS[action]})
+            )
             continue
         found = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
-        labels.append(found.name if found else codename)
+        labels.append(_declared_name(found) if found else codename)
     return labels
+
+
+def _declared_name(permission: Any) -> str:
+    """The permission's name as its model declares it, in the reader's language (the stored name
+    is the Japanese one, written when the permission was created)."""
+    model = permission.content_type.model_class()
+    declared = dict(model._meta.permissions) if model is not None else {}
+    return str(declared.get(permission.codename, permission.name))

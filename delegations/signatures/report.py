@@ -321,7 +321,10 @@ class SignatureReport:
         """(label, value) pairs for a readable rendering in the current language (command output,
         report pages). Codes appear only in parentheses beside their translated label."""
         rows: list[tuple[Any, str]] = [
-            (_("判定"), f"{self.indication_label}（{self.indication.value}）"),
+            (
+                _("判定"),
+                str(_("%(label)s（%(code)s）") % {"label": self.indication_label, "code": self.indication.value}),
+            ),
             (_("理由"), _sub_text(self.sub_indication)),
             (_("説明"), str(self.message)),
             (_("形式"), str(CONTAINER_LABELS.get(self.container, CONTAINER_LABELS["unknown"]))),
@@ -330,7 +333,10 @@ class SignatureReport:
             *_signer_rows(self.signer or {}),
         ]
         for i, cert in enumerate(self.chain):
-            rows.append((_("証明書チェーン %(n)s") % {"n": i + 1}, f"{cert.subject}（SHA-256 {cert.sha256}）"))
+            digest = {"subject": cert.subject, "digest": cert.sha256}
+            rows.append(
+                (_("証明書チェーン %(n)s") % {"n": i + 1}, str(_("%(subject)s（SHA-256 %(digest)s）") % digest))
+            )
         if self.revocation:
             rows.append((_("失効確認"), _revocation_text(self.revocation)))
         for i, stamp in enumerate(self.timestamps):
@@ -457,8 +463,8 @@ def _timestamp_text(stamp: dict[str, Any]) -> str:
 def _sub_text(sub: SubIndication | None, detail: str | None = None) -> str:
     if sub is None:
         return "—"
-    text = f"{SUB_INDICATION_LABELS[sub]}（{sub.value}）"
-    return f"{text}: {detail}" if detail else text
+    text = str(_("%(label)s（%(code)s）") % {"label": SUB_INDICATION_LABELS[sub], "code": sub.value})
+    return str(_("%(text)s：%(detail)s") % {"text": text, "detail": detail}) if detail else text
 
 
 def _revocation_text(revocation: dict[str, Any]) -> str:

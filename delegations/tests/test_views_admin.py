@@ -42,13 +42,19 @@ def test_operators_find_a_delegation_by_id_as_typed_and_read_its_report(client, 
     assert client.get(reverse("admin:delegations_delegation_add")).status_code == 403
 
 
-def test_reception_confirms_a_substitute_match_in_the_admin(client, subscriber, member, trusted_pki):
+def signed_with_a_substitute(subscriber: Any, member: Any, trusted_pki: Any) -> Delegation:
+    """A delegation whose agent's certificate writes the name with a substitute character."""
     trusted_pki.issue(PersonaSpec("agent_sub2", "代替", name="受任\u3000花子", name_flags="00010", address="大阪府1番"))
     delegation = make_finalised(subscriber, member, agent_name="受任 華子")
     principal, _agent = signed_pair(delegation, trusted_pki)
     services.submit_signed_file(delegation, principal, actor=member, role="principal")
     agent = trusted_pki.sign_pdf(bytes(delegation.acceptance_pdf or b""), "agent_sub2")
     services.submit_signed_file(delegation, agent, actor=member, role="agent")
+    return delegation
+
+
+def test_reception_confirms_a_substitute_match_in_the_admin(client, subscriber, member, trusted_pki):
+    delegation = signed_with_a_substitute(subscriber, member, trusted_pki)
     reception = make_staff("reception", "rc@staff.example.jp")
     otp_login(client, reception)
     page = client.get(_change(delegation)).content.decode()
@@ -262,3 +268,20 @@ def test_a_refused_confirmation_marks_up_the_original_id_in_the_form_error(
     assert f'<p class="errornote" role="alert">{message.format(id=marked)}</p>' in page
     update.refresh_from_db()
     assert update.status == Delegation.Status.SUBMITTED
+
+
+@pytest.mark.parametrize("language", ["ja", "en"])
+def test_the_review_page_punctuates_its_labels_in_the_reader_s_language(
+    client, settings, subscriber, member, trusted_pki, language
+):
+    delegation = signed_with_a_substitute(subscriber, member, trusted_pki)
+    otp_login(client, make_staff("reception", "rc@staff.example.jp"))
+    if language == "en":
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = client.get(_change(delegation)).content.decode()
+    if language == "ja":
+        assert "照合の判定：<strong>" in page and "（代替文字）" in page and "ファイル：" in page
+        assert re.search(r"（[^（）]+、SHA-256 ", page)  # the file's size and digest, in brackets
+    else:
+        assert "Matching verdict: <strong>" in page and " (substitute characters)" in page and "File: " in page
+        assert not re.findall(r"[：（）]", page)

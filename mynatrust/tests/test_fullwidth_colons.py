@@ -56,12 +56,12 @@ def test_the_scan_knows_a_half_width_colon_after_japanese() -> None:
     assert not half_width_colons("<p>受付 12:30</p><code>Authorization: Bearer キー</code>")
 
 
-def every_template(check: Callable[[str], list[str]], *, staff_pages: bool = True) -> dict[str, list[str]]:
-    """What ``check`` finds in each template of pages and mails (the staff pages' too, or not)."""
+def every_template(check: Callable[[str], list[str]]) -> dict[str, list[str]]:
+    """What ``check`` finds in each template of pages, staff pages and mails."""
     found = {}
     for path in sorted(TEMPLATES.rglob("*")):
         name = path.relative_to(TEMPLATES)
-        if path.suffix not in (".html", ".txt") or (not staff_pages and name.parts[0] == "admin"):
+        if path.suffix not in (".html", ".txt"):
             continue
         if findings := check(path.read_text(encoding="utf-8")):
             found[str(name)] = findings
@@ -75,8 +75,7 @@ def test_no_template_puts_a_half_width_colon_after_japanese() -> None:
 # The other side of the same rule: a full-width colon written after a translation, outside it
 # (「{% translate "電話" %}：」), reaches the English page too ("Telephone：073…"), and one inside a
 # string with nothing after it reaches English with no space before the value ("Delegation ID:AB12").
-# Either way the label and its value belong in one string. The staff pages (admin/) keep many such
-# labels and are not scanned yet.
+# Either way the label and its value belong in one string.
 _COLON_AFTER_TRANSLATION = re.compile(
     r"(?:\{%-?\s*(?:translate|trans)\s+(?:\"[^\"]*\"|'[^']*')[^%]*%\}|endblocktranslate\s*%\})："
 )
@@ -97,4 +96,35 @@ def test_the_scan_knows_a_colon_that_english_would_inherit() -> None:
 
 
 def test_no_page_or_mail_leaves_its_colon_to_english() -> None:
-    assert every_template(colons_english_inherits, staff_pages=False) == {}
+    assert every_template(colons_english_inherits) == {}
+
+
+# The same holds for every full-width colon and bracket written in the template's own text, outside
+# any translation: after a variable (「{{ field }}：」), around one (「（{{ note }}）」) or around a
+# translation (「（{% translate "連番" %} {{ seq }}）」). English would read 「Status：」 and
+# 「Sequence number（12）」; the punctuation belongs in the string with the words it goes with.
+_BLOCKTRANSLATE = re.compile(r"\{%-?\s*blocktrans(?:late)?\b.*?\{%-?\s*endblocktrans(?:late)?\s*-?%\}", re.DOTALL)
+_FULL_WIDTH = re.compile(r"[：（）]")
+
+
+def punctuation_outside_translations(source: str) -> list[str]:
+    text = _CODE.sub(" ", _COMMENTS.sub(" ", source))
+    for pattern in (_BLOCKTRANSLATE, _TRANSLATE, _VARIABLE, _TAG):
+        text = pattern.sub(" ", text)
+    return [text[max(0, m.start() - 12) : m.end() + 12].strip() for m in _FULL_WIDTH.finditer(text)]
+
+
+def test_the_scan_knows_punctuation_outside_translations() -> None:
+    assert punctuation_outside_translations("{{ field }}：{{ value }}")
+    assert punctuation_outside_translations("{{ status }}（{{ reason }}）")
+    assert punctuation_outside_translations('（{% translate "連番" %} {{ seq }}）')
+    assert punctuation_outside_translations('<td>{% translate "状態" %}：</td>')
+    assert not punctuation_outside_translations('{% translate "鍵ID（公開鍵の SHA-256）" %}')
+    assert not punctuation_outside_translations(
+        "{% blocktranslate with s=seq %}（連番 {{ s }}）{% endblocktranslate %}"
+    )
+    assert not punctuation_outside_translations('{{ d|default:_("（下書き）") }}<code>a：b</code>')
+
+
+def test_no_template_leaves_full_width_punctuation_to_english() -> None:
+    assert every_template(punctuation_outside_translations) == {}
