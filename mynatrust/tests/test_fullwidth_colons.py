@@ -12,6 +12,7 @@ text (``<code>``) are not labels.
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -128,3 +129,55 @@ def test_the_scan_knows_punctuation_outside_translations() -> None:
 
 def test_no_template_leaves_full_width_punctuation_to_english() -> None:
     assert every_template(punctuation_outside_translations) == {}
+
+
+# The text Python builds follows the same rule; its Japanese is the catalogue's msgids. A colon right
+# after Japanese (「試行のみ: 」「（送信待ち）: 」) is the half-width one. 「ホスト:ポート」 is the
+# syntax of a URL, not a label, and is left: the colon there is followed by more of the word.
+_COLON_AFTER_JAPANESE = re.compile(rf"{_JAPANESE}:(?=\s|$|%\()")
+# The retention and mail-outbox reports are scanned in their source too, whatever the catalogue says
+# of where its texts come from. Their lines that begin with a kind's program name
+# (「registry.application: 保存期間…」) keep the colon that follows program text.
+REPORTS = ("mynatrust/management/commands/apply_retention.py", "mynatrust/management/commands/send_mail_outbox.py")
+
+
+def catalogue_texts() -> list[str]:
+    """Each msgid of the English catalogue: the Japanese source of every translated text."""
+    from babel.messages.pofile import read_po
+
+    with (Path(settings.BASE_DIR) / "locale" / "en" / "LC_MESSAGES" / "django.po").open("rb") as po:
+        catalogue = read_po(po)
+    ids = [message.id if isinstance(message.id, tuple) else (message.id,) for message in catalogue]
+    return [str(text) for texts in ids for text in texts if text]
+
+
+def test_the_scan_knows_a_half_width_colon_in_a_text() -> None:
+    assert _COLON_AFTER_JAPANESE.search("試行のみ: 何も変えていません")
+    assert _COLON_AFTER_JAPANESE.search("メッセージ（%(status)s）: %(count)s 件")
+    assert _COLON_AFTER_JAPANESE.search("再試行します:%(error)s")
+    assert not _COLON_AFTER_JAPANESE.search("DATABASE_URL は postgres://ユーザー@ホスト:ポート/名前 の形です")
+    assert not _COLON_AFTER_JAPANESE.search("%(kind)s: 保存期間 %(period)s")
+
+
+def test_no_japanese_text_takes_a_half_width_colon() -> None:
+    found = {text for text in catalogue_texts() if _COLON_AFTER_JAPANESE.search(text)}
+    assert found == set()
+
+
+def report_texts() -> list[str]:
+    """The translated texts of the two reports, as their source writes them."""
+    texts = []
+    for name in REPORTS:
+        tree = ast.parse((Path(settings.BASE_DIR) / name).read_text(encoding="utf-8"))
+        calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call)]
+        for call in calls:
+            first = call.args[0] if call.args else None
+            if getattr(call.func, "id", None) in ("gettext", "_") and isinstance(first, ast.Constant):
+                texts.append(str(first.value))
+    return texts
+
+
+def test_the_retention_and_mail_reports_put_a_full_width_colon_after_japanese() -> None:
+    texts = report_texts()
+    assert len(texts) > 20
+    assert [text for text in texts if _COLON_AFTER_JAPANESE.search(text)] == []

@@ -174,7 +174,7 @@ def test_the_command_reports_what_waits_and_what_it_sent(people):
     services.approve_document(doc, actor=manager)
     status = StringIO()
     call_command("send_mail_outbox", "--status", stdout=status)
-    assert "送信するメール（送信待ち）: 1 件" in status.getvalue()
+    assert "送信するメール（送信待ち）：1 件" in status.getvalue()
     out = StringIO()
     call_command("send_mail_outbox", "--batch", "2", stdout=out)
     assert "送信 3 通" in out.getvalue() and "送り終えたメール 1 件" in out.getvalue()
@@ -243,8 +243,8 @@ def test_a_mail_to_listed_addresses_goes_to_them_only_and_is_retried(people, set
     assert announcement.audience == MailAnnouncement.Audience.LISTED and announcement.recipients == 2
     status = StringIO()
     call_command("send_mail_outbox", "--status", stdout=status)
-    assert "送信するメール（送信中）: 1 件" in status.getvalue()
-    assert "メッセージ（送信待ち）: 2 件" in status.getvalue()
+    assert "送信するメール（送信中）：1 件" in status.getvalue()
+    assert "メッセージ（送信待ち）：2 件" in status.getvalue()
     settings.MAIL_OUTBOX_MAX_ATTEMPTS = 2
     start = timezone.now()
     first = outbox.run_once(now=start)

@@ -117,7 +117,7 @@ def test_a_dry_run_lists_what_is_due_and_changes_nothing(administrator):
     old = entry_at(administrator, cutoff - timedelta(seconds=1))
     output = run("--dry-run")
     assert "operations.entry_exit" in output
-    assert "試行のみ: 期限を過ぎた記録は 1 件です。何も変更していません。" in output
+    assert "試行のみ：期限を過ぎた記録は 1 件です。何も変更していません。" in output
     assert EntryExitRecord.objects.filter(pk=old.pk).exists()
     assert not AuditEvent.objects.filter(event_type__startswith="retention.").exists()
 
@@ -141,7 +141,7 @@ def test_a_real_run_removes_only_what_is_past_its_period_and_records_it(administ
     assert event.data["period"] == "3y"
     assert AuditEvent.objects.filter(event_type="retention.run").exists()
     # A second run finds nothing more.
-    assert "完了: 期限を過ぎた 0 件のうち 0 件を削除または匿名化しました。" in run()
+    assert "完了：期限を過ぎた 0 件のうち 0 件を削除または匿名化しました。" in run()
 
 
 @pytest.mark.django_db
@@ -447,7 +447,7 @@ def test_a_kind_failing_in_its_second_batch_keeps_its_first_and_fails_the_run_af
         stale = unconfirmed("stale@example.jp", "subscriber")
     kinds = ("--kind", "a.faulty_removal", "--kind", "accounts.unconfirmed_signup")
     # A dry run removes nothing, so it does not fail.
-    assert "試行のみ: 期限を過ぎた記録は 5 件です。" in run(*kinds, "--dry-run")
+    assert "試行のみ：期限を過ぎた記録は 5 件です。" in run(*kinds, "--dry-run")
     out, err = StringIO(), StringIO()
 
     with time_machine.travel(NOW, tick=False), pytest.raises(SystemExit) as exited:
@@ -542,7 +542,7 @@ def test_a_dry_run_says_which_kind_could_not_be_counted_counts_the_others_and_fa
 
     assert "a.unplannable: 保存期間 1 年、期限を過ぎた記録を数えられませんでした" in out
     assert "accounts.unconfirmed_signup: 保存期間 30 日、" in out and "より前のもの 1 件" in out
-    assert "試行のみ: 期限を過ぎた記録は 1 件です。何も変更していません。" in out
+    assert "試行のみ：期限を過ぎた記録は 1 件です。何も変更していません。" in out
     assert "試行のみのため何も記録していません" in err
     assert "a.unplannable: 期限を過ぎた記録を数えられず、お知らせも削除もしていません" in err
     assert "accounts.unconfirmed_signup" not in err and "Traceback" not in err
@@ -689,7 +689,7 @@ def test_the_dry_run_names_the_command_that_removes_audit_events_and_writes_cuto
 def test_an_unknown_kind_is_an_error():
     from django.core.management.base import CommandError
 
-    with pytest.raises(CommandError, match=r"不明な種類です: nothing\.here"):
+    with pytest.raises(CommandError, match=r"不明な種類です：nothing\.here"):
         run("--kind", "nothing.here")
 
 

@@ -56,7 +56,7 @@ class Command(commands.Command):
         unknown = sorted((only or set()) - {outcome.kind for _kind, outcome in rows})
         if unknown:
             raise CommandError(
-                gettext("不明な種類です: %(kinds)s（settings.RETENTION_PERIODS を参照してください）")
+                gettext("不明な種類です：%(kinds)s（settings.RETENTION_PERIODS を参照してください）")
                 % {"kinds": ", ".join(unknown)}
             )
         self.stdout.write(self.style.MIGRATE_HEADING(gettext("保存期間を過ぎた記録（種類ごと）")))
@@ -88,7 +88,7 @@ class Command(commands.Command):
         if dry_run:
             self.stdout.write(
                 self.style.WARNING(
-                    gettext("試行のみ: 期限を過ぎた記録は %(count)s 件です。何も変更していません。")
+                    gettext("試行のみ：期限を過ぎた記録は %(count)s 件です。何も変更していません。")
                     % {"count": total_due}
                 )
             )
@@ -97,7 +97,7 @@ class Command(commands.Command):
                 audit.record("retention.run", actor=audit.SYSTEM, due=total_due, applied=total_done)
             self.stdout.write(
                 self.style.SUCCESS(
-                    gettext("完了: 期限を過ぎた %(due)s 件のうち %(done)s 件を削除または匿名化しました。")
+                    gettext("完了：期限を過ぎた %(due)s 件のうち %(done)s 件を削除または匿名化しました。")
                     % {"due": total_due, "done": total_done}
                 )
             )

@@ -30,13 +30,13 @@ class Command(commands.Command):
             states = dict(MailAnnouncement.State.choices)
             for state, count in MailAnnouncement.objects.values_list("state").annotate(n=_count()).order_by("state"):
                 self.stdout.write(
-                    gettext("送信するメール（%(state)s）: %(count)s 件")
+                    gettext("送信するメール（%(state)s）：%(count)s 件")
                     % {"state": states.get(state, state), "count": count}
                 )
             statuses = dict(OutboxMessage.Status.choices)
             for status, count in OutboxMessage.objects.values_list("status").annotate(n=_count()).order_by("status"):
                 self.stdout.write(
-                    gettext("メッセージ（%(status)s）: %(count)s 件")
+                    gettext("メッセージ（%(status)s）：%(count)s 件")
                     % {"status": statuses.get(status, status), "count": count}
                 )
             return
@@ -59,7 +59,7 @@ class Command(commands.Command):
                     # A database restart: nothing claimed was committed, so it is claimed again later.
                     if not failing:
                         self.stderr.write(
-                            gettext("送信に失敗しました。データベースが応答するまで再試行します: %(error)s")
+                            gettext("送信に失敗しました。データベースが応答するまで再試行します：%(error)s")
                             % {"error": err}
                         )
                     failing = True
