@@ -207,7 +207,8 @@ def _end_notice(organisation: RecipientOrganisation, user: Any, command: Any) ->
     command.stdout.write(
         gettext(
             "  終了の通知：%(organisation)s が %(id)s を確認して結果を保存しました。その利用者がいまこれを取り消し、"
-            "%(email)s あてのメール（終了の通知）を送信待ちに入れます（下のメールの送信で表示します）"
+            "%(email)s あてのメール（終了の通知）を取消しの確定後すぐに送ります（下に表示します。送れなかったときは"
+            "送信待ちに残り、再送されます）"
         )
         % {"organisation": organisation.name, "id": delegation.delegation_id, "email": user.email}
     )

@@ -231,7 +231,7 @@ def test_the_demo_shows_an_end_notice_to_the_recipient_that_kept_a_check(setting
     out = io.StringIO()
     call_command("demo_setup", stdout=out)
 
-    # Sent from the outbox, as the demo sends every queued mail before it prints the logins.
+    # Sent through the outbox as soon as the revocation commits, as the demo's line says.
     notices = [m for m in mail.outbox if "確認した電子委任状の状態が変わりました" in m.subject]
     assert len(notices) == 1
     assert notices[0].to == ["recipient@demo.mynatrust.example.jp"]
@@ -244,6 +244,7 @@ def test_the_demo_shows_an_end_notice_to_the_recipient_that_kept_a_check(setting
     assert (
         ended.data["delegation_id"] in told and "recipient@demo.mynatrust.example.jp あてのメール（終了の通知）" in told
     )
+    assert "取消しの確定後すぐに送ります" in told
     # The recipient's history shows the kept check of the delegation that ended.
     assert CheckResult.objects.filter(delegation_id=ended.data["delegation_id"]).exists()
 
