@@ -6,6 +6,7 @@ service's signed record."""
 from __future__ import annotations
 
 import subprocess
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,7 +14,7 @@ import pytest
 import time_machine
 from django.core import mail
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, connections, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -101,14 +102,20 @@ def test_a_suspended_organisation_or_a_former_member_is_not_told(client, recipie
     assert not AuditEvent.objects.filter(event_type__startswith="validity.end_notice.").exists()
 
 
-def test_notices_are_limited_per_organisation_and_the_withheld_ones_recorded(
-    client, recipient, organisation, stored, settings
-):
+def _two_checked_with_room_for_one(client, recipient, stored, settings) -> tuple[str, str]:
+    """Two delegations the recipient checked, and a limit of one end notice an hour."""
     settings.VALIDITY_END_NOTICE_RATE = "1/3600"
     first, second = ids.generate(), ids.generate()
     for delegation_id in (first, second):
         stored(facts(delegation_id))
         _check(client, recipient, delegation_id)
+    return first, second
+
+
+def test_notices_are_limited_per_organisation_and_the_withheld_ones_recorded(
+    client, recipient, organisation, stored, settings
+):
+    first, second = _two_checked_with_room_for_one(client, recipient, stored, settings)
     mail.outbox.clear()
     _revoke(first)
     _revoke(second)
@@ -181,6 +188,93 @@ def test_a_rolled_back_revocation_queues_no_notice(client, recipient, organisati
 
     _revoke(delegation_id)  # decided for good this time: queued once, sent once
     assert len(_events("validity.end_notice.queued")) == 1
+    assert len(_notices()) == 1
+
+
+def test_rolled_back_revocations_use_up_none_of_the_allowance(client, recipient, organisation, stored, settings):
+    """Only a notice whose decision committed counts against the organisation's limit: revocations
+    that roll back, however many, leave the whole allowance to the one that commits."""
+    settings.VALIDITY_END_NOTICE_RATE = "1/3600"
+    delegation_id = ids.generate()
+    stored(facts(delegation_id))
+    _check(client, recipient, delegation_id)
+    mail.outbox.clear()
+    for _attempt in range(3):
+        with pytest.raises(RuntimeError), transaction.atomic():
+            _revoke(delegation_id)
+            raise RuntimeError
+    _revoke(delegation_id)
+    assert [e.data["delegation_id"] for e in _events("validity.end_notice.queued")] == [delegation_id]
+    assert _events("validity.end_notice.throttled") == []
+    assert len(_notices()) == 1
+
+
+def _waiting_on_a_lock(thread: threading.Thread) -> bool:
+    """Whether another connection to this database is waiting for a row lock (or ``thread`` ended)."""
+    for _poll in range(200):
+        if not thread.is_alive():
+            return False
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                return True
+        thread.join(0.05)
+    raise AssertionError("the second decision neither finished nor waited")
+
+
+def test_two_decisions_at_once_stay_within_the_limit(client, recipient, organisation, stored, settings):
+    """Two transactions end delegations the organisation checked at the same moment; the first has
+    queued its notice and not committed yet when the second decides. The limit of one still holds:
+    the second counts after the first has committed, and its notice is withheld on the record."""
+    from validity import notices
+
+    first, second = _two_checked_with_room_for_one(client, recipient, stored, settings)
+    decided, release = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def decide(delegation_id: str, *, hold: bool) -> None:
+        try:
+            with transaction.atomic():
+                notices.notify_checkers(delegation_id, status="revoked")
+                if hold:
+                    decided.set()
+                    assert release.wait(10)
+        except BaseException as err:  # noqa: BLE001  (reported to the test thread)
+            errors.append(err)
+        finally:
+            connections.close_all()
+
+    holding = threading.Thread(target=decide, args=(first,), kwargs={"hold": True})
+    holding.start()
+    assert decided.wait(10)
+    other = threading.Thread(target=decide, args=(second,), kwargs={"hold": False})
+    other.start()
+    _waiting_on_a_lock(other)
+    release.set()
+    holding.join(10)
+    other.join(10)
+    assert not errors, errors
+    assert [e.data["delegation_id"] for e in _events("validity.end_notice.queued")] == [first]
+    assert [e.data["delegation_id"] for e in _events("validity.end_notice.throttled")] == [second]
+    assert _end_notices().count() == 1
+
+
+def test_the_limit_is_counted_in_the_database_while_the_cache_is_unreachable(
+    client, recipient, organisation, stored, settings
+):
+    """The notices are counted from the outbox, not in the rate-limit cache: a Redis outage neither
+    withholds a notice within the limit nor lets one through beyond it."""
+    first, second = _two_checked_with_room_for_one(client, recipient, stored, settings)
+    mail.outbox.clear()
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
+    }
+    _revoke(first)
+    _revoke(second)
+    assert [e.data["delegation_id"] for e in _events("validity.end_notice.queued")] == [first]
+    assert [e.data["delegation_id"] for e in _events("validity.end_notice.throttled")] == [second]
     assert len(_notices()) == 1
 
 
