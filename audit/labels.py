@@ -280,7 +280,9 @@ EVENT_LABELS: dict[str, Any] = {
     "retention.anonymised": _("保存期間満了による匿名化"),
     "retention.deleted": _("保存期間満了による削除"),
     "retention.notice_failed": _("削除前のお知らせの送信失敗"),
-    "retention.notices_not_tried": _("メールサーバーに接続できず送らなかった削除前のお知らせ"),
+    "retention.notices_not_tried": _(
+        "メールサーバーに接続できないか送信元アドレスを拒否されたため送らなかった削除前のお知らせ"
+    ),
     "retention.failed": _("保存期間の処理の失敗"),
 }
 

@@ -21,13 +21,14 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 
+from audit import labels as audit_labels
 from delegations import services
 from delegations.models import Delegation
 from delegations.retention import IDLE_DRAFTS
 from delegations.standing import today_in_japan
 from delegations.tests.lifecycle import draft_values, events, make_active, make_draft, make_finalised
 from mynatrust.operations import retention
-from mynatrust.tests.smtp_servers import DROPS, SILENT, closed_port, mail_server
+from mynatrust.tests.smtp_servers import DROPS, REFUSES_SENDER, SILENT, closed_port, mail_server
 
 pytestmark = pytest.mark.django_db
 
@@ -327,6 +328,10 @@ def run_failing(*kinds: str) -> tuple[str, str]:
     return out.getvalue(), err.getvalue()
 
 
+NOT_TRIED_OUT = "メールサーバーに接続できないか送信元アドレスを拒否されたため、削除前のお知らせ 3 件は送っていません"
+NOT_TRIED_ERR = "（うち 3 件はメールサーバーに接続できないか送信元アドレスを拒否されたため送っていません）"
+
+
 @pytest.mark.parametrize("behaviour", [SILENT, DROPS, "closed"])
 def test_a_mail_server_that_cannot_be_reached_is_tried_once_and_the_rest_left_for_the_next_run(
     subscriber, member, settings, behaviour
@@ -356,9 +361,41 @@ def test_a_mail_server_that_cannot_be_reached_is_tried_once_and_the_rest_left_fo
     assert not events("delegations.draft.idle_notice_sent") and not deletions()
     # What needs no notice is still removed; the run fails at its end and says why.
     assert not Session.objects.filter(pk=expired.pk).exists()
-    assert "メールサーバーに接続できないため、削除前のお知らせ 3 件は送っていません" in out
-    assert f"{KIND}: 3 件（うち 3 件はメールサーバーに接続できないため送っていません）" in err
+    assert NOT_TRIED_OUT in out and f"{KIND}: 3 件{NOT_TRIED_ERR}" in err
     assert "Traceback" not in err
+
+
+def test_a_mail_server_that_refuses_the_sender_is_asked_once_and_the_rest_left_for_the_next_run(
+    subscriber, member, settings
+):
+    """The server answers but refuses the service's own address (MAIL FROM): no notice can go out,
+    as when it cannot be reached. One refusal stops the notices; they stay untold, on one event."""
+    drafts = [last_saved(make_draft(subscriber, member), days_ago=400) for _n in range(3)]
+    expired = Session.objects.create(
+        session_key="expired" + "0" * 25, session_data="x", expire_date=timezone.now() - timedelta(hours=1)
+    )
+    with mail_server(REFUSES_SENDER) as server:
+        settings.MAILERS = server.mailers()
+
+        out, err = run_failing(KIND, "sessions.expired")
+
+    assert (server.connections, server.senders, server.delivered) == (1, 1, [])
+    assert not events("retention.notice_failed")
+    [left] = events("retention.notices_not_tried")
+    assert left.subject_id == KIND and left.data["count"] == 3 and left.data["error"] == "SMTPSenderRefused"
+    assert "sender address rejected" in left.data["reason"]
+    assert not Delegation.objects.filter(pk__in=[d.pk for d in drafts], idle_notice_sent_at__isnull=False).exists()
+    assert not events("delegations.draft.idle_notice_sent") and not deletions()
+    assert not Session.objects.filter(pk=expired.pk).exists()
+    assert NOT_TRIED_OUT in out and f"{KIND}: 3 件{NOT_TRIED_ERR}" in err
+    # The summary and the event's label in English through the catalogue.
+    said = io.StringIO()
+    with translation.override("en"):
+        with pytest.raises(SystemExit):
+            call_command("apply_retention", "--kind", KIND, stdout=io.StringIO(), stderr=said)
+        label = str(audit_labels.EVENT_LABELS["retention.notices_not_tried"])
+    assert "3 not tried: the mail server cannot be reached or refuses the sender address" in said.getvalue()
+    assert "refuses the sender address" in label
 
 
 def test_a_refused_address_fails_its_own_notice_only_and_the_notices_share_one_connection(

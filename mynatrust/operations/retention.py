@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import re
+import smtplib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -221,6 +222,9 @@ def notices_due(kind: RecordKind, now: datetime) -> int | None:
 # or the sender refused, the login refused. smtplib's errors (smtplib.SMTPException) and the
 # socket's (ConnectionError, TimeoutError) are all OSErrors; the project has no mail error of its own.
 MAIL_ERRORS: tuple[type[BaseException], ...] = (OSError,)
+# A refusal that stops every notice, not the one it came with: the server answered, but refused the
+# service's own address (MAIL FROM), which every notice is sent from.
+REFUSES_EVERY_NOTICE: tuple[type[BaseException], ...] = (smtplib.SMTPSenderRefused,)
 # The reason recorded with a failure: the first line of the error, cut to this length.
 REASON_LENGTH = 200
 
@@ -229,8 +233,8 @@ REASON_LENGTH = 200
 class Notices:
     """What sending the notices of one kind came to: how many were told, how many could not be sent
     (the mail, see MAIL_ERRORS), how many failed on any other error (a mistake in the code) and how
-    many were not tried because the mail server could not be reached (``not_tried``); ``unlisted``
-    when the records to tell could not be listed, so that none was told."""
+    many were not tried because the mail server could not be reached or refused the sender
+    (``not_tried``); ``unlisted`` when the records to tell could not be listed, so that none was told."""
 
     sent: int = 0
     not_sent: int = 0
@@ -246,7 +250,8 @@ class Notices:
 @dataclass
 class Mailing:
     """The notices of one run: once the mail server could not be reached (``lost``, a connection-level
-    error, see ``mail.connection_lost``), no further notice of the run is tried."""
+    error, see ``mail.connection_lost``) or refused the sender (REFUSES_EVERY_NOTICE), no further
+    notice of the run is tried."""
 
     lost: BaseException | None = None
 
@@ -262,9 +267,10 @@ def send_notices(kind: RecordKind, now: datetime, mailing: Mailing | None = None
     mail's is handled the same way and its traceback logged.
 
     Once the mail server cannot be reached (the connection cannot be opened, or is lost: not one
-    address refused), the records left are not tried in this run, nor those of later kinds sharing
-    ``mailing``: they stay untold, and one audit event ``retention.notices_not_tried`` says how many
-    and why.
+    address refused) or refuses the sender (no notice could go out), the records left are not tried
+    in this run, nor those of later kinds sharing ``mailing``: they stay untold, and one audit event
+    ``retention.notices_not_tried`` says how many and why. The notice the sender was refused for
+    counts among them (nothing of that record was refused); a refused address fails its notice only.
 
     An error while listing the records to tell (the database's, a mistake in the kind's condition)
     tells none: it is recorded as ``retention.failed`` (step ``notices``), its traceback logged, and
@@ -300,6 +306,9 @@ def _tell_all(kind: RecordKind, listed: list[Any], now: datetime, mailing: Maili
         for done, pk in enumerate(listed, start=1):
             try:
                 outcome.sent += _tell_one(kind, pk, now)
+            except REFUSES_EVERY_NOTICE as exc:  # this one and the rest: none can go out
+                mailing.lost = exc
+                return len(listed) - done + 1
             except Exception as exc:  # noqa: BLE001  (recorded, counted and failing the run at its end)
                 _notice_failed(kind, pk, now, exc, outcome)
             if connection.lost is not None:

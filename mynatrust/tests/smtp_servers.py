@@ -1,8 +1,9 @@
 """Mail servers on a local port, for the tests of mail that cannot be sent through the real SMTP
 backend: one that speaks SMTP and refuses the recipients whose address contains ``refuse``, one
+that speaks SMTP and refuses every sender (``MAIL FROM``: the service's address not allowed), one
 that accepts the connection and never says a word (a server that hangs: the client waits for its
 timeout), one that drops every connection at once, and a port nobody listens on. Each counts the
-connections it accepted."""
+connections it accepted and the ``MAIL FROM`` commands it was sent."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-SPEAKS, SILENT, DROPS = "speaks", "silent", "drops"
+SPEAKS, REFUSES_SENDER, SILENT, DROPS = "speaks", "refuses_sender", "silent", "drops"
 
 
 @dataclass
@@ -23,6 +24,7 @@ class Server:
     behaviour: str = SPEAKS
     refuse: str = "\0"
     connections: int = 0
+    senders: int = 0
     delivered: list[list[str]] = field(default_factory=list)
     closing: threading.Event = field(default_factory=threading.Event)
 
@@ -55,6 +57,10 @@ class _Handler(socketserver.StreamRequestHandler):
             verb, text = line[:4].upper(), line.decode(errors="replace")
             if verb in (b"EHLO", b"HELO"):
                 self._say("250 mail.test")
+            elif verb == b"MAIL":
+                owner.senders += 1
+                refused = owner.behaviour == REFUSES_SENDER
+                self._say("553 5.7.1 sender address rejected: not owned by this client" if refused else "250 ok")
             elif verb == b"RCPT":
                 refused = owner.refuse in text
                 self._say("550 5.1.1 mailbox unavailable" if refused else "250 2.1.5 ok")
@@ -69,7 +75,7 @@ class _Handler(socketserver.StreamRequestHandler):
             elif verb == b"QUIT":
                 self._say("221 bye")
                 return
-            else:  # MAIL, RSET, NOOP
+            else:  # RSET, NOOP
                 recipients = [] if verb == b"RSET" else recipients
                 self._say("250 ok")
 

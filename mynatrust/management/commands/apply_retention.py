@@ -2,10 +2,10 @@
 retention period (settings.RETENTION_PERIODS; mynatrust/operations/retention.py; docs/retention.md).
 
 A notice before removal that cannot be sent stops nothing: the other records and kinds are done;
-once the mail server cannot be reached, the run tries no further notice (all go over one
-connection). A kind whose removal fails stops itself only (its failed batch rolled back, the
-batches before kept); a kind whose due records cannot be counted is skipped; a kind whose records
-to tell cannot be listed tells nobody but still removes what was told long enough ago. At the end
+once the mail server cannot be reached or refuses the sender, the run tries no further notice (all
+go over one connection). A kind whose removal fails stops itself only (its failed batch rolled
+back, the batches before kept); a kind whose due records cannot be counted is skipped; a kind whose
+records to tell cannot be listed tells nobody but still removes what was told long enough ago. At the end
 the command says per kind how many notices were not sent and what happened of each kind that
 failed, and exits with status 1 (FAILED) so that the scheduler reports the run; what was removed
 stays removed."""
@@ -150,8 +150,8 @@ class Command(commands.Command):
             self.stdout.write(
                 self.style.ERROR(
                     gettext(
-                        "  メールサーバーに接続できないため、削除前のお知らせ %(count)s 件は送っていません"
-                        "（削除せず、次の実行で改めて送ります）"
+                        "  メールサーバーに接続できないか送信元アドレスを拒否されたため、"
+                        "削除前のお知らせ %(count)s 件は送っていません（削除せず、次の実行で改めて送ります）"
                     )
                     % {"count": notices.not_tried}
                 )
@@ -248,9 +248,9 @@ class Command(commands.Command):
         for name, notices in self.failed.items():
             line = gettext("  %(kind)s: %(count)s 件") % {"kind": name, "count": notices.failed}
             if notices.not_tried:
-                line += gettext("（うち %(count)s 件はメールサーバーに接続できないため送っていません）") % {
-                    "count": notices.not_tried
-                }
+                line += gettext(
+                    "（うち %(count)s 件はメールサーバーに接続できないか送信元アドレスを拒否されたため送っていません）"
+                ) % {"count": notices.not_tried}
             if notices.unexpected:
                 line += gettext("（うち %(count)s 件は想定外のエラーです。ログを確認してください）") % {
                     "count": notices.unexpected
