@@ -22,7 +22,7 @@ from django.utils.module_loading import import_string
 
 from audit import context
 from mynatrust.lib.client_ip import client_ip
-from mynatrust.views import API_PREFIX, bad_request, method_not_allowed, request_too_large
+from mynatrust.views import API_PREFIX, bad_request, chosen_language, method_not_allowed, request_too_large
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
@@ -170,9 +170,7 @@ class LocaleMiddleware(DjangoLocaleMiddleware):
     browser's Accept-Language does not override the service's default."""
 
     def process_request(self, request: HttpRequest) -> None:
-        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "") if "HTTP_COOKIE" in request.META else ""
-        language = chosen if chosen and chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
-        translation.activate(language)
+        translation.activate(chosen_language(request))
         request.LANGUAGE_CODE = translation.get_language()
 
     def process_response(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:

@@ -3,8 +3,10 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import translation
 from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -30,6 +32,13 @@ def healthz(request: HttpRequest) -> JsonResponse:
     # Checks come from a registry other apps add to (mynatrust.operations.health.register).
     healthy, checks = health.run_checks()
     return JsonResponse({"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503)
+
+
+def chosen_language(request: HttpRequest) -> str:
+    """The language the visitor chose with the switch (its cookie), else the service's Japanese; the
+    browser's Accept-Language does not override the default."""
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "") if "HTTP_COOKIE" in request.META else ""
+    return chosen if chosen and chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
 
 def _error(request: HttpRequest, status: int, title: str, message: str) -> HttpResponse:
@@ -79,7 +88,8 @@ RETRY_AFTER_SECONDS = 30
 def server_error(request: HttpRequest) -> HttpResponse:
     """500, or 503 with Retry-After when the database could not be reached (a restart or fail-over:
     clients and load balancers should try again); JSON under /api/. Rendered without the request
-    context and without the database: the failure may lie in either."""
+    context and without the database: the failure may lie in either. The page is in the language of
+    the visitor's cookie; the Japanese one keeps an English line for a reader who has not chosen."""
     from django.db import InterfaceError, OperationalError
     from django.template import loader
 
@@ -94,7 +104,9 @@ def server_error(request: HttpRequest) -> HttpResponse:
         )
     else:
         template = loader.get_template("errors/503.html" if unavailable else "errors/500.html")
-        response = HttpResponse(template.render({}), status=status)
+        # The visitor's language read again: the failure may have come before the middleware set it.
+        with translation.override(chosen_language(request)):
+            response = HttpResponse(template.render({}), status=status)
     response["Cache-Control"] = "no-store"  # neither a proxy nor a browser may keep a failure
     if unavailable:
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
