@@ -22,6 +22,7 @@ says something new or says it differently fails the test instead of printing Eng
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -168,3 +169,16 @@ def help_said(text: Any) -> Any:
     """The help of an option or the title of a group, in the reader's language where it is one of
     argparse's or Django's own (:data:`HELPS`); any other text as it is."""
     return str(HELPS[text]) if isinstance(text, str) and text in HELPS else text
+
+
+def columns(text: str) -> int:
+    """The columns a terminal gives ``text``: two for each wide or full-width character (Unicode's
+    East Asian width), one for any other."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def stand_in(prefix: str) -> str:
+    """A prefix of ASCII as wide on the terminal as ``prefix``, for argparse to measure: it counts
+    characters, so 「使い方：」 (4 characters, 8 columns) would put the wrapped lines of the usage 4
+    columns left of the first argument. Replaced by ``prefix`` once the usage is laid out."""
+    return "\x00" * columns(prefix)

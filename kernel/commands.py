@@ -69,6 +69,13 @@ class ReadersHelpFormatter(DjangoHelpFormatter):
     def add_usage(self, usage: Any, actions: Any, groups: Any, prefix: str | None = None) -> None:
         super().add_usage(usage, actions, groups, gettext("使い方：") if prefix is None else prefix)
 
+    def _format_usage(self, usage: Any, actions: Any, groups: Any, prefix: str | None) -> str:
+        """argparse's usage, wrapped lines under the first argument by the columns the prefix takes."""
+        if prefix is None:
+            prefix = gettext("使い方：")
+        measured = argparse_texts.stand_in(prefix)
+        return super()._format_usage(usage, actions, groups, measured).replace(measured, prefix, 1)
+
 
 class ReadersParser(CommandParser):
     """Django's CommandParser, its errors and help frame in the reader's language (made by

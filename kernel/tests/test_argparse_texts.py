@@ -8,6 +8,7 @@ import ast
 import re
 import subprocess
 import sys
+import unicodedata
 from io import StringIO
 from pathlib import Path
 
@@ -203,3 +204,29 @@ def test_a_message_none_fits_stays_as_argparse_wrote_it() -> None:
     assert argparse_texts.said("something else: --x") == "something else: --x"
     assert argparse_texts.said("expected at most one argument") == "値は 1 つまでです"
     assert argparse_texts.said("expected 1 argument") == "値を 1 つ指定してください"
+
+
+def columns(text: str) -> int:
+    """How many columns a terminal gives ``text``: two for each wide character (East Asian width)."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def usage_lines(language: str, *argv: str) -> list[str]:
+    with translation.override(language):
+        code, out, _err = run_from_argv(*argv, "--help")
+    assert code == 0
+    return out.split("\n\n")[0].split("\n")
+
+
+@pytest.mark.parametrize(("language", "prefix"), [("ja", "使い方："), ("en", "usage: ")])
+def test_a_wrapped_usage_line_lines_up_under_the_first_argument(monkeypatch, language, prefix) -> None:
+    # 「使い方：」 is 4 characters and 8 columns wide; argparse counts characters, so it indented the
+    # lines that follow by 4 + len(prog) + 1 while the first argument stands at column 8 + len(prog) + 1.
+    monkeypatch.setenv("COLUMNS", "80")
+    lines = usage_lines(language, "audit_export")
+    assert len(lines) > 2, lines
+    first = prefix + "manage.py audit_export "
+    assert lines[0].startswith(first), lines
+    starts = {columns(line) - columns(line.lstrip(" ")) for line in lines[1:]}
+    assert starts == {columns(first)}, lines
+    assert max(columns(line) for line in lines) <= 78, lines
