@@ -105,7 +105,11 @@ def test_no_page_or_mail_leaves_its_colon_to_english() -> None:
 # translation (「（{% translate "連番" %} {{ seq }}）」). English would read 「Status：」 and
 # 「Sequence number（12）」; the punctuation belongs in the string with the words it goes with.
 _BLOCKTRANSLATE = re.compile(r"\{%-?\s*blocktrans(?:late)?\b.*?\{%-?\s*endblocktrans(?:late)?\s*-?%\}", re.DOTALL)
-_FULL_WIDTH = re.compile(r"[：（）]")
+# Japanese punctuation and spacing are the same flaw: 「、」 between the items of a list, 「〜」 between
+# two dates, 「／」「・」 between values, the ideographic space (U+3000) as a gap, 「。」 and the quotation
+# marks 「」『』 of a sentence. English would read "2026-04-01 〜 2027-03-31" and "Member・Administrator":
+# a list joins with a translated separator, and a period or a sentence is one translated string.
+_FULL_WIDTH = re.compile(r"[：（）、／〜\u3000。・「」『』]")
 
 
 def punctuation_outside_translations(source: str) -> list[str]:
@@ -125,6 +129,24 @@ def test_the_scan_knows_punctuation_outside_translations() -> None:
         "{% blocktranslate with s=seq %}（連番 {{ s }}）{% endblocktranslate %}"
     )
     assert not punctuation_outside_translations('{{ d|default:_("（下書き）") }}<code>a：b</code>')
+
+
+def test_the_scan_knows_japanese_punctuation_and_spacing_outside_translations() -> None:
+    assert punctuation_outside_translations("<td>{{ start }} 〜 {{ end }}</td>")
+    assert punctuation_outside_translations(
+        "{% for n in names %}{{ n }}{% if not forloop.last %}、{% endif %}{% endfor %}"
+    )
+    assert punctuation_outside_translations('{{ version }}／ {% translate "表明" %}')
+    assert punctuation_outside_translations("{{ role }}{% for label in flags %}・{{ label }}{% endfor %}")
+    assert punctuation_outside_translations("{{ name }}\u3000{{ title }}")
+    assert punctuation_outside_translations("<p>時間をおいてもう一度お試しください。</p>")
+    assert punctuation_outside_translations("<p>「{{ organisation }}」</p>")
+    assert not punctuation_outside_translations(
+        "{% blocktranslate with start=s end=e %}{{ start }} 〜 {{ end }}{% endblocktranslate %}"
+    )
+    assert not punctuation_outside_translations('{{ n }}{% if not forloop.last %}{% translate "、" %}{% endif %}')
+    assert not punctuation_outside_translations('{% translate "受付番号" %} <span>{{ n }}</span> · <a>PDF</a>')
+    assert not punctuation_outside_translations("<code>「、」</code>{# 〜 #}")
 
 
 def test_no_template_leaves_full_width_punctuation_to_english() -> None:

@@ -20,7 +20,7 @@ from registry.tests.conftest import apply, corporate_number
 
 pytestmark = pytest.mark.django_db
 
-FULL_WIDTH = re.compile(r"[：（）]")
+FULL_WIDTH = re.compile(r"[：（）、／〜\u3000。・「」『』]")
 
 
 def read(client: Any, settings: Any, user: Any, url: str, language: str) -> str:
