@@ -64,6 +64,14 @@ class TrustAnchorAddForm(_UploadForm):
         self.fields["purpose"].required = False  # a J-LIS signing CA unless said otherwise
 
 
+def period(start: Any, end: Any) -> str:
+    """Two dates as a period in the reader's language (「2026年4月1日 〜 …」, "April 1, 2026 to …")."""
+    return gettext("%(start)s 〜 %(end)s") % {
+        "start": date_format(start, "DATE_FORMAT"),
+        "end": date_format(end, "DATE_FORMAT"),
+    }
+
+
 def _upload_outside_transaction(
     admin_obj: admin.ModelAdmin, request: HttpRequest, form_class: Any, action: Any, done: Any
 ) -> HttpResponseRedirect | None:
@@ -217,7 +225,7 @@ class AnchorChangeAdmin(ReadOnlyAdmin):
             (_("SHA-256 フィンガープリント"), identifier(anchor.fingerprint_sha256)),
             (
                 _("有効期間"),
-                f"{date_format(anchor.not_before, 'DATE_FORMAT')} 〜 {date_format(anchor.not_after, 'DATE_FORMAT')}",
+                period(anchor.not_before, anchor.not_after),
             ),
             (_("J-LIS 公表値と一致"), _("はい") if anchor.matches_jlis else _("いいえ")),
             (_("申請者"), change.requested_by),
@@ -635,7 +643,7 @@ def delegation_facts(delegation: Delegation) -> list[tuple[Any, Any]]:
         (_("代理権の内容"), delegation.powers),
         (
             _("委任期間"),
-            f"{date_format(delegation.valid_from, 'DATE_FORMAT')} 〜 {date_format(delegation.valid_until, 'DATE_FORMAT')}",
+            period(delegation.valid_from, delegation.valid_until),
         ),
     ]
 

@@ -46,7 +46,7 @@ class PlainTextValidator:
         # NUL has its own message from Django's ProhibitNullCharactersValidator.
         found = [c for c in refused_characters(str(value), multiline=self.multiline) if c != "\x00"]
         if found:
-            characters = "、".join(shown(c) for c in found[:5])
+            characters = str(_("、")).join(shown(c) for c in found[:5])
             raise ValidationError(self.message, code=self.code, params={"characters": characters})
 
     def __eq__(self, other: object) -> bool:

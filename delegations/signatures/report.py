@@ -350,7 +350,7 @@ class SignatureReport:
         if self.detail and self.expert:
             rows.append((_("技術的な詳細（運用者向け）"), self.detail))
         if self.warnings:
-            rows.append((_("注意"), "、".join(str(WARNING_LABELS.get(w, w)) for w in self.warnings)))
+            rows.append((_("注意"), str(_("、")).join(str(WARNING_LABELS.get(w, w)) for w in self.warnings)))
         return rows
 
     def to_dict(self) -> dict[str, Any]:
@@ -431,7 +431,12 @@ def _signer_rows(signer: dict[str, Any]) -> list[tuple[Any, str]]:
         (_("証明書のシリアル番号"), signer.get("serial") or "—"),
         (
             _("証明書の有効期間"),
-            f"{_when(_parse(signer.get('not_before')))} 〜 {_when(_parse(signer.get('not_after')))}" if signer else "—",
+            str(
+                _("%(start)s 〜 %(end)s")
+                % {"start": _when(_parse(signer.get("not_before"))), "end": _when(_parse(signer.get("not_after")))}
+            )
+            if signer
+            else "—",
         ),
     ]
 
@@ -456,8 +461,8 @@ def _timestamp_text(stamp: dict[str, Any]) -> str:
                 "status": status,
                 "when": _when(_parse(revocation["revoked_at"])),
             }
-        text += "　" + str(_("証明書の失効確認：%(status)s") % {"status": status})
-    return f"{kind}　{text}"
+        text += str(_("　")) + str(_("証明書の失効確認：%(status)s") % {"status": status})
+    return f"{kind}{_('　')}{text}"
 
 
 def _sub_text(sub: SubIndication | None, detail: str | None = None) -> str:

@@ -142,7 +142,14 @@ class VerificationPolicy:
         from delegations.signatures.profile import fingerprint
 
         def names(certs: tuple[x509.Certificate, ...]) -> str:
-            return "、".join(f"{c.subject.rfc4514_string()}（SHA-256 {fingerprint(c)[:16]}…）" for c in certs) or "—"
+            named = (
+                str(
+                    _("%(subject)s（SHA-256 %(digest)s）")
+                    % {"subject": c.subject.rfc4514_string(), "digest": f"{fingerprint(c)[:16]}…"}
+                )
+                for c in certs
+            )
+            return str(_("、")).join(named) or "—"
 
         tsa = tuple(x509.load_der_x509_certificate(der) for der in self.tsa_anchors)
         source = getattr(self.revocation, "name", None)

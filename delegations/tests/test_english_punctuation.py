@@ -95,3 +95,11 @@ def test_the_staff_s_review_of_the_subscriber_in_english(client, subscriber, mem
     otp_login(client, make_staff("reception", "reception-en@staff.example.jp"))
     url = reverse("admin:registry_subscriber_review", args=[subscriber.pk])
     assert english(client, url, data) == []
+
+
+def test_the_staff_s_review_of_a_delegation_in_english(client, subscriber, delegations):
+    # The reports of the signed files on it are built in Python (delegations.signatures.report).
+    data = _data(subscriber, delegations)
+    otp_login(client, make_staff("reception", "reception-en@staff.example.jp"))
+    url = reverse("admin:delegations_delegation_review", args=[delegations["active"].pk])
+    assert english(client, url, data) == []

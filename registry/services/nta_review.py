@@ -107,7 +107,7 @@ def confirm_nta_rows(
     if any(confirmation[key].verdict == MISMATCH and not confirmation[key].note.strip() for key in NTA_ROWS):
         raise RegistryError(_("不一致とした行には、その内容を記入してください。"), code="nta_note_missing")
     mismatched = [
-        f"{NTA_ROW_LABELS[key]}：{confirmation[key].note.strip()}"
+        str(_("%(text)s：%(detail)s") % {"text": NTA_ROW_LABELS[key], "detail": confirmation[key].note.strip()})
         for key in NTA_ROWS
         if confirmation[key].verdict == MISMATCH
     ]
@@ -117,7 +117,7 @@ def confirm_nta_rows(
                 "国税庁の公表データと一致しない行があるため承認できません（%(rows)s）。再照会や届出の修正で"
                 "解消するか、届出を差し戻してください。"
             )
-            % {"rows": "、".join(mismatched)},
+            % {"rows": str(_("、")).join(mismatched)},
             code="nta_mismatch",
         )
     rows = [
