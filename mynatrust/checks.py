@@ -173,3 +173,17 @@ def mail_rates(app_configs: Any, **kwargs: Any) -> list[Error]:
         except ValueError:
             errors.append(Error(malformed_setting(name), id="mynatrust.E016"))
     return errors
+
+
+@register()
+def mail_at_once_timeout(app_configs: Any, **kwargs: Any) -> list[Error]:
+    """The wait of a notice's try inside the request (mynatrust/outbox/services.py): a timeout of 0
+    or less would make every such try fail, or wait forever."""
+    if settings.MAIL_AT_ONCE_TIMEOUT > 0:
+        return []
+    return [
+        Error(
+            gettext("%(name)s は 0 より大きい秒数にしてください（例：3）。") % {"name": "MAIL_AT_ONCE_TIMEOUT"},
+            id="mynatrust.E017",
+        )
+    ]

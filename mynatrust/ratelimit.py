@@ -252,3 +252,11 @@ def impose(scope: str, ident: str, seconds: int) -> float | None:
         log.exception("rate limit cache unavailable; penalty not imposed")
         return None
     return until if started else None
+
+
+def lift(scope: str, ident: str) -> None:
+    """End a penalty set with :func:`impose` before its time."""
+    try:
+        _cache().delete(penalty_key(scope, ident))
+    except Exception:
+        log.exception("rate limit cache unavailable; penalty not lifted")

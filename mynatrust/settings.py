@@ -311,6 +311,10 @@ MAILERS = {
 # given up (1, 2, 4 … minutes apart, at most an hour).
 MAIL_OUTBOX_BATCH_SIZE = env.int("MAIL_OUTBOX_BATCH_SIZE", default=200)
 MAIL_OUTBOX_MAX_ATTEMPTS = env.int("MAIL_OUTBOX_MAX_ATTEMPTS", default=8)
+# Seconds a decision's notice, tried inside the request once the decision has committed, waits at
+# most for the mail server to connect and to answer (the worker keeps the "timeout" above). A try that
+# finds the server unreachable makes every host leave the notices to the worker for a minute.
+MAIL_AT_ONCE_TIMEOUT = env.float("MAIL_AT_ONCE_TIMEOUT", default=3.0)
 # /healthz warns (mail_outbox) when a message has waited longer than this to be sent.
 MAIL_OUTBOX_STALE_MINUTES = env.int("MAIL_OUTBOX_STALE_MINUTES", default=15)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="MynaTrust e-LOA <no-reply@mynatrust.example.jp>")

@@ -7,7 +7,10 @@
   notice that a delegation it checked has ended): it writes the mail with one row per address at
   once, and from there the worker treats it like any other. With ``at_once`` it is also tried right
   after that transaction commits (``deliver``: the worker's own claim, send and mark, for this
-  mail's rows only), so people get it at once while an outage only delays it.
+  mail's rows only), so people get it at once while an outage only delays it. That try runs in
+  the deciding request, so it waits ``MAIL_AT_ONCE_TIMEOUT`` at most for the mail server, and once
+  one finds the server unreachable no host tries at once for ``UNREACHABLE_PAUSE`` seconds (a mark
+  in the shared cache, ended sooner by a worker pass that sends): the rows wait for the worker.
 - ``send_after_commit`` is that for a decision's notice to the people it concerns (a delegation
   registered, an application approved ...): durable, tried at once, and ``quiet``: the decision is
   already on the record, so only a notice that could not be sent at the first try is recorded
@@ -41,6 +44,8 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 import audit
+from mynatrust import ratelimit
+from mynatrust.mail import connection_lost
 from mynatrust.models import User
 from mynatrust.outbox.models import MailAnnouncement, OutboxMessage
 
@@ -48,6 +53,11 @@ logger = logging.getLogger(__name__)
 
 BACKOFF_FIRST = timedelta(minutes=1)
 BACKOFF_MAX = timedelta(hours=1)
+# Seconds during which no mail is tried at once, on any host, after a try found the mail server
+# unreachable (the mark's name in the shared cache below); the first pass of the worker that sends
+# ends it sooner.
+UNREACHABLE_PAUSE = 60
+UNREACHABLE = ("mail-outbox", "unreachable")
 
 
 def queue_announcement(
@@ -134,9 +144,15 @@ def send_after_commit(subject: str, body: str, to: Iterable[str], *, about: Any)
 
 def deliver(announcement_id: int) -> Pass:
     """Try the due messages of one mail now, through the worker's claim, send and mark (a row another
-    worker holds is skipped, so nothing is sent twice), and close the mail if nothing is left."""
+    worker holds is skipped, so nothing is sent twice), and close the mail if nothing is left. It
+    runs inside a person's request, so it waits ``MAIL_AT_ONCE_TIMEOUT`` at most for the mail server;
+    a try that finds the server unreachable marks it so in the shared cache, and while that mark
+    lasts (``UNREACHABLE_PAUSE``, on every host) nothing is tried: the rows stay due for the worker.
+    Without the cache every mail is tried, each within the short timeout."""
     done = Pass()
-    _send_batches(done, batch_size=settings.MAIL_OUTBOX_BATCH_SIZE, announcement_id=announcement_id)
+    if ratelimit.penalty(*UNREACHABLE) is not None:
+        return done
+    _send_batches(done, batch_size=settings.MAIL_OUTBOX_BATCH_SIZE, announcement_id=announcement_id, at_once=True)
     done.finished = finish_sent(announcement_id=announcement_id)
     return done
 
@@ -165,18 +181,28 @@ def run_once(*, batch_size: int | None = None, now: datetime | None = None) -> P
     done.expanded = expand_queued(now=now)
     _send_batches(done, batch_size=batch_size or settings.MAIL_OUTBOX_BATCH_SIZE, now=now)
     done.finished = finish_sent()
+    if done.sent:  # the mail server takes mail again: tries at once resume
+        ratelimit.lift(*UNREACHABLE)
     return done
 
 
 def _send_batches(
-    done: Pass, *, batch_size: int, now: datetime | None = None, announcement_id: int | None = None
+    done: Pass,
+    *,
+    batch_size: int,
+    now: datetime | None = None,
+    announcement_id: int | None = None,
+    at_once: bool = False,
 ) -> None:
+    """Send batch after batch; a try at once stops at the first batch that found the server unreachable."""
     while True:
-        sent, retrying, given_up, claimed = send_due(batch_size=batch_size, now=now, announcement_id=announcement_id)
+        sent, retrying, given_up, claimed = send_due(
+            batch_size=batch_size, now=now, announcement_id=announcement_id, at_once=at_once
+        )
         done.sent += sent
         done.retrying += retrying
         done.given_up += given_up
-        if claimed < batch_size:
+        if claimed < batch_size or (at_once and ratelimit.penalty(*UNREACHABLE) is not None):
             return
 
 
@@ -214,10 +240,11 @@ def expand_queued(*, now: datetime | None = None) -> int:
 
 
 def send_due(
-    *, batch_size: int, now: datetime | None = None, announcement_id: int | None = None
+    *, batch_size: int, now: datetime | None = None, announcement_id: int | None = None, at_once: bool = False
 ) -> tuple[int, int, int, int]:
     """Claim up to ``batch_size`` due messages (of one mail, with ``announcement_id``) and send them
-    over one connection. Returns (sent, to retry, given up, claimed)."""
+    over one connection (``at_once``: a try inside a request, see ``deliver``). Returns (sent, to
+    retry, given up, claimed)."""
     sent = retrying = given_up = 0
     max_attempts = settings.MAIL_OUTBOX_MAX_ATTEMPTS
     with transaction.atomic():
@@ -232,7 +259,7 @@ def send_due(
         )
         if not rows:
             return 0, 0, 0, 0
-        failures = _send(rows)
+        failures = _send(rows, at_once=at_once)
         errors: list[str] = []
         later: list[OutboxMessage] = []
         for row in rows:
@@ -266,12 +293,14 @@ def send_due(
     return sent, retrying, given_up, len(rows)
 
 
-def _send(rows: list[OutboxMessage]) -> dict[int, str]:
-    """Send one message per row over one connection; the error of each row not sent, by its id."""
-    connection = mailers.create_connection("default")
+def _send(rows: list[OutboxMessage], *, at_once: bool = False) -> dict[int, str]:
+    """Send one message per row over one connection; the error of each row not sent, by its id. A try
+    at once waits ``MAIL_AT_ONCE_TIMEOUT`` at most, and marks the server unreachable when it is."""
+    connection = _connection(at_once=at_once)
     try:
         connection.open()
     except OSError as exc:  # the mail server cannot be reached (smtplib's errors are OSErrors)
+        _unreachable(exc, at_once=at_once)
         return {row.pk: _describe(exc) for row in rows}
     failures = {}
     for row in rows:
@@ -281,9 +310,26 @@ def _send(rows: list[OutboxMessage]) -> dict[int, str]:
                 failures[row.pk] = "not accepted"
         except (OSError, ValueError) as exc:  # refused by the mail server: tried again later
             failures[row.pk] = _describe(exc)
+            _unreachable(exc, at_once=at_once)
     with contextlib.suppress(OSError):  # the messages were accepted; a failed QUIT changes nothing
         connection.close()
     return failures
+
+
+def _connection(*, at_once: bool) -> Any:
+    """A connection to the mail server; for a try at once, one that waits ``MAIL_AT_ONCE_TIMEOUT`` at
+    most to connect and for each answer (the SMTP backend's ``timeout``; the worker keeps its own)."""
+    connection = mailers.create_connection("default")
+    if at_once and hasattr(connection, "timeout"):
+        short = settings.MAIL_AT_ONCE_TIMEOUT
+        connection.timeout = short if connection.timeout is None else min(connection.timeout, short)
+    return connection
+
+
+def _unreachable(exc: BaseException, *, at_once: bool) -> None:
+    """Mark the mail server unreachable for every host's tries at once, when ``exc`` says so."""
+    if at_once and connection_lost(exc):
+        ratelimit.impose(*UNREACHABLE, UNREACHABLE_PAUSE)
 
 
 def _record_retrying(rows: list[OutboxMessage], error: str) -> None:

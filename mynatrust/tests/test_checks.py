@@ -56,6 +56,13 @@ CHECKS: list[tuple[dict[str, Any], Callable[..., Any], str, tuple[str, str | Non
         ("MAIL_RATE_PER_CLIENT must be count/seconds (e.g. 600/60).", None),
     ),
     (
+        {"MAIL_AT_ONCE_TIMEOUT": 0.0},
+        checks.mail_at_once_timeout,
+        "mynatrust.E017",
+        ("MAIL_AT_ONCE_TIMEOUT は 0 より大きい秒数にしてください（例：3）。", None),
+        ("MAIL_AT_ONCE_TIMEOUT must be a number of seconds above 0 (e.g. 3).", None),
+    ),
+    (
         {"RETENTION_PERIODS": {"operations.entry_exit": "three years"}},
         operations_checks.retention_periods,
         "mynatrust.E101",
