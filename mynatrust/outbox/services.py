@@ -23,7 +23,8 @@
   announcements with nothing left to send. Rows are claimed with ``FOR UPDATE SKIP LOCKED``, so any
   number of workers (one per host) share the work and never send a row twice at once.
 - A message the mail server refuses is tried again after 1, 2, 4 … minutes (at most an hour apart)
-  up to ``MAIL_OUTBOX_MAX_ATTEMPTS`` times, then given up. Each pass with failures, each message
+  up to ``MAIL_OUTBOX_MAX_ATTEMPTS`` times, then given up. When the connection is lost or the
+  sender refused, the rest of the batch fails with that error at once, without being offered. Each pass with failures, each message
   given up, and each announcement finished (with the numbers sent and not sent) is an audit event.
 """
 
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import smtplib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -294,8 +296,10 @@ def send_due(
 
 
 def _send(rows: list[OutboxMessage], *, at_once: bool = False) -> dict[int, str]:
-    """Send one message per row over one connection; the error of each row not sent, by its id. A try
-    at once waits ``MAIL_AT_ONCE_TIMEOUT`` at most, and marks the server unreachable when it is."""
+    """Send one message per row over one connection; the error of each row not sent, by its id. A
+    failure that would fail every message of the connection (``_fails_every_message``) is the error
+    of the rest of the batch too, without offering them. A try at once waits
+    ``MAIL_AT_ONCE_TIMEOUT`` at most, and marks the server unreachable when it is."""
     connection = _connection(at_once=at_once)
     try:
         connection.open()
@@ -303,14 +307,17 @@ def _send(rows: list[OutboxMessage], *, at_once: bool = False) -> dict[int, str]
         _unreachable(exc, at_once=at_once)
         return {row.pk: _describe(exc) for row in rows}
     failures = {}
-    for row in rows:
+    for index, row in enumerate(rows):
         message = EmailMessage(row.announcement.subject, row.announcement.body, None, [row.to])
         try:
             if not connection.send_messages([message]):
                 failures[row.pk] = "not accepted"
         except (OSError, ValueError) as exc:  # refused by the mail server: tried again later
             failures[row.pk] = _describe(exc)
-            _unreachable(exc, at_once=at_once)
+            if _fails_every_message(exc):  # the rest of the batch would fail the same way: not offered
+                _unreachable(exc, at_once=at_once)
+                failures.update((rest.pk, failures[row.pk]) for rest in rows[index + 1 :])
+                break
     with contextlib.suppress(OSError):  # the messages were accepted; a failed QUIT changes nothing
         connection.close()
     return failures
@@ -324,6 +331,12 @@ def _connection(*, at_once: bool) -> Any:
         short = settings.MAIL_AT_ONCE_TIMEOUT
         connection.timeout = short if connection.timeout is None else min(connection.timeout, short)
     return connection
+
+
+def _fails_every_message(exc: BaseException) -> bool:
+    """Whether ``exc`` fails every message of the connection, not one: the connection lost (the
+    server gone, silent or hanging up) or the sender refused (every message has that sender)."""
+    return connection_lost(exc) or isinstance(exc, smtplib.SMTPSenderRefused)
 
 
 def _unreachable(exc: BaseException, *, at_once: bool) -> None:

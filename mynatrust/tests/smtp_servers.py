@@ -2,7 +2,8 @@
 backend: one that speaks SMTP and refuses the recipients whose address contains ``refuse``, one
 that speaks SMTP and refuses every sender (``MAIL FROM``: the service's address not allowed), one
 that accepts the connection and never says a word (a server that hangs: the client waits for its
-timeout), one that drops every connection at once, and a port nobody listens on. Each counts the
+timeout), one that drops every connection at once, one that hangs up at the first ``MAIL FROM``,
+and a port nobody listens on. Each counts the
 connections it accepted and the ``MAIL FROM`` commands it was sent."""
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 SPEAKS, REFUSES_SENDER, SILENT, DROPS = "speaks", "refuses_sender", "silent", "drops"
+HANGS_UP = "hangs_up"
 
 
 @dataclass
@@ -59,6 +61,8 @@ class _Handler(socketserver.StreamRequestHandler):
                 self._say("250 mail.test")
             elif verb == b"MAIL":
                 owner.senders += 1
+                if owner.behaviour == HANGS_UP:
+                    return
                 refused = owner.behaviour == REFUSES_SENDER
                 self._say("553 5.7.1 sender address rejected: not owned by this client" if refused else "250 ok")
             elif verb == b"RCPT":

@@ -25,6 +25,7 @@ from mynatrust.repository.models import DocumentVersion
 from mynatrust.repository.services import RepositoryError
 
 from .mail_backends import TroubledBackend
+from .smtp_servers import HANGS_UP, REFUSES_SENDER, mail_server
 
 pytestmark = pytest.mark.django_db
 
@@ -300,3 +301,23 @@ def test_a_decision_notice_is_tried_once_committed_and_only_trouble_is_recorded(
     assert given_up.data["to"] == "bounce@subscriber.example.jp"
     assert (late.data["sent"], late.data["failed"], late.data["mail_subject"]) == (1, 1, "決定の通知")
     assert (late.subject_type, late.subject_id) == ("mynatrust.user", str(about.pk))
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "error"),
+    [(REFUSES_SENDER, "SMTPSenderRefused"), (HANGS_UP, "SMTPServerDisconnected")],
+)
+def test_a_failure_of_the_whole_connection_marks_the_rest_of_the_batch_at_once(settings, behaviour, error):
+    """A mail server that refuses the sender, or hangs up, would fail every message of the connection:
+    the first failure is given to the whole batch, the rest is not offered one by one."""
+    addresses = [f"m{i}@subscriber.example.jp" for i in range(5)]
+    with transaction.atomic():
+        outbox.queue_mail("件名", "本文", to=addresses, event_type="mail.sent_late")
+    with mail_server(behaviour) as server:
+        settings.MAILERS = server.mailers()
+        done = outbox.run_once()
+        offered = server.senders
+    assert (done.sent, done.retrying, offered) == (0, 5, 1)
+    errors = {m.last_error for m in OutboxMessage.objects.all()}
+    assert len(errors) == 1 and errors.pop().startswith(error), errors
+    assert OutboxMessage.objects.filter(attempts=1, status="pending").count() == 5
