@@ -33,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import smtplib
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -345,17 +346,39 @@ def _unreachable(exc: BaseException, *, at_once: bool) -> None:
         ratelimit.impose(*UNREACHABLE, UNREACHABLE_PAUSE)
 
 
+# The most mails a ``mail.message.retrying`` event lists by name; the rest are counted.
+RETRYING_LISTED = 20
+
+
 def _record_retrying(rows: list[OutboxMessage], error: str) -> None:
-    """One event for the messages of a pass left to try again; when they all belong to one mail to
-    listed addresses (a decision's notice tried at once), it names what that mail is about and its
-    subject line, so the record ties the delay to the decision."""
-    mails = {row.announcement_id: row.announcement for row in rows}
+    """One event for the messages of a pass left to try again, listing each mail they belong to (what
+    it is about, its subject line, how many of its messages: at most ``RETRYING_LISTED``, with the
+    count of the rest), so the record ties each delay to its decision. When they all belong to one
+    mail to listed addresses (a decision's notice tried at once), the event is also about what that
+    mail is about, with its subject line."""
+    mails: dict[int, MailAnnouncement] = {row.announcement_id: row.announcement for row in rows}
+    counts = Counter(row.announcement_id for row in rows)
     about: dict[str, Any] = {}
     if len(mails) == 1:
         [mail] = mails.values()
         if mail.audience == MailAnnouncement.Audience.LISTED:
             about = {"subject": mail.item, "mail_subject": mail.subject}
-    audit.record("mail.message.retrying", actor=audit.SYSTEM, count=len(rows), error=error, **about)
+    listed = [_named(mail, counts[pk]) for pk, mail in list(mails.items())[:RETRYING_LISTED]]
+    audit.record(
+        "mail.message.retrying",
+        actor=audit.SYSTEM,
+        count=len(rows),
+        error=error,
+        mails=listed,
+        mails_more=max(len(mails) - RETRYING_LISTED, 0),
+        **about,
+    )
+
+
+def _named(mail: MailAnnouncement, count: int) -> dict[str, Any]:
+    """A mail as ``mail.message.retrying`` lists it."""
+    subject_type, subject_id = audit.subject_of(mail.item)
+    return {"subject_type": subject_type, "subject_id": subject_id, "mail_subject": mail.subject, "count": count}
 
 
 def finish_sent(*, announcement_id: int | None = None) -> int:

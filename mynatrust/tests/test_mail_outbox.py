@@ -321,3 +321,27 @@ def test_a_failure_of_the_whole_connection_marks_the_rest_of_the_batch_at_once(s
     errors = {m.last_error for m in OutboxMessage.objects.all()}
     assert len(errors) == 1 and errors.pop().startswith(error), errors
     assert OutboxMessage.objects.filter(attempts=1, status="pending").count() == 5
+
+
+def test_a_pass_that_fails_several_mails_names_each_of_them(people, settings):
+    """One ``mail.message.retrying`` per pass; when its failures belong to several mails it lists each
+    (what it is about, its subject line, its count), at most 20, with the count of the rest."""
+    settings.MAILERS = TROUBLED
+    TroubledBackend.down = True
+    about = [make_user(f"about{i}@subscriber.example.jp", "subscriber") for i in range(22)]
+    with transaction.atomic():
+        for i, user in enumerate(about):
+            addresses = [f"x{i}@subscriber.example.jp"] + ([f"y{i}@subscriber.example.jp"] if i == 0 else [])
+            outbox.queue_mail(f"決定の通知 {i}", "本文", to=addresses, event_type="mail.sent_late", about=user)
+    assert outbox.run_once().retrying == 23
+    [retrying] = events("mail.message.retrying")
+    assert retrying.data["count"] == 23 and retrying.subject_type == ""
+    listed = retrying.data["mails"]
+    assert len(listed) == 20 and retrying.data["mails_more"] == 2
+    assert listed[0] == {
+        "subject_type": "mynatrust.user",
+        "subject_id": str(about[0].pk),
+        "mail_subject": "決定の通知 0",
+        "count": 2,
+    }
+    assert [m["mail_subject"] for m in listed] == [f"決定の通知 {i}" for i in range(20)]
