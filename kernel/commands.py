@@ -28,6 +28,7 @@ argparse does; called in code it raises CommandError (「エラー：…」), as
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -64,7 +65,23 @@ CHECK_GROUPS = (
 
 
 class ReadersHelpFormatter(DjangoHelpFormatter):
-    """Django's help layout, the usage line behind 「使い方：」 ("usage: " in English)."""
+    """Django's help layout, the usage line behind 「使い方：」 ("usage: " in English) and each heading
+    followed by the reader's colon (「オプション：」, "options:"): argparse writes a half-width one."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._headings: set[str] = set()
+
+    def start_section(self, heading: str | None) -> None:
+        if heading:
+            self._headings.add(heading)
+        super().start_section(heading)
+
+    def format_help(self) -> str:
+        text = super().format_help()
+        for heading in self._headings:
+            text = _colon_after(heading, text)
+        return text
 
     def add_usage(self, usage: Any, actions: Any, groups: Any, prefix: str | None = None) -> None:
         super().add_usage(usage, actions, groups, gettext("使い方：") if prefix is None else prefix)
@@ -75,6 +92,12 @@ class ReadersHelpFormatter(DjangoHelpFormatter):
             prefix = gettext("使い方：")
         measured = argparse_texts.stand_in(prefix)
         return super()._format_usage(usage, actions, groups, measured).replace(measured, prefix, 1)
+
+
+def _colon_after(heading: str, text: str) -> str:
+    """``text`` with the heading's line ``heading:`` as the reader's language writes it."""
+    said = gettext("%(heading)s：") % {"heading": heading}
+    return re.sub(rf"^(\s*){re.escape(heading)}:$", lambda found: found.group(1) + said, text, flags=re.MULTILINE)
 
 
 class ReadersParser(CommandParser):

@@ -119,8 +119,9 @@ def test_the_help_frame_is_japanese() -> None:
     assert result.returncode == 0, result.stderr
     said = result.stdout
     assert said.startswith("使い方：manage.py apply_retention [-h]"), said
-    for words in ("オプション:", "この説明を表示して終了します", "出力の詳しさ", "システムチェックを省きます。"):
+    for words in ("\nオプション：\n", "この説明を表示して終了します", "出力の詳しさ", "システムチェックを省きます。"):
         assert words in said, said
+    assert not re.search(r"[\u3000-\u30ff\u3400-\u9fff]:", said), said
     english = re.findall(r"\b(?:usage|options|positional|show|Verbosity|Skip)\b", said)
     assert not english, said
 
@@ -128,7 +129,8 @@ def test_the_help_frame_is_japanese() -> None:
 def test_a_sub_commands_help_frame_is_japanese() -> None:
     said = manage("trust", "approve", "--help").stdout
     assert said.startswith("使い方：manage.py trust approve [-h]"), said
-    assert "位置引数:" in said and "オプション:" in said and "この説明を表示して終了します" in said, said
+    assert "\n位置引数：\n" in said and "\nオプション：\n" in said and "この説明を表示して終了します" in said, said
+    assert not re.search(r"[\u3000-\u30ff\u3400-\u9fff]:", said), said
 
 
 def run_from_argv(*argv: str) -> tuple[int, str, str]:
