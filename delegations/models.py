@@ -13,6 +13,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from delegations.standing import Standing, standing_at, today_in_japan
@@ -714,4 +715,4 @@ class MatterTemplate(models.Model):
         ordering = ["category", "position", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.get_category_display()}：{self.label}"
+        return gettext("%(category)s：%(label)s") % {"category": self.get_category_display(), "label": self.label}

@@ -17,6 +17,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -72,7 +73,11 @@ class SuitabilityMixin(forms.Form):
 
 
 def suitability_label(check: Any) -> str:
-    return f"{date_format(check.checked_on, 'DATE_FORMAT')} {check.staff_name}（{Role(check.role).label}）"
+    return gettext("%(date)s %(name)s（%(role)s）") % {
+        "date": date_format(check.checked_on, "DATE_FORMAT"),
+        "name": check.staff_name,
+        "role": Role(check.role).label,
+    }
 
 
 class AppointForm(SuitabilityMixin):

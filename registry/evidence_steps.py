@@ -40,13 +40,12 @@ class EvidenceSteps:
     def confirm_page(self, request: HttpRequest, form: Any, held: StagedEvidence) -> HttpResponse:
         texts: dict[str, str] = {}
         if held.content:
-            texts["evidence_file"] = format_html(
-                "{}（{}、{}）<br>SHA-256 <code>{}</code>",
-                held.file_name,
-                filesizeformat(held.size),
-                gettext("%(pages)sページ") % {"pages": held.page_count},
-                held.sha256,
-            )
+            described = gettext("%(name)s（%(size)s、%(pages)s）") % {
+                "name": held.file_name,
+                "size": filesizeformat(held.size),
+                "pages": gettext("%(pages)sページ") % {"pages": held.page_count},
+            }
+            texts["evidence_file"] = format_html("{}<br>SHA-256 <code>{}</code>", described, held.sha256)
         context = {
             **self.context,
             "form": form,

@@ -89,3 +89,19 @@ def test_a_refused_character_list_in_english():
         message = " ".join(refused.value.messages)
     assert "U+200B, U+202E, U+0007" in message
     assert WIDE.findall(message) == [], message
+
+
+def test_a_delegation_template_and_a_suitability_check_in_english(db):
+    from datetime import date
+
+    from delegations.models import MatterTemplate
+    from mynatrust.admin import suitability_label
+
+    template = MatterTemplate(category=MatterTemplate.Category.BIDDING, label="入札")
+    check = type("Check", (), {"checked_on": date(2026, 4, 1), "staff_name": "山田 太郎", "role": "service_operator"})
+    with translation.override("ja"):
+        assert str(template).endswith("：入札")
+        assert suitability_label(check).endswith("山田 太郎（サービス運用者）")
+    with translation.override("en"):
+        assert str(template) == "Bidding and contracts: 入札" or outside(str(template), "入札") == [], str(template)
+        assert suitability_label(check).endswith("山田 太郎 (Service operator)"), suitability_label(check)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -48,7 +49,8 @@ def test_a_co_signed_pdf_the_service_accepts_passes_the_command_too(subscriber, 
     code, out = _run(_file(tmp_path, "co-signed.pdf", co_signed))
     assert code == 0, out
     assert "適用したポリシー" in out
-    assert "後続の署名: 受け付ける" in out
+    assert "後続の署名：受け付ける" in out
+    assert not re.search(r"[\u3000-\u30ff\u3400-\u9fff]: ", out), out
 
 
 def test_the_command_checks_the_acceptance_with_the_acceptance_policy(subscriber, member, trusted_pki, tmp_path):

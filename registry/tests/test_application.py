@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -317,6 +318,14 @@ def test_the_application_goes_input_confirm_done(client, subscriber_member):
     page = client.get(done["Location"]).content.decode()
     assert "利用申込（完了）" in page and facts.reception_number in page
     assert "審査の目安" in page and reverse("registry:receipt", kwargs={"version": 1}) in page
+
+
+def test_the_confirmation_page_describes_the_file_in_english(client, subscriber_member, settings):
+    client.force_login(subscriber_member)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    body = confirm_page(client)
+    assert re.search(r"touki\.pdf \([^()]+, 1 pages\)<br>SHA-256 <code>", body), body
+    assert "（" not in body and "、" not in body
 
 
 def test_the_confirmation_page_holds_no_file_in_the_page_or_the_session(client, subscriber_member):

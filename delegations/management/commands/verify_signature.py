@@ -59,9 +59,9 @@ class Command(commands.Command):
         else:
             self.stdout.write(gettext("適用したポリシー"))
             for label, value in policy.describe():
-                self.stdout.write(f"  {label}: {value}")
+                self.stdout.write("  " + _labelled(label, value))
             for label, value in report.rows():
-                self.stdout.write(f"{label}: {value}")
+                self.stdout.write(_labelled(label, value))
             if content is not None and report.passed:
                 self.stdout.write(
                     gettext("署名対象の内容：%(verdict)s")
@@ -80,3 +80,7 @@ class Command(commands.Command):
             self.stderr.write(gettext("署名対象の内容：%(verdict)s") % {"verdict": gettext("--content と一致しません")})
         if code:
             sys.exit(code)
+
+
+def _labelled(label: Any, value: Any) -> str:
+    return gettext("%(label)s：%(value)s") % {"label": label, "value": value}
