@@ -12,11 +12,13 @@ class MynaTrustConfig(AppConfig):
     def ready(self) -> None:
         from mynatrust import checks, signals  # noqa: F401  (registers receivers and checks)
         from mynatrust.operations import audit_figures, kinds
+        from mynatrust.outbox import retention as outbox_retention
         from mynatrust.repository import retention as repository_retention
 
         audit_figures.register()
         kinds.register()  # the foundation's own record kinds (ledgers, sessions, login records, sign-ups)
         repository_retention.register()
+        outbox_retention.register()
 
         post_migrate.connect(_after_last_app_migrated, dispatch_uid="mynatrust_sync_roles")
 

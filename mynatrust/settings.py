@@ -567,6 +567,12 @@ RETENTION_PERIODS = {
     "operations.inquiry": "3y",
     "operations.disclosure": "10y",
     "operations.media": "3y",
+    # The mail outbox: a mail whose sending is over (every address sent or given up), with its
+    # addresses and text, 90 days after it finished (mynatrust/outbox/retention.py). No record of
+    # §6.2.9: the audit log keeps the decision it told and the mail.* events, so afterwards it is
+    # personal data no longer needed (§2.8(10)). Never shorter than VALIDITY_END_NOTICE_RATE's
+    # window, whose limit counts the end notices in the outbox (validity.E003).
+    "mail.outbox": "90d",
 } | env.dict("RETENTION_PERIODS", default={})
 
 # --- Audit log (§6.2) -------------------------------------------------------------------------

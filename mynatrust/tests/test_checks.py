@@ -76,6 +76,21 @@ CHECKS: list[tuple[dict[str, Any], Callable[..., Any], str, tuple[str, str | Non
         ),
     ),
     (
+        {"RETENTION_PERIODS": {"mail.outbox": "0d"}, "VALIDITY_END_NOTICE_RATE": "20/3600"},
+        validity_checks.end_notice_count_kept,
+        "validity.E003",
+        (
+            "RETENTION_PERIODS['mail.outbox'] = '0d' は VALIDITY_END_NOTICE_RATE の期間（3600 秒）より短く、"
+            "終了のお知らせの上限を数えるメールを先に削除してしまいます。",
+            "mail.outbox の保存期間を VALIDITY_END_NOTICE_RATE の秒数以上にしてください（既定は 90d）。",
+        ),
+        (
+            "RETENTION_PERIODS['mail.outbox'] = '0d' is shorter than the window of VALIDITY_END_NOTICE_RATE "
+            "(3600 seconds), so it would delete mails that the limit of end notices still counts.",
+            "Keep mail.outbox at least as long as the seconds of VALIDITY_END_NOTICE_RATE (the default is 90d).",
+        ),
+    ),
+    (
         {"METRICS_TOKEN": "short"},
         operations_checks.metrics_token,
         "mynatrust.W101",

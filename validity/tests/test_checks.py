@@ -207,3 +207,16 @@ def test_a_key_whose_creation_cannot_be_recorded_is_not_left_behind(tmp_path, wh
     assert done.returncode != 0, done.stdout
     assert not target.exists()
     assert "を作りました" not in done.stdout
+
+
+def test_the_outbox_keeps_the_end_notices_as_long_as_their_limit_counts_them(settings):
+    # The limit counts the end notices in the mail outbox over its window; a retention period of the
+    # outbox shorter than the window would delete some before they stop counting.
+    assert checks.end_notice_count_kept(None) == []  # the defaults: 90 days against an hour
+    settings.RETENTION_PERIODS = {**settings.RETENTION_PERIODS, "mail.outbox": "1d"}
+    settings.VALIDITY_END_NOTICE_RATE = "20/86400"
+    assert checks.end_notice_count_kept(None) == []
+    settings.VALIDITY_END_NOTICE_RATE = "20/86401"
+    assert [e.id for e in checks.end_notice_count_kept(None)] == ["validity.E003"]
+    settings.RETENTION_PERIODS = {**settings.RETENTION_PERIODS, "mail.outbox": "one day"}
+    assert checks.end_notice_count_kept(None) == []  # mynatrust.E101 says it
