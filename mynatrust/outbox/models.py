@@ -65,7 +65,16 @@ class MailAnnouncement(models.Model):
     class Meta:
         verbose_name = _("送信するメール")
         verbose_name_plural = _("送信するメール")
-        indexes = [models.Index(fields=["state", "queued_at"], name="outbox_announcement_state")]
+        indexes = [
+            models.Index(fields=["state", "queued_at"], name="outbox_announcement_state"),
+            # The limit of a recipient's end notices counts its mails of the last window
+            # (validity/notices.py): one range of this index however long the outbox is kept.
+            models.Index(
+                fields=["event_type", "about_type", "about_id", "queued_at"], name="outbox_announcement_about"
+            ),
+            # The daily retention run looks up the mails finished before its cutoff (outbox/retention.py).
+            models.Index(fields=["finished_at"], name="outbox_announcement_finished", condition=models.Q(state="done")),
+        ]
 
     def __str__(self) -> str:
         return self.subject
