@@ -179,8 +179,8 @@ def _demo_delegations(command: Any) -> None:
     today = timezone.localdate()
     period = {"valid_from": today, "valid_until": date(today.year + 1, 3, 31)}
     with (
-        mock.patch("delegations.services.notices.send_after_commit"),
-        mock.patch("delegations.services.acceptance.send_after_commit"),
+        mock.patch("delegations.services.notices.notify_after_commit"),
+        mock.patch("delegations.services.acceptance.send_unstored_after_commit"),
     ):
         if not Delegation.objects.for_subscriber(subscriber).active().exists():
             draft = services.create_draft(subscriber, actor=member, values={**DEMO_AGENT, **period})
@@ -267,8 +267,8 @@ def signed_demo_delegation(values: dict[str, Any]) -> Any:
     today = timezone.localdate()
     period = {"valid_from": today, "valid_until": date(today.year + 1, 3, 31)}
     with (
-        mock.patch("delegations.services.notices.send_after_commit"),
-        mock.patch("delegations.services.acceptance.send_after_commit"),
+        mock.patch("delegations.services.notices.notify_after_commit"),
+        mock.patch("delegations.services.acceptance.send_unstored_after_commit"),
     ):
         return _signed(subscriber, member, {**DEMO_AGENT, **values, **period})
 

@@ -31,7 +31,7 @@ from mynatrust import lockout, mail, mail_limits
 from mynatrust.access import public
 from mynatrust.forms import CanonicalEmailField, PlainTextMixin
 from mynatrust.lib.email_address import canonical_email
-from mynatrust.mail import send_after_commit
+from mynatrust.mail import send_unstored_after_commit
 from mynatrust.models import User
 
 
@@ -239,7 +239,7 @@ class Audience:
             _("【%(service)s】このメールアドレスには既にアカウントがあります") % {"service": settings.SERVICE_NAME}
         )
         body = render_to_string("accounts/email/signup_existing.txt", ctx)
-        send_after_commit(subject, body, [owner.email], about=owner)
+        send_unstored_after_commit(subject, body, [owner.email], about=owner)
 
     def _pending(self, email: str) -> User:
         """A sign-up never confirmed for ``email``, in either public area: a new sign-up replaces it
@@ -269,7 +269,7 @@ class Audience:
             )
         )
         ctx = {"user": user, "link": link, "SERVICE_NAME": settings.SERVICE_NAME}
-        send_after_commit(
+        send_unstored_after_commit(
             str(_("【%(service)s】メールアドレスの確認") % {"service": settings.SERVICE_NAME}),
             render_to_string("accounts/email/confirm.txt", ctx),
             [user.email],

@@ -47,7 +47,7 @@ def _staff_enrolment(command: Any) -> None:
         items_checked="履歴書・人事票（入社前後の賞罰、資格、実務経験）、受付業務に必要な知識",
         result=SuitabilityCheck.Result.SUITABLE,
     )
-    with mock.patch("mynatrust.staff.send_after_commit"):
+    with mock.patch("mynatrust.staff.send_unstored_after_commit"):
         staff.appoint_staff(
             demo_email(NEWCOMER), Role.RECEPTION, actor=manager, display_name="受付 新任", suitability=check
         )

@@ -9,7 +9,7 @@ which stands in for the confirmation mail and so must leave the same way. The ot
 notices of a decision (a delegation registered or revoked, an application approved, a subscriber
 suspended, a recipient organisation approved ...), which hold no secret (their links need signing
 in) and must reach the people concerned (operating rules §2.3.2(4)), go through the durable
-outbox's ``send_after_commit`` (mynatrust.outbox.services): queued with the decision, tried as soon
+outbox's ``notify_after_commit`` (mynatrust.outbox.services): queued with the decision, tried as soon
 as it commits, retried by the worker while the mail server is down. So do announcements to everyone
 and a recipient's end notice.
 
@@ -58,9 +58,11 @@ logger = logging.getLogger(__name__)
 REFUSALS = (OSError, ValueError)
 
 
-def send_after_commit(subject: str, body: str, to: Iterable[str], *, about: Any = None) -> None:
-    """Mail ``to`` once the current transaction commits; a refusal is recorded, never raised.
-    ``about``: the model instance the mail concerns (the event's subject)."""
+def send_unstored_after_commit(subject: str, body: str, to: Iterable[str], *, about: Any = None) -> None:
+    """Mail ``to`` once the current transaction commits, without ever storing it (so not durable: for
+    a mail holding a secret link, or a refused upload's notice, of which nothing is kept); a refusal
+    is recorded, never raised. ``about``: the model instance the mail concerns (the event's subject).
+    A decision's notice goes through the outbox's durable ``notify_after_commit`` instead."""
     recipients = list(to)
     if recipients:
         transaction.on_commit(partial(send, subject, body, recipients, about=about))

@@ -29,7 +29,7 @@ import audit
 from kernel import ServiceError
 from mynatrust import mail_limits
 from mynatrust.lib.email_address import canonical_email
-from mynatrust.mail import send_after_commit
+from mynatrust.mail import send_unstored_after_commit
 from mynatrust.models import StaffAppointment, StaffInvitation, User
 from mynatrust.operations.models import SuitabilityCheck
 from mynatrust.roles import Role
@@ -281,7 +281,7 @@ def _invite(user: User, purpose: str, *, actor: User | None, reason: str = "", m
     subject = str(_("職員アカウントの設定のご案内"))
     body = render_to_string("admin/email/staff_invitation.txt", context)
     if mail:
-        send_after_commit(subject, body, [user.email], about=user)
+        send_unstored_after_commit(subject, body, [user.email], about=user)
     return url
 
 

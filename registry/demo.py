@@ -242,7 +242,7 @@ def setup(command: Any) -> None:
     reception = User.objects.get(email=demo_email("reception"))
     applicant = _demo_subscriber_account("applicant", "佐藤 花子")
     # The demo's console mailer would print every notice as raw MIME; the demo does not need them.
-    with mock.patch("registry.services.mail.send_after_commit"):
+    with mock.patch("registry.services.mail.notify_after_commit"):
         if not Membership.objects.filter(user=member).exists():
             subscriber = _apply(member, DEMO_CORPORATE_NUMBER, DEMO_CORPORATION)
             name, address = DEMO_REPRESENTATIVE

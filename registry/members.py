@@ -35,7 +35,7 @@ import audit
 from kernel import service
 from mynatrust import mail_limits
 from mynatrust.lib.email_address import canonical_email
-from mynatrust.mail import send_after_commit
+from mynatrust.mail import send_unstored_after_commit
 from registry.errors import RegistryError
 from registry.models import AbstractInvitation, AbstractMembership, InvitationQuerySet, MemberRole
 
@@ -136,7 +136,7 @@ def _invite(org: Any, *, team: Team, actor: User, email: str, accept_url: Callab
     }
     subject = gettext("【%(service)s】担当者としての招待") % {"service": settings.SERVICE_NAME}
     body = render_to_string("registry/email/invitation.txt", context)
-    send_after_commit(subject, body, [email], about=org)
+    send_unstored_after_commit(subject, body, [email], about=org)
     return invitation
 
 

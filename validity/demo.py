@@ -213,7 +213,7 @@ def _end_notice(organisation: RecipientOrganisation, user: Any, command: Any) ->
         % {"organisation": organisation.name, "id": delegation.delegation_id, "email": user.email}
     )
     # Only the recipient's notice is printed: the subscriber's own 取消通知 is in its page as a PDF.
-    with mock.patch("delegations.services.notices.send_after_commit"):
+    with mock.patch("delegations.services.notices.notify_after_commit"):
         delegation_services.revoke_delegation(delegation, actor=owner.user, reason="受任者の異動（デモ）")
 
 

@@ -16,7 +16,7 @@ from delegations.models import Delegation, SignedFile
 from delegations.services.common import DelegationError, _require_status
 from kernel import Actor, service
 from mynatrust import mail_limits
-from mynatrust.mail import send_after_commit
+from mynatrust.mail import send_unstored_after_commit
 
 if TYPE_CHECKING:
     pass
@@ -72,5 +72,5 @@ def _send_acceptance_to_agent(delegation: Delegation, *, actor: Actor, email: st
     }
     subject = f"【{settings.SERVICE_NAME}】{_('電子委任状の受諾書への署名のお願い')}"
     body = render_to_string("delegations/email/acceptance.txt", ctx)
-    send_after_commit(subject, body, [email], about=delegation)
+    send_unstored_after_commit(subject, body, [email], about=delegation)
     return delegation

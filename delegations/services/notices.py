@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from delegations.models import Delegation
 from mynatrust import mail
 from mynatrust.mail import send_now
-from mynatrust.outbox.services import send_after_commit
+from mynatrust.outbox.services import notify_after_commit
 
 MAIL_SUBJECTS = {
     "stored": _("署名済みファイルを受け付けました"),
@@ -43,9 +43,9 @@ def _notify(delegation: Delegation, what: str, **extra: Any) -> None:
     refused upload's notice is mailed without being stored (see the module)."""
     subject, body, recipients = _message(delegation, what, **extra)
     if what == "refused":
-        mail.send_after_commit(subject, body, recipients, about=delegation)
+        mail.send_unstored_after_commit(subject, body, recipients, about=delegation)
         return
-    send_after_commit(subject, body, recipients, about=delegation)
+    notify_after_commit(subject, body, recipients, about=delegation)
 
 
 def notify_now(delegation: Delegation, what: str, **extra: Any) -> int:

@@ -11,7 +11,7 @@
   the deciding request, so it waits ``MAIL_AT_ONCE_TIMEOUT`` at most for the mail server, and once
   one finds the server unreachable no host tries at once for ``UNREACHABLE_PAUSE`` seconds (a mark
   in the shared cache, ended sooner by a worker pass that sends): the rows wait for the worker.
-- ``send_after_commit`` is that for a decision's notice to the people it concerns (a delegation
+- ``notify_after_commit`` is that for a decision's notice to the people it concerns (a delegation
   registered, an application approved ...): durable, tried at once, and ``quiet``: the decision is
   already on the record, so only a notice that could not be sent at the first try is recorded
   (``mail.sent_late``, with the numbers sent and not sent). Never for a mail holding a secret link
@@ -124,7 +124,7 @@ def queue_mail(
     return announcement
 
 
-def send_after_commit(subject: str, body: str, to: Iterable[str], *, about: Any) -> MailAnnouncement | None:
+def notify_after_commit(subject: str, body: str, to: Iterable[str], *, about: Any) -> MailAnnouncement | None:
     """Mail a decision's notice to ``to`` durably: queued in the deciding transaction, tried as soon
     as it commits, retried by the worker if the mail server refuses it. The decision is on the record
     already, so nothing more is recorded unless the notice could not be sent at the first try

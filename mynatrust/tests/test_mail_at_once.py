@@ -54,7 +54,9 @@ def decide(django_capture_on_commit_callbacks: Any) -> Any:
     def deciding(number: int) -> float:
         start = time.monotonic()
         with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-            outbox.send_after_commit(f"決定の通知 {number}", "本文", [f"m{number}@subscriber.example.jp"], about=about)
+            outbox.notify_after_commit(
+                f"決定の通知 {number}", "本文", [f"m{number}@subscriber.example.jp"], about=about
+            )
         return time.monotonic() - start
 
     return deciding

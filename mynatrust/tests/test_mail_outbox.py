@@ -269,7 +269,7 @@ def test_a_mail_to_listed_addresses_refuses_an_empty_list():
 
 @pytest.mark.django_db(transaction=True)
 def test_a_decision_notice_is_tried_once_committed_and_only_trouble_is_recorded(settings):
-    """A decision's notice (``outbox.send_after_commit``) leaves as soon as the deciding transaction
+    """A decision's notice (``outbox.notify_after_commit``) leaves as soon as the deciding transaction
     commits, through the worker's claim of its rows: nothing leaves before the commit, nothing after
     a rollback; sent at once it adds no event (the decision is the record), while an address refused
     for good is given up and the notice's end is ``mail.sent_late`` with the numbers."""
@@ -277,18 +277,18 @@ def test_a_decision_notice_is_tried_once_committed_and_only_trouble_is_recorded(
     settings.MAIL_OUTBOX_MAX_ATTEMPTS = 2
     about = make_user("about@subscriber.example.jp", "subscriber")
     with pytest.raises(RuntimeError), transaction.atomic():
-        outbox.send_after_commit("取り消した決定", "本文", ["a@subscriber.example.jp"], about=about)
+        outbox.notify_after_commit("取り消した決定", "本文", ["a@subscriber.example.jp"], about=about)
         raise RuntimeError
     assert not MailAnnouncement.objects.exists() and mail.outbox == []
 
     with transaction.atomic():
-        outbox.send_after_commit("決定の通知", "本文", ["a@subscriber.example.jp"], about=about)
+        outbox.notify_after_commit("決定の通知", "本文", ["a@subscriber.example.jp"], about=about)
         assert mail.outbox == []  # not before the commit
     assert [m.to for m in mail.outbox] == [["a@subscriber.example.jp"]]
     assert MailAnnouncement.objects.get().state == MailAnnouncement.State.DONE
     assert events("mail.sent_late") == [] and outbox.run_once().worked is False
 
-    outbox.send_after_commit(
+    outbox.notify_after_commit(
         "決定の通知", "本文", ["ok@subscriber.example.jp", "bounce@subscriber.example.jp"], about=about
     )
     assert [m.to for m in mail.outbox][-1] == ["ok@subscriber.example.jp"]

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from mynatrust.mail import Mail
-from mynatrust.outbox.services import send_after_commit
+from mynatrust.outbox.services import notify_after_commit
 from registry.models import (
     Subscriber,
     SubscriberFacts,
@@ -56,7 +56,7 @@ def _mail_on_commit(
     queued with the decision, sent as soon as it commits, retried if the mail server refuses it (no
     mail here holds a secret link; the receipt and the menu need signing in)."""
     mail = _message(subscriber, what, extra, recipients=recipients)
-    send_after_commit(mail.subject, mail.body, mail.to, about=subscriber)
+    notify_after_commit(mail.subject, mail.body, mail.to, about=subscriber)
 
 
 def _message(subscriber: Subscriber, what: str, extra: dict[str, Any], *, recipients: list[str] | None = None) -> Mail:

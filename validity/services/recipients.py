@@ -16,7 +16,7 @@ from django.utils.translation import gettext
 
 import audit
 from kernel import Actor, service
-from mynatrust.outbox.services import send_after_commit
+from mynatrust.outbox.services import notify_after_commit
 from mynatrust.repository.services import record_privacy_notice
 from registry import reception
 from validity import auth
@@ -134,7 +134,7 @@ def _mail_on_commit(organisation: RecipientOrganisation, reason: str) -> None:
     }
     subject = f"【{settings.SERVICE_NAME}】" + gettext("受領者等の登録について")
     body = render_to_string("validity/email/decision.txt", context)
-    send_after_commit(subject, body, addresses, about=organisation)
+    notify_after_commit(subject, body, addresses, about=organisation)
 
 
 @service("validity.recipient.approved")
