@@ -11,6 +11,9 @@ import pytest
 # Playwright's sync API runs an event loop in the test thread; the ORM calls made beside it are
 # ordinary synchronous calls.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+# The project's commands speak the language MYNATRUST_LANGUAGE names (kernel.commands); the tests
+# expect Japanese unless they ask, even under `MYNATRUST_LANGUAGE=en python3 deploy/bootstrap.py test`.
+os.environ.pop("MYNATRUST_LANGUAGE", None)
 
 PASSWORD = "correct-horse-battery-staple-42"
 

@@ -2,7 +2,8 @@
 reader's language, and times written as a person in Japan reads them.
 
 Commands run in ``settings.LANGUAGE_CODE`` (Japanese): Django leaves the active language alone in
-management commands. A command's ``help`` is a lazy translation (``gettext_lazy``), which argparse
+management commands. ``MYNATRUST_LANGUAGE=en`` in the environment makes the project's commands speak
+English, as it does ``deploy/bootstrap.py`` (:func:`readers_language`). A command's ``help`` is a lazy translation (``gettext_lazy``), which argparse
 cannot format; :class:`Command` turns it into text when the parser is made.
 
 The project's system checks speak Japanese, but Django's ``BaseCommand.check`` frames them in
@@ -13,7 +14,8 @@ English catalogue). Django's own checks and those of the third-party apps are sa
 too (:mod:`kernel.check_texts`, by their ID), in Django's words under English. Every command of the
 project has it, ``manage.py check`` among them (``mynatrust/management/commands/check.py``);
 Django's own commands (``migrate``, ``runserver``) keep Django's frame and words: the runbook runs
-``check --deploy`` before them.
+``check --deploy`` before them; the demo runs them through ``demo_migrate`` and ``demo_serve``,
+which say them in the reader's language.
 
 A command of the project that fails (``CommandError``) from the command line says so behind
 「エラー：」 ("Error:" in English) instead of Django's "CommandError: ", with the same exit status;
@@ -28,12 +30,14 @@ argparse does; called in code it raises CommandError (「エラー：…」), as
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NoReturn, cast
 
+from django.conf import settings
 from django.core import checks
 from django.core.management.base import (
     BaseCommand,
@@ -43,7 +47,7 @@ from django.core.management.base import (
     SystemCheckError,
 )
 from django.template.defaultfilters import date, time
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -62,6 +66,13 @@ CHECK_GROUPS = (
     (checks.INFO, _("情報：")),
     (checks.DEBUG, _("デバッグ：")),
 )
+
+
+def readers_language() -> str | None:
+    """The language of settings.LANGUAGES that MYNATRUST_LANGUAGE names ("en", "en_GB": "en"), as
+    deploy/bootstrap.py reads it; None when it names none (the commands' own language then)."""
+    asked = os.environ.get("MYNATRUST_LANGUAGE", "").strip().lower()
+    return next((code for code, _name in settings.LANGUAGES if asked.startswith(code)), None)
 
 
 class ReadersHelpFormatter(DjangoHelpFormatter):
@@ -154,7 +165,15 @@ class Command(BaseCommand):
     def execute(self, *args: Any, **options: Any) -> Any:
         """BaseCommand.execute; run from the command line, a CommandError (a failed system check
         aside, which frames itself) is written to stderr behind 「エラー：」 and ends the process with
-        its exit status, as run_from_argv would with Django's English prefix."""
+        its exit status, as run_from_argv would with Django's English prefix. In the language
+        MYNATRUST_LANGUAGE names, if it names one."""
+        language = readers_language()
+        if language is None:
+            return self._execute(*args, **options)
+        with translation.override(language):
+            return self._execute(*args, **options)
+
+    def _execute(self, *args: Any, **options: Any) -> Any:
         if not getattr(self, "_called_from_command_line", False) or options.get("traceback"):
             return super().execute(*args, **options)
         try:

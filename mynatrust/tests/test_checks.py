@@ -223,6 +223,26 @@ def test_a_clean_check_says_so_in_japanese(settings: Any) -> None:
     assert out.getvalue().endswith("\nSystem check identified no issues (0 silenced).\n")
 
 
+@pytest.mark.parametrize(
+    ("asked", "said"),
+    [
+        ("en", "System check identified no issues (0 silenced).\n"),
+        ("en_GB", "System check identified no issues (0 silenced).\n"),
+        ("ja", "システムチェックで問題は見つかりませんでした（抑制 0 件）。\n"),
+        ("fr", "システムチェックで問題は見つかりませんでした（抑制 0 件）。\n"),  # not one of LANGUAGES
+    ],
+)
+def test_a_project_command_speaks_the_language_mynatrust_language_names(
+    monkeypatch: pytest.MonkeyPatch, asked: str, said: str
+) -> None:
+    """As deploy/bootstrap.py does: the demo's commands speak English after MYNATRUST_LANGUAGE=en."""
+    monkeypatch.setenv("MYNATRUST_LANGUAGE", asked)
+    out = StringIO()
+    call_command("check", "--tag", "compatibility", stdout=out)
+    assert out.getvalue() == said
+    assert translation.get_language() == "ja"  # the command's language ends with the command
+
+
 def test_an_unknown_tag_is_refused_in_japanese() -> None:
     with pytest.raises(CommandError, match="「no_such_tag」というタグのシステムチェックはありません。"):
         call_command("check", "--tag", "no_such_tag")
