@@ -3,7 +3,8 @@
 Standard library only, so it runs under whatever ``python3`` the machine has; it finds a Python
 3.12 or newer, makes ``.venv``, installs the pinned requirements, then runs the demo or the tests.
 
-It speaks Japanese, like the service; ``MYNATRUST_LANGUAGE=en`` makes it speak English. It runs before
+It speaks Japanese, like the service; ``MYNATRUST_LANGUAGE=en`` makes it speak English, and the
+project's commands it runs too (``kernel.commands.readers_language``). It runs before
 Django is installed, so its lines are in :data:`LINES`, both languages side by side, rather than in
 the service's catalogue.
 """
@@ -42,10 +43,6 @@ LINES: dict[str, tuple[str, str]] = {
     ),
     "creating_venv": ("{python} で .venv を作ります", "creating .venv with {python}"),
     "installing": ("{requirements} をインストールします", "installing {requirements}"),
-    "serving": (
-        "http://{address}/ で動かしています（Ctrl+C で止まります）",
-        "serving on http://{address}/  (Ctrl+C stops)",
-    ),
     "starting_postgres": ("PostgreSQL {version} を起動します", "starting PostgreSQL {version}"),
     "no_postgres": (
         "127.0.0.1:5432 の PostgreSQL に接続できません。起動するか、DATABASE_URL を設定してください。",
@@ -163,12 +160,12 @@ def demo(extra: list[str]) -> None:
     env.setdefault("SERVICE_BASE_URL", f"http://{address}")  # the links printed and mailed
     (ROOT / "var").mkdir(exist_ok=True)
     manage(py, "compile_translations", env=env)
-    manage(py, "migrate", "--no-input", env=env)
+    manage(py, "demo_migrate", env=env)  # one line, not Django's one per migration
     manage(py, "createcachetable", env=env)
     manage(py, "demo_setup", env=env)
-    say("serving", address=address)
     os.chdir(ROOT)
-    os.execve(py, [py, "manage.py", "runserver", address], env)  # noqa: S606
+    # runserver, its checks, address and warning said in the reader's language once it listens.
+    os.execve(py, [py, "manage.py", "demo_serve", address], env)  # noqa: S606
 
 
 def port_open(host: str, port: int) -> bool:
