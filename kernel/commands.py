@@ -3,8 +3,9 @@ reader's language, and times written as a person in Japan reads them.
 
 Commands run in ``settings.LANGUAGE_CODE`` (Japanese): Django leaves the active language alone in
 management commands. ``MYNATRUST_LANGUAGE=en`` in the environment makes the project's commands speak
-English, as it does ``deploy/bootstrap.py`` (:func:`readers_language`). A command's ``help`` is a lazy translation (``gettext_lazy``), which argparse
-cannot format; :class:`Command` turns it into text when the parser is made.
+English, as it does ``deploy/bootstrap.py`` (:func:`readers_language`). A command's ``help`` is a
+lazy translation (``gettext_lazy``), which argparse cannot format; :class:`Command` turns it into
+text when the parser is made.
 
 The project's system checks speak Japanese, but Django's ``BaseCommand.check`` frames them in
 English it does not mark for translation ("System check identified some issues:", "ERRORS:",
