@@ -19,8 +19,8 @@
   wait in the database (mynatrust.mail).
 - ``run_once`` is one pass of the worker (``manage.py send_mail_outbox``): it expands each queued
   announcement into one row per address (the active subscriber-side and recipient accounts at that
-  moment), sends the rows that are due over one SMTP connection per batch, and closes the
-  announcements with nothing left to send. Rows are claimed with ``FOR UPDATE SKIP LOCKED``, so any
+  moment), sends the rows that are due over one SMTP connection per batch (stopping at the first
+  batch that loses the mail server), and closes the announcements with nothing left to send. Rows are claimed with ``FOR UPDATE SKIP LOCKED``, so any
   number of workers (one per host) share the work and never send a row twice at once.
 - A message the mail server refuses is tried again after 1, 2, 4 … minutes (at most an hour apart)
   up to ``MAIL_OUTBOX_MAX_ATTEMPTS`` times, then given up. When the connection is lost or the
@@ -197,15 +197,18 @@ def _send_batches(
     announcement_id: int | None = None,
     at_once: bool = False,
 ) -> None:
-    """Send batch after batch; a try at once stops at the first batch that found the server unreachable."""
+    """Send batch after batch. A pass stops at the first batch that lost the mail server (it could
+    not be reached, went silent, hung up or refused the sender): every later batch would wait the
+    same timeout for the same failure. What it did not offer keeps its place for the next pass. A
+    try at once also stops when another host has found the server unreachable meanwhile."""
     while True:
-        sent, retrying, given_up, claimed = send_due(
+        sent, retrying, given_up, claimed, lost = send_due(
             batch_size=batch_size, now=now, announcement_id=announcement_id, at_once=at_once
         )
         done.sent += sent
         done.retrying += retrying
         done.given_up += given_up
-        if claimed < batch_size or (at_once and ratelimit.penalty(*UNREACHABLE) is not None):
+        if lost or claimed < batch_size or (at_once and ratelimit.penalty(*UNREACHABLE) is not None):
             return
 
 
@@ -244,10 +247,10 @@ def expand_queued(*, now: datetime | None = None) -> int:
 
 def send_due(
     *, batch_size: int, now: datetime | None = None, announcement_id: int | None = None, at_once: bool = False
-) -> tuple[int, int, int, int]:
+) -> tuple[int, int, int, int, bool]:
     """Claim up to ``batch_size`` due messages (of one mail, with ``announcement_id``) and send them
     over one connection (``at_once``: a try inside a request, see ``deliver``). Returns (sent, to
-    retry, given up, claimed)."""
+    retry, given up, claimed, whether the batch lost the mail server)."""
     sent = retrying = given_up = 0
     max_attempts = settings.MAIL_OUTBOX_MAX_ATTEMPTS
     with transaction.atomic():
@@ -261,8 +264,8 @@ def send_due(
             .order_by("next_attempt_at", "pk")[:batch_size]
         )
         if not rows:
-            return 0, 0, 0, 0
-        failures = _send(rows, at_once=at_once)
+            return 0, 0, 0, 0, False
+        failures, lost = _send(rows, at_once=at_once)
         errors: list[str] = []
         later: list[OutboxMessage] = []
         for row in rows:
@@ -293,21 +296,21 @@ def send_due(
             _record_retrying(later, errors[0])
     if errors:
         logger.warning("mail outbox: %d of %d not sent (%s)", len(errors), len(rows), errors[0])
-    return sent, retrying, given_up, len(rows)
+    return sent, retrying, given_up, len(rows), lost
 
 
-def _send(rows: list[OutboxMessage], *, at_once: bool = False) -> dict[int, str]:
-    """Send one message per row over one connection; the error of each row not sent, by its id. A
-    failure that would fail every message of the connection (``_fails_every_message``) is the error
-    of the rest of the batch too, without offering them. A try at once waits
-    ``MAIL_AT_ONCE_TIMEOUT`` at most, and marks the server unreachable when it is."""
+def _send(rows: list[OutboxMessage], *, at_once: bool = False) -> tuple[dict[int, str], bool]:
+    """Send one message per row over one connection; the error of each row not sent, by its id, and
+    whether the mail server was lost. A failure that would fail every message of the connection
+    (``_fails_every_message``) is the error of the rest of the batch too, without offering them. A
+    try at once waits ``MAIL_AT_ONCE_TIMEOUT`` at most, and marks the server unreachable when it is."""
     connection = _connection(at_once=at_once)
     try:
         connection.open()
     except OSError as exc:  # the mail server cannot be reached (smtplib's errors are OSErrors)
         _unreachable(exc, at_once=at_once)
-        return {row.pk: _describe(exc) for row in rows}
-    failures = {}
+        return {row.pk: _describe(exc) for row in rows}, True
+    failures, lost = {}, False
     for index, row in enumerate(rows):
         message = EmailMessage(row.announcement.subject, row.announcement.body, None, [row.to])
         try:
@@ -316,12 +319,13 @@ def _send(rows: list[OutboxMessage], *, at_once: bool = False) -> dict[int, str]
         except (OSError, ValueError) as exc:  # refused by the mail server: tried again later
             failures[row.pk] = _describe(exc)
             if _fails_every_message(exc):  # the rest of the batch would fail the same way: not offered
+                lost = True
                 _unreachable(exc, at_once=at_once)
                 failures.update((rest.pk, failures[row.pk]) for rest in rows[index + 1 :])
                 break
     with contextlib.suppress(OSError):  # the messages were accepted; a failed QUIT changes nothing
         connection.close()
-    return failures
+    return failures, lost
 
 
 def _connection(*, at_once: bool) -> Any:

@@ -114,3 +114,27 @@ def test_the_worker_keeps_the_full_timeout(settings: Any) -> None:
         assert outbox.run_once().retrying == 1
         waited = time.monotonic() - start
     assert waited >= 1.4, waited
+
+
+def test_a_worker_pass_stops_at_the_first_batch_that_finds_the_server_unreachable(settings: Any) -> None:
+    """Each batch would otherwise wait the whole timeout for a server that is not there: five due
+    messages in batches of two took three timeouts. The pass stops after the first; the messages it
+    did not offer keep their place and their attempts for the next pass."""
+    settings.MAIL_OUTBOX_BATCH_SIZE = 2
+    with transaction.atomic():
+        outbox.queue_mail(
+            "件名", "本文", to=[f"w{n}@subscriber.example.jp" for n in range(5)], event_type="mail.sent_late"
+        )
+    with mail_server(SILENT) as silent:
+        settings.MAILERS = silent.mailers(timeout=SHORT_TIMEOUT)
+        start = time.monotonic()
+        done = outbox.run_once()
+        waited = time.monotonic() - start
+        assert silent.connections == 1
+    assert waited < SHORT_TIMEOUT + 1.0, waited
+    assert done.retrying == 2 and done.sent == 0
+    pending = OutboxMessage.objects.filter(status="pending")
+    assert sorted(pending.values_list("attempts", flat=True)) == [0, 0, 0, 1, 1]
+    with mail_server() as server:
+        settings.MAILERS = server.mailers()
+        assert outbox.run_once(now=timezone.now() + timedelta(minutes=2)).sent == 5
