@@ -100,9 +100,11 @@ def _within_limit(organisation: RecipientOrganisation) -> bool:
     """Whether one more end notice to ``organisation`` stays within VALIDITY_END_NOTICE_RATE, counted
     from the end notices queued to it in the outbox over the last window. Its row stays locked until
     this transaction ends, so a second decision counts only once the first has committed (or rolled
-    back) and sees its notice (or not)."""
+    back) and sees its notice (or not). The lock is FOR NO KEY UPDATE: it does not wait for, nor make
+    wait, the key-share lock a new row referring to the organisation takes (a kept check, a key)."""
     rate = ratelimit.Rate.parse(settings.VALIDITY_END_NOTICE_RATE)
-    list(RecipientOrganisation.objects.select_for_update().filter(pk=organisation.pk).values_list("pk"))
+    locked = RecipientOrganisation.objects.select_for_update(no_key=True).filter(pk=organisation.pk)
+    list(locked.values_list("pk"))
     about_type, about_id = audit.subject_of(organisation)
     since = timezone.now() - timedelta(seconds=rate.seconds)
     queued = MailAnnouncement.objects.filter(

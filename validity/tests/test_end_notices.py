@@ -347,3 +347,41 @@ def test_the_demo_shows_an_end_notice_to_the_recipient_that_kept_a_check(setting
     mail.outbox.clear()
     call_command("demo_setup", stdout=io.StringIO())  # idempotent: no second notice
     assert not [m for m in mail.outbox if "確認した電子委任状" in m.subject]
+
+
+def test_a_decision_counting_notices_does_not_hold_up_the_organisation_s_new_rows(
+    client, recipient, organisation, stored, settings
+):
+    """The organisation's row is locked only against another count (FOR NO KEY UPDATE), not against
+    the key-share lock every new row that refers to it takes (a kept check, an API key, a member):
+    while a revocation has counted and not yet committed, the organisation's people keep working."""
+    from validity import notices
+
+    first, _second = _two_checked_with_room_for_one(client, recipient, stored, settings)
+    table = organisation._meta.db_table
+    counted, release = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def decide() -> None:
+        try:
+            with transaction.atomic():
+                notices.notify_checkers(first, status="revoked")
+                counted.set()
+                assert release.wait(10)
+        except BaseException as err:  # noqa: BLE001  (reported to the test thread)
+            errors.append(err)
+        finally:
+            connections.close_all()
+
+    deciding = threading.Thread(target=decide)
+    deciding.start()
+    try:
+        assert counted.wait(10)
+        with transaction.atomic(), connection.cursor() as cursor:
+            # What PostgreSQL's foreign-key check takes on the organisation for a new row.
+            cursor.execute(f"SELECT 1 FROM {table} WHERE id = %s FOR KEY SHARE NOWAIT", [organisation.pk])  # noqa: S608
+            assert cursor.fetchone() == (1,)
+    finally:
+        release.set()
+        deciding.join(10)
+    assert not errors, errors
