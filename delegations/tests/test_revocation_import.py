@@ -189,7 +189,7 @@ def test_verify_signature_prints_the_report_and_exits_by_indication(
     except SystemExit as exc:
         code = int(exc.code or 0)
     assert code == exit_code
-    assert "判定:" in out.getvalue()
+    assert "判定：" in out.getvalue()
     out = StringIO()
     with contextlib.suppress(SystemExit):
         call_command("verify_signature", str(signed), *extra, "--json", stdout=out)

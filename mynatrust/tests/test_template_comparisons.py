@@ -25,6 +25,14 @@ _CONDITION = re.compile(r"\{%-?\s*(?:if|elif)\b(.*?)-?%\}", re.DOTALL)
 
 # (template, variable) -> why the comparison is not a model's state.
 ALLOWED: dict[tuple[str, str], str] = {
+    (
+        "errors/500.html",
+        "language",
+    ): "the page's language (get_current_language), not a model: English is added below Japanese",
+    (
+        "errors/503.html",
+        "language",
+    ): "the page's language (get_current_language), not a model: English is added below Japanese",
     ("admin/_passkey.html", "mode"): "the include's own parameter (register or verify), set by the including page",
     ("accounts/_audience.html", "audience"): "the sign-in page's audience, set by the view from its URL",
     ("admin/repository/documentversion/_comparison.html", "row.kind"): (
