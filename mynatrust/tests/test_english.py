@@ -149,3 +149,27 @@ def test_translations_are_english() -> None:
 def _example_address(msgstr: str) -> bool:
     # A Japanese example address is kept as written: users enter addresses in Japanese.
     return "東京都千代田区" in msgstr
+
+
+def test_compiling_the_catalogue_reports_in_the_language_it_just_compiled(tmp_path: Any, settings: Any) -> None:
+    """On a fresh checkout the English catalogue exists only as its .po until compile_translations
+    has run, and the command's own report comes after: it must read the catalogue it compiled, so
+    that ``MYNATRUST_LANGUAGE=en`` gets an English first line."""
+    import shutil
+    from io import StringIO
+    from pathlib import Path
+
+    from django.utils.translation.reloader import translation_file_changed
+
+    folder = tmp_path / "en" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    shutil.copy(Path(settings.BASE_DIR) / "locale" / "en" / "LC_MESSAGES" / "django.po", folder / "django.po")
+    settings.LOCALE_PATHS = [str(tmp_path)]
+    translation_file_changed(None, folder / "django.mo")  # the process as fresh: no catalogue read yet
+    out = StringIO()
+    try:
+        with translation.override("en"):
+            call_command("compile_translations", stdout=out)
+    finally:
+        translation_file_changed(None, folder / "django.mo")
+    assert out.getvalue().strip() == "translations: 1 catalogue(s) compiled", out.getvalue()

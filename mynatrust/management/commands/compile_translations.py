@@ -6,8 +6,10 @@ from typing import Any
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation.reloader import translation_file_changed
 
 from kernel import commands
 
@@ -31,6 +33,12 @@ class Command(commands.Command):
                     self.stdout.write(
                         gettext("%(path)s をコンパイルしました") % {"path": po_path.relative_to(settings.BASE_DIR)}
                     )
+        if count:
+            # Read the catalogues just written (Django's own reset when a .mo changes), so that this
+            # report is already in the reader's language on a checkout compiled for the first time.
+            language = translation.get_language()
+            translation_file_changed(None, Path("compiled.mo"))
+            translation.activate(language)
         self.stdout.write(
             self.style.SUCCESS(gettext("翻訳：%(count)s 件のカタログをコンパイルしました") % {"count": count})
         )
