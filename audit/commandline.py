@@ -63,16 +63,17 @@ class KeyFile:
     refused: str
     identifier: str
 
-    def create(self, target: Path, write: Callable[[Path], str]) -> str:
+    def create(self, target: Path, write: Callable[[Path], str], *, command: str | None = None) -> str:
         """Write the key with ``write`` (which refuses an existing file with FileExistsError and
         returns the key's public identifier) and record its creation, as the system's, in the
         transaction open while the file is written; the file is removed if the event is not committed.
-        An unreachable database fails before anything is written."""
+        An unreachable database fails before anything is written. ``command``: the command line that
+        makes the key when it is not the key's own command (the demo's set-up)."""
         if target.exists():
             self.refuse_to_overwrite(target)
         written = False
         try:
-            with entry_point(self.command), transaction.atomic():
+            with entry_point(command or self.command), transaction.atomic():
                 key = write(target)
                 written = True
                 audit.record(self.created, actor=audit.SYSTEM, **{self.identifier: key, "path": str(target)})

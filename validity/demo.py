@@ -14,6 +14,7 @@ from django.utils.translation import gettext
 import audit
 from mynatrust.models import User
 from validity import services, signing
+from validity.management.commands.validity_signing_key import SIGNING_KEY
 from validity.models import ApiKey, CheckResult, RecipientMember, RecipientOrganisation
 
 RECIPIENT_EMAIL = "recipient@demo.mynatrust.example.jp"
@@ -27,7 +28,7 @@ def setup(command: Any) -> None:
     out, style = command.stdout, command.style
     key_path = Path(settings.VALIDITY_SIGNING_KEY_FILE) if settings.VALIDITY_SIGNING_KEY_FILE else None
     if key_path is not None and not key_path.exists():
-        kid = signing.generate_key_file(key_path)
+        kid = SIGNING_KEY.create(key_path, signing.generate_key_file, command="demo_setup")
         out.write(
             gettext("有効性確認：回答の署名鍵 %(path)s を作りました（鍵 ID %(kid)s）") % {"path": key_path, "kid": kid}
         )

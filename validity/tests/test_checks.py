@@ -220,3 +220,20 @@ def test_the_outbox_keeps_the_end_notices_as_long_as_their_limit_counts_them(set
     assert [e.id for e in checks.end_notice_count_kept(None)] == ["validity.E003"]
     settings.RETENTION_PERIODS = {**settings.RETENTION_PERIODS, "mail.outbox": "one day"}
     assert checks.end_notice_count_kept(None) == []  # mynatrust.E101 says it
+
+
+@pytest.mark.django_db
+def test_the_demo_s_signing_key_is_on_the_record_like_the_command_s(tmp_path, settings):
+    """The demo makes the answers' signing key itself; its creation is on the audit record as the
+    command's is, said to come from demo_setup, so that an auditor trying the demo finds the key's
+    beginning in the log."""
+    from validity import demo
+
+    target = tmp_path / "demo.pem"
+    settings.VALIDITY_SIGNING_KEY_FILE = str(target)
+    command = type("Command", (), {"stdout": StringIO(), "style": type("Style", (), {"WARNING": str})()})()
+    demo.setup(command)
+    [published] = signing.jwks()["keys"]
+    [created] = _events("validity.signing_key.created", target)
+    assert created.data["kid"] == published["kid"]
+    assert created.data["entry_point"]["command"] == "demo_setup"
