@@ -5,6 +5,7 @@ no other app)."""
 from __future__ import annotations
 
 import json
+import time
 
 from django.conf import settings
 from django.db.models import Min
@@ -98,9 +99,54 @@ def head_problem() -> str | None:
         return str(err)
     if last is None or last.seq == 0:
         return None
+    problem = _stored_head_problem(last)
+    if problem is not None and _waited_for_the_sequencer():
+        # The sequencer writes the head just before its transaction commits: a probe in that moment
+        # reads a head whose seal it cannot see yet. Asked again once the sequencer has let go of its
+        # lock, the seal is there, or the transaction rolled back and the problem is real.
+        return _stored_head_problem(last)
+    return problem
+
+
+# How long a probe waits for a sequencer holding its lock before it reports what it found (a
+# sequencer between writing its head and committing holds it for milliseconds).
+SEQUENCER_WAIT_SECONDS = 2.0
+
+
+def _stored_head_problem(last: heads.Head) -> str | None:
     stored = AuditSeal.objects.filter(seq=last.seq).values_list("hash", flat=True).first()
     if stored is not None:
         return None if stored == last.head else f"#{last.seq} has another hash than the signed head"
     if AuditSegment.objects.filter(first_seq__lte=last.seq, last_seq__gte=last.seq).exists():
         return None  # archived and pruned since
     return f"#{last.seq}, the last signed head, is gone from the log"
+
+
+def _waited_for_the_sequencer() -> bool:
+    """Whether a sequencer held its lock and let go of it within SEQUENCER_WAIT_SECONDS (PostgreSQL;
+    SQLite has one writer and no such moment). The lock is tried, never waited on inside the
+    database, and released at once, so the sequencer never waits for a probe."""
+    from django.db import connection
+
+    from audit.sealing import LOCK_KEY
+
+    if connection.vendor != "postgresql":
+        return False
+    deadline = time.monotonic() + SEQUENCER_WAIT_SECONDS
+    held = False
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY])
+            if cursor.fetchone()[0]:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])
+                return held
+            held = True
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY])
+        if not cursor.fetchone()[0]:
+            return True
+        cursor.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])
+    return False
