@@ -8,6 +8,7 @@ import json
 import time
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Min
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
@@ -18,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from audit import heads, keys, services, signing
 from audit.actors import ActorRecord
 from audit.models import AuditEvent, AuditSeal, AuditSegment
+from audit.sealing import LOCK_KEY
 
 # Past this many unsealed events /healthz warns: the sequencer (audit_seal --loop) is behind or down.
 BACKLOG_WARNING = 10_000
@@ -126,10 +128,6 @@ def _waited_for_the_sequencer() -> bool:
     """Whether a sequencer held its lock and let go of it within SEQUENCER_WAIT_SECONDS (PostgreSQL;
     SQLite has one writer and no such moment). The lock is tried, never waited on inside the
     database, and released at once, so the sequencer never waits for a probe."""
-    from django.db import connection
-
-    from audit.sealing import LOCK_KEY
-
     if connection.vendor != "postgresql":
         return False
     deadline = time.monotonic() + SEQUENCER_WAIT_SECONDS
@@ -144,9 +142,3 @@ def _waited_for_the_sequencer() -> bool:
             if time.monotonic() > deadline:
                 return False
             time.sleep(0.02)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY])
-        if not cursor.fetchone()[0]:
-            return True
-        cursor.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])
-    return False
