@@ -226,38 +226,47 @@ def _waiting_on_a_lock(thread: threading.Thread) -> bool:
     raise AssertionError("the second decision neither finished nor waited")
 
 
+class Decision(threading.Thread):
+    """A transaction in a thread of its own that ends ``delegation_id`` for the organisations that
+    checked it (notify_checkers) and, with ``hold``, waits for ``release`` before committing, having
+    set ``decided``; what it raised is kept in ``errors``."""
+
+    def __init__(self, delegation_id: str, *, hold: bool) -> None:
+        super().__init__()
+        self.delegation_id, self.hold = delegation_id, hold
+        self.decided, self.release = threading.Event(), threading.Event()
+        self.errors: list[BaseException] = []
+
+    def run(self) -> None:
+        from validity import notices
+
+        try:
+            with transaction.atomic():
+                notices.notify_checkers(self.delegation_id, status="revoked")
+                if self.hold:
+                    self.decided.set()
+                    assert self.release.wait(10)
+        except BaseException as err:  # noqa: BLE001  (reported to the test thread)
+            self.errors.append(err)
+        finally:
+            connections.close_all()
+
+
 def test_two_decisions_at_once_stay_within_the_limit(client, recipient, organisation, stored, settings):
     """Two transactions end delegations the organisation checked at the same moment; the first has
     queued its notice and not committed yet when the second decides. The limit of one still holds:
     the second counts after the first has committed, and its notice is withheld on the record."""
-    from validity import notices
-
     first, second = _two_checked_with_room_for_one(client, recipient, stored, settings)
-    decided, release = threading.Event(), threading.Event()
-    errors: list[BaseException] = []
-
-    def decide(delegation_id: str, *, hold: bool) -> None:
-        try:
-            with transaction.atomic():
-                notices.notify_checkers(delegation_id, status="revoked")
-                if hold:
-                    decided.set()
-                    assert release.wait(10)
-        except BaseException as err:  # noqa: BLE001  (reported to the test thread)
-            errors.append(err)
-        finally:
-            connections.close_all()
-
-    holding = threading.Thread(target=decide, args=(first,), kwargs={"hold": True})
+    holding = Decision(first, hold=True)
     holding.start()
-    assert decided.wait(10)
-    other = threading.Thread(target=decide, args=(second,), kwargs={"hold": False})
+    assert holding.decided.wait(10)
+    other = Decision(second, hold=False)
     other.start()
     _waiting_on_a_lock(other)
-    release.set()
+    holding.release.set()
     holding.join(10)
     other.join(10)
-    assert not errors, errors
+    assert not holding.errors + other.errors, holding.errors + other.errors
     assert [e.data["delegation_id"] for e in _events("validity.end_notice.queued")] == [first]
     assert [e.data["delegation_id"] for e in _events("validity.end_notice.throttled")] == [second]
     assert _end_notices().count() == 1
@@ -355,33 +364,17 @@ def test_a_decision_counting_notices_does_not_hold_up_the_organisation_s_new_row
     """The organisation's row is locked only against another count (FOR NO KEY UPDATE), not against
     the key-share lock every new row that refers to it takes (a kept check, an API key, a member):
     while a revocation has counted and not yet committed, the organisation's people keep working."""
-    from validity import notices
-
     first, _second = _two_checked_with_room_for_one(client, recipient, stored, settings)
     table = organisation._meta.db_table
-    counted, release = threading.Event(), threading.Event()
-    errors: list[BaseException] = []
-
-    def decide() -> None:
-        try:
-            with transaction.atomic():
-                notices.notify_checkers(first, status="revoked")
-                counted.set()
-                assert release.wait(10)
-        except BaseException as err:  # noqa: BLE001  (reported to the test thread)
-            errors.append(err)
-        finally:
-            connections.close_all()
-
-    deciding = threading.Thread(target=decide)
+    deciding = Decision(first, hold=True)
     deciding.start()
     try:
-        assert counted.wait(10)
+        assert deciding.decided.wait(10)
         with transaction.atomic(), connection.cursor() as cursor:
             # What PostgreSQL's foreign-key check takes on the organisation for a new row.
             cursor.execute(f"SELECT 1 FROM {table} WHERE id = %s FOR KEY SHARE NOWAIT", [organisation.pk])  # noqa: S608
             assert cursor.fetchone() == (1,)
     finally:
-        release.set()
+        deciding.release.set()
         deciding.join(10)
-    assert not errors, errors
+    assert not deciding.errors, deciding.errors
