@@ -187,3 +187,19 @@ def mail_at_once_timeout(app_configs: Any, **kwargs: Any) -> list[Error]:
             id="mynatrust.E017",
         )
     ]
+
+
+@register()
+def mail_unreachable_pause(app_configs: Any, **kwargs: Any) -> list[Error]:
+    """How long every host leaves the notices to the worker once a try inside a request found the
+    mail server unreachable (mynatrust/outbox/services.py): whole seconds, since the shared cache
+    keeps the mark that long; 0 or less would never pause."""
+    pause = settings.MAIL_UNREACHABLE_PAUSE
+    if isinstance(pause, int) and not isinstance(pause, bool) and pause > 0:
+        return []
+    return [
+        Error(
+            gettext("%(name)s は 1 以上の整数の秒数にしてください（例：60）。") % {"name": "MAIL_UNREACHABLE_PAUSE"},
+            id="mynatrust.E018",
+        )
+    ]

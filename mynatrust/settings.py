@@ -313,8 +313,10 @@ MAIL_OUTBOX_BATCH_SIZE = env.int("MAIL_OUTBOX_BATCH_SIZE", default=200)
 MAIL_OUTBOX_MAX_ATTEMPTS = env.int("MAIL_OUTBOX_MAX_ATTEMPTS", default=8)
 # Seconds a decision's notice, tried inside the request once the decision has committed, waits at
 # most for the mail server to connect and to answer (the worker keeps the "timeout" above). A try that
-# finds the server unreachable makes every host leave the notices to the worker for a minute.
+# finds the server unreachable makes every host leave the notices to the worker for
+# MAIL_UNREACHABLE_PAUSE seconds (a mark in the shared cache; a worker pass that sends ends it sooner).
 MAIL_AT_ONCE_TIMEOUT = env.float("MAIL_AT_ONCE_TIMEOUT", default=3.0)
+MAIL_UNREACHABLE_PAUSE = env.int("MAIL_UNREACHABLE_PAUSE", default=60)
 # /healthz warns (mail_outbox) when a message has waited longer than this to be sent.
 MAIL_OUTBOX_STALE_MINUTES = env.int("MAIL_OUTBOX_STALE_MINUTES", default=15)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="MynaTrust e-LOA <no-reply@mynatrust.example.jp>")

@@ -9,7 +9,7 @@
   after that transaction commits (``deliver``: the worker's own claim, send and mark, for this
   mail's rows only), so people get it at once while an outage only delays it. That try runs in
   the deciding request, so it waits ``MAIL_AT_ONCE_TIMEOUT`` at most for the mail server, and once
-  one finds the server unreachable no host tries at once for ``UNREACHABLE_PAUSE`` seconds (a mark
+  one finds the server unreachable no host tries at once for ``MAIL_UNREACHABLE_PAUSE`` seconds (a mark
   in the shared cache, ended sooner by a worker pass that sends): the rows wait for the worker.
 - ``notify_after_commit`` is that for a decision's notice to the people it concerns (a delegation
   registered, an application approved ...): durable, tried at once, and ``quiet``: the decision is
@@ -56,10 +56,9 @@ logger = logging.getLogger(__name__)
 
 BACKOFF_FIRST = timedelta(minutes=1)
 BACKOFF_MAX = timedelta(hours=1)
-# Seconds during which no mail is tried at once, on any host, after a try found the mail server
-# unreachable (the mark's name in the shared cache below); the first pass of the worker that sends
+# The mark in the shared cache that, for ``MAIL_UNREACHABLE_PAUSE`` seconds after a try found the
+# mail server unreachable, stops every host's tries at once; the first pass of the worker that sends
 # ends it sooner.
-UNREACHABLE_PAUSE = 60
 UNREACHABLE = ("mail-outbox", "unreachable")
 
 
@@ -150,7 +149,7 @@ def deliver(announcement_id: int) -> Pass:
     worker holds is skipped, so nothing is sent twice), and close the mail if nothing is left. It
     runs inside a person's request, so it waits ``MAIL_AT_ONCE_TIMEOUT`` at most for the mail server;
     a try that finds the server unreachable marks it so in the shared cache, and while that mark
-    lasts (``UNREACHABLE_PAUSE``, on every host) nothing is tried: the rows stay due for the worker.
+    lasts (``MAIL_UNREACHABLE_PAUSE`` seconds, on every host) nothing is tried: the rows stay due for the worker.
     Without the cache every mail is tried, each within the short timeout."""
     done = Pass()
     if ratelimit.penalty(*UNREACHABLE) is not None:
@@ -347,7 +346,7 @@ def _fails_every_message(exc: BaseException) -> bool:
 def _unreachable(exc: BaseException, *, at_once: bool) -> None:
     """Mark the mail server unreachable for every host's tries at once, when ``exc`` says so."""
     if at_once and connection_lost(exc):
-        ratelimit.impose(*UNREACHABLE, UNREACHABLE_PAUSE)
+        ratelimit.impose(*UNREACHABLE, settings.MAIL_UNREACHABLE_PAUSE)
 
 
 # The most mails a ``mail.message.retrying`` event lists by name; the rest are counted.

@@ -63,6 +63,13 @@ CHECKS: list[tuple[dict[str, Any], Callable[..., Any], str, tuple[str, str | Non
         ("MAIL_AT_ONCE_TIMEOUT must be a number of seconds above 0 (e.g. 3).", None),
     ),
     (
+        {"MAIL_UNREACHABLE_PAUSE": 0},
+        checks.mail_unreachable_pause,
+        "mynatrust.E018",
+        ("MAIL_UNREACHABLE_PAUSE は 1 以上の整数の秒数にしてください（例：60）。", None),
+        ("MAIL_UNREACHABLE_PAUSE must be a whole number of seconds, 1 or more (e.g. 60).", None),
+    ),
+    (
         {"RETENTION_PERIODS": {"operations.entry_exit": "three years"}},
         operations_checks.retention_periods,
         "mynatrust.E101",
@@ -113,6 +120,20 @@ def test_a_check_is_said_in_japanese_and_in_english_through_the_catalogue(
     values, check, check_id, japanese, english, settings
 ):
     assert_check_said(settings, values, check, check_id, japanese, english)
+
+
+@pytest.mark.parametrize("pause", [0, -30, 1.5, True])
+def test_the_unreachable_pause_must_be_whole_seconds_above_zero(settings: Any, pause: Any) -> None:
+    """A pause of 0 or less would never mark the mail server unreachable (or mark it for ever); a
+    fraction of a second is not what the shared cache keeps."""
+    settings.MAIL_UNREACHABLE_PAUSE = pause
+    assert [error.id for error in checks.mail_unreachable_pause(None)] == ["mynatrust.E018"]
+
+
+@pytest.mark.parametrize("pause", [1, 60, 600])
+def test_a_whole_pause_above_zero_passes(settings: Any, pause: int) -> None:
+    settings.MAIL_UNREACHABLE_PAUSE = pause
+    assert checks.mail_unreachable_pause(None) == []
 
 
 def test_a_malformed_rate_reads_the_same_in_every_app(settings: Any) -> None:

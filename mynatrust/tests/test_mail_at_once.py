@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from conftest import make_user
+from mynatrust import ratelimit
 from mynatrust.outbox import services as outbox
 from mynatrust.outbox.models import OutboxMessage
 from mynatrust.tests.smtp_servers import SILENT, mail_server
@@ -91,6 +92,25 @@ def test_a_hanging_mail_server_holds_the_first_decision_briefly_and_the_next_not
         decide(3)
         assert server.delivered[-1] == ["m3@subscriber.example.jp"]
     assert OutboxMessage.objects.filter(status="pending").count() == 0
+
+
+def test_the_pause_is_the_operators_and_tries_at_once_resume_when_it_ends(
+    redis_cache: None, decide: Any, settings: Any
+) -> None:
+    """``MAIL_UNREACHABLE_PAUSE`` is how long every host leaves the notices to the worker: a short
+    one (a relay that comes back quickly) ends on its own in the shared cache, without a worker
+    pass, and the next decision's notice leaves at once again."""
+    settings.MAIL_UNREACHABLE_PAUSE = 1
+    _first, second, tried = two_decisions_while_the_server_hangs(decide, settings)
+    assert tried == 1 and second < 0.3, (tried, second)
+    assert ratelimit.penalty(*outbox.UNREACHABLE) == 1  # the setting's pause, not a minute
+    time.sleep(1.2)
+    assert ratelimit.penalty(*outbox.UNREACHABLE) is None
+    with mail_server() as server:
+        settings.MAILERS = server.mailers()
+        decide(3)
+        assert server.delivered == [["m3@subscriber.example.jp"]]
+    assert OutboxMessage.objects.filter(status="pending").count() == 2  # the first two wait for the worker
 
 
 def test_with_the_cache_down_each_try_is_bounded_by_the_short_timeout(
