@@ -7,6 +7,9 @@ import sys
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
+# Sync workers: threads of one process would fill the moments a worker waits for its commit, but
+# take turns at the interpreter's lock; measured with two threads per worker, every answer's p99
+# grew by half or more (docs/validity-api.md).
 worker_class = "sync"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 30
