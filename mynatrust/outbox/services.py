@@ -43,7 +43,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMessage, mailers
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, prefetch_related_objects
 from django.utils import timezone
 
 import audit
@@ -265,6 +265,8 @@ def send_due(
         if not rows:
             return 0, 0, 0, 0, False
         failures, lost = _send(rows, at_once=at_once)
+        if failures:  # the events below name what each mail is about: one query per kind, not per mail
+            _load_items([row.announcement for row in rows if row.pk in failures])
         errors: list[str] = []
         later: list[OutboxMessage] = []
         for row in rows:
@@ -351,6 +353,13 @@ def _unreachable(exc: BaseException, *, at_once: bool) -> None:
 
 # The most mails a ``mail.message.retrying`` event lists by name; the rest are counted.
 RETRYING_LISTED = 20
+
+
+def _load_items(mails: list[MailAnnouncement]) -> None:
+    """Fetch what ``mails`` are about (``MailAnnouncement.item``: a public document's version or a
+    notice; a mail to listed addresses names its subject by type and id) in one query per foreign
+    key, instead of one per mail when each ``item`` is read."""
+    prefetch_related_objects(mails, "document", "notice")
 
 
 def _record_retrying(rows: list[OutboxMessage], error: str) -> None:

@@ -14,14 +14,16 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+import audit
 from audit.models import AuditEvent
 from conftest import make_staff, make_user
 from mynatrust.outbox import services as outbox
 from mynatrust.outbox.models import MailAnnouncement, OutboxMessage
 from mynatrust.repository import services
-from mynatrust.repository.models import DocumentVersion
+from mynatrust.repository.models import DocumentVersion, Notice
 from mynatrust.repository.services import RepositoryError
 
 from .mail_backends import TroubledBackend
@@ -345,3 +347,49 @@ def test_a_pass_that_fails_several_mails_names_each_of_them(people, settings):
         "count": 2,
     }
     assert [m["mail_subject"] for m in listed] == [f"決定の通知 {i}" for i in range(20)]
+
+
+def test_a_failing_pass_looks_up_what_its_mails_are_about_in_a_fixed_number_of_queries(settings):
+    """``mail.message.retrying`` names what each mail of the pass is about; for announcements (a
+    notice, a public document's version) that is a row of its own, looked up for all the mails of
+    each kind at once: a pass failing five mails costs the queries of a pass failing two."""
+    settings.MAILERS = TROUBLED
+    TroubledBackend.down = True
+    make_user("a@subscriber.example.jp", "subscriber")
+    doc, _manager = _revision()
+    operator = make_staff("service_operator", "notices@staff.example.jp")
+
+    def failing_pass(first: int, mails: int) -> tuple[int, list[Any], AuditEvent]:
+        """Queue ``mails`` announcements (the first about ``doc``, the rest each about a notice of
+        its own), then one pass that fails them all: its queries, the subjects and its event."""
+        subjects: list[Any] = [doc]
+        with transaction.atomic():
+            subjects += [
+                Notice.objects.create(kind="incident", title=f"障害 {i}", body="本文", created_by=operator)
+                for i in range(first + 1, first + mails)
+            ]
+            for i, about in enumerate(subjects, start=first):
+                outbox.queue_announcement(
+                    event_type="repository.notice.mailed",
+                    subject=f"お知らせ {i}",
+                    body="本文",
+                    **{"document" if about is doc else "notice": about},
+                )
+        outbox.expand_queued()
+        with CaptureQueriesContext(connection) as queries:
+            assert outbox.run_once().retrying == mails
+        return len(queries), subjects, events("mail.message.retrying")[-1]
+
+    two, _subjects, _event = failing_pass(0, 2)
+    five, subjects, retrying = failing_pass(10, 5)
+    assert five == two, (two, five)
+    assert retrying.data["mails"] == [
+        {
+            "subject_type": audit.subject_of(about)[0],
+            "subject_id": audit.subject_of(about)[1],
+            "mail_subject": f"お知らせ {i}",
+            "count": 1,
+        }
+        for i, about in enumerate(subjects, start=10)
+    ]
+    assert retrying.data["count"] == 5 and retrying.data["mails_more"] == 0 and retrying.subject_type == ""
