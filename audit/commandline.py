@@ -37,14 +37,15 @@ def _os_user() -> str:
 
 
 @contextmanager
-def entry_point(command: str) -> Iterator[dict[str, str]]:
+def entry_point(command: str, *, entry: str = "cli") -> Iterator[dict[str, str]]:
     """Bind the audit context for a management command: every event recorded inside says that it
-    came from the command line, on which host, run by which operating-system user."""
-    where = {"entry": "cli", "host": socket.gethostname(), "os_user": _os_user(), "command": command}
+    came from the command line, on which host, run by which operating-system user. ``entry``: what
+    else it came from when not a command line (``first_use``: a key made where it was first needed,
+    ``command`` then saying so in words)."""
+    where = {"entry": entry, "host": socket.gethostname(), "os_user": _os_user(), "command": command}
+    agent = f"manage.py {command}" if entry == "cli" else command
     token = context.bind(
-        context.RequestContext(
-            request_id=f"cli-{uuid.uuid4().hex[:20]}", user_agent=f"manage.py {command}"[:255], entry_point=where
-        )
+        context.RequestContext(request_id=f"{entry}-{uuid.uuid4().hex[:20]}", user_agent=agent[:255], entry_point=where)
     )
     try:
         yield where
@@ -71,14 +72,29 @@ class KeyFile:
         makes the key when it is not the key's own command (the demo's set-up)."""
         if target.exists():
             self.refuse_to_overwrite(target)
+        try:
+            return self._write_on_record(target, write, command or self.command, "cli")
+        except FileExistsError:  # made by someone else since the command looked
+            self.refuse_to_overwrite(target)
+
+    def create_if_absent(self, target: Path, write: Callable[[Path], str], *, command: str, entry: str) -> str | None:
+        """As :meth:`create`, for a key made where it is first needed rather than by a command: a
+        file already there, or written meanwhile by a concurrent creator, is the key, and nothing is
+        written, recorded or refused (None). ``entry`` and ``command`` name that place (entry_point)."""
+        if target.exists():
+            return None
+        try:
+            return self._write_on_record(target, write, command, entry)
+        except FileExistsError:
+            return None
+
+    def _write_on_record(self, target: Path, write: Callable[[Path], str], command: str, entry: str) -> str:
         written = False
         try:
-            with entry_point(command or self.command), transaction.atomic():
+            with entry_point(command, entry=entry), transaction.atomic():
                 key = write(target)
                 written = True
                 audit.record(self.created, actor=audit.SYSTEM, **{self.identifier: key, "path": str(target)})
-        except FileExistsError:  # made by someone else since the command looked
-            self.refuse_to_overwrite(target)
         except BaseException as exc:
             if written:
                 target.unlink(missing_ok=True)
@@ -103,3 +119,13 @@ def _unrecorded(exc: DatabaseError) -> str:
     return gettext(
         "鍵の作成を監査ログに記録できないため、鍵を作りませんでした（先に migrate を実行してください）：%(error)s"
     ) % {"error": exc}
+
+
+# The key that signs the audit log's checkpoints exists only together with the event of its creation
+# (``manage.py audit_key --generate``, the demo's set-up, and outside production its first use).
+CHECKPOINT_KEY = KeyFile(
+    command="audit_key --generate",
+    created="audit.checkpoint_key.created",
+    refused="audit.checkpoint_key.create_refused",
+    identifier="key_id",  # the SHA-256 auditors compare (audit_key, the checkpoints, the published key)
+)

@@ -1,5 +1,6 @@
-"""Demo data for the audit log: the checkpoint key under var/ and a first seal and checkpoint, so
-the demo auditor finds sealed events and can verify and export from the admin at once."""
+"""Demo data for the audit log: the checkpoint key under var/ (its creation recorded as demo_setup's)
+and a first seal and checkpoint, so the demo auditor finds sealed events and can verify and export
+from the admin at once."""
 
 from __future__ import annotations
 
@@ -8,12 +9,17 @@ from typing import Any
 from django.utils.translation import gettext
 
 from audit import heads, keys, signing, witness
+from audit.commandline import CHECKPOINT_KEY
 from audit.sealing import checkpoint_now
 from audit.services import AuditError, checkpoint_document, command_actor, record_cosignature
 
 
 def setup(command: Any) -> None:
-    key = keys.private_key()  # generated under var/ on first use outside production
+    path = keys.key_path()
+    if path is not None and not path.exists():  # made here, on the record as audit_key makes one
+        path.parent.mkdir(parents=True, exist_ok=True)
+        CHECKPOINT_KEY.create(path, keys.generate_key_file, command="demo_setup")
+    key = keys.private_key()
     checkpoint = checkpoint_now()
     facts = {"path": keys.key_path(), "key_id": signing.key_id(key.public_key())[:16]}
     if checkpoint:

@@ -1,17 +1,27 @@
 """The checkpoint signing key: a file outside the database (production: mounted from a secret store).
-Outside production a missing key is generated on first use, so the demo and tests need no set-up."""
+Outside production a missing key is generated on first use, so the demo and tests need no set-up; its
+creation is recorded as ``manage.py audit_key --generate`` records it (audit.commandline.CHECKPOINT_KEY)."""
 
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from django.conf import settings
+from django.core.management.base import CommandError
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils.translation import gettext
 
 from audit import signing
+from audit.commandline import CHECKPOINT_KEY
+
+# Where a checkpoint key made on first use says it came from (the entry point of its creation event),
+# in the words the audit log shows: it is no command line, but whatever process first needed the key.
+FIRST_USE = "初回使用時に自動作成"
 
 
 class KeyUnavailable(Exception):
@@ -43,6 +53,55 @@ def generate_key_file(path: Path) -> str:
 
 
 def _ensure(path: Path) -> None:
+    """Outside production, make the missing checkpoint key, on the record (CHECKPOINT_KEY). Inside an
+    open transaction (the sequencer's) the file and its event are committed on a connection of their
+    own, so that neither outlives the other whatever that transaction does next. A key made meanwhile
+    by another process is simply used."""
+    if path.exists() or settings.PRODUCTION:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+
+    def create() -> None:
+        CHECKPOINT_KEY.create_if_absent(path, generate_key_file, command=FIRST_USE, entry="first_use")
+
+    from audit.recorder import in_real_transaction  # the recorder stands above the sequencer, which uses this module
+
+    try:
+        if not in_real_transaction(DEFAULT_DB_ALIAS):
+            create()
+        elif connections[DEFAULT_DB_ALIAS].vendor != "postgresql":
+            # SQLite: a second connection would wait for this transaction's write lock.
+            raise KeyUnavailable(
+                gettext("チェックポイントの署名鍵 %(path)s は、トランザクションの外で初めて使うときに作ります")
+                % {"path": path}
+            )
+        else:
+            _on_its_own_connection(create)
+    except CommandError as err:  # its creation could not be recorded: no key was left behind
+        raise KeyUnavailable(str(err)) from err
+
+
+def _on_its_own_connection(task: Callable[[], None]) -> None:
+    """Run ``task`` in a thread of its own, whose connection to the database is its own, and wait."""
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            task()
+        except BaseException as exc:  # noqa: BLE001  (handed back to the caller's thread)
+            failure.append(exc)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run, name="audit-checkpoint-key")
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
+
+
+def _generate_if_missing(path: Path) -> None:
+    """The demo witness's key (the witness's own, not the service's): made where it is first needed."""
     if path.exists() or settings.PRODUCTION:
         return
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -111,7 +170,7 @@ def witness_paths() -> tuple[Path, Path]:
 
 def witness_private_key() -> Ed25519PrivateKey:
     path, _state = witness_paths()
-    _ensure(path)
+    _generate_if_missing(path)
     try:
         return signing.load_private_key(path.read_bytes())
     except (OSError, ValueError) as err:

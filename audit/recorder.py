@@ -198,7 +198,7 @@ def _computed(row: dict[str, Any], reading: Reading) -> dict[str, Any]:
     return {name: _typed(row.pop(f"field__{name}"), kind) for name, (_sql, kind) in reading.fields.items()}
 
 
-def _in_real_transaction(using: str) -> bool:
+def in_real_transaction(using: str) -> bool:
     """True inside an atomic block that may still roll back; the test runner's wrapping blocks
     (marked _from_testcase by Django's TestCase) do not count."""
     connection = connections[using]
@@ -208,7 +208,7 @@ def _in_real_transaction(using: str) -> bool:
 def record_refused(event_type: str, *, actor: Actor | None, subject: Any = None, **data: Any) -> AuditEvent:
     data.setdefault("refused", True)
     using = DEFAULT_DB_ALIAS
-    if not _in_real_transaction(using):
+    if not in_real_transaction(using):
         return record(event_type, actor=actor, subject=subject, **data)
     refusal = rows.event(event_type, actor, subject, data)
     if connections[using].vendor == "postgresql":

@@ -8,16 +8,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from audit import keys, signing
-from audit.commandline import KeyFile
+from audit.commandline import CHECKPOINT_KEY
 from kernel import commands
-
-# The key that signs the audit log's checkpoints exists only together with the event of its creation.
-CHECKPOINT_KEY = KeyFile(
-    command="audit_key --generate",
-    created="audit.checkpoint_key.created",
-    refused="audit.checkpoint_key.create_refused",
-    identifier="key_id",  # the SHA-256 auditors compare (audit_key, the checkpoints, the published key)
-)
 
 
 class Command(commands.Command):
