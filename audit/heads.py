@@ -45,12 +45,15 @@ def read(path: Path) -> Head | None:
     except FileNotFoundError:
         return None
     except OSError as err:
-        raise Unreadable(f"{path}: {err}") from err
+        raise Unreadable(gettext("%(path)s：%(error)s") % {"path": path, "error": err}) from err
     try:
         data = json.loads(text)
         return Head(int(data["seq"]), str(data["head"]), str(data.get("time", "")), str(data.get("key_id", "")))
     except (ValueError, KeyError, TypeError) as err:
-        raise Unreadable(f"{path}: not a head file ({err})") from err
+        raise Unreadable(
+            gettext("%(path)s は署名済みの先頭を保存したファイルではありません（%(error)s）")
+            % {"path": path, "error": err}
+        ) from err
 
 
 def write(path: Path, head: Head, *, extra: dict[str, Any] | None = None) -> None:

@@ -12,6 +12,7 @@ from django.db import connection
 from django.db.models import Min
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
@@ -118,10 +119,12 @@ SEQUENCER_WAIT_SECONDS = 2.0
 def _stored_head_problem(last: heads.Head) -> str | None:
     stored = AuditSeal.objects.filter(seq=last.seq).values_list("hash", flat=True).first()
     if stored is not None:
-        return None if stored == last.head else f"#{last.seq} has another hash than the signed head"
+        if stored == last.head:
+            return None
+        return gettext("#%(end)s のハッシュ値が最後に署名した先頭と違います") % {"end": last.seq}
     if AuditSegment.objects.filter(first_seq__lte=last.seq, last_seq__gte=last.seq).exists():
         return None  # archived and pruned since
-    return f"#{last.seq}, the last signed head, is gone from the log"
+    return gettext("#%(seq)s（最後に署名した先頭）がログにありません") % {"seq": last.seq}
 
 
 def _waited_for_the_sequencer() -> bool:

@@ -20,6 +20,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from audit import chain, heads, keys, signing
 from audit.losses import ACKNOWLEDGED
@@ -91,13 +92,13 @@ def acknowledge(loss: Loss, *, actor: Actor | None, **data: Any) -> AuditEvent:
     why)."""
     path = keys.head_path()
     if path is None:
-        raise Unprovable("no head file is configured")
+        raise Unprovable(gettext("署名済みの先頭を保存するファイルが設定されていません"), code="no_head_file")
     kid = signing.key_id(keys.private_key().public_key())
     with transaction.atomic():
         _lock("default")  # no checkpoint is signed while the head file changes
         current = heads.read(path)
         if current != loss.signed:
-            raise Unprovable("the signed head changed since the loss was found")
+            raise Unprovable(gettext("欠落を見つけた後に、署名済みの先頭が変わりました"), code="head_changed")
         event = record(ACKNOWLEDGED, actor=actor, **loss.facts(), **data)
         now = chain.format_time(timezone.now())
         heads.write(path, heads.Head(loss.anchor.seq, loss.anchor.head, now, kid))

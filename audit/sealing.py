@@ -28,6 +28,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from audit import chain, heads, keys, rows, signing
 from audit.actors import SYSTEM
@@ -356,7 +357,7 @@ def _sign(seq: int, head: str, now: datetime, *, using: str) -> AuditCheckpoint 
     try:
         last = heads.read(state) if state else None
     except heads.Unreadable as err:
-        _refuse(seq, head, str(err))
+        _refuse(seq, head, "head_unreadable", str(err))
         return None
     if last is None:
         # Nothing signed with this head file yet (a new installation, or checkpoints from before
@@ -374,7 +375,7 @@ def _sign(seq: int, head: str, now: datetime, *, using: str) -> AuditCheckpoint 
         problem = _extension_problem(last, heads.Head(seq, head), using=using)
         prev = last
     if problem is not None:
-        _refuse(seq, head, problem)
+        _refuse(seq, head, "head_not_extended", problem)
         return None
     if last.seq == seq:  # already signed: the stored checkpoint stands
         return latest_checkpoint(seq, using=using)
@@ -388,7 +389,7 @@ def _sign(seq: int, head: str, now: datetime, *, using: str) -> AuditCheckpoint 
     except IntegrityError:
         # A row someone else wrote at this position (never one of ours: that would have been the
         # latest above). Append-only, it stays; the next checkpoint goes one position further.
-        _refuse(seq, head, "occupied")
+        _refuse(seq, head, "occupied", gettext("#%(seq)s には既に別のチェックポイントがあります") % {"seq": seq})
         return None
     if state is not None and not earlier:
         # Before the commit: a head written here and then rolled back is reported (the chain no
@@ -406,13 +407,14 @@ def _extension_problem(last: heads.Head, new: heads.Head, *, using: str) -> str 
         return heads.extension_problem(last, cursor.fetchall(), new)
 
 
-def _refuse(seq: int, head: str, reason: str) -> None:
-    """Record the refusal in the sealing transaction, which commits (its seals stand); at most once
-    per checkpoint interval, since sealing the refusal itself makes a new head to refuse."""
-    log.error("audit checkpoint at #%s refused: %s", seq, reason)
+def _refuse(seq: int, head: str, code: str, reason: str) -> None:
+    """Record the refusal in the sealing transaction, which commits (its seals stand), with a stable
+    ``code`` and the ``reason`` in words; at most once per checkpoint interval, since sealing the
+    refusal itself makes a new head to refuse."""
+    log.error("audit checkpoint at #%s refused (%s): %s", seq, code, reason)
     since = timezone.now() - timedelta(seconds=settings.AUDIT_CHECKPOINT_SECONDS)
     if not AuditEvent.objects.filter(event_type="audit.checkpoint_refused", created_at__gte=since).exists():
-        _record("audit.checkpoint_refused", actor=SYSTEM, refused=True, seq=seq, head=head, reason=reason)
+        _record("audit.checkpoint_refused", actor=SYSTEM, refused=True, seq=seq, head=head, code=code, reason=reason)
 
 
 def checkpoint_now(*, using: str = "default") -> AuditCheckpoint | None:
