@@ -89,3 +89,23 @@ def test_no_key_is_made_on_first_use_where_it_cannot_be_recorded(tmp_path, monke
     assert done.returncode != 0, done.stdout
     assert "Traceback" not in done.stderr, done.stderr
     assert not target.exists()
+
+
+@pytest.mark.django_db
+def test_demo_setup_makes_the_key_before_recording_anything(tmp_path, settings):
+    """The set-up's first event wakes the sealer, which signs with the key: made any later, a running
+    demo's sealer would make it on first use instead of the set-up."""
+    from django.core.management import call_command
+
+    from audit.models import AuditEvent
+
+    settings.DEMO_MODE = True
+    settings.SIGNATURE_TEST_PKI_DIR = str(tmp_path / "testpki")
+    settings.VALIDITY_SIGNING_KEY_FILE = str(tmp_path / "validity.pem")
+    target = tmp_path / "demo" / "checkpoint.pem"
+    settings.AUDIT_CHECKPOINT_KEY_PATH = str(target)
+    before = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    call_command("demo_setup", stdout=StringIO())
+    first = AuditEvent.objects.filter(id__gt=before).order_by("id").first()
+    assert first is not None and first.event_type == "audit.checkpoint_key.created"
+    assert first.data["path"] == str(target) and first.data["entry_point"]["command"] == "demo_setup"

@@ -49,6 +49,9 @@ class Command(commands.Command):
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEMO_MODE or settings.PRODUCTION:
             raise CommandError(gettext("demo_setup は DEMO_MODE が有効なときだけ動き、本番環境では動きません。"))
+        from audit.demo import make_key
+
+        make_key()
         with transaction.atomic():
             created = self._accounts()
         if created:
