@@ -349,10 +349,13 @@ def click_through(journey: Journey, page: Any, target: Any, name: str) -> None:
 
 
 def press_on(journey: Journey, page: Any, text: str, url: str, name: str) -> None:
-    """Tab to a link or button and press Enter; the next page (its address matching ``url``) is checked."""
+    """Tab to a link or button and press Enter; the next page (its address matching ``url``) is checked.
+
+    The wait is for the navigation Enter starts: a confirmation step answers at the address of the
+    form it leaves, which already matched before the answer arrived."""
     tab_to(page, text)
-    page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(url))
+    with page.expect_navigation(url=re.compile(url)):
+        page.keyboard.press("Enter")
     journey.visit(page, name)
 
 
