@@ -169,6 +169,12 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+# Chromium's own words (a date field's 年/月/日, a file field's 選択されていません, as shown and as a
+# screen reader hears them) follow the language of its interface, which on Linux is read from the
+# environment (Debian's chromium-l10n carries the Japanese resources). Without it the service's
+# Japanese pages showed "mm", "dd", "yyyy" and "Month, Day, Year". The pages' language stays the
+# service's own choice: it ignores Accept-Language.
+CHROMIUM_ENV = {"LANGUAGE": "ja"}
 
 
 @pytest.fixture(scope="module")
@@ -180,7 +186,9 @@ def browser() -> Iterator[Any]:
 
     executable = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
     with sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        instance = pw.chromium.launch(
+            executable_path=executable, headless=True, args=CHROMIUM_ARGS, env={**os.environ, **CHROMIUM_ENV}
+        )
         yield instance
         instance.close()
 

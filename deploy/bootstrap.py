@@ -220,11 +220,12 @@ def ensure_redis() -> None:
     say("no_redis")
 
 
-# What the tests need from the OS, by the file that shows it is there: the browser and a Japanese
-# font (browser tests), pdftoppm (PDF pages as images), SoftHSM2 and OpenSC (signing with a card
+# What the tests need from the OS, by the file that shows it is there: the browser, its Japanese
+# resources (its own words in date and file fields) and a Japanese font (browser tests), pdftoppm (PDF pages as images), SoftHSM2 and OpenSC (signing with a card
 # through PKCS#11).
 SYSTEM_PACKAGES = {
     "chromium": "chromium",
+    "chromium-l10n": "/usr/lib/chromium/locales/ja.pak",
     "fonts-ipaexfont": "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf",
     "poppler-utils": "pdftoppm",
     "softhsm2": "/usr/lib/softhsm/libsofthsm2.so",
@@ -239,8 +240,8 @@ def _present(marker: str) -> bool:
 def ensure_system_packages() -> None:
     """Install the OS packages the tests need where they are missing (as root, with apt-get)."""
     missing = [name for name, marker in SYSTEM_PACKAGES.items() if not _present(marker)]
-    if "chromium" in missing and os.environ.get("CHROMIUM_PATH"):
-        missing.remove("chromium")
+    if os.environ.get("CHROMIUM_PATH"):  # another browser: Debian's and its resources are not needed
+        missing = [name for name in missing if name not in {"chromium", "chromium-l10n"}]
     if not missing:
         return
     if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):

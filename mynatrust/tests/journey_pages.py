@@ -151,6 +151,45 @@ def assert_reads_japanese(page: Any, name: str) -> None:
     assert found == [], f"{name}: {found[:10]}"
 
 
+# The browser's own controls in these fields (a date's 年/月/日 and its picker button, a file field's
+# 選択されていません) speak the browser's language, not the page's.
+BROWSER_WIDGETS = "input[type=date], input[type=time], input[type=datetime-local], input[type=month], input[type=file]"
+
+
+def browser_widget_words(page: Any) -> list[str]:
+    """What the browser itself says in the page's date, time and file fields, as a screen reader
+    hears it (names and values in the accessibility tree, through CDP)."""
+    if page.locator(BROWSER_WIDGETS).count() == 0:
+        return []
+    cdp = page.context.new_cdp_session(page)
+    try:
+        root = cdp.send("DOM.getDocument", {"depth": 0})["root"]["nodeId"]
+        found = cdp.send("DOM.querySelectorAll", {"nodeId": root, "selector": BROWSER_WIDGETS})["nodeIds"]
+        fields = {cdp.send("DOM.describeNode", {"nodeId": n})["node"]["backendNodeId"] for n in found}
+        nodes = cdp.send("Accessibility.getFullAXTree")["nodes"]
+    finally:
+        cdp.detach()
+    by_id = {n["nodeId"]: n for n in nodes}
+    words: list[str] = []
+    todo = [n for n in nodes if n.get("backendDOMNodeId") in fields]
+    for field in todo:
+        words.append(str(field.get("value", {}).get("value") or ""))  # a file field's 選択されていません
+    while todo:
+        node = todo.pop()
+        children = [by_id[c] for c in node.get("childIds", []) if c in by_id]
+        words += [str(c.get("name", {}).get("value") or "") for c in children]
+        todo += children
+    return [w for w in words if w.strip()]
+
+
+def assert_browser_speaks_japanese(page: Any, name: str) -> None:
+    """The browser's own words in the page's fields are Japanese (年/月/日, not Month/Day/Year)."""
+    if page.evaluate("document.documentElement.lang") != "ja":
+        return
+    words = browser_widget_words(page)
+    assert english_words(" ".join(words)) == [], f"{name}: the browser's own words {words}"
+
+
 def assert_no_sideways_scroll(page: Any, name: str) -> None:
     """At 390 px nothing pushes the page wider than the screen (long digests, tables, IDs)."""
     widths = page.evaluate(
@@ -186,6 +225,7 @@ class Journey:
         assert_keyboard_usable(page, name)
         if not is_staff_page(page):
             assert_reads_japanese(page, name)
+            assert_browser_speaks_japanese(page, name)
             page.set_viewport_size(PHONE)
             page.screenshot(path=self.folder / f"{self.pages:02d}-{name}-390.png", full_page=True)
             assert_no_sideways_scroll(page, name)
