@@ -28,6 +28,12 @@ class KeyUnavailable(Exception):
     pass
 
 
+class KeyNotYetMade(KeyUnavailable):
+    """Outside production on SQLite, the key is first needed inside a transaction, where it cannot be
+    made on the record (a second connection would wait for that transaction's write lock): it is made
+    at its first use outside one (the demo's set-up, the published key, ``audit_key``)."""
+
+
 def key_path() -> Path | None:
     value = getattr(settings, "AUDIT_CHECKPOINT_KEY_PATH", None)
     return Path(value) if value else None
@@ -71,7 +77,7 @@ def _ensure(path: Path) -> None:
             create()
         elif connections[DEFAULT_DB_ALIAS].vendor != "postgresql":
             # SQLite: a second connection would wait for this transaction's write lock.
-            raise KeyUnavailable(
+            raise KeyNotYetMade(
                 gettext("チェックポイントの署名鍵 %(path)s は、トランザクションの外で初めて使うときに作ります")
                 % {"path": path}
             )

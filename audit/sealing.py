@@ -341,6 +341,10 @@ def _checkpoint_if_due(seq: int, head: str, now: Any, *, using: str, force: bool
             return None
     try:
         return _sign(seq, head, now, using=using)
+    except keys.KeyNotYetMade as err:
+        # Expected until the key's first use outside a transaction: nothing is wrong yet.
+        log.debug("audit checkpoint waits for its key: %s", err)
+        return None
     except keys.KeyUnavailable:
         # Sealing goes on without the key (system check audit.E001 says why); checkpoints resume
         # at the head once the key is there.
